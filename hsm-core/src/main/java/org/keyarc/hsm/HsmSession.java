@@ -1,0 +1,631 @@
+package org.keyarc.hsm;
+
+import static org.xipki.pkcs11.wrapper.PKCS11Constants.*;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.RSAPublicKeySpec;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.keyarc.hsm.HsmException.Reason;
+import org.keyarc.hsm.KeyHandle.KeyClass;
+import org.keyarc.hsm.KeyHandle.KeyType;
+import org.xipki.pkcs11.wrapper.AttributeVector;
+import org.xipki.pkcs11.wrapper.KeyPairTemplate;
+import org.xipki.pkcs11.wrapper.Mechanism;
+import org.xipki.pkcs11.wrapper.PKCS11Exception;
+import org.xipki.pkcs11.wrapper.PKCS11KeyPair;
+import org.xipki.pkcs11.wrapper.Session;
+import org.xipki.pkcs11.wrapper.TokenException;
+import org.xipki.pkcs11.wrapper.params.RSA_PKCS_OAEP_PARAMS;
+import org.xipki.pkcs11.wrapper.params.RSA_PKCS_PSS_PARAMS;
+
+/**
+ * One PKCS#11 session, lent to the calling thread by {@link HsmToken#session()} until {@link #close()}.
+ * All key operations of keyarc are here. Keys go in and come out as {@link KeyHandle}s; private and
+ * secret key bytes never cross this API: wrapping returns ciphertext and unwrapping creates an object
+ * inside the token.
+ *
+ * <p>Not thread-safe, by design: one session serves one thread at a time.
+ */
+public final class HsmSession implements AutoCloseable {
+  private static final int KEY_ID_LENGTH = 16;
+
+  private final HsmToken token;
+  private final Session session;
+  private boolean broken;
+  private boolean closed;
+
+  HsmSession(HsmToken token, Session session) {
+    this.token = token;
+    this.session = session;
+  }
+
+  public HsmToken token() {
+    return token;
+  }
+
+  // ---------------------------------------------------------------- finding keys
+
+  /** Every key object this session can see (private objects only after login). */
+  public List<KeyHandle> listKeys() throws HsmException {
+    List<KeyHandle> keys = new ArrayList<>();
+    for (KeyClass cls : KeyClass.values()) {
+      long[] handles;
+      try {
+        handles = session.findAllObjectsSingle(new AttributeVector().class_(ckoOf(cls)));
+      } catch (PKCS11Exception e) {
+        throw fail("C_FindObjects", e);
+      }
+      for (long h : handles) {
+        keys.add(describe(h, cls));
+      }
+    }
+    return keys;
+  }
+
+  /** The one key of the class with this CKA_LABEL; KEY_NOT_FOUND if none, BAD_INPUT if several. */
+  public KeyHandle findKey(KeyClass cls, String label) throws HsmException {
+    return findOne(cls, new AttributeVector().class_(ckoOf(cls)).label(label), "labelled '" + label + "'");
+  }
+
+  /** The one key of the class with this CKA_ID. */
+  public KeyHandle findKeyById(KeyClass cls, byte[] id) throws HsmException {
+    return findOne(cls, new AttributeVector().class_(ckoOf(cls)).id(id),
+        "with id " + java.util.HexFormat.of().formatHex(id));
+  }
+
+  /** The public key object that pairs with a private key (same CKA_ID). */
+  public KeyHandle publicKeyObjectOf(KeyHandle privateKey) throws HsmException {
+    return findKeyById(KeyClass.PUBLIC, privateKey.id());
+  }
+
+  private KeyHandle findOne(KeyClass cls, AttributeVector template, String what) throws HsmException {
+    long[] handles;
+    try {
+      handles = session.findObjectsSingle(template, 2);
+    } catch (PKCS11Exception e) {
+      throw fail("C_FindObjects", e);
+    }
+    String kind = cls.name().toLowerCase() + " key " + what;
+    if (handles.length == 0) {
+      throw new HsmException(Reason.KEY_NOT_FOUND, "find key", token.label(),
+          "no " + kind + " on token '" + token.label() + "'"
+              + (token.loggedIn() || cls == KeyClass.PUBLIC ? "" : " (not logged in: private keys are hidden)"));
+    }
+    if (handles.length > 1) {
+      throw new HsmException(Reason.BAD_INPUT, "find key", token.label(),
+          "more than one " + kind + " on token '" + token.label() + "'; select it by id");
+    }
+    return describe(handles[0], cls);
+  }
+
+  private KeyHandle describe(long handle, KeyClass cls) throws HsmException {
+    AttributeVector a = attrs("describe key", handle, CKA_LABEL, CKA_ID, CKA_KEY_TYPE, CKA_TOKEN);
+    Long ckk = a.keyType();
+    KeyType type = ckk == null ? KeyType.OTHER
+        : ckk == CKK_RSA ? KeyType.RSA : ckk == CKK_EC ? KeyType.EC : ckk == CKK_AES ? KeyType.AES : KeyType.OTHER;
+    return new KeyHandle(token.label(), handle, cls, type, a.label(), a.id(), !Boolean.TRUE.equals(a.token()));
+  }
+
+  // ---------------------------------------------------------------- generating keys
+
+  /** A generated key pair: both handles and the public key as a JCA object (public keys are not secret). */
+  public record GeneratedKeyPair(KeyHandle privateKey, KeyHandle publicKeyObject, PublicKey publicKey) {}
+
+  /**
+   * Generates a key pair inside the token. The private key is always sensitive; it is
+   * non-extractable unless the policy is a per-operation one. CKA_ID is 16 random bytes from the token.
+   */
+  public GeneratedKeyPair generateKeyPair(KeySpec spec, KeyPolicy policy, String label) throws HsmException {
+    if (spec.type() == KeyType.AES) {
+      throw new IllegalArgumentException(spec + " is not a key pair; use generateSecretKey");
+    }
+    byte[] id = random(KEY_ID_LENGTH);
+    KeyPairTemplate t = new KeyPairTemplate(spec.type() == KeyType.RSA ? CKK_RSA : CKK_EC)
+        .token(policy.tokenObject()).labels(label).id(id).private_(true, false)
+        .signVerify(policy.canSign()).unwrapWrap(policy.canUnwrap()).decryptEncrypt(policy.canUnwrap());
+    t.privateKey().sensitive(true).extractable(policy.extractable());
+    long mechanism;
+    if (spec.type() == KeyType.RSA) {
+      t.publicKey().modulusBits(spec.bits()).publicExponent(BigInteger.valueOf(65537));
+      mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+    } else {
+      t.publicKey().ecParams(der(spec.curve()));
+      mechanism = CKM_EC_KEY_PAIR_GEN;
+    }
+    requireMechanism(mechanism, CKF_GENERATE_KEY_PAIR, spec.type() + " key pair generation");
+    PKCS11KeyPair pair;
+    try {
+      pair = session.generateKeyPair(new Mechanism(mechanism), t);
+    } catch (PKCS11Exception e) {
+      throw fail("C_GenerateKeyPair", e);
+    }
+    KeyHandle priv = new KeyHandle(token.label(), pair.getPrivateKey(), KeyClass.PRIVATE, spec.type(), label, id,
+        !policy.tokenObject());
+    KeyHandle pub = new KeyHandle(token.label(), pair.getPublicKey(), KeyClass.PUBLIC, spec.type(), label, id,
+        !policy.tokenObject());
+    return new GeneratedKeyPair(priv, pub, publicKey(pub));
+  }
+
+  /** Generates an AES-256 key inside the token (a session object for the per-operation policies). */
+  public KeyHandle generateSecretKey(KeySpec spec, KeyPolicy policy, String label) throws HsmException {
+    if (spec != KeySpec.AES_256) {
+      throw new IllegalArgumentException(spec + " is not a secret key spec");
+    }
+    requireMechanism(CKM_AES_KEY_GEN, CKF_GENERATE, "AES key generation");
+    byte[] id = random(KEY_ID_LENGTH);
+    AttributeVector t = secretKeyTemplate(policy, label).id(id).valueLen(spec.bits() / 8);
+    try {
+      long h = session.generateKey(new Mechanism(CKM_AES_KEY_GEN), t);
+      return new KeyHandle(token.label(), h, KeyClass.SECRET, KeyType.AES, label, id, !policy.tokenObject());
+    } catch (PKCS11Exception e) {
+      throw fail("C_GenerateKey", e);
+    }
+  }
+
+  private static AttributeVector secretKeyTemplate(KeyPolicy policy, String label) {
+    AttributeVector t = AttributeVector.newAESSecretKey().token(policy.tokenObject()).private_(true)
+        .sensitive(true).extractable(policy.extractable())
+        .wrap(policy.canWrap()).unwrap(policy.canUnwrap()).encrypt(false).decrypt(false);
+    return label == null ? t : t.label(label);
+  }
+
+  // ---------------------------------------------------------------- reading public things
+
+  /** The public key of a public or private key object (for EC private keys, read from its public object). */
+  public PublicKey publicKey(KeyHandle key) throws HsmException {
+    if (key.keyClass() == KeyClass.SECRET) {
+      throw new IllegalArgumentException("a secret key has no public key");
+    }
+    try {
+      if (key.keyType() == KeyType.RSA) {
+        AttributeVector a = attrs("read public key", key.objectHandle(), CKA_MODULUS, CKA_PUBLIC_EXPONENT);
+        return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(a.modulus(), a.publicExponent()));
+      }
+      if (key.keyType() == KeyType.EC) {
+        KeyHandle pub = key.keyClass() == KeyClass.PUBLIC ? key : publicKeyObjectOf(key);
+        AttributeVector a = attrs("read public key", pub.objectHandle(), CKA_EC_PARAMS, CKA_EC_POINT);
+        ASN1ObjectIdentifier curve = ASN1ObjectIdentifier.getInstance(a.ecParams());
+        byte[] point = unwrapEcPoint(a.ecPoint());
+        SubjectPublicKeyInfo spki = new SubjectPublicKeyInfo(
+            new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, curve), point);
+        return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(spki.getEncoded()));
+      }
+    } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
+      throw new HsmException(Reason.DEVICE_ERROR, "read public key", token.label(), -1,
+          "cannot read the public key of " + key + ": " + e.getMessage(), e);
+    }
+    throw new HsmException(Reason.BAD_INPUT, "read public key", token.label(), key + " is of an unsupported type");
+  }
+
+  /** The security attributes of a key, as the token reports them (never its value). */
+  public KeyAttributes attributes(KeyHandle key) throws HsmException {
+    if (key.keyClass() == KeyClass.PUBLIC) {
+      AttributeVector a = attrs("read attributes", key.objectHandle(), CKA_TOKEN, CKA_PRIVATE, CKA_WRAP);
+      return new KeyAttributes(a.token(), a.private_(), null, null, null, null, null, null, null, a.wrap());
+    }
+    AttributeVector a = attrs("read attributes", key.objectHandle(), CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE,
+        CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE, CKA_SIGN, CKA_DECRYPT, CKA_UNWRAP);
+    Boolean wrap = key.keyClass() == KeyClass.SECRET
+        ? attrs("read attributes", key.objectHandle(), CKA_WRAP).wrap() : null;
+    return new KeyAttributes(a.token(), a.private_(), a.sensitive(), a.extractable(), a.alwaysSensitive(),
+        a.neverExtractable(), a.sign(), a.decrypt(), a.unwrap(), wrap);
+  }
+
+  // ---------------------------------------------------------------- signing
+
+  /**
+   * Signs {@code data} with a private key. For ECDSA the result is the DER SEQUENCE of r and s, as
+   * X.509 and CMS expect; for RSA the raw signature block.
+   */
+  public byte[] sign(KeyHandle key, SignatureAlgorithm alg, byte[] data) throws HsmException {
+    if (key.keyType() != alg.keyType()) {
+      throw new HsmException(Reason.BAD_INPUT, "sign", token.label(),
+          alg.jcaName() + " needs an " + alg.keyType() + " key, but " + key + " is " + key.keyType());
+    }
+    requireMechanism(alg.mechanism(), CKF_SIGN, mechanismName(alg.mechanism()) + " signing");
+    try {
+      if (alg.isEcdsa()) {
+        byte[] digest = MessageDigest.getInstance(alg.digest()).digest(data);
+        byte[] rs = session.signSingle(new Mechanism(CKM_ECDSA), key.objectHandle(), digest);
+        return derEcdsa(rs);
+      }
+      Mechanism m = alg.isPss()
+          ? new Mechanism(alg.mechanism(), new RSA_PKCS_PSS_PARAMS(hashMechanism(alg.digest()),
+              mgfOf(alg.digest()), alg.pssSaltLength()))
+          : new Mechanism(alg.mechanism());
+      return session.signSingle(m, key.objectHandle(), data);
+    } catch (PKCS11Exception e) {
+      throw fail("C_Sign", e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks " + alg.digest(), e);
+    }
+  }
+
+  /** CKA_EC_POINT is a DER OCTET STRING holding the point; some modules give the bare point. */
+  private static byte[] unwrapEcPoint(byte[] value) {
+    try {
+      ASN1Primitive p = ASN1Primitive.fromByteArray(value);
+      if (p instanceof ASN1OctetString os && os.getEncoded().length == value.length) {
+        return os.getOctets();
+      }
+    } catch (IOException | RuntimeException e) {
+      // not DER: the bare point
+    }
+    return value;
+  }
+
+  private static byte[] derEcdsa(byte[] rs) throws HsmException {
+    if (rs.length % 2 != 0) {
+      throw new HsmException(Reason.DEVICE_ERROR, "C_Sign", null,
+          "the token returned an ECDSA signature of odd length " + rs.length);
+    }
+    int n = rs.length / 2;
+    BigInteger r = new BigInteger(1, Arrays.copyOfRange(rs, 0, n));
+    BigInteger s = new BigInteger(1, Arrays.copyOfRange(rs, n, rs.length));
+    try {
+      return new DERSequence(new ASN1Encodable[] {new ASN1Integer(r), new ASN1Integer(s)}).getEncoded();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- RSA-OAEP
+
+  /** RSA-OAEP decryption of data (not keys: keys are unwrapped with {@link #unwrapOaep}). */
+  public byte[] decryptOaep(KeyHandle privateKey, OaepHash hash, byte[] ciphertext) throws HsmException {
+    requireMechanism(CKM_RSA_PKCS_OAEP, CKF_DECRYPT, "RSA-OAEP decryption");
+    try {
+      return session.decryptSingle(oaep(hash), privateKey.objectHandle(), ciphertext);
+    } catch (PKCS11Exception e) {
+      throw oaepFail("C_Decrypt", hash, e);
+    }
+  }
+
+  /** Wraps a secret key with RSA-OAEP to a public key object (C_WrapKey: the secret never leaves in clear). */
+  public byte[] wrapOaep(KeyHandle publicKey, KeyHandle secretKey, OaepHash hash) throws HsmException {
+    requireMechanism(CKM_RSA_PKCS_OAEP, CKF_WRAP, "RSA-OAEP key wrapping");
+    try {
+      return session.wrapKey(oaep(hash), publicKey.objectHandle(), secretKey.objectHandle());
+    } catch (PKCS11Exception e) {
+      throw oaepFail("C_WrapKey", hash, e);
+    }
+  }
+
+  /** Unwraps an RSA-OAEP-wrapped AES key into the token as a new key with the given policy. */
+  public KeyHandle unwrapOaep(KeyHandle privateKey, byte[] wrapped, OaepHash hash, KeyPolicy policy, String label)
+      throws HsmException {
+    requireMechanism(CKM_RSA_PKCS_OAEP, CKF_UNWRAP, "RSA-OAEP key unwrapping");
+    try {
+      long h = session.unwrapKey(oaep(hash), privateKey.objectHandle(), wrapped, secretKeyTemplate(policy, label));
+      return new KeyHandle(token.label(), h, KeyClass.SECRET, KeyType.AES, label, null, !policy.tokenObject());
+    } catch (PKCS11Exception e) {
+      throw oaepFail("C_UnwrapKey", hash, e);
+    }
+  }
+
+  private static Mechanism oaep(OaepHash hash) {
+    return new Mechanism(CKM_RSA_PKCS_OAEP, new RSA_PKCS_OAEP_PARAMS(hash.hashMechanism(), hash.mgf()));
+  }
+
+  private HsmException oaepFail(String op, OaepHash hash, PKCS11Exception e) {
+    long code = e.getErrorCode();
+    if (hash != OaepHash.SHA1 && (code == CKR_ARGUMENTS_BAD || code == CKR_MECHANISM_PARAM_INVALID
+        || code == CKR_MECHANISM_INVALID)) {
+      return new HsmException(Reason.MECHANISM_NOT_SUPPORTED, op, token.label(), code,
+          "mechanism RSA-OAEP with " + hash.jcaName() + " is not supported by token '" + token.label()
+              + "'; set oaep-hash to SHA-1 (" + op + ": " + HsmException.ckrName(code) + ")", e);
+    }
+    return fail(op, e);
+  }
+
+  // ---------------------------------------------------------------- AES key wrap with padding (RFC 5649)
+
+  /**
+   * Wraps a key (private or secret) with CKM_AES_KEY_WRAP_PAD. The wrapped key must be extractable.
+   * Note SoftHSM2 zero-pads the PKCS#8 to a multiple of 8 bytes before wrapping, so a strict RFC 5649
+   * unwrap elsewhere yields the DER followed by up to 7 zero bytes.
+   */
+  public byte[] wrapAesKwp(KeyHandle wrappingKey, KeyHandle key) throws HsmException {
+    requireMechanism(CKM_AES_KEY_WRAP_PAD, CKF_WRAP, "AES key wrap with padding (RFC 5649)");
+    try {
+      return session.wrapKey(new Mechanism(CKM_AES_KEY_WRAP_PAD), wrappingKey.objectHandle(), key.objectHandle());
+    } catch (PKCS11Exception e) {
+      throw fail("C_WrapKey", e);
+    }
+  }
+
+  /**
+   * Unwraps an RFC 5649-wrapped PKCS#8 private key (RSA or EC) into the token as a new key object
+   * with the given policy.
+   */
+  public KeyHandle unwrapAesKwp(KeyHandle wrappingKey, byte[] wrapped, KeyType type, KeyPolicy policy, String label)
+      throws HsmException {
+    requireMechanism(CKM_AES_KEY_WRAP_PAD, CKF_UNWRAP, "AES key unwrap with padding (RFC 5649)");
+    if (type != KeyType.RSA && type != KeyType.EC) {
+      throw new IllegalArgumentException("unwrapAesKwp unwraps RSA or EC private keys, not " + type);
+    }
+    AttributeVector t = AttributeVector.newPrivateKey(type == KeyType.RSA ? CKK_RSA : CKK_EC)
+        .token(policy.tokenObject()).private_(true).sensitive(true).extractable(policy.extractable())
+        .sign(policy.canSign()).decrypt(policy.canUnwrap()).unwrap(policy.canUnwrap());
+    if (label != null) {
+      t.label(label);
+    }
+    try {
+      long h = session.unwrapKey(new Mechanism(CKM_AES_KEY_WRAP_PAD), wrappingKey.objectHandle(), wrapped, t);
+      return new KeyHandle(token.label(), h, KeyClass.PRIVATE, type, label, null, !policy.tokenObject());
+    } catch (PKCS11Exception e) {
+      throw fail("C_UnwrapKey", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- public keys from outside
+
+  /** Creates a session object for an RSA or EC public key from outside (for example an agent's wrapping key). */
+  public KeyHandle importPublicKey(PublicKey key, String label) throws HsmException {
+    AttributeVector t;
+    KeyType type;
+    if (key instanceof RSAPublicKey rsa) {
+      type = KeyType.RSA;
+      t = AttributeVector.newRSAPublicKey().modulus(rsa.getModulus()).publicExponent(rsa.getPublicExponent())
+          .wrap(true).encrypt(true).verify(true);
+    } else if (key instanceof ECPublicKey) {
+      type = KeyType.EC;
+      SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(key.getEncoded());
+      ASN1Primitive params = spki.getAlgorithm().getParameters().toASN1Primitive();
+      if (!(params instanceof ASN1ObjectIdentifier curve)) {
+        throw new HsmException(Reason.BAD_INPUT, "import public key", token.label(),
+            "EC public keys must use a named curve");
+      }
+      t = AttributeVector.newECPublicKey().ecParams(der(curve))
+          .ecPoint(der(new DEROctetString(spki.getPublicKeyData().getOctets()))).verify(true);
+    } else {
+      throw new HsmException(Reason.BAD_INPUT, "import public key", token.label(),
+          "unsupported public key algorithm " + key.getAlgorithm());
+    }
+    t.token(false).private_(false);
+    if (label != null) {
+      t.label(label);
+    }
+    try {
+      long h = session.createObject(t);
+      return new KeyHandle(token.label(), h, KeyClass.PUBLIC, type, label, null, true);
+    } catch (PKCS11Exception e) {
+      throw fail("C_CreateObject", e);
+    }
+  }
+
+  /**
+   * Checks inside the token that a private key belongs to a public key, without the private key
+   * leaving the token: RSA by comparing CKA_MODULUS and CKA_PUBLIC_EXPONENT; EC by signing a random
+   * challenge with the private key and verifying the signature with the public key.
+   */
+  public boolean matchesPublicKey(KeyHandle privateKey, PublicKey publicKey) throws HsmException {
+    if (privateKey.keyType() == KeyType.RSA) {
+      if (!(publicKey instanceof RSAPublicKey rsa)) {
+        return false;
+      }
+      AttributeVector a = attrs("pair check", privateKey.objectHandle(), CKA_MODULUS, CKA_PUBLIC_EXPONENT);
+      return rsa.getModulus().equals(a.modulus()) && rsa.getPublicExponent().equals(a.publicExponent());
+    }
+    if (privateKey.keyType() == KeyType.EC) {
+      if (!(publicKey instanceof ECPublicKey)) {
+        return false;
+      }
+      byte[] challenge = random(32);
+      byte[] sig = sign(privateKey, SignatureAlgorithm.SHA256_WITH_ECDSA, challenge);
+      try {
+        Signature v = Signature.getInstance("SHA256withECDSA");
+        v.initVerify(publicKey);
+        v.update(challenge);
+        return v.verify(sig);
+      } catch (GeneralSecurityException e) {
+        return false;
+      }
+    }
+    throw new HsmException(Reason.BAD_INPUT, "pair check", token.label(), privateKey + " is of an unsupported type");
+  }
+
+  // ---------------------------------------------------------------- capability probe
+
+  /**
+   * Tries the wrap mechanisms keyarc relies on with session keys made for the purpose (all destroyed
+   * afterwards), because tokens accept mechanisms in their list that fail with some parameters.
+   */
+  public TokenCapabilities probeCapabilities() throws HsmException {
+    List<KeyHandle> made = new ArrayList<>();
+    try {
+      GeneratedKeyPair rsa = generateKeyPair(KeySpec.RSA_2048, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe");
+      made.add(rsa.privateKey());
+      made.add(rsa.publicKeyObject());
+      KeyHandle aes = generateSecretKey(KeySpec.AES_256, KeyPolicy.SESSION_TRANSPORT, "keyarc-probe");
+      made.add(aes);
+      KeyHandle wrapPub = importPublicKey(rsa.publicKey(), "keyarc-probe");
+      made.add(wrapPub);
+      boolean sha1 = probeOaep(wrapPub, rsa.privateKey(), aes, OaepHash.SHA1, made);
+      boolean sha256 = probeOaep(wrapPub, rsa.privateKey(), aes, OaepHash.SHA256, made);
+      boolean kwp = false;
+      try {
+        byte[] w = wrapAesKwp(aes, rsa.privateKey());
+        made.add(unwrapAesKwp(aes, w, KeyType.RSA, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
+        kwp = true;
+      } catch (HsmException e) {
+        kwp = false;
+      }
+      boolean cbcPad;
+      try {
+        session.wrapKey(new Mechanism(CKM_AES_CBC_PAD, new org.xipki.pkcs11.wrapper.params.ByteArrayParams(
+            new byte[16])), aes.objectHandle(), rsa.privateKey().objectHandle());
+        cbcPad = true;
+      } catch (PKCS11Exception e) {
+        cbcPad = false;
+      }
+      return new TokenCapabilities(sha1, sha256, kwp, cbcPad);
+    } finally {
+      for (KeyHandle k : made) {
+        try {
+          destroy(k);
+        } catch (HsmException e) {
+          // a probe key that cannot be destroyed dies with the session
+        }
+      }
+    }
+  }
+
+  private boolean probeOaep(KeyHandle pub, KeyHandle priv, KeyHandle aes, OaepHash hash, List<KeyHandle> made) {
+    try {
+      byte[] w = wrapOaep(pub, aes, hash);
+      made.add(unwrapOaep(priv, w, hash, KeyPolicy.SESSION_TRANSPORT, "keyarc-probe"));
+      return true;
+    } catch (HsmException e) {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- certificates, destroy, random
+
+  /**
+   * Stores a certificate on the token next to its key (same CKA_ID and CKA_LABEL), as smartcards and
+   * the SunPKCS11 KeyStore expect: SunPKCS11 lists a private key only when such a certificate exists.
+   */
+  public void storeCertificate(KeyHandle key, X509Certificate cert) throws HsmException {
+    try {
+      AttributeVector t = AttributeVector.newX509Certificate().token(true).private_(false)
+          .label(key.label()).id(key.id())
+          .subject(cert.getSubjectX500Principal().getEncoded())
+          .issuer(cert.getIssuerX500Principal().getEncoded())
+          .serialNumber(new ASN1Integer(cert.getSerialNumber()).getEncoded())
+          .value(cert.getEncoded());
+      session.createObject(t);
+    } catch (PKCS11Exception e) {
+      throw fail("C_CreateObject", e);
+    } catch (CertificateEncodingException | IOException e) {
+      throw new HsmException(Reason.BAD_INPUT, "store certificate", token.label(), -1,
+          "cannot encode the certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /** Destroys a key object (session objects after each operation; token objects only on purpose). */
+  public void destroy(KeyHandle key) throws HsmException {
+    try {
+      session.destroyObject(key.objectHandle());
+    } catch (PKCS11Exception e) {
+      throw fail("C_DestroyObject", e);
+    }
+  }
+
+  /** Random bytes from the token's generator. */
+  public byte[] random(int length) throws HsmException {
+    try {
+      return session.generateRandom(length);
+    } catch (PKCS11Exception e) {
+      throw fail("C_GenerateRandom", e);
+    }
+  }
+
+  /** Gives the session back to the pool; a session that failed in a way that may have spoiled it is closed. */
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      token.giveBack(session, broken);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "session of " + token;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void requireMechanism(long mechanism, long flag, String what) throws HsmException {
+    if (!token.supports(mechanism, flag)) {
+      throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "mechanism check", token.label(),
+          "mechanism " + mechanismName(mechanism) + " (" + what + ") is not supported by token '"
+              + token.label() + "'");
+    }
+  }
+
+  static String mechanismName(long code) {
+    String name = codeToName(Category.CKM, code);
+    return name == null ? String.format("0x%08X", code) : name;
+  }
+
+  private AttributeVector attrs(String op, long handle, long... types) throws HsmException {
+    try {
+      return session.getAttrValues(handle, types);
+    } catch (PKCS11Exception e) {
+      throw fail("C_GetAttributeValue (" + op + ")", e);
+    }
+  }
+
+  private HsmException fail(String op, TokenException e) {
+    if (e instanceof PKCS11Exception p) {
+      long c = p.getErrorCode();
+      if (c == CKR_SESSION_HANDLE_INVALID || c == CKR_SESSION_CLOSED || c == CKR_DEVICE_REMOVED
+          || c == CKR_TOKEN_NOT_PRESENT || c == CKR_DEVICE_ERROR || c == CKR_GENERAL_ERROR
+          || c == CKR_CRYPTOKI_NOT_INITIALIZED) {
+        broken = true;
+      }
+    }
+    return HsmException.of(op, token.label(), e);
+  }
+
+  private static long ckoOf(KeyClass cls) {
+    switch (cls) {
+      case PRIVATE: return CKO_PRIVATE_KEY;
+      case PUBLIC: return CKO_PUBLIC_KEY;
+      default: return CKO_SECRET_KEY;
+    }
+  }
+
+  private static long hashMechanism(String digest) {
+    switch (digest) {
+      case "SHA-256": return CKM_SHA256;
+      case "SHA-384": return CKM_SHA384;
+      case "SHA-512": return CKM_SHA512;
+      default: throw new IllegalArgumentException(digest);
+    }
+  }
+
+  private static long mgfOf(String digest) {
+    switch (digest) {
+      case "SHA-256": return CKG_MGF1_SHA256;
+      case "SHA-384": return CKG_MGF1_SHA384;
+      case "SHA-512": return CKG_MGF1_SHA512;
+      default: throw new IllegalArgumentException(digest);
+    }
+  }
+
+  private static byte[] der(ASN1Encodable value) {
+    try {
+      return value.toASN1Primitive().getEncoded();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

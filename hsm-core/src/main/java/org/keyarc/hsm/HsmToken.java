@@ -1,0 +1,246 @@
+package org.keyarc.hsm;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.keyarc.hsm.HsmException.Reason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xipki.pkcs11.wrapper.MechanismInfo;
+import org.xipki.pkcs11.wrapper.PKCS11Constants;
+import org.xipki.pkcs11.wrapper.PKCS11Exception;
+import org.xipki.pkcs11.wrapper.Session;
+import org.xipki.pkcs11.wrapper.Token;
+
+/**
+ * One open token: its mechanisms, its login, and a bounded pool of PKCS#11 sessions.
+ *
+ * <p>A PKCS#11 session must never be used by two threads at once (with SoftHSM2 that crashed the JVM),
+ * so a session is lent to one thread at a time through {@link #session()} and comes back when the
+ * {@link HsmSession} is closed. The pool opens sessions lazily up to its bound and then makes callers
+ * wait (at most {@link #borrowTimeout()}), so any number of threads may share one token.
+ *
+ * <p>Login state in PKCS#11 belongs to the application, not to a session: the first session logs in
+ * and every later session is logged in too. The pool keeps at least one session open, because closing
+ * the last session of a token logs the application out. The PIN is not kept.
+ */
+public final class HsmToken implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HsmToken.class);
+
+  private final HsmModule module;
+  private final Token token;
+  private final TokenDescription description;
+  private final int maxSessions;
+  private final BlockingQueue<Session> idle = new LinkedBlockingQueue<>();
+  private final AtomicInteger sessionCount = new AtomicInteger();
+  private final AtomicInteger lent = new AtomicInteger();
+  private final Map<Long, MechanismInfo> mechanisms;
+  private volatile Duration borrowTimeout = Duration.ofSeconds(30);
+  private volatile boolean loggedIn;
+  private volatile boolean closed;
+
+  HsmToken(HsmModule module, Token token, TokenDescription description, int maxSessions) throws HsmException {
+    this.module = module;
+    this.token = token;
+    this.description = description;
+    this.maxSessions = maxSessions;
+    Map<Long, MechanismInfo> m = new TreeMap<>();
+    for (long code : token.getMechanismList()) {
+      MechanismInfo info = token.getMechanismInfo(code);
+      if (info != null) {
+        m.put(code, info);
+      }
+    }
+    this.mechanisms = Collections.unmodifiableMap(m);
+  }
+
+  void start(char[] pin) throws HsmException {
+    sessionCount.incrementAndGet();
+    Session first;
+    try {
+      first = openSession();
+    } catch (HsmException e) {
+      sessionCount.decrementAndGet();
+      throw e;
+    }
+    idle.add(first);
+    if (pin != null) {
+      try {
+        first.login(PKCS11Constants.CKU_USER, pin);
+        loggedIn = true;
+      } catch (PKCS11Exception e) {
+        if (e.getErrorCode() == PKCS11Constants.CKR_USER_ALREADY_LOGGED_IN) {
+          loggedIn = true; // another user of this library in the process logged in already
+        } else {
+          throw HsmException.of("C_Login", label(), e);
+        }
+      }
+    }
+    LOG.debug("opened token '{}' (serial {}, slot {}), logged in: {}", label(), description.serial(),
+        description.slotId(), loggedIn);
+  }
+
+  public String label() {
+    return description.label();
+  }
+
+  public String serial() {
+    return description.serial();
+  }
+
+  /** What the token showed when it was opened (slot id, label, serial, PIN flags). */
+  public TokenDescription description() {
+    return description;
+  }
+
+  public HsmModule module() {
+    return module;
+  }
+
+  public boolean loggedIn() {
+    return loggedIn;
+  }
+
+  /** The mechanisms the token offers, by CKM code, with their key sizes and flags. */
+  public Map<Long, MechanismInfo> mechanisms() {
+    return mechanisms;
+  }
+
+  /** True when the token offers the mechanism for the purpose (a CKF_ flag such as CKF_WRAP). */
+  public boolean supports(long mechanism, long flag) {
+    MechanismInfo info = mechanisms.get(mechanism);
+    return info != null && info.hasFlagBit(flag);
+  }
+
+  public int maxSessions() {
+    return maxSessions;
+  }
+
+  /** Sessions currently lent to callers. */
+  public int sessionsInUse() {
+    return lent.get();
+  }
+
+  public Duration borrowTimeout() {
+    return borrowTimeout;
+  }
+
+  public void borrowTimeout(Duration timeout) {
+    this.borrowTimeout = timeout;
+  }
+
+  /**
+   * Lends a session to the calling thread until the returned object is closed; use it in
+   * try-with-resources. Waits while all sessions are busy, at most {@link #borrowTimeout()}.
+   */
+  public HsmSession session() throws HsmException {
+    if (closed) {
+      throw new HsmException(Reason.TOKEN_NOT_PRESENT, "session", label(), "token '" + label() + "' is closed");
+    }
+    Session s = idle.poll();
+    if (s == null && sessionCount.get() < maxSessions) {
+      if (sessionCount.incrementAndGet() <= maxSessions) {
+        try {
+          s = openSession();
+        } catch (HsmException e) {
+          sessionCount.decrementAndGet();
+          throw e;
+        }
+      } else {
+        sessionCount.decrementAndGet();
+      }
+    }
+    if (s == null) {
+      try {
+        s = idle.poll(borrowTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new HsmException(Reason.SESSIONS_EXHAUSTED, "session", label(),
+            "interrupted while waiting for a session of token '" + label() + "'");
+      }
+      if (s == null) {
+        throw new HsmException(Reason.SESSIONS_EXHAUSTED, "session", label(), "all " + maxSessions
+            + " sessions of token '" + label() + "' stayed busy for " + borrowTimeout.toMillis() + " ms");
+      }
+    }
+    lent.incrementAndGet();
+    return new HsmSession(this, s);
+  }
+
+  /** Runs one piece of work on a borrowed session. */
+  public <T> T call(SessionWork<T> work) throws HsmException {
+    try (HsmSession s = session()) {
+      return work.run(s);
+    }
+  }
+
+  /** Work done on one session. */
+  @FunctionalInterface
+  public interface SessionWork<T> {
+    T run(HsmSession session) throws HsmException;
+  }
+
+  void giveBack(Session s, boolean broken) {
+    lent.decrementAndGet();
+    if (broken || closed) {
+      sessionCount.decrementAndGet();
+      closeQuietly(s);
+      return;
+    }
+    idle.add(s);
+  }
+
+  private Session openSession() throws HsmException {
+    try {
+      return token.openSession(true);
+    } catch (PKCS11Exception e) {
+      throw HsmException.of("C_OpenSession", label(), e);
+    }
+  }
+
+  /** Closes every idle session; sessions still lent are closed when they come back. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeSessions();
+    module.tokenClosed(this);
+  }
+
+  void closeSessions() {
+    Session s;
+    while ((s = idle.poll()) != null) {
+      sessionCount.decrementAndGet();
+      closeQuietly(s);
+    }
+  }
+
+  private void closeQuietly(Session s) {
+    try {
+      s.closeSession();
+    } catch (PKCS11Exception e) {
+      LOG.debug("closing a session of token '{}': {}", label(), HsmException.ckrName(e.getErrorCode()));
+    }
+  }
+
+  /** The PIN array is the caller's; this wipes it. */
+  public static void wipe(char[] pin) {
+    if (pin != null) {
+      Arrays.fill(pin, '\0');
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "token '" + label() + "' (serial " + serial() + ", " + sessionCount.get() + "/" + maxSessions
+        + " sessions)";
+  }
+}

@@ -1,0 +1,18 @@
+package org.keyarc.hsm;
+
+/**
+ * The security-relevant, non-secret attributes of a key object as the token reports them.
+ * A null field means the token does not report that attribute for this object class.
+ */
+public record KeyAttributes(
+    Boolean token,
+    Boolean privateObject,
+    Boolean sensitive,
+    Boolean extractable,
+    Boolean alwaysSensitive,
+    Boolean neverExtractable,
+    Boolean sign,
+    Boolean decrypt,
+    Boolean unwrap,
+    Boolean wrap) {
+}

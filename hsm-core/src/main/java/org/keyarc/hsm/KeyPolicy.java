@@ -1,0 +1,62 @@
+package org.keyarc.hsm;
+
+/**
+ * The attribute policy a key is created (generated or unwrapped) with. Each policy fixes where the key
+ * lives (token or session object), whether it is sensitive and extractable, and what it may do.
+ * Every long-lived key is sensitive and non-extractable: its bytes can never leave the token.
+ */
+public enum KeyPolicy {
+  /** The CA signing key: token object, sensitive, non-extractable, sign only. */
+  CA_SIGNING(true, false, Use.SIGN),
+  /** The audit-chain signing key: like the CA key. */
+  AUDIT_SIGNING(true, false, Use.SIGN),
+  /** The CA exchange key clients encrypt to: token object, sensitive, non-extractable, decrypt/unwrap only. */
+  EXCHANGE(true, false, Use.UNWRAP),
+  /** A recovery agent's key on its smartcard: like the exchange key. */
+  RECOVERY_AGENT(true, false, Use.UNWRAP),
+  /**
+   * A per-operation symmetric key (the archival transport key): session object, sensitive, but
+   * extractable so that it can itself be wrapped (C_WrapKey) to the recovery agents' public keys.
+   */
+  SESSION_TRANSPORT(false, true, Use.WRAP),
+  /**
+   * A per-operation private key unwrapped into the token (the enrollee's key during archival):
+   * session object, sensitive, extractable only so that it can be re-wrapped, may sign (for the pair check).
+   */
+  SESSION_UNWRAPPED(false, true, Use.SIGN),
+  /** A public key imported for one operation (an agent's wrapping key): session object. */
+  SESSION_PUBLIC(false, true, Use.WRAP);
+
+  /** What a key may be used for. */
+  enum Use { SIGN, UNWRAP, WRAP }
+
+  private final boolean tokenObject;
+  private final boolean extractable;
+  private final Use use;
+
+  KeyPolicy(boolean tokenObject, boolean extractable, Use use) {
+    this.tokenObject = tokenObject;
+    this.extractable = extractable;
+    this.use = use;
+  }
+
+  public boolean tokenObject() {
+    return tokenObject;
+  }
+
+  public boolean extractable() {
+    return extractable;
+  }
+
+  boolean canSign() {
+    return use == Use.SIGN;
+  }
+
+  boolean canUnwrap() {
+    return use == Use.UNWRAP || use == Use.WRAP;
+  }
+
+  boolean canWrap() {
+    return use == Use.WRAP;
+  }
+}
