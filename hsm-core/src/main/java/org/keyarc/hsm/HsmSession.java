@@ -378,6 +378,12 @@ public final class HsmSession implements AutoCloseable {
       long h = session.unwrapKey(new Mechanism(CKM_AES_KEY_WRAP_PAD), wrappingKey.objectHandle(), wrapped, t);
       return new KeyHandle(token.label(), h, KeyClass.PRIVATE, type, label, null, !policy.tokenObject());
     } catch (PKCS11Exception e) {
+      if (e.getErrorCode() == CKR_GENERAL_ERROR) {
+        // SoftHSM2 reports a failed RFC 5649 integrity check as CKR_GENERAL_ERROR; the session is fine.
+        throw new HsmException(Reason.BAD_INPUT, "C_UnwrapKey", token.label(), e.getErrorCode(),
+            "the wrapped key does not unwrap with this key on token '" + token.label()
+                + "' (wrong key or corrupted data; C_UnwrapKey: " + HsmException.ckrName(e.getErrorCode()) + ")", e);
+      }
       throw fail("C_UnwrapKey", e);
     }
   }
@@ -458,9 +464,12 @@ public final class HsmSession implements AutoCloseable {
   public TokenCapabilities probeCapabilities() throws HsmException {
     List<KeyHandle> made = new ArrayList<>();
     try {
-      GeneratedKeyPair rsa = generateKeyPair(KeySpec.RSA_2048, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe");
+      GeneratedKeyPair rsa = generateKeyPair(KeySpec.RSA_2048, KeyPolicy.SESSION_UNWRAPPING, "keyarc-probe");
       made.add(rsa.privateKey());
       made.add(rsa.publicKeyObject());
+      GeneratedKeyPair ec = generateKeyPair(KeySpec.EC_P256, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe");
+      made.add(ec.privateKey());
+      made.add(ec.publicKeyObject());
       KeyHandle aes = generateSecretKey(KeySpec.AES_256, KeyPolicy.SESSION_TRANSPORT, "keyarc-probe");
       made.add(aes);
       KeyHandle wrapPub = importPublicKey(rsa.publicKey(), "keyarc-probe");
@@ -469,8 +478,8 @@ public final class HsmSession implements AutoCloseable {
       boolean sha256 = probeOaep(wrapPub, rsa.privateKey(), aes, OaepHash.SHA256, made);
       boolean kwp = false;
       try {
-        byte[] w = wrapAesKwp(aes, rsa.privateKey());
-        made.add(unwrapAesKwp(aes, w, KeyType.RSA, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
+        byte[] w = wrapAesKwp(aes, ec.privateKey());
+        made.add(unwrapAesKwp(aes, w, KeyType.EC, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
         kwp = true;
       } catch (HsmException e) {
         kwp = false;
@@ -478,7 +487,7 @@ public final class HsmSession implements AutoCloseable {
       boolean cbcPad;
       try {
         session.wrapKey(new Mechanism(CKM_AES_CBC_PAD, new org.xipki.pkcs11.wrapper.params.ByteArrayParams(
-            new byte[16])), aes.objectHandle(), rsa.privateKey().objectHandle());
+            new byte[16])), aes.objectHandle(), ec.privateKey().objectHandle());
         cbcPad = true;
       } catch (PKCS11Exception e) {
         cbcPad = false;

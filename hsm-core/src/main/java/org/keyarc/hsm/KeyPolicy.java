@@ -24,6 +24,8 @@ public enum KeyPolicy {
    * session object, sensitive, extractable only so that it can be re-wrapped, may sign (for the pair check).
    */
   SESSION_UNWRAPPED(false, true, Use.SIGN),
+  /** A throw-away unwrapping key pair (capability probes): session object, non-extractable, unwrap only. */
+  SESSION_UNWRAPPING(false, false, Use.UNWRAP),
   /** A public key imported for one operation (an agent's wrapping key): session object. */
   SESSION_PUBLIC(false, true, Use.WRAP);
 
