@@ -86,7 +86,12 @@ public final class SoftHsmFixture implements AutoCloseable {
 
   /** The user PIN the setup script generated for the token (the caller wipes it). */
   public char[] pin(String name) throws IOException {
-    return PinSource.fromFile(dir.resolve("pins").resolve(label(name) + ".pin"));
+    return PinSource.fromFile(pinFile(name));
+  }
+
+  /** The file holding the token's user PIN (mode 0600). */
+  public Path pinFile(String name) {
+    return dir.resolve("pins").resolve(label(name) + ".pin");
   }
 
   public HsmModule module() {

@@ -1,0 +1,173 @@
+package org.keyarc.cli;
+
+import static org.xipki.pkcs11.wrapper.PKCS11Constants.*;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.HsmModule;
+import org.keyarc.hsm.HsmSession;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyAttributes;
+import org.keyarc.hsm.KeyHandle;
+import org.keyarc.hsm.TokenCapabilities;
+import org.keyarc.hsm.TokenDescription;
+import org.xipki.pkcs11.wrapper.MechanismInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code keyarc hsm info|keys|mechanisms}: what the PKCS#11 module and a token hold and can do. */
+@Command(name = "hsm", description = "Inspect the HSM and smartcards: tokens, keys, mechanisms.",
+    mixinStandardHelpOptions = true)
+final class HsmCommand {
+
+  /** The mechanisms keyarc relies on, with the purpose it needs each for. */
+  static final Object[][] NEEDED = {
+      {CKM_RSA_PKCS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR, "RSA key generation"},
+      {CKM_EC_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR, "EC key generation"},
+      {CKM_AES_KEY_GEN, CKF_GENERATE, "AES key generation"},
+      {CKM_SHA256_RSA_PKCS, CKF_SIGN, "RSA PKCS#1 v1.5 signing"},
+      {CKM_SHA256_RSA_PKCS_PSS, CKF_SIGN, "RSA-PSS signing"},
+      {CKM_ECDSA, CKF_SIGN, "ECDSA signing"},
+      {CKM_RSA_PKCS_OAEP, CKF_UNWRAP, "RSA-OAEP key unwrap (archival)"},
+      {CKM_AES_KEY_WRAP_PAD, CKF_UNWRAP, "AES key wrap with padding (archival)"}};
+
+  @Spec
+  CommandSpec spec;
+
+  @Command(name = "info", description = "Show the PKCS#11 module, its tokens, and the selected token's keys "
+      + "and mechanisms. Logs in only when a PIN source is configured.")
+  int info(@Mixin HsmOptions hsm) throws HsmException, Keyarc.UserException {
+    PrintWriter out = spec.commandLine().getOut();
+    try (HsmModule m = hsm.load()) {
+      out.println("PKCS#11 module  " + m.library());
+      out.println("                " + m.description());
+      List<TokenDescription> tokens = m.tokens();
+      long present = tokens.stream().filter(TokenDescription::present).count();
+      out.println();
+      out.println("Tokens (" + present + " present, " + (tokens.size() - present) + " empty slots)");
+      for (TokenDescription t : tokens) {
+        if (t.present()) {
+          out.printf("  %-16s serial %-18s slot %-12d%s%n", t.label(), t.serial(), t.slotId(), pinFlags(t));
+        }
+      }
+      String label = m.find(hsm.selector()).label();
+      String origin = hsm.pinOrigin(label);
+      try (HsmToken token = hsm.open(m, false)) {
+        out.println();
+        out.println("Token '" + label + "'" + (token.loggedIn() ? " (logged in, PIN from " + origin + ")"
+            : " (not logged in: no PIN source; private keys are hidden)"));
+        try (HsmSession s = token.session()) {
+          printKeys(out, s, false);
+          out.println();
+          out.println("Mechanisms: " + token.mechanisms().size() + " offered (keyarc hsm mechanisms lists them); "
+              + "keyarc needs:");
+          for (Object[] n : NEEDED) {
+            boolean ok = token.supports((Long) n[0], (Long) n[1]);
+            out.printf("  %-26s %-40s %s%n", name((Long) n[0]), n[2], ok ? "yes" : "MISSING");
+          }
+          if (token.loggedIn()) {
+            printCapabilities(out, s.probeCapabilities());
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
+  @Command(name = "keys", description = "List the keys on the selected token with their security attributes.")
+  int keys(@Mixin HsmOptions hsm) throws HsmException, Keyarc.UserException {
+    PrintWriter out = spec.commandLine().getOut();
+    try (HsmModule m = hsm.load(); HsmToken token = hsm.open(m, true); HsmSession s = token.session()) {
+      out.println("Token '" + token.label() + "' (serial " + token.serial() + ")");
+      printKeys(out, s, true);
+    }
+    return 0;
+  }
+
+  @Command(name = "mechanisms", description = "List every mechanism of the selected token, with key sizes and "
+      + "flags, and (when logged in) what a probe finds that the list does not say.")
+  int mechanisms(@Mixin HsmOptions hsm) throws HsmException, Keyarc.UserException {
+    PrintWriter out = spec.commandLine().getOut();
+    try (HsmModule m = hsm.load(); HsmToken token = hsm.open(m, false)) {
+      out.println("Token '" + token.label() + "': " + token.mechanisms().size() + " mechanisms");
+      out.printf("  %-34s %-13s %s%n", "mechanism", "key size", "flags");
+      for (Map.Entry<Long, MechanismInfo> e : token.mechanisms().entrySet()) {
+        MechanismInfo i = e.getValue();
+        out.printf("  %-34s %-13s %s%n", name(e.getKey()), i.getMinKeySize() + "-" + i.getMaxKeySize(), flags(i));
+      }
+      if (token.loggedIn()) {
+        try (HsmSession s = token.session()) {
+          printCapabilities(out, s.probeCapabilities());
+        }
+      } else {
+        out.println();
+        out.println("Log in (--pin-file, KEYARC_PIN) to probe RSA-OAEP hashes and key-wrap mechanisms.");
+      }
+    }
+    return 0;
+  }
+
+  private static void printKeys(PrintWriter out, HsmSession s, boolean withAttributes) throws HsmException {
+    List<KeyHandle> keys = s.listKeys();
+    out.println("Keys (" + keys.size() + ")");
+    if (keys.isEmpty()) {
+      out.println("  (none)");
+    }
+    for (KeyHandle k : keys) {
+      String attrs = "";
+      if (withAttributes && k.keyClass() != KeyHandle.KeyClass.PUBLIC) {
+        KeyAttributes a = s.attributes(k);
+        attrs = "  " + (Boolean.TRUE.equals(a.sensitive()) ? "sensitive" : "NOT-SENSITIVE") + ", "
+            + (Boolean.FALSE.equals(a.extractable()) ? "non-extractable" : "extractable")
+            + (Boolean.TRUE.equals(a.sign()) ? ", sign" : "") + (Boolean.TRUE.equals(a.unwrap()) ? ", unwrap" : "")
+            + (Boolean.TRUE.equals(a.decrypt()) ? ", decrypt" : "");
+      }
+      out.printf("  %-7s %-4s %-20s id %s%s%n", k.keyClass().name().toLowerCase(), k.keyType(), k.label(),
+          k.idHex().isEmpty() ? "-" : k.idHex(), attrs);
+    }
+  }
+
+  private static void printCapabilities(PrintWriter out, TokenCapabilities c) {
+    out.println();
+    out.println("Probed with throw-away session keys:");
+    out.println("  RSA-OAEP with SHA-1            " + (c.oaepSha1() ? "yes" : "no"));
+    out.println("  RSA-OAEP with SHA-256          " + (c.oaepSha256() ? "yes" : "no"));
+    out.println("  AES key wrap with padding      " + (c.aesKeyWrapPad() ? "yes" : "no"));
+    out.println("  AES-CBC-PAD wraps private keys " + (c.aesCbcPadWrap() ? "yes" : "no"));
+    out.println("  => set oaep-hash to " + (c.bestOaepHash() == null ? "(none works: archival impossible)"
+        : c.bestOaepHash().jcaName()));
+  }
+
+  private static String pinFlags(TokenDescription t) {
+    if (t.pinLocked()) {
+      return "PIN LOCKED";
+    }
+    if (t.pinFinalTry()) {
+      return "warning: next wrong PIN locks the token";
+    }
+    return t.pinCountLow() ? "warning: a wrong PIN was entered since the last login" : "";
+  }
+
+  private static String name(long mechanism) {
+    String n = codeToName(Category.CKM, mechanism);
+    return n == null ? String.format("0x%08X", mechanism) : n;
+  }
+
+  private static String flags(MechanismInfo i) {
+    StringBuilder sb = new StringBuilder();
+    long[] bits = {CKF_GENERATE, CKF_GENERATE_KEY_PAIR, CKF_SIGN, CKF_VERIFY, CKF_ENCRYPT, CKF_DECRYPT, CKF_WRAP,
+        CKF_UNWRAP, CKF_DERIVE, CKF_DIGEST};
+    String[] names = {"generate", "generate-pair", "sign", "verify", "encrypt", "decrypt", "wrap", "unwrap",
+        "derive", "digest"};
+    for (int b = 0; b < bits.length; b++) {
+      if (i.hasFlagBit(bits[b])) {
+        sb.append(sb.length() == 0 ? "" : ",").append(names[b]);
+      }
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,124 @@
+package org.keyarc.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.HsmModule;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.PinSource;
+import org.keyarc.hsm.TokenSelector;
+import org.keyarc.protocol.ErrorCode;
+import picocli.CommandLine.Option;
+
+/**
+ * Where the HSM is and how to log in: shared by every command that opens a token. PINs come from
+ * {@code --pin-file}, the environment variable named by {@code --pin-env} (default KEYARC_PIN), the
+ * PIN folder of the embedded SoftHSM2 setup ({@code $KEYARC_PIN_DIR/LABEL.pin}, which {@code ./keyarc}
+ * sets), or a prompt without echo. Never from the command line.
+ */
+final class HsmOptions {
+  static final String DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
+
+  @Option(names = "--module", paramLabel = "PATH",
+      description = "PKCS#11 library (default: $KEYARC_PKCS11_MODULE, else " + DEFAULT_MODULE + ")")
+  Path module;
+
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "token label or PKCS#11 URI such as pkcs11:token=kra-1 (default: $KEYARC_TOKEN, else keyarc-ca)")
+  String token;
+
+  @Option(names = "--pin-file", paramLabel = "FILE", description = "read the user PIN from the first line of FILE")
+  Path pinFile;
+
+  @Option(names = "--pin-env", paramLabel = "VAR", description = "read the user PIN from environment variable VAR "
+      + "(default KEYARC_PIN)")
+  String pinEnv;
+
+  Path modulePath() {
+    if (module != null) {
+      return module;
+    }
+    String env = System.getenv("KEYARC_PKCS11_MODULE");
+    return Path.of(env != null && !env.isBlank() ? env : DEFAULT_MODULE);
+  }
+
+  TokenSelector selector() {
+    String t = token;
+    if (t == null) {
+      String env = System.getenv("KEYARC_TOKEN");
+      t = env != null && !env.isBlank() ? env : "keyarc-ca";
+    }
+    return TokenSelector.parse(t);
+  }
+
+  HsmModule load() throws HsmException {
+    return HsmModule.load(modulePath());
+  }
+
+  /** Where the PIN came from, for the output ("--pin-file /x"); null when there is none. */
+  String pinOrigin(String label) {
+    if (pinFile != null) {
+      return "--pin-file " + pinFile;
+    }
+    String var = pinEnv != null ? pinEnv : "KEYARC_PIN";
+    if (System.getenv(var) != null) {
+      return "$" + var;
+    }
+    Path dirFile = pinDirFile(label);
+    return dirFile != null ? dirFile.toString() : null;
+  }
+
+  /**
+   * The PIN, or null when no source is configured and {@code prompt} is false. The caller wipes it.
+   */
+  char[] pin(String label, boolean prompt) throws Keyarc.UserException {
+    try {
+      if (pinFile != null) {
+        return PinSource.fromFile(pinFile);
+      }
+      char[] env = PinSource.fromEnv(pinEnv != null ? pinEnv : "KEYARC_PIN");
+      if (env != null) {
+        return env;
+      }
+      if (pinEnv != null) {
+        throw new Keyarc.UserException(ErrorCode.PIN_REQUIRED, "environment variable " + pinEnv + " is not set");
+      }
+      Path dirFile = pinDirFile(label);
+      if (dirFile != null) {
+        return PinSource.fromFile(dirFile);
+      }
+    } catch (IOException e) {
+      throw new Keyarc.UserException(ErrorCode.PIN_REQUIRED, "cannot read the PIN: " + e.getMessage());
+    }
+    if (!prompt) {
+      return null;
+    }
+    char[] typed = PinSource.prompt("PIN for token '" + label + "': ");
+    if (typed == null) {
+      throw new Keyarc.UserException(ErrorCode.PIN_REQUIRED, "token '" + label
+          + "' needs a PIN and there is no terminal to ask on; use --pin-file FILE or the KEYARC_PIN variable");
+    }
+    return typed;
+  }
+
+  private static Path pinDirFile(String label) {
+    String dir = System.getenv("KEYARC_PIN_DIR");
+    if (dir == null || dir.isBlank()) {
+      return null;
+    }
+    Path f = Path.of(dir, label + ".pin");
+    return Files.isReadable(f) ? f : null;
+  }
+
+  /** Opens the selected token, logged in when a PIN is available (or asked for, when {@code prompt}). */
+  HsmToken open(HsmModule m, boolean prompt) throws HsmException, Keyarc.UserException {
+    String label = m.find(selector()).label();
+    char[] pin = pin(label, prompt);
+    try {
+      return m.openToken(selector(), pin, 1);
+    } finally {
+      HsmToken.wipe(pin);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package org.keyarc.cli;
+
+import java.io.PrintWriter;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.protocol.ErrorCode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code keyarc}: the root command.
+ *
+ * <p>Exit codes: 0 success; 1 unexpected failure; 2 usage error; otherwise the number of the
+ * {@link ErrorCode} (10 token not present, 11 PIN incorrect, ...; {@code keyarc --help} lists them).
+ */
+@Command(name = "keyarc", mixinStandardHelpOptions = true, version = "keyarc 0.1.0",
+    description = "HSM-backed certificate authority with M-of-N key archival and smartcard recovery.",
+    subcommands = {HsmCommand.class, CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:success", "1:unexpected failure (details in the log)", "2:usage error",
+        "10:token not present", "11:PIN incorrect", "12:PIN locked", "13:PIN required",
+        "14:mechanism not supported", "15:key not found", "16:HSM unavailable (PKCS#11 library)",
+        "17:key attributes forbid the operation", "18:HSM busy", "19:HSM error"})
+public final class Keyarc {
+
+  public static void main(String[] args) {
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs a command line with the given streams; returns the exit code. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = new CommandLine(new Keyarc());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+      if (ex instanceof HsmException h) {
+        ErrorCode code = errorCode(h.reason());
+        err.println("keyarc: error " + code.number() + " (" + code.summary() + "): " + h.getMessage());
+        return code.number();
+      }
+      if (ex instanceof UserException u) {
+        err.println("keyarc: error " + u.code().number() + " (" + u.code().summary() + "): " + u.getMessage());
+        return u.code().number();
+      }
+      err.println("keyarc: unexpected failure: " + ex);
+      org.slf4j.LoggerFactory.getLogger(Keyarc.class).debug("unexpected failure", ex);
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  static ErrorCode errorCode(HsmException.Reason reason) {
+    switch (reason) {
+      case TOKEN_NOT_PRESENT: return ErrorCode.TOKEN_NOT_PRESENT;
+      case PIN_INCORRECT: return ErrorCode.PIN_INCORRECT;
+      case PIN_LOCKED: return ErrorCode.PIN_LOCKED;
+      case PIN_REQUIRED: return ErrorCode.PIN_REQUIRED;
+      case MECHANISM_NOT_SUPPORTED: return ErrorCode.MECHANISM_NOT_SUPPORTED;
+      case KEY_NOT_FOUND: return ErrorCode.KEY_NOT_FOUND;
+      case MODULE_LOAD_FAILED: return ErrorCode.HSM_UNAVAILABLE;
+      case KEY_POLICY: return ErrorCode.KEY_POLICY;
+      case SESSIONS_EXHAUSTED: case MODULE_BUSY: return ErrorCode.HSM_BUSY;
+      case BAD_INPUT: return ErrorCode.BAD_INPUT;
+      default: return ErrorCode.HSM_ERROR;
+    }
+  }
+
+  /** A user mistake with its error code; printed as one line, no stack trace. */
+  static final class UserException extends Exception {
+    private final ErrorCode code;
+
+    UserException(ErrorCode code, String message) {
+      super(message);
+      this.code = code;
+    }
+
+    ErrorCode code() {
+      return code;
+    }
+  }
+}

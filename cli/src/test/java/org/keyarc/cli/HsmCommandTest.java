@@ -1,0 +1,98 @@
+package org.keyarc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyPolicy;
+import org.keyarc.hsm.KeySpec;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+
+/** What a user sees from {@code keyarc hsm ...} against real SoftHSM2 tokens: output, one-line errors, exit codes. */
+class HsmCommandTest {
+  private static SoftHsmFixture hsm;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    hsm = SoftHsmFixture.create("ca");
+    try (HsmToken t = hsm.open("ca", 1)) {
+      t.call(s -> s.generateKeyPair(KeySpec.EC_P256, KeyPolicy.CA_SIGNING, "ca-signing"));
+    }
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    hsm.close();
+  }
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run keyarc(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Keyarc.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  private static String module() {
+    return hsm.module().loadedLibrary().toString();
+  }
+
+  @Test
+  void infoShowsTokensKeysMechanismsAndTheProbe() {
+    Run r = keyarc("hsm", "info", "--module", module(), "--token", hsm.label("ca"),
+        "--pin-file", hsm.pinFile("ca").toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("Token '" + hsm.label("ca") + "' (logged in, PIN from --pin-file"), r.out());
+    assertTrue(r.out().matches("(?s).*private EC\\s+ca-signing\\s+id [0-9a-f]{32}.*"), r.out());
+    assertTrue(r.out().contains("CKM_AES_KEY_WRAP_PAD       AES key wrap with padding (archival)     yes"), r.out());
+    assertTrue(r.out().contains("=> set oaep-hash to SHA-1"), r.out());
+  }
+
+  @Test
+  void keysShowTheSecurityAttributes() {
+    Run r = keyarc("hsm", "keys", "--module", module(), "--token", "pkcs11:token=" + hsm.label("ca"),
+        "--pin-file", hsm.pinFile("ca").toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("sensitive, non-extractable, sign"), r.out());
+  }
+
+  @Test
+  void withoutAPinInfoShowsPublicObjectsOnly() {
+    Run r = keyarc("hsm", "info", "--module", module(), "--token", hsm.label("ca"));
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("(not logged in: no PIN source; private keys are hidden)"), r.out());
+    assertTrue(r.out().matches("(?s).*public  EC\\s+ca-signing.*"), r.out());
+    assertTrue(!r.out().contains("private EC"), r.out());
+  }
+
+  @Test
+  void anAbsentTokenIsOneLineAndExitCode10() {
+    Run r = keyarc("hsm", "keys", "--module", module(), "--token", "kra-9", "--pin-file",
+        hsm.pinFile("ca").toString());
+    assertEquals(10, r.exit());
+    assertEquals("keyarc: error 10 (token not present): token 'kra-9' is not present", r.err().strip());
+  }
+
+  @Test
+  void aWrongPinIsOneLineAndExitCode11() throws Exception {
+    java.nio.file.Path wrong = java.nio.file.Files.createTempFile("wrong", ".pin");
+    java.nio.file.Files.writeString(wrong, "000000\n");
+    Run r = keyarc("hsm", "keys", "--module", module(), "--token", hsm.label("ca"), "--pin-file", wrong.toString());
+    assertEquals(11, r.exit());
+    assertEquals("keyarc: error 11 (PIN incorrect): PIN incorrect for token '" + hsm.label("ca")
+        + "' (C_Login: CKR_PIN_INCORRECT 0x000000A0)", r.err().strip());
+  }
+
+  @Test
+  void aPinOnTheCommandLineIsNotAnOption() {
+    Run r = keyarc("hsm", "keys", "--module", module(), "--pin", "1234");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("Unknown options: '--pin', '1234'"), r.err());
+  }
+}

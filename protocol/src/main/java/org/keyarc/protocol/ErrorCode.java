@@ -1,0 +1,65 @@
+package org.keyarc.protocol;
+
+import org.bouncycastle.asn1.cmp.PKIFailureInfo;
+
+/**
+ * keyarc's stable error codes, at the wire and CLI boundary. The number never changes once released:
+ * it is the CLI's exit code and travels as text in CMP error messages; {@link #failureInfo()} is the
+ * CMP PKIFailureInfo bit sent with it. Exit codes 0, 1 and 2 are success, failure and usage.
+ */
+public enum ErrorCode {
+  // ---- HSM and smartcard (10-29)
+  TOKEN_NOT_PRESENT(10, PKIFailureInfo.systemUnavail, "token not present"),
+  PIN_INCORRECT(11, PKIFailureInfo.notAuthorized, "PIN incorrect"),
+  PIN_LOCKED(12, PKIFailureInfo.notAuthorized, "PIN locked"),
+  PIN_REQUIRED(13, PKIFailureInfo.notAuthorized, "PIN required"),
+  MECHANISM_NOT_SUPPORTED(14, PKIFailureInfo.systemFailure, "mechanism not supported"),
+  KEY_NOT_FOUND(15, PKIFailureInfo.systemFailure, "key not found"),
+  HSM_UNAVAILABLE(16, PKIFailureInfo.systemUnavail, "HSM unavailable"),
+  KEY_POLICY(17, PKIFailureInfo.systemFailure, "key attributes forbid the operation"),
+  HSM_BUSY(18, PKIFailureInfo.systemUnavail, "HSM busy"),
+  HSM_ERROR(19, PKIFailureInfo.systemFailure, "HSM error"),
+  // ---- requests (30-59), used by the CA node and its clients
+  BAD_REQUEST(30, PKIFailureInfo.badRequest, "bad request"),
+  BAD_MESSAGE(31, PKIFailureInfo.badDataFormat, "malformed message"),
+  BAD_POP(32, PKIFailureInfo.badPOP, "bad proof of possession"),
+  UNKNOWN_TEMPLATE(33, PKIFailureInfo.badCertTemplate, "unknown template"),
+  NOT_AUTHORIZED(34, PKIFailureInfo.notAuthorized, "not authorized"),
+  BAD_MESSAGE_CHECK(35, PKIFailureInfo.badMessageCheck, "message protection check failed"),
+  BAD_INPUT(36, PKIFailureInfo.badDataFormat, "bad input");
+
+  private final int number;
+  private final int failureInfo;
+  private final String summary;
+
+  ErrorCode(int number, int failureInfo, String summary) {
+    this.number = number;
+    this.failureInfo = failureInfo;
+    this.summary = summary;
+  }
+
+  /** The stable number: the CLI's exit code. */
+  public int number() {
+    return number;
+  }
+
+  /** The CMP PKIFailureInfo bit sent with this error. */
+  public int failureInfo() {
+    return failureInfo;
+  }
+
+  /** A few words for listings ("PIN incorrect"). */
+  public String summary() {
+    return summary;
+  }
+
+  /** The code with this number. */
+  public static ErrorCode ofNumber(int number) {
+    for (ErrorCode c : values()) {
+      if (c.number == number) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("no keyarc error code " + number);
+  }
+}

@@ -1,0 +1,59 @@
+# Sourced by ./keyarc and scripts/test.sh: checks (and, as root on Debian, installs) what keyarc needs.
+# Every missing piece is named in one line with the package that provides it.
+
+_keyarc_apt_updated=""
+
+# install_pkg PKG: apt-get install when root on a Debian-like system; else say what to install and exit 3.
+install_pkg() {
+  local pkg="$1" why="$2"
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "keyarc: installing $pkg ($why)" >&2
+    if [ -z "$_keyarc_apt_updated" ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
+      _keyarc_apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2 \
+      || { echo "keyarc: apt-get install $pkg failed" >&2; exit 3; }
+  else
+    echo "keyarc: $why is missing; install the Debian package '$pkg' (sudo apt-get install $pkg)" >&2
+    exit 3
+  fi
+}
+
+need_java() {
+  if ! command -v java >/dev/null 2>&1; then
+    install_pkg openjdk-17-jdk-headless "Java 17"
+  fi
+  local v
+  v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+  if [ -z "$v" ] || [ "${v%%.*}" -lt 17 ] 2>/dev/null; then
+    echo "keyarc: Java 17 or newer is required (found '${v:-none}'); install openjdk-17-jdk-headless" >&2
+    exit 3
+  fi
+}
+
+need_maven() {
+  command -v mvn >/dev/null 2>&1 || install_pkg maven "Apache Maven"
+}
+
+softhsm_lib() {
+  local p
+  for p in "${KEYARC_SOFTHSM_LIB:-}" /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+    if [ -n "$p" ] && [ -r "$p" ]; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+need_softhsm() {
+  if ! softhsm_lib >/dev/null || ! command -v softhsm2-util >/dev/null 2>&1; then
+    install_pkg softhsm2 "SoftHSM2 (the HSM and smartcards of tests and the demo)"
+  fi
+}
+
+need_opensc() {
+  command -v pkcs11-tool >/dev/null 2>&1 || install_pkg opensc "OpenSC (PKCS#11 for real smartcards, pkcs11-tool)"
+}
+
+need_openssl() {
+  command -v openssl >/dev/null 2>&1 || install_pkg openssl "OpenSSL (interoperability tests)"
+}
