@@ -1,6 +1,5 @@
 package org.keyarc.hsm;
 
-import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
@@ -87,9 +86,5 @@ public final class KeyHandle {
   public String toString() {
     return keyType + " " + keyClass.name().toLowerCase() + " key '" + label() + "' (id " + idHex() + ", handle "
         + handle + (sessionObject ? ", session object" : "") + ") on token '" + tokenLabel + "'";
-  }
-
-  static boolean sameId(byte[] a, byte[] b) {
-    return Arrays.equals(a, b);
   }
 }

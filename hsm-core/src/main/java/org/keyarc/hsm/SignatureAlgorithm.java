@@ -1,7 +1,5 @@
 package org.keyarc.hsm;
 
-import java.security.spec.MGF1ParameterSpec;
-import java.security.spec.PSSParameterSpec;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 import org.xipki.pkcs11.wrapper.PKCS11Constants;
@@ -75,11 +73,6 @@ public enum SignatureAlgorithm {
 
   int pssSaltLength() {
     return pssSaltLength;
-  }
-
-  /** PSS parameters for JCA providers (SunPKCS11 names PSS "RSASSA-PSS" and takes them separately). */
-  PSSParameterSpec pssParameterSpec() {
-    return new PSSParameterSpec(digest, "MGF1", new MGF1ParameterSpec(digest), pssSaltLength, 1);
   }
 
   /** The default algorithm for a key: SHA-256 with RSA PKCS#1 v1.5, or SHA-256/SHA-384 ECDSA by curve. */

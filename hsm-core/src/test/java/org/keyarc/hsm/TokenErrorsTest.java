@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.keyarc.hsm.testing.SoftHsmFixture;
@@ -71,16 +70,13 @@ class TokenErrorsTest {
     try (SoftHsmFixture hsm = SoftHsmFixture.create("card")) {
       HsmModule module = hsm.module();
       TokenSelector card = TokenSelector.byLabel(hsm.label("card"));
-      Path folder = hsm.tokenFolder("card");
-      // SoftHSM2 scans every folder under its token dir: the card goes outside it
-      Path away = folder.getParent().resolveSibling("pulled-" + folder.getFileName());
-      Files.move(folder, away);
+      Path away = hsm.pullCard("card");
       try {
         module.rescan();
         HsmException e = assertThrows(HsmException.class, () -> module.find(card));
         assertEquals("token '" + hsm.label("card") + "' is not present", e.getMessage());
       } finally {
-        Files.move(away, folder);
+        hsm.reinsertCard(away);
       }
       module.rescan();
       assertEquals(hsm.label("card"), module.find(card).label());

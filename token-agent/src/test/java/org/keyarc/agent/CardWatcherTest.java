@@ -3,7 +3,6 @@ package org.keyarc.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -26,16 +25,14 @@ class CardWatcherTest {
       assertEquals(late, inserted.get(0).card().label());
       assertTrue(inserted.get(0).toString().startsWith("card inserted: '" + late + "' (serial "));
 
-      Path folder = hsm.tokenFolder("kra-2");
-      Path away = folder.getParent().resolveSibling("pulled-" + folder.getFileName());
-      Files.move(folder, away);
+      Path away = hsm.pullCard("kra-2");
       try {
         List<CardWatcher.CardEvent> removed = watcher.poll();
         assertEquals(1, removed.size(), removed.toString());
         assertEquals(CardWatcher.CardEvent.Kind.REMOVED, removed.get(0).kind());
         assertEquals(late, removed.get(0).card().label());
       } finally {
-        Files.move(away, folder);
+        hsm.reinsertCard(away);
       }
     }
   }

@@ -137,6 +137,22 @@ public final class SoftHsmFixture implements AutoCloseable {
     throw new IOException("no token folder for " + label);
   }
 
+  /**
+   * "Pulls the card": moves the token's folder out of the token directory (SoftHSM2 scans every folder
+   * inside it, whatever its name). Returns where it went, for {@link #reinsertCard}.
+   */
+  public Path pullCard(String name) throws IOException {
+    Path folder = tokenFolder(name);
+    Path away = folder.getParent().resolveSibling("pulled-" + folder.getFileName());
+    Files.move(folder, away);
+    return away;
+  }
+
+  /** Puts a pulled card's folder back. */
+  public void reinsertCard(Path pulled) throws IOException {
+    Files.move(pulled, dir.resolve("tokens").resolve(pulled.getFileName().toString().substring("pulled-".length())));
+  }
+
   private void runSetup(List<String> tokenLabels) throws IOException {
     String script = System.getProperty("keyarc.softhsm.setup");
     List<String> cmd = new ArrayList<>(List.of("bash", script, "--dir", dir.toString()));
