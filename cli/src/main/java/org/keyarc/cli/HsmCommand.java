@@ -54,9 +54,9 @@ final class HsmCommand {
           out.printf("  %-16s serial %-18s slot %-12d%s%n", t.label(), t.serial(), t.slotId(), pinFlags(t));
         }
       }
-      String label = m.find(hsm.selector()).label();
-      String origin = hsm.pinOrigin(label);
       try (HsmToken token = hsm.open(m, false)) {
+        String label = token.label();
+        String origin = hsm.pinOrigin(label);
         out.println();
         out.println("Token '" + label + "'" + (token.loggedIn() ? " (logged in, PIN from " + origin + ")"
             : " (not logged in: no PIN source; private keys are hidden)"));
@@ -67,7 +67,7 @@ final class HsmCommand {
               + "keyarc needs:");
           for (Object[] n : NEEDED) {
             boolean ok = token.supports((Long) n[0], (Long) n[1]);
-            out.printf("  %-26s %-40s %s%n", name((Long) n[0]), n[2], ok ? "yes" : "MISSING");
+            out.printf("  %-26s %-40s %s%n", HsmSession.mechanismName((Long) n[0]), n[2], ok ? "yes" : "MISSING");
           }
           if (token.loggedIn()) {
             printCapabilities(out, s.probeCapabilities());
@@ -97,7 +97,7 @@ final class HsmCommand {
       out.printf("  %-34s %-13s %s%n", "mechanism", "key size", "flags");
       for (Map.Entry<Long, MechanismInfo> e : token.mechanisms().entrySet()) {
         MechanismInfo i = e.getValue();
-        out.printf("  %-34s %-13s %s%n", name(e.getKey()), i.getMinKeySize() + "-" + i.getMaxKeySize(), flags(i));
+        out.printf("  %-34s %-13s %s%n", HsmSession.mechanismName(e.getKey()), i.getMinKeySize() + "-" + i.getMaxKeySize(), flags(i));
       }
       if (token.loggedIn()) {
         try (HsmSession s = token.session()) {
@@ -150,11 +150,6 @@ final class HsmCommand {
       return "warning: next wrong PIN locks the token";
     }
     return t.pinCountLow() ? "warning: a wrong PIN was entered since the last login" : "";
-  }
-
-  private static String name(long mechanism) {
-    String n = codeToName(Category.CKM, mechanism);
-    return n == null ? String.format("0x%08X", mechanism) : n;
   }
 
   private static String flags(MechanismInfo i) {

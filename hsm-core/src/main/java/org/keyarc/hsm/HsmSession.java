@@ -227,12 +227,15 @@ public final class HsmSession implements AutoCloseable {
       AttributeVector a = attrs("read attributes", key.objectHandle(), CKA_TOKEN, CKA_PRIVATE, CKA_WRAP);
       return new KeyAttributes(a.token(), a.private_(), null, null, null, null, null, null, null, a.wrap());
     }
-    AttributeVector a = attrs("read attributes", key.objectHandle(), CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE,
-        CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE, CKA_SIGN, CKA_DECRYPT, CKA_UNWRAP);
-    Boolean wrap = key.keyClass() == KeyClass.SECRET
-        ? attrs("read attributes", key.objectHandle(), CKA_WRAP).wrap() : null;
+    boolean secret = key.keyClass() == KeyClass.SECRET;
+    long[] types = {CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE,
+        CKA_NEVER_EXTRACTABLE, CKA_SIGN, CKA_DECRYPT, CKA_UNWRAP, CKA_WRAP};
+    if (!secret) {
+      types = Arrays.copyOf(types, types.length - 1); // CKA_WRAP is a secret-key attribute here
+    }
+    AttributeVector a = attrs("read attributes", key.objectHandle(), types);
     return new KeyAttributes(a.token(), a.private_(), a.sensitive(), a.extractable(), a.alwaysSensitive(),
-        a.neverExtractable(), a.sign(), a.decrypt(), a.unwrap(), wrap);
+        a.neverExtractable(), a.sign(), a.decrypt(), a.unwrap(), secret ? a.wrap() : null);
   }
 
   // ---------------------------------------------------------------- signing
@@ -579,7 +582,8 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
-  static String mechanismName(long code) {
+  /** "CKM_RSA_PKCS_OAEP", or the hex code of a vendor mechanism. */
+  public static String mechanismName(long code) {
     String name = codeToName(Category.CKM, code);
     return name == null ? String.format("0x%08X", code) : name;
   }
