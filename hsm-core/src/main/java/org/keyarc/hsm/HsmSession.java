@@ -91,6 +91,18 @@ public final class HsmSession implements AutoCloseable {
     return findOne(cls, new AttributeVector().class_(ckoOf(cls)).label(label), "labelled '" + label + "'");
   }
 
+  /** Like {@link #findKey} but null when there is no such key. */
+  public KeyHandle findKeyOrNull(KeyClass cls, String label) throws HsmException {
+    try {
+      return findKey(cls, label);
+    } catch (HsmException e) {
+      if (e.reason() == Reason.KEY_NOT_FOUND) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
   /** The one key of the class with this CKA_ID. */
   public KeyHandle findKeyById(KeyClass cls, byte[] id) throws HsmException {
     return findOne(cls, new AttributeVector().class_(ckoOf(cls)).id(id),
@@ -189,7 +201,8 @@ public final class HsmSession implements AutoCloseable {
   private static AttributeVector secretKeyTemplate(KeyPolicy policy, String label) {
     AttributeVector t = AttributeVector.newAESSecretKey().token(policy.tokenObject()).private_(true)
         .sensitive(true).extractable(policy.extractable())
-        .wrap(policy.canWrap()).unwrap(policy.canUnwrap()).encrypt(false).decrypt(false);
+        .wrap(policy.canWrap()).unwrap(policy.canUnwrap()).encrypt(false).decrypt(false)
+        .sign(policy.canSign()).verify(policy.canSign());
     return label == null ? t : t.label(label);
   }
 
@@ -265,6 +278,16 @@ public final class HsmSession implements AutoCloseable {
       throw fail("C_Sign", e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks " + alg.digest(), e);
+    }
+  }
+
+  /** AES-CMAC (CKM_AES_CMAC, 16 bytes) of {@code data} with a {@link KeyPolicy#MAC_SECRET} key. */
+  public byte[] cmac(KeyHandle key, byte[] data) throws HsmException {
+    requireMechanism(CKM_AES_CMAC, CKF_SIGN, "AES-CMAC");
+    try {
+      return session.signSingle(new Mechanism(CKM_AES_CMAC), key.objectHandle(), data);
+    } catch (PKCS11Exception e) {
+      throw fail("C_Sign", e);
     }
   }
 

@@ -10,6 +10,11 @@ public enum KeyPolicy {
   CA_SIGNING(true, false, Use.SIGN),
   /** The audit-chain signing key: like the CA key. */
   AUDIT_SIGNING(true, false, Use.SIGN),
+  /**
+   * A token AES key that only computes MACs (CKM_AES_CMAC): the CA derives one-time enrollment secrets
+   * with it, so the database never holds a secret. Sensitive, non-extractable.
+   */
+  MAC_SECRET(true, false, Use.SIGN),
   /** The CA exchange key clients encrypt to: token object, sensitive, non-extractable, decrypt/unwrap only. */
   EXCHANGE(true, false, Use.UNWRAP),
   /** A recovery agent's key on its smartcard: like the exchange key. */

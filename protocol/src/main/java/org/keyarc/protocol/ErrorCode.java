@@ -26,7 +26,24 @@ public enum ErrorCode {
   UNKNOWN_TEMPLATE(33, PKIFailureInfo.badCertTemplate, "unknown template"),
   NOT_AUTHORIZED(34, PKIFailureInfo.notAuthorized, "not authorized"),
   BAD_MESSAGE_CHECK(35, PKIFailureInfo.badMessageCheck, "message protection check failed"),
-  BAD_INPUT(36, PKIFailureInfo.badDataFormat, "bad input");
+  BAD_INPUT(36, PKIFailureInfo.badDataFormat, "bad input"),
+  BAD_SUBJECT(37, PKIFailureInfo.badCertTemplate, "subject not allowed by the template"),
+  KEY_NOT_ALLOWED(38, PKIFailureInfo.badAlg, "key algorithm or size not allowed by the template"),
+  SECRET_INVALID(39, PKIFailureInfo.notAuthorized, "one-time secret unknown, used or expired"),
+  UNKNOWN_SIGNER(40, PKIFailureInfo.signerNotTrusted, "signer certificate not issued by this CA, expired or revoked"),
+  NOT_FOUND(41, PKIFailureInfo.badRequest, "no such request or certificate"),
+  REQUEST_DENIED(42, PKIFailureInfo.badRequest, "request denied by a certificate manager"),
+  MESSAGE_TOO_LARGE(43, PKIFailureInfo.badDataFormat, "message over the size limit"),
+  UNSUPPORTED_MESSAGE(44, PKIFailureInfo.badRequest, "message type not supported"),
+  ARCHIVAL_REQUIRED(45, PKIFailureInfo.badRequest, "the template requires the private key for archival"),
+  ROLE_CONFLICT(46, PKIFailureInfo.notAuthorized, "role separation forbids holding both roles"),
+  CERT_REVOKED(47, PKIFailureInfo.certRevoked, "certificate already revoked"),
+  BAD_TIME(48, PKIFailureInfo.badTime, "message time too far from the CA's clock"),
+  // ---- node (50-59)
+  STORE_ERROR(50, PKIFailureInfo.systemFailure, "store error"),
+  NODE_UNAVAILABLE(51, PKIFailureInfo.systemUnavail, "CA node unreachable"),
+  CONFIG_INVALID(52, PKIFailureInfo.systemFailure, "configuration invalid"),
+  CA_NOT_INITIALISED(53, PKIFailureInfo.systemUnavail, "CA not initialised");
 
   private final int number;
   private final int failureInfo;

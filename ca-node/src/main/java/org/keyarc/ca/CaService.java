@@ -1,0 +1,849 @@
+package org.keyarc.ca;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.CertException;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509CRLHolder;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.cmp.CMPException;
+import org.bouncycastle.cert.cmp.CertificateStatus;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.keyarc.ca.audit.AuditLog;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.store.CaKeys;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.Certificates;
+import org.keyarc.ca.store.Crls;
+import org.keyarc.ca.store.RequestRecord;
+import org.keyarc.ca.store.Requests;
+import org.keyarc.ca.store.Roles;
+import org.keyarc.ca.store.Roles.Role;
+import org.keyarc.ca.store.SecretRecord;
+import org.keyarc.ca.store.Secrets;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.store.StoreException;
+import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.TemplateRules;
+import org.keyarc.ca.template.Templates;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.SignatureAlgorithm;
+import org.keyarc.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CA's operations, independent of the wire: enrollment (issue or hold for approval), confirmation,
+ * polling, approval and denial, revocation and CRLs, one-time secrets, roles, the exchange key's
+ * renewal and the audit chain. Every change and its audit record commit in one transaction; every role
+ * check happens here, on the node.
+ */
+public final class CaService {
+  private static final Logger LOG = LoggerFactory.getLogger(CaService.class);
+  private static final byte[] SECRET_CONTEXT = "keyarc-enrollment-secret-v1".getBytes(StandardCharsets.US_ASCII);
+  private static final Set<Role> SEPARATED = Set.of(Role.ADMINISTRATOR, Role.MANAGER, Role.AUDITOR);
+
+  private final NodeConfig cfg;
+  private final Store store;
+  private final CaKeyring keys;
+  private final Templates templates;
+  private final Clock clock;
+  private final SerialNumbers serials = new SerialNumbers();
+  private final String issuer;
+
+  public CaService(NodeConfig cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
+    this.cfg = cfg;
+    this.store = store;
+    this.keys = keys;
+    this.templates = templates;
+    this.clock = clock;
+    this.issuer = keys.caName().toString();
+  }
+
+  public CaKeyring keys() {
+    return keys;
+  }
+
+  public Templates templates() {
+    return templates;
+  }
+
+  public NodeConfig config() {
+    return cfg;
+  }
+
+  public Store store() {
+    return store;
+  }
+
+  public Instant now() {
+    return clock.instant();
+  }
+
+  // ------------------------------------------------------------------ identities
+
+  /**
+   * The identity behind a signature-protection (or TLS client) certificate: it must be signed by this
+   * CA, valid now, and ISSUED (not revoked, not waiting for confirmation) in the store.
+   */
+  public Identity identify(X509CertificateHolder cert) throws CaException {
+    try {
+      if (!cert.getIssuer().equals(keys.caName()) || !cert.isSignatureValid(
+          new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider()).build(keys.caPublicKey()))) {
+        throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
+            + ") was not issued by this CA");
+      }
+    } catch (CertException | OperatorCreationException e) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate cannot be checked: " + e.getMessage());
+    }
+    if (!cert.isValidOn(Date.from(now()))) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
+          + " is expired or not yet valid");
+    }
+    Optional<CertRecord> rec = tx(c -> Certificates.find(c, issuer, cert.getSerialNumber()));
+    if (rec.isEmpty()) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
+          + " is not in this CA's store");
+    }
+    if (rec.get().status() != CertRecord.Status.ISSUED) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
+          + " is " + rec.get().status().name().toLowerCase());
+    }
+    String subject = cert.getSubject().toString();
+    Set<Role> roles = tx(c -> Roles.rolesOf(c, subject));
+    return new Identity(Identity.Kind.CERTIFICATE, subject, roles);
+  }
+
+  /** A one-time secret the client claims to know, and the secret itself (derived in the HSM). */
+  public record SecretGrant(SecretRecord record, char[] secret) {
+    @Override
+    public String toString() {
+      return "SecretGrant[" + record.reference() + "]";
+    }
+  }
+
+  /** Looks up an unused, unexpired one-time secret by its reference and re-derives the secret. */
+  public SecretGrant secret(String reference) throws CaException {
+    Optional<SecretRecord> rec = tx(c -> Secrets.find(c, reference));
+    if (rec.isEmpty()) {
+      throw new CaException(ErrorCode.SECRET_INVALID, "unknown secret reference '" + printable(reference) + "'");
+    }
+    SecretRecord s = rec.get();
+    if (s.usedAt() != null) {
+      throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference + " was already used");
+    }
+    if (now().isAfter(s.expiresAt())) {
+      throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference + " expired on "
+          + s.expiresAt());
+    }
+    char[] secret = deriveSecret(reference, s.nonce());
+    if (!sha256Hex(new String(secret).getBytes(StandardCharsets.UTF_8)).equals(s.secretHash())) {
+      throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference
+          + " no longer matches the CA's secret key (was the key replaced?)");
+    }
+    return new SecretGrant(s, secret);
+  }
+
+  /** A new one-time secret: the reference, the secret (shown once) and when it expires. */
+  public record NewSecret(String reference, char[] secret, Instant expires, String template, String subject) {
+    @Override
+    public String toString() {
+      return "NewSecret[" + reference + ", " + template + ", " + subject + "]";
+    }
+  }
+
+  /** Creates a one-time enrollment secret for {@code template} and {@code subject}. Manager or administrator. */
+  public NewSecret createSecret(Identity who, String templateName, X500Name subject) throws CaException {
+    require(who, Role.MANAGER, Role.ADMINISTRATOR);
+    Template t = template(templateName);
+    TemplateRules.checkSubject(t, subject);
+    byte[] nonce = random(16);
+    String reference = HexFormat.of().formatHex(random(8));
+    char[] secret = deriveSecret(reference, nonce);
+    Instant now = now();
+    Instant expires = now.plus(Duration.ofDays(cfg.timers.secretValidityDays));
+    SecretRecord rec = new SecretRecord(reference, nonce, sha256Hex(new String(secret).getBytes(StandardCharsets.UTF_8)),
+        t.name(), subject.toString(), who.actor(), now, expires, null);
+    tx(c -> {
+      Secrets.insert(c, rec);
+      AuditLog.append(c, who.actor(), "secret.create", "secret:" + reference,
+          "template=" + t.name() + " subject=" + subject + " expires=" + expires, now);
+      return null;
+    });
+    return new NewSecret(reference, secret, expires, t.name(), subject.toString());
+  }
+
+  private char[] deriveSecret(String reference, byte[] nonce) throws CaException {
+    byte[] data = concat(SECRET_CONTEXT, reference.getBytes(StandardCharsets.UTF_8), nonce);
+    byte[] mac = hsm(() -> keys.token().call(s -> s.cmac(keys.macKey(), data)));
+    String b32 = base32(mac);
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < b32.length(); i += 4) {
+      if (i > 0) {
+        out.append('-');
+      }
+      out.append(b32, i, Math.min(b32.length(), i + 4));
+    }
+    java.util.Arrays.fill(mac, (byte) 0);
+    char[] chars = new char[out.length()];
+    out.getChars(0, out.length(), chars, 0);
+    return chars;
+  }
+
+  // ------------------------------------------------------------------ enrollment
+
+  /** One certificate request, already parsed and proven (POP, protection) by the wire layer. */
+  public record EnrollRequest(Identity requester, String bodyType, String transactionId, long certReqId,
+      Template template, X500Name subject, SubjectPublicKeyInfo publicKey, Extensions extensions,
+      boolean implicitConfirm, String secretReference) {}
+
+  /** What became of a request. */
+  public sealed interface Outcome {
+    /** Issued now; {@code confirmed} is false when the CA waits for certConf. */
+    record Issued(X509CertificateHolder cert, boolean confirmed) implements Outcome {}
+
+    /** Held for a certificate manager; the client polls. */
+    record Pending(long requestId) implements Outcome {}
+  }
+
+  /** Checks the request against its template, then issues it or holds it for approval. */
+  public Outcome enroll(EnrollRequest r) throws CaException {
+    Template t = r.template();
+    TemplateRules.checkSubject(t, r.subject());
+    TemplateRules.checkKey(t, r.publicKey());
+    if (t.archivePrivateKey()) {
+      throw new CaException(ErrorCode.ARCHIVAL_REQUIRED, "template " + t.name() + " archives the subject's "
+          + "private key, and key archival is not available on this node yet; no certificate was issued");
+    }
+    Instant now = now();
+    if (t.requiresApproval()) {
+      byte[] spki = der(r.publicKey());
+      byte[] ext = r.extensions() == null ? null : der(r.extensions());
+      long id = tx(c -> {
+        consumeSecret(c, r.secretReference(), now);
+        long rid = Requests.insertPending(c, r.transactionId(), r.certReqId(), r.requester().actor(), t.name(),
+            r.subject().toString(), r.bodyType(), spki, ext, now);
+        AuditLog.append(c, r.requester().actor(), "request.pending", "request:" + rid,
+            "template=" + t.name() + " subject=" + r.subject(), now);
+        return rid;
+      });
+      return new Outcome.Pending(id);
+    }
+    boolean confirmed = r.implicitConfirm();
+    X509CertificateHolder cert = issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(), r.extensions(),
+        confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null, r.transactionId(), now,
+        (c, serial) -> consumeSecret(c, r.secretReference(), now));
+    return new Outcome.Issued(cert, confirmed);
+  }
+
+  /** Extra work in the issuing transaction, given the new certificate's serial. */
+  private interface TxHook {
+    void run(Connection c, BigInteger serial) throws SQLException;
+  }
+
+  /** Signs in the HSM, then stores certificate + audit (+ hook) in one transaction; retries a serial clash. */
+  private X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
+      Extensions ext, CertRecord.Status status, Long requestId, String transactionId, Instant now, TxHook hook)
+      throws CaException {
+    for (int attempt = 0; ; attempt++) {
+      BigInteger serial = serials.next();
+      X509CertificateHolder cert = sign(t, subject, spki, ext, serial, now);
+      byte[] der = der(cert);
+      CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
+          cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
+          status == CertRecord.Status.UNCONFIRMED ? now.plus(cfg.certConfTimeout()) : null, null, null, requestId,
+          sha256Hex(der), now, der, transactionId);
+      try {
+        tx(c -> {
+          if (hook != null) {
+            hook.run(c, serial);
+          }
+          Certificates.insert(c, rec);
+          AuditLog.append(c, actor, "cert.issue", "serial:" + hex(serial),
+              "template=" + t.name() + " subject=" + subject + " status=" + status, now);
+          return null;
+        });
+        return cert;
+      } catch (CaException e) {
+        if (attempt < 2 && e.getCause() instanceof StoreException se && se.isConstraintViolation()
+            && tx(c -> Certificates.find(c, issuer, serial)).isPresent()) {
+          LOG.warn("serial collision on {}; drawing another", hex(serial));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, Extensions ext,
+      BigInteger serial, Instant now) throws CaException {
+    try {
+      return CertFactory.endEntity(keys.caCert(), t, subject, spki, ext, serial, now, cfg.ca.crlUrl,
+          hsm(keys::caSigner));
+    } catch (CertIOException e) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the requested extensions cannot be encoded: " + e.getMessage());
+    }
+  }
+
+  private static void consumeSecret(Connection c, String reference, Instant now) throws SQLException {
+    if (reference != null && !Secrets.markUsed(c, reference, now)) {
+      throw new SecretReused(reference);
+    }
+  }
+
+  /** Thrown inside a transaction when another request used the secret first. */
+  private static final class SecretReused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SecretReused(String reference) {
+      super("the one-time secret " + reference + " was already used");
+    }
+  }
+
+  /**
+   * certConf: each status accepts (ISSUED) or rejects (the certificate is revoked) a certificate of the
+   * transaction; a wrong certHash is refused. Returns how many certificates were confirmed.
+   */
+  public int confirm(Identity who, String transactionId, CertificateStatus[] statuses) throws CaException {
+    List<CertRecord> waiting = tx(c -> Certificates.unconfirmedOf(c, transactionId));
+    if (waiting.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, "no certificate of this transaction waits for confirmation "
+          + "(already confirmed, or revoked after the confirmation timeout)");
+    }
+    int confirmed = 0;
+    Instant now = now();
+    for (CertificateStatus st : statuses) {
+      CertRecord match = null;
+      for (CertRecord rec : waiting) {
+        try {
+          if (st.isVerified(new X509CertificateHolder(rec.der()),
+              new JcaDigestCalculatorProviderBuilder().build())) {
+            match = rec;
+          }
+        } catch (CMPException | IOException | OperatorCreationException e) {
+          throw new CaException(ErrorCode.BAD_MESSAGE, "the certConf hash cannot be checked: " + e.getMessage());
+        }
+      }
+      if (match == null) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "certConf names a certificate hash this transaction did not "
+            + "issue");
+      }
+      CertRecord m = match;
+      boolean accepted = st.getStatusInfo() == null || st.getStatusInfo().getStatus().intValue() <= 1;
+      tx(c -> {
+        if (accepted) {
+          Certificates.confirm(c, issuer, m.serial());
+          AuditLog.append(c, who.actor(), "cert.confirm", "serial:" + hex(m.serial()), "subject=" + m.subject(), now);
+        } else {
+          Certificates.revoke(c, issuer, m.serial(), CRLReason.cessationOfOperation, now);
+          AuditLog.append(c, who.actor(), "cert.revoke", "serial:" + hex(m.serial()),
+              "reason=cessationOfOperation cause=rejected-by-client", now);
+        }
+        return null;
+      });
+      if (accepted) {
+        confirmed++;
+      } else {
+        publishCrlQuietly();
+      }
+    }
+    return confirmed;
+  }
+
+  /** Revokes every certificate whose certConf never came; returns how many. */
+  public int reapUnconfirmed() throws CaException {
+    Instant now = now();
+    List<CertRecord> late = tx(c -> Certificates.unconfirmedBefore(c, now));
+    for (CertRecord r : late) {
+      tx(c -> {
+        if (Certificates.revoke(c, issuer, r.serial(), CRLReason.cessationOfOperation, now)) {
+          AuditLog.append(c, "ca-node", "cert.revoke", "serial:" + hex(r.serial()),
+              "reason=cessationOfOperation cause=no-certConf", now);
+        }
+        return null;
+      });
+    }
+    if (!late.isEmpty()) {
+      publishCrl("ca-node");
+    }
+    return late.size();
+  }
+
+  /** The state of a request as a pollReq sees it. */
+  public sealed interface PollResult {
+    record Waiting(int checkAfterSeconds) implements PollResult {}
+
+    record Issued(X509CertificateHolder cert, String bodyType) implements PollResult {}
+
+    record Denied(String reason, String bodyType) implements PollResult {}
+  }
+
+  /** pollReq: the request of this transaction — still pending, issued, or denied. */
+  public PollResult poll(String transactionId, long certReqId) throws CaException {
+    RequestRecord r = tx(c -> Requests.findByTransaction(c, transactionId, certReqId))
+        .orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND, "no request " + certReqId
+            + " in this transaction is waiting"));
+    switch (r.status()) {
+      case PENDING:
+        return new PollResult.Waiting(cfg.timers.pollIntervalSeconds);
+      case DENIED:
+        return new PollResult.Denied(r.reason(), r.bodyType());
+      default:
+        CertRecord cert = tx(c -> Certificates.find(c, issuer, new BigInteger(r.certSerial(), 16))).orElseThrow(
+            () -> new CaException(ErrorCode.STORE_ERROR, "request " + r.id() + " is approved but its certificate "
+                + "is missing from the store"));
+        try {
+          return new PollResult.Issued(new X509CertificateHolder(cert.der()), r.bodyType());
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+    }
+  }
+
+  // ------------------------------------------------------------------ certificate manager
+
+  public List<RequestRecord> requests(Identity who, RequestRecord.Status status) throws CaException {
+    require(who, Role.MANAGER);
+    return tx(c -> Requests.list(c, status, 1000));
+  }
+
+  public RequestRecord request(Identity who, long id) throws CaException {
+    require(who, Role.MANAGER);
+    return tx(c -> Requests.find(c, id)).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND, "no request " + id));
+  }
+
+  /** Approves a pending request: the certificate is issued now and waits for the client's poll. */
+  public X509CertificateHolder approve(Identity who, long id) throws CaException {
+    RequestRecord r = request(who, id);
+    if (r.status() != RequestRecord.Status.PENDING) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "request " + id + " is already " + r.status().name().toLowerCase());
+    }
+    Template t = template(r.template());
+    X500Name subject = new X500Name(r.subject());
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(r.publicKey());
+    Extensions ext = r.extensions() == null ? null : Extensions.getInstance(r.extensions());
+    Instant now = now();
+    // the decision, the certificate and both audit records commit together
+    return issueAndStore(who.actor(), t, subject, spki, ext, CertRecord.Status.ISSUED, id, r.transactionId(), now,
+        (c, serial) -> {
+          if (!Requests.decide(c, id, RequestRecord.Status.APPROVED, who.actor(), null, hex(serial), now)) {
+            throw new NotFound("request " + id + " was decided by someone else meanwhile");
+          }
+          AuditLog.append(c, who.actor(), "request.approve", "request:" + id, "serial=" + hex(serial), now);
+        });
+  }
+
+  /** Denies a pending request; the client's next poll gets the denial and the reason. */
+  public void deny(Identity who, long id, String reason) throws CaException {
+    RequestRecord r = request(who, id);
+    if (r.status() != RequestRecord.Status.PENDING) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "request " + id + " is already " + r.status().name().toLowerCase());
+    }
+    String why = reason == null || reason.isBlank() ? "denied" : reason;
+    Instant now = now();
+    tx(c -> {
+      if (!Requests.decide(c, id, RequestRecord.Status.DENIED, who.actor(), why, null, now)) {
+        throw new SQLException("request " + id + " was decided by someone else meanwhile");
+      }
+      AuditLog.append(c, who.actor(), "request.deny", "request:" + id, "reason=" + why, now);
+      return null;
+    });
+  }
+
+  /** Certificates, newest first. Manager, administrator or auditor. */
+  public List<CertRecord> certificates(Identity who, CertRecord.Status status, String subject, int limit)
+      throws CaException {
+    require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    return tx(c -> Certificates.list(c, status, subject, limit));
+  }
+
+  public CertRecord certificate(Identity who, BigInteger serial) throws CaException {
+    require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    return tx(c -> Certificates.find(c, issuer, serial)).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND,
+        "no certificate with serial " + hex(serial)));
+  }
+
+  /**
+   * Revokes a certificate of this CA, then publishes a new CRL. A certificate manager may revoke any
+   * certificate; anyone else only the certificate their own message was signed with.
+   */
+  public void revoke(Identity who, BigInteger serial, int reason, BigInteger signerSerial) throws CaException {
+    if (!who.has(Role.MANAGER) && !serial.equals(signerSerial)) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "only a certificate manager, or the holder of the "
+          + "certificate itself, may revoke " + hex(serial));
+    }
+    if (reason < 0 || reason > 10 || reason == 7) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "revocation reason " + reason + " is not a CRLReason");
+    }
+    Instant now = now();
+    tx(c -> {
+      CertRecord rec = Certificates.find(c, issuer, serial).orElse(null);
+      if (rec == null) {
+        throw new NotFound("no certificate with serial " + hex(serial));
+      }
+      if (!Certificates.revoke(c, issuer, serial, reason, now)) {
+        throw new AlreadyRevoked("certificate " + hex(serial) + " is already revoked");
+      }
+      AuditLog.append(c, who.actor(), "cert.revoke", "serial:" + hex(serial),
+          "reason=" + reasonName(reason) + " subject=" + rec.subject(), now);
+      return null;
+    });
+    publishCrl(who.actor());
+  }
+
+  private static final class NotFound extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotFound(String m) {
+      super(m);
+    }
+  }
+
+  private static final class AlreadyRevoked extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    AlreadyRevoked(String m) {
+      super(m);
+    }
+  }
+
+  // ------------------------------------------------------------------ CRLs
+
+  /** Signs and stores a new CRL of every revoked, unexpired certificate. */
+  public X509CRLHolder publishCrl(String actor) throws CaException {
+    Instant now = now();
+    List<CertRecord> revoked = tx(c -> Certificates.revokedUnexpired(c, issuer, now));
+    // number, sign and store in one go: two nodes publishing at once get distinct numbers or one fails
+    return tx(c -> {
+      long number = Crls.nextNumber(c);
+      X509CRLHolder crl;
+      byte[] der;
+      try {
+        crl = CertFactory.crl(keys.caCert(), revoked, number, now,
+            now.plus(Duration.ofHours(cfg.timers.crlValidityHours)), keys.caSigner());
+        der = crl.getEncoded();
+      } catch (IOException | HsmException e) {
+        throw new SQLException("cannot sign the CRL: " + e.getMessage(), e);
+      }
+      Crls.insert(c, new Crls.Row(number, now, now.plus(Duration.ofHours(cfg.timers.crlValidityHours)), der));
+      AuditLog.append(c, actor, "crl.publish", "crl:" + number, "entries=" + revoked.size(), now);
+      return crl;
+    });
+  }
+
+  private void publishCrlQuietly() {
+    try {
+      publishCrl("ca-node");
+    } catch (CaException e) {
+      LOG.warn("CRL not published: {}", e.getMessage());
+    }
+  }
+
+  /** The newest CRL, published now if there is none or it has expired. */
+  public X509CRLHolder currentCrl() throws CaException {
+    Optional<Crls.Row> row = tx(Crls::latest);
+    if (row.isEmpty() || !row.get().nextUpdate().isAfter(now())) {
+      return publishCrl("ca-node");
+    }
+    try {
+      return new X509CRLHolder(row.get().der());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ roles
+
+  /** Grants a role to a subject. Administrator only; role separation refuses a second separated role. */
+  public void grant(Identity who, String subject, Role role) throws CaException {
+    require(who, Role.ADMINISTRATOR);
+    Instant now = now();
+    String normalized = new X500Name(subject).toString();
+    tx(c -> {
+      Set<Role> held = Roles.rolesOf(c, normalized);
+      if (cfg.roleSeparation && SEPARATED.contains(role)) {
+        for (Role r : held) {
+          if (r != role && SEPARATED.contains(r)) {
+            throw new RoleConflict(normalized + " already holds " + r.name().toLowerCase() + "; with role separation "
+                + "on, one identity cannot also be " + role.name().toLowerCase());
+          }
+        }
+      }
+      if (Roles.grant(c, normalized, role, who.actor(), now)) {
+        AuditLog.append(c, who.actor(), "role.grant", normalized, "role=" + role.name(), now);
+      }
+      return null;
+    });
+  }
+
+  /** Removes a role. Administrator only. */
+  public void revokeRole(Identity who, String subject, Role role) throws CaException {
+    require(who, Role.ADMINISTRATOR);
+    Instant now = now();
+    String normalized = new X500Name(subject).toString();
+    boolean removed = tx(c -> {
+      boolean r = Roles.revoke(c, normalized, role);
+      if (r) {
+        AuditLog.append(c, who.actor(), "role.revoke", normalized, "role=" + role.name(), now);
+      }
+      return r;
+    });
+    if (!removed) {
+      throw new CaException(ErrorCode.NOT_FOUND, normalized + " does not hold " + role.name().toLowerCase());
+    }
+  }
+
+  public List<Roles.Member> roles(Identity who) throws CaException {
+    require(who, Role.ADMINISTRATOR, Role.AUDITOR);
+    return tx(Roles::list);
+  }
+
+  private static final class RoleConflict extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RoleConflict(String m) {
+      super(m);
+    }
+  }
+
+  // ------------------------------------------------------------------ audit
+
+  /** Signs the chain head if it moved. */
+  public long checkpoint() throws CaException {
+    AuditLog.Signer signer = auditSigner();
+    return tx(c -> {
+      try {
+        return AuditLog.checkpoint(c, signer, now());
+      } catch (SQLException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new SQLException("cannot sign the audit checkpoint: " + e.getMessage(), e);
+      }
+    });
+  }
+
+  /** The audit key as a checkpoint signer. */
+  public AuditLog.Signer auditSigner() {
+    return new AuditLog.Signer() {
+      @Override
+      public String keyLabel() {
+        return keys.auditKey().label();
+      }
+
+      @Override
+      public byte[] sign(byte[] data) throws Exception {
+        return keys.token().call(s -> s.sign(keys.auditKey(), SignatureAlgorithm.SHA256_WITH_ECDSA, data));
+      }
+    };
+  }
+
+  /** Verifies the chain with the audit public keys. Auditor only. */
+  public AuditLog.Verification verifyAudit(Identity who) throws CaException {
+    require(who, Role.AUDITOR);
+    return verifyAudit(store);
+  }
+
+  /** Verifies the chain of {@code store} with the audit keys recorded at init. */
+  public static AuditLog.Verification verifyAudit(Store store) throws CaException {
+    return tx(store, c -> {
+      Map<String, PublicKey> keys = new HashMap<>();
+      for (CaKeys.Row r : CaKeys.list(c, CaKeys.Kind.AUDIT)) {
+        keys.put(r.keyLabel(), CaKeyring.publicKey(SubjectPublicKeyInfo.getInstance(r.publicKey())));
+      }
+      return AuditLog.verify(c, keys);
+    });
+  }
+
+  // ------------------------------------------------------------------ exchange key
+
+  /**
+   * Creates a new exchange key and certificate when the newest one expires within
+   * {@code ca.exchangeRenewBeforeDays} (or there is none). Old ones stay. Returns the new certificate,
+   * or empty when no renewal was due.
+   */
+  public Optional<X509CertificateHolder> renewExchangeIfDue(String actor) throws CaException {
+    Instant now = now();
+    Optional<CaKeyring.Exchange> current = keys.currentExchange(now);
+    if (current.isPresent() && current.get().cert().getNotAfter().toInstant()
+        .isAfter(now.plus(Duration.ofDays(cfg.ca.exchangeRenewBeforeDays)))) {
+      return Optional.empty();
+    }
+    X509CertificateHolder cert = CaInit.newExchange(store, keys.token(), keys, cfg, actor, now);
+    hsm(() -> {
+      keys.reloadExchanges(store);
+      return null;
+    });
+    LOG.info("new CA exchange certificate {} valid until {}", hex(cert.getSerialNumber()), cert.getNotAfter());
+    return Optional.of(cert);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  public Template template(String name) throws CaException {
+    return templates.find(name).orElseThrow(() -> new CaException(ErrorCode.UNKNOWN_TEMPLATE, "unknown template '"
+        + printable(name) + "'; this CA offers " + String.join(", ",
+            templates.all().stream().map(Template::name).toList())));
+  }
+
+  static void require(Identity who, Role... anyOf) throws CaException {
+    for (Role r : anyOf) {
+      if (who.has(r)) {
+        return;
+      }
+    }
+    StringBuilder names = new StringBuilder();
+    for (Role r : anyOf) {
+      names.append(names.length() == 0 ? "" : " or ").append(r.name().toLowerCase().replace('_', ' '));
+    }
+    throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " is not a " + names + " on this CA");
+  }
+
+  private <T> T tx(Store.TxWork<T> work) throws CaException {
+    return tx(store, work);
+  }
+
+  /** Runs a transaction; store failures and the in-transaction refusals become CaExceptions. */
+  static <T> T tx(Store store, Store.TxWork<T> work) throws CaException {
+    try {
+      return store.inTransaction(work);
+    } catch (SecretReused e) {
+      throw new CaException(ErrorCode.SECRET_INVALID, e.getMessage());
+    } catch (NotFound e) {
+      throw new CaException(ErrorCode.NOT_FOUND, e.getMessage());
+    } catch (AlreadyRevoked e) {
+      throw new CaException(ErrorCode.CERT_REVOKED, e.getMessage());
+    } catch (RoleConflict e) {
+      throw new CaException(ErrorCode.ROLE_CONFLICT, e.getMessage());
+    } catch (StoreException e) {
+      throw new CaException(ErrorCode.STORE_ERROR, e.getMessage(), e);
+    }
+  }
+
+  /** Work against the HSM. */
+  interface HsmWork<T> {
+    T run() throws HsmException;
+  }
+
+  static <T> T hsm(HsmWork<T> work) throws CaException {
+    try {
+      return work.run();
+    } catch (HsmException e) {
+      throw new CaException(hsmCode(e), e.getMessage(), e);
+    }
+  }
+
+  /** The ErrorCode of an HSM failure. */
+  public static ErrorCode hsmCode(HsmException e) {
+    switch (e.reason()) {
+      case TOKEN_NOT_PRESENT: return ErrorCode.TOKEN_NOT_PRESENT;
+      case PIN_INCORRECT: return ErrorCode.PIN_INCORRECT;
+      case PIN_LOCKED: return ErrorCode.PIN_LOCKED;
+      case KEY_NOT_FOUND: return ErrorCode.KEY_NOT_FOUND;
+      case SESSIONS_EXHAUSTED: return ErrorCode.HSM_BUSY;
+      default: return ErrorCode.HSM_ERROR;
+    }
+  }
+
+  private byte[] random(int n) throws CaException {
+    return hsm(() -> keys.token().call(s -> s.random(n)));
+  }
+
+  static byte[] der(org.bouncycastle.asn1.ASN1Encodable e) {
+    try {
+      return e.toASN1Primitive().getEncoded("DER");
+    } catch (IOException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  static byte[] der(X509CertificateHolder c) {
+    try {
+      return c.getEncoded();
+    } catch (IOException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  public static String hex(BigInteger serial) {
+    return serial.toString(16);
+  }
+
+  public static String sha256Hex(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String reasonName(int reason) {
+    String[] names = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+        "cessationOfOperation", "certificateHold", "?", "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
+    return reason >= 0 && reason < names.length ? names[reason] : String.valueOf(reason);
+  }
+
+  /** Keeps untrusted text short and printable in messages. */
+  static String printable(String s) {
+    if (s == null) {
+      return "";
+    }
+    String t = s.replaceAll("[^\\x20-\\x7e]", "?");
+    return t.length() > 64 ? t.substring(0, 64) + "..." : t;
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    int n = 0;
+    for (byte[] p : parts) {
+      n += p.length;
+    }
+    byte[] out = new byte[n];
+    int off = 0;
+    for (byte[] p : parts) {
+      System.arraycopy(p, 0, out, off, p.length);
+      off += p.length;
+    }
+    return out;
+  }
+
+  private static String base32(byte[] data) {
+    final String alphabet = "abcdefghijkmnpqrstuvwxyz23456789"; // no 0/o, 1/l: easy to type
+    StringBuilder out = new StringBuilder();
+    int buffer = 0;
+    int bits = 0;
+    for (byte b : data) {
+      buffer = (buffer << 8) | (b & 0xff);
+      bits += 8;
+      while (bits >= 5) {
+        out.append(alphabet.charAt((buffer >> (bits - 5)) & 31));
+        bits -= 5;
+      }
+    }
+    if (bits > 0) {
+      out.append(alphabet.charAt((buffer << (5 - bits)) & 31));
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,344 @@
+package org.keyarc.ca.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x9.ECNamedCurveTable;
+import org.keyarc.ca.template.Template;
+import org.keyarc.hsm.KeySpec;
+import org.keyarc.hsm.OaepHash;
+
+/**
+ * The CA node's configuration (YAML). Loaded, then defaults applied, then validated; every error
+ * names the file and the field. Field names and defaults are documented in docs/operations.md.
+ */
+public final class NodeConfig {
+
+  /** Where the PKCS#11 module and the CA token are. */
+  public static final class Hsm {
+    public String module;
+    public String token = "keyarc-ca";
+    public String pinFile;
+    public int sessions = 8;
+  }
+
+  /** The database. Empty url = the embedded database under dataDir. */
+  public static final class StoreCfg {
+    public String url;
+    public String user = "keyarc";
+    public String passwordFile;
+    public int poolSize = 10;
+  }
+
+  /** The binary CMP listener. */
+  public static final class Binary {
+    public String host = "127.0.0.1";
+    public int port = 8700;
+    public int maxFrameBytes = 1 << 20;
+    public int idleTimeoutSeconds = 60;
+    public int maxInFlight = 4096;
+    public Tls tls;
+  }
+
+  /** TLS for the binary listener: server certificate and key (PEM files), client certificates. */
+  public static final class Tls {
+    public String certFile;
+    public String keyFile;
+    /** none | optional | require: client certificates issued by this CA. */
+    public String clientAuth = "optional";
+  }
+
+  /** The HTTP CMP listener (RFC 6712), also serving GET /crl and GET /metrics. */
+  public static final class Http {
+    public String host = "127.0.0.1";
+    public int port = 8080;
+    public boolean enabled = true;
+    public int maxBodyBytes = 1 << 20;
+  }
+
+  /** The CA keys created by init. */
+  public static final class Ca {
+    public String subject = "CN=keyarc Root CA";
+    public String keyType = "p256";
+    public int validityYears = 10;
+    public String exchangeKeyType = "rsa2048";
+    public int exchangeValidityDays = 7;
+    public int exchangeRenewBeforeDays = 2;
+    /** SHA-1 on SoftHSM2 (its only OAEP hash); SHA-256 on real HSMs. */
+    public String oaepHash = "SHA-1";
+    /** The URL put in issued certificates' CRL distribution points; empty for none. */
+    public String crlUrl;
+  }
+
+  /** Timers. */
+  public static final class Timers {
+    public int certConfTimeoutSeconds = 300;
+    public int crlIntervalMinutes = 60;
+    public int crlValidityHours = 24;
+    public int pollIntervalSeconds = 5;
+    public int auditCheckpointSeconds = 10;
+    public int secretValidityDays = 14;
+    public int messageTimeSkewSeconds = 600;
+  }
+
+  /** A template of the configuration: replaces a built-in one of the same name or adds one. */
+  public static final class TemplateCfg {
+    public String name;
+    public int validityDays = 365;
+    public List<String> keyUsage = List.of("digitalSignature", "keyEncipherment");
+    public List<String> extendedKeyUsage = List.of();
+    public int rsaMinBits = 2048;
+    public List<String> ecCurves = List.of("P-256", "P-384");
+    public List<String> requiredRdns = List.of("CN");
+    public List<String> allowedRdns = List.of("CN", "O", "OU", "C", "L", "ST", "E", "SERIALNUMBER");
+    public boolean requiresApproval;
+    public boolean archivePrivateKey;
+  }
+
+  public String dataDir;
+  public Hsm hsm = new Hsm();
+  public StoreCfg store = new StoreCfg();
+  public Binary binary = new Binary();
+  public Http http = new Http();
+  public Ca ca = new Ca();
+  public Timers timers = new Timers();
+  public boolean roleSeparation = true;
+  public String defaultTemplate = "User";
+  public List<TemplateCfg> templates = new ArrayList<>();
+
+  /** Where the config came from, for error messages. */
+  private transient String source = "(defaults)";
+
+  /** Loads {@code file}, applies defaults, validates. */
+  public static NodeConfig load(Path file) throws ConfigException {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    NodeConfig cfg;
+    try {
+      cfg = yaml.readValue(Files.readAllBytes(file), NodeConfig.class);
+      if (cfg == null) {
+        cfg = new NodeConfig();
+      }
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException(file + ": unknown field '" + path(e) + "'; known fields there: "
+          + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")));
+    } catch (JsonMappingException e) {
+      throw new ConfigException(file + ": field '" + path(e) + "': " + e.getOriginalMessage().lines().findFirst()
+          .orElse("invalid value"));
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage());
+    }
+    cfg.source = file.toString();
+    cfg.applyDefaults(file.toAbsolutePath().getParent());
+    cfg.validate();
+    return cfg;
+  }
+
+  /** The embedded defaults: everything under {@code home}, the PKCS#11 module given. */
+  public static NodeConfig defaults(Path home, String module, String pinFile) throws ConfigException {
+    NodeConfig cfg = new NodeConfig();
+    cfg.dataDir = home.resolve("ca").toString();
+    cfg.hsm.module = module;
+    cfg.hsm.pinFile = pinFile;
+    cfg.applyDefaults(home);
+    cfg.validate();
+    return cfg;
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining(".")).replace(".[", "[");
+  }
+
+  private void applyDefaults(Path base) {
+    if (dataDir == null) {
+      dataDir = base.resolve("ca-data").toString();
+    }
+    if (hsm.module == null) {
+      hsm.module = System.getenv().getOrDefault("KEYARC_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so");
+    }
+    if (hsm.pinFile == null && System.getenv("KEYARC_PIN_DIR") != null) {
+      hsm.pinFile = Path.of(System.getenv("KEYARC_PIN_DIR"), hsm.token + ".pin").toString();
+    }
+  }
+
+  /** Checks every field; the first error found is thrown with the field's name. */
+  public void validate() throws ConfigException {
+    positive("hsm.sessions", hsm.sessions);
+    positive("store.poolSize", store.poolSize);
+    port("binary.port", binary.port);
+    port("http.port", http.port);
+    atLeast("binary.maxFrameBytes", binary.maxFrameBytes, 1024);
+    positive("binary.idleTimeoutSeconds", binary.idleTimeoutSeconds);
+    positive("binary.maxInFlight", binary.maxInFlight);
+    atLeast("http.maxBodyBytes", http.maxBodyBytes, 1024);
+    if (binary.tls != null) {
+      required("binary.tls.certFile", binary.tls.certFile);
+      required("binary.tls.keyFile", binary.tls.keyFile);
+      if (!Set.of("none", "optional", "require").contains(binary.tls.clientAuth)) {
+        fail("binary.tls.clientAuth", "must be none, optional or require, not '" + binary.tls.clientAuth + "'");
+      }
+    }
+    try {
+      X500Subject.parse(ca.subject);
+    } catch (IllegalArgumentException e) {
+      fail("ca.subject", e.getMessage());
+    }
+    keySpec("ca.keyType", ca.keyType, false);
+    keySpec("ca.exchangeKeyType", ca.exchangeKeyType, true);
+    positive("ca.validityYears", ca.validityYears);
+    positive("ca.exchangeValidityDays", ca.exchangeValidityDays);
+    if (ca.exchangeRenewBeforeDays < 0 || ca.exchangeRenewBeforeDays >= ca.exchangeValidityDays) {
+      fail("ca.exchangeRenewBeforeDays", "must be 0 or more and less than ca.exchangeValidityDays ("
+          + ca.exchangeValidityDays + ")");
+    }
+    try {
+      OaepHash.parse(ca.oaepHash);
+    } catch (IllegalArgumentException e) {
+      fail("ca.oaepHash", e.getMessage());
+    }
+    positive("timers.certConfTimeoutSeconds", timers.certConfTimeoutSeconds);
+    positive("timers.crlIntervalMinutes", timers.crlIntervalMinutes);
+    positive("timers.crlValidityHours", timers.crlValidityHours);
+    positive("timers.pollIntervalSeconds", timers.pollIntervalSeconds);
+    positive("timers.auditCheckpointSeconds", timers.auditCheckpointSeconds);
+    positive("timers.secretValidityDays", timers.secretValidityDays);
+    positive("timers.messageTimeSkewSeconds", timers.messageTimeSkewSeconds);
+    Set<String> names = new LinkedHashSet<>();
+    for (int i = 0; i < templates.size(); i++) {
+      TemplateCfg t = templates.get(i);
+      String at = "templates[" + i + "]";
+      required(at + ".name", t.name);
+      if (!names.add(t.name)) {
+        fail(at + ".name", "template '" + t.name + "' is defined twice");
+      }
+      toTemplate(t, at);
+    }
+  }
+
+  /** The configured templates, converted (already validated). */
+  public List<Template> configuredTemplates() throws ConfigException {
+    List<Template> out = new ArrayList<>();
+    for (int i = 0; i < templates.size(); i++) {
+      out.add(toTemplate(templates.get(i), "templates[" + i + "]"));
+    }
+    return out;
+  }
+
+  private Template toTemplate(TemplateCfg t, String at) throws ConfigException {
+    positive(at + ".validityDays", t.validityDays);
+    int ku = 0;
+    for (String u : t.keyUsage) {
+      ku |= keyUsageBit(at + ".keyUsage", u);
+    }
+    List<ASN1ObjectIdentifier> ekus = new ArrayList<>();
+    for (String e : t.extendedKeyUsage) {
+      try {
+        ekus.add(Template.ekuOf(e));
+      } catch (IllegalArgumentException ex) {
+        fail(at + ".extendedKeyUsage", ex.getMessage());
+      }
+    }
+    Set<ASN1ObjectIdentifier> curves = new LinkedHashSet<>();
+    for (String c : t.ecCurves) {
+      ASN1ObjectIdentifier oid = ECNamedCurveTable.getOID(c);
+      if (oid == null) {
+        fail(at + ".ecCurves", "unknown curve '" + c + "' (use P-256 or P-384)");
+      }
+      curves.add(oid);
+    }
+    if (t.rsaMinBits != 0 && t.rsaMinBits < 2048) {
+      fail(at + ".rsaMinBits", "must be 0 (no RSA) or at least 2048, not " + t.rsaMinBits);
+    }
+    if (t.rsaMinBits == 0 && curves.isEmpty()) {
+      fail(at + ".rsaMinBits", "the template accepts no key at all (rsaMinBits 0 and no ecCurves)");
+    }
+    Set<String> allowed = upper(t.allowedRdns);
+    Set<String> required = upper(t.requiredRdns);
+    if (!allowed.containsAll(required)) {
+      fail(at + ".requiredRdns", "every required RDN must also be in allowedRdns");
+    }
+    return new Template(t.name, Duration.ofDays(t.validityDays), ku, List.copyOf(ekus), t.rsaMinBits,
+        Set.copyOf(curves), required, allowed, t.requiresApproval, t.archivePrivateKey);
+  }
+
+  private static Set<String> upper(List<String> in) {
+    return in.stream().map(s -> s.toUpperCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+  }
+
+  private int keyUsageBit(String field, String name) throws ConfigException {
+    switch (name) {
+      case "digitalSignature": return KeyUsage.digitalSignature;
+      case "nonRepudiation": return KeyUsage.nonRepudiation;
+      case "keyEncipherment": return KeyUsage.keyEncipherment;
+      case "dataEncipherment": return KeyUsage.dataEncipherment;
+      case "keyAgreement": return KeyUsage.keyAgreement;
+      default:
+        fail(field, "unknown key usage '" + name + "' (use digitalSignature, nonRepudiation, keyEncipherment, "
+            + "dataEncipherment or keyAgreement)");
+        return 0;
+    }
+  }
+
+  private void keySpec(String field, String value, boolean rsaOnly) throws ConfigException {
+    try {
+      KeySpec s = KeySpec.parse(value);
+      if (s == KeySpec.AES_256 || (rsaOnly && s.type() != org.keyarc.hsm.KeyHandle.KeyType.RSA)) {
+        fail(field, "'" + value + "' is not allowed here (use " + (rsaOnly ? "rsa2048, rsa3072 or rsa4096"
+            : "p256, p384, rsa2048, rsa3072 or rsa4096") + ")");
+      }
+    } catch (IllegalArgumentException e) {
+      fail(field, e.getMessage());
+    }
+  }
+
+  private void positive(String field, int v) throws ConfigException {
+    atLeast(field, v, 1);
+  }
+
+  private void atLeast(String field, int v, int min) throws ConfigException {
+    if (v < min) {
+      fail(field, "must be at least " + min + ", not " + v);
+    }
+  }
+
+  private void port(String field, int v) throws ConfigException {
+    if (v < 0 || v > 65535) {
+      fail(field, "must be a TCP port (0 = any free port), not " + v);
+    }
+  }
+
+  private void required(String field, String v) throws ConfigException {
+    if (v == null || v.isBlank()) {
+      fail(field, "is required");
+    }
+  }
+
+  private void fail(String field, String why) throws ConfigException {
+    throw new ConfigException(source + ": field '" + field + "' " + why);
+  }
+
+  /** The OAEP hash setting. */
+  public OaepHash oaepHash() {
+    return OaepHash.parse(ca.oaepHash);
+  }
+
+  public Duration certConfTimeout() {
+    return Duration.ofSeconds(timers.certConfTimeoutSeconds);
+  }
+}

@@ -1,0 +1,66 @@
+package org.keyarc.ca.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Data access for {@code ca_key}: the CA's own keys (by token label) and their certificates. */
+public final class CaKeys {
+  private CaKeys() {}
+
+  /** What a CA key is for. */
+  public enum Kind { CA, EXCHANGE, AUDIT }
+
+  /** One CA key row. {@code cert} is null for the audit key. */
+  public record Row(long id, Kind kind, String keyLabel, Instant notBefore, Instant notAfter, Instant createdAt,
+      byte[] cert, byte[] publicKey) {}
+
+  public static void insert(Connection c, Kind kind, String label, Instant notBefore, Instant notAfter, byte[] cert,
+      byte[] publicKey, Instant at) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO ca_key (kind, key_label, not_before, not_after, "
+        + "created_at, cert, public_key) VALUES (?,?,?,?,?,?,?)")) {
+      ps.setString(1, kind.name());
+      ps.setString(2, label);
+      ps.setLong(3, notBefore.toEpochMilli());
+      ps.setLong(4, notAfter.toEpochMilli());
+      ps.setLong(5, at.toEpochMilli());
+      ps.setBytes(6, cert);
+      ps.setBytes(7, publicKey);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Replaces the certificate of a key (the CA certificate imported from an external parent). */
+  public static void setCertificate(Connection c, String label, byte[] cert, Instant notBefore, Instant notAfter)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE ca_key SET cert = ?, not_before = ?, not_after = ? WHERE key_label = ?")) {
+      ps.setBytes(1, cert);
+      ps.setLong(2, notBefore.toEpochMilli());
+      ps.setLong(3, notAfter.toEpochMilli());
+      ps.setString(4, label);
+      ps.executeUpdate();
+    }
+  }
+
+  /** All keys of a kind, newest first. */
+  public static List<Row> list(Connection c, Kind kind) throws SQLException {
+    List<Row> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT id, kind, key_label, not_before, not_after, created_at, "
+        + "cert, public_key FROM ca_key WHERE kind = ? ORDER BY id DESC")) {
+      ps.setString(1, kind.name());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Row(rs.getLong(1), Kind.valueOf(rs.getString(2)), rs.getString(3),
+              Instant.ofEpochMilli(rs.getLong(4)), Instant.ofEpochMilli(rs.getLong(5)),
+              Instant.ofEpochMilli(rs.getLong(6)), rs.getBytes(7), rs.getBytes(8)));
+        }
+      }
+    }
+    return out;
+  }
+}

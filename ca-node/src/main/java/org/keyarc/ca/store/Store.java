@@ -1,0 +1,121 @@
+package org.keyarc.ca.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+
+/**
+ * The CA's durable store: a pooled JDBC data source (HikariCP) whose schema is migrated by Flyway at
+ * open. Two databases are supported with the same SQL: H2 in a local file (the embedded default, one
+ * node) and PostgreSQL (several nodes sharing one database).
+ *
+ * <p>Every change goes through {@link #inTransaction}: the work runs on one connection and either
+ * commits as a whole or rolls back as a whole, which is how a certificate, its request and its audit
+ * record land together or not at all.
+ */
+public final class Store implements AutoCloseable {
+
+  /** Work done inside one transaction. */
+  @FunctionalInterface
+  public interface TxWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private final HikariDataSource dataSource;
+  private final String product;
+
+  private Store(HikariDataSource dataSource, String product) {
+    this.dataSource = dataSource;
+    this.product = product;
+  }
+
+  /**
+   * The JDBC URL of the embedded database in {@code dir}. {@code WRITE_DELAY=0} makes H2 write each
+   * commit to the file before the commit returns (the default buffers commits for 500 ms, which a
+   * {@code kill -9} would lose); {@code AUTO_SERVER} lets a second local process (the CLI) open the
+   * database while the node holds it.
+   */
+  public static String embeddedUrl(Path dir) {
+    return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("keyarc") + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+  }
+
+  /** Opens the store and migrates its schema to the current version. */
+  public static Store open(String url, String user, char[] password, int poolSize) {
+    HikariConfig cfg = new HikariConfig();
+    cfg.setJdbcUrl(url);
+    cfg.setUsername(user);
+    if (password != null) {
+      cfg.setPassword(new String(password));
+    }
+    cfg.setMaximumPoolSize(poolSize);
+    cfg.setMinimumIdle(1);
+    cfg.setAutoCommit(false);
+    cfg.setPoolName("keyarc-store");
+    cfg.setConnectionTimeout(10_000);
+    cfg.setInitializationFailTimeout(10_000);
+    HikariDataSource ds;
+    try {
+      ds = new HikariDataSource(cfg);
+    } catch (RuntimeException e) {
+      throw new StoreException("cannot open the store at " + redactUrl(url) + ": " + rootMessage(e), e);
+    }
+    try {
+      Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+      String product;
+      try (Connection c = ds.getConnection()) {
+        product = c.getMetaData().getDatabaseProductName();
+      }
+      return new Store(ds, product);
+    } catch (FlywayException | SQLException e) {
+      ds.close();
+      throw new StoreException("cannot migrate the store at " + redactUrl(url) + ": " + rootMessage(e), e);
+    }
+  }
+
+  /** "H2" or "PostgreSQL". */
+  public String product() {
+    return product;
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  /** Runs {@code work} in one transaction: commit if it returns, roll back if it throws. */
+  public <T> T inTransaction(TxWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("store error: " + rootMessage(e), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  private static String redactUrl(String url) {
+    return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().lines().findFirst().orElse("");
+  }
+}

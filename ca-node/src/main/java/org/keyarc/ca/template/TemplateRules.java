@@ -1,0 +1,100 @@
+package org.keyarc.ca.template;
+
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.RSAPublicKey;
+import org.bouncycastle.asn1.x500.AttributeTypeAndValue;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.keyarc.ca.CaException;
+import org.keyarc.protocol.ErrorCode;
+
+/** Checks a request's subject and public key against a template; each refusal says why. */
+public final class TemplateRules {
+  private TemplateRules() {}
+
+  /** Refuses a subject that lacks a required RDN, carries one not allowed, or is empty. */
+  public static void checkSubject(Template t, X500Name subject) throws CaException {
+    if (subject == null || subject.getRDNs().length == 0) {
+      throw new CaException(ErrorCode.BAD_SUBJECT, "the request has an empty subject; template " + t.name()
+          + " needs " + String.join(", ", t.requiredRdns()));
+    }
+    Set<String> present = new HashSet<>();
+    for (RDN rdn : subject.getRDNs()) {
+      for (AttributeTypeAndValue atv : rdn.getTypesAndValues()) {
+        String name = shortName(atv.getType());
+        if (!t.allowedRdns().contains(name)) {
+          throw new CaException(ErrorCode.BAD_SUBJECT, "template " + t.name() + " does not allow " + name
+              + " in the subject (allowed: " + String.join(", ", t.allowedRdns()) + ")");
+        }
+        String value = atv.getValue().toString();
+        if (value.isBlank()) {
+          throw new CaException(ErrorCode.BAD_SUBJECT, "subject attribute " + name + " is empty");
+        }
+        present.add(name);
+      }
+    }
+    for (String required : t.requiredRdns()) {
+      if (!present.contains(required)) {
+        throw new CaException(ErrorCode.BAD_SUBJECT, "template " + t.name() + " needs " + required
+            + " in the subject");
+      }
+    }
+  }
+
+  /** Refuses a key type the template does not allow, or an RSA modulus below its minimum. */
+  public static void checkKey(Template t, SubjectPublicKeyInfo spki) throws CaException {
+    ASN1ObjectIdentifier alg = spki.getAlgorithm().getAlgorithm();
+    if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
+      if (t.rsaMinBits() <= 0) {
+        throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "template " + t.name() + " does not accept RSA keys");
+      }
+      int bits;
+      try {
+        bits = RSAPublicKey.getInstance(spki.parsePublicKey()).getModulus().bitLength();
+      } catch (IOException | IllegalArgumentException e) {
+        throw new CaException(ErrorCode.BAD_MESSAGE, "the RSA public key in the request cannot be parsed");
+      }
+      if (bits < t.rsaMinBits()) {
+        throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "RSA key of " + bits + " bits is too small: template "
+            + t.name() + " needs at least " + t.rsaMinBits());
+      }
+      return;
+    }
+    if (alg.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
+      ASN1ObjectIdentifier curve;
+      try {
+        curve = ASN1ObjectIdentifier.getInstance(spki.getAlgorithm().getParameters());
+      } catch (IllegalArgumentException e) {
+        throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "EC keys must name their curve (explicit parameters "
+            + "are not accepted)");
+      }
+      if (!t.ecCurves().contains(curve)) {
+        throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "template " + t.name() + " does not accept EC keys on "
+            + "curve " + curveName(curve) + (t.ecCurves().isEmpty() ? " (no EC keys at all)" : ""));
+      }
+      return;
+    }
+    throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "template " + t.name() + " does not accept " + alg.getId()
+        + " keys (RSA" + (t.ecCurves().isEmpty() ? "" : " and EC") + " only)");
+  }
+
+  static String shortName(ASN1ObjectIdentifier type) {
+    if (type.equals(BCStyle.EmailAddress)) {
+      return "E";
+    }
+    String s = BCStyle.INSTANCE.oidToDisplayName(type);
+    return s == null ? type.getId() : s.toUpperCase();
+  }
+
+  static String curveName(ASN1ObjectIdentifier curve) {
+    String n = org.bouncycastle.asn1.x9.ECNamedCurveTable.getName(curve);
+    return n == null ? curve.getId() : n;
+  }
+}

