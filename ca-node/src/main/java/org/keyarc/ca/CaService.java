@@ -147,12 +147,20 @@ public final class CaService {
 
   /** Looks up an unused, unexpired one-time secret by its reference and re-derives the secret. */
   public SecretGrant secret(String reference) throws CaException {
+    return secret(reference, false);
+  }
+
+  /**
+   * Like {@link #secret(String)}; with {@code continuing} a used secret is accepted, for the messages
+   * that continue the transaction it was used in (certConf, pollReq).
+   */
+  public SecretGrant secret(String reference, boolean continuing) throws CaException {
     Optional<SecretRecord> rec = tx(c -> Secrets.find(c, reference));
     if (rec.isEmpty()) {
       throw new CaException(ErrorCode.SECRET_INVALID, "unknown secret reference '" + printable(reference) + "'");
     }
     SecretRecord s = rec.get();
-    if (s.usedAt() != null) {
+    if (s.usedAt() != null && !continuing) {
       throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference + " was already used");
     }
     if (now().isAfter(s.expiresAt())) {
@@ -328,38 +336,45 @@ public final class CaService {
    * transaction; a wrong certHash is refused. Returns how many certificates were confirmed.
    */
   public int confirm(Identity who, String transactionId, CertificateStatus[] statuses) throws CaException {
-    List<CertRecord> waiting = tx(c -> Certificates.unconfirmedOf(c, transactionId));
-    if (waiting.isEmpty()) {
-      throw new CaException(ErrorCode.NOT_FOUND, "no certificate of this transaction waits for confirmation "
-          + "(already confirmed, or revoked after the confirmation timeout)");
+    List<CertRecord> issued = tx(c -> Certificates.ofTransaction(c, transactionId));
+    if (issued.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, "this transaction issued no certificate");
     }
     int confirmed = 0;
     Instant now = now();
     for (CertificateStatus st : statuses) {
-      CertRecord match = null;
-      for (CertRecord rec : waiting) {
+      CertRecord m = null;
+      for (CertRecord rec : issued) {
         try {
-          if (st.isVerified(new X509CertificateHolder(rec.der()),
-              new JcaDigestCalculatorProviderBuilder().build())) {
-            match = rec;
+          if (st.isVerified(new X509CertificateHolder(rec.der()), new JcaDigestCalculatorProviderBuilder().build())) {
+            m = rec;
           }
         } catch (CMPException | IOException | OperatorCreationException e) {
           throw new CaException(ErrorCode.BAD_MESSAGE, "the certConf hash cannot be checked: " + e.getMessage());
         }
       }
-      if (match == null) {
+      if (m == null) {
         throw new CaException(ErrorCode.BAD_REQUEST, "certConf names a certificate hash this transaction did not "
             + "issue");
       }
-      CertRecord m = match;
       boolean accepted = st.getStatusInfo() == null || st.getStatusInfo().getStatus().intValue() <= 1;
+      if (m.status() == CertRecord.Status.REVOKED) {
+        throw new CaException(ErrorCode.CERT_REVOKED, "certificate " + hex(m.serial()) + " was revoked: its certConf "
+            + "came too late or it was rejected before");
+      }
+      if (m.status() == CertRecord.Status.ISSUED && accepted) {
+        confirmed++; // issued on approval, or confirmed before: nothing to change
+        continue;
+      }
+      CertRecord match = m;
       tx(c -> {
         if (accepted) {
-          Certificates.confirm(c, issuer, m.serial());
-          AuditLog.append(c, who.actor(), "cert.confirm", "serial:" + hex(m.serial()), "subject=" + m.subject(), now);
+          Certificates.confirm(c, issuer, match.serial());
+          AuditLog.append(c, who.actor(), "cert.confirm", "serial:" + hex(match.serial()), "subject="
+              + match.subject(), now);
         } else {
-          Certificates.revoke(c, issuer, m.serial(), CRLReason.cessationOfOperation, now);
-          AuditLog.append(c, who.actor(), "cert.revoke", "serial:" + hex(m.serial()),
+          Certificates.revoke(c, issuer, match.serial(), CRLReason.cessationOfOperation, now);
+          AuditLog.append(c, who.actor(), "cert.revoke", "serial:" + hex(match.serial()),
               "reason=cessationOfOperation cause=rejected-by-client", now);
         }
         return null;
@@ -401,11 +416,14 @@ public final class CaService {
     record Denied(String reason, String bodyType) implements PollResult {}
   }
 
-  /** pollReq: the request of this transaction — still pending, issued, or denied. */
-  public PollResult poll(String transactionId, long certReqId) throws CaException {
+  /** pollReq: the request of this transaction — still pending, issued, or denied. Only its requester may ask. */
+  public PollResult poll(Identity who, String transactionId, long certReqId) throws CaException {
     RequestRecord r = tx(c -> Requests.findByTransaction(c, transactionId, certReqId))
         .orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND, "no request " + certReqId
             + " in this transaction is waiting"));
+    if (who == null || !r.requester().equals(who.actor())) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "only the requester may poll request " + r.id());
+    }
     switch (r.status()) {
       case PENDING:
         return new PollResult.Waiting(cfg.timers.pollIntervalSeconds);
@@ -478,6 +496,12 @@ public final class CaService {
       throws CaException {
     require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
     return tx(c -> Certificates.list(c, status, subject, limit));
+  }
+
+  /** The template a certificate of this CA was issued under (kur keeps it). */
+  public String templateOf(BigInteger serial) throws CaException {
+    return tx(c -> Certificates.find(c, issuer, serial)).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND,
+        "no certificate with serial " + hex(serial))).template();
   }
 
   public CertRecord certificate(Identity who, BigInteger serial) throws CaException {
@@ -708,7 +732,7 @@ public final class CaService {
             templates.all().stream().map(Template::name).toList())));
   }
 
-  static void require(Identity who, Role... anyOf) throws CaException {
+  public static void require(Identity who, Role... anyOf) throws CaException {
     for (Role r : anyOf) {
       if (who.has(r)) {
         return;
@@ -806,7 +830,7 @@ public final class CaService {
   }
 
   /** Keeps untrusted text short and printable in messages. */
-  static String printable(String s) {
+  public static String printable(String s) {
     if (s == null) {
       return "";
     }

@@ -80,10 +80,9 @@ public final class Certificates {
         + "AND not_after > ? ORDER BY revoked_at", issuer, now.toEpochMilli());
   }
 
-  /** The certificates a CMP transaction issued that still wait for certConf. */
-  public static List<CertRecord> unconfirmedOf(Connection c, String transactionId) throws SQLException {
-    return many(c, "SELECT " + COLUMNS + " FROM certificate WHERE transaction_id = ? AND status = 'UNCONFIRMED'",
-        transactionId);
+  /** The certificates a CMP transaction issued. */
+  public static List<CertRecord> ofTransaction(Connection c, String transactionId) throws SQLException {
+    return many(c, "SELECT " + COLUMNS + " FROM certificate WHERE transaction_id = ?", transactionId);
   }
 
   /** Unconfirmed certificates whose certConf deadline has passed. */

@@ -1,0 +1,150 @@
+package org.keyarc.ca.net;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.CaService;
+import org.keyarc.ca.cmp.CmpResponder;
+import org.keyarc.ca.config.NodeConfig;
+
+/**
+ * The HTTP listener: CMP over HTTP (RFC 6712 / RFC 9811: POST {@code application/pkixcmp} to any path),
+ * and GET {@code /crl} (the current CRL, DER), {@code /ca.crt} (the CA certificate, DER),
+ * {@code /metrics} (Prometheus) and {@code /health}.
+ */
+public final class HttpServer implements AutoCloseable {
+  static final String PKIXCMP = "application/pkixcmp";
+  private final Channel channel;
+
+  private HttpServer(Channel channel) {
+    this.channel = channel;
+  }
+
+  public static HttpServer start(NodeConfig.Http cfg, CmpResponder responder, CaService ca, Supplier<String> metrics,
+      ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
+    ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("timeout", new ReadTimeoutHandler(120));
+            ch.pipeline().addLast("http", new HttpServerCodec());
+            ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes));
+            ch.pipeline().addLast("cmp", new Handler(responder, ca, metrics, workers));
+          }
+        });
+    return new HttpServer(b.bind(cfg.host, cfg.port).sync().channel());
+  }
+
+  public int port() {
+    return ((InetSocketAddress) channel.localAddress()).getPort();
+  }
+
+  @Override
+  public void close() {
+    channel.close().awaitUninterruptibly();
+  }
+
+  private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final CmpResponder responder;
+    private final CaService ca;
+    private final Supplier<String> metrics;
+    private final ExecutorService workers;
+
+    Handler(CmpResponder responder, CaService ca, Supplier<String> metrics, ExecutorService workers) {
+      this.responder = responder;
+      this.ca = ca;
+      this.metrics = metrics;
+      this.workers = workers;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      boolean keepAlive = HttpUtil.isKeepAlive(req);
+      String path = req.uri().split("\\?", 2)[0];
+      if (req.method().equals(HttpMethod.POST)) {
+        String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+        if (!type.startsWith(PKIXCMP)) {
+          send(ctx, keepAlive, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "text/plain",
+              ("POST needs Content-Type " + PKIXCMP + "\n").getBytes(StandardCharsets.UTF_8));
+          return;
+        }
+        byte[] body = ByteBufUtil.getBytes(req.content());
+        try {
+          workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, PKIXCMP, responder.handle(body, null)));
+        } catch (RejectedExecutionException e) {
+          send(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "shutting down\n".getBytes());
+        }
+        return;
+      }
+      if (!req.method().equals(HttpMethod.GET)) {
+        send(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "GET or POST\n".getBytes());
+        return;
+      }
+      switch (path) {
+        case "/crl", "/ca.crl" -> workers.execute(() -> {
+          try {
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", ca.currentCrl().getEncoded());
+          } catch (CaException | java.io.IOException e) {
+            send(ctx, keepAlive, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+                ("CRL unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
+          }
+        });
+        case "/ca.crt" -> {
+          try {
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-cert", ca.keys().caCert().getEncoded());
+          } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+        case "/metrics" -> send(ctx, keepAlive, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
+            metrics.get().getBytes(StandardCharsets.UTF_8));
+        case "/health" -> send(ctx, keepAlive, HttpResponseStatus.OK, "text/plain", "ok\n".getBytes());
+        default -> send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "text/plain",
+            "not found: POST application/pkixcmp for CMP; GET /crl, /ca.crt, /metrics, /health\n".getBytes());
+      }
+    }
+
+    private static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String type,
+        byte[] body) {
+      FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+      resp.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+      resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+      if (keepAlive) {
+        HttpUtil.setKeepAlive(resp, true);
+        ctx.writeAndFlush(resp);
+      } else {
+        ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package org.keyarc.ca.e2e;
+
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.keyarc.ca.CaInit;
+import org.keyarc.ca.CaNode;
+import org.keyarc.ca.CaService;
+import org.keyarc.ca.Identity;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.X500Subject;
+import org.keyarc.ca.store.Roles;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+import org.keyarc.protocol.client.CmpClient;
+import org.keyarc.protocol.client.CmpTransport;
+import org.keyarc.protocol.client.Protection;
+
+/**
+ * A real CA for end-to-end tests: its own SoftHSM2 token, an embedded store under target/, a node on
+ * free loopback ports. Closing it stops the node and deletes the token.
+ */
+final class TestCa implements AutoCloseable {
+  final SoftHsmFixture hsm;
+  final NodeConfig cfg;
+  final Path dir;
+  CaNode node;
+
+  private TestCa(SoftHsmFixture hsm, NodeConfig cfg, Path dir) {
+    this.hsm = hsm;
+    this.cfg = cfg;
+    this.dir = dir;
+  }
+
+  static TestCa start() throws Exception {
+    return start(cfg -> { });
+  }
+
+  interface Tweak {
+    void apply(NodeConfig cfg) throws Exception;
+  }
+
+  static TestCa start(Tweak tweak) throws Exception {
+    SoftHsmFixture hsm = SoftHsmFixture.create("ca");
+    Files.createDirectories(Path.of("target"));
+    Path dir = Files.createTempDirectory(Path.of("target"), "ca-");
+    NodeConfig cfg = NodeConfig.defaults(dir, SoftHsmFixture.library().toString(), hsm.pinFile("ca").toString());
+    cfg.hsm.token = hsm.label("ca");
+    cfg.binary.port = 0;
+    cfg.http.port = 0;
+    cfg.timers.pollIntervalSeconds = 1;
+    cfg.ca.subject = "CN=keyarc Test CA, O=keyarc";
+    tweak.apply(cfg);
+    cfg.validate();
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      CaInit.init(r.store(), r.token(), cfg, false, null);
+    }
+    TestCa ca = new TestCa(hsm, cfg, dir);
+    ca.node = CaNode.start(cfg);
+    return ca;
+  }
+
+  CaService service() {
+    return node.service();
+  }
+
+  X509CertificateHolder caCert() {
+    return service().keys().caCert();
+  }
+
+  String binaryUrl() {
+    return "tcp://127.0.0.1:" + node.binaryPort();
+  }
+
+  String httpUrl() {
+    return "http://127.0.0.1:" + node.httpPort() + "/";
+  }
+
+  /** A one-time secret made by the local operator. */
+  CaService.NewSecret secret(String template, String subject) throws Exception {
+    return service().createSecret(Identity.localOperator(), template, X500Subject.parse(subject));
+  }
+
+  CmpClient macClient(String url, CaService.NewSecret s) throws Exception {
+    return new CmpClient(CmpTransport.connect(url, null), new Protection.Mac(s.reference(), s.secret(), false),
+        caCert());
+  }
+
+  CmpClient signedClient(String url, Enrollee e) throws Exception {
+    return new CmpClient(CmpTransport.connect(url, null), new Protection.Signature(e.cert, e.keys.getPrivate(), null),
+        caCert());
+  }
+
+  /** A key pair and the certificate the CA issued for it. */
+  record Enrollee(KeyPair keys, X509CertificateHolder cert) {
+    BigInteger serial() {
+      return cert.getSerialNumber();
+    }
+  }
+
+  /** Enrolls {@code subject} under User with a fresh secret over the binary transport. */
+  Enrollee enrollUser(String subject) throws Exception {
+    KeyPair kp = ecKey();
+    try (CmpClient c = macClient(binaryUrl(), secret("User", subject))) {
+      CmpClient.Result r = c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name(subject), spki(kp), pop(kp), null, false,
+          null);
+      return new Enrollee(kp, r.enrolled().cert());
+    }
+  }
+
+  /** An enrolled identity holding {@code role}. */
+  Enrollee withRole(String subject, Roles.Role role) throws Exception {
+    Enrollee e = enrollUser(subject);
+    service().grant(Identity.localOperator(), subject, role);
+    return e;
+  }
+
+  static KeyPair ecKey() throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(new ECGenParameterSpec("secp256r1"));
+    return g.generateKeyPair();
+  }
+
+  static KeyPair rsaKey(int bits) throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+    g.initialize(bits);
+    return g.generateKeyPair();
+  }
+
+  static SubjectPublicKeyInfo spki(KeyPair kp) {
+    return SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded());
+  }
+
+  static ContentSigner pop(KeyPair kp) throws Exception {
+    return new JcaContentSignerBuilder(kp.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA"
+        : "SHA256withECDSA").build(kp.getPrivate());
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+    hsm.close();
+  }
+}

@@ -1,0 +1,486 @@
+package org.keyarc.protocol.client;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.cmp.CMPCertificate;
+import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
+import org.bouncycastle.asn1.cmp.CertRepMessage;
+import org.bouncycastle.asn1.cmp.CertResponse;
+import org.bouncycastle.asn1.cmp.ErrorMsgContent;
+import org.bouncycastle.asn1.cmp.GenMsgContent;
+import org.bouncycastle.asn1.cmp.GenRepContent;
+import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.cmp.PKIHeader;
+import org.bouncycastle.asn1.cmp.PKIMessage;
+import org.bouncycastle.asn1.cmp.PKIStatus;
+import org.bouncycastle.asn1.cmp.PKIStatusInfo;
+import org.bouncycastle.asn1.cmp.PollRepContent;
+import org.bouncycastle.asn1.cmp.PollReqContent;
+import org.bouncycastle.asn1.cmp.RevDetails;
+import org.bouncycastle.asn1.cmp.RevRepContent;
+import org.bouncycastle.asn1.cmp.RevReqContent;
+import org.bouncycastle.asn1.crmf.CertReqMessages;
+import org.bouncycastle.asn1.crmf.CertTemplateBuilder;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.cmp.CMPException;
+import org.bouncycastle.cert.cmp.CertificateConfirmationContent;
+import org.bouncycastle.cert.cmp.CertificateConfirmationContentBuilder;
+import org.bouncycastle.cert.cmp.GeneralPKIMessage;
+import org.bouncycastle.cert.cmp.ProtectedPKIMessage;
+import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
+import org.bouncycastle.cert.crmf.CRMFException;
+import org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder;
+import org.bouncycastle.cert.crmf.PKMACBuilder;
+import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.MacCalculator;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.PBEMacCalculatorProvider;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder;
+import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcCmp;
+
+/**
+ * The CMP enrollment client (used by {@code keyarc enroll}, the admin commands, the token agent and the
+ * benches): builds requests with Bouncy Castle, protects them, sends them over a {@link CmpTransport},
+ * checks the answer's protection, transaction id and nonce, confirms certificates and polls.
+ */
+public final class CmpClient implements AutoCloseable {
+  /** id-it-certProfile (RFC 9480): names the template. */
+  public static final ASN1ObjectIdentifier CERT_PROFILE = CMPObjectIdentifiers.id_it_certProfile;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final CmpTransport transport;
+  private final Protection protection;
+  private final X509CertificateHolder trustedCa;
+  private final Duration timeout;
+
+  /**
+   * @param trustedCa the CA certificate that signs the node's answers; may be null with MAC protection
+   *     (the answer is then checked with the same secret)
+   */
+  public CmpClient(CmpTransport transport, Protection protection, X509CertificateHolder trustedCa) {
+    this.transport = transport;
+    this.protection = protection;
+    this.trustedCa = trustedCa;
+    this.timeout = Duration.ofSeconds(60);
+  }
+
+  /** A certificate the CA issued. */
+  public record Enrolled(X509CertificateHolder cert, List<X509CertificateHolder> caPubs, boolean confirmed) {}
+
+  /** A request the CA holds for approval: poll later with {@link #poll}. */
+  public record Pending(byte[] transactionId, int certReqId, int bodyType, int checkAfterSeconds) {
+    public String transactionHex() {
+      return java.util.HexFormat.of().formatHex(transactionId);
+    }
+  }
+
+  /** The result of a request: issued or pending. */
+  public record Result(Enrolled enrolled, Pending pending) {}
+
+  /**
+   * ir, cr or kur with a CRMF request. {@code popSigner} signs the proof of possession with the new key.
+   * {@code template} may be null (the CA picks: the secret's template, or its default).
+   */
+  public Result enroll(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey, ContentSigner popSigner,
+      String template, boolean implicitConfirm, Extensions extensions) throws CmpClientException {
+    if (bodyType != PKIBody.TYPE_INIT_REQ && bodyType != PKIBody.TYPE_CERT_REQ
+        && bodyType != PKIBody.TYPE_KEY_UPDATE_REQ) {
+      throw new IllegalArgumentException("body type " + bodyType + " is not ir, cr or kur");
+    }
+    CertificateRequestMessageBuilder b = new CertificateRequestMessageBuilder(BigInteger.ZERO)
+        .setSubject(subject).setPublicKey(publicKey).setProofOfPossessionSigningKeySigner(popSigner);
+    if (extensions != null) {
+      for (ASN1ObjectIdentifier oid : extensions.getExtensionOIDs()) {
+        Extension e = extensions.getExtension(oid);
+        try {
+          b.addExtension(oid, e.isCritical(), e.getParsedValue());
+        } catch (org.bouncycastle.cert.CertIOException ex) {
+          throw new CmpClientException(ErrorCode.BAD_INPUT, "extension " + oid + " cannot be encoded");
+        }
+      }
+    }
+    CertReqMessages msgs;
+    try {
+      msgs = new CertReqMessages(b.build().toASN1Structure());
+    } catch (CRMFException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot build the certificate request: " + e.getMessage(), e);
+    }
+    return certRequest(new PKIBody(bodyType, msgs), bodyType, template, implicitConfirm);
+  }
+
+  /** p10cr: a PKCS#10 request. */
+  public Result p10cr(PKCS10CertificationRequest csr, String template, boolean implicitConfirm)
+      throws CmpClientException {
+    return certRequest(new PKIBody(PKIBody.TYPE_P10_CERT_REQ, csr.toASN1Structure()), PKIBody.TYPE_P10_CERT_REQ,
+        template, implicitConfirm);
+  }
+
+  private Result certRequest(PKIBody body, int bodyType, String template, boolean implicitConfirm)
+      throws CmpClientException {
+    byte[] tx = random(16);
+    List<InfoTypeAndValue> info = new ArrayList<>();
+    if (implicitConfirm) {
+      info.add(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
+    }
+    if (template != null) {
+      info.add(new InfoTypeAndValue(CERT_PROFILE, new DERSequence(new DERUTF8String(template))));
+    }
+    Exchange ex = exchange(tx, null, body, info);
+    return certResponse(ex, tx, bodyType, 0);
+  }
+
+  /** Polls a pending request until it is decided or {@code wait} has passed (0 = ask once). */
+  public Result poll(Pending p, Duration wait, Consumer<String> progress) throws CmpClientException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    byte[] recipNonce = null;
+    while (true) {
+      PKIBody body = new PKIBody(PKIBody.TYPE_POLL_REQ, new PollReqContent(BigInteger.valueOf(p.certReqId())));
+      Exchange ex = exchange(p.transactionId(), recipNonce, body, List.of());
+      recipNonce = ex.senderNonce;
+      int type = ex.message.getBody().getType();
+      if (type != PKIBody.TYPE_POLL_REP) {
+        return certResponse(ex, p.transactionId(), p.bodyType(), 0);
+      }
+      PollRepContent rep = PollRepContent.getInstance(ex.message.getBody().getContent());
+      int after = rep.getCheckAfter(0).intValueExact();
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        return new Result(null, new Pending(p.transactionId(), p.certReqId(), p.bodyType(), after));
+      }
+      if (progress != null) {
+        progress.accept("request still pending; asking again in " + after + " s");
+      }
+      sleep(Math.min(TimeUnit.SECONDS.toNanos(Math.max(1, after)), remaining));
+    }
+  }
+
+  private Result certResponse(Exchange ex, byte[] tx, int bodyType, int certReqId) throws CmpClientException {
+    PKIBody body = ex.message.getBody();
+    throwIfError(body);
+    int expected = bodyType == PKIBody.TYPE_INIT_REQ ? PKIBody.TYPE_INIT_REP
+        : bodyType == PKIBody.TYPE_KEY_UPDATE_REQ ? PKIBody.TYPE_KEY_UPDATE_REP : PKIBody.TYPE_CERT_REP;
+    if (body.getType() != expected) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the node answered with body type " + body.getType()
+          + ", expected " + expected);
+    }
+    CertRepMessage rep = CertRepMessage.getInstance(body.getContent());
+    CertResponse resp = rep.getResponse()[0];
+    PKIStatusInfo status = resp.getStatus();
+    int s = status.getStatus().intValue();
+    if (s == PKIStatus.WAITING) {
+      return new Result(null, new Pending(tx, resp.getCertReqId().intValueExact(), bodyType, 0));
+    }
+    if (s != PKIStatus.GRANTED && s != PKIStatus.GRANTED_WITH_MODS) {
+      throw refusal(status);
+    }
+    CMPCertificate cmpCert = resp.getCertifiedKeyPair().getCertOrEncCert().getCertificate();
+    if (cmpCert == null || !cmpCert.isX509v3PKCert()) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer carries no plain X.509 certificate");
+    }
+    X509CertificateHolder cert = new X509CertificateHolder(cmpCert.getX509v3PKCert());
+    List<X509CertificateHolder> caPubs = new ArrayList<>();
+    if (rep.getCaPubs() != null) {
+      for (CMPCertificate c : rep.getCaPubs()) {
+        caPubs.add(new X509CertificateHolder(c.getX509v3PKCert()));
+      }
+    }
+    boolean implicit = false;
+    InfoTypeAndValue[] gi = ex.message.getHeader().getGeneralInfo();
+    if (gi != null) {
+      for (InfoTypeAndValue i : gi) {
+        implicit |= i.getInfoType().equals(CMPObjectIdentifiers.it_implicitConfirm);
+      }
+    }
+    if (!implicit) {
+      CertificateConfirmationContent conf;
+      try {
+        conf = new CertificateConfirmationContentBuilder()
+            .addAcceptedCertificate(cert, resp.getCertReqId().getValue())
+            .build(new JcaDigestCalculatorProviderBuilder().build());
+      } catch (CMPException | OperatorCreationException e) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE, "cannot build certConf: " + e.getMessage(), e);
+      }
+      Exchange ack = exchange(tx, ex.senderNonce, new PKIBody(PKIBody.TYPE_CERT_CONFIRM, conf.toASN1Structure()),
+          List.of());
+      throwIfError(ack.message.getBody());
+      if (ack.message.getBody().getType() != PKIBody.TYPE_CONFIRM) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE, "certConf was answered with body type "
+            + ack.message.getBody().getType() + ", not pkiConf");
+      }
+    }
+    return new Result(new Enrolled(cert, caPubs, true), null);
+  }
+
+  /** rr: revokes a certificate of this CA. */
+  public void revoke(X500Name issuer, BigInteger serial, int reason) throws CmpClientException {
+    CertTemplateBuilder t = new CertTemplateBuilder().setIssuer(issuer).setSerialNumber(new ASN1Integer(serial));
+    Extensions ext;
+    try {
+      ext = new Extensions(new Extension(Extension.reasonCode, false,
+          new org.bouncycastle.asn1.DEROctetString(CRLReason.lookup(reason).getEncoded())));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    RevReqContent rr = new RevReqContent(new RevDetails(t.build(), ext));
+    Exchange ex = exchange(random(16), null, new PKIBody(PKIBody.TYPE_REVOCATION_REQ, rr), List.of());
+    throwIfError(ex.message.getBody());
+    if (ex.message.getBody().getType() != PKIBody.TYPE_REVOCATION_REP) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "rr was answered with body type "
+          + ex.message.getBody().getType());
+    }
+    PKIStatusInfo st = RevRepContent.getInstance(ex.message.getBody().getContent()).getStatus()[0];
+    if (st.getStatus().intValue() > PKIStatus.GRANTED_WITH_MODS) {
+      throw refusal(st);
+    }
+  }
+
+  /** genm: asks for the given infoTypes; returns the genp's values. */
+  public List<InfoTypeAndValue> genm(InfoTypeAndValue... asks) throws CmpClientException {
+    Exchange ex = exchange(random(16), null, new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(asks)), List.of());
+    throwIfError(ex.message.getBody());
+    if (ex.message.getBody().getType() != PKIBody.TYPE_GEN_REP) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "genm was answered with body type "
+          + ex.message.getBody().getType());
+    }
+    return Arrays.asList(GenRepContent.getInstance(ex.message.getBody().getContent()).toInfoTypeAndValueArray());
+  }
+
+  /** An administrative request (JSON) in a signature-protected genm; returns the JSON answer. */
+  public String admin(String jsonRequest) throws CmpClientException {
+    List<InfoTypeAndValue> rep = genm(new InfoTypeAndValue(KeyarcCmp.ADMIN, new DERUTF8String(jsonRequest)));
+    for (InfoTypeAndValue i : rep) {
+      if (i.getInfoType().equals(KeyarcCmp.ADMIN)) {
+        return DERUTF8String.getInstance(i.getInfoValue()).getString();
+      }
+    }
+    throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the node's answer holds no administrative result");
+  }
+
+  // ------------------------------------------------------------------ one round trip
+
+  /** A verified answer and its sender nonce. */
+  private record Exchange(ProtectedPKIMessage message, byte[] senderNonce) {}
+
+  private Exchange exchange(byte[] tx, byte[] recipNonce, PKIBody body, List<InfoTypeAndValue> info)
+      throws CmpClientException {
+    byte[] nonce = random(16);
+    PKIMessage request = build(tx, nonce, recipNonce, body, info);
+    byte[] answer;
+    try {
+      answer = transport.send(request.getEncoded()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof CmpClientException c) {
+        throw c;
+      }
+      throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, transport.endpoint() + ": " + e.getCause().getMessage(),
+          e.getCause());
+    } catch (TimeoutException e) {
+      throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, transport.endpoint() + " did not answer within "
+          + timeout.toSeconds() + " s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "interrupted");
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    PKIMessage msg;
+    try {
+      msg = PKIMessage.getInstance(answer);
+    } catch (IllegalArgumentException e) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, transport.endpoint() + " sent an answer that is not a "
+          + "PKIMessage");
+    }
+    PKIHeader h = msg.getHeader();
+    if (msg.getBody().getType() == PKIBody.TYPE_ERROR && msg.getProtection() == null) {
+      // an unprotected error (the node could not even read the request): report it, trust nothing else
+      throwIfError(msg.getBody());
+    }
+    ProtectedPKIMessage p = new ProtectedPKIMessage(new GeneralPKIMessage(msg));
+    verify(p);
+    if (h.getTransactionID() == null || !Arrays.equals(h.getTransactionID().getOctets(), tx)) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer belongs to another transaction");
+    }
+    if (h.getRecipNonce() == null || !Arrays.equals(h.getRecipNonce().getOctets(), nonce)) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer does not echo this request's nonce");
+    }
+    return new Exchange(p, h.getSenderNonce() == null ? null : h.getSenderNonce().getOctets());
+  }
+
+  private PKIMessage build(byte[] tx, byte[] nonce, byte[] recipNonce, PKIBody body, List<InfoTypeAndValue> info)
+      throws CmpClientException {
+    GeneralName sender = new GeneralName(protection instanceof Protection.Signature s ? s.cert().getSubject()
+        : new X500Name(""));
+    GeneralName recipient = new GeneralName(trustedCa != null ? trustedCa.getSubject() : new X500Name(""));
+    ProtectedPKIMessageBuilder b = new ProtectedPKIMessageBuilder(sender, recipient).setTransactionID(tx)
+        .setSenderNonce(nonce).setMessageTime(new Date()).setBody(body);
+    if (recipNonce != null) {
+      b.setRecipNonce(recipNonce);
+    }
+    for (InfoTypeAndValue i : info) {
+      b.addGeneralInfo(i);
+    }
+    try {
+      if (protection instanceof Protection.Mac m) {
+        b.setSenderKID(m.reference().getBytes(StandardCharsets.UTF_8));
+        return b.build(macCalculator(m)).toASN1Structure();
+      }
+      if (protection instanceof Protection.Signature s) {
+        b.addCMPCertificate(s.cert());
+        b.setSenderKID(subjectKeyId(s.cert()));
+        return b.build(signer(s)).toASN1Structure();
+      }
+      // unprotected: BC's builder always protects, so assemble the header directly
+      org.bouncycastle.asn1.cmp.PKIHeaderBuilder h = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(
+          PKIHeader.CMP_2000, sender, recipient).setTransactionID(tx).setSenderNonce(nonce)
+          .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(new Date()));
+      if (recipNonce != null) {
+        h.setRecipNonce(recipNonce);
+      }
+      return new PKIMessage(h.build(), body);
+    } catch (CMPException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot protect the message: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] subjectKeyId(X509CertificateHolder cert) {
+    Extension e = cert.getExtension(Extension.subjectKeyIdentifier);
+    return e == null ? null : org.bouncycastle.asn1.x509.SubjectKeyIdentifier.getInstance(e.getParsedValue())
+        .getKeyIdentifier();
+  }
+
+  private static MacCalculator macCalculator(Protection.Mac m) throws CmpClientException {
+    try {
+      if (m.pbmac1()) {
+        return new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(new BouncyCastleProvider())
+            .setIterationCount(10_000).setSaltLength(16).build(m.secret());
+      }
+      return new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(16).setIterationCount(10_000)
+          .build(m.secret());
+    } catch (CRMFException | OperatorCreationException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot set up the MAC: " + e.getMessage(), e);
+    }
+  }
+
+  private static ContentSigner signer(Protection.Signature s) throws CmpClientException {
+    String alg = s.key().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+    try {
+      JcaContentSignerBuilder b = new JcaContentSignerBuilder(alg);
+      if (s.provider() != null) {
+        b.setProvider(s.provider());
+      }
+      return b.build(s.key());
+    } catch (OperatorCreationException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot sign with the given key: " + e.getMessage(), e);
+    }
+  }
+
+  private void verify(ProtectedPKIMessage p) throws CmpClientException {
+    try {
+      org.bouncycastle.asn1.ASN1ObjectIdentifier alg = p.getProtectionAlgorithm().getAlgorithm();
+      if (alg.equals(CMPObjectIdentifiers.passwordBasedMac)
+          || alg.equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1)) {
+        if (!(protection instanceof Protection.Mac m)) {
+          throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the node answered with a MAC, but this "
+              + "request was not MAC-protected");
+        }
+        PBEMacCalculatorProvider provider = CMPObjectIdentifiers.passwordBasedMac.equals(
+            p.getProtectionAlgorithm().getAlgorithm()) ? new PKMACBuilder(new JcePKMACValuesCalculator())
+            : new JcePBMac1CalculatorProviderBuilder().setProvider(new BouncyCastleProvider()).build();
+        if (!p.verify(provider, m.secret())) {
+          throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's MAC is wrong: it did not come "
+              + "from a CA that knows this secret");
+        }
+        return;
+      }
+      if (trustedCa == null) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer is signed, and no CA certificate was "
+            + "given to check it (use --ca-cert)");
+      }
+      if (!p.verify(new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider())
+          .build(trustedCa))) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's signature does not verify with the "
+            + "CA certificate " + trustedCa.getSubject());
+      }
+    } catch (CMPException | OperatorCreationException | java.security.cert.CertificateException e) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "cannot check the answer's protection: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static void throwIfError(PKIBody body) throws CmpClientException {
+    if (body.getType() == PKIBody.TYPE_ERROR) {
+      throw refusal(ErrorMsgContent.getInstance(body.getContent()).getPKIStatusInfo());
+    }
+  }
+
+  /** The exception for a refusing PKIStatusInfo: keyarc's code when the text carries one. */
+  public static CmpClientException refusal(PKIStatusInfo status) {
+    String text = KeyarcCmp.text(status);
+    ErrorCode code = KeyarcCmp.codeOf(text);
+    if (code == null) {
+      code = ErrorCode.BAD_REQUEST;
+      org.bouncycastle.asn1.ASN1BitString fi = status.getFailInfo();
+      if (fi != null) {
+        for (ErrorCode c : ErrorCode.values()) {
+          if (c.failureInfo() != 0 && fi.intValue() == c.failureInfo()) {
+            code = c;
+            break;
+          }
+        }
+      }
+    }
+    String msg = KeyarcCmp.messageOf(text);
+    return new CmpClientException(code, msg.isEmpty() ? "the CA refused the request (" + code.summary() + ")" : msg);
+  }
+
+  private static byte[] random(int n) {
+    byte[] b = new byte[n];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  private static void sleep(long nanos) throws CmpClientException {
+    try {
+      TimeUnit.NANOSECONDS.sleep(nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "interrupted while polling");
+    }
+  }
+
+  @Override
+  public void close() {
+    transport.close();
+  }
+}
