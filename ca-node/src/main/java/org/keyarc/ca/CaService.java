@@ -28,7 +28,6 @@ import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.cmp.CMPException;
 import org.bouncycastle.cert.cmp.CertificateStatus;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
@@ -112,7 +111,7 @@ public final class CaService {
   public Identity identify(X509CertificateHolder cert) throws CaException {
     try {
       if (!cert.getIssuer().equals(keys.caName()) || !cert.isSignatureValid(
-          new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider()).build(keys.caPublicKey()))) {
+          new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build(keys.caPublicKey()))) {
         throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
             + ") was not issued by this CA");
       }

@@ -64,7 +64,6 @@ import org.bouncycastle.cert.crmf.CRMFException;
 import org.bouncycastle.cert.crmf.CertificateRequestMessage;
 import org.bouncycastle.cert.crmf.PKMACBuilder;
 import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.MacCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.PBEMacCalculatorProvider;
@@ -221,7 +220,7 @@ public final class CmpResponder {
       ctx.secret = ca.secret(reference, continuing);
       ctx.pbmac1 = checkMacParameters(msg);
       PBEMacCalculatorProvider provider = ctx.pbmac1
-          ? new JcePBMac1CalculatorProviderBuilder().setProvider(new BouncyCastleProvider()).build()
+          ? new JcePBMac1CalculatorProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build()
           : new PKMACBuilder(new JcePKMACValuesCalculator());
       boolean ok;
       try {
@@ -245,7 +244,7 @@ public final class CmpResponder {
     Identity who = ca.identify(certs[0]);
     boolean ok;
     try {
-      ok = p.verify(new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider()).build(certs[0]));
+      ok = p.verify(new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build(certs[0]));
     } catch (CMPException | OperatorCreationException | java.security.cert.CertificateException
         | RuntimeException e) {
       ok = false;
@@ -347,7 +346,7 @@ public final class CmpResponder {
     }
     boolean ok;
     try {
-      ok = req.isValidSigningKeyPOP(new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider())
+      ok = req.isValidSigningKeyPOP(new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER)
           .build(spki));
     } catch (CRMFException | OperatorCreationException | IllegalStateException e) {
       ok = false;
@@ -428,7 +427,7 @@ public final class CmpResponder {
     try {
       csr = new PKCS10CertificationRequest(org.bouncycastle.asn1.pkcs.CertificationRequest.getInstance(
           msg.getBody().getContent()));
-      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider())
+      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER)
           .build(csr.getSubjectPublicKeyInfo()))) {
         throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 signature does not verify with its public key");
       }
@@ -588,7 +587,7 @@ public final class CmpResponder {
   private MacCalculator mac(Ctx ctx) throws CaException {
     try {
       if (ctx.pbmac1) {
-        return new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(new BouncyCastleProvider())
+        return new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(org.keyarc.protocol.Bc.PROVIDER)
             .setIterationCount(10_000).setSaltLength(16).build(ctx.secret.secret());
       }
       return new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(16).setIterationCount(10_000)

@@ -55,7 +55,6 @@ import org.bouncycastle.cert.crmf.CRMFException;
 import org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder;
 import org.bouncycastle.cert.crmf.PKMACBuilder;
 import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.MacCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -242,6 +241,46 @@ public final class CmpClient implements AutoCloseable {
     return new Result(new Enrolled(cert, caPubs, true), null);
   }
 
+  /**
+   * A protected ir/cr/kur with implicit confirmation, ready to send: for callers that keep many
+   * requests in flight on one connection (the load generator, the pipelining test). Read the answer
+   * with {@link #certificateOf}.
+   */
+  public byte[] prepareCertRequest(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey,
+      ContentSigner popSigner, String template) throws CmpClientException {
+    CertificateRequestMessageBuilder b = new CertificateRequestMessageBuilder(BigInteger.ZERO)
+        .setSubject(subject).setPublicKey(publicKey).setProofOfPossessionSigningKeySigner(popSigner);
+    List<InfoTypeAndValue> info = new ArrayList<>();
+    info.add(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
+    if (template != null) {
+      info.add(new InfoTypeAndValue(CERT_PROFILE, new DERSequence(new DERUTF8String(template))));
+    }
+    try {
+      return build(random(16), random(16), null, new PKIBody(bodyType,
+          new CertReqMessages(b.build().toASN1Structure())), info).getEncoded();
+    } catch (CRMFException | IOException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot build the request: " + e.getMessage(), e);
+    }
+  }
+
+  /** The certificate in an answer to {@link #prepareCertRequest} (protection checked). */
+  public X509CertificateHolder certificateOf(byte[] answer) throws CmpClientException {
+    PKIMessage msg;
+    try {
+      msg = PKIMessage.getInstance(answer);
+    } catch (IllegalArgumentException e) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer is not a PKIMessage");
+    }
+    throwIfError(msg.getBody());
+    verify(new ProtectedPKIMessage(new GeneralPKIMessage(msg)));
+    CertResponse resp = CertRepMessage.getInstance(msg.getBody().getContent()).getResponse()[0];
+    if (resp.getStatus().getStatus().intValue() > PKIStatus.GRANTED_WITH_MODS) {
+      throw refusal(resp.getStatus());
+    }
+    return new X509CertificateHolder(resp.getCertifiedKeyPair().getCertOrEncCert().getCertificate()
+        .getX509v3PKCert());
+  }
+
   /** rr: revokes a certificate of this CA. */
   public void revoke(X500Name issuer, BigInteger serial, int reason) throws CmpClientException {
     CertTemplateBuilder t = new CertTemplateBuilder().setIssuer(issuer).setSerialNumber(new ASN1Integer(serial));
@@ -382,7 +421,7 @@ public final class CmpClient implements AutoCloseable {
   private static MacCalculator macCalculator(Protection.Mac m) throws CmpClientException {
     try {
       if (m.pbmac1()) {
-        return new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(new BouncyCastleProvider())
+        return new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(org.keyarc.protocol.Bc.PROVIDER)
             .setIterationCount(10_000).setSaltLength(16).build(m.secret());
       }
       return new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(16).setIterationCount(10_000)
@@ -416,7 +455,7 @@ public final class CmpClient implements AutoCloseable {
         }
         PBEMacCalculatorProvider provider = CMPObjectIdentifiers.passwordBasedMac.equals(
             p.getProtectionAlgorithm().getAlgorithm()) ? new PKMACBuilder(new JcePKMACValuesCalculator())
-            : new JcePBMac1CalculatorProviderBuilder().setProvider(new BouncyCastleProvider()).build();
+            : new JcePBMac1CalculatorProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build();
         if (!p.verify(provider, m.secret())) {
           throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's MAC is wrong: it did not come "
               + "from a CA that knows this secret");
@@ -427,7 +466,7 @@ public final class CmpClient implements AutoCloseable {
         throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer is signed, and no CA certificate was "
             + "given to check it (use --ca-cert)");
       }
-      if (!p.verify(new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider())
+      if (!p.verify(new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER)
           .build(trustedCa))) {
         throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's signature does not verify with the "
             + "CA certificate " + trustedCa.getSubject());
