@@ -1,0 +1,97 @@
+package org.keyarc.ca.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.PreparedStatement;
+import java.util.List;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.X509CRLHolder;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaNode;
+import org.keyarc.ca.CaService;
+import org.keyarc.ca.Identity;
+import org.keyarc.ca.audit.AuditLog;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.RequestRecord;
+import org.keyarc.ca.store.Roles;
+import org.keyarc.protocol.client.CmpClient;
+
+/** A node restart keeps everything; the audit chain, checkpointed with the HSM key, verifies and names tampering. */
+class NodeLifecycleE2eTest {
+
+  @Test
+  void restartKeepsStateAndAuditVerifies() throws Exception {
+    try (TestCa ca = TestCa.start()) {
+      TestCa.Enrollee kept = ca.enrollUser("CN=Kept");
+      TestCa.Enrollee gone = ca.enrollUser("CN=Gone");
+      try (CmpClient c = ca.signedClient(ca.binaryUrl(), gone)) {
+        c.revoke(ca.caCert().getSubject(), gone.serial(), CRLReason.superseded);
+      }
+      TestCa.Enrollee agent = ca.enrollUser("CN=Waiting Agent");
+      try (CmpClient c = ca.signedClient(ca.binaryUrl(), agent)) {
+        var kp = TestCa.rsaKey(2048);
+        c.enroll(org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REQ, agent.cert().getSubject(), TestCa.spki(kp),
+            TestCa.pop(kp), "KeyRecoveryAgent", false, null);
+      }
+      ca.service().grant(Identity.localOperator(), "CN=Auditor", Roles.Role.AUDITOR);
+
+      ca.node.close(); // stops the node and signs a last checkpoint
+      ca.node = CaNode.start(ca.cfg);
+
+      CaService s = ca.service();
+      Identity op = Identity.localOperator();
+      assertEquals(CertRecord.Status.ISSUED, s.certificate(op, kept.serial()).status());
+      assertEquals(CertRecord.Status.REVOKED, s.certificate(op, gone.serial()).status());
+      Identity manager = new Identity(Identity.Kind.CERTIFICATE, "CN=m", java.util.Set.of(Roles.Role.MANAGER));
+      assertEquals(1, s.requests(manager, RequestRecord.Status.PENDING).size(), "the pending request is still there");
+      assertTrue(s.roles(op).stream().anyMatch(m -> m.subject().equals("CN=Auditor")));
+      X509CRLHolder crl = s.currentCrl();
+      assertTrue(crl.getRevokedCertificate(gone.serial()) != null);
+
+      // the CRL over HTTP GET, as relying parties fetch it
+      HttpResponse<byte[]> get = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + ca.node.httpPort() + "/crl")).build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, get.statusCode());
+      assertTrue(new X509CRLHolder(get.body()).getRevokedCertificate(gone.serial()) != null);
+      try (CmpClient c = new CmpClient(org.keyarc.protocol.client.CmpTransport.connect(ca.httpUrl(), null),
+          new org.keyarc.protocol.client.Protection.None(), ca.caCert())) {
+        c.genm();
+      }
+      HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + ca.node.httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      assertTrue(metrics.body().contains("keyarc_cmp_requests_seconds_count{body=\"genm\",outcome=\"ok\"}"),
+          "Prometheus metrics are served: " + metrics.body().lines().filter(l -> l.startsWith("keyarc")).toList());
+      assertTrue(metrics.body().contains("keyarc_hsm_sessions_in_use"));
+
+      s.checkpoint();
+      AuditLog.Verification v = CaService.verifyAudit(s.store());
+      assertTrue(v.ok(), v.problems().toString());
+      assertTrue(v.checkpoints() >= 1, "checkpoints signed with the HSM audit key");
+      assertEquals(v.records(), v.lastCheckpoint(), "the last checkpoint covers every record");
+      List<AuditLog.Record> all = s.store().inTransaction(c -> AuditLog.records(c, 0, Long.MAX_VALUE));
+      assertTrue(all.stream().anyMatch(r -> r.action().equals("cert.revoke")));
+      assertTrue(all.stream().anyMatch(r -> r.action().equals("request.pending")));
+      assertTrue(all.stream().anyMatch(r -> r.action().equals("ca.init")));
+
+      // an edit by someone with database access is named
+      long target = all.stream().filter(r -> r.action().equals("cert.revoke")).findFirst().orElseThrow().seq();
+      s.store().inTransaction(c -> {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE audit_record SET detail = 'reason=unspecified' "
+            + "WHERE seq = ?")) {
+          ps.setLong(1, target);
+          ps.executeUpdate();
+        }
+        return null;
+      });
+      AuditLog.Verification tampered = CaService.verifyAudit(s.store());
+      assertFalse(tampered.ok());
+      assertEquals("record " + target + " (cert.revoke) does not match its hash: edited", tampered.problems().get(0));
+    }
+  }
+}
