@@ -686,7 +686,32 @@ public final class CaService {
   /** Verifies the chain with the audit public keys. Auditor only. */
   public AuditLog.Verification verifyAudit(Identity who) throws CaException {
     require(who, Role.AUDITOR);
-    return verifyAudit(store);
+    return verifyAudit(store, keys.token());
+  }
+
+  /**
+   * Verifies the chain of {@code store} with the audit public keys read from the CA token itself, so
+   * that someone who can write the database cannot swap the key and re-sign the checkpoints.
+   */
+  public static AuditLog.Verification verifyAudit(Store store, org.keyarc.hsm.HsmToken token) throws CaException {
+    List<CaKeys.Row> rows = tx(store, c -> CaKeys.list(c, CaKeys.Kind.AUDIT));
+    Map<String, PublicKey> keys = new HashMap<>();
+    List<String> mismatch = new java.util.ArrayList<>();
+    for (CaKeys.Row r : rows) {
+      PublicKey inToken = hsm(() -> token.call(s -> s.publicKey(s.findKey(
+          org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, r.keyLabel()))));
+      keys.put(r.keyLabel(), inToken);
+      if (!java.util.Arrays.equals(inToken.getEncoded(), r.publicKey())) {
+        mismatch.add("the audit key '" + r.keyLabel() + "' in the store is not the one in token " + token.label()
+            + ": the store was edited");
+      }
+    }
+    AuditLog.Verification v = tx(store, c -> AuditLog.verify(c, keys));
+    if (mismatch.isEmpty()) {
+      return v;
+    }
+    mismatch.addAll(v.problems());
+    return new AuditLog.Verification(v.records(), v.checkpoints(), v.lastCheckpoint(), mismatch);
   }
 
   /** Verifies the chain of {@code store} with the audit keys recorded at init. */

@@ -41,7 +41,9 @@ public final class CertFactory {
     X509v3CertificateBuilder b = new X509v3CertificateBuilder(subject, serial, Date.from(notBefore),
         Date.from(notAfter), subject, spki);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    // digitalSignature as well: the CA key also signs CMP answers, and CMP clients (OpenSSL) require it there
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign
+        | KeyUsage.digitalSignature));
     b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));
     b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(spki));
     return b.build(signer);

@@ -15,6 +15,8 @@ public enum KeyPolicy {
    * with it, so the database never holds a secret. Sensitive, non-extractable.
    */
   MAC_SECRET(true, false, Use.SIGN),
+  /** An enrollee's own key made on its token by {@code keyarc enroll}: token object, sensitive, non-extractable, sign only. */
+  ENROLLEE_SIGNING(true, false, Use.SIGN),
   /** The CA exchange key clients encrypt to: token object, sensitive, non-extractable, decrypt/unwrap only. */
   EXCHANGE(true, false, Use.UNWRAP),
   /** A recovery agent's key on its smartcard: like the exchange key. */

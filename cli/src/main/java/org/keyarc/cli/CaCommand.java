@@ -1,0 +1,189 @@
+package org.keyarc.cli;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.CaInit;
+import org.keyarc.ca.CaKeyring;
+import org.keyarc.ca.CaNode;
+import org.keyarc.ca.CaService;
+import org.keyarc.ca.Identity;
+import org.keyarc.ca.config.ConfigException;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.X500Subject;
+import org.keyarc.ca.store.CaKeys;
+import org.keyarc.ca.store.Certificates;
+import org.keyarc.ca.store.Roles;
+import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.Templates;
+import org.keyarc.protocol.ErrorCode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code keyarc ca init|import-cert|info|serve}: the CA administrator's commands on the CA host. */
+@Command(name = "ca", description = "Initialise, inspect and run the CA node (on the CA host, with the CA token).",
+    mixinStandardHelpOptions = true)
+final class CaCommand {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE", scope = picocli.CommandLine.ScopeType.INHERIT,
+      description = "node configuration (YAML); default $KEYARC_HOME/ca.yaml, else the embedded defaults")
+  Path config;
+
+  @Command(name = "init", description = "Create the CA key pair in the CA token, a self-signed root (or a PKCS#10 "
+      + "for an external parent), the exchange key and certificate, the audit and secret keys.")
+  int init(
+      @Option(names = "--subject", paramLabel = "DN", description = "CA subject (default from the configuration)")
+          String subject,
+      @Option(names = "--key-type", paramLabel = "TYPE", description = "p256 (default), p384, rsa2048, rsa3072, "
+          + "rsa4096") String keyType,
+      @Option(names = "--external-parent", paramLabel = "CSR-FILE", description = "write a PKCS#10 for a parent CA to "
+          + "this file instead of self-signing; then run 'keyarc ca import-cert'") Path csrOut,
+      @Option(names = "--admin", paramLabel = "DN", description = "grant the administrator role to this subject and "
+          + "print a one-time secret for its first certificate (template User)") String admin,
+      @Option(names = "--force", description = "overwrite an existing CSR file or $KEYARC_HOME/ca.crt")
+          boolean force) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    if (subject != null) {
+      cfg.ca.subject = subject;
+    }
+    if (keyType != null) {
+      cfg.ca.keyType = keyType;
+    }
+    validate(cfg);
+    if (csrOut != null) {
+      CliFiles.checkWritable(csrOut, force);
+    }
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg, csrOut != null, admin);
+      out.println("CA key        " + cfg.ca.keyType + " in token " + r.token().label() + " (label "
+          + CaKeyring.CA_KEY_LABEL + ", sensitive, not extractable)");
+      out.println("audit key     EC P-256 in token " + r.token().label() + " (label " + CaKeyring.AUDIT_KEY_LABEL + ")");
+      out.println("store         " + r.store().product() + (cfg.store.url == null ? " in " + cfg.dataDir : ""));
+      if (res.csr() != null) {
+        CliFiles.write(csrOut, CliFiles.pem(res.csr()).getBytes(StandardCharsets.US_ASCII), false, force);
+        out.println("CSR           " + csrOut + " (have the parent CA sign it, then: keyarc ca import-cert --cert FILE)");
+        return 0;
+      }
+      printCa(out, res.caCert(), res.exchangeCert());
+      Path caFile = CliFiles.defaultCaCert();
+      CliFiles.write(caFile, CliFiles.pem(res.caCert()).getBytes(StandardCharsets.US_ASCII), false, true);
+      out.println("wrote         " + caFile);
+      if (admin != null) {
+        printAdminSecret(out, cfg, r, admin);
+      }
+    }
+    return 0;
+  }
+
+  private static void printAdminSecret(PrintWriter out, NodeConfig cfg, CaNode.Resources r, String admin)
+      throws CaException, ConfigException {
+    CaService service = new CaService(cfg, r.store(), CaKeyring.load(r.store(), r.token()),
+        Templates.of(cfg.configuredTemplates()), java.time.Clock.systemUTC());
+    CaService.NewSecret s = service.createSecret(Identity.localOperator(), Templates.USER, X500Subject.parse(admin));
+    out.println();
+    out.println("administrator " + s.subject() + " (role granted)");
+    out.println("  one-time secret for the administrator's first certificate (shown once, expires " + s.expires() + "):");
+    out.println("  reference   " + s.reference());
+    out.println("  secret      " + new String(s.secret()));
+    java.util.Arrays.fill(s.secret(), '\0');
+  }
+
+  @Command(name = "import-cert", description = "Import the CA certificate an external parent issued for the CA key.")
+  int importCert(@Option(names = "--cert", required = true, paramLabel = "FILE") Path cert) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    X509CertificateHolder holder = CliFiles.readCertificate(cert);
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), cfg, holder);
+      printCa(out, holder, exchange);
+      CliFiles.write(CliFiles.defaultCaCert(), CliFiles.pem(holder).getBytes(StandardCharsets.US_ASCII), false, true);
+      out.println("wrote         " + CliFiles.defaultCaCert());
+    }
+    return 0;
+  }
+
+  @Command(name = "info", description = "Show the CA certificate, the exchange certificates, the keys, the "
+      + "templates and the store.")
+  int info() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      List<CaKeys.Row> ca = r.store().inTransaction(c -> CaKeys.list(c, CaKeys.Kind.CA));
+      if (ca.isEmpty()) {
+        throw new Keyarc.UserException(ErrorCode.CA_NOT_INITIALISED, "no CA in this store yet; run 'keyarc ca init'");
+      }
+      CaKeyring keys = CaKeyring.load(r.store(), r.token());
+      out.println("CA            " + keys.caName());
+      out.println("  serial      " + CaService.hex(keys.caCert().getSerialNumber()));
+      out.println("  valid       " + keys.caCert().getNotBefore().toInstant() + " .. "
+          + keys.caCert().getNotAfter().toInstant());
+      out.println("  issuer      " + keys.caCert().getIssuer()
+          + (keys.caCert().getIssuer().equals(keys.caName()) ? " (self-signed root)" : ""));
+      out.println("  key         " + ca.get(0).keyLabel() + " in token " + r.token().label() + ", "
+          + CaKeyring.algorithmFor(keys.caPublicKey()).jcaName());
+      out.println("exchange certificates (newest first; old ones kept to decrypt in-flight requests)");
+      Instant now = Instant.now();
+      for (CaKeyring.Exchange e : keys.exchanges()) {
+        out.printf("  %-24s serial %s  until %s%s%n", e.label(), CaService.hex(e.cert().getSerialNumber()),
+            e.cert().getNotAfter().toInstant(),
+            keys.currentExchange(now).map(c -> c.label().equals(e.label())).orElse(false) ? "  (current)" : "");
+      }
+      out.println("audit key     " + CaKeyring.AUDIT_KEY_LABEL + " (EC P-256), secret key " + CaKeyring.MAC_KEY_LABEL);
+      out.println("store         " + r.store().product() + ", " + r.store().inTransaction(Certificates::count)
+          + " certificates");
+      out.println("listeners     binary tcp://" + cfg.binary.host + ":" + cfg.binary.port + (cfg.http.enabled
+          ? ", HTTP http://" + cfg.http.host + ":" + cfg.http.port + "/" : ""));
+      out.println("templates");
+      for (Template t : Templates.of(cfg.configuredTemplates()).all()) {
+        out.printf("  %-20s %4d days%s%s%n", t.name(), t.validity().toDays(),
+            t.requiresApproval() ? "  requires approval" : "", t.archivePrivateKey() ? "  archives the private key" : "");
+      }
+      out.println("roles");
+      for (Roles.Member m : r.store().inTransaction(Roles::list)) {
+        out.printf("  %-14s %s%n", m.role().name().toLowerCase(), m.subject());
+      }
+    }
+    return 0;
+  }
+
+  @Command(name = "serve", description = "Run the CA node until interrupted (Ctrl-C or SIGTERM).")
+  int serve() throws Exception {
+    NodeConfig cfg = CliFiles.config(config);
+    validate(cfg);
+    CaNode node = CaNode.start(cfg);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close();
+      stopped.countDown();
+    }, "keyarc-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  private static void validate(NodeConfig cfg) throws Keyarc.UserException {
+    try {
+      cfg.validate();
+    } catch (ConfigException e) {
+      throw new Keyarc.UserException(ErrorCode.CONFIG_INVALID, e.getMessage());
+    }
+  }
+
+  private static void printCa(PrintWriter out, X509CertificateHolder ca, X509CertificateHolder exchange) {
+    out.println("CA cert       " + ca.getSubject() + ", serial " + CaService.hex(ca.getSerialNumber()) + ", until "
+        + ca.getNotAfter().toInstant());
+    if (exchange != null) {
+      out.println("exchange cert serial " + CaService.hex(exchange.getSerialNumber()) + ", RSA, unwrap only, until "
+          + exchange.getNotAfter().toInstant());
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package org.keyarc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code keyarc request list|show|approve|deny}: the certificate manager's queue of pending requests. */
+@Command(name = "request", description = "Requests held for approval (certificate manager).",
+    mixinStandardHelpOptions = true)
+final class RequestCommand {
+  @Spec
+  CommandSpec spec;
+
+  @Command(name = "list", description = "List requests (default: pending ones).")
+  int list(@Mixin NodeOptions node,
+      @Option(names = "--status", defaultValue = "pending", description = "pending, approved, denied or all")
+          String status,
+      @Option(names = "--json") boolean json) throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request("request.list")
+        .put("status", status.equals("all") ? "" : status));
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(r.toPrettyString());
+      return 0;
+    }
+    out.printf("%-6s %-9s %-20s %-32s %s%n", "ID", "STATUS", "TEMPLATE", "SUBJECT", "REQUESTED BY");
+    for (JsonNode q : r.path("requests")) {
+      out.printf("%-6d %-9s %-20s %-32s %s%n", q.path("id").asLong(), q.path("status").asText().toLowerCase(),
+          q.path("template").asText(), q.path("subject").asText(), q.path("requester").asText());
+    }
+    return 0;
+  }
+
+  @Command(name = "show", description = "Show one request.")
+  int show(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id) throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request("request.show").put("id", id));
+    spec.commandLine().getOut().println(r.path("request").toPrettyString());
+    return 0;
+  }
+
+  @Command(name = "approve", description = "Approve a pending request: the certificate is issued now and the "
+      + "requester receives it at its next poll.")
+  int approve(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id) throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request("request.approve").put("id", id));
+    spec.commandLine().getOut().println("approved request " + id + ": certificate " + r.path("serial").asText()
+        + " for " + r.path("subject").asText());
+    return 0;
+  }
+
+  @Command(name = "deny", description = "Deny a pending request; the requester's next poll gets the reason.")
+  int deny(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id,
+      @Option(names = "--reason", defaultValue = "denied by the certificate manager") String reason)
+      throws Exception {
+    AdminCall.call(node, AdminCall.request("request.deny").put("id", id).put("reason", reason));
+    spec.commandLine().getOut().println("denied request " + id + ": " + reason);
+    return 0;
+  }
+}

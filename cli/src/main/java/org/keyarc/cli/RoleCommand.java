@@ -1,0 +1,43 @@
+package org.keyarc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code keyarc role grant|revoke|list} (CA administrator). */
+@Command(name = "role", description = "Roles: administrator, manager, auditor, recovery_agent (administrator only).",
+    mixinStandardHelpOptions = true)
+final class RoleCommand {
+  @Spec
+  CommandSpec spec;
+
+  @Command(name = "grant", description = "Grant ROLE to the certificate subject DN.")
+  int grant(@Mixin NodeOptions node, @Option(names = "--role", required = true) String role,
+      @Option(names = "--subject", required = true, paramLabel = "DN") String subject) throws Exception {
+    AdminCall.call(node, AdminCall.request("role.grant").put("role", role).put("subject", subject));
+    spec.commandLine().getOut().println("granted " + role + " to " + subject);
+    return 0;
+  }
+
+  @Command(name = "revoke", description = "Take ROLE away from DN.")
+  int revoke(@Mixin NodeOptions node, @Option(names = "--role", required = true) String role,
+      @Option(names = "--subject", required = true, paramLabel = "DN") String subject) throws Exception {
+    AdminCall.call(node, AdminCall.request("role.revoke").put("role", role).put("subject", subject));
+    spec.commandLine().getOut().println("revoked " + role + " from " + subject);
+    return 0;
+  }
+
+  @Command(name = "list", description = "Who holds which role.")
+  int list(@Mixin NodeOptions node) throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request("role.list"));
+    PrintWriter out = spec.commandLine().getOut();
+    for (JsonNode m : r.path("members")) {
+      out.printf("%-15s %s%n", m.path("role").asText().toLowerCase(), m.path("subject").asText());
+    }
+    return 0;
+  }
+}

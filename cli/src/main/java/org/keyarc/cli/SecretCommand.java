@@ -1,0 +1,38 @@
+package org.keyarc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code keyarc secret create}: a one-time enrollment secret, made by a manager or administrator on the node. */
+@Command(name = "secret", description = "One-time enrollment secrets (reference number + secret).",
+    mixinStandardHelpOptions = true)
+final class SecretCommand {
+  @Spec
+  CommandSpec spec;
+
+  @Command(name = "create", description = "Create a one-time secret for one certificate of TEMPLATE for SUBJECT. "
+      + "The secret is shown once; the node keeps only its hash.")
+  int create(@Mixin NodeOptions node,
+      @Option(names = "--template", required = true, paramLabel = "T") String template,
+      @Option(names = "--subject", required = true, paramLabel = "DN") String subject,
+      @Option(names = "--json", description = "print JSON") boolean json) throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request("secret.create").put("template", template)
+        .put("subject", subject));
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(r.toPrettyString());
+      return 0;
+    }
+    out.println("reference  " + r.path("reference").asText());
+    out.println("secret     " + r.path("secret").asText() + "   (shown once: hand it to the enrollee)");
+    out.println("template   " + r.path("template").asText());
+    out.println("subject    " + r.path("subject").asText());
+    out.println("expires    " + r.path("expires").asText());
+    return 0;
+  }
+}
