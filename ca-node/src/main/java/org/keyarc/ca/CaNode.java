@@ -190,11 +190,11 @@ public final class CaNode implements AutoCloseable {
     try {
       SslContext tls = cfg.binary.tls == null ? null : tlsContext(cfg, keys);
       binary = BinaryServer.start(cfg.binary, responder, workers, boss, io, tls);
-      LOG.warn("keyarc CA node '{}': binary CMP on {}://{}:{} (frames up to {} bytes)", keys.caName(),
+      LOG.info("keyarc CA node '{}': binary CMP on {}://{}:{} (frames up to {} bytes)", keys.caName(),
           tls == null ? "tcp" : "tls", cfg.binary.host, binary.port(), cfg.binary.maxFrameBytes);
       if (cfg.http.enabled) {
         http = HttpServer.start(cfg.http, responder, service, metrics::scrape, workers, boss, io);
-        LOG.warn("keyarc CA node '{}': HTTP CMP on http://{}:{}/ (GET /crl, /ca.crt, /metrics)", keys.caName(),
+        LOG.info("keyarc CA node '{}': HTTP CMP on http://{}:{}/ (GET /crl, /ca.crt, /metrics)", keys.caName(),
             cfg.http.host, http.port());
       }
     } catch (InterruptedException e) {
