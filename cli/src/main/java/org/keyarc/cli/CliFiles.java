@@ -26,7 +26,7 @@ final class CliFiles {
 
   /** $KEYARC_HOME, default ~/.keyarc. */
   static Path home() {
-    String h = System.getenv("KEYARC_HOME");
+    String h = System.getProperty("keyarc.home", System.getenv("KEYARC_HOME"));
     return h != null && !h.isBlank() ? Path.of(h) : Path.of(System.getProperty("user.home"), ".keyarc");
   }
 

@@ -1,0 +1,198 @@
+package org.keyarc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaNode;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+
+/**
+ * The administrator's and the manager's story through the command line, against a node on loopback:
+ * init, enroll with a one-time secret, roles, a pending Key Recovery Agent request approved and
+ * collected, revocation and the CRL, audit verify; and the one-line errors with their exit codes.
+ */
+class CaCliTest {
+  static SoftHsmFixture hsm;
+  static Path home;
+  static Path config;
+  static CaNode node;
+  static String url;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    hsm = SoftHsmFixture.create("ca");
+    Files.createDirectories(Path.of("target"));
+    home = Files.createTempDirectory(Path.of("target"), "cli-home-").toAbsolutePath();
+    System.setProperty("keyarc.home", home.toString());
+    config = home.resolve("ca.yaml");
+    Files.writeString(config, String.join("\n",
+        "# test node",
+        "dataDir: " + home.resolve("data"),
+        "hsm:",
+        "  module: " + SoftHsmFixture.library(),
+        "  token: " + hsm.label("ca"),
+        "  pinFile: " + hsm.pinFile("ca"),
+        "binary:",
+        "  port: 0",
+        "http:",
+        "  port: 0",
+        "ca:",
+        "  subject: CN=CLI Test CA, O=keyarc",
+        "timers:",
+        "  pollIntervalSeconds: 1",
+        ""));
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+    hsm.close();
+    System.clearProperty("keyarc.home");
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  static Run keyarc(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Keyarc.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  static String field(String out, String name) {
+    Matcher m = Pattern.compile("(?m)^\\s*" + name + "\\s+(\\S+)").matcher(out);
+    assertTrue(m.find(), name + " in: " + out);
+    return m.group(1);
+  }
+
+  static Path secretFile(String name, String secret) throws Exception {
+    Path f = home.resolve(name + ".secret");
+    Files.writeString(f, secret + "\n");
+    return f;
+  }
+
+  /** Enrolls SUBJECT with a one-time secret; returns {cert, key}. */
+  static String[] enroll(String name, String ref, String secret, String... extra) throws Exception {
+    String cert = home.resolve(name + ".crt").toString();
+    String key = home.resolve(name + ".key").toString();
+    String[] base = {"enroll", "--node", url, "--ref", ref, "--secret-file", secretFile(name, secret).toString(),
+        "--out-key", key, "--out-cert", cert};
+    String[] all = new String[base.length + extra.length];
+    System.arraycopy(base, 0, all, 0, base.length);
+    System.arraycopy(extra, 0, all, base.length, extra.length);
+    Run r = keyarc(all);
+    assertEquals(0, r.exit(), r.err());
+    return new String[] {cert, key};
+  }
+
+  @Test
+  void administratorAndManagerStory() throws Exception {
+    Run init = keyarc("ca", "init", "--config", config.toString(), "--admin", "CN=Ada Admin");
+    assertEquals(0, init.exit(), init.err());
+    assertTrue(init.out().contains("CA cert       CN=CLI Test CA,O=keyarc"), init.out());
+    assertTrue(Files.exists(home.resolve("ca.crt")));
+    Run again = keyarc("ca", "init", "--config", config.toString());
+    assertEquals(30, again.exit(), "a second init is refused: " + again.err());
+    assertTrue(again.err().startsWith("keyarc: error 30 (bad request): this store already holds a CA"), again.err());
+
+    node = CaNode.start(NodeConfig.load(config));
+    url = "tcp://127.0.0.1:" + node.binaryPort();
+    String http = "http://127.0.0.1:" + node.httpPort() + "/";
+
+    String[] ada = enroll("ada", field(init.out(), "reference"), field(init.out(), "secret"));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of(ada[1]))));
+    String[] asAda = {"--node", http, "--cert", ada[0], "--key", ada[1]};
+
+    // the same secret again, and an output file that exists: both refused, nothing overwritten
+    Run reuse = keyarc("enroll", "--node", url, "--ref", field(init.out(), "reference"), "--secret-file",
+        home.resolve("ada.secret").toString(), "--out-key", home.resolve("x.key").toString(), "--out-cert", ada[0]);
+    assertEquals(36, reuse.exit(), reuse.err());
+    assertTrue(reuse.err().contains("exists; use --force"), reuse.err());
+
+    assertEquals(0, keyarc(concat(new String[] {"role", "grant", "--role", "manager", "--subject", "CN=Max Manager"},
+        asAda)).exit());
+    Run both = keyarc(concat(new String[] {"role", "grant", "--role", "auditor", "--subject", "CN=Max Manager"},
+        asAda));
+    assertEquals(46, both.exit(), "role separation: " + both.err());
+
+    Run s = keyarc(concat(new String[] {"secret", "create", "--template", "User", "--subject", "CN=Max Manager"},
+        asAda));
+    assertEquals(0, s.exit(), s.err());
+    String[] max = enroll("max", field(s.out(), "reference"), field(s.out(), "secret"));
+    String[] asMax = {"--node", url, "--cert", max[0], "--key", max[1]};
+
+    // a Key Recovery Agent request waits, the manager approves, the agent collects
+    Run ks = keyarc(concat(new String[] {"secret", "create", "--template", "KeyRecoveryAgent", "--subject",
+        "CN=Kai Agent"}, asMax));
+    assertEquals(0, ks.exit(), ks.err());
+    String kaiCert = home.resolve("kai.crt").toString();
+    Run pending = keyarc("enroll", "--node", http, "--ref", field(ks.out(), "reference"), "--secret-file",
+        secretFile("kai", field(ks.out(), "secret")).toString(), "--key-type", "rsa2048", "--out-key",
+        home.resolve("kai.key").toString(), "--out-cert", kaiCert);
+    assertEquals(0, pending.exit(), pending.err());
+    assertTrue(pending.out().contains("pending       the request waits for a certificate manager's approval"),
+        pending.out());
+    assertFalse(Files.exists(Path.of(kaiCert)));
+
+    Run list = keyarc(concat(new String[] {"request", "list"}, asMax));
+    assertEquals(0, list.exit(), list.err());
+    Matcher id = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Kai Agent").matcher(list.out());
+    assertTrue(id.find(), list.out());
+    Run byAda = keyarc(concat(new String[] {"request", "approve", id.group(1)}, asAda));
+    assertEquals(34, byAda.exit(), "the administrator is not a manager: " + byAda.err());
+    assertEquals("keyarc: error 34 (not authorized): CN=Ada Admin is not a manager on this CA\n", byAda.err());
+    assertEquals(0, keyarc(concat(new String[] {"request", "approve", id.group(1)}, asMax)).exit());
+    Run collect = keyarc("enroll", "--node", http, "--resume", kaiCert + ".pending", "--ref", field(ks.out(),
+        "reference"), "--secret-file", home.resolve("kai.secret").toString(), "--out-cert", kaiCert);
+    assertEquals(0, collect.exit(), collect.err());
+    assertTrue(collect.out().contains("certificate   CN=Kai Agent"), collect.out());
+
+    // revoke, then the CRL lists it
+    String serial = field(collect.out(), "certificate   CN=Kai Agent, serial").replace(",", "");
+    assertEquals(0, keyarc(concat(new String[] {"cert", "revoke", serial, "--reason", "superseded"}, asMax)).exit());
+    Run crl = keyarc("crl", "get", "--node", url, "--out", home.resolve("ca.crl").toString());
+    assertEquals(0, crl.exit(), crl.err());
+    assertTrue(crl.err().contains("(1 revoked"), crl.err());
+
+    // the audit chain, locally on the CA host
+    node.service().checkpoint();
+    Run audit = keyarc("audit", "verify", "--config", config.toString());
+    assertEquals(0, audit.exit(), audit.err());
+    assertTrue(audit.out().contains("audit chain intact"), audit.out());
+  }
+
+  @Test
+  void configErrorNamesTheField() throws Exception {
+    Path bad = home.resolve("bad.yaml");
+    Files.writeString(bad, "binary:\n  port: 70000\n");
+    Run r = keyarc("ca", "info", "--config", bad.toString());
+    assertEquals(52, r.exit());
+    assertEquals("keyarc: error 52 (configuration invalid): " + bad + ": field 'binary.port' must be a TCP port "
+        + "(0 = any free port), not 70000\n", r.err());
+    Files.writeString(bad, "binary:\n  prot: 1\n");
+    Run unknown = keyarc("ca", "info", "--config", bad.toString());
+    assertEquals(52, unknown.exit());
+    assertTrue(unknown.err().contains("unknown field 'binary.prot'"), unknown.err());
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    String[] all = new String[a.length + b.length];
+    System.arraycopy(a, 0, all, 0, a.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+}
