@@ -170,6 +170,7 @@ public final class CaNode implements AutoCloseable {
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     Gauge.builder("keyarc.hsm.sessions.in.use", r.token(), HsmToken::sessionsInUse).register(metrics);
+    service.recordConfiguration(cfg.toJson());
     service.renewExchangeIfDue("ca-node");
     CmpResponder responder = new CmpResponder(service, metrics);
     AtomicInteger n = new AtomicInteger();

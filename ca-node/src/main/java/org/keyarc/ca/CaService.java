@@ -725,6 +725,33 @@ public final class CaService {
     });
   }
 
+  // ------------------------------------------------------------------ configuration
+
+  /**
+   * Records the node's effective configuration in the audit log when it differs from the last one
+   * recorded (a configuration change is an audited event). Returns true when a record was written.
+   */
+  public boolean recordConfiguration(String effectiveJson) throws CaException {
+    String digest = sha256Hex(effectiveJson.getBytes(StandardCharsets.UTF_8));
+    Instant now = now();
+    return tx(c -> {
+      String last = null;
+      try (var ps = c.prepareStatement("SELECT detail FROM audit_record WHERE action = 'config.change' "
+          + "ORDER BY seq DESC LIMIT 1"); var rs = ps.executeQuery()) {
+        if (rs.next()) {
+          last = rs.getString(1);
+        }
+      }
+      if (last != null && last.startsWith("sha256=" + digest)) {
+        return false;
+      }
+      String detail = "sha256=" + digest + " " + effectiveJson;
+      AuditLog.append(c, "ca-node", "config.change", "node", detail.length() > 4000
+          ? detail.substring(0, 3997) + "..." : detail, now);
+      return true;
+    });
+  }
+
   // ------------------------------------------------------------------ exchange key
 
   /**

@@ -333,6 +333,17 @@ public final class NodeConfig {
     throw new ConfigException(source + ": field '" + field + "' " + why);
   }
 
+  /** The effective configuration as canonical JSON (sorted keys): what the audit log records. */
+  public String toJson() {
+    try {
+      return new ObjectMapper().configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS,
+          true).configure(com.fasterxml.jackson.databind.MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, true)
+          .writeValueAsString(this);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The OAEP hash setting. */
   public OaepHash oaepHash() {
     return OaepHash.parse(ca.oaepHash);

@@ -78,6 +78,17 @@ class NodeLifecycleE2eTest {
       assertTrue(all.stream().anyMatch(r -> r.action().equals("cert.revoke")));
       assertTrue(all.stream().anyMatch(r -> r.action().equals("request.pending")));
       assertTrue(all.stream().anyMatch(r -> r.action().equals("ca.init")));
+      assertEquals(1, all.stream().filter(r -> r.action().equals("config.change")).count(),
+          "the configuration is recorded once; an unchanged restart adds nothing");
+      ca.node.close();
+      ca.cfg.timers.crlValidityHours = 12;
+      ca.node = CaNode.start(ca.cfg);
+      s = ca.service();
+      List<AuditLog.Record> after = s.store().inTransaction(c -> AuditLog.records(c, 0, Long.MAX_VALUE));
+      AuditLog.Record change = after.stream().filter(r -> r.action().equals("config.change"))
+          .reduce((a, b) -> b).orElseThrow();
+      assertTrue(change.detail().contains("\"crlValidityHours\":12"), change.detail());
+      all = after;
 
       // an edit by someone with database access is named
       long target = all.stream().filter(r -> r.action().equals("cert.revoke")).findFirst().orElseThrow().seq();
