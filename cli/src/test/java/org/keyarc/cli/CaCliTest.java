@@ -32,7 +32,7 @@ class CaCliTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    hsm = SoftHsmFixture.create("ca");
+    hsm = SoftHsmFixture.create("ca", "card");
     Files.createDirectories(Path.of("target"));
     home = Files.createTempDirectory(Path.of("target"), "cli-home-").toAbsolutePath();
     System.setProperty("keyarc.home", home.toString());
@@ -134,6 +134,22 @@ class CaCliTest {
     assertEquals(0, s.exit(), s.err());
     String[] max = enroll("max", field(s.out(), "reference"), field(s.out(), "secret"));
     String[] asMax = {"--node", url, "--cert", max[0], "--key", max[1]};
+
+    // a key generated on a PKCS#11 token (here a SoftHSM2 "card"): it never leaves the token
+    Run ts = keyarc(concat(new String[] {"secret", "create", "--template", "User", "--subject", "CN=Tom Token"},
+        asAda));
+    Run onToken = keyarc("enroll", "--node", url, "--ref", field(ts.out(), "reference"), "--secret-file",
+        secretFile("tom", field(ts.out(), "secret")).toString(), "--out-cert", home.resolve("tom.crt").toString(),
+        "--key-label", "tom-signing", "--module", SoftHsmFixture.library().toString(), "--token", hsm.label("card"),
+        "--pin-file", hsm.pinFile("card").toString());
+    assertEquals(0, onToken.exit(), onToken.err());
+    assertTrue(onToken.out().contains("generated on token " + hsm.label("card") + " as pkcs11:token="
+        + hsm.label("card") + ";object=tom-signing (not extractable)"), onToken.out());
+    try (var t = hsm.open("card", 1)) {
+      var key = t.call(x -> x.findKey(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, "tom-signing"));
+      var attrs = t.call(x -> x.attributes(key));
+      assertTrue(attrs.sensitive() && !attrs.extractable(), attrs.toString());
+    }
 
     // a Key Recovery Agent request waits, the manager approves, the agent collects
     Run ks = keyarc(concat(new String[] {"secret", "create", "--template", "KeyRecoveryAgent", "--subject",

@@ -1,0 +1,78 @@
+package org.keyarc.ca.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.Templates;
+
+/** Load → defaults → validate; every error names the file and the field. */
+class NodeConfigTest {
+  @TempDir
+  Path dir;
+
+  private NodeConfig load(String yaml) throws Exception {
+    Path f = dir.resolve("ca.yaml");
+    Files.writeString(f, yaml);
+    return NodeConfig.load(f);
+  }
+
+  private String error(String yaml) {
+    return assertThrows(ConfigException.class, () -> load(yaml)).getMessage().replace(dir.resolve("ca.yaml") + ": ",
+        "");
+  }
+
+  @Test
+  void defaultsApply() throws Exception {
+    NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
+    assertEquals(8700, c.binary.port);
+    assertEquals("keyarc-ca", c.hsm.token);
+    assertEquals(dir.resolve("ca-data").toString(), c.dataDir);
+    assertEquals("p256", c.ca.keyType);
+  }
+
+  @Test
+  void templatesFromTheConfigurationAddAndReplace() throws Exception {
+    NodeConfig c = load(String.join("\n", "templates:",
+        "  - name: WebServer",
+        "    validityDays: 90",
+        "    keyUsage: [digitalSignature]",
+        "    extendedKeyUsage: [serverAuth]",
+        "    ecCurves: [P-256]",
+        "    rsaMinBits: 3072",
+        "  - name: KeyRecoveryAgent",
+        "    requiresApproval: false",
+        ""));
+    Templates t = Templates.of(c.configuredTemplates());
+    Template web = t.find("WebServer").orElseThrow();
+    assertEquals(90, web.validity().toDays());
+    assertEquals(KeyUsage.digitalSignature, web.keyUsage());
+    assertEquals(KeyPurposeId.id_kp_serverAuth.toOID(), web.extendedKeyUsages().get(0));
+    assertEquals(3072, web.rsaMinBits());
+    assertTrue(t.find("KeyRecoveryAgent").orElseThrow().requiresApproval(),
+        "Key Recovery Agent certificates are always issued by hand");
+  }
+
+  @Test
+  void errorsNameTheField() {
+    assertEquals("field 'binary.port' must be a TCP port (0 = any free port), not 70000",
+        error("binary:\n  port: 70000\n"));
+    assertTrue(error("binary:\n  prot: 1\n").startsWith("unknown field 'binary.prot'; known fields there: "));
+    assertEquals("field 'templates[0].ecCurves' unknown curve 'P-999' (use P-256 or P-384)",
+        error("templates:\n  - name: X\n    ecCurves: [P-999]\n"));
+    assertEquals("field 'templates[0].rsaMinBits' must be 0 (no RSA) or at least 2048, not 1024",
+        error("templates:\n  - name: X\n    rsaMinBits: 1024\n"));
+    assertEquals("field 'ca.exchangeKeyType' 'p256' is not allowed here (use rsa2048, rsa3072 or rsa4096)",
+        error("ca:\n  exchangeKeyType: p256\n"));
+    assertTrue(error("timers:\n  crlIntervalMinutes: many\n").startsWith("field 'timers.crlIntervalMinutes': "));
+    assertEquals("field 'templates[1].name' template 'A' is defined twice",
+        error("templates:\n  - name: A\n  - name: A\n"));
+  }
+}
