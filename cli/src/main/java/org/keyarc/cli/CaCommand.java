@@ -157,9 +157,30 @@ final class CaCommand {
   }
 
   @Command(name = "serve", description = "Run the CA node until interrupted (Ctrl-C or SIGTERM).")
-  int serve() throws Exception {
+  int serve(
+      @Option(names = "--init", description = "first initialise a root CA (as 'ca init') if the store holds none")
+          boolean init,
+      @Option(names = "--admin", paramLabel = "DN", description = "with --init: the first administrator")
+          String admin) throws Exception {
     NodeConfig cfg = CliFiles.config(config);
     validate(cfg);
+    if (init) {
+      boolean empty;
+      try (var store = CaNode.openStore(cfg)) {
+        empty = store.inTransaction(c -> CaKeys.list(c, CaKeys.Kind.CA)).isEmpty();
+      }
+      if (empty) {
+        int rc = init(null, null, null, admin, false);
+        if (rc != 0) {
+          return rc;
+        }
+      } else {
+        spec.commandLine().getOut().println("CA already initialised: " + CliFiles.defaultCaCert());
+      }
+    } else if (admin != null) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--admin needs --init (or use 'keyarc role grant')");
+    }
+    spec.commandLine().getOut().flush();
     CaNode node = CaNode.start(cfg);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -48,7 +48,7 @@ final class AdminOps {
         String status = req.path("status").asText("");
         ArrayNode list = out.putArray("requests");
         for (RequestRecord r : ca.requests(who, status.isEmpty() ? null
-            : RequestRecord.Status.valueOf(status.toUpperCase()))) {
+            : status(RequestRecord.Status.class, status))) {
           list.add(request(r));
         }
       }
@@ -67,7 +67,7 @@ final class AdminOps {
         String subject = req.path("subject").asText("");
         ArrayNode list = out.putArray("certificates");
         for (CertRecord r : ca.certificates(who, status.isEmpty() ? null
-            : CertRecord.Status.valueOf(status.toUpperCase()), subject.isEmpty() ? null
+            : status(CertRecord.Status.class, status), subject.isEmpty() ? null
             : X500Subject.parse(subject).toString(), req.path("limit").asInt(100))) {
           list.add(cert(r, false));
         }
@@ -124,6 +124,19 @@ final class AdminOps {
           + CaService.printable(op) + "'");
     }
     return out.toString();
+  }
+
+  private static <E extends Enum<E>> E status(Class<E> type, String value) throws CaException {
+    try {
+      return Enum.valueOf(type, value.toUpperCase());
+    } catch (IllegalArgumentException e) {
+      StringBuilder names = new StringBuilder();
+      for (E c : type.getEnumConstants()) {
+        names.append(names.length() == 0 ? "" : ", ").append(c.name().toLowerCase());
+      }
+      throw new CaException(ErrorCode.BAD_REQUEST, "unknown status '" + CaService.printable(value) + "'; use "
+          + names);
+    }
   }
 
   private static ObjectNode request(RequestRecord r) {
