@@ -832,12 +832,22 @@ public final class CaService {
 
   /** The ErrorCode of an HSM failure. */
   public static ErrorCode hsmCode(HsmException e) {
-    switch (e.reason()) {
+    return hsmCode(e.reason());
+  }
+
+  /** The ErrorCode of an HSM failure reason (the CLI's exit code for it, too). */
+  public static ErrorCode hsmCode(HsmException.Reason reason) {
+    switch (reason) {
       case TOKEN_NOT_PRESENT: return ErrorCode.TOKEN_NOT_PRESENT;
       case PIN_INCORRECT: return ErrorCode.PIN_INCORRECT;
       case PIN_LOCKED: return ErrorCode.PIN_LOCKED;
+      case PIN_REQUIRED: return ErrorCode.PIN_REQUIRED;
+      case MECHANISM_NOT_SUPPORTED: return ErrorCode.MECHANISM_NOT_SUPPORTED;
       case KEY_NOT_FOUND: return ErrorCode.KEY_NOT_FOUND;
-      case SESSIONS_EXHAUSTED: return ErrorCode.HSM_BUSY;
+      case MODULE_LOAD_FAILED: return ErrorCode.HSM_UNAVAILABLE;
+      case KEY_POLICY: return ErrorCode.KEY_POLICY;
+      case SESSIONS_EXHAUSTED: case MODULE_BUSY: return ErrorCode.HSM_BUSY;
+      case BAD_INPUT: return ErrorCode.BAD_INPUT;
       default: return ErrorCode.HSM_ERROR;
     }
   }

@@ -39,7 +39,7 @@ public final class Keyarc {
     cl.setErr(err);
     cl.setExecutionExceptionHandler((ex, line, parsed) -> {
       if (ex instanceof HsmException h) {
-        ErrorCode code = errorCode(h.reason());
+        ErrorCode code = org.keyarc.ca.CaService.hsmCode(h.reason());
         err.println("keyarc: error " + code.number() + " (" + code.summary() + "): " + h.getMessage());
         return code.number();
       }
@@ -66,22 +66,6 @@ public final class Keyarc {
   private static int fail(PrintWriter err, ErrorCode code, String message) {
     err.println("keyarc: error " + code.number() + " (" + code.summary() + "): " + message);
     return code.number();
-  }
-
-  static ErrorCode errorCode(HsmException.Reason reason) {
-    switch (reason) {
-      case TOKEN_NOT_PRESENT: return ErrorCode.TOKEN_NOT_PRESENT;
-      case PIN_INCORRECT: return ErrorCode.PIN_INCORRECT;
-      case PIN_LOCKED: return ErrorCode.PIN_LOCKED;
-      case PIN_REQUIRED: return ErrorCode.PIN_REQUIRED;
-      case MECHANISM_NOT_SUPPORTED: return ErrorCode.MECHANISM_NOT_SUPPORTED;
-      case KEY_NOT_FOUND: return ErrorCode.KEY_NOT_FOUND;
-      case MODULE_LOAD_FAILED: return ErrorCode.HSM_UNAVAILABLE;
-      case KEY_POLICY: return ErrorCode.KEY_POLICY;
-      case SESSIONS_EXHAUSTED: case MODULE_BUSY: return ErrorCode.HSM_BUSY;
-      case BAD_INPUT: return ErrorCode.BAD_INPUT;
-      default: return ErrorCode.HSM_ERROR;
-    }
   }
 
   /** A user mistake with its error code; printed as one line, no stack trace. */

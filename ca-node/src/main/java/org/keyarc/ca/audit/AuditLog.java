@@ -56,14 +56,9 @@ public final class AuditLog {
     try (PreparedStatement lock = c.prepareStatement("UPDATE audit_head SET seq = seq + 1 WHERE id = 1")) {
       lock.executeUpdate();
     }
-    long seq;
-    String prev;
-    try (PreparedStatement ps = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      seq = rs.getLong(1);
-      prev = rs.getString(2);
-    }
+    Head head = head(c);
+    long seq = head.seq();
+    String prev = head.hash();
     String hash = hash(seq, at.toEpochMilli(), actor, action, target, detail, prev);
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_record (seq, at, actor, action, target, detail, "
         + "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)")) {
@@ -89,14 +84,9 @@ public final class AuditLog {
    * -1 when there was nothing new. Runs in its own transaction on {@code c}.
    */
   public static long checkpoint(Connection c, Signer signer, Instant at) throws Exception {
-    long seq;
-    String hash;
-    try (PreparedStatement ps = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      seq = rs.getLong(1);
-      hash = rs.getString(2);
-    }
+    Head head = head(c);
+    long seq = head.seq();
+    String hash = head.hash();
     if (seq == 0) {
       return -1;
     }
@@ -160,14 +150,9 @@ public final class AuditLog {
       expected = r.seq() + 1;
     }
     long last = expected - 1;
-    long headSeq;
-    String headHash;
-    try (PreparedStatement ps = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      headSeq = rs.getLong(1);
-      headHash = rs.getString(2);
-    }
+    Head head = head(c);
+    long headSeq = head.seq();
+    String headHash = head.hash();
     if (headSeq > last) {
       problems.add(range(last + 1, headSeq) + " missing at the end: truncated (the head says " + headSeq + ")");
     } else if (headSeq == last && last > 0 && !headHash.equals(prevHash)) {
@@ -222,6 +207,17 @@ public final class AuditLog {
       }
     }
     return out;
+  }
+
+  /** The chain head: the last sequence number handed out and the last record's hash. */
+  private record Head(long seq, String hash) {}
+
+  private static Head head(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return new Head(rs.getLong(1), rs.getString(2));
+    }
   }
 
   private static String range(long a, long b) {
