@@ -110,6 +110,11 @@ class CaCliTest {
     assertTrue(again.err().startsWith("keyarc: error 30 (bad request): this store already holds a CA"), again.err());
 
     node = CaNode.start(NodeConfig.load(config));
+    Run info = keyarc("ca", "info", "--config", config.toString());
+    assertEquals(0, info.exit(), info.err());
+    assertTrue(info.out().contains("(self-signed root)") && info.out().contains("(current)")
+        && info.out().contains("KeyRecoveryAgent      730 days  requires approval")
+        && info.out().contains("administrator  CN=Ada Admin"), info.out());
     url = "tcp://127.0.0.1:" + node.binaryPort();
     String http = "http://127.0.0.1:" + node.httpPort() + "/";
 

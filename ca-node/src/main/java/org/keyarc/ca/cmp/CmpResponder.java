@@ -144,6 +144,12 @@ public final class CmpResponder {
       outcome = "refused";
       LOG.info("{} refused: {} ({})", body, e.getMessage(), e.code());
       return errorAnswer(ctx, e.code(), e.getMessage());
+    } catch (IllegalArgumentException | ClassCastException | IllegalStateException e) {
+      // Bouncy Castle's getInstance() methods refuse malformed structures inside a well-formed PKIMessage
+      outcome = "refused";
+      LOG.info("{} refused: malformed content ({})", body, e.getMessage());
+      return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is malformed: "
+          + CaService.printable(e.getMessage()));
     } catch (RuntimeException | IOException e) {
       LOG.error("{} failed", body, e);
       return errorAnswer(ctx, ErrorCode.BAD_REQUEST, "the CA could not process the request: "

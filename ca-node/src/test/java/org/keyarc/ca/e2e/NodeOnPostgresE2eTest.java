@@ -1,0 +1,50 @@
+package org.keyarc.ca.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaNode;
+import org.keyarc.ca.CaService;
+import org.keyarc.ca.audit.AuditLog;
+import org.keyarc.ca.store.Certificates;
+import org.keyarc.ca.store.PostgresFixture;
+
+/** The node on PostgreSQL (the multi-node store): concurrent enrollments, restart, an intact audit chain. */
+class NodeOnPostgresE2eTest {
+
+  @Test
+  void nodeRunsOnPostgres() throws Exception {
+    try (PostgresFixture pg = PostgresFixture.start()) {
+      String url = pg.newDatabase("keyarc_node");
+      try (TestCa ca = TestCa.start(cfg -> {
+        cfg.store.url = url;
+        cfg.store.user = "postgres";
+      })) {
+        assertEquals("PostgreSQL", ca.service().store().product());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<TestCa.Enrollee>> jobs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          int n = i;
+          jobs.add(pool.submit(() -> ca.enrollUser("CN=Pg User " + n)));
+        }
+        for (Future<TestCa.Enrollee> f : jobs) {
+          f.get();
+        }
+        pool.shutdown();
+        ca.node.close();
+        ca.node = CaNode.start(ca.cfg);
+        assertEquals(8, (long) ca.service().store().inTransaction(Certificates::count));
+        ca.service().checkpoint();
+        AuditLog.Verification v = CaService.verifyAudit(ca.service().store(), ca.service().keys().token());
+        assertTrue(v.ok(), v.problems().toString());
+        assertTrue(v.records() >= 8 * 3, "secret, issue and confirm records for each: " + v.records());
+      }
+    }
+  }
+}
