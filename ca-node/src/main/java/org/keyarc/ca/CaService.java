@@ -72,6 +72,11 @@ public final class CaService {
   private final Clock clock;
   private final SerialNumbers serials = new SerialNumbers();
   private final String issuer;
+  /**
+   * Certificates (by SHA-256) whose CA signature was already verified: a signature does not change, so
+   * it is checked once; validity, store status and roles are still checked on every request.
+   */
+  private final java.util.Map<String, Boolean> signedByCa = new java.util.concurrent.ConcurrentHashMap<>();
 
   public CaService(NodeConfig cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
     this.cfg = cfg;
@@ -109,14 +114,22 @@ public final class CaService {
    * CA, valid now, and ISSUED (not revoked, not waiting for confirmation) in the store.
    */
   public Identity identify(X509CertificateHolder cert) throws CaException {
-    try {
-      if (!cert.getIssuer().equals(keys.caName()) || !cert.isSignatureValid(
-          new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build(keys.caPublicKey()))) {
-        throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
-            + ") was not issued by this CA");
+    String digest = sha256Hex(der(cert));
+    if (!signedByCa.containsKey(digest)) {
+      try {
+        if (!cert.getIssuer().equals(keys.caName()) || !cert.isSignatureValid(new JcaContentVerifierProviderBuilder()
+            .setProvider(org.keyarc.protocol.Bc.PROVIDER).build(keys.caPublicKey()))) {
+          throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
+              + ") was not issued by this CA");
+        }
+      } catch (CertException | OperatorCreationException e) {
+        throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate cannot be checked: "
+            + e.getMessage());
       }
-    } catch (CertException | OperatorCreationException e) {
-      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate cannot be checked: " + e.getMessage());
+      if (signedByCa.size() > 10_000) {
+        signedByCa.clear();
+      }
+      signedByCa.put(digest, Boolean.TRUE);
     }
     if (!cert.isValidOn(Date.from(now()))) {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
