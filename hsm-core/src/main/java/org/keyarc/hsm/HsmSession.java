@@ -262,7 +262,7 @@ public final class HsmSession implements AutoCloseable {
       throw new HsmException(Reason.BAD_INPUT, "sign", token.label(),
           alg.jcaName() + " needs an " + alg.keyType() + " key, but " + key + " is " + key.keyType());
     }
-    requireMechanism(alg.mechanism(), CKF_SIGN, mechanismName(alg.mechanism()) + " signing");
+    requireMechanism(alg.mechanism(), CKF_SIGN, "signing");
     try {
       if (alg.isEcdsa()) {
         byte[] digest = MessageDigest.getInstance(alg.digest()).digest(data);
