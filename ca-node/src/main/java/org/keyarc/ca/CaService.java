@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.bouncycastle.asn1.crmf.EncryptedKey;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.Extensions;
@@ -33,7 +34,10 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.keyarc.ca.audit.AuditLog;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.archive.KeyArchiver;
+import org.keyarc.ca.store.Archives;
 import org.keyarc.ca.store.CaKeys;
+import org.keyarc.ca.store.RecoveryAgents;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.Certificates;
 import org.keyarc.ca.store.Crls;
@@ -72,6 +76,7 @@ public final class CaService {
   private final Clock clock;
   private final SerialNumbers serials = new SerialNumbers();
   private final String issuer;
+  private final KeyArchiver archiver;
   /**
    * Certificates (by SHA-256) whose CA signature was already verified: a signature does not change, so
    * it is checked once; validity, store status and roles are still checked on every request.
@@ -85,6 +90,7 @@ public final class CaService {
     this.templates = templates;
     this.clock = clock;
     this.issuer = keys.caName().toString();
+    this.archiver = new KeyArchiver(keys.token(), keys, cfg.oaepHash(), cfg.archival.allowSoftwareUnwrap);
   }
 
   public CaKeyring keys() {
@@ -238,7 +244,15 @@ public final class CaService {
   /** One certificate request, already parsed and proven (POP, protection) by the wire layer. */
   public record EnrollRequest(Identity requester, String bodyType, String transactionId, long certReqId,
       Template template, X500Name subject, SubjectPublicKeyInfo publicKey, Extensions extensions,
-      boolean implicitConfirm, String secretReference) {}
+      boolean implicitConfirm, String secretReference, EncryptedKey archive) {
+    /** A request without archive options. */
+    public EnrollRequest(Identity requester, String bodyType, String transactionId, long certReqId,
+        Template template, X500Name subject, SubjectPublicKeyInfo publicKey, Extensions extensions,
+        boolean implicitConfirm, String secretReference) {
+      this(requester, bodyType, transactionId, certReqId, template, subject, publicKey, extensions, implicitConfirm,
+          secretReference, null);
+    }
+  }
 
   /** What became of a request. */
   public sealed interface Outcome {
@@ -255,8 +269,11 @@ public final class CaService {
     TemplateRules.checkSubject(t, r.subject());
     TemplateRules.checkKey(t, r.publicKey());
     if (t.archivePrivateKey()) {
-      throw new CaException(ErrorCode.ARCHIVAL_REQUIRED, "template " + t.name() + " archives the subject's "
-          + "private key, and key archival is not available on this node yet; no certificate was issued");
+      return enrollWithArchive(r);
+    }
+    if (r.archive() != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " does not archive private keys, but the "
+          + "request carries archive options; leave them out (nothing was stored)");
     }
     Instant now = now();
     if (t.requiresApproval()) {
@@ -275,13 +292,209 @@ public final class CaService {
     boolean confirmed = r.implicitConfirm();
     X509CertificateHolder cert = issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(), r.extensions(),
         confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null, r.transactionId(), now,
-        (c, serial) -> consumeSecret(c, r.secretReference(), now));
+        (c, issued) -> consumeSecret(c, r.secretReference(), now));
     return new Outcome.Issued(cert, confirmed);
   }
 
-  /** Extra work in the issuing transaction, given the new certificate's serial. */
+  /**
+   * Invariant 3, no archive, no certificate: the key is unwrapped, checked and re-wrapped to the agents
+   * in the HSM first; then the certificate, the archive record, the secret's use and the audit record
+   * commit in one transaction. A refusal leaves only its audit record.
+   */
+  private Outcome enrollWithArchive(EnrollRequest r) throws CaException {
+    Template t = r.template();
+    Instant now = now();
+    try {
+      if (r.archive() == null) {
+        throw new CaException(ErrorCode.ARCHIVAL_REQUIRED, "template " + t.name() + " archives the subject's private "
+            + "key: send it in PKIArchiveOptions (keyarc enroll --archive); nothing was stored");
+      }
+      RecoveryAgents.Policy policy = tx(RecoveryAgents::policy);
+      List<X509CertificateHolder> agents = archivalAgents(policy);
+      KeyArchiver.Sealed sealed = archiver.seal(r.archive(), r.publicKey(), agents, policy.threshold(), now);
+      boolean confirmed = r.implicitConfirm();
+      X509CertificateHolder cert = issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(), r.extensions(),
+          confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null, r.transactionId(), now,
+          (c, issued) -> {
+            consumeSecret(c, r.secretReference(), now);
+            byte[] der = der(issued);
+            Archives.insert(c, new Archives.Row(issuer, issued.getSerialNumber(), r.subject().toString(),
+                sha256Hex(der), sha1Hex(der), policy.threshold(), agents.size(), now,
+                der(sealed.record(issued))));
+            StringBuilder who = new StringBuilder();
+            for (X509CertificateHolder a : agents) {
+              who.append(who.length() == 0 ? "" : ",").append(hex(a.getSerialNumber()));
+            }
+            AuditLog.append(c, r.requester().actor(), "key.archive", "serial:" + hex(issued.getSerialNumber()),
+                "threshold=" + policy.threshold() + " agents=" + who + (sealed.softwareUnwrap()
+                    ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm"), now);
+          });
+      return new Outcome.Issued(cert, confirmed);
+    } catch (CaException e) {
+      auditRefusal(r, e);
+      throw e;
+    }
+  }
+
+  private void auditRefusal(EnrollRequest r, CaException e) {
+    try {
+      tx(c -> AuditLog.append(c, r.requester().actor(), "key.archive.refused", "subject:" + r.subject(),
+          "code=" + e.code().number() + " " + printable(e.getMessage()), now()));
+    } catch (CaException ignored) {
+      LOG.warn("could not audit an archival refusal: {}", ignored.getMessage());
+    }
+  }
+
+  // ------------------------------------------------------------------ recovery agents
+
+  /** One configured agent and what is wrong with it (null when it can be used). */
+  public record AgentStatus(RecoveryAgents.Agent agent, X509CertificateHolder cert, String problem) {}
+
+  /** Every configured agent with its state, in order. */
+  public List<AgentStatus> agentStatus() throws CaException {
+    Instant now = now();
+    List<AgentStatus> out = new java.util.ArrayList<>();
+    for (RecoveryAgents.Agent a : tx(RecoveryAgents::list)) {
+      X509CertificateHolder cert;
+      try {
+        cert = new X509CertificateHolder(a.cert());
+      } catch (IOException e) {
+        out.add(new AgentStatus(a, null, "certificate unreadable"));
+        continue;
+      }
+      out.add(new AgentStatus(a, cert, agentProblem(cert, now)));
+    }
+    return out;
+  }
+
+  private String agentProblem(X509CertificateHolder cert, Instant now) throws CaException {
+    if (!cert.isValidOn(Date.from(now))) {
+      return now.isAfter(cert.getNotAfter().toInstant()) ? "expired " + cert.getNotAfter().toInstant()
+          : "not valid before " + cert.getNotBefore().toInstant();
+    }
+    org.bouncycastle.asn1.x509.Extension eku = cert.getExtension(org.bouncycastle.asn1.x509.Extension.extendedKeyUsage);
+    if (eku == null || !org.bouncycastle.asn1.x509.ExtendedKeyUsage.getInstance(eku.getParsedValue())
+        .hasKeyPurposeId(org.bouncycastle.asn1.x509.KeyPurposeId.getInstance(Template.EKU_KEY_RECOVERY_AGENT))) {
+      return "no Key Recovery Agent extended key usage";
+    }
+    if (!cert.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().equals(
+        org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption)) {
+      return "not an RSA key";
+    }
+    Optional<CertRecord> rec = tx(c -> Certificates.find(c, issuer, cert.getSerialNumber()));
+    if (rec.isEmpty()) {
+      return "not issued by this CA";
+    }
+    if (rec.get().status() == CertRecord.Status.REVOKED) {
+      return "revoked " + rec.get().revokedAt();
+    }
+    return null;
+  }
+
+  /** The N agents archival uses now: the first N valid ones in configuration order. */
+  private List<X509CertificateHolder> archivalAgents(RecoveryAgents.Policy policy) throws CaException {
+    List<AgentStatus> all = agentStatus();
+    List<X509CertificateHolder> valid = new java.util.ArrayList<>();
+    StringBuilder invalid = new StringBuilder();
+    for (AgentStatus a : all) {
+      if (a.problem() == null) {
+        valid.add(a.cert());
+      } else {
+        invalid.append("; ").append(a.agent().subject()).append(" (serial ").append(hex(a.agent().serial()))
+            .append("): ").append(a.problem());
+      }
+    }
+    if (valid.size() < policy.agents()) {
+      throw new CaException(ErrorCode.RECOVERY_AGENTS_UNAVAILABLE, "archival needs " + policy.agents()
+          + " valid recovery agents and " + valid.size() + " of " + all.size() + " configured are valid"
+          + (all.isEmpty() ? " (add agents with 'keyarc kra add')" : invalid) + "; nothing was stored");
+    }
+    return valid.subList(0, policy.agents());
+  }
+
+  /** Adds an agent by the serial of a KeyRecoveryAgent certificate this CA issued. Administrator only. */
+  public RecoveryAgents.Agent addAgent(Identity who, BigInteger serial) throws CaException {
+    require(who, Role.ADMINISTRATOR);
+    CertRecord rec = tx(c -> Certificates.find(c, issuer, serial)).orElseThrow(() -> new CaException(
+        ErrorCode.NOT_FOUND, "this CA issued no certificate with serial " + hex(serial)));
+    X509CertificateHolder cert;
+    try {
+      cert = new X509CertificateHolder(rec.der());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    String problem = agentProblem(cert, now());
+    if (problem != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "certificate " + hex(serial) + " (" + rec.subject()
+          + ") cannot be a recovery agent: " + problem);
+    }
+    Instant now = now();
+    RecoveryAgents.Agent a = new RecoveryAgents.Agent(issuer, serial, rec.subject(), rec.der(), who.actor(), now);
+    boolean added = tx(c -> {
+      boolean ok = RecoveryAgents.add(c, a);
+      if (ok) {
+        AuditLog.append(c, who.actor(), "kra.add", "serial:" + hex(serial), "subject=" + rec.subject(), now);
+      }
+      return ok;
+    });
+    if (!added) {
+      throw new CaException(ErrorCode.BAD_REQUEST, rec.subject() + " (serial " + hex(serial)
+          + ") is already a recovery agent");
+    }
+    return a;
+  }
+
+  /** Removes an agent (keys archived before stay encrypted to it). Administrator only. */
+  public void removeAgent(Identity who, BigInteger serial) throws CaException {
+    require(who, Role.ADMINISTRATOR);
+    Instant now = now();
+    boolean removed = tx(c -> {
+      boolean ok = RecoveryAgents.remove(c, issuer, serial);
+      if (ok) {
+        AuditLog.append(c, who.actor(), "kra.remove", "serial:" + hex(serial), "", now);
+      }
+      return ok;
+    });
+    if (!removed) {
+      throw new CaException(ErrorCode.NOT_FOUND, "serial " + hex(serial) + " is not a recovery agent");
+    }
+  }
+
+  /** Sets N (agents per archived key) and M (threshold). Administrator only. */
+  public void setArchivePolicy(Identity who, int agents, int threshold) throws CaException {
+    require(who, Role.ADMINISTRATOR);
+    if (threshold < 1 || threshold > agents || agents > 16) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the policy needs 1 <= M <= N <= 16, not N=" + agents + ", M="
+          + threshold);
+    }
+    Instant now = now();
+    tx(c -> {
+      RecoveryAgents.setPolicy(c, new RecoveryAgents.Policy(agents, threshold));
+      AuditLog.append(c, who.actor(), "kra.policy", "archive", "agents=" + agents + " threshold=" + threshold, now);
+      return null;
+    });
+  }
+
+  public RecoveryAgents.Policy archivePolicy() throws CaException {
+    return tx(RecoveryAgents::policy);
+  }
+
+  /** Archive records by certificate serial, subject or certificate hash (getkey groundwork). Manager only. */
+  public List<Archives.Row> findArchives(Identity who, BigInteger serial, String subject, String certHash)
+      throws CaException {
+    require(who, Role.MANAGER);
+    if (serial != null) {
+      return tx(c -> Archives.bySerial(c, issuer, serial));
+    }
+    if (subject != null) {
+      return tx(c -> Archives.bySubject(c, new X500Name(subject).toString()));
+    }
+    return tx(c -> Archives.byCertHash(c, certHash));
+  }
+
+  /** Extra work in the issuing transaction, given the new certificate. */
   private interface TxHook {
-    void run(Connection c, BigInteger serial) throws SQLException;
+    void run(Connection c, X509CertificateHolder cert) throws SQLException;
   }
 
   /** Signs in the HSM, then stores certificate + audit (+ hook) in one transaction; retries a serial clash. */
@@ -299,7 +512,7 @@ public final class CaService {
       try {
         tx(c -> {
           if (hook != null) {
-            hook.run(c, serial);
+            hook.run(c, cert);
           }
           Certificates.insert(c, rec);
           AuditLog.append(c, actor, "cert.issue", "serial:" + hex(serial),
@@ -478,11 +691,12 @@ public final class CaService {
     Instant now = now();
     // the decision, the certificate and both audit records commit together
     return issueAndStore(who.actor(), t, subject, spki, ext, CertRecord.Status.ISSUED, id, r.transactionId(), now,
-        (c, serial) -> {
-          if (!Requests.decide(c, id, RequestRecord.Status.APPROVED, who.actor(), null, hex(serial), now)) {
+        (c, cert) -> {
+          String serial = hex(cert.getSerialNumber());
+          if (!Requests.decide(c, id, RequestRecord.Status.APPROVED, who.actor(), null, serial, now)) {
             throw new NotFound("request " + id + " was decided by someone else meanwhile");
           }
-          AuditLog.append(c, who.actor(), "request.approve", "request:" + id, "serial=" + hex(serial), now);
+          AuditLog.append(c, who.actor(), "request.approve", "request:" + id, "serial=" + serial, now);
         });
   }
 
@@ -887,6 +1101,14 @@ public final class CaService {
 
   public static String hex(BigInteger serial) {
     return serial.toString(16);
+  }
+
+  public static String sha1Hex(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public static String sha256Hex(byte[] data) {

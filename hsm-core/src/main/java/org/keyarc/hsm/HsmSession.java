@@ -332,6 +332,28 @@ public final class HsmSession implements AutoCloseable {
   }
 
   /** Wraps a secret key with RSA-OAEP to a public key object (C_WrapKey: the secret never leaves in clear). */
+  /**
+   * RSA PKCS#1 v1.5 decryption (CKM_RSA_PKCS): only for the key-transport step of CMS EnvelopedData built
+   * by clients that do not use OAEP; the result is a content-encryption key, not a private key.
+   */
+  public byte[] decryptRsaPkcs1(KeyHandle privateKey, byte[] ciphertext) throws HsmException {
+    requireMechanism(CKM_RSA_PKCS, CKF_DECRYPT, "RSA PKCS#1 v1.5 decryption");
+    try {
+      return session.decryptSingle(new Mechanism(CKM_RSA_PKCS), privateKey.objectHandle(), ciphertext);
+    } catch (PKCS11Exception e) {
+      throw fail("C_Decrypt", e);
+    }
+  }
+
+  /** How many session objects (CKA_TOKEN false) this application holds in the token: leaks show here. */
+  public int countSessionObjects() throws HsmException {
+    try {
+      return session.findAllObjectsSingle(new AttributeVector().token(false)).length;
+    } catch (PKCS11Exception e) {
+      throw fail("C_FindObjects", e);
+    }
+  }
+
   public byte[] wrapOaep(KeyHandle publicKey, KeyHandle secretKey, OaepHash hash) throws HsmException {
     requireMechanism(CKM_RSA_PKCS_OAEP, CKF_WRAP, "RSA-OAEP key wrapping");
     try {

@@ -44,6 +44,7 @@ public final class HsmToken implements AutoCloseable {
   private volatile Duration borrowTimeout = Duration.ofSeconds(30);
   private volatile boolean loggedIn;
   private volatile boolean closed;
+  private Session anchor;
 
   HsmToken(HsmModule module, Token token, TokenDescription description, int maxSessions) throws HsmException {
     this.module = module;
@@ -61,23 +62,19 @@ public final class HsmToken implements AutoCloseable {
   }
 
   void start(char[] pin) throws HsmException {
-    sessionCount.incrementAndGet();
-    Session first;
-    try {
-      first = openSession();
-    } catch (HsmException e) {
-      sessionCount.decrementAndGet();
-      throw e;
-    }
-    idle.add(first);
+    // The anchor session is never lent and never closed before the token: PKCS#11 logs the application
+    // out when its last session on a token closes, so a pool session closed after a failure must never
+    // be the last one (that would turn every private key handle invalid).
+    anchor = openSession();
     if (pin != null) {
       try {
-        first.login(PKCS11Constants.CKU_USER, pin);
+        anchor.login(PKCS11Constants.CKU_USER, pin);
         loggedIn = true;
       } catch (PKCS11Exception e) {
         if (e.getErrorCode() == PKCS11Constants.CKR_USER_ALREADY_LOGGED_IN) {
           loggedIn = true; // another user of this library in the process logged in already
         } else {
+          closeQuietly(anchor);
           throw HsmException.of("C_Login", label(), e);
         }
       }
@@ -212,6 +209,9 @@ public final class HsmToken implements AutoCloseable {
     }
     closed = true;
     closeSessions();
+    if (anchor != null) {
+      closeQuietly(anchor);
+    }
     module.tokenClosed(this);
   }
 

@@ -44,4 +44,25 @@ public enum OaepHash {
     }
     throw new IllegalArgumentException("unknown oaep-hash '" + text + "'; use SHA-1 or SHA-256");
   }
+
+  /** The RSAES-OAEP AlgorithmIdentifier with this hash and MGF1 with the same hash. */
+  public org.bouncycastle.asn1.x509.AlgorithmIdentifier algorithmIdentifier() {
+    org.bouncycastle.asn1.x509.AlgorithmIdentifier digest = this == SHA1
+        ? new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+            org.bouncycastle.asn1.oiw.OIWObjectIdentifiers.idSHA1, org.bouncycastle.asn1.DERNull.INSTANCE)
+        : new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+            org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256, org.bouncycastle.asn1.DERNull.INSTANCE);
+    return new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+        org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_RSAES_OAEP,
+        new org.bouncycastle.asn1.pkcs.RSAESOAEPparams(digest, new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+            org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_mgf1, digest),
+            org.bouncycastle.asn1.pkcs.RSAESOAEPparams.DEFAULT_P_SOURCE_ALGORITHM));
+  }
+
+  /** The JCA parameters of this OAEP variant (for software encryption to a public key). */
+  public javax.crypto.spec.OAEPParameterSpec spec() {
+    return new javax.crypto.spec.OAEPParameterSpec(jcaName, "MGF1", this == SHA1
+        ? java.security.spec.MGF1ParameterSpec.SHA1 : java.security.spec.MGF1ParameterSpec.SHA256,
+        javax.crypto.spec.PSource.PSpecified.DEFAULT);
+  }
 }

@@ -39,11 +39,16 @@ public enum ErrorCode {
   ROLE_CONFLICT(46, PKIFailureInfo.notAuthorized, "role separation forbids holding both roles"),
   CERT_REVOKED(47, PKIFailureInfo.certRevoked, "certificate already revoked"),
   BAD_TIME(48, PKIFailureInfo.badTime, "message time too far from the CA's clock"),
+  RECOVERY_AGENTS_UNAVAILABLE(49, PKIFailureInfo.systemUnavail, "too few valid recovery agents for the archival policy"),
   // ---- node (50-59)
   STORE_ERROR(50, PKIFailureInfo.systemFailure, "store error"),
   NODE_UNAVAILABLE(51, PKIFailureInfo.systemUnavail, "CA node unreachable"),
   CONFIG_INVALID(52, PKIFailureInfo.systemFailure, "configuration invalid"),
-  CA_NOT_INITIALISED(53, PKIFailureInfo.systemUnavail, "CA not initialised");
+  CA_NOT_INITIALISED(53, PKIFailureInfo.systemUnavail, "CA not initialised"),
+  // ---- archival (54-59)
+  ARCHIVE_UNREADABLE(54, PKIFailureInfo.badDataFormat, "the encrypted private key cannot be unwrapped"),
+  ARCHIVE_FORM_REFUSED(55, PKIFailureInfo.badAlg, "this archive form would be decrypted outside the HSM"),
+  WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate");
 
   private final int number;
   private final int failureInfo;

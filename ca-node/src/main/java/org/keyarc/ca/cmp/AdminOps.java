@@ -115,6 +115,47 @@ final class AdminOps {
         out.put("crlNumber", ca.publishCrl(who.actor()).toASN1Structure().getTBSCertList().getExtensions()
             .getExtensionParsedValue(org.bouncycastle.asn1.x509.Extension.cRLNumber).toString());
       }
+      case "kra.add" -> {
+        var a = ca.addAgent(who, serial(req));
+        out.put("added", CaService.hex(a.serial())).put("subject", a.subject());
+      }
+      case "kra.remove" -> {
+        ca.removeAgent(who, serial(req));
+        out.put("removed", CaService.hex(serial(req)));
+      }
+      case "kra.policy" -> {
+        ca.setArchivePolicy(who, (int) number(req, "agents"), (int) number(req, "threshold"));
+        out.put("agents", number(req, "agents")).put("threshold", number(req, "threshold"));
+      }
+      case "kra.list" -> {
+        CaService.require(who, Roles.Role.ADMINISTRATOR, Roles.Role.MANAGER, Roles.Role.AUDITOR);
+        var policy = ca.archivePolicy();
+        out.put("agents", policy.agents()).put("threshold", policy.threshold());
+        ArrayNode list = out.putArray("recoveryAgents");
+        for (CaService.AgentStatus a : ca.agentStatus()) {
+          ObjectNode n = list.addObject().put("serial", CaService.hex(a.agent().serial()))
+              .put("subject", a.agent().subject()).put("addedBy", a.agent().addedBy())
+              .put("valid", a.problem() == null);
+          if (a.problem() != null) {
+            n.put("problem", a.problem());
+          }
+          if (a.cert() != null) {
+            n.put("notAfter", a.cert().getNotAfter().toInstant().toString());
+          }
+        }
+      }
+      case "archive.find" -> {
+        String subject = req.path("subject").asText("");
+        String hash = req.path("certHash").asText("");
+        var rows = ca.findArchives(who, req.has("serial") ? serial(req) : null, subject.isEmpty() ? null : subject,
+            hash.isEmpty() ? null : hash);
+        ArrayNode list = out.putArray("archives");
+        for (var r : rows) {
+          list.addObject().put("serial", CaService.hex(r.serial())).put("subject", r.subject())
+              .put("certSha256", r.certSha256()).put("threshold", r.threshold()).put("agents", r.agents())
+              .put("created", r.createdAt().toString()).put("bytes", r.record().length);
+        }
+      }
       case "whoami" -> {
         out.put("identity", who.actor());
         ArrayNode roles = out.putArray("roles");

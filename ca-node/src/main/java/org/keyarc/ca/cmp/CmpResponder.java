@@ -338,8 +338,25 @@ public final class CmpResponder {
     }
     Outcome out = ca.enroll(new CaService.EnrollRequest(ctx.identity, bodyName(type), ctx.transactionId,
         req.getCertReqId().longValueExact(), template, subject, spki, tpl.getExtensions(),
-        implicitConfirm(msg), ctx.secret == null ? null : ctx.secret.record().reference()));
+        implicitConfirm(msg), ctx.secret == null ? null : ctx.secret.record().reference(), archiveOptions(req)));
     return certRep(ctx, repType(type), req.getCertReqId(), out);
+  }
+
+  /** The encrypted private key of the request's PKIArchiveOptions control, or null when there is none. */
+  private static org.bouncycastle.asn1.crmf.EncryptedKey archiveOptions(CertificateRequestMessage req)
+      throws CaException {
+    var oid = org.bouncycastle.asn1.crmf.CRMFObjectIdentifiers.id_regCtrl_pkiArchiveOptions;
+    if (!req.hasControl(oid)) {
+      return null;
+    }
+    org.bouncycastle.cert.crmf.PKIArchiveControl control = (org.bouncycastle.cert.crmf.PKIArchiveControl)
+        req.getControl(oid);
+    if (control.getArchiveType() != org.bouncycastle.cert.crmf.PKIArchiveControl.encryptedPrivKey) {
+      throw new CaException(ErrorCode.ARCHIVE_FORM_REFUSED, "PKIArchiveOptions must carry encryptedPrivKey (the "
+          + "key itself); keyGenParameters and archiveRemGenPrivKey are not supported");
+    }
+    return org.bouncycastle.asn1.crmf.EncryptedKey.getInstance(
+        org.bouncycastle.asn1.crmf.PKIArchiveOptions.getInstance(control.getValue()).getValue());
   }
 
   private static void checkPop(CertificateRequestMessage req, SubjectPublicKeyInfo spki) throws CaException {

@@ -95,6 +95,16 @@ public final class NodeConfig {
     public int messageTimeSkewSeconds = 600;
   }
 
+  /** Key archival. */
+  public static final class Archival {
+    /**
+     * Accept archive forms the HSM cannot unwrap inside the token (CMS EnvelopedData with a CBC content
+     * cipher): the private key is then decrypted in the JVM for a moment, and each such archival is
+     * audited as a software unwrap. Off by default.
+     */
+    public boolean allowSoftwareUnwrap;
+  }
+
   /** A template of the configuration: replaces a built-in one of the same name or adds one. */
   public static final class TemplateCfg {
     public String name;
@@ -116,6 +126,7 @@ public final class NodeConfig {
   public Http http = new Http();
   public Ca ca = new Ca();
   public Timers timers = new Timers();
+  public Archival archival = new Archival();
   public boolean roleSeparation = true;
   public String defaultTemplate = "User";
   public List<TemplateCfg> templates = new ArrayList<>();
@@ -264,6 +275,9 @@ public final class NodeConfig {
     }
     if (t.rsaMinBits != 0 && t.rsaMinBits < 2048) {
       fail(at + ".rsaMinBits", "must be 0 (no RSA) or at least 2048, not " + t.rsaMinBits);
+    }
+    if (t.requiresApproval && t.archivePrivateKey) {
+      fail(at + ".archivePrivateKey", "a template cannot both archive keys and wait for approval (not supported)");
     }
     if (t.rsaMinBits == 0 && curves.isEmpty()) {
       fail(at + ".rsaMinBits", "the template accepts no key at all (rsaMinBits 0 and no ecCurves)");

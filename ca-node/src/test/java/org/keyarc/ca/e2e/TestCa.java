@@ -48,8 +48,11 @@ final class TestCa implements AutoCloseable {
     void apply(NodeConfig cfg) throws Exception;
   }
 
-  static TestCa start(Tweak tweak) throws Exception {
-    SoftHsmFixture hsm = SoftHsmFixture.create("ca");
+  static TestCa start(Tweak tweak, String... moreTokens) throws Exception {
+    String[] tokens = new String[moreTokens.length + 1];
+    tokens[0] = "ca";
+    System.arraycopy(moreTokens, 0, tokens, 1, moreTokens.length);
+    SoftHsmFixture hsm = SoftHsmFixture.create(tokens);
     Files.createDirectories(Path.of("target"));
     Path dir = Files.createTempDirectory(Path.of("target"), "ca-");
     NodeConfig cfg = NodeConfig.defaults(dir, SoftHsmFixture.library().toString(), hsm.pinFile("ca").toString());

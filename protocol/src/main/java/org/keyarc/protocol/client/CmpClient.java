@@ -113,12 +113,27 @@ public final class CmpClient implements AutoCloseable {
    */
   public Result enroll(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey, ContentSigner popSigner,
       String template, boolean implicitConfirm, Extensions extensions) throws CmpClientException {
+    return enroll(bodyType, subject, publicKey, popSigner, template, implicitConfirm, extensions, null);
+  }
+
+  /**
+   * Like {@link #enroll(int, X500Name, SubjectPublicKeyInfo, ContentSigner, String, boolean, Extensions)},
+   * with the private key for archival in {@code PKIArchiveOptions.encryptedPrivKey} (see
+   * {@link ArchiveEncryption}); null sends no archive options.
+   */
+  public Result enroll(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey, ContentSigner popSigner,
+      String template, boolean implicitConfirm, Extensions extensions,
+      org.bouncycastle.asn1.crmf.EncryptedKey archive) throws CmpClientException {
     if (bodyType != PKIBody.TYPE_INIT_REQ && bodyType != PKIBody.TYPE_CERT_REQ
         && bodyType != PKIBody.TYPE_KEY_UPDATE_REQ) {
       throw new IllegalArgumentException("body type " + bodyType + " is not ir, cr or kur");
     }
     CertificateRequestMessageBuilder b = new CertificateRequestMessageBuilder(BigInteger.ZERO)
         .setSubject(subject).setPublicKey(publicKey).setProofOfPossessionSigningKeySigner(popSigner);
+    if (archive != null) {
+      b.addControl(new org.bouncycastle.cert.crmf.PKIArchiveControl(
+          new org.bouncycastle.asn1.crmf.PKIArchiveOptions(archive)));
+    }
     if (extensions != null) {
       for (ASN1ObjectIdentifier oid : extensions.getExtensionOIDs()) {
         Extension e = extensions.getExtension(oid);
@@ -279,6 +294,44 @@ public final class CmpClient implements AutoCloseable {
     }
     return new X509CertificateHolder(resp.getCertifiedKeyPair().getCertOrEncCert().getCertificate()
         .getX509v3PKCert());
+  }
+
+  /**
+   * The CA's current exchange certificate (genm id-it-caProtEncCert), checked: signed by the trusted CA,
+   * valid now, with the Private Key Archival extended key usage.
+   */
+  public X509CertificateHolder exchangeCertificate() throws CmpClientException {
+    if (trustedCa == null) {
+      throw new CmpClientException(ErrorCode.WRONG_EXCHANGE_CERT, "archival needs the CA certificate to check the "
+          + "exchange certificate against (use --ca-cert)");
+    }
+    List<InfoTypeAndValue> rep = genm(new InfoTypeAndValue(CMPObjectIdentifiers.it_caProtEncCert));
+    if (rep.isEmpty()) {
+      throw new CmpClientException(ErrorCode.WRONG_EXCHANGE_CERT, "the CA sent no exchange certificate");
+    }
+    X509CertificateHolder x = new X509CertificateHolder(CMPCertificate.getInstance(rep.get(0).getInfoValue())
+        .getX509v3PKCert());
+    try {
+      if (!x.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER)
+          .build(trustedCa))) {
+        throw new CmpClientException(ErrorCode.WRONG_EXCHANGE_CERT, "the exchange certificate was not issued by "
+            + trustedCa.getSubject());
+      }
+    } catch (org.bouncycastle.cert.CertException | OperatorCreationException | java.security.cert.CertificateException e) {
+      throw new CmpClientException(ErrorCode.WRONG_EXCHANGE_CERT, "the exchange certificate cannot be checked: "
+          + e.getMessage());
+    }
+    if (!x.isValidOn(new Date())) {
+      throw new CmpClientException(ErrorCode.WRONG_EXCHANGE_CERT, "the exchange certificate is not valid now (until "
+          + x.getNotAfter().toInstant() + ")");
+    }
+    Extension eku = x.getExtension(Extension.extendedKeyUsage);
+    if (eku == null || !org.bouncycastle.asn1.x509.ExtendedKeyUsage.getInstance(eku.getParsedValue()).hasKeyPurposeId(
+        org.bouncycastle.asn1.x509.KeyPurposeId.getInstance(new ASN1ObjectIdentifier("1.3.6.1.4.1.311.21.5")))) {
+      throw new CmpClientException(ErrorCode.WRONG_EXCHANGE_CERT, "the exchange certificate lacks the Private Key "
+          + "Archival extended key usage");
+    }
+    return x;
   }
 
   /** rr: revokes a certificate of this CA. */
