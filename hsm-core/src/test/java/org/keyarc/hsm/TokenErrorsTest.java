@@ -55,6 +55,23 @@ class TokenErrorsTest {
   }
 
   @Test
+  void aSessionSpoiledByAFailureDoesNotLogTheTokenOut() throws Exception {
+    try (SoftHsmFixture hsm = SoftHsmFixture.create("spoil")) {
+      try (HsmToken token = hsm.open("spoil", 1)) {
+        KeyHandle signer = token.call(s -> s.generateKeyPair(KeySpec.EC_P256, KeyPolicy.CA_SIGNING, "k")).privateKey();
+        KeyHandle rsa = token.call(s -> s.generateKeyPair(KeySpec.RSA_2048, KeyPolicy.EXCHANGE, "x")).privateKey();
+        // RSA-OAEP decryption of garbage fails with CKR_GENERAL_ERROR in SoftHSM2: the pool closes that session
+        HsmException e = org.junit.jupiter.api.Assertions.assertThrows(HsmException.class, () -> token.call(s ->
+            s.decryptOaep(rsa, OaepHash.SHA1, new byte[256])));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("CKR_"), e.getMessage());
+        // closing the only pool session must not log the application out: the private key still signs
+        byte[] sig = token.call(s -> s.sign(signer, SignatureAlgorithm.SHA256_WITH_ECDSA, new byte[] {1, 2, 3}));
+        org.junit.jupiter.api.Assertions.assertTrue(sig.length > 60);
+      }
+    }
+  }
+
+  @Test
   void aTokenCreatedLaterIsSeenOnlyAfterARescan() throws Exception {
     try (SoftHsmFixture hsm = SoftHsmFixture.create("first")) {
       String late = hsm.addToken("late");
