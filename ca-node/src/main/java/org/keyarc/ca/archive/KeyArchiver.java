@@ -214,7 +214,8 @@ public final class KeyArchiver {
         byte[] pkcs8 = null;
         byte[] k = new byte[32];
         try {
-          pkcs8 = ri.getContent(new HsmKeyTransRecipient(token, x.key())); // plaintext in the JVM: the allowed case
+          byte[] content = ri.getContent(new HsmKeyTransRecipient(token, x.key())); // plaintext in the JVM: allowed
+          pkcs8 = privateKeyInfo(env, content);
           RANDOM.nextBytes(k);
           RFC5649WrapEngine kwp = new RFC5649WrapEngine(AESEngine.newInstance());
           kwp.init(true, new KeyParameter(k));
@@ -236,6 +237,25 @@ public final class KeyArchiver {
     }
     throw new CaException(ErrorCode.WRONG_EXCHANGE_CERT, "the EnvelopedData has no recipient this CA's valid exchange "
         + "keys can decrypt");
+  }
+
+  /**
+   * The PrivateKeyInfo inside an archive EnvelopedData: RFC 4211 puts either the PrivateKeyInfo itself or
+   * an EncKeyWithID (content type id-ct-encKeyWithID, what Bouncy Castle's PKIArchiveControlBuilder makes).
+   */
+  private static byte[] privateKeyInfo(CMSEnvelopedData env, byte[] content) throws CMSException {
+    ASN1ObjectIdentifier type = EnvelopedData.getInstance(env.toASN1Structure().getContent())
+        .getEncryptedContentInfo().getContentType();
+    if (type.equals(org.bouncycastle.asn1.crmf.CRMFObjectIdentifiers.id_ct_encKeyWithID)) {
+      try {
+        byte[] pkcs8 = org.bouncycastle.asn1.crmf.EncKeyWithID.getInstance(content).getPrivateKey().getEncoded("DER");
+        Arrays.fill(content, (byte) 0);
+        return pkcs8;
+      } catch (IOException | IllegalArgumentException e) {
+        throw new CMSException("the EncKeyWithID cannot be read", e);
+      }
+    }
+    return content;
   }
 
   /** One envelope per M-subset of the agents, each OAEP-wrapping K inside the token then layering CMS. */
