@@ -77,6 +77,11 @@ public final class CmpClient implements AutoCloseable {
   /** id-it-certProfile (RFC 9480): names the template. */
   public static final ASN1ObjectIdentifier CERT_PROFILE = CMPObjectIdentifiers.id_it_certProfile;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * PBM / PBKDF2 iterations for the MACs this side computes. keyarc's one-time secrets are 128 random
+   * bits, so iterations add no strength; 1,000 is the floor RFC 9481 recommends.
+   */
+  static final int MAC_ITERATIONS = 1_000;
 
   private final CmpTransport transport;
   private final Protection protection;
@@ -475,9 +480,9 @@ public final class CmpClient implements AutoCloseable {
     try {
       if (m.pbmac1()) {
         return new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(org.keyarc.protocol.Bc.PROVIDER)
-            .setIterationCount(10_000).setSaltLength(16).build(m.secret());
+            .setIterationCount(MAC_ITERATIONS).setSaltLength(16).build(m.secret());
       }
-      return new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(16).setIterationCount(10_000)
+      return new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(16).setIterationCount(MAC_ITERATIONS)
           .build(m.secret());
     } catch (CRMFException | OperatorCreationException e) {
       throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot set up the MAC: " + e.getMessage(), e);
