@@ -171,6 +171,7 @@ public final class CaNode implements AutoCloseable {
     new JvmMemoryMetrics().bindTo(metrics);
     Gauge.builder("keyarc.hsm.sessions.in.use", r.token(), HsmToken::sessionsInUse).register(metrics);
     service.recordConfiguration(cfg.toJson());
+    warnAboutAgents(service);
     service.renewExchangeIfDue("ca-node");
     CmpResponder responder = new CmpResponder(service, metrics);
     AtomicInteger n = new AtomicInteger();
@@ -215,6 +216,24 @@ public final class CaNode implements AutoCloseable {
         metrics);
     node.schedule(cfg);
     return node;
+  }
+
+  /** Says at start-up when archival would be refused: fewer valid recovery agents than the policy needs. */
+  private static void warnAboutAgents(CaService service) throws CaException {
+    var policy = service.archivePolicy();
+    StringBuilder invalid = new StringBuilder();
+    long valid = 0;
+    for (CaService.AgentStatus a : service.agentStatus()) {
+      if (a.problem() == null) {
+        valid++;
+      } else {
+        invalid.append("; ").append(a.agent().subject()).append(": ").append(a.problem());
+      }
+    }
+    if (valid < policy.agents()) {
+      LOG.warn("archival is refused until {} valid recovery agents are configured ({} valid{})", policy.agents(), valid,
+          invalid);
+    }
   }
 
   private static SslContext tlsContext(NodeConfig cfg, CaKeyring keys) throws CaException {

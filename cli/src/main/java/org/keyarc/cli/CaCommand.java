@@ -152,6 +152,20 @@ final class CaCommand {
       for (Roles.Member m : r.store().inTransaction(Roles::list)) {
         out.printf("  %-14s %s%n", m.role().name().toLowerCase(), m.subject());
       }
+      CaService service = new CaService(cfg, r.store(), keys, Templates.of(cfg.configuredTemplates()),
+          java.time.Clock.systemUTC());
+      var policy = service.archivePolicy();
+      var agents = service.agentStatus();
+      long valid = agents.stream().filter(a -> a.problem() == null).count();
+      out.println("recovery agents (archival policy: " + policy.threshold() + " of " + policy.agents() + ")");
+      for (CaService.AgentStatus a : agents) {
+        out.printf("  %-42s %-28s %s%n", CaService.hex(a.agent().serial()), a.agent().subject(),
+            a.problem() == null ? "valid" : "INVALID: " + a.problem());
+      }
+      if (valid < policy.agents()) {
+        out.println("  WARNING: " + valid + " valid agents, the policy needs " + policy.agents()
+            + ": archival requests are refused");
+      }
     }
     return 0;
   }

@@ -90,6 +90,14 @@ final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--resume", paramLabel = "PENDING-FILE", description = "poll a request left pending earlier")
   Path resume;
 
+  @Option(names = "--archive", description = "send the private key for archival (templates such as "
+      + "ExchangeUserKeyArc): it is encrypted to the CA's exchange certificate, fetched and checked first")
+  boolean archive;
+
+  @Option(names = "--oaep-hash", defaultValue = "SHA-1", description = "RSA-OAEP hash for --archive: SHA-1 "
+      + "(SoftHSM2) or SHA-256")
+  String oaepHash;
+
   /** MAC protection with a one-time secret. */
   static final class MacOptions {
     @Option(names = "--ref", required = true, paramLabel = "REFERENCE", description = "the one-time secret's reference")
@@ -113,12 +121,14 @@ final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
   @Mixin
   HsmOptions hsm;
 
+  private org.bouncycastle.asn1.crmf.EncryptedKey archived;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     int bodyType = bodyType(body);
     Protection protection = protection();
-    X509CertificateHolder ca = node.trustedCa(mac == null);
+    X509CertificateHolder ca = node.trustedCa(mac == null || archive);
     try (CmpClient client = new CmpClient(CmpTransport.connect(node.url(), null), protection, ca)) {
       if (resume != null) {
         return finish(out, client, client.poll(readPending(resume), Duration.ofSeconds(waitSeconds),
@@ -127,7 +137,15 @@ final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
       CliFiles.checkWritable(outCert, force);
       X500Name dn = subject == null ? new X500Name("") : parse(subject);
       if (keyLabel != null) {
+        if (archive) {
+          throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--archive needs the private key in software: a key "
+              + "made on a token (--key-label) cannot be sent for archival");
+        }
         return onToken(out, client, bodyType, dn, ca);
+      }
+      if (archive && bodyType == PKIBody.TYPE_P10_CERT_REQ) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--archive needs ir, cr or kur: PKCS#10 cannot carry "
+            + "archive options");
       }
       if (outKey == null) {
         throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "give --out-key FILE for the new private key (or "
@@ -135,13 +153,25 @@ final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
       }
       CliFiles.checkWritable(outKey, force);
       KeyPair kp = generate(keyType);
+      if (archive) {
+        X509CertificateHolder exchange = client.exchangeCertificate();
+        archived = org.keyarc.protocol.client.ArchiveEncryption.encryptedValue(
+            org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(kp.getPrivate().getEncoded()), exchange, oaepHash);
+        out.println("archival      key encrypted to exchange certificate " + exchange.getSerialNumber().toString(16)
+            + " (until " + exchange.getNotAfter().toInstant() + ")");
+      }
       CliFiles.write(outKey, CliFiles.pkcs8Pem(kp.getPrivate()).getBytes(StandardCharsets.US_ASCII), true, force);
       out.println("key           " + keyType + " written to " + outKey + " (0600)");
       String alg = kp.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA"
           : keyType.contains("384") ? "SHA384withECDSA" : "SHA256withECDSA";
       ContentSigner pop = new JcaContentSignerBuilder(alg).build(kp.getPrivate());
       SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded());
-      return send(out, client, bodyType, dn, spki, pop, ca);
+      try {
+        return send(out, client, bodyType, dn, spki, pop, ca);
+      } catch (CmpClientException e) {
+        Files.deleteIfExists(outKey); // refused: the new key belongs to no certificate
+        throw e;
+      }
     }
   }
 
@@ -171,7 +201,7 @@ final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
       PKCS10CertificationRequest csr = new PKCS10CertificationRequestBuilder(dn, spki).build(pop);
       r = client.p10cr(csr, template, implicitConfirm);
     } else {
-      r = client.enroll(bodyType, dn, spki, pop, template, implicitConfirm, null);
+      r = client.enroll(bodyType, dn, spki, pop, template, implicitConfirm, null, archived);
     }
     if (r.pending() != null && waitSeconds > 0) {
       r = client.poll(r.pending(), Duration.ofSeconds(waitSeconds), msg -> spec.commandLine().getErr().println(msg));

@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 @Command(name = "keyarc", mixinStandardHelpOptions = true, version = "keyarc 0.1.0",
     description = "HSM-backed certificate authority with M-of-N key archival and smartcard recovery.",
     subcommands = {HsmCommand.class, CaCommand.class, EnrollCommand.class, SecretCommand.class, RequestCommand.class,
-        CertCommand.class, CrlCommand.class, RoleCommand.class, AuditCommand.class, CommandLine.HelpCommand.class},
+        CertCommand.class, CrlCommand.class, RoleCommand.class, AuditCommand.class, KraCommand.class,
+        CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success", "1:unexpected failure (details in the log)", "2:usage error",

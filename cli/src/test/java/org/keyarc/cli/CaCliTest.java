@@ -182,9 +182,49 @@ class CaCliTest {
     assertEquals(0, collect.exit(), collect.err());
     assertTrue(collect.out().contains("certificate   CN=Kai Agent"), collect.out());
 
-    // revoke, then the CRL lists it
+    // Kai becomes the recovery agent (1 of 1); Uma's key is archived to Kai and Kai's key alone recovers it
     String serial = field(collect.out(), "certificate   CN=Kai Agent, serial").replace(",", "");
+    Run add = keyarc(concat(new String[] {"kra", "add", kaiCert}, asAda));
+    assertEquals(0, add.exit(), add.err());
+    assertEquals(0, keyarc(concat(new String[] {"kra", "policy", "--agents", "1", "--threshold", "1"}, asAda)).exit());
+    Run kras = keyarc(concat(new String[] {"kra", "list"}, asMax));
+    assertTrue(kras.out().contains("policy: 1 of 1 agents") && kras.out().contains("CN=Kai Agent")
+        && kras.out().contains("valid until"), kras.out());
+    Run us = keyarc(concat(new String[] {"secret", "create", "--template", "ExchangeUserKeyArc", "--subject",
+        "CN=Uma User"}, asMax));
+    Run noArchive = keyarc("enroll", "--node", url, "--ref", field(us.out(), "reference"), "--secret-file",
+        secretFile("uma", field(us.out(), "secret")).toString(), "--out-key", home.resolve("uma0.key").toString(),
+        "--out-cert", home.resolve("uma0.crt").toString());
+    assertEquals(45, noArchive.exit(), "without --archive: " + noArchive.err());
+    assertFalse(Files.exists(home.resolve("uma0.key")), "a refused request leaves no key file");
+    Run uma = keyarc("enroll", "--archive", "--node", url, "--ref", field(us.out(), "reference"), "--secret-file",
+        home.resolve("uma.secret").toString(), "--key-type", "rsa2048", "--out-key", home.resolve("uma.key").toString(),
+        "--out-cert", home.resolve("uma.crt").toString());
+    assertEquals(0, uma.exit(), uma.err());
+    assertTrue(uma.out().contains("archival      key encrypted to exchange certificate"), uma.out());
+    java.math.BigInteger umaSerial = CliFiles.readCertificate(home.resolve("uma.crt")).getSerialNumber();
+    var archives = node.service().findArchives(new org.keyarc.ca.Identity(org.keyarc.ca.Identity.Kind.CERTIFICATE,
+        "CN=Max Manager", java.util.Set.of(org.keyarc.ca.store.Roles.Role.MANAGER)), umaSerial, null, null);
+    assertEquals(1, archives.size());
+    var record = org.keyarc.protocol.archive.ArchiveRecord.getInstance(archives.get(0).record());
+    javax.crypto.Cipher oaep = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
+    oaep.init(javax.crypto.Cipher.DECRYPT_MODE, CliFiles.readPrivateKey(home.resolve("kai.key")));
+    byte[] k = oaep.doFinal(record.envelopes().get(0).layers());
+    var kwp = new org.bouncycastle.crypto.engines.RFC5649WrapEngine(
+        org.bouncycastle.crypto.engines.AESEngine.newInstance());
+    kwp.init(false, new org.bouncycastle.crypto.params.KeyParameter(k));
+    byte[] w = record.wrappedKey();
+    var recovered = org.bouncycastle.asn1.pkcs.RSAPrivateKey.getInstance(
+        org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(org.keyarc.hsm.Der.trimTrailingPadding(
+            kwp.unwrap(w, 0, w.length))).parsePrivateKey());
+    var umaKey = (java.security.interfaces.RSAPrivateKey) CliFiles.readPrivateKey(home.resolve("uma.key"));
+    assertEquals(umaKey.getPrivateExponent(), recovered.getPrivateExponent(), "Kai's key recovers Uma's key");
+
+    // revoke, then the CRL lists it (and Kai is no longer a usable agent)
     assertEquals(0, keyarc(concat(new String[] {"cert", "revoke", serial, "--reason", "superseded"}, asMax)).exit());
+    Run kraAfter = keyarc(concat(new String[] {"kra", "list"}, asMax));
+    assertTrue(kraAfter.out().contains("INVALID: revoked") && kraAfter.out().contains("WARNING: only 0 valid agents"),
+        kraAfter.out());
     Run crl = keyarc("crl", "get", "--node", url, "--out", home.resolve("ca.crl").toString());
     assertEquals(0, crl.exit(), crl.err());
     assertTrue(crl.err().contains("(1 revoked"), crl.err());
