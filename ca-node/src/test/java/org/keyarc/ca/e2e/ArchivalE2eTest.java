@@ -17,6 +17,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaException;
 import org.keyarc.ca.CaService;
 import org.keyarc.ca.Identity;
 import org.keyarc.ca.archive.Subsets;
@@ -82,6 +83,19 @@ class ArchivalE2eTest {
           assertEquals(p[0], row.agents());
           ArchiveRecord rec = ArchiveRecord.getInstance(row.record());
           assertEquals(Subsets.of(p[0], p[1]).size(), rec.envelopes().size(), "one envelope per M-subset");
+          if (n == 1) {
+            // getkey groundwork: the record is found by subject and by certificate hash too
+            byte[] der = cert.getEncoded();
+            assertEquals(row.serial(), ca.service().findArchives(Agents.MANAGER, null, "CN=User 0", null).get(0)
+                .serial());
+            assertEquals(row.serial(), ca.service().findArchives(Agents.MANAGER, null, null,
+                CaService.sha256Hex(der)).get(0).serial());
+            assertEquals(row.serial(), ca.service().findArchives(Agents.MANAGER, null, null,
+                CaService.sha1Hex(der).toUpperCase()).get(0).serial());
+            CaException notManager = assertThrows(CaException.class, () -> ca.service().findArchives(
+                Identity.localOperator(), row.serial(), null, null));
+            assertEquals(org.keyarc.protocol.ErrorCode.NOT_AUTHORIZED, notManager.code());
+          }
           byte[] pkcs8 = kp.getPrivate().getEncoded();
           assertFalse(contains(row.record(), pkcs8), "the record does not hold the PKCS#8 key");
           // recover with the M cards of the last envelope
