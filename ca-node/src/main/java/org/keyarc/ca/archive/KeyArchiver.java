@@ -2,7 +2,6 @@ package org.keyarc.ca.archive;
 
 import java.io.IOException;
 import java.security.PublicKey;
-import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -32,12 +31,7 @@ import org.bouncycastle.cms.CMSProcessableByteArray;
 import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
 import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
-import org.bouncycastle.crypto.engines.AESEngine;
-import org.bouncycastle.crypto.engines.RFC5649WrapEngine;
-import org.bouncycastle.crypto.params.KeyParameter;
-import org.bouncycastle.operator.OperatorException;
 import org.bouncycastle.operator.jcajce.JceAsymmetricKeyWrapper;
-import org.bouncycastle.operator.jcajce.JceGenericKey;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.CaKeyring;
 import org.keyarc.hsm.HsmException;
@@ -64,7 +58,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeyArchiver {
   private static final Logger LOG = LoggerFactory.getLogger(KeyArchiver.class);
-  private static final SecureRandom RANDOM = new SecureRandom();
   static final AlgorithmIdentifier KWP = new AlgorithmIdentifier(NISTObjectIdentifiers.id_aes256_wrap_pad);
 
   private final HsmToken token;
@@ -212,23 +205,18 @@ public final class KeyArchiver {
       }
       for (RecipientInformation ri : env.getRecipientInfos().getRecipients()) {
         byte[] pkcs8 = null;
-        byte[] k = new byte[32];
         try {
           byte[] content = ri.getContent(new HsmKeyTransRecipient(token, x.key())); // plaintext in the JVM: allowed
           pkcs8 = privateKeyInfo(env, content);
-          RANDOM.nextBytes(k);
-          RFC5649WrapEngine kwp = new RFC5649WrapEngine(AESEngine.newInstance());
-          kwp.init(true, new KeyParameter(k));
-          byte[] encValue = kwp.wrap(pkcs8, 0, pkcs8.length);
-          JceAsymmetricKeyWrapper w = new JceAsymmetricKeyWrapper(OaepHash.SHA1.spec(),
-              CaKeyring.publicKey(x.cert().getSubjectPublicKeyInfo()));
-          byte[] encK = w.generateWrappedKey(new JceGenericKey(KWP, new javax.crypto.spec.SecretKeySpec(k, "AES")));
-          return new EncryptedValue(null, KWP, new org.bouncycastle.asn1.DERBitString(encK), w.getAlgorithmIdentifier(),
-              null, new org.bouncycastle.asn1.DERBitString(encValue));
-        } catch (CMSException | OperatorException e) {
+          // at once into the form the HSM unwraps (a fresh software KWP key, RSA-OAEP to the exchange key)
+          return EncryptedValue.getInstance(org.keyarc.protocol.client.ArchiveEncryption.encryptedValue(
+              org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(pkcs8), x.cert(), agentOaep == OaepHash.SHA1 ? "SHA-1" : "SHA-256").getValue());
+        } catch (CMSException e) {
           // not for this exchange key: try the next
+        } catch (org.keyarc.protocol.client.CmpClientException | IllegalArgumentException e) {
+          throw new CaException(ErrorCode.ARCHIVE_UNREADABLE, "the EnvelopedData holds no usable private key: "
+              + e.getMessage());
         } finally {
-          Arrays.fill(k, (byte) 0);
           if (pkcs8 != null) {
             Arrays.fill(pkcs8, (byte) 0);
           }
