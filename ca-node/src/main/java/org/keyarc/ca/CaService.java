@@ -479,6 +479,67 @@ public final class CaService {
     return tx(RecoveryAgents::policy);
   }
 
+  /** A recovery blob: the certificate it is for and the CA-signed DER. */
+  public record KeyBlob(BigInteger serial, String subject, int threshold, int agents, byte[] blob) {}
+
+  /**
+   * getkey (like {@code certutil -getkey}): the archive records found, each as a CMS SignedData signed by
+   * the CA key (content: the ArchiveRecord; certificates: CA, the key's certificate, the agents'). The
+   * blob is ciphertext only: the manager who fetches it cannot open it. Manager only, audited.
+   */
+  public List<KeyBlob> getKey(Identity who, BigInteger serial, String subject, String certHash) throws CaException {
+    List<Archives.Row> rows = findArchives(who, serial, subject, certHash);
+    List<KeyBlob> out = new java.util.ArrayList<>();
+    Instant now = now();
+    for (Archives.Row row : rows) {
+      org.keyarc.protocol.archive.ArchiveRecord rec = org.keyarc.protocol.archive.ArchiveRecord.getInstance(row.record());
+      try {
+        org.bouncycastle.cms.CMSSignedDataGenerator g = new org.bouncycastle.cms.CMSSignedDataGenerator();
+        g.addSignerInfoGenerator(new org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder(
+            new JcaDigestCalculatorProviderBuilder().build()).build(keys.caSigner(), keys.caCert()));
+        List<X509CertificateHolder> certs = new java.util.ArrayList<>();
+        certs.add(keys.caCert());
+        for (BigInteger s : certSerials(rec)) {
+          tx(c -> Certificates.find(c, issuer, s)).ifPresent(r -> {
+            try {
+              certs.add(new X509CertificateHolder(r.der()));
+            } catch (IOException e) {
+              throw new IllegalStateException(e);
+            }
+          });
+        }
+        g.addCertificates(new org.bouncycastle.cert.jcajce.JcaCertStore(certs.stream().map(h -> {
+          try {
+            return new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(h);
+          } catch (java.security.cert.CertificateException e) {
+            throw new IllegalStateException(e);
+          }
+        }).toList()));
+        byte[] blob = g.generate(new org.bouncycastle.cms.CMSProcessableByteArray(
+            org.keyarc.protocol.KeyarcCmp.ARCHIVE_RECORD, row.record()), true).getEncoded("DER");
+        out.add(new KeyBlob(row.serial(), row.subject(), row.threshold(), row.agents(), blob));
+      } catch (org.bouncycastle.cms.CMSException | OperatorCreationException | IOException
+          | java.security.cert.CertificateEncodingException e) {
+        throw new CaException(ErrorCode.STORE_ERROR, "cannot build the recovery blob: " + e.getMessage(), e);
+      } catch (HsmException e) {
+        throw new CaException(hsmCode(e), "cannot sign the recovery blob: " + e.getMessage(), e);
+      }
+      tx(c -> AuditLog.append(c, who.actor(), "key.getkey", "serial:" + hex(row.serial()),
+          "subject=" + row.subject() + " threshold=" + row.threshold() + " agents=" + row.agents(), now));
+    }
+    if (out.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, "no archived key matches");
+    }
+    return out;
+  }
+
+  private static List<BigInteger> certSerials(org.keyarc.protocol.archive.ArchiveRecord rec) {
+    List<BigInteger> out = new java.util.ArrayList<>();
+    out.add(rec.certificateSerial());
+    rec.agents().forEach(a -> out.add(a.getSerialNumber().getValue()));
+    return out;
+  }
+
   /** Archive records by certificate serial, subject or certificate hash (getkey groundwork). Manager only. */
   public List<Archives.Row> findArchives(Identity who, BigInteger serial, String subject, String certHash)
       throws CaException {

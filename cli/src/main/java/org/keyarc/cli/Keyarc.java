@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 @Command(name = "keyarc", mixinStandardHelpOptions = true, version = "keyarc 0.1.0",
     description = "HSM-backed certificate authority with M-of-N key archival and smartcard recovery.",
     subcommands = {HsmCommand.class, CaCommand.class, EnrollCommand.class, SecretCommand.class, RequestCommand.class,
-        CertCommand.class, CrlCommand.class, RoleCommand.class, AuditCommand.class, KraCommand.class,
+        CertCommand.class, CrlCommand.class, RoleCommand.class, AuditCommand.class, KraCommand.class, GetKeyCommand.class,
+        RecoverKeyCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -48,6 +49,9 @@ public final class Keyarc {
         return fail(err, c.code(), c.getMessage());
       }
       if (ex instanceof org.keyarc.protocol.client.CmpClientException c) {
+        return fail(err, c.code(), c.getMessage());
+      }
+      if (ex instanceof org.keyarc.agent.recovery.RecoveryException c) {
         return fail(err, c.code(), c.getMessage());
       }
       if (ex instanceof org.keyarc.ca.config.ConfigException c) {

@@ -60,6 +60,98 @@ final class KraCommand {
     return 0;
   }
 
+  @Command(name = "init-card", description = "Make this agent's key pair ON THE CARD (RSA-2048, sensitive, not "
+      + "extractable; after it signs its own PKCS#10 it can only decrypt/unwrap) and request a KeyRecoveryAgent "
+      + "certificate, which waits for a certificate manager. Run again with --resume to collect the certificate: "
+      + "it is stored on the card next to the key.")
+  int initCard(@Mixin NodeOptions node, @Mixin HsmOptions card,
+      @Option(names = "--subject", paramLabel = "DN", description = "the agent's name") String subject,
+      @Option(names = "--ref", paramLabel = "REF", description = "one-time secret reference") String ref,
+      @Option(names = "--secret-file", paramLabel = "FILE") Path secretFile,
+      @Option(names = "--resume", description = "collect the certificate of the pending request") boolean resume,
+      @Option(names = "--out-cert", paramLabel = "FILE", description = "also write the certificate here (PEM)")
+          Path outCert,
+      @Option(names = "--key-label", defaultValue = "kra-key", paramLabel = "LABEL") String keyLabel)
+      throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    org.keyarc.protocol.client.Protection protection;
+    if (ref != null) {
+      if (secretFile == null) {
+        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.SECRET_INVALID, "give --secret-file with --ref");
+      }
+      protection = new org.keyarc.protocol.client.Protection.Mac(ref, org.keyarc.hsm.PinSource.fromFile(secretFile),
+          false);
+    } else if (node.cert != null && node.key != null) {
+      protection = new org.keyarc.protocol.client.Protection.Signature(CliFiles.readCertificate(node.cert),
+          CliFiles.readPrivateKey(node.key), null);
+    } else {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.NOT_AUTHORIZED, "protect the request with a "
+          + "one-time secret (--ref, --secret-file) or your certificate (--cert, --key)");
+    }
+    try (org.keyarc.hsm.HsmModule m = card.load(); org.keyarc.hsm.HsmToken token = card.open(m, true);
+        org.keyarc.protocol.client.CmpClient client = new org.keyarc.protocol.client.CmpClient(
+            org.keyarc.protocol.client.CmpTransport.connect(node.url(), null), protection, node.trustedCa(false))) {
+      Path state = CliFiles.home().resolve("kra-" + token.label() + ".pending");
+      org.keyarc.protocol.client.CmpClient.Result r;
+      if (resume) {
+        if (!java.nio.file.Files.exists(state)) {
+          throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.NOT_FOUND, "no pending request for card '"
+              + token.label() + "' (" + state + ")");
+        }
+        JsonNode st = AdminCall.JSON.readTree(java.nio.file.Files.readString(state));
+        r = client.poll(new org.keyarc.protocol.client.CmpClient.Pending(java.util.HexFormat.of().parseHex(
+            st.path("transactionId").asText()), 0, org.bouncycastle.asn1.cmp.PKIBody.TYPE_P10_CERT_REQ, 0),
+            java.time.Duration.ZERO, null);
+      } else {
+        if (subject == null) {
+          throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "give --subject (the agent's name)");
+        }
+        org.keyarc.hsm.KeyHandle existing = token.call(s -> s.findKeyOrNull(
+            org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
+        if (existing != null) {
+          throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
+              + "' already holds an agent key labelled '" + keyLabel + "'; use --resume, or another card");
+        }
+        var kp = token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048,
+            org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel));
+        org.bouncycastle.pkcs.PKCS10CertificationRequest csr = new org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder(
+            org.keyarc.ca.config.X500Subject.parse(subject), org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+                kp.publicKey().getEncoded())).build(org.keyarc.hsm.HsmSigners.iaik(token).signer(kp.privateKey(),
+                    org.keyarc.hsm.SignatureAlgorithm.SHA256_WITH_RSA));
+        token.call(s -> {
+          s.forbidSigning(kp.privateKey());
+          return null;
+        });
+        out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
+            + ";object=" + keyLabel + " (not extractable; decrypt/unwrap only from now on)");
+        r = client.p10cr(csr, "KeyRecoveryAgent", false);
+      }
+      if (r.pending() != null) {
+        CliFiles.write(state, AdminCall.JSON.createObjectNode().put("transactionId", r.pending().transactionHex())
+            .toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), false, true);
+        out.println("pending       the Key Recovery Agent request waits for a certificate manager; then run "
+            + "'keyarc kra init-card --resume' with this card");
+        return 0;
+      }
+      var cert = r.enrolled().cert();
+      org.keyarc.hsm.KeyHandle key = token.call(s -> s.findKey(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
+      var x509 = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(cert);
+      token.call(s -> {
+        s.storeCertificate(key, x509);
+        return null;
+      });
+      java.nio.file.Files.deleteIfExists(state);
+      if (outCert != null) {
+        CliFiles.write(outCert, CliFiles.pem(cert).getBytes(java.nio.charset.StandardCharsets.US_ASCII), false, true);
+      }
+      out.println("certificate   " + cert.getSubject() + ", serial " + cert.getSerialNumber().toString(16)
+          + ", stored on card '" + token.label() + "'" + (outCert != null ? " and in " + outCert : ""));
+      out.println("next          the CA administrator adds it: keyarc kra add --serial "
+          + cert.getSerialNumber().toString(16));
+      return 0;
+    }
+  }
+
   @Command(name = "list", description = "The agents, whether each is usable, and the policy.")
   int list(@Mixin NodeOptions node, @Option(names = "--json") boolean json) throws Exception {
     JsonNode r = AdminCall.call(node, AdminCall.request("kra.list"));

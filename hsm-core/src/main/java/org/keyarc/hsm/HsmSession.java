@@ -345,6 +345,15 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
+  /** Sets CKA_SIGN false on a private key (an agent key after it signed its own certificate request). */
+  public void forbidSigning(KeyHandle key) throws HsmException {
+    try {
+      session.setAttributeValues(key.objectHandle(), new AttributeVector().sign(false));
+    } catch (PKCS11Exception e) {
+      throw fail("C_SetAttributeValue", e);
+    }
+  }
+
   /** How many session objects (CKA_TOKEN false) this application holds in the token: leaks show here. */
   public int countSessionObjects() throws HsmException {
     try {

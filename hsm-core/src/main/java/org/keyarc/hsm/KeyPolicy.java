@@ -22,6 +22,11 @@ public enum KeyPolicy {
   /** A recovery agent's key on its smartcard: like the exchange key. */
   RECOVERY_AGENT(true, false, Use.UNWRAP),
   /**
+   * A recovery agent's key while its card is being enrolled: it may also sign, once, for the PKCS#10;
+   * {@code HsmSession.forbidSigning} then turns it into {@link #RECOVERY_AGENT}.
+   */
+  RECOVERY_AGENT_ENROLLING(true, false, Use.SIGN_UNWRAP),
+  /**
    * A per-operation symmetric key (the archival transport key): session object, sensitive, but
    * extractable so that it can itself be wrapped (C_WrapKey) to the recovery agents' public keys.
    */
@@ -37,7 +42,7 @@ public enum KeyPolicy {
   SESSION_PUBLIC(false, true, Use.WRAP);
 
   /** What a key may be used for. */
-  enum Use { SIGN, UNWRAP, WRAP }
+  enum Use { SIGN, UNWRAP, WRAP, SIGN_UNWRAP }
 
   private final boolean tokenObject;
   private final boolean extractable;
@@ -58,11 +63,11 @@ public enum KeyPolicy {
   }
 
   boolean canSign() {
-    return use == Use.SIGN;
+    return use == Use.SIGN || use == Use.SIGN_UNWRAP;
   }
 
   boolean canUnwrap() {
-    return use == Use.UNWRAP || use == Use.WRAP;
+    return use == Use.UNWRAP || use == Use.WRAP || use == Use.SIGN_UNWRAP;
   }
 
   boolean canWrap() {

@@ -25,6 +25,8 @@ public final class KeyarcCmp {
    * the value is a UTF8String holding a JSON object ({@code {"op": "request.approve", "id": 7}}).
    */
   public static final ASN1ObjectIdentifier ADMIN = ARC.branch("1");
+  /** Content type of a CA-signed archive record (the recovery blob of {@code keyarc getkey}). */
+  public static final ASN1ObjectIdentifier ARCHIVE_RECORD = ARC.branch("2");
 
   private static final Pattern CODE = Pattern.compile("^\\[keyarc (\\d+)\\] ");
 

@@ -156,6 +156,17 @@ final class AdminOps {
               .put("created", r.createdAt().toString()).put("bytes", r.record().length);
         }
       }
+      case "archive.getkey" -> {
+        String subject = req.path("subject").asText("");
+        String hash = req.path("certHash").asText("");
+        ArrayNode list = out.putArray("blobs");
+        for (CaService.KeyBlob b : ca.getKey(who, req.has("serial") ? serial(req) : null,
+            subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash)) {
+          list.addObject().put("serial", CaService.hex(b.serial())).put("subject", b.subject())
+              .put("threshold", b.threshold()).put("agents", b.agents())
+              .put("blob", Base64.getEncoder().encodeToString(b.blob()));
+        }
+      }
       case "whoami" -> {
         out.put("identity", who.actor());
         ArrayNode roles = out.putArray("roles");

@@ -1,0 +1,75 @@
+package org.keyarc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Base64;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code keyarc getkey} (certificate manager, like {@code certutil -getkey}): fetch the CA-signed recovery
+ * blob of an archived key. The blob holds ciphertext only; the agents' cards open it.
+ */
+@Command(name = "getkey", mixinStandardHelpOptions = true, description = "Fetch the recovery blob of an archived key "
+    + "(certificate manager). Without --out, list what was found.")
+final class GetKeyCommand implements java.util.concurrent.Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  NodeOptions node;
+
+  /** How the archived key is found. */
+  static final class By {
+    @Option(names = "--serial", paramLabel = "HEX", description = "the certificate's serial")
+    String serial;
+
+    @Option(names = "--subject", paramLabel = "DN")
+    String subject;
+
+    @Option(names = {"--sha1", "--sha256"}, paramLabel = "HEX", description = "the certificate's hash")
+    String hash;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  By by;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "write the blob here (one per certificate: "
+      + "FILE-SERIAL when several match)")
+  Path out;
+
+  @Option(names = "--force")
+  boolean force;
+
+  @Override
+  public Integer call() throws Exception {
+    ObjectNode req = AdminCall.request("archive.getkey");
+    if (by.serial != null) {
+      req.put("serial", by.serial);
+    } else if (by.subject != null) {
+      req.put("subject", by.subject);
+    } else {
+      req.put("certHash", by.hash);
+    }
+    JsonNode r = AdminCall.call(node, req);
+    PrintWriter w = spec.commandLine().getOut();
+    int n = r.path("blobs").size();
+    for (JsonNode b : r.path("blobs")) {
+      byte[] blob = Base64.getDecoder().decode(b.path("blob").asText());
+      w.printf("archived key  serial %s  %s  %d of %d agents  %d bytes%n", b.path("serial").asText(),
+          b.path("subject").asText(), b.path("threshold").asInt(), b.path("agents").asInt(), blob.length);
+      if (out != null) {
+        Path file = n == 1 ? out : Path.of(out + "-" + b.path("serial").asText());
+        CliFiles.write(file, blob, false, force);
+        w.println("wrote         " + file + " (CA-signed; the recovery agents' cards open it: keyarc recoverkey)");
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,161 @@
+package org.keyarc.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.agent.recovery.Pkcs12Writer;
+import org.keyarc.agent.recovery.RecoveryBlob;
+import org.keyarc.agent.recovery.RecoveryException;
+import org.keyarc.agent.recovery.RecoveryProgress;
+import org.keyarc.agent.recovery.RecoveryStep;
+import org.keyarc.hsm.HsmModule;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.PinSource;
+import org.keyarc.hsm.TokenDescription;
+import org.keyarc.protocol.ErrorCode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code keyarc recoverkey} (a recovery agent with its card; like KRT.EXE / {@code certutil -recoverkey}):
+ * one agent's step on a recovery blob or on the partial file the previous agent wrote. The step that
+ * reaches the threshold writes the PKCS#12.
+ */
+@Command(name = "recoverkey", mixinStandardHelpOptions = true, description = "Do this agent's step of a key "
+    + "recovery with its card: writes the partial file for the next agent, or, at the last step, the PKCS#12.")
+final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(paramLabel = "FILE", description = "the recovery blob from 'keyarc getkey', or a partial file")
+  Path input;
+
+  @Mixin
+  HsmOptions card;
+
+  @Option(names = "--ca-cert", paramLabel = "FILE", description = "the CA certificate that signed the blob "
+      + "(default $KEYARC_HOME/ca.crt)")
+  Path caCert;
+
+  @Option(names = "--next", paramLabel = "FILE", description = "where to write the partial file for the next agent "
+      + "(default FILE.next)")
+  Path next;
+
+  @Option(names = "--out", paramLabel = "P12", description = "where to write the PKCS#12 at the last step "
+      + "(default SERIAL.p12)")
+  Path out;
+
+  @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked twice)")
+  Path passwordFile;
+
+  @Option(names = "--force", description = "overwrite existing output files")
+  boolean force;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter w = spec.commandLine().getOut();
+    byte[] bytes = Files.readAllBytes(input);
+    RecoveryProgress progress = RecoveryProgress.parse(bytes);
+    Path caFile = caCert != null ? caCert : CliFiles.defaultCaCert();
+    X509CertificateHolder ca = CliFiles.readCertificate(caFile);
+    RecoveryBlob blob = RecoveryBlob.verify(progress == null ? bytes : progress.blob(), ca);
+    w.println("archive       key of " + blob.userCertificate().getSubject() + " (serial "
+        + blob.record().certificateSerial().toString(16) + "), " + blob.record().threshold() + " of "
+        + blob.record().agents().size() + " agents; CA signature checked");
+    if (progress != null) {
+      w.println("progress      " + progress.done().size() + " of " + blob.record().threshold() + " steps done");
+    }
+    try (HsmModule m = card.load()) {
+      TokenDescription d = m.find(card.selector());
+      w.println("card          " + d.label() + " (serial " + d.serial() + ")");
+      warnPin(d);
+      try (HsmToken token = card.open(m, true)) {
+        RecoveryStep.Result r = RecoveryStep.run(blob, progress, token);
+        if (r instanceof RecoveryStep.Result.Partial p) {
+          Path file = next != null ? next : Path.of(input + ".next");
+          CliFiles.write(file, p.progress().encoded(), false, force);
+          w.println("step          done by " + p.agent());
+          w.println("next          " + String.join(" or ", p.needed()) + " ("
+              + (blob.record().threshold() - p.progress().done().size()) + " more step"
+              + (blob.record().threshold() - p.progress().done().size() == 1 ? "" : "s") + ")");
+          w.println("wrote         " + file + " (useless without the remaining agents' cards)");
+          return 0;
+        }
+        RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) r;
+        try (var key = done.key()) {
+          X509CertificateHolder cert = blob.userCertificate();
+          Path p12 = out != null ? out : Path.of(blob.record().certificateSerial().toString(16) + ".p12");
+          CliFiles.checkWritable(p12, force);
+          char[] password = password();
+          try {
+            List<X509CertificateHolder> chain = new ArrayList<>();
+            chain.add(ca);
+            byte[] pfx = Pkcs12Writer.build(key, cert, chain, friendlyName(cert), password);
+            CliFiles.write(p12, pfx, true, force);
+          } finally {
+            Arrays.fill(password, '\0');
+          }
+          w.println("step          done by " + done.agent() + " (the last one)");
+          w.println("key           recovered and checked against certificate " + cert.getSerialNumber().toString(16));
+          w.println("wrote         " + p12 + " (PKCS#12: PBES2 AES-256-CBC, PBKDF2-SHA-256, SHA-256 MAC; mode 0600)");
+        }
+        return 0;
+      }
+    }
+  }
+
+  /** PIN retries as the card reports them (PKCS#11 gives flags, not a count). */
+  private void warnPin(TokenDescription d) {
+    if (d.pinLocked()) {
+      spec.commandLine().getErr().println("warning: card '" + d.label() + "' says its PIN is locked; the security "
+          + "officer must unlock it (docs/recovery.md)");
+    } else if (d.pinFinalTry()) {
+      spec.commandLine().getErr().println("warning: card '" + d.label() + "': one more wrong PIN locks it");
+    } else if (d.pinCountLow()) {
+      spec.commandLine().getErr().println("warning: card '" + d.label() + "': a wrong PIN was entered since the "
+          + "last good one; retries are running low");
+    }
+  }
+
+  private char[] password() throws Keyarc.UserException {
+    if (passwordFile != null) {
+      try {
+        return PinSource.fromFile(passwordFile);
+      } catch (IOException e) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read --password-file: " + e.getMessage());
+      }
+    }
+    char[] a = PinSource.prompt("PKCS#12 password: ");
+    char[] b = a == null ? null : PinSource.prompt("PKCS#12 password again: ");
+    if (a == null || b == null) {
+      throw new Keyarc.UserException(ErrorCode.PIN_REQUIRED, "no terminal to ask for the PKCS#12 password on; use "
+          + "--password-file FILE");
+    }
+    try {
+      if (!Arrays.equals(a, b)) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "the two passwords differ; nothing was written");
+      }
+      if (a.length < 8) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "use a PKCS#12 password of at least 8 characters");
+      }
+      return a;
+    } finally {
+      Arrays.fill(b, '\0');
+    }
+  }
+
+  private static String friendlyName(X509CertificateHolder cert) {
+    var cn = cert.getSubject().getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
+    return cn.length > 0 ? cn[0].getFirst().getValue().toString() + " (recovered)" : "recovered key";
+  }
+
+}

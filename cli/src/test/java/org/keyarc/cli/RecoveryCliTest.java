@@ -1,0 +1,240 @@
+package org.keyarc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaNode;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+
+/**
+ * The seed's recovery story through the command line, offline: agent keys born on SoftHSM2 "cards",
+ * Key Recovery Agent certificates approved by a manager, archival at 2-of-3 and 1-of-3, getkey by a
+ * manager, recoverkey step by step with the cards, and a PKCS#12 that OpenSSL opens and whose key
+ * matches the certificate; plus the refusals an agent or a manager would meet.
+ */
+class RecoveryCliTest {
+  static SoftHsmFixture hsm;
+  static Path home;
+  static CaNode node;
+  static String url;
+  static String[] asAda;
+  static String[] asMax;
+  static List<String> agentSerials = new ArrayList<>();
+
+  record Run(int exit, String out, String err) {}
+
+  static Run keyarc(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Keyarc.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  static Run ok(String... args) {
+    Run r = keyarc(args);
+    assertEquals(0, r.exit(), String.join(" ", args) + "\n" + r.out() + r.err());
+    return r;
+  }
+
+  static String field(String out, String name) {
+    Matcher m = Pattern.compile("(?m)^\\s*" + name + "\\s+(\\S+)").matcher(out);
+    assertTrue(m.find(), name + " in: " + out);
+    return m.group(1);
+  }
+
+  static String[] cat(String[] a, String... b) {
+    String[] all = new String[a.length + b.length];
+    System.arraycopy(b, 0, all, 0, b.length);
+    System.arraycopy(a, 0, all, b.length, a.length);
+    return all;
+  }
+
+  static Path file(String name, String content) throws Exception {
+    Path f = home.resolve(name);
+    Files.writeString(f, content + "\n");
+    return f;
+  }
+
+  static String[] card(String name) {
+    return new String[] {"--module", SoftHsmFixture.library().toString(), "--token", hsm.label(name), "--pin-file",
+        hsm.pinFile(name).toString()};
+  }
+
+  /** A one-time secret made by the manager: {reference, secret file}. */
+  static String[] secret(String template, String subject, String name) throws Exception {
+    Run s = ok(cat(asMax, "secret", "create", "--template", template, "--subject", subject));
+    return new String[] {field(s.out(), "reference"), file(name + ".secret", field(s.out(), "secret")).toString()};
+  }
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    hsm = SoftHsmFixture.create("ca", "kra1", "kra2", "kra3", "stranger");
+    Files.createDirectories(Path.of("target"));
+    home = Files.createTempDirectory(Path.of("target"), "recovery-home-").toAbsolutePath();
+    System.setProperty("keyarc.home", home.toString());
+    Path config = file("ca.yaml", String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
+        "  module: " + SoftHsmFixture.library(), "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca"),
+        "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Recovery Test CA"));
+    Run init = ok("ca", "init", "--config", config.toString(), "--admin", "CN=Ada Admin");
+    node = CaNode.start(NodeConfig.load(config));
+    url = "tcp://127.0.0.1:" + node.binaryPort();
+    ok("enroll", "--node", url, "--ref", field(init.out(), "reference"), "--secret-file",
+        file("ada.secret", field(init.out(), "secret")).toString(), "--out-key", home.resolve("ada.key").toString(),
+        "--out-cert", home.resolve("ada.crt").toString());
+    asAda = new String[] {"--node", url, "--cert", home.resolve("ada.crt").toString(), "--key",
+        home.resolve("ada.key").toString()};
+    ok(cat(asAda, "role", "grant", "--role", "manager", "--subject", "CN=Max Manager"));
+    Run ms = ok(cat(asAda, "secret", "create", "--template", "User", "--subject", "CN=Max Manager"));
+    ok("enroll", "--node", url, "--ref", field(ms.out(), "reference"), "--secret-file",
+        file("max.secret", field(ms.out(), "secret")).toString(), "--out-key", home.resolve("max.key").toString(),
+        "--out-cert", home.resolve("max.crt").toString());
+    asMax = new String[] {"--node", url, "--cert", home.resolve("max.crt").toString(), "--key",
+        home.resolve("max.key").toString()};
+
+    // three agents: key born on the card, request held, approved, collected onto the card, added by Ada
+    for (String name : List.of("kra1", "kra2", "kra3")) {
+      String[] s = secret("KeyRecoveryAgent", "CN=Agent " + name, name);
+      Run pending = ok(cat(cat(card(name), "--node", url, "--ref", s[0], "--secret-file", s[1], "--subject",
+          "CN=Agent " + name), "kra", "init-card"));
+      assertTrue(pending.out().contains("pending"), pending.out());
+      Run list = ok(cat(asMax, "request", "list"));
+      Matcher id = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Agent " + name).matcher(list.out());
+      assertTrue(id.find(), list.out());
+      ok(cat(asMax, "request", "approve", id.group(1)));
+      Run got = ok(cat(cat(card(name), "--node", url, "--ref", s[0], "--secret-file", s[1], "--resume"), "kra",
+          "init-card"));
+      assertTrue(got.out().contains("stored on card '" + hsm.label(name) + "'"), got.out());
+      String serial = got.out().replaceAll("(?s).*serial ([0-9a-f]+),.*", "$1");
+      agentSerials.add(serial);
+      ok(cat(asAda, "kra", "add", "--serial", serial));
+    }
+    try (var t = hsm.open("kra1", 1)) {
+      var attrs = t.call(x -> x.attributes(x.findKey(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, "kra-key")));
+      assertTrue(attrs.sensitive() && !attrs.extractable() && !attrs.sign() && attrs.decrypt(), attrs.toString());
+    }
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+    hsm.close();
+    System.clearProperty("keyarc.home");
+  }
+
+  /** Enrolls SUBJECT with archival; returns the certificate serial. The key file is then "lost". */
+  static String archiveUser(String subject, String keyType, String name) throws Exception {
+    String[] s = secret("ExchangeUserKeyArc", subject, name);
+    Run r = ok("enroll", "--archive", "--node", url, "--ref", s[0], "--secret-file", s[1], "--key-type", keyType,
+        "--out-key", home.resolve(name + ".key").toString(), "--out-cert", home.resolve(name + ".crt").toString());
+    Files.copy(home.resolve(name + ".key"), home.resolve(name + ".key.reference"));
+    Files.delete(home.resolve(name + ".key")); // the user lost the key
+    return r.out().replaceAll("(?s).*serial ([0-9a-f]+), until.*", "$1");
+  }
+
+  static Run openssl(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("openssl"));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    return new Run(p.exitValue(), out, "");
+  }
+
+  /** The PKCS#12 opens with OpenSSL, and its key's public part equals the certificate's. */
+  static void assertPkcs12MatchesCertificate(Path p12, Path password, String certName) throws Exception {
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p12)));
+    Run info = openssl("pkcs12", "-in", p12.toString(), "-info", "-noout", "-passin", "file:" + password);
+    assertEquals(0, info.exit(), info.out());
+    assertTrue(info.out().contains("PBES2") && info.out().contains("AES-256-CBC") && info.out().contains("sha256"),
+        info.out());
+    Run key = openssl("pkcs12", "-in", p12.toString(), "-nocerts", "-nodes", "-passin", "file:" + password, "-out",
+        home.resolve(certName + ".recovered.pem").toString());
+    assertEquals(0, key.exit(), key.out());
+    Run fromKey = openssl("pkey", "-in", home.resolve(certName + ".recovered.pem").toString(), "-pubout");
+    Run fromCert = openssl("x509", "-in", home.resolve(certName + ".crt").toString(), "-noout", "-pubkey");
+    assertEquals(fromCert.out().trim(), fromKey.out().trim(), "the recovered key matches the certificate");
+    Run original = openssl("pkey", "-in", home.resolve(certName + ".key.reference").toString(), "-pubout");
+    assertEquals(original.out().trim(), fromKey.out().trim());
+  }
+
+  @Test
+  void twoOfThreeRsaKeyRecoveredWithTwoCards() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "2"));
+    String serial = archiveUser("CN=MSEXCHANGEORG", "rsa2048", "msx");
+    Path blob = home.resolve("msx.blob");
+    Run byAda = keyarc(cat(asAda, "getkey", "--serial", serial, "--out", blob.toString()));
+    assertEquals(34, byAda.exit(), "an administrator is not a certificate manager: " + byAda.err());
+    Run got = ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
+    assertTrue(got.out().contains("2 of 3 agents"), got.out());
+
+    // the first agent in the list starts; a card of no agent is refused with the agents named
+    Run stranger = keyarc(cat(card("stranger"), "recoverkey", blob.toString()));
+    assertEquals(15, stranger.exit(), stranger.err());
+    assertTrue(stranger.err().contains("holds the key of none of this archive's recovery agents")
+        && stranger.err().contains("CN=Agent kra1"), stranger.err());
+    Run wrongPin = keyarc("recoverkey", blob.toString(), "--module", SoftHsmFixture.library().toString(), "--token",
+        hsm.label("kra3"), "--pin-file", file("wrong.pin", "999999").toString());
+    assertEquals(11, wrongPin.exit(), wrongPin.err());
+    Run step1 = ok(cat(card("kra1"), "recoverkey", blob.toString(), "--next", home.resolve("msx.step1").toString()));
+    assertTrue(step1.out().contains("next          CN=Agent kra2") && step1.out().contains("1 more step"),
+        step1.out());
+    Run again = keyarc(cat(card("kra1"), "recoverkey", home.resolve("msx.step1").toString()));
+    assertEquals(30, again.exit(), again.err());
+    assertTrue(again.err().contains("already did a step"), again.err());
+    Path p12 = home.resolve("msx.p12");
+    Path pw = file("msx.pw", "recovered-Passw0rd");
+    Run last = ok(cat(card("kra3"), "recoverkey", home.resolve("msx.step1").toString(), "--out", p12.toString(),
+        "--password-file", pw.toString()));
+    assertTrue(last.out().contains("key           recovered and checked"), last.out());
+    assertPkcs12MatchesCertificate(p12, pw, "msx");
+  }
+
+  @Test
+  void oneOfThreeEcKeyRecoveredWithOneCard() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));
+    String serial = archiveUser("CN=Edith Ec", "p256", "edith");
+    Path blob = home.resolve("edith.blob");
+    ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
+    Path p12 = home.resolve("edith.p12");
+    Path pw = file("edith.pw", "another-Passw0rd");
+    ok(cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file", pw.toString()));
+    assertPkcs12MatchesCertificate(p12, pw, "edith");
+  }
+
+  @Test
+  void tamperedBlobIsRefused() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));
+    String serial = archiveUser("CN=Tom Tamper", "p256", "tom");
+    Path blob = home.resolve("tom.blob");
+    ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
+    byte[] original = Files.readAllBytes(blob);
+    for (int at : new int[] {original.length / 5, original.length / 3, original.length / 2, 2 * original.length / 3,
+        original.length - 40}) {
+      byte[] b = original.clone();
+      b[at] ^= 0x01;
+      Path tampered = home.resolve("tom.tampered");
+      Files.write(tampered, b);
+      Run r = keyarc(cat(card("kra1"), "recoverkey", tampered.toString(), "--out", home.resolve("tom.p12").toString(),
+          "--password-file", file("tom.pw", "tamper-Passw0rd").toString()));
+      assertTrue(r.exit() == 35 || r.exit() == 36, "byte " + at + ": exit " + r.exit() + ": " + r.out() + r.err());
+      assertFalse(Files.exists(home.resolve("tom.p12")));
+    }
+  }
+}

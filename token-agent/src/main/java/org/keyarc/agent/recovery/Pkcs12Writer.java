@@ -1,0 +1,101 @@
+package org.keyarc.agent.recovery;
+
+import java.io.IOException;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.util.List;
+import org.bouncycastle.asn1.DERBMPString;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.operator.OutputEncryptor;
+import org.bouncycastle.pkcs.PKCS12PfxPdu;
+import org.bouncycastle.pkcs.PKCS12PfxPduBuilder;
+import org.bouncycastle.pkcs.PKCS12SafeBag;
+import org.bouncycastle.pkcs.PKCS12SafeBagBuilder;
+import org.bouncycastle.pkcs.PKCSException;
+import org.bouncycastle.pkcs.jcajce.JcePKCS12MacCalculatorBuilder;
+import org.bouncycastle.pkcs.jcajce.JcePKCSPBEOutputEncryptorBuilder;
+import org.keyarc.protocol.ErrorCode;
+
+/**
+ * Writes the recovered key and its certificate chain as a password-protected PKCS#12 (PFX) that
+ * {@code openssl pkcs12} and Windows import: PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA-256 for the key
+ * and the certificates, an HMAC-SHA-256 integrity MAC, a friendly name and a local key id.
+ */
+public final class Pkcs12Writer {
+  static final int ITERATIONS = 100_000;
+
+  private Pkcs12Writer() {}
+
+  /**
+   * Checks that {@code key} belongs to {@code cert} (a signature made with it verifies with the
+   * certificate's public key), then builds the PFX.
+   */
+  public static byte[] build(RecoveredKey key, X509CertificateHolder cert, List<X509CertificateHolder> chain,
+      String friendlyName, char[] password) throws RecoveryException {
+    byte[] pkcs8 = key.plaintext(RecoveredKey.Access.PKCS12_WRITER);
+    try {
+      PrivateKeyInfo info = PrivateKeyInfo.getInstance(pkcs8);
+      PrivateKey priv = new JcaPEMKeyConverter().getPrivateKey(info);
+      PublicKey pub = new JcaPEMKeyConverter().getPublicKey(cert.getSubjectPublicKeyInfo());
+      if (!matches(priv, pub)) {
+        throw new RecoveryException(ErrorCode.BAD_POP, "the recovered key does not belong to certificate "
+            + cert.getSerialNumber().toString(16) + "; nothing was written");
+      }
+      OutputEncryptor enc = new JcePKCSPBEOutputEncryptorBuilder(NISTObjectIdentifiers.id_aes256_CBC)
+          .setProvider(org.keyarc.protocol.Bc.PROVIDER)
+          .setPRF(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE))
+          .setIterationCount(ITERATIONS).build(password);
+      byte[] localKeyId = java.security.MessageDigest.getInstance("SHA-1").digest(
+          cert.getSubjectPublicKeyInfo().getPublicKeyData().getBytes());
+      // the JDK's encoding of the key: complete (CRT values included) whatever the token's PKCS#8 held
+      PKCS12SafeBagBuilder keyBag = new PKCS12SafeBagBuilder(PrivateKeyInfo.getInstance(priv.getEncoded()), enc);
+      keyBag.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, new DERBMPString(friendlyName));
+      keyBag.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId,
+          new org.bouncycastle.asn1.DEROctetString(localKeyId));
+      PKCS12SafeBag[] certBags = new PKCS12SafeBag[1 + chain.size()];
+      PKCS12SafeBagBuilder own = new PKCS12SafeBagBuilder(cert);
+      own.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, new DERBMPString(friendlyName));
+      own.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId,
+          new org.bouncycastle.asn1.DEROctetString(localKeyId));
+      certBags[0] = own.build();
+      for (int i = 0; i < chain.size(); i++) {
+        certBags[i + 1] = new PKCS12SafeBagBuilder(chain.get(i)).build();
+      }
+      PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder();
+      pfx.addEncryptedData(new JcePKCSPBEOutputEncryptorBuilder(NISTObjectIdentifiers.id_aes256_CBC)
+          .setProvider(org.keyarc.protocol.Bc.PROVIDER).setPRF(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE))
+          .setIterationCount(ITERATIONS).build(password), certBags);
+      pfx.addData(keyBag.build());
+      PKCS12PfxPdu pdu = pfx.build(new JcePKCS12MacCalculatorBuilder(NISTObjectIdentifiers.id_sha256)
+          .setProvider(org.keyarc.protocol.Bc.PROVIDER).setIterationCount(ITERATIONS), password);
+      return pdu.getEncoded("DER");
+    } catch (RecoveryException e) {
+      throw e;
+    } catch (IOException | PKCSException | org.bouncycastle.operator.OperatorCreationException
+        | java.security.GeneralSecurityException | RuntimeException e) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "cannot build the PKCS#12: " + e.getMessage()
+          + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
+    }
+  }
+
+  private static boolean matches(PrivateKey priv, PublicKey pub) throws java.security.GeneralSecurityException {
+    String alg = priv.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+    byte[] challenge = new byte[32];
+    new java.security.SecureRandom().nextBytes(challenge);
+    Signature s = Signature.getInstance(alg);
+    s.initSign(priv);
+    s.update(challenge);
+    byte[] sig = s.sign();
+    Signature v = Signature.getInstance(alg);
+    v.initVerify(pub);
+    v.update(challenge);
+    return v.verify(sig);
+  }
+}

@@ -1,0 +1,144 @@
+package org.keyarc.agent.recovery;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cms.IssuerAndSerialNumber;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.keyarc.protocol.Bc;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcCmp;
+import org.keyarc.protocol.archive.ArchiveRecord;
+
+/**
+ * A recovery blob, what {@code keyarc getkey} writes (like {@code certutil -getkey}): a CMS SignedData,
+ * signed by the CA, whose content (type {@link #CONTENT_TYPE}) is the DER {@link ArchiveRecord}, and whose
+ * certificates are the CA certificate, the certificate of the archived key and the agent certificates.
+ * It is ciphertext only: a certificate manager can fetch it but not open it.
+ */
+public final class RecoveryBlob {
+  /** Content type of the signed ArchiveRecord. */
+  public static final ASN1ObjectIdentifier CONTENT_TYPE = KeyarcCmp.ARCHIVE_RECORD;
+
+  private final CMSSignedData signed;
+  private final ArchiveRecord record;
+  private final List<X509CertificateHolder> certificates;
+
+  private RecoveryBlob(CMSSignedData signed, ArchiveRecord record, List<X509CertificateHolder> certificates) {
+    this.signed = signed;
+    this.record = record;
+    this.certificates = certificates;
+  }
+
+  /**
+   * Parses a blob and checks the CA's signature with {@code ca}; a blob that is not signed by it, or
+   * whose content was changed, is refused.
+   */
+  public static RecoveryBlob verify(byte[] der, X509CertificateHolder ca) throws RecoveryException {
+    CMSSignedData signed;
+    try {
+      signed = new CMSSignedData(der);
+    } catch (CMSException | RuntimeException e) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the file is not a keyarc recovery blob (CMS SignedData)");
+    }
+    if (!CONTENT_TYPE.equals(signed.getSignedContentTypeOID() == null ? null
+        : new ASN1ObjectIdentifier(signed.getSignedContentTypeOID()))) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the file is signed data, but not a keyarc archive record");
+    }
+    Collection<SignerInformation> signers = signed.getSignerInfos().getSigners();
+    boolean ok = false;
+    try {
+      for (SignerInformation si : signers) {
+        ok |= si.getSID().match(ca) && si.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(Bc.PROVIDER)
+            .build(ca));
+      }
+    } catch (CMSException | OperatorCreationException | java.security.cert.CertificateException e) {
+      ok = false;
+    }
+    if (!ok) {
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob's signature does not verify with the CA "
+          + "certificate " + ca.getSubject() + ": it was altered, or comes from another CA");
+    }
+    byte[] content = (byte[]) signed.getSignedContent().getContent();
+    ArchiveRecord record;
+    try {
+      record = ArchiveRecord.getInstance(content);
+    } catch (RuntimeException e) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the archive record in the blob cannot be read: "
+          + e.getMessage());
+    }
+    // the CMS signature does not cover the certificates field: check each certificate against the CA
+    List<X509CertificateHolder> certs = new ArrayList<>();
+    for (Object o : signed.getCertificates().getMatches(null)) {
+      X509CertificateHolder c = (X509CertificateHolder) o;
+      boolean issuedByCa;
+      try {
+        issuedByCa = c.equals(ca) || (c.getIssuer().equals(ca.getSubject()) && c.isSignatureValid(
+            new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER).build(ca)));
+      } catch (org.bouncycastle.cert.CertException | OperatorCreationException
+          | java.security.cert.CertificateException e) {
+        issuedByCa = false;
+      }
+      if (!issuedByCa) {
+        throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
+            + " in the blob was not issued by " + ca.getSubject() + ": the blob was altered");
+      }
+      certs.add(c);
+    }
+    return new RecoveryBlob(signed, record, List.copyOf(certs));
+  }
+
+  /** The blob's bytes. */
+  public byte[] encoded() {
+    try {
+      return signed.getEncoded("DER");
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public ArchiveRecord record() {
+    return record;
+  }
+
+  /** The certificate with this issuer and serial among the blob's certificates, or null. */
+  public X509CertificateHolder certificate(IssuerAndSerialNumber id) {
+    BigInteger serial = id.getSerialNumber().getValue();
+    for (X509CertificateHolder c : certificates) {
+      if (c.getSerialNumber().equals(serial) && c.getIssuer().equals(id.getName())) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** The certificate whose private key was archived. */
+  public X509CertificateHolder userCertificate() {
+    return certificate(record.certificate());
+  }
+
+  public List<X509CertificateHolder> certificates() {
+    return certificates;
+  }
+
+  /** "CN=Agent (serial 1a2b)" for messages. */
+  public String agentName(int index) {
+    IssuerAndSerialNumber id = record.agents().get(index);
+    X509CertificateHolder c = certificate(id);
+    return (c == null ? "agent" : c.getSubject().toString()) + " (serial "
+        + id.getSerialNumber().getValue().toString(16) + ")";
+  }
+
+  static CMSProcessableByteArray content(ArchiveRecord r) throws IOException {
+    return new CMSProcessableByteArray(CONTENT_TYPE, r.getEncoded("DER"));
+  }
+}

@@ -1,0 +1,213 @@
+package org.keyarc.agent.recovery;
+
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.CMSEnvelopedData;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.RecipientInformation;
+import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.bouncycastle.crypto.engines.AESEngine;
+import org.bouncycastle.crypto.engines.RFC5649WrapEngine;
+import org.bouncycastle.crypto.params.KeyParameter;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.keyarc.hsm.Der;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.HsmKeyTransRecipient;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyHandle;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.archive.ArchiveRecord;
+
+/**
+ * One recovery agent's step with its card: removes this agent's layer from every envelope whose next
+ * layer is theirs. The agent's RSA key never leaves the card: CMS layers are opened by decrypting their
+ * content-encryption key on the card; the last layer (RSA-OAEP of K) is decrypted on the card, and K
+ * unwraps the archived key in software on this machine — the final step, where the key must become
+ * plaintext to be written into the PKCS#12.
+ */
+public final class RecoveryStep {
+  private RecoveryStep() {}
+
+  /** What a step produced: more agents needed, or the key. */
+  public sealed interface Result {
+    /** More agents must follow; {@code needed} names who can do the next step. */
+    record Partial(RecoveryProgress progress, String agent, List<String> needed) implements Result {}
+
+    /** The last step: the key. */
+    record Done(RecoveredKey key, String agent) implements Result {}
+  }
+
+  /**
+   * Runs this card's step on {@code blob} (first step: {@code progress} null) or on a partial recovery.
+   */
+  public static Result run(RecoveryBlob blob, RecoveryProgress progress, HsmToken card) throws RecoveryException {
+    ArchiveRecord rec = blob.record();
+    Set<Integer> mine = agentsOnCard(blob, card);
+    if (mine.isEmpty()) {
+      throw new RecoveryException(ErrorCode.KEY_NOT_FOUND, "card '" + card.label() + "' holds the key of none of "
+          + "this archive's recovery agents; the agents who can serve are: " + allAgents(blob));
+    }
+    List<RecoveryProgress.Candidate> candidates = new ArrayList<>();
+    List<Integer> done = new ArrayList<>();
+    if (progress == null) {
+      for (int e = 0; e < rec.envelopes().size(); e++) {
+        candidates.add(new RecoveryProgress.Candidate(e, 0, rec.envelopes().get(e).layers()));
+      }
+    } else {
+      candidates.addAll(progress.candidates());
+      done.addAll(progress.done());
+    }
+    for (int a : mine) {
+      if (done.contains(a)) {
+        throw new RecoveryException(ErrorCode.BAD_REQUEST, blob.agentName(a) + " already did a step of this "
+            + "recovery; the next step needs " + String.join(" or ", nextAgents(blob, candidates)));
+      }
+    }
+    List<RecoveryProgress.Candidate> advanced = new ArrayList<>();
+    Integer used = null;
+    for (RecoveryProgress.Candidate c : candidates) {
+      ArchiveRecord.Envelope env = rec.envelopes().get(c.envelope());
+      int next = env.agentIndexes().get(c.peeled());
+      if (!mine.contains(next)) {
+        continue;
+      }
+      KeyHandle key = keyOf(blob, card, next);
+      used = next;
+      if (c.peeled() == env.agentIndexes().size() - 1) {
+        return new Result.Done(unwrapKey(rec, card, key, c.layers()), blob.agentName(next));
+      }
+      advanced.add(new RecoveryProgress.Candidate(c.envelope(), c.peeled() + 1, openLayer(card, key, c.layers())));
+    }
+    if (used == null) {
+      throw new RecoveryException(ErrorCode.NOT_AUTHORIZED, "card '" + card.label() + "' (" + agentsText(blob, mine)
+          + ") cannot do the next step of this recovery; it needs " + String.join(" or ",
+              nextAgents(blob, candidates)) + (progress == null ? " first (agents go in the order of the archive's "
+              + "agent list)" : ""));
+    }
+    done.add(used);
+    RecoveryProgress p = new RecoveryProgress(progress == null ? blob.encoded() : progress.blob(), List.copyOf(done),
+        List.copyOf(advanced));
+    return new Result.Partial(p, blob.agentName(used), nextAgents(blob, advanced));
+  }
+
+  /** The agents whose private key is on this card (matched by public key). */
+  static Set<Integer> agentsOnCard(RecoveryBlob blob, HsmToken card) throws RecoveryException {
+    Set<Integer> out = new LinkedHashSet<>();
+    ArchiveRecord rec = blob.record();
+    try {
+      List<KeyHandle> keys = card.call(s -> s.listKeys());
+      for (int i = 0; i < rec.agents().size(); i++) {
+        X509CertificateHolder cert = blob.certificate(rec.agents().get(i));
+        if (cert == null) {
+          continue;
+        }
+        PublicKey pub = new JcaPEMKeyConverter().getPublicKey(cert.getSubjectPublicKeyInfo());
+        for (KeyHandle k : keys) {
+          if (k.keyClass() == KeyHandle.KeyClass.PRIVATE && k.keyType() == KeyHandle.KeyType.RSA
+              && card.call(s -> s.matchesPublicKey(k, pub))) {
+            out.add(i);
+          }
+        }
+      }
+    } catch (HsmException e) {
+      throw new RecoveryException(hsmCode(e), "card '" + card.label() + "': " + e.getMessage());
+    } catch (java.io.IOException e) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "an agent certificate in the blob cannot be read");
+    }
+    return out;
+  }
+
+  private static KeyHandle keyOf(RecoveryBlob blob, HsmToken card, int agent) throws RecoveryException {
+    try {
+      PublicKey pub = new JcaPEMKeyConverter().getPublicKey(blob.certificate(blob.record().agents().get(agent))
+          .getSubjectPublicKeyInfo());
+      for (KeyHandle k : card.call(s -> s.listKeys())) {
+        if (k.keyClass() == KeyHandle.KeyClass.PRIVATE && k.keyType() == KeyHandle.KeyType.RSA
+            && card.call(s -> s.matchesPublicKey(k, pub))) {
+          return k;
+        }
+      }
+    } catch (HsmException e) {
+      throw new RecoveryException(hsmCode(e), "card '" + card.label() + "': " + e.getMessage());
+    } catch (java.io.IOException e) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "an agent certificate in the blob cannot be read");
+    }
+    throw new RecoveryException(ErrorCode.KEY_NOT_FOUND, "the key of " + blob.agentName(agent) + " left card '"
+        + card.label() + "'");
+  }
+
+  private static byte[] openLayer(HsmToken card, KeyHandle key, byte[] layer) throws RecoveryException {
+    try {
+      RecipientInformation ri = new CMSEnvelopedData(layer).getRecipientInfos().getRecipients().iterator().next();
+      return ri.getContent(new HsmKeyTransRecipient(card, key));
+    } catch (CMSException e) {
+      if (e.getCause() instanceof HsmException h) {
+        throw new RecoveryException(hsmCode(h), "card '" + card.label() + "': " + h.getMessage());
+      }
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "a layer of the archive cannot be opened with card '"
+          + card.label() + "': " + e.getMessage());
+    }
+  }
+
+  private static RecoveredKey unwrapKey(ArchiveRecord rec, HsmToken card, KeyHandle key, byte[] innermost)
+      throws RecoveryException {
+    ArchiveRecord.Envelope anyEnvelope = rec.envelopes().get(0);
+    byte[] k = null;
+    try {
+      org.keyarc.hsm.OaepHash hash = HsmKeyTransRecipient.oaepHash(anyEnvelope.keyWrap());
+      k = card.call(s -> s.decryptOaep(key, hash, innermost));
+      RFC5649WrapEngine kwp = new RFC5649WrapEngine(AESEngine.newInstance());
+      kwp.init(false, new KeyParameter(k));
+      byte[] wrapped = rec.wrappedKey();
+      byte[] pkcs8 = Der.trimTrailingPadding(kwp.unwrap(wrapped, 0, wrapped.length));
+      String alg = PrivateKeyInfo.getInstance(pkcs8).getPrivateKeyAlgorithm().getAlgorithm().getId();
+      return new RecoveredKey(pkcs8, alg);
+    } catch (HsmException e) {
+      throw new RecoveryException(hsmCode(e), "card '" + card.label() + "': " + e.getMessage());
+    } catch (CMSException | InvalidCipherTextException | RuntimeException e) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the archived key cannot be unwrapped: " + e.getMessage());
+    } finally {
+      if (k != null) {
+        java.util.Arrays.fill(k, (byte) 0);
+      }
+    }
+  }
+
+  private static List<String> nextAgents(RecoveryBlob blob, List<RecoveryProgress.Candidate> candidates) {
+    Set<String> out = new LinkedHashSet<>();
+    for (RecoveryProgress.Candidate c : candidates) {
+      out.add(blob.agentName(blob.record().envelopes().get(c.envelope()).agentIndexes().get(c.peeled())));
+    }
+    return List.copyOf(out);
+  }
+
+  private static String allAgents(RecoveryBlob blob) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < blob.record().agents().size(); i++) {
+      out.add(blob.agentName(i));
+    }
+    return String.join(", ", out) + " (" + blob.record().threshold() + " of them needed)";
+  }
+
+  private static String agentsText(RecoveryBlob blob, Set<Integer> mine) {
+    List<String> out = new ArrayList<>();
+    mine.forEach(i -> out.add(blob.agentName(i)));
+    return String.join(", ", out);
+  }
+
+  static ErrorCode hsmCode(HsmException e) {
+    switch (e.reason()) {
+      case TOKEN_NOT_PRESENT: return ErrorCode.TOKEN_NOT_PRESENT;
+      case PIN_INCORRECT: return ErrorCode.PIN_INCORRECT;
+      case PIN_LOCKED: return ErrorCode.PIN_LOCKED;
+      case PIN_REQUIRED: return ErrorCode.PIN_REQUIRED;
+      case KEY_NOT_FOUND: return ErrorCode.KEY_NOT_FOUND;
+      default: return ErrorCode.HSM_ERROR;
+    }
+  }
+}
