@@ -11,4 +11,16 @@ need_softhsm
 need_opensc
 need_openssl
 cd "$root"
-exec mvn -B verify "$@"
+mvn -B verify "$@"
+
+# the demo (the README's main command) from a clean state, so that it cannot rot
+demo_home=$(mktemp -d)
+trap 'rm -rf "$demo_home"' EXIT
+echo "== ./keyarc demo (in $demo_home)"
+if KEYARC_HOME="$demo_home" KEYARC_PKCS11_MODULE= SOFTHSM2_CONF= ./keyarc demo > "$root/target/demo.log" 2>&1; then
+  tail -n 3 "$root/target/demo.log"
+else
+  cat "$root/target/demo.log"
+  echo "keyarc demo failed" >&2
+  exit 1
+fi

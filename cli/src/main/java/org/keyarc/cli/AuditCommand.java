@@ -51,7 +51,8 @@ final class AuditCommand {
     for (String p : problems) {
       out.println("TAMPERED  " + p);
     }
-    out.println(records + " records, " + checkpoints + " signed checkpoints, last at record " + last
+    out.println(records + " records, " + checkpoints + " signed checkpoint" + (checkpoints == 1 ? "" : "s")
+        + ", last at record " + last
         + (last < records ? " (" + (records - last) + " newer records not yet under a signed checkpoint)" : ""));
     if (!problems.isEmpty()) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "the audit log was tampered with: " + problems.get(0));
