@@ -214,7 +214,27 @@ class RecoveryCliTest {
     ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
     Path p12 = home.resolve("edith.p12");
     Path pw = file("edith.pw", "another-Passw0rd");
-    ok(cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file", pw.toString()));
+    // the card is not in the reader: a clear error and no file; after reinsertion the same step works
+    Path pulled = hsm.pullCard("kra2");
+    Run absent;
+    try {
+      absent = keyarc(cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file",
+          pw.toString()));
+    } finally {
+      hsm.reinsertCard(pulled);
+    }
+    assertEquals(10, absent.exit(), absent.err());
+    assertTrue(absent.err().contains(hsm.label("kra2")), absent.err());
+    assertFalse(Files.exists(p12));
+    // a fresh keyarc process (as the agent would run it) sees the reinserted card and does the step
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dkeyarc.home=" + home, "-cp", System.getProperty("java.class.path"), Keyarc.class.getName()));
+    cmd.addAll(List.of(cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file",
+        pw.toString())));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), output);
     assertPkcs12MatchesCertificate(p12, pw, "edith");
   }
 
