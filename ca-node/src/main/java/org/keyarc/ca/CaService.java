@@ -38,6 +38,7 @@ import org.keyarc.ca.archive.KeyArchiver;
 import org.keyarc.ca.store.Archives;
 import org.keyarc.ca.store.CaKeys;
 import org.keyarc.ca.store.RecoveryAgents;
+import org.keyarc.ca.store.RecoveryRequests;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.Certificates;
 import org.keyarc.ca.store.Crls;
@@ -533,6 +534,92 @@ public final class CaService {
     return out;
   }
 
+  // ------------------------------------------------------------------ online recovery
+
+  /** Opens an online recovery of the key of certificate {@code serial}. Certificate manager; audited. */
+  public long openRecovery(Identity who, BigInteger serial) throws CaException {
+    KeyBlob b = getKey(who, serial, null, null).get(0);
+    Instant now = now();
+    return tx(c -> {
+      long id = RecoveryRequests.open(c, hex(b.serial()), b.subject(), b.threshold(), b.blob(), who.actor(), now);
+      AuditLog.append(c, who.actor(), "recovery.open", "recovery:" + id, "serial=" + hex(b.serial()) + " threshold="
+          + b.threshold(), now);
+      return id;
+    });
+  }
+
+  /** Recoveries (open ones unless {@code all}). Certificate managers and recovery agents. */
+  public List<RecoveryRequests.Row> recoveries(Identity who, boolean all) throws CaException {
+    require(who, Role.MANAGER, Role.RECOVERY_AGENT);
+    return tx(c -> RecoveryRequests.list(c, !all));
+  }
+
+  public RecoveryRequests.Row recovery(Identity who, long id) throws CaException {
+    require(who, Role.MANAGER, Role.RECOVERY_AGENT);
+    return tx(c -> RecoveryRequests.find(c, id)).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND,
+        "no recovery " + id));
+  }
+
+  public List<RecoveryRequests.Step> recoverySteps(Identity who, long id) throws CaException {
+    require(who, Role.MANAGER, Role.RECOVERY_AGENT);
+    return tx(c -> RecoveryRequests.steps(c, id));
+  }
+
+  /**
+   * Records an agent's step: the agent (a recovery agent whose certificate subject is that of the Key
+   * Recovery Agent certificate {@code agentCert}) hands back the new partial recovery, or reports that
+   * its step completed the recovery ({@code progress} null). Recovery agents only; audited.
+   */
+  public void recoveryStep(Identity who, long id, BigInteger agentCert, String card, byte[] progress)
+      throws CaException {
+    require(who, Role.RECOVERY_AGENT);
+    RecoveryRequests.Row r = recovery(who, id);
+    if (!r.status().equals("OPEN")) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "recovery " + id + " is already " + r.status().toLowerCase());
+    }
+    org.keyarc.protocol.archive.ArchiveRecord rec = org.keyarc.protocol.archive.ArchiveRecord.getInstance(
+        tx(c -> Archives.bySerial(c, issuer, new BigInteger(r.serial(), 16))).get(0).record());
+    int index = -1;
+    for (int i = 0; i < rec.agents().size(); i++) {
+      if (rec.agents().get(i).getSerialNumber().getValue().equals(agentCert)) {
+        index = i;
+      }
+    }
+    if (index < 0) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "certificate " + hex(agentCert) + " is not an agent of this "
+          + "archive");
+    }
+    CertRecord agentRecord = tx(c -> Certificates.find(c, issuer, agentCert)).orElseThrow(() -> new CaException(
+        ErrorCode.NOT_FOUND, "no agent certificate " + hex(agentCert)));
+    if (!agentRecord.subject().equals(who.name())) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " is not the agent " + agentRecord.subject());
+    }
+    List<RecoveryRequests.Step> done = recoverySteps(who, id);
+    for (RecoveryRequests.Step st : done) {
+      if (st.agentCert().equals(hex(agentCert))) {
+        throw new CaException(ErrorCode.BAD_REQUEST, agentRecord.subject() + " already did a step of recovery " + id);
+      }
+    }
+    if (progress == null && done.size() != r.threshold() - 1) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "recovery " + id + " needs " + r.threshold() + " steps; "
+          + done.size() + " are done, so this one cannot be the last");
+    }
+    if (progress != null) {
+      org.keyarc.protocol.archive.RecoveryProgress p = org.keyarc.protocol.archive.RecoveryProgress.parse(progress);
+      if (p == null || p.done().size() != done.size() + 1 || !p.done().contains(index)) {
+        throw new CaException(ErrorCode.BAD_INPUT, "the partial recovery does not record this agent's step");
+      }
+    }
+    Instant now = now();
+    RecoveryRequests.Step step = new RecoveryRequests.Step(done.size() + 1, who.actor(), hex(agentCert), card, now);
+    tx(c -> {
+      RecoveryRequests.step(c, id, step, progress);
+      AuditLog.append(c, who.actor(), progress == null ? "recovery.complete" : "recovery.step", "recovery:" + id,
+          "step=" + step.step() + " agentCert=" + hex(agentCert) + " card=" + printable(card), now);
+      return null;
+    });
+  }
+
   private static List<BigInteger> certSerials(org.keyarc.protocol.archive.ArchiveRecord rec) {
     List<BigInteger> out = new java.util.ArrayList<>();
     out.add(rec.certificateSerial());
@@ -895,11 +982,14 @@ public final class CaService {
     String normalized = new X500Name(subject).toString();
     tx(c -> {
       Set<Role> held = Roles.rolesOf(c, normalized);
-      if (cfg.roleSeparation && SEPARATED.contains(role)) {
+      if (cfg.roleSeparation) {
         for (Role r : held) {
-          if (r != role && SEPARATED.contains(r)) {
-            throw new RoleConflict(normalized + " already holds " + r.name().toLowerCase() + "; with role separation "
-                + "on, one identity cannot also be " + role.name().toLowerCase());
+          boolean bothSeparated = SEPARATED.contains(role) && SEPARATED.contains(r);
+          // a manager fetches blobs, an agent opens them: one identity must not do both
+          boolean fetchAndOpen = Set.of(role, r).equals(Set.of(Role.MANAGER, Role.RECOVERY_AGENT));
+          if (r != role && (bothSeparated || fetchAndOpen)) {
+            throw new RoleConflict(normalized + " already holds " + r.name().toLowerCase().replace('_', ' ')
+                + "; with role separation on, one identity cannot also be " + role.name().toLowerCase().replace('_', ' '));
           }
         }
       }

@@ -11,7 +11,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.agent.recovery.Pkcs12Writer;
 import org.keyarc.agent.recovery.RecoveryBlob;
 import org.keyarc.agent.recovery.RecoveryException;
-import org.keyarc.agent.recovery.RecoveryProgress;
+import org.keyarc.protocol.archive.RecoveryProgress;
 import org.keyarc.agent.recovery.RecoveryStep;
 import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmToken;

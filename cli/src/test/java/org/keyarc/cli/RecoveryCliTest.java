@@ -123,6 +123,13 @@ class RecoveryCliTest {
       agentSerials.add(serial);
       ok(cat(asAda, "kra", "add", "--serial", serial));
     }
+    // each agent also has a personal certificate (the identity the node checks) and the recovery_agent role
+    for (String name : List.of("kra1", "kra2", "kra3")) {
+      String[] s = secret("User", "CN=Agent " + name, "id-" + name);
+      ok("enroll", "--node", url, "--ref", s[0], "--secret-file", s[1], "--out-key",
+          home.resolve("id-" + name + ".key").toString(), "--out-cert", home.resolve("id-" + name + ".crt").toString());
+      ok(cat(asAda, "role", "grant", "--role", "recovery_agent", "--subject", "CN=Agent " + name));
+    }
     try (var t = hsm.open("kra1", 1)) {
       var attrs = t.call(x -> x.attributes(x.findKey(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, "kra-key")));
       assertTrue(attrs.sensitive() && !attrs.extractable() && !attrs.sign() && attrs.decrypt(), attrs.toString());
@@ -214,28 +221,74 @@ class RecoveryCliTest {
     ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
     Path p12 = home.resolve("edith.p12");
     Path pw = file("edith.pw", "another-Passw0rd");
-    // the card is not in the reader: a clear error and no file; after reinsertion the same step works
+    // the card is not in the reader: a clear error and no file; after reinsertion the same step works.
+    // Both runs are fresh keyarc processes, as an agent would run them (a PKCS#11 module sees cards at start).
+    String[] step = cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file",
+        pw.toString());
     Path pulled = hsm.pullCard("kra2");
     Run absent;
     try {
-      absent = keyarc(cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file",
-          pw.toString()));
+      absent = subprocess(step);
     } finally {
       hsm.reinsertCard(pulled);
     }
-    assertEquals(10, absent.exit(), absent.err());
-    assertTrue(absent.err().contains(hsm.label("kra2")), absent.err());
+    assertEquals(10, absent.exit(), absent.out());
+    assertTrue(absent.out().contains("token '" + hsm.label("kra2") + "' is not present"), absent.out());
     assertFalse(Files.exists(p12));
-    // a fresh keyarc process (as the agent would run it) sees the reinserted card and does the step
+    Run again = subprocess(step);
+    assertEquals(0, again.exit(), again.out());
+    assertPkcs12MatchesCertificate(p12, pw, "edith");
+  }
+
+  /** Runs keyarc in a fresh JVM, as a person would from a shell. */
+  static Run subprocess(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dkeyarc.home=" + home, "-cp", System.getProperty("java.class.path"), Keyarc.class.getName()));
-    cmd.addAll(List.of(cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file",
-        pw.toString())));
+    cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes());
     assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), output);
-    assertPkcs12MatchesCertificate(p12, pw, "edith");
+    return new Run(p.exitValue(), output, "");
+  }
+
+  static String[] asAgent(String name) {
+    return new String[] {"--node", url, "--cert", home.resolve("id-" + name + ".crt").toString(), "--key",
+        home.resolve("id-" + name + ".key").toString()};
+  }
+
+  @Test
+  void onlineTwoOfThreeThroughTheNode() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "2"));
+    String serial = archiveUser("CN=Olga Online", "p256", "olga");
+    Run opened = ok(cat(asMax, "recovery", "open", "--serial", serial));
+    String id = opened.out().replaceAll("(?s).*opened recovery (\\d+).*", "$1").trim();
+    Path outDir = Files.createDirectories(home.resolve("agent-out"));
+    Path pw = file("olga.pw", "online-Passw0rd");
+
+    // a certificate manager cannot do an agent's step, and an agent cannot fetch blobs
+    Run byMax = keyarc(cat(cat(asMax, card("kra2")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
+        "--password-file", pw.toString()));
+    assertEquals(34, byMax.exit(), byMax.out() + byMax.err());
+    Run agentGetkey = keyarc(cat(asAgent("kra1"), "getkey", "--serial", serial));
+    assertEquals(34, agentGetkey.exit(), agentGetkey.err());
+    Run both = keyarc(cat(asAda, "role", "grant", "--role", "manager", "--subject", "CN=Agent kra1"));
+    assertEquals(46, both.exit(), "an agent cannot also be a manager: " + both.err());
+
+    Run first = ok(cat(cat(asAgent("kra1"), card("kra1")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
+        "--password-file", pw.toString()));
+    assertTrue(first.out().contains("recovery " + id + "  step done by CN=Agent kra1"), first.out());
+    Run again = ok(cat(cat(asAgent("kra1"), card("kra1")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
+        "--password-file", pw.toString()));
+    assertTrue(again.out().contains("not for this card now"), again.out());
+    Run last = ok(cat(cat(asAgent("kra2"), card("kra2")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
+        "--password-file", pw.toString()));
+    assertTrue(last.out().contains("last step done by CN=Agent kra2"), last.out());
+    Files.copy(outDir.resolve(serial + ".p12"), home.resolve("olga.p12"));
+    assertPkcs12MatchesCertificate(home.resolve("olga.p12"), pw, "olga");
+
+    Run show = ok(cat(asMax, "recovery", "show", id));
+    assertTrue(show.out().contains("completed, 2 of 2 steps") && show.out().contains("step 1  CN=Agent kra1  card "
+        + hsm.label("kra1")) && show.out().contains("step 2  CN=Agent kra2  card " + hsm.label("kra2")), show.out());
   }
 
   @Test

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.Base64;
+import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.CaService;
@@ -167,6 +168,24 @@ final class AdminOps {
               .put("blob", Base64.getEncoder().encodeToString(b.blob()));
         }
       }
+      case "recovery.open" -> out.put("id", ca.openRecovery(who, serial(req)));
+      case "recovery.list" -> {
+        ArrayNode list = out.putArray("recoveries");
+        for (var r : ca.recoveries(who, req.path("all").asBoolean(false))) {
+          list.add(recovery(r, ca.recoverySteps(who, r.id()), false));
+        }
+      }
+      case "recovery.show" -> {
+        long id = number(req, "id");
+        out.set("recovery", recovery(ca.recovery(who, id), ca.recoverySteps(who, id),
+            req.path("material").asBoolean(false)));
+      }
+      case "recovery.step" -> {
+        String progress = req.path("progress").asText("");
+        ca.recoveryStep(who, number(req, "id"), serial(req), text(req, "card"),
+            progress.isEmpty() ? null : Base64.getDecoder().decode(progress));
+        out.put("recorded", number(req, "id"));
+      }
       case "whoami" -> {
         out.put("identity", who.actor());
         ArrayNode roles = out.putArray("roles");
@@ -189,6 +208,27 @@ final class AdminOps {
       throw new CaException(ErrorCode.BAD_REQUEST, "unknown status '" + CaService.printable(value) + "'; use "
           + names);
     }
+  }
+
+  /** A recovery; with {@code material}, the blob and the latest progress for the next agent. */
+  private static ObjectNode recovery(org.keyarc.ca.store.RecoveryRequests.Row r,
+      List<org.keyarc.ca.store.RecoveryRequests.Step> steps, boolean material) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("id", r.id()).put("serial", r.serial()).put("subject", r.subject()).put("threshold", r.threshold())
+        .put("status", r.status()).put("openedBy", r.openedBy()).put("openedAt", r.openedAt().toString())
+        .put("stepsDone", steps.size());
+    ArrayNode s = n.putArray("steps");
+    for (var st : steps) {
+      s.addObject().put("step", st.step()).put("agent", st.agent()).put("agentCert", st.agentCert())
+          .put("card", st.card()).put("at", st.at().toString());
+    }
+    if (material) {
+      n.put("blob", Base64.getEncoder().encodeToString(r.blob()));
+      if (r.progress() != null) {
+        n.put("progress", Base64.getEncoder().encodeToString(r.progress()));
+      }
+    }
+    return n;
   }
 
   private static ObjectNode request(RequestRecord r) {

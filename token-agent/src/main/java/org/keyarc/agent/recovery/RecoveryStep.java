@@ -22,6 +22,7 @@ import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeyHandle;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.archive.ArchiveRecord;
+import org.keyarc.protocol.archive.RecoveryProgress;
 
 /**
  * One recovery agent's step with its card: removes this agent's layer from every envelope whose next
@@ -36,10 +37,10 @@ public final class RecoveryStep {
   /** What a step produced: more agents needed, or the key. */
   public sealed interface Result {
     /** More agents must follow; {@code needed} names who can do the next step. */
-    record Partial(RecoveryProgress progress, String agent, List<String> needed) implements Result {}
+    record Partial(RecoveryProgress progress, String agent, int agentIndex, List<String> needed) implements Result {}
 
     /** The last step: the key. */
-    record Done(RecoveredKey key, String agent) implements Result {}
+    record Done(RecoveredKey key, String agent, int agentIndex) implements Result {}
   }
 
   /**
@@ -79,7 +80,7 @@ public final class RecoveryStep {
       KeyHandle key = keyOf(blob, card, next);
       used = next;
       if (c.peeled() == env.agentIndexes().size() - 1) {
-        return new Result.Done(unwrapKey(rec, card, key, c.layers()), blob.agentName(next));
+        return new Result.Done(unwrapKey(rec, card, key, c.layers()), blob.agentName(next), next);
       }
       advanced.add(new RecoveryProgress.Candidate(c.envelope(), c.peeled() + 1, openLayer(card, key, c.layers())));
     }
@@ -92,7 +93,7 @@ public final class RecoveryStep {
     done.add(used);
     RecoveryProgress p = new RecoveryProgress(progress == null ? blob.encoded() : progress.blob(), List.copyOf(done),
         List.copyOf(advanced));
-    return new Result.Partial(p, blob.agentName(used), nextAgents(blob, advanced));
+    return new Result.Partial(p, blob.agentName(used), used, nextAgents(blob, advanced));
   }
 
   /** The agents whose private key is on this card (matched by public key). */

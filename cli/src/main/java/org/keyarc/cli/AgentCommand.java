@@ -1,0 +1,147 @@
+package org.keyarc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.agent.recovery.Pkcs12Writer;
+import org.keyarc.agent.recovery.RecoveryBlob;
+import org.keyarc.agent.recovery.RecoveryException;
+import org.keyarc.agent.recovery.RecoveryStep;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.HsmModule;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.PinSource;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.archive.RecoveryProgress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code keyarc agent watch}: a recovery agent's online side. It waits for the agent's card, then, for each
+ * open recovery whose next step this card can do, does the step on this machine and hands the (still
+ * encrypted) result back to the node; the step that reaches the threshold writes the PKCS#12 here.
+ */
+@Command(name = "agent", mixinStandardHelpOptions = true, description = "The recovery agent's online side.")
+final class AgentCommand {
+  @Spec
+  CommandSpec spec;
+
+  @Command(name = "watch", description = "Wait for the card, then do this agent's steps of the open recoveries. "
+      + "The agent's identity is --cert/--key (a certificate of this CA with the recovery_agent role).")
+  int watch(@Mixin NodeOptions node, @Mixin HsmOptions card,
+      @Option(names = "--once", description = "one pass over the open recoveries, then exit") boolean once,
+      @Option(names = "--interval", defaultValue = "2", paramLabel = "SECONDS") int interval,
+      @Option(names = "--out-dir", defaultValue = ".", paramLabel = "DIR", description = "where a final step writes "
+          + "the PKCS#12") Path outDir,
+      @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked twice)")
+          Path passwordFile) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    X509CertificateHolder ca = node.trustedCa(true);
+    while (true) {
+      boolean present;
+      try (HsmModule m = card.load()) {
+        present = cardPresent(m, card);
+        if (present) {
+          try (HsmToken token = card.open(m, true)) {
+            out.println("card          " + token.label() + " inserted");
+            pass(out, node, token, ca, outDir, passwordFile);
+          }
+        } else {
+          out.println("waiting       for the agent's card (" + card.selector() + ")");
+        }
+      }
+      if (once) {
+        if (!present) {
+          throw new Keyarc.UserException(ErrorCode.TOKEN_NOT_PRESENT, "the agent's card " + card.selector()
+              + " is not in the reader");
+        }
+        return 0;
+      }
+      Thread.sleep(interval * 1000L);
+    }
+  }
+
+  private static boolean cardPresent(HsmModule m, HsmOptions card) {
+    try {
+      return m.find(card.selector()).present();
+    } catch (HsmException e) {
+      return false;
+    }
+  }
+
+  private void pass(PrintWriter out, NodeOptions node, HsmToken token, X509CertificateHolder ca, Path outDir,
+      Path passwordFile) throws Exception {
+    JsonNode list = AdminCall.call(node, AdminCall.request("recovery.list"));
+    for (JsonNode r : list.path("recoveries")) {
+      long id = r.path("id").asLong();
+      JsonNode x = AdminCall.call(node, AdminCall.request("recovery.show").put("id", id).put("material", true))
+          .path("recovery");
+      RecoveryBlob blob = RecoveryBlob.verify(Base64.getDecoder().decode(x.path("blob").asText()), ca);
+      RecoveryProgress progress = x.has("progress")
+          ? RecoveryProgress.parse(Base64.getDecoder().decode(x.path("progress").asText())) : null;
+      RecoveryStep.Result result;
+      try {
+        result = RecoveryStep.run(blob, progress, token);
+      } catch (RecoveryException e) {
+        if (e.code() == ErrorCode.NOT_AUTHORIZED || e.code() == ErrorCode.KEY_NOT_FOUND
+            || e.code() == ErrorCode.BAD_REQUEST) {
+          out.println("recovery " + id + "  not for this card now: " + e.getMessage());
+          continue;
+        }
+        throw e;
+      }
+      if (result instanceof RecoveryStep.Result.Partial p) {
+        AdminCall.call(node, AdminCall.request("recovery.step").put("id", id).put("serial",
+            blob.record().agents().get(p.agentIndex()).getSerialNumber().getValue().toString(16))
+            .put("card", token.label()).put("progress", Base64.getEncoder().encodeToString(p.progress().encoded())));
+        out.println("recovery " + id + "  step done by " + p.agent() + "; next: " + String.join(" or ", p.needed()));
+        continue;
+      }
+      RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) result;
+      try (var key = done.key()) {
+        X509CertificateHolder cert = blob.userCertificate();
+        Path p12 = outDir.resolve(blob.record().certificateSerial().toString(16) + ".p12");
+        char[] password = password(passwordFile);
+        try {
+          List<X509CertificateHolder> chain = new ArrayList<>();
+          chain.add(ca);
+          CliFiles.write(p12, Pkcs12Writer.build(key, cert, chain, cert.getSubject().toString(), password), true, false);
+        } finally {
+          Arrays.fill(password, '\0');
+        }
+        AdminCall.call(node, AdminCall.request("recovery.step").put("id", id).put("serial",
+            blob.record().agents().get(done.agentIndex()).getSerialNumber().getValue().toString(16))
+            .put("card", token.label()));
+        out.println("recovery " + id + "  last step done by " + done.agent() + "; wrote " + p12);
+      }
+    }
+  }
+
+  private static char[] password(Path file) throws Keyarc.UserException {
+    try {
+      if (file != null) {
+        return PinSource.fromFile(file);
+      }
+    } catch (IOException e) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read --password-file: " + e.getMessage());
+    }
+    char[] a = PinSource.prompt("PKCS#12 password: ");
+    char[] b = a == null ? null : PinSource.prompt("PKCS#12 password again: ");
+    if (a == null || b == null || !Arrays.equals(a, b)) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "no matching PKCS#12 password (use --password-file)");
+    }
+    Arrays.fill(b, '\0');
+    return a;
+  }
+
+}
