@@ -572,6 +572,15 @@ public final class CaService {
    */
   public void recoveryStep(Identity who, long id, BigInteger agentCert, String card, byte[] progress)
       throws CaException {
+    recoveryStep(who, id, agentCert, card, progress, false);
+  }
+
+  /**
+   * With {@code check}, only checks that this agent may do the next step of recovery {@code id} (an agent
+   * asks before it opens anything with its card) and records nothing.
+   */
+  public void recoveryStep(Identity who, long id, BigInteger agentCert, String card, byte[] progress, boolean check)
+      throws CaException {
     require(who, Role.RECOVERY_AGENT);
     RecoveryRequests.Row r = recovery(who, id);
     if (!r.status().equals("OPEN")) {
@@ -591,6 +600,11 @@ public final class CaService {
     }
     CertRecord agentRecord = tx(c -> Certificates.find(c, issuer, agentCert)).orElseThrow(() -> new CaException(
         ErrorCode.NOT_FOUND, "no agent certificate " + hex(agentCert)));
+    if (agentRecord.status() == CertRecord.Status.REVOKED) {
+      throw new CaException(ErrorCode.CERT_REVOKED, "the agent certificate " + hex(agentCert) + " ("
+          + agentRecord.subject() + ") was revoked on " + agentRecord.revokedAt() + ": it can no longer take part in "
+          + "a recovery");
+    }
     if (!agentRecord.subject().equals(who.name())) {
       throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " is not the agent " + agentRecord.subject());
     }
@@ -599,6 +613,9 @@ public final class CaService {
       if (st.agentCert().equals(hex(agentCert))) {
         throw new CaException(ErrorCode.BAD_REQUEST, agentRecord.subject() + " already did a step of recovery " + id);
       }
+    }
+    if (check) {
+      return;
     }
     if (progress == null && done.size() != r.threshold() - 1) {
       throw new CaException(ErrorCode.BAD_REQUEST, "recovery " + id + " needs " + r.threshold() + " steps; "

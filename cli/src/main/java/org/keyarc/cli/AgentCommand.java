@@ -52,6 +52,7 @@ final class AgentCommand {
       try (HsmModule m = card.load()) {
         present = cardPresent(m, card);
         if (present) {
+          RecoverKeyCommand.warnPin(m.find(card.selector()), spec.commandLine().getErr());
           try (HsmToken token = card.open(m, true)) {
             out.println("card          " + token.label() + " inserted");
             pass(out, node, token, ca, outDir, passwordFile);
@@ -89,6 +90,23 @@ final class AgentCommand {
       RecoveryBlob blob = RecoveryBlob.verify(Base64.getDecoder().decode(x.path("blob").asText()), ca);
       RecoveryProgress progress = x.has("progress")
           ? RecoveryProgress.parse(Base64.getDecoder().decode(x.path("progress").asText())) : null;
+      // ask the node first whether this card's agent may do the next step (revoked agents may not)
+      boolean skip = false;
+      for (int agent : RecoveryStep.agentsOn(blob, token)) {
+        try {
+          AdminCall.call(node, AdminCall.request("recovery.check").put("id", id).put("serial",
+              blob.record().agents().get(agent).getSerialNumber().getValue().toString(16)).put("card", token.label()));
+        } catch (org.keyarc.protocol.client.CmpClientException e) {
+          if (e.code() != ErrorCode.BAD_REQUEST) {
+            throw e; // revoked, or not this identity's card: the agent must know
+          }
+          out.println("recovery " + id + "  not for this card now: " + e.getMessage());
+          skip = true;
+        }
+      }
+      if (skip) {
+        continue;
+      }
       RecoveryStep.Result result;
       try {
         result = RecoveryStep.run(blob, progress, token);

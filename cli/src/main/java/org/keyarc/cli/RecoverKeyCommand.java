@@ -77,7 +77,7 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     try (HsmModule m = card.load()) {
       TokenDescription d = m.find(card.selector());
       w.println("card          " + d.label() + " (serial " + d.serial() + ")");
-      warnPin(d);
+      warnPin(d, spec.commandLine().getErr());
       try (HsmToken token = card.open(m, true)) {
         RecoveryStep.Result r = RecoveryStep.run(blob, progress, token);
         if (r instanceof RecoveryStep.Result.Partial p) {
@@ -114,14 +114,14 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   }
 
   /** PIN retries as the card reports them (PKCS#11 gives flags, not a count). */
-  private void warnPin(TokenDescription d) {
+  static void warnPin(TokenDescription d, PrintWriter err) {
     if (d.pinLocked()) {
-      spec.commandLine().getErr().println("warning: card '" + d.label() + "' says its PIN is locked; the security "
+      err.println("warning: card '" + d.label() + "' says its PIN is locked; the security "
           + "officer must unlock it (docs/recovery.md)");
     } else if (d.pinFinalTry()) {
-      spec.commandLine().getErr().println("warning: card '" + d.label() + "': one more wrong PIN locks it");
+      err.println("warning: card '" + d.label() + "': one more wrong PIN locks it");
     } else if (d.pinCountLow()) {
-      spec.commandLine().getErr().println("warning: card '" + d.label() + "': a wrong PIN was entered since the "
+      err.println("warning: card '" + d.label() + "': a wrong PIN was entered since the "
           + "last good one; retries are running low");
     }
   }

@@ -27,6 +27,7 @@ import org.keyarc.hsm.testing.SoftHsmFixture;
  * manager, recoverkey step by step with the cards, and a PKCS#12 that OpenSSL opens and whose key
  * matches the certificate; plus the refusals an agent or a manager would meet.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class RecoveryCliTest {
   static SoftHsmFixture hsm;
   static Path home;
@@ -199,6 +200,8 @@ class RecoveryCliTest {
     Run wrongPin = keyarc("recoverkey", blob.toString(), "--module", SoftHsmFixture.library().toString(), "--token",
         hsm.label("kra3"), "--pin-file", file("wrong.pin", "999999").toString());
     assertEquals(11, wrongPin.exit(), wrongPin.err());
+    Run warned = keyarc(cat(card("kra3"), "recoverkey", blob.toString(), "--next", home.resolve("unused").toString()));
+    assertTrue(warned.err().contains("warning: card '" + hsm.label("kra3") + "'"), "PIN retries shown: " + warned.err());
     Run step1 = ok(cat(card("kra1"), "recoverkey", blob.toString(), "--next", home.resolve("msx.step1").toString()));
     assertTrue(step1.out().contains("next          CN=Agent kra2") && step1.out().contains("1 more step"),
         step1.out());
@@ -289,6 +292,31 @@ class RecoveryCliTest {
     Run show = ok(cat(asMax, "recovery", "show", id));
     assertTrue(show.out().contains("completed, 2 of 2 steps") && show.out().contains("step 1  CN=Agent kra1  card "
         + hsm.label("kra1")) && show.out().contains("step 2  CN=Agent kra2  card " + hsm.label("kra2")), show.out());
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // revokes an agent: runs after the tests that need all three
+  void onlineOneOfThreeRsaAndARevokedAgentIsRefused() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));
+    String serial = archiveUser("CN=Rudi Rsa", "rsa2048", "rudi");
+    ok(cat(asMax, "recovery", "open", "--serial", serial));
+    Path outDir = Files.createDirectories(home.resolve("agent-out-rudi"));
+    Path pw = file("rudi.pw", "rsa-online-Passw0rd");
+    Run done = ok(cat(cat(asAgent("kra3"), card("kra3")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
+        "--password-file", pw.toString()));
+    assertTrue(done.out().contains("last step done by CN=Agent kra3"), done.out());
+    Files.copy(outDir.resolve(serial + ".p12"), home.resolve("rudi.p12"));
+    assertPkcs12MatchesCertificate(home.resolve("rudi.p12"), pw, "rudi");
+
+    // an agent whose certificate was revoked after the key was archived can no longer take part
+    String serial2 = archiveUser("CN=Rita Revoked", "p256", "rita");
+    ok(cat(asMax, "cert", "revoke", agentSerials.get(1), "--reason", "affiliationChanged"));
+    ok(cat(asMax, "recovery", "open", "--serial", serial2));
+    Run revoked = keyarc(cat(cat(asAgent("kra2"), card("kra2")), "agent", "watch", "--once", "--out-dir",
+        outDir.toString(), "--password-file", pw.toString()));
+    assertEquals(47, revoked.exit(), revoked.out() + revoked.err());
+    assertTrue(revoked.err().contains("was revoked"), revoked.err());
+    assertFalse(Files.exists(outDir.resolve(serial2 + ".p12")));
   }
 
   @Test

@@ -180,6 +180,10 @@ final class AdminOps {
         out.set("recovery", recovery(ca.recovery(who, id), ca.recoverySteps(who, id),
             req.path("material").asBoolean(false)));
       }
+      case "recovery.check" -> {
+        ca.recoveryStep(who, number(req, "id"), serial(req), text(req, "card"), null, true);
+        out.put("allowed", true);
+      }
       case "recovery.step" -> {
         String progress = req.path("progress").asText("");
         ca.recoveryStep(who, number(req, "id"), serial(req), text(req, "card"),

@@ -96,6 +96,11 @@ public final class RecoveryStep {
     return new Result.Partial(p, blob.agentName(used), used, nextAgents(blob, advanced));
   }
 
+  /** The agents (indexes into the archive's agent list) whose private key is on this card. */
+  public static Set<Integer> agentsOn(RecoveryBlob blob, HsmToken card) throws RecoveryException {
+    return agentsOnCard(blob, card);
+  }
+
   /** The agents whose private key is on this card (matched by public key). */
   static Set<Integer> agentsOnCard(RecoveryBlob blob, HsmToken card) throws RecoveryException {
     Set<Integer> out = new LinkedHashSet<>();
