@@ -581,6 +581,23 @@ public final class CaService {
    */
   public void recoveryStep(Identity who, long id, BigInteger agentCert, String card, byte[] progress, boolean check)
       throws CaException {
+    try {
+      checkedRecoveryStep(who, id, agentCert, card, progress, check);
+    } catch (CaException e) {
+      if (e.code() != ErrorCode.NOT_AUTHORIZED || who.has(Role.RECOVERY_AGENT)) {
+        try {
+          tx(c -> AuditLog.append(c, who.actor(), "recovery.refused", "recovery:" + id, "agentCert=" + hex(agentCert)
+              + " card=" + printable(card) + " code=" + e.code().number() + " " + printable(e.getMessage()), now()));
+        } catch (CaException ignored) {
+          LOG.warn("could not audit a refused recovery step: {}", ignored.getMessage());
+        }
+      }
+      throw e;
+    }
+  }
+
+  private void checkedRecoveryStep(Identity who, long id, BigInteger agentCert, String card, byte[] progress,
+      boolean check) throws CaException {
     require(who, Role.RECOVERY_AGENT);
     RecoveryRequests.Row r = recovery(who, id);
     if (!r.status().equals("OPEN")) {

@@ -316,7 +316,47 @@ class RecoveryCliTest {
         outDir.toString(), "--password-file", pw.toString()));
     assertEquals(47, revoked.exit(), revoked.out() + revoked.err());
     assertTrue(revoked.err().contains("was revoked"), revoked.err());
+    var audit = node.service().store().inTransaction(c -> org.keyarc.ca.audit.AuditLog.records(c, 0, Long.MAX_VALUE));
+    assertTrue(audit.stream().anyMatch(r -> r.action().equals("recovery.refused") && r.detail().contains("code=47")),
+        "the refused step is audited");
+    assertTrue(audit.stream().anyMatch(r -> r.action().equals("recovery.complete")));
+    assertTrue(audit.stream().anyMatch(r -> r.action().equals("key.getkey")));
     assertFalse(Files.exists(outDir.resolve(serial2 + ".p12")));
+  }
+
+  @Test
+  void theOtherPolicyKeyAndModeCombinations() throws Exception {
+    // offline 2-of-3 with an EC key and 1-of-3 with an RSA key; online 2-of-3 RSA and 1-of-3 EC
+    for (Object[] c : new Object[][] {{"2", "p256", false}, {"1", "rsa2048", false}, {"2", "rsa2048", true},
+        {"1", "p256", true}}) {
+      ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", (String) c[0]));
+      String name = "combo" + c[0] + c[1] + c[2];
+      String serial = archiveUser("CN=" + name, (String) c[1], name);
+      Path pw = file(name + ".pw", "combo-Passw0rd-" + name);
+      Path p12 = home.resolve(name + ".p12");
+      boolean online = (Boolean) c[2];
+      if (online) {
+        ok(cat(asMax, "recovery", "open", "--serial", serial));
+        Path outDir = Files.createDirectories(home.resolve("out-" + name));
+        for (String agent : c[0].equals("2") ? List.of("kra1", "kra3") : List.of("kra2")) {
+          ok(cat(cat(asAgent(agent), card(agent)), "agent", "watch", "--once", "--out-dir", outDir.toString(),
+              "--password-file", pw.toString()));
+        }
+        Files.copy(outDir.resolve(serial + ".p12"), p12);
+      } else {
+        Path blob = home.resolve(name + ".blob");
+        ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
+        if (c[0].equals("2")) {
+          ok(cat(card("kra2"), "recoverkey", blob.toString(), "--next", home.resolve(name + ".step").toString()));
+          ok(cat(card("kra3"), "recoverkey", home.resolve(name + ".step").toString(), "--out", p12.toString(),
+              "--password-file", pw.toString()));
+        } else {
+          ok(cat(card("kra3"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file",
+              pw.toString()));
+        }
+      }
+      assertPkcs12MatchesCertificate(p12, pw, name);
+    }
   }
 
   @Test
