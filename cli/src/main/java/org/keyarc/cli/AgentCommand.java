@@ -1,7 +1,6 @@
 package org.keyarc.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +16,6 @@ import org.keyarc.agent.recovery.RecoveryStep;
 import org.keyarc.hsm.HsmException;
 import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmToken;
-import org.keyarc.hsm.PinSource;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.archive.RecoveryProgress;
 import picocli.CommandLine.Command;
@@ -129,7 +127,7 @@ final class AgentCommand {
       try (var key = done.key()) {
         X509CertificateHolder cert = blob.userCertificate();
         Path p12 = outDir.resolve(blob.record().certificateSerial().toString(16) + ".p12");
-        char[] password = password(passwordFile);
+        char[] password = RecoverKeyCommand.password(passwordFile);
         try {
           List<X509CertificateHolder> chain = new ArrayList<>();
           chain.add(ca);
@@ -145,21 +143,6 @@ final class AgentCommand {
     }
   }
 
-  private static char[] password(Path file) throws Keyarc.UserException {
-    try {
-      if (file != null) {
-        return PinSource.fromFile(file);
-      }
-    } catch (IOException e) {
-      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read --password-file: " + e.getMessage());
-    }
-    char[] a = PinSource.prompt("PKCS#12 password: ");
-    char[] b = a == null ? null : PinSource.prompt("PKCS#12 password again: ");
-    if (a == null || b == null || !Arrays.equals(a, b)) {
-      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "no matching PKCS#12 password (use --password-file)");
-    }
-    Arrays.fill(b, '\0');
-    return a;
-  }
+
 
 }

@@ -95,7 +95,7 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
           X509CertificateHolder cert = blob.userCertificate();
           Path p12 = out != null ? out : Path.of(blob.record().certificateSerial().toString(16) + ".p12");
           CliFiles.checkWritable(p12, force);
-          char[] password = password();
+          char[] password = password(passwordFile);
           try {
             List<X509CertificateHolder> chain = new ArrayList<>();
             chain.add(ca);
@@ -126,7 +126,8 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     }
   }
 
-  private char[] password() throws Keyarc.UserException {
+  /** The PKCS#12 password: from {@code passwordFile}, else asked twice without echo (at least 8 characters). */
+  static char[] password(Path passwordFile) throws Keyarc.UserException {
     if (passwordFile != null) {
       try {
         return PinSource.fromFile(passwordFile);

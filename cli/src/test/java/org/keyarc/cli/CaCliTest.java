@@ -3,6 +3,8 @@ package org.keyarc.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.CliTestSupport.field;
+import static org.keyarc.cli.CliTestSupport.keyarc;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -14,6 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.keyarc.cli.CliTestSupport.Run;
 import org.keyarc.ca.CaNode;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.hsm.testing.SoftHsmFixture;
@@ -64,20 +67,8 @@ class CaCliTest {
     System.clearProperty("keyarc.home");
   }
 
-  record Run(int exit, String out, String err) {}
 
-  static Run keyarc(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit = Keyarc.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(exit, out.toString(), err.toString());
-  }
 
-  static String field(String out, String name) {
-    Matcher m = Pattern.compile("(?m)^\\s*" + name + "\\s+(\\S+)").matcher(out);
-    assertTrue(m.find(), name + " in: " + out);
-    return m.group(1);
-  }
 
   static Path secretFile(String name, String secret) throws Exception {
     Path f = home.resolve(name + ".secret");

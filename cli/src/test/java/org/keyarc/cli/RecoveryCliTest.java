@@ -3,6 +3,8 @@ package org.keyarc.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.CliTestSupport.field;
+import static org.keyarc.cli.CliTestSupport.keyarc;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,6 +19,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.keyarc.cli.CliTestSupport.Run;
 import org.keyarc.ca.CaNode;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.hsm.testing.SoftHsmFixture;
@@ -37,14 +40,7 @@ class RecoveryCliTest {
   static String[] asMax;
   static List<String> agentSerials = new ArrayList<>();
 
-  record Run(int exit, String out, String err) {}
 
-  static Run keyarc(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit = Keyarc.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(exit, out.toString(), err.toString());
-  }
 
   static Run ok(String... args) {
     Run r = keyarc(args);
@@ -52,11 +48,6 @@ class RecoveryCliTest {
     return r;
   }
 
-  static String field(String out, String name) {
-    Matcher m = Pattern.compile("(?m)^\\s*" + name + "\\s+(\\S+)").matcher(out);
-    assertTrue(m.find(), name + " in: " + out);
-    return m.group(1);
-  }
 
   static String[] cat(String[] a, String... b) {
     String[] all = new String[a.length + b.length];
