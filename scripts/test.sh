@@ -14,6 +14,7 @@ cd "$root"
 mvn -B verify "$@"
 
 # the demo (the README's main command) from a clean state, so that it cannot rot
+mkdir -p "$root/target"
 demo_home=$(mktemp -d)
 trap 'rm -rf "$demo_home"' EXIT
 echo "== ./keyarc demo (in $demo_home)"
