@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
     description = "HSM-backed certificate authority with M-of-N key archival and smartcard recovery.",
     subcommands = {HsmCommand.class, CaCommand.class, EnrollCommand.class, SecretCommand.class, RequestCommand.class,
         CertCommand.class, CrlCommand.class, RoleCommand.class, AuditCommand.class, KraCommand.class, GetKeyCommand.class,
-        RecoverKeyCommand.class, RecoveryCommand.class, AgentCommand.class, DemoCommand.class,
+        RecoverKeyCommand.class, RecoveryCommand.class, AgentCommand.class, DemoCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -268,8 +268,19 @@ public final class CmpClient implements AutoCloseable {
    */
   public byte[] prepareCertRequest(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey,
       ContentSigner popSigner, String template) throws CmpClientException {
+    return prepareCertRequest(bodyType, subject, publicKey, popSigner, template, null);
+  }
+
+  /** Like {@link #prepareCertRequest(int, X500Name, SubjectPublicKeyInfo, ContentSigner, String)}, with archival. */
+  public byte[] prepareCertRequest(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey,
+      ContentSigner popSigner, String template, org.bouncycastle.asn1.crmf.EncryptedKey archive)
+      throws CmpClientException {
     CertificateRequestMessageBuilder b = new CertificateRequestMessageBuilder(BigInteger.ZERO)
         .setSubject(subject).setPublicKey(publicKey).setProofOfPossessionSigningKeySigner(popSigner);
+    if (archive != null) {
+      b.addControl(new org.bouncycastle.cert.crmf.PKIArchiveControl(
+          new org.bouncycastle.asn1.crmf.PKIArchiveOptions(archive)));
+    }
     List<InfoTypeAndValue> info = new ArrayList<>();
     info.add(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
     if (template != null) {
@@ -574,6 +585,11 @@ public final class CmpClient implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "interrupted while polling");
     }
+  }
+
+  /** The transport (the load generator sends prepared requests through it directly). */
+  public CmpTransport transport() {
+    return transport;
   }
 
   @Override

@@ -1,0 +1,216 @@
+package org.keyarc.cli;
+
+import java.io.PrintWriter;
+import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Recorder;
+import org.HdrHistogram.Histogram;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.crmf.EncryptedKey;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.client.ArchiveEncryption;
+import org.keyarc.protocol.client.CmpClient;
+import org.keyarc.protocol.client.CmpClientException;
+import org.keyarc.protocol.client.CmpTransport;
+import org.keyarc.protocol.client.Protection;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code keyarc bench enroll}: the enrollment load generator. It pre-builds signature-protected cr
+ * requests (so that it does not spend, during the run, the CPU it measures), keeps them in flight on C
+ * connections, and reports certificates per second, latency percentiles (HdrHistogram) and errors by
+ * code. Closed loop by default (P requests in flight per connection); with {@code --rate} open loop at a
+ * target rate, latency measured from each request's intended send time (corrected for coordinated
+ * omission).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Load generators.")
+final class BenchCommand {
+  @Spec
+  CommandSpec spec;
+
+  @Command(name = "enroll", description = "Enrollment load against a running node, signed with --cert/--key (the "
+      + "certificates are for that subject).")
+  int enroll(@Mixin NodeOptions node,
+      @Option(names = "--connections", defaultValue = "2", paramLabel = "C") int connections,
+      @Option(names = "--in-flight", defaultValue = "64", paramLabel = "P", description = "per connection") int inFlight,
+      @Option(names = "--duration", defaultValue = "10", paramLabel = "S", description = "seconds") int duration,
+      @Option(names = "--rate", defaultValue = "0", paramLabel = "R", description = "open loop at R requests/s "
+          + "(0: closed loop)") int rate,
+      @Option(names = "--requests", defaultValue = "20000", paramLabel = "N", description = "requests pre-built (the "
+          + "run stops early when they are used up)") int requests,
+      @Option(names = "--archive", description = "enroll on ExchangeUserKeyArc with archival") boolean archive,
+      @Option(names = "--template", paramLabel = "T", description = "default User, or ExchangeUserKeyArc with "
+          + "--archive") String template,
+      @Option(names = "--key-type", defaultValue = "p256", description = "p256 or rsa2048 (the enrollees' keys)")
+          String key)
+      throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (connections < 1 || inFlight < 1 || duration < 1 || requests < 1) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--connections, --in-flight, --duration and --requests must "
+          + "be at least 1");
+    }
+    X509CertificateHolder ca = node.trustedCa(true);
+    if (node.cert == null || node.key == null) {
+      throw new Keyarc.UserException(ErrorCode.NOT_AUTHORIZED, "the load is signed with --cert and --key");
+    }
+    Protection protection = new Protection.Signature(CliFiles.readCertificate(node.cert),
+        CliFiles.readPrivateKey(node.key), null);
+    X509CertificateHolder me = CliFiles.readCertificate(node.cert);
+    String tpl = template != null ? template : archive ? "ExchangeUserKeyArc" : "User";
+
+    // ---- prepare: a pool of enrollee keys (reused: the node does not mind), then every request
+    int poolSize = key.startsWith("rsa") ? 16 : 128;
+    out.printf("preparing     %d requests (%s keys, template %s%s) ...%n", requests, key, tpl,
+        archive ? ", archived" : "");
+    List<KeyPair> keys = new ArrayList<>();
+    for (int i = 0; i < poolSize; i++) {
+      keys.add(EnrollCommand.generate(key));
+    }
+    List<byte[]> prepared = new ArrayList<>(requests);
+    List<CmpClient> clients = new ArrayList<>();
+    for (int c = 0; c < connections; c++) {
+      clients.add(new CmpClient(CmpTransport.connect(node.url(), null), protection, ca));
+    }
+    try {
+      X509CertificateHolder exchange = archive ? clients.get(0).exchangeCertificate() : null;
+      List<EncryptedKey> archives = new ArrayList<>();
+      for (KeyPair kp : keys) {
+        archives.add(archive ? ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(kp.getPrivate()
+            .getEncoded()), exchange, "SHA-1") : null);
+      }
+      for (int i = 0; i < requests; i++) {
+        KeyPair kp = keys.get(i % poolSize);
+        String alg = kp.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+        prepared.add(clients.get(0).prepareCertRequest(PKIBody.TYPE_CERT_REQ, me.getSubject(),
+            SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()),
+            new JcaContentSignerBuilder(alg).build(kp.getPrivate()), tpl, archives.get(i % poolSize)));
+      }
+      out.printf("running       %s, %d connection%s, %s, %d s%n", node.url(), connections, connections == 1 ? "" : "s",
+          rate > 0 ? "open loop at " + rate + "/s" : "closed loop, " + inFlight + " in flight per connection", duration);
+      Result r = rate > 0 ? openLoop(clients, prepared, rate, duration) : closedLoop(clients, prepared, inFlight,
+          duration);
+      report(out, r);
+      return r.ok.get() > 0 ? 0 : 1;
+    } finally {
+      for (CmpClient c : clients) {
+        c.close();
+      }
+    }
+  }
+
+  /** What a run measured. */
+  static final class Result {
+    final Recorder latency = new Recorder(3);
+    final AtomicLong ok = new AtomicLong();
+    final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
+    long elapsedNanos;
+
+    void error(String kind) {
+      errors.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
+    }
+  }
+
+  private static void complete(Result r, CmpClient client, byte[] answer, Throwable failure, long startNanos) {
+    long micros = (System.nanoTime() - startNanos) / 1000;
+    if (failure != null) {
+      r.error(failure.getCause() instanceof CmpClientException c ? c.code().name() : failure.getClass().getSimpleName());
+      return;
+    }
+    try {
+      client.certificateOf(answer);
+      r.ok.incrementAndGet();
+      r.latency.recordValue(Math.max(1, micros));
+    } catch (CmpClientException e) {
+      r.error(e.code().name());
+    }
+  }
+
+  private static Result closedLoop(List<CmpClient> clients, List<byte[]> prepared, int inFlight, int duration)
+      throws InterruptedException {
+    Result r = new Result();
+    AtomicInteger next = new AtomicInteger();
+    long start = System.nanoTime();
+    long end = start + TimeUnit.SECONDS.toNanos(duration);
+    CountDownLatch lanes = new CountDownLatch(clients.size() * inFlight);
+    for (CmpClient client : clients) {
+      for (int lane = 0; lane < inFlight; lane++) {
+        sendNext(r, client, prepared, next, end, lanes);
+      }
+    }
+    lanes.await(duration + 60L, TimeUnit.SECONDS);
+    r.elapsedNanos = System.nanoTime() - start;
+    return r;
+  }
+
+  /** One lane of the closed loop: send, and on the answer send the next, until time or requests run out. */
+  private static void sendNext(Result r, CmpClient client, List<byte[]> prepared, AtomicInteger next, long end,
+      CountDownLatch lanes) {
+    int i = next.getAndIncrement();
+    if (i >= prepared.size() || System.nanoTime() >= end) {
+      lanes.countDown();
+      return;
+    }
+    long sent = System.nanoTime();
+    client.transport().send(prepared.get(i)).whenComplete((answer, failure) -> {
+      complete(r, client, answer, failure, sent);
+      sendNext(r, client, prepared, next, end, lanes);
+    });
+  }
+
+  private static Result openLoop(List<CmpClient> clients, List<byte[]> prepared, int rate, int duration)
+      throws InterruptedException {
+    Result r = new Result();
+    int total = (int) Math.min(prepared.size(), (long) rate * duration);
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    CountDownLatch done = new CountDownLatch(total);
+    long start = System.nanoTime();
+    long interval = 1_000_000_000L / rate;
+    AtomicInteger sent = new AtomicInteger();
+    timer.scheduleAtFixedRate(() -> {
+      long now = System.nanoTime();
+      // send every request whose intended time has come; latency counts from that intended time
+      while (sent.get() < total && start + sent.get() * interval <= now) {
+        int i = sent.getAndIncrement();
+        long intended = start + i * interval;
+        CmpClient client = clients.get(i % clients.size());
+        client.transport().send(prepared.get(i)).whenComplete((answer, failure) -> {
+          complete(r, client, answer, failure, intended);
+          done.countDown();
+        });
+      }
+    }, 0, Math.max(100_000, interval), TimeUnit.NANOSECONDS);
+    done.await(duration + 60L, TimeUnit.SECONDS);
+    timer.shutdownNow();
+    r.elapsedNanos = System.nanoTime() - start;
+    return r;
+  }
+
+  private static void report(PrintWriter out, Result r) {
+    Histogram h = r.latency.getIntervalHistogram();
+    double seconds = r.elapsedNanos / 1e9;
+    out.printf("certificates  %d in %.1f s = %.0f/s%n", r.ok.get(), seconds, r.ok.get() / seconds);
+    out.printf("latency       p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(90) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+        h.getMaxValue() / 1000.0);
+    Map<String, AtomicLong> sorted = new TreeMap<>(r.errors);
+    out.println("errors        " + (sorted.isEmpty() ? "none" : sorted.toString()));
+  }
+}
