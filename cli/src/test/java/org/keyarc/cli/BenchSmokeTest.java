@@ -1,0 +1,57 @@
+package org.keyarc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.CliTestSupport.field;
+import static org.keyarc.cli.CliTestSupport.keyarc;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaNode;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.cli.CliTestSupport.Run;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+
+/** A few seconds of {@code keyarc bench enroll} on both transports, so that the load generator cannot rot. */
+class BenchSmokeTest {
+  @Test
+  void loadGeneratorRunsOnBothTransports() throws Exception {
+    try (SoftHsmFixture hsm = SoftHsmFixture.create("ca")) {
+      Files.createDirectories(Path.of("target"));
+      Path home = Files.createTempDirectory(Path.of("target"), "bench-home-").toAbsolutePath();
+      System.setProperty("keyarc.home", home.toString());
+      try {
+        Path config = home.resolve("ca.yaml");
+        Files.writeString(config, String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
+            "  module: " + SoftHsmFixture.library(), "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca"),
+            "binary:", "  port: 0", "http:", "  port: 0", ""));
+        Run init = keyarc("ca", "init", "--config", config.toString(), "--admin", "CN=Bench");
+        assertEquals(0, init.exit(), init.err());
+        try (CaNode node = CaNode.start(NodeConfig.load(config))) {
+          String url = "tcp://127.0.0.1:" + node.binaryPort();
+          Path secret = home.resolve("bench.secret");
+          Files.writeString(secret, field(init.out(), "secret") + "\n");
+          assertEquals(0, keyarc("enroll", "--node", url, "--ref", field(init.out(), "reference"), "--secret-file",
+              secret.toString(), "--out-key", home.resolve("b.key").toString(), "--out-cert",
+              home.resolve("b.crt").toString()).exit());
+          for (String target : new String[] {url, "http://127.0.0.1:" + node.httpPort() + "/"}) {
+            Run r = keyarc("bench", "enroll", "--node", target, "--cert", home.resolve("b.crt").toString(), "--key",
+                home.resolve("b.key").toString(), "--duration", "2", "--requests", "150", "--connections", "2",
+                "--in-flight", "4");
+            assertEquals(0, r.exit(), r.out() + r.err());
+            assertTrue(r.out().matches("(?s).*certificates  \\d+ in [0-9.]+ s = \\d+/s.*latency       p50 .*"),
+                r.out());
+            assertTrue(r.out().contains("errors        none"), r.out());
+          }
+          Run open = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
+              home.resolve("b.key").toString(), "--duration", "2", "--requests", "100", "--rate", "40");
+          assertEquals(0, open.exit(), open.out() + open.err());
+          assertTrue(open.out().contains("open loop at 40/s"), open.out());
+        }
+      } finally {
+        System.clearProperty("keyarc.home");
+      }
+    }
+  }
+}
