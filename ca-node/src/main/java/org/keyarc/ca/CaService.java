@@ -692,7 +692,7 @@ public final class CaService {
           status == CertRecord.Status.UNCONFIRMED ? now.plus(cfg.certConfTimeout()) : null, null, null, requestId,
           sha256Hex(der), now, der, transactionId);
       try {
-        tx(c -> {
+        groupTx(c -> {
           if (hook != null) {
             hook.run(c, cert);
           }
@@ -1212,10 +1212,19 @@ public final class CaService {
     return tx(store, work);
   }
 
+  /** A transaction that may share its commit with other threads' (the issuance hot path; group commit). */
+  private <T> T groupTx(Store.TxWork<T> work) throws CaException {
+    return translate(() -> store.inGroupTransaction(work));
+  }
+
   /** Runs a transaction; store failures and the in-transaction refusals become CaExceptions. */
   static <T> T tx(Store store, Store.TxWork<T> work) throws CaException {
+    return translate(() -> store.inTransaction(work));
+  }
+
+  private static <T> T translate(java.util.function.Supplier<T> run) throws CaException {
     try {
-      return store.inTransaction(work);
+      return run.get();
     } catch (SecretReused e) {
       throw new CaException(ErrorCode.SECRET_INVALID, e.getMessage());
     } catch (NotFound e) {

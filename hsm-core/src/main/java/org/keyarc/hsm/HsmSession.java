@@ -222,7 +222,7 @@ public final class HsmSession implements AutoCloseable {
         KeyHandle pub = key.keyClass() == KeyClass.PUBLIC ? key : publicKeyObjectOf(key);
         AttributeVector a = attrs("read public key", pub.objectHandle(), CKA_EC_PARAMS, CKA_EC_POINT);
         ASN1ObjectIdentifier curve = ASN1ObjectIdentifier.getInstance(a.ecParams());
-        byte[] point = unwrapEcPoint(a.ecPoint());
+        byte[] point = unwrapEcPoint(a.ecPoint(), curve);
         SubjectPublicKeyInfo spki = new SubjectPublicKeyInfo(
             new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, curve), point);
         return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(spki.getEncoded()));
@@ -291,8 +291,19 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
-  /** CKA_EC_POINT is a DER OCTET STRING holding the point; some modules give the bare point. */
-  private static byte[] unwrapEcPoint(byte[] value) {
+  /**
+   * CKA_EC_POINT is a DER OCTET STRING holding the point; some modules (and wrappers) give the bare point.
+   * A bare uncompressed point has exactly 1 + 2 * field bytes and starts with 0x04, which is also the DER
+   * tag of an OCTET STRING, so the length decides: guessing by parsing alone misreads 1 point in 256.
+   */
+  static byte[] unwrapEcPoint(byte[] value, ASN1ObjectIdentifier curve) {
+    org.bouncycastle.asn1.x9.X9ECParameters params = org.bouncycastle.asn1.x9.ECNamedCurveTable.getByOID(curve);
+    if (params != null) {
+      int bare = 1 + 2 * ((params.getCurve().getFieldSize() + 7) / 8);
+      if (value.length == bare && value[0] == 0x04) {
+        return value;
+      }
+    }
     try {
       ASN1Primitive p = ASN1Primitive.fromByteArray(value);
       if (p instanceof ASN1OctetString os && os.getEncoded().length == value.length) {

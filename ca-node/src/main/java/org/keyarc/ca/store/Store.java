@@ -28,10 +28,12 @@ public final class Store implements AutoCloseable {
 
   private final HikariDataSource dataSource;
   private final String product;
+  private final GroupCommitter committer;
 
   private Store(HikariDataSource dataSource, String product) {
     this.dataSource = dataSource;
     this.product = product;
+    this.committer = new GroupCommitter(dataSource);
   }
 
   /**
@@ -102,8 +104,20 @@ public final class Store implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code work} atomically, like {@link #inTransaction}, but possibly together with the work of
+   * other threads in one database transaction (group commit): one commit, and so one write to disk, for
+   * many requests. Each piece runs inside its own savepoint: if it throws, only its changes are rolled
+   * back and only its caller sees the exception. The method returns after the shared commit, so what it
+   * returns is durable.
+   */
+  public <T> T inGroupTransaction(TxWork<T> work) {
+    return committer.submit(work);
+  }
+
   @Override
   public void close() {
+    committer.close();
     dataSource.close();
   }
 
