@@ -61,13 +61,19 @@ public final class KeyArchiver {
   static final AlgorithmIdentifier KWP = new AlgorithmIdentifier(NISTObjectIdentifiers.id_aes256_wrap_pad);
 
   private final HsmToken token;
-  private final CaKeyring keys;
+  private final java.util.function.Supplier<List<CaKeyring.Exchange>> exchanges;
   private final OaepHash agentOaep;
   private final boolean allowSoftwareUnwrap;
 
   public KeyArchiver(HsmToken token, CaKeyring keys, OaepHash agentOaep, boolean allowSoftwareUnwrap) {
+    this(token, keys::exchanges, agentOaep, allowSoftwareUnwrap);
+  }
+
+  /** With the exchange keys given directly (the benchmarks use session keys). */
+  public KeyArchiver(HsmToken token, java.util.function.Supplier<List<CaKeyring.Exchange>> exchanges,
+      OaepHash agentOaep, boolean allowSoftwareUnwrap) {
     this.token = token;
-    this.keys = keys;
+    this.exchanges = exchanges;
     this.agentOaep = agentOaep;
     this.allowSoftwareUnwrap = allowSoftwareUnwrap;
   }
@@ -161,7 +167,7 @@ public final class KeyArchiver {
     } catch (CMSException e) {
       throw new Refused(ErrorCode.ARCHIVE_FORM_REFUSED, e.getMessage());
     }
-    for (CaKeyring.Exchange x : keys.exchanges()) {
+    for (CaKeyring.Exchange x : exchanges.get()) {
       if (!x.cert().isValidOn(now)) {
         continue;
       }
@@ -199,7 +205,7 @@ public final class KeyArchiver {
     } catch (CMSException | IllegalArgumentException e) {
       throw new CaException(ErrorCode.ARCHIVE_UNREADABLE, "the EnvelopedData cannot be read: " + e.getMessage());
     }
-    for (CaKeyring.Exchange x : keys.exchanges()) {
+    for (CaKeyring.Exchange x : exchanges.get()) {
       if (!x.cert().isValidOn(now)) {
         continue;
       }

@@ -1,0 +1,55 @@
+package org.keyarc.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+
+/** Each wrap/unwrap and archival-chain benchmark runs once against a real token and does real work. */
+class ArchivalBenchmarksTest {
+  @Test
+  void wrapBenchmarksDoTheirWork() throws Exception {
+    try (SoftHsmFixture hsm = SoftHsmFixture.create("wrap")) {
+      for (String key : new String[] {"RSA_2048", "EC_P256"}) {
+        WrapBenchmark b = new WrapBenchmark();
+        b.module = hsm.module().loadedLibrary().toString();
+        b.token = hsm.label("wrap");
+        b.pinFile = hsm.pinFile("wrap").toString();
+        b.key = key;
+        b.setUp();
+        try {
+          assertTrue(b.kwpWrapPrivateKey().length > 60, key);
+          assertNotNull(b.kwpUnwrapPrivateKey());
+          assertEquals(256, b.oaepWrapAesKey().length);
+          assertNotNull(b.oaepUnwrapAesKey());
+        } finally {
+          b.tearDown();
+        }
+      }
+    }
+  }
+
+  @Test
+  void archivalChainBenchmarkSealsForTheAgents() throws Exception {
+    try (SoftHsmFixture hsm = SoftHsmFixture.create("chain")) {
+      ArchivalChainBenchmark b = new ArchivalChainBenchmark();
+      b.module = hsm.module().loadedLibrary().toString();
+      b.token = hsm.label("chain");
+      b.pinFile = hsm.pinFile("chain").toString();
+      b.key = "EC_P256";
+      b.policy = "3-2";
+      b.setUp();
+      try {
+        var sealed = b.seal();
+        assertEquals(2, sealed.threshold());
+        assertEquals(3, sealed.envelopes().size(), "one envelope per 2-subset of 3 agents");
+        assertEquals(2, (int) b.tok.call(s -> s.countSessionObjects()),
+            "only the benchmark's own session keys remain (exchange pair and its public object)");
+      } finally {
+        b.tearDown();
+      }
+    }
+  }
+}
