@@ -45,8 +45,8 @@ class ArchivalBenchmarksTest {
         var sealed = b.seal();
         assertEquals(2, sealed.threshold());
         assertEquals(3, sealed.envelopes().size(), "one envelope per 2-subset of 3 agents");
-        assertEquals(2, (int) b.tok.call(s -> s.countSessionObjects()),
-            "only the benchmark's own session keys remain (exchange pair and its public object)");
+        assertEquals(4, (int) b.tok.call(s -> s.countSessionObjects()),
+            "only the workload's own session keys remain (CA pair and exchange pair)");
       } finally {
         b.tearDown();
       }

@@ -60,7 +60,15 @@ final class BenchCommand {
       @Option(names = "--template", paramLabel = "T", description = "default User, or ExchangeUserKeyArc with "
           + "--archive") String template,
       @Option(names = "--key-type", defaultValue = "p256", description = "p256 or rsa2048 (the enrollees' keys)")
-          String key)
+          String key,
+      @Option(names = "--ceiling", description = "also measure, in this process on the CA token (--module, "
+          + "--token, --pin-file), the HSM work one enrollment needs, and print ratio = rate / ceiling")
+          boolean ceiling,
+      @Option(names = "--ceiling-threads", defaultValue = "2", paramLabel = "T") int ceilingThreads,
+      @Option(names = "--agents", defaultValue = "1", paramLabel = "N", description = "with --archive --ceiling: "
+          + "the node's policy N") int agentsN,
+      @Option(names = "--threshold", defaultValue = "1", paramLabel = "M") int thresholdM,
+      @Mixin HsmOptions hsm)
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (connections < 1 || inFlight < 1 || duration < 1 || requests < 1) {
@@ -108,6 +116,14 @@ final class BenchCommand {
       Result r = rate > 0 ? openLoop(clients, prepared, rate, duration) : closedLoop(clients, prepared, inFlight,
           duration);
       report(out, r);
+      if (ceiling) {
+        double rateNow = r.ok.get() / (r.elapsedNanos / 1e9);
+        double c = ceiling(hsm, archive ? org.keyarc.hsm.KeySpec.parse(key) : null, agentsN, thresholdM,
+            ceilingThreads, 5);
+        out.printf("ceiling       %.0f enrollments/s of HSM work alone (%d threads: 2 CA signatures%s)%n", c,
+            ceilingThreads, archive ? " + the archival chain, " + thresholdM + " of " + agentsN : "");
+        out.printf("ratio         %.2f (end-to-end rate / ceiling)%n", rateNow / c);
+      }
       return r.ok.get() > 0 ? 0 : 1;
     } finally {
       for (CmpClient c : clients) {
@@ -223,6 +239,41 @@ final class BenchCommand {
     timer.shutdownNow();
     r.elapsedNanos = System.nanoTime() - start;
     return r;
+  }
+
+  /** Runs the HSM work of one enrollment as fast as {@code threads} threads can, for {@code seconds}. */
+  private static double ceiling(HsmOptions hsm, org.keyarc.hsm.KeySpec userKey, int n, int m, int threads,
+      int seconds) throws Exception {
+    try (org.keyarc.hsm.HsmModule module = hsm.load(); org.keyarc.hsm.HsmToken token = hsm.open(module, true)) {
+      org.keyarc.ca.archive.HsmWorkload w = new org.keyarc.ca.archive.HsmWorkload(token,
+          org.keyarc.hsm.KeySpec.EC_P256, userKey, n, m);
+      AtomicLong done = new AtomicLong();
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      List<Thread> ts = new ArrayList<>();
+      AtomicLong failures = new AtomicLong();
+      for (int i = 0; i < threads; i++) {
+        Thread t = new Thread(() -> {
+          while (System.nanoTime() < end) {
+            try {
+              w.run();
+              done.incrementAndGet();
+            } catch (Exception e) {
+              failures.incrementAndGet();
+            }
+          }
+        });
+        t.start();
+        ts.add(t);
+      }
+      long start = System.nanoTime();
+      for (Thread t : ts) {
+        t.join();
+      }
+      if (failures.get() > 0) {
+        throw new Keyarc.UserException(ErrorCode.HSM_ERROR, failures.get() + " ceiling runs failed");
+      }
+      return done.get() / ((System.nanoTime() - start) / 1e9);
+    }
   }
 
   private static void report(PrintWriter out, Result r) {

@@ -44,6 +44,13 @@ class BenchSmokeTest {
                 r.out());
             assertTrue(r.out().contains("errors        none"), r.out());
           }
+          Run withCeiling = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(),
+              "--key", home.resolve("b.key").toString(), "--duration", "1", "--requests", "60", "--ceiling",
+              "--module", SoftHsmFixture.library().toString(), "--token", hsm.label("ca"), "--pin-file",
+              hsm.pinFile("ca").toString());
+          assertEquals(0, withCeiling.exit(), withCeiling.out() + withCeiling.err());
+          assertTrue(withCeiling.out().matches("(?s).*ceiling       \\d+ enrollments/s.*ratio         [0-9.]+ .*"),
+              withCeiling.out());
           Run open = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
               home.resolve("b.key").toString(), "--duration", "2", "--requests", "100", "--rate", "40");
           assertEquals(0, open.exit(), open.out() + open.err());

@@ -1,0 +1,113 @@
+package org.keyarc.ca.archive;
+
+import java.math.BigInteger;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.crmf.EncryptedKey;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.keyarc.ca.CaKeyring;
+import org.keyarc.hsm.HsmSession;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyHandle;
+import org.keyarc.hsm.KeyPolicy;
+import org.keyarc.hsm.KeySpec;
+import org.keyarc.hsm.OaepHash;
+import org.keyarc.hsm.SignatureAlgorithm;
+import org.keyarc.protocol.client.ArchiveEncryption;
+
+/**
+ * Exactly the HSM work one enrollment needs, set up with session keys on a token: the CA signature
+ * (certificate and CMP answer), and with archival the whole {@link KeyArchiver#seal} chain for an M-of-N
+ * policy. The JMH archival benchmark and the load generator's "ceiling" both run it, so that an
+ * end-to-end rate can be set against what the same token allows.
+ */
+public final class HsmWorkload {
+  private final HsmToken token;
+  private final KeyHandle caKey;
+  private final SignatureAlgorithm caAlgorithm;
+  private final KeyArchiver archiver;
+  private final EncryptedKey encrypted;
+  private final SubjectPublicKeyInfo userKey;
+  private final List<X509CertificateHolder> agents;
+  private final int threshold;
+  private final byte[] tbs = new byte[600];
+
+  /**
+   * @param caKeySpec the CA key (EC_P256 or an RSA spec)
+   * @param userKeySpec the archived key's type, or null for no archival
+   * @param agents N, and {@code threshold} M (ignored without archival)
+   */
+  public HsmWorkload(HsmToken token, KeySpec caKeySpec, KeySpec userKeySpec, int agents, int threshold)
+      throws Exception {
+    this.token = token;
+    this.caKey = token.call(s -> s.generateKeyPair(caKeySpec, KeyPolicy.SESSION_UNWRAPPED, null)).privateKey();
+    this.caAlgorithm = SignatureAlgorithm.defaultFor(caKeySpec);
+    this.threshold = threshold;
+    if (userKeySpec == null) {
+      this.archiver = null;
+      this.encrypted = null;
+      this.userKey = null;
+      this.agents = List.of();
+      return;
+    }
+    HsmSession.GeneratedKeyPair exchange = token.call(s -> s.generateKeyPair(KeySpec.RSA_2048,
+        KeyPolicy.SESSION_UNWRAPPING, null));
+    X509CertificateHolder exchangeCert = selfSigned("CN=workload exchange", exchange.publicKey(), null);
+    List<CaKeyring.Exchange> exchanges = List.of(new CaKeyring.Exchange("workload", exchange.privateKey(),
+        exchangeCert));
+    this.archiver = new KeyArchiver(token, () -> exchanges, OaepHash.SHA1, false);
+    List<X509CertificateHolder> a = new ArrayList<>();
+    for (int i = 0; i < agents; i++) {
+      KeyPair kp = generate(KeySpec.RSA_2048);
+      a.add(selfSigned("CN=workload agent " + i, kp.getPublic(), kp));
+    }
+    this.agents = List.copyOf(a);
+    KeyPair user = generate(userKeySpec);
+    this.userKey = SubjectPublicKeyInfo.getInstance(user.getPublic().getEncoded());
+    this.encrypted = ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(user.getPrivate().getEncoded()),
+        exchangeCert, "SHA-1");
+  }
+
+  /** One enrollment's HSM work: two CA signatures, and the archival chain when set up. */
+  public void run() throws Exception {
+    token.call(s -> s.sign(caKey, caAlgorithm, tbs));
+    token.call(s -> s.sign(caKey, caAlgorithm, tbs));
+    if (archiver != null) {
+      archiver.seal(encrypted, userKey, agents, threshold, Instant.now());
+    }
+  }
+
+  /** The archival chain alone (for the JMH benchmark). */
+  public KeyArchiver.Sealed seal() throws Exception {
+    return archiver.seal(encrypted, userKey, agents, threshold, Instant.now());
+  }
+
+  static KeyPair generate(KeySpec spec) throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance(spec.type() == KeyHandle.KeyType.RSA ? "RSA" : "EC");
+    if (spec.type() == KeyHandle.KeyType.RSA) {
+      g.initialize(spec.bits());
+    } else {
+      g.initialize(new ECGenParameterSpec(spec == KeySpec.EC_P384 ? "secp384r1" : "secp256r1"));
+    }
+    return g.generateKeyPair();
+  }
+
+  private static X509CertificateHolder selfSigned(String dn, PublicKey pub, KeyPair signer) throws Exception {
+    KeyPair kp = signer != null ? signer : generate(KeySpec.EC_P256);
+    return new JcaX509v3CertificateBuilder(new X500Name(dn), BigInteger.ONE, new Date(System.currentTimeMillis()
+        - 60_000), Date.from(Instant.now().plusSeconds(86_400)), new X500Name(dn), pub)
+        .build(new JcaContentSignerBuilder(kp.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA"
+            : "SHA256withECDSA").build(kp.getPrivate()));
+  }
+}
