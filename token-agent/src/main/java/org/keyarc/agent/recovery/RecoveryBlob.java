@@ -44,6 +44,16 @@ public final class RecoveryBlob {
    * whose content was changed, is refused.
    */
   public static RecoveryBlob verify(byte[] der, X509CertificateHolder ca) throws RecoveryException {
+    try {
+      return verifyOrThrow(der, ca);
+    } catch (RuntimeException e) {
+      // Bouncy Castle's getInstance() methods refuse damaged structures with unchecked exceptions
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the blob is damaged or was altered (" + e.getMessage()
+          + "); fetch it again with keyarc getkey");
+    }
+  }
+
+  private static RecoveryBlob verifyOrThrow(byte[] der, X509CertificateHolder ca) throws RecoveryException {
     CMSSignedData signed;
     try {
       signed = new CMSSignedData(der);
