@@ -1,14 +1,11 @@
 package org.keyarc.bench;
 
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.keyarc.ca.archive.HsmWorkload;
 import org.keyarc.ca.archive.KeyArchiver;
 import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeySpec;
-import org.keyarc.hsm.PinSource;
-import org.keyarc.hsm.TokenSelector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -55,13 +52,9 @@ public class ArchivalChainBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    hsm = HsmModule.load(Path.of(module));
-    char[] pin = PinSource.fromFile(Path.of(pinFile));
-    try {
-      tok = hsm.openToken(TokenSelector.parse(token), pin, 8);
-    } finally {
-      HsmToken.wipe(pin);
-    }
+    BenchToken opened = BenchToken.open(module, token, pinFile);
+    hsm = opened.module;
+    tok = opened.token;
     workload = new HsmWorkload(tok, KeySpec.EC_P256, KeySpec.valueOf(key), Integer.parseInt(policy.split("-")[0]),
         Integer.parseInt(policy.split("-")[1]));
   }

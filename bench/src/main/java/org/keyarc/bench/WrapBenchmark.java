@@ -1,6 +1,5 @@
 package org.keyarc.bench;
 
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmSession;
@@ -9,8 +8,6 @@ import org.keyarc.hsm.KeyHandle;
 import org.keyarc.hsm.KeyPolicy;
 import org.keyarc.hsm.KeySpec;
 import org.keyarc.hsm.OaepHash;
-import org.keyarc.hsm.PinSource;
-import org.keyarc.hsm.TokenSelector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -58,13 +55,9 @@ public class WrapBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    hsm = HsmModule.load(Path.of(module));
-    char[] pin = PinSource.fromFile(Path.of(pinFile));
-    try {
-      tok = hsm.openToken(TokenSelector.parse(token), pin, 8);
-    } finally {
-      HsmToken.wipe(pin);
-    }
+    BenchToken opened = BenchToken.open(module, token, pinFile);
+    hsm = opened.module;
+    tok = opened.token;
     KeySpec spec = KeySpec.valueOf(key);
     type = spec.type();
     // session objects only: the benchmarks leave nothing on the token

@@ -120,6 +120,7 @@ public final class CaService {
    * The identity behind a signature-protection (or TLS client) certificate: it must be signed by this
    * CA, valid now, and ISSUED (not revoked, not waiting for confirmation) in the store.
    */
+  @SuppressWarnings("unchecked")
   public Identity identify(X509CertificateHolder cert) throws CaException {
     String digest = sha256Hex(der(cert));
     if (!signedByCa.containsKey(digest)) {
@@ -142,7 +143,12 @@ public final class CaService {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
           + " is expired or not yet valid");
     }
-    Optional<CertRecord> rec = tx(c -> Certificates.find(c, issuer, cert.getSerialNumber()));
+    String subject = cert.getSubject().toString();
+    Set<Role>[] roles = new Set[1];
+    Optional<CertRecord> rec = tx(c -> {
+      roles[0] = Roles.rolesOf(c, subject);
+      return Certificates.find(c, issuer, cert.getSerialNumber());
+    });
     if (rec.isEmpty()) {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
           + " is not in this CA's store");
@@ -151,9 +157,7 @@ public final class CaService {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
           + " is " + rec.get().status().name().toLowerCase());
     }
-    String subject = cert.getSubject().toString();
-    Set<Role> roles = tx(c -> Roles.rolesOf(c, subject));
-    return new Identity(Identity.Kind.CERTIFICATE, subject, roles);
+    return new Identity(Identity.Kind.CERTIFICATE, subject, roles[0]);
   }
 
   /** A one-time secret the client claims to know, and the secret itself (derived in the HSM). */
@@ -382,7 +386,12 @@ public final class CaService {
         org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption)) {
       return "not an RSA key";
     }
-    Optional<CertRecord> rec = tx(c -> Certificates.find(c, issuer, cert.getSerialNumber()));
+    String subject = cert.getSubject().toString();
+    Set<Role>[] roles = new Set[1];
+    Optional<CertRecord> rec = tx(c -> {
+      roles[0] = Roles.rolesOf(c, subject);
+      return Certificates.find(c, issuer, cert.getSerialNumber());
+    });
     if (rec.isEmpty()) {
       return "not issued by this CA";
     }
@@ -1258,20 +1267,9 @@ public final class CaService {
 
   /** The ErrorCode of an HSM failure reason (the CLI's exit code for it, too). */
   public static ErrorCode hsmCode(HsmException.Reason reason) {
-    switch (reason) {
-      case TOKEN_NOT_PRESENT: return ErrorCode.TOKEN_NOT_PRESENT;
-      case PIN_INCORRECT: return ErrorCode.PIN_INCORRECT;
-      case PIN_LOCKED: return ErrorCode.PIN_LOCKED;
-      case PIN_REQUIRED: return ErrorCode.PIN_REQUIRED;
-      case MECHANISM_NOT_SUPPORTED: return ErrorCode.MECHANISM_NOT_SUPPORTED;
-      case KEY_NOT_FOUND: return ErrorCode.KEY_NOT_FOUND;
-      case MODULE_LOAD_FAILED: return ErrorCode.HSM_UNAVAILABLE;
-      case KEY_POLICY: return ErrorCode.KEY_POLICY;
-      case SESSIONS_EXHAUSTED: case MODULE_BUSY: return ErrorCode.HSM_BUSY;
-      case BAD_INPUT: return ErrorCode.BAD_INPUT;
-      default: return ErrorCode.HSM_ERROR;
-    }
+    return ErrorCode.of(reason);
   }
+
 
   private byte[] random(int n) throws CaException {
     return hsm(() -> keys.token().call(s -> s.random(n)));

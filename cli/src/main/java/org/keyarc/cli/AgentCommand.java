@@ -4,12 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
-import java.util.List;
 import org.bouncycastle.cert.X509CertificateHolder;
-import org.keyarc.agent.recovery.Pkcs12Writer;
 import org.keyarc.agent.recovery.RecoveryBlob;
 import org.keyarc.agent.recovery.RecoveryException;
 import org.keyarc.agent.recovery.RecoveryStep;
@@ -90,7 +86,8 @@ final class AgentCommand {
           ? RecoveryProgress.parse(Base64.getDecoder().decode(x.path("progress").asText())) : null;
       // ask the node first whether this card's agent may do the next step (revoked agents may not)
       boolean skip = false;
-      for (int agent : RecoveryStep.agentsOn(blob, token)) {
+      var onCard = RecoveryStep.agentsOn(blob, token);
+      for (int agent : onCard.keySet()) {
         try {
           AdminCall.call(node, AdminCall.request("recovery.check").put("id", id).put("serial",
               blob.record().agents().get(agent).getSerialNumber().getValue().toString(16)).put("card", token.label()));
@@ -107,7 +104,7 @@ final class AgentCommand {
       }
       RecoveryStep.Result result;
       try {
-        result = RecoveryStep.run(blob, progress, token);
+        result = RecoveryStep.run(blob, progress, token, onCard);
       } catch (RecoveryException e) {
         if (e.code() == ErrorCode.NOT_AUTHORIZED || e.code() == ErrorCode.KEY_NOT_FOUND
             || e.code() == ErrorCode.BAD_REQUEST) {
@@ -125,16 +122,8 @@ final class AgentCommand {
       }
       RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) result;
       try (var key = done.key()) {
-        X509CertificateHolder cert = blob.userCertificate();
         Path p12 = outDir.resolve(blob.record().certificateSerial().toString(16) + ".p12");
-        char[] password = RecoverKeyCommand.password(passwordFile);
-        try {
-          List<X509CertificateHolder> chain = new ArrayList<>();
-          chain.add(ca);
-          CliFiles.write(p12, Pkcs12Writer.build(key, cert, chain, cert.getSubject().toString(), password), true, false);
-        } finally {
-          Arrays.fill(password, '\0');
-        }
+        RecoverKeyCommand.writePkcs12(key, blob, ca, p12, passwordFile, false);
         AdminCall.call(node, AdminCall.request("recovery.step").put("id", id).put("serial",
             blob.record().agents().get(done.agentIndex()).getSerialNumber().getValue().toString(16))
             .put("card", token.label()));
@@ -142,7 +131,4 @@ final class AgentCommand {
       }
     }
   }
-
-
-
 }

@@ -129,7 +129,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
       say("deleted " + userKey);
 
       heading("The certificate manager fetches the archived key (getkey): ciphertext he cannot open");
-      String serial = Files.readString(Path.of(user[0])).isEmpty() ? "" : serialOf(Path.of(user[0]));
+      String serial = CliFiles.readCertificate(Path.of(user[0])).getSerialNumber().toString(16);
       Path blob = home.resolve("msexchangeorg.blob");
       run(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
       written.put(blob, "the CA-signed recovery blob (getkey)");
@@ -183,7 +183,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
   private record Run(String out, String err) {}
 
   private Run run(String... args) throws Exception {
-    out.println("$ keyarc " + String.join(" ", redact(args)));
+    out.println("$ keyarc " + String.join(" ", args)); // no secret is ever an argument: they are files
     StringWriter o = new StringWriter();
     StringWriter e = new StringWriter();
     int exit = Keyarc.run(new PrintWriter(o, true), new PrintWriter(e, true), args);
@@ -220,10 +220,6 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     return f;
   }
 
-  private String serialOf(Path certFile) throws Exception {
-    return CliFiles.readCertificate(certFile).getSerialNumber().toString(16);
-  }
-
   private String openssl(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("openssl"));
     cmd.addAll(List.of(args));
@@ -257,11 +253,6 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     System.arraycopy(b, 0, all, 0, b.length);
     System.arraycopy(a, 0, all, b.length, a.length);
     return all;
-  }
-
-  /** Commands are shown as typed; no secret is ever an argument (they are files). */
-  private static String[] redact(String[] args) {
-    return args;
   }
 
   private static byte[] random(int n) {

@@ -41,7 +41,7 @@ public final class Keyarc {
     cl.setErr(err);
     cl.setExecutionExceptionHandler((ex, line, parsed) -> {
       if (ex instanceof HsmException h) {
-        ErrorCode code = org.keyarc.ca.CaService.hsmCode(h.reason());
+        ErrorCode code = ErrorCode.of(h.reason());
         err.println("keyarc: error " + code.number() + " (" + code.summary() + "): " + h.getMessage());
         return code.number();
       }

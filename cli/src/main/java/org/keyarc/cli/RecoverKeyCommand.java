@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.agent.recovery.Pkcs12Writer;
+import org.keyarc.agent.recovery.RecoveredKey;
 import org.keyarc.agent.recovery.RecoveryBlob;
 import org.keyarc.agent.recovery.RecoveryException;
 import org.keyarc.protocol.archive.RecoveryProgress;
@@ -94,22 +94,30 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
         try (var key = done.key()) {
           X509CertificateHolder cert = blob.userCertificate();
           Path p12 = out != null ? out : Path.of(blob.record().certificateSerial().toString(16) + ".p12");
-          CliFiles.checkWritable(p12, force);
-          char[] password = password(passwordFile);
-          try {
-            List<X509CertificateHolder> chain = new ArrayList<>();
-            chain.add(ca);
-            byte[] pfx = Pkcs12Writer.build(key, cert, chain, friendlyName(cert), password);
-            CliFiles.write(p12, pfx, true, force);
-          } finally {
-            Arrays.fill(password, '\0');
-          }
+          writePkcs12(key, blob, ca, p12, passwordFile, force);
           w.println("step          done by " + done.agent() + " (the last one)");
           w.println("key           recovered and checked against certificate " + cert.getSerialNumber().toString(16));
           w.println("wrote         " + p12 + " (PKCS#12: PBES2 AES-256-CBC, PBKDF2-SHA-256, SHA-256 MAC; mode 0600)");
         }
         return 0;
       }
+    }
+  }
+
+  /**
+   * Writes the recovered key with its certificate and the CA certificate as a PKCS#12 (mode 0600), the
+   * password from {@code passwordFile} or asked twice; refuses an existing file unless {@code force}.
+   */
+  static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca, Path p12, Path passwordFile,
+      boolean force) throws Exception {
+    CliFiles.checkWritable(p12, force);
+    X509CertificateHolder cert = blob.userCertificate();
+    char[] password = password(passwordFile);
+    try {
+      byte[] pfx = Pkcs12Writer.build(key, cert, List.of(ca), friendlyName(cert), password);
+      CliFiles.write(p12, pfx, true, force);
+    } finally {
+      Arrays.fill(password, '\0');
     }
   }
 

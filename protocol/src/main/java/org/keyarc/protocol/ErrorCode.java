@@ -84,4 +84,21 @@ public enum ErrorCode {
     }
     throw new IllegalArgumentException("no keyarc error code " + number);
   }
+
+  /** The code of an HSM failure: the same on the node, in the token agent and as the CLI's exit code. */
+  public static ErrorCode of(org.keyarc.hsm.HsmException.Reason reason) {
+    switch (reason) {
+      case TOKEN_NOT_PRESENT: return TOKEN_NOT_PRESENT;
+      case PIN_INCORRECT: return PIN_INCORRECT;
+      case PIN_LOCKED: return PIN_LOCKED;
+      case PIN_REQUIRED: return PIN_REQUIRED;
+      case MECHANISM_NOT_SUPPORTED: return MECHANISM_NOT_SUPPORTED;
+      case KEY_NOT_FOUND: return KEY_NOT_FOUND;
+      case MODULE_LOAD_FAILED: return HSM_UNAVAILABLE;
+      case KEY_POLICY: return KEY_POLICY;
+      case SESSIONS_EXHAUSTED: case MODULE_BUSY: return HSM_BUSY;
+      case BAD_INPUT: return BAD_INPUT;
+      default: return HSM_ERROR;
+    }
+  }
 }

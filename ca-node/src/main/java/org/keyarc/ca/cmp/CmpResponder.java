@@ -220,7 +220,7 @@ public final class CmpResponder {
           + "secret (MAC) or a certificate of this CA (signature)");
     }
     ProtectedPKIMessage p = new ProtectedPKIMessage(new GeneralPKIMessage(msg));
-    if (isMac(msg.getHeader().getProtectionAlg().getAlgorithm())) {
+    if (KeyarcCmp.isPasswordBasedMac(msg.getHeader().getProtectionAlg().getAlgorithm())) {
       byte[] kid = msg.getHeader().getSenderKID() == null ? null : msg.getHeader().getSenderKID().getOctets();
       if (kid == null) {
         throw new CaException(ErrorCode.BAD_MESSAGE_CHECK, "a MAC-protected request must carry the secret's "
@@ -266,10 +266,6 @@ public final class CmpResponder {
     }
     ctx.identity = who;
     ctx.signerSerial = certs[0].getSerialNumber();
-  }
-
-  static boolean isMac(ASN1ObjectIdentifier alg) {
-    return alg.equals(CMPObjectIdentifiers.passwordBasedMac) || alg.equals(PKCSObjectIdentifiers.id_PBMAC1);
   }
 
   /** Checks the PBM / PBMAC1 parameters a client chose; returns true for PBMAC1. */

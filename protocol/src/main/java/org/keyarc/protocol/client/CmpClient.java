@@ -515,9 +515,7 @@ public final class CmpClient implements AutoCloseable {
 
   private void verify(ProtectedPKIMessage p) throws CmpClientException {
     try {
-      org.bouncycastle.asn1.ASN1ObjectIdentifier alg = p.getProtectionAlgorithm().getAlgorithm();
-      if (alg.equals(CMPObjectIdentifiers.passwordBasedMac)
-          || alg.equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_PBMAC1)) {
+      if (KeyarcCmp.isPasswordBasedMac(p.getProtectionAlgorithm().getAlgorithm())) {
         if (!(protection instanceof Protection.Mac m)) {
           throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the node answered with a MAC, but this "
               + "request was not MAC-protected");

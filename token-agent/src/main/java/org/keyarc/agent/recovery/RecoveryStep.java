@@ -2,7 +2,9 @@ package org.keyarc.agent.recovery;
 
 import java.security.PublicKey;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -47,8 +49,14 @@ public final class RecoveryStep {
    * Runs this card's step on {@code blob} (first step: {@code progress} null) or on a partial recovery.
    */
   public static Result run(RecoveryBlob blob, RecoveryProgress progress, HsmToken card) throws RecoveryException {
+    return run(blob, progress, card, agentsOn(blob, card));
+  }
+
+  /** Like {@link #run(RecoveryBlob, RecoveryProgress, HsmToken)} with the card's agents already found. */
+  public static Result run(RecoveryBlob blob, RecoveryProgress progress, HsmToken card, Map<Integer, KeyHandle> onCard)
+      throws RecoveryException {
     ArchiveRecord rec = blob.record();
-    Set<Integer> mine = agentsOnCard(blob, card);
+    Set<Integer> mine = onCard.keySet();
     if (mine.isEmpty()) {
       throw new RecoveryException(ErrorCode.KEY_NOT_FOUND, "card '" + card.label() + "' holds the key of none of "
           + "this archive's recovery agents; the agents who can serve are: " + allAgents(blob));
@@ -77,7 +85,7 @@ public final class RecoveryStep {
       if (!mine.contains(next)) {
         continue;
       }
-      KeyHandle key = keyOf(blob, card, next);
+      KeyHandle key = onCard.get(next);
       used = next;
       if (c.peeled() == env.agentIndexes().size() - 1) {
         return new Result.Done(unwrapKey(rec, card, key, c.layers()), blob.agentName(next), next);
@@ -96,14 +104,12 @@ public final class RecoveryStep {
     return new Result.Partial(p, blob.agentName(used), used, nextAgents(blob, advanced));
   }
 
-  /** The agents (indexes into the archive's agent list) whose private key is on this card. */
-  public static Set<Integer> agentsOn(RecoveryBlob blob, HsmToken card) throws RecoveryException {
-    return agentsOnCard(blob, card);
-  }
-
-  /** The agents whose private key is on this card (matched by public key). */
-  static Set<Integer> agentsOnCard(RecoveryBlob blob, HsmToken card) throws RecoveryException {
-    Set<Integer> out = new LinkedHashSet<>();
+  /**
+   * The agents (indexes into the archive's agent list) whose private key is on this card, with that key:
+   * each RSA private key of the card is matched once against the agents' certificates.
+   */
+  public static Map<Integer, KeyHandle> agentsOn(RecoveryBlob blob, HsmToken card) throws RecoveryException {
+    Map<Integer, KeyHandle> out = new LinkedHashMap<>();
     ArchiveRecord rec = blob.record();
     try {
       List<KeyHandle> keys = card.call(s -> s.listKeys());
@@ -116,35 +122,17 @@ public final class RecoveryStep {
         for (KeyHandle k : keys) {
           if (k.keyClass() == KeyHandle.KeyClass.PRIVATE && k.keyType() == KeyHandle.KeyType.RSA
               && card.call(s -> s.matchesPublicKey(k, pub))) {
-            out.add(i);
+            out.put(i, k);
+            break;
           }
         }
       }
     } catch (HsmException e) {
-      throw new RecoveryException(hsmCode(e), "card '" + card.label() + "': " + e.getMessage());
+      throw new RecoveryException(ErrorCode.of(e.reason()), "card '" + card.label() + "': " + e.getMessage());
     } catch (java.io.IOException e) {
       throw new RecoveryException(ErrorCode.BAD_INPUT, "an agent certificate in the blob cannot be read");
     }
     return out;
-  }
-
-  private static KeyHandle keyOf(RecoveryBlob blob, HsmToken card, int agent) throws RecoveryException {
-    try {
-      PublicKey pub = new JcaPEMKeyConverter().getPublicKey(blob.certificate(blob.record().agents().get(agent))
-          .getSubjectPublicKeyInfo());
-      for (KeyHandle k : card.call(s -> s.listKeys())) {
-        if (k.keyClass() == KeyHandle.KeyClass.PRIVATE && k.keyType() == KeyHandle.KeyType.RSA
-            && card.call(s -> s.matchesPublicKey(k, pub))) {
-          return k;
-        }
-      }
-    } catch (HsmException e) {
-      throw new RecoveryException(hsmCode(e), "card '" + card.label() + "': " + e.getMessage());
-    } catch (java.io.IOException e) {
-      throw new RecoveryException(ErrorCode.BAD_INPUT, "an agent certificate in the blob cannot be read");
-    }
-    throw new RecoveryException(ErrorCode.KEY_NOT_FOUND, "the key of " + blob.agentName(agent) + " left card '"
-        + card.label() + "'");
   }
 
   private static byte[] openLayer(HsmToken card, KeyHandle key, byte[] layer) throws RecoveryException {
@@ -153,7 +141,7 @@ public final class RecoveryStep {
       return ri.getContent(new HsmKeyTransRecipient(card, key));
     } catch (CMSException e) {
       if (e.getCause() instanceof HsmException h) {
-        throw new RecoveryException(hsmCode(h), "card '" + card.label() + "': " + h.getMessage());
+        throw new RecoveryException(ErrorCode.of(h.reason()), "card '" + card.label() + "': " + h.getMessage());
       }
       throw new RecoveryException(ErrorCode.BAD_INPUT, "a layer of the archive cannot be opened with card '"
           + card.label() + "': " + e.getMessage());
@@ -174,7 +162,7 @@ public final class RecoveryStep {
       String alg = PrivateKeyInfo.getInstance(pkcs8).getPrivateKeyAlgorithm().getAlgorithm().getId();
       return new RecoveredKey(pkcs8, alg);
     } catch (HsmException e) {
-      throw new RecoveryException(hsmCode(e), "card '" + card.label() + "': " + e.getMessage());
+      throw new RecoveryException(ErrorCode.of(e.reason()), "card '" + card.label() + "': " + e.getMessage());
     } catch (CMSException | InvalidCipherTextException | RuntimeException e) {
       throw new RecoveryException(ErrorCode.BAD_INPUT, "the archived key cannot be unwrapped: " + e.getMessage());
     } finally {
@@ -206,14 +194,4 @@ public final class RecoveryStep {
     return String.join(", ", out);
   }
 
-  static ErrorCode hsmCode(HsmException e) {
-    switch (e.reason()) {
-      case TOKEN_NOT_PRESENT: return ErrorCode.TOKEN_NOT_PRESENT;
-      case PIN_INCORRECT: return ErrorCode.PIN_INCORRECT;
-      case PIN_LOCKED: return ErrorCode.PIN_LOCKED;
-      case PIN_REQUIRED: return ErrorCode.PIN_REQUIRED;
-      case KEY_NOT_FOUND: return ErrorCode.KEY_NOT_FOUND;
-      default: return ErrorCode.HSM_ERROR;
-    }
-  }
 }
