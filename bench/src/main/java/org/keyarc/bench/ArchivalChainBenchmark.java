@@ -60,7 +60,8 @@ public class ArchivalChainBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() {
+  public void tearDown() throws Exception {
+    workload.close();
     hsm.close();
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.testing.SoftHsmFixture;
 
 /** Each wrap/unwrap and archival-chain benchmark runs once against a real token and does real work. */
@@ -45,11 +46,14 @@ class ArchivalBenchmarksTest {
         var sealed = b.seal();
         assertEquals(2, sealed.threshold());
         assertEquals(3, sealed.envelopes().size(), "one envelope per 2-subset of 3 agents");
-        assertEquals(4, (int) b.tok.call(s -> s.countSessionObjects()),
-            "only the workload's own session keys remain (CA pair and exchange pair)");
+        assertEquals(0, (int) b.tok.call(s -> s.countSessionObjects()), "no session objects left by seal()");
+        assertEquals(4, b.tok.call(s -> s.listKeys()).size(),
+            "the workload's CA pair and exchange pair, token objects as the node's are");
       } finally {
         b.tearDown();
       }
+      HsmToken token = hsm.open("chain", 2);
+      assertEquals(java.util.List.of(), token.call(s -> s.listKeys()), "keys left on the token");
     }
   }
 }

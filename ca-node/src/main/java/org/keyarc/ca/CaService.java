@@ -30,6 +30,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.cmp.CMPException;
 import org.bouncycastle.cert.cmp.CertificateStatus;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.keyarc.ca.audit.AuditLog;
@@ -82,7 +83,13 @@ public final class CaService {
    * Certificates (by SHA-256) whose CA signature was already verified: a signature does not change, so
    * it is checked once; validity, store status and roles are still checked on every request.
    */
-  private final java.util.Map<String, Boolean> signedByCa = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Signer certificates whose CA signature has been checked, by SHA-256 of their DER, with a verifier for the
+   * signer's own signatures: built once per certificate, so its public key (and Bouncy Castle's precomputation
+   * for it) is reused by every request that certificate signs.
+   */
+  private final java.util.Map<String, ContentVerifierProvider> signers =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public CaService(NodeConfig cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
     this.cfg = cfg;
@@ -122,23 +129,7 @@ public final class CaService {
    */
   @SuppressWarnings("unchecked")
   public Identity identify(X509CertificateHolder cert) throws CaException {
-    String digest = sha256Hex(der(cert));
-    if (!signedByCa.containsKey(digest)) {
-      try {
-        if (!cert.getIssuer().equals(keys.caName()) || !cert.isSignatureValid(new JcaContentVerifierProviderBuilder()
-            .setProvider(org.keyarc.protocol.Bc.PROVIDER).build(keys.caPublicKey()))) {
-          throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
-              + ") was not issued by this CA");
-        }
-      } catch (CertException | OperatorCreationException e) {
-        throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate cannot be checked: "
-            + e.getMessage());
-      }
-      if (signedByCa.size() > 10_000) {
-        signedByCa.clear();
-      }
-      signedByCa.put(digest, Boolean.TRUE);
-    }
+    checkedSigner(cert);
     if (!cert.isValidOn(Date.from(now()))) {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
           + " is expired or not yet valid");
@@ -158,6 +149,40 @@ public final class CaService {
           + " is " + rec.get().status().name().toLowerCase());
     }
     return new Identity(Identity.Kind.CERTIFICATE, subject, roles[0]);
+  }
+
+  /**
+   * The verifier for signatures made with a signer certificate's key, after checking that this CA signed the
+   * certificate (both cached per certificate; call {@link #identify} for validity, status and roles).
+   */
+  public ContentVerifierProvider signerVerifier(X509CertificateHolder cert) throws CaException {
+    return checkedSigner(cert);
+  }
+
+  private ContentVerifierProvider checkedSigner(X509CertificateHolder cert) throws CaException {
+    String digest = sha256Hex(der(cert));
+    ContentVerifierProvider known = signers.get(digest);
+    if (known != null) {
+      return known;
+    }
+    ContentVerifierProvider verifier;
+    try {
+      if (!cert.getIssuer().equals(keys.caName()) || !cert.isSignatureValid(new JcaContentVerifierProviderBuilder()
+          .setProvider(org.keyarc.protocol.Bc.PROVIDER).build(keys.caPublicKey()))) {
+        throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
+            + ") was not issued by this CA");
+      }
+      verifier = new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER)
+          .build(cert.getSubjectPublicKeyInfo());
+    } catch (CertException | OperatorCreationException e) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate cannot be checked: "
+          + e.getMessage());
+    }
+    if (signers.size() > 10_000) {
+      signers.clear();
+    }
+    signers.put(digest, verifier);
+    return verifier;
   }
 
   /** A one-time secret the client claims to know, and the secret itself (derived in the HSM). */

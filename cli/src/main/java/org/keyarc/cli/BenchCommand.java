@@ -52,6 +52,8 @@ final class BenchCommand {
       @Option(names = "--connections", defaultValue = "2", paramLabel = "C") int connections,
       @Option(names = "--in-flight", defaultValue = "64", paramLabel = "P", description = "per connection") int inFlight,
       @Option(names = "--duration", defaultValue = "10", paramLabel = "S", description = "seconds") int duration,
+      @Option(names = "--warmup", defaultValue = "5", paramLabel = "S", description = "seconds of the same load "
+          + "before the measured run, not counted (the node's JIT compiler warms up)") int warmup,
       @Option(names = "--rate", defaultValue = "0", paramLabel = "R", description = "open loop at R requests/s "
           + "(0: closed loop)") int rate,
       @Option(names = "--requests", defaultValue = "20000", paramLabel = "N", description = "requests pre-built (the "
@@ -71,9 +73,9 @@ final class BenchCommand {
       @Mixin HsmOptions hsm)
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    if (connections < 1 || inFlight < 1 || duration < 1 || requests < 1) {
+    if (connections < 1 || inFlight < 1 || duration < 1 || requests < 1 || warmup < 0) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--connections, --in-flight, --duration and --requests must "
-          + "be at least 1");
+          + "be at least 1, --warmup at least 0");
     }
     X509CertificateHolder ca = node.trustedCa(true);
     if (node.cert == null || node.key == null) {
@@ -111,10 +113,20 @@ final class BenchCommand {
             SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()),
             new JcaContentSignerBuilder(alg).build(kp.getPrivate()), tpl, archives.get(i % poolSize)));
       }
+      String mode = rate > 0 ? "open loop at " + rate + "/s" : "closed loop, " + inFlight + " in flight per connection";
+      AtomicInteger next = new AtomicInteger();
+      if (warmup > 0) {
+        out.printf("warming up    %d s%n", warmup);
+        Result w = rate > 0 ? openLoop(clients, prepared, next, rate, warmup)
+            : closedLoop(clients, prepared, next, inFlight, warmup);
+        if (!w.errors.isEmpty()) {
+          out.println("warm-up errors " + new TreeMap<>(w.errors));
+        }
+      }
       out.printf("running       %s, %d connection%s, %s, %d s%n", node.url(), connections, connections == 1 ? "" : "s",
-          rate > 0 ? "open loop at " + rate + "/s" : "closed loop, " + inFlight + " in flight per connection", duration);
-      Result r = rate > 0 ? openLoop(clients, prepared, rate, duration) : closedLoop(clients, prepared, inFlight,
-          duration);
+          mode, duration);
+      Result r = rate > 0 ? openLoop(clients, prepared, next, rate, duration)
+          : closedLoop(clients, prepared, next, inFlight, duration);
       report(out, r);
       if (ceiling) {
         double rateNow = r.ok.get() / (r.elapsedNanos / 1e9);
@@ -181,10 +193,10 @@ final class BenchCommand {
 
   static final int VERIFY_EVERY = 100;
 
-  private static Result closedLoop(List<CmpClient> clients, List<byte[]> prepared, int inFlight, int duration)
-      throws InterruptedException {
+  /** Closed loop: each lane sends its next request when the last is answered; {@code next} indexes prepared. */
+  private static Result closedLoop(List<CmpClient> clients, List<byte[]> prepared, AtomicInteger next, int inFlight,
+      int duration) throws InterruptedException {
     Result r = new Result();
-    AtomicInteger next = new AtomicInteger();
     long start = System.nanoTime();
     long end = start + TimeUnit.SECONDS.toNanos(duration);
     CountDownLatch lanes = new CountDownLatch(clients.size() * inFlight);
@@ -213,10 +225,17 @@ final class BenchCommand {
     });
   }
 
-  private static Result openLoop(List<CmpClient> clients, List<byte[]> prepared, int rate, int duration)
-      throws InterruptedException {
+  /**
+   * Open loop: request i is due at start + i / rate whether or not earlier ones were answered, and its latency
+   * counts from when it was due (no coordinated omission).
+   */
+  private static Result openLoop(List<CmpClient> clients, List<byte[]> all, AtomicInteger next, int rate,
+      int duration) throws InterruptedException {
     Result r = new Result();
-    int total = (int) Math.min(prepared.size(), (long) rate * duration);
+    int first = next.get();
+    int total = (int) Math.min(all.size() - first, (long) rate * duration);
+    next.addAndGet(total);
+    List<byte[]> prepared = all.subList(first, first + total);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     CountDownLatch done = new CountDownLatch(total);
     long start = System.nanoTime();
@@ -244,9 +263,9 @@ final class BenchCommand {
   /** Runs the HSM work of one enrollment as fast as {@code threads} threads can, for {@code seconds}. */
   private static double ceiling(HsmOptions hsm, org.keyarc.hsm.KeySpec userKey, int n, int m, int threads,
       int seconds) throws Exception {
-    try (org.keyarc.hsm.HsmModule module = hsm.load(); org.keyarc.hsm.HsmToken token = hsm.open(module, true)) {
-      org.keyarc.ca.archive.HsmWorkload w = new org.keyarc.ca.archive.HsmWorkload(token,
-          org.keyarc.hsm.KeySpec.EC_P256, userKey, n, m);
+    try (org.keyarc.hsm.HsmModule module = hsm.load(); org.keyarc.hsm.HsmToken token = hsm.open(module, true);
+        org.keyarc.ca.archive.HsmWorkload w = new org.keyarc.ca.archive.HsmWorkload(token,
+            org.keyarc.hsm.KeySpec.EC_P256, userKey, n, m)) {
       AtomicLong done = new AtomicLong();
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       List<Thread> ts = new ArrayList<>();

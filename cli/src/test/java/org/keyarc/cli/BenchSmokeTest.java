@@ -37,22 +37,23 @@ class BenchSmokeTest {
               home.resolve("b.crt").toString()).exit());
           for (String target : new String[] {url, "http://127.0.0.1:" + node.httpPort() + "/"}) {
             Run r = keyarc("bench", "enroll", "--node", target, "--cert", home.resolve("b.crt").toString(), "--key",
-                home.resolve("b.key").toString(), "--duration", "2", "--requests", "150", "--connections", "2",
-                "--in-flight", "4");
+                home.resolve("b.key").toString(), "--duration", "2", "--requests", "300", "--connections", "2",
+                "--in-flight", "4", "--warmup", "1");
             assertEquals(0, r.exit(), r.out() + r.err());
+            assertTrue(r.out().contains("warming up    1 s"), r.out());
             assertTrue(r.out().matches("(?s).*certificates  \\d+ in [0-9.]+ s = \\d+/s.*latency       p50 .*"),
                 r.out());
             assertTrue(r.out().contains("errors        none"), r.out());
           }
           Run withCeiling = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(),
-              "--key", home.resolve("b.key").toString(), "--duration", "1", "--requests", "60", "--ceiling",
+              "--key", home.resolve("b.key").toString(), "--duration", "1", "--requests", "60", "--warmup", "0", "--ceiling",
               "--module", SoftHsmFixture.library().toString(), "--token", hsm.label("ca"), "--pin-file",
               hsm.pinFile("ca").toString());
           assertEquals(0, withCeiling.exit(), withCeiling.out() + withCeiling.err());
           assertTrue(withCeiling.out().matches("(?s).*ceiling       \\d+ enrollments/s.*ratio         [0-9.]+ .*"),
               withCeiling.out());
           Run open = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
-              home.resolve("b.key").toString(), "--duration", "2", "--requests", "100", "--rate", "40");
+              home.resolve("b.key").toString(), "--duration", "2", "--requests", "100", "--rate", "40", "--warmup", "0");
           assertEquals(0, open.exit(), open.out() + open.err());
           assertTrue(open.out().contains("open loop at 40/s"), open.out());
         }

@@ -605,6 +605,19 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
+  /** Destroys the certificate objects stored next to a key (same CKA_ID); returns how many there were. */
+  public int destroyCertificates(KeyHandle key) throws HsmException {
+    try {
+      long[] certs = session.findAllObjectsSingle(AttributeVector.newX509Certificate().id(key.id()));
+      for (long h : certs) {
+        session.destroyObject(h);
+      }
+      return certs.length;
+    } catch (PKCS11Exception e) {
+      throw fail("C_DestroyObject", e);
+    }
+  }
+
   /** Destroys a key object (session objects after each operation; token objects only on purpose). */
   public void destroy(KeyHandle key) throws HsmException {
     try {

@@ -99,7 +99,7 @@ public final class HsmSigners {
     return path;
   }
 
-  /** A ContentSigner for one signature with the key; make a new one per signature. */
+  /** A ContentSigner with the key, for one thread at a time; after each getSignature() it starts afresh. */
   public ContentSigner signer(KeyHandle key, SignatureAlgorithm alg) throws HsmException {
     if (key.keyClass() != KeyHandle.KeyClass.PRIVATE) {
       throw new IllegalArgumentException(key + " is not a private key");
@@ -150,6 +150,8 @@ public final class HsmSigners {
         return token.call(s -> s.sign(key, alg, data.toByteArray()));
       } catch (HsmException e) {
         throw new RuntimeOperatorException(e.getMessage(), e);
+      } finally {
+        data.reset(); // ready for the next signature, as a JCA signer is
       }
     }
   }

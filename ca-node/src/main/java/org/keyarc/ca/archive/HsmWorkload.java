@@ -27,13 +27,17 @@ import org.keyarc.hsm.SignatureAlgorithm;
 import org.keyarc.protocol.client.ArchiveEncryption;
 
 /**
- * Exactly the HSM work one enrollment needs, set up with session keys on a token: the CA signature
- * (certificate and CMP answer), and with archival the whole {@link KeyArchiver#seal} chain for an M-of-N
- * policy. The JMH archival benchmark and the load generator's "ceiling" both run it, so that an
- * end-to-end rate can be set against what the same token allows.
+ * Exactly the HSM work one enrollment needs: the CA signature (certificate and CMP answer), and with archival
+ * the whole {@link KeyArchiver#seal} chain for an M-of-N policy. The JMH archival benchmark and the load
+ * generator's "ceiling" both run it, so that an end-to-end rate can be set against what the same token allows.
+ *
+ * <p>The CA key and the exchange key are token objects with the node's own policies, as the node's are (SoftHSM2
+ * re-reads a token object's file on each use, so session objects would flatter the ceiling by about a third);
+ * they are made for the workload, never the node's keys, and {@link #close} destroys them.
  */
-public final class HsmWorkload {
+public final class HsmWorkload implements AutoCloseable {
   private final HsmToken token;
+  private final List<KeyHandle> made = new ArrayList<>();
   private final KeyHandle caKey;
   private final SignatureAlgorithm caAlgorithm;
   private final KeyArchiver archiver;
@@ -51,7 +55,7 @@ public final class HsmWorkload {
   public HsmWorkload(HsmToken token, KeySpec caKeySpec, KeySpec userKeySpec, int agents, int threshold)
       throws Exception {
     this.token = token;
-    this.caKey = token.call(s -> s.generateKeyPair(caKeySpec, KeyPolicy.SESSION_UNWRAPPED, null)).privateKey();
+    this.caKey = madeOnToken(caKeySpec, KeyPolicy.CA_SIGNING, "keyarc-workload-ca").privateKey();
     this.caAlgorithm = SignatureAlgorithm.defaultFor(caKeySpec);
     this.threshold = threshold;
     if (userKeySpec == null) {
@@ -61,8 +65,8 @@ public final class HsmWorkload {
       this.agents = List.of();
       return;
     }
-    HsmSession.GeneratedKeyPair exchange = token.call(s -> s.generateKeyPair(KeySpec.RSA_2048,
-        KeyPolicy.SESSION_UNWRAPPING, null));
+    HsmSession.GeneratedKeyPair exchange = madeOnToken(KeySpec.RSA_2048, KeyPolicy.EXCHANGE,
+        "keyarc-workload-exchange");
     X509CertificateHolder exchangeCert = selfSigned("CN=workload exchange", exchange.publicKey(), null);
     List<CaKeyring.Exchange> exchanges = List.of(new CaKeyring.Exchange("workload", exchange.privateKey(),
         exchangeCert));
@@ -77,6 +81,25 @@ public final class HsmWorkload {
     this.userKey = SubjectPublicKeyInfo.getInstance(user.getPublic().getEncoded());
     this.encrypted = ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(user.getPrivate().getEncoded()),
         exchangeCert, "SHA-1");
+  }
+
+  private HsmSession.GeneratedKeyPair madeOnToken(KeySpec spec, KeyPolicy policy, String label) throws Exception {
+    HsmSession.GeneratedKeyPair pair = token.call(s -> s.generateKeyPair(spec, policy, label));
+    made.add(pair.privateKey());
+    made.add(pair.publicKeyObject());
+    return pair;
+  }
+
+  /** Destroys the keys the workload made on the token. */
+  @Override
+  public void close() throws Exception {
+    token.call(s -> {
+      for (KeyHandle k : made) {
+        s.destroy(k);
+      }
+      return null;
+    });
+    made.clear();
   }
 
   /** One enrollment's HSM work: two CA signatures, and the archival chain when set up. */

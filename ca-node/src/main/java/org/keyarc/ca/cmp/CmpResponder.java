@@ -255,9 +255,8 @@ public final class CmpResponder {
     Identity who = ca.identify(certs[0]);
     boolean ok;
     try {
-      ok = p.verify(new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build(certs[0]));
-    } catch (CMPException | OperatorCreationException | java.security.cert.CertificateException
-        | RuntimeException e) {
+      ok = p.verify(ca.signerVerifier(certs[0]));
+    } catch (CMPException | RuntimeException e) {
       ok = false;
     }
     if (!ok) {
