@@ -175,7 +175,7 @@ public final class CaNode implements AutoCloseable {
     service.renewExchangeIfDue("ca-node");
     CmpResponder responder = new CmpResponder(service, metrics);
     AtomicInteger n = new AtomicInteger();
-    ExecutorService workers = Executors.newFixedThreadPool(Math.max(4, cfg.hsm.sessions), runnable -> {
+    ExecutorService workers = Executors.newFixedThreadPool(cfg.workers, runnable -> {
       Thread t = new Thread(runnable, "keyarc-worker-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;

@@ -66,7 +66,9 @@ final class BenchCommand {
       @Option(names = "--ceiling", description = "also measure, in this process on the CA token (--module, "
           + "--token, --pin-file), the HSM work one enrollment needs, and print ratio = rate / ceiling")
           boolean ceiling,
-      @Option(names = "--ceiling-threads", defaultValue = "2", paramLabel = "T") int ceilingThreads,
+      @Option(names = "--ceiling-threads", defaultValue = "8", paramLabel = "T", description = "threads for the "
+          + "ceiling: the node's hsm.sessions, which is also its worker count (default 8, as the node's)")
+      int ceilingThreads,
       @Option(names = "--agents", defaultValue = "1", paramLabel = "N", description = "with --archive --ceiling: "
           + "the node's policy N") int agentsN,
       @Option(names = "--threshold", defaultValue = "1", paramLabel = "M") int thresholdM,
@@ -274,33 +276,42 @@ final class BenchCommand {
     try (org.keyarc.hsm.HsmModule module = hsm.load(); org.keyarc.hsm.HsmToken token = hsm.open(module, true);
         org.keyarc.ca.archive.HsmWorkload w = new org.keyarc.ca.archive.HsmWorkload(token,
             org.keyarc.hsm.KeySpec.EC_P256, userKey, n, m)) {
-      AtomicLong done = new AtomicLong();
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      List<Thread> ts = new ArrayList<>();
+      runFor(w, threads, 2, new AtomicLong()); // warm-up, not counted: the JIT compiles the software layers
       AtomicLong failures = new AtomicLong();
-      for (int i = 0; i < threads; i++) {
-        Thread t = new Thread(() -> {
-          while (System.nanoTime() < end) {
-            try {
-              w.run();
-              done.incrementAndGet();
-            } catch (Exception e) {
-              failures.incrementAndGet();
-            }
-          }
-        });
-        t.start();
-        ts.add(t);
-      }
       long start = System.nanoTime();
-      for (Thread t : ts) {
-        t.join();
-      }
+      long done = runFor(w, threads, seconds, failures);
+      double elapsed = (System.nanoTime() - start) / 1e9;
       if (failures.get() > 0) {
         throw new Keyarc.UserException(ErrorCode.HSM_ERROR, failures.get() + " ceiling runs failed");
       }
-      return done.get() / ((System.nanoTime() - start) / 1e9);
+      return done / elapsed;
     }
+  }
+
+  /** Runs the workload on {@code threads} threads for {@code seconds}; returns how many runs completed. */
+  private static long runFor(org.keyarc.ca.archive.HsmWorkload w, int threads, int seconds, AtomicLong failures)
+      throws InterruptedException {
+    AtomicLong done = new AtomicLong();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    List<Thread> ts = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(() -> {
+        while (System.nanoTime() < end) {
+          try {
+            w.run();
+            done.incrementAndGet();
+          } catch (Exception e) {
+            failures.incrementAndGet();
+          }
+        }
+      });
+      t.start();
+      ts.add(t);
+    }
+    for (Thread t : ts) {
+      t.join();
+    }
+    return done.get();
   }
 
   private static void report(PrintWriter out, Result r) {

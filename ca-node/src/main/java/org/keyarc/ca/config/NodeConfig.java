@@ -120,6 +120,11 @@ public final class NodeConfig {
   }
 
   public String dataDir;
+  /**
+   * Threads that run requests. They wait on the HSM session pool and on the store's group commit, so there are
+   * more of them than HSM sessions: while some wait for a commit, others use the sessions.
+   */
+  public int workers = 64;
   public Hsm hsm = new Hsm();
   public StoreCfg store = new StoreCfg();
   public Binary binary = new Binary();
@@ -190,6 +195,7 @@ public final class NodeConfig {
 
   /** Checks every field; the first error found is thrown with the field's name. */
   public void validate() throws ConfigException {
+    positive("workers", workers);
     positive("hsm.sessions", hsm.sessions);
     positive("store.poolSize", store.poolSize);
     port("binary.port", binary.port);
