@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# keyarc benchmarks on a fresh machine: SoftHSM2 tokens, a CA node on the embedded store, the load
-# generator (plain enrollment, binary and HTTP, with the HSM ceiling and the ratio), and the JMH suite in a
-# short mode. Writes a Markdown table to bench/target/results.md and prints it.
-# Usage: bench/run.sh [--duration SECONDS]   (default 10)
+# keyarc benchmarks on a fresh machine. In a temporary KEYARC_HOME it makes the SoftHSM2 tokens (CA + three agent
+# cards), starts a CA node on the embedded store with a 512 MB heap, and runs the load generator:
+#   plain enrollment on binary and HTTP (closed loop, one at a time, open loop at half the peak, 1,000 connections),
+#   archival enrollment (RSA-2048 user keys) at 1-of-1 and 2-of-3 on binary and HTTP, each with its HSM ceiling;
+# then the JMH suite in a short mode at 1, 2 and 4 threads. Writes Markdown tables to bench/target/results.md.
+# Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh]   (defaults 10 and 60)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=10
-if [ "${1:-}" = --duration ]; then duration=$2; fi
+warmup=60
+jmh=yes
+while [ $# -gt 0 ]; do
+  case $1 in
+    --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --no-jmh) jmh=no; shift ;;
+    *) echo "usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh]" >&2; exit 2 ;;
+  esac
+done
 # shellcheck source=../scripts/lib/tools.sh
 . "$root/scripts/lib/tools.sh"
 need_java
@@ -24,8 +35,8 @@ echo "== building"
 (cd "$root" && mvn -q -B -DskipTests package >&2)
 keyarc="$root/keyarc"
 
-echo "== CA node on the embedded defaults ($KEYARC_HOME)"
-"$keyarc" ca serve --init --admin "CN=Bench Client" > "$work/node.log" 2>&1 &
+echo "== CA node on the embedded defaults, heap limited to 512 MB ($KEYARC_HOME)"
+KEYARC_JAVA_OPTS="-Xmx512m" "$keyarc" ca serve --init --admin "CN=Bench Client" > "$work/node.log" 2>&1 &
 node_pid=$!
 for _ in $(seq 1 60); do grep -q "HTTP CMP on" "$work/node.log" && break; sleep 1; done
 grep -q "HTTP CMP on" "$work/node.log" || { cat "$work/node.log"; echo "the node did not start" >&2; exit 1; }
@@ -33,46 +44,117 @@ ref=$(awk '/  reference/{print $2}' "$work/node.log")
 awk '/  secret/{print $2}' "$work/node.log" > "$work/client.secret"
 "$keyarc" enroll --ref "$ref" --secret-file "$work/client.secret" --out-key "$work/client.key" \
   --out-cert "$work/client.crt" > /dev/null
+tcp=tcp://127.0.0.1:8700
+http=http://127.0.0.1:8080/
+admin=(--node "$tcp" --cert "$work/client.crt" --key "$work/client.key")
 pins="$KEYARC_HOME/softhsm/pins"
 results="$root/bench/target/results.md"
 mkdir -p "$root/bench/target"
 {
-  echo "# keyarc benchmark run, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+  echo "# keyarc benchmark run, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "| load | certificates/s | p50 | p99 | HSM ceiling | ratio |"
-  echo "|---|---|---|---|---|---|"
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), " \
+    "$(free -g | awk '/Mem:/{print $2}') GB; $(java -version 2>&1 | head -1); SoftHSM2 $(softhsm2-util --version)." \
+    "Load generator and node share the cores. Node heap limited to 512 MB (-Xmx512m)."
+  echo
+  echo "| load | certificates/s | p50 | p90 | p99 | max | errors | HSM ceiling | ratio |"
+  echo "|---|---|---|---|---|---|---|---|---|"
 } > "$results"
 
-run_load() { # name, node URL, extra options
-  local name=$1 url=$2; shift 2
+heap_max=0
+watch_heap() { # the node's largest heap use while a run lasts (Prometheus gauge, all heap pools)
+  while sleep 1; do
+    curl -s "${http}metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/{s+=$2} END{printf "%d\n", s/1048576}'
+  done > "$work/heap.log"
+}
+
+run_load() { # name, then bench enroll options
+  local name=$1; shift
   echo "== load: $name"
-  "$keyarc" bench enroll --node "$url" --cert "$work/client.crt" --key "$work/client.key" --duration "$duration" \
-    --ceiling --token keyarc-ca --pin-file "$pins/keyarc-ca.pin" "$@" | tee "$work/load.out"
-  local rate p50 p99 ceiling ratio
+  "$keyarc" bench enroll --cert "$work/client.crt" --key "$work/client.key" --duration "$duration" "$@" \
+    | tee "$work/load.out"
+  local rate p50 p90 p99 max errors ceiling ratio
   rate=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
   p50=$(sed -n 's/^latency *p50 \([0-9.]* ms\).*/\1/p' "$work/load.out")
+  p90=$(sed -n 's/.*p90 \([0-9.]* ms\).*/\1/p' "$work/load.out")
   p99=$(sed -n 's/.*p99 \([0-9.]* ms\).*/\1/p' "$work/load.out")
-  ceiling=$(sed -n 's/^ceiling *\([0-9]*\) .*/\1/p' "$work/load.out")
+  max=$(sed -n 's/.*max \([0-9.]* ms\).*/\1/p' "$work/load.out")
+  errors=$(sed -n 's/^errors *//p' "$work/load.out")
+  ceiling=$(sed -n 's/^ceiling *\([0-9]*\) .*/\1\/s/p' "$work/load.out")
   ratio=$(sed -n 's/^ratio *\([0-9.]*\) .*/\1/p' "$work/load.out")
-  echo "| $name | $rate | $p50 | $p99 | $ceiling/s | $ratio |" >> "$results"
+  echo "| $name | $rate | $p50 | $p90 | $p99 | $max | $errors | ${ceiling:--} | ${ratio:--} |" >> "$results"
 }
-run_load "plain, binary, 2 x 32 in flight" tcp://127.0.0.1:8700 --connections 2 --in-flight 32
-run_load "plain, binary, 1 in flight" tcp://127.0.0.1:8700 --connections 1 --in-flight 1
-run_load "plain, HTTP, 2 x 8 in flight" http://127.0.0.1:8080/ --connections 2 --in-flight 8
+ceiling=(--ceiling --token keyarc-ca --pin-file "$pins/keyarc-ca.pin")
 
-echo "== JMH (short mode)"
-SOFTHSM2_CONF="$KEYARC_HOME/softhsm/softhsm2.conf" java -jar "$root/bench/target/benchmarks.jar" \
-  'SigningBenchmark|WrapBenchmark|ArchivalChainBenchmark' -f 1 -wi 1 -w 1 -i 2 -r 2 -t 1 \
-  -p pinFile="$pins/keyarc-ca.pin" -rf csv -rff "$work/jmh.csv" > "$work/jmh.log" 2>&1
+# plain enrollment: the first run warms the node's JIT compiler up for a minute (figures before that are half)
+run_load "plain P-256, binary, 2 x 32 in flight" --node "$tcp" --connections 2 --in-flight 32 \
+  --warmup "$warmup" --requests $(( (warmup + duration) * 1500 )) "${ceiling[@]}"
+peak=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
+run_load "plain P-256, binary, 1 in flight" --node "$tcp" --connections 1 --in-flight 1 --warmup 5
+run_load "plain P-256, binary, open loop at half the peak ($(( peak / 2 ))/s)" --node "$tcp" --connections 2 \
+  --rate $(( peak / 2 )) --warmup 5 --requests $(( (5 + duration) * peak / 2 + 100 ))
+watch_heap & watcher=$!
+run_load "plain P-256, binary, 1,000 connections x 1 in flight" --node "$tcp" --connections 1000 --in-flight 1 \
+  --warmup 5 --requests $(( (5 + duration) * 1500 ))
+kill "$watcher" 2>/dev/null || true
+heap_max=$(sort -n "$work/heap.log" | tail -1)
+run_load "plain P-256, HTTP, 2 x 8 in flight" --node "$http" --connections 2 --in-flight 8 --warmup 5
+
+echo "== recovery agents: three cards, approved and added"
+"$keyarc" role grant "${admin[@]}" --role manager --subject "CN=Bench Manager" > /dev/null
+out=$("$keyarc" secret create "${admin[@]}" --template User --subject "CN=Bench Manager")
+awk '/^secret/{print $2}' <<< "$out" > "$work/manager.secret"
+"$keyarc" enroll --node "$tcp" --ref "$(awk '/^reference/{print $2}' <<< "$out")" --secret-file "$work/manager.secret" \
+  --out-key "$work/manager.key" --out-cert "$work/manager.crt" > /dev/null
+manager=(--node "$tcp" --cert "$work/manager.crt" --key "$work/manager.key")
+for i in 1 2 3; do
+  out=$("$keyarc" secret create "${manager[@]}" --template KeyRecoveryAgent --subject "CN=Bench Agent $i")
+  awk '/^secret/{print $2}' <<< "$out" > "$work/agent-$i.secret"
+  card=(--token "kra-$i" --pin-file "$pins/kra-$i.pin" --node "$tcp" --ref "$(awk '/^reference/{print $2}' <<< "$out")"
+    --secret-file "$work/agent-$i.secret")
+  "$keyarc" kra init-card "${card[@]}" --subject "CN=Bench Agent $i" > /dev/null
+  id=$("$keyarc" request list "${manager[@]}" | awk -v s="CN=Bench Agent $i" '$2 == "pending" && index($0, s) {print $1}')
+  "$keyarc" request approve "${manager[@]}" "$id" > /dev/null
+  serial=$("$keyarc" kra init-card "${card[@]}" --resume | sed -n 's/.*serial \([0-9a-f]*\),.*/\1/p')
+  "$keyarc" kra add "${admin[@]}" --serial "$serial" > /dev/null
+done
+
+for policy in "1 1" "3 2"; do
+  read -r n m <<< "$policy"
+  "$keyarc" kra policy "${admin[@]}" --agents "$n" --threshold "$m"
+  archival=(--archive --key-type rsa2048 --agents "$n" --threshold "$m" "${ceiling[@]}" --warmup 10)
+  run_load "archival RSA-2048 $m of $n, binary, 2 x 16 in flight" --node "$tcp" --connections 2 --in-flight 16 \
+    "${archival[@]}"
+  run_load "archival RSA-2048 $m of $n, HTTP, 2 x 8 in flight" --node "$http" --connections 2 --in-flight 8 \
+    "${archival[@]}"
+done
 {
   echo
-  echo "| JMH benchmark (1 thread) | key | policy | ops/s |"
-  echo "|---|---|---|---|"
-  # CSV columns: Benchmark, Mode, Threads, Samples, Score, Error, Unit, key, module, pinFile, policy, token
-  tail -n +2 "$work/jmh.csv" | while IFS=, read -r bench _ _ _ score _ _ key _ _ policy _; do
-    bench=${bench//\"/}
-    echo "| ${bench#org.keyarc.bench.} | ${key//\"/} | ${policy//\"/} | ${score%.*} |"
-  done
+  echo "Node heap at most ${heap_max} MB in use during the 1,000-connection run (limit 512 MB)."
 } >> "$results"
+
+if [ "$jmh" = yes ]; then
+  echo "== JMH (short mode: 1 fork, 1 warm-up and 2 measured iterations of 1 s) at 1, 2 and 4 threads"
+  for t in 1 2 4; do
+    SOFTHSM2_CONF="$KEYARC_HOME/softhsm/softhsm2.conf" java -jar "$root/bench/target/benchmarks.jar" \
+      'SigningBenchmark|WrapBenchmark|ArchivalChainBenchmark|CmpBenchmark' -f 1 -wi 1 -w 1 -i 2 -r 1 -t "$t" \
+      -p pinFile="$pins/keyarc-ca.pin" -rf csv -rff "$work/jmh-$t.csv" > "$work/jmh-$t.log" 2>&1 \
+      || { tail -30 "$work/jmh-$t.log"; echo "JMH failed" >&2; exit 1; }
+  done
+  {
+    echo
+    echo "| JMH benchmark | parameters | 1 thread | 2 threads | 4 threads (ops/s) |"
+    echo "|---|---|---|---|---|"
+    # one row per benchmark and parameters; the CSV's parameter columns are named \"Param: x\"
+    for t in 1 2 4; do
+      awk -F, -v t="$t" 'NR == 1 { for (i = 1; i <= NF; i++) { gsub(/"/, "", $i); name[i] = $i }; next }
+        { gsub(/"/, ""); p = ""
+          for (i = 8; i <= NF; i++) if ($i != "" && name[i] !~ /module|pinFile|token/) p = p (p ? " " : "") substr(name[i], 8) "=" $i
+          sub(/^org\.keyarc\.bench\./, "", $1); printf "%s|%s|%d|%d\n", $1, p, t, $5 }' "$work/jmh-$t.csv"
+    done | awk -F'|' '{ key = $1 "|" $2; if (!(key in seen)) { order[++n] = key; seen[key] = 1 }; score[key, $3] = $4 }
+      END { for (i = 1; i <= n; i++) { split(order[i], k, "|")
+        printf "| %s | %s | %s | %s | %s |\n", k[1], k[2], score[order[i], 1], score[order[i], 2], score[order[i], 4] } }'
+  } >> "$results"
+fi
 echo
 cat "$results"

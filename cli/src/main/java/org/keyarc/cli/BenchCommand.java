@@ -61,7 +61,8 @@ final class BenchCommand {
       @Option(names = "--archive", description = "enroll on ExchangeUserKeyArc with archival") boolean archive,
       @Option(names = "--template", paramLabel = "T", description = "default User, or ExchangeUserKeyArc with "
           + "--archive") String template,
-      @Option(names = "--key-type", defaultValue = "p256", description = "p256 or rsa2048 (the enrollees' keys)")
+      @Option(names = "--key-type", defaultValue = "p256", paramLabel = "TYPE",
+          description = "p256 or rsa2048 (the enrollees' keys)")
           String key,
       @Option(names = "--ceiling", description = "also measure, in this process on the CA token (--module, "
           + "--token, --pin-file), the HSM work one enrollment needs, and print ratio = rate / ceiling")
@@ -98,10 +99,12 @@ final class BenchCommand {
     }
     List<byte[]> prepared = new ArrayList<>(requests);
     List<CmpClient> clients = new ArrayList<>();
-    for (int c = 0; c < connections; c++) {
-      clients.add(new CmpClient(CmpTransport.connect(node.url(), null), protection, ca));
-    }
+    // every binary connection on two event loop threads: a thousand connections need not be a thousand threads
+    io.netty.channel.EventLoopGroup loops = new io.netty.channel.nio.NioEventLoopGroup(2);
     try {
+      for (int c = 0; c < connections; c++) {
+        clients.add(new CmpClient(CmpTransport.connect(node.url(), null, loops), protection, ca));
+      }
       X509CertificateHolder exchange = archive ? clients.get(0).exchangeCertificate() : null;
       List<EncryptedKey> archives = new ArrayList<>();
       for (KeyPair kp : keys) {
@@ -151,6 +154,7 @@ final class BenchCommand {
       for (CmpClient c : clients) {
         c.close();
       }
+      loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
   }
 

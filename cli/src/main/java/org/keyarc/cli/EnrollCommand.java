@@ -67,7 +67,8 @@ final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--body", defaultValue = "ir", description = "ir (default), cr, p10cr or kur")
   String body;
 
-  @Option(names = "--key-type", defaultValue = "p256", description = "p256 (default), p384, rsa2048, rsa3072, rsa4096")
+  @Option(names = "--key-type", defaultValue = "p256", paramLabel = "TYPE",
+      description = "p256 (default), p384, rsa2048, rsa3072, rsa4096")
   String keyType;
 
   @Option(names = "--out-key", paramLabel = "FILE", description = "where to write the new private key (PEM, 0600)")

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
  * <p>Exit codes: 0 success; 1 unexpected failure; 2 usage error; otherwise the number of the
  * {@link ErrorCode} (10 token not present, 11 PIN incorrect, ...; {@code keyarc --help} lists them).
  */
-@Command(name = "keyarc", mixinStandardHelpOptions = true, version = "keyarc 0.1.0",
+@Command(name = "keyarc", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+    version = "keyarc 0.1.0",
     description = "HSM-backed certificate authority with M-of-N key archival and smartcard recovery.",
     subcommands = {HsmCommand.class, CaCommand.class, EnrollCommand.class, SecretCommand.class, RequestCommand.class,
         CertCommand.class, CrlCommand.class, RoleCommand.class, AuditCommand.class, KraCommand.class, GetKeyCommand.class,

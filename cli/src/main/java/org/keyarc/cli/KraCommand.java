@@ -55,8 +55,8 @@ final class KraCommand {
   int policy(@Mixin NodeOptions node, @Option(names = "--agents", required = true, paramLabel = "N") int agents,
       @Option(names = "--threshold", required = true, paramLabel = "M") int threshold) throws Exception {
     AdminCall.call(node, AdminCall.request("kra.policy").put("agents", agents).put("threshold", threshold));
-    spec.commandLine().getOut().println("archival policy: each key encrypted for " + agents + " agents, " + threshold
-        + " needed to recover it");
+    spec.commandLine().getOut().println("archival policy: each key encrypted for " + agents
+        + (agents == 1 ? " agent, " : " agents, ") + threshold + " needed to recover it");
     return 0;
   }
 

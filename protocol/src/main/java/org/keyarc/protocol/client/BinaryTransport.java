@@ -29,20 +29,31 @@ import org.keyarc.protocol.frame.CmpFrameEncoder;
  */
 public final class BinaryTransport implements CmpTransport {
   private final EventLoopGroup group;
+  private final boolean ownGroup;
   private final Channel channel;
   private final String endpoint;
   private final AtomicLong nextId = new AtomicLong(1);
   private final Map<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
 
-  private BinaryTransport(EventLoopGroup group, Channel channel, String endpoint) {
+  private BinaryTransport(EventLoopGroup group, boolean ownGroup, Channel channel, String endpoint) {
     this.group = group;
+    this.ownGroup = ownGroup;
     this.channel = channel;
     this.endpoint = endpoint;
   }
 
-  /** Connects; {@code tls} null for plain TCP. */
+  /** Connects with an event loop of its own; {@code tls} null for plain TCP. */
   public static BinaryTransport connect(String host, int port, SSLContext tls, int maxFrame) throws CmpClientException {
-    EventLoopGroup group = new NioEventLoopGroup(1);
+    return connect(host, port, tls, maxFrame, null);
+  }
+
+  /**
+   * Connects on {@code shared} event loops (many connections, few threads: the load generator), or on an event loop
+   * of its own when {@code shared} is null. A shared group is the caller's to shut down.
+   */
+  public static BinaryTransport connect(String host, int port, SSLContext tls, int maxFrame, EventLoopGroup shared)
+      throws CmpClientException {
+    EventLoopGroup group = shared != null ? shared : new NioEventLoopGroup(1);
     BinaryTransport[] self = new BinaryTransport[1];
     Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -77,11 +88,13 @@ public final class BinaryTransport implements CmpTransport {
         });
     ChannelFuture f = b.connect(host, port).awaitUninterruptibly();
     if (!f.isSuccess()) {
-      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+      if (shared == null) {
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+      }
       throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "cannot connect to tcp://" + host + ":" + port + ": "
           + (f.cause() == null ? "unknown" : f.cause().getMessage()));
     }
-    self[0] = new BinaryTransport(group, f.channel(), "tcp://" + host + ":" + port);
+    self[0] = new BinaryTransport(group, shared == null, f.channel(), "tcp://" + host + ":" + port);
     return self[0];
   }
 
@@ -151,6 +164,8 @@ public final class BinaryTransport implements CmpTransport {
   @Override
   public void close() {
     channel.close().awaitUninterruptibly();
-    group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+    if (ownGroup) {
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+    }
   }
 }
