@@ -122,7 +122,7 @@ done
 for policy in "1 1" "3 2"; do
   read -r n m <<< "$policy"
   "$keyarc" kra policy "${admin[@]}" --agents "$n" --threshold "$m"
-  archival=(--archive --key-type rsa2048 --agents "$n" --threshold "$m" "${ceiling[@]}" --warmup 10)
+  archival=(--archive --key-type rsa2048 --agents "$n" --threshold "$m" "${ceiling[@]}" --warmup 20 --requests 12000)
   run_load "archival RSA-2048 $m of $n, binary, 2 x 16 in flight" --node "$tcp" --connections 2 --in-flight 16 \
     "${archival[@]}"
   run_load "archival RSA-2048 $m of $n, HTTP, 2 x 8 in flight" --node "$http" --connections 2 --in-flight 8 \
@@ -134,10 +134,10 @@ done
 } >> "$results"
 
 if [ "$jmh" = yes ]; then
-  echo "== JMH (short mode: 1 fork, 1 warm-up and 2 measured iterations of 1 s) at 1, 2 and 4 threads"
+  echo "== JMH (short mode: 1 fork, 3 warm-up and 2 measured iterations of 1 s) at 1, 2 and 4 threads"
   for t in 1 2 4; do
     SOFTHSM2_CONF="$KEYARC_HOME/softhsm/softhsm2.conf" java -jar "$root/bench/target/benchmarks.jar" \
-      'SigningBenchmark|WrapBenchmark|ArchivalChainBenchmark|CmpBenchmark' -f 1 -wi 1 -w 1 -i 2 -r 1 -t "$t" \
+      'SigningBenchmark|WrapBenchmark|ArchivalChainBenchmark|CmpBenchmark' -f 1 -wi 3 -w 1 -i 2 -r 1 -t "$t" \
       -p pinFile="$pins/keyarc-ca.pin" -rf csv -rff "$work/jmh-$t.csv" > "$work/jmh-$t.log" 2>&1 \
       || { tail -30 "$work/jmh-$t.log"; echo "JMH failed" >&2; exit 1; }
   done
