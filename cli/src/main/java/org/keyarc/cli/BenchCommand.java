@@ -58,6 +58,8 @@ final class BenchCommand {
           + "(0: closed loop)") int rate,
       @Option(names = "--requests", defaultValue = "20000", paramLabel = "N", description = "requests pre-built (the "
           + "run stops early when they are used up)") int requests,
+      @Option(names = "--batch", defaultValue = "1", paramLabel = "K", description = "certificates per message "
+          + "(CertReqMsg in one cr, 1 to 64): one protection and one answer for K certificates") int batch,
       @Option(names = "--archive", description = "enroll on ExchangeUserKeyArc with archival") boolean archive,
       @Option(names = "--template", paramLabel = "T", description = "default User, or ExchangeUserKeyArc with "
           + "--archive") String template,
@@ -76,9 +78,9 @@ final class BenchCommand {
       @Mixin HsmOptions hsm)
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    if (connections < 1 || inFlight < 1 || duration < 1 || requests < 1 || warmup < 0) {
+    if (connections < 1 || inFlight < 1 || duration < 1 || requests < 1 || warmup < 0 || batch < 1 || batch > 64) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--connections, --in-flight, --duration and --requests must "
-          + "be at least 1, --warmup at least 0");
+          + "be at least 1, --warmup at least 0, --batch 1 to 64");
     }
     X509CertificateHolder ca = node.trustedCa(true);
     if (node.cert == null || node.key == null) {
@@ -91,8 +93,8 @@ final class BenchCommand {
 
     // ---- prepare: a pool of enrollee keys (reused: the node does not mind), then every request
     int poolSize = key.startsWith("rsa") ? 16 : 128;
-    out.printf("preparing     %d requests (%s keys, template %s%s) ...%n", requests, key, tpl,
-        archive ? ", archived" : "");
+    out.printf("preparing     %d requests (%s%s keys, template %s%s) ...%n", requests,
+        batch > 1 ? batch + " certificates each, " : "", key, tpl, archive ? ", archived" : "");
     List<KeyPair> keys = new ArrayList<>();
     for (int i = 0; i < poolSize; i++) {
       keys.add(EnrollCommand.generate(key));
@@ -114,13 +116,17 @@ final class BenchCommand {
       // on every core, with Bouncy Castle's signers (faster than the JDK's for ECDSA): preparing is not measured
       byte[][] built = new byte[requests][];
       java.util.stream.IntStream.range(0, requests).parallel().forEach(i -> {
-        KeyPair kp = keys.get(i % poolSize);
-        String alg = kp.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+        List<CmpClient.CertRequestEntry> entries = new ArrayList<>(batch);
         try {
-          built[i] = clients.get(0).prepareCertRequest(PKIBody.TYPE_CERT_REQ, me.getSubject(),
-              SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()),
-              new JcaContentSignerBuilder(alg).setProvider(org.keyarc.protocol.Bc.PROVIDER).build(kp.getPrivate()),
-              tpl, archives.get(i % poolSize));
+          for (int j = 0; j < batch; j++) {
+            int k = (i * batch + j) % poolSize;
+            KeyPair kp = keys.get(k);
+            String alg = kp.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+            entries.add(new CmpClient.CertRequestEntry(SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()),
+                new JcaContentSignerBuilder(alg).setProvider(org.keyarc.protocol.Bc.PROVIDER).build(kp.getPrivate()),
+                archives.get(k)));
+          }
+          built[i] = clients.get(0).prepareCertRequests(PKIBody.TYPE_CERT_REQ, me.getSubject(), entries, tpl);
         } catch (CmpClientException | org.bouncycastle.operator.OperatorCreationException e) {
           throw new IllegalStateException("cannot build a request: " + e.getMessage(), e);
         }
@@ -172,7 +178,7 @@ final class BenchCommand {
   }
 
   /**
-   * Counts an answer. Every answer is parsed and must be a granted certificate; one in
+   * Counts an answer. Every answer is parsed and each of its certificates must be granted; one in
    * {@link #VERIFY_EVERY} also has its protection and certificate checked in full, so that the generator
    * does not spend on verification the CPU it measures (client and node often share the machine).
    */
@@ -184,25 +190,35 @@ final class BenchCommand {
     }
     try {
       if (r.answers.incrementAndGet() % VERIFY_EVERY == 0) {
-        client.certificateOf(answer);
-      } else {
-        org.bouncycastle.asn1.cmp.PKIMessage m = org.bouncycastle.asn1.cmp.PKIMessage.getInstance(answer);
-        if (m.getBody().getType() == PKIBody.TYPE_ERROR) {
-          client.certificateOf(answer); // throws with the error's code
+        for (CmpClient.CertResult c : client.certificatesOf(answer)) { // protection and certificates in full
+          count(r, c.refusal() == null ? null : c.refusal().code().name(), micros);
         }
-        org.bouncycastle.asn1.cmp.CertResponse resp = org.bouncycastle.asn1.cmp.CertRepMessage.getInstance(
-            m.getBody().getContent()).getResponse()[0];
-        if (resp.getStatus().getStatus().intValue() > 1 || resp.getCertifiedKeyPair() == null) {
-          throw CmpClient.refusal(resp.getStatus());
-        }
+        return;
       }
-      r.ok.incrementAndGet();
-      r.latency.recordValue(Math.max(1, micros));
+      org.bouncycastle.asn1.cmp.PKIMessage m = org.bouncycastle.asn1.cmp.PKIMessage.getInstance(answer);
+      if (m.getBody().getType() == PKIBody.TYPE_ERROR) {
+        client.certificateOf(answer); // throws with the error's code
+      }
+      for (org.bouncycastle.asn1.cmp.CertResponse resp : org.bouncycastle.asn1.cmp.CertRepMessage.getInstance(
+          m.getBody().getContent()).getResponse()) {
+        boolean granted = resp.getStatus().getStatus().intValue() <= 1 && resp.getCertifiedKeyPair() != null;
+        count(r, granted ? null : CmpClient.refusal(resp.getStatus()).code().name(), micros);
+      }
     } catch (CmpClientException e) {
       r.error(e.code().name());
     } catch (RuntimeException e) {
       r.error("MALFORMED_ANSWER");
     }
+  }
+
+  /** One certificate granted (error null) or refused, answered after {@code micros}. */
+  private static void count(Result r, String error, long micros) {
+    if (error != null) {
+      r.error(error);
+      return;
+    }
+    r.ok.incrementAndGet();
+    r.latency.recordValue(Math.max(1, micros));
   }
 
   static final int VERIFY_EVERY = 100;

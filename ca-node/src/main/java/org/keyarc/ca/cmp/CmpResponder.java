@@ -10,8 +10,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -43,6 +45,7 @@ import org.bouncycastle.asn1.cmp.RevDetails;
 import org.bouncycastle.asn1.cmp.RevRepContentBuilder;
 import org.bouncycastle.asn1.cmp.RevReqContent;
 import org.bouncycastle.asn1.crmf.CertReqMessages;
+import org.bouncycastle.asn1.crmf.CertReqMsg;
 import org.bouncycastle.asn1.crmf.CertTemplate;
 import org.bouncycastle.asn1.crmf.ProofOfPossession;
 import org.bouncycastle.asn1.pkcs.PBKDF2Params;
@@ -311,13 +314,86 @@ public final class CmpResponder {
 
   // ------------------------------------------------------------------ certificate requests
 
+  /**
+   * At most this many CertReqMsg in one ir/cr. Several in one message share one protection check and one
+   * answer signature: the high-volume client's way to spend less of the node per certificate.
+   */
+  public static final int MAX_CERT_REQUESTS = 64;
+
   private PKIBody certRequest(PKIMessage msg, Ctx ctx, int type) throws CaException {
-    CertReqMessages msgs = CertReqMessages.getInstance(msg.getBody().getContent());
-    if (msgs.toCertReqMsgArray().length != 1) {
-      throw new CaException(ErrorCode.BAD_REQUEST, "send one certificate request per message, not "
-          + msgs.toCertReqMsgArray().length);
+    CertReqMsg[] all = CertReqMessages.getInstance(msg.getBody().getContent()).toCertReqMsgArray();
+    if (all.length == 0) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the request holds no CertReqMsg");
     }
-    CertificateRequestMessage req = new CertificateRequestMessage(msgs.toCertReqMsgArray()[0]);
+    if (all.length == 1) {
+      CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
+      Outcome out = ca.enroll(enrollRequest(msg, ctx, type, req));
+      return certRep(ctx, repType(type), req.getCertReqId(), out);
+    }
+    if (ctx.secret != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a one-time secret is for one certificate: send one CertReqMsg, "
+          + "not " + all.length);
+    }
+    if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "kur updates one certificate: send one CertReqMsg, not "
+          + all.length);
+    }
+    if (all.length > MAX_CERT_REQUESTS) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "at most " + MAX_CERT_REQUESTS + " CertReqMsg in one message, not "
+          + all.length);
+    }
+    Set<BigInteger> ids = new HashSet<>();
+    for (CertReqMsg m : all) {
+      if (!ids.add(m.getCertReq().getCertReqId().getValue())) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "certReqId " + m.getCertReq().getCertReqId().getValue()
+            + " is used twice in the message");
+      }
+    }
+    // every entry is checked before any is issued: a refused entry gets its own rejection, and the
+    // others are issued each in its own transaction
+    CaService.EnrollRequest[] checked = new CaService.EnrollRequest[all.length];
+    CertResponse[] responses = new CertResponse[all.length];
+    for (int i = 0; i < all.length; i++) {
+      try {
+        checked[i] = enrollRequest(msg, ctx, type, new CertificateRequestMessage(all[i]));
+      } catch (CaException e) {
+        responses[i] = refused(all[i], e.code(), e.getMessage());
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        responses[i] = refused(all[i], ErrorCode.BAD_MESSAGE, "the CertReqMsg is malformed: "
+            + CaService.printable(e.getMessage()));
+      }
+    }
+    boolean anyIssued = false;
+    boolean allConfirmed = true;
+    for (int i = 0; i < all.length; i++) {
+      if (checked[i] == null) {
+        continue;
+      }
+      try {
+        Outcome out = ca.enroll(checked[i]);
+        responses[i] = certResponse(all[i].getCertReq().getCertReqId(), out);
+        if (out instanceof Outcome.Issued issued) {
+          anyIssued = true;
+          allConfirmed &= issued.confirmed();
+        }
+      } catch (CaException e) {
+        responses[i] = refused(all[i], e.code(), e.getMessage());
+      }
+    }
+    ctx.implicitConfirmGranted = anyIssued && allConfirmed;
+    CMPCertificate[] caPubs = anyIssued ? new CMPCertificate[] {new CMPCertificate(ca.keys().caCert()
+        .toASN1Structure())} : null;
+    return new PKIBody(repType(type), new CertRepMessage(caPubs, responses));
+  }
+
+  private static CertResponse refused(CertReqMsg m, ErrorCode code, String message) {
+    LOG.info("CertReqMsg {} refused: {} ({})", m.getCertReq().getCertReqId().getValue(), message, code);
+    return new CertResponse(m.getCertReq().getCertReqId(), KeyarcCmp.rejection(code, message));
+  }
+
+  /** One CertReqMsg checked (proof of possession, template, subject) and ready for {@link CaService#enroll}. */
+  private CaService.EnrollRequest enrollRequest(PKIMessage msg, Ctx ctx, int type, CertificateRequestMessage req)
+      throws CaException {
     CertTemplate tpl = req.getCertTemplate();
     SubjectPublicKeyInfo spki = tpl.getPublicKey();
     if (spki == null) {
@@ -336,10 +412,9 @@ public final class CmpResponder {
       template = chooseTemplate(msg, ctx);
       subject = chooseSubject(ctx, subject);
     }
-    Outcome out = ca.enroll(new CaService.EnrollRequest(ctx.identity, bodyName(type), ctx.transactionId,
+    return new CaService.EnrollRequest(ctx.identity, bodyName(type), ctx.transactionId,
         req.getCertReqId().longValueExact(), template, subject, spki, tpl.getExtensions(),
-        implicitConfirm(msg), ctx.secret == null ? null : ctx.secret.record().reference(), archiveOptions(req)));
-    return certRep(ctx, repType(type), req.getCertReqId(), out);
+        implicitConfirm(msg), ctx.secret == null ? null : ctx.secret.record().reference(), archiveOptions(req));
   }
 
   /** The encrypted private key of the request's PKIArchiveOptions control, or null when there is none. */
@@ -470,21 +545,30 @@ public final class CmpResponder {
   }
 
   private PKIBody certRep(Ctx ctx, int repType, ASN1Integer certReqId, Outcome out) {
-    if (out instanceof Outcome.Pending p) {
-      PKIStatusInfo waiting = new PKIStatusInfo(PKIStatus.waiting, new PKIFreeText("request " + p.requestId()
-          + " waits for a certificate manager's approval; poll with pollReq"));
-      return new PKIBody(repType, new CertRepMessage(null, new CertResponse[] {new CertResponse(certReqId, waiting)}));
+    if (out instanceof Outcome.Issued issued) {
+      ctx.implicitConfirmGranted = issued.confirmed();
+      return issuedBody(repType, certReqId, issued.cert());
     }
-    Outcome.Issued issued = (Outcome.Issued) out;
-    ctx.implicitConfirmGranted = issued.confirmed();
-    return issuedBody(repType, certReqId, issued.cert());
+    return new PKIBody(repType, new CertRepMessage(null, new CertResponse[] {certResponse(certReqId, out)}));
+  }
+
+  /** The CertResponse for one outcome: the certificate, or "waiting" for a manager's approval. */
+  private static CertResponse certResponse(ASN1Integer certReqId, Outcome out) {
+    if (out instanceof Outcome.Pending p) {
+      return new CertResponse(certReqId, new PKIStatusInfo(PKIStatus.waiting, new PKIFreeText("request "
+          + p.requestId() + " waits for a certificate manager's approval; poll with pollReq")));
+    }
+    return granted(certReqId, ((Outcome.Issued) out).cert());
+  }
+
+  private static CertResponse granted(ASN1Integer certReqId, X509CertificateHolder cert) {
+    return new CertResponse(certReqId, new PKIStatusInfo(PKIStatus.granted), new CertifiedKeyPair(
+        new CertOrEncCert(new CMPCertificate(cert.toASN1Structure()))), null);
   }
 
   private PKIBody issuedBody(int repType, ASN1Integer certReqId, X509CertificateHolder cert) {
-    CertResponse resp = new CertResponse(certReqId, new PKIStatusInfo(PKIStatus.granted), new CertifiedKeyPair(
-        new CertOrEncCert(new CMPCertificate(cert.toASN1Structure()))), null);
     CMPCertificate[] caPubs = {new CMPCertificate(ca.keys().caCert().toASN1Structure())};
-    return new PKIBody(repType, new CertRepMessage(caPubs, new CertResponse[] {resp}));
+    return new PKIBody(repType, new CertRepMessage(caPubs, new CertResponse[] {granted(certReqId, cert)}));
   }
 
   private static int repType(int reqType) {

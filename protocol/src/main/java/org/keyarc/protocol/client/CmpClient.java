@@ -37,6 +37,7 @@ import org.bouncycastle.asn1.cmp.RevDetails;
 import org.bouncycastle.asn1.cmp.RevRepContent;
 import org.bouncycastle.asn1.cmp.RevReqContent;
 import org.bouncycastle.asn1.crmf.CertReqMessages;
+import org.bouncycastle.asn1.crmf.CertReqMsg;
 import org.bouncycastle.asn1.crmf.CertTemplateBuilder;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.CRLReason;
@@ -275,11 +276,35 @@ public final class CmpClient implements AutoCloseable {
   public byte[] prepareCertRequest(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey,
       ContentSigner popSigner, String template, org.bouncycastle.asn1.crmf.EncryptedKey archive)
       throws CmpClientException {
-    CertificateRequestMessageBuilder b = new CertificateRequestMessageBuilder(BigInteger.ZERO)
-        .setSubject(subject).setPublicKey(publicKey).setProofOfPossessionSigningKeySigner(popSigner);
-    if (archive != null) {
-      b.addControl(new org.bouncycastle.cert.crmf.PKIArchiveControl(
-          new org.bouncycastle.asn1.crmf.PKIArchiveOptions(archive)));
+    return prepareCertRequests(bodyType, subject, List.of(new CertRequestEntry(publicKey, popSigner, archive)),
+        template);
+  }
+
+  /** One certificate asked for: its public key, the signer of its proof of possession, its archive or null. */
+  public record CertRequestEntry(SubjectPublicKeyInfo publicKey, ContentSigner popSigner,
+      org.bouncycastle.asn1.crmf.EncryptedKey archive) {}
+
+  /**
+   * Like {@link #prepareCertRequest}, for several certificates in one message (certReqId 0, 1, ...; the node takes
+   * up to 64 when the message is signed): one protection and one answer for all. Read the answer with
+   * {@link #certificatesOf}.
+   */
+  public byte[] prepareCertRequests(int bodyType, X500Name subject, List<CertRequestEntry> entries, String template)
+      throws CmpClientException {
+    CertReqMsg[] msgs = new CertReqMsg[entries.size()];
+    try {
+      for (int i = 0; i < msgs.length; i++) {
+        CertRequestEntry e = entries.get(i);
+        CertificateRequestMessageBuilder b = new CertificateRequestMessageBuilder(BigInteger.valueOf(i))
+            .setSubject(subject).setPublicKey(e.publicKey()).setProofOfPossessionSigningKeySigner(e.popSigner());
+        if (e.archive() != null) {
+          b.addControl(new org.bouncycastle.cert.crmf.PKIArchiveControl(
+              new org.bouncycastle.asn1.crmf.PKIArchiveOptions(e.archive())));
+        }
+        msgs[i] = b.build().toASN1Structure();
+      }
+    } catch (CRMFException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot build the request: " + e.getMessage(), e);
     }
     List<InfoTypeAndValue> info = new ArrayList<>();
     info.add(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
@@ -287,15 +312,26 @@ public final class CmpClient implements AutoCloseable {
       info.add(new InfoTypeAndValue(CERT_PROFILE, new DERSequence(new DERUTF8String(template))));
     }
     try {
-      return build(random(16), random(16), null, new PKIBody(bodyType,
-          new CertReqMessages(b.build().toASN1Structure())), info).getEncoded();
-    } catch (CRMFException | IOException e) {
-      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot build the request: " + e.getMessage(), e);
+      return build(random(16), random(16), null, new PKIBody(bodyType, new CertReqMessages(msgs)), info).getEncoded();
+    } catch (IOException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot encode the request: " + e.getMessage(), e);
     }
   }
 
   /** The certificate in an answer to {@link #prepareCertRequest} (protection checked). */
   public X509CertificateHolder certificateOf(byte[] answer) throws CmpClientException {
+    CertResult r = certificatesOf(answer).get(0);
+    if (r.refusal() != null) {
+      throw r.refusal();
+    }
+    return r.cert();
+  }
+
+  /** One CertResponse of an answer: the certificate, or why it was refused (or that it waits). */
+  public record CertResult(BigInteger certReqId, X509CertificateHolder cert, CmpClientException refusal) {}
+
+  /** Every CertResponse of an answer to {@link #prepareCertRequests}, in the answer's order (protection checked). */
+  public List<CertResult> certificatesOf(byte[] answer) throws CmpClientException {
     PKIMessage msg;
     try {
       msg = PKIMessage.getInstance(answer);
@@ -304,12 +340,17 @@ public final class CmpClient implements AutoCloseable {
     }
     throwIfError(msg.getBody());
     verify(new ProtectedPKIMessage(new GeneralPKIMessage(msg)));
-    CertResponse resp = CertRepMessage.getInstance(msg.getBody().getContent()).getResponse()[0];
-    if (resp.getStatus().getStatus().intValue() > PKIStatus.GRANTED_WITH_MODS) {
-      throw refusal(resp.getStatus());
+    List<CertResult> results = new ArrayList<>();
+    for (CertResponse resp : CertRepMessage.getInstance(msg.getBody().getContent()).getResponse()) {
+      BigInteger id = resp.getCertReqId().getValue();
+      if (resp.getStatus().getStatus().intValue() > PKIStatus.GRANTED_WITH_MODS) {
+        results.add(new CertResult(id, null, refusal(resp.getStatus())));
+      } else {
+        results.add(new CertResult(id, new X509CertificateHolder(resp.getCertifiedKeyPair().getCertOrEncCert()
+            .getCertificate().getX509v3PKCert()), null));
+      }
     }
-    return new X509CertificateHolder(resp.getCertifiedKeyPair().getCertOrEncCert().getCertificate()
-        .getX509v3PKCert());
+    return results;
   }
 
   /**
