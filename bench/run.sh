@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # keyarc benchmarks on a fresh machine. In a temporary KEYARC_HOME it makes the SoftHSM2 tokens (CA + three agent
 # cards), starts a CA node on the embedded store with a 512 MB heap, and runs the load generator:
-#   plain enrollment on binary and HTTP (closed loop, one at a time, open loop at half the peak, 1,000 connections),
+#   plain enrollment on binary and HTTP (closed loop, 16 certificates per message, one at a time, open loop at half
+#   the peak, 1,000 connections),
 #   archival enrollment (RSA-2048 user keys) at 1-of-1 and 2-of-3 on binary and HTTP, each with its HSM ceiling;
 # then the JMH suite in a short mode at 1, 2 and 4 threads. Writes Markdown tables to bench/target/results.md.
 # Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh]   (defaults 10 and 60)
@@ -64,7 +65,8 @@ mkdir -p "$root/bench/target"
 heap_max=0
 watch_heap() { # the node's largest heap use while a run lasts (Prometheus gauge, all heap pools)
   while sleep 1; do
-    curl -s "${http}metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/{s+=$2} END{printf "%d\n", s/1048576}'
+    curl -s "${http}metrics" | awk 'index($0, "jvm_memory_used_bytes{area=\"heap\"") == 1 {s += $NF}
+      END {printf "%d\n", s / 1048576}'
   done > "$work/heap.log"
 }
 
@@ -90,6 +92,8 @@ ceiling=(--ceiling --token keyarc-ca --pin-file "$pins/keyarc-ca.pin")
 run_load "plain P-256, binary, 2 x 32 in flight" --node "$tcp" --connections 2 --in-flight 32 \
   --warmup "$warmup" --requests $(( (warmup + duration) * 1500 )) "${ceiling[@]}"
 peak=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
+run_load "plain P-256, binary, 16 certificates per message, 2 x 16 in flight" --node "$tcp" --connections 2 \
+  --in-flight 16 --batch 16 --warmup 5 --requests $(( (5 + duration) * 150 ))
 run_load "plain P-256, binary, 1 in flight" --node "$tcp" --connections 1 --in-flight 1 --warmup 5
 run_load "plain P-256, binary, open loop at half the peak ($(( peak / 2 ))/s)" --node "$tcp" --connections 2 \
   --rate $(( peak / 2 )) --warmup 5 --requests $(( (5 + duration) * peak / 2 + 100 ))
