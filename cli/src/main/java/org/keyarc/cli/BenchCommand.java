@@ -136,8 +136,10 @@ final class BenchCommand {
       AtomicInteger next = new AtomicInteger();
       if (warmup > 0) {
         out.printf("warming up    %d s%n", warmup);
-        Result w = rate > 0 ? openLoop(clients, prepared, next, rate, warmup)
-            : closedLoop(clients, prepared, next, inFlight, warmup);
+        // the warm-up may use at most half of the prepared requests: the measured run always has the rest
+        List<byte[]> half = prepared.subList(0, prepared.size() / 2);
+        Result w = rate > 0 ? openLoop(clients, half, next, rate, warmup)
+            : closedLoop(clients, half, next, inFlight, warmup);
         if (!w.errors.isEmpty()) {
           out.println("warm-up errors " + new TreeMap<>(w.errors));
         }
@@ -171,6 +173,7 @@ final class BenchCommand {
     final AtomicLong answers = new AtomicLong();
     final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
     long elapsedNanos;
+    volatile boolean ranOut;
 
     void error(String kind) {
       errors.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
@@ -245,6 +248,9 @@ final class BenchCommand {
       CountDownLatch lanes) {
     int i = next.getAndIncrement();
     if (i >= prepared.size() || System.nanoTime() >= end) {
+      if (i >= prepared.size() && System.nanoTime() < end) {
+        r.ranOut = true;
+      }
       lanes.countDown();
       return;
     }
@@ -263,8 +269,9 @@ final class BenchCommand {
       int duration) throws InterruptedException {
     Result r = new Result();
     int first = next.get();
-    int total = (int) Math.min(all.size() - first, (long) rate * duration);
+    int total = (int) Math.max(0, Math.min(all.size() - first, (long) rate * duration));
     next.addAndGet(total);
+    r.ranOut = total < (long) rate * duration;
     List<byte[]> prepared = all.subList(first, first + total);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     CountDownLatch done = new CountDownLatch(total);
@@ -343,5 +350,8 @@ final class BenchCommand {
         h.getMaxValue() / 1000.0);
     Map<String, AtomicLong> sorted = new TreeMap<>(r.errors);
     out.println("errors        " + (sorted.isEmpty() ? "none" : sorted.toString()));
+    if (r.ranOut) {
+      out.println("note          the prepared requests ran out before the time was up; raise --requests");
+    }
   }
 }

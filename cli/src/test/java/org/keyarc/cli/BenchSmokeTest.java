@@ -52,6 +52,13 @@ class BenchSmokeTest {
           assertEquals(0, withCeiling.exit(), withCeiling.out() + withCeiling.err());
           assertTrue(withCeiling.out().matches("(?s).*ceiling       \\d+ enrollments/s.*ratio         [0-9.]+ .*"),
               withCeiling.out());
+          Run few = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
+              home.resolve("b.key").toString(), "--duration", "5", "--requests", "10", "--warmup", "0", "--batch", "4");
+          assertEquals(0, few.exit(), few.out() + few.err());
+          assertTrue(few.out().contains("preparing     10 requests (4 certificates each"), few.out());
+          assertTrue(few.out().contains("certificates  40 in"), few.out());
+          assertTrue(few.out().contains("errors        none"), few.out());
+          assertTrue(few.out().contains("the prepared requests ran out before the time was up"), few.out());
           Run open = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
               home.resolve("b.key").toString(), "--duration", "2", "--requests", "100", "--rate", "40", "--warmup", "0");
           assertEquals(0, open.exit(), open.out() + open.err());
