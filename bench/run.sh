@@ -126,11 +126,13 @@ done
 for policy in "1 1" "3 2"; do
   read -r n m <<< "$policy"
   "$keyarc" kra policy "${admin[@]}" --agents "$n" --threshold "$m"
-  archival=(--archive --key-type rsa2048 --agents "$n" --threshold "$m" "${ceiling[@]}" --warmup 20 --requests 12000)
+  archival=(--archive --key-type rsa2048 --agents "$n" --threshold "$m" "${ceiling[@]}" --warmup 20)
   run_load "archival RSA-2048 $m of $n, binary, 2 x 16 in flight" --node "$tcp" --connections 2 --in-flight 16 \
-    "${archival[@]}"
+    --requests 12000 "${archival[@]}"
+  run_load "archival RSA-2048 $m of $n, binary, 4 certificates per message, 2 x 8 in flight" --node "$tcp" \
+    --connections 2 --in-flight 8 --batch 4 --requests 4000 "${archival[@]}"
   run_load "archival RSA-2048 $m of $n, HTTP, 2 x 8 in flight" --node "$http" --connections 2 --in-flight 8 \
-    "${archival[@]}"
+    --requests 12000 "${archival[@]}"
 done
 {
   echo
