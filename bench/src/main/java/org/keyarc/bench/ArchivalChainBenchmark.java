@@ -3,8 +3,6 @@ package org.keyarc.bench;
 import java.util.concurrent.TimeUnit;
 import org.keyarc.ca.archive.HsmWorkload;
 import org.keyarc.ca.archive.KeyArchiver;
-import org.keyarc.hsm.HsmModule;
-import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeySpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -28,16 +26,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class ArchivalChainBenchmark {
-  @Param("/usr/lib/softhsm/libsofthsm2.so")
-  public String module;
-
-  @Param("keyarc-ca")
-  public String token;
-
-  @Param("")
-  public String pinFile;
-
+public class ArchivalChainBenchmark extends TokenBenchmark {
   /** The archived key: RSA_2048 or EC_P256. */
   @Param({"RSA_2048", "EC_P256"})
   public String key;
@@ -46,15 +35,11 @@ public class ArchivalChainBenchmark {
   @Param({"1-1", "3-2", "5-3"})
   public String policy;
 
-  HsmModule hsm;
-  HsmToken tok;
   HsmWorkload workload;
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    BenchToken opened = BenchToken.open(module, token, pinFile);
-    hsm = opened.module;
-    tok = opened.token;
+    openToken();
     workload = new HsmWorkload(tok, KeySpec.EC_P256, KeySpec.valueOf(key), Integer.parseInt(policy.split("-")[0]),
         Integer.parseInt(policy.split("-")[1]));
   }

@@ -12,7 +12,6 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmSession;
 import org.keyarc.hsm.HsmSigners;
 import org.keyarc.hsm.HsmToken;
@@ -50,24 +49,13 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class SigningBenchmark {
-  @Param("/usr/lib/softhsm/libsofthsm2.so")
-  public String module;
-
-  @Param("keyarc-ca")
-  public String token;
-
-  @Param("")
-  public String pinFile;
-
+public class SigningBenchmark extends TokenBenchmark {
   @Param({"EC_P256", "RSA_2048"})
   public String key;
 
   @Param({"iaik-token", "iaik-session", "sunpkcs11", "software"})
   public String path;
 
-  private HsmModule hsm;
-  private HsmToken tok;
   private HsmSession.GeneratedKeyPair pair;
   private KeyPair software;
   private HsmSigners signers;
@@ -89,9 +77,7 @@ public class SigningBenchmark {
       software = g.generateKeyPair();
       return;
     }
-    BenchToken opened = BenchToken.open(module, token, pinFile);
-    hsm = opened.module;
-    tok = opened.token;
+    openToken();
     KeyPolicy policy = path.equals("iaik-session") ? KeyPolicy.SESSION_UNWRAPPED : KeyPolicy.CA_SIGNING;
     pair = tok.call(s -> s.generateKeyPair(spec, policy, "keyarc-bench-" + path + "-" + key));
     if (path.equals("sunpkcs11")) {

@@ -1,9 +1,7 @@
 package org.keyarc.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmSession;
-import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeyHandle;
 import org.keyarc.hsm.KeyPolicy;
 import org.keyarc.hsm.KeySpec;
@@ -29,22 +27,11 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class WrapBenchmark {
-  @Param("/usr/lib/softhsm/libsofthsm2.so")
-  public String module;
-
-  @Param("keyarc-ca")
-  public String token;
-
-  @Param("")
-  public String pinFile;
-
+public class WrapBenchmark extends TokenBenchmark {
   /** The private key that is wrapped: RSA_2048 or EC_P256. */
   @Param({"RSA_2048", "EC_P256"})
   public String key;
 
-  HsmModule hsm;
-  HsmToken tok;
   private KeyHandle privateKey;
   private KeyHandle kek;
   private byte[] wrappedPrivate;
@@ -55,9 +42,7 @@ public class WrapBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    BenchToken opened = BenchToken.open(module, token, pinFile);
-    hsm = opened.module;
-    tok = opened.token;
+    openToken();
     KeySpec spec = KeySpec.valueOf(key);
     type = spec.type();
     // session objects only: the benchmarks leave nothing on the token

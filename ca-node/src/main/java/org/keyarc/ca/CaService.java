@@ -127,9 +127,20 @@ public final class CaService {
    * The identity behind a signature-protection (or TLS client) certificate: it must be signed by this
    * CA, valid now, and ISSUED (not revoked, not waiting for confirmation) in the store.
    */
-  @SuppressWarnings("unchecked")
   public Identity identify(X509CertificateHolder cert) throws CaException {
-    checkedSigner(cert);
+    return checkSigner(cert).identity();
+  }
+
+  /** A signer certificate's identity, and the verifier for the signatures made with its key. */
+  public record Signer(Identity identity, ContentVerifierProvider verifier) {}
+
+  /**
+   * {@link #identify}, with the verifier for the signer's own signatures (built once per certificate, with the
+   * check that this CA signed it, and kept: its key and Bouncy Castle's precomputation serve every request).
+   */
+  @SuppressWarnings("unchecked")
+  public Signer checkSigner(X509CertificateHolder cert) throws CaException {
+    ContentVerifierProvider verifier = checkedSigner(cert);
     if (!cert.isValidOn(Date.from(now()))) {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
           + " is expired or not yet valid");
@@ -148,15 +159,7 @@ public final class CaService {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + hex(cert.getSerialNumber())
           + " is " + rec.get().status().name().toLowerCase());
     }
-    return new Identity(Identity.Kind.CERTIFICATE, subject, roles[0]);
-  }
-
-  /**
-   * The verifier for signatures made with a signer certificate's key, after checking that this CA signed the
-   * certificate (both cached per certificate; call {@link #identify} for validity, status and roles).
-   */
-  public ContentVerifierProvider signerVerifier(X509CertificateHolder cert) throws CaException {
-    return checkedSigner(cert);
+    return new Signer(new Identity(Identity.Kind.CERTIFICATE, subject, roles[0]), verifier);
   }
 
   private ContentVerifierProvider checkedSigner(X509CertificateHolder cert) throws CaException {
@@ -380,24 +383,33 @@ public final class CaService {
   /** One configured agent and what is wrong with it (null when it can be used). */
   public record AgentStatus(RecoveryAgents.Agent agent, X509CertificateHolder cert, String problem) {}
 
-  /** Every configured agent with its state, in order. */
+  /** Every configured agent with its state, in order (one transaction for the agents and their records). */
   public List<AgentStatus> agentStatus() throws CaException {
     Instant now = now();
+    record Configured(RecoveryAgents.Agent agent, Optional<CertRecord> rec) {}
+    List<Configured> configured = tx(c -> {
+      List<Configured> l = new java.util.ArrayList<>();
+      for (RecoveryAgents.Agent a : RecoveryAgents.list(c)) {
+        l.add(new Configured(a, Certificates.find(c, issuer, a.serial())));
+      }
+      return l;
+    });
     List<AgentStatus> out = new java.util.ArrayList<>();
-    for (RecoveryAgents.Agent a : tx(RecoveryAgents::list)) {
+    for (Configured a : configured) {
       X509CertificateHolder cert;
       try {
-        cert = new X509CertificateHolder(a.cert());
+        cert = new X509CertificateHolder(a.agent().cert());
       } catch (IOException e) {
-        out.add(new AgentStatus(a, null, "certificate unreadable"));
+        out.add(new AgentStatus(a.agent(), null, "certificate unreadable"));
         continue;
       }
-      out.add(new AgentStatus(a, cert, agentProblem(cert, now)));
+      out.add(new AgentStatus(a.agent(), cert, agentProblem(cert, a.rec(), now)));
     }
     return out;
   }
 
-  private String agentProblem(X509CertificateHolder cert, Instant now) throws CaException {
+  /** What keeps a certificate from serving as a recovery agent now, or null; {@code rec} is its store record. */
+  private static String agentProblem(X509CertificateHolder cert, Optional<CertRecord> rec, Instant now) {
     if (!cert.isValidOn(Date.from(now))) {
       return now.isAfter(cert.getNotAfter().toInstant()) ? "expired " + cert.getNotAfter().toInstant()
           : "not valid before " + cert.getNotBefore().toInstant();
@@ -411,12 +423,6 @@ public final class CaService {
         org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption)) {
       return "not an RSA key";
     }
-    String subject = cert.getSubject().toString();
-    Set<Role>[] roles = new Set[1];
-    Optional<CertRecord> rec = tx(c -> {
-      roles[0] = Roles.rolesOf(c, subject);
-      return Certificates.find(c, issuer, cert.getSerialNumber());
-    });
     if (rec.isEmpty()) {
       return "not issued by this CA";
     }
@@ -458,12 +464,12 @@ public final class CaService {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    String problem = agentProblem(cert, now());
+    Instant now = now();
+    String problem = agentProblem(cert, Optional.of(rec), now);
     if (problem != null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "certificate " + hex(serial) + " (" + rec.subject()
           + ") cannot be a recovery agent: " + problem);
     }
-    Instant now = now();
     RecoveryAgents.Agent a = new RecoveryAgents.Agent(issuer, serial, rec.subject(), rec.der(), who.actor(), now);
     boolean added = tx(c -> {
       boolean ok = RecoveryAgents.add(c, a);

@@ -86,9 +86,9 @@ final class BenchCommand {
     if (node.cert == null || node.key == null) {
       throw new Keyarc.UserException(ErrorCode.NOT_AUTHORIZED, "the load is signed with --cert and --key");
     }
-    Protection protection = new Protection.Signature(CliFiles.readCertificate(node.cert),
-        CliFiles.readPrivateKey(node.key), org.keyarc.protocol.Bc.PROVIDER);
     X509CertificateHolder me = CliFiles.readCertificate(node.cert);
+    Protection protection = new Protection.Signature(me, CliFiles.readPrivateKey(node.key),
+        org.keyarc.protocol.Bc.PROVIDER);
     String tpl = template != null ? template : archive ? "ExchangeUserKeyArc" : "User";
 
     // ---- prepare: a pool of enrollee keys (reused: the node does not mind), then every request

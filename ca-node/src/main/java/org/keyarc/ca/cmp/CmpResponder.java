@@ -255,10 +255,10 @@ public final class CmpResponder {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "a signature-protected request must carry its signer "
           + "certificate first in extraCerts");
     }
-    Identity who = ca.identify(certs[0]);
+    CaService.Signer signer = ca.checkSigner(certs[0]);
     boolean ok;
     try {
-      ok = p.verify(ca.signerVerifier(certs[0]));
+      ok = p.verify(signer.verifier());
     } catch (CMPException | RuntimeException e) {
       ok = false;
     }
@@ -266,7 +266,7 @@ public final class CmpResponder {
       throw new CaException(ErrorCode.BAD_MESSAGE_CHECK, "the signature does not verify with the signer certificate "
           + CaService.hex(certs[0].getSerialNumber()));
     }
-    ctx.identity = who;
+    ctx.identity = signer.identity();
     ctx.signerSerial = certs[0].getSerialNumber();
   }
 
