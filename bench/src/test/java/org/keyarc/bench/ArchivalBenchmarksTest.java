@@ -1,12 +1,12 @@
 package org.keyarc.bench;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import org.junit.jupiter.api.Test;
 import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.testing.SoftHsmFixture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each wrap/unwrap and archival-chain benchmark runs once against a real token and does real work. */
 class ArchivalBenchmarksTest {

@@ -1,14 +1,14 @@
 package org.keyarc.bench;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.security.Signature;
 import java.util.List;
-import org.keyarc.hsm.HsmToken;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.testing.SoftHsmFixture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The benchmark measures real signatures: one invocation, verified in software. */
 class SigningBenchmarkTest {

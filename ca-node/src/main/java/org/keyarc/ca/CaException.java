@@ -1,27 +1,22 @@
 package org.keyarc.ca;
 
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcException;
 
 /**
  * A request the CA refuses or cannot complete, with the stable {@link ErrorCode} that goes to the
- * client (as CMP PKIFailureInfo plus text) or to the CLI (as the exit code). The message is one line
- * meant for the user and never carries secret material.
+ * client (as CMP PKIFailureInfo plus text, mapped in {@code cmp/} only) or to the CLI (as the exit code).
+ * Services and the work inside a store transaction throw it directly; the message is one line meant for
+ * the user and never carries secret material. {@link ErrorCode#INTERNAL} is the node's own fault.
  */
-public class CaException extends Exception {
+public class CaException extends KeyarcException {
   private static final long serialVersionUID = 1L;
-  private final ErrorCode code;
 
   public CaException(ErrorCode code, String message) {
-    super(message);
-    this.code = code;
+    super(code, message);
   }
 
   public CaException(ErrorCode code, String message, Throwable cause) {
-    super(message, cause);
-    this.code = code;
-  }
-
-  public ErrorCode code() {
-    return code;
+    super(code, message, cause);
   }
 }

@@ -1,13 +1,14 @@
 package org.keyarc.ca;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.util.HashSet;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.junit.jupiter.api.Test;
+import org.keyarc.ca.issue.SerialNumbers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SerialNumbersTest {
 

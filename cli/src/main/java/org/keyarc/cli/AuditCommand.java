@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import org.keyarc.ca.CaNode;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.audit.AuditLog;
+import org.keyarc.ca.audit.AuditChain;
+import org.keyarc.ca.audit.AuditService;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.node.CaNode;
 import org.keyarc.protocol.ErrorCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,7 +41,7 @@ final class AuditCommand {
     } else {
       NodeConfig cfg = CliFiles.config(config);
       try (CaNode.Resources r = CaNode.open(cfg)) {
-        AuditLog.Verification v = CaService.verifyAudit(r.store(), r.token());
+        AuditChain.Verification v = AuditService.verify(r.store(), r.token());
         records = v.records();
         checkpoints = v.checkpoints();
         last = v.lastCheckpoint();

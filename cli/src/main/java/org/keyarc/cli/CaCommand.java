@@ -8,17 +8,20 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.CaInit;
-import org.keyarc.ca.CaKeyring;
-import org.keyarc.ca.CaNode;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.config.ConfigException;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.ca.config.X500Subject;
-import org.keyarc.ca.store.CaKeys;
-import org.keyarc.ca.store.Certificates;
-import org.keyarc.ca.store.Roles;
+import org.keyarc.ca.keys.CaInit;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.kra.AgentService;
+import org.keyarc.ca.node.CaInfo;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.ca.node.CaServices;
+import org.keyarc.ca.store.CaKeyStore;
+import org.keyarc.ca.store.RoleStore;
+import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.template.Template;
 import org.keyarc.ca.template.Templates;
 import org.keyarc.protocol.ErrorCode;
@@ -86,10 +89,11 @@ final class CaCommand {
   }
 
   private static void printAdminSecret(PrintWriter out, NodeConfig cfg, CaNode.Resources r, String admin)
-      throws CaException, ConfigException {
-    CaService service = new CaService(cfg, r.store(), CaKeyring.load(r.store(), r.token()),
+      throws CaException {
+    CaServices services = CaServices.wire(cfg, r.store(), CaKeyring.load(r.store(), r.token()),
         Templates.of(cfg.configuredTemplates()), java.time.Clock.systemUTC());
-    CaService.NewSecret s = service.createSecret(Identity.localOperator(), Templates.USER, X500Subject.parse(admin));
+    SecretService.NewSecret s = services.secrets().create(Identity.localOperator(), Templates.USER,
+        X500Subject.parse(admin));
     out.println();
     out.println("administrator " + s.subject() + " (role granted)");
     out.println("  one-time secret for the administrator's first certificate (shown once, expires " + s.expires() + "):");
@@ -118,48 +122,39 @@ final class CaCommand {
     PrintWriter out = spec.commandLine().getOut();
     NodeConfig cfg = CliFiles.config(config);
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      List<CaKeys.Row> ca = r.store().inTransaction(c -> CaKeys.list(c, CaKeys.Kind.CA));
-      if (ca.isEmpty()) {
-        throw new Keyarc.UserException(ErrorCode.CA_NOT_INITIALISED, "no CA in this store yet; run 'keyarc ca init'");
-      }
-      CaKeyring keys = CaKeyring.load(r.store(), r.token());
-      out.println("CA            " + keys.caName());
-      out.println("  serial      " + CaService.hex(keys.caCert().getSerialNumber()));
-      out.println("  valid       " + keys.caCert().getNotBefore().toInstant() + " .. "
-          + keys.caCert().getNotAfter().toInstant());
-      out.println("  issuer      " + keys.caCert().getIssuer()
-          + (keys.caCert().getIssuer().equals(keys.caName()) ? " (self-signed root)" : ""));
-      out.println("  key         " + ca.get(0).keyLabel() + " in token " + r.token().label() + ", "
-          + CaKeyring.algorithmFor(keys.caPublicKey()).jcaName());
+      CaInfo info = CaInfo.read(cfg, r);
+      X509CertificateHolder caCert = info.caCert();
+      out.println("CA            " + caCert.getSubject());
+      out.println("  serial      " + Digests.hex(caCert.getSerialNumber()));
+      out.println("  valid       " + caCert.getNotBefore().toInstant() + " .. " + caCert.getNotAfter().toInstant());
+      out.println("  issuer      " + caCert.getIssuer()
+          + (caCert.getIssuer().equals(caCert.getSubject()) ? " (self-signed root)" : ""));
+      out.println("  key         " + info.caKeyLabel() + " in token " + info.tokenLabel() + ", " + info.caAlgorithm());
       out.println("exchange certificates (newest first; old ones kept to decrypt in-flight requests)");
-      Instant now = Instant.now();
-      for (CaKeyring.Exchange e : keys.exchanges()) {
-        out.printf("  %-24s serial %s  until %s%s%n", e.label(), CaService.hex(e.cert().getSerialNumber()),
+      for (CaKeyring.Exchange e : info.exchanges()) {
+        out.printf("  %-24s serial %s  until %s%s%n", e.label(), Digests.hex(e.cert().getSerialNumber()),
             e.cert().getNotAfter().toInstant(),
-            keys.currentExchange(now).map(c -> c.label().equals(e.label())).orElse(false) ? "  (current)" : "");
+            info.currentExchange().map(c -> c.equals(e.label())).orElse(false) ? "  (current)" : "");
       }
       out.println("audit key     " + CaKeyring.AUDIT_KEY_LABEL + " (EC P-256), secret key " + CaKeyring.MAC_KEY_LABEL);
-      out.println("store         " + r.store().product() + ", " + r.store().inTransaction(Certificates::count)
-          + " certificates");
+      out.println("store         " + info.storeProduct() + ", " + info.certificates() + " certificates");
       out.println("listeners     binary tcp://" + cfg.binary.host + ":" + cfg.binary.port + (cfg.http.enabled
           ? ", HTTP http://" + cfg.http.host + ":" + cfg.http.port + "/" : ""));
       out.println("templates");
-      for (Template t : Templates.of(cfg.configuredTemplates()).all()) {
+      for (Template t : info.templates()) {
         out.printf("  %-20s %4d days%s%s%n", t.name(), t.validity().toDays(),
             t.requiresApproval() ? "  requires approval" : "", t.archivePrivateKey() ? "  archives the private key" : "");
       }
       out.println("roles");
-      for (Roles.Member m : r.store().inTransaction(Roles::list)) {
+      for (RoleStore.Member m : info.roles()) {
         out.printf("  %-14s %s%n", m.role().name().toLowerCase(), m.subject());
       }
-      CaService service = new CaService(cfg, r.store(), keys, Templates.of(cfg.configuredTemplates()),
-          java.time.Clock.systemUTC());
-      var policy = service.archivePolicy();
-      var agents = service.agentStatus();
+      var policy = info.policy();
+      var agents = info.agents();
       long valid = agents.stream().filter(a -> a.problem() == null).count();
       out.println("recovery agents (archival policy: " + policy.threshold() + " of " + policy.agents() + ")");
-      for (CaService.AgentStatus a : agents) {
-        out.printf("  %-42s %-28s %s%n", CaService.hex(a.agent().serial()), a.agent().subject(),
+      for (AgentService.AgentStatus a : agents) {
+        out.printf("  %-42s %-28s %s%n", Digests.hex(a.agent().serial()), a.agent().subject(),
             a.problem() == null ? "valid" : "INVALID: " + a.problem());
       }
       if (valid < policy.agents()) {
@@ -179,11 +174,7 @@ final class CaCommand {
     NodeConfig cfg = CliFiles.config(config);
     validate(cfg);
     if (init) {
-      boolean empty;
-      try (var store = CaNode.openStore(cfg)) {
-        empty = store.inTransaction(c -> CaKeys.list(c, CaKeys.Kind.CA)).isEmpty();
-      }
-      if (empty) {
+      if (!CaInfo.initialised(cfg)) {
         int rc = init(null, null, null, admin, false);
         if (rc != 0) {
           return rc;
@@ -214,10 +205,10 @@ final class CaCommand {
   }
 
   private static void printCa(PrintWriter out, X509CertificateHolder ca, X509CertificateHolder exchange) {
-    out.println("CA cert       " + ca.getSubject() + ", serial " + CaService.hex(ca.getSerialNumber()) + ", until "
+    out.println("CA cert       " + ca.getSubject() + ", serial " + Digests.hex(ca.getSerialNumber()) + ", until "
         + ca.getNotAfter().toInstant());
     if (exchange != null) {
-      out.println("exchange cert serial " + CaService.hex(exchange.getSerialNumber()) + ", RSA, unwrap only, until "
+      out.println("exchange cert serial " + Digests.hex(exchange.getSerialNumber()) + ", RSA, unwrap only, until "
           + exchange.getNotAfter().toInstant());
     }
   }

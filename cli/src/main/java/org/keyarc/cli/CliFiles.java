@@ -62,7 +62,7 @@ final class CliFiles {
 
   static X509CertificateHolder readCertificate(Path file) throws Keyarc.UserException {
     try {
-      return org.keyarc.ca.CaInit.readCertificate(Files.readAllBytes(file));
+      return org.keyarc.ca.keys.CaInit.readCertificate(Files.readAllBytes(file));
     } catch (IOException | RuntimeException e) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read a certificate from " + file + ": "
           + e.getMessage());

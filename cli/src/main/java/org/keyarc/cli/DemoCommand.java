@@ -14,8 +14,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.keyarc.ca.CaNode;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.node.CaNode;
 import org.keyarc.protocol.ErrorCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -166,7 +166,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
       say("openssl x509 -pubkey and openssl pkey -pubout agree: the recovered key is the certificate's key");
 
       heading("The audit log");
-      node.service().checkpoint();
+      node.services().audit().checkpoint();
     }
     run("audit", "verify", "--config", config.toString());
 

@@ -1,7 +1,5 @@
 package org.keyarc.cli;
 
-import static org.xipki.pkcs11.wrapper.PKCS11Constants.*;
-
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +16,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+
+import static org.xipki.pkcs11.wrapper.PKCS11Constants.*;
 
 /** {@code keyarc hsm info|keys|mechanisms}: what the PKCS#11 module and a token hold and can do. */
 @Command(name = "hsm", description = "Inspect the HSM and smartcards: tokens, keys, mechanisms.",

@@ -3,8 +3,8 @@ package org.keyarc.cli;
 import java.io.PrintWriter;
 import org.keyarc.hsm.HsmException;
 import org.keyarc.protocol.ErrorCode;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * {@code keyarc}: the root command.
@@ -19,16 +19,7 @@ import picocli.CommandLine.Command;
         CertCommand.class, CrlCommand.class, RoleCommand.class, AuditCommand.class, KraCommand.class, GetKeyCommand.class,
         RecoverKeyCommand.class, RecoveryCommand.class, AgentCommand.class, DemoCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class},
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-        "0:success", "1:unexpected failure (details in the log)", "2:usage error",
-        "10:token not present", "11:PIN incorrect", "12:PIN locked", "13:PIN required",
-        "14:mechanism not supported", "15:key not found", "16:HSM unavailable (PKCS#11 library)",
-        "17:key attributes forbid the operation", "18:HSM busy", "19:HSM error",
-        "30-48:the CA refused the request (the number is the keyarc error code: 32 bad proof of possession, "
-            + "33 unknown template, 34 not authorized, 35 bad MAC or signature, 38 key not allowed, "
-            + "39 one-time secret unknown/used/expired, 42 request denied, ...; see README)",
-        "50:store error", "51:CA node unreachable", "52:configuration invalid", "53:CA not initialised"})
+    exitCodeListHeading = "%nExit codes:%n")
 public final class Keyarc {
 
   public static void main(String[] args) {
@@ -40,27 +31,15 @@ public final class Keyarc {
     CommandLine cl = new CommandLine(new Keyarc());
     cl.setOut(out);
     cl.setErr(err);
+    cl.getCommandSpec().usageMessage().exitCodeList(exitCodes());
     cl.setExecutionExceptionHandler((ex, line, parsed) -> {
       if (ex instanceof HsmException h) {
         ErrorCode code = ErrorCode.of(h.reason());
         err.println("keyarc: error " + code.number() + " (" + code.summary() + "): " + h.getMessage());
         return code.number();
       }
-      if (ex instanceof org.keyarc.ca.CaException c) {
-        return fail(err, c.code(), c.getMessage());
-      }
-      if (ex instanceof org.keyarc.protocol.client.CmpClientException c) {
-        return fail(err, c.code(), c.getMessage());
-      }
-      if (ex instanceof org.keyarc.agent.recovery.RecoveryException c) {
-        return fail(err, c.code(), c.getMessage());
-      }
-      if (ex instanceof org.keyarc.ca.config.ConfigException c) {
-        return fail(err, ErrorCode.CONFIG_INVALID, c.getMessage());
-      }
-      if (ex instanceof UserException u) {
-        err.println("keyarc: error " + u.code().number() + " (" + u.code().summary() + "): " + u.getMessage());
-        return u.code().number();
+      if (ex instanceof org.keyarc.protocol.KeyarcException k) {
+        return fail(err, k.code(), k.getMessage());
       }
       err.println("keyarc: unexpected failure: " + ex);
       org.slf4j.LoggerFactory.getLogger(Keyarc.class).debug("unexpected failure", ex);
@@ -69,22 +48,29 @@ public final class Keyarc {
     return cl.execute(args);
   }
 
+  /** The documented exit codes: 0, 1, 2 and every {@link ErrorCode}, listed from the enum so none is left out. */
+  static java.util.Map<String, String> exitCodes() {
+    java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+    codes.put("0", "success");
+    codes.put("1", "unexpected failure (details in the log)");
+    codes.put("2", "usage error");
+    for (ErrorCode c : ErrorCode.values()) {
+      codes.put(String.valueOf(c.number()), c.summary());
+    }
+    return codes;
+  }
+
   private static int fail(PrintWriter err, ErrorCode code, String message) {
     err.println("keyarc: error " + code.number() + " (" + code.summary() + "): " + message);
     return code.number();
   }
 
   /** A user mistake with its error code; printed as one line, no stack trace. */
-  static final class UserException extends Exception {
-    private final ErrorCode code;
+  static final class UserException extends org.keyarc.protocol.KeyarcException {
+    private static final long serialVersionUID = 1L;
 
     UserException(ErrorCode code, String message) {
-      super(message);
-      this.code = code;
-    }
-
-    ErrorCode code() {
-      return code;
+      super(code, message);
     }
   }
 }

@@ -1,17 +1,17 @@
 package org.keyarc.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.cli.CliTestSupport.Run;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.keyarc.cli.CliTestSupport.field;
 import static org.keyarc.cli.CliTestSupport.keyarc;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaNode;
-import org.keyarc.ca.config.NodeConfig;
-import org.keyarc.cli.CliTestSupport.Run;
-import org.keyarc.hsm.testing.SoftHsmFixture;
 
 /** A few seconds of {@code keyarc bench enroll} on both transports, so that the load generator cannot rot. */
 class BenchSmokeTest {

@@ -1,11 +1,5 @@
 package org.keyarc.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.keyarc.cli.CliTestSupport.field;
-import static org.keyarc.cli.CliTestSupport.keyarc;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -16,10 +10,16 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.keyarc.cli.CliTestSupport.Run;
-import org.keyarc.ca.CaNode;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.cli.CliTestSupport.Run;
 import org.keyarc.hsm.testing.SoftHsmFixture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.CliTestSupport.field;
+import static org.keyarc.cli.CliTestSupport.keyarc;
 
 /**
  * The administrator's and the manager's story through the command line, against a node on loopback:
@@ -194,8 +194,8 @@ class CaCliTest {
     assertEquals(0, uma.exit(), uma.err());
     assertTrue(uma.out().contains("archival      key encrypted to exchange certificate"), uma.out());
     java.math.BigInteger umaSerial = CliFiles.readCertificate(home.resolve("uma.crt")).getSerialNumber();
-    var archives = node.service().findArchives(new org.keyarc.ca.Identity(org.keyarc.ca.Identity.Kind.CERTIFICATE,
-        "CN=Max Manager", java.util.Set.of(org.keyarc.ca.store.Roles.Role.MANAGER)), umaSerial, null, null);
+    var archives = node.services().archives().find(new org.keyarc.ca.auth.Identity(org.keyarc.ca.auth.Identity.Kind.CERTIFICATE,
+        "CN=Max Manager", java.util.Set.of(org.keyarc.ca.store.Role.MANAGER)), umaSerial, null, null);
     assertEquals(1, archives.size());
     var record = org.keyarc.protocol.archive.ArchiveRecord.getInstance(archives.get(0).record());
     javax.crypto.Cipher oaep = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
@@ -221,7 +221,7 @@ class CaCliTest {
     assertTrue(crl.err().contains("(1 revoked"), crl.err());
 
     // the audit chain, locally on the CA host
-    node.service().checkpoint();
+    node.services().audit().checkpoint();
     Run audit = keyarc("audit", "verify", "--config", config.toString());
     assertEquals(0, audit.exit(), audit.err());
     assertTrue(audit.out().contains("audit chain intact"), audit.out());

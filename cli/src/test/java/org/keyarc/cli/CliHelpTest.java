@@ -1,15 +1,15 @@
 package org.keyarc.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.keyarc.cli.CliTestSupport.keyarc;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.CliTestSupport.keyarc;
 
 /** Every command and subcommand answers --help with its usage and exit code 0. */
 class CliHelpTest {

@@ -1,11 +1,11 @@
 package org.keyarc.cli;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Running {@code keyarc} in-process in tests and reading its output. */
 final class CliTestSupport {

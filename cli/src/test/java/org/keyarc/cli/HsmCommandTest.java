@@ -1,8 +1,5 @@
 package org.keyarc.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.AfterAll;
@@ -12,6 +9,9 @@ import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeyPolicy;
 import org.keyarc.hsm.KeySpec;
 import org.keyarc.hsm.testing.SoftHsmFixture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What a user sees from {@code keyarc hsm ...} against real SoftHSM2 tokens: output, one-line errors, exit codes. */
 class HsmCommandTest {
@@ -44,7 +44,7 @@ class HsmCommandTest {
   }
 
   @Test
-  void infoShowsTokensKeysMechanismsAndTheProbe() {
+  void infoShowsTokensKeysMechanismsAndTheProbe() throws Exception {
     Run r = keyarc("hsm", "info", "--module", module(), "--token", hsm.label("ca"),
         "--pin-file", hsm.pinFile("ca").toString());
     assertEquals(0, r.exit(), r.err());
@@ -55,7 +55,7 @@ class HsmCommandTest {
   }
 
   @Test
-  void keysShowTheSecurityAttributes() {
+  void keysShowTheSecurityAttributes() throws Exception {
     Run r = keyarc("hsm", "keys", "--module", module(), "--token", "pkcs11:token=" + hsm.label("ca"),
         "--pin-file", hsm.pinFile("ca").toString());
     assertEquals(0, r.exit(), r.err());
@@ -63,7 +63,7 @@ class HsmCommandTest {
   }
 
   @Test
-  void withoutAPinInfoShowsPublicObjectsOnly() {
+  void withoutAPinInfoShowsPublicObjectsOnly() throws Exception {
     Run r = keyarc("hsm", "info", "--module", module(), "--token", hsm.label("ca"));
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().contains("(not logged in: no PIN source; private keys are hidden)"), r.out());
@@ -72,7 +72,7 @@ class HsmCommandTest {
   }
 
   @Test
-  void anAbsentTokenIsOneLineAndExitCode10() {
+  void anAbsentTokenIsOneLineAndExitCode10() throws Exception {
     Run r = keyarc("hsm", "keys", "--module", module(), "--token", "kra-9", "--pin-file",
         hsm.pinFile("ca").toString());
     assertEquals(10, r.exit());
@@ -90,7 +90,7 @@ class HsmCommandTest {
   }
 
   @Test
-  void aPinOnTheCommandLineIsNotAnOption() {
+  void aPinOnTheCommandLineIsNotAnOption() throws Exception {
     Run r = keyarc("hsm", "keys", "--module", module(), "--pin", "1234");
     assertEquals(2, r.exit());
     assertTrue(r.err().startsWith("Unknown options: '--pin', '1234'"), r.err());

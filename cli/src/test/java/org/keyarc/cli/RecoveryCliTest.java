@@ -1,11 +1,5 @@
 package org.keyarc.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.keyarc.cli.CliTestSupport.field;
-import static org.keyarc.cli.CliTestSupport.keyarc;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -19,10 +13,16 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.keyarc.cli.CliTestSupport.Run;
-import org.keyarc.ca.CaNode;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.cli.CliTestSupport.Run;
 import org.keyarc.hsm.testing.SoftHsmFixture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.CliTestSupport.field;
+import static org.keyarc.cli.CliTestSupport.keyarc;
 
 /**
  * The seed's recovery story through the command line, offline: agent keys born on SoftHSM2 "cards",
@@ -307,7 +307,7 @@ class RecoveryCliTest {
         outDir.toString(), "--password-file", pw.toString()));
     assertEquals(47, revoked.exit(), revoked.out() + revoked.err());
     assertTrue(revoked.err().contains("was revoked"), revoked.err());
-    var audit = node.service().store().inTransaction(c -> org.keyarc.ca.audit.AuditLog.records(c, 0, Long.MAX_VALUE));
+    var audit = node.services().store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
     assertTrue(audit.stream().anyMatch(r -> r.action().equals("recovery.refused") && r.detail().contains("code=47")),
         "the refused step is audited");
     assertTrue(audit.stream().anyMatch(r -> r.action().equals("recovery.complete")));

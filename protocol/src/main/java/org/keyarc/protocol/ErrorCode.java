@@ -19,7 +19,7 @@ public enum ErrorCode {
   KEY_POLICY(17, PKIFailureInfo.systemFailure, "key attributes forbid the operation"),
   HSM_BUSY(18, PKIFailureInfo.systemUnavail, "HSM busy"),
   HSM_ERROR(19, PKIFailureInfo.systemFailure, "HSM error"),
-  // ---- requests (30-59), used by the CA node and its clients
+  // ---- requests (30-49), used by the CA node and its clients
   BAD_REQUEST(30, PKIFailureInfo.badRequest, "bad request"),
   BAD_MESSAGE(31, PKIFailureInfo.badDataFormat, "malformed message"),
   BAD_POP(32, PKIFailureInfo.badPOP, "bad proof of possession"),
@@ -40,15 +40,18 @@ public enum ErrorCode {
   CERT_REVOKED(47, PKIFailureInfo.certRevoked, "certificate already revoked"),
   BAD_TIME(48, PKIFailureInfo.badTime, "message time too far from the CA's clock"),
   RECOVERY_AGENTS_UNAVAILABLE(49, PKIFailureInfo.systemUnavail, "too few valid recovery agents for the archival policy"),
-  // ---- node (50-59)
+  // ---- node (50-53, 57)
   STORE_ERROR(50, PKIFailureInfo.systemFailure, "store error"),
   NODE_UNAVAILABLE(51, PKIFailureInfo.systemUnavail, "CA node unreachable"),
   CONFIG_INVALID(52, PKIFailureInfo.systemFailure, "configuration invalid"),
   CA_NOT_INITIALISED(53, PKIFailureInfo.systemUnavail, "CA not initialised"),
-  // ---- archival (54-59)
+  // ---- archival (54-56)
   ARCHIVE_UNREADABLE(54, PKIFailureInfo.badDataFormat, "the encrypted private key cannot be unwrapped"),
   ARCHIVE_FORM_REFUSED(55, PKIFailureInfo.badAlg, "this archive form would be decrypted outside the HSM"),
-  WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate");
+  WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate"),
+  // ---- node, continued
+  /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
+  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node");
 
   private final int number;
   private final int failureInfo;

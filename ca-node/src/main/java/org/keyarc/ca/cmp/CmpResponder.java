@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -76,10 +77,20 @@ import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder;
 import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.CaService.Outcome;
-import org.keyarc.ca.CaService.PollResult;
-import org.keyarc.ca.Identity;
+import org.keyarc.ca.admin.AdminApi;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.IdentityService;
+import org.keyarc.ca.auth.SecretService;
+import org.keyarc.ca.issue.EnrollRequest;
+import org.keyarc.ca.issue.Enrollment;
+import org.keyarc.ca.issue.Outcome;
+import org.keyarc.ca.issue.PollResult;
+import org.keyarc.ca.issue.RequestPolicy;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.revoke.CrlService;
+import org.keyarc.ca.revoke.RevocationService;
+import org.keyarc.ca.support.Digests;
+import org.keyarc.ca.support.Texts;
 import org.keyarc.ca.template.Template;
 import org.keyarc.hsm.HsmException;
 import org.keyarc.protocol.ErrorCode;
@@ -105,13 +116,32 @@ public final class CmpResponder {
   static final int MAX_ITERATIONS = 100_000;
   static final int MIN_SALT = 8;
 
-  private final CaService ca;
-  private final AdminOps admin;
+  private final IdentityService identities;
+  private final SecretService secrets;
+  private final Enrollment enrollment;
+  private final RequestPolicy policy;
+  private final RevocationService revocation;
+  private final CrlService crls;
+  private final CaKeyring keys;
+  private final AdminApi admin;
+  private final Clock clock;
+  private final long messageTimeSkewSeconds;
   private final MeterRegistry metrics;
 
-  public CmpResponder(CaService ca, MeterRegistry metrics) {
-    this.ca = ca;
-    this.admin = new AdminOps(ca);
+  /** {@code metrics} may be null; {@code messageTimeSkewSeconds} bounds a request's messageTime. */
+  public CmpResponder(IdentityService identities, SecretService secrets, Enrollment enrollment, RequestPolicy policy,
+      RevocationService revocation, CrlService crls, CaKeyring keys, AdminApi admin, Clock clock,
+      long messageTimeSkewSeconds, MeterRegistry metrics) {
+    this.identities = identities;
+    this.secrets = secrets;
+    this.enrollment = enrollment;
+    this.policy = policy;
+    this.revocation = revocation;
+    this.crls = crls;
+    this.keys = keys;
+    this.admin = admin;
+    this.clock = clock;
+    this.messageTimeSkewSeconds = messageTimeSkewSeconds;
     this.metrics = metrics;
   }
 
@@ -119,7 +149,7 @@ public final class CmpResponder {
   private static final class Ctx {
     PKIHeader header;
     Identity identity;
-    CaService.SecretGrant secret;
+    SecretService.SecretGrant secret;
     boolean pbmac1;
     String transactionId = "";
     BigInteger signerSerial;
@@ -157,10 +187,10 @@ public final class CmpResponder {
       outcome = "refused";
       LOG.info("{} refused: malformed content ({})", body, e.getMessage());
       return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is malformed: "
-          + CaService.printable(e.getMessage()));
+          + Texts.printable(e.getMessage()));
     } catch (RuntimeException | IOException e) {
       LOG.error("{} failed", body, e);
-      return errorAnswer(ctx, ErrorCode.BAD_REQUEST, "the CA could not process the request: "
+      return errorAnswer(ctx, ErrorCode.INTERNAL, "the CA could not process the request: "
           + e.getClass().getSimpleName());
     } finally {
       if (metrics != null) {
@@ -183,8 +213,8 @@ public final class CmpResponder {
     if (h.getMessageTime() != null) {
       try {
         Instant t = h.getMessageTime().getDate().toInstant();
-        long skew = Math.abs(Duration.between(t, ca.now()).toSeconds());
-        if (skew > ca.config().timers.messageTimeSkewSeconds) {
+        long skew = Math.abs(Duration.between(t, clock.instant()).toSeconds());
+        if (skew > messageTimeSkewSeconds) {
           throw new CaException(ErrorCode.BAD_TIME, "the message time is " + skew + " s away from the CA's clock");
         }
       } catch (java.text.ParseException e) {
@@ -211,11 +241,11 @@ public final class CmpResponder {
   private void authenticate(PKIMessage msg, Ctx ctx, int type, X509CertificateHolder tlsClient) throws CaException {
     if (msg.getHeader().getProtectionAlg() == null || msg.getProtection() == null) {
       if (type == PKIBody.TYPE_GEN_MSG && onlyPublicInfo(msg)) {
-        ctx.identity = tlsClient != null ? ca.identify(tlsClient) : null;
+        ctx.identity = tlsClient != null ? identities.identify(tlsClient) : null;
         return;
       }
       if (tlsClient != null) {
-        ctx.identity = ca.identify(tlsClient);
+        ctx.identity = identities.identify(tlsClient);
         ctx.signerSerial = tlsClient.getSerialNumber();
         return;
       }
@@ -231,7 +261,7 @@ public final class CmpResponder {
       }
       String reference = new String(kid, StandardCharsets.UTF_8);
       boolean continuing = type == PKIBody.TYPE_CERT_CONFIRM || type == PKIBody.TYPE_POLL_REQ;
-      ctx.secret = ca.secret(reference, continuing);
+      ctx.secret = secrets.secret(reference, continuing);
       ctx.pbmac1 = checkMacParameters(msg);
       PBEMacCalculatorProvider provider = ctx.pbmac1
           ? new JcePBMac1CalculatorProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build()
@@ -255,7 +285,7 @@ public final class CmpResponder {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "a signature-protected request must carry its signer "
           + "certificate first in extraCerts");
     }
-    CaService.Signer signer = ca.checkSigner(certs[0]);
+    IdentityService.Signer signer = identities.checkSigner(certs[0]);
     boolean ok;
     try {
       ok = p.verify(signer.verifier());
@@ -264,7 +294,7 @@ public final class CmpResponder {
     }
     if (!ok) {
       throw new CaException(ErrorCode.BAD_MESSAGE_CHECK, "the signature does not verify with the signer certificate "
-          + CaService.hex(certs[0].getSerialNumber()));
+          + Digests.hex(certs[0].getSerialNumber()));
     }
     ctx.identity = signer.identity();
     ctx.signerSerial = certs[0].getSerialNumber();
@@ -327,7 +357,7 @@ public final class CmpResponder {
     }
     if (all.length == 1) {
       CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
-      Outcome out = ca.enroll(enrollRequest(msg, ctx, type, req));
+      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, type, req));
       return certRep(ctx, repType(type), req.getCertReqId(), out);
     }
     if (ctx.secret != null) {
@@ -351,7 +381,7 @@ public final class CmpResponder {
     }
     // every entry is checked before any is issued: a refused entry gets its own rejection, and the
     // others are issued each in its own transaction
-    CaService.EnrollRequest[] checked = new CaService.EnrollRequest[all.length];
+    EnrollRequest[] checked = new EnrollRequest[all.length];
     CertResponse[] responses = new CertResponse[all.length];
     for (int i = 0; i < all.length; i++) {
       try {
@@ -360,7 +390,7 @@ public final class CmpResponder {
         responses[i] = refused(all[i], e.code(), e.getMessage());
       } catch (IllegalArgumentException | IllegalStateException e) {
         responses[i] = refused(all[i], ErrorCode.BAD_MESSAGE, "the CertReqMsg is malformed: "
-            + CaService.printable(e.getMessage()));
+            + Texts.printable(e.getMessage()));
       }
     }
     boolean anyIssued = false;
@@ -370,7 +400,7 @@ public final class CmpResponder {
         continue;
       }
       try {
-        Outcome out = ca.enroll(checked[i]);
+        Outcome out = enrollment.enroll(checked[i]);
         responses[i] = certResponse(all[i].getCertReq().getCertReqId(), out);
         if (out instanceof Outcome.Issued issued) {
           anyIssued = true;
@@ -381,7 +411,7 @@ public final class CmpResponder {
       }
     }
     ctx.implicitConfirmGranted = anyIssued && allConfirmed;
-    CMPCertificate[] caPubs = anyIssued ? new CMPCertificate[] {new CMPCertificate(ca.keys().caCert()
+    CMPCertificate[] caPubs = anyIssued ? new CMPCertificate[] {new CMPCertificate(keys.caCert()
         .toASN1Structure())} : null;
     return new PKIBody(repType(type), new CertRepMessage(caPubs, responses));
   }
@@ -392,7 +422,7 @@ public final class CmpResponder {
   }
 
   /** One CertReqMsg checked (proof of possession, template, subject) and ready for {@link CaService#enroll}. */
-  private CaService.EnrollRequest enrollRequest(PKIMessage msg, Ctx ctx, int type, CertificateRequestMessage req)
+  private EnrollRequest enrollRequest(PKIMessage msg, Ctx ctx, int type, CertificateRequestMessage req)
       throws CaException {
     CertTemplate tpl = req.getCertTemplate();
     SubjectPublicKeyInfo spki = tpl.getPublicKey();
@@ -403,17 +433,14 @@ public final class CmpResponder {
     X500Name subject = tpl.getSubject();
     Template template;
     if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
-      if (ctx.identity == null || ctx.identity.kind() != Identity.Kind.CERTIFICATE) {
-        throw new CaException(ErrorCode.NOT_AUTHORIZED, "kur must be signed with the certificate being updated");
-      }
-      template = ca.template(ca.templateOf(ctx.signerSerial));
+      template = policy.updateTemplate(ctx.identity, ctx.signerSerial);
       subject = new X500Name(ctx.identity.name());
     } else {
       template = chooseTemplate(msg, ctx);
       subject = chooseSubject(ctx, subject);
     }
-    return new CaService.EnrollRequest(ctx.identity, bodyName(type), ctx.transactionId,
-        req.getCertReqId().longValueExact(), template, subject, spki, tpl.getExtensions(),
+    return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
+        req.getCertReqId().longValueExact(), bodyName(type)), template, subject, spki, tpl.getExtensions(),
         implicitConfirm(msg), ctx.secret == null ? null : ctx.secret.record().reference(), archiveOptions(req));
   }
 
@@ -455,39 +482,11 @@ public final class CmpResponder {
   }
 
   private Template chooseTemplate(PKIMessage msg, Ctx ctx) throws CaException {
-    String asked = certProfile(msg);
-    if (ctx.secret != null) {
-      String bound = ctx.secret.record().template();
-      if (asked != null && !asked.equals(bound)) {
-        throw new CaException(ErrorCode.NOT_AUTHORIZED, "the one-time secret is for template " + bound + ", not "
-            + CaService.printable(asked));
-      }
-      return ca.template(bound);
-    }
-    return ca.template(asked != null ? asked : ca.config().defaultTemplate);
+    return policy.template(ctx.secret, certProfile(msg));
   }
 
   private X500Name chooseSubject(Ctx ctx, X500Name requested) throws CaException {
-    if (ctx.secret != null) {
-      X500Name bound = new X500Name(ctx.secret.record().subject());
-      if (requested != null && requested.getRDNs().length > 0 && !requested.equals(bound)) {
-        throw new CaException(ErrorCode.BAD_SUBJECT, "the one-time secret is for subject " + bound + ", not "
-            + requested);
-      }
-      return bound;
-    }
-    if (ctx.identity != null && ctx.identity.kind() == Identity.Kind.CERTIFICATE) {
-      X500Name own = new X500Name(ctx.identity.name());
-      if (requested == null || requested.getRDNs().length == 0) {
-        return own;
-      }
-      if (!requested.equals(own)) {
-        throw new CaException(ErrorCode.BAD_SUBJECT, "a certificate holder may only request certificates for its own "
-            + "subject (" + own + "), not " + requested);
-      }
-      return own;
-    }
-    throw new CaException(ErrorCode.NOT_AUTHORIZED, "certificate requests must be protected");
+    return policy.subject(ctx.identity, ctx.secret, requested);
   }
 
   private static String certProfile(PKIMessage msg) throws CaException {
@@ -538,8 +537,8 @@ public final class CmpResponder {
     }
     Template template = chooseTemplate(msg, ctx);
     X500Name subject = chooseSubject(ctx, csr.getSubject());
-    Outcome out = ca.enroll(new CaService.EnrollRequest(ctx.identity, "p10cr", ctx.transactionId, 0, template,
-        subject, csr.getSubjectPublicKeyInfo(), ext, implicitConfirm(msg),
+    Outcome out = enrollment.enroll(new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId, 0,
+        "p10cr"), template, subject, csr.getSubjectPublicKeyInfo(), ext, implicitConfirm(msg),
         ctx.secret == null ? null : ctx.secret.record().reference()));
     return certRep(ctx, PKIBody.TYPE_CERT_REP, new ASN1Integer(0), out);
   }
@@ -567,7 +566,7 @@ public final class CmpResponder {
   }
 
   private PKIBody issuedBody(int repType, ASN1Integer certReqId, X509CertificateHolder cert) {
-    CMPCertificate[] caPubs = {new CMPCertificate(ca.keys().caCert().toASN1Structure())};
+    CMPCertificate[] caPubs = {new CMPCertificate(keys.caCert().toASN1Structure())};
     return new PKIBody(repType, new CertRepMessage(caPubs, new CertResponse[] {granted(certReqId, cert)}));
   }
 
@@ -584,7 +583,7 @@ public final class CmpResponder {
   private PKIBody certConf(PKIMessage msg, Ctx ctx) throws CaException {
     CertificateConfirmationContent conf = new CertificateConfirmationContent(
         CertConfirmContent.getInstance(msg.getBody().getContent()));
-    ca.confirm(ctx.identity, ctx.transactionId, conf.getStatusMessages());
+    enrollment.confirm(ctx.identity, ctx.transactionId, conf.getStatusMessages());
     return new PKIBody(PKIBody.TYPE_CONFIRM, DERNull.INSTANCE);
   }
 
@@ -594,7 +593,7 @@ public final class CmpResponder {
     if (ids.length != 1) {
       throw new CaException(ErrorCode.BAD_REQUEST, "poll one request per message");
     }
-    PollResult r = ca.poll(ctx.identity, ctx.transactionId, ids[0].longValueExact());
+    PollResult r = enrollment.poll(ctx.identity, ctx.transactionId, ids[0].longValueExact());
     ASN1Integer id = new ASN1Integer(ids[0]);
     if (r instanceof PollResult.Waiting w) {
       return new PKIBody(PKIBody.TYPE_POLL_REP, new PollRepContent(id, new ASN1Integer(w.checkAfterSeconds()),
@@ -603,11 +602,11 @@ public final class CmpResponder {
     if (r instanceof PollResult.Denied d) {
       PKIStatusInfo denied = KeyarcCmp.rejection(ErrorCode.REQUEST_DENIED, "a certificate manager denied the "
           + "request: " + d.reason());
-      return new PKIBody(repType(bodyType(d.bodyType())), new CertRepMessage(null,
+      return new PKIBody(repType(bodyType(d.form())), new CertRepMessage(null,
           new CertResponse[] {new CertResponse(id, denied)}));
     }
     PollResult.Issued i = (PollResult.Issued) r;
-    return issuedBody(repType(bodyType(i.bodyType())), id, i.cert());
+    return issuedBody(repType(bodyType(i.form())), id, i.cert());
   }
 
   private PKIBody revocation(PKIMessage msg, Ctx ctx) throws CaException {
@@ -622,15 +621,15 @@ public final class CmpResponder {
       if (t.getSerialNumber() == null) {
         throw new CaException(ErrorCode.BAD_REQUEST, "rr must name the certificate's serial number");
       }
-      if (t.getIssuer() != null && !t.getIssuer().equals(ca.keys().caName())) {
-        throw new CaException(ErrorCode.NOT_FOUND, "this CA is " + ca.keys().caName() + ", not " + t.getIssuer());
+      if (t.getIssuer() != null && !t.getIssuer().equals(keys.caName())) {
+        throw new CaException(ErrorCode.NOT_FOUND, "this CA is " + keys.caName() + ", not " + t.getIssuer());
       }
       int reason = CRLReason.unspecified;
       Extensions ext = d.getCrlEntryDetails();
       if (ext != null && ext.getExtension(Extension.reasonCode) != null) {
         reason = CRLReason.getInstance(ext.getExtensionParsedValue(Extension.reasonCode)).getValue().intValue();
       }
-      ca.revoke(ctx.identity, t.getSerialNumber().getValue(), reason, ctx.signerSerial);
+      revocation.revoke(ctx.identity, t.getSerialNumber().getValue(), reason, ctx.signerSerial);
       rep.add(new PKIStatusInfo(PKIStatus.granted));
     }
     return new PKIBody(PKIBody.TYPE_REVOCATION_REP, rep.build());
@@ -647,11 +646,11 @@ public final class CmpResponder {
       if (t.equals(CMPObjectIdentifiers.id_it_caCerts)) {
         out.add(caCerts());
       } else if (t.equals(CMPObjectIdentifiers.it_caProtEncCert)) {
-        X509CertificateHolder x = ca.keys().currentExchange(ca.now()).orElseThrow(() -> new CaException(
+        X509CertificateHolder x = keys.currentExchange(clock.instant()).orElseThrow(() -> new CaException(
             ErrorCode.CA_NOT_INITIALISED, "the CA has no valid exchange certificate")).cert();
         out.add(new InfoTypeAndValue(t, new CMPCertificate(x.toASN1Structure())));
       } else if (t.equals(CMPObjectIdentifiers.it_currentCRL)) {
-        out.add(new InfoTypeAndValue(t, ca.currentCrl().toASN1Structure()));
+        out.add(new InfoTypeAndValue(t, crls.current().toASN1Structure()));
       } else if (t.equals(KeyarcCmp.ADMIN)) {
         if (ctx.identity == null || ctx.identity.kind() != Identity.Kind.CERTIFICATE) {
           throw new CaException(ErrorCode.NOT_AUTHORIZED, "administrative requests must be signed with a "
@@ -667,7 +666,7 @@ public final class CmpResponder {
 
   private InfoTypeAndValue caCerts() {
     return new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts,
-        new DERSequence(new CMPCertificate(ca.keys().caCert().toASN1Structure())));
+        new DERSequence(new CMPCertificate(keys.caCert().toASN1Structure())));
   }
 
   // ------------------------------------------------------------------ answers
@@ -682,12 +681,12 @@ public final class CmpResponder {
         b.setSenderKID(ctx.secret.record().reference().getBytes(StandardCharsets.UTF_8));
         return b.build(mac(ctx)).toASN1Structure();
       }
-      b.addCMPCertificate(ca.keys().caCert());
-      return b.build(ca.keys().caSigner()).toASN1Structure();
+      b.addCMPCertificate(keys.caCert());
+      return b.build(keys.caSigner()).toASN1Structure();
     } catch (CMPException e) {
       throw new IllegalStateException("cannot protect the answer: " + e.getMessage(), e);
     } catch (HsmException e) {
-      throw new CaException(CaService.hsmCode(e), "the CA cannot sign its answer: " + e.getMessage(), e);
+      throw new CaException(ErrorCode.of(e.reason()), "the CA cannot sign its answer: " + e.getMessage(), e);
     }
   }
 
@@ -706,7 +705,7 @@ public final class CmpResponder {
 
   private ProtectedPKIMessageBuilder header(Ctx ctx) {
     GeneralName recipient = ctx.header != null ? ctx.header.getSender() : new GeneralName(new X500Name(""));
-    ProtectedPKIMessageBuilder b = new ProtectedPKIMessageBuilder(new GeneralName(ca.keys().caName()), recipient)
+    ProtectedPKIMessageBuilder b = new ProtectedPKIMessageBuilder(new GeneralName(keys.caName()), recipient)
         .setMessageTime(new Date()).setSenderNonce(random(16));
     if (ctx.header != null && ctx.header.getTransactionID() != null) {
       b.setTransactionID(ctx.header.getTransactionID().getOctets());
@@ -739,7 +738,7 @@ public final class CmpResponder {
       LOG.warn("error answer sent unprotected: {}", e.getMessage());
       try {
         org.bouncycastle.asn1.cmp.PKIHeaderBuilder h = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(
-            PKIHeader.CMP_2000, new GeneralName(ca.keys().caName()), ctx.header != null ? ctx.header.getSender()
+            PKIHeader.CMP_2000, new GeneralName(keys.caName()), ctx.header != null ? ctx.header.getSender()
             : new GeneralName(new X500Name(""))).setSenderNonce(random(16))
             .setTransactionID(ctx.header != null && ctx.header.getTransactionID() != null
                 ? ctx.header.getTransactionID().getOctets() : random(16));

@@ -27,10 +27,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.CaService;
 import org.keyarc.ca.cmp.CmpResponder;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.revoke.CrlService;
 
 /**
  * The HTTP listener: CMP over HTTP (RFC 6712 / RFC 9811: POST {@code application/pkixcmp} to any path),
@@ -45,7 +46,7 @@ public final class HttpServer implements AutoCloseable {
     this.channel = channel;
   }
 
-  public static HttpServer start(NodeConfig.Http cfg, CmpResponder responder, CaService ca, Supplier<String> metrics,
+  public static HttpServer start(NodeConfig.Http cfg, CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
       ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -54,7 +55,7 @@ public final class HttpServer implements AutoCloseable {
             ch.pipeline().addLast("timeout", new ReadTimeoutHandler(120));
             ch.pipeline().addLast("http", new HttpServerCodec());
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes));
-            ch.pipeline().addLast("cmp", new Handler(responder, ca, metrics, workers));
+            ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, workers));
           }
         });
     return new HttpServer(b.bind(cfg.host, cfg.port).sync().channel());
@@ -71,13 +72,15 @@ public final class HttpServer implements AutoCloseable {
 
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final CmpResponder responder;
-    private final CaService ca;
+    private final CrlService crls;
+    private final X509CertificateHolder caCert;
     private final Supplier<String> metrics;
     private final ExecutorService workers;
 
-    Handler(CmpResponder responder, CaService ca, Supplier<String> metrics, ExecutorService workers) {
+    Handler(CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics, ExecutorService workers) {
       this.responder = responder;
-      this.ca = ca;
+      this.crls = crls;
+      this.caCert = caCert;
       this.metrics = metrics;
       this.workers = workers;
     }
@@ -108,7 +111,7 @@ public final class HttpServer implements AutoCloseable {
       switch (path) {
         case "/crl", "/ca.crl" -> workers.execute(() -> {
           try {
-            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", ca.currentCrl().getEncoded());
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", crls.current().getEncoded());
           } catch (CaException | java.io.IOException e) {
             send(ctx, keepAlive, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
                 ("CRL unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
@@ -116,7 +119,7 @@ public final class HttpServer implements AutoCloseable {
         });
         case "/ca.crt" -> {
           try {
-            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-cert", ca.keys().caCert().getEncoded());
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-cert", caCert.getEncoded());
           } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
           }

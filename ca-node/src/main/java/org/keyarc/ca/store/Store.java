@@ -1,135 +1,27 @@
 package org.keyarc.ca.store;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
-import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.FlywayException;
-
 /**
- * The CA's durable store: a pooled JDBC data source (HikariCP) whose schema is migrated by Flyway at
- * open. Two databases are supported with the same SQL: H2 in a local file (the embedded default, one
- * node) and PostgreSQL (several nodes sharing one database).
- *
- * <p>Every change goes through {@link #inTransaction}: the work runs on one connection and either
- * commits as a whole or rolls back as a whole, which is how a certificate, its request and its audit
- * record land together or not at all.
+ * The CA's durable store, behind small interfaces: the services ask a unit of work ({@link StoreTx}) for
+ * the part they need ({@code tx.certificates()}, {@code tx.audit()} …) and everything one piece of work
+ * does commits as a whole or not at all — which is how a certificate, its archive and its audit record
+ * land together or not at all (invariant 3). {@code store/jdbc} implements it on H2 and PostgreSQL.
  */
-public final class Store implements AutoCloseable {
-
-  /** Work done inside one transaction. */
-  @FunctionalInterface
-  public interface TxWork<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private final HikariDataSource dataSource;
-  private final String product;
-  private final GroupCommitter committer;
-
-  private Store(HikariDataSource dataSource, String product) {
-    this.dataSource = dataSource;
-    this.product = product;
-    this.committer = new GroupCommitter(dataSource);
-  }
-
-  /**
-   * The JDBC URL of the embedded database in {@code dir}. {@code WRITE_DELAY=0} makes H2 write each
-   * commit to the file before the commit returns (the default buffers commits for 500 ms, which a
-   * {@code kill -9} would lose); {@code AUTO_SERVER} lets a second local process (the CLI) open the
-   * database while the node holds it.
-   */
-  public static String embeddedUrl(Path dir) {
-    return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("keyarc") + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
-  }
-
-  /** Opens the store and migrates its schema to the current version. */
-  public static Store open(String url, String user, char[] password, int poolSize) {
-    HikariConfig cfg = new HikariConfig();
-    cfg.setJdbcUrl(url);
-    cfg.setUsername(user);
-    if (password != null) {
-      cfg.setPassword(new String(password));
-    }
-    cfg.setMaximumPoolSize(poolSize);
-    cfg.setMinimumIdle(1);
-    cfg.setAutoCommit(false);
-    cfg.setPoolName("keyarc-store");
-    cfg.setConnectionTimeout(10_000);
-    cfg.setInitializationFailTimeout(10_000);
-    HikariDataSource ds;
-    try {
-      ds = new HikariDataSource(cfg);
-    } catch (RuntimeException e) {
-      throw new StoreException("cannot open the store at " + redactUrl(url) + ": " + rootMessage(e), e);
-    }
-    try {
-      Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
-      String product;
-      try (Connection c = ds.getConnection()) {
-        product = c.getMetaData().getDatabaseProductName();
-      }
-      return new Store(ds, product);
-    } catch (FlywayException | SQLException e) {
-      ds.close();
-      throw new StoreException("cannot migrate the store at " + redactUrl(url) + ": " + rootMessage(e), e);
-    }
-  }
-
-  /** "H2" or "PostgreSQL". */
-  public String product() {
-    return product;
-  }
-
-  public DataSource dataSource() {
-    return dataSource;
-  }
+public interface Store extends AutoCloseable {
 
   /** Runs {@code work} in one transaction: commit if it returns, roll back if it throws. */
-  public <T> T inTransaction(TxWork<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw new StoreException("store error: " + rootMessage(e), e);
-    }
-  }
+  <T> T inTransaction(TxWork<T> work) throws org.keyarc.ca.CaException;
 
   /**
-   * Runs {@code work} atomically, like {@link #inTransaction}, but possibly together with the work of
-   * other threads in one database transaction (group commit): one commit, and so one write to disk, for
-   * many requests. Each piece runs inside its own savepoint: if it throws, only its changes are rolled
-   * back and only its caller sees the exception. The method returns after the shared commit, so what it
-   * returns is durable.
+   * Runs {@code work} atomically, like {@link #inTransaction}, but possibly together with other threads'
+   * work in one database transaction (group commit): one commit, and so one write to disk, for many
+   * requests. Each piece runs inside its own savepoint: if it throws, only its changes are rolled back
+   * and only its caller sees the exception. Returns after the shared commit, so what it returns is durable.
    */
-  public <T> T inGroupTransaction(TxWork<T> work) {
-    return committer.submit(work);
-  }
+  <T> T inGroupTransaction(TxWork<T> work) throws org.keyarc.ca.CaException;
+
+  /** "H2" or "PostgreSQL". */
+  String product();
 
   @Override
-  public void close() {
-    committer.close();
-    dataSource.close();
-  }
-
-  private static String redactUrl(String url) {
-    return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
-  }
-
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().lines().findFirst().orElse("");
-  }
+  void close();
 }

@@ -1,24 +1,42 @@
 package org.keyarc.ca.store;
 
+import java.sql.SQLException;
+import org.keyarc.ca.CaException;
+import org.keyarc.protocol.ErrorCode;
+
 /** The store could not do what was asked (database unreachable, constraint broken, migration failed). */
-public class StoreException extends RuntimeException {
+public class StoreException extends CaException {
   private static final long serialVersionUID = 1L;
 
   public StoreException(String message, Throwable cause) {
-    super(message, cause);
+    super(ErrorCode.STORE_ERROR, message, cause);
   }
 
   public StoreException(String message) {
-    super(message);
+    super(ErrorCode.STORE_ERROR, message);
+  }
+
+  /** A database failure, with the first line of its root cause as the message. */
+  public static StoreException of(SQLException e) {
+    return new StoreException("store error: " + rootMessage(e), e);
   }
 
   /** True when the cause is a unique-constraint violation (SQLState class 23). */
   public boolean isConstraintViolation() {
     for (Throwable t = getCause(); t != null; t = t.getCause()) {
-      if (t instanceof java.sql.SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("23")) {
+      if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("23")) {
         return true;
       }
     }
     return false;
+  }
+
+  /** The first line of the innermost cause's message. */
+  public static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().lines().findFirst().orElse("");
   }
 }

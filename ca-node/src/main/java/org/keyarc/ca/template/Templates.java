@@ -70,6 +70,13 @@ public final class Templates {
     return Optional.ofNullable(byName.get(name));
   }
 
+  /** The template named {@code name}, or UNKNOWN_TEMPLATE naming the ones this CA offers. */
+  public Template require(String name) throws org.keyarc.ca.CaException {
+    return find(name).orElseThrow(() -> new org.keyarc.ca.CaException(org.keyarc.protocol.ErrorCode.UNKNOWN_TEMPLATE,
+        "unknown template '" + org.keyarc.ca.support.Texts.printable(name) + "'; this CA offers "
+            + String.join(", ", all().stream().map(Template::name).toList())));
+  }
+
   public Collection<Template> all() {
     return byName.values();
   }

@@ -1,9 +1,5 @@
 package org.keyarc.ca.config;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
@@ -12,6 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.keyarc.ca.template.Template;
 import org.keyarc.ca.template.Templates;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Load → defaults → validate; every error names the file and the field. */
 class NodeConfigTest {
@@ -61,7 +61,7 @@ class NodeConfigTest {
   }
 
   @Test
-  void errorsNameTheField() {
+  void errorsNameTheField() throws Exception {
     assertEquals("field 'binary.port' must be a TCP port (0 = any free port), not 70000",
         error("binary:\n  port: 70000\n"));
     assertTrue(error("binary:\n  prot: 1\n").startsWith("unknown field 'binary.prot'; known fields there: "));

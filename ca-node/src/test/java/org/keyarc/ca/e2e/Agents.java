@@ -19,9 +19,11 @@ import org.bouncycastle.cms.RecipientInformation;
 import org.bouncycastle.crypto.engines.AESEngine;
 import org.bouncycastle.crypto.engines.RFC5649WrapEngine;
 import org.bouncycastle.crypto.params.KeyParameter;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
-import org.keyarc.ca.store.Roles;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.issue.EnrollRequest;
+import org.keyarc.ca.issue.Outcome;
+import org.keyarc.ca.node.CaServices;
+import org.keyarc.ca.store.Role;
 import org.keyarc.hsm.Der;
 import org.keyarc.hsm.HsmKeyTransRecipient;
 import org.keyarc.hsm.HsmSession;
@@ -39,7 +41,7 @@ import org.keyarc.protocol.archive.ArchiveRecord;
  */
 final class Agents {
   static final Identity MANAGER = new Identity(Identity.Kind.CERTIFICATE, "CN=Test Manager",
-      Set.of(Roles.Role.MANAGER));
+      Set.of(Role.MANAGER));
 
   /** One agent: its card, the key handle on it, its certificate. */
   record Card(String name, HsmToken token, KeyHandle key, X509CertificateHolder cert) {
@@ -55,13 +57,13 @@ final class Agents {
     HsmToken token = ca.hsm.open(name, 2);
     HsmSession.GeneratedKeyPair kp = token.call(s -> s.generateKeyPair(KeySpec.RSA_2048, KeyPolicy.RECOVERY_AGENT,
         "kra-key"));
-    CaService s = ca.service();
-    CaService.Outcome out = s.enroll(new CaService.EnrollRequest(Identity.localOperator(), "cr", "kra-" + name, 0,
-        s.template("KeyRecoveryAgent"), new X500Name("CN=Agent " + name), SubjectPublicKeyInfo.getInstance(
+    CaServices s = ca.services();
+    Outcome out = s.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("kra-" + name, 0, "cr"),
+        s.templates().require("KeyRecoveryAgent"), new X500Name("CN=Agent " + name), SubjectPublicKeyInfo.getInstance(
             kp.publicKey().getEncoded()), null, true, null));
-    long id = ((CaService.Outcome.Pending) out).requestId();
-    X509CertificateHolder cert = s.approve(MANAGER, id);
-    s.addAgent(Identity.localOperator(), cert.getSerialNumber());
+    long id = ((Outcome.Pending) out).requestId();
+    X509CertificateHolder cert = s.approvals().approve(MANAGER, id);
+    s.agents().add(Identity.localOperator(), cert.getSerialNumber());
     return new Card(name, token, kp.privateKey(), cert);
   }
 

@@ -1,10 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.util.ArrayList;
@@ -18,13 +13,19 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
-import org.keyarc.ca.archive.Subsets;
-import org.keyarc.ca.store.Archives;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.kra.Subsets;
+import org.keyarc.ca.node.CaServices;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.ca.support.Digests;
 import org.keyarc.protocol.archive.ArchiveRecord;
 import org.keyarc.protocol.client.ArchiveEncryption;
 import org.keyarc.protocol.client.CmpClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Archival end to end: keys of four types, M-of-N policies 1-of-1 to 3-of-5, both transports; every
@@ -62,8 +63,8 @@ class ArchivalE2eTest {
     }
   }
 
-  static Archives.Row archiveOf(BigInteger serial) throws Exception {
-    List<Archives.Row> rows = ca.service().findArchives(Agents.MANAGER, serial, null, null);
+  static ArchiveStore.Row archiveOf(BigInteger serial) throws Exception {
+    List<ArchiveStore.Row> rows = ca.services().archives().find(Agents.MANAGER, serial, null, null);
     assertEquals(1, rows.size());
     return rows.get(0);
   }
@@ -73,12 +74,12 @@ class ArchivalE2eTest {
     int[][] policies = {{1, 1}, {3, 1}, {3, 2}, {5, 3}};
     int n = 0;
     for (int[] p : policies) {
-      ca.service().setArchivePolicy(Identity.localOperator(), p[0], p[1]);
+      ca.services().agents().setPolicy(Identity.localOperator(), p[0], p[1]);
       for (String type : List.of("rsa2048", "rsa3072", "p256", "p384")) {
         for (String url : List.of(ca.binaryUrl(), ca.httpUrl())) {
           KeyPair kp = Agents.userKey(type);
           X509CertificateHolder cert = archive(url, "CN=User " + n++, kp);
-          Archives.Row row = archiveOf(cert.getSerialNumber());
+          ArchiveStore.Row row = archiveOf(cert.getSerialNumber());
           assertEquals(p[1], row.threshold());
           assertEquals(p[0], row.agents());
           ArchiveRecord rec = ArchiveRecord.getInstance(row.record());
@@ -86,13 +87,13 @@ class ArchivalE2eTest {
           if (n == 1) {
             // getkey groundwork: the record is found by subject and by certificate hash too
             byte[] der = cert.getEncoded();
-            assertEquals(row.serial(), ca.service().findArchives(Agents.MANAGER, null, "CN=User 0", null).get(0)
+            assertEquals(row.serial(), ca.services().archives().find(Agents.MANAGER, null, "CN=User 0", null).get(0)
                 .serial());
-            assertEquals(row.serial(), ca.service().findArchives(Agents.MANAGER, null, null,
-                CaService.sha256Hex(der)).get(0).serial());
-            assertEquals(row.serial(), ca.service().findArchives(Agents.MANAGER, null, null,
-                CaService.sha1Hex(der).toUpperCase()).get(0).serial());
-            CaException notManager = assertThrows(CaException.class, () -> ca.service().findArchives(
+            assertEquals(row.serial(), ca.services().archives().find(Agents.MANAGER, null, null,
+                Digests.sha256Hex(der)).get(0).serial());
+            assertEquals(row.serial(), ca.services().archives().find(Agents.MANAGER, null, null,
+                Digests.sha1Hex(der).toUpperCase()).get(0).serial());
+            CaException notManager = assertThrows(CaException.class, () -> ca.services().archives().find(
                 Identity.localOperator(), row.serial(), null, null));
             assertEquals(org.keyarc.protocol.ErrorCode.NOT_AUTHORIZED, notManager.code());
           }
@@ -114,13 +115,13 @@ class ArchivalE2eTest {
   @Test
   void noSetOfMMinusOneCardsOpensAnyEnvelope() throws Exception {
     for (int[] p : new int[][] {{3, 2}, {5, 3}}) {
-      ca.service().setArchivePolicy(Identity.localOperator(), p[0], p[1]);
+      ca.services().agents().setPolicy(Identity.localOperator(), p[0], p[1]);
       KeyPair kp = TestCa.ecKey();
       X509CertificateHolder cert = archive(ca.binaryUrl(), "CN=Threshold " + p[1] + " of " + p[0], kp);
       ArchiveRecord rec = ArchiveRecord.getInstance(archiveOf(cert.getSerialNumber()).record());
       // every M-1 subset of the agents, plus the CA's own exchange key as one more "card"
-      Agents.Card caKey = new Agents.Card("ca", ca.service().keys().token(),
-          ca.service().keys().exchanges().get(0).key(), ca.service().keys().exchanges().get(0).cert());
+      Agents.Card caKey = new Agents.Card("ca", ca.services().keys().token(),
+          ca.services().keys().exchanges().get(0).key(), ca.services().keys().exchanges().get(0).cert());
       // the control: the M cards of an envelope, offered the same way, do open it
       for (ArchiveRecord.Envelope env : rec.envelopes()) {
         List<Agents.Card> all = new ArrayList<>();
@@ -191,7 +192,7 @@ class ArchivalE2eTest {
     return false;
   }
 
-  static CaService service() {
-    return ca.service();
+  static CaServices service() {
+    return ca.services();
   }
 }

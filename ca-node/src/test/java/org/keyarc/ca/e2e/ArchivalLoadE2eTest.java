@@ -1,8 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.PrivateKey;
@@ -18,10 +15,12 @@ import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.Identity;
-import org.keyarc.ca.store.Archives;
+import org.keyarc.ca.auth.Identity;
 import org.keyarc.protocol.client.ArchiveEncryption;
 import org.keyarc.protocol.client.CmpClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * 2,000 archival enrollments from 8 concurrent clients (2-of-3): every one archived, a sample recovered
@@ -38,8 +37,8 @@ class ArchivalLoadE2eTest {
       for (String n : List.of("kra1", "kra2", "kra3")) {
         cards.add(Agents.enroll(ca, n));
       }
-      ca.service().setArchivePolicy(Identity.localOperator(), 3, 2);
-      X509CertificateHolder exchange = ca.service().keys().exchanges().get(0).cert();
+      ca.services().agents().setPolicy(Identity.localOperator(), 3, 2);
+      X509CertificateHolder exchange = ca.services().keys().exchanges().get(0).cert();
       Map<BigInteger, PrivateKey> issued = new ConcurrentHashMap<>();
       ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
       List<Future<?>> jobs = new ArrayList<>();
@@ -68,16 +67,16 @@ class ArchivalLoadE2eTest {
       System.err.println("ARCHIVAL LOAD: " + CLIENTS * EACH + " archival enrollments in " + ms + " ms ("
           + (CLIENTS * EACH * 1000L / Math.max(1, ms)) + "/s), 8 clients, 2-of-3, binary transport");
       assertEquals(CLIENTS * EACH, issued.size());
-      assertEquals(CLIENTS * EACH, (long) ca.service().store().inTransaction(Archives::count), "every one archived");
+      assertEquals(CLIENTS * EACH, (long) ca.services().store().inTransaction(tx -> tx.archives().count()), "every one archived");
       int sample = 0;
       for (Map.Entry<BigInteger, PrivateKey> e : issued.entrySet()) {
         if (sample++ % 100 != 0) {
           continue;
         }
-        byte[] record = ca.service().findArchives(Agents.MANAGER, e.getKey(), null, null).get(0).record();
+        byte[] record = ca.services().archives().find(Agents.MANAGER, e.getKey(), null, null).get(0).record();
         assertTrue(Agents.sameKey(Agents.recover(record, List.of(cards.get(0), cards.get(2))), e.getValue()));
       }
-      assertEquals(0, (int) ca.service().keys().token().call(s -> s.countSessionObjects()),
+      assertEquals(0, (int) ca.services().keys().token().call(s -> s.countSessionObjects()),
           "no session object left in the CA token");
       for (Agents.Card c : cards) {
         c.token().close();

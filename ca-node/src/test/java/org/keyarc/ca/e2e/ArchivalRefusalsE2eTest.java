@@ -1,9 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.sql.PreparedStatement;
@@ -34,15 +30,22 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
-import org.keyarc.ca.audit.AuditLog;
-import org.keyarc.ca.store.Archives;
-import org.keyarc.ca.store.Certificates;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.SecretService;
+import org.keyarc.ca.issue.EnrollRequest;
+import org.keyarc.ca.issue.Outcome;
+import org.keyarc.ca.node.CaServices;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.ca.store.AuditStore;
+import org.keyarc.ca.store.DirectSql;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.ArchiveEncryption;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every way archival can go wrong: its own error, and neither certificate nor archive stored. */
 class ArchivalRefusalsE2eTest {
@@ -56,7 +59,7 @@ class ArchivalRefusalsE2eTest {
     for (String n : List.of("kra1", "kra2", "kra3")) {
       cards.add(Agents.enroll(ca, n));
     }
-    ca.service().setArchivePolicy(Identity.localOperator(), 3, 2);
+    ca.services().agents().setPolicy(Identity.localOperator(), 3, 2);
   }
 
   @AfterAll
@@ -67,8 +70,8 @@ class ArchivalRefusalsE2eTest {
     ca.close();
   }
 
-  private static long[] counts() {
-    return ca.service().store().inTransaction(c -> new long[] {Certificates.count(c), Archives.count(c)});
+  private static long[] counts() throws Exception {
+    return ca.services().store().inTransaction(tx -> new long[] {tx.certificates().count(), tx.archives().count()});
   }
 
   private interface Send {
@@ -140,15 +143,14 @@ class ArchivalRefusalsE2eTest {
 
   @Test
   void expiredExchangeCertificate() throws Exception {
-    CaService s = ca.service();
+    CaServices s = ca.services();
     KeyPair kp = TestCa.ecKey();
     EncryptedKey key = encrypt(kp, s.keys().currentExchange(Instant.now()).orElseThrow().cert());
     // eight days on, the 7-day exchange certificate has expired (and no renewal ran)
-    CaService later = new CaService(ca.cfg, s.store(), s.keys(), s.templates(),
+    CaServices later = CaServices.wire(ca.cfg, s.store(), s.keys(), s.templates(),
         Clock.offset(Clock.systemUTC(), Duration.ofDays(8)));
     long[] before = counts();
-    CaException e = assertThrows(CaException.class, () -> later.enroll(new CaService.EnrollRequest(
-        Identity.localOperator(), "ir", "expired-xchg", 0, s.template("ExchangeUserKeyArc"), new X500Name("CN=Late"),
+    CaException e = assertThrows(CaException.class, () -> later.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("expired-xchg", 0, "ir"), s.templates().require("ExchangeUserKeyArc"), new X500Name("CN=Late"),
         TestCa.spki(kp), null, true, null, key)));
     assertEquals(ErrorCode.WRONG_EXCHANGE_CERT, e.code(), e.getMessage());
     assertEquals(before[0], counts()[0]);
@@ -159,16 +161,16 @@ class ArchivalRefusalsE2eTest {
   void tooFewValidAgentsNamesTheInvalidOne() throws Exception {
     Agents.Card fourth = Agents.enroll(ca, "kra4");
     try {
-      ca.service().setArchivePolicy(Identity.localOperator(), 4, 2);
-      ca.service().revoke(Agents.MANAGER, fourth.serial(), CRLReason.keyCompromise, null);
+      ca.services().agents().setPolicy(Identity.localOperator(), 4, 2);
+      ca.services().revocation().revoke(Agents.MANAGER, fourth.serial(), CRLReason.keyCompromise, null);
       CmpClientException e = refused("ExchangeUserKeyArc", ErrorCode.RECOVERY_AGENTS_UNAVAILABLE,
           "archival needs 4 valid recovery agents and 3 of 4 configured are valid",
           (c, s, kp, x) -> ir(c, s, kp, encrypt(kp, x)));
       assertTrue(e.getMessage().contains("CN=Agent kra4 (serial " + fourth.serial().toString(16) + "): revoked"),
           e.getMessage());
     } finally {
-      ca.service().setArchivePolicy(Identity.localOperator(), 3, 2);
-      ca.service().removeAgent(Identity.localOperator(), fourth.serial());
+      ca.services().agents().setPolicy(Identity.localOperator(), 3, 2);
+      ca.services().agents().remove(Identity.localOperator(), fourth.serial());
       fourth.token().close();
     }
   }
@@ -176,7 +178,7 @@ class ArchivalRefusalsE2eTest {
   @Test
   void envelopedDataFromBouncyCastleIsRefusedUnlessSoftwareUnwrapIsOn() throws Exception {
     KeyPair kp = TestCa.rsaKey(2048);
-    X509CertificateHolder exchange = ca.service().keys().currentExchange(Instant.now()).orElseThrow().cert();
+    X509CertificateHolder exchange = ca.services().keys().currentExchange(Instant.now()).orElseThrow().cert();
     // the standard form, built with Bouncy Castle's PKIArchiveControlBuilder (not keyarc's client code)
     PKIArchiveControl control = new PKIArchiveControlBuilder(PrivateKeyInfo.getInstance(kp.getPrivate().getEncoded()),
         new GeneralName(new X500Name("CN=Envelope"))).addRecipientGenerator(new JceKeyTransRecipientInfoGenerator(
@@ -189,14 +191,13 @@ class ArchivalRefusalsE2eTest {
     // with the setting on, the same form is archived, audited as a software unwrap, and recoverable
     ca.cfg.archival.allowSoftwareUnwrap = true;
     try {
-      CaService s = ca.service();
-      CaService lenient = new CaService(ca.cfg, s.store(), s.keys(), s.templates(), Clock.systemUTC());
-      CaService.Outcome.Issued out = (CaService.Outcome.Issued) lenient.enroll(new CaService.EnrollRequest(
-          Identity.localOperator(), "ir", "enveloped", 0, s.template("ExchangeUserKeyArc"),
+      CaServices s = ca.services();
+      CaServices lenient = CaServices.wire(ca.cfg, s.store(), s.keys(), s.templates(), Clock.systemUTC());
+      Outcome.Issued out = (Outcome.Issued) lenient.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("enveloped", 0, "ir"), s.templates().require("ExchangeUserKeyArc"),
           new X500Name("CN=Envelope"), TestCa.spki(kp), null, true, null, enveloped));
-      Archives.Row row = s.findArchives(Agents.MANAGER, out.cert().getSerialNumber(), null, null).get(0);
+      ArchiveStore.Row row = s.archives().find(Agents.MANAGER, out.cert().getSerialNumber(), null, null).get(0);
       assertTrue(Agents.sameKey(Agents.recover(row.record(), cards.subList(1, 3)), kp.getPrivate()));
-      List<AuditLog.Record> audit = s.store().inTransaction(c -> AuditLog.records(c, 0, Long.MAX_VALUE));
+      List<AuditStore.Row> audit = s.store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
       assertTrue(audit.stream().anyMatch(r -> r.action().equals("key.archive")
           && r.target().equals("serial:" + out.cert().getSerialNumber().toString(16))
           && r.detail().contains("unwrap=software")), "audited as a software unwrap");
@@ -208,7 +209,7 @@ class ArchivalRefusalsE2eTest {
   @Test
   void failureAtTheCommitLeavesNeitherArchiveNorCertificate() throws Exception {
     // the archive row is the transaction's last write: make the database refuse it
-    ca.service().store().inTransaction(c -> {
+    DirectSql.run(ca.services().store(), c -> {
       try (PreparedStatement ps = c.prepareStatement("ALTER TABLE archived_key ADD CONSTRAINT inject_failure "
           + "CHECK (subject <> 'CN=Crash At Commit')")) {
         ps.executeUpdate();
@@ -217,7 +218,7 @@ class ArchivalRefusalsE2eTest {
     });
     try {
       long[] before = counts();
-      CaService.NewSecret secret = ca.secret("ExchangeUserKeyArc", "CN=Crash At Commit");
+      SecretService.NewSecret secret = ca.secret("ExchangeUserKeyArc", "CN=Crash At Commit");
       try (CmpClient c = ca.macClient(ca.binaryUrl(), secret)) {
         KeyPair kp = TestCa.ecKey();
         EncryptedKey key = encrypt(kp, c.exchangeCertificate());
@@ -226,10 +227,10 @@ class ArchivalRefusalsE2eTest {
       }
       assertEquals(before[0], counts()[0], "no certificate");
       assertEquals(before[1], counts()[1], "no archive");
-      assertTrue(ca.service().store().inTransaction(c -> org.keyarc.ca.store.Secrets.find(c, secret.reference()))
+      assertTrue(ca.services().store().inTransaction(tx -> tx.secrets().find(secret.reference()))
           .orElseThrow().usedAt() == null, "the one-time secret was not used up");
     } finally {
-      ca.service().store().inTransaction(c -> {
+      DirectSql.run(ca.services().store(), c -> {
         try (PreparedStatement ps = c.prepareStatement("ALTER TABLE archived_key DROP CONSTRAINT inject_failure")) {
           ps.executeUpdate();
         }

@@ -1,9 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -23,15 +19,17 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.store.Certificates;
-import org.keyarc.ca.store.Requests;
+import org.keyarc.ca.auth.SecretService;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
 import org.keyarc.protocol.client.CmpTransport;
 import org.keyarc.protocol.client.Protection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Bad input over real sockets: each gets a specific error, nothing is persisted, the node keeps going.
@@ -53,10 +51,10 @@ class BadInputE2eTest {
   }
 
   /** Certificates, pending requests and audit records: none may appear after a refused request. */
-  private static long[] state() {
-    return ca.service().store().inTransaction(c -> new long[] {Certificates.count(c),
-        Requests.list(c, null, 100_000).size(),
-        org.keyarc.ca.audit.AuditLog.records(c, 0, Long.MAX_VALUE).size()});
+  private static long[] state() throws Exception {
+    return ca.services().store().inTransaction(tx -> new long[] {tx.certificates().count(),
+        tx.requests().list(null, 100_000).size(),
+        tx.audit().records(0, Long.MAX_VALUE).size()});
   }
 
   private static void assertRefused(ErrorCode expected, String messagePart, ThrowingRunnable r) throws Exception {
@@ -82,7 +80,7 @@ class BadInputE2eTest {
 
   @Test
   void wrongMac() throws Exception {
-    CaService.NewSecret s = ca.secret("User", "CN=Mallory");
+    SecretService.NewSecret s = ca.secret("User", "CN=Mallory");
     char[] wrong = "not-the-secret".toCharArray();
     try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
         new Protection.Mac(s.reference(), wrong, false), ca.caCert())) {
@@ -92,7 +90,7 @@ class BadInputE2eTest {
 
   @Test
   void reusedOneTimeSecret() throws Exception {
-    CaService.NewSecret s = ca.secret("User", "CN=Once");
+    SecretService.NewSecret s = ca.secret("User", "CN=Once");
     try (CmpClient c = ca.macClient(ca.binaryUrl(), s)) {
       ir(c, "CN=Once", TestCa.ecKey(), null);
       assertRefused(ErrorCode.SECRET_INVALID, "already used", () -> ir(c, "CN=Once", TestCa.ecKey(), null));

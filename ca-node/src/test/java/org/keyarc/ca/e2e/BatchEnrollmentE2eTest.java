@@ -1,12 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.util.ArrayList;
@@ -17,10 +10,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.keyarc.ca.cmp.CmpResponder;
-import org.keyarc.ca.store.Certificates;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Several CertReqMsg in one signed cr: each gets its own certificate or its own refusal, in one answer; what
@@ -41,8 +40,8 @@ class BatchEnrollmentE2eTest {
     ca.close();
   }
 
-  private static long certificates() {
-    return ca.service().store().inTransaction(Certificates::count);
+  private static long certificates() throws Exception {
+    return ca.services().store().inTransaction(tx -> tx.certificates().count());
   }
 
   private static CmpClient.CertRequestEntry entry(KeyPair kp) throws Exception {

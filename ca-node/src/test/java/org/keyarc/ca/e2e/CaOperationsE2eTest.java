@@ -1,12 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,13 +20,16 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaInit;
-import org.keyarc.ca.CaKeyring;
-import org.keyarc.ca.CaNode;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.issue.EnrollRequest;
+import org.keyarc.ca.issue.Outcome;
+import org.keyarc.ca.keys.CaInit;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.ca.node.CaServices;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.template.Templates;
 import org.keyarc.hsm.testing.SoftHsmFixture;
@@ -42,6 +38,13 @@ import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
 import org.keyarc.protocol.client.CmpTransport;
 import org.keyarc.protocol.client.Protection;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** CA operations over time: external parent, exchange-key renewal, certConf timeout, key update, MAC parameters. */
 class CaOperationsE2eTest {
@@ -88,7 +91,7 @@ class CaOperationsE2eTest {
       }
       try (CaNode node = CaNode.start(cfg)) {
         KeyPair kp = TestCa.ecKey();
-        CaService.NewSecret s = node.service().createSecret(Identity.localOperator(), "User", new X500Name("CN=Sub"));
+        SecretService.NewSecret s = node.services().secrets().create(Identity.localOperator(), "User", new X500Name("CN=Sub"));
         try (CmpClient c = new CmpClient(CmpTransport.connect("tcp://127.0.0.1:" + node.binaryPort(), null),
             new Protection.Mac(s.reference(), s.secret(), false), issued)) {
           X509CertificateHolder cert = c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name("CN=Sub"), TestCa.spki(kp),
@@ -107,13 +110,13 @@ class CaOperationsE2eTest {
       cfg.ca.exchangeValidityDays = 3;
       cfg.ca.exchangeRenewBeforeDays = 1;
     })) {
-      CaService now = ca.service();
+      CaServices now = ca.services();
       CaKeyring.Exchange first = now.keys().currentExchange(Instant.now()).orElseThrow();
-      assertTrue(now.renewExchangeIfDue("test").isEmpty(), "not due yet");
+      assertTrue(now.exchange().renewIfDue("test").isEmpty(), "not due yet");
       // two and a half days later the first exchange certificate has less than a day left
-      CaService later = new CaService(ca.cfg, now.store(), now.keys(), Templates.of(ca.cfg.configuredTemplates()),
+      CaServices later = CaServices.wire(ca.cfg, now.store(), now.keys(), Templates.of(ca.cfg.configuredTemplates()),
           Clock.offset(Clock.systemUTC(), Duration.ofHours(60)));
-      X509CertificateHolder renewed = later.renewExchangeIfDue("test").orElseThrow();
+      X509CertificateHolder renewed = later.exchange().renewIfDue("test").orElseThrow();
       assertEquals(2, now.keys().exchanges().size(), "the old exchange key is kept");
       assertEquals(renewed, now.keys().exchanges().get(0).cert());
       assertEquals(first.cert(), now.keys().exchanges().get(1).cert());
@@ -126,18 +129,17 @@ class CaOperationsE2eTest {
   @Test
   void certificateWithoutCertConfIsRevokedAfterTheTimeout() throws Exception {
     try (TestCa ca = TestCa.start(cfg -> cfg.timers.certConfTimeoutSeconds = 30)) {
-      CaService s = ca.service();
-      CaService.Outcome.Issued out = (CaService.Outcome.Issued) s.enroll(new CaService.EnrollRequest(
-          Identity.localOperator(), "ir", "no-certconf-tx", 0, s.template("User"), new X500Name("CN=Silent"),
+      CaServices s = ca.services();
+      Outcome.Issued out = (Outcome.Issued) s.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("no-certconf-tx", 0, "ir"), s.templates().require("User"), new X500Name("CN=Silent"),
           TestCa.spki(TestCa.ecKey()), null, false, null));
       BigInteger serial = out.cert().getSerialNumber();
-      assertEquals(CertRecord.Status.UNCONFIRMED, s.certificate(Identity.localOperator(), serial).status());
-      assertEquals(0, s.reapUnconfirmed(), "not yet");
-      CaService later = new CaService(ca.cfg, s.store(), s.keys(), s.templates(),
+      assertEquals(CertRecord.Status.UNCONFIRMED, s.certificates().show(Identity.localOperator(), serial).status());
+      assertEquals(0, s.enrollment().reapUnconfirmed(), "not yet");
+      CaServices later = CaServices.wire(ca.cfg, s.store(), s.keys(), s.templates(),
           Clock.offset(Clock.systemUTC(), Duration.ofSeconds(31)));
-      assertEquals(1, later.reapUnconfirmed());
-      assertEquals(CertRecord.Status.REVOKED, s.certificate(Identity.localOperator(), serial).status());
-      assertNotNull(later.currentCrl().getRevokedCertificate(serial), "and it is on the CRL");
+      assertEquals(1, later.enrollment().reapUnconfirmed());
+      assertEquals(CertRecord.Status.REVOKED, s.certificates().show(Identity.localOperator(), serial).status());
+      assertNotNull(later.crls().current().getRevokedCertificate(serial), "and it is on the CRL");
     }
   }
 
@@ -151,7 +153,7 @@ class CaOperationsE2eTest {
             TestCa.spki(fresh), TestCa.pop(fresh), null, false, null).enrolled().cert();
         assertEquals(new X500Name("CN=Updater"), updated.getSubject(), "kur keeps the subject of the old certificate");
         assertArrayEquals(fresh.getPublic().getEncoded(), updated.getSubjectPublicKeyInfo().getEncoded());
-        assertEquals("User", ca.service().templateOf(updated.getSerialNumber()));
+        assertEquals("User", ca.services().certificates().templateOf(updated.getSerialNumber()));
       }
     }
   }
@@ -159,7 +161,7 @@ class CaOperationsE2eTest {
   @Test
   void macWithShortSaltIsRefused() throws Exception {
     try (TestCa ca = TestCa.start()) {
-      CaService.NewSecret s = ca.secret("User", "CN=Salty");
+      SecretService.NewSecret s = ca.secret("User", "CN=Salty");
       try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
           new Protection.Mac(s.reference(), s.secret(), false), ca.caCert())) {
         // the client library always uses 16 bytes; build one PBM message with a 4-byte salt by hand

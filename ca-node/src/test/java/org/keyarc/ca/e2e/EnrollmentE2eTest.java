@@ -1,11 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.time.Duration;
@@ -25,12 +19,18 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaService;
+import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.store.CertRecord;
-import org.keyarc.ca.store.Roles;
+import org.keyarc.ca.store.Role;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The enrollment story end to end, over real loopback sockets, on both transports. */
 class EnrollmentE2eTest {
@@ -63,7 +63,7 @@ class EnrollmentE2eTest {
         X509CertificateHolder cert = r.enrolled().cert();
         assertIssuedByCa(cert);
         assertEquals(new X500Name(subject), cert.getSubject());
-        CertRecord rec = ca.service().certificate(org.keyarc.ca.Identity.localOperator(), cert.getSerialNumber());
+        CertRecord rec = ca.services().certificates().show(org.keyarc.ca.auth.Identity.localOperator(), cert.getSerialNumber());
         assertEquals(CertRecord.Status.ISSUED, rec.status(), "certConf confirmed it");
       }
     }
@@ -72,12 +72,12 @@ class EnrollmentE2eTest {
   @Test
   void pbmac1AndImplicitConfirm() throws Exception {
     KeyPair kp = TestCa.ecKey();
-    CaService.NewSecret s = ca.secret("User", "CN=Pat");
+    SecretService.NewSecret s = ca.secret("User", "CN=Pat");
     try (CmpClient c = new CmpClient(org.keyarc.protocol.client.CmpTransport.connect(ca.binaryUrl(), null),
         new org.keyarc.protocol.client.Protection.Mac(s.reference(), s.secret(), true), ca.caCert())) {
       CmpClient.Result r = c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name("CN=Pat"), TestCa.spki(kp), TestCa.pop(kp),
           null, true, null);
-      assertEquals(CertRecord.Status.ISSUED, ca.service().certificate(org.keyarc.ca.Identity.localOperator(),
+      assertEquals(CertRecord.Status.ISSUED, ca.services().certificates().show(org.keyarc.ca.auth.Identity.localOperator(),
           r.enrolled().cert().getSerialNumber()).status());
     }
   }
@@ -139,7 +139,7 @@ class EnrollmentE2eTest {
   @Test
   void pendingApprovedThenPolled() throws Exception {
     TestCa.Enrollee kra = ca.enrollUser("CN=Kim Agent");
-    TestCa.Enrollee manager = ca.withRole("CN=Manager One", Roles.Role.MANAGER);
+    TestCa.Enrollee manager = ca.withRole("CN=Manager One", Role.MANAGER);
     KeyPair kraKey = TestCa.rsaKey(2048);
     try (CmpClient c = ca.signedClient(ca.binaryUrl(), kra)) {
       CmpClient.Result r = c.enroll(PKIBody.TYPE_CERT_REQ, new X500Name("CN=Kim Agent"), TestCa.spki(kraKey),
@@ -148,7 +148,7 @@ class EnrollmentE2eTest {
       CmpClient.Pending p = r.pending();
       assertNotNull(p);
       assertNotNull(c.poll(p, Duration.ZERO, null).pending(), "still pending before approval");
-      long id = ca.service().requests(identity(manager), org.keyarc.ca.store.RequestRecord.Status.PENDING).stream()
+      long id = ca.services().approvals().list(identity(manager), org.keyarc.ca.store.RequestRecord.Status.PENDING).stream()
           .filter(q -> q.subject().equals("CN=Kim Agent")).findFirst().orElseThrow().id();
       try (CmpClient m = ca.signedClient(ca.httpUrl(), manager)) {
         String answer = m.admin("{\"op\":\"request.approve\",\"id\":" + id + "}");
@@ -164,12 +164,12 @@ class EnrollmentE2eTest {
   @Test
   void pendingDeniedThenPolled() throws Exception {
     TestCa.Enrollee kra = ca.enrollUser("CN=Lee Agent");
-    TestCa.Enrollee manager = ca.withRole("CN=Manager Two", Roles.Role.MANAGER);
+    TestCa.Enrollee manager = ca.withRole("CN=Manager Two", Role.MANAGER);
     KeyPair kraKey = TestCa.rsaKey(2048);
     try (CmpClient c = ca.signedClient(ca.binaryUrl(), kra)) {
       CmpClient.Pending p = c.enroll(PKIBody.TYPE_CERT_REQ, new X500Name("CN=Lee Agent"), TestCa.spki(kraKey),
           TestCa.pop(kraKey), "KeyRecoveryAgent", false, null).pending();
-      long id = ca.service().requests(identity(manager), org.keyarc.ca.store.RequestRecord.Status.PENDING).stream()
+      long id = ca.services().approvals().list(identity(manager), org.keyarc.ca.store.RequestRecord.Status.PENDING).stream()
           .filter(q -> q.subject().equals("CN=Lee Agent")).findFirst().orElseThrow().id();
       try (CmpClient m = ca.signedClient(ca.binaryUrl(), manager)) {
         m.admin("{\"op\":\"request.deny\",\"id\":" + id + ",\"reason\":\"not an agent\"}");
@@ -194,7 +194,7 @@ class EnrollmentE2eTest {
     }
   }
 
-  static org.keyarc.ca.Identity identity(TestCa.Enrollee e) throws Exception {
-    return ca.service().identify(e.cert());
+  static org.keyarc.ca.auth.Identity identity(TestCa.Enrollee e) throws Exception {
+    return ca.services().identities().identify(e.cert());
   }
 }

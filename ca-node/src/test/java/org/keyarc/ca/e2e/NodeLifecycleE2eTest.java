@@ -1,9 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,14 +9,21 @@ import java.util.List;
 import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.cert.X509CRLHolder;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaNode;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
-import org.keyarc.ca.audit.AuditLog;
+import org.keyarc.ca.audit.AuditChain;
+import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.ca.node.CaServices;
+import org.keyarc.ca.store.AuditStore;
 import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.DirectSql;
 import org.keyarc.ca.store.RequestRecord;
-import org.keyarc.ca.store.Roles;
+import org.keyarc.ca.store.Role;
 import org.keyarc.protocol.client.CmpClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A node restart keeps everything; the audit chain, checkpointed with the HSM key, verifies and names tampering. */
 class NodeLifecycleE2eTest {
@@ -39,19 +42,19 @@ class NodeLifecycleE2eTest {
         c.enroll(org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REQ, agent.cert().getSubject(), TestCa.spki(kp),
             TestCa.pop(kp), "KeyRecoveryAgent", false, null);
       }
-      ca.service().grant(Identity.localOperator(), "CN=Auditor", Roles.Role.AUDITOR);
+      ca.services().roles().grant(Identity.localOperator(), "CN=Auditor", Role.AUDITOR);
 
       ca.node.close(); // stops the node and signs a last checkpoint
       ca.node = CaNode.start(ca.cfg);
 
-      CaService s = ca.service();
+      CaServices s = ca.services();
       Identity op = Identity.localOperator();
-      assertEquals(CertRecord.Status.ISSUED, s.certificate(op, kept.serial()).status());
-      assertEquals(CertRecord.Status.REVOKED, s.certificate(op, gone.serial()).status());
-      Identity manager = new Identity(Identity.Kind.CERTIFICATE, "CN=m", java.util.Set.of(Roles.Role.MANAGER));
-      assertEquals(1, s.requests(manager, RequestRecord.Status.PENDING).size(), "the pending request is still there");
-      assertTrue(s.roles(op).stream().anyMatch(m -> m.subject().equals("CN=Auditor")));
-      X509CRLHolder crl = s.currentCrl();
+      assertEquals(CertRecord.Status.ISSUED, s.certificates().show(op, kept.serial()).status());
+      assertEquals(CertRecord.Status.REVOKED, s.certificates().show(op, gone.serial()).status());
+      Identity manager = new Identity(Identity.Kind.CERTIFICATE, "CN=m", java.util.Set.of(Role.MANAGER));
+      assertEquals(1, s.approvals().list(manager, RequestRecord.Status.PENDING).size(), "the pending request is still there");
+      assertTrue(s.roles().list(op).stream().anyMatch(m -> m.subject().equals("CN=Auditor")));
+      X509CRLHolder crl = s.crls().current();
       assertTrue(crl.getRevokedCertificate(gone.serial()) != null);
 
       // the CRL over HTTP GET, as relying parties fetch it
@@ -69,12 +72,12 @@ class NodeLifecycleE2eTest {
           "Prometheus metrics are served: " + metrics.body().lines().filter(l -> l.startsWith("keyarc")).toList());
       assertTrue(metrics.body().contains("keyarc_hsm_sessions_in_use"));
 
-      s.checkpoint();
-      AuditLog.Verification v = CaService.verifyAudit(s.store());
+      s.audit().checkpoint();
+      AuditChain.Verification v = AuditService.verify(s.store());
       assertTrue(v.ok(), v.problems().toString());
       assertTrue(v.checkpoints() >= 1, "checkpoints signed with the HSM audit key");
       assertEquals(v.records(), v.lastCheckpoint(), "the last checkpoint covers every record");
-      List<AuditLog.Record> all = s.store().inTransaction(c -> AuditLog.records(c, 0, Long.MAX_VALUE));
+      List<AuditStore.Row> all = s.store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
       assertTrue(all.stream().anyMatch(r -> r.action().equals("cert.revoke")));
       assertTrue(all.stream().anyMatch(r -> r.action().equals("request.pending")));
       assertTrue(all.stream().anyMatch(r -> r.action().equals("ca.init")));
@@ -83,16 +86,16 @@ class NodeLifecycleE2eTest {
       ca.node.close();
       ca.cfg.timers.crlValidityHours = 12;
       ca.node = CaNode.start(ca.cfg);
-      s = ca.service();
-      List<AuditLog.Record> after = s.store().inTransaction(c -> AuditLog.records(c, 0, Long.MAX_VALUE));
-      AuditLog.Record change = after.stream().filter(r -> r.action().equals("config.change"))
+      s = ca.services();
+      List<AuditStore.Row> after = s.store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
+      AuditStore.Row change = after.stream().filter(r -> r.action().equals("config.change"))
           .reduce((a, b) -> b).orElseThrow();
       assertTrue(change.detail().contains("\"crlValidityHours\":12"), change.detail());
       all = after;
 
       // an edit by someone with database access is named
       long target = all.stream().filter(r -> r.action().equals("cert.revoke")).findFirst().orElseThrow().seq();
-      s.store().inTransaction(c -> {
+      DirectSql.run(s.store(), c -> {
         try (PreparedStatement ps = c.prepareStatement("UPDATE audit_record SET detail = 'reason=unspecified' "
             + "WHERE seq = ?")) {
           ps.setLong(1, target);
@@ -100,7 +103,7 @@ class NodeLifecycleE2eTest {
         }
         return null;
       });
-      AuditLog.Verification tampered = CaService.verifyAudit(s.store());
+      AuditChain.Verification tampered = AuditService.verify(s.store());
       assertFalse(tampered.ok());
       assertEquals("record " + target + " (cert.revoke) does not match its hash: edited", tampered.problems().get(0));
     }

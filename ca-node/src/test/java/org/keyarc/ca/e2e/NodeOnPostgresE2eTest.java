@@ -1,19 +1,18 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaNode;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.audit.AuditLog;
-import org.keyarc.ca.store.Certificates;
+import org.keyarc.ca.audit.AuditChain;
+import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.node.CaNode;
 import org.keyarc.ca.store.PostgresFixture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The node on PostgreSQL (the multi-node store): concurrent enrollments, restart, an intact audit chain. */
 class NodeOnPostgresE2eTest {
@@ -26,7 +25,7 @@ class NodeOnPostgresE2eTest {
         cfg.store.url = url;
         cfg.store.user = "postgres";
       })) {
-        assertEquals("PostgreSQL", ca.service().store().product());
+        assertEquals("PostgreSQL", ca.services().store().product());
         ExecutorService pool = Executors.newFixedThreadPool(4);
         List<Future<TestCa.Enrollee>> jobs = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
@@ -39,9 +38,9 @@ class NodeOnPostgresE2eTest {
         pool.shutdown();
         ca.node.close();
         ca.node = CaNode.start(ca.cfg);
-        assertEquals(8, (long) ca.service().store().inTransaction(Certificates::count));
-        ca.service().checkpoint();
-        AuditLog.Verification v = CaService.verifyAudit(ca.service().store(), ca.service().keys().token());
+        assertEquals(8, (long) ca.services().store().inTransaction(tx -> tx.certificates().count()));
+        ca.services().audit().checkpoint();
+        AuditChain.Verification v = AuditService.verify(ca.services().store(), ca.services().keys().token());
         assertTrue(v.ok(), v.problems().toString());
         assertTrue(v.records() >= 8 * 3, "secret, issue and confirm records for each: " + v.records());
       }

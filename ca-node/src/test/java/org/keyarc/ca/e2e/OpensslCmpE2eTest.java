@@ -1,8 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.IOException;
 import java.io.StringWriter;
 import java.net.URI;
@@ -19,7 +16,10 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaService;
+import org.keyarc.ca.auth.SecretService;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * OpenSSL 3's {@code openssl cmp} against the HTTP transport: ir with -secret/-ref, cr with -cert/-key,
@@ -72,7 +72,7 @@ class OpensslCmpE2eTest {
   @Test
   void irCrRrGenmWithOpensslCmp() throws Exception {
     // ir with a one-time secret: PBM, reference in senderKID
-    CaService.NewSecret s = ca.secret("User", "CN=Olivia Openssl, O=keyarc");
+    SecretService.NewSecret s = ca.secret("User", "CN=Olivia Openssl, O=keyarc");
     ok(openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "olivia.key"));
     ok(cmp("-cmd", "ir", "-ref", s.reference(), "-secret", "pass:" + new String(s.secret()),
         "-subject", "/O=keyarc/CN=Olivia Openssl", "-newkey", "olivia.key", "-certout", "olivia.crt"));
@@ -115,7 +115,7 @@ class OpensslCmpE2eTest {
 
   @Test
   void wrongSecretIsRefusedWithMacFailure() throws Exception {
-    CaService.NewSecret s = ca.secret("User", "CN=Wrong Secret");
+    SecretService.NewSecret s = ca.secret("User", "CN=Wrong Secret");
     ok(openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "wrong.key"));
     Run r = cmp("-cmd", "ir", "-ref", s.reference(), "-secret", "pass:not-it", "-subject", "/CN=Wrong Secret",
         "-newkey", "wrong.key", "-certout", "wrong.crt");

@@ -1,9 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,6 +15,10 @@ import org.keyarc.protocol.client.BinaryTransport;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.Protection;
 import org.keyarc.protocol.frame.CmpFrame;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** 1,000 requests in flight on one binary connection: every one answered with its own certificate. */
 class PipeliningE2eTest {

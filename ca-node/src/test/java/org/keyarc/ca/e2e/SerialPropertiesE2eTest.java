@@ -1,8 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,11 +10,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
-import org.keyarc.ca.SerialNumbers;
-import org.keyarc.ca.store.Certificates;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.issue.EnrollRequest;
+import org.keyarc.ca.issue.Outcome;
+import org.keyarc.ca.issue.SerialNumbers;
+import org.keyarc.ca.node.CaServices;
 import org.keyarc.ca.template.Template;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Invariant 5 over 10,000 certificates really issued (signed in SoftHSM2, stored in the embedded
@@ -29,8 +30,8 @@ class SerialPropertiesE2eTest {
   @Test
   void tenThousandIssuedSerials() throws Exception {
     try (TestCa ca = TestCa.start()) {
-      CaService service = ca.service();
-      Template user = service.template("User");
+      CaServices service = ca.services();
+      Template user = service.templates().require("User");
       var key = TestCa.spki(TestCa.ecKey());
       Set<BigInteger> serials = ConcurrentHashMap.newKeySet();
       ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -39,8 +40,7 @@ class SerialPropertiesE2eTest {
         int thread = t;
         jobs.add(pool.submit(() -> {
           for (int i = 0; i < COUNT / 4; i++) {
-            CaService.Outcome.Issued out = (CaService.Outcome.Issued) service.enroll(new CaService.EnrollRequest(
-                Identity.localOperator(), "cr", "serial-" + thread + "-" + i, 0, user, new X500Name("CN=Serial"), key,
+            Outcome.Issued out = (Outcome.Issued) service.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("serial-" + thread + "-" + i, 0, "cr"), user, new X500Name("CN=Serial"), key,
                 null, true, null));
             serials.add(out.cert().getSerialNumber());
           }
@@ -52,7 +52,7 @@ class SerialPropertiesE2eTest {
       }
       pool.shutdown();
       assertEquals(COUNT, serials.size(), "all unique");
-      assertEquals(COUNT, (long) service.store().inTransaction(Certificates::count), "all stored");
+      assertEquals(COUNT, (long) service.store().inTransaction(tx -> tx.certificates().count()), "all stored");
       int topBitSet = 0;
       for (BigInteger s : serials) {
         assertTrue(s.signum() > 0, "positive");

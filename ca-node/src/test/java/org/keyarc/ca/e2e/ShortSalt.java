@@ -12,13 +12,13 @@ import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
 import org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder;
 import org.bouncycastle.cert.crmf.PKMACBuilder;
 import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
-import org.keyarc.ca.CaService;
+import org.keyarc.ca.auth.SecretService;
 
 /** Builds an ir whose PBM salt is shorter than RFC 9810 allows. */
 final class ShortSalt {
   private ShortSalt() {}
 
-  static byte[] irWithSalt(CaService.NewSecret s, int saltLength, X509CertificateHolder ca) throws Exception {
+  static byte[] irWithSalt(SecretService.NewSecret s, int saltLength, X509CertificateHolder ca) throws Exception {
     var kp = TestCa.ecKey();
     var req = new CertificateRequestMessageBuilder(BigInteger.ZERO).setSubject(new X500Name("CN=Salty"))
         .setPublicKey(TestCa.spki(kp)).setProofOfPossessionSigningKeySigner(TestCa.pop(kp)).build();

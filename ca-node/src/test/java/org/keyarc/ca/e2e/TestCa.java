@@ -12,13 +12,14 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.keyarc.ca.CaInit;
-import org.keyarc.ca.CaNode;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.ca.config.X500Subject;
-import org.keyarc.ca.store.Roles;
+import org.keyarc.ca.keys.CaInit;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.ca.node.CaServices;
+import org.keyarc.ca.store.Role;
 import org.keyarc.hsm.testing.SoftHsmFixture;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpTransport;
@@ -71,12 +72,12 @@ final class TestCa implements AutoCloseable {
     return ca;
   }
 
-  CaService service() {
-    return node.service();
+  CaServices services() {
+    return node.services();
   }
 
   X509CertificateHolder caCert() {
-    return service().keys().caCert();
+    return services().keys().caCert();
   }
 
   String binaryUrl() {
@@ -88,11 +89,11 @@ final class TestCa implements AutoCloseable {
   }
 
   /** A one-time secret made by the local operator. */
-  CaService.NewSecret secret(String template, String subject) throws Exception {
-    return service().createSecret(Identity.localOperator(), template, X500Subject.parse(subject));
+  SecretService.NewSecret secret(String template, String subject) throws Exception {
+    return services().secrets().create(Identity.localOperator(), template, X500Subject.parse(subject));
   }
 
-  CmpClient macClient(String url, CaService.NewSecret s) throws Exception {
+  CmpClient macClient(String url, SecretService.NewSecret s) throws Exception {
     return new CmpClient(CmpTransport.connect(url, null), new Protection.Mac(s.reference(), s.secret(), false),
         caCert());
   }
@@ -120,9 +121,9 @@ final class TestCa implements AutoCloseable {
   }
 
   /** An enrolled identity holding {@code role}. */
-  Enrollee withRole(String subject, Roles.Role role) throws Exception {
+  Enrollee withRole(String subject, Role role) throws Exception {
     Enrollee e = enrollUser(subject);
-    service().grant(Identity.localOperator(), subject, role);
+    services().roles().grant(Identity.localOperator(), subject, role);
     return e;
   }
 

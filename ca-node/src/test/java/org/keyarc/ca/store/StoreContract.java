@@ -1,10 +1,5 @@
 package org.keyarc.ca.store;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -14,10 +9,19 @@ import java.sql.PreparedStatement;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.keyarc.ca.audit.AuditLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.audit.AuditChain;
+import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.audit.CheckpointSigner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The store suite: the same tests against every supported database (H2 embedded and PostgreSQL).
@@ -52,81 +56,81 @@ abstract class StoreContract {
   }
 
   @Test
-  void serialIsUniquePerIssuerByConstraint() {
-    store.inTransaction(c -> {
-      Certificates.insert(c, cert(BigInteger.valueOf(0x1234), "CN=a"));
+  void serialIsUniquePerIssuerByConstraint() throws Exception {
+    store.inTransaction(tx -> {
+      tx.certificates().insert(cert(BigInteger.valueOf(0x1234), "CN=a"));
       return null;
     });
     CertRecord again = new CertRecord(ISSUER, BigInteger.valueOf(0x1234), "CN=b", "User", Instant.now(),
         Instant.now(), CertRecord.Status.ISSUED, null, null, null, null, "ff".repeat(32), Instant.now(),
         new byte[] {1}, null);
-    StoreException e = assertThrows(StoreException.class, () -> store.inTransaction(c -> {
-      Certificates.insert(c, again);
+    StoreException e = assertThrows(StoreException.class, () -> store.inTransaction(tx -> {
+      tx.certificates().insert(again);
       return null;
     }));
     assertTrue(e.isConstraintViolation(), e.getMessage());
-    assertEquals(1, store.inTransaction(Certificates::count));
+    assertEquals(1, (long) store.inTransaction(tx -> tx.certificates().count()));
   }
 
   @Test
-  void failedTransactionLeavesNothing() {
-    assertThrows(IllegalStateException.class, () -> store.inTransaction(c -> {
-      Certificates.insert(c, cert(BigInteger.TEN, "CN=x"));
-      AuditLog.append(c, "tester", "cert.issue", "serial:a", "", Instant.now());
+  void failedTransactionLeavesNothing() throws Exception {
+    assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
+      tx.certificates().insert(cert(BigInteger.TEN, "CN=x"));
+      Audit.append(tx, "tester", AuditAction.CERT_ISSUE, "serial:a", "", Instant.now());
       throw new IllegalStateException("crash after insert");
     }));
-    assertEquals(0, store.inTransaction(Certificates::count));
-    assertEquals(0, store.inTransaction(c -> AuditLog.records(c, 0, Long.MAX_VALUE)).size());
+    assertEquals(0, (long) store.inTransaction(tx -> tx.certificates().count()));
+    assertEquals(0, store.inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE)).size());
   }
 
   @Test
   void restartKeepsEverything() throws Exception {
     Instant at = Instant.ofEpochMilli(1_700_000_000_000L);
     long[] requestId = new long[1];
-    store.inTransaction(c -> {
-      Certificates.insert(c, cert(BigInteger.valueOf(77), "CN=kept"));
-      Certificates.revoke(c, ISSUER, BigInteger.valueOf(77), 1, at);
-      requestId[0] = Requests.insertPending(c, "abcd", 1, "CN=r", "KeyRecoveryAgent", "CN=r", "cr", new byte[] {1},
+    store.inTransaction(tx -> {
+      tx.certificates().insert(cert(BigInteger.valueOf(77), "CN=kept"));
+      tx.certificates().revoke(ISSUER, BigInteger.valueOf(77), 1, at);
+      requestId[0] = tx.requests().insertPending("abcd", 1, "CN=r", "KeyRecoveryAgent", "CN=r", "cr", new byte[] {1},
           null, at);
-      Secrets.insert(c, new SecretRecord("ref1", new byte[16], "00".repeat(32), "User", "CN=s", "CN=m", at,
+      tx.secrets().insert(new SecretRecord("ref1", new byte[16], "00".repeat(32), "User", "CN=s", "CN=m", at,
           at.plusSeconds(60), null));
-      Roles.grant(c, "CN=m", Roles.Role.MANAGER, "CN=a", at);
-      AuditLog.append(c, "CN=a", "cert.revoke", "serial:4d", "reason=keyCompromise", at);
+      tx.roles().grant("CN=m", Role.MANAGER, "CN=a", at);
+      Audit.append(tx, "CN=a", AuditAction.CERT_REVOKE, "serial:4d", "reason=keyCompromise", at);
       return null;
     });
     store.close();
     store = reopen();
-    CertRecord r = store.inTransaction(c -> Certificates.find(c, ISSUER, BigInteger.valueOf(77))).orElseThrow();
+    CertRecord r = store.inTransaction(tx -> tx.certificates().find(ISSUER, BigInteger.valueOf(77))).orElseThrow();
     assertEquals(CertRecord.Status.REVOKED, r.status());
     assertEquals(at, r.revokedAt());
     assertEquals(RequestRecord.Status.PENDING,
-        store.inTransaction(c -> Requests.find(c, requestId[0])).orElseThrow().status());
-    assertTrue(store.inTransaction(c -> Secrets.find(c, "ref1")).isPresent());
-    assertEquals(List.of(Roles.Role.MANAGER), List.copyOf(store.inTransaction(c -> Roles.rolesOf(c, "CN=m"))));
-    assertTrue(store.inTransaction(c -> AuditLog.verify(c, Map.of())).ok());
+        store.inTransaction(tx -> tx.requests().find(requestId[0])).orElseThrow().status());
+    assertTrue(store.inTransaction(tx -> tx.secrets().find("ref1")).isPresent());
+    assertEquals(List.of(Role.MANAGER), List.copyOf(store.inTransaction(tx -> tx.roles().rolesOf("CN=m"))));
+    assertTrue(AuditService.verify(store, Map.of()).ok());
   }
 
   @Test
-  void oneTimeSecretIsUsedOnce() {
+  void oneTimeSecretIsUsedOnce() throws Exception {
     Instant at = Instant.now();
-    store.inTransaction(c -> {
-      Secrets.insert(c, new SecretRecord("ref2", new byte[16], "00".repeat(32), "User", "CN=s", "CN=m", at,
+    store.inTransaction(tx -> {
+      tx.secrets().insert(new SecretRecord("ref2", new byte[16], "00".repeat(32), "User", "CN=s", "CN=m", at,
           at.plusSeconds(60), null));
       return null;
     });
-    assertTrue((boolean) store.inTransaction(c -> Secrets.markUsed(c, "ref2", at)));
-    assertFalse((boolean) store.inTransaction(c -> Secrets.markUsed(c, "ref2", at)));
+    assertTrue((boolean) store.inTransaction(tx -> tx.secrets().markUsed("ref2", at)));
+    assertFalse((boolean) store.inTransaction(tx -> tx.secrets().markUsed("ref2", at)));
   }
 
   @Test
-  void pendingRequestIsDecidedOnce() {
-    long id = store.inTransaction(c -> Requests.insertPending(c, "tx", 0, "CN=r", "KeyRecoveryAgent", "CN=r", "ir",
+  void pendingRequestIsDecidedOnce() throws Exception {
+    long id = store.inTransaction(tx -> tx.requests().insertPending("tx", 0, "CN=r", "KeyRecoveryAgent", "CN=r", "ir",
         new byte[] {1}, null, Instant.now()));
-    assertTrue((boolean) store.inTransaction(c -> Requests.decide(c, id, RequestRecord.Status.DENIED, "CN=m", "no",
+    assertTrue((boolean) store.inTransaction(tx -> tx.requests().decide(id, RequestRecord.Status.DENIED, "CN=m", "no",
         null, Instant.now())));
-    assertFalse((boolean) store.inTransaction(c -> Requests.decide(c, id, RequestRecord.Status.APPROVED, "CN=m2", null,
+    assertFalse((boolean) store.inTransaction(tx -> tx.requests().decide(id, RequestRecord.Status.APPROVED, "CN=m2", null,
         "ab", Instant.now())));
-    RequestRecord r = store.inTransaction(c -> Requests.find(c, id)).orElseThrow();
+    RequestRecord r = store.inTransaction(tx -> tx.requests().find(id)).orElseThrow();
     assertEquals(RequestRecord.Status.DENIED, r.status());
     assertEquals("no", r.reason());
   }
@@ -135,11 +139,11 @@ abstract class StoreContract {
 
   private KeyPair auditKey;
 
-  private AuditLog.Signer signer() throws Exception {
+  private CheckpointSigner signer() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
     auditKey = g.generateKeyPair();
-    return new AuditLog.Signer() {
+    return new CheckpointSigner() {
       @Override
       public String keyLabel() {
         return "audit-test";
@@ -156,31 +160,25 @@ abstract class StoreContract {
   }
 
   /** Ten records with a checkpoint after record 6; returns the verification of the untouched chain. */
-  private AuditLog.Verification tenRecords() throws Exception {
-    AuditLog.Signer signer = signer();
+  private AuditChain.Verification tenRecords() throws Exception {
+    CheckpointSigner signer = signer();
     for (int i = 1; i <= 10; i++) {
       int n = i;
-      store.inTransaction(c -> AuditLog.append(c, "CN=actor", "cert.issue", "serial:" + n, "template=User",
+      store.inTransaction(tx -> Audit.append(tx, "CN=actor", AuditAction.CERT_ISSUE, "serial:" + n, "template=User",
           Instant.now()));
       if (i == 6) {
-        store.inTransaction(c -> {
-          try {
-            return AuditLog.checkpoint(c, signer, Instant.now());
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+        AuditService.checkpoint(store, signer, Instant.now());
       }
     }
     return verify();
   }
 
-  private AuditLog.Verification verify() {
-    return store.inTransaction(c -> AuditLog.verify(c, Map.of("audit-test", auditKey.getPublic())));
+  private AuditChain.Verification verify() throws Exception {
+    return AuditService.verify(store, Map.of("audit-test", auditKey.getPublic()));
   }
 
   private void sql(String sql) {
-    store.inTransaction(c -> {
+    DirectSql.run(store, c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.executeUpdate();
       }
@@ -190,7 +188,7 @@ abstract class StoreContract {
 
   @Test
   void auditVerifyPassesUntouched() throws Exception {
-    AuditLog.Verification v = tenRecords();
+    AuditChain.Verification v = tenRecords();
     assertTrue(v.ok(), v.problems().toString());
     assertEquals(10, v.records());
     assertEquals(6, v.lastCheckpoint());
@@ -200,7 +198,7 @@ abstract class StoreContract {
   void auditVerifyNamesEditedRecord() throws Exception {
     tenRecords();
     sql("UPDATE audit_record SET detail = 'template=Admin' WHERE seq = 3");
-    AuditLog.Verification v = verify();
+    AuditChain.Verification v = verify();
     assertEquals(List.of("record 3 (cert.issue) does not match its hash: edited"), v.problems());
   }
 
@@ -208,7 +206,7 @@ abstract class StoreContract {
   void auditVerifyNamesDeletedRecord() throws Exception {
     tenRecords();
     sql("DELETE FROM audit_record WHERE seq = 8");
-    AuditLog.Verification v = verify();
+    AuditChain.Verification v = verify();
     assertEquals(List.of("record 8 is missing: deleted"), v.problems());
   }
 
@@ -218,11 +216,11 @@ abstract class StoreContract {
     // shift records 8.. up by one and slip a forged record in at 8, chained to record 7
     sql("UPDATE audit_record SET seq = seq + 1000 WHERE seq >= 8");
     sql("UPDATE audit_record SET seq = seq - 999 WHERE seq >= 1000");
-    String prev = store.inTransaction(c -> AuditLog.records(c, 7, 7)).get(0).hash();
+    String prev = store.inTransaction(tx -> tx.audit().records(7, 7)).get(0).hash();
     sql("INSERT INTO audit_record (seq, at, actor, action, target, detail, prev_hash, hash) VALUES "
         + "(8, 0, 'CN=forger', 'role.grant', 'CN=forger', 'role=ADMINISTRATOR', '" + prev + "', '" + "ab".repeat(32)
         + "')");
-    AuditLog.Verification v = verify();
+    AuditChain.Verification v = verify();
     assertTrue(v.problems().contains("record 8 (role.grant) does not match its hash: edited"), v.problems().toString());
     assertTrue(v.problems().contains("record 9 does not chain to record 8: a record was inserted or deleted before it"),
         v.problems().toString());
@@ -232,7 +230,7 @@ abstract class StoreContract {
   void auditVerifyNamesTruncation() throws Exception {
     tenRecords();
     sql("DELETE FROM audit_record WHERE seq >= 5");
-    AuditLog.Verification v = verify();
+    AuditChain.Verification v = verify();
     assertEquals(List.of("records 5..10 are missing at the end: truncated (the head says 10)",
         "checkpoint at record 6 signs a record that is gone: truncated or deleted"), v.problems());
   }
@@ -241,18 +239,18 @@ abstract class StoreContract {
   void auditVerifyCatchesRewrittenChainAgainstCheckpoint() throws Exception {
     tenRecords();
     // a forger who recomputes every hash after editing record 2 still breaks the signed checkpoint
-    List<AuditLog.Record> all = store.inTransaction(c -> AuditLog.records(c, 0, Long.MAX_VALUE));
-    String prev = AuditLog.GENESIS;
-    for (AuditLog.Record r : all) {
+    List<AuditStore.Row> all = store.inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
+    String prev = AuditChain.GENESIS;
+    for (AuditStore.Row r : all) {
       String detail = r.seq() == 2 ? "template=Forged" : r.detail();
-      String h = AuditLog.hash(r.seq(), r.at().toEpochMilli(), r.actor(), r.action(), r.target(), detail, prev);
+      String h = AuditChain.hash(r.seq(), r.at().toEpochMilli(), r.actor(), r.action(), r.target(), detail, prev);
       sql("UPDATE audit_record SET detail = '" + detail + "', prev_hash = '" + prev + "', hash = '" + h
           + "' WHERE seq = " + r.seq());
       prev = h;
     }
     String head = prev;
     sql("UPDATE audit_head SET hash = '" + head + "' WHERE id = 1");
-    AuditLog.Verification v = verify();
+    AuditChain.Verification v = verify();
     assertEquals(List.of("the chain up to record 6 differs from what its signed checkpoint says: records were rewritten"),
         v.problems());
   }

@@ -1,23 +1,17 @@
 package org.keyarc.protocol.client;
 
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcException;
 
 /** A CMP exchange failed: the CA refused (its code and text), the answer was bad, or the node was unreachable. */
-public class CmpClientException extends Exception {
+public class CmpClientException extends KeyarcException {
   private static final long serialVersionUID = 1L;
-  private final ErrorCode code;
 
   public CmpClientException(ErrorCode code, String message) {
-    super(message);
-    this.code = code;
+    super(code, message);
   }
 
   public CmpClientException(ErrorCode code, String message, Throwable cause) {
-    super(message, cause);
-    this.code = code;
-  }
-
-  public ErrorCode code() {
-    return code;
+    super(code, message, cause);
   }
 }

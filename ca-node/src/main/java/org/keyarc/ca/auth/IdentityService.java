@@ -1,0 +1,106 @@
+package org.keyarc.ca.auth;
+
+import java.time.Clock;
+import java.util.Date;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.CertException;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.ContentVerifierProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.support.Digests;
+import org.keyarc.ca.support.Encodings;
+import org.keyarc.protocol.Bc;
+import org.keyarc.protocol.ErrorCode;
+
+/**
+ * Who sent a request: the identity behind a signature-protection (or TLS client) certificate. It must be
+ * signed by this CA, valid now, and ISSUED (not revoked, not waiting for confirmation) in the store; its
+ * roles are read with it.
+ */
+public final class IdentityService {
+  private final Store store;
+  private final Clock clock;
+  private final X500Name caName;
+  private final java.security.PublicKey caPublicKey;
+  private final String issuer;
+  /**
+   * Signer certificates whose CA signature has been checked, by SHA-256 of their DER, with a verifier for the
+   * signer's own signatures: built once per certificate, so its public key (and Bouncy Castle's precomputation
+   * for it) is reused by every request that certificate signs. Validity, store status and roles are still
+   * checked on every request.
+   */
+  private final Map<String, ContentVerifierProvider> signers = new ConcurrentHashMap<>();
+
+  public IdentityService(Store store, Clock clock, X500Name caName, java.security.PublicKey caPublicKey) {
+    this.store = store;
+    this.clock = clock;
+    this.caName = caName;
+    this.caPublicKey = caPublicKey;
+    this.issuer = caName.toString();
+  }
+
+  /** A signer certificate's identity, and the verifier for the signatures made with its key. */
+  public record Signer(Identity identity, ContentVerifierProvider verifier) {}
+
+  /** The identity behind {@code cert}. */
+  public Identity identify(X509CertificateHolder cert) throws CaException {
+    return checkSigner(cert).identity();
+  }
+
+  /** {@link #identify}, with the verifier for the signer's own signatures. */
+  public Signer checkSigner(X509CertificateHolder cert) throws CaException {
+    ContentVerifierProvider verifier = checkedSigner(cert);
+    if (!cert.isValidOn(Date.from(clock.instant()))) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + Digests.hex(cert.getSerialNumber())
+          + " is expired or not yet valid");
+    }
+    String subject = cert.getSubject().toString();
+    record Found(Set<Role> roles, Optional<CertRecord> rec) {}
+    Found found = store.inTransaction(tx -> new Found(tx.roles().rolesOf(subject),
+        tx.certificates().find(issuer, cert.getSerialNumber())));
+    if (found.rec().isEmpty()) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + Digests.hex(cert.getSerialNumber())
+          + " is not in this CA's store");
+    }
+    if (found.rec().get().status() != CertRecord.Status.ISSUED) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + Digests.hex(cert.getSerialNumber())
+          + " is " + found.rec().get().status().name().toLowerCase());
+    }
+    return new Signer(new Identity(Identity.Kind.CERTIFICATE, subject, found.roles()), verifier);
+  }
+
+  private ContentVerifierProvider checkedSigner(X509CertificateHolder cert) throws CaException {
+    String digest = Digests.sha256Hex(Encodings.der(cert));
+    ContentVerifierProvider known = signers.get(digest);
+    if (known != null) {
+      return known;
+    }
+    ContentVerifierProvider verifier;
+    try {
+      if (!cert.getIssuer().equals(caName) || !cert.isSignatureValid(new JcaContentVerifierProviderBuilder()
+          .setProvider(Bc.PROVIDER).build(caPublicKey))) {
+        throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
+            + ") was not issued by this CA");
+      }
+      verifier = new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER)
+          .build(cert.getSubjectPublicKeyInfo());
+    } catch (CertException | OperatorCreationException e) {
+      throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate cannot be checked: "
+          + e.getMessage());
+    }
+    if (signers.size() > 10_000) {
+      signers.clear();
+    }
+    signers.put(digest, verifier);
+    return verifier;
+  }
+}

@@ -1,0 +1,85 @@
+package org.keyarc.ca.issue;
+
+import java.time.Instant;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.RequestRecord;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.Templates;
+import org.keyarc.protocol.ErrorCode;
+
+import static org.keyarc.ca.support.Digests.hex;
+
+/** The certificate manager's queue: requests held for approval, approved (issued now) or denied. */
+public final class ApprovalService {
+  private final Store store;
+  private final Issuer issuer;
+  private final Templates templates;
+
+  public ApprovalService(Store store, Issuer issuer, Templates templates) {
+    this.store = store;
+    this.issuer = issuer;
+    this.templates = templates;
+  }
+
+  public List<RequestRecord> list(Identity who, RequestRecord.Status status) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    return store.inTransaction(tx -> tx.requests().list(status, 1000));
+  }
+
+  public RequestRecord show(Identity who, long id) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    return store.inTransaction(tx -> tx.requests().find(id)).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND,
+        "no request " + id));
+  }
+
+  /** Approves a pending request: the certificate is issued now and waits for the client's poll. */
+  public X509CertificateHolder approve(Identity who, long id) throws CaException {
+    RequestRecord r = show(who, id);
+    if (r.status() != RequestRecord.Status.PENDING) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "request " + id + " is already " + r.status().name().toLowerCase());
+    }
+    Template t = templates.require(r.template());
+    X500Name subject = new X500Name(r.subject());
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(r.publicKey());
+    Extensions ext = r.extensions() == null ? null : Extensions.getInstance(r.extensions());
+    Instant now = issuer.now();
+    // the decision, the certificate and both audit records commit together
+    return issuer.issueAndStore(who.actor(), t, subject, spki, ext, CertRecord.Status.ISSUED, id, r.transactionId(),
+        now, (tx, cert) -> {
+          String serial = hex(cert.getSerialNumber());
+          if (!tx.requests().decide(id, RequestRecord.Status.APPROVED, who.actor(), null, serial, now)) {
+            throw new CaException(ErrorCode.NOT_FOUND, "request " + id + " was decided by someone else meanwhile");
+          }
+          Audit.append(tx, who.actor(), AuditAction.REQUEST_APPROVE, "request:" + id, "serial=" + serial, now);
+        });
+  }
+
+  /** Denies a pending request; the client's next poll gets the denial and the reason. */
+  public void deny(Identity who, long id, String reason) throws CaException {
+    RequestRecord r = show(who, id);
+    if (r.status() != RequestRecord.Status.PENDING) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "request " + id + " is already " + r.status().name().toLowerCase());
+    }
+    String why = reason == null || reason.isBlank() ? "denied" : reason;
+    Instant now = issuer.now();
+    store.inTransaction(tx -> {
+      if (!tx.requests().decide(id, RequestRecord.Status.DENIED, who.actor(), why, null, now)) {
+        throw new CaException(ErrorCode.NOT_FOUND, "request " + id + " was decided by someone else meanwhile");
+      }
+      Audit.append(tx, who.actor(), AuditAction.REQUEST_DENY, "request:" + id, "reason=" + why, now);
+      return null;
+    });
+  }
+}

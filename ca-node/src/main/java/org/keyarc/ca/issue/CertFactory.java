@@ -1,0 +1,99 @@
+package org.keyarc.ca.issue;
+
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509CRLHolder;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v2CRLBuilder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
+import org.bouncycastle.operator.ContentSigner;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.template.Template;
+
+/** Builds the CA's certificates and CRLs with Bouncy Castle; the signature comes from the HSM signer given. */
+public final class CertFactory {
+  private static final BcX509ExtensionUtils EXT = new BcX509ExtensionUtils();
+
+  private CertFactory() {}
+
+  /** A self-signed root: CA:true, keyCertSign|cRLSign, SKI = AKI. */
+  public static X509CertificateHolder selfSignedRoot(X500Name subject, SubjectPublicKeyInfo spki, BigInteger serial,
+      Instant notBefore, Instant notAfter, ContentSigner signer) throws CertIOException {
+    X509v3CertificateBuilder b = new X509v3CertificateBuilder(subject, serial, Date.from(notBefore),
+        Date.from(notAfter), subject, spki);
+    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+    // digitalSignature as well: the CA key also signs CMP answers, and CMP clients (OpenSSL) require it there
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign
+        | KeyUsage.digitalSignature));
+    b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));
+    b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(spki));
+    return b.build(signer);
+  }
+
+  /**
+   * An end-entity certificate under {@code template}. {@code requested} (may be null) are the
+   * extensions the request asked for; only subjectAltName is taken from them.
+   */
+  public static X509CertificateHolder endEntity(X509CertificateHolder ca, Template template, X500Name subject,
+      SubjectPublicKeyInfo spki, Extensions requested, BigInteger serial, Instant now, String crlUrl,
+      ContentSigner signer) throws CertIOException {
+    Instant notAfter = now.plus(template.validity());
+    Instant caEnd = ca.getNotAfter().toInstant();
+    if (notAfter.isAfter(caEnd)) {
+      notAfter = caEnd; // never outlive the issuer
+    }
+    X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), serial,
+        Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
+    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(template.keyUsage()));
+    if (!template.extendedKeyUsages().isEmpty()) {
+      List<ASN1ObjectIdentifier> ekus = template.extendedKeyUsages();
+      KeyPurposeId[] ids = ekus.stream().map(KeyPurposeId::getInstance).toArray(KeyPurposeId[]::new);
+      b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(ids));
+    }
+    b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));
+    b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(ca));
+    if (requested != null && requested.getExtension(Extension.subjectAlternativeName) != null) {
+      b.addExtension(Extension.subjectAlternativeName, false,
+          GeneralNames.getInstance(requested.getExtensionParsedValue(Extension.subjectAlternativeName)));
+    }
+    if (crlUrl != null && !crlUrl.isBlank()) {
+      b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
+          new DistributionPoint(new DistributionPointName(new GeneralNames(
+              new GeneralName(GeneralName.uniformResourceIdentifier, crlUrl))), null, null)}));
+    }
+    return b.build(signer);
+  }
+
+  /** A CRL of {@code revoked}, numbered {@code number}. */
+  public static X509CRLHolder crl(X509CertificateHolder ca, List<CertRecord> revoked, long number, Instant thisUpdate,
+      Instant nextUpdate, ContentSigner signer) throws CertIOException {
+    X509v2CRLBuilder b = new X509v2CRLBuilder(ca.getSubject(), Date.from(thisUpdate));
+    b.setNextUpdate(Date.from(nextUpdate));
+    for (CertRecord r : revoked) {
+      b.addCRLEntry(r.serial(), Date.from(r.revokedAt()), r.revocationReason() == null ? 0 : r.revocationReason());
+    }
+    b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(ca));
+    b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(number)));
+    return b.build(signer);
+  }
+}

@@ -1,0 +1,45 @@
+package org.keyarc.ca.issue;
+
+import java.math.BigInteger;
+import java.util.List;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.protocol.ErrorCode;
+
+import static org.keyarc.ca.support.Digests.hex;
+
+/** Reading the certificates this CA issued (cert list / show; the template a kur keeps). */
+public final class CertificateQueries {
+  private final Store store;
+  private final String issuer;
+
+  public CertificateQueries(Store store, String issuer) {
+    this.store = store;
+    this.issuer = issuer;
+  }
+
+  /** Certificates, newest first. Manager, administrator or auditor. */
+  public List<CertRecord> list(Identity who, CertRecord.Status status, String subject, int limit) throws CaException {
+    Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    return store.inTransaction(tx -> tx.certificates().list(status, subject, limit));
+  }
+
+  public CertRecord show(Identity who, BigInteger serial) throws CaException {
+    Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    return find(serial);
+  }
+
+  /** The template a certificate of this CA was issued under (kur keeps it). */
+  public String templateOf(BigInteger serial) throws CaException {
+    return find(serial).template();
+  }
+
+  private CertRecord find(BigInteger serial) throws CaException {
+    return store.inTransaction(tx -> tx.certificates().find(issuer, serial)).orElseThrow(() -> new CaException(
+        ErrorCode.NOT_FOUND, "no certificate with serial " + hex(serial)));
+  }
+}

@@ -1,0 +1,31 @@
+package org.keyarc.ca.issue;
+
+import org.bouncycastle.asn1.crmf.EncryptedKey;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.template.Template;
+
+/**
+ * One certificate request, protocol-neutral: already parsed and proven (POP, protection) by the protocol
+ * layer, with the template and subject chosen ({@link RequestPolicy}). {@code archive} is the private key
+ * encrypted to the CA's exchange certificate, for templates that archive (null otherwise).
+ */
+public record EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
+    SubjectPublicKeyInfo publicKey, Extensions extensions, boolean implicitConfirm, String secretReference,
+    EncryptedKey archive) {
+
+  /**
+   * How the client comes back to this request (confirm, poll): opaque to the CA, stored with the request
+   * and matched later. The CMP layer puts the transactionID (hex), the certReqId and the body name ("ir")
+   * here; another protocol (EST, SCEP) puts its own.
+   */
+  public record ClientRef(String transaction, long item, String form) {}
+
+  /** A request without archive options. */
+  public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
+      SubjectPublicKeyInfo publicKey, Extensions extensions, boolean implicitConfirm, String secretReference) {
+    this(requester, ref, template, subject, publicKey, extensions, implicitConfirm, secretReference, null);
+  }
+}

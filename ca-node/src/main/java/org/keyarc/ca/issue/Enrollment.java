@@ -1,0 +1,25 @@
+package org.keyarc.ca.issue;
+
+import org.bouncycastle.cert.cmp.CertificateStatus;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.cmp.CmpResponder;
+
+/**
+ * What an enrollment protocol calls: CMP today ({@code cmp/CmpResponder}); EST or SCEP would call the same.
+ * The protocol layer authenticates the sender, proves possession and chooses template and subject
+ * ({@link RequestPolicy}); the CA checks the request against its template and issues or holds it.
+ */
+public interface Enrollment {
+  /** Checks the request against its template, then issues it or holds it for approval. */
+  Outcome enroll(EnrollRequest request) throws CaException;
+
+  /**
+   * The client's confirmation of the certificates of {@code transaction}: each status accepts or rejects
+   * (the certificate is then revoked). Returns how many were confirmed.
+   */
+  int confirm(Identity who, String transaction, CertificateStatus[] statuses) throws CaException;
+
+  /** The state of held request {@code item} of {@code transaction}. Only its requester may ask. */
+  PollResult poll(Identity who, String transaction, long item) throws CaException;
+}

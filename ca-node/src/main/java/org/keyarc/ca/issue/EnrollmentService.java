@@ -1,0 +1,239 @@
+package org.keyarc.ca.issue;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.List;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.cmp.CMPException;
+import org.bouncycastle.cert.cmp.CertificateStatus;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.SecretService;
+import org.keyarc.ca.kra.AgentService;
+import org.keyarc.ca.kra.KeyArchiver;
+import org.keyarc.ca.revoke.CrlService;
+import org.keyarc.ca.store.AgentStore;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.RequestRecord;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.support.Digests;
+import org.keyarc.ca.support.Encodings;
+import org.keyarc.ca.support.Texts;
+import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.TemplateRules;
+import org.keyarc.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.keyarc.ca.support.Digests.hex;
+
+/**
+ * Enrollment: a request is checked against its template, then issued (with its key archived first when the
+ * template says so) or held for a certificate manager; the client confirms what was issued, and polls for
+ * what was held. Certificates never confirmed are revoked by {@link #reapUnconfirmed}.
+ */
+public final class EnrollmentService implements Enrollment {
+  private static final Logger LOG = LoggerFactory.getLogger(EnrollmentService.class);
+
+  private final Store store;
+  private final Issuer issuer;
+  private final AgentService agents;
+  private final KeyArchiver archiver;
+  private final CrlService crls;
+  private final String issuerName;
+  private final int pollIntervalSeconds;
+
+  public EnrollmentService(Store store, Issuer issuer, AgentService agents, KeyArchiver archiver, CrlService crls,
+      String issuerName, int pollIntervalSeconds) {
+    this.store = store;
+    this.issuer = issuer;
+    this.agents = agents;
+    this.archiver = archiver;
+    this.crls = crls;
+    this.issuerName = issuerName;
+    this.pollIntervalSeconds = pollIntervalSeconds;
+  }
+
+  @Override
+  public Outcome enroll(EnrollRequest r) throws CaException {
+    Template t = r.template();
+    TemplateRules.checkSubject(t, r.subject());
+    TemplateRules.checkKey(t, r.publicKey());
+    if (t.archivePrivateKey()) {
+      return enrollWithArchive(r);
+    }
+    if (r.archive() != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " does not archive private keys, but the "
+          + "request carries archive options; leave them out (nothing was stored)");
+    }
+    Instant now = issuer.now();
+    if (t.requiresApproval()) {
+      byte[] spki = Encodings.der(r.publicKey());
+      byte[] ext = r.extensions() == null ? null : Encodings.der(r.extensions());
+      long id = store.inTransaction(tx -> {
+        SecretService.consume(tx, r.secretReference(), now);
+        long rid = tx.requests().insertPending(r.ref().transaction(), r.ref().item(), r.requester().actor(), t.name(),
+            r.subject().toString(), r.ref().form(), spki, ext, now);
+        Audit.append(tx, r.requester().actor(), AuditAction.REQUEST_PENDING, "request:" + rid,
+            "template=" + t.name() + " subject=" + r.subject(), now);
+        return rid;
+      });
+      return new Outcome.Pending(id);
+    }
+    boolean confirmed = r.implicitConfirm();
+    X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
+        r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
+        r.ref().transaction(), now, (tx, issued) -> SecretService.consume(tx, r.secretReference(), now));
+    return new Outcome.Issued(cert, confirmed);
+  }
+
+  /**
+   * Invariant 3, no archive, no certificate: the key is unwrapped, checked and re-wrapped to the agents
+   * in the HSM first; then the certificate, the archive record, the secret's use and the audit record
+   * commit in one unit of work. A refusal leaves only its audit record.
+   */
+  private Outcome enrollWithArchive(EnrollRequest r) throws CaException {
+    Template t = r.template();
+    Instant now = issuer.now();
+    try {
+      if (r.archive() == null) {
+        throw new CaException(ErrorCode.ARCHIVAL_REQUIRED, "template " + t.name() + " archives the subject's private "
+            + "key: send it in PKIArchiveOptions (keyarc enroll --archive); nothing was stored");
+      }
+      AgentStore.Policy policy = agents.policy();
+      List<X509CertificateHolder> to = agents.archivalAgents(policy);
+      KeyArchiver.Sealed sealed = archiver.seal(r.archive(), r.publicKey(), to, policy.threshold(), now);
+      boolean confirmed = r.implicitConfirm();
+      X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
+          r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
+          r.ref().transaction(), now, (tx, issued) -> {
+            SecretService.consume(tx, r.secretReference(), now);
+            byte[] der = Encodings.der(issued);
+            tx.archives().insert(new ArchiveStore.Row(issuerName, issued.getSerialNumber(), r.subject().toString(),
+                Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,
+                Encodings.der(sealed.record(issued))));
+            StringBuilder who = new StringBuilder();
+            for (X509CertificateHolder a : to) {
+              who.append(who.length() == 0 ? "" : ",").append(hex(a.getSerialNumber()));
+            }
+            Audit.append(tx, r.requester().actor(), AuditAction.KEY_ARCHIVE, "serial:" + hex(issued.getSerialNumber()),
+                "threshold=" + policy.threshold() + " agents=" + who + (sealed.softwareUnwrap()
+                    ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm"), now);
+          });
+      return new Outcome.Issued(cert, confirmed);
+    } catch (CaException e) {
+      auditRefusal(r, e);
+      throw e;
+    }
+  }
+
+  private void auditRefusal(EnrollRequest r, CaException e) {
+    try {
+      store.inTransaction(tx -> Audit.append(tx, r.requester().actor(), AuditAction.KEY_ARCHIVE_REFUSED,
+          "subject:" + r.subject(), "code=" + e.code().number() + " " + Texts.printable(e.getMessage()), issuer.now()));
+    } catch (CaException ignored) {
+      LOG.warn("could not audit an archival refusal: {}", ignored.getMessage());
+    }
+  }
+
+  @Override
+  public int confirm(Identity who, String transaction, CertificateStatus[] statuses) throws CaException {
+    List<CertRecord> issued = store.inTransaction(tx -> tx.certificates().ofTransaction(transaction));
+    if (issued.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, "this transaction issued no certificate");
+    }
+    int confirmed = 0;
+    Instant now = issuer.now();
+    for (CertificateStatus st : statuses) {
+      CertRecord m = null;
+      for (CertRecord rec : issued) {
+        try {
+          if (st.isVerified(new X509CertificateHolder(rec.der()), new JcaDigestCalculatorProviderBuilder().build())) {
+            m = rec;
+          }
+        } catch (CMPException | IOException | OperatorCreationException e) {
+          throw new CaException(ErrorCode.BAD_MESSAGE, "the certConf hash cannot be checked: " + e.getMessage());
+        }
+      }
+      if (m == null) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "certConf names a certificate hash this transaction did not "
+            + "issue");
+      }
+      boolean accepted = st.getStatusInfo() == null || st.getStatusInfo().getStatus().intValue() <= 1;
+      if (m.status() == CertRecord.Status.REVOKED) {
+        throw new CaException(ErrorCode.CERT_REVOKED, "certificate " + hex(m.serial()) + " was revoked: its certConf "
+            + "came too late or it was rejected before");
+      }
+      if (m.status() == CertRecord.Status.ISSUED && accepted) {
+        confirmed++; // issued on approval, or confirmed before: nothing to change
+        continue;
+      }
+      CertRecord match = m;
+      store.inTransaction(tx -> {
+        if (accepted) {
+          tx.certificates().confirm(issuerName, match.serial());
+          Audit.append(tx, who.actor(), AuditAction.CERT_CONFIRM, "serial:" + hex(match.serial()), "subject="
+              + match.subject(), now);
+        } else {
+          tx.certificates().revoke(issuerName, match.serial(), CRLReason.cessationOfOperation, now);
+          Audit.append(tx, who.actor(), AuditAction.CERT_REVOKE, "serial:" + hex(match.serial()),
+              "reason=cessationOfOperation cause=rejected-by-client", now);
+        }
+        return null;
+      });
+      if (accepted) {
+        confirmed++;
+      } else {
+        crls.publishQuietly();
+      }
+    }
+    return confirmed;
+  }
+
+  /** Revokes every certificate whose confirmation never came; returns how many. */
+  public int reapUnconfirmed() throws CaException {
+    Instant now = issuer.now();
+    List<CertRecord> late = store.inTransaction(tx -> tx.certificates().unconfirmedBefore(now));
+    for (CertRecord r : late) {
+      store.inTransaction(tx -> {
+        if (tx.certificates().revoke(issuerName, r.serial(), CRLReason.cessationOfOperation, now)) {
+          Audit.append(tx, Audit.NODE, AuditAction.CERT_REVOKE, "serial:" + hex(r.serial()),
+              "reason=cessationOfOperation cause=no-certConf", now);
+        }
+        return null;
+      });
+    }
+    if (!late.isEmpty()) {
+      crls.publish(Audit.NODE);
+    }
+    return late.size();
+  }
+
+  @Override
+  public PollResult poll(Identity who, String transaction, long item) throws CaException {
+    RequestRecord r = store.inTransaction(tx -> tx.requests().findByTransaction(transaction, item))
+        .orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND, "no request " + item
+            + " in this transaction is waiting"));
+    if (who == null || !r.requester().equals(who.actor())) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "only the requester may poll request " + r.id());
+    }
+    switch (r.status()) {
+      case PENDING:
+        return new PollResult.Waiting(pollIntervalSeconds);
+      case DENIED:
+        return new PollResult.Denied(r.reason(), r.bodyType());
+      default:
+        CertRecord cert = store.inTransaction(tx -> tx.certificates().find(issuerName,
+            new BigInteger(r.certSerial(), 16))).orElseThrow(() -> new CaException(ErrorCode.STORE_ERROR,
+                "request " + r.id() + " is approved but its certificate is missing from the store"));
+        return new PollResult.Issued(Encodings.certificate(cert.der()), r.bodyType());
+    }
+  }
+}

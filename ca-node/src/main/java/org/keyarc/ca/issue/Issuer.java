@@ -1,0 +1,108 @@
+package org.keyarc.ca.issue;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.store.StoreException;
+import org.keyarc.ca.store.StoreTx;
+import org.keyarc.ca.support.Digests;
+import org.keyarc.ca.support.Encodings;
+import org.keyarc.ca.support.HsmCalls;
+import org.keyarc.ca.template.Template;
+import org.keyarc.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.keyarc.ca.support.Digests.hex;
+
+/**
+ * Signs a certificate in the HSM, then stores it with its audit record (and whatever the caller adds: the
+ * archive, the secret's use, the approval) in one unit of work on the group-commit path. A serial clash
+ * (never expected with 159-bit random serials) draws another serial.
+ */
+public final class Issuer {
+  private static final Logger LOG = LoggerFactory.getLogger(Issuer.class);
+
+  private final Store store;
+  private final CaKeyring keys;
+  private final Clock clock;
+  private final String crlUrl;
+  private final Duration confirmTimeout;
+  private final SerialNumbers serials = new SerialNumbers();
+  private final String issuer;
+
+  public Issuer(Store store, CaKeyring keys, Clock clock, String crlUrl, Duration confirmTimeout) {
+    this.store = store;
+    this.keys = keys;
+    this.clock = clock;
+    this.crlUrl = crlUrl;
+    this.confirmTimeout = confirmTimeout;
+    this.issuer = keys.caName().toString();
+  }
+
+  /** Extra work in the issuing unit of work, given the new certificate. */
+  @FunctionalInterface
+  public interface TxHook {
+    void run(StoreTx tx, X509CertificateHolder cert) throws CaException;
+  }
+
+  public Instant now() {
+    return clock.instant();
+  }
+
+  /** Signs in the HSM, then stores certificate + audit (+ hook) in one unit of work; retries a serial clash. */
+  public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
+      Extensions ext, CertRecord.Status status, Long requestId, String transaction, Instant now, TxHook hook)
+      throws CaException {
+    for (int attempt = 0; ; attempt++) {
+      BigInteger serial = serials.next();
+      X509CertificateHolder cert = sign(t, subject, spki, ext, serial, now);
+      byte[] der = Encodings.der(cert);
+      CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
+          cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
+          status == CertRecord.Status.UNCONFIRMED ? now.plus(confirmTimeout) : null, null, null, requestId,
+          Digests.sha256Hex(der), now, der, transaction);
+      try {
+        store.inGroupTransaction(tx -> {
+          if (hook != null) {
+            hook.run(tx, cert);
+          }
+          tx.certificates().insert(rec);
+          Audit.append(tx, actor, AuditAction.CERT_ISSUE, "serial:" + hex(serial),
+              "template=" + t.name() + " subject=" + subject + " status=" + status, now);
+          return null;
+        });
+        return cert;
+      } catch (StoreException e) {
+        if (attempt < 2 && e.isConstraintViolation()
+            && store.inTransaction(tx -> tx.certificates().find(issuer, serial)).isPresent()) {
+          LOG.warn("serial collision on {}; drawing another", hex(serial));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, Extensions ext,
+      BigInteger serial, Instant now) throws CaException {
+    try {
+      return CertFactory.endEntity(keys.caCert(), t, subject, spki, ext, serial, now, crlUrl,
+          HsmCalls.call(keys::caSigner));
+    } catch (CertIOException e) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the requested extensions cannot be encoded: " + e.getMessage());
+    }
+  }
+}

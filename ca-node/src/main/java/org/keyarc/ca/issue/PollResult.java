@@ -1,0 +1,12 @@
+package org.keyarc.ca.issue;
+
+import org.bouncycastle.cert.X509CertificateHolder;
+
+/** The state of a held request as the client's poll sees it; {@code form} is the request's ClientRef form. */
+public sealed interface PollResult {
+  record Waiting(int checkAfterSeconds) implements PollResult {}
+
+  record Issued(X509CertificateHolder cert, String form) implements PollResult {}
+
+  record Denied(String reason, String form) implements PollResult {}
+}

@@ -1,0 +1,231 @@
+package org.keyarc.ca.keys;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.security.PublicKey;
+import java.security.cert.CertificateException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.X500Subject;
+import org.keyarc.ca.issue.CertFactory;
+import org.keyarc.ca.issue.SerialNumbers;
+import org.keyarc.ca.store.CaKeyStore;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.support.Digests;
+import org.keyarc.ca.support.Encodings;
+import org.keyarc.ca.support.HsmCalls;
+import org.keyarc.ca.template.Template;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.HsmSession;
+import org.keyarc.hsm.HsmSigners;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyHandle.KeyClass;
+import org.keyarc.hsm.KeyHandle;
+import org.keyarc.hsm.KeyPolicy;
+import org.keyarc.hsm.KeySpec;
+import org.keyarc.hsm.SignatureAlgorithm;
+import org.keyarc.protocol.ErrorCode;
+
+/**
+ * {@code keyarc ca init} and {@code keyarc ca import-cert}: creates the CA's keys inside the CA token
+ * (signing key, audit key, secret-MAC key, first exchange key) and records their certificates.
+ */
+public final class CaInit {
+  private static final BcX509ExtensionUtils EXT = new BcX509ExtensionUtils();
+
+  private CaInit() {}
+
+  /** What init made. {@code caCert} is null and {@code csr} set when the CA waits for an external parent. */
+  public record Result(X509CertificateHolder caCert, PKCS10CertificationRequest csr,
+      X509CertificateHolder exchangeCert, PublicKey auditKey) {}
+
+  /**
+   * Initialises a CA. With {@code externalParent} the CA key is made and a PKCS#10 returned; the CA
+   * becomes usable after {@link #importCertificate}. {@code admin} (may be null) is granted the
+   * administrator role.
+   */
+  public static Result init(Store store, HsmToken token, NodeConfig cfg, boolean externalParent, String admin)
+      throws CaException {
+    if (!store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA)).isEmpty()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "this store already holds a CA; 'keyarc ca info' shows it");
+    }
+    X500Name subject = X500Subject.parse(cfg.ca.subject);
+    KeySpec spec = KeySpec.parse(cfg.ca.keyType);
+    Instant now = Instant.now();
+    HsmSession.GeneratedKeyPair ca = HsmCalls.call(() -> token.call(s -> {
+      for (String label : List.of(CaKeyring.CA_KEY_LABEL, CaKeyring.AUDIT_KEY_LABEL)) {
+        if (s.findKeyOrNull(KeyClass.PRIVATE, label) != null) {
+          throw new HsmException(HsmException.Reason.BAD_INPUT, "init", token.label(), "token " + token.label()
+              + " already holds a key labelled '" + label + "' (from an earlier init?); use a fresh token");
+        }
+      }
+      return s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, CaKeyring.CA_KEY_LABEL);
+    }));
+    HsmSession.GeneratedKeyPair audit = HsmCalls.call(() -> token.call(s ->
+        s.generateKeyPair(KeySpec.EC_P256, KeyPolicy.AUDIT_SIGNING, CaKeyring.AUDIT_KEY_LABEL)));
+    HsmCalls.call(() -> token.call(s -> {
+      if (s.findKeyOrNull(KeyClass.SECRET, CaKeyring.MAC_KEY_LABEL) == null) {
+        s.generateSecretKey(KeySpec.AES_256, KeyPolicy.MAC_SECRET, CaKeyring.MAC_KEY_LABEL);
+      }
+      return null;
+    }));
+    SubjectPublicKeyInfo caSpki = SubjectPublicKeyInfo.getInstance(ca.publicKey().getEncoded());
+    SignatureAlgorithm alg = CaKeyring.algorithmFor(ca.publicKey());
+    HsmSigners signers = HsmSigners.iaik(token);
+    X509CertificateHolder caCert = null;
+    PKCS10CertificationRequest csr = null;
+    Instant notAfter = now.atZone(ZoneOffset.UTC).plusYears(cfg.ca.validityYears).toInstant();
+    try {
+      if (externalParent) {
+        csr = new PKCS10CertificationRequestBuilder(subject, caSpki)
+            .build(HsmCalls.call(() -> signers.signer(ca.privateKey(), alg)));
+      } else {
+        caCert = CertFactory.selfSignedRoot(subject, caSpki, new SerialNumbers().next(), now.minusSeconds(60),
+            notAfter, HsmCalls.call(() -> signers.signer(ca.privateKey(), alg)));
+        storeOnToken(token, ca.privateKey(), caCert);
+      }
+    } catch (CertIOException e) {
+      throw new IllegalStateException(e);
+    }
+    X509CertificateHolder root = caCert;
+    byte[] caDer = root == null ? null : Encodings.der(root);
+    store.inTransaction(tx -> {
+      tx.caKeys().insert(CaKeyStore.Kind.CA, CaKeyring.CA_KEY_LABEL, now, root == null ? now : notAfter, caDer,
+          Encodings.der(caSpki), now);
+      tx.caKeys().insert(CaKeyStore.Kind.AUDIT, CaKeyring.AUDIT_KEY_LABEL, now, notAfter, null,
+          audit.publicKey().getEncoded(), now);
+      Audit.append(tx, "local-operator", AuditAction.CA_INIT, subject.toString(), "key=" + spec + " root="
+          + (root != null) + " token=" + token.label(), now);
+      if (admin != null) {
+        String a = X500Subject.parse(admin).toString();
+        tx.roles().grant(a, Role.ADMINISTRATOR, "local-operator", now);
+        Audit.append(tx, "local-operator", AuditAction.ROLE_GRANT, a, "role=ADMINISTRATOR", now);
+      }
+      return null;
+    });
+    X509CertificateHolder exchange = null;
+    if (root != null) {
+      exchange = newExchange(store, token, CaKeyring.load(store, token), cfg, "local-operator", now);
+    }
+    return new Result(root, csr, exchange, audit.publicKey());
+  }
+
+  /** Imports the CA certificate an external parent issued for the CA key, then makes the first exchange key. */
+  public static X509CertificateHolder importCertificate(Store store, HsmToken token, NodeConfig cfg,
+      X509CertificateHolder cert) throws CaException {
+    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
+    if (rows.isEmpty()) {
+      throw new CaException(ErrorCode.CA_NOT_INITIALISED, "run 'keyarc ca init --external-parent' first");
+    }
+    CaKeyStore.Row row = rows.get(0);
+    if (row.cert() != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the CA certificate is already imported");
+    }
+    if (!java.util.Arrays.equals(Encodings.der(cert.getSubjectPublicKeyInfo()), row.publicKey())) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the certificate is for another key: its public key is not the "
+          + "CA key in token " + token.label());
+    }
+    KeyHandle key = HsmCalls.call(() -> token.call(s -> s.findKey(KeyClass.PRIVATE, row.keyLabel())));
+    storeOnToken(token, key, cert);
+    Instant now = Instant.now();
+    store.inTransaction(tx -> {
+      tx.caKeys().setCertificate(row.keyLabel(), Encodings.der(cert), cert.getNotBefore().toInstant(),
+          cert.getNotAfter().toInstant());
+      Audit.append(tx, "local-operator", AuditAction.CA_IMPORT_CERT, cert.getSubject().toString(),
+          "issuer=" + cert.getIssuer() + " serial=" + Digests.hex(cert.getSerialNumber()), now);
+      return null;
+    });
+    return newExchange(store, token, CaKeyring.load(store, token), cfg, "local-operator", now);
+  }
+
+  /**
+   * A new exchange key pair inside the token (sensitive, non-extractable, unwrap only) and its short-lived
+   * certificate signed by the CA (keyEncipherment, EKU Private Key Archival), recorded and audited.
+   */
+  public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeConfig cfg,
+      String actor, Instant now) throws CaException {
+    KeySpec spec = KeySpec.parse(cfg.ca.exchangeKeyType);
+    String label = CaKeyring.EXCHANGE_LABEL_PREFIX + now.getEpochSecond();
+    HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
+        s.generateKeyPair(spec, KeyPolicy.EXCHANGE, label)));
+    X509CertificateHolder ca = keys.caCert();
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
+    Instant notAfter = now.plus(Duration.ofDays(cfg.ca.exchangeValidityDays));
+    if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
+      notAfter = ca.getNotAfter().toInstant();
+    }
+    X500Name subject = new X500Name(ca.getSubject() + ", OU=Exchange " + now.getEpochSecond());
+    X509CertificateHolder cert;
+    try {
+      X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), new SerialNumbers().next(),
+          Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
+          new org.bouncycastle.asn1.x509.BasicConstraints(false));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.extendedKeyUsage, false,
+          new ExtendedKeyUsage(KeyPurposeId.getInstance(Template.EKU_PRIVATE_KEY_ARCHIVAL)));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectKeyIdentifier, false,
+          EXT.createSubjectKeyIdentifier(spki));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
+          EXT.createAuthorityKeyIdentifier(ca));
+      cert = b.build(HsmCalls.call(keys::caSigner));
+    } catch (CertIOException e) {
+      throw new IllegalStateException(e);
+    }
+    Instant end = notAfter;
+    BigInteger serial = cert.getSerialNumber();
+    store.inTransaction(tx -> {
+      tx.caKeys().insert(CaKeyStore.Kind.EXCHANGE, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
+      Audit.append(tx, actor, AuditAction.CA_EXCHANGE, label, "serial=" + Digests.hex(serial) + " notAfter=" + end, now);
+      return null;
+    });
+    return cert;
+  }
+
+  private static void storeOnToken(HsmToken token, KeyHandle key, X509CertificateHolder cert) throws CaException {
+    try {
+      java.security.cert.X509Certificate x = new JcaX509CertificateConverter().getCertificate(cert);
+      HsmCalls.call(() -> token.call(s -> {
+        s.storeCertificate(key, x);
+        return null;
+      }));
+    } catch (CertificateException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Reads a certificate file (PEM or DER). */
+  public static X509CertificateHolder readCertificate(byte[] data) throws IOException {
+    String text = new String(data, java.nio.charset.StandardCharsets.US_ASCII);
+    if (text.contains("-----BEGIN")) {
+      try (org.bouncycastle.openssl.PEMParser p = new org.bouncycastle.openssl.PEMParser(new java.io.StringReader(text))) {
+        Object o = p.readObject();
+        if (o instanceof X509CertificateHolder h) {
+          return h;
+        }
+        throw new IOException("the PEM file holds no certificate");
+      }
+    }
+    return new X509CertificateHolder(data);
+  }
+}

@@ -1,0 +1,174 @@
+package org.keyarc.ca.keys;
+
+import java.io.IOException;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.operator.ContentSigner;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.store.CaKeyStore;
+import org.keyarc.ca.store.Store;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.HsmSigners;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyHandle.KeyClass;
+import org.keyarc.hsm.KeyHandle;
+import org.keyarc.hsm.SignatureAlgorithm;
+import org.keyarc.protocol.ErrorCode;
+
+/**
+ * The CA's keys as the node uses them: handles into the CA token (never key bytes) plus the matching
+ * certificates from the store. Built by {@link #load} after {@code keyarc ca init}.
+ */
+public final class CaKeyring {
+  public static final String CA_KEY_LABEL = "ca-signing";
+  public static final String AUDIT_KEY_LABEL = "audit-signing";
+  public static final String MAC_KEY_LABEL = "secret-mac";
+  public static final String EXCHANGE_LABEL_PREFIX = "ca-exchange-";
+
+  /** An exchange key and its certificate. */
+  public record Exchange(String label, KeyHandle key, X509CertificateHolder cert) {}
+
+  private final HsmToken token;
+  private final HsmSigners signers;
+  private final KeyHandle caKey;
+  private final X509CertificateHolder caCert;
+  private final SignatureAlgorithm caAlgorithm;
+  private final KeyHandle auditKey;
+  private final PublicKey auditPublicKey;
+  private final KeyHandle macKey;
+  private volatile List<Exchange> exchanges;
+
+  private CaKeyring(HsmToken token, KeyHandle caKey, X509CertificateHolder caCert, SignatureAlgorithm caAlgorithm,
+      KeyHandle auditKey, PublicKey auditPublicKey, KeyHandle macKey, List<Exchange> exchanges) {
+    this.token = token;
+    this.signers = HsmSigners.iaik(token);
+    this.caKey = caKey;
+    this.caCert = caCert;
+    this.caAlgorithm = caAlgorithm;
+    this.auditKey = auditKey;
+    this.auditPublicKey = auditPublicKey;
+    this.macKey = macKey;
+    this.exchanges = exchanges;
+  }
+
+  /** Finds every CA key in the token and every certificate in the store. */
+  public static CaKeyring load(Store store, HsmToken token) throws CaException {
+    try {
+      return loadKeys(store, token);
+    } catch (HsmException e) {
+      throw new CaException(ErrorCode.of(e.reason()), "the CA token lacks a key the store names: " + e.getMessage(), e);
+    }
+  }
+
+  private static CaKeyring loadKeys(Store store, HsmToken token) throws CaException, HsmException {
+    List<CaKeyStore.Row> ca = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
+    List<CaKeyStore.Row> audit = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.AUDIT));
+    if (ca.isEmpty() || audit.isEmpty()) {
+      throw new CaException(ErrorCode.CA_NOT_INITIALISED, "the CA is not initialised in this store; run "
+          + "'keyarc ca init' first");
+    }
+    if (ca.get(0).cert() == null) {
+      throw new CaException(ErrorCode.CA_NOT_INITIALISED, "the CA certificate has not been imported yet; run "
+          + "'keyarc ca import-cert --cert FILE' with the certificate the parent CA issued");
+    }
+    X509CertificateHolder caCert = holder(ca.get(0).cert());
+    KeyHandle caKey = token.call(s -> s.findKey(KeyClass.PRIVATE, ca.get(0).keyLabel()));
+    KeyHandle auditKey = token.call(s -> s.findKey(KeyClass.PRIVATE, audit.get(0).keyLabel()));
+    KeyHandle macKey = token.call(s -> s.findKey(KeyClass.SECRET, MAC_KEY_LABEL));
+    PublicKey caPublic = publicKey(caCert.getSubjectPublicKeyInfo());
+    PublicKey auditPublic = publicKey(SubjectPublicKeyInfo.getInstance(audit.get(0).publicKey()));
+    CaKeyring k = new CaKeyring(token, caKey, caCert, algorithmFor(caPublic), auditKey, auditPublic, macKey,
+        List.of());
+    k.reloadExchanges(store);
+    return k;
+  }
+
+  /** Re-reads the exchange keys (after a renewal). */
+  public void reloadExchanges(Store store) throws CaException, HsmException {
+    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE));
+    List<Exchange> out = new ArrayList<>();
+    for (CaKeyStore.Row r : rows) {
+      KeyHandle h = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
+      out.add(new Exchange(r.keyLabel(), h, holder(r.cert())));
+    }
+    exchanges = List.copyOf(out);
+  }
+
+  /** The signature algorithm for a CA public key: SHA-256 RSA, or ECDSA with the curve's hash. */
+  public static SignatureAlgorithm algorithmFor(PublicKey key) {
+    if (key instanceof ECPublicKey ec) {
+      return ec.getParams().getCurve().getField().getFieldSize() > 256
+          ? SignatureAlgorithm.SHA384_WITH_ECDSA : SignatureAlgorithm.SHA256_WITH_ECDSA;
+    }
+    return SignatureAlgorithm.SHA256_WITH_RSA;
+  }
+
+  public static PublicKey publicKey(SubjectPublicKeyInfo spki) {
+    return org.keyarc.ca.support.PublicKeys.publicKey(spki);
+  }
+
+  static X509CertificateHolder holder(byte[] der) {
+    try {
+      return new X509CertificateHolder(der);
+    } catch (IOException e) {
+      throw new IllegalStateException("the store holds an unreadable CA certificate", e);
+    }
+  }
+
+  /** A fresh BC ContentSigner over the CA key (one per certificate or CRL). */
+  public ContentSigner caSigner() throws HsmException {
+    return signers.signer(caKey, caAlgorithm);
+  }
+
+  public HsmToken token() {
+    return token;
+  }
+
+  public X509CertificateHolder caCert() {
+    return caCert;
+  }
+
+  public X500Name caName() {
+    return caCert.getSubject();
+  }
+
+  public PublicKey caPublicKey() {
+    return publicKey(caCert.getSubjectPublicKeyInfo());
+  }
+
+  public KeyHandle auditKey() {
+    return auditKey;
+  }
+
+  public PublicKey auditPublicKey() {
+    return auditPublicKey;
+  }
+
+  public KeyHandle macKey() {
+    return macKey;
+  }
+
+  /** All exchange keys, newest first (old ones stay so that in-flight requests still decrypt). */
+  public List<Exchange> exchanges() {
+    return exchanges;
+  }
+
+  /** The exchange certificate clients should encrypt to now: the newest one currently valid. */
+  public Optional<Exchange> currentExchange(Instant now) {
+    java.util.Date d = java.util.Date.from(now);
+    return exchanges.stream().filter(e -> e.cert().isValidOn(d)).findFirst();
+  }
+
+  @Override
+  public String toString() {
+    return "CaKeyring[" + caCert.getSubject() + ", token " + token.label() + "]";
+  }
+}

@@ -1,0 +1,179 @@
+package org.keyarc.ca.kra;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.store.AgentStore;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.support.Encodings;
+import org.keyarc.ca.template.Template;
+import org.keyarc.protocol.ErrorCode;
+
+import static org.keyarc.ca.support.Digests.hex;
+
+/**
+ * The recovery agents and the archival policy (N agents each archived key is encrypted to, M of them
+ * needed to recover): who they are, whether each can serve now, and the administrator's changes.
+ */
+public final class AgentService {
+  private final Store store;
+  private final Clock clock;
+  private final String issuer;
+
+  public AgentService(Store store, Clock clock, String issuer) {
+    this.store = store;
+    this.clock = clock;
+    this.issuer = issuer;
+  }
+
+  /** One configured agent and what is wrong with it (null when it can be used). */
+  public record AgentStatus(AgentStore.Agent agent, X509CertificateHolder cert, String problem) {}
+
+  /** Every configured agent with its state, in order (one transaction for the agents and their records). */
+  public List<AgentStatus> status() throws CaException {
+    Instant now = clock.instant();
+    record Configured(AgentStore.Agent agent, Optional<CertRecord> rec) {}
+    List<Configured> configured = store.inTransaction(tx -> {
+      List<Configured> l = new ArrayList<>();
+      for (AgentStore.Agent a : tx.agents().list()) {
+        l.add(new Configured(a, tx.certificates().find(issuer, a.serial())));
+      }
+      return l;
+    });
+    List<AgentStatus> out = new ArrayList<>();
+    for (Configured a : configured) {
+      X509CertificateHolder cert;
+      try {
+        cert = new X509CertificateHolder(a.agent().cert());
+      } catch (java.io.IOException e) {
+        out.add(new AgentStatus(a.agent(), null, "certificate unreadable"));
+        continue;
+      }
+      out.add(new AgentStatus(a.agent(), cert, problem(cert, a.rec(), now)));
+    }
+    return out;
+  }
+
+  /** What keeps a certificate from serving as a recovery agent now, or null; {@code rec} is its store record. */
+  static String problem(X509CertificateHolder cert, Optional<CertRecord> rec, Instant now) {
+    if (!cert.isValidOn(Date.from(now))) {
+      return now.isAfter(cert.getNotAfter().toInstant()) ? "expired " + cert.getNotAfter().toInstant()
+          : "not valid before " + cert.getNotBefore().toInstant();
+    }
+    Extension eku = cert.getExtension(Extension.extendedKeyUsage);
+    if (eku == null || !ExtendedKeyUsage.getInstance(eku.getParsedValue())
+        .hasKeyPurposeId(KeyPurposeId.getInstance(Template.EKU_KEY_RECOVERY_AGENT))) {
+      return "no Key Recovery Agent extended key usage";
+    }
+    if (!cert.getSubjectPublicKeyInfo().getAlgorithm().getAlgorithm().equals(PKCSObjectIdentifiers.rsaEncryption)) {
+      return "not an RSA key";
+    }
+    if (rec.isEmpty()) {
+      return "not issued by this CA";
+    }
+    if (rec.get().status() == CertRecord.Status.REVOKED) {
+      return "revoked " + rec.get().revokedAt();
+    }
+    return null;
+  }
+
+  /** The N agents archival uses now: the first N valid ones in configuration order. */
+  public List<X509CertificateHolder> archivalAgents(AgentStore.Policy policy) throws CaException {
+    List<AgentStatus> all = status();
+    List<X509CertificateHolder> valid = new ArrayList<>();
+    StringBuilder invalid = new StringBuilder();
+    for (AgentStatus a : all) {
+      if (a.problem() == null) {
+        valid.add(a.cert());
+      } else {
+        invalid.append("; ").append(a.agent().subject()).append(" (serial ").append(hex(a.agent().serial()))
+            .append("): ").append(a.problem());
+      }
+    }
+    if (valid.size() < policy.agents()) {
+      throw new CaException(ErrorCode.RECOVERY_AGENTS_UNAVAILABLE, "archival needs " + policy.agents()
+          + " valid recovery agents and " + valid.size() + " of " + all.size() + " configured are valid"
+          + (all.isEmpty() ? " (add agents with 'keyarc kra add')" : invalid) + "; nothing was stored");
+    }
+    return valid.subList(0, policy.agents());
+  }
+
+  /** Adds an agent by the serial of a KeyRecoveryAgent certificate this CA issued. Administrator only. */
+  public AgentStore.Agent add(Identity who, BigInteger serial) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    CertRecord rec = store.inTransaction(tx -> tx.certificates().find(issuer, serial)).orElseThrow(
+        () -> new CaException(ErrorCode.NOT_FOUND, "this CA issued no certificate with serial " + hex(serial)));
+    X509CertificateHolder cert = Encodings.certificate(rec.der());
+    Instant now = clock.instant();
+    String problem = problem(cert, Optional.of(rec), now);
+    if (problem != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "certificate " + hex(serial) + " (" + rec.subject()
+          + ") cannot be a recovery agent: " + problem);
+    }
+    AgentStore.Agent a = new AgentStore.Agent(issuer, serial, rec.subject(), rec.der(), who.actor(), now);
+    boolean added = store.inTransaction(tx -> {
+      boolean ok = tx.agents().add(a);
+      if (ok) {
+        Audit.append(tx, who.actor(), AuditAction.KRA_ADD, "serial:" + hex(serial), "subject=" + rec.subject(), now);
+      }
+      return ok;
+    });
+    if (!added) {
+      throw new CaException(ErrorCode.BAD_REQUEST, rec.subject() + " (serial " + hex(serial)
+          + ") is already a recovery agent");
+    }
+    return a;
+  }
+
+  /** Removes an agent (keys archived before stay encrypted to it). Administrator only. */
+  public void remove(Identity who, BigInteger serial) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    Instant now = clock.instant();
+    boolean removed = store.inTransaction(tx -> {
+      boolean ok = tx.agents().remove(issuer, serial);
+      if (ok) {
+        Audit.append(tx, who.actor(), AuditAction.KRA_REMOVE, "serial:" + hex(serial), "", now);
+      }
+      return ok;
+    });
+    if (!removed) {
+      throw new CaException(ErrorCode.NOT_FOUND, "serial " + hex(serial) + " is not a recovery agent");
+    }
+  }
+
+  /** Sets N (agents per archived key) and M (threshold). Administrator only. */
+  public void setPolicy(Identity who, int agents, int threshold) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    if (threshold < 1 || threshold > agents || agents > 16) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the policy needs 1 <= M <= N <= 16, not N=" + agents + ", M="
+          + threshold);
+    }
+    Instant now = clock.instant();
+    store.inTransaction(tx -> {
+      tx.agents().setPolicy(new AgentStore.Policy(agents, threshold));
+      Audit.append(tx, who.actor(), AuditAction.KRA_POLICY, "archive", "agents=" + agents + " threshold="
+          + threshold, now);
+      return null;
+    });
+  }
+
+  public AgentStore.Policy policy() throws CaException {
+    return store.inTransaction(tx -> tx.agents().policy());
+  }
+}

@@ -1,0 +1,134 @@
+package org.keyarc.ca.kra;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.support.Encodings;
+import org.keyarc.ca.support.HsmCalls;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcCmp;
+import org.keyarc.protocol.archive.ArchiveRecord;
+
+import static org.keyarc.ca.support.Digests.hex;
+
+/**
+ * Archive lookup for certificate managers (like {@code certutil -getkey}): the archive records, and each as
+ * a CA-signed recovery blob. The blob is ciphertext only: the manager who fetches it cannot open it.
+ */
+public final class ArchiveService {
+  private final Store store;
+  private final CaKeyring keys;
+  private final Clock clock;
+  private final String issuer;
+
+  public ArchiveService(Store store, CaKeyring keys, Clock clock) {
+    this.store = store;
+    this.keys = keys;
+    this.clock = clock;
+    this.issuer = keys.caName().toString();
+  }
+
+  /** A recovery blob: the certificate it is for and the CA-signed DER. */
+  public record KeyBlob(BigInteger serial, String subject, int threshold, int agents, byte[] blob) {}
+
+  /** Archive records by certificate serial, subject or certificate hash. Manager only. */
+  public List<ArchiveStore.Row> find(Identity who, BigInteger serial, String subject, String certHash)
+      throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    if (serial != null) {
+      return store.inTransaction(tx -> tx.archives().bySerial(issuer, serial));
+    }
+    if (subject != null) {
+      return store.inTransaction(tx -> tx.archives().bySubject(new X500Name(subject).toString()));
+    }
+    return store.inTransaction(tx -> tx.archives().byCertHash(certHash));
+  }
+
+  /**
+   * getkey: the archive records found, each as a CMS SignedData signed by the CA key (content: the
+   * ArchiveRecord; certificates: CA, the key's certificate, the agents'). Manager only, audited.
+   */
+  public List<KeyBlob> getKey(Identity who, BigInteger serial, String subject, String certHash) throws CaException {
+    List<ArchiveStore.Row> rows = find(who, serial, subject, certHash);
+    List<KeyBlob> out = new ArrayList<>();
+    Instant now = clock.instant();
+    for (ArchiveStore.Row row : rows) {
+      ArchiveRecord rec = ArchiveRecord.getInstance(row.record());
+      List<X509CertificateHolder> certs = new ArrayList<>();
+      certs.add(keys.caCert());
+      store.inTransaction(tx -> {
+        for (BigInteger s : certSerials(rec)) {
+          tx.certificates().find(issuer, s).ifPresent(r -> certs.add(Encodings.certificate(r.der())));
+        }
+        return null;
+      });
+      byte[] blob;
+      try {
+        CMSSignedDataGenerator g = new CMSSignedDataGenerator();
+        g.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+            .build(keys.caSigner(), keys.caCert()));
+        JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
+        List<java.security.cert.X509Certificate> jca = new ArrayList<>();
+        for (X509CertificateHolder h : certs) {
+          jca.add(conv.getCertificate(h));
+        }
+        g.addCertificates(new JcaCertStore(jca));
+        blob = g.generate(new CMSProcessableByteArray(KeyarcCmp.ARCHIVE_RECORD, row.record()), true).getEncoded("DER");
+      } catch (CMSException | OperatorCreationException | IOException | CertificateEncodingException e) {
+        throw new CaException(ErrorCode.INTERNAL, "cannot build the recovery blob: " + e.getMessage(), e);
+      } catch (CertificateException e) {
+        throw new CaException(ErrorCode.STORE_ERROR, "a stored certificate cannot be read: " + e.getMessage(), e);
+      } catch (HsmException e) {
+        throw HsmCalls.failure("cannot sign the recovery blob: ", e);
+      }
+      out.add(new KeyBlob(row.serial(), row.subject(), row.threshold(), row.agents(), blob));
+      store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KEY_GETKEY, "serial:" + hex(row.serial()),
+          "subject=" + row.subject() + " threshold=" + row.threshold() + " agents=" + row.agents(), now));
+    }
+    if (out.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, "no archived key matches");
+    }
+    return out;
+  }
+
+  /** The archive record of certificate {@code serial} (the first, as getkey lists them). */
+  ArchiveRecord record(BigInteger serial) throws CaException {
+    List<ArchiveStore.Row> rows = store.inTransaction(tx -> tx.archives().bySerial(issuer, serial));
+    if (rows.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, "no archived key for certificate " + hex(serial));
+    }
+    return ArchiveRecord.getInstance(rows.get(0).record());
+  }
+
+  private static List<BigInteger> certSerials(ArchiveRecord rec) {
+    List<BigInteger> out = new ArrayList<>();
+    out.add(rec.certificateSerial());
+    rec.agents().forEach(a -> out.add(a.getSerialNumber().getValue()));
+    return out;
+  }
+}

@@ -1,0 +1,318 @@
+package org.keyarc.ca.kra;
+
+import java.io.IOException;
+import java.security.PublicKey;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.EnvelopedData;
+import org.bouncycastle.asn1.crmf.EncryptedKey;
+import org.bouncycastle.asn1.crmf.EncryptedValue;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSEnvelopedData;
+import org.bouncycastle.cms.CMSEnvelopedDataGenerator;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.RecipientInformation;
+import org.bouncycastle.cms.jcajce.JceCMSContentEncryptorBuilder;
+import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
+import org.bouncycastle.operator.jcajce.JceAsymmetricKeyWrapper;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.hsm.HsmException;
+import org.keyarc.hsm.HsmKeyTransRecipient;
+import org.keyarc.hsm.HsmSession;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyHandle;
+import org.keyarc.hsm.KeyPolicy;
+import org.keyarc.hsm.KeySpec;
+import org.keyarc.hsm.OaepHash;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.archive.ArchiveRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Archival inside the HSM (invariants 2 and 4; docs/archive-format.md). The enrollee's private key is
+ * unwrapped into the CA token as a session object (RSA-OAEP unwrap of the transport key with the
+ * exchange key, AES-KWP unwrap of the private key), checked against the requested public key in the
+ * token, wrapped under a fresh AES-256 key K generated in the token, and K is wrapped to the recovery
+ * agents in M-of-N nested envelopes: for every M-subset, RSA-OAEP to the subset's last agent inside
+ * the token, then one CMS EnvelopedData layer per further agent (in software: it is ciphertext already).
+ * Every session object is destroyed on every path.
+ */
+public final class KeyArchiver {
+  private static final Logger LOG = LoggerFactory.getLogger(KeyArchiver.class);
+  static final AlgorithmIdentifier KWP = new AlgorithmIdentifier(NISTObjectIdentifiers.id_aes256_wrap_pad);
+
+  private final HsmToken token;
+  private final java.util.function.Supplier<List<CaKeyring.Exchange>> exchanges;
+  private final OaepHash agentOaep;
+  private final boolean allowSoftwareUnwrap;
+
+  public KeyArchiver(HsmToken token, CaKeyring keys, OaepHash agentOaep, boolean allowSoftwareUnwrap) {
+    this(token, keys::exchanges, agentOaep, allowSoftwareUnwrap);
+  }
+
+  /** With the exchange keys given directly (the benchmarks use session keys). */
+  public KeyArchiver(HsmToken token, java.util.function.Supplier<List<CaKeyring.Exchange>> exchanges,
+      OaepHash agentOaep, boolean allowSoftwareUnwrap) {
+    this.token = token;
+    this.exchanges = exchanges;
+    this.agentOaep = agentOaep;
+    this.allowSoftwareUnwrap = allowSoftwareUnwrap;
+  }
+
+  /** What archival produced before the certificate exists: all but the certificate's identity. */
+  public record Sealed(AlgorithmIdentifier keyAlgorithm, byte[] wrappedKey, int threshold,
+      List<X509CertificateHolder> agents, List<ArchiveRecord.Envelope> envelopes, boolean softwareUnwrap) {
+    /** The archive record once the certificate is signed. */
+    public ArchiveRecord record(X509CertificateHolder cert) {
+      List<org.bouncycastle.asn1.cms.IssuerAndSerialNumber> ids = new ArrayList<>();
+      for (X509CertificateHolder a : agents) {
+        ids.add(new org.bouncycastle.asn1.cms.IssuerAndSerialNumber(a.getIssuer(), a.getSerialNumber()));
+      }
+      return new ArchiveRecord(new org.bouncycastle.asn1.cms.IssuerAndSerialNumber(cert.getIssuer(),
+          cert.getSerialNumber()), keyAlgorithm, KWP, wrappedKey, threshold, ids, envelopes);
+    }
+
+    @Override
+    public String toString() {
+      return "Sealed[" + threshold + " of " + agents.size() + "]";
+    }
+  }
+
+  /**
+   * Unwraps, checks and re-wraps the key in {@code encrypted} for the {@code agents} with threshold
+   * {@code threshold}. Throws with BAD_POP when the key does not belong to {@code requested}.
+   */
+  public Sealed seal(EncryptedKey encrypted, SubjectPublicKeyInfo requested, List<X509CertificateHolder> agents,
+      int threshold, java.time.Instant now) throws CaException {
+    Date at = Date.from(now);
+    KeyHandle.KeyType type = keyType(requested);
+    PublicKey requestedKey = CaKeyring.publicKey(requested);
+    boolean software = !encrypted.isEncryptedValue();
+    EncryptedValue ev = software ? softwareToHsmForm(encrypted, at) : EncryptedValue.getInstance(encrypted.getValue());
+    try {
+      return token.call(s -> {
+        List<KeyHandle> created = new ArrayList<>();
+        try {
+          KeyHandle transport = unwrapTransportKey(s, ev, at);
+          created.add(transport);
+          KeyHandle priv;
+          try {
+            priv = s.unwrapAesKwp(transport, ev.getEncValue().getOctets(), type, KeyPolicy.SESSION_UNWRAPPED, null);
+          } catch (HsmException e) {
+            throw new Refused(ErrorCode.ARCHIVE_UNREADABLE, "the encrypted private key cannot be unwrapped with "
+                + "its transport key (corrupted, or not AES key wrap with padding)");
+          }
+          created.add(priv);
+          if (!s.matchesPublicKey(priv, requestedKey)) {
+            throw new Refused(ErrorCode.BAD_POP, "the archived private key does not match the requested public key");
+          }
+          KeyHandle k = s.generateSecretKey(KeySpec.AES_256, KeyPolicy.SESSION_TRANSPORT, null);
+          created.add(k);
+          byte[] wrapped = s.wrapAesKwp(k, priv);
+          List<ArchiveRecord.Envelope> envelopes = envelopes(s, k, agents, threshold, created);
+          return new Sealed(requested.getAlgorithm(), wrapped, threshold, List.copyOf(agents), envelopes, software);
+        } finally {
+          for (KeyHandle h : created) {
+            try {
+              s.destroy(h);
+            } catch (HsmException e) {
+              LOG.warn("could not destroy a session object after archival: {}", e.getMessage());
+            }
+          }
+        }
+      });
+    } catch (Refused r) {
+      throw new CaException(r.code, r.getMessage());
+    } catch (HsmException e) {
+      throw new CaException(ErrorCode.of(e.reason()), "archival failed in the HSM: " + e.getMessage(), e);
+    }
+  }
+
+  /** The transport key, unwrapped with whichever currently valid exchange key it was encrypted to. */
+  private KeyHandle unwrapTransportKey(HsmSession s, EncryptedValue ev, Date now) throws HsmException {
+    if (ev.getSymmAlg() == null || !Arrays.asList(NISTObjectIdentifiers.id_aes128_wrap_pad,
+        NISTObjectIdentifiers.id_aes192_wrap_pad, NISTObjectIdentifiers.id_aes256_wrap_pad)
+        .contains(ev.getSymmAlg().getAlgorithm())) {
+      throw new Refused(ErrorCode.ARCHIVE_FORM_REFUSED, "EncryptedValue must use AES key wrap with padding "
+          + "(id-aes*-wrap-pad), not " + (ev.getSymmAlg() == null ? "nothing" : ev.getSymmAlg().getAlgorithm())
+          + ": the HSM can unwrap only that");
+    }
+    if (ev.getKeyAlg() == null || !ev.getKeyAlg().getAlgorithm().equals(PKCSObjectIdentifiers.id_RSAES_OAEP)
+        || ev.getEncSymmKey() == null || ev.getEncValue() == null) {
+      throw new Refused(ErrorCode.ARCHIVE_FORM_REFUSED, "EncryptedValue must carry an RSA-OAEP encrypted symmetric "
+          + "key and an encrypted value");
+    }
+    OaepHash hash;
+    try {
+      hash = HsmKeyTransRecipient.oaepHash(ev.getKeyAlg());
+    } catch (CMSException e) {
+      throw new Refused(ErrorCode.ARCHIVE_FORM_REFUSED, e.getMessage());
+    }
+    for (CaKeyring.Exchange x : exchanges.get()) {
+      if (!x.cert().isValidOn(now)) {
+        continue;
+      }
+      try {
+        return s.unwrapOaep(x.key(), ev.getEncSymmKey().getOctets(), hash, KeyPolicy.SESSION_UNWRAPPING, null);
+      } catch (HsmException e) {
+        if (e.reason() == HsmException.Reason.MECHANISM_NOT_SUPPORTED) {
+          throw new Refused(ErrorCode.ARCHIVE_FORM_REFUSED, "this HSM cannot unwrap with RSA-OAEP " + hash
+              + ": " + e.getMessage());
+        }
+        // not encrypted to this exchange key: try the next
+      }
+    }
+    throw new Refused(ErrorCode.WRONG_EXCHANGE_CERT, "the private key is not encrypted to a valid exchange "
+        + "certificate of this CA (fetch the current one with genm id-it-caProtEncCert)");
+  }
+
+  /**
+   * The software-unwrap path for forms the HSM cannot unwrap (CMS EnvelopedData with a CBC content
+   * cipher): the content-encryption key is decrypted in the token, the PrivateKeyInfo in the JVM, then
+   * re-encrypted at once into the form the HSM unwraps, and the plaintext is wiped. Off unless the
+   * administrator sets {@code archival.allowSoftwareUnwrap}; every use is audited.
+   */
+  private EncryptedValue softwareToHsmForm(EncryptedKey encrypted, Date now) throws CaException {
+    if (!allowSoftwareUnwrap) {
+      throw new CaException(ErrorCode.ARCHIVE_FORM_REFUSED, "the private key comes as CMS EnvelopedData, which this "
+          + "HSM cannot unwrap inside the token: keyarc would have to decrypt it in the JVM. Send the EncryptedValue "
+          + "form (RSA-OAEP + AES key wrap with padding; keyarc enroll --archive does), or have the administrator set "
+          + "archival.allowSoftwareUnwrap");
+    }
+    CMSEnvelopedData env;
+    try {
+      env = new CMSEnvelopedData(new ContentInfo(CMSObjectIdentifiers.envelopedData,
+          EnvelopedData.getInstance(encrypted.getValue())));
+    } catch (CMSException | IllegalArgumentException e) {
+      throw new CaException(ErrorCode.ARCHIVE_UNREADABLE, "the EnvelopedData cannot be read: " + e.getMessage());
+    }
+    for (CaKeyring.Exchange x : exchanges.get()) {
+      if (!x.cert().isValidOn(now)) {
+        continue;
+      }
+      for (RecipientInformation ri : env.getRecipientInfos().getRecipients()) {
+        byte[] pkcs8 = null;
+        try {
+          byte[] content = ri.getContent(new HsmKeyTransRecipient(token, x.key())); // plaintext in the JVM: allowed
+          pkcs8 = privateKeyInfo(env, content);
+          // at once into the form the HSM unwraps (a fresh software KWP key, RSA-OAEP to the exchange key)
+          return EncryptedValue.getInstance(org.keyarc.protocol.client.ArchiveEncryption.encryptedValue(
+              org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(pkcs8), x.cert(), agentOaep == OaepHash.SHA1 ? "SHA-1" : "SHA-256").getValue());
+        } catch (CMSException e) {
+          // not for this exchange key: try the next
+        } catch (org.keyarc.protocol.client.CmpClientException | IllegalArgumentException e) {
+          throw new CaException(ErrorCode.ARCHIVE_UNREADABLE, "the EnvelopedData holds no usable private key: "
+              + e.getMessage());
+        } finally {
+          if (pkcs8 != null) {
+            Arrays.fill(pkcs8, (byte) 0);
+          }
+        }
+      }
+    }
+    throw new CaException(ErrorCode.WRONG_EXCHANGE_CERT, "the EnvelopedData has no recipient this CA's valid exchange "
+        + "keys can decrypt");
+  }
+
+  /**
+   * The PrivateKeyInfo inside an archive EnvelopedData: RFC 4211 puts either the PrivateKeyInfo itself or
+   * an EncKeyWithID (content type id-ct-encKeyWithID, what Bouncy Castle's PKIArchiveControlBuilder makes).
+   */
+  private static byte[] privateKeyInfo(CMSEnvelopedData env, byte[] content) throws CMSException {
+    ASN1ObjectIdentifier type = EnvelopedData.getInstance(env.toASN1Structure().getContent())
+        .getEncryptedContentInfo().getContentType();
+    if (type.equals(org.bouncycastle.asn1.crmf.CRMFObjectIdentifiers.id_ct_encKeyWithID)) {
+      try {
+        byte[] pkcs8 = org.bouncycastle.asn1.crmf.EncKeyWithID.getInstance(content).getPrivateKey().getEncoded("DER");
+        Arrays.fill(content, (byte) 0);
+        return pkcs8;
+      } catch (IOException | IllegalArgumentException e) {
+        throw new CMSException("the EncKeyWithID cannot be read", e);
+      }
+    }
+    return content;
+  }
+
+  /** One envelope per M-subset of the agents, each OAEP-wrapping K inside the token then layering CMS. */
+  private List<ArchiveRecord.Envelope> envelopes(HsmSession s, KeyHandle k, List<X509CertificateHolder> agents,
+      int threshold, List<KeyHandle> created) throws HsmException {
+    Map<Integer, byte[]> innermost = new HashMap<>();
+    List<ArchiveRecord.Envelope> out = new ArrayList<>();
+    for (int[] subset : Subsets.of(agents.size(), threshold)) {
+      int last = subset[subset.length - 1];
+      byte[] layers = innermost.get(last);
+      if (layers == null) {
+        KeyHandle pub = s.importPublicKey(CaKeyring.publicKey(agents.get(last).getSubjectPublicKeyInfo()), null);
+        created.add(pub);
+        layers = s.wrapOaep(pub, k, agentOaep);
+        innermost.put(last, layers);
+      }
+      for (int j = subset.length - 2; j >= 0; j--) {
+        layers = envelope(layers, agents.get(subset[j]));
+      }
+      List<Integer> order = new ArrayList<>();
+      for (int i : subset) {
+        order.add(i);
+      }
+      out.add(new ArchiveRecord.Envelope(order, agentOaep.algorithmIdentifier(), layers));
+    }
+    return out;
+  }
+
+  /** A CMS EnvelopedData of {@code content} (ciphertext already) to {@code agent}, RSA-OAEP + AES-256-CBC. */
+  private byte[] envelope(byte[] content, X509CertificateHolder agent) throws HsmException {
+    try {
+      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(agent);
+      CMSEnvelopedDataGenerator g = new CMSEnvelopedDataGenerator();
+      g.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(cert,
+          new JceAsymmetricKeyWrapper(agentOaep.algorithmIdentifier(), cert.getPublicKey())));
+      return g.generate(new CMSProcessableByteArray(content),
+          new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).build()).getEncoded();
+    } catch (CertificateException | CMSException | IOException e) {
+      throw new IllegalStateException("cannot build a CMS layer for agent " + agent.getSubject() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  static KeyHandle.KeyType keyType(SubjectPublicKeyInfo spki) {
+    ASN1ObjectIdentifier alg = spki.getAlgorithm().getAlgorithm();
+    if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
+      return KeyHandle.KeyType.RSA;
+    }
+    if (alg.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
+      return KeyHandle.KeyType.EC;
+    }
+    return KeyHandle.KeyType.OTHER;
+  }
+
+  /** A refusal raised inside the HSM session, carried out of the lambda. */
+  private static final class Refused extends HsmException {
+    private static final long serialVersionUID = 1L;
+    final ErrorCode code;
+
+    Refused(ErrorCode code, String message) {
+      super(HsmException.Reason.BAD_INPUT, "archival", null, message);
+      this.code = code;
+    }
+  }
+
+}

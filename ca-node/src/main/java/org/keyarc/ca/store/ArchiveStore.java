@@ -1,0 +1,30 @@
+package org.keyarc.ca.store;
+
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.keyarc.protocol.archive.ArchiveRecord;
+
+/** Archived private keys (ciphertext to the recovery agents). Every method runs on the caller's unit of work ({@link StoreTx}). */
+public interface ArchiveStore {
+  /** One archived key. {@code record} is the DER ArchiveRecord (ciphertext only). */
+  record Row(String issuer, BigInteger serial, String subject, String certSha256, String certSha1,
+      int threshold, int agents, Instant createdAt, byte[] record) {
+    @Override
+    public String toString() {
+      return "Archive[" + serial.toString(16) + ", " + subject + ", " + threshold + " of " + agents + "]";
+    }
+  }
+
+  void insert(Row r) throws StoreException;
+
+  List<Row> bySerial(String issuer, BigInteger serial) throws StoreException;
+
+  List<Row> bySubject(String subject) throws StoreException;
+
+  /** By certificate hash: 64 hex digits (SHA-256) or 40 (SHA-1). */
+  List<Row> byCertHash(String hex) throws StoreException;
+
+  long count() throws StoreException;
+}

@@ -1,0 +1,24 @@
+package org.keyarc.ca.store;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The CA's own keys (by token label) and their certificates. Every method runs on the caller's unit of work ({@link StoreTx}). */
+public interface CaKeyStore {
+  /** What a CA key is for. */
+  enum Kind { CA, EXCHANGE, AUDIT }
+
+  /** One CA key row. {@code cert} is null for the audit key. */
+  record Row(long id, Kind kind, String keyLabel, Instant notBefore, Instant notAfter, Instant createdAt,
+      byte[] cert, byte[] publicKey) {}
+
+  void insert(Kind kind, String label, Instant notBefore, Instant notAfter, byte[] cert,
+      byte[] publicKey, Instant at) throws StoreException;
+
+  /** Replaces the certificate of a key (the CA certificate imported from an external parent). */
+  void setCertificate(String label, byte[] cert, Instant notBefore, Instant notAfter) throws StoreException;
+
+  /** All keys of a kind, newest first. */
+  List<Row> list(Kind kind) throws StoreException;
+}

@@ -1,0 +1,36 @@
+package org.keyarc.ca.store;
+
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The issued certificates. Every method runs on the caller's unit of work ({@link StoreTx}). */
+public interface CertificateStore {
+  void insert(CertRecord r) throws StoreException;
+
+  Optional<CertRecord> find(String issuer, BigInteger serial) throws StoreException;
+
+  Optional<CertRecord> findBySha256(String sha256) throws StoreException;
+
+  /** Newest first; {@code status} and {@code subject} may be null (no filter). */
+  List<CertRecord> list(CertRecord.Status status, String subject, int limit) throws StoreException;
+
+  /** Every revoked certificate of {@code issuer} that has not yet expired (the CRL's entries). */
+  List<CertRecord> revokedUnexpired(String issuer, Instant now) throws StoreException;
+
+  /** The certificates a CMP transaction issued. */
+  List<CertRecord> ofTransaction(String transactionId) throws StoreException;
+
+  /** Unconfirmed certificates whose certConf deadline has passed. */
+  List<CertRecord> unconfirmedBefore(Instant now) throws StoreException;
+
+  /** UNCONFIRMED → ISSUED. Returns false when the certificate was not waiting for confirmation. */
+  boolean confirm(String issuer, BigInteger serial) throws StoreException;
+
+  /** Marks the certificate revoked; false when it does not exist or is already revoked. */
+  boolean revoke(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;
+
+  long count() throws StoreException;
+}

@@ -1,0 +1,14 @@
+package org.keyarc.ca.store;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/** One-time enrollment secrets (their hash and binding, never the secret). Every method runs on the caller's unit of work ({@link StoreTx}). */
+public interface SecretStore {
+  void insert(SecretRecord s) throws StoreException;
+
+  Optional<SecretRecord> find(String reference) throws StoreException;
+
+  /** Marks the secret used; false when it was already used (another request won the race). */
+  boolean markUsed(String reference, Instant at) throws StoreException;
+}

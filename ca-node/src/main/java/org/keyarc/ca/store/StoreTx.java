@@ -1,0 +1,24 @@
+package org.keyarc.ca.store;
+
+/** One unit of work: every store reached through it shares one transaction. */
+public interface StoreTx {
+  CertificateStore certificates();
+
+  RequestStore requests();
+
+  SecretStore secrets();
+
+  RoleStore roles();
+
+  ArchiveStore archives();
+
+  AgentStore agents();
+
+  RecoveryStore recoveries();
+
+  CrlStore crls();
+
+  CaKeyStore caKeys();
+
+  AuditStore audit();
+}

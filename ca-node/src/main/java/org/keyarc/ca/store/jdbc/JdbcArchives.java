@@ -1,0 +1,99 @@
+package org.keyarc.ca.store.jdbc;
+
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.ca.store.StoreException;
+
+/** {@link ArchiveStore} on JDBC (H2 and PostgreSQL, the same SQL), on one transaction's connection. */
+final class JdbcArchives implements ArchiveStore {
+  private final Connection c;
+
+  JdbcArchives(Connection c) {
+    this.c = c;
+  }
+
+  @Override
+  public void insert(Row r) throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO archived_key (issuer, serial, subject, cert_sha256, "
+          + "cert_sha1, threshold, agents, created_at, record) VALUES (?,?,?,?,?,?,?,?,?)")) {
+        ps.setString(1, r.issuer());
+        ps.setString(2, r.serial().toString(16));
+        ps.setString(3, r.subject());
+        ps.setString(4, r.certSha256());
+        ps.setString(5, r.certSha1());
+        ps.setInt(6, r.threshold());
+        ps.setInt(7, r.agents());
+        ps.setLong(8, r.createdAt().toEpochMilli());
+        ps.setBytes(9, r.record());
+        ps.executeUpdate();
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public List<Row> bySerial(String issuer, BigInteger serial) throws StoreException {
+    try {
+      return query("issuer = ? AND serial = ?", issuer, serial.toString(16));
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public List<Row> bySubject(String subject) throws StoreException {
+    try {
+      return query("subject = ?", subject);
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public List<Row> byCertHash(String hex) throws StoreException {
+    try {
+      String h = hex.toLowerCase().replace(":", "");
+      return query(h.length() == 40 ? "cert_sha1 = ?" : "cert_sha256 = ?", h);
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public long count() throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM archived_key"); ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  private List<Row> query(String where, Object... args) throws SQLException {
+    List<Row> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT issuer, serial, subject, cert_sha256, cert_sha1, threshold, "
+        + "agents, created_at, record FROM archived_key WHERE " + where + " ORDER BY created_at")) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Row(rs.getString(1), new BigInteger(rs.getString(2), 16), rs.getString(3), rs.getString(4),
+              rs.getString(5), rs.getInt(6), rs.getInt(7), Instant.ofEpochMilli(rs.getLong(8)), rs.getBytes(9)));
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,143 @@
+package org.keyarc.ca.store.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.keyarc.ca.audit.AuditChain;
+import org.keyarc.ca.store.AuditStore;
+import org.keyarc.ca.store.StoreException;
+
+/** {@link AuditStore} on JDBC: {@code audit_record}, {@code audit_head} (one row) and {@code audit_checkpoint}. */
+final class JdbcAudit implements AuditStore {
+  private final Connection c;
+
+  JdbcAudit(Connection c) {
+    this.c = c;
+  }
+
+  @Override
+  public long append(String actor, String action, String target, String detail, Instant at) throws StoreException {
+    try {
+      // Locks the head row until commit: appends are serialised, the chain stays linear.
+      try (PreparedStatement lock = c.prepareStatement("UPDATE audit_head SET seq = seq + 1 WHERE id = 1")) {
+        lock.executeUpdate();
+      }
+      Head head = head();
+      long seq = head.seq();
+      String prev = head.hash();
+      String hash = AuditChain.hash(seq, at.toEpochMilli(), actor, action, target, detail, prev);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_record (seq, at, actor, action, target, "
+          + "detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)")) {
+        ps.setLong(1, seq);
+        ps.setLong(2, at.toEpochMilli());
+        ps.setString(3, actor);
+        ps.setString(4, action);
+        ps.setString(5, target);
+        ps.setString(6, detail);
+        ps.setString(7, prev);
+        ps.setString(8, hash);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET hash = ? WHERE id = 1")) {
+        ps.setString(1, hash);
+        ps.executeUpdate();
+      }
+      return seq;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public Head head() throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return new Head(rs.getLong(1), rs.getString(2));
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public List<Row> records(long from, long to) throws StoreException {
+    List<Row> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT seq, at, actor, action, target, detail, prev_hash, hash "
+        + "FROM audit_record WHERE seq >= ? AND seq <= ? ORDER BY seq")) {
+      ps.setLong(1, from);
+      ps.setLong(2, to);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Row(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getString(3), rs.getString(4),
+              rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public Optional<Checkpoint> checkpointAt(long seq) throws StoreException {
+    List<Checkpoint> l = checkpoints("WHERE seq = ?", seq);
+    return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+  }
+
+  @Override
+  public void insertCheckpoint(Checkpoint cp) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO audit_checkpoint (seq, hash, at, key_label, signature) VALUES (?,?,?,?,?)")) {
+      ps.setLong(1, cp.seq());
+      ps.setString(2, cp.hash());
+      ps.setLong(3, cp.at().toEpochMilli());
+      ps.setString(4, cp.keyLabel());
+      ps.setBytes(5, cp.signature());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public List<Checkpoint> checkpoints() throws StoreException {
+    return checkpoints("");
+  }
+
+  private List<Checkpoint> checkpoints(String where, Object... args) throws StoreException {
+    List<Checkpoint> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT seq, hash, at, key_label, signature FROM audit_checkpoint " + where + " ORDER BY seq")) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Checkpoint(rs.getLong(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)), rs.getString(4),
+              rs.getBytes(5)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public Optional<String> lastDetail(String action) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT detail FROM audit_record WHERE action = ? "
+        + "ORDER BY seq DESC LIMIT 1")) {
+      ps.setString(1, action);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package org.keyarc.ca.store.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Optional;
+import org.keyarc.ca.store.CrlStore;
+import org.keyarc.ca.store.StoreException;
+
+/** {@link CrlStore} on JDBC (H2 and PostgreSQL, the same SQL), on one transaction's connection. */
+final class JdbcCrls implements CrlStore {
+  private final Connection c;
+
+  JdbcCrls(Connection c) {
+    this.c = c;
+  }
+
+  @Override
+  public long nextNumber() throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(crl_number), 0) FROM crl");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) + 1;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public void insert(Row r) throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO crl (crl_number, this_update, next_update, der) VALUES (?,?,?,?)")) {
+        ps.setLong(1, r.number());
+        ps.setLong(2, r.thisUpdate().toEpochMilli());
+        ps.setLong(3, r.nextUpdate().toEpochMilli());
+        ps.setBytes(4, r.der());
+        ps.executeUpdate();
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public Optional<Row> latest() throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT crl_number, this_update, next_update, der FROM crl ORDER BY crl_number DESC LIMIT 1");
+          ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(new Row(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)),
+            Instant.ofEpochMilli(rs.getLong(3)), rs.getBytes(4)));
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+}

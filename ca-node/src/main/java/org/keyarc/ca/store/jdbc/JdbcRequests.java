@@ -1,0 +1,125 @@
+package org.keyarc.ca.store.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.keyarc.ca.store.RequestRecord;
+import org.keyarc.ca.store.RequestStore;
+import org.keyarc.ca.store.StoreException;
+
+/** {@link RequestStore} on JDBC (H2 and PostgreSQL, the same SQL), on one transaction's connection. */
+final class JdbcRequests implements RequestStore {
+  private final Connection c;
+
+  JdbcRequests(Connection c) {
+    this.c = c;
+  }
+  private static final String COLUMNS = "id, transaction_id, cert_req_id, requester, template, subject, body_type, "
+      + "status, public_key, extensions, created_at, decided_by, decided_at, reason, cert_serial";
+
+  @Override
+  public long insertPending(String transactionId, long certReqId, String requester,
+      String template, String subject, String bodyType, byte[] publicKey, byte[] extensions, Instant at)
+      throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO cert_request (transaction_id, cert_req_id, requester, "
+          + "template, subject, body_type, status, public_key, extensions, created_at) VALUES (?,?,?,?,?,?,'PENDING',?,?,?)",
+          Statement.RETURN_GENERATED_KEYS)) {
+        ps.setString(1, transactionId);
+        ps.setLong(2, certReqId);
+        ps.setString(3, requester);
+        ps.setString(4, template);
+        ps.setString(5, subject);
+        ps.setString(6, bodyType);
+        ps.setBytes(7, publicKey);
+        ps.setBytes(8, extensions);
+        ps.setLong(9, at.toEpochMilli());
+        ps.executeUpdate();
+        try (ResultSet keys = ps.getGeneratedKeys()) {
+          keys.next();
+          return keys.getLong(1);
+        }
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public Optional<RequestRecord> find(long id) throws StoreException {
+    try {
+      List<RequestRecord> r = many("SELECT " + COLUMNS + " FROM cert_request WHERE id = ?", id);
+      return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0));
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public Optional<RequestRecord> findByTransaction(String transactionId, long certReqId)
+      throws StoreException {
+    try {
+      List<RequestRecord> r = many("SELECT " + COLUMNS + " FROM cert_request WHERE transaction_id = ? "
+          + "AND cert_req_id = ?", transactionId, certReqId);
+      return r.isEmpty() ? Optional.empty() : Optional.of(r.get(0));
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public List<RequestRecord> list(RequestRecord.Status status, int limit) throws StoreException {
+    try {
+      if (status == null) {
+        return many("SELECT " + COLUMNS + " FROM cert_request ORDER BY id LIMIT " + limit);
+      }
+      return many("SELECT " + COLUMNS + " FROM cert_request WHERE status = ? ORDER BY id LIMIT " + limit,
+          status.name());
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public boolean decide(long id, RequestRecord.Status status, String by, String reason,
+      String certSerial, Instant at) throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE cert_request SET status = ?, decided_by = ?, decided_at = ?, "
+          + "reason = ?, cert_serial = ? WHERE id = ? AND status = 'PENDING'")) {
+        ps.setString(1, status.name());
+        ps.setString(2, by);
+        ps.setLong(3, at.toEpochMilli());
+        ps.setString(4, reason);
+        ps.setString(5, certSerial);
+        ps.setLong(6, id);
+        return ps.executeUpdate() == 1;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  private List<RequestRecord> many(String sql, Object... args) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      List<RequestRecord> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new RequestRecord(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5),
+              rs.getString(6), rs.getString(7), RequestRecord.Status.valueOf(rs.getString(8)), rs.getBytes(9),
+              rs.getBytes(10), Instant.ofEpochMilli(rs.getLong(11)), rs.getString(12),
+              Sql.instant(rs, 13), rs.getString(14), rs.getString(15)));
+        }
+      }
+      return out;
+    }
+  }
+}

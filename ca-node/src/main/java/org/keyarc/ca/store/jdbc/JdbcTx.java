@@ -1,0 +1,73 @@
+package org.keyarc.ca.store.jdbc;
+
+import java.sql.Connection;
+import org.keyarc.ca.store.AgentStore;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.ca.store.AuditStore;
+import org.keyarc.ca.store.CaKeyStore;
+import org.keyarc.ca.store.CertificateStore;
+import org.keyarc.ca.store.CrlStore;
+import org.keyarc.ca.store.RecoveryStore;
+import org.keyarc.ca.store.RequestStore;
+import org.keyarc.ca.store.RoleStore;
+import org.keyarc.ca.store.SecretStore;
+import org.keyarc.ca.store.StoreTx;
+
+/** A unit of work on one JDBC connection: every store it hands out shares the connection's transaction. */
+final class JdbcTx implements StoreTx {
+  private final Connection c;
+
+  JdbcTx(Connection c) {
+    this.c = c;
+  }
+
+  @Override
+  public CertificateStore certificates() {
+    return new JdbcCertificates(c);
+  }
+
+  @Override
+  public RequestStore requests() {
+    return new JdbcRequests(c);
+  }
+
+  @Override
+  public SecretStore secrets() {
+    return new JdbcSecrets(c);
+  }
+
+  @Override
+  public RoleStore roles() {
+    return new JdbcRoles(c);
+  }
+
+  @Override
+  public ArchiveStore archives() {
+    return new JdbcArchives(c);
+  }
+
+  @Override
+  public AgentStore agents() {
+    return new JdbcAgents(c);
+  }
+
+  @Override
+  public RecoveryStore recoveries() {
+    return new JdbcRecoveries(c);
+  }
+
+  @Override
+  public CrlStore crls() {
+    return new JdbcCrls(c);
+  }
+
+  @Override
+  public CaKeyStore caKeys() {
+    return new JdbcCaKeys(c);
+  }
+
+  @Override
+  public AuditStore audit() {
+    return new JdbcAudit(c);
+  }
+}
