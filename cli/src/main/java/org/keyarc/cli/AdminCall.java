@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
 
@@ -14,8 +16,9 @@ final class AdminCall {
 
   private AdminCall() {}
 
-  static ObjectNode request(String op) {
-    return JSON.createObjectNode().put("op", op);
+  /** A request for {@code op}: add its fields with {@link AdminFields}. */
+  static ObjectNode request(AdminOp op) {
+    return JSON.createObjectNode().put(AdminFields.OP, op.wireName());
   }
 
   static JsonNode call(NodeOptions node, ObjectNode request) throws Keyarc.UserException, CmpClientException {

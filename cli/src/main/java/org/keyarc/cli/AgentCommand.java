@@ -13,6 +13,8 @@ import org.keyarc.hsm.HsmException;
 import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmToken;
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import org.keyarc.protocol.archive.RecoveryProgress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,11 +78,11 @@ final class AgentCommand {
 
   private void pass(PrintWriter out, NodeOptions node, HsmToken token, X509CertificateHolder ca, Path outDir,
       Path passwordFile) throws Exception {
-    JsonNode list = AdminCall.call(node, AdminCall.request("recovery.list"));
+    JsonNode list = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_LIST));
     for (JsonNode r : list.path("recoveries")) {
       long id = r.path("id").asLong();
-      JsonNode x = AdminCall.call(node, AdminCall.request("recovery.show").put("id", id).put("material", true))
-          .path("recovery");
+      JsonNode x = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_SHOW).put(AdminFields.ID, id)
+          .put(AdminFields.MATERIAL, true)).path("recovery");
       RecoveryBlob blob = RecoveryBlob.verify(Base64.getDecoder().decode(x.path("blob").asText()), ca);
       RecoveryProgress progress = x.has("progress")
           ? RecoveryProgress.parse(Base64.getDecoder().decode(x.path("progress").asText())) : null;
@@ -89,8 +91,9 @@ final class AgentCommand {
       var onCard = RecoveryStep.agentsOn(blob, token);
       for (int agent : onCard.keySet()) {
         try {
-          AdminCall.call(node, AdminCall.request("recovery.check").put("id", id).put("serial",
-              blob.record().agents().get(agent).getSerialNumber().getValue().toString(16)).put("card", token.label()));
+          AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_CHECK).put(AdminFields.ID, id)
+              .put(AdminFields.SERIAL, blob.record().agents().get(agent).getSerialNumber().getValue().toString(16))
+              .put(AdminFields.CARD, token.label()));
         } catch (org.keyarc.protocol.client.CmpClientException e) {
           if (e.code() != ErrorCode.BAD_REQUEST) {
             throw e; // revoked, or not this identity's card: the agent must know
@@ -114,9 +117,11 @@ final class AgentCommand {
         throw e;
       }
       if (result instanceof RecoveryStep.Result.Partial p) {
-        AdminCall.call(node, AdminCall.request("recovery.step").put("id", id).put("serial",
-            blob.record().agents().get(p.agentIndex()).getSerialNumber().getValue().toString(16))
-            .put("card", token.label()).put("progress", Base64.getEncoder().encodeToString(p.progress().encoded())));
+        AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_STEP).put(AdminFields.ID, id)
+            .put(AdminFields.SERIAL, blob.record().agents().get(p.agentIndex()).getSerialNumber().getValue()
+                .toString(16))
+            .put(AdminFields.CARD, token.label())
+            .put(AdminFields.PROGRESS, Base64.getEncoder().encodeToString(p.progress().encoded())));
         out.println("recovery " + id + "  step done by " + p.agent() + "; next: " + String.join(" or ", p.needed()));
         continue;
       }
@@ -124,9 +129,10 @@ final class AgentCommand {
       try (var key = done.key()) {
         Path p12 = outDir.resolve(blob.record().certificateSerial().toString(16) + ".p12");
         RecoverKeyCommand.writePkcs12(key, blob, ca, p12, passwordFile, false);
-        AdminCall.call(node, AdminCall.request("recovery.step").put("id", id).put("serial",
-            blob.record().agents().get(done.agentIndex()).getSerialNumber().getValue().toString(16))
-            .put("card", token.label()));
+        AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_STEP).put(AdminFields.ID, id)
+            .put(AdminFields.SERIAL, blob.record().agents().get(done.agentIndex()).getSerialNumber().getValue()
+                .toString(16))
+            .put(AdminFields.CARD, token.label()));
         out.println("recovery " + id + "  last step done by " + done.agent() + "; wrote " + p12);
       }
     }

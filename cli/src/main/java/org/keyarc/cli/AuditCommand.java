@@ -9,6 +9,7 @@ import org.keyarc.ca.audit.AuditService;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.ca.node.CaNode;
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.admin.AdminOp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,7 +33,7 @@ final class AuditCommand {
     long last;
     List<String> problems;
     if (node.node != null) {
-      JsonNode r = AdminCall.call(node, AdminCall.request("audit.verify"));
+      JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.AUDIT_VERIFY));
       records = r.path("records").asLong();
       checkpoints = r.path("checkpoints").asLong();
       last = r.path("lastCheckpoint").asLong();

@@ -6,6 +6,8 @@ import java.math.BigInteger;
 import java.util.Base64;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import org.keyarc.protocol.client.CmpClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,12 +28,12 @@ final class CertCommand {
       @Option(names = "--subject", paramLabel = "DN") String subject,
       @Option(names = "--limit", defaultValue = "100") int limit,
       @Option(names = "--json") boolean json) throws Exception {
-    var req = AdminCall.request("cert.list").put("limit", limit);
+    var req = AdminCall.request(AdminOp.CERT_LIST).put(AdminFields.LIMIT, limit);
     if (status != null) {
-      req.put("status", status);
+      req.put(AdminFields.STATUS, status);
     }
     if (subject != null) {
-      req.put("subject", subject);
+      req.put(AdminFields.SUBJECT, subject);
     }
     JsonNode r = AdminCall.call(node, req);
     PrintWriter out = spec.commandLine().getOut();
@@ -50,7 +52,8 @@ final class CertCommand {
   @Command(name = "show", description = "Show one certificate (PEM with --pem).")
   int show(@Mixin NodeOptions node, @Parameters(paramLabel = "SERIAL", description = "hexadecimal") String serial,
       @Option(names = "--pem", description = "print the certificate as PEM") boolean pem) throws Exception {
-    JsonNode c = AdminCall.call(node, AdminCall.request("cert.show").put("serial", serial)).path("certificate");
+    JsonNode c = AdminCall.call(node, AdminCall.request(AdminOp.CERT_SHOW).put(AdminFields.SERIAL, serial))
+        .path("certificate");
     PrintWriter out = spec.commandLine().getOut();
     if (pem) {
       out.print(CliFiles.pem(new X509CertificateHolder(Base64.getDecoder().decode(c.path("der").asText()))));

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Base64;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,13 +51,13 @@ final class GetKeyCommand implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ObjectNode req = AdminCall.request("archive.getkey");
+    ObjectNode req = AdminCall.request(AdminOp.ARCHIVE_GETKEY);
     if (by.serial != null) {
-      req.put("serial", by.serial);
+      req.put(AdminFields.SERIAL, by.serial);
     } else if (by.subject != null) {
-      req.put("subject", by.subject);
+      req.put(AdminFields.SUBJECT, by.subject);
     } else {
-      req.put("certHash", by.hash);
+      req.put(AdminFields.CERT_HASH, by.hash);
     }
     JsonNode r = AdminCall.call(node, req);
     PrintWriter w = spec.commandLine().getOut();

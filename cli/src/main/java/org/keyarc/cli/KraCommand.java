@@ -3,6 +3,8 @@ package org.keyarc.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +39,7 @@ final class KraCommand {
   @Command(name = "add", description = "Add a recovery agent: a valid, unrevoked KeyRecoveryAgent certificate this "
       + "CA issued.")
   int add(@Mixin NodeOptions node, @ArgGroup(exclusive = true, multiplicity = "1") Which which) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("kra.add").put("serial", which.serialHex()));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.KRA_ADD).put(AdminFields.SERIAL, which.serialHex()));
     spec.commandLine().getOut().println("added recovery agent " + r.path("subject").asText() + " (serial "
         + r.path("added").asText() + ")");
     return 0;
@@ -45,7 +47,7 @@ final class KraCommand {
 
   @Command(name = "remove", description = "Remove a recovery agent (keys archived before stay encrypted to it).")
   int remove(@Mixin NodeOptions node, @ArgGroup(exclusive = true, multiplicity = "1") Which which) throws Exception {
-    AdminCall.call(node, AdminCall.request("kra.remove").put("serial", which.serialHex()));
+    AdminCall.call(node, AdminCall.request(AdminOp.KRA_REMOVE).put(AdminFields.SERIAL, which.serialHex()));
     spec.commandLine().getOut().println("removed recovery agent " + which.serialHex());
     return 0;
   }
@@ -54,7 +56,8 @@ final class KraCommand {
       + "recover it).")
   int policy(@Mixin NodeOptions node, @Option(names = "--agents", required = true, paramLabel = "N") int agents,
       @Option(names = "--threshold", required = true, paramLabel = "M") int threshold) throws Exception {
-    AdminCall.call(node, AdminCall.request("kra.policy").put("agents", agents).put("threshold", threshold));
+    AdminCall.call(node, AdminCall.request(AdminOp.KRA_POLICY).put(AdminFields.AGENTS, agents)
+        .put(AdminFields.THRESHOLD, threshold));
     spec.commandLine().getOut().println("archival policy: each key encrypted for " + agents
         + (agents == 1 ? " agent, " : " agents, ") + threshold + " needed to recover it");
     return 0;
@@ -154,7 +157,7 @@ final class KraCommand {
 
   @Command(name = "list", description = "The agents, whether each is usable, and the policy.")
   int list(@Mixin NodeOptions node, @Option(names = "--json") boolean json) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("kra.list"));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.KRA_LIST));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(r.toPrettyString());

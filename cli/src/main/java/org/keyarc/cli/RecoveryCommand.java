@@ -2,6 +2,8 @@ package org.keyarc.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +21,7 @@ final class RecoveryCommand {
   @Command(name = "open", description = "Open the recovery of the key of certificate SERIAL (certificate manager).")
   int open(@Mixin NodeOptions node, @Option(names = "--serial", required = true, paramLabel = "HEX") String serial)
       throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("recovery.open").put("serial", serial));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_OPEN).put(AdminFields.SERIAL, serial));
     spec.commandLine().getOut().println("opened recovery " + r.path("id").asLong() + " for certificate " + serial
         + "; agents take their steps with 'keyarc agent watch'");
     return 0;
@@ -27,7 +29,7 @@ final class RecoveryCommand {
 
   @Command(name = "list", description = "Open recoveries (--all: also completed ones).")
   int list(@Mixin NodeOptions node, @Option(names = "--all") boolean all) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("recovery.list").put("all", all));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_LIST).put(AdminFields.ALL, all));
     PrintWriter out = spec.commandLine().getOut();
     out.printf("%-5s %-10s %-8s %-42s %s%n", "ID", "STATUS", "STEPS", "SERIAL", "SUBJECT");
     for (JsonNode x : r.path("recoveries")) {
@@ -40,7 +42,8 @@ final class RecoveryCommand {
 
   @Command(name = "show", description = "One recovery and who did which step, with which card, when.")
   int show(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id) throws Exception {
-    JsonNode x = AdminCall.call(node, AdminCall.request("recovery.show").put("id", id)).path("recovery");
+    JsonNode x = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_SHOW).put(AdminFields.ID, id))
+        .path("recovery");
     PrintWriter out = spec.commandLine().getOut();
     out.println("recovery " + x.path("id").asLong() + ": " + x.path("subject").asText() + " (serial "
         + x.path("serial").asText() + "), " + x.path("status").asText().toLowerCase() + ", "

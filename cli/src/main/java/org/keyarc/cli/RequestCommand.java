@@ -2,6 +2,8 @@ package org.keyarc.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,8 +23,8 @@ final class RequestCommand {
       @Option(names = "--status", defaultValue = "pending", description = "pending, approved, denied or all")
           String status,
       @Option(names = "--json") boolean json) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("request.list")
-        .put("status", status.equals("all") ? "" : status));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.REQUEST_LIST)
+        .put(AdminFields.STATUS, status.equals("all") ? "" : status));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(r.toPrettyString());
@@ -38,7 +40,7 @@ final class RequestCommand {
 
   @Command(name = "show", description = "Show one request.")
   int show(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("request.show").put("id", id));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.REQUEST_SHOW).put(AdminFields.ID, id));
     spec.commandLine().getOut().println(r.path("request").toPrettyString());
     return 0;
   }
@@ -46,7 +48,7 @@ final class RequestCommand {
   @Command(name = "approve", description = "Approve a pending request: the certificate is issued now and the "
       + "requester receives it at its next poll.")
   int approve(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("request.approve").put("id", id));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.REQUEST_APPROVE).put(AdminFields.ID, id));
     spec.commandLine().getOut().println("approved request " + id + ": certificate " + r.path("serial").asText()
         + " for " + r.path("subject").asText());
     return 0;
@@ -56,7 +58,8 @@ final class RequestCommand {
   int deny(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id,
       @Option(names = "--reason", defaultValue = "denied by the certificate manager") String reason)
       throws Exception {
-    AdminCall.call(node, AdminCall.request("request.deny").put("id", id).put("reason", reason));
+    AdminCall.call(node, AdminCall.request(AdminOp.REQUEST_DENY).put(AdminFields.ID, id)
+        .put(AdminFields.REASON, reason));
     spec.commandLine().getOut().println("denied request " + id + ": " + reason);
     return 0;
   }

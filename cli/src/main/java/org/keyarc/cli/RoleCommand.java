@@ -2,6 +2,8 @@ package org.keyarc.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,7 +20,8 @@ final class RoleCommand {
   @Command(name = "grant", description = "Grant ROLE to the certificate subject DN.")
   int grant(@Mixin NodeOptions node, @Option(names = "--role", required = true) String role,
       @Option(names = "--subject", required = true, paramLabel = "DN") String subject) throws Exception {
-    AdminCall.call(node, AdminCall.request("role.grant").put("role", role).put("subject", subject));
+    AdminCall.call(node, AdminCall.request(AdminOp.ROLE_GRANT).put(AdminFields.ROLE, role)
+        .put(AdminFields.SUBJECT, subject));
     spec.commandLine().getOut().println("granted " + role + " to " + subject);
     return 0;
   }
@@ -26,14 +29,15 @@ final class RoleCommand {
   @Command(name = "revoke", description = "Take ROLE away from DN.")
   int revoke(@Mixin NodeOptions node, @Option(names = "--role", required = true) String role,
       @Option(names = "--subject", required = true, paramLabel = "DN") String subject) throws Exception {
-    AdminCall.call(node, AdminCall.request("role.revoke").put("role", role).put("subject", subject));
+    AdminCall.call(node, AdminCall.request(AdminOp.ROLE_REVOKE).put(AdminFields.ROLE, role)
+        .put(AdminFields.SUBJECT, subject));
     spec.commandLine().getOut().println("revoked " + role + " from " + subject);
     return 0;
   }
 
   @Command(name = "list", description = "Who holds which role.")
   int list(@Mixin NodeOptions node) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("role.list"));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.ROLE_LIST));
     PrintWriter out = spec.commandLine().getOut();
     for (JsonNode m : r.path("members")) {
       out.printf("%-15s %s%n", m.path("role").asText().toLowerCase(), m.path("subject").asText());

@@ -2,6 +2,8 @@ package org.keyarc.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,8 +23,8 @@ final class SecretCommand {
       @Option(names = "--template", required = true, paramLabel = "T") String template,
       @Option(names = "--subject", required = true, paramLabel = "DN") String subject,
       @Option(names = "--json", description = "print JSON") boolean json) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request("secret.create").put("template", template)
-        .put("subject", subject));
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.SECRET_CREATE).put(AdminFields.TEMPLATE, template)
+        .put(AdminFields.SUBJECT, subject));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(r.toPrettyString());

@@ -3,7 +3,6 @@ package org.keyarc.protocol.client;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,8 +14,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.DERNull;
-import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.cmp.CMPCertificate;
 import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
@@ -54,20 +51,20 @@ import org.bouncycastle.cert.cmp.ProtectedPKIMessage;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
 import org.bouncycastle.cert.crmf.CRMFException;
 import org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder;
-import org.bouncycastle.cert.crmf.PKMACBuilder;
-import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.MacCalculator;
 import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.PBEMacCalculatorProvider;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorBuilder;
-import org.bouncycastle.pkcs.jcajce.JcePBMac1CalculatorProviderBuilder;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
+import org.keyarc.protocol.cmp.CmpBodies;
+import org.keyarc.protocol.cmp.CmpHeaders;
+import org.keyarc.protocol.cmp.CmpMac;
+import org.keyarc.protocol.cmp.CmpProtectionException;
+import org.keyarc.protocol.cmp.MacKind;
 
 /**
  * The CMP enrollment client (used by {@code keyarc enroll}, the admin commands, the token agent and the
@@ -75,15 +72,6 @@ import org.keyarc.protocol.KeyarcCmp;
  * checks the answer's protection, transaction id and nonce, confirms certificates and polls.
  */
 public final class CmpClient implements AutoCloseable {
-  /** id-it-certProfile (RFC 9480): names the template. */
-  public static final ASN1ObjectIdentifier CERT_PROFILE = CMPObjectIdentifiers.id_it_certProfile;
-  private static final SecureRandom RANDOM = new SecureRandom();
-  /**
-   * PBM / PBKDF2 iterations for the MACs this side computes. keyarc's one-time secrets are 128 random
-   * bits, so iterations add no strength; 1,000 is the floor RFC 9481 recommends.
-   */
-  static final int MAC_ITERATIONS = 1_000;
-
   private final CmpTransport transport;
   private final Protection protection;
   private final X509CertificateHolder trustedCa;
@@ -168,15 +156,8 @@ public final class CmpClient implements AutoCloseable {
 
   private Result certRequest(PKIBody body, int bodyType, String template, boolean implicitConfirm)
       throws CmpClientException {
-    byte[] tx = random(16);
-    List<InfoTypeAndValue> info = new ArrayList<>();
-    if (implicitConfirm) {
-      info.add(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
-    }
-    if (template != null) {
-      info.add(new InfoTypeAndValue(CERT_PROFILE, new DERSequence(new DERUTF8String(template))));
-    }
-    Exchange ex = exchange(tx, null, body, info);
+    byte[] tx = CmpHeaders.nonce();
+    Exchange ex = exchange(tx, null, body, implicitConfirm, template);
     return certResponse(ex, tx, bodyType, 0);
   }
 
@@ -186,7 +167,7 @@ public final class CmpClient implements AutoCloseable {
     byte[] recipNonce = null;
     while (true) {
       PKIBody body = new PKIBody(PKIBody.TYPE_POLL_REQ, new PollReqContent(BigInteger.valueOf(p.certReqId())));
-      Exchange ex = exchange(p.transactionId(), recipNonce, body, List.of());
+      Exchange ex = exchange(p.transactionId(), recipNonce, body, false, null);
       recipNonce = ex.senderNonce;
       int type = ex.message.getBody().getType();
       if (type != PKIBody.TYPE_POLL_REP) {
@@ -208,8 +189,7 @@ public final class CmpClient implements AutoCloseable {
   private Result certResponse(Exchange ex, byte[] tx, int bodyType, int certReqId) throws CmpClientException {
     PKIBody body = ex.message.getBody();
     throwIfError(body);
-    int expected = bodyType == PKIBody.TYPE_INIT_REQ ? PKIBody.TYPE_INIT_REP
-        : bodyType == PKIBody.TYPE_KEY_UPDATE_REQ ? PKIBody.TYPE_KEY_UPDATE_REP : PKIBody.TYPE_CERT_REP;
+    int expected = CmpBodies.responseType(bodyType);
     if (body.getType() != expected) {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the node answered with body type " + body.getType()
           + ", expected " + expected);
@@ -235,14 +215,7 @@ public final class CmpClient implements AutoCloseable {
         caPubs.add(new X509CertificateHolder(c.getX509v3PKCert()));
       }
     }
-    boolean implicit = false;
-    InfoTypeAndValue[] gi = ex.message.getHeader().getGeneralInfo();
-    if (gi != null) {
-      for (InfoTypeAndValue i : gi) {
-        implicit |= i.getInfoType().equals(CMPObjectIdentifiers.it_implicitConfirm);
-      }
-    }
-    if (!implicit) {
+    if (!CmpHeaders.implicitConfirm(ex.message.getHeader())) {
       CertificateConfirmationContent conf;
       try {
         conf = new CertificateConfirmationContentBuilder()
@@ -252,7 +225,7 @@ public final class CmpClient implements AutoCloseable {
         throw new CmpClientException(ErrorCode.BAD_MESSAGE, "cannot build certConf: " + e.getMessage(), e);
       }
       Exchange ack = exchange(tx, ex.senderNonce, new PKIBody(PKIBody.TYPE_CERT_CONFIRM, conf.toASN1Structure()),
-          List.of());
+          false, null);
       throwIfError(ack.message.getBody());
       if (ack.message.getBody().getType() != PKIBody.TYPE_CONFIRM) {
         throw new CmpClientException(ErrorCode.BAD_MESSAGE, "certConf was answered with body type "
@@ -306,13 +279,8 @@ public final class CmpClient implements AutoCloseable {
     } catch (CRMFException e) {
       throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot build the request: " + e.getMessage(), e);
     }
-    List<InfoTypeAndValue> info = new ArrayList<>();
-    info.add(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
-    if (template != null) {
-      info.add(new InfoTypeAndValue(CERT_PROFILE, new DERSequence(new DERUTF8String(template))));
-    }
     try {
-      return build(random(16), random(16), null, new PKIBody(bodyType, new CertReqMessages(msgs)), info).getEncoded();
+      return build(null, null, null, new PKIBody(bodyType, new CertReqMessages(msgs)), true, template).getEncoded();
     } catch (IOException e) {
       throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot encode the request: " + e.getMessage(), e);
     }
@@ -402,7 +370,7 @@ public final class CmpClient implements AutoCloseable {
       throw new IllegalStateException(e);
     }
     RevReqContent rr = new RevReqContent(new RevDetails(t.build(), ext));
-    Exchange ex = exchange(random(16), null, new PKIBody(PKIBody.TYPE_REVOCATION_REQ, rr), List.of());
+    Exchange ex = exchange(CmpHeaders.nonce(), null, new PKIBody(PKIBody.TYPE_REVOCATION_REQ, rr), false, null);
     throwIfError(ex.message.getBody());
     if (ex.message.getBody().getType() != PKIBody.TYPE_REVOCATION_REP) {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE, "rr was answered with body type "
@@ -416,7 +384,8 @@ public final class CmpClient implements AutoCloseable {
 
   /** genm: asks for the given infoTypes; returns the genp's values. */
   public List<InfoTypeAndValue> genm(InfoTypeAndValue... asks) throws CmpClientException {
-    Exchange ex = exchange(random(16), null, new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(asks)), List.of());
+    Exchange ex = exchange(CmpHeaders.nonce(), null, new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(asks)), false,
+        null);
     throwIfError(ex.message.getBody());
     if (ex.message.getBody().getType() != PKIBody.TYPE_GEN_REP) {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE, "genm was answered with body type "
@@ -441,10 +410,10 @@ public final class CmpClient implements AutoCloseable {
   /** A verified answer and its sender nonce. */
   private record Exchange(ProtectedPKIMessage message, byte[] senderNonce) {}
 
-  private Exchange exchange(byte[] tx, byte[] recipNonce, PKIBody body, List<InfoTypeAndValue> info)
+  private Exchange exchange(byte[] tx, byte[] recipNonce, PKIBody body, boolean implicitConfirm, String template)
       throws CmpClientException {
-    byte[] nonce = random(16);
-    PKIMessage request = build(tx, nonce, recipNonce, body, info);
+    byte[] nonce = CmpHeaders.nonce();
+    PKIMessage request = build(tx, nonce, recipNonce, body, implicitConfirm, template);
     byte[] answer;
     try {
       answer = transport.send(request.getEncoded()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -477,27 +446,32 @@ public final class CmpClient implements AutoCloseable {
     }
     ProtectedPKIMessage p = new ProtectedPKIMessage(new GeneralPKIMessage(msg));
     verify(p);
-    if (h.getTransactionID() == null || !Arrays.equals(h.getTransactionID().getOctets(), tx)) {
+    byte[] answerTx = CmpHeaders.transactionId(h);
+    if (answerTx == null || !Arrays.equals(answerTx, tx)) {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer belongs to another transaction");
     }
-    if (h.getRecipNonce() == null || !Arrays.equals(h.getRecipNonce().getOctets(), nonce)) {
+    byte[] echoed = CmpHeaders.recipNonce(h);
+    if (echoed == null || !Arrays.equals(echoed, nonce)) {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer does not echo this request's nonce");
     }
-    return new Exchange(p, h.getSenderNonce() == null ? null : h.getSenderNonce().getOctets());
+    return new Exchange(p, CmpHeaders.senderNonce(h));
   }
 
-  private PKIMessage build(byte[] tx, byte[] nonce, byte[] recipNonce, PKIBody body, List<InfoTypeAndValue> info)
-      throws CmpClientException {
-    GeneralName sender = new GeneralName(protection instanceof Protection.Signature s ? s.cert().getSubject()
-        : new X500Name(""));
-    GeneralName recipient = new GeneralName(trustedCa != null ? trustedCa.getSubject() : new X500Name(""));
-    ProtectedPKIMessageBuilder b = new ProtectedPKIMessageBuilder(sender, recipient).setTransactionID(tx)
-        .setSenderNonce(nonce).setMessageTime(new Date()).setBody(body);
-    if (recipNonce != null) {
-      b.setRecipNonce(recipNonce);
+  /**
+   * A request: transaction id and nonce null for fresh ones; with implicitConfirm and certProfile
+   * {@code template} (null: none) in generalInfo when protected.
+   */
+  private PKIMessage build(byte[] tx, byte[] nonce, byte[] recipNonce, PKIBody body, boolean implicitConfirm,
+      String template) throws CmpClientException {
+    GeneralName sender = protection instanceof Protection.Signature s ? new GeneralName(s.cert().getSubject())
+        : CmpHeaders.noName();
+    GeneralName recipient = trustedCa != null ? new GeneralName(trustedCa.getSubject()) : CmpHeaders.noName();
+    ProtectedPKIMessageBuilder b = CmpHeaders.request(sender, recipient, tx, nonce, recipNonce).setBody(body);
+    if (implicitConfirm) {
+      CmpHeaders.addImplicitConfirm(b);
     }
-    for (InfoTypeAndValue i : info) {
-      b.addGeneralInfo(i);
+    if (template != null) {
+      CmpHeaders.addCertProfile(b, template);
     }
     try {
       if (protection instanceof Protection.Mac m) {
@@ -509,14 +483,9 @@ public final class CmpClient implements AutoCloseable {
         b.setSenderKID(subjectKeyId(s.cert()));
         return b.build(signer(s)).toASN1Structure();
       }
-      // unprotected: BC's builder always protects, so assemble the header directly
-      org.bouncycastle.asn1.cmp.PKIHeaderBuilder h = new org.bouncycastle.asn1.cmp.PKIHeaderBuilder(
-          PKIHeader.CMP_2000, sender, recipient).setTransactionID(tx).setSenderNonce(nonce)
-          .setMessageTime(new org.bouncycastle.asn1.ASN1GeneralizedTime(new Date()));
-      if (recipNonce != null) {
-        h.setRecipNonce(recipNonce);
-      }
-      return new PKIMessage(h.build(), body);
+      // unprotected: BC's builder always protects, so the header is assembled without it (and, as ever,
+      // without generalInfo)
+      return new PKIMessage(CmpHeaders.unprotectedRequest(sender, recipient, tx, nonce, recipNonce).build(), body);
     } catch (CMPException e) {
       throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot protect the message: " + e.getMessage(), e);
     }
@@ -530,14 +499,9 @@ public final class CmpClient implements AutoCloseable {
 
   private static MacCalculator macCalculator(Protection.Mac m) throws CmpClientException {
     try {
-      if (m.pbmac1()) {
-        return new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(org.keyarc.protocol.Bc.PROVIDER)
-            .setIterationCount(MAC_ITERATIONS).setSaltLength(16).build(m.secret());
-      }
-      return new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(16).setIterationCount(MAC_ITERATIONS)
-          .build(m.secret());
-    } catch (CRMFException | OperatorCreationException e) {
-      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot set up the MAC: " + e.getMessage(), e);
+      return CmpMac.calculator(m.pbmac1() ? MacKind.PBMAC1 : MacKind.PBM, m.secret());
+    } catch (CmpProtectionException e) {
+      throw new CmpClientException(e.code(), e.getMessage(), e.getCause());
     }
   }
 
@@ -556,15 +520,13 @@ public final class CmpClient implements AutoCloseable {
 
   private void verify(ProtectedPKIMessage p) throws CmpClientException {
     try {
-      if (KeyarcCmp.isPasswordBasedMac(p.getProtectionAlgorithm().getAlgorithm())) {
+      MacKind kind = MacKind.of(p.getProtectionAlgorithm().getAlgorithm()).orElse(null);
+      if (kind != null) {
         if (!(protection instanceof Protection.Mac m)) {
           throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the node answered with a MAC, but this "
               + "request was not MAC-protected");
         }
-        PBEMacCalculatorProvider provider = CMPObjectIdentifiers.passwordBasedMac.equals(
-            p.getProtectionAlgorithm().getAlgorithm()) ? new PKMACBuilder(new JcePKMACValuesCalculator())
-            : new JcePBMac1CalculatorProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build();
-        if (!p.verify(provider, m.secret())) {
+        if (!p.verify(CmpMac.verifier(kind), m.secret())) {
           throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's MAC is wrong: it did not come "
               + "from a CA that knows this secret");
         }
@@ -609,12 +571,6 @@ public final class CmpClient implements AutoCloseable {
     }
     String msg = KeyarcCmp.messageOf(text);
     return new CmpClientException(code, msg.isEmpty() ? "the CA refused the request (" + code.summary() + ")" : msg);
-  }
-
-  private static byte[] random(int n) {
-    byte[] b = new byte[n];
-    RANDOM.nextBytes(b);
-    return b;
   }
 
   private static void sleep(long nanos) throws CmpClientException {

@@ -1,0 +1,42 @@
+package org.keyarc.protocol.admin;
+
+/**
+ * The field names of an administrative request's JSON object. Which operation reads which field is
+ * listed on each {@link AdminOp}.
+ */
+public final class AdminFields {
+  /** The operation: an {@link AdminOp#wireName()}. */
+  public static final String OP = "op";
+  /** A request or recovery number. */
+  public static final String ID = "id";
+  /** A certificate serial number, hexadecimal. */
+  public static final String SERIAL = "serial";
+  /** A subject DN. */
+  public static final String SUBJECT = "subject";
+  /** A template name. */
+  public static final String TEMPLATE = "template";
+  /** A status filter (lower or upper case; empty = all). */
+  public static final String STATUS = "status";
+  /** A reason: free text for {@link AdminOp#REQUEST_DENY}, a CRLReason number for {@link AdminOp#CERT_REVOKE}. */
+  public static final String REASON = "reason";
+  /** A role name: administrator, manager, auditor or recovery_agent. */
+  public static final String ROLE = "role";
+  /** N: the recovery agents each archived key is encrypted for. */
+  public static final String AGENTS = "agents";
+  /** M: the recovery agents needed to recover a key. */
+  public static final String THRESHOLD = "threshold";
+  /** The most rows to list. */
+  public static final String LIMIT = "limit";
+  /** A certificate's SHA-256 or SHA-1 hash, hexadecimal. */
+  public static final String CERT_HASH = "certHash";
+  /** True to list finished entries too. */
+  public static final String ALL = "all";
+  /** True to include the recovery blob and the latest progress. */
+  public static final String MATERIAL = "material";
+  /** The label of the recovery agent's card. */
+  public static final String CARD = "card";
+  /** A recovery step's partial result, base64. */
+  public static final String PROGRESS = "progress";
+
+  private AdminFields() {}
+}

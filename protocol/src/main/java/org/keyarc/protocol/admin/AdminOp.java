@@ -1,0 +1,81 @@
+package org.keyarc.protocol.admin;
+
+import java.util.Optional;
+
+/**
+ * Every administrative operation the node answers, by its wire name (the JSON {@code "op"}). The fields
+ * each reads are named after {@link AdminFields}; every role check is on the node.
+ */
+public enum AdminOp {
+  /** The requests held for approval; {@code status} (pending, approved, denied; empty = all). */
+  REQUEST_LIST("request.list"),
+  /** One held request; {@code id}. */
+  REQUEST_SHOW("request.show"),
+  /** Approves a held request and issues its certificate; {@code id}. */
+  REQUEST_APPROVE("request.approve"),
+  /** Denies a held request; {@code id}, {@code reason}. */
+  REQUEST_DENY("request.deny"),
+  /** Certificates, newest first; {@code status}, {@code subject}, {@code limit}. */
+  CERT_LIST("cert.list"),
+  /** One certificate with its DER; {@code serial}. */
+  CERT_SHOW("cert.show"),
+  /** Revokes a certificate; {@code serial}, {@code reason} (CRLReason number). */
+  CERT_REVOKE("cert.revoke"),
+  /** A one-time enrollment secret; {@code template}, {@code subject}. */
+  SECRET_CREATE("secret.create"),
+  /** Grants a role; {@code subject}, {@code role}. */
+  ROLE_GRANT("role.grant"),
+  /** Takes a role away; {@code subject}, {@code role}. */
+  ROLE_REVOKE("role.revoke"),
+  /** Who holds which role. */
+  ROLE_LIST("role.list"),
+  /** Verifies the audit chain and its signed checkpoints. */
+  AUDIT_VERIFY("audit.verify"),
+  /** Publishes a new CRL now. */
+  CRL_PUBLISH("crl.publish"),
+  /** Adds a key recovery agent; {@code serial} of its KeyRecoveryAgent certificate. */
+  KRA_ADD("kra.add"),
+  /** Removes a key recovery agent; {@code serial}. */
+  KRA_REMOVE("kra.remove"),
+  /** Sets the archival policy; {@code agents} (N), {@code threshold} (M). */
+  KRA_POLICY("kra.policy"),
+  /** The recovery agents, whether each is usable, and the policy. */
+  KRA_LIST("kra.list"),
+  /** Archived keys; one of {@code serial}, {@code subject}, {@code certHash}. */
+  ARCHIVE_FIND("archive.find"),
+  /** The recovery blobs of archived keys; one of {@code serial}, {@code subject}, {@code certHash}. */
+  ARCHIVE_GETKEY("archive.getkey"),
+  /** Opens the online recovery of a certificate's key; {@code serial}. */
+  RECOVERY_OPEN("recovery.open"),
+  /** Open recoveries; {@code all} to include finished ones. */
+  RECOVERY_LIST("recovery.list"),
+  /** One recovery and its steps; {@code id}, {@code material}. */
+  RECOVERY_SHOW("recovery.show"),
+  /** Whether an agent's card may do a recovery's next step; {@code id}, {@code serial}, {@code card}. */
+  RECOVERY_CHECK("recovery.check"),
+  /** Records an agent's step; {@code id}, {@code serial}, {@code card}, {@code progress} (absent: the last step). */
+  RECOVERY_STEP("recovery.step"),
+  /** The caller's identity and roles. */
+  WHOAMI("whoami");
+
+  private final String wireName;
+
+  AdminOp(String wireName) {
+    this.wireName = wireName;
+  }
+
+  /** The {@code "op"} string on the wire. */
+  public String wireName() {
+    return wireName;
+  }
+
+  /** The operation with this wire name; empty for an unknown (or null) name. */
+  public static Optional<AdminOp> ofWire(String wireName) {
+    for (AdminOp op : values()) {
+      if (op.wireName.equals(wireName)) {
+        return Optional.of(op);
+      }
+    }
+    return Optional.empty();
+  }
+}
