@@ -1,7 +1,6 @@
 package org.keyarc.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.keyarc.ca.archive.HsmWorkload;
 import org.keyarc.ca.kra.KeyArchiver;
 import org.keyarc.hsm.KeySpec;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -20,8 +20,11 @@ import org.keyarc.ca.config.ConfigException;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.protocol.ErrorCode;
 
-/** Files the CLI reads and writes: PEM certificates and keys, the node configuration, keyarc's home. */
-final class CliFiles {
+/**
+ * Files the CLI reads and writes: PEM certificates and keys, the node configuration, keyarc's home. The readers
+ * are public for the commands of the modules above (keyarc bench).
+ */
+public final class CliFiles {
   private CliFiles() {}
 
   /** $KEYARC_HOME, default ~/.keyarc. */
@@ -60,7 +63,7 @@ final class CliFiles {
     }
   }
 
-  static X509CertificateHolder readCertificate(Path file) throws Keyarc.UserException {
+  public static X509CertificateHolder readCertificate(Path file) throws Keyarc.UserException {
     try {
       return org.keyarc.ca.keys.CaInit.readCertificate(Files.readAllBytes(file));
     } catch (IOException | RuntimeException e) {
@@ -69,7 +72,7 @@ final class CliFiles {
     }
   }
 
-  static PrivateKey readPrivateKey(Path file) throws Keyarc.UserException {
+  public static PrivateKey readPrivateKey(Path file) throws Keyarc.UserException {
     try (PEMParser p = new PEMParser(new StringReader(Files.readString(file, StandardCharsets.US_ASCII)))) {
       Object o = p.readObject();
       JcaPEMKeyConverter conv = new JcaPEMKeyConverter();

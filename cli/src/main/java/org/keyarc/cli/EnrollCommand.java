@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
  * held for approval leaves a {@code .pending} file; {@code --resume} polls it later.
  */
 @Command(name = "enroll", mixinStandardHelpOptions = true, description = "Request a certificate from the CA node.")
-final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
+public final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
   @Spec
   CommandSpec spec;
 
@@ -297,7 +297,8 @@ final class EnrollCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
-  static KeyPair generate(String keyType) throws Exception {
+  /** A software key pair of {@code keyType} (p256, rsa2048...); public for the load generator (keyarc bench). */
+  public static KeyPair generate(String keyType) throws Exception {
     KeySpec spec;
     try {
       spec = KeySpec.parse(keyType);

@@ -15,9 +15,10 @@ import picocli.CommandLine.Option;
  * Where the HSM is and how to log in: shared by every command that opens a token. PINs come from
  * {@code --pin-file}, the environment variable named by {@code --pin-env} (default KEYARC_PIN), the
  * PIN folder of the embedded SoftHSM2 setup ({@code $KEYARC_PIN_DIR/LABEL.pin}, which {@code ./keyarc}
- * sets), or a prompt without echo. Never from the command line.
+ * sets), or a prompt without echo. Never from the command line. Public for the commands of the modules above
+ * (keyarc bench).
  */
-final class HsmOptions {
+public final class HsmOptions {
   static final String DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
 
   @Option(names = "--module", paramLabel = "PATH",
@@ -52,7 +53,7 @@ final class HsmOptions {
     return TokenSelector.parse(t);
   }
 
-  HsmModule load() throws HsmException {
+  public HsmModule load() throws HsmException {
     return HsmModule.load(modulePath());
   }
 
@@ -112,7 +113,7 @@ final class HsmOptions {
   }
 
   /** Opens the selected token, logged in when a PIN is available (or asked for, when {@code prompt}). */
-  HsmToken open(HsmModule m, boolean prompt) throws HsmException, Keyarc.UserException {
+  public HsmToken open(HsmModule m, boolean prompt) throws HsmException, Keyarc.UserException {
     String label = m.find(selector()).label();
     char[] pin = pin(label, prompt);
     try {

@@ -12,9 +12,10 @@ import picocli.CommandLine.Option;
 
 /**
  * How a remote command reaches the CA node and proves who is asking: the node's URL and the caller's
- * certificate and key (signature-protected CMP). The node checks the caller's role; the CLI does not.
+ * certificate and key (signature-protected CMP). The node checks the caller's role; the CLI does not. Public for
+ * the commands of the modules above (keyarc bench).
  */
-final class NodeOptions {
+public final class NodeOptions {
   @Option(names = "--node", paramLabel = "URL", description = "the CA node: tcp://HOST:PORT (binary) or "
       + "http://HOST:PORT/ (default $KEYARC_NODE, else tcp://127.0.0.1:8700)")
   String node;
@@ -29,7 +30,17 @@ final class NodeOptions {
       + "(default $KEYARC_HOME/ca.crt)")
   Path caCert;
 
-  String url() {
+  /** --cert, or null. */
+  public Path cert() {
+    return cert;
+  }
+
+  /** --key, or null. */
+  public Path key() {
+    return key;
+  }
+
+  public String url() {
     if (node != null) {
       return node;
     }
@@ -37,7 +48,7 @@ final class NodeOptions {
     return env != null && !env.isBlank() ? env : "tcp://127.0.0.1:8700";
   }
 
-  X509CertificateHolder trustedCa(boolean required) throws Keyarc.UserException {
+  public X509CertificateHolder trustedCa(boolean required) throws Keyarc.UserException {
     Path f = caCert != null ? caCert : CliFiles.defaultCaCert();
     if (!Files.isReadable(f)) {
       if (!required) {

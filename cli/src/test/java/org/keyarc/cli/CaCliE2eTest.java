@@ -26,7 +26,7 @@ import static org.keyarc.cli.CliTestSupport.keyarc;
  * init, enroll with a one-time secret, roles, a pending Key Recovery Agent request approved and
  * collected, revocation and the CRL, audit verify; and the one-line errors with their exit codes.
  */
-class CaCliTest {
+class CaCliE2eTest {
   static SoftHsmFixture hsm;
   static Path home;
   static Path config;

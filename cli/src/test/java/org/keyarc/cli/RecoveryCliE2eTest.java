@@ -31,7 +31,7 @@ import static org.keyarc.cli.CliTestSupport.keyarc;
  * matches the certificate; plus the refusals an agent or a manager would meet.
  */
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
-class RecoveryCliTest {
+class RecoveryCliE2eTest {
   static SoftHsmFixture hsm;
   static Path home;
   static CaNode node;

@@ -1,4 +1,4 @@
-package org.keyarc.cli;
+package org.keyarc.bench.load;
 
 import java.io.PrintWriter;
 import java.security.KeyPair;
@@ -21,6 +21,12 @@ import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.keyarc.bench.HsmWorkload;
+import org.keyarc.cli.CliFiles;
+import org.keyarc.cli.EnrollCommand;
+import org.keyarc.cli.HsmOptions;
+import org.keyarc.cli.Keyarc;
+import org.keyarc.cli.NodeOptions;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.ArchiveEncryption;
 import org.keyarc.protocol.client.CmpClient;
@@ -32,6 +38,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code keyarc bench enroll}: the enrollment load generator. It pre-builds signature-protected cr
@@ -40,11 +47,25 @@ import picocli.CommandLine.Spec;
  * code. Closed loop by default (P requests in flight per connection); with {@code --rate} open loop at a
  * target rate, latency measured from each request's intended send time (corrected for coordinated
  * omission).
+ *
+ * <p>The root of its own command line, named "keyarc bench" so that its usage reads as before: {@code ./keyarc
+ * bench ...} runs {@link #main} from this module's jar (the CLI module does not depend on this one), with keyarc's
+ * version, exit codes and error handling ({@link Keyarc#run(CommandLine, PrintWriter, PrintWriter, String...)}).
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Load generators.")
-final class BenchCommand {
+@Command(name = "keyarc bench", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+    version = Keyarc.VERSION, description = "Load generators.")
+public final class BenchCommand {
   @Spec
   CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs {@code keyarc bench ARGS} with the given streams; returns the exit code. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    return Keyarc.run(new CommandLine(new BenchCommand()), out, err, args);
+  }
 
   @Command(name = "enroll", description = "Enrollment load against a running node, signed with --cert/--key (the "
       + "certificates are for that subject).")
@@ -83,11 +104,11 @@ final class BenchCommand {
           + "be at least 1, --warmup at least 0, --batch 1 to 64");
     }
     X509CertificateHolder ca = node.trustedCa(true);
-    if (node.cert == null || node.key == null) {
+    if (node.cert() == null || node.key() == null) {
       throw new Keyarc.UserException(ErrorCode.NOT_AUTHORIZED, "the load is signed with --cert and --key");
     }
-    X509CertificateHolder me = CliFiles.readCertificate(node.cert);
-    Protection protection = new Protection.Signature(me, CliFiles.readPrivateKey(node.key),
+    X509CertificateHolder me = CliFiles.readCertificate(node.cert());
+    Protection protection = new Protection.Signature(me, CliFiles.readPrivateKey(node.key()),
         org.keyarc.protocol.Bc.PROVIDER);
     String tpl = template != null ? template : archive ? "ExchangeUserKeyArc" : "User";
 
@@ -303,8 +324,7 @@ final class BenchCommand {
   private static double ceiling(HsmOptions hsm, org.keyarc.hsm.KeySpec userKey, int n, int m, int threads,
       int batch, int seconds) throws Exception {
     try (org.keyarc.hsm.HsmModule module = hsm.load(); org.keyarc.hsm.HsmToken token = hsm.open(module, true);
-        org.keyarc.ca.archive.HsmWorkload w = new org.keyarc.ca.archive.HsmWorkload(token,
-            org.keyarc.hsm.KeySpec.EC_P256, userKey, n, m)) {
+        HsmWorkload w = new HsmWorkload(token, org.keyarc.hsm.KeySpec.EC_P256, userKey, n, m)) {
       runFor(w, threads, batch, 2, new AtomicLong()); // warm-up, not counted: the JIT compiles the software layers
       AtomicLong failures = new AtomicLong();
       long start = System.nanoTime();
@@ -318,7 +338,7 @@ final class BenchCommand {
   }
 
   /** Runs the workload on {@code threads} threads for {@code seconds}; returns how many enrollments completed. */
-  private static long runFor(org.keyarc.ca.archive.HsmWorkload w, int threads, int batch, int seconds,
+  private static long runFor(HsmWorkload w, int threads, int batch, int seconds,
       AtomicLong failures) throws InterruptedException {
     AtomicLong done = new AtomicLong();
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);

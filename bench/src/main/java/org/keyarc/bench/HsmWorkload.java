@@ -1,4 +1,4 @@
-package org.keyarc.ca.archive;
+package org.keyarc.bench;
 
 import java.math.BigInteger;
 import java.security.KeyPair;
@@ -18,6 +18,7 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.kra.KeyArchiver;
+import org.keyarc.hsm.HsmException;
 import org.keyarc.hsm.HsmSession;
 import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeyHandle;
@@ -93,7 +94,7 @@ public final class HsmWorkload implements AutoCloseable {
 
   /** Destroys the keys the workload made on the token. */
   @Override
-  public void close() throws Exception {
+  public void close() throws HsmException {
     token.call(s -> {
       for (KeyHandle k : made) {
         s.destroy(k);

@@ -1,20 +1,21 @@
-package org.keyarc.cli;
+package org.keyarc.bench.load;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.keyarc.bench.load.BenchTestSupport.Run;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.ca.node.CaNode;
-import org.keyarc.cli.CliTestSupport.Run;
 import org.keyarc.hsm.testing.SoftHsmFixture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.keyarc.cli.CliTestSupport.field;
-import static org.keyarc.cli.CliTestSupport.keyarc;
+import static org.keyarc.bench.load.BenchTestSupport.bench;
+import static org.keyarc.bench.load.BenchTestSupport.field;
+import static org.keyarc.bench.load.BenchTestSupport.keyarc;
 
 /** A few seconds of {@code keyarc bench enroll} on both transports, so that the load generator cannot rot. */
-class BenchSmokeTest {
+class BenchSmokeE2eTest {
   @Test
   void loadGeneratorRunsOnBothTransports() throws Exception {
     try (SoftHsmFixture hsm = SoftHsmFixture.create("ca")) {
@@ -36,7 +37,7 @@ class BenchSmokeTest {
               secret.toString(), "--out-key", home.resolve("b.key").toString(), "--out-cert",
               home.resolve("b.crt").toString()).exit());
           for (String target : new String[] {url, "http://127.0.0.1:" + node.httpPort() + "/"}) {
-            Run r = keyarc("bench", "enroll", "--node", target, "--cert", home.resolve("b.crt").toString(), "--key",
+            Run r = bench("enroll", "--node", target, "--cert", home.resolve("b.crt").toString(), "--key",
                 home.resolve("b.key").toString(), "--duration", "2", "--requests", "300", "--connections", "2",
                 "--in-flight", "4", "--warmup", "1");
             assertEquals(0, r.exit(), r.out() + r.err());
@@ -45,21 +46,21 @@ class BenchSmokeTest {
                 r.out());
             assertTrue(r.out().contains("errors        none"), r.out());
           }
-          Run withCeiling = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(),
+          Run withCeiling = bench("enroll", "--node", url, "--cert", home.resolve("b.crt").toString(),
               "--key", home.resolve("b.key").toString(), "--duration", "1", "--requests", "60", "--warmup", "0", "--ceiling",
               "--module", SoftHsmFixture.library().toString(), "--token", hsm.label("ca"), "--pin-file",
               hsm.pinFile("ca").toString());
           assertEquals(0, withCeiling.exit(), withCeiling.out() + withCeiling.err());
           assertTrue(withCeiling.out().matches("(?s).*ceiling       \\d+ enrollments/s.*ratio         [0-9.]+ .*"),
               withCeiling.out());
-          Run few = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
+          Run few = bench("enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
               home.resolve("b.key").toString(), "--duration", "5", "--requests", "10", "--warmup", "0", "--batch", "4");
           assertEquals(0, few.exit(), few.out() + few.err());
           assertTrue(few.out().contains("preparing     10 requests (4 certificates each"), few.out());
           assertTrue(few.out().contains("certificates  40 in"), few.out());
           assertTrue(few.out().contains("errors        none"), few.out());
           assertTrue(few.out().contains("the prepared requests ran out before the time was up"), few.out());
-          Run open = keyarc("bench", "enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
+          Run open = bench("enroll", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
               home.resolve("b.key").toString(), "--duration", "2", "--requests", "100", "--rate", "40", "--warmup", "0");
           assertEquals(0, open.exit(), open.out() + open.err());
           assertTrue(open.out().contains("open loop at 40/s"), open.out());
