@@ -67,7 +67,7 @@ final class CaCommand {
       CliFiles.checkWritable(csrOut, force);
     }
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg, csrOut != null, admin);
+      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg.settings().ca(), csrOut != null, admin);
       out.println("CA key        " + cfg.ca.keyType + " in token " + r.token().label() + " (label "
           + CaKeyring.CA_KEY_LABEL + ", sensitive, not extractable)");
       out.println("audit key     EC P-256 in token " + r.token().label() + " (label " + CaKeyring.AUDIT_KEY_LABEL + ")");
@@ -90,7 +90,7 @@ final class CaCommand {
 
   private static void printAdminSecret(PrintWriter out, NodeConfig cfg, CaNode.Resources r, String admin)
       throws CaException {
-    CaServices services = CaServices.wire(cfg, r.store(), CaKeyring.load(r.store(), r.token()),
+    CaServices services = CaServices.wire(cfg.settings(), r.store(), CaKeyring.load(r.store(), r.token()),
         Templates.of(cfg.configuredTemplates()), java.time.Clock.systemUTC());
     SecretService.NewSecret s = services.secrets().create(Identity.localOperator(), Templates.USER,
         X500Subject.parse(admin));
@@ -108,7 +108,7 @@ final class CaCommand {
     NodeConfig cfg = CliFiles.config(config);
     X509CertificateHolder holder = CliFiles.readCertificate(cert);
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), cfg, holder);
+      X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), holder);
       printCa(out, holder, exchange);
       CliFiles.write(CliFiles.defaultCaCert(), CliFiles.pem(holder).getBytes(StandardCharsets.US_ASCII), false, true);
       out.println("wrote         " + CliFiles.defaultCaCert());

@@ -139,8 +139,13 @@ public final class NodeConfig {
   /** Where the config came from, for error messages. */
   private transient String source = "(defaults)";
 
-  /** Loads {@code file}, applies defaults, validates. */
+  /** Loads {@code file}, applies defaults (from the process's environment), validates. */
   public static NodeConfig load(Path file) throws ConfigException {
+    return load(file, Environment.system());
+  }
+
+  /** Loads {@code file}, applies defaults (from {@code env}), validates. */
+  public static NodeConfig load(Path file, Environment env) throws ConfigException {
     ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
@@ -160,7 +165,7 @@ public final class NodeConfig {
       throw new ConfigException(file + ": cannot read: " + e.getMessage());
     }
     cfg.source = file.toString();
-    cfg.applyDefaults(file.toAbsolutePath().getParent());
+    cfg.applyDefaults(file.toAbsolutePath().getParent(), env);
     cfg.validate();
     return cfg;
   }
@@ -171,7 +176,7 @@ public final class NodeConfig {
     cfg.dataDir = home.resolve("ca").toString();
     cfg.hsm.module = module;
     cfg.hsm.pinFile = pinFile;
-    cfg.applyDefaults(home);
+    cfg.applyDefaults(home, Environment.system());
     cfg.validate();
     return cfg;
   }
@@ -181,15 +186,15 @@ public final class NodeConfig {
         .collect(Collectors.joining(".")).replace(".[", "[");
   }
 
-  private void applyDefaults(Path base) {
+  private void applyDefaults(Path base, Environment env) {
     if (dataDir == null) {
       dataDir = base.resolve("ca-data").toString();
     }
     if (hsm.module == null) {
-      hsm.module = System.getenv().getOrDefault("KEYARC_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so");
+      hsm.module = env.pkcs11Module();
     }
-    if (hsm.pinFile == null && System.getenv("KEYARC_PIN_DIR") != null) {
-      hsm.pinFile = Path.of(System.getenv("KEYARC_PIN_DIR"), hsm.token + ".pin").toString();
+    if (hsm.pinFile == null && env.pinDir() != null) {
+      hsm.pinFile = Path.of(env.pinDir(), hsm.token + ".pin").toString();
     }
   }
 
@@ -364,12 +369,31 @@ public final class NodeConfig {
     }
   }
 
-  /** The OAEP hash setting. */
-  public OaepHash oaepHash() {
-    return OaepHash.parse(ca.oaepHash);
-  }
-
-  public Duration certConfTimeout() {
-    return Duration.ofSeconds(timers.certConfTimeoutSeconds);
+  /**
+   * The validated configuration as immutable settings, every string parsed once. Validates first, so a
+   * configuration a test or the CLI changed after loading is checked again.
+   */
+  public NodeSettings settings() throws ConfigException {
+    validate();
+    NodeSettings.Tls tls = binary.tls == null ? null : new NodeSettings.Tls(Path.of(binary.tls.certFile),
+        Path.of(binary.tls.keyFile), NodeSettings.ClientAuth.valueOf(binary.tls.clientAuth.toUpperCase(Locale.ROOT)));
+    return new NodeSettings(Path.of(dataDir), workers,
+        new NodeSettings.Hsm(Path.of(hsm.module), hsm.token, hsm.pinFile == null ? null : Path.of(hsm.pinFile),
+            hsm.sessions),
+        new NodeSettings.Store(store.url == null || store.url.isBlank() ? null : store.url, store.user,
+            store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize),
+        new NodeSettings.Binary(binary.host, binary.port, binary.maxFrameBytes,
+            Duration.ofSeconds(binary.idleTimeoutSeconds), binary.maxInFlight, tls),
+        new NodeSettings.Http(http.host, http.port, http.enabled, http.maxBodyBytes),
+        new NodeSettings.Ca(X500Subject.parse(ca.subject), KeySpec.parse(ca.keyType), ca.validityYears,
+            KeySpec.parse(ca.exchangeKeyType), Duration.ofDays(ca.exchangeValidityDays),
+            Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),
+            ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl),
+        new NodeSettings.Timers(Duration.ofSeconds(timers.certConfTimeoutSeconds),
+            Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
+            Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),
+            Duration.ofDays(timers.secretValidityDays), Duration.ofSeconds(timers.messageTimeSkewSeconds)),
+        new NodeSettings.Archival(archival.allowSoftwareUnwrap), roleSeparation, defaultTemplate,
+        List.copyOf(configuredTemplates()), toJson());
   }
 }

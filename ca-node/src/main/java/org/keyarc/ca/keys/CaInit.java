@@ -24,7 +24,7 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.Audit;
 import org.keyarc.ca.audit.AuditAction;
-import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.config.X500Subject;
 import org.keyarc.ca.issue.CertFactory;
 import org.keyarc.ca.issue.SerialNumbers;
@@ -64,13 +64,13 @@ public final class CaInit {
    * becomes usable after {@link #importCertificate}. {@code admin} (may be null) is granted the
    * administrator role.
    */
-  public static Result init(Store store, HsmToken token, NodeConfig cfg, boolean externalParent, String admin)
+  public static Result init(Store store, HsmToken token, NodeSettings.Ca cfg, boolean externalParent, String admin)
       throws CaException {
     if (!store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA)).isEmpty()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "this store already holds a CA; 'keyarc ca info' shows it");
     }
-    X500Name subject = X500Subject.parse(cfg.ca.subject);
-    KeySpec spec = KeySpec.parse(cfg.ca.keyType);
+    X500Name subject = cfg.subject();
+    KeySpec spec = cfg.keyType();
     Instant now = Instant.now();
     HsmSession.GeneratedKeyPair ca = HsmCalls.call(() -> token.call(s -> {
       for (String label : List.of(CaKeyring.CA_KEY_LABEL, CaKeyring.AUDIT_KEY_LABEL)) {
@@ -94,7 +94,7 @@ public final class CaInit {
     HsmSigners signers = HsmSigners.iaik(token);
     X509CertificateHolder caCert = null;
     PKCS10CertificationRequest csr = null;
-    Instant notAfter = now.atZone(ZoneOffset.UTC).plusYears(cfg.ca.validityYears).toInstant();
+    Instant notAfter = now.atZone(ZoneOffset.UTC).plusYears(cfg.validityYears()).toInstant();
     try {
       if (externalParent) {
         csr = new PKCS10CertificationRequestBuilder(subject, caSpki)
@@ -131,7 +131,7 @@ public final class CaInit {
   }
 
   /** Imports the CA certificate an external parent issued for the CA key, then makes the first exchange key. */
-  public static X509CertificateHolder importCertificate(Store store, HsmToken token, NodeConfig cfg,
+  public static X509CertificateHolder importCertificate(Store store, HsmToken token, NodeSettings.Ca cfg,
       X509CertificateHolder cert) throws CaException {
     List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
     if (rows.isEmpty()) {
@@ -162,15 +162,15 @@ public final class CaInit {
    * A new exchange key pair inside the token (sensitive, non-extractable, unwrap only) and its short-lived
    * certificate signed by the CA (keyEncipherment, EKU Private Key Archival), recorded and audited.
    */
-  public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeConfig cfg,
+  public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
       String actor, Instant now) throws CaException {
-    KeySpec spec = KeySpec.parse(cfg.ca.exchangeKeyType);
+    KeySpec spec = cfg.exchangeKeyType();
     String label = CaKeyring.EXCHANGE_LABEL_PREFIX + now.getEpochSecond();
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, KeyPolicy.EXCHANGE, label)));
     X509CertificateHolder ca = keys.caCert();
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
-    Instant notAfter = now.plus(Duration.ofDays(cfg.ca.exchangeValidityDays));
+    Instant notAfter = now.plus(cfg.exchangeValidity());
     if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
       notAfter = ca.getNotAfter().toInstant();
     }

@@ -1,12 +1,11 @@
 package org.keyarc.ca.keys;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.HsmCalls;
@@ -23,10 +22,10 @@ public final class ExchangeService {
 
   private final Store store;
   private final CaKeyring keys;
-  private final NodeConfig cfg;
+  private final NodeSettings.Ca cfg;
   private final Clock clock;
 
-  public ExchangeService(Store store, CaKeyring keys, NodeConfig cfg, Clock clock) {
+  public ExchangeService(Store store, CaKeyring keys, NodeSettings.Ca cfg, Clock clock) {
     this.store = store;
     this.keys = keys;
     this.cfg = cfg;
@@ -42,7 +41,7 @@ public final class ExchangeService {
     Instant now = clock.instant();
     Optional<CaKeyring.Exchange> current = keys.currentExchange(now);
     if (current.isPresent() && current.get().cert().getNotAfter().toInstant()
-        .isAfter(now.plus(Duration.ofDays(cfg.ca.exchangeRenewBeforeDays)))) {
+        .isAfter(now.plus(cfg.exchangeRenewBefore()))) {
       return Optional.empty();
     }
     X509CertificateHolder cert = CaInit.newExchange(store, keys.token(), keys, cfg, actor, now);

@@ -20,7 +20,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.cmp.CmpResponder;
-import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.frame.CmpFrame;
 import org.keyarc.protocol.frame.CmpFrameDecoder;
@@ -46,7 +46,7 @@ public final class BinaryServer implements AutoCloseable {
     this.channel = channel;
   }
 
-  public static BinaryServer start(NodeConfig.Binary cfg, CmpResponder responder, ExecutorService workers,
+  public static BinaryServer start(NodeSettings.Binary cfg, CmpResponder responder, ExecutorService workers,
       EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
@@ -57,13 +57,13 @@ public final class BinaryServer implements AutoCloseable {
             if (tls != null) {
               ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
             }
-            ch.pipeline().addLast("idle", new IdleStateHandler(cfg.idleTimeoutSeconds, 0, 0, TimeUnit.SECONDS));
-            ch.pipeline().addLast("frames", new CmpFrameDecoder(cfg.maxFrameBytes));
+            ch.pipeline().addLast("idle", new IdleStateHandler(cfg.idleTimeout().toSeconds(), 0, 0, TimeUnit.SECONDS));
+            ch.pipeline().addLast("frames", new CmpFrameDecoder(cfg.maxFrameBytes()));
             ch.pipeline().addLast("encoder", ENCODER);
-            ch.pipeline().addLast("cmp", new FrameHandler(responder, workers, cfg.maxInFlight));
+            ch.pipeline().addLast("cmp", new FrameHandler(responder, workers, cfg.maxInFlight()));
           }
         });
-    Channel ch = b.bind(cfg.host, cfg.port).sync().channel();
+    Channel ch = b.bind(cfg.host(), cfg.port()).sync().channel();
     return new BinaryServer(ch);
   }
 

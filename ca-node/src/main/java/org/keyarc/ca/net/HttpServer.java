@@ -30,7 +30,7 @@ import java.util.function.Supplier;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.cmp.CmpResponder;
-import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.revoke.CrlService;
 
 /**
@@ -46,7 +46,7 @@ public final class HttpServer implements AutoCloseable {
     this.channel = channel;
   }
 
-  public static HttpServer start(NodeConfig.Http cfg, CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
+  public static HttpServer start(NodeSettings.Http cfg, CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
       ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -54,11 +54,11 @@ public final class HttpServer implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("timeout", new ReadTimeoutHandler(120));
             ch.pipeline().addLast("http", new HttpServerCodec());
-            ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes));
+            ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
             ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, workers));
           }
         });
-    return new HttpServer(b.bind(cfg.host, cfg.port).sync().channel());
+    return new HttpServer(b.bind(cfg.host(), cfg.port()).sync().channel());
   }
 
   public int port() {

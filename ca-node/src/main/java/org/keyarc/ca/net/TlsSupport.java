@@ -12,21 +12,21 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 
 /** TLS for the binary listener: the server's certificate and key from PEM files, clients checked against the CA. */
 public final class TlsSupport {
   private TlsSupport() {}
 
-  public static SslContext serverContext(NodeConfig.Tls cfg, X509CertificateHolder ca) throws SSLException {
+  public static SslContext serverContext(NodeSettings.Tls cfg, X509CertificateHolder ca) throws SSLException {
     try {
       X509Certificate caCert = new JcaX509CertificateConverter().getCertificate(ca);
-      return SslContextBuilder.forServer(new File(cfg.certFile), new File(cfg.keyFile))
+      return SslContextBuilder.forServer(cfg.certFile().toFile(), cfg.keyFile().toFile())
           .trustManager(caCert)
-          .clientAuth(switch (cfg.clientAuth) {
-            case "require" -> ClientAuth.REQUIRE;
-            case "none" -> ClientAuth.NONE;
-            default -> ClientAuth.OPTIONAL;
+          .clientAuth(switch (cfg.clientAuth()) {
+            case REQUIRE -> ClientAuth.REQUIRE;
+            case NONE -> ClientAuth.NONE;
+            case OPTIONAL -> ClientAuth.OPTIONAL;
           })
           .build();
     } catch (java.security.cert.CertificateException e) {

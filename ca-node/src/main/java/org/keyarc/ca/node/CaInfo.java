@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.kra.AgentService;
 import org.keyarc.ca.store.AgentStore;
@@ -32,8 +33,9 @@ public record CaInfo(X509CertificateHolder caCert, String caKeyLabel, String tok
       throw new CaException(ErrorCode.CA_NOT_INITIALISED, "no CA in this store yet; run 'keyarc ca init'");
     }
     CaKeyring keys = CaKeyring.load(r.store(), r.token());
-    Templates templates = Templates.of(cfg.configuredTemplates());
-    CaServices s = CaServices.wire(cfg, r.store(), keys, templates, Clock.systemUTC());
+    NodeSettings settings = cfg.settings();
+    Templates templates = Templates.of(settings.templates());
+    CaServices s = CaServices.wire(settings, r.store(), keys, templates, Clock.systemUTC());
     Instant now = Instant.now();
     long count = r.store().inTransaction(tx -> tx.certificates().count());
     List<RoleStore.Member> roles = r.store().inTransaction(tx -> tx.roles().list());

@@ -21,7 +21,9 @@ import org.keyarc.ca.admin.AdminApi;
 import org.keyarc.ca.audit.Audit;
 import org.keyarc.ca.cmp.CmpResponder;
 import org.keyarc.ca.config.ConfigException;
+import org.keyarc.ca.config.Environment;
 import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.kra.AgentService;
 import org.keyarc.ca.net.BinaryServer;
@@ -86,19 +88,24 @@ public final class CaNode implements AutoCloseable {
 
   /** Opens the PKCS#11 module, logs in to the CA token and opens (and migrates) the store. */
   public static Resources open(NodeConfig cfg) throws CaException {
+    return open(cfg.settings(), Environment.system());
+  }
+
+  /** {@link #open(NodeConfig)} with settings already made; the PIN comes from {@code hsm.pinFile} or {@code env}. */
+  public static Resources open(NodeSettings cfg, Environment env) throws CaException {
     HsmModule module;
     try {
-      module = HsmModule.load(Path.of(cfg.hsm.module));
+      module = HsmModule.load(cfg.hsm().module());
     } catch (HsmException e) {
       throw new CaException(ErrorCode.of(e.reason()), e.getMessage(), e);
     }
     char[] pin = null;
     try {
-      pin = readPin(cfg);
-      HsmToken token = module.openToken(TokenSelector.parse(cfg.hsm.token), pin, cfg.hsm.sessions);
+      pin = readPin(cfg.hsm(), env);
+      HsmToken token = module.openToken(TokenSelector.parse(cfg.hsm().token()), pin, cfg.hsm().sessions());
       try {
         return new Resources(module, token, openStore(cfg));
-      } catch (RuntimeException e) {
+      } catch (CaException | RuntimeException e) {
         token.close();
         throw e;
       }
@@ -113,16 +120,16 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
-  private static char[] readPin(NodeConfig cfg) throws CaException {
+  private static char[] readPin(NodeSettings.Hsm cfg, Environment environment) throws CaException {
     try {
-      if (cfg.hsm.pinFile != null) {
-        return PinSource.fromFile(Path.of(cfg.hsm.pinFile));
+      if (cfg.pinFile() != null) {
+        return PinSource.fromFile(cfg.pinFile());
       }
     } catch (IOException e) {
-      throw new CaException(ErrorCode.PIN_REQUIRED, "cannot read hsm.pinFile " + cfg.hsm.pinFile + ": "
+      throw new CaException(ErrorCode.PIN_REQUIRED, "cannot read hsm.pinFile " + cfg.pinFile() + ": "
           + e.getMessage());
     }
-    char[] env = PinSource.fromEnv("KEYARC_PIN");
+    char[] env = environment.pin();
     if (env == null) {
       throw new CaException(ErrorCode.PIN_REQUIRED, "the CA token needs its PIN: set hsm.pinFile in the "
           + "configuration or the KEYARC_PIN environment variable");
@@ -132,25 +139,30 @@ public final class CaNode implements AutoCloseable {
 
   /** Opens the configured store: PostgreSQL (store.url) or the embedded database under dataDir. */
   public static Store openStore(NodeConfig cfg) throws CaException {
-    String url = cfg.store.url;
-    if (url == null || url.isBlank()) {
+    return openStore(cfg.settings());
+  }
+
+  /** {@link #openStore(NodeConfig)} with settings already made. */
+  public static Store openStore(NodeSettings cfg) throws CaException {
+    String url = cfg.store().url();
+    if (url == null) {
       try {
-        Files.createDirectories(Path.of(cfg.dataDir));
+        Files.createDirectories(cfg.dataDir());
       } catch (IOException e) {
-        throw new CaException(ErrorCode.STORE_ERROR, "cannot create dataDir " + cfg.dataDir + ": " + e.getMessage());
+        throw new CaException(ErrorCode.STORE_ERROR, "cannot create dataDir " + cfg.dataDir() + ": " + e.getMessage());
       }
-      url = JdbcStore.embeddedUrl(Path.of(cfg.dataDir));
+      url = JdbcStore.embeddedUrl(cfg.dataDir());
     }
     char[] password = null;
-    if (cfg.store.passwordFile != null) {
+    if (cfg.store().passwordFile() != null) {
       try {
-        password = PinSource.fromFile(Path.of(cfg.store.passwordFile));
+        password = PinSource.fromFile(cfg.store().passwordFile());
       } catch (IOException e) {
         throw new CaException(ErrorCode.STORE_ERROR, "cannot read store.passwordFile: " + e.getMessage());
       }
     }
     try {
-      return JdbcStore.open(url, cfg.store.user, password, cfg.store.poolSize);
+      return JdbcStore.open(url, cfg.store().user(), password, cfg.store().poolSize());
     } catch (RuntimeException e) {
       throw new CaException(ErrorCode.STORE_ERROR, e.getMessage(), e);
     } finally {
@@ -159,8 +171,9 @@ public final class CaNode implements AutoCloseable {
   }
 
   /** Starts a node: opens everything, binds both listeners, starts the timers. */
-  public static CaNode start(NodeConfig cfg) throws CaException {
-    Resources r = open(cfg);
+  public static CaNode start(NodeConfig config) throws CaException {
+    NodeSettings cfg = config.settings();
+    Resources r = open(cfg, Environment.system());
     try {
       return start(cfg, r);
     } catch (CaException | RuntimeException e) {
@@ -169,19 +182,19 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
-  private static CaNode start(NodeConfig cfg, Resources r) throws CaException {
+  private static CaNode start(NodeSettings cfg, Resources r) throws CaException {
     CaKeyring keys = CaKeyring.load(r.store(), r.token());
-    CaServices service = CaServices.wire(cfg, r.store(), keys, Templates.of(cfg.configuredTemplates()),
+    CaServices service = CaServices.wire(cfg, r.store(), keys, Templates.of(cfg.templates()),
         Clock.systemUTC());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     Gauge.builder("keyarc.hsm.sessions.in.use", r.token(), HsmToken::sessionsInUse).register(metrics);
-    service.audit().recordConfiguration(cfg.toJson());
+    service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
     service.exchange().renewIfDue(Audit.NODE);
     CmpResponder responder = responder(service, metrics);
     AtomicInteger n = new AtomicInteger();
-    ExecutorService workers = Executors.newFixedThreadPool(cfg.workers, runnable -> {
+    ExecutorService workers = Executors.newFixedThreadPool(cfg.workers(), runnable -> {
       Thread t = new Thread(runnable, "keyarc-worker-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
@@ -196,14 +209,14 @@ public final class CaNode implements AutoCloseable {
     BinaryServer binary = null;
     HttpServer http = null;
     try {
-      SslContext tls = cfg.binary.tls == null ? null : tlsContext(cfg, keys);
-      binary = BinaryServer.start(cfg.binary, responder, workers, boss, io, tls);
+      SslContext tls = cfg.binary().tls() == null ? null : tlsContext(cfg.binary().tls(), keys);
+      binary = BinaryServer.start(cfg.binary(), responder, workers, boss, io, tls);
       LOG.info("keyarc CA node '{}': binary CMP on {}://{}:{} (frames up to {} bytes)", keys.caName(),
-          tls == null ? "tcp" : "tls", cfg.binary.host, binary.port(), cfg.binary.maxFrameBytes);
-      if (cfg.http.enabled) {
-        http = HttpServer.start(cfg.http, responder, service.crls(), keys.caCert(), metrics::scrape, workers, boss, io);
+          tls == null ? "tcp" : "tls", cfg.binary().host(), binary.port(), cfg.binary().maxFrameBytes());
+      if (cfg.http().enabled()) {
+        http = HttpServer.start(cfg.http(), responder, service.crls(), keys.caCert(), metrics::scrape, workers, boss, io);
         LOG.info("keyarc CA node '{}': HTTP CMP on http://{}:{}/ (GET /crl, /ca.crt, /metrics)", keys.caName(),
-            cfg.http.host, http.port());
+            cfg.http().host(), http.port());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -230,7 +243,7 @@ public final class CaNode implements AutoCloseable {
     AdminApi admin = new AdminApi(s.approvals(), s.certificates(), s.revocation(), s.crls(), s.secrets(), s.roles(),
         s.audit(), s.agents(), s.archives(), s.recoveries());
     return new CmpResponder(s.identities(), s.secrets(), s.enrollment(), s.requestPolicy(), s.revocation(), s.crls(),
-        s.keys(), admin, s.clock(), s.config().timers.messageTimeSkewSeconds, metrics);
+        s.keys(), admin, s.clock(), s.settings().timers().messageTimeSkew().toSeconds(), metrics);
   }
 
   private static void warnAboutAgents(AgentService service) throws CaException {
@@ -250,18 +263,18 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
-  private static SslContext tlsContext(NodeConfig cfg, CaKeyring keys) throws CaException {
+  private static SslContext tlsContext(NodeSettings.Tls cfg, CaKeyring keys) throws CaException {
     try {
-      return org.keyarc.ca.net.TlsSupport.serverContext(cfg.binary.tls, keys.caCert());
+      return org.keyarc.ca.net.TlsSupport.serverContext(cfg, keys.caCert());
     } catch (javax.net.ssl.SSLException e) {
       throw new CaException(ErrorCode.CONFIG_INVALID, "binary.tls: " + e.getMessage(), e);
     }
   }
 
-  private void schedule(NodeConfig cfg) {
+  private void schedule(NodeSettings cfg) {
     every(10, TimeUnit.SECONDS, "certConf timeout", services.enrollment()::reapUnconfirmed);
-    every(cfg.timers.crlIntervalMinutes * 60L, TimeUnit.SECONDS, "CRL", () -> services.crls().publish(Audit.NODE));
-    every(cfg.timers.auditCheckpointSeconds, TimeUnit.SECONDS, "audit checkpoint", services.audit()::checkpoint);
+    every(cfg.timers().crlInterval().toSeconds(), TimeUnit.SECONDS, "CRL", () -> services.crls().publish(Audit.NODE));
+    every(cfg.timers().auditCheckpoint().toSeconds(), TimeUnit.SECONDS, "audit checkpoint", services.audit()::checkpoint);
     every(3600, TimeUnit.SECONDS, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
   }
 

@@ -1,12 +1,11 @@
 package org.keyarc.ca.node;
 
 import java.time.Clock;
-import java.time.Duration;
 import org.keyarc.ca.audit.AuditService;
 import org.keyarc.ca.auth.IdentityService;
 import org.keyarc.ca.auth.RoleService;
 import org.keyarc.ca.auth.SecretService;
-import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.issue.ApprovalService;
 import org.keyarc.ca.issue.CertificateQueries;
 import org.keyarc.ca.issue.EnrollmentService;
@@ -28,33 +27,34 @@ import org.keyarc.ca.template.Templates;
  * store, the keyring, the clock, its part of the configuration). The node, the CLI's local commands and the
  * tests build them through {@link #wire}.
  */
-public record CaServices(NodeConfig config, Store store, CaKeyring keys, Templates templates, Clock clock,
+public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Templates templates, Clock clock,
     IdentityService identities, SecretService secrets, RoleService roles, EnrollmentService enrollment,
     RequestPolicy requestPolicy, ApprovalService approvals, CertificateQueries certificates,
     RevocationService revocation, CrlService crls, AgentService agents, ArchiveService archives,
     RecoveryService recoveries, AuditService audit, ExchangeService exchange) {
 
   /** Builds every service over {@code store} and the CA keys in {@code keys}. */
-  public static CaServices wire(NodeConfig cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
+  public static CaServices wire(NodeSettings cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
     String issuer = keys.caName().toString();
     IdentityService identities = new IdentityService(store, clock, keys.caName(), keys.caPublicKey());
     SecretService secrets = new SecretService(store, keys, templates, clock,
-        Duration.ofDays(cfg.timers.secretValidityDays));
-    RoleService roles = new RoleService(store, clock, cfg.roleSeparation);
-    CrlService crls = new CrlService(store, keys, clock, Duration.ofHours(cfg.timers.crlValidityHours));
+        cfg.timers().secretValidity());
+    RoleService roles = new RoleService(store, clock, cfg.roleSeparation());
+    CrlService crls = new CrlService(store, keys, clock, cfg.timers().crlValidity());
     RevocationService revocation = new RevocationService(store, crls, clock, issuer);
     AgentService agents = new AgentService(store, clock, issuer);
     ArchiveService archives = new ArchiveService(store, keys, clock);
     RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
-    KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.oaepHash(), cfg.archival.allowSoftwareUnwrap);
-    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca.crlUrl, cfg.certConfTimeout());
+    KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),
+        cfg.archival().allowSoftwareUnwrap());
+    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().crlUrl(), cfg.timers().certConfTimeout());
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
-        cfg.timers.pollIntervalSeconds);
+        (int) cfg.timers().pollInterval().toSeconds());
     CertificateQueries certificates = new CertificateQueries(store, issuer);
-    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate);
+    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate());
     ApprovalService approvals = new ApprovalService(store, issuerService, templates);
     AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock);
-    ExchangeService exchange = new ExchangeService(store, keys, cfg, clock);
+    ExchangeService exchange = new ExchangeService(store, keys, cfg.ca(), clock);
     return new CaServices(cfg, store, keys, templates, clock, identities, secrets, roles, enrollment, policy,
         approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange);
   }

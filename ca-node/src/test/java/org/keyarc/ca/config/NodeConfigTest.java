@@ -30,6 +30,35 @@ class NodeConfigTest {
   }
 
   @Test
+  void settingsAreParsedOnceAndImmutable() throws Exception {
+    Path f = dir.resolve("ca.yaml");
+    Files.writeString(f, String.join("\n", "binary:", "  tls:", "    certFile: /t/node.crt", "    keyFile: /t/node.key",
+        "    clientAuth: require", "ca:", "  keyType: p384", "  exchangeValidityDays: 9", "  oaepHash: SHA-256",
+        "timers:", "  certConfTimeoutSeconds: 42", "  secretValidityDays: 3", ""));
+    NodeSettings s = NodeConfig.load(f, Environment.of(java.util.Map.of("KEYARC_PKCS11_MODULE", "/env/p11.so",
+        "KEYARC_PIN_DIR", "/env/pins"))).settings();
+    assertEquals(NodeSettings.ClientAuth.REQUIRE, s.binary().tls().clientAuth());
+    assertEquals(Path.of("/t/node.key"), s.binary().tls().keyFile());
+    assertEquals(org.keyarc.hsm.KeySpec.EC_P384, s.ca().keyType());
+    assertEquals(java.time.Duration.ofDays(9), s.ca().exchangeValidity());
+    assertEquals(org.keyarc.hsm.OaepHash.SHA256, s.ca().oaepHash());
+    assertEquals(java.time.Duration.ofSeconds(42), s.timers().certConfTimeout());
+    assertEquals(java.time.Duration.ofDays(3), s.timers().secretValidity());
+    assertEquals(Path.of("/env/p11.so"), s.hsm().module(), "the module comes from the given environment");
+    assertEquals(Path.of("/env/pins/keyarc-ca.pin"), s.hsm().pinFile());
+    assertTrue(s.templates().isEmpty());
+    assertThrows(UnsupportedOperationException.class, () -> s.templates().add(null));
+  }
+
+  @Test
+  void settingsValidateAConfigurationChangedAfterLoading() throws Exception {
+    NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
+    c.timers.crlValidityHours = 0;
+    ConfigException e = assertThrows(ConfigException.class, c::settings);
+    assertTrue(e.getMessage().contains("timers.crlValidityHours"), e.getMessage());
+  }
+
+  @Test
   void defaultsApply() throws Exception {
     NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
     assertEquals(8700, c.binary.port);

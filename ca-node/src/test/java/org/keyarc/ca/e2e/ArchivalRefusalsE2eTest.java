@@ -147,7 +147,7 @@ class ArchivalRefusalsE2eTest {
     KeyPair kp = TestCa.ecKey();
     EncryptedKey key = encrypt(kp, s.keys().currentExchange(Instant.now()).orElseThrow().cert());
     // eight days on, the 7-day exchange certificate has expired (and no renewal ran)
-    CaServices later = CaServices.wire(ca.cfg, s.store(), s.keys(), s.templates(),
+    CaServices later = CaServices.wire(ca.cfg.settings(), s.store(), s.keys(), s.templates(),
         Clock.offset(Clock.systemUTC(), Duration.ofDays(8)));
     long[] before = counts();
     CaException e = assertThrows(CaException.class, () -> later.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("expired-xchg", 0, "ir"), s.templates().require("ExchangeUserKeyArc"), new X500Name("CN=Late"),
@@ -192,7 +192,7 @@ class ArchivalRefusalsE2eTest {
     ca.cfg.archival.allowSoftwareUnwrap = true;
     try {
       CaServices s = ca.services();
-      CaServices lenient = CaServices.wire(ca.cfg, s.store(), s.keys(), s.templates(), Clock.systemUTC());
+      CaServices lenient = CaServices.wire(ca.cfg.settings(), s.store(), s.keys(), s.templates(), Clock.systemUTC());
       Outcome.Issued out = (Outcome.Issued) lenient.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("enveloped", 0, "ir"), s.templates().require("ExchangeUserKeyArc"),
           new X500Name("CN=Envelope"), TestCa.spki(kp), null, true, null, enveloped));
       ArchiveStore.Row row = s.archives().find(Agents.MANAGER, out.cert().getSerialNumber(), null, null).get(0);

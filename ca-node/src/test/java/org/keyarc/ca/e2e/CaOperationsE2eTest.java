@@ -62,7 +62,7 @@ class CaOperationsE2eTest {
       cfg.ca.keyType = "rsa2048";
       PKCS10CertificationRequest csr;
       try (CaNode.Resources r = CaNode.open(cfg)) {
-        CaInit.Result res = CaInit.init(r.store(), r.token(), cfg, true, null);
+        CaInit.Result res = CaInit.init(r.store(), r.token(), cfg.settings().ca(), true, null);
         csr = res.csr();
         assertNotNull(csr);
         assertTrue(csr.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
@@ -84,10 +84,10 @@ class CaOperationsE2eTest {
         X509CertificateHolder wrongKey = new JcaX509v3CertificateBuilder(parentName, BigInteger.TEN, new Date(),
             Date.from(Instant.now().plusSeconds(99)), csr.getSubject(), parentKey.getPublic()).build(
             TestCa.pop(parentKey));
-        CaException e = assertThrows(CaException.class, () -> CaInit.importCertificate(r.store(), r.token(), cfg,
+        CaException e = assertThrows(CaException.class, () -> CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(),
             wrongKey));
         assertEquals(ErrorCode.BAD_INPUT, e.code());
-        assertNotNull(CaInit.importCertificate(r.store(), r.token(), cfg, issued), "first exchange certificate");
+        assertNotNull(CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), issued), "first exchange certificate");
       }
       try (CaNode node = CaNode.start(cfg)) {
         KeyPair kp = TestCa.ecKey();
@@ -114,7 +114,7 @@ class CaOperationsE2eTest {
       CaKeyring.Exchange first = now.keys().currentExchange(Instant.now()).orElseThrow();
       assertTrue(now.exchange().renewIfDue("test").isEmpty(), "not due yet");
       // two and a half days later the first exchange certificate has less than a day left
-      CaServices later = CaServices.wire(ca.cfg, now.store(), now.keys(), Templates.of(ca.cfg.configuredTemplates()),
+      CaServices later = CaServices.wire(ca.cfg.settings(), now.store(), now.keys(), Templates.of(ca.cfg.configuredTemplates()),
           Clock.offset(Clock.systemUTC(), Duration.ofHours(60)));
       X509CertificateHolder renewed = later.exchange().renewIfDue("test").orElseThrow();
       assertEquals(2, now.keys().exchanges().size(), "the old exchange key is kept");
@@ -135,7 +135,7 @@ class CaOperationsE2eTest {
       BigInteger serial = out.cert().getSerialNumber();
       assertEquals(CertRecord.Status.UNCONFIRMED, s.certificates().show(Identity.localOperator(), serial).status());
       assertEquals(0, s.enrollment().reapUnconfirmed(), "not yet");
-      CaServices later = CaServices.wire(ca.cfg, s.store(), s.keys(), s.templates(),
+      CaServices later = CaServices.wire(ca.cfg.settings(), s.store(), s.keys(), s.templates(),
           Clock.offset(Clock.systemUTC(), Duration.ofSeconds(31)));
       assertEquals(1, later.enrollment().reapUnconfirmed());
       assertEquals(CertRecord.Status.REVOKED, s.certificates().show(Identity.localOperator(), serial).status());

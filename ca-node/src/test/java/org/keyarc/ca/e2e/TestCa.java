@@ -65,7 +65,7 @@ final class TestCa implements AutoCloseable {
     tweak.apply(cfg);
     cfg.validate();
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      CaInit.init(r.store(), r.token(), cfg, false, null);
+      CaInit.init(r.store(), r.token(), cfg.settings().ca(), false, null);
     }
     TestCa ca = new TestCa(hsm, cfg, dir);
     ca.node = CaNode.start(cfg);

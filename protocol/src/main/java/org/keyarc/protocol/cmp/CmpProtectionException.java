@@ -1,6 +1,7 @@
 package org.keyarc.protocol.cmp;
 
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcException;
 
 /**
  * A CMP message's protection or header cannot be accepted (or, on the sending side, cannot be made): {@link
@@ -8,22 +9,14 @@ import org.keyarc.protocol.ErrorCode;
  * are out of bounds or name an unknown algorithm. The message is the one-line text that travels in the
  * {@code [keyarc N]} error answer.
  */
-public class CmpProtectionException extends Exception {
+public class CmpProtectionException extends KeyarcException {
   private static final long serialVersionUID = 1L;
-  private final ErrorCode code;
 
   public CmpProtectionException(ErrorCode code, String message) {
-    super(message);
-    this.code = code;
+    super(code, message);
   }
 
   public CmpProtectionException(ErrorCode code, String message, Throwable cause) {
-    super(message, cause);
-    this.code = code;
-  }
-
-  /** The keyarc error code to answer with. */
-  public ErrorCode code() {
-    return code;
+    super(code, message, cause);
   }
 }

@@ -1,0 +1,52 @@
+package org.keyarc.ca.config;
+
+import java.util.Map;
+
+/**
+ * The environment variables the CA node reads, read in this one place: {@code KEYARC_PKCS11_MODULE} (the
+ * PKCS#11 library when the configuration names none), {@code KEYARC_PIN_DIR} (where the embedded setup keeps
+ * token PINs) and {@code KEYARC_PIN} (the CA token's PIN when no pin file is configured). Tests pass their
+ * own.
+ */
+public final class Environment {
+  /** The default PKCS#11 module: SoftHSM2 on Debian. */
+  public static final String DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
+
+  private final Map<String, String> vars;
+
+  private Environment(Map<String, String> vars) {
+    this.vars = Map.copyOf(vars);
+  }
+
+  /** The process's environment. */
+  public static Environment system() {
+    return new Environment(System.getenv());
+  }
+
+  /** A given set of variables (tests). */
+  public static Environment of(Map<String, String> vars) {
+    return new Environment(vars);
+  }
+
+  /** {@code KEYARC_PKCS11_MODULE}, or the SoftHSM2 default. */
+  public String pkcs11Module() {
+    return vars.getOrDefault("KEYARC_PKCS11_MODULE", DEFAULT_MODULE);
+  }
+
+  /** {@code KEYARC_PIN_DIR}, or null. */
+  public String pinDir() {
+    return vars.get("KEYARC_PIN_DIR");
+  }
+
+  /** A copy of {@code KEYARC_PIN} (the caller wipes it), or null. */
+  public char[] pin() {
+    String pin = vars.get("KEYARC_PIN");
+    return pin == null || pin.isEmpty() ? null : pin.toCharArray();
+  }
+
+  @Override
+  public String toString() {
+    return "Environment[module=" + pkcs11Module() + ", pinDir=" + pinDir() + ", pin=" + (pin() == null ? "unset"
+        : "set") + "]";
+  }
+}

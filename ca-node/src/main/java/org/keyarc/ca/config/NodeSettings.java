@@ -1,0 +1,48 @@
+package org.keyarc.ca.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.keyarc.ca.template.Template;
+import org.keyarc.hsm.KeySpec;
+import org.keyarc.hsm.OaepHash;
+
+/**
+ * The node's configuration as the services use it: loaded, defaulted and validated once
+ * ({@link NodeConfig#settings()}), immutable, with every string already parsed (key specs, the OAEP hash, the
+ * TLS client-auth mode, durations, templates). Each service gets its part.
+ */
+public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Binary binary, Http http, Ca ca,
+    Timers timers, Archival archival, boolean roleSeparation, String defaultTemplate, List<Template> templates,
+    String effectiveJson) {
+
+  /** The PKCS#11 module and the CA token; {@code pinFile} null means the environment's KEYARC_PIN. */
+  public record Hsm(Path module, String token, Path pinFile, int sessions) {}
+
+  /** The database; {@code url} null means the embedded database under dataDir. */
+  public record Store(String url, String user, Path passwordFile, int poolSize) {}
+
+  /** The binary CMP listener; {@code tls} null means plain TCP. */
+  public record Binary(String host, int port, int maxFrameBytes, Duration idleTimeout, int maxInFlight, Tls tls) {}
+
+  /** Which TLS client certificates the binary listener asks for. */
+  public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
+
+  /** TLS for the binary listener: server certificate and key (PEM files), client certificates. */
+  public record Tls(Path certFile, Path keyFile, ClientAuth clientAuth) {}
+
+  /** The HTTP CMP listener (also GET /crl, /ca.crt, /metrics). */
+  public record Http(String host, int port, boolean enabled, int maxBodyBytes) {}
+
+  /** The CA keys init creates, the exchange keys' life, the OAEP hash and the CRL URL (null for none). */
+  public record Ca(X500Name subject, KeySpec keyType, int validityYears, KeySpec exchangeKeyType,
+      Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl) {}
+
+  /** Timers and validity periods. */
+  public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,
+      Duration auditCheckpoint, Duration secretValidity, Duration messageTimeSkew) {}
+
+  /** Key archival: whether forms the HSM cannot unwrap inside the token are accepted (off by default). */
+  public record Archival(boolean allowSoftwareUnwrap) {}
+}
