@@ -28,14 +28,6 @@ public final class KeyarcCmp {
   /** Content type of a CA-signed archive record (the recovery blob of {@code keyarc getkey}). */
   public static final ASN1ObjectIdentifier ARCHIVE_RECORD = ARC.branch("2");
 
-  /**
-   * True for the password-based MAC protections keyarc accepts: PBM (RFC 9810) and PBMAC1 (RFC 9481); see
-   * {@link org.keyarc.protocol.cmp.MacKind#of}.
-   */
-  public static boolean isPasswordBasedMac(ASN1ObjectIdentifier protectionAlgorithm) {
-    return org.keyarc.protocol.cmp.MacKind.of(protectionAlgorithm).isPresent();
-  }
-
   private static final Pattern CODE = Pattern.compile("^\\[keyarc (\\d+)\\] ");
 
   /** A rejection carrying the code's failure bit and the text "[keyarc N] message". */

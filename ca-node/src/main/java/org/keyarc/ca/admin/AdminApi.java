@@ -32,6 +32,8 @@ import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
 
 /**
  * The administrative operations that travel in signature-protected genm messages (infoType
@@ -77,45 +79,47 @@ public final class AdminApi {
     if (req == null || !req.isObject()) {
       throw new CaException(ErrorCode.BAD_MESSAGE, "the administrative request must be a JSON object");
     }
-    String op = text(req, "op");
+    String wire = text(req, AdminFields.OP);
+    AdminOp op = AdminOp.ofWire(wire).orElseThrow(() -> new CaException(ErrorCode.BAD_REQUEST,
+        "unknown administrative operation '" + Texts.printable(wire) + "'"));
     ObjectNode out = JSON.createObjectNode();
     switch (op) {
-      case "request.list" -> {
-        String status = req.path("status").asText("");
+      case REQUEST_LIST -> {
+        String status = req.path(AdminFields.STATUS).asText("");
         ArrayNode list = out.putArray("requests");
         for (RequestRecord r : approvals.list(who, status.isEmpty() ? null
             : status(RequestRecord.Status.class, status))) {
           list.add(request(r));
         }
       }
-      case "request.show" -> out.set("request", request(approvals.show(who, number(req, "id"))));
-      case "request.approve" -> {
-        var cert = approvals.approve(who, number(req, "id"));
+      case REQUEST_SHOW -> out.set("request", request(approvals.show(who, number(req, AdminFields.ID))));
+      case REQUEST_APPROVE -> {
+        var cert = approvals.approve(who, number(req, AdminFields.ID));
         out.put("serial", Digests.hex(cert.getSerialNumber()));
         out.put("subject", cert.getSubject().toString());
       }
-      case "request.deny" -> {
-        approvals.deny(who, number(req, "id"), req.path("reason").asText(""));
-        out.put("denied", number(req, "id"));
+      case REQUEST_DENY -> {
+        approvals.deny(who, number(req, AdminFields.ID), req.path(AdminFields.REASON).asText(""));
+        out.put("denied", number(req, AdminFields.ID));
       }
-      case "cert.list" -> {
-        String status = req.path("status").asText("");
-        String subject = req.path("subject").asText("");
+      case CERT_LIST -> {
+        String status = req.path(AdminFields.STATUS).asText("");
+        String subject = req.path(AdminFields.SUBJECT).asText("");
         ArrayNode list = out.putArray("certificates");
         for (CertRecord r : certificates.list(who, status.isEmpty() ? null
             : status(CertRecord.Status.class, status), subject.isEmpty() ? null
-            : X500Subject.parse(subject).toString(), req.path("limit").asInt(100))) {
+            : X500Subject.parse(subject).toString(), req.path(AdminFields.LIMIT).asInt(100))) {
           list.add(cert(r, false));
         }
       }
-      case "cert.show" -> out.set("certificate", cert(certificates.show(who, serial(req)), true));
-      case "cert.revoke" -> {
-        revocation.revoke(who, serial(req), req.path("reason").asInt(0), null);
+      case CERT_SHOW -> out.set("certificate", cert(certificates.show(who, serial(req)), true));
+      case CERT_REVOKE -> {
+        revocation.revoke(who, serial(req), req.path(AdminFields.REASON).asInt(0), null);
         out.put("revoked", Digests.hex(serial(req)));
       }
-      case "secret.create" -> {
+      case SECRET_CREATE -> {
         X500Name subject = subject(req);
-        SecretService.NewSecret s = secrets.create(who, text(req, "template"), subject);
+        SecretService.NewSecret s = secrets.create(who, text(req, AdminFields.TEMPLATE), subject);
         out.put("reference", s.reference());
         out.put("secret", new String(s.secret()));
         java.util.Arrays.fill(s.secret(), '\0');
@@ -123,22 +127,22 @@ public final class AdminApi {
         out.put("subject", s.subject());
         out.put("expires", s.expires().toString());
       }
-      case "role.grant" -> {
+      case ROLE_GRANT -> {
         roles.grant(who, subject(req).toString(), role(req));
         out.put("granted", role(req).name());
       }
-      case "role.revoke" -> {
+      case ROLE_REVOKE -> {
         roles.revoke(who, subject(req).toString(), role(req));
         out.put("revoked", role(req).name());
       }
-      case "role.list" -> {
+      case ROLE_LIST -> {
         ArrayNode list = out.putArray("members");
         for (RoleStore.Member m : roles.list(who)) {
           list.addObject().put("subject", m.subject()).put("role", m.role().name()).put("grantedBy", m.grantedBy())
               .put("grantedAt", m.grantedAt().toString());
         }
       }
-      case "audit.verify" -> {
+      case AUDIT_VERIFY -> {
         AuditChain.Verification v = audit.verify(who);
         out.put("records", v.records());
         out.put("checkpoints", v.checkpoints());
@@ -146,24 +150,24 @@ public final class AdminApi {
         ArrayNode problems = out.putArray("problems");
         v.problems().forEach(problems::add);
       }
-      case "crl.publish" -> {
+      case CRL_PUBLISH -> {
         Authorization.require(who, Role.MANAGER);
         out.put("crlNumber", crls.publish(who.actor()).toASN1Structure().getTBSCertList().getExtensions()
             .getExtensionParsedValue(org.bouncycastle.asn1.x509.Extension.cRLNumber).toString());
       }
-      case "kra.add" -> {
+      case KRA_ADD -> {
         var a = agents.add(who, serial(req));
         out.put("added", Digests.hex(a.serial())).put("subject", a.subject());
       }
-      case "kra.remove" -> {
+      case KRA_REMOVE -> {
         agents.remove(who, serial(req));
         out.put("removed", Digests.hex(serial(req)));
       }
-      case "kra.policy" -> {
-        agents.setPolicy(who, (int) number(req, "agents"), (int) number(req, "threshold"));
-        out.put("agents", number(req, "agents")).put("threshold", number(req, "threshold"));
+      case KRA_POLICY -> {
+        agents.setPolicy(who, (int) number(req, AdminFields.AGENTS), (int) number(req, AdminFields.THRESHOLD));
+        out.put("agents", number(req, AdminFields.AGENTS)).put("threshold", number(req, AdminFields.THRESHOLD));
       }
-      case "kra.list" -> {
+      case KRA_LIST -> {
         Authorization.require(who, Role.ADMINISTRATOR, Role.MANAGER, Role.AUDITOR);
         var policy = agents.policy();
         out.put("agents", policy.agents()).put("threshold", policy.threshold());
@@ -180,11 +184,11 @@ public final class AdminApi {
           }
         }
       }
-      case "archive.find" -> {
-        String subject = req.path("subject").asText("");
-        String hash = req.path("certHash").asText("");
-        var rows = archives.find(who, req.has("serial") ? serial(req) : null, subject.isEmpty() ? null : subject,
-            hash.isEmpty() ? null : hash);
+      case ARCHIVE_FIND -> {
+        String subject = req.path(AdminFields.SUBJECT).asText("");
+        String hash = req.path(AdminFields.CERT_HASH).asText("");
+        var rows = archives.find(who, req.has(AdminFields.SERIAL) ? serial(req) : null,
+            subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash);
         ArrayNode list = out.putArray("archives");
         for (var r : rows) {
           list.addObject().put("serial", Digests.hex(r.serial())).put("subject", r.subject())
@@ -192,46 +196,44 @@ public final class AdminApi {
               .put("created", r.createdAt().toString()).put("bytes", r.record().length);
         }
       }
-      case "archive.getkey" -> {
-        String subject = req.path("subject").asText("");
-        String hash = req.path("certHash").asText("");
+      case ARCHIVE_GETKEY -> {
+        String subject = req.path(AdminFields.SUBJECT).asText("");
+        String hash = req.path(AdminFields.CERT_HASH).asText("");
         ArrayNode list = out.putArray("blobs");
-        for (ArchiveService.KeyBlob b : archives.getKey(who, req.has("serial") ? serial(req) : null,
+        for (ArchiveService.KeyBlob b : archives.getKey(who, req.has(AdminFields.SERIAL) ? serial(req) : null,
             subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash)) {
           list.addObject().put("serial", Digests.hex(b.serial())).put("subject", b.subject())
               .put("threshold", b.threshold()).put("agents", b.agents())
               .put("blob", Base64.getEncoder().encodeToString(b.blob()));
         }
       }
-      case "recovery.open" -> out.put("id", recoveries.open(who, serial(req)));
-      case "recovery.list" -> {
+      case RECOVERY_OPEN -> out.put("id", recoveries.open(who, serial(req)));
+      case RECOVERY_LIST -> {
         ArrayNode list = out.putArray("recoveries");
-        for (var r : recoveries.list(who, req.path("all").asBoolean(false))) {
+        for (var r : recoveries.list(who, req.path(AdminFields.ALL).asBoolean(false))) {
           list.add(recovery(r, recoveries.steps(who, r.id()), false));
         }
       }
-      case "recovery.show" -> {
-        long id = number(req, "id");
+      case RECOVERY_SHOW -> {
+        long id = number(req, AdminFields.ID);
         out.set("recovery", recovery(recoveries.show(who, id), recoveries.steps(who, id),
-            req.path("material").asBoolean(false)));
+            req.path(AdminFields.MATERIAL).asBoolean(false)));
       }
-      case "recovery.check" -> {
-        recoveries.step(who, number(req, "id"), serial(req), text(req, "card"), null, true);
+      case RECOVERY_CHECK -> {
+        recoveries.step(who, number(req, AdminFields.ID), serial(req), text(req, AdminFields.CARD), null, true);
         out.put("allowed", true);
       }
-      case "recovery.step" -> {
-        String progress = req.path("progress").asText("");
-        recoveries.step(who, number(req, "id"), serial(req), text(req, "card"),
+      case RECOVERY_STEP -> {
+        String progress = req.path(AdminFields.PROGRESS).asText("");
+        recoveries.step(who, number(req, AdminFields.ID), serial(req), text(req, AdminFields.CARD),
             progress.isEmpty() ? null : Base64.getDecoder().decode(progress));
-        out.put("recorded", number(req, "id"));
+        out.put("recorded", number(req, AdminFields.ID));
       }
-      case "whoami" -> {
+      case WHOAMI -> {
         out.put("identity", who.actor());
         ArrayNode roles = out.putArray("roles");
         who.roles().forEach(r -> roles.add(r.name()));
       }
-      default -> throw new CaException(ErrorCode.BAD_REQUEST, "unknown administrative operation '"
-          + Texts.printable(op) + "'");
     }
     return out.toString();
   }
@@ -318,7 +320,7 @@ public final class AdminApi {
 
   private static BigInteger serial(JsonNode req) throws CaException {
     try {
-      return new BigInteger(text(req, "serial"), 16);
+      return new BigInteger(text(req, AdminFields.SERIAL), 16);
     } catch (NumberFormatException e) {
       throw new CaException(ErrorCode.BAD_REQUEST, "serial must be hexadecimal");
     }
@@ -326,18 +328,18 @@ public final class AdminApi {
 
   private static X500Name subject(JsonNode req) throws CaException {
     try {
-      return X500Subject.parse(text(req, "subject"));
+      return X500Subject.parse(text(req, AdminFields.SUBJECT));
     } catch (IllegalArgumentException e) {
       throw new CaException(ErrorCode.BAD_SUBJECT, "subject " + e.getMessage());
     }
   }
 
   private static Role role(JsonNode req) throws CaException {
-    String r = text(req, "role").toUpperCase().replace('-', '_').replace(' ', '_');
+    String r = text(req, AdminFields.ROLE).toUpperCase().replace('-', '_').replace(' ', '_');
     try {
       return Role.valueOf(r);
     } catch (IllegalArgumentException e) {
-      throw new CaException(ErrorCode.BAD_REQUEST, "unknown role '" + Texts.printable(text(req, "role"))
+      throw new CaException(ErrorCode.BAD_REQUEST, "unknown role '" + Texts.printable(text(req, AdminFields.ROLE))
           + "'; use administrator, manager, auditor or recovery_agent");
     }
   }

@@ -230,7 +230,7 @@ class CmpMacTest {
     assertEquals(MacKind.PBM, MacKind.of(CMPObjectIdentifiers.passwordBasedMac).orElseThrow());
     assertEquals(MacKind.PBMAC1, MacKind.of(PKCSObjectIdentifiers.id_PBMAC1).orElseThrow());
     assertNotNull(CmpMac.verifier(MacKind.PBM));
-    assertTrue(org.keyarc.protocol.KeyarcCmp.isPasswordBasedMac(PKCSObjectIdentifiers.id_PBMAC1));
-    assertFalse(org.keyarc.protocol.KeyarcCmp.isPasswordBasedMac(PKCSObjectIdentifiers.id_hmacWithSHA256));
+    assertTrue(MacKind.of(PKCSObjectIdentifiers.id_PBMAC1).isPresent());
+    assertFalse(MacKind.of(PKCSObjectIdentifiers.id_hmacWithSHA256).isPresent());
   }
 }

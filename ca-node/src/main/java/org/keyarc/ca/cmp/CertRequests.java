@@ -1,0 +1,280 @@
+package org.keyarc.ca.cmp;
+
+import java.math.BigInteger;
+import java.util.HashSet;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.cmp.PKIFreeText;
+import org.bouncycastle.asn1.cmp.PKIMessage;
+import org.bouncycastle.asn1.cmp.PKIStatus;
+import org.bouncycastle.asn1.cmp.PKIStatusInfo;
+import org.bouncycastle.asn1.crmf.CRMFObjectIdentifiers;
+import org.bouncycastle.asn1.crmf.CertReqMessages;
+import org.bouncycastle.asn1.crmf.CertReqMsg;
+import org.bouncycastle.asn1.crmf.CertTemplate;
+import org.bouncycastle.asn1.crmf.EncryptedKey;
+import org.bouncycastle.asn1.crmf.PKIArchiveOptions;
+import org.bouncycastle.asn1.crmf.ProofOfPossession;
+import org.bouncycastle.asn1.pkcs.Attribute;
+import org.bouncycastle.asn1.pkcs.CertificationRequest;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.crmf.CRMFException;
+import org.bouncycastle.cert.crmf.CertificateRepMessageBuilder;
+import org.bouncycastle.cert.crmf.CertificateRequestMessage;
+import org.bouncycastle.cert.crmf.CertificateResponse;
+import org.bouncycastle.cert.crmf.CertificateResponseBuilder;
+import org.bouncycastle.cert.crmf.PKIArchiveControl;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCSException;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.issue.EnrollRequest;
+import org.keyarc.ca.issue.Enrollment;
+import org.keyarc.ca.issue.Outcome;
+import org.keyarc.ca.issue.RequestPolicy;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.support.Texts;
+import org.keyarc.ca.template.Template;
+import org.keyarc.protocol.Bc;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcCmp;
+import org.keyarc.protocol.cmp.CmpBodies;
+import org.keyarc.protocol.cmp.CmpHeaders;
+import org.keyarc.protocol.cmp.CmpProtectionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The certificate requests (ir, cr, kur, p10cr): each CertReqMsg or PKCS#10 checked (proof of possession,
+ * template, subject, archive options) and mapped to the protocol-neutral {@link EnrollRequest}, and the
+ * CertRepMessage answers, built with Bouncy Castle's {@link CertificateResponseBuilder} and {@link
+ * CertificateRepMessageBuilder}.
+ */
+final class CertRequests {
+  private static final Logger LOG = LoggerFactory.getLogger(CertRequests.class);
+  /**
+   * At most this many CertReqMsg in one ir/cr. Several in one message share one protection check and one
+   * answer signature: the high-volume client's way to spend less of the node per certificate.
+   */
+  static final int MAX_CERT_REQUESTS = 64;
+
+  private final Enrollment enrollment;
+  private final RequestPolicy policy;
+  private final CaKeyring keys;
+
+  CertRequests(Enrollment enrollment, RequestPolicy policy, CaKeyring keys) {
+    this.enrollment = enrollment;
+    this.policy = policy;
+    this.keys = keys;
+  }
+
+  /** An ir, cr or kur with one CertReqMsg, or an ir or cr with up to {@link #MAX_CERT_REQUESTS}. */
+  PKIBody certRequest(PKIMessage msg, CmpContext ctx, int type) throws CaException {
+    CertReqMsg[] all = CertReqMessages.getInstance(msg.getBody().getContent()).toCertReqMsgArray();
+    if (all.length == 0) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the request holds no CertReqMsg");
+    }
+    int repType = CmpBodies.responseType(type);
+    if (all.length == 1) {
+      CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
+      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, type, req));
+      return answer(ctx, repType, req.getCertReqId(), out);
+    }
+    if (ctx.secret != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a one-time secret is for one certificate: send one CertReqMsg, "
+          + "not " + all.length);
+    }
+    if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "kur updates one certificate: send one CertReqMsg, not "
+          + all.length);
+    }
+    if (all.length > MAX_CERT_REQUESTS) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "at most " + MAX_CERT_REQUESTS + " CertReqMsg in one message, not "
+          + all.length);
+    }
+    Set<BigInteger> ids = new HashSet<>();
+    for (CertReqMsg m : all) {
+      if (!ids.add(m.getCertReq().getCertReqId().getValue())) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "certReqId " + m.getCertReq().getCertReqId().getValue()
+            + " is used twice in the message");
+      }
+    }
+    // every entry is checked before any is issued: a refused entry gets its own rejection, and the
+    // others are issued each in its own transaction
+    EnrollRequest[] checked = new EnrollRequest[all.length];
+    CertificateResponse[] responses = new CertificateResponse[all.length];
+    for (int i = 0; i < all.length; i++) {
+      try {
+        checked[i] = enrollRequest(msg, ctx, type, new CertificateRequestMessage(all[i]));
+      } catch (CaException e) {
+        responses[i] = refused(all[i], e.code(), e.getMessage());
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        responses[i] = refused(all[i], ErrorCode.BAD_MESSAGE, "the CertReqMsg is malformed: "
+            + Texts.printable(e.getMessage()));
+      }
+    }
+    boolean anyIssued = false;
+    boolean allConfirmed = true;
+    for (int i = 0; i < all.length; i++) {
+      if (checked[i] == null) {
+        continue;
+      }
+      try {
+        Outcome out = enrollment.enroll(checked[i]);
+        responses[i] = response(all[i].getCertReq().getCertReqId(), out);
+        if (out instanceof Outcome.Issued issued) {
+          anyIssued = true;
+          allConfirmed &= issued.confirmed();
+        }
+      } catch (CaException e) {
+        responses[i] = refused(all[i], e.code(), e.getMessage());
+      }
+    }
+    ctx.implicitConfirmGranted = anyIssued && allConfirmed;
+    CertificateRepMessageBuilder rep = anyIssued ? new CertificateRepMessageBuilder(keys.caCert())
+        : new CertificateRepMessageBuilder();
+    for (CertificateResponse r : responses) {
+      rep.addCertificateResponse(r);
+    }
+    return new PKIBody(repType, rep.build().toASN1Structure());
+  }
+
+  /** A p10cr: the PKCS#10 self-signature is its proof of possession; its extensionRequest the extensions. */
+  PKIBody p10(PKIMessage msg, CmpContext ctx) throws CaException {
+    PKCS10CertificationRequest csr;
+    try {
+      csr = new PKCS10CertificationRequest(CertificationRequest.getInstance(msg.getBody().getContent()));
+      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER)
+          .build(csr.getSubjectPublicKeyInfo()))) {
+        throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 signature does not verify with its public key");
+      }
+    } catch (PKCSException | OperatorCreationException | RuntimeException e) {
+      throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 request cannot be verified");
+    }
+    Extensions ext = null;
+    for (Attribute a : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+      ext = Extensions.getInstance(a.getAttrValues().getObjectAt(0));
+    }
+    Template template = policy.template(ctx.secret, certProfile(msg));
+    X500Name subject = policy.subject(ctx.identity, ctx.secret, csr.getSubject());
+    Outcome out = enrollment.enroll(new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId, 0,
+        CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), template, subject, csr.getSubjectPublicKeyInfo(), ext,
+        CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference()));
+    return answer(ctx, PKIBody.TYPE_CERT_REP, new ASN1Integer(0), out);
+  }
+
+  /** One CertReqMsg checked (proof of possession, template, subject) and ready for {@link Enrollment#enroll}. */
+  private EnrollRequest enrollRequest(PKIMessage msg, CmpContext ctx, int type, CertificateRequestMessage req)
+      throws CaException {
+    CertTemplate tpl = req.getCertTemplate();
+    SubjectPublicKeyInfo spki = tpl.getPublicKey();
+    if (spki == null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the certificate template has no public key");
+    }
+    checkPop(req, spki);
+    X500Name subject = tpl.getSubject();
+    Template template;
+    if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
+      template = policy.updateTemplate(ctx.identity, ctx.signerSerial);
+      subject = new X500Name(ctx.identity.name());
+    } else {
+      template = policy.template(ctx.secret, certProfile(msg));
+      subject = policy.subject(ctx.identity, ctx.secret, subject);
+    }
+    return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
+        req.getCertReqId().longValueExact(), CmpBodies.name(type)), template, subject, spki, tpl.getExtensions(),
+        CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
+        archiveOptions(req));
+  }
+
+  private static String certProfile(PKIMessage msg) throws CaException {
+    try {
+      return CmpHeaders.certProfile(msg.getHeader());
+    } catch (CmpProtectionException e) {
+      throw CmpResponder.refusal(e);
+    }
+  }
+
+  /** The encrypted private key of the request's PKIArchiveOptions control, or null when there is none. */
+  private static EncryptedKey archiveOptions(CertificateRequestMessage req) throws CaException {
+    var oid = CRMFObjectIdentifiers.id_regCtrl_pkiArchiveOptions;
+    if (!req.hasControl(oid)) {
+      return null;
+    }
+    PKIArchiveControl control = (PKIArchiveControl) req.getControl(oid);
+    if (control.getArchiveType() != PKIArchiveControl.encryptedPrivKey) {
+      throw new CaException(ErrorCode.ARCHIVE_FORM_REFUSED, "PKIArchiveOptions must carry encryptedPrivKey (the "
+          + "key itself); keyGenParameters and archiveRemGenPrivKey are not supported");
+    }
+    return EncryptedKey.getInstance(PKIArchiveOptions.getInstance(control.getValue()).getValue());
+  }
+
+  private static void checkPop(CertificateRequestMessage req, SubjectPublicKeyInfo spki) throws CaException {
+    if (!req.hasProofOfPossession()) {
+      throw new CaException(ErrorCode.BAD_POP, "the request has no proof of possession");
+    }
+    if (req.getProofOfPossessionType() != ProofOfPossession.TYPE_SIGNING_KEY) {
+      throw new CaException(ErrorCode.BAD_POP, "only signature proof of possession is accepted "
+          + "(raVerified and encryption POP are not)");
+    }
+    boolean ok;
+    try {
+      ok = req.isValidSigningKeyPOP(new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER).build(spki));
+    } catch (CRMFException | OperatorCreationException | IllegalStateException e) {
+      ok = false;
+    }
+    if (!ok) {
+      throw new CaException(ErrorCode.BAD_POP, "the proof of possession does not verify with the requested public key");
+    }
+  }
+
+  // ------------------------------------------------------------------ answers
+
+  /** The answer to one certificate request: issued (with the CA in caPubs) or waiting for approval. */
+  private PKIBody answer(CmpContext ctx, int repType, ASN1Integer certReqId, Outcome out) {
+    if (out instanceof Outcome.Issued issued) {
+      ctx.implicitConfirmGranted = issued.confirmed();
+      return issued(repType, certReqId, issued.cert());
+    }
+    return new PKIBody(repType, new CertificateRepMessageBuilder().addCertificateResponse(response(certReqId, out))
+        .build().toASN1Structure());
+  }
+
+  /** A CertRepMessage granting {@code cert}, with the CA certificate in caPubs. */
+  PKIBody issued(int repType, ASN1Integer certReqId, X509CertificateHolder cert) {
+    return new PKIBody(repType, new CertificateRepMessageBuilder(keys.caCert())
+        .addCertificateResponse(granted(certReqId, cert)).build().toASN1Structure());
+  }
+
+  /** A CertRepMessage with one rejection and no caPubs. */
+  static PKIBody rejected(int repType, ASN1Integer certReqId, PKIStatusInfo rejection) {
+    return new PKIBody(repType, new CertificateRepMessageBuilder()
+        .addCertificateResponse(new CertificateResponseBuilder(certReqId, rejection).build()).build()
+        .toASN1Structure());
+  }
+
+  /** The CertResponse for one outcome: the certificate, or "waiting" for a manager's approval. */
+  private static CertificateResponse response(ASN1Integer certReqId, Outcome out) {
+    if (out instanceof Outcome.Pending p) {
+      return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.waiting, new PKIFreeText("request "
+          + p.requestId() + " waits for a certificate manager's approval; poll with pollReq"))).build();
+    }
+    return granted(certReqId, ((Outcome.Issued) out).cert());
+  }
+
+  private static CertificateResponse granted(ASN1Integer certReqId, X509CertificateHolder cert) {
+    return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.granted)).withCertificate(cert)
+        .build();
+  }
+
+  private static CertificateResponse refused(CertReqMsg m, ErrorCode code, String message) {
+    LOG.info("CertReqMsg {} refused: {} ({})", m.getCertReq().getCertReqId().getValue(), message, code);
+    return new CertificateResponseBuilder(m.getCertReq().getCertReqId(), KeyarcCmp.rejection(code, message)).build();
+  }
+}

@@ -1,0 +1,28 @@
+package org.keyarc.ca.cmp;
+
+import java.math.BigInteger;
+import org.bouncycastle.asn1.cmp.PKIHeader;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.SecretService;
+import org.keyarc.protocol.cmp.MacKind;
+
+/** One request's context: its parsed header fields and the sender's identity once established. */
+final class CmpContext {
+  /** The request's header; null when no PKIMessage could be read. */
+  PKIHeader header;
+  /** Who sent the request; null for an unprotected genm asking only for public information. */
+  Identity identity;
+  /** The one-time secret that MAC-protected the request; null for any other protection. */
+  SecretService.SecretGrant secret;
+  /**
+   * The MAC of the answer when {@link #secret} is set: the request's, once its parameters are accepted;
+   * PBM until then (an answer refusing those parameters).
+   */
+  MacKind macKind = MacKind.PBM;
+  /** The transactionID in hexadecimal; empty until read. */
+  String transactionId = "";
+  /** Serial of the certificate that signed the request (or of the TLS client certificate). */
+  BigInteger signerSerial;
+  /** True when the answer grants implicitConfirm. */
+  boolean implicitConfirmGranted;
+}

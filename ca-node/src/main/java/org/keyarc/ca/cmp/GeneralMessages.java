@@ -1,0 +1,85 @@
+package org.keyarc.ca.cmp;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.cmp.CMPCertificate;
+import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
+import org.bouncycastle.asn1.cmp.GenMsgContent;
+import org.bouncycastle.asn1.cmp.GenRepContent;
+import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.cmp.PKIMessage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.admin.AdminApi;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.revoke.CrlService;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcCmp;
+
+/**
+ * genm: the public information (caCerts, the exchange certificate, the current CRL) anyone may ask for, and
+ * keyarc's administrative requests (infoType {@link KeyarcCmp#ADMIN}), which must be signed.
+ */
+final class GeneralMessages {
+  private final CaKeyring keys;
+  private final CrlService crls;
+  private final AdminApi admin;
+  private final Clock clock;
+
+  GeneralMessages(CaKeyring keys, CrlService crls, AdminApi admin, Clock clock) {
+    this.keys = keys;
+    this.crls = crls;
+    this.admin = admin;
+    this.clock = clock;
+  }
+
+  /** True when the genm asks for nothing but public information (no administrative request). */
+  static boolean onlyPublicInfo(PKIMessage msg) {
+    for (InfoTypeAndValue i : GenMsgContent.getInstance(msg.getBody().getContent()).toInfoTypeAndValueArray()) {
+      if (i.getInfoType().equals(KeyarcCmp.ADMIN)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  PKIBody genm(PKIMessage msg, CmpContext ctx) throws CaException {
+    InfoTypeAndValue[] asks = GenMsgContent.getInstance(msg.getBody().getContent()).toInfoTypeAndValueArray();
+    List<InfoTypeAndValue> out = new ArrayList<>();
+    if (asks.length == 0) {
+      out.add(caCerts());
+    }
+    for (InfoTypeAndValue a : asks) {
+      ASN1ObjectIdentifier t = a.getInfoType();
+      if (t.equals(CMPObjectIdentifiers.id_it_caCerts)) {
+        out.add(caCerts());
+      } else if (t.equals(CMPObjectIdentifiers.it_caProtEncCert)) {
+        X509CertificateHolder x = keys.currentExchange(clock.instant()).orElseThrow(() -> new CaException(
+            ErrorCode.CA_NOT_INITIALISED, "the CA has no valid exchange certificate")).cert();
+        out.add(new InfoTypeAndValue(t, new CMPCertificate(x.toASN1Structure())));
+      } else if (t.equals(CMPObjectIdentifiers.it_currentCRL)) {
+        out.add(new InfoTypeAndValue(t, crls.current().toASN1Structure()));
+      } else if (t.equals(KeyarcCmp.ADMIN)) {
+        if (ctx.identity == null || ctx.identity.kind() != Identity.Kind.CERTIFICATE) {
+          throw new CaException(ErrorCode.NOT_AUTHORIZED, "administrative requests must be signed with a "
+              + "certificate of this CA");
+        }
+        String json = DERUTF8String.getInstance(a.getInfoValue()).getString();
+        out.add(new InfoTypeAndValue(t, new DERUTF8String(admin.handle(ctx.identity, json))));
+      }
+      // other infoTypes are not offered: RFC 9810 lets the answer leave them out
+    }
+    return new PKIBody(PKIBody.TYPE_GEN_REP, new GenRepContent(out.toArray(new InfoTypeAndValue[0])));
+  }
+
+  private InfoTypeAndValue caCerts() {
+    return new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts,
+        new DERSequence(new CMPCertificate(keys.caCert().toASN1Structure())));
+  }
+}

@@ -1,0 +1,83 @@
+package org.keyarc.ca.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.cmp.UnitCa;
+import org.keyarc.ca.store.Role;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
+
+/** The administrative API on JSON strings, over a CA without a node. */
+class AdminApiTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Identity MANAGER = new Identity(Identity.Kind.CERTIFICATE, "CN=Unit Manager, O=keyarc",
+      Set.of(Role.MANAGER));
+  private static final Identity NOBODY = new Identity(Identity.Kind.CERTIFICATE, "CN=Unit Nobody, O=keyarc",
+      Set.of());
+  private static UnitCa ca;
+  private static AdminApi api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    ca = UnitCa.create();
+    api = ca.admin();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (ca != null) {
+      ca.close();
+    }
+  }
+
+  private static String op(AdminOp op) {
+    return JSON.createObjectNode().put(AdminFields.OP, op.wireName()).toString();
+  }
+
+  @Test
+  void unknownOperationIsABadRequest() {
+    CaException e = assertThrows(CaException.class, () -> api.handle(MANAGER, "{\"op\":\"request.explode\"}"));
+    assertEquals(ErrorCode.BAD_REQUEST, e.code());
+    assertEquals("unknown administrative operation 'request.explode'", e.getMessage());
+  }
+
+  @Test
+  void missingOperationIsABadRequest() {
+    CaException e = assertThrows(CaException.class, () -> api.handle(MANAGER, "{}"));
+    assertEquals(ErrorCode.BAD_REQUEST, e.code());
+    assertEquals("the request needs the text field 'op'", e.getMessage());
+  }
+
+  @Test
+  void notJsonIsABadMessage() {
+    assertEquals(ErrorCode.BAD_MESSAGE, assertThrows(CaException.class, () -> api.handle(MANAGER, "{op")).code());
+  }
+
+  @Test
+  void requestListNeedsAManager() throws Exception {
+    CaException e = assertThrows(CaException.class, () -> api.handle(NOBODY, op(AdminOp.REQUEST_LIST)));
+    assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
+    JsonNode answer = JSON.readTree(api.handle(MANAGER, op(AdminOp.REQUEST_LIST)));
+    assertTrue(answer.get("requests").isArray(), answer.toString());
+  }
+
+  @Test
+  void whoamiAnswersIdentityAndRoles() throws Exception {
+    JsonNode answer = JSON.readTree(api.handle(MANAGER, op(AdminOp.WHOAMI)));
+    assertEquals("CN=Unit Manager, O=keyarc", answer.get("identity").asText());
+    assertEquals(1, answer.get("roles").size());
+    assertEquals("MANAGER", answer.get("roles").get(0).asText());
+    assertEquals(0, JSON.readTree(api.handle(NOBODY, op(AdminOp.WHOAMI))).get("roles").size());
+  }
+}
