@@ -3,10 +3,12 @@ package org.keyarc.protocol;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
 import org.bouncycastle.asn1.cmp.PKIFreeText;
 import org.bouncycastle.asn1.cmp.PKIStatus;
 import org.bouncycastle.asn1.cmp.PKIStatusInfo;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 
 /**
  * What keyarc adds on top of standard CMP: the error text convention that carries an {@link ErrorCode}
@@ -29,11 +31,13 @@ public final class KeyarcCmp {
   public static final ASN1ObjectIdentifier ARCHIVE_RECORD = ARC.branch("2");
 
   /**
-   * True for the password-based MAC protections keyarc accepts: PBM (RFC 9810) and PBMAC1 (RFC 9481); see
-   * {@link org.keyarc.protocol.cmp.MacKind#of}.
+   * True for the password-based MAC protections keyarc accepts: PBM (RFC 9810) and PBMAC1 (RFC 9481), the
+   * same two as {@code cmp.MacKind}, named here by OID so that this package does not depend on {@code cmp}
+   * (which depends on it).
    */
   public static boolean isPasswordBasedMac(ASN1ObjectIdentifier protectionAlgorithm) {
-    return org.keyarc.protocol.cmp.MacKind.of(protectionAlgorithm).isPresent();
+    return CMPObjectIdentifiers.passwordBasedMac.equals(protectionAlgorithm)
+        || PKCSObjectIdentifiers.id_PBMAC1.equals(protectionAlgorithm);
   }
 
   private static final Pattern CODE = Pattern.compile("^\\[keyarc (\\d+)\\] ");
