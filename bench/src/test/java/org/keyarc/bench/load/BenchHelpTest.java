@@ -40,7 +40,9 @@ class BenchHelpTest {
     BenchTestSupport.Run r = bench(args.toArray(new String[0]));
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().startsWith(("Usage: keyarc bench " + command).trim()), r.out());
-    assertTrue(r.out().contains("\nExit codes:\n") && r.out().contains("53      CA not initialised"), r.out());
+    // the code column's width is picocli's (from the longest code), not part of the contract
+    assertTrue(r.out().contains("\nExit codes:\n")
+        && java.util.regex.Pattern.compile("\n\\s+53\\s+CA not initialised\n").matcher(r.out()).find(), r.out());
   }
 
   @Test
