@@ -34,7 +34,7 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
-import org.keyarc.ca.issue.CertFactory;
+import org.keyarc.ca.keys.CertFactory;
 import org.keyarc.ca.template.Templates;
 import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.client.CmpClient;

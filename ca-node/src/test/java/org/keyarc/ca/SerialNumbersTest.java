@@ -5,7 +5,7 @@ import java.util.HashSet;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.issue.SerialNumbers;
+import org.keyarc.ca.keys.SerialNumbers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

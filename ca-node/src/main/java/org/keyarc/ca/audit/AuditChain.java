@@ -19,7 +19,7 @@ import org.keyarc.ca.store.AuditStore;
 /**
  * The tamper-evident audit chain (invariant 6). Each record stores the SHA-256 of its own content
  * and of the previous record's hash ({@link #hash}); records are appended inside the caller's unit of
- * work ({@link Audit#append}), so an operation and its audit record commit together or not at all. At
+ * work ({@code audit.log.Audit#append}), so an operation and its audit record commit together or not at all. At
  * checkpoints the chain head (sequence number and hash) is signed with the HSM audit key;
  * {@link #verify} recomputes the chain and checks every checkpoint, naming the first record that was
  * edited, inserted, deleted or cut off. This class is the chain's rules only: its rows are kept by

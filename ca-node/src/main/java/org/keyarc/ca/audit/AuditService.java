@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.auth.Authorization;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.store.AuditStore;

@@ -3,7 +3,6 @@ package org.keyarc.ca.issue;
 import org.bouncycastle.cert.cmp.CertificateStatus;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.auth.Identity;
-import org.keyarc.ca.cmp.CmpResponder;
 
 /**
  * What an enrollment protocol calls: CMP today ({@code cmp/CmpResponder}); EST or SCEP would call the same.

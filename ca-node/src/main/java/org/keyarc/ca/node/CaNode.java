@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.admin.AdminApi;
-import org.keyarc.ca.audit.Audit;
+import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.cmp.CmpResponder;
 import org.keyarc.ca.config.ConfigException;
 import org.keyarc.ca.config.Environment;

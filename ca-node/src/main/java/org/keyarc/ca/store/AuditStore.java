@@ -3,7 +3,6 @@ package org.keyarc.ca.store;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.keyarc.ca.audit.AuditChain;
 
 /**
  * The audit chain's rows: append-only records, the head (last sequence number and hash) and the signed

@@ -42,9 +42,9 @@ public final class UnitCa implements AutoCloseable {
       cfg.validate();
       HsmToken token = hsm.open("ca", cfg.hsm.sessions);
       JdbcStore store = JdbcStore.open(JdbcStore.embeddedUrl(dir), cfg.store.user, null, 4);
-      CaInit.init(store, token, cfg, false, null);
+      CaInit.init(store, token, cfg.settings().ca(), false, null);
       CaKeyring keys = CaKeyring.load(store, token);
-      CaServices services = CaServices.wire(cfg, store, keys, Templates.of(cfg.configuredTemplates()),
+      CaServices services = CaServices.wire(cfg.settings(), store, keys, Templates.of(cfg.configuredTemplates()),
           Clock.systemUTC());
       return new UnitCa(hsm, token, store, services);
     } catch (Exception | Error e) {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.issue.EnrollRequest;
 import org.keyarc.ca.issue.Outcome;
-import org.keyarc.ca.issue.SerialNumbers;
+import org.keyarc.ca.keys.SerialNumbers;
 import org.keyarc.ca.node.CaServices;
 import org.keyarc.ca.template.Template;
 

@@ -3,8 +3,8 @@ package org.keyarc.ca.store;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Instant;
-import org.keyarc.ca.audit.Audit;
-import org.keyarc.ca.audit.AuditAction;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.store.jdbc.JdbcStore;
 
 /**

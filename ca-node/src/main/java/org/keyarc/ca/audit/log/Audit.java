@@ -1,4 +1,4 @@
-package org.keyarc.ca.audit;
+package org.keyarc.ca.audit.log;
 
 import java.time.Instant;
 import org.keyarc.ca.store.StoreException;

@@ -1,4 +1,4 @@
-package org.keyarc.ca.audit;
+package org.keyarc.ca.audit.log;
 
 /**
  * Every action the audit log records, with the identifier stored in {@code audit_record.action} (stable:

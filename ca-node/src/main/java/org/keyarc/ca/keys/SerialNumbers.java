@@ -1,4 +1,4 @@
-package org.keyarc.ca.issue;
+package org.keyarc.ca.keys;
 
 import java.math.BigInteger;
 import java.security.SecureRandom;

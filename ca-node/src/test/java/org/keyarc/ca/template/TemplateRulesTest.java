@@ -1,0 +1,124 @@
+package org.keyarc.ca.template;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaException;
+import org.keyarc.protocol.ErrorCode;
+
+class TemplateRulesTest {
+  private static final Templates TEMPLATES = Templates.of(List.of());
+  private static final Template USER = TEMPLATES.find(Templates.USER).orElseThrow();
+  private static final Template KRA = TEMPLATES.find(Templates.KEY_RECOVERY_AGENT).orElseThrow();
+
+  private static CaException refused(ErrorCode code, org.junit.jupiter.api.function.Executable call) {
+    CaException e = assertThrows(CaException.class, call);
+    assertEquals(code, e.code(), e.getMessage());
+    return e;
+  }
+
+  private static SubjectPublicKeyInfo rsa(int bits) throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+    g.initialize(bits);
+    return SubjectPublicKeyInfo.getInstance(g.generateKeyPair().getPublic().getEncoded());
+  }
+
+  private static SubjectPublicKeyInfo ec(String curve) throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(new ECGenParameterSpec(curve));
+    return SubjectPublicKeyInfo.getInstance(g.generateKeyPair().getPublic().getEncoded());
+  }
+
+  @Test
+  void subjectWithTheRequiredAndAllowedRdnsPasses() {
+    assertDoesNotThrow(() -> TemplateRules.checkSubject(USER, new X500Name("CN=alice,O=Example,C=DE")));
+    assertDoesNotThrow(() -> TemplateRules.checkSubject(USER,
+        new X500Name("CN=alice,E=alice@example.org,SERIALNUMBER=42")));
+  }
+
+  @Test
+  void subjectWithoutARequiredRdnIsRefused() {
+    CaException e = refused(ErrorCode.BAD_SUBJECT,
+        () -> TemplateRules.checkSubject(USER, new X500Name("O=Example,C=DE")));
+    assertTrue(e.getMessage().contains("needs CN"), e.getMessage());
+  }
+
+  @Test
+  void subjectWithAnRdnNotAllowedIsRefused() {
+    CaException e = refused(ErrorCode.BAD_SUBJECT,
+        () -> TemplateRules.checkSubject(USER, new X500Name("CN=alice,DC=example")));
+    assertTrue(e.getMessage().contains("does not allow DC"), e.getMessage());
+    assertTrue(e.getMessage().contains("template User"), e.getMessage());
+  }
+
+  @Test
+  void emptyOrBlankSubjectIsRefused() {
+    refused(ErrorCode.BAD_SUBJECT,
+        () -> TemplateRules.checkSubject(USER, new X500Name(new org.bouncycastle.asn1.x500.RDN[0])));
+    refused(ErrorCode.BAD_SUBJECT, () -> TemplateRules.checkSubject(USER, null));
+    CaException e = refused(ErrorCode.BAD_SUBJECT, () -> TemplateRules.checkSubject(USER, new X500Name("CN= ")));
+    assertTrue(e.getMessage().contains("CN is empty"), e.getMessage());
+  }
+
+  @Test
+  void rsaAtTheMinimumPassesAndBelowIsRefused() throws Exception {
+    SubjectPublicKeyInfo ok = rsa(2048);
+    assertDoesNotThrow(() -> TemplateRules.checkKey(USER, ok));
+    SubjectPublicKeyInfo small = rsa(1024);
+    CaException e = refused(ErrorCode.KEY_NOT_ALLOWED, () -> TemplateRules.checkKey(USER, small));
+    assertTrue(e.getMessage().contains("1024 bits is too small"), e.getMessage());
+    assertTrue(e.getMessage().contains("at least 2048"), e.getMessage());
+  }
+
+  @Test
+  void ecOnAnAllowedCurvePassesAndOtherCurvesAreRefused() throws Exception {
+    SubjectPublicKeyInfo p256 = ec("secp256r1");
+    assertDoesNotThrow(() -> TemplateRules.checkKey(USER, p256));
+    SubjectPublicKeyInfo p521 = ec("secp521r1");
+    CaException e = refused(ErrorCode.KEY_NOT_ALLOWED, () -> TemplateRules.checkKey(USER, p521));
+    assertTrue(e.getMessage().contains("curve secp521r1"), e.getMessage());
+  }
+
+  @Test
+  void aTemplateWithoutCurvesRefusesEveryEcKey() throws Exception {
+    SubjectPublicKeyInfo p256 = ec("secp256r1");
+    CaException e = refused(ErrorCode.KEY_NOT_ALLOWED, () -> TemplateRules.checkKey(KRA, p256));
+    assertTrue(e.getMessage().contains("no EC keys at all"), e.getMessage());
+  }
+
+  @Test
+  void otherKeyTypesAreRefused() throws Exception {
+    SubjectPublicKeyInfo ed = SubjectPublicKeyInfo.getInstance(
+        KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded());
+    refused(ErrorCode.KEY_NOT_ALLOWED, () -> TemplateRules.checkKey(USER, ed));
+  }
+
+  @Test
+  void unknownTemplateNamesTheOffered() {
+    CaException e = refused(ErrorCode.UNKNOWN_TEMPLATE, () -> TEMPLATES.require("WebServer"));
+    assertTrue(e.getMessage().contains("unknown template 'WebServer'"), e.getMessage());
+    assertTrue(e.getMessage().contains("KeyRecoveryAgent, ExchangeUserKeyArc, User"), e.getMessage());
+  }
+
+  @Test
+  void builtInsArePresentAndAgentCertificatesAlwaysWaitForApproval() throws CaException {
+    assertEquals(Set.of(Templates.KEY_RECOVERY_AGENT, Templates.EXCHANGE_USER, Templates.USER),
+        TEMPLATES.all().stream().map(Template::name).collect(Collectors.toSet()));
+    assertTrue(TEMPLATES.require(Templates.EXCHANGE_USER).archivePrivateKey());
+    assertTrue(KRA.requiresApproval());
+    Template relaxed = new Template(Templates.KEY_RECOVERY_AGENT, KRA.validity(), KRA.keyUsage(),
+        KRA.extendedKeyUsages(), KRA.rsaMinBits(), KRA.ecCurves(), KRA.requiredRdns(), KRA.allowedRdns(), false,
+        false);
+    assertTrue(Templates.of(List.of(relaxed)).require(Templates.KEY_RECOVERY_AGENT).requiresApproval());
+  }
+}
