@@ -51,7 +51,14 @@ public enum ErrorCode {
   WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate"),
   // ---- node, continued
   /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
-  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node");
+  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node"),
+  // ---- wire trust (58-60)
+  /** A one-time secret locked after too many failed MACs: refused before any key derivation; re-issue it. */
+  SECRET_LOCKED(58, PKIFailureInfo.notAuthorized, "one-time secret locked after failed MACs"),
+  /** A protected request whose (transactionID, senderNonce) the node has already seen. */
+  REPLAYED(59, PKIFailureInfo.badSenderNonce, "message replayed"),
+  /** The peer (or the secret reference) failed authentication too often: answered unprotected, cheaply. */
+  RATE_LIMITED(60, PKIFailureInfo.systemUnavail, "too many requests from this peer");
 
   private final int number;
   private final int failureInfo;
