@@ -28,7 +28,8 @@ import org.keyarc.protocol.ErrorCode;
  * One-time enrollment secrets (what {@code openssl cmp -ref R -secret S} and {@code keyarc enroll --ref}
  * use): created by a manager or administrator for one template and subject, derived in the HSM from the
  * reference and a nonce with the CA's secret-MAC key (the store keeps only the secret's hash), and used
- * once.
+ * once (in one CMP transaction, whose certConf and pollReq may still use it). Failed MACs are counted; a
+ * secret with too many is locked and must be re-issued.
  */
 public final class SecretService {
   private static final byte[] SECRET_CONTEXT = "keyarc-enrollment-secret-v1".getBytes(StandardCharsets.US_ASCII);
@@ -38,13 +39,17 @@ public final class SecretService {
   private final Templates templates;
   private final Clock clock;
   private final Duration validity;
+  private final int maxFailures;
 
-  public SecretService(Store store, CaKeyring keys, Templates templates, Clock clock, Duration validity) {
+  /** {@code maxFailures}: the failed MACs that lock a secret. */
+  public SecretService(Store store, CaKeyring keys, Templates templates, Clock clock, Duration validity,
+      int maxFailures) {
     this.store = store;
     this.keys = keys;
     this.templates = templates;
     this.clock = clock;
     this.validity = validity;
+    this.maxFailures = maxFailures;
   }
 
   /** A one-time secret the client claims to know, and the secret itself (derived in the HSM). */
@@ -63,34 +68,67 @@ public final class SecretService {
     }
   }
 
-  /** Looks up an unused, unexpired one-time secret by its reference and re-derives the secret. */
-  public SecretGrant secret(String reference) throws CaException {
-    return secret(reference, false);
-  }
-
   /**
-   * Like {@link #secret(String)}; with {@code continuing} a used secret is accepted, for the messages
-   * that continue the transaction it was used in (certConf, pollReq).
+   * The row of a one-time secret a request names, if the request may use it: known, not expired, not locked
+   * ({@code maxFailures} failed MACs), and unused, except that with {@code continuing} (certConf, pollReq) a
+   * secret used in CMP transaction {@code transactionId} (hex) stays usable for that transaction. Reads the
+   * store only: nothing is derived, so a refused secret costs no HSM or key-derivation work.
+   *
+   * @throws CaException {@link ErrorCode#SECRET_LOCKED} for a locked secret, {@link ErrorCode#SECRET_INVALID}
+   *     for an unknown, expired or used one
    */
-  public SecretGrant secret(String reference, boolean continuing) throws CaException {
+  public SecretRecord usable(String reference, boolean continuing, String transactionId) throws CaException {
     Optional<SecretRecord> rec = store.inTransaction(tx -> tx.secrets().find(reference));
     if (rec.isEmpty()) {
       throw new CaException(ErrorCode.SECRET_INVALID, "unknown secret reference '" + Texts.printable(reference) + "'");
     }
     SecretRecord s = rec.get();
-    if (s.usedAt() != null && !continuing) {
+    if (s.failures() >= maxFailures) {
+      throw new CaException(ErrorCode.SECRET_LOCKED, "the one-time secret " + reference + " is locked after "
+          + s.failures() + " failed MACs; re-issue it with keyarc secret create");
+    }
+    if (s.usedAt() != null && !(continuing && s.usedTransaction() != null
+        && s.usedTransaction().equals(transactionId))) {
       throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference + " was already used");
     }
     if (clock.instant().isAfter(s.expiresAt())) {
       throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference + " expired on "
           + s.expiresAt());
     }
-    char[] secret = derive(reference, s.nonce());
+    return s;
+  }
+
+  /** The failed MACs that lock a secret. */
+  public int maxFailures() {
+    return maxFailures;
+  }
+
+  /** Re-derives, in the HSM, the secret of a row {@link #usable} returned. */
+  public SecretGrant grant(SecretRecord s) throws CaException {
+    char[] secret = derive(s.reference(), s.nonce());
     if (!hash(secret).equals(s.secretHash())) {
-      throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference
+      throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + s.reference()
           + " no longer matches the CA's secret key (was the key replaced?)");
     }
     return new SecretGrant(s, secret);
+  }
+
+  /**
+   * Counts a failed MAC against the secret and audits it ({@code peer}: the sender's address; {@code why}: what
+   * failed); the failure that reaches the limit locks the secret, audited as such. Returns the failures now.
+   */
+  public int macFailed(String reference, String peer, String why) throws CaException {
+    Instant now = clock.instant();
+    return store.inTransaction(tx -> {
+      int n = tx.secrets().recordFailure(reference);
+      Audit.append(tx, "peer:" + peer, AuditAction.AUTH_MAC_FAILED, "secret:" + reference, "peer=" + peer
+          + " failures=" + n + " " + why, now);
+      if (n == maxFailures) {
+        Audit.append(tx, "peer:" + peer, AuditAction.AUTH_SECRET_LOCKED, "secret:" + reference, "peer=" + peer
+            + " failures=" + n + "; refused from now on, re-issue it with keyarc secret create", now);
+      }
+      return n;
+    });
   }
 
   /** Creates a one-time enrollment secret for {@code templateName} and {@code subject}. Manager or administrator. */
@@ -115,11 +153,12 @@ public final class SecretService {
   }
 
   /**
-   * Marks the secret used inside the issuing unit of work; refuses when another request used it first
-   * (the whole issuance then rolls back). A null reference (no secret) does nothing.
+   * Marks the secret used in CMP transaction {@code transactionId} (hex: its certConf and pollReq may still
+   * use it) inside the issuing unit of work; refuses when another request used it first (the whole issuance
+   * then rolls back). A null reference (no secret) does nothing.
    */
-  public static void consume(StoreTx tx, String reference, Instant now) throws CaException {
-    if (reference != null && !tx.secrets().markUsed(reference, now)) {
+  public static void consume(StoreTx tx, String reference, String transactionId, Instant now) throws CaException {
+    if (reference != null && !tx.secrets().markUsed(reference, now, transactionId)) {
       throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference + " was already used");
     }
   }

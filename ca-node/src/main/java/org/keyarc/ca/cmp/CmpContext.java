@@ -25,4 +25,12 @@ final class CmpContext {
   BigInteger signerSerial;
   /** True when the answer grants implicitConfirm. */
   boolean implicitConfirmGranted;
+  /** The sender's address (no port), for the audit and the failure budgets; "unknown" when not given. */
+  String peer = "unknown";
+  /**
+   * True once the sender is authenticated (MAC, signature or TLS) and the request is fresh: only then is an
+   * answer protected. Errors to anyone else go out unprotected (RFC 9810 allows it), so that no key signs or
+   * MACs what an unauthenticated sender chose.
+   */
+  boolean authenticated;
 }

@@ -82,6 +82,10 @@ public final class NodeConfig {
     public String oaepHash = "SHA-1";
     /** The URL put in issued certificates' CRL distribution points; empty for none. */
     public String crlUrl;
+    /** The key that signs CMP answers (the CA key signs only certificates and CRLs). */
+    public String responderKeyType = "p256";
+    public int responderValidityDays = 30;
+    public int responderRenewBeforeDays = 7;
   }
 
   /** Timers. */
@@ -103,6 +107,16 @@ public final class NodeConfig {
      * audited as a software unwrap. Off by default.
      */
     public boolean allowSoftwareUnwrap;
+  }
+
+  /** Failure budgets and lock-out of the wire's authentication (MAC, signature). */
+  public static final class Limits {
+    /** Authentication failures a peer address may have per minute; then its requests are answered RATE_LIMITED. */
+    public int failuresPerPeerPerMinute = 20;
+    /** Failures a one-time secret's reference may have per minute, from any peer. */
+    public int failuresPerReferencePerMinute = 10;
+    /** Failed MACs after which a one-time secret is locked for good (re-issue it). */
+    public int secretMaxFailures = 5;
   }
 
   /** A template of the configuration: replaces a built-in one of the same name or adds one. */
@@ -132,6 +146,7 @@ public final class NodeConfig {
   public Ca ca = new Ca();
   public Timers timers = new Timers();
   public Archival archival = new Archival();
+  public Limits limits = new Limits();
   public boolean roleSeparation = true;
   public String defaultTemplate = "User";
   public List<TemplateCfg> templates = new ArrayList<>();
@@ -241,6 +256,17 @@ public final class NodeConfig {
     positive("timers.auditCheckpointSeconds", timers.auditCheckpointSeconds);
     positive("timers.secretValidityDays", timers.secretValidityDays);
     positive("timers.messageTimeSkewSeconds", timers.messageTimeSkewSeconds);
+    keySpec("ca.responderKeyType", ca.responderKeyType, false);
+    positive("ca.responderValidityDays", ca.responderValidityDays);
+    if (ca.responderRenewBeforeDays < 0 || ca.responderRenewBeforeDays >= ca.responderValidityDays) {
+      fail("ca.responderRenewBeforeDays", "must be 0 or more and less than ca.responderValidityDays ("
+          + ca.responderValidityDays + ")");
+    }
+    positive("limits.failuresPerPeerPerMinute", limits.failuresPerPeerPerMinute);
+    positive("limits.failuresPerReferencePerMinute", limits.failuresPerReferencePerMinute);
+    if (limits.secretMaxFailures < 1 || limits.secretMaxFailures > 10) {
+      fail("limits.secretMaxFailures", "must be 1..10, not " + limits.secretMaxFailures);
+    }
     Set<String> names = new LinkedHashSet<>();
     for (int i = 0; i < templates.size(); i++) {
       TemplateCfg t = templates.get(i);
@@ -388,12 +414,15 @@ public final class NodeConfig {
         new NodeSettings.Ca(X500Subject.parse(ca.subject), KeySpec.parse(ca.keyType), ca.validityYears,
             KeySpec.parse(ca.exchangeKeyType), Duration.ofDays(ca.exchangeValidityDays),
             Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),
-            ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl),
+            ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl, KeySpec.parse(ca.responderKeyType),
+            Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays)),
         new NodeSettings.Timers(Duration.ofSeconds(timers.certConfTimeoutSeconds),
             Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),
             Duration.ofDays(timers.secretValidityDays), Duration.ofSeconds(timers.messageTimeSkewSeconds)),
         new NodeSettings.Archival(archival.allowSoftwareUnwrap), roleSeparation, defaultTemplate,
-        List.copyOf(configuredTemplates()), toJson());
+        List.copyOf(configuredTemplates()), toJson(),
+        new NodeSettings.Limits(limits.failuresPerPeerPerMinute, limits.failuresPerReferencePerMinute,
+            limits.secretMaxFailures));
   }
 }

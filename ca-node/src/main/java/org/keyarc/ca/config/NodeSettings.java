@@ -15,7 +15,7 @@ import org.keyarc.hsm.OaepHash;
  */
 public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Binary binary, Http http, Ca ca,
     Timers timers, Archival archival, boolean roleSeparation, String defaultTemplate, List<Template> templates,
-    String effectiveJson) {
+    String effectiveJson, Limits limits) {
 
   /** The PKCS#11 module and the CA token; {@code pinFile} null means the environment's KEYARC_PIN. */
   public record Hsm(Path module, String token, Path pinFile, int sessions) {}
@@ -35,9 +35,13 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
   /** The HTTP CMP listener (also GET /crl, /ca.crt, /metrics). */
   public record Http(String host, int port, boolean enabled, int maxBodyBytes) {}
 
-  /** The CA keys init creates, the exchange keys' life, the OAEP hash and the CRL URL (null for none). */
+  /**
+   * The CA keys init creates, the exchange keys' life, the OAEP hash, the CRL URL (null for none) and the CMP
+   * responder key's type and life.
+   */
   public record Ca(X500Name subject, KeySpec keyType, int validityYears, KeySpec exchangeKeyType,
-      Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl) {}
+      Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl,
+      KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore) {}
 
   /** Timers and validity periods. */
   public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,
@@ -45,4 +49,10 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
 
   /** Key archival: whether forms the HSM cannot unwrap inside the token are accepted (off by default). */
   public record Archival(boolean allowSoftwareUnwrap) {}
+
+  /**
+   * The wire's authentication limits: failures per peer address and per secret reference per minute, and
+   * the failed MACs that lock a one-time secret.
+   */
+  public record Limits(int failuresPerPeerPerMinute, int failuresPerReferencePerMinute, int secretMaxFailures) {}
 }

@@ -78,7 +78,7 @@ public final class EnrollmentService implements Enrollment {
       byte[] spki = Encodings.der(r.publicKey());
       byte[] ext = r.extensions() == null ? null : Encodings.der(r.extensions());
       long id = store.inTransaction(tx -> {
-        SecretService.consume(tx, r.secretReference(), now);
+        SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
         long rid = tx.requests().insertPending(r.ref().transaction(), r.ref().item(), r.requester().actor(), t.name(),
             r.subject().toString(), r.ref().form(), spki, ext, now);
         Audit.append(tx, r.requester().actor(), AuditAction.REQUEST_PENDING, "request:" + rid,
@@ -90,7 +90,8 @@ public final class EnrollmentService implements Enrollment {
     boolean confirmed = r.implicitConfirm();
     X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
         r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
-        r.ref().transaction(), now, (tx, issued) -> SecretService.consume(tx, r.secretReference(), now));
+        r.ref().transaction(), now, (tx, issued) -> SecretService.consume(tx, r.secretReference(),
+            r.ref().transaction(), now));
     return new Outcome.Issued(cert, confirmed);
   }
 
@@ -114,7 +115,7 @@ public final class EnrollmentService implements Enrollment {
       X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
           r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
           r.ref().transaction(), now, (tx, issued) -> {
-            SecretService.consume(tx, r.secretReference(), now);
+            SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
             byte[] der = Encodings.der(issued);
             tx.archives().insert(new ArchiveStore.Row(issuerName, issued.getSerialNumber(), r.subject().toString(),
                 Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,

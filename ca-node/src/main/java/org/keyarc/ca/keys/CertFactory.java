@@ -41,7 +41,8 @@ public final class CertFactory {
     X509v3CertificateBuilder b = new X509v3CertificateBuilder(subject, serial, Date.from(notBefore),
         Date.from(notAfter), subject, spki);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-    // digitalSignature as well: the CA key also signs CMP answers, and CMP clients (OpenSSL) require it there
+    // digitalSignature as well: the CA key signs the getkey recovery blobs (CMS SignedData); CMP answers are
+    // signed by the responder key (CaInit.newResponder), not by this one
     b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign
         | KeyUsage.digitalSignature));
     b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));

@@ -71,6 +71,14 @@ public final class BinaryServer implements AutoCloseable {
     return ((InetSocketAddress) channel.localAddress()).getPort();
   }
 
+  /** The remote address of a connection without its port (what the failure budgets and the audit use). */
+  static String peer(ChannelHandlerContext ctx) {
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
+      return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    }
+    return String.valueOf(ctx.channel().remoteAddress());
+  }
+
   @Override
   public void close() {
     channel.close().awaitUninterruptibly();
@@ -117,7 +125,7 @@ public final class BinaryServer implements AutoCloseable {
       X509CertificateHolder tlsCert = clientCert;
       try {
         workers.execute(() -> {
-          byte[] answer = responder.handle(frame.message(), tlsCert);
+          byte[] answer = responder.handle(frame.message(), tlsCert, peer(ctx));
           ctx.writeAndFlush(new CmpFrame(frame.requestId(), answer)).addListener(f -> answered(ctx));
         });
       } catch (RejectedExecutionException e) {

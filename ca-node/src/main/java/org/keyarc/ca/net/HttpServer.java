@@ -98,7 +98,9 @@ public final class HttpServer implements AutoCloseable {
         }
         byte[] body = ByteBufUtil.getBytes(req.content());
         try {
-          workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, PKIXCMP, responder.handle(body, null)));
+          String peer = BinaryServer.peer(ctx);
+          workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, PKIXCMP, responder.handle(body, null,
+              peer)));
         } catch (RejectedExecutionException e) {
           send(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "shutting down\n".getBytes());
         }

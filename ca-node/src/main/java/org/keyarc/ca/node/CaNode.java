@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running CA node: the CA token, the store, the CA services, both listeners and the timers (CRL
- * publication, certConf timeout, exchange-key renewal, audit checkpoints). {@link #close()} stops the
+ * publication, certConf timeout, exchange-key and CMP responder-key renewal, audit checkpoints, the replay
+ * cache's purge). {@link #close()} stops the
  * listeners, signs a last audit checkpoint and releases the token and the store.
  */
 public final class CaNode implements AutoCloseable {
@@ -192,6 +193,7 @@ public final class CaNode implements AutoCloseable {
     service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
     service.exchange().renewIfDue(Audit.NODE);
+    service.responder().renewIfDue(Audit.NODE);
     CmpResponder responder = responder(service, metrics);
     AtomicInteger n = new AtomicInteger();
     ExecutorService workers = Executors.newFixedThreadPool(cfg.workers(), runnable -> {
@@ -243,7 +245,8 @@ public final class CaNode implements AutoCloseable {
     AdminApi admin = new AdminApi(s.approvals(), s.certificates(), s.revocation(), s.crls(), s.secrets(), s.roles(),
         s.audit(), s.agents(), s.archives(), s.recoveries());
     return new CmpResponder(s.identities(), s.secrets(), s.enrollment(), s.requestPolicy(), s.revocation(), s.crls(),
-        s.keys(), admin, s.clock(), s.settings().timers().messageTimeSkew().toSeconds(), metrics);
+        s.keys(), admin, s.clock(), s.settings().timers().messageTimeSkew().toSeconds(), metrics, s.authFailures(),
+        s.replays());
   }
 
   private static void warnAboutAgents(AgentService service) throws CaException {
@@ -276,6 +279,8 @@ public final class CaNode implements AutoCloseable {
     every(cfg.timers().crlInterval().toSeconds(), TimeUnit.SECONDS, "CRL", () -> services.crls().publish(Audit.NODE));
     every(cfg.timers().auditCheckpoint().toSeconds(), TimeUnit.SECONDS, "audit checkpoint", services.audit()::checkpoint);
     every(3600, TimeUnit.SECONDS, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
+    every(3600, TimeUnit.SECONDS, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
+    every(60, TimeUnit.SECONDS, "replay cache purge", services.replays()::purge);
   }
 
   private interface Task {

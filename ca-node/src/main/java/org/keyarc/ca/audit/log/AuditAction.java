@@ -28,7 +28,22 @@ public enum AuditAction {
   RECOVERY_OPEN("recovery.open"),
   RECOVERY_STEP("recovery.step"),
   RECOVERY_COMPLETE("recovery.complete"),
-  RECOVERY_REFUSED("recovery.refused");
+  RECOVERY_REFUSED("recovery.refused"),
+  // wire trust (MAC, replay, responder key)
+  /** A new CMP responder key and certificate (the key that signs CMP answers). */
+  CA_RESPONDER("ca.responder"),
+  /** A MAC-protected request failed: parameters outside the allow-list, or a MAC that does not verify. */
+  AUTH_MAC_FAILED("auth.mac.failed"),
+  /** A one-time secret was locked by its last allowed MAC failure. */
+  AUTH_SECRET_LOCKED("auth.secret.locked"),
+  /** A request named a one-time secret that is unknown, used, expired or locked. */
+  AUTH_SECRET_REFUSED("auth.secret.refused"),
+  /** A signature-protected request failed: no signer certificate, an unknown signer, a bad signature. */
+  AUTH_SIGNATURE_FAILED("auth.signature.failed"),
+  /** A protected request came again (its transactionID and senderNonce were seen before). */
+  AUTH_REPLAY("auth.replay"),
+  /** A peer or a reference ran out of its failure budget (recorded once per window). */
+  AUTH_RATE_LIMITED("auth.rate-limited");
 
   private final String id;
 

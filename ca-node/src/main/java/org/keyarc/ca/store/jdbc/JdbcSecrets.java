@@ -42,7 +42,8 @@ final class JdbcSecrets implements SecretStore {
   public Optional<SecretRecord> find(String reference) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("SELECT reference, nonce, secret_hash, template, subject, "
-          + "created_by, created_at, expires_at, used_at FROM enrollment_secret WHERE reference = ?")) {
+          + "created_by, created_at, expires_at, used_at, secret_failures, used_transaction FROM enrollment_secret "
+          + "WHERE reference = ?")) {
         ps.setString(1, reference);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -50,7 +51,7 @@ final class JdbcSecrets implements SecretStore {
           }
           return Optional.of(new SecretRecord(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getString(4),
               rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)),
-              Instant.ofEpochMilli(rs.getLong(8)), Sql.instant(rs, 9)));
+              Instant.ofEpochMilli(rs.getLong(8)), Sql.instant(rs, 9), rs.getInt(10), rs.getString(11)));
         }
       }
     } catch (SQLException e) {
@@ -59,13 +60,36 @@ final class JdbcSecrets implements SecretStore {
   }
 
   @Override
-  public boolean markUsed(String reference, Instant at) throws StoreException {
+  public boolean markUsed(String reference, Instant at, String transactionId) throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE enrollment_secret SET used_at = ?, used_transaction = ? "
+          + "WHERE reference = ? AND used_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, transactionId);
+        ps.setString(3, reference);
+        return ps.executeUpdate() == 1;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public int recordFailure(String reference) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE enrollment_secret SET used_at = ? WHERE reference = ? AND used_at IS NULL")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setString(2, reference);
-        return ps.executeUpdate() == 1;
+          "UPDATE enrollment_secret SET secret_failures = secret_failures + 1 WHERE reference = ?")) {
+        ps.setString(1, reference);
+        if (ps.executeUpdate() != 1) {
+          return 0;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT secret_failures FROM enrollment_secret WHERE reference = ?")) {
+        ps.setString(1, reference);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? rs.getInt(1) : 0;
+        }
       }
     } catch (SQLException e) {
       throw StoreException.of(e);
