@@ -187,6 +187,24 @@ class CmpResponderTest {
     assertEquals(ca.services.keys().caName(), cert.getIssuer());
   }
 
+  @Test
+  void aReferenceProbedFromManyPeersRunsOutOfItsOwnBudget() throws Exception {
+    // limits.failuresPerReferencePerMinute (10): a distributed attacker gets no more tries than one peer
+    SecretService.NewSecret s = secret("CN=Unit Probed");
+    SecretService.NewSecret used = new SecretService.NewSecret(s.reference(), "wrong".toCharArray(), s.expires(),
+        s.template(), s.subject());
+    for (int i = 1; i <= 10; i++) {
+      PKIMessage answer = PKIMessage.getInstance(responder.handle(macRequest(used, irBody("CN=Unit Probed"),
+          CmpMac.calculator(MacKind.PBM, used.secret())), null, "192.0.2." + i));
+      // five wrong MACs lock the secret; then it is refused before any derivation
+      refusal(answer, i <= 5 ? ErrorCode.BAD_MESSAGE_CHECK : ErrorCode.SECRET_LOCKED);
+    }
+    PKIMessage answer = PKIMessage.getInstance(responder.handle(macRequest(s, irBody("CN=Unit Probed"),
+        CmpMac.calculator(MacKind.PBM, s.secret())), null, "192.0.2.99"));
+    assertTrue(KeyarcCmp.text(refusal(answer, ErrorCode.RATE_LIMITED)).contains("with reference " + s.reference()));
+    assertNull(answer.getHeader().getProtectionAlg());
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /** Checks that {@code answer} is an error with {@code code}'s text and failInfo; returns its status. */

@@ -93,7 +93,7 @@ public final class TestCa implements AutoCloseable {
     return services().secrets().create(Identity.localOperator(), template, X500Subject.parse(subject));
   }
 
-  CmpClient macClient(String url, SecretService.NewSecret s) throws Exception {
+  public CmpClient macClient(String url, SecretService.NewSecret s) throws Exception {
     return new CmpClient(CmpTransport.connect(url, null), new Protection.Mac(s.reference(), s.secret(), false),
         caCert());
   }
