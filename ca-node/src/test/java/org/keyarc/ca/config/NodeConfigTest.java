@@ -51,6 +51,22 @@ class NodeConfigTest {
   }
 
   @Test
+  void wireLimitsAndTheResponderKeyAreConfiguredAndBounded() throws Exception {
+    NodeSettings s = load("hsm:\n  module: /x/lib.so\nlimits:\n  failuresPerPeerPerMinute: 7\n"
+        + "  secretMaxFailures: 3\nca:\n  responderKeyType: p384\n  responderValidityDays: 10\n").settings();
+    assertEquals(new NodeSettings.Limits(7, 10, 3), s.limits());
+    assertEquals(org.keyarc.hsm.KeySpec.EC_P384, s.ca().responderKeyType());
+    assertEquals(java.time.Duration.ofDays(10), s.ca().responderValidity());
+    assertEquals(java.time.Duration.ofDays(7), s.ca().responderRenewBefore());
+    assertEquals("field 'limits.secretMaxFailures' must be 1..10, not 0",
+        error("hsm:\n  module: /x/lib.so\nlimits:\n  secretMaxFailures: 0\n"));
+    assertEquals("field 'limits.failuresPerPeerPerMinute' must be at least 1, not 0",
+        error("hsm:\n  module: /x/lib.so\nlimits:\n  failuresPerPeerPerMinute: 0\n"));
+    assertEquals("field 'ca.responderRenewBeforeDays' must be 0 or more and less than ca.responderValidityDays (5)",
+        error("hsm:\n  module: /x/lib.so\nca:\n  responderValidityDays: 5\n  responderRenewBeforeDays: 5\n"));
+  }
+
+  @Test
   void settingsValidateAConfigurationChangedAfterLoading() throws Exception {
     NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
     c.timers.crlValidityHours = 0;

@@ -123,6 +123,52 @@ abstract class StoreContract {
   }
 
   @Test
+  void secretFailuresAndItsTransactionAreKept() throws Exception {
+    Instant at = Instant.ofEpochMilli(System.currentTimeMillis());
+    store.inTransaction(tx -> {
+      tx.secrets().insert(new SecretRecord("ref3", new byte[16], "00".repeat(32), "User", "CN=s", "CN=m", at,
+          at.plusSeconds(60), null));
+      return null;
+    });
+    assertEquals(1, (int) store.inTransaction(tx -> tx.secrets().recordFailure("ref3")));
+    assertEquals(2, (int) store.inTransaction(tx -> tx.secrets().recordFailure("ref3")));
+    assertEquals(0, (int) store.inTransaction(tx -> tx.secrets().recordFailure("no-such-ref")));
+    assertTrue((boolean) store.inTransaction(tx -> tx.secrets().markUsed("ref3", at, "a1b2c3d4e5f60718")));
+    store.close();
+    store = reopen();
+    SecretRecord r = store.inTransaction(tx -> tx.secrets().find("ref3")).orElseThrow();
+    assertEquals(2, r.failures());
+    assertEquals("a1b2c3d4e5f60718", r.usedTransaction());
+    assertEquals(at, r.usedAt());
+  }
+
+  @Test
+  void aNoncePairIsRememberedOnceEvenInAGroupCommit() throws Exception {
+    Instant t = Instant.ofEpochMilli(1_700_000_000_000L);
+    store.inTransaction(tx -> {
+      tx.nonces().remember("00aa", "11bb", t, t);
+      tx.nonces().remember("00aa", "22cc", t, t); // the same transaction, a fresh nonce: another pair
+      return null;
+    });
+    StoreException e = assertThrows(StoreException.class, () -> store.inGroupTransaction(tx -> {
+      tx.nonces().remember("00aa", "11bb", t.plusSeconds(5), t.plusSeconds(5));
+      return null;
+    }));
+    assertTrue(e.isConstraintViolation(), e.getMessage());
+    // the failed piece left the shared transaction usable (PostgreSQL: rolled back to its savepoint)
+    store.inGroupTransaction(tx -> {
+      tx.nonces().remember("00aa", "33dd", t.plusSeconds(10), t.plusSeconds(10));
+      return null;
+    });
+    assertEquals(2, (int) store.inTransaction(tx -> tx.nonces().forgetBefore(t.plusSeconds(1))));
+    store.inTransaction(tx -> {
+      tx.nonces().remember("00aa", "11bb", t.plusSeconds(20), t.plusSeconds(20)); // forgotten: no longer a replay
+      return null;
+    });
+    assertEquals(2, (int) store.inTransaction(tx -> tx.nonces().forgetBefore(t.plusSeconds(60))));
+  }
+
+  @Test
   void pendingRequestIsDecidedOnce() throws Exception {
     long id = store.inTransaction(tx -> tx.requests().insertPending("tx", 0, "CN=r", "KeyRecoveryAgent", "CN=r", "ir",
         new byte[] {1}, null, Instant.now()));
