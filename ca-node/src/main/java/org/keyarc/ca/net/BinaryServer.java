@@ -144,7 +144,7 @@ public final class BinaryServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof CmpFrameException e) {
-        fail(ctx, e.requestId(), e.tooLarge() ? ErrorCode.MESSAGE_TOO_LARGE : ErrorCode.BAD_MESSAGE, e.getMessage());
+        fail(ctx, e.requestId(), e.code(), e.getMessage());
         return;
       }
       LOG.debug("connection {} closed after: {}", ctx.channel().remoteAddress(), cause.toString());
