@@ -627,6 +627,48 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
+  // ---------------------------------------------------------------- data objects
+
+  /**
+   * The values of the private token data objects (CKO_DATA) labelled {@code label} of application "keyarc", in
+   * no particular order (empty when there is none). Data objects hold small state the node keeps outside its
+   * database (the audit anchor): only a logged-in session can read or change them. There is normally one; two
+   * exist only if the process stopped inside {@link #writeData}, and the caller decides which is newer.
+   */
+  public List<byte[]> readData(String label) throws HsmException {
+    try {
+      List<byte[]> out = new ArrayList<>();
+      for (long h : session.findAllObjectsSingle(dataTemplate(label))) {
+        byte[] v = session.getAttrValues(h, CKA_VALUE).getByteArrayAttrValue(CKA_VALUE);
+        out.add(v == null ? new byte[0] : v); // an empty CKA_VALUE reads back as absent
+      }
+      return out;
+    } catch (PKCS11Exception e) {
+      throw fail("C_GetAttributeValue", e);
+    }
+  }
+
+  /**
+   * Replaces the value of the private token data object labelled {@code label}: the new object is created first
+   * and the old ones destroyed after, so a crash in between leaves both (never none). SoftHSM2 keeps a data
+   * object's CKA_VALUE read-only after creation, hence create-then-destroy rather than C_SetAttributeValue.
+   */
+  public void writeData(String label, byte[] value) throws HsmException {
+    try {
+      long[] old = session.findAllObjectsSingle(dataTemplate(label));
+      session.createObject(dataTemplate(label).token(true).private_(true).value(value));
+      for (long h : old) {
+        session.destroyObject(h);
+      }
+    } catch (PKCS11Exception e) {
+      throw fail("C_CreateObject", e);
+    }
+  }
+
+  private static AttributeVector dataTemplate(String label) {
+    return new AttributeVector().class_(CKO_DATA).label(label).application("keyarc");
+  }
+
   /** Random bytes from the token's generator. */
   public byte[] random(int length) throws HsmException {
     try {

@@ -51,7 +51,9 @@ public enum ErrorCode {
   WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate"),
   // ---- node, continued
   /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
-  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node");
+  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node"),
+  // ---- audit anchor
+  AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten");
 
   private final int number;
   private final int failureInfo;

@@ -24,6 +24,7 @@ import org.keyarc.ca.kra.ArchiveService;
 import org.keyarc.ca.kra.RecoveryService;
 import org.keyarc.ca.revoke.CrlService;
 import org.keyarc.ca.revoke.RevocationService;
+import org.keyarc.ca.store.AuditStore;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.RequestRecord;
 import org.keyarc.ca.store.Role;
@@ -143,13 +144,25 @@ public final class AdminApi {
         }
       }
       case AUDIT_VERIFY -> {
-        AuditChain.Verification v = audit.verify(who);
+        AuditChain.Verification v = req.has(AdminFields.ANCHORS) ? audit.verifyExported(who, anchors(req))
+            : audit.verify(who);
         out.put("records", v.records());
         out.put("checkpoints", v.checkpoints());
         out.put("lastCheckpoint", v.lastCheckpoint());
         ArrayNode problems = out.putArray("problems");
         v.problems().forEach(problems::add);
       }
+      case AUDIT_LIST -> {
+        int limit = req.path(AdminFields.LIMIT).asInt(100);
+        ArrayNode list = out.putArray("records");
+        for (AuditStore.Row r : audit.list(who, req.path(AdminFields.FROM).asLong(1), instant(req, AdminFields.SINCE),
+            instant(req, AdminFields.UNTIL), optional(req, AdminFields.ACTION), optional(req, AdminFields.ACTOR),
+            optional(req, AdminFields.TARGET), limit)) {
+          list.addObject().put("seq", r.seq()).put("at", r.at().toString()).put("actor", r.actor())
+              .put("action", r.action()).put("target", r.target()).put("detail", r.detail()).put("hash", r.hash());
+        }
+      }
+      case AUDIT_ACKNOWLEDGE -> out.put("checkpoint", audit.acknowledge(who, req.path(AdminFields.NOTE).asText("")));
       case CRL_PUBLISH -> {
         Authorization.require(who, Role.MANAGER);
         out.put("crlNumber", crls.publish(who.actor()).toASN1Structure().getTBSCertList().getExtensions()
@@ -236,6 +249,36 @@ public final class AdminApi {
       }
     }
     return out.toString();
+  }
+
+  /** The exported checkpoints of an audit.verify request. */
+  private static List<AuditStore.Checkpoint> anchors(JsonNode req) throws CaException {
+    JsonNode a = req.get(AdminFields.ANCHORS);
+    if (!a.isArray() || a.size() > 100_000) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "anchors must be an array of at most 100000 exported checkpoints");
+    }
+    List<String> lines = new java.util.ArrayList<>();
+    a.forEach(n -> lines.add(n.toString()));
+    try {
+      return org.keyarc.ca.audit.CheckpointExport.read(lines);
+    } catch (IllegalArgumentException e) {
+      throw new CaException(ErrorCode.BAD_INPUT, "anchors: " + e.getMessage());
+    }
+  }
+
+  private static String optional(JsonNode req, String field) {
+    String v = req.path(field).asText("");
+    return v.isEmpty() ? null : v;
+  }
+
+  private static java.time.Instant instant(JsonNode req, String field) throws CaException {
+    String v = optional(req, field);
+    try {
+      return v == null ? null : java.time.Instant.parse(v);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new CaException(ErrorCode.BAD_REQUEST, field + " must be an ISO-8601 instant (2026-12-01T10:00:00Z), not '"
+          + Texts.printable(v) + "'");
+    }
   }
 
   private static <E extends Enum<E>> E status(Class<E> type, String value) throws CaException {

@@ -105,6 +105,17 @@ public final class NodeConfig {
     public boolean allowSoftwareUnwrap;
   }
 
+  /** Where signed audit checkpoints are exported as they are made (besides the store and the CA token). */
+  public static final class AuditCfg {
+    /**
+     * A file of one JSON checkpoint a line (0600) to ship off the host; unset: dataDir/audit-checkpoints.jsonl;
+     * empty: none.
+     */
+    public String exportFile;
+    /** host:port of a syslog receiver (RFC 5424 over UDP); empty for none. */
+    public String syslog;
+  }
+
   /** A template of the configuration: replaces a built-in one of the same name or adds one. */
   public static final class TemplateCfg {
     public String name;
@@ -132,6 +143,7 @@ public final class NodeConfig {
   public Ca ca = new Ca();
   public Timers timers = new Timers();
   public Archival archival = new Archival();
+  public AuditCfg audit = new AuditCfg();
   public boolean roleSeparation = true;
   public String defaultTemplate = "User";
   public List<TemplateCfg> templates = new ArrayList<>();
@@ -193,6 +205,7 @@ public final class NodeConfig {
     if (hsm.module == null) {
       hsm.module = env.pkcs11Module();
     }
+
     if (hsm.pinFile == null && env.pinDir() != null) {
       hsm.pinFile = Path.of(env.pinDir(), hsm.token + ".pin").toString();
     }
@@ -241,6 +254,9 @@ public final class NodeConfig {
     positive("timers.auditCheckpointSeconds", timers.auditCheckpointSeconds);
     positive("timers.secretValidityDays", timers.secretValidityDays);
     positive("timers.messageTimeSkewSeconds", timers.messageTimeSkewSeconds);
+    if (audit.syslog != null && !audit.syslog.isBlank() && !audit.syslog.matches("[^:\\s]+:\\d{1,5}")) {
+      fail("audit.syslog", "must be host:port, not '" + audit.syslog + "'");
+    }
     Set<String> names = new LinkedHashSet<>();
     for (int i = 0; i < templates.size(); i++) {
       TemplateCfg t = templates.get(i);
@@ -393,7 +409,13 @@ public final class NodeConfig {
             Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),
             Duration.ofDays(timers.secretValidityDays), Duration.ofSeconds(timers.messageTimeSkewSeconds)),
-        new NodeSettings.Archival(archival.allowSoftwareUnwrap), roleSeparation, defaultTemplate,
+        new NodeSettings.Archival(archival.allowSoftwareUnwrap),
+        new NodeSettings.AuditExport(audit.exportFile == null ? Path.of(dataDir).resolve("audit-checkpoints.jsonl")
+            : audit.exportFile.isBlank() ? null : Path.of(audit.exportFile),
+            audit.syslog == null || audit.syslog.isBlank() ? null
+            : new java.net.InetSocketAddress(audit.syslog.substring(0, audit.syslog.lastIndexOf(':')),
+                Integer.parseInt(audit.syslog.substring(audit.syslog.lastIndexOf(':') + 1)))),
+        roleSeparation, defaultTemplate,
         List.copyOf(configuredTemplates()), toJson());
   }
 }

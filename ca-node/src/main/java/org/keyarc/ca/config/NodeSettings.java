@@ -14,7 +14,7 @@ import org.keyarc.hsm.OaepHash;
  * TLS client-auth mode, durations, templates). Each service gets its part.
  */
 public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Binary binary, Http http, Ca ca,
-    Timers timers, Archival archival, boolean roleSeparation, String defaultTemplate, List<Template> templates,
+    Timers timers, Archival archival, AuditExport audit, boolean roleSeparation, String defaultTemplate, List<Template> templates,
     String effectiveJson) {
 
   /** The PKCS#11 module and the CA token; {@code pinFile} null means the environment's KEYARC_PIN. */
@@ -45,4 +45,7 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
 
   /** Key archival: whether forms the HSM cannot unwrap inside the token are accepted (off by default). */
   public record Archival(boolean allowSoftwareUnwrap) {}
+
+  /** Where signed audit checkpoints are exported: a file and a syslog receiver (either may be null). */
+  public record AuditExport(Path file, java.net.InetSocketAddress syslog) {}
 }

@@ -63,6 +63,7 @@ public final class EnrollmentService implements Enrollment {
 
   @Override
   public Outcome enroll(EnrollRequest r) throws CaException {
+    issuer.checkIssuing();
     Template t = r.template();
     TemplateRules.checkSubject(t, r.subject());
     TemplateRules.checkKey(t, r.publicKey());

@@ -189,6 +189,7 @@ public final class CaNode implements AutoCloseable {
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     Gauge.builder("keyarc.hsm.sessions.in.use", r.token(), HsmToken::sessionsInUse).register(metrics);
+    service.audit().checkAnchor();
     service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
     service.exchange().renewIfDue(Audit.NODE);

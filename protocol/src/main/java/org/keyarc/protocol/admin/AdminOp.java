@@ -56,7 +56,12 @@ public enum AdminOp {
   /** Records an agent's step; {@code id}, {@code serial}, {@code card}, {@code progress} (absent: the last step). */
   RECOVERY_STEP("recovery.step"),
   /** The caller's identity and roles. */
-  WHOAMI("whoami");
+  WHOAMI("whoami"),
+  // audit anchor and auditor access
+  /** Audit records, filtered and paged (auditor; the reading is audited). */
+  AUDIT_LIST("audit.list"),
+  /** An administrator's acknowledgement of an audit rollback the node found; issuance resumes. */
+  AUDIT_ACKNOWLEDGE("audit.acknowledge");
 
   private final String wireName;
 

@@ -28,7 +28,11 @@ public enum AuditAction {
   RECOVERY_OPEN("recovery.open"),
   RECOVERY_STEP("recovery.step"),
   RECOVERY_COMPLETE("recovery.complete"),
-  RECOVERY_REFUSED("recovery.refused");
+  RECOVERY_REFUSED("recovery.refused"),
+  // audit anchor and auditor access
+  AUDIT_ROLLBACK("audit.rollback"),
+  AUDIT_ACKNOWLEDGE("audit.acknowledge"),
+  AUDIT_READ("audit.read");
 
   private final String id;
 
