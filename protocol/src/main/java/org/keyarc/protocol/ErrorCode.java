@@ -51,7 +51,10 @@ public enum ErrorCode {
   WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate"),
   // ---- node, continued
   /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
-  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node");
+  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node"),
+  // ---- template permissions and SAN policy
+  /** A subjectAltName or extension the request asks for that its template does not allow (named in the text). */
+  EXTENSION_NOT_ALLOWED(61, PKIFailureInfo.badCertTemplate, "subjectAltName or extension not allowed by the template");
 
   private final int number;
   private final int failureInfo;

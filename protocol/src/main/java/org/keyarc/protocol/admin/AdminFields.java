@@ -37,6 +37,13 @@ public final class AdminFields {
   public static final String CARD = "card";
   /** A recovery step's partial result, base64. */
   public static final String PROGRESS = "progress";
+  /** An e-mail address a one-time secret binds as the certificate's rfc822Name subjectAltName. */
+  public static final String EMAIL = "email";
+  /**
+   * SubjectAltNames a one-time secret binds: an array of "type:value" (email:, dns:, ip:, upn:, dirName:,
+   * uri:); in answers, the names a secret binds or a held request would get.
+   */
+  public static final String SUBJECT_ALT_NAMES = "subjectAltNames";
 
   private AdminFields() {}
 }

@@ -28,7 +28,10 @@ public enum AuditAction {
   RECOVERY_OPEN("recovery.open"),
   RECOVERY_STEP("recovery.step"),
   RECOVERY_COMPLETE("recovery.complete"),
-  RECOVERY_REFUSED("recovery.refused");
+  RECOVERY_REFUSED("recovery.refused"),
+  // template permissions and SAN policy
+  /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
+  ENROLL_REFUSED("enroll.refused");
 
   private final String id;
 
