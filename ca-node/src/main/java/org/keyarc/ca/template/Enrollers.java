@@ -49,15 +49,20 @@ public record Enrollers(boolean secret, Set<Role> secretCreators, Set<Role> role
   public String describe() {
     List<String> ways = new ArrayList<>();
     if (secret) {
-      ways.add("a one-time secret for it (made by a " + String.join(" or ", secretCreators.stream().sorted()
-          .map(Role::label).toList()) + ")");
+      ways.add("a one-time secret for it (made by " + String.join(" or ", secretCreators.stream().sorted()
+          .map(Enrollers::withArticle).toList()) + ")");
     }
     if (!roles.isEmpty()) {
-      ways.add("the certificate of a " + String.join(" or ", roles.stream().sorted().map(Role::label).toList()));
+      ways.add("the certificate of " + String.join(" or ", roles.stream().sorted().map(Enrollers::withArticle)
+          .toList()));
     }
     if (!holdersOf.isEmpty()) {
       ways.add("a certificate of template " + String.join(" or ", holdersOf.stream().sorted().toList()));
     }
     return ways.isEmpty() ? "nobody" : String.join(", or ", ways);
+  }
+
+  private static String withArticle(Role r) {
+    return (r == Role.ADMINISTRATOR || r == Role.AUDITOR ? "an " : "a ") + r.label();
   }
 }
