@@ -64,7 +64,8 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
  * An attacker's CMP client in plain Bouncy Castle and the JDK, knowing nothing of keyarc's client classes:
  * it builds CRMF and PKCS#10 requests, protects them with a one-time secret (PBM: OWF SHA-256, HMAC-SHA256,
  * 16-byte salt, 1,000 iterations) or a certificate's key, and talks to the node's binary transport on a real
- * loopback socket (docs/protocol.md: 4-byte length, version 1, type 0, flags, 8-byte request id, DER).
+ * loopback socket (docs/protocol.md: 4-byte length, version 1, type 0, flags, 8-byte request id, DER): over
+ * TLS, trusting the CA certificate, when the listener speaks TLS, else in clear.
  */
 final class Attacker {
   static final BouncyCastleProvider BC = new BouncyCastleProvider();
@@ -73,11 +74,35 @@ final class Attacker {
   private final String host;
   private final int port;
   private final X500Name ca;
+  /** Null when the listener speaks plain TCP. */
+  private final javax.net.ssl.SSLSocketFactory tls;
 
-  Attacker(String host, int port, X500Name ca) {
+  Attacker(String host, int port, X509CertificateHolder caCert) throws Exception {
     this.host = host;
     this.port = port;
-    this.ca = ca;
+    this.ca = caCert.getSubject();
+    this.tls = tlsIfSpoken(host, port, caCert);
+  }
+
+  /** A TLS client trusting {@code caCert} if the listener completes a TLS handshake, else null (plain TCP). */
+  private static javax.net.ssl.SSLSocketFactory tlsIfSpoken(String host, int port, X509CertificateHolder caCert)
+      throws Exception {
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+        .getCertificate(caCert));
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), RANDOM);
+    try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(host, port)) {
+      s.setSoTimeout(5_000);
+      s.startHandshake();
+      return ctx.getSocketFactory();
+    } catch (IOException e) {
+      return null; // a plain listener reads the ClientHello as a frame and closes
+    }
   }
 
   /** What the attacker sees in an answer: the PKIStatus, the failInfo bits, the text, and a certificate if any. */
@@ -222,7 +247,7 @@ final class Attacker {
   /** One frame out, one frame back, on a fresh loopback connection. */
   PKIMessage send(PKIMessage msg) throws IOException {
     byte[] der = msg.getEncoded("DER");
-    try (Socket s = new Socket(host, port)) {
+    try (Socket s = tls == null ? new Socket(host, port) : tls.createSocket(host, port)) {
       s.setSoTimeout(30_000);
       OutputStream out = s.getOutputStream();
       ByteBuffer frame = ByteBuffer.allocate(16 + der.length);

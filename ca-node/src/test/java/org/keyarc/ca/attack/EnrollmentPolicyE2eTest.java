@@ -81,7 +81,7 @@ class EnrollmentPolicyE2eTest {
       cfg.templates.add(web);
     }, "kra1");
     agent = Agents.enroll(ca, "kra1");
-    attacker = new Attacker("127.0.0.1", ca.node.binaryPort(), ca.caCert().getSubject());
+    attacker = new Attacker("127.0.0.1", ca.node.binaryPort(), ca.caCert());
   }
 
   @AfterAll
