@@ -184,12 +184,4 @@ public final class RequestPolicy {
     }
     throw new CaException(ErrorCode.NOT_AUTHORIZED, "certificate requests must be protected");
   }
-
-  /** A key update: signed with the certificate being updated ({@code signerSerial}), whose template it keeps. */
-  public Template updateTemplate(Identity who, BigInteger signerSerial) throws CaException {
-    if (who == null || who.kind() != Identity.Kind.CERTIFICATE || signerSerial == null) {
-      throw new CaException(ErrorCode.NOT_AUTHORIZED, "kur must be signed with the certificate being updated");
-    }
-    return templates.require(certificates.templateOf(signerSerial));
-  }
 }
