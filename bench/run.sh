@@ -70,10 +70,11 @@ watch_heap() { # the node's largest heap use while a run lasts (Prometheus gauge
   done > "$work/heap.log"
 }
 
+signer=client # whose certificate signs the load: a User certificate enrolls on User only (issue 12)
 run_load() { # name, then bench enroll options
   local name=$1; shift
   echo "== load: $name"
-  "$keyarc" bench enroll --cert "$work/client.crt" --key "$work/client.key" --duration "$duration" "$@" \
+  "$keyarc" bench enroll --cert "$work/$signer.crt" --key "$work/$signer.key" --duration "$duration" "$@" \
     | tee "$work/load.out"
   local rate p50 p90 p99 max errors ceiling ratio
   rate=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
@@ -122,6 +123,14 @@ for i in 1 2 3; do
   serial=$("$keyarc" kra init-card "${card[@]}" --resume | sed -n 's/.*serial \([0-9a-f]*\),.*/\1/p')
   "$keyarc" kra add "${admin[@]}" --serial "$serial" > /dev/null
 done
+
+echo "== the archival load is signed with an ExchangeUserKeyArc certificate (holders renew on their own template)"
+out=$("$keyarc" secret create "${manager[@]}" --template ExchangeUserKeyArc --subject "CN=Bench Archiver" \
+  --email bench-archiver@keyarc.example)
+awk '/^secret/{print $2}' <<< "$out" > "$work/archiver.secret"
+"$keyarc" enroll --node "$tcp" --archive --key-type rsa2048 --ref "$(awk '/^reference/{print $2}' <<< "$out")" \
+  --secret-file "$work/archiver.secret" --out-key "$work/archiver.key" --out-cert "$work/archiver.crt" > /dev/null
+signer=archiver
 
 for policy in "1 1" "3 2"; do
   read -r n m <<< "$policy"

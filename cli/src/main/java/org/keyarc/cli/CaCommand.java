@@ -144,6 +144,8 @@ final class CaCommand {
       for (Template t : info.templates()) {
         out.printf("  %-20s %4d days%s%s%n", t.name(), t.validity().toDays(),
             t.requiresApproval() ? "  requires approval" : "", t.archivePrivateKey() ? "  archives the private key" : "");
+        out.println("    enroll with  " + t.enrollers().describe());
+        out.println("    names        " + t.subjectAltNames().describe());
       }
       out.println("roles");
       for (RoleStore.Member m : info.roles()) {

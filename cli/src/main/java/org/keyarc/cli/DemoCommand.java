@@ -114,8 +114,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
       run(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "2"));
       run(cat(asAda, "kra", "list"));
 
-      heading("The user MSEXCHANGEORG enrolls on \"ExchangeUserKeyArc\": the private key is archived first");
-      Run us = run(cat(asMax, "secret", "create", "--template", "ExchangeUserKeyArc", "--subject", "CN=MSEXCHANGEORG"));
+      heading("The user MSEXCHANGEORG enrolls on \"ExchangeUserKeyArc\" (S/MIME, the e-mail address bound to the "
+          + "secret): the private key is archived first");
+      Run us = run(cat(asMax, "secret", "create", "--template", "ExchangeUserKeyArc", "--subject", "CN=MSEXCHANGEORG",
+          "--email", "msexchangeorg@keyarc.example"));
       String[] user = enroll(url, "msexchangeorg", field(us.out, "reference"), field(us.out, "secret"), "rsa2048");
       Path userKey = Path.of(user[1]);
       Path keptCopy = home.resolve("msexchangeorg.key.before-loss");

@@ -236,6 +236,14 @@ public final class EnrollCommand implements java.util.concurrent.Callable<Intege
     }
     out.println("certificate   " + cert.getSubject() + ", serial " + cert.getSerialNumber().toString(16) + ", until "
         + cert.getNotAfter().toInstant());
+    org.bouncycastle.asn1.x509.GeneralNames names = org.bouncycastle.asn1.x509.GeneralNames.fromExtensions(
+        cert.getExtensions(), org.bouncycastle.asn1.x509.Extension.subjectAlternativeName);
+    if (names != null) {
+      // the names come from the one-time secret (or the certificate renewed), never from this request
+      for (org.bouncycastle.asn1.x509.GeneralName n : names.getNames()) {
+        out.println("names         " + org.keyarc.ca.template.SanType.text(n));
+      }
+    }
     out.println("wrote         " + outCert + (outKey != null && resume == null ? " and " + outKey : ""));
     return 0;
   }

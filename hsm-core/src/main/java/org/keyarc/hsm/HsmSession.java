@@ -493,9 +493,49 @@ public final class HsmSession implements AutoCloseable {
   }
 
   /**
+   * Proves inside the token that a private key belongs to a public key by a private-key operation, for
+   * every key type, without the private key leaving the token: a random 32-byte challenge is signed with
+   * the private key in the token (RSA: CKM_SHA256_RSA_PKCS, after CKA_MODULUS and CKA_PUBLIC_EXPONENT
+   * are compared; EC: CKM_ECDSA on its SHA-256) and the signature is verified in software with
+   * {@code publicKey}. Comparing RSA's modulus and exponent alone would accept a key whose private
+   * exponent is wrong. False when the key does not sign for {@code publicKey}; an HsmException when the
+   * token cannot sign with it at all (a malformed key, say).
+   */
+  public boolean provesPublicKey(KeyHandle privateKey, PublicKey publicKey) throws HsmException {
+    if (privateKey.keyType() == KeyType.RSA) {
+      if (!(publicKey instanceof RSAPublicKey rsa)) {
+        return false;
+      }
+      AttributeVector a = attrs("pair check", privateKey.objectHandle(), CKA_MODULUS, CKA_PUBLIC_EXPONENT);
+      if (!rsa.getModulus().equals(a.modulus()) || !rsa.getPublicExponent().equals(a.publicExponent())) {
+        return false;
+      }
+      byte[] challenge = random(32);
+      return verifies("SHA256withRSA", publicKey, challenge,
+          sign(privateKey, SignatureAlgorithm.SHA256_WITH_RSA, challenge));
+    }
+    if (privateKey.keyType() == KeyType.EC) {
+      return matchesPublicKey(privateKey, publicKey);
+    }
+    throw new HsmException(Reason.BAD_INPUT, "pair check", token.label(), privateKey + " is of an unsupported type");
+  }
+
+  private static boolean verifies(String alg, PublicKey key, byte[] data, byte[] sig) {
+    try {
+      Signature v = Signature.getInstance(alg);
+      v.initVerify(key);
+      v.update(data);
+      return v.verify(sig);
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  /**
    * Checks inside the token that a private key belongs to a public key, without the private key
-   * leaving the token: RSA by comparing CKA_MODULUS and CKA_PUBLIC_EXPONENT; EC by signing a random
-   * challenge with the private key and verifying the signature with the public key.
+   * leaving the token: RSA by comparing CKA_MODULUS and CKA_PUBLIC_EXPONENT (an identification, enough to
+   * find the key of a certificate on a card, but no proof: see {@link #provesPublicKey}); EC by signing a
+   * random challenge with the private key and verifying the signature with the public key.
    */
   public boolean matchesPublicKey(KeyHandle privateKey, PublicKey publicKey) throws HsmException {
     if (privateKey.keyType() == KeyType.RSA) {

@@ -53,7 +53,10 @@ public enum ErrorCode {
   /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
   INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node"),
   // ---- audit anchor
-  AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten");
+  AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten"),
+  // ---- template permissions and SAN policy
+  /** A subjectAltName or extension the request asks for that its template does not allow (named in the text). */
+  EXTENSION_NOT_ALLOWED(61, PKIFailureInfo.badCertTemplate, "subjectAltName or extension not allowed by the template");
 
   private final int number;
   private final int failureInfo;

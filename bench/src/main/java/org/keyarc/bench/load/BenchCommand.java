@@ -68,7 +68,8 @@ public final class BenchCommand {
   }
 
   @Command(name = "enroll", description = "Enrollment load against a running node, signed with --cert/--key (the "
-      + "certificates are for that subject).")
+      + "certificates are for that subject, on the template of that certificate: a holder renews on its own "
+      + "template, so --archive needs an ExchangeUserKeyArc certificate).")
   int enroll(@Mixin NodeOptions node,
       @Option(names = "--connections", defaultValue = "2", paramLabel = "C") int connections,
       @Option(names = "--in-flight", defaultValue = "64", paramLabel = "P", description = "per connection") int inFlight,

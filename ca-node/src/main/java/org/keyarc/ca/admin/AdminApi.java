@@ -6,9 +6,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.AuditChain;
 import org.keyarc.ca.audit.AuditService;
@@ -31,6 +34,8 @@ import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.RoleStore;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Texts;
+import org.keyarc.ca.template.NameRules;
+import org.keyarc.ca.template.SanType;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.admin.AdminFields;
@@ -120,12 +125,16 @@ public final class AdminApi {
       }
       case SECRET_CREATE -> {
         X500Name subject = subject(req);
-        SecretService.NewSecret s = secrets.create(who, text(req, AdminFields.TEMPLATE), subject);
+        SecretService.NewSecret s = secrets.create(who, text(req, AdminFields.TEMPLATE), subject, names(req));
         out.put("reference", s.reference());
         out.put("secret", new String(s.secret()));
         java.util.Arrays.fill(s.secret(), '\0');
         out.put("template", s.template());
         out.put("subject", s.subject());
+        if (s.subjectAltNames() != null) {
+          ArrayNode names = out.putArray(AdminFields.SUBJECT_ALT_NAMES);
+          NameRules.texts(s.subjectAltNames()).forEach(names::add);
+        }
         out.put("expires", s.expires().toString());
       }
       case ROLE_GRANT -> {
@@ -328,6 +337,16 @@ public final class AdminApi {
     if (r.certSerial() != null) {
       n.put("serial", r.certSerial());
     }
+    // what approving issues: the names the template's policy granted the request (nothing else of it)
+    ArrayNode names = n.putArray(AdminFields.SUBJECT_ALT_NAMES);
+    if (r.extensions() != null) {
+      try {
+        NameRules.texts(NameRules.of(org.bouncycastle.asn1.x509.Extensions.getInstance(r.extensions())))
+            .forEach(names::add);
+      } catch (IllegalArgumentException e) {
+        names.add("(unreadable: " + e.getMessage() + ")");
+      }
+    }
     return n;
   }
 
@@ -375,6 +394,35 @@ public final class AdminApi {
     } catch (IllegalArgumentException e) {
       throw new CaException(ErrorCode.BAD_SUBJECT, "subject " + e.getMessage());
     }
+  }
+
+  /** The subjectAltNames of a secret.create: {@code email} and the "type:value" strings of {@code subjectAltNames}. */
+  private static GeneralNames names(JsonNode req) throws CaException {
+    List<GeneralName> out = new ArrayList<>();
+    try {
+      JsonNode email = req.get(AdminFields.EMAIL);
+      if (email != null && !email.isNull()) {
+        if (!email.isTextual()) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + AdminFields.EMAIL + "' must be text");
+        }
+        out.add(SanType.RFC822_NAME.name(email.asText().trim()));
+      }
+      JsonNode list = req.get(AdminFields.SUBJECT_ALT_NAMES);
+      if (list != null && !list.isNull()) {
+        if (!list.isArray()) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + AdminFields.SUBJECT_ALT_NAMES + "' must be an "
+              + "array of \"type:value\" texts");
+        }
+        for (JsonNode n : list) {
+          out.add(SanType.parse(n.asText()));
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      String why = e.getMessage().replaceAll("[^\\x20-\\x7e]", "?");
+      throw new CaException(ErrorCode.EXTENSION_NOT_ALLOWED, "subjectAltName " + (why.length() > 300
+          ? why.substring(0, 300) + "..." : why));
+    }
+    return out.isEmpty() ? null : new GeneralNames(out.toArray(new GeneralName[0]));
   }
 
   private static Role role(JsonNode req) throws CaException {

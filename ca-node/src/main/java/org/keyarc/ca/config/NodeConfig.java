@@ -11,14 +11,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.template.Enrollers;
+import org.keyarc.ca.template.SanPolicy;
+import org.keyarc.ca.template.SanType;
 import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.Templates;
 import org.keyarc.hsm.KeySpec;
 import org.keyarc.hsm.OaepHash;
 
@@ -128,6 +135,35 @@ public final class NodeConfig {
     public List<String> allowedRdns = List.of("CN", "O", "OU", "C", "L", "ST", "E", "SERIALNUMBER");
     public boolean requiresApproval;
     public boolean archivePrivateKey;
+    /**
+     * Who may enroll on it; left out: one-time secrets made by a manager or administrator, and holders of a
+     * certificate of this same template (renewal) — for KeyRecoveryAgent, secrets only.
+     */
+    public EnrollCfg enroll;
+    /** The subjectAltName types its certificates may carry, by name (rfc822Name, dNSName, ...); none by default. */
+    public Map<String, SanCfg> subjectAltNames = new LinkedHashMap<>();
+  }
+
+  /** Who may enroll on a template (ADCS's Enroll permission): {@code templates[].enroll}. */
+  public static final class EnrollCfg {
+    /** One-time secrets made for this template. */
+    public boolean secret = true;
+    /** Who may make those secrets: manager and/or administrator. */
+    public List<String> secretCreators = List.of("manager", "administrator");
+    /** Holders of these roles may enroll with their certificate. */
+    public List<String> roles = List.of();
+    /** Holders of a certificate issued from one of these templates may enroll with it. */
+    public List<String> holdersOf = List.of();
+  }
+
+  /** One subjectAltName type of a template: {@code templates[].subjectAltNames.<type>}. */
+  public static final class SanCfg {
+    /** secret | approver | request. */
+    public String from;
+    /** With {@code from: request}: the domains a requested value must fall under. */
+    public List<String> suffixes = List.of();
+    /** Every certificate of the template must carry one. */
+    public boolean required;
   }
 
   public String dataDir;
@@ -265,8 +301,18 @@ public final class NodeConfig {
       if (!names.add(t.name)) {
         fail(at + ".name", "template '" + t.name + "' is defined twice");
       }
-      toTemplate(t, at);
     }
+    for (int i = 0; i < templates.size(); i++) {
+      toTemplate(templates.get(i), "templates[" + i + "]");
+    }
+  }
+
+  /** The names of every template the node offers: the built-in ones and the configured ones. */
+  private Set<String> templateNames() {
+    Set<String> all = new LinkedHashSet<>();
+    Templates.builtIn().forEach(t -> all.add(t.name()));
+    templates.forEach(t -> all.add(t.name));
+    return all;
   }
 
   /** The configured templates, converted (already validated). */
@@ -303,19 +349,75 @@ public final class NodeConfig {
     if (t.rsaMinBits != 0 && t.rsaMinBits < 2048) {
       fail(at + ".rsaMinBits", "must be 0 (no RSA) or at least 2048, not " + t.rsaMinBits);
     }
-    if (t.requiresApproval && t.archivePrivateKey) {
-      fail(at + ".archivePrivateKey", "a template cannot both archive keys and wait for approval (not supported)");
-    }
     if (t.rsaMinBits == 0 && curves.isEmpty()) {
       fail(at + ".rsaMinBits", "the template accepts no key at all (rsaMinBits 0 and no ecCurves)");
     }
-    Set<String> allowed = upper(t.allowedRdns);
-    Set<String> required = upper(t.requiredRdns);
-    if (!allowed.containsAll(required)) {
-      fail(at + ".requiredRdns", "every required RDN must also be in allowedRdns");
+    Enrollers enrollers = enrollers(t, at + ".enroll");
+    SanPolicy sans = sanPolicy(t, at + ".subjectAltNames");
+    try {
+      return Template.builder(t.name).validity(Duration.ofDays(t.validityDays)).keyUsage(ku).extendedKeyUsages(ekus)
+          .rsaMinBits(t.rsaMinBits).ecCurves(curves).requiredRdns(upper(t.requiredRdns))
+          .allowedRdns(upper(t.allowedRdns)).requiresApproval(t.requiresApproval)
+          .archivePrivateKey(t.archivePrivateKey).enrollers(enrollers).subjectAltNames(sans).build();
+    } catch (Template.Invalid e) {
+      fail(at + "." + e.field(), e.getMessage());
+      return null;
     }
-    return new Template(t.name, Duration.ofDays(t.validityDays), ku, List.copyOf(ekus), t.rsaMinBits,
-        Set.copyOf(curves), required, allowed, t.requiresApproval, t.archivePrivateKey);
+  }
+
+  private Enrollers enrollers(TemplateCfg t, String at) throws ConfigException {
+    if (t.enroll == null) {
+      return Templates.KEY_RECOVERY_AGENT.equals(t.name) ? Enrollers.secretOnly()
+          : Enrollers.secretOrHoldersOf(t.name);
+    }
+    Set<Role> creators = new LinkedHashSet<>();
+    for (String r : t.enroll.secretCreators) {
+      creators.add(role(at + ".secretCreators", r));
+    }
+    Set<Role> roles = new LinkedHashSet<>();
+    for (String r : t.enroll.roles) {
+      roles.add(role(at + ".roles", r));
+    }
+    Set<String> known = templateNames();
+    for (String h : t.enroll.holdersOf) {
+      if (!known.contains(h)) {
+        fail(at + ".holdersOf", "names template '" + h + "', which this CA does not offer (it offers "
+            + String.join(", ", known) + ")");
+      }
+    }
+    return new Enrollers(t.enroll.secret, creators, roles, Set.copyOf(t.enroll.holdersOf));
+  }
+
+  private Role role(String field, String name) throws ConfigException {
+    try {
+      return Role.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_').replace(' ', '_'));
+    } catch (IllegalArgumentException e) {
+      fail(field, "unknown role '" + name + "' (use manager, administrator, auditor or recovery_agent)");
+      return null;
+    }
+  }
+
+  private SanPolicy sanPolicy(TemplateCfg t, String at) throws ConfigException {
+    Map<SanType, SanPolicy.Rule> rules = new LinkedHashMap<>();
+    for (Map.Entry<String, SanCfg> e : t.subjectAltNames.entrySet()) {
+      SanType type = SanType.ofConfigName(e.getKey()).orElse(null);
+      if (type == null) {
+        fail(at, "unknown subjectAltName type '" + e.getKey() + "' (use rfc822Name, dNSName, iPAddress, upn, "
+            + "directoryName or uniformResourceIdentifier)");
+      }
+      SanCfg c = e.getValue() == null ? new SanCfg() : e.getValue();
+      SanPolicy.Source from = null;
+      if (c.from == null) {
+        fail(at + "." + e.getKey() + ".from", "is required: secret, approver or request");
+      }
+      try {
+        from = SanPolicy.Source.valueOf(c.from.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException ex) {
+        fail(at + "." + e.getKey() + ".from", "must be secret, approver or request, not '" + c.from + "'");
+      }
+      rules.put(type, new SanPolicy.Rule(from, c.suffixes == null ? List.of() : c.suffixes, c.required));
+    }
+    return new SanPolicy(rules);
   }
 
   private static Set<String> upper(List<String> in) {

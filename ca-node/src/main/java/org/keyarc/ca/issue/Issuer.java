@@ -5,7 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -74,12 +74,12 @@ public final class Issuer {
 
   /** Signs in the HSM, then stores certificate + audit (+ hook) in one unit of work; retries a serial clash. */
   public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
-      Extensions ext, CertRecord.Status status, Long requestId, String transaction, Instant now, TxHook hook)
+      GeneralNames sans, CertRecord.Status status, Long requestId, String transaction, Instant now, TxHook hook)
       throws CaException {
     guard.check();
     for (int attempt = 0; ; attempt++) {
       BigInteger serial = serials.next();
-      X509CertificateHolder cert = sign(t, subject, spki, ext, serial, now);
+      X509CertificateHolder cert = sign(t, subject, spki, sans, serial, now);
       byte[] der = Encodings.der(cert);
       CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
           cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
@@ -107,13 +107,13 @@ public final class Issuer {
     }
   }
 
-  private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, Extensions ext,
+  private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans,
       BigInteger serial, Instant now) throws CaException {
     try {
-      return CertFactory.endEntity(keys.caCert(), t, subject, spki, ext, serial, now, crlUrl,
+      return CertFactory.endEntity(keys.caCert(), t, subject, spki, sans, serial, now, crlUrl,
           HsmCalls.call(keys::caSigner));
     } catch (CertIOException e) {
-      throw new CaException(ErrorCode.BAD_REQUEST, "the requested extensions cannot be encoded: " + e.getMessage());
+      throw new CaException(ErrorCode.BAD_REQUEST, "the subjectAltNames cannot be encoded: " + e.getMessage());
     }
   }
 }

@@ -54,7 +54,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
         (int) cfg.timers().pollInterval().toSeconds());
     CertificateQueries certificates = new CertificateQueries(store, issuer);
-    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate());
+    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate(), store, clock);
     ApprovalService approvals = new ApprovalService(store, issuerService, templates);
     AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock, guard,
         new CheckpointExport(cfg.audit().file(), cfg.audit().syslog()));

@@ -132,8 +132,7 @@ class BadInputE2eTest {
           false, null));
     }
     // the Key Recovery Agent template takes RSA only: an EC agent key is refused before it is held
-    TestCa.Enrollee agent = ca.enrollUser("CN=Ec Agent");
-    try (CmpClient c = ca.signedClient(ca.binaryUrl(), agent)) {
+    try (CmpClient c = ca.macClient(ca.binaryUrl(), ca.secret("KeyRecoveryAgent", "CN=Ec Agent"))) {
       KeyPair ec = TestCa.ecKey();
       assertRefused(ErrorCode.KEY_NOT_ALLOWED, "does not accept EC keys", () -> c.enroll(PKIBody.TYPE_CERT_REQ,
           new X500Name("CN=Ec Agent"), TestCa.spki(ec), TestCa.pop(ec), "KeyRecoveryAgent", false, null));

@@ -27,13 +27,14 @@ import org.keyarc.protocol.client.Protection;
 
 /**
  * A real CA for end-to-end tests: its own SoftHSM2 token, an embedded store under target/, a node on
- * free loopback ports. Closing it stops the node and deletes the token.
+ * free loopback ports. Closing it stops the node and deletes the token. Public for the attack tests
+ * ({@code org.keyarc.ca.attack}), whose clients know nothing of keyarc's client classes.
  */
-final class TestCa implements AutoCloseable {
-  final SoftHsmFixture hsm;
-  final NodeConfig cfg;
-  final Path dir;
-  CaNode node;
+public final class TestCa implements AutoCloseable {
+  public final SoftHsmFixture hsm;
+  public final NodeConfig cfg;
+  public final Path dir;
+  public CaNode node;
 
   private TestCa(SoftHsmFixture hsm, NodeConfig cfg, Path dir) {
     this.hsm = hsm;
@@ -45,11 +46,11 @@ final class TestCa implements AutoCloseable {
     return start(cfg -> { });
   }
 
-  interface Tweak {
+  public interface Tweak {
     void apply(NodeConfig cfg) throws Exception;
   }
 
-  static TestCa start(Tweak tweak, String... moreTokens) throws Exception {
+  public static TestCa start(Tweak tweak, String... moreTokens) throws Exception {
     String[] tokens = new String[moreTokens.length + 1];
     tokens[0] = "ca";
     System.arraycopy(moreTokens, 0, tokens, 1, moreTokens.length);
@@ -72,11 +73,11 @@ final class TestCa implements AutoCloseable {
     return ca;
   }
 
-  CaServices services() {
+  public CaServices services() {
     return node.services();
   }
 
-  X509CertificateHolder caCert() {
+  public X509CertificateHolder caCert() {
     return services().keys().caCert();
   }
 
@@ -89,7 +90,7 @@ final class TestCa implements AutoCloseable {
   }
 
   /** A one-time secret made by the local operator. */
-  SecretService.NewSecret secret(String template, String subject) throws Exception {
+  public SecretService.NewSecret secret(String template, String subject) throws Exception {
     return services().secrets().create(Identity.localOperator(), template, X500Subject.parse(subject));
   }
 

@@ -9,7 +9,7 @@ import java.util.Optional;
 public enum AdminOp {
   /** The requests held for approval; {@code status} (pending, approved, denied; empty = all). */
   REQUEST_LIST("request.list"),
-  /** One held request; {@code id}. */
+  /** One held request, with the subjectAltNames it would get (answer field {@code subjectAltNames}); {@code id}. */
   REQUEST_SHOW("request.show"),
   /** Approves a held request and issues its certificate; {@code id}. */
   REQUEST_APPROVE("request.approve"),
@@ -21,7 +21,10 @@ public enum AdminOp {
   CERT_SHOW("cert.show"),
   /** Revokes a certificate; {@code serial}, {@code reason} (CRLReason number). */
   CERT_REVOKE("cert.revoke"),
-  /** A one-time enrollment secret; {@code template}, {@code subject}. */
+  /**
+   * A one-time enrollment secret; {@code template}, {@code subject}, and the subjectAltNames it binds:
+   * {@code email} (an rfc822Name) and {@code subjectAltNames} (an array of "type:value"), both optional.
+   */
   SECRET_CREATE("secret.create"),
   /** Grants a role; {@code subject}, {@code role}. */
   ROLE_GRANT("role.grant"),

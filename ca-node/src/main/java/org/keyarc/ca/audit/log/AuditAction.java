@@ -32,7 +32,10 @@ public enum AuditAction {
   // audit anchor and auditor access
   AUDIT_ROLLBACK("audit.rollback"),
   AUDIT_ACKNOWLEDGE("audit.acknowledge"),
-  AUDIT_READ("audit.read");
+  AUDIT_READ("audit.read"),
+  // template permissions and SAN policy
+  /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
+  ENROLL_REFUSED("enroll.refused");
 
   private final String id;
 
