@@ -51,7 +51,13 @@ public enum ErrorCode {
   WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate"),
   // ---- node, continued
   /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
-  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node");
+  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node"),
+  // ---- transport (63)
+  /**
+   * A one-time secret, an administrative answer or an archival enrollment asked for over a connection without
+   * TLS (the node's plain HTTP or plain binary listener, unless its allowSecretsInClear is on).
+   */
+  TLS_REQUIRED(63, PKIFailureInfo.notAuthorized, "this operation needs a TLS connection");
 
   private final int number;
   private final int failureInfo;

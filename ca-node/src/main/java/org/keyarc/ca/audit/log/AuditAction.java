@@ -28,7 +28,10 @@ public enum AuditAction {
   RECOVERY_OPEN("recovery.open"),
   RECOVERY_STEP("recovery.step"),
   RECOVERY_COMPLETE("recovery.complete"),
-  RECOVERY_REFUSED("recovery.refused");
+  RECOVERY_REFUSED("recovery.refused"),
+  // TLS
+  /** The node's own TLS server certificate issued (at ca init, or at start when missing, ending or not naming a host). */
+  TLS_CERT_ISSUE("tls.cert.issue");
 
   private final String id;
 
