@@ -163,9 +163,14 @@ class BadInputE2eTest {
 
   // ---------------------------------------------------------------- the frame layer, byte by byte
 
-  private static Socket socket() throws IOException {
-    Socket s = new Socket("127.0.0.1", ca.node.binaryPort());
+  /** A raw connection to the binary listener, over TLS (the listener's default), to write frames byte by byte. */
+  private static Socket socket() throws Exception {
+    javax.net.ssl.SSLContext ctx = ca.tls();
+    javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1",
+        ca.node.binaryPort());
+    s.setSSLParameters(org.keyarc.protocol.tls.TlsPolicy.clientParameters(ctx));
     s.setSoTimeout(10_000);
+    s.startHandshake();
     return s;
   }
 
