@@ -213,6 +213,8 @@ final class CaCommand {
     spec.commandLine().getOut().flush();
     CaNode node = CaNode.start(cfg);
     printListeners(spec.commandLine().getOut(), node);
+    spec.commandLine().getOut().println("stop with Ctrl-C or SIGTERM");
+    spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();
@@ -237,7 +239,6 @@ final class CaCommand {
     node.tlsCertificate().ifPresent(t -> out.println("  TLS cert     serial " + Digests.hex(t.cert().getSerialNumber())
         + " for " + String.join(", ", t.names()) + ", until " + t.cert().getNotAfter().toInstant()
         + " (key in the CA token)"));
-    out.println("stop with Ctrl-C or SIGTERM");
     out.flush();
   }
 
