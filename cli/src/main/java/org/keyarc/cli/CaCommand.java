@@ -138,6 +138,22 @@ final class CaCommand {
     return 0;
   }
 
+  @Command(name = "renew-tls", description = "Make a new TLS key in the CA token and its certificate for the node's "
+      + "listeners now (ca serve also does it when the certificate is missing, ends within 30 days or lacks a "
+      + "configured host); a running node uses it from its next start.")
+  int renewTls() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    validate(cfg);
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      var t = CaNode.renewTlsCertificate(cfg.settings(), r, CaKeyring.load(r.store(), r.token()), "local-operator");
+      out.println("TLS cert      serial " + Digests.hex(t.cert().getSerialNumber()) + " for "
+          + String.join(", ", t.names()) + ", until " + t.cert().getNotAfter().toInstant() + " (key " + t.label()
+          + " in token " + r.token().label() + ")");
+    }
+    return 0;
+  }
+
   @Command(name = "info", description = "Show the CA certificate, the exchange certificates, the keys, the "
       + "templates and the store.")
   int info() throws Exception {

@@ -111,6 +111,18 @@ class TlsCliE2eTest {
   }
 
   @Test
+  void renewTlsMakesANewKeyAndCertificateThatTheNodeThenUses() throws Exception {
+    String before = field(Files.readString(home.resolve("init.out")), "TLS cert      serial");
+    Run renew = keyarc("ca", "renew-tls", "--config", config.toString());
+    assertEquals(0, renew.exit(), renew.err());
+    String after = field(renew.out(), "TLS cert      serial");
+    assertFalse(after.equals(before), renew.out());
+    try (CaNode node = CaNode.start(NodeConfig.load(config))) {
+      assertEquals(after, node.tlsCertificate().orElseThrow().cert().getSerialNumber().toString(16));
+    }
+  }
+
+  @Test
   void caServePrintsEachListenerAndTheFingerprintAtTheLaunchersLogLevel() throws Exception {
     Path jar = Path.of("target", "keyarc-cli.jar").toAbsolutePath();
     assertTrue(Files.exists(jar), "the CLI jar is built in the package phase: " + jar);

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -291,6 +292,18 @@ public final class CaNode implements AutoCloseable {
    */
   public static java.util.Optional<NodeTls.Current> ensureTlsCertificate(NodeSettings cfg, Resources r, CaKeyring keys,
       String actor) throws CaException {
+    return tlsCertificate(cfg, r, keys, actor, false);
+  }
+
+  /** A new node TLS key and certificate now, for the configured names (keyarc ca renew-tls). */
+  public static NodeTls.Current renewTlsCertificate(NodeSettings cfg, Resources r, CaKeyring keys, String actor)
+      throws CaException {
+    return tlsCertificate(cfg, r, keys, actor, true).orElseThrow(() -> new CaException(ErrorCode.BAD_REQUEST,
+        "no listener uses the node's own TLS certificate (binary.tls and http.tls name PEM files or are off)"));
+  }
+
+  private static java.util.Optional<NodeTls.Current> tlsCertificate(NodeSettings cfg, Resources r, CaKeyring keys,
+      String actor, boolean renew) throws CaException {
     NodeSettings.Tls binaryTls = cfg.binary().tls();
     NodeSettings.Tls httpsTls = cfg.http().enabled() ? cfg.http().tls() : null;
     if ((binaryTls == null || !binaryTls.own()) && (httpsTls == null || !httpsTls.own())) {
@@ -306,8 +319,9 @@ public final class CaNode implements AutoCloseable {
       hosts.add(cfg.http().host());
       names.addAll(httpsTls.names());
     }
-    return java.util.Optional.of(NodeTls.ensure(r.store(), r.token(), keys, NodeTls.names(hosts, names), actor,
-        Instant.now()));
+    Set<String> all = NodeTls.names(hosts, names);
+    return java.util.Optional.of(renew ? NodeTls.issue(r.store(), r.token(), keys, all, actor, Instant.now())
+        : NodeTls.ensure(r.store(), r.token(), keys, all, actor, Instant.now()));
   }
 
   /** Says at start-up when archival would be refused: fewer valid recovery agents than the policy needs. */
