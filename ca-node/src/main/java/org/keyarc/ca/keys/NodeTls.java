@@ -75,8 +75,19 @@ public final class NodeTls {
     }
   }
 
-  /** The node's TLS key as JSSE takes it (a SunPKCS11 reference into the token) and its chain (it, the CA). */
-  public record Key(PrivateKey privateKey, X509Certificate[] chain) {
+  /**
+   * The node's TLS key as JSSE takes it (a SunPKCS11 reference into the token), its chain (it, the CA) and the
+   * name of the SunPKCS11 provider registered for it ({@link #close} removes it).
+   */
+  public record Key(PrivateKey privateKey, X509Certificate[] chain, String providerName) implements AutoCloseable {
+    /** Unregisters the SunPKCS11 provider (the node stops; the token is about to close). */
+    @Override
+    public void close() {
+      synchronized (NodeTls.class) {
+        Security.removeProvider(providerName);
+      }
+    }
+
     @Override
     public String toString() {
       return "NodeTls.Key[" + chain[0].getSubjectX500Principal() + ", key in the CA token]";
@@ -215,7 +226,8 @@ public final class NodeTls {
       }
       PrivateKey key = sun.jcaPrivateKey(current.label());
       JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
-      return new Key(key, new X509Certificate[] {conv.getCertificate(current.cert()), conv.getCertificate(ca)});
+      return new Key(key, new X509Certificate[] {conv.getCertificate(current.cert()), conv.getCertificate(ca)},
+          p.getName());
     } catch (HsmException e) {
       throw new CaException(ErrorCode.of(e.reason()), "the node's TLS key " + current.label() + " cannot be used: "
           + e.getMessage(), e);

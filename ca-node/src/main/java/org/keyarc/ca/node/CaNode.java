@@ -67,6 +67,7 @@ public final class CaNode implements AutoCloseable {
   private final PrometheusMeterRegistry metrics;
   private final List<Listener> listeners;
   private final NodeTls.Current tlsCert;
+  private final NodeTls.Key tlsKey;
 
   /**
    * One listener as a person dials it: {@code url} (tls://, tcp://, https://, http://), whether it is TLS, and
@@ -76,7 +77,8 @@ public final class CaNode implements AutoCloseable {
 
   private CaNode(HsmModule module, HsmToken token, Store store, CaServices services, ExecutorService workers,
       ScheduledExecutorService timers, EventLoopGroup boss, EventLoopGroup io, BinaryServer binary, HttpServer http,
-      HttpServer https, PrometheusMeterRegistry metrics, List<Listener> listeners, NodeTls.Current tlsCert) {
+      HttpServer https, PrometheusMeterRegistry metrics, List<Listener> listeners, NodeTls.Current tlsCert,
+      NodeTls.Key tlsKey) {
     this.module = module;
     this.token = token;
     this.store = store;
@@ -91,6 +93,7 @@ public final class CaNode implements AutoCloseable {
     this.metrics = metrics;
     this.listeners = List.copyOf(listeners);
     this.tlsCert = tlsCert;
+    this.tlsKey = tlsKey;
   }
 
   /** The CA token and the store, opened from the configuration (for local commands and the node). */
@@ -274,6 +277,9 @@ public final class CaNode implements AutoCloseable {
       if (https != null) {
         https.close();
       }
+      if (ownKey != null) {
+        ownKey.close();
+      }
       boss.shutdownGracefully();
       io.shutdownGracefully();
       workers.shutdownNow();
@@ -281,7 +287,7 @@ public final class CaNode implements AutoCloseable {
       throw new CaException(ErrorCode.CONFIG_INVALID, "cannot listen: " + e.getMessage(), e);
     }
     CaNode node = new CaNode(r.module(), r.token(), r.store(), service, workers, timers, boss, io, binary, http, https,
-        metrics, listeners, own);
+        metrics, listeners, own, ownKey);
     node.schedule(cfg);
     return node;
   }
@@ -434,6 +440,9 @@ public final class CaNode implements AutoCloseable {
       services.audit().checkpoint();
     } catch (CaException e) {
       LOG.warn("last audit checkpoint failed: {}", e.getMessage());
+    }
+    if (tlsKey != null) {
+      tlsKey.close();
     }
     store.close();
     token.close();
