@@ -222,7 +222,7 @@ class TlsCliE2eTest {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
       server.close();
     }
   }
