@@ -34,7 +34,6 @@ import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
-import org.keyarc.protocol.client.CmpTransport;
 import org.keyarc.protocol.client.Protection;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -130,7 +129,7 @@ public final class EnrollCommand implements java.util.concurrent.Callable<Intege
     int bodyType = bodyType(body);
     Protection protection = protection();
     X509CertificateHolder ca = node.trustedCa(mac == null || archive);
-    try (CmpClient client = new CmpClient(CmpTransport.connect(node.url(), null), protection, ca)) {
+    try (CmpClient client = new CmpClient(node.transport(null), protection, ca)) {
       if (resume != null) {
         return finish(out, client, client.poll(readPending(resume), Duration.ofSeconds(waitSeconds),
             msg -> spec.commandLine().getErr().println(msg)), ca);

@@ -95,7 +95,7 @@ final class KraCommand {
     }
     try (org.keyarc.hsm.HsmModule m = card.load(); org.keyarc.hsm.HsmToken token = card.open(m, true);
         org.keyarc.protocol.client.CmpClient client = new org.keyarc.protocol.client.CmpClient(
-            org.keyarc.protocol.client.CmpTransport.connect(node.url(), null), protection, node.trustedCa(false))) {
+            node.transport(null), protection, node.trustedCa(false))) {
       Path state = CliFiles.home().resolve("kra-" + token.label() + ".pending");
       org.keyarc.protocol.client.CmpClient.Result r;
       if (resume) {

@@ -106,8 +106,8 @@ class CaCliE2eTest {
     assertTrue(info.out().contains("(self-signed root)") && info.out().contains("(current)")
         && info.out().contains("KeyRecoveryAgent      730 days  requires approval")
         && info.out().contains("administrator  CN=Ada Admin"), info.out());
-    url = "tcp://127.0.0.1:" + node.binaryPort();
-    String http = "http://127.0.0.1:" + node.httpPort() + "/";
+    url = "tls://127.0.0.1:" + node.binaryPort();
+    String http = "https://127.0.0.1:" + node.httpsPort() + "/";
 
     String[] ada = enroll("ada", field(init.out(), "reference"), field(init.out(), "secret"));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of(ada[1]))));

@@ -56,7 +56,13 @@ public enum ErrorCode {
   AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten"),
   // ---- template permissions and SAN policy
   /** A subjectAltName or extension the request asks for that its template does not allow (named in the text). */
-  EXTENSION_NOT_ALLOWED(61, PKIFailureInfo.badCertTemplate, "subjectAltName or extension not allowed by the template");
+  EXTENSION_NOT_ALLOWED(61, PKIFailureInfo.badCertTemplate, "subjectAltName or extension not allowed by the template"),
+  // ---- transport (63)
+  /**
+   * A one-time secret, an administrative answer or an archival enrollment asked for over a connection without
+   * TLS (the node's plain HTTP or plain binary listener, unless its allowSecretsInClear is on).
+   */
+  TLS_REQUIRED(63, PKIFailureInfo.notAuthorized, "this operation needs a TLS connection");
 
   private final int number;
   private final int failureInfo;

@@ -31,7 +31,6 @@ import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.ArchiveEncryption;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
-import org.keyarc.protocol.client.CmpTransport;
 import org.keyarc.protocol.client.Protection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -127,7 +126,7 @@ public final class BenchCommand {
     io.netty.channel.EventLoopGroup loops = new io.netty.channel.nio.NioEventLoopGroup(2);
     try {
       for (int c = 0; c < connections; c++) {
-        clients.add(new CmpClient(CmpTransport.connect(node.url(), null, loops), protection, ca));
+        clients.add(new CmpClient(node.transport(loops), protection, ca));
       }
       X509CertificateHolder exchange = archive ? clients.get(0).exchangeCertificate() : null;
       List<EncryptedKey> archives = new ArrayList<>();

@@ -205,7 +205,7 @@ final class CertRequests {
         req.getCertReqId().longValueExact(), CmpBodies.name(type)), d.template(), d.subject(), spki,
         d.subjectAltNames(),
         CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
-        archiveOptions(req));
+        archiveOptions(ctx, req));
   }
 
   private static String certProfile(PKIMessage msg) throws CaException {
@@ -217,11 +217,12 @@ final class CertRequests {
   }
 
   /** The encrypted private key of the request's PKIArchiveOptions control, or null when there is none. */
-  private static EncryptedKey archiveOptions(CertificateRequestMessage req) throws CaException {
+  private static EncryptedKey archiveOptions(CmpContext ctx, CertificateRequestMessage req) throws CaException {
     var oid = CRMFObjectIdentifiers.id_regCtrl_pkiArchiveOptions;
     if (!req.hasControl(oid)) {
       return null;
     }
+    GeneralMessages.requireTls(ctx, "archival enrollments");
     PKIArchiveControl control = (PKIArchiveControl) req.getControl(oid);
     if (control.getArchiveType() != PKIArchiveControl.encryptedPrivKey) {
       throw new CaException(ErrorCode.ARCHIVE_FORM_REFUSED, "PKIArchiveOptions must carry encryptedPrivKey (the "

@@ -25,4 +25,6 @@ final class CmpContext {
   BigInteger signerSerial;
   /** True when the answer grants implicitConfirm. */
   boolean implicitConfirmGranted;
+  /** True when the request came over TLS, or a listener allowed to carry secrets in clear. */
+  boolean confidential;
 }

@@ -83,10 +83,23 @@ public final class CmpResponder {
     return new CaException(e.code(), e.getMessage());
   }
 
-  /** Answers one request. {@code tlsClient} is the TLS client certificate, if any. */
+  /**
+   * Answers one request from a caller with no network in between (tests, benchmarks): as {@link #handle(byte[],
+   * X509CertificateHolder, boolean)} on a confidential channel.
+   */
   public byte[] handle(byte[] der, X509CertificateHolder tlsClient) {
+    return handle(der, tlsClient, true);
+  }
+
+  /**
+   * Answers one request. {@code tlsClient} is the TLS client certificate, if any; {@code confidential} says whether
+   * the request came over TLS (or a listener whose administrator allowed secrets in clear): without it, one-time
+   * secrets, administrative answers and archival enrollments are refused with TLS_REQUIRED.
+   */
+  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, boolean confidential) {
     long start = System.nanoTime();
     CmpContext ctx = new CmpContext();
+    ctx.confidential = confidential;
     String body = "unknown";
     String outcome = "error";
     try {

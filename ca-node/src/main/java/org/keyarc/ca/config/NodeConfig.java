@@ -58,23 +58,54 @@ public final class NodeConfig {
     public int maxFrameBytes = 1 << 20;
     public int idleTimeoutSeconds = 60;
     public int maxInFlight = 4096;
-    public Tls tls;
+    /** TLS by default, with the node's own certificate; {@code tls: {enabled: false}} for plain TCP. */
+    public Tls tls = new Tls();
+    /**
+     * Over plain TCP (tls.enabled false): still answer one-time secrets, administrative requests and archival
+     * enrollments. Off: they are refused with TLS_REQUIRED (63).
+     */
+    public boolean allowSecretsInClear;
   }
 
-  /** TLS for the binary listener: server certificate and key (PEM files), client certificates. */
+  /**
+   * TLS of a listener: TLS 1.3 and 1.2, ECDHE + AEAD only. The server certificate is the node's own (issued by
+   * the CA at init, its key in the CA token) unless certFile and keyFile name PEM files.
+   */
   public static final class Tls {
+    public boolean enabled = true;
     public String certFile;
     public String keyFile;
     /** none | optional | require: client certificates issued by this CA. */
     public String clientAuth = "optional";
+    /** More DNS names or IP addresses for the node's own certificate (besides 127.0.0.1, localhost, the host). */
+    public List<String> names = List.of();
   }
 
-  /** The HTTP CMP listener (RFC 6712), also serving GET /crl and GET /metrics. */
+  /**
+   * The HTTP CMP listener (RFC 6712), also serving GET /crl, /ca.crt and /metrics, in clear; and its HTTPS twin
+   * on {@code tlsPort} with the same paths.
+   */
   public static final class Http {
     public String host = "127.0.0.1";
     public int port = 8080;
     public boolean enabled = true;
     public int maxBodyBytes = 1 << 20;
+    /**
+     * The HTTPS listener's port (0 = any free port); it runs when {@code tls.enabled}. Default 8443, or 0 when
+     * {@code http.port} is 0.
+     */
+    public Integer tlsPort;
+    public Tls tls = new Tls();
+    /**
+     * Over plain HTTP: still answer one-time secrets, administrative requests and archival enrollments. Off:
+     * they are refused with TLS_REQUIRED (63); openssl cmp's MAC-protected ir, cr, rr and genm still work.
+     */
+    public boolean allowSecretsInClear;
+
+    /** {@link #tlsPort}, defaulted. */
+    public int tlsPort() {
+      return tlsPort != null ? tlsPort : port == 0 ? 0 : 8443;
+    }
   }
 
   /** The CA keys created by init. */
@@ -258,12 +289,11 @@ public final class NodeConfig {
     positive("binary.idleTimeoutSeconds", binary.idleTimeoutSeconds);
     positive("binary.maxInFlight", binary.maxInFlight);
     atLeast("http.maxBodyBytes", http.maxBodyBytes, 1024);
-    if (binary.tls != null) {
-      required("binary.tls.certFile", binary.tls.certFile);
-      required("binary.tls.keyFile", binary.tls.keyFile);
-      if (!Set.of("none", "optional", "require").contains(binary.tls.clientAuth)) {
-        fail("binary.tls.clientAuth", "must be none, optional or require, not '" + binary.tls.clientAuth + "'");
-      }
+    port("http.tlsPort", http.tlsPort());
+    tls("binary.tls", binary.tls);
+    tls("http.tls", http.tls);
+    if (http.enabled && http.tls.enabled && http.port != 0 && http.port == http.tlsPort()) {
+      fail("http.tlsPort", "must differ from http.port (" + http.port + "): HTTPS is a listener of its own");
     }
     try {
       X500Subject.parse(ca.subject);
@@ -450,6 +480,37 @@ public final class NodeConfig {
     }
   }
 
+  private void tls(String field, Tls t) throws ConfigException {
+    if (t == null) {
+      fail(field, "is empty; leave it out for TLS with the node's own certificate, or write {enabled: false} "
+          + "for no TLS");
+    }
+    if (!t.enabled) {
+      return;
+    }
+    if ((t.certFile == null) != (t.keyFile == null)) {
+      fail(field + (t.certFile == null ? ".certFile" : ".keyFile"), "is required with " + field
+          + (t.certFile == null ? ".keyFile" : ".certFile") + " (leave both out for the node's own certificate)");
+    }
+    if (!Set.of("none", "optional", "require").contains(t.clientAuth)) {
+      fail(field + ".clientAuth", "must be none, optional or require, not '" + t.clientAuth + "'");
+    }
+    for (String n : t.names) {
+      if (n == null || n.isBlank() || n.contains("*") || n.contains(" ")) {
+        fail(field + ".names", "'" + n + "' is not a DNS name or IP address (wildcards are not issued)");
+      }
+    }
+  }
+
+  private static NodeSettings.Tls tlsSettings(Tls t) {
+    if (!t.enabled) {
+      return null;
+    }
+    return new NodeSettings.Tls(t.certFile == null ? null : Path.of(t.certFile),
+        t.keyFile == null ? null : Path.of(t.keyFile),
+        NodeSettings.ClientAuth.valueOf(t.clientAuth.toUpperCase(Locale.ROOT)), List.copyOf(t.names));
+  }
+
   private void positive(String field, int v) throws ConfigException {
     atLeast(field, v, 1);
   }
@@ -493,16 +554,16 @@ public final class NodeConfig {
    */
   public NodeSettings settings() throws ConfigException {
     validate();
-    NodeSettings.Tls tls = binary.tls == null ? null : new NodeSettings.Tls(Path.of(binary.tls.certFile),
-        Path.of(binary.tls.keyFile), NodeSettings.ClientAuth.valueOf(binary.tls.clientAuth.toUpperCase(Locale.ROOT)));
     return new NodeSettings(Path.of(dataDir), workers,
         new NodeSettings.Hsm(Path.of(hsm.module), hsm.token, hsm.pinFile == null ? null : Path.of(hsm.pinFile),
             hsm.sessions),
         new NodeSettings.Store(store.url == null || store.url.isBlank() ? null : store.url, store.user,
             store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize),
         new NodeSettings.Binary(binary.host, binary.port, binary.maxFrameBytes,
-            Duration.ofSeconds(binary.idleTimeoutSeconds), binary.maxInFlight, tls),
-        new NodeSettings.Http(http.host, http.port, http.enabled, http.maxBodyBytes),
+            Duration.ofSeconds(binary.idleTimeoutSeconds), binary.maxInFlight, tlsSettings(binary.tls),
+            binary.allowSecretsInClear),
+        new NodeSettings.Http(http.host, http.port, http.enabled, http.maxBodyBytes, http.tlsPort(),
+            tlsSettings(http.tls), http.allowSecretsInClear),
         new NodeSettings.Ca(X500Subject.parse(ca.subject), KeySpec.parse(ca.keyType), ca.validityYears,
             KeySpec.parse(ca.exchangeKeyType), Duration.ofDays(ca.exchangeValidityDays),
             Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),

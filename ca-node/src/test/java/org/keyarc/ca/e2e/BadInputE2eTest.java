@@ -82,7 +82,7 @@ class BadInputE2eTest {
   void wrongMac() throws Exception {
     SecretService.NewSecret s = ca.secret("User", "CN=Mallory");
     char[] wrong = "not-the-secret".toCharArray();
-    try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new Protection.Mac(s.reference(), wrong, false), ca.caCert())) {
       assertRefused(ErrorCode.BAD_MESSAGE_CHECK, "MAC does not match", () -> ir(c, "CN=Mallory", TestCa.ecKey(), null));
     }
@@ -145,7 +145,7 @@ class BadInputE2eTest {
     X509CertificateHolder selfMade = new JcaX509v3CertificateBuilder(ca.caCert().getSubject(), BigInteger.TWO,
         new Date(), Date.from(Instant.now().plusSeconds(3600)), new X500Name("CN=Forger"), kp.getPublic())
         .build(TestCa.pop(kp));
-    try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new Protection.Signature(selfMade, kp.getPrivate(), null), ca.caCert())) {
       assertRefused(ErrorCode.UNKNOWN_SIGNER, "was not issued by this CA", () -> c.enroll(PKIBody.TYPE_CERT_REQ,
           new X500Name("CN=Forger"), TestCa.spki(kp), TestCa.pop(kp), null, false, null));
@@ -162,9 +162,14 @@ class BadInputE2eTest {
 
   // ---------------------------------------------------------------- the frame layer, byte by byte
 
-  private static Socket socket() throws IOException {
-    Socket s = new Socket("127.0.0.1", ca.node.binaryPort());
+  /** A raw connection to the binary listener, over TLS (the listener's default), to write frames byte by byte. */
+  private static Socket socket() throws Exception {
+    javax.net.ssl.SSLContext ctx = ca.tls();
+    javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1",
+        ca.node.binaryPort());
+    s.setSSLParameters(org.keyarc.protocol.tls.TlsPolicy.clientParameters(ctx));
     s.setSoTimeout(10_000);
+    s.startHandshake();
     return s;
   }
 

@@ -73,7 +73,7 @@ class EnrollmentE2eTest {
   void pbmac1AndImplicitConfirm() throws Exception {
     KeyPair kp = TestCa.ecKey();
     SecretService.NewSecret s = ca.secret("User", "CN=Pat");
-    try (CmpClient c = new CmpClient(org.keyarc.protocol.client.CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new org.keyarc.protocol.client.Protection.Mac(s.reference(), s.secret(), true), ca.caCert())) {
       CmpClient.Result r = c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name("CN=Pat"), TestCa.spki(kp), TestCa.pop(kp),
           null, true, null);
@@ -105,7 +105,7 @@ class EnrollmentE2eTest {
     try (CmpClient c = ca.signedClient(ca.binaryUrl(), dave)) {
       c.revoke(ca.caCert().getSubject(), dave.serial(), CRLReason.keyCompromise);
     }
-    try (CmpClient c = new CmpClient(org.keyarc.protocol.client.CmpTransport.connect(ca.httpUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.httpUrl()),
         new org.keyarc.protocol.client.Protection.None(), ca.caCert())) {
       List<InfoTypeAndValue> rep = c.genm(new InfoTypeAndValue(CMPObjectIdentifiers.it_currentCRL));
       X509CRLHolder crl = new X509CRLHolder(CertificateList.getInstance(rep.get(0).getInfoValue()));
@@ -124,7 +124,7 @@ class EnrollmentE2eTest {
 
   @Test
   void genmGivesCaCertsAndExchangeCertificate() throws Exception {
-    try (CmpClient c = new CmpClient(org.keyarc.protocol.client.CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new org.keyarc.protocol.client.Protection.None(), ca.caCert())) {
       List<InfoTypeAndValue> rep = c.genm(new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts),
           new InfoTypeAndValue(CMPObjectIdentifiers.it_caProtEncCert));
@@ -151,7 +151,7 @@ class EnrollmentE2eTest {
       assertNotNull(c.poll(p, Duration.ZERO, null).pending(), "still pending before approval");
       long id = ca.services().approvals().list(identity(manager), org.keyarc.ca.store.RequestRecord.Status.PENDING).stream()
           .filter(q -> q.subject().equals("CN=Kim Agent")).findFirst().orElseThrow().id();
-      try (CmpClient m = ca.signedClient(ca.httpUrl(), manager)) {
+      try (CmpClient m = ca.signedClient(ca.httpsUrl(), manager)) {
         String answer = m.admin("{\"op\":\"request.approve\",\"id\":" + id + "}");
         assertTrue(answer.contains("\"serial\""), answer);
       }

@@ -62,7 +62,7 @@ class NodeLifecycleE2eTest {
           URI.create("http://127.0.0.1:" + ca.node.httpPort() + "/crl")).build(), HttpResponse.BodyHandlers.ofByteArray());
       assertEquals(200, get.statusCode());
       assertTrue(new X509CRLHolder(get.body()).getRevokedCertificate(gone.serial()) != null);
-      try (CmpClient c = new CmpClient(org.keyarc.protocol.client.CmpTransport.connect(ca.httpUrl(), null),
+      try (CmpClient c = new CmpClient(ca.transport(ca.httpUrl()),
           new org.keyarc.protocol.client.Protection.None(), ca.caCert())) {
         c.genm();
       }

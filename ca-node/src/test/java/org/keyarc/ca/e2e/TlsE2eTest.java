@@ -34,8 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The binary transport over TLS: the node's server certificate comes from a template of the
- * configuration, and a TLS client certificate issued by this CA is an identity on the node.
+ * The binary transport over TLS with a server certificate from PEM files (binary.tls.certFile/keyFile, here
+ * issued on a template of the configuration for CN=localhost, so the client dials "localhost": it checks the
+ * name), and a TLS client certificate issued by this CA is an identity on the node.
  */
 class TlsE2eTest {
 
@@ -67,13 +68,13 @@ class TlsE2eTest {
       ca.node = CaNode.start(ca.cfg);
 
       SSLContext withCert = context(ca, user);
-      try (CmpClient c = new CmpClient(BinaryTransport.connect("127.0.0.1", ca.node.binaryPort(), withCert,
+      try (CmpClient c = new CmpClient(BinaryTransport.connect("localhost", ca.node.binaryPort(), withCert,
           CmpFrame.DEFAULT_MAX_FRAME), new Protection.None(), ca.caCert())) {
         String who = c.admin("{\"op\":\"whoami\"}");
         assertTrue(who.contains("\"identity\":\"CN=Tls User\"") && who.contains("AUDITOR"), who);
       }
       SSLContext anonymous = context(ca, null);
-      try (CmpClient c = new CmpClient(BinaryTransport.connect("127.0.0.1", ca.node.binaryPort(), anonymous,
+      try (CmpClient c = new CmpClient(BinaryTransport.connect("localhost", ca.node.binaryPort(), anonymous,
           CmpFrame.DEFAULT_MAX_FRAME), new Protection.None(), ca.caCert())) {
         CmpClientException e = assertThrows(CmpClientException.class, () -> c.admin("{\"op\":\"whoami\"}"));
         assertEquals(ErrorCode.NOT_AUTHORIZED, e.code(), e.getMessage());

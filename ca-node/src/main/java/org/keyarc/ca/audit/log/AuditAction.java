@@ -35,7 +35,10 @@ public enum AuditAction {
   AUDIT_READ("audit.read"),
   // template permissions and SAN policy
   /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
-  ENROLL_REFUSED("enroll.refused");
+  ENROLL_REFUSED("enroll.refused"),
+  // TLS
+  /** The node's own TLS server certificate issued (at ca init, or at start when missing, ending or not naming a host). */
+  TLS_CERT_ISSUE("tls.cert.issue");
 
   private final String id;
 
