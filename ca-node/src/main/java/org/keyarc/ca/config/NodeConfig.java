@@ -49,6 +49,13 @@ public final class NodeConfig {
     public String user = "keyarc";
     public String passwordFile;
     public int poolSize = 10;
+    /**
+     * The embedded database only: let local tools (keyarc ca info, audit verify --config) open it while the node
+     * runs, through H2's TCP server on the loopback interface, guarded by the database password. Off by default.
+     */
+    public boolean localServer;
+    /** PostgreSQL on another host without TLS (sslmode=verify-full or verify-ca); off: such a URL is refused. */
+    public boolean allowPlaintext;
   }
 
   /** The binary CMP listener. */
@@ -283,6 +290,17 @@ public final class NodeConfig {
     positive("workers", workers);
     positive("hsm.sessions", hsm.sessions);
     positive("store.poolSize", store.poolSize);
+    if (store.url != null && !store.url.isBlank()) {
+      String u = store.url.toLowerCase(Locale.ROOT);
+      if (u.contains("password=")) {
+        fail("store.url", "must not carry the password: put it in store.passwordFile (0600) or KEYARC_STORE_PASSWORD");
+      }
+      if (u.startsWith("jdbc:postgresql:") && !store.allowPlaintext && !loopback(u)
+          && !(u.contains("sslmode=verify-full") || u.contains("sslmode=verify-ca"))) {
+        fail("store.url", "connects to PostgreSQL on another host without verified TLS: add sslmode=verify-full "
+            + "(and sslrootcert=...) or set store.allowPlaintext");
+      }
+    }
     port("binary.port", binary.port);
     port("http.port", http.port);
     atLeast("binary.maxFrameBytes", binary.maxFrameBytes, 1024);
@@ -511,6 +529,16 @@ public final class NodeConfig {
         NodeSettings.ClientAuth.valueOf(t.clientAuth.toUpperCase(Locale.ROOT)), List.copyOf(t.names));
   }
 
+  /** True for a PostgreSQL URL on this host (localhost, 127.x, ::1, or a Unix socket). */
+  private static boolean loopback(String url) {
+    String rest = url.substring("jdbc:postgresql:".length());
+    if (!rest.startsWith("//")) {
+      return true; // jdbc:postgresql:database: the default host, localhost
+    }
+    String host = rest.substring(2).split("[/:?]", 2)[0];
+    return host.isEmpty() || host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+  }
+
   private void positive(String field, int v) throws ConfigException {
     atLeast(field, v, 1);
   }
@@ -558,7 +586,7 @@ public final class NodeConfig {
         new NodeSettings.Hsm(Path.of(hsm.module), hsm.token, hsm.pinFile == null ? null : Path.of(hsm.pinFile),
             hsm.sessions),
         new NodeSettings.Store(store.url == null || store.url.isBlank() ? null : store.url, store.user,
-            store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize),
+            store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize, store.localServer),
         new NodeSettings.Binary(binary.host, binary.port, binary.maxFrameBytes,
             Duration.ofSeconds(binary.idleTimeoutSeconds), binary.maxInFlight, tlsSettings(binary.tls),
             binary.allowSecretsInClear),

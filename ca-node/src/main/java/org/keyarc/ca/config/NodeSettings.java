@@ -21,7 +21,11 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
   public record Hsm(Path module, String token, Path pinFile, int sessions) {}
 
   /** The database; {@code url} null means the embedded database under dataDir. */
-  public record Store(String url, String user, Path passwordFile, int poolSize) {}
+  /**
+   * The database; {@code url} null means the embedded database under dataDir, which runs H2's loopback TCP
+   * server for local tools only with {@code localServer}.
+   */
+  public record Store(String url, String user, Path passwordFile, int poolSize, boolean localServer) {}
 
   /**
    * The binary CMP listener; {@code tls} null means plain TCP, where {@code allowSecretsInClear} decides whether

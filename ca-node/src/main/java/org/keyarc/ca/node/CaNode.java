@@ -35,6 +35,7 @@ import org.keyarc.ca.net.BinaryServer;
 import org.keyarc.ca.net.HttpServer;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.store.jdbc.JdbcStore;
+import org.keyarc.ca.support.PrivateFiles;
 import org.keyarc.ca.template.Templates;
 import org.keyarc.hsm.HsmException;
 import org.keyarc.hsm.HsmModule;
@@ -164,18 +165,27 @@ public final class CaNode implements AutoCloseable {
 
   /** {@link #openStore(NodeConfig)} with settings already made. */
   public static Store openStore(NodeSettings cfg) throws CaException {
+    return openStore(cfg, Environment.system());
+  }
+
+  /**
+   * {@link #openStore(NodeConfig)}: the embedded database locked down (folder 0700, generated password 0600, no
+   * TCP server unless {@code store.localServer}), or PostgreSQL with its password from {@code store.passwordFile}
+   * or {@code KEYARC_STORE_PASSWORD}.
+   */
+  public static Store openStore(NodeSettings cfg, Environment env) throws CaException {
     String url = cfg.store().url();
     if (url == null) {
-      try {
-        Files.createDirectories(cfg.dataDir());
-      } catch (IOException e) {
-        throw new CaException(ErrorCode.STORE_ERROR, "cannot create dataDir " + cfg.dataDir() + ": " + e.getMessage());
+      if (cfg.store().localServer()) {
+        System.setProperty("h2.bindAddress", "127.0.0.1"); // H2's automatic server: loopback only
       }
-      url = JdbcStore.embeddedUrl(cfg.dataDir());
+      return JdbcStore.openEmbedded(cfg.dataDir(), cfg.store().user(), cfg.store().localServer(),
+          cfg.store().poolSize());
     }
-    char[] password = null;
+    char[] password = env.storePassword();
     if (cfg.store().passwordFile() != null) {
       try {
+        HsmToken.wipe(password);
         password = PinSource.fromFile(cfg.store().passwordFile());
       } catch (IOException e) {
         throw new CaException(ErrorCode.STORE_ERROR, "cannot read store.passwordFile: " + e.getMessage());
@@ -190,9 +200,31 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Refuses to start on secrets others can read: the embedded database's folder and password, the PIN and
+   * password files, PEM TLS keys, the exported audit checkpoints (each named in the error, with the chmod).
+   */
+  static void requirePrivateFiles(NodeSettings cfg) throws CaException {
+    if (cfg.store().url() == null) {
+      PrivateFiles.requirePrivate(cfg.dataDir(), "the data folder (dataDir)");
+      PrivateFiles.requirePrivate(cfg.dataDir().resolve(JdbcStore.PASSWORD_FILE), "the database password file");
+      PrivateFiles.requirePrivate(cfg.dataDir().resolve("keyarc.mv.db"), "the database file");
+    }
+    PrivateFiles.requirePrivate(cfg.hsm().pinFile(), "hsm.pinFile");
+    PrivateFiles.requirePrivate(cfg.store().passwordFile(), "store.passwordFile");
+    if (cfg.binary().tls() != null) {
+      PrivateFiles.requirePrivate(cfg.binary().tls().keyFile(), "binary.tls.keyFile");
+    }
+    if (cfg.http().tls() != null) {
+      PrivateFiles.requirePrivate(cfg.http().tls().keyFile(), "http.tls.keyFile");
+    }
+    PrivateFiles.requirePrivate(cfg.audit().file(), "audit.exportFile");
+  }
+
   /** Starts a node: opens everything, binds both listeners, starts the timers. */
   public static CaNode start(NodeConfig config) throws CaException {
     NodeSettings cfg = config.settings();
+    requirePrivateFiles(cfg);
     Resources r = open(cfg, Environment.system());
     try {
       return start(cfg, r, Environment.system());

@@ -86,6 +86,17 @@ class NodeConfigTest {
   }
 
   @Test
+  void theStoreUrlCarriesNoPasswordAndRemotePostgresNeedsVerifiedTls() throws Exception {
+    assertTrue(error("store:\n  url: jdbc:postgresql://db.example/keyarc?user=k&password=hunter2\n")
+        .startsWith("field 'store.url' must not carry the password"));
+    assertTrue(error("store:\n  url: jdbc:postgresql://db.example/keyarc\n")
+        .startsWith("field 'store.url' connects to PostgreSQL on another host without verified TLS"));
+    load("store:\n  url: jdbc:postgresql://db.example/keyarc?sslmode=verify-full\n");
+    load("store:\n  url: jdbc:postgresql://127.0.0.1:5432/keyarc\n");
+    load("store:\n  url: jdbc:postgresql://db.example/keyarc\n  allowPlaintext: true\n");
+  }
+
+  @Test
   void defaultsApply() throws Exception {
     NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
     assertEquals(8700, c.binary.port);
