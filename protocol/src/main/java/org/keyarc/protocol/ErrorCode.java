@@ -58,7 +58,18 @@ public enum ErrorCode {
   /** A protected request whose (transactionID, senderNonce) the node has already seen. */
   REPLAYED(59, PKIFailureInfo.badSenderNonce, "message replayed"),
   /** The peer (or the secret reference) failed authentication too often: answered unprotected, cheaply. */
-  RATE_LIMITED(60, PKIFailureInfo.systemUnavail, "too many requests from this peer");
+  RATE_LIMITED(60, PKIFailureInfo.systemUnavail, "too many requests from this peer"),
+  // ---- template permissions and SAN policy
+  /** A subjectAltName or extension the request asks for that its template does not allow (named in the text). */
+  EXTENSION_NOT_ALLOWED(61, PKIFailureInfo.badCertTemplate, "subjectAltName or extension not allowed by the template"),
+  // ---- transport (63)
+  /**
+   * A one-time secret, an administrative answer or an archival enrollment asked for over a connection without
+   * TLS (the node's plain HTTP or plain binary listener, unless its allowSecretsInClear is on).
+   */
+  TLS_REQUIRED(63, PKIFailureInfo.notAuthorized, "this operation needs a TLS connection"),
+  // ---- audit anchor
+  AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten");
 
   private final int number;
   private final int failureInfo;

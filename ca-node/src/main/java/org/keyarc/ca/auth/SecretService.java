@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
@@ -19,6 +20,7 @@ import org.keyarc.ca.store.StoreTx;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.HsmCalls;
 import org.keyarc.ca.support.Texts;
+import org.keyarc.ca.template.NameRules;
 import org.keyarc.ca.template.Template;
 import org.keyarc.ca.template.TemplateRules;
 import org.keyarc.ca.template.Templates;
@@ -29,10 +31,15 @@ import org.keyarc.protocol.ErrorCode;
  * use): created by a manager or administrator for one template and subject, derived in the HSM from the
  * reference and a nonce with the CA's secret-MAC key (the store keeps only the secret's hash), and used
  * once (in one CMP transaction, whose certConf and pollReq may still use it). Failed MACs are counted; a
- * secret with too many is locked and must be re-issued.
+ * secret with too many is locked and must be re-issued. A secret may bind subjectAltNames too (an e-mail
+ * address: {@code secret create --email}), of the types its template takes from a secret. Since V5 the
+ * derivation covers the binding (template, subject, names): a store writer who changes what a secret is for
+ * breaks the secret.
  */
 public final class SecretService {
   private static final byte[] SECRET_CONTEXT = "keyarc-enrollment-secret-v1".getBytes(StandardCharsets.US_ASCII);
+  /** The derivation of secrets made since V5: reference, nonce and the binding (template, subject, names). */
+  private static final byte[] BOUND_CONTEXT = "keyarc-enrollment-secret-v2".getBytes(StandardCharsets.US_ASCII);
 
   private final Store store;
   private final CaKeyring keys;
@@ -61,7 +68,8 @@ public final class SecretService {
   }
 
   /** A new one-time secret: the reference, the secret (shown once) and when it expires. */
-  public record NewSecret(String reference, char[] secret, Instant expires, String template, String subject) {
+  public record NewSecret(String reference, char[] secret, Instant expires, String template, String subject,
+      GeneralNames subjectAltNames) {
     @Override
     public String toString() {
       return "NewSecret[" + reference + ", " + template + ", " + subject + "]";
@@ -103,12 +111,22 @@ public final class SecretService {
     return maxFailures;
   }
 
-  /** Re-derives, in the HSM, the secret of a row {@link #usable} returned. */
+  /**
+   * Re-derives, in the HSM, the secret of a row {@link #usable} returned, over its binding (template, subject,
+   * names; a secret made before V5 without them).
+   */
   public SecretGrant grant(SecretRecord s) throws CaException {
-    char[] secret = derive(s.reference(), s.nonce());
+    String reference = s.reference();
+    char[] secret = derive(reference, s.nonce(), binding(s.template(), s.subject(), s.subjectAltNames()));
+    if (!hash(secret).equals(s.secretHash()) && s.subjectAltNames() == null) {
+      Arrays.fill(secret, '\0');
+      secret = derive(reference, s.nonce(), null); // a secret made before V5: its binding is not in the derivation
+    }
     if (!hash(secret).equals(s.secretHash())) {
-      throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + s.reference()
-          + " no longer matches the CA's secret key (was the key replaced?)");
+      Arrays.fill(secret, '\0');
+      throw new CaException(ErrorCode.SECRET_INVALID, "the one-time secret " + reference
+          + " no longer matches the CA's secret key or what it was made for (was the key replaced, or its "
+          + "template, subject or names changed in the store?)");
     }
     return new SecretGrant(s, secret);
   }
@@ -133,23 +151,62 @@ public final class SecretService {
 
   /** Creates a one-time enrollment secret for {@code templateName} and {@code subject}. Manager or administrator. */
   public NewSecret create(Identity who, String templateName, X500Name subject) throws CaException {
+    return create(who, templateName, subject, null);
+  }
+
+  /**
+   * Creates a one-time enrollment secret for {@code templateName} and {@code subject}, binding {@code names}
+   * (may be null) as the certificate's subjectAltNames. Manager or administrator, and one the template lets
+   * make its secrets; the template must take secrets, and each name must be of a type it takes from a secret.
+   */
+  public NewSecret create(Identity who, String templateName, X500Name subject, GeneralNames names)
+      throws CaException {
     Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR);
     Template t = templates.require(templateName);
+    if (!t.enrollers().secret()) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "template " + t.name() + " takes no one-time secrets; it takes "
+          + t.enrollers().describe());
+    }
+    Authorization.require(who, t.enrollers().secretCreators().toArray(new Role[0]));
     TemplateRules.checkSubject(t, subject);
+    GeneralNames bound = names == null || names.getNames().length == 0 ? null : names;
+    NameRules.checkBound(t, bound);
+    byte[] sans = bound == null ? null : org.keyarc.ca.support.Encodings.der(bound);
     byte[] nonce = random(16);
     String reference = HexFormat.of().formatHex(random(8));
-    char[] secret = derive(reference, nonce);
+    char[] secret = derive(reference, nonce, binding(t.name(), subject.toString(), sans));
     Instant now = clock.instant();
     Instant expires = now.plus(validity);
     SecretRecord rec = new SecretRecord(reference, nonce, hash(secret), t.name(), subject.toString(), who.actor(), now,
-        expires, null);
+        expires, null, sans);
+    String named = bound == null ? "" : " subjectAltNames=" + String.join(",", NameRules.texts(bound));
     store.inTransaction(tx -> {
       tx.secrets().insert(rec);
       Audit.append(tx, who.actor(), AuditAction.SECRET_CREATE, "secret:" + reference,
-          "template=" + t.name() + " subject=" + subject + " expires=" + expires, now);
+          "template=" + t.name() + " subject=" + subject + named + " expires=" + expires, now);
       return null;
     });
-    return new NewSecret(reference, secret, expires, t.name(), subject.toString());
+    return new NewSecret(reference, secret, expires, t.name(), subject.toString(), bound);
+  }
+
+  /** The subjectAltNames bound to a secret, or null. */
+  public static GeneralNames subjectAltNames(SecretRecord s) {
+    return s.subjectAltNames() == null ? null : GeneralNames.getInstance(s.subjectAltNames());
+  }
+
+  /** What a secret made since V5 binds, as the derivation covers it: each part length-prefixed. */
+  private static byte[] binding(String template, String subject, byte[] names) {
+    byte[][] parts = {template.getBytes(StandardCharsets.UTF_8), subject.getBytes(StandardCharsets.UTF_8),
+        names == null ? new byte[0] : names};
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.write(p.length >>> 24);
+      out.write(p.length >>> 16);
+      out.write(p.length >>> 8);
+      out.write(p.length);
+      out.write(p, 0, p.length);
+    }
+    return out.toByteArray();
   }
 
   /**
@@ -167,12 +224,16 @@ public final class SecretService {
     return Digests.sha256Hex(new String(secret).getBytes(StandardCharsets.UTF_8));
   }
 
-  private char[] derive(String reference, byte[] nonce) throws CaException {
+  /** The secret of {@code reference}: AES-CMAC in the HSM; {@code binding} null for a secret made before V5. */
+  private char[] derive(String reference, byte[] nonce, byte[] binding) throws CaException {
+    byte[] context = binding == null ? SECRET_CONTEXT : BOUND_CONTEXT;
     byte[] ref = reference.getBytes(StandardCharsets.UTF_8);
-    byte[] data = new byte[SECRET_CONTEXT.length + ref.length + nonce.length];
-    System.arraycopy(SECRET_CONTEXT, 0, data, 0, SECRET_CONTEXT.length);
-    System.arraycopy(ref, 0, data, SECRET_CONTEXT.length, ref.length);
-    System.arraycopy(nonce, 0, data, SECRET_CONTEXT.length + ref.length, nonce.length);
+    byte[] bound = binding == null ? new byte[0] : binding;
+    byte[] data = new byte[context.length + ref.length + nonce.length + bound.length];
+    System.arraycopy(context, 0, data, 0, context.length);
+    System.arraycopy(ref, 0, data, context.length, ref.length);
+    System.arraycopy(nonce, 0, data, context.length + ref.length, nonce.length);
+    System.arraycopy(bound, 0, data, context.length + ref.length + nonce.length, bound.length);
     byte[] mac = HsmCalls.call(() -> keys.token().call(s -> s.cmac(keys.macKey(), data)));
     String b32 = base32(mac);
     Arrays.fill(mac, (byte) 0);

@@ -40,7 +40,6 @@ import org.keyarc.ca.issue.Outcome;
 import org.keyarc.ca.issue.RequestPolicy;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.support.Texts;
-import org.keyarc.ca.template.Template;
 import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
@@ -81,9 +80,10 @@ final class CertRequests {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request holds no CertReqMsg");
     }
     int repType = CmpBodies.responseType(type);
+    RequestPolicy.Credential cred = policy.credential(ctx.identity, ctx.secret, ctx.signerSerial);
     if (all.length == 1) {
       CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
-      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, type, req));
+      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, cred, type, req));
       return answer(ctx, repType, req.getCertReqId(), out);
     }
     if (ctx.secret != null) {
@@ -111,7 +111,7 @@ final class CertRequests {
     CertificateResponse[] responses = new CertificateResponse[all.length];
     for (int i = 0; i < all.length; i++) {
       try {
-        checked[i] = enrollRequest(msg, ctx, type, new CertificateRequestMessage(all[i]));
+        checked[i] = enrollRequest(msg, ctx, cred, type, new CertificateRequestMessage(all[i]));
       } catch (CaException e) {
         responses[i] = refused(all[i], e.code(), e.getMessage());
       } catch (IllegalArgumentException | IllegalStateException e) {
@@ -145,7 +145,10 @@ final class CertRequests {
     return new PKIBody(repType, rep.build().toASN1Structure());
   }
 
-  /** A p10cr: the PKCS#10 self-signature is its proof of possession; its extensionRequest the extensions. */
+  /**
+   * A p10cr: the PKCS#10 self-signature is its proof of possession; its extensionRequest is checked like a
+   * CRMF template's extensions ({@link RequestPolicy}).
+   */
   PKIBody p10(PKIMessage msg, CmpContext ctx) throws CaException {
     PKCS10CertificationRequest csr;
     try {
@@ -157,40 +160,52 @@ final class CertRequests {
     } catch (PKCSException | OperatorCreationException | RuntimeException e) {
       throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 request cannot be verified");
     }
-    Extensions ext = null;
-    for (Attribute a : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
-      ext = Extensions.getInstance(a.getAttrValues().getObjectAt(0));
+    Attribute[] asked = csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest);
+    if (asked.length > 1 || (asked.length == 1 && asked[0].getAttrValues().size() != 1)) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the PKCS#10 request must carry at most one extensionRequest "
+          + "with one value");
     }
-    Template template = policy.template(ctx.secret, certProfile(msg));
-    X500Name subject = policy.subject(ctx.identity, ctx.secret, csr.getSubject());
+    Extensions ext;
+    try {
+      ext = asked.length == 0 ? null : Extensions.getInstance(asked[0].getAttrValues().getObjectAt(0));
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the PKCS#10 extensionRequest is not a list of extensions");
+    }
+    RequestPolicy.Decision d = policy.enrollment(policy.credential(ctx.identity, ctx.secret, ctx.signerSerial),
+        certProfile(msg), csr.getSubject(), ext);
     Outcome out = enrollment.enroll(new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId, 0,
-        CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), template, subject, csr.getSubjectPublicKeyInfo(), ext,
+        CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), d.template(), d.subject(), csr.getSubjectPublicKeyInfo(),
+        d.subjectAltNames(),
         CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference()));
     return answer(ctx, PKIBody.TYPE_CERT_REP, new ASN1Integer(0), out);
   }
 
-  /** One CertReqMsg checked (proof of possession, template, subject) and ready for {@link Enrollment#enroll}. */
-  private EnrollRequest enrollRequest(PKIMessage msg, CmpContext ctx, int type, CertificateRequestMessage req)
-      throws CaException {
+  /**
+   * One CertReqMsg checked (proof of possession; the sender's permission, the template, subject and
+   * subjectAltNames through {@link RequestPolicy}) and ready for {@link Enrollment#enroll}.
+   */
+  private EnrollRequest enrollRequest(PKIMessage msg, CmpContext ctx, RequestPolicy.Credential cred, int type,
+      CertificateRequestMessage req) throws CaException {
     CertTemplate tpl = req.getCertTemplate();
     SubjectPublicKeyInfo spki = tpl.getPublicKey();
     if (spki == null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the certificate template has no public key");
     }
     checkPop(req, spki);
-    X500Name subject = tpl.getSubject();
-    Template template;
-    if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
-      template = policy.updateTemplate(ctx.identity, ctx.signerSerial);
-      subject = new X500Name(ctx.identity.name());
-    } else {
-      template = policy.template(ctx.secret, certProfile(msg));
-      subject = policy.subject(ctx.identity, ctx.secret, subject);
+    Extensions ext;
+    try {
+      ext = tpl.getExtensions();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the certificate template's extensions cannot be read");
     }
+    RequestPolicy.Decision d = type == PKIBody.TYPE_KEY_UPDATE_REQ
+        ? policy.keyUpdate(cred, tpl.getSubject(), ext)
+        : policy.enrollment(cred, certProfile(msg), tpl.getSubject(), ext);
     return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
-        req.getCertReqId().longValueExact(), CmpBodies.name(type)), template, subject, spki, tpl.getExtensions(),
+        req.getCertReqId().longValueExact(), CmpBodies.name(type)), d.template(), d.subject(), spki,
+        d.subjectAltNames(),
         CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
-        archiveOptions(req));
+        archiveOptions(ctx, req));
   }
 
   private static String certProfile(PKIMessage msg) throws CaException {
@@ -202,11 +217,12 @@ final class CertRequests {
   }
 
   /** The encrypted private key of the request's PKIArchiveOptions control, or null when there is none. */
-  private static EncryptedKey archiveOptions(CertificateRequestMessage req) throws CaException {
+  private static EncryptedKey archiveOptions(CmpContext ctx, CertificateRequestMessage req) throws CaException {
     var oid = CRMFObjectIdentifiers.id_regCtrl_pkiArchiveOptions;
     if (!req.hasControl(oid)) {
       return null;
     }
+    GeneralMessages.requireTls(ctx, "archival enrollments");
     PKIArchiveControl control = (PKIArchiveControl) req.getControl(oid);
     if (control.getArchiveType() != PKIArchiveControl.encryptedPrivKey) {
       throw new CaException(ErrorCode.ARCHIVE_FORM_REFUSED, "PKIArchiveOptions must carry encryptedPrivKey (the "

@@ -112,7 +112,16 @@ final class CmpAuthenticator {
           + " code=" + e.code().number() + " " + e.getMessage());
       throw e;
     }
-    SecretService.SecretGrant grant = secrets.grant(rec);
+    SecretService.SecretGrant grant;
+    try {
+      grant = secrets.grant(rec);
+    } catch (CaException e) {
+      // the row no longer matches its derivation (the CA's key replaced, or its template, subject or names changed
+      // in the store): refused and audited like any other unusable secret
+      failures.record(AuditAction.AUTH_SECRET_REFUSED, ctx.peer, "secret:" + reference, null, "body=" + body
+          + " code=" + e.code().number() + " " + e.getMessage());
+      throw e;
+    }
     boolean ok;
     try {
       ok = p.verify(CmpMac.verifier(ctx.macKind), grant.secret());

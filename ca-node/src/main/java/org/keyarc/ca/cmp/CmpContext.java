@@ -33,4 +33,6 @@ final class CmpContext {
    * MACs what an unauthenticated sender chose.
    */
   boolean authenticated;
+  /** True when the request came over TLS, or a listener allowed to carry secrets in clear. */
+  boolean confidential;
 }

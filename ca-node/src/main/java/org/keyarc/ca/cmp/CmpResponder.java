@@ -105,21 +105,45 @@ public final class CmpResponder {
     return new CaException(e.code(), e.getMessage());
   }
 
-  /** Answers one request from an unknown peer. {@code tlsClient} is the TLS client certificate, if any. */
+  /**
+   * Answers one request from a caller with no network in between (tests, benchmarks): as {@link #handle(byte[],
+   * X509CertificateHolder, String, boolean)} from an unknown peer on a confidential channel.
+   */
   public byte[] handle(byte[] der, X509CertificateHolder tlsClient) {
-    return handle(der, tlsClient, null);
+    return handle(der, tlsClient, null, true);
+  }
+
+  /**
+   * Answers one request from an unknown peer; {@code confidential} as in {@link #handle(byte[],
+   * X509CertificateHolder, String, boolean)}.
+   */
+  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, boolean confidential) {
+    return handle(der, tlsClient, null, confidential);
+  }
+
+  /**
+   * Answers one request from {@code peer} over a channel that is <em>not</em> confidential (no TLS): one-time
+   * secrets, administrative answers and archival enrollments are refused. Transports say what they know with
+   * {@link #handle(byte[], X509CertificateHolder, String, boolean)}.
+   */
+  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, String peer) {
+    return handle(der, tlsClient, peer, false);
   }
 
   /**
    * Answers one request. {@code tlsClient} is the TLS client certificate, if any; {@code peer} the sender's
-   * address without port (null: unknown), for the audit of failures and the per-peer failure budget.
+   * address without port (null: unknown), for the audit of failures and the per-peer failure budget;
+   * {@code confidential} says whether the request came over TLS (or a listener whose administrator allowed
+   * secrets in clear): without it, one-time secrets, administrative answers and archival enrollments are refused
+   * with TLS_REQUIRED.
    */
-  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, String peer) {
+  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, String peer, boolean confidential) {
     long start = System.nanoTime();
     CmpContext ctx = new CmpContext();
     if (peer != null) {
       ctx.peer = peer;
     }
+    ctx.confidential = confidential;
     String body = "unknown";
     String outcome = "error";
     try {

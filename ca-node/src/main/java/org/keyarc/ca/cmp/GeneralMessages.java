@@ -70,12 +70,21 @@ final class GeneralMessages {
           throw new CaException(ErrorCode.NOT_AUTHORIZED, "administrative requests must be signed with a "
               + "certificate of this CA");
         }
+        requireTls(ctx, "administrative requests (their answers may hold one-time secrets or recovery material)");
         String json = DERUTF8String.getInstance(a.getInfoValue()).getString();
         out.add(new InfoTypeAndValue(t, new DERUTF8String(admin.handle(ctx.identity, json))));
       }
       // other infoTypes are not offered: RFC 9810 lets the answer leave them out
     }
     return new PKIBody(PKIBody.TYPE_GEN_REP, new GenRepContent(out.toArray(new InfoTypeAndValue[0])));
+  }
+
+  /** Refuses {@code what} on a connection without TLS (unless the listener allows secrets in clear). */
+  static void requireTls(CmpContext ctx, String what) throws CaException {
+    if (!ctx.confidential) {
+      throw new CaException(ErrorCode.TLS_REQUIRED, what + " need a TLS connection: use the node's tls:// or "
+          + "https:// listener");
+    }
   }
 
   private InfoTypeAndValue caCerts() {

@@ -38,6 +38,11 @@ public final class CertificateQueries {
     return find(serial).template();
   }
 
+  /** The record of a certificate of this CA (the sender's own, for the enrollment policy), if there is one. */
+  public java.util.Optional<CertRecord> record(BigInteger serial) throws CaException {
+    return store.inTransaction(tx -> tx.certificates().find(issuer, serial));
+  }
+
   private CertRecord find(BigInteger serial) throws CaException {
     return store.inTransaction(tx -> tx.certificates().find(issuer, serial)).orElseThrow(() -> new CaException(
         ErrorCode.NOT_FOUND, "no certificate with serial " + hex(serial)));

@@ -26,6 +26,7 @@ import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Encodings;
 import org.keyarc.ca.support.Texts;
+import org.keyarc.ca.template.NameRules;
 import org.keyarc.ca.template.Template;
 import org.keyarc.ca.template.TemplateRules;
 import org.keyarc.protocol.ErrorCode;
@@ -63,9 +64,11 @@ public final class EnrollmentService implements Enrollment {
 
   @Override
   public Outcome enroll(EnrollRequest r) throws CaException {
+    issuer.checkIssuing();
     Template t = r.template();
     TemplateRules.checkSubject(t, r.subject());
     TemplateRules.checkKey(t, r.publicKey());
+    NameRules.checkIssued(t, r.subjectAltNames());
     if (t.archivePrivateKey()) {
       return enrollWithArchive(r);
     }
@@ -76,20 +79,21 @@ public final class EnrollmentService implements Enrollment {
     Instant now = issuer.now();
     if (t.requiresApproval()) {
       byte[] spki = Encodings.der(r.publicKey());
-      byte[] ext = r.extensions() == null ? null : Encodings.der(r.extensions());
+      // the granted subjectAltNames (never the request's extensions), shown at request show
+      byte[] ext = r.subjectAltNames() == null ? null : Encodings.der(NameRules.asExtensions(r.subjectAltNames()));
       long id = store.inTransaction(tx -> {
         SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
         long rid = tx.requests().insertPending(r.ref().transaction(), r.ref().item(), r.requester().actor(), t.name(),
             r.subject().toString(), r.ref().form(), spki, ext, now);
         Audit.append(tx, r.requester().actor(), AuditAction.REQUEST_PENDING, "request:" + rid,
-            "template=" + t.name() + " subject=" + r.subject(), now);
+            "template=" + t.name() + " subject=" + r.subject() + names(r), now);
         return rid;
       });
       return new Outcome.Pending(id);
     }
     boolean confirmed = r.implicitConfirm();
     X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
-        r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
+        r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
         r.ref().transaction(), now, (tx, issued) -> SecretService.consume(tx, r.secretReference(),
             r.ref().transaction(), now));
     return new Outcome.Issued(cert, confirmed);
@@ -113,7 +117,7 @@ public final class EnrollmentService implements Enrollment {
       KeyArchiver.Sealed sealed = archiver.seal(r.archive(), r.publicKey(), to, policy.threshold(), now);
       boolean confirmed = r.implicitConfirm();
       X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
-          r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
+          r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
           r.ref().transaction(), now, (tx, issued) -> {
             SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
             byte[] der = Encodings.der(issued);
@@ -133,6 +137,10 @@ public final class EnrollmentService implements Enrollment {
       auditRefusal(r, e);
       throw e;
     }
+  }
+
+  private static String names(EnrollRequest r) {
+    return r.subjectAltNames() == null ? "" : " subjectAltNames=" + String.join(",", NameRules.texts(r.subjectAltNames()));
   }
 
   private void auditRefusal(EnrollRequest r, CaException e) {

@@ -123,6 +123,14 @@ public final class CaInit {
       }
       return null;
     });
+    // a new CA's audit starts here: forget any anchor an earlier CA left in this token
+    HsmCalls.call(() -> {
+      token.call(s -> {
+        s.writeData(Audit.ANCHOR_LABEL, new byte[0]);
+        return null;
+      });
+      return null;
+    });
     X509CertificateHolder exchange = null;
     if (root != null) {
       CaKeyring keys = CaKeyring.load(store, token);

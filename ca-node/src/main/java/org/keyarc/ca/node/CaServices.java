@@ -1,7 +1,9 @@
 package org.keyarc.ca.node;
 
 import java.time.Clock;
+import org.keyarc.ca.audit.AuditGuard;
 import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.audit.CheckpointExport;
 import org.keyarc.ca.auth.AuthFailures;
 import org.keyarc.ca.auth.IdentityService;
 import org.keyarc.ca.auth.RateLimiter;
@@ -52,13 +54,15 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
     KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),
         cfg.archival().allowSoftwareUnwrap());
-    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().crlUrl(), cfg.timers().certConfTimeout());
+    AuditGuard guard = new AuditGuard();
+    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().crlUrl(), cfg.timers().certConfTimeout(), guard);
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
         (int) cfg.timers().pollInterval().toSeconds());
     CertificateQueries certificates = new CertificateQueries(store, issuer);
-    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate());
+    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate(), store, clock);
     ApprovalService approvals = new ApprovalService(store, issuerService, templates);
-    AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock);
+    AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock, guard,
+        new CheckpointExport(cfg.audit().file(), cfg.audit().syslog()));
     ExchangeService exchange = new ExchangeService(store, keys, cfg.ca(), clock);
     ResponderService responder = new ResponderService(store, keys, cfg.ca(), clock);
     ReplayGuard replays = new ReplayGuard(store, clock, cfg.timers().messageTimeSkew());

@@ -41,7 +41,8 @@ import org.keyarc.ca.store.jdbc.JdbcStore;
  * Replay and freshness, tried from outside: an eavesdropper who captured an administrator's signed genm
  * {@code secret.create} sends the same bytes again (the old node answered each with a fresh secret, in clear);
  * requests without a messageTime, or with an old one. Each is refused before any work; the replay cache is in
- * the store, so it holds across a restart.
+ * the store, so it holds across a restart. Administrative requests go over TLS (the node refuses their answers in
+ * clear); the replayer is one who got the bytes anyway (a TLS-terminating proxy, a log, the sender's machine).
  */
 class ReplayE2eTest {
   /** keyarc's administrative infoType (docs/protocol.md). */
@@ -73,6 +74,14 @@ class ReplayE2eTest {
         .toASN1Structure().getEncoded();
   }
 
+  /**
+   * POSTs to the node's HTTPS listener, trusting the CA certificate: administrative answers are refused in clear
+   * (TLS_REQUIRED), and the eavesdropper here is one who got the request's bytes anyway.
+   */
+  private static PKIMessage https(byte[] der) throws Exception {
+    return Attacker.post(ca.httpsUrl(), der, ca.caCert());
+  }
+
   private static long secretsCreatedByAdmin() throws Exception {
     try (Connection c = ((JdbcStore) ca.services().store()).dataSource().getConnection();
         PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM enrollment_secret WHERE created_by = ?")) {
@@ -96,15 +105,16 @@ class ReplayE2eTest {
   void aReplayedSignedSecretCreateIsRefusedAndOnlyOneSecretExists() throws Exception {
     long before = secretsCreatedByAdmin();
     byte[] captured = secretCreate("CN=Replayed, O=keyarc", Attacker.random(16), new Date());
-    PKIMessage first = Attacker.post(ca.httpUrl(), captured);
+    PKIMessage first = https(captured);
     assertEquals(PKIBody.TYPE_GEN_REP, first.getBody().getType(), Attacker.errorText(first));
     String json = DERUTF8String.getInstance(GenRepContent.getInstance(first.getBody().getContent())
         .toInfoTypeAndValueArray()[0].getInfoValue()).getString();
     assertTrue(json.contains("\"reference\""), json);
     long seq = auditHead();
-    // the same bytes again, over HTTP and over the binary transport
-    for (PKIMessage again : List.of(Attacker.post(ca.httpUrl(), captured),
-        Attacker.frame(ca.node.binaryPort(), captured))) {
+    // the same bytes again, over HTTPS and over the binary transport (TLS: administrative answers need it), and
+    // over plain HTTP: the replay is refused before the request is read as an administrative one
+    for (PKIMessage again : List.of(https(captured),
+        Attacker.frame(ca.node.binaryPort(), captured, ca.caCert()), Attacker.post(ca.httpUrl(), captured))) {
       assertEquals(PKIBody.TYPE_ERROR, again.getBody().getType());
       assertEquals(59, Attacker.keyarcCode(again), Attacker.errorText(again));
       assertEquals(PKIFailureInfo.badSenderNonce, Attacker.failInfo(again));
@@ -113,14 +123,14 @@ class ReplayE2eTest {
     }
     assertEquals(before + 1, secretsCreatedByAdmin(), "only the first request made a secret");
     List<AuditStore.Row> audit = auditSince(seq);
-    assertEquals(List.of("auth.replay", "auth.replay"), audit.stream().map(AuditStore.Row::action).toList());
+    assertEquals(List.of("auth.replay", "auth.replay", "auth.replay"), audit.stream().map(AuditStore.Row::action).toList());
     assertTrue(audit.get(0).detail().contains("peer=127.0.0.1"), audit.get(0).detail());
     assertEquals(admin.cert().getSubject().toString(), audit.get(0).target());
 
     // the cache is in the store: a restarted node still knows the message
     ca.node.close();
     ca.node = CaNode.start(ca.cfg);
-    PKIMessage afterRestart = Attacker.post(ca.httpUrl(), captured);
+    PKIMessage afterRestart = https(captured);
     assertEquals(59, Attacker.keyarcCode(afterRestart), Attacker.errorText(afterRestart));
     assertEquals(before + 1, secretsCreatedByAdmin());
   }
@@ -131,9 +141,9 @@ class ReplayE2eTest {
     // keyed on the pair, so they pass
     byte[] tx = Attacker.random(16);
     long before = secretsCreatedByAdmin();
-    assertEquals(PKIBody.TYPE_GEN_REP, Attacker.post(ca.httpUrl(), secretCreate("CN=Fresh One, O=keyarc", tx,
+    assertEquals(PKIBody.TYPE_GEN_REP, https(secretCreate("CN=Fresh One, O=keyarc", tx,
         new Date())).getBody().getType());
-    assertEquals(PKIBody.TYPE_GEN_REP, Attacker.post(ca.httpUrl(), secretCreate("CN=Fresh Two, O=keyarc", tx,
+    assertEquals(PKIBody.TYPE_GEN_REP, https(secretCreate("CN=Fresh Two, O=keyarc", tx,
         new Date())).getBody().getType());
     assertEquals(before + 2, secretsCreatedByAdmin());
   }
@@ -141,7 +151,7 @@ class ReplayE2eTest {
   @Test
   void aProtectedRequestWithoutMessageTimeIsRefused() throws Exception {
     long before = secretsCreatedByAdmin();
-    PKIMessage signed = Attacker.post(ca.httpUrl(), secretCreate("CN=Timeless, O=keyarc", Attacker.random(16), null));
+    PKIMessage signed = https(secretCreate("CN=Timeless, O=keyarc", Attacker.random(16), null));
     assertEquals(48, Attacker.keyarcCode(signed), Attacker.errorText(signed));
     assertEquals(PKIFailureInfo.badTime, Attacker.failInfo(signed));
     assertTrue(Attacker.errorText(signed).contains("must carry a messageTime"), Attacker.errorText(signed));
@@ -167,7 +177,7 @@ class ReplayE2eTest {
   void anOldMessageTimeIsRefused() throws Exception {
     long before = secretsCreatedByAdmin();
     // an hour old: outside timers.messageTimeSkewSeconds (600), so also outside what the replay cache keeps
-    PKIMessage old = Attacker.post(ca.httpUrl(), secretCreate("CN=Stale, O=keyarc", Attacker.random(16),
+    PKIMessage old = https(secretCreate("CN=Stale, O=keyarc", Attacker.random(16),
         Date.from(Instant.now().minusSeconds(3600))));
     assertEquals(48, Attacker.keyarcCode(old), Attacker.errorText(old));
     assertTrue(Attacker.errorText(old).contains("away from the CA's clock"), Attacker.errorText(old));

@@ -115,12 +115,12 @@ class ResponderKeyE2eTest {
     PKIMessage refused = Attacker.post(ca.httpUrl(), signedCr(user, "NoSuchTemplate"));
     assertEquals(33, Attacker.keyarcCode(refused), Attacker.errorText(refused));
     assertEquals(responder, assertSignedByResponder(refused));
-    // the public genm too (over the binary transport)
+    // the public genm too (over the binary transport, TLS by default)
     PKIMessage genm = new PKIMessage(new PKIHeaderBuilder(PKIHeader.CMP_2000, new GeneralName(new X500Name("")),
         new GeneralName(ca.caCert().getSubject())).setTransactionID(Attacker.random(16))
         .setSenderNonce(Attacker.random(16)).build(), new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(
         new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts))));
-    PKIMessage genp = Attacker.frame(ca.node.binaryPort(), genm.getEncoded());
+    PKIMessage genp = Attacker.frame(ca.node.binaryPort(), genm.getEncoded(), ca.caCert());
     assertEquals(PKIBody.TYPE_GEN_REP, genp.getBody().getType(), Attacker.errorText(genp));
     assertEquals(responder, assertSignedByResponder(genp));
   }

@@ -192,7 +192,7 @@ class CmpResponderTest {
     // limits.failuresPerReferencePerMinute (10): a distributed attacker gets no more tries than one peer
     SecretService.NewSecret s = secret("CN=Unit Probed");
     SecretService.NewSecret used = new SecretService.NewSecret(s.reference(), "wrong".toCharArray(), s.expires(),
-        s.template(), s.subject());
+        s.template(), s.subject(), s.subjectAltNames());
     for (int i = 1; i <= 10; i++) {
       PKIMessage answer = PKIMessage.getInstance(responder.handle(macRequest(used, irBody("CN=Unit Probed"),
           CmpMac.calculator(MacKind.PBM, used.secret())), null, "192.0.2." + i));

@@ -75,6 +75,44 @@ class NodeConfigTest {
   }
 
   @Test
+  void tlsIsTheDefaultWithTheNodesOwnCertificate() throws Exception {
+    NodeSettings s = load("hsm:\n  module: /x/lib.so\n").settings();
+    assertTrue(s.binary().tls() != null && s.binary().tls().own(), "binary listener: TLS, the node's certificate");
+    assertTrue(s.http().tls() != null && s.http().tls().own(), "HTTPS listener: TLS, the node's certificate");
+    assertEquals(8443, s.http().tlsPort());
+    assertTrue(!s.binary().allowSecretsInClear() && !s.http().allowSecretsInClear(), "no secrets in clear");
+    NodeSettings anyPort = load("hsm:\n  module: /x/lib.so\nhttp:\n  port: 0\n").settings();
+    assertEquals(0, anyPort.http().tlsPort(), "http.port 0 (tests, the demo): HTTPS on a free port too");
+  }
+
+  @Test
+  void tlsCanBeTurnedOffOnlyByName() throws Exception {
+    NodeSettings s = load(String.join("\n", "hsm:", "  module: /x/lib.so", "binary:", "  tls: {enabled: false}",
+        "  allowSecretsInClear: true", "http:", "  tls:", "    enabled: false", "")).settings();
+    assertEquals(null, s.binary().tls());
+    assertTrue(s.binary().allowSecretsInClear());
+    assertEquals(null, s.http().tls());
+    assertEquals("field 'binary.tls.keyFile' is required with binary.tls.certFile (leave both out for the node's own "
+        + "certificate)", error("binary:\n  tls:\n    certFile: /t/node.crt\n"));
+    assertTrue(error("binary:\n  tls:\n").startsWith("field 'binary.tls' is empty"), error("binary:\n  tls:\n"));
+    assertEquals("field 'http.tlsPort' must differ from http.port (8080): HTTPS is a listener of its own",
+        error("http:\n  tlsPort: 8080\n"));
+    assertTrue(error("http:\n  tls:\n    names: ['*.example']\n").startsWith("field 'http.tls.names' '*.example' is "
+        + "not"), error("http:\n  tls:\n    names: ['*.example']\n"));
+  }
+
+  @Test
+  void theStoreUrlCarriesNoPasswordAndRemotePostgresNeedsVerifiedTls() throws Exception {
+    assertTrue(error("store:\n  url: jdbc:postgresql://db.example/keyarc?user=k&password=hunter2\n")
+        .startsWith("field 'store.url' must not carry the password"));
+    assertTrue(error("store:\n  url: jdbc:postgresql://db.example/keyarc\n")
+        .startsWith("field 'store.url' connects to PostgreSQL on another host without verified TLS"));
+    load("store:\n  url: jdbc:postgresql://db.example/keyarc?sslmode=verify-full\n");
+    load("store:\n  url: jdbc:postgresql://127.0.0.1:5432/keyarc\n");
+    load("store:\n  url: jdbc:postgresql://db.example/keyarc\n  allowPlaintext: true\n");
+  }
+
+  @Test
   void defaultsApply() throws Exception {
     NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
     assertEquals(8700, c.binary.port);

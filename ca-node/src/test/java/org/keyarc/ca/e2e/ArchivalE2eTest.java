@@ -76,7 +76,7 @@ class ArchivalE2eTest {
     for (int[] p : policies) {
       ca.services().agents().setPolicy(Identity.localOperator(), p[0], p[1]);
       for (String type : List.of("rsa2048", "rsa3072", "p256", "p384")) {
-        for (String url : List.of(ca.binaryUrl(), ca.httpUrl())) {
+        for (String url : List.of(ca.binaryUrl(), ca.httpsUrl())) {
           KeyPair kp = Agents.userKey(type);
           X509CertificateHolder cert = archive(url, "CN=User " + n++, kp);
           ArchiveStore.Row row = archiveOf(cert.getSerialNumber());

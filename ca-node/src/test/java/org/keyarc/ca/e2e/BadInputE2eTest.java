@@ -102,7 +102,7 @@ class BadInputE2eTest {
   void wrongMac() throws Exception {
     SecretService.NewSecret s = ca.secret("User", "CN=Mallory");
     char[] wrong = "not-the-secret".toCharArray();
-    try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new Protection.Mac(s.reference(), wrong, false), ca.caCert())) {
       // audited with the reference and the peer, and counted against the secret (since the MAC check, issue 12)
       assertRefused(ErrorCode.BAD_MESSAGE_CHECK, "MAC does not match", AuditAction.AUTH_MAC_FAILED,
@@ -155,8 +155,7 @@ class BadInputE2eTest {
           false, null));
     }
     // the Key Recovery Agent template takes RSA only: an EC agent key is refused before it is held
-    TestCa.Enrollee agent = ca.enrollUser("CN=Ec Agent");
-    try (CmpClient c = ca.signedClient(ca.binaryUrl(), agent)) {
+    try (CmpClient c = ca.macClient(ca.binaryUrl(), ca.secret("KeyRecoveryAgent", "CN=Ec Agent"))) {
       KeyPair ec = TestCa.ecKey();
       assertRefused(ErrorCode.KEY_NOT_ALLOWED, "does not accept EC keys", () -> c.enroll(PKIBody.TYPE_CERT_REQ,
           new X500Name("CN=Ec Agent"), TestCa.spki(ec), TestCa.pop(ec), "KeyRecoveryAgent", false, null));
@@ -169,7 +168,7 @@ class BadInputE2eTest {
     X509CertificateHolder selfMade = new JcaX509v3CertificateBuilder(ca.caCert().getSubject(), BigInteger.TWO,
         new Date(), Date.from(Instant.now().plusSeconds(3600)), new X500Name("CN=Forger"), kp.getPublic())
         .build(TestCa.pop(kp));
-    try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new Protection.Signature(selfMade, kp.getPrivate(), null), ca.caCert())) {
       assertRefused(ErrorCode.UNKNOWN_SIGNER, "was not issued by this CA", AuditAction.AUTH_SIGNATURE_FAILED,
           () -> c.enroll(PKIBody.TYPE_CERT_REQ, new X500Name("CN=Forger"), TestCa.spki(kp), TestCa.pop(kp), null,
@@ -187,9 +186,14 @@ class BadInputE2eTest {
 
   // ---------------------------------------------------------------- the frame layer, byte by byte
 
-  private static Socket socket() throws IOException {
-    Socket s = new Socket("127.0.0.1", ca.node.binaryPort());
+  /** A raw connection to the binary listener, over TLS (the listener's default), to write frames byte by byte. */
+  private static Socket socket() throws Exception {
+    javax.net.ssl.SSLContext ctx = ca.tls();
+    javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1",
+        ca.node.binaryPort());
+    s.setSSLParameters(org.keyarc.protocol.tls.TlsPolicy.clientParameters(ctx));
     s.setSoTimeout(10_000);
+    s.startHandshake();
     return s;
   }
 

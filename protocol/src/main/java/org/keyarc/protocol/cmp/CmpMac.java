@@ -169,7 +169,7 @@ public final class CmpMac {
 
   private static void checkPbmac1(PBMAC1Params pb, PBKDF2Params kdf) throws CmpProtectionException {
     ASN1ObjectIdentifier kdfAlg = pb.getKeyDerivationFunc().getAlgorithm();
-    // id-PBES2 as well: Bouncy Castle (1.82 at least) writes it there for the PBKDF2 parameters
+    // id-PBES2 as well: Bouncy Castle up to 1.82 wrote it there for the PBKDF2 parameters (older clients)
     if (!kdfAlg.equals(PKCSObjectIdentifiers.id_PBKDF2) && !kdfAlg.equals(PKCSObjectIdentifiers.id_PBES2)) {
       throw new CmpProtectionException(ErrorCode.BAD_MESSAGE_CHECK, "PBMAC1's key derivation " + kdfAlg
           + " is not allowed; use PBKDF2");
@@ -251,7 +251,7 @@ public final class CmpMac {
    * The calculator that protects an outgoing message: a fresh {@link #SALT_LENGTH}-byte salt and
    * {@link #MAC_ITERATIONS} iterations; PBM with SHA-256 as one-way function and HMAC-SHA256; PBMAC1 with
    * PBKDF2 (PRF HMAC-SHA256, a {@link #PBMAC1_KEY_BITS}-bit key) and {@link #PBMAC1_MAC}, labelled id-PBKDF2 as
-   * RFC 8018 asks (Bouncy Castle's builder writes id-PBES2 there).
+   * RFC 8018 asks (Bouncy Castle's builder wrote id-PBES2 there up to 1.82; 1.87 writes id-PBKDF2 itself).
    *
    * @throws CmpProtectionException {@link ErrorCode#BAD_INPUT} when the MAC cannot be set up
    */

@@ -139,7 +139,9 @@ class CmpMacTest {
   void pbmac1IsPbkdf2WithHmacSha256() throws Exception {
     PBMAC1Params pb = PBMAC1Params.getInstance(CmpMac.calculator(MacKind.PBMAC1, SECRET).getAlgorithmIdentifier()
         .getParameters());
-    // RFC 8018 A.2 and RFC 9481: id-PBKDF2 (Bouncy Castle's builder writes id-PBES2; CmpMac relabels it)
+    // RFC 8018 A.2 and RFC 9481: id-PBKDF2. Bouncy Castle up to 1.82 labelled the key derivation id-PBES2 (CmpMac
+    // relabels what its builder writes); since the upgrade (1.87) it is id-PBKDF2 anyway. checkParameters reads the
+    // PBKDF2 parameters under either label, so clients built on an older Bouncy Castle still enroll
     assertEquals(PKCSObjectIdentifiers.id_PBKDF2, pb.getKeyDerivationFunc().getAlgorithm());
     PBKDF2Params kdf = PBKDF2Params.getInstance(pb.getKeyDerivationFunc().getParameters());
     assertEquals(16, kdf.getSalt().length);
@@ -160,12 +162,23 @@ class CmpMacTest {
 
   @Test
   void bouncyCastlesOwnPbmac1LabelIsAccepted() throws Exception {
-    ProtectedPKIMessage p = protectedWith(new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
-        .setSaltLength(16).setIterationCount(1_000).build(SECRET));
-    assertEquals(PKCSObjectIdentifiers.id_PBES2, PBMAC1Params.getInstance(p.getProtectionAlgorithm().getParameters())
-        .getKeyDerivationFunc().getAlgorithm());
+    // Bouncy Castle 1.87 (the version here) labels the key derivation id-PBKDF2
+    MacCalculator bc = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
+        .setPrf(JcePBMac1CalculatorBuilder.PRF_SHA256).setSaltLength(16).setIterationCount(1_000).build(SECRET);
+    ProtectedPKIMessage p = protectedWith(bc);
+    PBMAC1Params params = PBMAC1Params.getInstance(p.getProtectionAlgorithm().getParameters());
+    assertEquals(PKCSObjectIdentifiers.id_PBKDF2, params.getKeyDerivationFunc().getAlgorithm());
     assertEquals(MacKind.PBMAC1, CmpMac.checkParameters(p.toASN1Structure()));
     assertTrue(p.verify(CmpMac.verifier(MacKind.PBMAC1), SECRET));
+    // Bouncy Castle up to 1.82 wrote id-PBES2 there: clients built on it still enroll
+    MacCalculator old = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
+        .setPrf(JcePBMac1CalculatorBuilder.PRF_SHA256).setSaltLength(16).setIterationCount(1_000).build(SECRET);
+    PBMAC1Params real = PBMAC1Params.getInstance(old.getAlgorithmIdentifier().getParameters());
+    ProtectedPKIMessage pbes2 = protectedWith(claiming(old, new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBMAC1,
+        new PBMAC1Params(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBES2,
+            real.getKeyDerivationFunc().getParameters()), real.getMessageAuthScheme()))));
+    assertEquals(MacKind.PBMAC1, CmpMac.checkParameters(pbes2.toASN1Structure()));
+    assertTrue(pbes2.verify(CmpMac.verifier(MacKind.PBMAC1), SECRET));
   }
 
   @ParameterizedTest

@@ -68,6 +68,23 @@ public final class RecoveryStep {
         candidates.add(new RecoveryProgress.Candidate(e, 0, rec.envelopes().get(e).layers()));
       }
     } else {
+      if (!java.util.Arrays.equals(progress.blob(), blob.encoded())) {
+        throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery belongs to another archive than the "
+            + "recovery blob given with it; nothing was opened with the card");
+      }
+      for (RecoveryProgress.Candidate c : progress.candidates()) {
+        if (c.envelope() < 0 || c.envelope() >= rec.envelopes().size() || c.peeled() < 0
+            || c.peeled() >= rec.envelopes().get(c.envelope()).agentIndexes().size()) {
+          throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery names envelope " + c.envelope()
+              + " layer " + c.peeled() + ", which this archive does not have; nothing was opened with the card");
+        }
+      }
+      for (int a : progress.done()) {
+        if (a < 0 || a >= rec.agents().size()) {
+          throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery names agent " + a + ", which this "
+              + "archive does not have; nothing was opened with the card");
+        }
+      }
       candidates.addAll(progress.candidates());
       done.addAll(progress.done());
     }

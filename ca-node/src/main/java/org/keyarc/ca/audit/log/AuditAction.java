@@ -43,7 +43,17 @@ public enum AuditAction {
   /** A protected request came again (its transactionID and senderNonce were seen before). */
   AUTH_REPLAY("auth.replay"),
   /** A peer or a reference ran out of its failure budget (recorded once per window). */
-  AUTH_RATE_LIMITED("auth.rate-limited");
+  AUTH_RATE_LIMITED("auth.rate-limited"),
+  // audit anchor and auditor access
+  AUDIT_ROLLBACK("audit.rollback"),
+  AUDIT_ACKNOWLEDGE("audit.acknowledge"),
+  AUDIT_READ("audit.read"),
+  // template permissions and SAN policy
+  /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
+  ENROLL_REFUSED("enroll.refused"),
+  // TLS
+  /** The node's own TLS server certificate issued (at ca init, or at start when missing, ending or not naming a host). */
+  TLS_CERT_ISSUE("tls.cert.issue");
 
   private final String id;
 
