@@ -57,6 +57,8 @@ class TlsE2eTest {
       Path keyFile = ca.dir.resolve("tls.key");
       Files.writeString(certFile, pem(serverCert));
       Files.writeString(keyFile, pem(new JcaPKCS8Generator(serverKey.getPrivate(), null).generate()));
+      // a private key file others can read stops the node (StoreLockdownE2eTest): written 0600 like an operator would
+      Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
       TestCa.Enrollee user = ca.enrollUser("CN=Tls User");
       s.roles().grant(Identity.localOperator(), "CN=Tls User", org.keyarc.ca.store.Role.AUDITOR);
 
