@@ -238,8 +238,9 @@ public final class AdminApi {
       }
       case RECOVERY_SHOW -> {
         long id = number(req, AdminFields.ID);
-        out.set("recovery", recovery(recoveries.show(who, id), recoveries.steps(who, id),
-            req.path(AdminFields.MATERIAL).asBoolean(false)));
+        boolean material = req.path(AdminFields.MATERIAL).asBoolean(false);
+        out.set("recovery", recovery(material ? recoveries.material(who, id) : recoveries.show(who, id),
+            recoveries.steps(who, id), material));
       }
       case RECOVERY_CHECK -> {
         recoveries.step(who, number(req, AdminFields.ID), serial(req), text(req, AdminFields.CARD), null, true);

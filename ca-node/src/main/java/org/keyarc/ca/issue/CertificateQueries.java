@@ -23,8 +23,14 @@ public final class CertificateQueries {
   }
 
   /** Certificates, newest first. Manager, administrator or auditor. */
+  /** Most certificates one list call returns. */
+  public static final int MAX_PAGE = 1000;
+
   public List<CertRecord> list(Identity who, CertRecord.Status status, String subject, int limit) throws CaException {
     Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "limit must be 1.." + MAX_PAGE + ", not " + limit);
+    }
     return store.inTransaction(tx -> tx.certificates().list(status, subject, limit));
   }
 

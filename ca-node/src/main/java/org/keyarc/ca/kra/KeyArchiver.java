@@ -280,14 +280,16 @@ public final class KeyArchiver {
         layers = s.wrapOaep(pub, k, agentOaep);
         innermost.put(last, layers);
       }
+      byte[][] hashes = new byte[subset.length - 1][];
       for (int j = subset.length - 2; j >= 0; j--) {
+        hashes[j] = sha256(layers); // what is left after agents 0..j peeled: the record commits to it
         layers = envelope(layers, agents.get(subset[j]));
       }
       List<Integer> order = new ArrayList<>();
       for (int i : subset) {
         order.add(i);
       }
-      out.add(new ArchiveRecord.Envelope(order, agentOaep.algorithmIdentifier(), layers));
+      out.add(new ArchiveRecord.Envelope(order, agentOaep.algorithmIdentifier(), layers, List.of(hashes)));
     }
     return out;
   }
@@ -304,6 +306,14 @@ public final class KeyArchiver {
     } catch (CertificateException | CMSException | IOException e) {
       throw new IllegalStateException("cannot build a CMS layer for agent " + agent.getSubject() + ": "
           + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

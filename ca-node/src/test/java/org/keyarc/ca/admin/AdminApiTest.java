@@ -104,6 +104,17 @@ class AdminApiTest {
   }
 
   @Test
+  void certListPagesAreBoundedAndTheErrorHoldsNoSql() throws Exception {
+    for (int limit : new int[] {-1, 0, 2_147_483_647}) {
+      String list = JSON.createObjectNode().put(AdminFields.OP, AdminOp.CERT_LIST.wireName())
+          .put(AdminFields.LIMIT, limit).toString();
+      CaException e = assertThrows(CaException.class, () -> api.handle(MANAGER, list));
+      assertEquals(ErrorCode.BAD_REQUEST, e.code());
+      assertEquals("limit must be 1..1000, not " + limit, e.getMessage());
+    }
+  }
+
+  @Test
   void whoamiAnswersIdentityAndRoles() throws Exception {
     JsonNode answer = JSON.readTree(api.handle(MANAGER, op(AdminOp.WHOAMI)));
     assertEquals("CN=Unit Manager, O=keyarc", answer.get("identity").asText());

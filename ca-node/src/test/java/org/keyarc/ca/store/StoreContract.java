@@ -12,12 +12,13 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.audit.log.Audit;
-import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.audit.AuditChain;
 import org.keyarc.ca.audit.AuditService;
 import org.keyarc.ca.audit.CheckpointSigner;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -53,6 +54,24 @@ abstract class StoreContract {
     Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
     return new CertRecord(ISSUER, serial, subject, "User", now, now.plusSeconds(3600), CertRecord.Status.ISSUED, null,
         null, null, null, String.format("%064x", serial), now, new byte[] {0x30, 0x00}, "tx-" + serial);
+  }
+
+  @Test
+  void aCompletedRecoveryKeepsNoPartialRecovery() throws Exception {
+    Instant at = Instant.ofEpochMilli(1_700_000_000_000L);
+    long id = store.inTransaction(tx -> tx.recoveries().open("4d", "CN=u", 2, new byte[] {1}, "CN=m", at));
+    store.inTransaction(tx -> {
+      tx.recoveries().step(id, new RecoveryStore.Step(1, "CN=a", "a1", "card-a", at), new byte[] {7, 7});
+      return null;
+    });
+    assertArrayEquals(new byte[] {7, 7}, store.inTransaction(tx -> tx.recoveries().find(id)).orElseThrow().progress());
+    store.inTransaction(tx -> {
+      tx.recoveries().step(id, new RecoveryStore.Step(2, "CN=b", "b2", "card-b", at), null);
+      return null;
+    });
+    RecoveryStore.Row done = store.inTransaction(tx -> tx.recoveries().find(id)).orElseThrow();
+    assertEquals(RecoveryStatus.COMPLETED, done.status());
+    assertEquals(null, done.progress(), "the partial recovery is dropped when the recovery completes");
   }
 
   @Test

@@ -78,6 +78,12 @@ public final class RecoveryStep {
           throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery names envelope " + c.envelope()
               + " layer " + c.peeled() + ", which this archive does not have; nothing was opened with the card");
         }
+        byte[] expected = rec.envelopes().get(c.envelope()).expectedHash(c.peeled());
+        if (expected != null && !java.util.Arrays.equals(expected, sha256(c.layers()))) {
+          throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery's layers for envelope "
+              + c.envelope() + " are not the ones this archive's signed record commits to (they belong to another "
+              + "archive or were altered); nothing was opened with the card");
+        }
       }
       for (int a : progress.done()) {
         if (a < 0 || a >= rec.agents().size()) {
@@ -119,6 +125,14 @@ public final class RecoveryStep {
     RecoveryProgress p = new RecoveryProgress(progress == null ? blob.encoded() : progress.blob(), List.copyOf(done),
         List.copyOf(advanced));
     return new Result.Partial(p, blob.agentName(used), used, nextAgents(blob, advanced));
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**

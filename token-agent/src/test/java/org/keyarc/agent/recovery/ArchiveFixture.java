@@ -233,14 +233,16 @@ final class ArchiveFixture implements AutoCloseable {
         layers = oaep.doFinal(k);
         innermost.put(last, layers);
       }
+      byte[][] hashes = new byte[subset.length - 1][];
       for (int j = subset.length - 2; j >= 0; j--) {
+        hashes[j] = java.security.MessageDigest.getInstance("SHA-256").digest(layers);
         layers = envelope(layers, agents.get(subset[j]).cert());
       }
       List<Integer> order = new ArrayList<>();
       for (int i : subset) {
         order.add(i);
       }
-      envelopes.add(new ArchiveRecord.Envelope(order, OAEP.algorithmIdentifier(), layers));
+      envelopes.add(new ArchiveRecord.Envelope(order, OAEP.algorithmIdentifier(), layers, List.of(hashes)));
     }
     Arrays.fill(k, (byte) 0);
     List<IssuerAndSerialNumber> ids = new ArrayList<>();

@@ -163,6 +163,23 @@ class RecoveryStepTest {
     assertTrue(e.getMessage().contains("belongs to another archive"), e.getMessage());
   }
 
+  /**
+   * The reviewer's rogue agent: a partial recovery for archive Y (its blob) carrying archive X's layers, so that
+   * an honest agent who means to help recover Y would peel X. The signed record of Y commits to its own layers.
+   */
+  @Test
+  void aPartialRecoveryCarryingAnotherArchivesLayersIsRefused() throws Exception {
+    ArchiveFixture.Archived x = f.archive(3, "a", "b", "c");
+    ArchiveFixture.Archived y = f.archive(3, "a", "b", "c");
+    RecoveryBlob xBlob = RecoveryBlob.verify(x.blob(), f.ca.cert());
+    RecoveryBlob yBlob = RecoveryBlob.verify(y.blob(), f.ca.cert());
+    RecoveryProgress xAfterA = ((RecoveryStep.Result.Partial) RecoveryStep.run(xBlob, null, card("a"))).progress();
+    RecoveryProgress forged = new RecoveryProgress(yBlob.encoded(), xAfterA.done(), xAfterA.candidates());
+    RecoveryException e = assertThrows(RecoveryException.class, () -> RecoveryStep.run(yBlob, forged, card("b")));
+    assertEquals(ErrorCode.BAD_INPUT, e.code());
+    assertTrue(e.getMessage().contains("not the ones this archive's signed record commits to"), e.getMessage());
+  }
+
   private static HsmToken card(String name) throws Exception {
     return f.card(name);
   }

@@ -48,6 +48,8 @@ public enum AuditAction {
   AUDIT_ROLLBACK("audit.rollback"),
   AUDIT_ACKNOWLEDGE("audit.acknowledge"),
   AUDIT_READ("audit.read"),
+  /** An agent fetched a recovery's blob and partial recovery to do its step. */
+  RECOVERY_MATERIAL("recovery.material"),
   // template permissions and SAN policy
   /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
   ENROLL_REFUSED("enroll.refused"),

@@ -52,6 +52,7 @@ public final class JdbcStore implements Store {
    */
   public static String embeddedUrl(Path dir, boolean localServer) {
     return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("keyarc") + ";WRITE_DELAY=0;TRACE_LEVEL_FILE=0"
+        + ";DB_CLOSE_ON_EXIT=FALSE" // the node closes it after its last audit checkpoint, not H2's own hook
         + (localServer ? ";AUTO_SERVER=TRUE" : "");
   }
 
