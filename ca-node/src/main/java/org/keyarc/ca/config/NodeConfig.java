@@ -123,6 +123,8 @@ public final class NodeConfig {
     public String exchangeKeyType = "rsa2048";
     public int exchangeValidityDays = 7;
     public int exchangeRenewBeforeDays = 2;
+    /** An expired exchange key's private key is destroyed in the HSM this many days after its certificate ends. */
+    public int exchangeRetireAfterDays = 3;
     /** SHA-1 on SoftHSM2 (its only OAEP hash); SHA-256 on real HSMs. */
     public String oaepHash = "SHA-1";
     /** The URL put in issued certificates' CRL distribution points; empty for none. */
@@ -337,6 +339,9 @@ public final class NodeConfig {
     keySpec("ca.exchangeKeyType", ca.exchangeKeyType, true);
     positive("ca.validityYears", ca.validityYears);
     positive("ca.exchangeValidityDays", ca.exchangeValidityDays);
+    if (ca.exchangeRetireAfterDays < 0) {
+      fail("ca.exchangeRetireAfterDays", "must be 0 or more, not " + ca.exchangeRetireAfterDays);
+    }
     if (ca.exchangeRenewBeforeDays < 0 || ca.exchangeRenewBeforeDays >= ca.exchangeValidityDays) {
       fail("ca.exchangeRenewBeforeDays", "must be 0 or more and less than ca.exchangeValidityDays ("
           + ca.exchangeValidityDays + ")");
@@ -622,7 +627,8 @@ public final class NodeConfig {
             KeySpec.parse(ca.exchangeKeyType), Duration.ofDays(ca.exchangeValidityDays),
             Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),
             ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl, KeySpec.parse(ca.responderKeyType),
-            Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays)),
+            Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays),
+            Duration.ofDays(ca.exchangeRetireAfterDays)),
         new NodeSettings.Timers(Duration.ofSeconds(timers.certConfTimeoutSeconds),
             Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),

@@ -62,7 +62,8 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
    */
   public record Ca(X500Name subject, KeySpec keyType, int validityYears, KeySpec exchangeKeyType,
       Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl,
-      KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore) {}
+      KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore,
+      Duration exchangeRetireAfter) {}
 
   /** Timers and validity periods. */
   public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,

@@ -177,10 +177,20 @@ public final class CaInit {
    */
   public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
       String actor, Instant now) throws CaException {
+    return newExchange(store, token, keys, cfg, actor, now, false);
+  }
+
+  /**
+   * {@link #newExchange(Store, HsmToken, CaKeyring, NodeSettings.Ca, String, Instant)}; with {@code decrypting}
+   * (only while {@code archival.allowSoftwareUnwrap} is on) the key may also decrypt, which the audit record says.
+   */
+  public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
+      String actor, Instant now, boolean decrypting) throws CaException {
     KeySpec spec = cfg.exchangeKeyType();
     String label = CaKeyring.EXCHANGE_LABEL_PREFIX + now.getEpochSecond();
+    KeyPolicy policy = decrypting ? KeyPolicy.EXCHANGE_SOFTWARE_UNWRAP : KeyPolicy.EXCHANGE;
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
-        s.generateKeyPair(spec, KeyPolicy.EXCHANGE, label)));
+        s.generateKeyPair(spec, policy, label)));
     X509CertificateHolder ca = keys.caCert();
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
     Instant notAfter = now.plus(cfg.exchangeValidity());
@@ -209,7 +219,8 @@ public final class CaInit {
     BigInteger serial = cert.getSerialNumber();
     store.inTransaction(tx -> {
       tx.caKeys().insert(CaKeyStore.Kind.EXCHANGE, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
-      Audit.append(tx, actor, AuditAction.CA_EXCHANGE, label, "serial=" + Digests.hex(serial) + " notAfter=" + end, now);
+      Audit.append(tx, actor, AuditAction.CA_EXCHANGE, label, "serial=" + Digests.hex(serial) + " notAfter=" + end
+          + (decrypting ? " decrypt=true (archival.allowSoftwareUnwrap)" : " unwrap-only"), now);
       return null;
     });
     return cert;

@@ -246,6 +246,7 @@ public final class CaNode implements AutoCloseable {
     service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
     service.exchange().renewIfDue(Audit.NODE);
+    service.exchange().retireExpired(Audit.NODE);
     service.responder().renewIfDue(Audit.NODE);
     CmpResponder responder = responder(service, metrics);
     NodeSettings.Tls binaryTls = cfg.binary().tls();
@@ -406,6 +407,7 @@ public final class CaNode implements AutoCloseable {
     every(cfg.timers().crlInterval().toSeconds(), TimeUnit.SECONDS, "CRL", () -> services.crls().publish(Audit.NODE));
     every(cfg.timers().auditCheckpoint().toSeconds(), TimeUnit.SECONDS, "audit checkpoint", services.audit()::checkpoint);
     every(3600, TimeUnit.SECONDS, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
+    every(3600, TimeUnit.SECONDS, "exchange retirement", () -> services.exchange().retireExpired(Audit.NODE));
     every(3600, TimeUnit.SECONDS, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
     every(60, TimeUnit.SECONDS, "replay cache purge", services.replays()::purge);
   }
