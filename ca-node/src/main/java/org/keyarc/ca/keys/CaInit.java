@@ -187,7 +187,7 @@ public final class CaInit {
   public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
       String actor, Instant now, boolean decrypting) throws CaException {
     KeySpec spec = cfg.exchangeKeyType();
-    String label = CaKeyring.EXCHANGE_LABEL_PREFIX + now.getEpochSecond();
+    String label = CaKeyring.EXCHANGE_LABEL_PREFIX + uniqueSuffix(now);
     KeyPolicy policy = decrypting ? KeyPolicy.EXCHANGE_SOFTWARE_UNWRAP : KeyPolicy.EXCHANGE;
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, policy, label)));
@@ -227,6 +227,16 @@ public final class CaInit {
   }
 
   /**
+   * A key label suffix: the time and 4 random bytes, so that two keys made in the same second (a node restarted at
+   * once, or an old key left on the token when its store row was lost) never share a label.
+   */
+  static String uniqueSuffix(Instant now) {
+    byte[] r = new byte[4];
+    new java.security.SecureRandom().nextBytes(r);
+    return now.getEpochSecond() + "-" + java.util.HexFormat.of().formatHex(r);
+  }
+
+  /**
    * A new CMP responder key pair inside the token (sensitive, non-extractable, sign only: the CA key's policy)
    * and its short-lived certificate signed by the CA (digitalSignature, EKU id-kp-cmcCA), recorded and
    * audited. It signs the node's CMP answers, so that the CA key signs only certificates and CRLs.
@@ -234,7 +244,7 @@ public final class CaInit {
   public static X509CertificateHolder newResponder(Store store, HsmToken token, CaKeyring keys,
       NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
     KeySpec spec = cfg.responderKeyType();
-    String label = CaKeyring.RESPONDER_LABEL_PREFIX + now.getEpochSecond();
+    String label = CaKeyring.RESPONDER_LABEL_PREFIX + uniqueSuffix(now);
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
     X509CertificateHolder ca = keys.caCert();
