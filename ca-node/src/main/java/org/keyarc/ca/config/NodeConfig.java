@@ -166,6 +166,16 @@ public final class NodeConfig {
     public int secretMaxFailures = 5;
   }
 
+  /** Connection hygiene of each listener. */
+  public static final class ConnectionsCfg {
+    /** Connections a listener holds at once; more are closed as they arrive. */
+    public int maxTotal = 4096;
+    /** Connections one peer address may hold on a listener (1,000 for the load generator on one host fit). */
+    public int maxPerPeer = 1024;
+    /** Seconds a whole message (frame or HTTP request) may take from its first byte; then the connection closes. */
+    public int messageDeadlineSeconds = 30;
+  }
+
   /** Where signed audit checkpoints are exported as they are made (besides the store and the CA token). */
   public static final class AuditCfg {
     /**
@@ -235,6 +245,7 @@ public final class NodeConfig {
   public Archival archival = new Archival();
   public Limits limits = new Limits();
   public AuditCfg audit = new AuditCfg();
+  public ConnectionsCfg connections = new ConnectionsCfg();
   public boolean roleSeparation = true;
   public String defaultTemplate = "User";
   public List<TemplateCfg> templates = new ArrayList<>();
@@ -365,6 +376,9 @@ public final class NodeConfig {
           + ca.responderValidityDays + ")");
     }
     positive("limits.failuresPerPeerPerMinute", limits.failuresPerPeerPerMinute);
+    positive("connections.maxTotal", connections.maxTotal);
+    positive("connections.maxPerPeer", connections.maxPerPeer);
+    positive("connections.messageDeadlineSeconds", connections.messageDeadlineSeconds);
     positive("limits.failuresPerReferencePerMinute", limits.failuresPerReferencePerMinute);
     if (limits.secretMaxFailures < 1 || limits.secretMaxFailures > 10) {
       fail("limits.secretMaxFailures", "must be 1..10, not " + limits.secretMaxFailures);
@@ -642,6 +656,8 @@ public final class NodeConfig {
         roleSeparation, defaultTemplate,
         List.copyOf(configuredTemplates()), toJson(),
         new NodeSettings.Limits(limits.failuresPerPeerPerMinute, limits.failuresPerReferencePerMinute,
-            limits.secretMaxFailures));
+            limits.secretMaxFailures),
+        new NodeSettings.Connections(connections.maxTotal, connections.maxPerPeer,
+            Duration.ofSeconds(connections.messageDeadlineSeconds)));
   }
 }
