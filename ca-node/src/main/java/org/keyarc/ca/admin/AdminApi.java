@@ -88,6 +88,16 @@ public final class AdminApi {
     String wire = text(req, AdminFields.OP);
     AdminOp op = AdminOp.ofWire(wire).orElseThrow(() -> new CaException(ErrorCode.BAD_REQUEST,
         "unknown administrative operation '" + Texts.printable(wire) + "'"));
+    try {
+      return answer(who, req, op).toString();
+    } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
+      // a field of the wrong form (a name that is no DN, a number out of range): the request's fault
+      throw new CaException(ErrorCode.BAD_REQUEST, op.wireName() + ": a field cannot be read: "
+          + Texts.printable(e.getMessage()));
+    }
+  }
+
+  private ObjectNode answer(Identity who, JsonNode req, AdminOp op) throws CaException {
     ObjectNode out = JSON.createObjectNode();
     switch (op) {
       case REQUEST_LIST -> {
@@ -258,7 +268,7 @@ public final class AdminApi {
         who.roles().forEach(r -> roles.add(r.name()));
       }
     }
-    return out.toString();
+    return out;
   }
 
   /** The exported checkpoints of an audit.verify request. */

@@ -64,7 +64,18 @@ public final class ArchiveService {
       return store.inTransaction(tx -> tx.archives().bySerial(issuer, serial));
     }
     if (subject != null) {
-      return store.inTransaction(tx -> tx.archives().bySubject(new X500Name(subject).toString()));
+      String normalized;
+      try {
+        normalized = new X500Name(subject).toString();
+      } catch (IllegalArgumentException e) {
+        throw new CaException(ErrorCode.BAD_SUBJECT, "subject '" + org.keyarc.ca.support.Texts.printable(subject)
+            + "' is not a distinguished name");
+      }
+      return store.inTransaction(tx -> tx.archives().bySubject(normalized));
+    }
+    if (certHash == null || !certHash.matches("[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "name the archived key by serial, subject, or certHash (the "
+          + "certificate's SHA-256 or SHA-1 in hex)");
     }
     return store.inTransaction(tx -> tx.archives().byCertHash(certHash));
   }
