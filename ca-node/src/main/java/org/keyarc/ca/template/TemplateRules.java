@@ -48,7 +48,16 @@ public final class TemplateRules {
     }
   }
 
-  /** Refuses a key type the template does not allow, or an RSA modulus below its minimum. */
+  /** The largest RSA modulus any template accepts: larger ones cost seconds of node CPU per signature check. */
+  public static final int MAX_RSA_BITS = 8192;
+  /** The largest RSA public exponent accepted (65537 is 17 bits; RFC 4055 and NIST SP 800-56B cap it too). */
+  public static final int MAX_RSA_EXPONENT_BITS = 32;
+
+  /**
+   * Refuses a key type the template does not allow, an RSA modulus below its minimum or above
+   * {@link #MAX_RSA_BITS}, an RSA exponent that is even, below 3 or over {@link #MAX_RSA_EXPONENT_BITS} bits, an EC
+   * curve it does not list. Cheap (no signature is checked), so it can run before the proof of possession.
+   */
   public static void checkKey(Template t, SubjectPublicKeyInfo spki) throws CaException {
     ASN1ObjectIdentifier alg = spki.getAlgorithm().getAlgorithm();
     if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
@@ -56,14 +65,25 @@ public final class TemplateRules {
         throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "template " + t.name() + " does not accept RSA keys");
       }
       int bits;
+      java.math.BigInteger e;
       try {
-        bits = RSAPublicKey.getInstance(spki.parsePublicKey()).getModulus().bitLength();
-      } catch (IOException | IllegalArgumentException e) {
+        RSAPublicKey k = RSAPublicKey.getInstance(spki.parsePublicKey());
+        bits = k.getModulus().bitLength();
+        e = k.getPublicExponent();
+      } catch (IOException | IllegalArgumentException ex) {
         throw new CaException(ErrorCode.BAD_MESSAGE, "the RSA public key in the request cannot be parsed");
       }
       if (bits < t.rsaMinBits()) {
         throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "RSA key of " + bits + " bits is too small: template "
             + t.name() + " needs at least " + t.rsaMinBits());
+      }
+      if (bits > MAX_RSA_BITS) {
+        throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "RSA key of " + bits + " bits is too large (at most "
+            + MAX_RSA_BITS + ")");
+      }
+      if (!e.testBit(0) || e.compareTo(java.math.BigInteger.valueOf(3)) < 0 || e.bitLength() > MAX_RSA_EXPONENT_BITS) {
+        throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "RSA public exponent of " + e.bitLength() + " bits is not "
+            + "accepted (an odd exponent of at most " + MAX_RSA_EXPONENT_BITS + " bits, such as 65537)");
       }
       return;
     }

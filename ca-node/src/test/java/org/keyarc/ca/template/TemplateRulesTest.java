@@ -119,4 +119,30 @@ class TemplateRulesTest {
     Template relaxed = KRA.toBuilder().requiresApproval(false).build();
     assertTrue(Templates.of(List.of(relaxed)).require(Templates.KEY_RECOVERY_AGENT).requiresApproval());
   }
+
+  @Test
+  void rsaKeysAreBoundedBothWaysAndTheirExponentToo() throws Exception {
+    Template user = Templates.of(java.util.List.of()).require("User");
+    java.math.BigInteger n = java.math.BigInteger.ONE.shiftLeft(2047).setBit(0);
+    java.util.function.BiFunction<java.math.BigInteger, java.math.BigInteger, SubjectPublicKeyInfo> rsa = (mod, e) -> {
+      try {
+        return new SubjectPublicKeyInfo(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+            org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption, org.bouncycastle.asn1.DERNull.INSTANCE),
+            new org.bouncycastle.asn1.pkcs.RSAPublicKey(mod, e));
+      } catch (java.io.IOException ex) {
+        throw new IllegalStateException(ex);
+      }
+    };
+    TemplateRules.checkKey(user, rsa.apply(n, java.math.BigInteger.valueOf(65537)));
+    org.keyarc.ca.CaException big = org.junit.jupiter.api.Assertions.assertThrows(org.keyarc.ca.CaException.class,
+        () -> TemplateRules.checkKey(user, rsa.apply(java.math.BigInteger.ONE.shiftLeft(16383).setBit(0),
+            java.math.BigInteger.valueOf(65537))));
+    org.junit.jupiter.api.Assertions.assertTrue(big.getMessage().contains("too large"), big.getMessage());
+    for (java.math.BigInteger e : new java.math.BigInteger[] {java.math.BigInteger.ONE,
+        java.math.BigInteger.valueOf(65536), java.math.BigInteger.ONE.shiftLeft(4095).setBit(0)}) {
+      org.keyarc.ca.CaException x = org.junit.jupiter.api.Assertions.assertThrows(org.keyarc.ca.CaException.class,
+          () -> TemplateRules.checkKey(user, rsa.apply(n, e)));
+      org.junit.jupiter.api.Assertions.assertEquals(org.keyarc.protocol.ErrorCode.KEY_NOT_ALLOWED, x.code());
+    }
+  }
 }
