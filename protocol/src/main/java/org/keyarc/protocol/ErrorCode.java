@@ -36,7 +36,7 @@ public enum ErrorCode {
   MESSAGE_TOO_LARGE(43, PKIFailureInfo.badDataFormat, "message over the size limit"),
   UNSUPPORTED_MESSAGE(44, PKIFailureInfo.badRequest, "message type not supported"),
   ARCHIVAL_REQUIRED(45, PKIFailureInfo.badRequest, "the template requires the private key for archival"),
-  ROLE_CONFLICT(46, PKIFailureInfo.notAuthorized, "role separation forbids holding both roles"),
+  ROLE_CONFLICT(46, PKIFailureInfo.notAuthorized, "role separation: a conflicting role, or a role holder's name"),
   CERT_REVOKED(47, PKIFailureInfo.certRevoked, "certificate already revoked"),
   BAD_TIME(48, PKIFailureInfo.badTime, "message time too far from the CA's clock"),
   RECOVERY_AGENTS_UNAVAILABLE(49, PKIFailureInfo.systemUnavail, "too few valid recovery agents for the archival policy"),
@@ -51,7 +51,10 @@ public enum ErrorCode {
   WRONG_EXCHANGE_CERT(56, PKIFailureInfo.badRequest, "private key not encrypted to a valid exchange certificate"),
   // ---- node, continued
   /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
-  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node");
+  INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node"),
+  // ---- four eyes
+  /** The requester of an approval request (or whoever made the secret it used) tried to approve it. */
+  FOUR_EYES(62, PKIFailureInfo.notAuthorized, "the requester of a request cannot approve it");
 
   private final int number;
   private final int failureInfo;

@@ -13,6 +13,7 @@ import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.RoleStore;
 import org.keyarc.ca.store.SecretRecord;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.store.StoreTx;
@@ -28,7 +29,8 @@ import org.keyarc.protocol.ErrorCode;
  * One-time enrollment secrets (what {@code openssl cmp -ref R -secret S} and {@code keyarc enroll --ref}
  * use): created by a manager or administrator for one template and subject, derived in the HSM from the
  * reference and a nonce with the CA's secret-MAC key (the store keeps only the secret's hash), and used
- * once.
+ * once. The secret records who made it (label and principals): its user acts on that person's word, so for
+ * four eyes the maker is a requester too. No secret is made for a role holder's name.
  */
 public final class SecretService {
   private static final byte[] SECRET_CONTEXT = "keyarc-enrollment-secret-v1".getBytes(StandardCharsets.US_ASCII);
@@ -93,8 +95,34 @@ public final class SecretService {
     return new SecretGrant(s, secret);
   }
 
-  /** Creates a one-time enrollment secret for {@code templateName} and {@code subject}. Manager or administrator. */
+  /**
+   * Creates a one-time enrollment secret for {@code templateName} and {@code subject}. Manager or administrator.
+   * A name that a role member holds, or that waits for a role, gets no secret (ROLE_CONFLICT): another role
+   * cannot mint a copy of a role holder's identity.
+   */
   public NewSecret create(Identity who, String templateName, X500Name subject) throws CaException {
+    return create(who, templateName, subject, null);
+  }
+
+  /**
+   * The ceremony of {@code ca init --admin}: a one-time secret whose first certificate gets {@code role}, bound
+   * to that certificate's key when it is issued. The local operator (who holds the CA token's PIN) only; the name
+   * must be unused (no role, no valid certificate).
+   */
+  public NewSecret createGranting(Identity who, String templateName, X500Name subject, Role role)
+      throws CaException {
+    if (who.kind() != Identity.Kind.LOCAL_OPERATOR) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " cannot make a secret that grants a role: only "
+          + "the operator at the CA host does (keyarc ca init --admin)");
+    }
+    if (templates.require(templateName).requiresApproval()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a secret that grants a role must be for a template issued "
+          + "without approval, not " + templateName);
+    }
+    return create(who, templateName, subject, role);
+  }
+
+  private NewSecret create(Identity who, String templateName, X500Name subject, Role grants) throws CaException {
     Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR);
     Template t = templates.require(templateName);
     TemplateRules.checkSubject(t, subject);
@@ -104,13 +132,28 @@ public final class SecretService {
     Instant now = clock.instant();
     Instant expires = now.plus(validity);
     SecretRecord rec = new SecretRecord(reference, nonce, hash(secret), t.name(), subject.toString(), who.actor(), now,
-        expires, null);
-    store.inTransaction(tx -> {
-      tx.secrets().insert(rec);
-      Audit.append(tx, who.actor(), AuditAction.SECRET_CREATE, "secret:" + reference,
-          "template=" + t.name() + " subject=" + subject + " expires=" + expires, now);
-      return null;
-    });
+        expires, null, who.aliasesText());
+    try {
+      store.inTransaction(tx -> {
+        if (grants != null) {
+          RoleService.checkNameUnused(tx, subject, now);
+        } else {
+          RoleService.checkNameFree(tx, subject, java.util.List.of(), null);
+        }
+        tx.secrets().insert(rec);
+        Audit.append(tx, who.actor(), AuditAction.SECRET_CREATE, "secret:" + reference,
+            "template=" + t.name() + " subject=" + subject + " expires=" + expires, now);
+        if (grants != null) {
+          tx.roles().addPending(new RoleStore.Pending(reference, grants, subject.toString(), who.actor(), now));
+          Audit.append(tx, who.actor(), AuditAction.ROLE_PENDING, subject.toString(), "role=" + grants.name()
+              + " secret=" + reference + " (bound to the key of the first certificate issued from it)", now);
+        }
+        return null;
+      });
+    } catch (CaException e) {
+      Arrays.fill(secret, '\0');
+      throw e;
+    }
     return new NewSecret(reference, secret, expires, t.name(), subject.toString());
   }
 

@@ -42,6 +42,7 @@ import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.ca.template.Template;
 import org.keyarc.protocol.Bc;
+import org.keyarc.protocol.CardEvidence;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.cmp.CmpBodies;
@@ -113,6 +114,7 @@ final class CertRequests {
       try {
         checked[i] = enrollRequest(msg, ctx, type, new CertificateRequestMessage(all[i]));
       } catch (CaException e) {
+        ctx.refusals.add(e);
         responses[i] = refused(all[i], e.code(), e.getMessage());
       } catch (IllegalArgumentException | IllegalStateException e) {
         responses[i] = refused(all[i], ErrorCode.BAD_MESSAGE, "the CertReqMsg is malformed: "
@@ -133,6 +135,7 @@ final class CertRequests {
           allConfirmed &= issued.confirmed();
         }
       } catch (CaException e) {
+        ctx.refusals.add(e);
         responses[i] = refused(all[i], e.code(), e.getMessage());
       }
     }
@@ -161,12 +164,34 @@ final class CertRequests {
     for (Attribute a : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
       ext = Extensions.getInstance(a.getAttrValues().getObjectAt(0));
     }
+    CardEvidence evidence = cardEvidence(csr);
     Template template = policy.template(ctx.secret, certProfile(msg));
     X500Name subject = policy.subject(ctx.identity, ctx.secret, csr.getSubject());
     Outcome out = enrollment.enroll(new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId, 0,
         CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), template, subject, csr.getSubjectPublicKeyInfo(), ext,
-        CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference()));
+        CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
+        null, evidence));
     return answer(ctx, PKIBody.TYPE_CERT_REP, new ASN1Integer(0), out);
+  }
+
+  /**
+   * The recovery agent's card evidence in a PKCS#10 attribute ({@link KeyarcCmp#CARD_EVIDENCE}), signed by the
+   * requested key with the rest of the request; null when there is none. One at most, well formed.
+   */
+  private static CardEvidence cardEvidence(PKCS10CertificationRequest csr) throws CaException {
+    Attribute[] found = csr.getAttributes(KeyarcCmp.CARD_EVIDENCE);
+    if (found.length == 0) {
+      return null;
+    }
+    if (found.length > 1) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the PKCS#10 carries " + found.length + " card evidence "
+          + "attributes; send one");
+    }
+    try {
+      return CardEvidence.of(found[0]);
+    } catch (IllegalArgumentException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, Texts.printable(e.getMessage()) + " (nothing was stored)");
+    }
   }
 
   /** One CertReqMsg checked (proof of possession, template, subject) and ready for {@link Enrollment#enroll}. */

@@ -1,7 +1,6 @@
 package org.keyarc.ca.cmp;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.cmp.PKIMessage;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -80,7 +79,7 @@ final class CmpAuthenticator {
       throw new CaException(ErrorCode.BAD_MESSAGE_CHECK, "the MAC does not match the one-time secret of reference "
           + reference);
     }
-    ctx.identity = new Identity(Identity.Kind.SECRET, reference, Set.of());
+    ctx.identity = Identity.ofSecret(ctx.secret.record());
   }
 
   private void signature(CmpContext ctx, ProtectedPKIMessage p) throws CaException {

@@ -25,4 +25,8 @@ final class CmpContext {
   BigInteger signerSerial;
   /** True when the answer grants implicitConfirm. */
   boolean implicitConfirmGranted;
+  /** What the request asks, for the audit of a refusal: the body name, or "admin " and the operation. */
+  String operation = "unknown";
+  /** Refusals answered inside a successful answer (one CertReqMsg of several): audited after the answer. */
+  final java.util.List<org.keyarc.ca.CaException> refusals = new java.util.ArrayList<>();
 }

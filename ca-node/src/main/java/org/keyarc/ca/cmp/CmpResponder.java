@@ -55,6 +55,7 @@ public final class CmpResponder {
   /** At most this many CertReqMsg in one ir/cr (see {@link CertRequests#MAX_CERT_REQUESTS}). */
   public static final int MAX_CERT_REQUESTS = CertRequests.MAX_CERT_REQUESTS;
 
+  private final IdentityService identities;
   private final CmpAuthenticator authenticator;
   private final CertRequests certRequests;
   private final FollowUps followUps;
@@ -68,6 +69,7 @@ public final class CmpResponder {
   public CmpResponder(IdentityService identities, SecretService secrets, Enrollment enrollment, RequestPolicy policy,
       RevocationService revocation, CrlService crls, CaKeyring keys, AdminApi admin, Clock clock,
       long messageTimeSkewSeconds, MeterRegistry metrics) {
+    this.identities = identities;
     this.authenticator = new CmpAuthenticator(identities, secrets);
     this.certRequests = new CertRequests(enrollment, policy, keys);
     this.followUps = new FollowUps(enrollment, revocation, keys, certRequests);
@@ -102,12 +104,18 @@ public final class CmpResponder {
         ctx.transactionId = HexFormat.of().formatHex(ctx.header.getTransactionID().getOctets());
       }
       body = CmpBodies.name(msg.getBody().getType());
+      ctx.operation = body;
       PKIMessage answer = dispatch(msg, ctx, tlsClient);
       outcome = answer.getBody().getType() == PKIBody.TYPE_ERROR ? "refused" : "ok";
+      for (CaException refused : ctx.refusals) {
+        identities.auditRefusal(ctx.identity, ctx.operation, refused);
+      }
       return answer.getEncoded();
     } catch (CaException e) {
       outcome = "refused";
       LOG.info("{} refused: {} ({})", body, e.getMessage(), e.code());
+      // every authorisation refusal is audited here, with the actor and the operation (NIAP FAU_GEN.1)
+      identities.auditRefusal(ctx.identity, ctx.operation, e);
       return errorAnswer(ctx, e.code(), e.getMessage());
     } catch (IllegalArgumentException | ClassCastException | IllegalStateException e) {
       // Bouncy Castle's getInstance() methods refuse malformed structures inside a well-formed PKIMessage

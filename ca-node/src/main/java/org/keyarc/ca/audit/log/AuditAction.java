@@ -28,7 +28,16 @@ public enum AuditAction {
   RECOVERY_OPEN("recovery.open"),
   RECOVERY_STEP("recovery.step"),
   RECOVERY_COMPLETE("recovery.complete"),
-  RECOVERY_REFUSED("recovery.refused");
+  RECOVERY_REFUSED("recovery.refused"),
+  // roles, four eyes, transaction binding
+  /** An authorisation refusal (not authorized, role conflict, four eyes) with the actor and the operation. */
+  AUTHZ_REFUSED("authz.refused"),
+  /** A role waits for the first certificate issued from a one-time secret (ca init --admin). */
+  ROLE_PENDING("role.pending"),
+  /** A waiting role bound to the key of the certificate just issued from its secret. */
+  ROLE_BIND("role.bind"),
+  /** kra add refused a certificate (not approved, not KeyRecoveryAgent, no card evidence...). */
+  KRA_ADD_REFUSED("kra.add.refused");
 
   private final String id;
 

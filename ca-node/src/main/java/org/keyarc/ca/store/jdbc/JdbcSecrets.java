@@ -22,7 +22,7 @@ final class JdbcSecrets implements SecretStore {
   public void insert(SecretRecord s) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO enrollment_secret (reference, nonce, secret_hash, "
-          + "template, subject, created_by, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)")) {
+          + "template, subject, created_by, created_at, expires_at, creator) VALUES (?,?,?,?,?,?,?,?,?)")) {
         ps.setString(1, s.reference());
         ps.setBytes(2, s.nonce());
         ps.setString(3, s.secretHash());
@@ -31,6 +31,7 @@ final class JdbcSecrets implements SecretStore {
         ps.setString(6, s.createdBy());
         ps.setLong(7, s.createdAt().toEpochMilli());
         ps.setLong(8, s.expiresAt().toEpochMilli());
+        ps.setString(9, s.creator());
         ps.executeUpdate();
       }
     } catch (SQLException e) {
@@ -42,7 +43,7 @@ final class JdbcSecrets implements SecretStore {
   public Optional<SecretRecord> find(String reference) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("SELECT reference, nonce, secret_hash, template, subject, "
-          + "created_by, created_at, expires_at, used_at FROM enrollment_secret WHERE reference = ?")) {
+          + "created_by, created_at, expires_at, used_at, creator FROM enrollment_secret WHERE reference = ?")) {
         ps.setString(1, reference);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -50,7 +51,7 @@ final class JdbcSecrets implements SecretStore {
           }
           return Optional.of(new SecretRecord(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getString(4),
               rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)),
-              Instant.ofEpochMilli(rs.getLong(8)), Sql.instant(rs, 9)));
+              Instant.ofEpochMilli(rs.getLong(8)), Sql.instant(rs, 9), rs.getString(10)));
         }
       }
     } catch (SQLException e) {
