@@ -27,13 +27,14 @@ import org.keyarc.protocol.client.Protection;
 
 /**
  * A real CA for end-to-end tests: its own SoftHSM2 token, an embedded store under target/, a node on
- * free loopback ports. Closing it stops the node and deletes the token.
+ * free loopback ports. Closing it stops the node and deletes the token. Public for the attack tests
+ * ({@code org.keyarc.ca.attack}).
  */
-final class TestCa implements AutoCloseable {
-  final SoftHsmFixture hsm;
-  final NodeConfig cfg;
-  final Path dir;
-  CaNode node;
+public final class TestCa implements AutoCloseable {
+  public final SoftHsmFixture hsm;
+  public final NodeConfig cfg;
+  public final Path dir;
+  public CaNode node;
 
   private TestCa(SoftHsmFixture hsm, NodeConfig cfg, Path dir) {
     this.hsm = hsm;
@@ -41,15 +42,15 @@ final class TestCa implements AutoCloseable {
     this.dir = dir;
   }
 
-  static TestCa start() throws Exception {
+  public static TestCa start() throws Exception {
     return start(cfg -> { });
   }
 
-  interface Tweak {
+  public interface Tweak {
     void apply(NodeConfig cfg) throws Exception;
   }
 
-  static TestCa start(Tweak tweak, String... moreTokens) throws Exception {
+  public static TestCa start(Tweak tweak, String... moreTokens) throws Exception {
     String[] tokens = new String[moreTokens.length + 1];
     tokens[0] = "ca";
     System.arraycopy(moreTokens, 0, tokens, 1, moreTokens.length);
@@ -72,46 +73,46 @@ final class TestCa implements AutoCloseable {
     return ca;
   }
 
-  CaServices services() {
+  public CaServices services() {
     return node.services();
   }
 
-  X509CertificateHolder caCert() {
+  public X509CertificateHolder caCert() {
     return services().keys().caCert();
   }
 
-  String binaryUrl() {
+  public String binaryUrl() {
     return "tcp://127.0.0.1:" + node.binaryPort();
   }
 
-  String httpUrl() {
+  public String httpUrl() {
     return "http://127.0.0.1:" + node.httpPort() + "/";
   }
 
   /** A one-time secret made by the local operator. */
-  SecretService.NewSecret secret(String template, String subject) throws Exception {
+  public SecretService.NewSecret secret(String template, String subject) throws Exception {
     return services().secrets().create(Identity.localOperator(), template, X500Subject.parse(subject));
   }
 
-  CmpClient macClient(String url, SecretService.NewSecret s) throws Exception {
+  public CmpClient macClient(String url, SecretService.NewSecret s) throws Exception {
     return new CmpClient(CmpTransport.connect(url, null), new Protection.Mac(s.reference(), s.secret(), false),
         caCert());
   }
 
-  CmpClient signedClient(String url, Enrollee e) throws Exception {
+  public CmpClient signedClient(String url, Enrollee e) throws Exception {
     return new CmpClient(CmpTransport.connect(url, null), new Protection.Signature(e.cert, e.keys.getPrivate(), null),
         caCert());
   }
 
   /** A key pair and the certificate the CA issued for it. */
-  record Enrollee(KeyPair keys, X509CertificateHolder cert) {
-    BigInteger serial() {
+  public record Enrollee(KeyPair keys, X509CertificateHolder cert) {
+    public BigInteger serial() {
       return cert.getSerialNumber();
     }
   }
 
   /** Enrolls {@code subject} under User with a fresh secret over the binary transport. */
-  Enrollee enrollUser(String subject) throws Exception {
+  public Enrollee enrollUser(String subject) throws Exception {
     KeyPair kp = ecKey();
     try (CmpClient c = macClient(binaryUrl(), secret("User", subject))) {
       CmpClient.Result r = c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name(subject), spki(kp), pop(kp), null, false,
@@ -121,29 +122,29 @@ final class TestCa implements AutoCloseable {
   }
 
   /** An enrolled identity holding {@code role}. */
-  Enrollee withRole(String subject, Role role) throws Exception {
+  public Enrollee withRole(String subject, Role role) throws Exception {
     Enrollee e = enrollUser(subject);
     services().roles().grant(Identity.localOperator(), subject, role);
     return e;
   }
 
-  static KeyPair ecKey() throws Exception {
+  public static KeyPair ecKey() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
     return g.generateKeyPair();
   }
 
-  static KeyPair rsaKey(int bits) throws Exception {
+  public static KeyPair rsaKey(int bits) throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
     g.initialize(bits);
     return g.generateKeyPair();
   }
 
-  static SubjectPublicKeyInfo spki(KeyPair kp) {
+  public static SubjectPublicKeyInfo spki(KeyPair kp) {
     return SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded());
   }
 
-  static ContentSigner pop(KeyPair kp) throws Exception {
+  public static ContentSigner pop(KeyPair kp) throws Exception {
     return new JcaContentSignerBuilder(kp.getPublic().getAlgorithm().equals("RSA") ? "SHA256withRSA"
         : "SHA256withECDSA").build(kp.getPrivate());
   }
