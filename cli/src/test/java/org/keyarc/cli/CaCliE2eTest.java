@@ -135,6 +135,9 @@ class CaCliE2eTest {
         "bound to its key"), granted.out());
     Run both = keyarc(concat(new String[] {"role", "grant", "--role", "auditor", max[0]}, asAda));
     assertEquals(46, both.exit(), "role separation: " + both.err());
+    // the ceremony's secret is not made again for a name that holds a role
+    Run again2 = keyarc("ca", "admin-secret", "--config", config.toString(), "--admin", "CN=Ada Admin");
+    assertEquals(46, again2.exit(), again2.err());
     // nobody (here the manager) gets a secret for a role holder's name
     Run copy = keyarc(concat(new String[] {"secret", "create", "--template", "User", "--subject", "CN=Ada Admin"},
         asMax));
@@ -180,6 +183,21 @@ class CaCliE2eTest {
     assertEquals(34, byAda.exit(), "the administrator is not a manager: " + byAda.err());
     assertEquals("keyarc: error 34 (not authorized): CN=Ada Admin is not a manager on this CA\n", byAda.err());
     assertEquals(0, keyarc(concat(new String[] {"request", "approve", id.group(1)}, asMax)).exit());
+    // four eyes: a request made with a secret Max made is Max's own; he cannot approve it (error 62)
+    Run ms2 = keyarc(concat(new String[] {"secret", "create", "--template", "KeyRecoveryAgent", "--subject",
+        "CN=Moe Agent"}, asMax));
+    Run moe = keyarc("enroll", "--node", http, "--ref", field(ms2.out(), "reference"), "--secret-file",
+        secretFile("moe", field(ms2.out(), "secret")).toString(), "--key-type", "rsa2048", "--out-key",
+        home.resolve("moe.key").toString(), "--out-cert", home.resolve("moe.crt").toString());
+    assertEquals(0, moe.exit(), moe.err());
+    Matcher moeId = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Moe Agent").matcher(
+        keyarc(concat(new String[] {"request", "list"}, asMax)).out());
+    assertTrue(moeId.find());
+    Run own = keyarc(concat(new String[] {"request", "approve", moeId.group(1)}, asMax));
+    assertEquals(62, own.exit(), own.err());
+    assertEquals("keyarc: error 62 (the requester of a request cannot approve it): CN=Max Manager cannot approve "
+        + "request " + moeId.group(1) + ": it is its requester, or made the one-time secret the request used; another "
+        + "certificate manager must approve it (nothing was issued)\n", own.err());
     Run shown = keyarc(concat(new String[] {"request", "show", id.group(1)}, asMax));
     assertTrue(shown.out().contains("\"cardEvidence\" : null") && shown.out().contains("\"decidedBy\" : \"CN=Max "
         + "Manager\""), shown.out());

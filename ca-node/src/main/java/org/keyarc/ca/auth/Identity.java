@@ -112,7 +112,13 @@ public record Identity(Kind kind, String name, Set<Role> roles, String keyId, Bi
    * RFC 4518 canonical strings: case and inner spaces do not make another name).
    */
   public static String labelOf(String dn) {
-    return "dn:" + Digests.sha256Hex(canonical(new X500Name(dn)).getBytes(StandardCharsets.UTF_8));
+    String text;
+    try {
+      text = canonical(new X500Name(dn));
+    } catch (IllegalArgumentException e) {
+      text = dn; // not a DN (a label from an old row): the text itself
+    }
+    return "dn:" + Digests.sha256Hex(text.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The canonical text of a DN, as BC's X500Name equality sees it. */

@@ -246,11 +246,14 @@ public final class EnrollmentService implements Enrollment {
         throw new CaException(ErrorCode.BAD_REQUEST, "certConf names a certificate hash this transaction did not "
             + "issue");
       }
-      if (m.requester() == null || !m.requester().equals(who.principal())) {
+      boolean accepted = st.getStatusInfo() == null || st.getStatusInfo().getStatus().intValue() <= 1;
+      // a certificate issued before requesters were recorded may still be accepted once confirmed (a no-op)
+      boolean mine = m.requester() != null ? m.requester().equals(who.principal())
+          : m.status() == CertRecord.Status.ISSUED && accepted;
+      if (!mine) {
         throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " did not start transaction " + transaction
             + ": only its requester may confirm or reject certificate " + hex(m.serial()));
       }
-      boolean accepted = st.getStatusInfo() == null || st.getStatusInfo().getStatus().intValue() <= 1;
       if (m.status() == CertRecord.Status.REVOKED) {
         throw new CaException(ErrorCode.CERT_REVOKED, "certificate " + hex(m.serial()) + " was revoked: its certConf "
             + "came too late or it was rejected before");

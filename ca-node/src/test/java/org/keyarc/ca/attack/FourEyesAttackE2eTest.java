@@ -210,6 +210,10 @@ class FourEyesAttackE2eTest {
     assertFalse(shown.path("showsCardKey").asBoolean(), shown.toString());
     String serial = Actors.JSON.readTree(Wire.adminAnswer(approve(mia, id))).path("serial").asText();
     long[] before = Actors.state(ca);
+    // an agent certificate is no identity: no role for it
+    PKIMessage role = Actors.admin(ca, ada, "{\"op\":\"role.grant\",\"role\":\"auditor\",\"serial\":\"" + serial
+        + "\"}");
+    assertEquals(ErrorCode.BAD_REQUEST.number(), Wire.code(role), Wire.text(role));
     PKIMessage add = kraAdd(serial, false);
     assertEquals(ErrorCode.BAD_REQUEST.number(), Wire.code(add), Wire.text(add));
     assertTrue(Wire.message(add).contains("does not show a key made on a card: CKA_EXTRACTABLE=true, "

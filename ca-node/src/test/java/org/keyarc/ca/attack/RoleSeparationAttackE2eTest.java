@@ -3,6 +3,7 @@ package org.keyarc.ca.attack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.keyarc.ca.attack.Actors.Party;
 import org.keyarc.ca.attack.Actors.Secret;
 import org.keyarc.ca.e2e.TestCa;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.template.Templates;
 import org.keyarc.protocol.ErrorCode;
 
 /**
@@ -130,5 +135,21 @@ class RoleSeparationAttackE2eTest {
     assertEquals(0, roles.path("pending").size(), "the ceremony's role is bound, not waiting");
     // the manager's certificate holds the manager role only
     assertFalse(Actors.ok(ca, max, "{\"op\":\"whoami\"}").path("roles").toString().contains("ADMINISTRATOR"));
+  }
+
+  @Test
+  void theCeremonyIsNotRepeatedForATakenName() throws Exception {
+    long[] before = Actors.state(ca);
+    for (String dn : new String[] {"CN=Ada Admin, O=keyarc", "CN=Max Manager, O=keyarc"}) {
+      CaException e = assertThrows(CaException.class, () -> ca.services().secrets().createGranting(
+          Identity.localOperator(), Templates.USER, new X500Name(dn), Role.ADMINISTRATOR));
+      assertEquals(ErrorCode.ROLE_CONFLICT, e.code(), e.getMessage());
+    }
+    // and only the operator at the CA host makes such a secret
+    CaException e = assertThrows(CaException.class, () -> ca.services().secrets().createGranting(
+        ca.services().identities().identify(ada.cert()), Templates.USER, new X500Name("CN=Newcomer"),
+        Role.ADMINISTRATOR));
+    assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
+    Actors.assertNothingStored(before, ca);
   }
 }
