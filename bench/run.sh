@@ -39,15 +39,15 @@ keyarc="$root/keyarc"
 echo "== CA node on the embedded defaults, heap limited to 512 MB ($KEYARC_HOME)"
 KEYARC_JAVA_OPTS="-Xmx512m" "$keyarc" ca serve --init --admin "CN=Bench Client" > "$work/node.log" 2>&1 &
 node_pid=$!
-for _ in $(seq 1 60); do grep -q "HTTP CMP on" "$work/node.log" && break; sleep 1; done
-grep -q "HTTP CMP on" "$work/node.log" || { cat "$work/node.log"; echo "the node did not start" >&2; exit 1; }
+for _ in $(seq 1 60); do grep -q "stop with Ctrl-C" "$work/node.log" && break; sleep 1; done
+grep -q "stop with Ctrl-C" "$work/node.log" || { cat "$work/node.log"; echo "the node did not start" >&2; exit 1; }
 ref=$(awk '/  reference/{print $2}' "$work/node.log")
 awk '/  secret/{print $2}' "$work/node.log" > "$work/client.secret"
 "$keyarc" enroll --ref "$ref" --secret-file "$work/client.secret" --out-key "$work/client.key" \
   --out-cert "$work/client.crt" > /dev/null
-tcp=tcp://127.0.0.1:8700
+bin=tls://127.0.0.1:8700
 http=http://127.0.0.1:8080/
-admin=(--node "$tcp" --cert "$work/client.crt" --key "$work/client.key")
+admin=(--node "$bin" --cert "$work/client.crt" --key "$work/client.key")
 pins="$KEYARC_HOME/softhsm/pins"
 results="$root/bench/target/results.md"
 mkdir -p "$root/bench/target"
@@ -70,10 +70,11 @@ watch_heap() { # the node's largest heap use while a run lasts (Prometheus gauge
   done > "$work/heap.log"
 }
 
+signer=client # whose certificate signs the load: a User certificate enrolls on User only (issue 12)
 run_load() { # name, then bench enroll options
   local name=$1; shift
   echo "== load: $name"
-  "$keyarc" bench enroll --cert "$work/client.crt" --key "$work/client.key" --duration "$duration" "$@" \
+  "$keyarc" bench enroll --cert "$work/$signer.crt" --key "$work/$signer.key" --duration "$duration" "$@" \
     | tee "$work/load.out"
   local rate p50 p90 p99 max errors ceiling ratio
   rate=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
@@ -89,16 +90,16 @@ run_load() { # name, then bench enroll options
 ceiling=(--ceiling --token keyarc-ca --pin-file "$pins/keyarc-ca.pin")
 
 # plain enrollment: the first run warms the node's JIT compiler up for a minute (figures before that are half)
-run_load "plain P-256, binary, 2 x 32 in flight" --node "$tcp" --connections 2 --in-flight 32 \
+run_load "plain P-256, binary, 2 x 32 in flight" --node "$bin" --connections 2 --in-flight 32 \
   --warmup "$warmup" --requests $(( (warmup + duration) * 1500 )) "${ceiling[@]}"
 peak=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
-run_load "plain P-256, binary, 16 certificates per message, 2 x 16 in flight" --node "$tcp" --connections 2 \
+run_load "plain P-256, binary, 16 certificates per message, 2 x 16 in flight" --node "$bin" --connections 2 \
   --in-flight 16 --batch 16 --warmup 5 --requests $(( (5 + duration) * 150 ))
-run_load "plain P-256, binary, 1 in flight" --node "$tcp" --connections 1 --in-flight 1 --warmup 5
-run_load "plain P-256, binary, open loop at half the peak ($(( peak / 2 ))/s)" --node "$tcp" --connections 2 \
+run_load "plain P-256, binary, 1 in flight" --node "$bin" --connections 1 --in-flight 1 --warmup 5
+run_load "plain P-256, binary, open loop at half the peak ($(( peak / 2 ))/s)" --node "$bin" --connections 2 \
   --rate $(( peak / 2 )) --warmup 5 --requests $(( (5 + duration) * peak / 2 + 100 ))
 watch_heap & watcher=$!
-run_load "plain P-256, binary, 1,000 connections x 1 in flight" --node "$tcp" --connections 1000 --in-flight 1 \
+run_load "plain P-256, binary, 1,000 connections x 1 in flight" --node "$bin" --connections 1000 --in-flight 1 \
   --warmup 5 --requests $(( (5 + duration) * 1500 ))
 kill "$watcher" 2>/dev/null || true
 heap_max=$(sort -n "$work/heap.log" | tail -1)
@@ -108,13 +109,13 @@ echo "== recovery agents: three cards, approved and added"
 "$keyarc" role grant "${admin[@]}" --role manager --subject "CN=Bench Manager" > /dev/null
 out=$("$keyarc" secret create "${admin[@]}" --template User --subject "CN=Bench Manager")
 awk '/^secret/{print $2}' <<< "$out" > "$work/manager.secret"
-"$keyarc" enroll --node "$tcp" --ref "$(awk '/^reference/{print $2}' <<< "$out")" --secret-file "$work/manager.secret" \
+"$keyarc" enroll --node "$bin" --ref "$(awk '/^reference/{print $2}' <<< "$out")" --secret-file "$work/manager.secret" \
   --out-key "$work/manager.key" --out-cert "$work/manager.crt" > /dev/null
-manager=(--node "$tcp" --cert "$work/manager.crt" --key "$work/manager.key")
+manager=(--node "$bin" --cert "$work/manager.crt" --key "$work/manager.key")
 for i in 1 2 3; do
   out=$("$keyarc" secret create "${manager[@]}" --template KeyRecoveryAgent --subject "CN=Bench Agent $i")
   awk '/^secret/{print $2}' <<< "$out" > "$work/agent-$i.secret"
-  card=(--token "kra-$i" --pin-file "$pins/kra-$i.pin" --node "$tcp" --ref "$(awk '/^reference/{print $2}' <<< "$out")"
+  card=(--token "kra-$i" --pin-file "$pins/kra-$i.pin" --node "$bin" --ref "$(awk '/^reference/{print $2}' <<< "$out")"
     --secret-file "$work/agent-$i.secret")
   "$keyarc" kra init-card "${card[@]}" --subject "CN=Bench Agent $i" > /dev/null
   id=$("$keyarc" request list "${manager[@]}" | awk -v s="CN=Bench Agent $i" '$2 == "pending" && index($0, s) {print $1}')
@@ -123,13 +124,21 @@ for i in 1 2 3; do
   "$keyarc" kra add "${admin[@]}" --serial "$serial" > /dev/null
 done
 
+echo "== the archival load is signed with an ExchangeUserKeyArc certificate (holders renew on their own template)"
+out=$("$keyarc" secret create "${manager[@]}" --template ExchangeUserKeyArc --subject "CN=Bench Archiver" \
+  --email bench-archiver@keyarc.example)
+awk '/^secret/{print $2}' <<< "$out" > "$work/archiver.secret"
+"$keyarc" enroll --node "$tcp" --archive --key-type rsa2048 --ref "$(awk '/^reference/{print $2}' <<< "$out")" \
+  --secret-file "$work/archiver.secret" --out-key "$work/archiver.key" --out-cert "$work/archiver.crt" > /dev/null
+signer=archiver
+
 for policy in "1 1" "3 2"; do
   read -r n m <<< "$policy"
   "$keyarc" kra policy "${admin[@]}" --agents "$n" --threshold "$m"
   archival=(--archive --key-type rsa2048 --agents "$n" --threshold "$m" "${ceiling[@]}" --warmup 20)
-  run_load "archival RSA-2048 $m of $n, binary, 2 x 16 in flight" --node "$tcp" --connections 2 --in-flight 16 \
+  run_load "archival RSA-2048 $m of $n, binary, 2 x 16 in flight" --node "$bin" --connections 2 --in-flight 16 \
     --requests 12000 "${archival[@]}"
-  run_load "archival RSA-2048 $m of $n, binary, 4 certificates per message, 2 x 8 in flight" --node "$tcp" \
+  run_load "archival RSA-2048 $m of $n, binary, 4 certificates per message, 2 x 8 in flight" --node "$bin" \
     --connections 2 --in-flight 8 --batch 4 --requests 4000 "${archival[@]}"
   run_load "archival RSA-2048 $m of $n, HTTP, 2 x 8 in flight" --node "$http" --connections 2 --in-flight 8 \
     --requests 12000 "${archival[@]}"

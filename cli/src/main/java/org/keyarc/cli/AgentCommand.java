@@ -81,8 +81,17 @@ final class AgentCommand {
     JsonNode list = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_LIST));
     for (JsonNode r : list.path("recoveries")) {
       long id = r.path("id").asLong();
-      JsonNode x = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_SHOW).put(AdminFields.ID, id)
-          .put(AdminFields.MATERIAL, true)).path("recovery");
+      JsonNode x;
+      try {
+        x = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_SHOW).put(AdminFields.ID, id)
+            .put(AdminFields.MATERIAL, true)).path("recovery");
+      } catch (org.keyarc.protocol.client.CmpClientException e) {
+        if (e.code() != ErrorCode.BAD_REQUEST) {
+          throw e; // not a recovery agent, or a revoked one: the agent must know
+        }
+        out.println("recovery " + id + "  not for this card now: " + e.getMessage());
+        continue;
+      }
       RecoveryBlob blob = RecoveryBlob.verify(Base64.getDecoder().decode(x.path("blob").asText()), ca);
       RecoveryProgress progress = x.has("progress")
           ? RecoveryProgress.parse(Base64.getDecoder().decode(x.path("progress").asText())) : null;

@@ -80,14 +80,35 @@ final class CaCommand {
         return 0;
       }
       printCa(out, res.caCert(), res.exchangeCert());
+      printTls(out, cfg, r);
       Path caFile = CliFiles.defaultCaCert();
       CliFiles.write(caFile, CliFiles.pem(res.caCert()).getBytes(StandardCharsets.US_ASCII), false, true);
-      out.println("wrote         " + caFile);
+      out.println("wrote         " + caFile + " (clients' trust anchor, also for TLS)");
       if (admin != null) {
         printAdminSecret(out, cfg, r, admin);
       }
     }
     return 0;
+  }
+
+  /** Issues the node's own TLS certificate (when a listener uses it) and says so. */
+  private static void printTls(PrintWriter out, NodeConfig cfg, CaNode.Resources r) throws CaException,
+      ConfigException {
+    var tls = CaNode.ensureTlsCertificate(cfg.settings(), r, CaKeyring.load(r.store(), r.token()),
+        "local-operator");
+    tls.ifPresent(t -> out.println("TLS cert      serial " + Digests.hex(t.cert().getSerialNumber()) + " for "
+        + String.join(", ", t.names()) + ", until " + t.cert().getNotAfter().toInstant() + " (key " + t.label()
+        + " in token " + r.token().label() + ")"));
+  }
+
+  /** SHA-256 of a certificate's DER, as openssl x509 -fingerprint -sha256 prints it (AB:CD:...). */
+  static String fingerprint(X509CertificateHolder cert) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(cert.getEncoded());
+      return java.util.HexFormat.ofDelimiter(":").withUpperCase().formatHex(d);
+    } catch (java.security.NoSuchAlgorithmException | java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static void printAdminSecret(PrintWriter out, NodeConfig cfg, CaNode.Resources r, String admin)
@@ -125,8 +146,25 @@ final class CaCommand {
     try (CaNode.Resources r = CaNode.open(cfg)) {
       X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), holder);
       printCa(out, holder, exchange);
+      printTls(out, cfg, r);
       CliFiles.write(CliFiles.defaultCaCert(), CliFiles.pem(holder).getBytes(StandardCharsets.US_ASCII), false, true);
       out.println("wrote         " + CliFiles.defaultCaCert());
+    }
+    return 0;
+  }
+
+  @Command(name = "renew-tls", description = "Make a new TLS key in the CA token and its certificate for the node's "
+      + "listeners now (ca serve also does it when the certificate is missing, ends within 30 days or lacks a "
+      + "configured host); a running node uses it from its next start.")
+  int renewTls() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    validate(cfg);
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      var t = CaNode.renewTlsCertificate(cfg.settings(), r, CaKeyring.load(r.store(), r.token()), "local-operator");
+      out.println("TLS cert      serial " + Digests.hex(t.cert().getSerialNumber()) + " for "
+          + String.join(", ", t.names()) + ", until " + t.cert().getNotAfter().toInstant() + " (key " + t.label()
+          + " in token " + r.token().label() + ")");
     }
     return 0;
   }
@@ -153,12 +191,17 @@ final class CaCommand {
       }
       out.println("audit key     " + CaKeyring.AUDIT_KEY_LABEL + " (EC P-256), secret key " + CaKeyring.MAC_KEY_LABEL);
       out.println("store         " + info.storeProduct() + ", " + info.certificates() + " certificates");
-      out.println("listeners     binary tcp://" + cfg.binary.host + ":" + cfg.binary.port + (cfg.http.enabled
-          ? ", HTTP http://" + cfg.http.host + ":" + cfg.http.port + "/" : ""));
+      out.println("listeners     binary " + (cfg.binary.tls.enabled ? "tls://" : "tcp://") + cfg.binary.host + ":"
+          + cfg.binary.port + (cfg.http.enabled && cfg.http.tls.enabled ? ", HTTPS https://" + cfg.http.host + ":"
+          + cfg.http.tlsPort() + "/" : "") + (cfg.http.enabled ? ", HTTP http://" + cfg.http.host + ":" + cfg.http.port
+          + "/ (plain)" : ""));
+      out.println("CA SHA-256    " + fingerprint(caCert));
       out.println("templates");
       for (Template t : info.templates()) {
         out.printf("  %-20s %4d days%s%s%n", t.name(), t.validity().toDays(),
             t.requiresApproval() ? "  requires approval" : "", t.archivePrivateKey() ? "  archives the private key" : "");
+        out.println("    enroll with  " + t.enrollers().describe());
+        out.println("    names        " + t.subjectAltNames().describe());
       }
       out.println("roles (each bound to the key of one certificate)");
       for (RoleStore.Member m : info.roles()) {
@@ -206,6 +249,9 @@ final class CaCommand {
     }
     spec.commandLine().getOut().flush();
     CaNode node = CaNode.start(cfg);
+    printListeners(spec.commandLine().getOut(), node);
+    spec.commandLine().getOut().println("stop with Ctrl-C or SIGTERM");
+    spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();
@@ -213,6 +259,24 @@ final class CaCommand {
     }, "keyarc-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * What a person starting the node must see, on standard output whatever the log level: each listener with
+   * whether it is TLS, the CA certificate's SHA-256 fingerprint (to check $KEYARC_HOME/ca.crt against), the node's
+   * TLS certificate.
+   */
+  static void printListeners(PrintWriter out, CaNode node) {
+    X509CertificateHolder ca = node.services().keys().caCert();
+    out.println("keyarc CA node '" + ca.getSubject() + "' is running");
+    for (CaNode.Listener l : node.listeners()) {
+      out.printf("  %-12s %-30s %s%n", l.name(), l.url(), l.serves());
+    }
+    out.println("  CA SHA-256   " + fingerprint(ca));
+    node.tlsCertificate().ifPresent(t -> out.println("  TLS cert     serial " + Digests.hex(t.cert().getSerialNumber())
+        + " for " + String.join(", ", t.names()) + ", until " + t.cert().getNotAfter().toInstant()
+        + " (key in the CA token)"));
+    out.flush();
   }
 
   private static void validate(NodeConfig cfg) throws Keyarc.UserException {

@@ -72,10 +72,14 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     Run init = run("ca", "init", "--config", config.toString(), "--admin", "CN=Ada Admin");
     written.put(CliFiles.defaultCaCert(), "the CA certificate");
 
-    heading("The CA node starts (binary CMP and HTTP on free loopback ports)");
+    heading("The CA node starts: binary CMP over TLS, HTTPS, and plain HTTP for CRLs and openssl cmp (free ports)");
     try (CaNode node = CaNode.start(NodeConfig.load(config))) {
-      String url = "tcp://127.0.0.1:" + node.binaryPort();
-      say("listening on " + url + " and http://127.0.0.1:" + node.httpPort() + "/");
+      StringWriter listeners = new StringWriter();
+      CaCommand.printListeners(new PrintWriter(listeners, true), node);
+      listeners.toString().lines().forEach(this::say);
+      String url = "tls://127.0.0.1:" + node.binaryPort();
+      say("every command below talks TLS to " + url + ", trusting only " + CliFiles.defaultCaCert()
+          + ", and checks that the node's certificate names 127.0.0.1");
 
       heading("Ada (administrator) enrolls with her one-time secret; she names a certificate manager");
       String[] ada = enroll(url, "ada", field(init.out, "reference"), field(init.out, "secret"), null);
@@ -114,8 +118,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
       run(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "2"));
       run(cat(asAda, "kra", "list"));
 
-      heading("The user MSEXCHANGEORG enrolls on \"ExchangeUserKeyArc\": the private key is archived first");
-      Run us = run(cat(asMax, "secret", "create", "--template", "ExchangeUserKeyArc", "--subject", "CN=MSEXCHANGEORG"));
+      heading("The user MSEXCHANGEORG enrolls on \"ExchangeUserKeyArc\" (S/MIME, the e-mail address bound to the "
+          + "secret): the private key is archived first");
+      Run us = run(cat(asMax, "secret", "create", "--template", "ExchangeUserKeyArc", "--subject", "CN=MSEXCHANGEORG",
+          "--email", "msexchangeorg@keyarc.example"));
       String[] user = enroll(url, "msexchangeorg", field(us.out, "reference"), field(us.out, "secret"), "rsa2048");
       Path userKey = Path.of(user[1]);
       Path keptCopy = home.resolve("msexchangeorg.key.before-loss");

@@ -34,7 +34,6 @@ import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
-import org.keyarc.protocol.client.CmpTransport;
 import org.keyarc.protocol.client.Protection;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -130,7 +129,7 @@ public final class EnrollCommand implements java.util.concurrent.Callable<Intege
     int bodyType = bodyType(body);
     Protection protection = protection();
     X509CertificateHolder ca = node.trustedCa(mac == null || archive);
-    try (CmpClient client = new CmpClient(CmpTransport.connect(node.url(), null), protection, ca)) {
+    try (CmpClient client = new CmpClient(node.transport(null), protection, ca)) {
       if (resume != null) {
         return finish(out, client, client.poll(readPending(resume), Duration.ofSeconds(waitSeconds),
             msg -> spec.commandLine().getErr().println(msg)), ca);
@@ -236,6 +235,14 @@ public final class EnrollCommand implements java.util.concurrent.Callable<Intege
     }
     out.println("certificate   " + cert.getSubject() + ", serial " + cert.getSerialNumber().toString(16) + ", until "
         + cert.getNotAfter().toInstant());
+    org.bouncycastle.asn1.x509.GeneralNames names = org.bouncycastle.asn1.x509.GeneralNames.fromExtensions(
+        cert.getExtensions(), org.bouncycastle.asn1.x509.Extension.subjectAlternativeName);
+    if (names != null) {
+      // the names come from the one-time secret (or the certificate renewed), never from this request
+      for (org.bouncycastle.asn1.x509.GeneralName n : names.getNames()) {
+        out.println("names         " + org.keyarc.ca.template.SanType.text(n));
+      }
+    }
     out.println("wrote         " + outCert + (outKey != null && resume == null ? " and " + outKey : ""));
     return 0;
   }

@@ -95,7 +95,9 @@ final class KraCommand {
       + "it is stored on the card next to the key.")
   int initCard(@Mixin NodeOptions node, @Mixin HsmOptions card,
       @Option(names = "--subject", paramLabel = "DN", description = "the agent's name") String subject,
-      @Option(names = "--ref", paramLabel = "REF", description = "one-time secret reference") String ref,
+      @Option(names = "--ref", paramLabel = "REF", description = "the reference of a one-time secret for template "
+          + "KeyRecoveryAgent, made by a manager or administrator (the only way to enroll on it by default)")
+          String ref,
       @Option(names = "--secret-file", paramLabel = "FILE") Path secretFile,
       @Option(names = "--resume", description = "collect the certificate of the pending request") boolean resume,
       @Option(names = "--out-cert", paramLabel = "FILE", description = "also write the certificate here (PEM)")
@@ -119,7 +121,7 @@ final class KraCommand {
     }
     try (org.keyarc.hsm.HsmModule m = card.load(); org.keyarc.hsm.HsmToken token = card.open(m, true);
         org.keyarc.protocol.client.CmpClient client = new org.keyarc.protocol.client.CmpClient(
-            org.keyarc.protocol.client.CmpTransport.connect(node.url(), null), protection, node.trustedCa(false))) {
+            node.transport(null), protection, node.trustedCa(false))) {
       Path state = CliFiles.home().resolve("kra-" + token.label() + ".pending");
       org.keyarc.protocol.client.CmpClient.Result r;
       if (resume) {

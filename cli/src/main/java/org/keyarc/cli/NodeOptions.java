@@ -16,8 +16,12 @@ import picocli.CommandLine.Option;
  * the commands of the modules above (keyarc bench).
  */
 public final class NodeOptions {
-  @Option(names = "--node", paramLabel = "URL", description = "the CA node: tcp://HOST:PORT (binary) or "
-      + "http://HOST:PORT/ (default $KEYARC_NODE, else tcp://127.0.0.1:8700)")
+  /** The node URL when neither --node nor $KEYARC_NODE names one: the binary listener over TLS. */
+  public static final String DEFAULT_URL = "tls://127.0.0.1:8700";
+
+  @Option(names = "--node", paramLabel = "URL", description = "the CA node: tls://HOST:PORT (binary over TLS) or "
+      + "https://HOST:PORT/; in clear, only when you name it, tcp://HOST:PORT or http://HOST:PORT/ (default "
+      + "$KEYARC_NODE, else " + DEFAULT_URL + ")")
   String node;
 
   @Option(names = "--cert", paramLabel = "FILE", description = "your certificate (PEM), issued by this CA")
@@ -27,7 +31,7 @@ public final class NodeOptions {
   Path key;
 
   @Option(names = "--ca-cert", paramLabel = "FILE", description = "the CA certificate that signs the node's answers "
-      + "(default $KEYARC_HOME/ca.crt)")
+      + "and the only trust anchor of TLS (default $KEYARC_HOME/ca.crt)")
   Path caCert;
 
   /** --cert, or null. */
@@ -45,7 +49,23 @@ public final class NodeOptions {
       return node;
     }
     String env = System.getenv("KEYARC_NODE");
-    return env != null && !env.isBlank() ? env : "tcp://127.0.0.1:8700";
+    return env != null && !env.isBlank() ? env : DEFAULT_URL;
+  }
+
+  /** True when {@link #url()} is TLS (tls:// or https://). */
+  public boolean tls() {
+    String u = url();
+    return u.startsWith("tls://") || u.startsWith("https://");
+  }
+
+  /**
+   * A transport to the node; for tls:// and https:// the CA certificate ({@code --ca-cert}, else $KEYARC_HOME/ca.crt)
+   * is the only trust anchor and the node's certificate must name the host dialled. {@code shared} event loops
+   * for many binary connections, or null. Public for the commands of the modules above (keyarc bench).
+   */
+  public CmpTransport transport(io.netty.channel.EventLoopGroup shared) throws Keyarc.UserException,
+      CmpClientException {
+    return CmpTransport.connect(url(), tls() ? trustedCa(true) : null, shared);
   }
 
   public X509CertificateHolder trustedCa(boolean required) throws Keyarc.UserException {
@@ -55,7 +75,7 @@ public final class NodeOptions {
         return null;
       }
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "the CA certificate " + f + " is missing; give --ca-cert "
-          + "FILE (keyarc ca init writes it to $KEYARC_HOME/ca.crt)");
+          + "FILE (keyarc ca init writes it to $KEYARC_HOME/ca.crt; it is also the trust anchor of TLS)");
     }
     return CliFiles.readCertificate(f);
   }
@@ -67,11 +87,11 @@ public final class NodeOptions {
           + "give --cert FILE and --key FILE");
     }
     Protection p = new Protection.Signature(CliFiles.readCertificate(cert), CliFiles.readPrivateKey(key), null);
-    return new CmpClient(CmpTransport.connect(url(), null), p, trustedCa(true));
+    return new CmpClient(transport(null), p, trustedCa(true));
   }
 
   /** A client for public information (no protection). */
   CmpClient anonymousClient() throws Keyarc.UserException, CmpClientException {
-    return new CmpClient(CmpTransport.connect(url(), null), new Protection.None(), trustedCa(true));
+    return new CmpClient(transport(null), new Protection.None(), trustedCa(true));
   }
 }

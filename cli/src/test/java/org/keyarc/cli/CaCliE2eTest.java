@@ -106,8 +106,8 @@ class CaCliE2eTest {
     assertTrue(info.out().contains("(self-signed root)") && info.out().contains("(current)")
         && info.out().contains("KeyRecoveryAgent      730 days  requires approval")
         && info.out().contains("administrator  CN=Ada Admin"), info.out());
-    url = "tcp://127.0.0.1:" + node.binaryPort();
-    String http = "http://127.0.0.1:" + node.httpPort() + "/";
+    url = "tls://127.0.0.1:" + node.binaryPort();
+    String http = "https://127.0.0.1:" + node.httpsPort() + "/";
 
     String[] ada = enroll("ada", field(init.out(), "reference"), field(init.out(), "secret"));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of(ada[1]))));
@@ -222,8 +222,14 @@ class CaCliE2eTest {
     Run kras = keyarc(concat(new String[] {"kra", "list"}, asMax));
     assertTrue(kras.out().contains("policy: 1 of 1 agents") && kras.out().contains("CN=Kai Agent")
         && kras.out().contains("valid until"), kras.out());
+    // a secret with a name its template does not take from a secret: refused naming the type
+    Run dns = keyarc(concat(new String[] {"secret", "create", "--template", "ExchangeUserKeyArc", "--subject",
+        "CN=Uma User", "--san", "dns:www.bank.example"}, asMax));
+    assertEquals(61, dns.exit(), dns.err());
+    assertTrue(dns.err().contains("template ExchangeUserKeyArc allows no dNSName"), dns.err());
     Run us = keyarc(concat(new String[] {"secret", "create", "--template", "ExchangeUserKeyArc", "--subject",
-        "CN=Uma User"}, asMax));
+        "CN=Uma User", "--email", "uma@example.org"}, asMax));
+    assertTrue(us.out().contains("san        email:uma@example.org"), us.out());
     Run noArchive = keyarc("enroll", "--node", url, "--ref", field(us.out(), "reference"), "--secret-file",
         secretFile("uma", field(us.out(), "secret")).toString(), "--out-key", home.resolve("uma0.key").toString(),
         "--out-cert", home.resolve("uma0.crt").toString());
@@ -234,6 +240,8 @@ class CaCliE2eTest {
         "--out-cert", home.resolve("uma.crt").toString());
     assertEquals(0, uma.exit(), uma.err());
     assertTrue(uma.out().contains("archival      key encrypted to exchange certificate"), uma.out());
+    assertTrue(uma.out().contains("names         email:uma@example.org"), "the S/MIME address from the secret: "
+        + uma.out());
     java.math.BigInteger umaSerial = CliFiles.readCertificate(home.resolve("uma.crt")).getSerialNumber();
     var archives = node.services().archives().find(new org.keyarc.ca.auth.Identity(org.keyarc.ca.auth.Identity.Kind.CERTIFICATE,
         "CN=Max Manager", java.util.Set.of(org.keyarc.ca.store.Role.MANAGER)), umaSerial, null, null);

@@ -89,7 +89,7 @@ class RecoveryCliE2eTest {
         "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Recovery Test CA"));
     Run init = ok("ca", "init", "--config", config.toString(), "--admin", "CN=Ada Admin");
     node = CaNode.start(NodeConfig.load(config));
-    url = "tcp://127.0.0.1:" + node.binaryPort();
+    url = "tls://127.0.0.1:" + node.binaryPort();
     ok("enroll", "--node", url, "--ref", field(init.out(), "reference"), "--secret-file",
         file("ada.secret", field(init.out(), "secret")).toString(), "--out-key", home.resolve("ada.key").toString(),
         "--out-cert", home.resolve("ada.crt").toString());

@@ -493,9 +493,49 @@ public final class HsmSession implements AutoCloseable {
   }
 
   /**
+   * Proves inside the token that a private key belongs to a public key by a private-key operation, for
+   * every key type, without the private key leaving the token: a random 32-byte challenge is signed with
+   * the private key in the token (RSA: CKM_SHA256_RSA_PKCS, after CKA_MODULUS and CKA_PUBLIC_EXPONENT
+   * are compared; EC: CKM_ECDSA on its SHA-256) and the signature is verified in software with
+   * {@code publicKey}. Comparing RSA's modulus and exponent alone would accept a key whose private
+   * exponent is wrong. False when the key does not sign for {@code publicKey}; an HsmException when the
+   * token cannot sign with it at all (a malformed key, say).
+   */
+  public boolean provesPublicKey(KeyHandle privateKey, PublicKey publicKey) throws HsmException {
+    if (privateKey.keyType() == KeyType.RSA) {
+      if (!(publicKey instanceof RSAPublicKey rsa)) {
+        return false;
+      }
+      AttributeVector a = attrs("pair check", privateKey.objectHandle(), CKA_MODULUS, CKA_PUBLIC_EXPONENT);
+      if (!rsa.getModulus().equals(a.modulus()) || !rsa.getPublicExponent().equals(a.publicExponent())) {
+        return false;
+      }
+      byte[] challenge = random(32);
+      return verifies("SHA256withRSA", publicKey, challenge,
+          sign(privateKey, SignatureAlgorithm.SHA256_WITH_RSA, challenge));
+    }
+    if (privateKey.keyType() == KeyType.EC) {
+      return matchesPublicKey(privateKey, publicKey);
+    }
+    throw new HsmException(Reason.BAD_INPUT, "pair check", token.label(), privateKey + " is of an unsupported type");
+  }
+
+  private static boolean verifies(String alg, PublicKey key, byte[] data, byte[] sig) {
+    try {
+      Signature v = Signature.getInstance(alg);
+      v.initVerify(key);
+      v.update(data);
+      return v.verify(sig);
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  /**
    * Checks inside the token that a private key belongs to a public key, without the private key
-   * leaving the token: RSA by comparing CKA_MODULUS and CKA_PUBLIC_EXPONENT; EC by signing a random
-   * challenge with the private key and verifying the signature with the public key.
+   * leaving the token: RSA by comparing CKA_MODULUS and CKA_PUBLIC_EXPONENT (an identification, enough to
+   * find the key of a certificate on a card, but no proof: see {@link #provesPublicKey}); EC by signing a
+   * random challenge with the private key and verifying the signature with the public key.
    */
   public boolean matchesPublicKey(KeyHandle privateKey, PublicKey publicKey) throws HsmException {
     if (privateKey.keyType() == KeyType.RSA) {
@@ -625,6 +665,48 @@ public final class HsmSession implements AutoCloseable {
     } catch (PKCS11Exception e) {
       throw fail("C_DestroyObject", e);
     }
+  }
+
+  // ---------------------------------------------------------------- data objects
+
+  /**
+   * The values of the private token data objects (CKO_DATA) labelled {@code label} of application "keyarc", in
+   * no particular order (empty when there is none). Data objects hold small state the node keeps outside its
+   * database (the audit anchor): only a logged-in session can read or change them. There is normally one; two
+   * exist only if the process stopped inside {@link #writeData}, and the caller decides which is newer.
+   */
+  public List<byte[]> readData(String label) throws HsmException {
+    try {
+      List<byte[]> out = new ArrayList<>();
+      for (long h : session.findAllObjectsSingle(dataTemplate(label))) {
+        byte[] v = session.getAttrValues(h, CKA_VALUE).getByteArrayAttrValue(CKA_VALUE);
+        out.add(v == null ? new byte[0] : v); // an empty CKA_VALUE reads back as absent
+      }
+      return out;
+    } catch (PKCS11Exception e) {
+      throw fail("C_GetAttributeValue", e);
+    }
+  }
+
+  /**
+   * Replaces the value of the private token data object labelled {@code label}: the new object is created first
+   * and the old ones destroyed after, so a crash in between leaves both (never none). SoftHSM2 keeps a data
+   * object's CKA_VALUE read-only after creation, hence create-then-destroy rather than C_SetAttributeValue.
+   */
+  public void writeData(String label, byte[] value) throws HsmException {
+    try {
+      long[] old = session.findAllObjectsSingle(dataTemplate(label));
+      session.createObject(dataTemplate(label).token(true).private_(true).value(value));
+      for (long h : old) {
+        session.destroyObject(h);
+      }
+    } catch (PKCS11Exception e) {
+      throw fail("C_CreateObject", e);
+    }
+  }
+
+  private static AttributeVector dataTemplate(String label) {
+    return new AttributeVector().class_(CKO_DATA).label(label).application("keyarc");
   }
 
   /** Random bytes from the token's generator. */

@@ -99,6 +99,37 @@ public final class HsmSigners {
     return path;
   }
 
+  /**
+   * The SunPKCS11 provider of these signers (null on the IAIK path). JSSE looks up its signatures among the
+   * registered providers only, so a TLS key of this token needs the provider registered.
+   */
+  public Provider provider() {
+    return provider;
+  }
+
+  /**
+   * The SunPKCS11 object of the private key labelled {@code label}, for a JCA consumer that takes a {@link
+   * PrivateKey} (a TLS KeyManager): an opaque reference into the token, whose {@code getEncoded()} is null for a
+   * sensitive key. SunPKCS11 path only.
+   */
+  public PrivateKey jcaPrivateKey(String label) throws HsmException {
+    if (path != Path.SUNPKCS11) {
+      throw new IllegalStateException("jcaPrivateKey needs the SunPKCS11 path");
+    }
+    try {
+      Key k = keyStore.getKey(label, null);
+      if (!(k instanceof PrivateKey pk)) {
+        throw new HsmException(Reason.KEY_NOT_FOUND, "SunPKCS11 key", token.label(),
+            "SunPKCS11 lists no private key '" + label + "' on token '" + token.label()
+                + "'; it lists a key only when a certificate with the same CKA_ID is on the token");
+      }
+      return pk;
+    } catch (GeneralSecurityException e) {
+      throw new HsmException(Reason.DEVICE_ERROR, "SunPKCS11 key", token.label(), -1,
+          "SunPKCS11 cannot read key '" + label + "': " + e.getMessage(), e);
+    }
+  }
+
   /** A ContentSigner with the key, for one thread at a time; after each getSignature() it starts afresh. */
   public ContentSigner signer(KeyHandle key, SignatureAlgorithm alg) throws HsmException {
     if (key.keyClass() != KeyHandle.KeyClass.PRIVATE) {

@@ -17,6 +17,11 @@ public enum KeyPolicy {
   MAC_SECRET(true, false, Use.SIGN),
   /** An enrollee's own key made on its token by {@code keyarc enroll}: token object, sensitive, non-extractable, sign only. */
   ENROLLEE_SIGNING(true, false, Use.SIGN),
+  /**
+   * The CA node's TLS server key: token object, sensitive, non-extractable, sign only (the handshake signatures,
+   * through SunPKCS11). Its certificate is stored next to it so that SunPKCS11's KeyStore lists it.
+   */
+  TLS_SERVER(true, false, Use.SIGN),
   /** The CA exchange key clients encrypt to: token object, sensitive, non-extractable, decrypt/unwrap only. */
   EXCHANGE(true, false, Use.UNWRAP),
   /** A recovery agent's key on its smartcard: like the exchange key. */

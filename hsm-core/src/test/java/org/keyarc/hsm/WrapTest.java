@@ -70,6 +70,45 @@ class WrapTest {
     assertArrayEquals(hex.parseHex("afbeb0f07dfbf5419200f2ccb50bb24f"), e.wrap(key7, 0, key7.length));
   }
 
+  /**
+   * An RSA PKCS#8 with the right modulus and public exponent but a random private exponent (and CRT values
+   * of another key) unwraps into the token and passes the attribute comparison, but not the proof by
+   * signature: archiving it would lose the key at recovery.
+   */
+  @Test
+  void anRsaKeyWithAWrongPrivateExponentMatchesByAttributesButIsNotProven() throws Exception {
+    KeyPair user = softwareKeyPair("RSA");
+    RSAPrivateCrtKey real = (RSAPrivateCrtKey) user.getPrivate();
+    RSAPrivateCrtKey other = (RSAPrivateCrtKey) softwareKeyPair("RSA").getPrivate();
+    java.math.BigInteger randomD = new java.math.BigInteger(real.getModulus().bitLength() - 1, RANDOM);
+    byte[] forged = new org.bouncycastle.asn1.pkcs.PrivateKeyInfo(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+        org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption, org.bouncycastle.asn1.DERNull.INSTANCE),
+        new org.bouncycastle.asn1.pkcs.RSAPrivateKey(real.getModulus(), real.getPublicExponent(), randomD,
+            other.getPrimeP(), other.getPrimeQ(), other.getPrimeExponentP(), other.getPrimeExponentQ(),
+            other.getCrtCoefficient())).getEncoded("DER");
+    byte[] transportKey = new byte[32];
+    RANDOM.nextBytes(transportKey);
+    try (HsmSession s = token.session()) {
+      KeyHandle k = s.unwrapOaep(exchange.privateKey(), oaepEncrypt(exchange.publicKey(), transportKey),
+          OaepHash.SHA1, KeyPolicy.SESSION_TRANSPORT, null);
+      KeyHandle priv = s.unwrapAesKwp(k, kwp(true, transportKey, forged), KeyType.RSA, KeyPolicy.SESSION_UNWRAPPED,
+          null);
+      try {
+        assertTrue(s.matchesPublicKey(priv, user.getPublic()), "modulus and exponent are the real ones");
+        boolean proven;
+        try {
+          proven = s.provesPublicKey(priv, user.getPublic());
+        } catch (HsmException e) {
+          proven = false; // the token may also refuse to compute with the inconsistent key
+        }
+        assertFalse(proven, "but the key does not sign for the public key");
+      } finally {
+        s.destroy(priv);
+        s.destroy(k);
+      }
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"RSA", "EC"})
   void aKeyWrappedByBouncyCastleUnwrapsInsideTheHsmAndMatchesItsPublicKey(String alg) throws Exception {
@@ -87,6 +126,8 @@ class WrapTest {
       try {
         assertTrue(s.matchesPublicKey(priv, user.getPublic()), "unwrapped key must match its public key");
         assertFalse(s.matchesPublicKey(priv, softwareKeyPair(alg).getPublic()), "and no other public key");
+        assertTrue(s.provesPublicKey(priv, user.getPublic()), "and sign for it in the token");
+        assertFalse(s.provesPublicKey(priv, softwareKeyPair(alg).getPublic()), "for no other public key");
         KeyAttributes a = s.attributes(priv);
         assertEquals(false, a.token());
         assertEquals(true, a.sensitive());

@@ -52,9 +52,27 @@ public enum ErrorCode {
   // ---- node, continued
   /** The node's own fault (a bug, an unexpected exception): never reported as the client's mistake. */
   INTERNAL(57, PKIFailureInfo.systemFailure, "internal error in the CA node"),
+  // ---- wire trust (58-60)
+  /** A one-time secret locked after too many failed MACs: refused before any key derivation; re-issue it. */
+  SECRET_LOCKED(58, PKIFailureInfo.notAuthorized, "one-time secret locked after failed MACs"),
+  /** A protected request whose (transactionID, senderNonce) the node has already seen. */
+  REPLAYED(59, PKIFailureInfo.badSenderNonce, "message replayed"),
+  /** The peer (or the secret reference) failed authentication too often: answered unprotected, cheaply. */
+  RATE_LIMITED(60, PKIFailureInfo.systemUnavail, "too many requests from this peer"),
+  // ---- template permissions and SAN policy
+  /** A subjectAltName or extension the request asks for that its template does not allow (named in the text). */
+  EXTENSION_NOT_ALLOWED(61, PKIFailureInfo.badCertTemplate, "subjectAltName or extension not allowed by the template"),
   // ---- four eyes
   /** The requester of an approval request (or whoever made the secret it used) tried to approve it. */
-  FOUR_EYES(62, PKIFailureInfo.notAuthorized, "the requester of a request cannot approve it");
+  FOUR_EYES(62, PKIFailureInfo.notAuthorized, "the requester of a request cannot approve it"),
+  // ---- transport (63)
+  /**
+   * A one-time secret, an administrative answer or an archival enrollment asked for over a connection without
+   * TLS (the node's plain HTTP or plain binary listener, unless its allowSecretsInClear is on).
+   */
+  TLS_REQUIRED(63, PKIFailureInfo.notAuthorized, "this operation needs a TLS connection"),
+  // ---- audit anchor
+  AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten");
 
   private final int number;
   private final int failureInfo;

@@ -31,7 +31,6 @@ import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.ArchiveEncryption;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpClientException;
-import org.keyarc.protocol.client.CmpTransport;
 import org.keyarc.protocol.client.Protection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,7 +67,8 @@ public final class BenchCommand {
   }
 
   @Command(name = "enroll", description = "Enrollment load against a running node, signed with --cert/--key (the "
-      + "certificates are for that subject).")
+      + "certificates are for that subject, on the template of that certificate: a holder renews on its own "
+      + "template, so --archive needs an ExchangeUserKeyArc certificate).")
   int enroll(@Mixin NodeOptions node,
       @Option(names = "--connections", defaultValue = "2", paramLabel = "C") int connections,
       @Option(names = "--in-flight", defaultValue = "64", paramLabel = "P", description = "per connection") int inFlight,
@@ -126,7 +126,7 @@ public final class BenchCommand {
     io.netty.channel.EventLoopGroup loops = new io.netty.channel.nio.NioEventLoopGroup(2);
     try {
       for (int c = 0; c < connections; c++) {
-        clients.add(new CmpClient(CmpTransport.connect(node.url(), null, loops), protection, ca));
+        clients.add(new CmpClient(node.transport(loops), protection, ca));
       }
       X509CertificateHolder exchange = archive ? clients.get(0).exchangeCertificate() : null;
       List<EncryptedKey> archives = new ArrayList<>();

@@ -30,7 +30,7 @@ class BenchSmokeE2eTest {
         Run init = keyarc("ca", "init", "--config", config.toString(), "--admin", "CN=Bench");
         assertEquals(0, init.exit(), init.err());
         try (CaNode node = CaNode.start(NodeConfig.load(config))) {
-          String url = "tcp://127.0.0.1:" + node.binaryPort();
+          String url = "tls://127.0.0.1:" + node.binaryPort();
           Path secret = home.resolve("bench.secret");
           Files.writeString(secret, field(init.out(), "secret") + "\n");
           assertEquals(0, keyarc("enroll", "--node", url, "--ref", field(init.out(), "reference"), "--secret-file",

@@ -6,9 +6,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.AuditChain;
 import org.keyarc.ca.audit.AuditService;
@@ -24,6 +27,7 @@ import org.keyarc.ca.kra.ArchiveService;
 import org.keyarc.ca.kra.RecoveryService;
 import org.keyarc.ca.revoke.CrlService;
 import org.keyarc.ca.revoke.RevocationService;
+import org.keyarc.ca.store.AuditStore;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.RequestRecord;
 import org.keyarc.ca.store.Role;
@@ -31,6 +35,8 @@ import org.keyarc.ca.store.RoleStore;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.protocol.CardEvidence;
+import org.keyarc.ca.template.NameRules;
+import org.keyarc.ca.template.SanType;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.admin.AdminFields;
@@ -131,12 +137,16 @@ public final class AdminApi {
       }
       case SECRET_CREATE -> {
         X500Name subject = subject(req);
-        SecretService.NewSecret s = secrets.create(who, text(req, AdminFields.TEMPLATE), subject);
+        SecretService.NewSecret s = secrets.create(who, text(req, AdminFields.TEMPLATE), subject, names(req));
         out.put("reference", s.reference());
         out.put("secret", new String(s.secret()));
         java.util.Arrays.fill(s.secret(), '\0');
         out.put("template", s.template());
         out.put("subject", s.subject());
+        if (s.subjectAltNames() != null) {
+          ArrayNode names = out.putArray(AdminFields.SUBJECT_ALT_NAMES);
+          NameRules.texts(s.subjectAltNames()).forEach(names::add);
+        }
         out.put("expires", s.expires().toString());
       }
       case ROLE_GRANT -> {
@@ -164,13 +174,25 @@ public final class AdminApi {
         }
       }
       case AUDIT_VERIFY -> {
-        AuditChain.Verification v = audit.verify(who);
+        AuditChain.Verification v = req.has(AdminFields.ANCHORS) ? audit.verifyExported(who, anchors(req))
+            : audit.verify(who);
         out.put("records", v.records());
         out.put("checkpoints", v.checkpoints());
         out.put("lastCheckpoint", v.lastCheckpoint());
         ArrayNode problems = out.putArray("problems");
         v.problems().forEach(problems::add);
       }
+      case AUDIT_LIST -> {
+        int limit = req.path(AdminFields.LIMIT).asInt(100);
+        ArrayNode list = out.putArray("records");
+        for (AuditStore.Row r : audit.list(who, req.path(AdminFields.FROM).asLong(1), instant(req, AdminFields.SINCE),
+            instant(req, AdminFields.UNTIL), optional(req, AdminFields.ACTION), optional(req, AdminFields.ACTOR),
+            optional(req, AdminFields.TARGET), limit)) {
+          list.addObject().put("seq", r.seq()).put("at", r.at().toString()).put("actor", r.actor())
+              .put("action", r.action()).put("target", r.target()).put("detail", r.detail()).put("hash", r.hash());
+        }
+      }
+      case AUDIT_ACKNOWLEDGE -> out.put("checkpoint", audit.acknowledge(who, req.path(AdminFields.NOTE).asText("")));
       case CRL_PUBLISH -> {
         Authorization.require(who, Role.MANAGER);
         out.put("crlNumber", crls.publish(who.actor()).toASN1Structure().getTBSCertList().getExtensions()
@@ -248,8 +270,9 @@ public final class AdminApi {
       }
       case RECOVERY_SHOW -> {
         long id = number(req, AdminFields.ID);
-        out.set("recovery", recovery(recoveries.show(who, id), recoveries.steps(who, id),
-            req.path(AdminFields.MATERIAL).asBoolean(false)));
+        boolean material = req.path(AdminFields.MATERIAL).asBoolean(false);
+        out.set("recovery", recovery(material ? recoveries.material(who, id) : recoveries.show(who, id),
+            recoveries.steps(who, id), material));
       }
       case RECOVERY_CHECK -> {
         recoveries.step(who, number(req, AdminFields.ID), serial(req), text(req, AdminFields.CARD), null, true);
@@ -268,6 +291,36 @@ public final class AdminApi {
       }
     }
     return out.toString();
+  }
+
+  /** The exported checkpoints of an audit.verify request. */
+  private static List<AuditStore.Checkpoint> anchors(JsonNode req) throws CaException {
+    JsonNode a = req.get(AdminFields.ANCHORS);
+    if (!a.isArray() || a.size() > 100_000) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "anchors must be an array of at most 100000 exported checkpoints");
+    }
+    List<String> lines = new java.util.ArrayList<>();
+    a.forEach(n -> lines.add(n.toString()));
+    try {
+      return org.keyarc.ca.audit.CheckpointExport.read(lines);
+    } catch (IllegalArgumentException e) {
+      throw new CaException(ErrorCode.BAD_INPUT, "anchors: " + e.getMessage());
+    }
+  }
+
+  private static String optional(JsonNode req, String field) {
+    String v = req.path(field).asText("");
+    return v.isEmpty() ? null : v;
+  }
+
+  private static java.time.Instant instant(JsonNode req, String field) throws CaException {
+    String v = optional(req, field);
+    try {
+      return v == null ? null : java.time.Instant.parse(v);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new CaException(ErrorCode.BAD_REQUEST, field + " must be an ISO-8601 instant (2026-12-01T10:00:00Z), not '"
+          + Texts.printable(v) + "'");
+    }
   }
 
   private static <E extends Enum<E>> E status(Class<E> type, String value) throws CaException {
@@ -331,6 +384,16 @@ public final class AdminApi {
       }
     } else if (r.template().equals(org.keyarc.ca.template.Templates.KEY_RECOVERY_AGENT)) {
       n.putNull("cardEvidence");
+    }
+    // what approving issues: the names the template's policy granted the request (nothing else of it)
+    ArrayNode names = n.putArray(AdminFields.SUBJECT_ALT_NAMES);
+    if (r.extensions() != null) {
+      try {
+        NameRules.texts(NameRules.of(org.bouncycastle.asn1.x509.Extensions.getInstance(r.extensions())))
+            .forEach(names::add);
+      } catch (IllegalArgumentException e) {
+        names.add("(unreadable: " + e.getMessage() + ")");
+      }
     }
     return n;
   }
@@ -407,6 +470,35 @@ public final class AdminApi {
     } catch (IllegalArgumentException e) {
       throw new CaException(ErrorCode.BAD_SUBJECT, "subject " + e.getMessage());
     }
+  }
+
+  /** The subjectAltNames of a secret.create: {@code email} and the "type:value" strings of {@code subjectAltNames}. */
+  private static GeneralNames names(JsonNode req) throws CaException {
+    List<GeneralName> out = new ArrayList<>();
+    try {
+      JsonNode email = req.get(AdminFields.EMAIL);
+      if (email != null && !email.isNull()) {
+        if (!email.isTextual()) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + AdminFields.EMAIL + "' must be text");
+        }
+        out.add(SanType.RFC822_NAME.name(email.asText().trim()));
+      }
+      JsonNode list = req.get(AdminFields.SUBJECT_ALT_NAMES);
+      if (list != null && !list.isNull()) {
+        if (!list.isArray()) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + AdminFields.SUBJECT_ALT_NAMES + "' must be an "
+              + "array of \"type:value\" texts");
+        }
+        for (JsonNode n : list) {
+          out.add(SanType.parse(n.asText()));
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      String why = e.getMessage().replaceAll("[^\\x20-\\x7e]", "?");
+      throw new CaException(ErrorCode.EXTENSION_NOT_ALLOWED, "subjectAltName " + (why.length() > 300
+          ? why.substring(0, 300) + "..." : why));
+    }
+    return out.isEmpty() ? null : new GeneralNames(out.toArray(new GeneralName[0]));
   }
 
   private static Role role(JsonNode req) throws CaException {

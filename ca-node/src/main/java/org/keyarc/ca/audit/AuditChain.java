@@ -30,6 +30,9 @@ public final class AuditChain {
   /** The hash "before" the first record. */
   public static final String GENESIS = "0".repeat(64);
   private static final byte[] CHECKPOINT_CONTEXT = "keyarc-audit-checkpoint-v1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CHECKPOINT_CONTEXT_V2 = "keyarc-audit-checkpoint-v2".getBytes(StandardCharsets.US_ASCII);
+  /** The version of the checkpoints this node signs: 2, chained to the previous checkpoint. */
+  public static final int CHECKPOINT_VERSION = 2;
 
   private AuditChain() {}
 
@@ -79,21 +82,49 @@ public final class AuditChain {
     } else if (headSeq == last && last > 0 && !headHash.equals(prevHash)) {
       problems.add("the head hash does not match record " + last + ": the last record was replaced");
     }
-    // checkpoints
+    // checkpoints: each signature, and from version 2 on the chain of checkpoints itself
     long checkpoints = 0;
     long lastCheckpoint = 0;
+    java.util.Map<Long, AuditStore.Checkpoint> bySeq = new java.util.HashMap<>();
+    checkpointRows.forEach(cp -> bySeq.put(cp.seq(), cp));
+    AuditStore.Checkpoint previous = null;
+    boolean chained = false;
     for (AuditStore.Checkpoint cp : checkpointRows) {
       checkpoints++;
       long seq = cp.seq();
       String hash = cp.hash();
       String label = cp.keyLabel();
       lastCheckpoint = Math.max(lastCheckpoint, seq);
+      AuditStore.Checkpoint before = previous;
+      previous = cp;
       PublicKey key = auditKeys.get(label);
       if (key == null) {
         problems.add("checkpoint at record " + seq + " is signed with unknown key '" + label + "'");
         continue;
       }
-      if (!verifySignature(key, checkpointData(seq, hash), cp.signature())) {
+      byte[] data;
+      if (cp.version() >= 2) {
+        chained = true;
+        AuditStore.Checkpoint named = cp.prevSeq() == 0 ? null : bySeq.get(cp.prevSeq());
+        if (cp.prevSeq() != 0 && named == null) {
+          problems.add("checkpoint at record " + seq + " follows the checkpoint at record " + cp.prevSeq()
+              + ", which is gone: checkpoints were deleted");
+          continue;
+        }
+        long beforeSeq = before == null ? 0 : before.seq();
+        if (cp.prevSeq() != beforeSeq) {
+          problems.add("checkpoint at record " + seq + " follows the checkpoint at record " + cp.prevSeq()
+              + ", but the store's previous one is at record " + beforeSeq + ": checkpoints were inserted or deleted");
+        }
+        data = checkpointData(seq, hash, cp.prevSeq(), named == null ? null : named.signature());
+      } else {
+        if (chained) {
+          problems.add("checkpoint at record " + seq + " is of version 1 after chained checkpoints: it was forged");
+          continue;
+        }
+        data = checkpointData(seq, hash);
+      }
+      if (!verifySignature(key, data, cp.signature())) {
         problems.add("checkpoint at record " + seq + " has a bad signature: the checkpoint was forged or edited");
         continue;
       }
@@ -112,7 +143,34 @@ public final class AuditChain {
     return a == b ? "record " + a + " is" : "records " + a + ".." + b + " are";
   }
 
-  /** The bytes a checkpoint signature covers. */
+  /**
+   * The bytes a version-2 checkpoint's signature covers: the head ({@code seq}, {@code hash}) and the previous
+   * checkpoint ({@code prevSeq}, SHA-256 of {@code prevSignature}; 0 and null for the first checkpoint).
+   */
+  public static byte[] checkpointData(long seq, String hash, long prevSeq, byte[] prevSignature) {
+    ByteArrayOutputStream bout = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bout)) {
+      out.write(CHECKPOINT_CONTEXT_V2);
+      out.writeLong(seq);
+      out.write(HexFormat.of().parseHex(hash));
+      out.writeLong(prevSeq);
+      out.write(prevSignature == null ? new byte[32] : sha256(prevSignature));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return bout.toByteArray();
+  }
+
+  /** SHA-256 of {@code data}. */
+  public static byte[] sha256(byte[] data) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The bytes a version-1 checkpoint signature covers (checkpoints signed before they chained). */
   public static byte[] checkpointData(long seq, String hash) {
     ByteArrayOutputStream bout = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bout)) {

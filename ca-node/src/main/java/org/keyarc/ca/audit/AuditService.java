@@ -27,46 +27,185 @@ import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeyHandle;
 import org.keyarc.hsm.SignatureAlgorithm;
 import org.keyarc.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The audit log's operations: signed checkpoints of the chain head (with the HSM audit key), verification
- * (auditor), and the record of the node's effective configuration when it changes.
+ * The audit log's operations: signed checkpoints of the chain head (with the HSM audit key), each chained to the
+ * one before and remembered in the CA token ({@link AuditAnchor}) and exported ({@link CheckpointExport});
+ * rollback detection, which halts issuance ({@link AuditGuard}) until an administrator acknowledges it;
+ * verification and reading for auditors; the record of the node's effective configuration when it changes.
  */
 public final class AuditService {
+  private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
+  /** Most records one list call returns. */
+  public static final int MAX_PAGE = 1000;
+
   private final Store store;
   private final HsmToken token;
   private final KeyHandle auditKey;
   private final Clock clock;
+  private final AuditGuard guard;
+  private final CheckpointExport export;
 
-  /** {@code auditKey}: the private audit key in {@code token}, which signs the checkpoints. */
-  public AuditService(Store store, HsmToken token, KeyHandle auditKey, Clock clock) {
+  /**
+   * {@code auditKey}: the private audit key in {@code token}, which signs the checkpoints; {@code guard} halts
+   * issuance on a rollback; {@code export} receives every checkpoint signed.
+   */
+  public AuditService(Store store, HsmToken token, KeyHandle auditKey, Clock clock, AuditGuard guard,
+      CheckpointExport export) {
     this.store = store;
     this.token = token;
     this.auditKey = auditKey;
     this.clock = clock;
+    this.guard = guard;
+    this.export = export;
   }
 
-  /** Signs the chain head if it moved. Returns the checkpointed sequence number, or -1 when nothing was new. */
+  /** The node's fail-closed switch. */
+  public AuditGuard guard() {
+    return guard;
+  }
+
+  /**
+   * Signs the chain head if it moved, chained to the last checkpoint, then remembers it in the CA token and
+   * exports it. Refuses (and halts issuance) when the store ends before the checkpoint the token remembers or
+   * no longer holds it: the audit was rolled back or rewritten. Returns the checkpointed sequence number, or -1
+   * when nothing was new.
+   */
   public long checkpoint() throws CaException {
-    return checkpoint(store, signer(token, auditKey), clock.instant());
+    String problem = checkAnchor();
+    if (problem != null) {
+      throw new CaException(ErrorCode.AUDIT_HALTED, problem + "; no checkpoint was signed");
+    }
+    AuditStore.Checkpoint cp = signHead(store, signer(token, auditKey), clock.instant());
+    if (cp == null) {
+      return -1;
+    }
+    remember(cp);
+    return cp.seq();
   }
 
-  /** Signs the head of {@code store}'s chain with {@code signer} unless it is already signed. */
+  /** Signs the head of {@code store}'s chain with {@code signer} unless it is already signed (tests, tools). */
   public static long checkpoint(Store store, CheckpointSigner signer, Instant at) throws CaException {
+    AuditStore.Checkpoint cp = signHead(store, signer, at);
+    return cp == null ? -1 : cp.seq();
+  }
+
+  private static AuditStore.Checkpoint signHead(Store store, CheckpointSigner signer, Instant at)
+      throws CaException {
     return store.inTransaction(tx -> {
       AuditStore.Head head = tx.audit().head();
-      if (head.seq() == 0 || tx.audit().checkpointAt(head.seq()).isPresent()) {
-        return -1L;
+      Optional<AuditStore.Checkpoint> last = tx.audit().lastCheckpoint();
+      if (head.seq() == 0 || last.isPresent() && last.get().seq() >= head.seq()) {
+        return null;
       }
+      long prevSeq = last.map(AuditStore.Checkpoint::seq).orElse(0L);
       byte[] sig;
       try {
-        sig = signer.sign(AuditChain.checkpointData(head.seq(), head.hash()));
+        sig = signer.sign(AuditChain.checkpointData(head.seq(), head.hash(), prevSeq,
+            last.map(AuditStore.Checkpoint::signature).orElse(null)));
       } catch (Exception e) {
         throw new CaException(ErrorCode.HSM_ERROR, "cannot sign the audit checkpoint: " + e.getMessage(), e);
       }
-      tx.audit().insertCheckpoint(new AuditStore.Checkpoint(head.seq(), head.hash(), at, signer.keyLabel(), sig));
-      return head.seq();
+      AuditStore.Checkpoint cp = new AuditStore.Checkpoint(head.seq(), head.hash(), at, signer.keyLabel(), sig,
+          AuditChain.CHECKPOINT_VERSION, prevSeq);
+      tx.audit().insertCheckpoint(cp);
+      return cp;
     });
+  }
+
+  /** Remembers {@code cp} in the CA token (unless the token already remembers a later one) and exports it. */
+  private void remember(AuditStore.Checkpoint cp) throws CaException {
+    try {
+      Optional<AuditAnchor> now = AuditAnchor.read(token);
+      if (now.isEmpty() || now.get().seq() <= cp.seq()) {
+        AuditAnchor.of(cp).write(token);
+      }
+    } catch (org.keyarc.hsm.HsmException e) {
+      throw HsmCalls.failure("the checkpoint at record " + cp.seq() + " was signed but the CA token could not "
+          + "remember it: ", e);
+    }
+    export.export(cp);
+  }
+
+  /**
+   * Compares the store with the checkpoint the CA token remembers; on a rollback or rewrite, halts issuance,
+   * audits the finding (once) and returns it; null when the store is whole. Run at start and before every
+   * checkpoint.
+   */
+  public String checkAnchor() throws CaException {
+    String problem = anchorProblem(store, token);
+    if (problem == null) {
+      return guard.reason();
+    }
+    if (guard.reason() == null) {
+      guard.halt(problem);
+      LOG.error("audit: {}; the CA stops issuing until an administrator runs 'keyarc audit acknowledge'", problem);
+      store.inTransaction(tx -> Audit.append(tx, Audit.NODE, AuditAction.AUDIT_ROLLBACK, "audit", problem,
+          clock.instant()));
+    }
+    return guard.reason();
+  }
+
+  /** What is wrong between {@code store} and the checkpoint {@code token} remembers, or null. */
+  static String anchorProblem(Store store, HsmToken token) throws CaException {
+    Optional<AuditAnchor> anchor;
+    try {
+      anchor = AuditAnchor.read(token);
+    } catch (org.keyarc.hsm.HsmException e) {
+      throw HsmCalls.failure("cannot read the audit anchor from the CA token: ", e);
+    }
+    if (anchor.isEmpty()) {
+      return null;
+    }
+    AuditAnchor a = anchor.get();
+    return store.inTransaction(tx -> {
+      AuditStore.Head head = tx.audit().head();
+      if (head.seq() < a.seq()) {
+        return "the store's audit log ends at record " + head.seq() + " but this CA signed a checkpoint at record "
+            + a.seq() + ": records were removed (rolled back)";
+      }
+      Optional<AuditStore.Checkpoint> cp = tx.audit().checkpointAt(a.seq());
+      if (cp.isEmpty()) {
+        return "the checkpoint this CA signed at record " + a.seq() + " is missing from the store: checkpoints "
+            + "were removed (rolled back)";
+      }
+      if (!a.matches(cp.get())) {
+        return "the checkpoint at record " + a.seq() + " in the store is not the one this CA signed: rewritten";
+      }
+      return null;
+    });
+  }
+
+  /**
+   * An administrator's acknowledgement of a halt: audited with the finding and {@code note}, then the current
+   * head is signed and remembered as the new anchor, and issuance resumes.
+   */
+  public long acknowledge(Identity who, String note) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    String problem = anchorProblem(store, token);
+    String finding = problem != null ? problem : guard.reason();
+    if (finding == null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the audit log is whole and the CA is issuing: nothing to "
+          + "acknowledge");
+    }
+    Instant now = clock.instant();
+    store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.AUDIT_ACKNOWLEDGE, "audit",
+        "finding=" + finding + " note=" + org.keyarc.ca.support.Texts.printable(note), now));
+    AuditStore.Checkpoint cp = signHead(store, signer(token, auditKey), now);
+    if (cp == null) {
+      cp = store.inTransaction(tx -> tx.audit().lastCheckpoint()).orElseThrow();
+    }
+    try {
+      AuditAnchor.of(cp).write(token);
+    } catch (org.keyarc.hsm.HsmException e) {
+      throw HsmCalls.failure("cannot write the new audit anchor: ", e);
+    }
+    export.export(cp);
+    guard.resume();
+    LOG.warn("audit: {} acknowledged by {}; the CA issues again from checkpoint {}", finding, who.actor(), cp.seq());
+    return cp.seq();
   }
 
   /** The audit key {@code auditKey} in {@code token} as a checkpoint signer. */
@@ -95,6 +234,17 @@ public final class AuditService {
    * that someone who can write the database cannot swap the key and re-sign the checkpoints.
    */
   public static AuditChain.Verification verify(Store store, HsmToken token) throws CaException {
+    AuditChain.Verification v = verifyWithTokenKeys(store, token);
+    String anchor = anchorProblem(store, token);
+    if (anchor == null) {
+      return v;
+    }
+    List<String> problems = new ArrayList<>(v.problems());
+    problems.add(anchor);
+    return new AuditChain.Verification(v.records(), v.checkpoints(), v.lastCheckpoint(), problems);
+  }
+
+  private static AuditChain.Verification verifyWithTokenKeys(Store store, HsmToken token) throws CaException {
     List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.AUDIT));
     Map<String, PublicKey> auditKeys = new HashMap<>();
     List<String> mismatch = new ArrayList<>();
@@ -131,6 +281,66 @@ public final class AuditService {
   public static AuditChain.Verification verify(Store store, Map<String, PublicKey> auditKeys) throws CaException {
     return store.inTransaction(tx -> AuditChain.verify(tx.audit().records(0, Long.MAX_VALUE), tx.audit().head(),
         tx.audit().checkpoints(), auditKeys));
+  }
+
+  /**
+   * Verifies the store against checkpoints exported from it ({@link CheckpointExport}, kept off the host): each
+   * exported checkpoint must verify with the audit key and be in the store as it was exported, and the store
+   * must reach the last one. {@code exported} are in file order.
+   */
+  public AuditChain.Verification verifyExported(Identity who, List<AuditStore.Checkpoint> exported)
+      throws CaException {
+    Authorization.require(who, Role.AUDITOR);
+    return verifyExported(store, token, exported);
+  }
+
+  /** {@link #verifyExported(Identity, List)} for the local operator at the CA host. */
+  public static AuditChain.Verification verifyExported(Store store, HsmToken token,
+      List<AuditStore.Checkpoint> exported) throws CaException {
+    AuditChain.Verification v = verify(store, token);
+    Map<String, PublicKey> keys = new HashMap<>();
+    for (CaKeyStore.Row r : store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.AUDIT))) {
+      keys.put(r.keyLabel(), PublicKeys.publicKey(SubjectPublicKeyInfo.getInstance(r.publicKey())));
+    }
+    List<String> problems = new ArrayList<>(v.problems());
+    // the exported checkpoints among themselves: signatures and their chain (no records needed)
+    AuditChain.Verification file = AuditChain.verify(List.of(), new AuditStore.Head(0, AuditChain.GENESIS),
+        exported, keys);
+    for (String p : file.problems()) {
+      if (!p.contains("signs a record that is gone") && !p.contains("differs from what its signed checkpoint")) {
+        problems.add("in the exported checkpoints: " + p);
+      }
+    }
+    long headSeq = store.inTransaction(tx -> tx.audit().head().seq());
+    for (AuditStore.Checkpoint e : exported) {
+      Optional<AuditStore.Checkpoint> inStore = store.inTransaction(tx -> tx.audit().checkpointAt(e.seq()));
+      if (inStore.isEmpty()) {
+        problems.add("the exported checkpoint at record " + e.seq() + " is missing from the store"
+            + (headSeq < e.seq() ? " and the store ends at record " + headSeq + ": rolled back" : ": removed"));
+      } else if (!inStore.get().hash().equals(e.hash())
+          || !Arrays.equals(inStore.get().signature(), e.signature())) {
+        problems.add("the checkpoint at record " + e.seq() + " in the store differs from the exported one: rewritten");
+      }
+    }
+    return new AuditChain.Verification(v.records(), v.checkpoints(), v.lastCheckpoint(), problems);
+  }
+
+  /** Audit records for an auditor, filtered and paged (at most {@link #MAX_PAGE}); the reading is audited. */
+  public List<AuditStore.Row> list(Identity who, long fromSeq, Instant since, Instant until, String action,
+      String actor, String target, int limit) throws CaException {
+    Authorization.require(who, Role.AUDITOR);
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "limit must be 1.." + MAX_PAGE + ", not " + limit);
+    }
+    Instant now = clock.instant();
+    return store.inTransaction(tx -> {
+      List<AuditStore.Row> rows = tx.audit().records(Math.max(1, fromSeq), Long.MAX_VALUE, since, until, action,
+          actor, target, limit);
+      Audit.append(tx, who.actor(), AuditAction.AUDIT_READ, "audit", "from=" + fromSeq + " since=" + since
+          + " until=" + until + " action=" + action + " actor=" + actor + " target=" + target + " returned="
+          + rows.size(), now);
+      return rows;
+    });
   }
 
   /**

@@ -40,7 +40,6 @@ import org.keyarc.ca.issue.Outcome;
 import org.keyarc.ca.issue.RequestPolicy;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.support.Texts;
-import org.keyarc.ca.template.Template;
 import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.CardEvidence;
 import org.keyarc.protocol.ErrorCode;
@@ -82,9 +81,10 @@ final class CertRequests {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request holds no CertReqMsg");
     }
     int repType = CmpBodies.responseType(type);
+    RequestPolicy.Credential cred = policy.credential(ctx.identity, ctx.secret, ctx.signerSerial);
     if (all.length == 1) {
       CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
-      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, type, req));
+      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, cred, type, req));
       return answer(ctx, repType, req.getCertReqId(), out);
     }
     if (ctx.secret != null) {
@@ -112,7 +112,7 @@ final class CertRequests {
     CertificateResponse[] responses = new CertificateResponse[all.length];
     for (int i = 0; i < all.length; i++) {
       try {
-        checked[i] = enrollRequest(msg, ctx, type, new CertificateRequestMessage(all[i]));
+        checked[i] = enrollRequest(msg, ctx, cred, type, new CertificateRequestMessage(all[i]));
       } catch (CaException e) {
         ctx.refusals.add(e);
         responses[i] = refused(all[i], e.code(), e.getMessage());
@@ -148,7 +148,10 @@ final class CertRequests {
     return new PKIBody(repType, rep.build().toASN1Structure());
   }
 
-  /** A p10cr: the PKCS#10 self-signature is its proof of possession; its extensionRequest the extensions. */
+  /**
+   * A p10cr: the PKCS#10 self-signature is its proof of possession; its extensionRequest is checked like a
+   * CRMF template's extensions ({@link RequestPolicy}).
+   */
   PKIBody p10(PKIMessage msg, CmpContext ctx) throws CaException {
     PKCS10CertificationRequest csr;
     try {
@@ -160,15 +163,23 @@ final class CertRequests {
     } catch (PKCSException | OperatorCreationException | RuntimeException e) {
       throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 request cannot be verified");
     }
-    Extensions ext = null;
-    for (Attribute a : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
-      ext = Extensions.getInstance(a.getAttrValues().getObjectAt(0));
+    Attribute[] asked = csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest);
+    if (asked.length > 1 || (asked.length == 1 && asked[0].getAttrValues().size() != 1)) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the PKCS#10 request must carry at most one extensionRequest "
+          + "with one value");
+    }
+    Extensions ext;
+    try {
+      ext = asked.length == 0 ? null : Extensions.getInstance(asked[0].getAttrValues().getObjectAt(0));
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the PKCS#10 extensionRequest is not a list of extensions");
     }
     CardEvidence evidence = cardEvidence(csr);
-    Template template = policy.template(ctx.secret, certProfile(msg));
-    X500Name subject = policy.subject(ctx.identity, ctx.secret, csr.getSubject());
+    RequestPolicy.Decision d = policy.enrollment(policy.credential(ctx.identity, ctx.secret, ctx.signerSerial),
+        certProfile(msg), csr.getSubject(), ext);
     Outcome out = enrollment.enroll(new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId, 0,
-        CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), template, subject, csr.getSubjectPublicKeyInfo(), ext,
+        CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), d.template(), d.subject(), csr.getSubjectPublicKeyInfo(),
+        d.subjectAltNames(),
         CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
         null, evidence));
     return answer(ctx, PKIBody.TYPE_CERT_REP, new ASN1Integer(0), out);
@@ -194,28 +205,32 @@ final class CertRequests {
     }
   }
 
-  /** One CertReqMsg checked (proof of possession, template, subject) and ready for {@link Enrollment#enroll}. */
-  private EnrollRequest enrollRequest(PKIMessage msg, CmpContext ctx, int type, CertificateRequestMessage req)
-      throws CaException {
+  /**
+   * One CertReqMsg checked (proof of possession; the sender's permission, the template, subject and
+   * subjectAltNames through {@link RequestPolicy}) and ready for {@link Enrollment#enroll}.
+   */
+  private EnrollRequest enrollRequest(PKIMessage msg, CmpContext ctx, RequestPolicy.Credential cred, int type,
+      CertificateRequestMessage req) throws CaException {
     CertTemplate tpl = req.getCertTemplate();
     SubjectPublicKeyInfo spki = tpl.getPublicKey();
     if (spki == null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the certificate template has no public key");
     }
     checkPop(req, spki);
-    X500Name subject = tpl.getSubject();
-    Template template;
-    if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
-      template = policy.updateTemplate(ctx.identity, ctx.signerSerial);
-      subject = new X500Name(ctx.identity.name());
-    } else {
-      template = policy.template(ctx.secret, certProfile(msg));
-      subject = policy.subject(ctx.identity, ctx.secret, subject);
+    Extensions ext;
+    try {
+      ext = tpl.getExtensions();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the certificate template's extensions cannot be read");
     }
+    RequestPolicy.Decision d = type == PKIBody.TYPE_KEY_UPDATE_REQ
+        ? policy.keyUpdate(cred, tpl.getSubject(), ext)
+        : policy.enrollment(cred, certProfile(msg), tpl.getSubject(), ext);
     return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
-        req.getCertReqId().longValueExact(), CmpBodies.name(type)), template, subject, spki, tpl.getExtensions(),
+        req.getCertReqId().longValueExact(), CmpBodies.name(type)), d.template(), d.subject(), spki,
+        d.subjectAltNames(),
         CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
-        archiveOptions(req));
+        archiveOptions(ctx, req));
   }
 
   private static String certProfile(PKIMessage msg) throws CaException {
@@ -227,11 +242,12 @@ final class CertRequests {
   }
 
   /** The encrypted private key of the request's PKIArchiveOptions control, or null when there is none. */
-  private static EncryptedKey archiveOptions(CertificateRequestMessage req) throws CaException {
+  private static EncryptedKey archiveOptions(CmpContext ctx, CertificateRequestMessage req) throws CaException {
     var oid = CRMFObjectIdentifiers.id_regCtrl_pkiArchiveOptions;
     if (!req.hasControl(oid)) {
       return null;
     }
+    GeneralMessages.requireTls(ctx, "archival enrollments");
     PKIArchiveControl control = (PKIArchiveControl) req.getControl(oid);
     if (control.getArchiveType() != PKIArchiveControl.encryptedPrivKey) {
       throw new CaException(ErrorCode.ARCHIVE_FORM_REFUSED, "PKIArchiveOptions must carry encryptedPrivKey (the "

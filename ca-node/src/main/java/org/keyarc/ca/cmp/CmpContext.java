@@ -29,4 +29,14 @@ final class CmpContext {
   String operation = "unknown";
   /** Refusals answered inside a successful answer (one CertReqMsg of several): audited after the answer. */
   final java.util.List<org.keyarc.ca.CaException> refusals = new java.util.ArrayList<>();
+  /** The sender's address (no port), for the audit and the failure budgets; "unknown" when not given. */
+  String peer = "unknown";
+  /**
+   * True once the sender is authenticated (MAC, signature or TLS) and the request is fresh: only then is an
+   * answer protected. Errors to anyone else go out unprotected (RFC 9810 allows it), so that no key signs or
+   * MACs what an unauthenticated sender chose.
+   */
+  boolean authenticated;
+  /** True when the request came over TLS, or a listener allowed to carry secrets in clear. */
+  boolean confidential;
 }

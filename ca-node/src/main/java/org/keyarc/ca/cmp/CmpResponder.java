@@ -15,13 +15,18 @@ import org.bouncycastle.asn1.cmp.PKIFreeText;
 import org.bouncycastle.asn1.cmp.PKIHeader;
 import org.bouncycastle.asn1.cmp.PKIMessage;
 import org.bouncycastle.asn1.cmp.PKIStatusInfo;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.cmp.CMPException;
 import org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.admin.AdminApi;
+import org.keyarc.ca.audit.log.AuditAction;
+import org.keyarc.ca.auth.AuthFailures;
 import org.keyarc.ca.auth.IdentityService;
+import org.keyarc.ca.auth.ReplayGuard;
 import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.issue.Enrollment;
 import org.keyarc.ca.issue.RequestPolicy;
@@ -43,7 +48,14 @@ import org.slf4j.LoggerFactory;
  * The CMP server logic, the same for both transports: one DER PKIMessage in, one DER PKIMessage out.
  * It never throws: anything wrong becomes a CMP error message with the keyarc code in its text and
  * the matching PKIFailureInfo. Answers to MAC-protected requests are MAC-protected with the same
- * secret; all other answers are signed with the CA key.
+ * secret; all other answers are signed with the CMP responder key (its certificate, issued by the CA, and
+ * the CA certificate in extraCerts), never with the CA key. Errors to a sender that is not authenticated
+ * (no protection, a failed MAC or signature, a replay, a spent failure budget) go out unprotected, as RFC
+ * 9810 allows: no key signs or MACs what such a sender chose.
+ *
+ * <p>Before any work: the peer's failure budget; the header (a protected request needs a messageTime within
+ * the skew and a senderNonce); the sender's authentication ({@link CmpAuthenticator}); the freshness of a
+ * protected request (its transactionID and senderNonce never seen before, {@link ReplayGuard}).
  *
  * <p>This class parses, checks the header, dispatches and protects the answer; {@link CmpAuthenticator}
  * establishes the sender, {@link CertRequests} handles ir/cr/kur/p10cr, {@link FollowUps}
@@ -54,6 +66,9 @@ public final class CmpResponder {
 
   /** At most this many CertReqMsg in one ir/cr (see {@link CertRequests#MAX_CERT_REQUESTS}). */
   public static final int MAX_CERT_REQUESTS = CertRequests.MAX_CERT_REQUESTS;
+  /** Bounds, in bytes, of a request's transactionID and (when protected) senderNonce. */
+  static final int MIN_ID = 8;
+  static final int MAX_ID = 32;
 
   private final IdentityService identities;
   private final CmpAuthenticator authenticator;
@@ -64,13 +79,20 @@ public final class CmpResponder {
   private final Clock clock;
   private final long messageTimeSkewSeconds;
   private final MeterRegistry metrics;
+  private final AuthFailures failures;
+  private final ReplayGuard replays;
 
-  /** {@code metrics} may be null; {@code messageTimeSkewSeconds} bounds a request's messageTime. */
+  /**
+   * {@code metrics} may be null; {@code messageTimeSkewSeconds} bounds a request's messageTime; {@code failures}
+   * audits failed authentication and keeps the failure budgets; {@code replays} remembers protected requests.
+   */
   public CmpResponder(IdentityService identities, SecretService secrets, Enrollment enrollment, RequestPolicy policy,
       RevocationService revocation, CrlService crls, CaKeyring keys, AdminApi admin, Clock clock,
-      long messageTimeSkewSeconds, MeterRegistry metrics) {
+      long messageTimeSkewSeconds, MeterRegistry metrics, AuthFailures failures, ReplayGuard replays) {
     this.identities = identities;
-    this.authenticator = new CmpAuthenticator(identities, secrets);
+    this.authenticator = new CmpAuthenticator(identities, secrets, failures);
+    this.failures = failures;
+    this.replays = replays;
     this.certRequests = new CertRequests(enrollment, policy, keys);
     this.followUps = new FollowUps(enrollment, revocation, keys, certRequests);
     this.generalMessages = new GeneralMessages(keys, crls, admin, clock);
@@ -85,10 +107,45 @@ public final class CmpResponder {
     return new CaException(e.code(), e.getMessage());
   }
 
-  /** Answers one request. {@code tlsClient} is the TLS client certificate, if any. */
+  /**
+   * Answers one request from a caller with no network in between (tests, benchmarks): as {@link #handle(byte[],
+   * X509CertificateHolder, String, boolean)} from an unknown peer on a confidential channel.
+   */
   public byte[] handle(byte[] der, X509CertificateHolder tlsClient) {
+    return handle(der, tlsClient, null, true);
+  }
+
+  /**
+   * Answers one request from an unknown peer; {@code confidential} as in {@link #handle(byte[],
+   * X509CertificateHolder, String, boolean)}.
+   */
+  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, boolean confidential) {
+    return handle(der, tlsClient, null, confidential);
+  }
+
+  /**
+   * Answers one request from {@code peer} over a channel that is <em>not</em> confidential (no TLS): one-time
+   * secrets, administrative answers and archival enrollments are refused. Transports say what they know with
+   * {@link #handle(byte[], X509CertificateHolder, String, boolean)}.
+   */
+  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, String peer) {
+    return handle(der, tlsClient, peer, false);
+  }
+
+  /**
+   * Answers one request. {@code tlsClient} is the TLS client certificate, if any; {@code peer} the sender's
+   * address without port (null: unknown), for the audit of failures and the per-peer failure budget;
+   * {@code confidential} says whether the request came over TLS (or a listener whose administrator allowed
+   * secrets in clear): without it, one-time secrets, administrative answers and archival enrollments are refused
+   * with TLS_REQUIRED.
+   */
+  public byte[] handle(byte[] der, X509CertificateHolder tlsClient, String peer, boolean confidential) {
     long start = System.nanoTime();
     CmpContext ctx = new CmpContext();
+    if (peer != null) {
+      ctx.peer = peer;
+    }
+    ctx.confidential = confidential;
     String body = "unknown";
     String outcome = "error";
     try {
@@ -137,9 +194,16 @@ public final class CmpResponder {
   }
 
   private PKIMessage dispatch(PKIMessage msg, CmpContext ctx, X509CertificateHolder tlsClient) throws CaException {
-    checkHeader(msg.getHeader());
+    failures.checkPeer(ctx.peer);
+    PKIHeader h = msg.getHeader();
+    boolean protectedRequest = h.getProtectionAlg() != null && msg.getProtection() != null;
+    Instant messageTime = checkHeader(h, protectedRequest);
     int type = msg.getBody().getType();
     authenticator.authenticate(msg, ctx, type, tlsClient);
+    if (protectedRequest) {
+      fresh(h, ctx, type, messageTime);
+    }
+    ctx.authenticated = ctx.identity != null;
     PKIBody answer = switch (type) {
       case PKIBody.TYPE_INIT_REQ, PKIBody.TYPE_CERT_REQ, PKIBody.TYPE_KEY_UPDATE_REQ ->
           certRequests.certRequest(msg, ctx, type);
@@ -154,42 +218,96 @@ public final class CmpResponder {
     return protect(ctx, answer, ctx.implicitConfirmGranted);
   }
 
-  /** The version, a transactionID of at least 8 bytes, and a messageTime (if any) near the CA's clock. */
-  private void checkHeader(PKIHeader h) throws CaException {
+  /**
+   * The version, a transactionID of {@value #MIN_ID}..{@value #MAX_ID} bytes, a messageTime (required for a
+   * protected request) within the skew of the CA's clock, and for a protected request a senderNonce of
+   * {@value #MIN_ID}..{@value #MAX_ID} bytes. Returns the messageTime (null when there is none).
+   */
+  private Instant checkHeader(PKIHeader h, boolean protectedRequest) throws CaException {
     int pvno = h.getPvno().intValueExact();
     if (pvno != PKIHeader.CMP_2000 && pvno != 3) {
       throw new CaException(ErrorCode.BAD_MESSAGE, "CMP version " + pvno + " is not supported (2 or 3)");
     }
-    if (h.getTransactionID() == null || h.getTransactionID().getOctets().length < 8) {
-      throw new CaException(ErrorCode.BAD_MESSAGE, "the request has no transactionID of at least 8 bytes");
+    int txLength = h.getTransactionID() == null ? 0 : h.getTransactionID().getOctets().length;
+    if (txLength < MIN_ID || txLength > MAX_ID) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the request has no transactionID of " + MIN_ID + ".." + MAX_ID
+          + " bytes");
     }
-    if (h.getMessageTime() != null) {
-      try {
-        Instant t = h.getMessageTime().getDate().toInstant();
-        long skew = Math.abs(Duration.between(t, clock.instant()).toSeconds());
-        if (skew > messageTimeSkewSeconds) {
-          throw new CaException(ErrorCode.BAD_TIME, "the message time is " + skew + " s away from the CA's clock");
-        }
-      } catch (java.text.ParseException e) {
-        throw new CaException(ErrorCode.BAD_MESSAGE, "the message time cannot be read");
+    if (protectedRequest) {
+      int nonceLength = h.getSenderNonce() == null ? 0 : h.getSenderNonce().getOctets().length;
+      if (nonceLength < MIN_ID || nonceLength > MAX_ID) {
+        throw new CaException(ErrorCode.BAD_MESSAGE, "a protected request must carry a senderNonce of " + MIN_ID
+            + ".." + MAX_ID + " bytes");
       }
+      if (h.getMessageTime() == null) {
+        throw new CaException(ErrorCode.BAD_TIME, "a protected request must carry a messageTime (it dates the "
+            + "request, so that it cannot be replayed later)");
+      }
+    }
+    if (h.getMessageTime() == null) {
+      return null;
+    }
+    try {
+      Instant t = h.getMessageTime().getDate().toInstant();
+      long skew = Math.abs(Duration.between(t, clock.instant()).toSeconds());
+      if (skew > messageTimeSkewSeconds) {
+        throw new CaException(ErrorCode.BAD_TIME, "the message time is " + skew + " s away from the CA's clock "
+            + "(at most " + messageTimeSkewSeconds + " s)");
+      }
+      return t;
+    } catch (java.text.ParseException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the message time cannot be read");
+    }
+  }
+
+  /** Refuses a protected request whose (transactionID, senderNonce) was seen before: a replay, audited. */
+  private void fresh(PKIHeader h, CmpContext ctx, int type, Instant messageTime) throws CaException {
+    String nonce = HexFormat.of().formatHex(h.getSenderNonce().getOctets());
+    try {
+      replays.remember(ctx.transactionId, nonce, messageTime);
+    } catch (CaException e) {
+      if (e.code() == ErrorCode.REPLAYED) {
+        String who = ctx.identity == null ? "?" : ctx.identity.actor();
+        ctx.secret = null;
+        failures.record(AuditAction.AUTH_REPLAY, ctx.peer, who, null, "body=" + CmpBodies.name(type)
+            + " transaction=" + ctx.transactionId + " senderNonce=" + nonce);
+      }
+      throw e;
     }
   }
 
   // ------------------------------------------------------------------ answers
 
+  /**
+   * The answer protected: MAC with the request's secret when it was MAC-authenticated, otherwise signed with the
+   * current CMP responder key (sender its subject, senderKID its key identifier, extraCerts its certificate and
+   * the CA certificate).
+   */
   private PKIMessage protect(CmpContext ctx, PKIBody body, boolean implicitConfirmGranted) throws CaException {
-    ProtectedPKIMessageBuilder b = CmpHeaders.answer(new GeneralName(keys.caName()), ctx.header).setBody(body);
-    if (implicitConfirmGranted) {
-      CmpHeaders.addImplicitConfirm(b);
-    }
     try {
       if (ctx.secret != null) {
+        ProtectedPKIMessageBuilder b = CmpHeaders.answer(new GeneralName(keys.caName()), ctx.header).setBody(body);
+        if (implicitConfirmGranted) {
+          CmpHeaders.addImplicitConfirm(b);
+        }
         b.setSenderKID(ctx.secret.record().reference().getBytes(StandardCharsets.UTF_8));
         return b.build(CmpMac.calculator(ctx.macKind, ctx.secret.secret())).toASN1Structure();
       }
+      CaKeyring.Responder r = keys.currentResponder(clock.instant()).orElseThrow(() -> new CaException(
+          ErrorCode.CA_NOT_INITIALISED, "the CA has no valid CMP responder certificate (the node makes one at "
+          + "start and renews it hourly)"));
+      ProtectedPKIMessageBuilder b = CmpHeaders.answer(new GeneralName(r.cert().getSubject()), ctx.header)
+          .setBody(body);
+      if (implicitConfirmGranted) {
+        CmpHeaders.addImplicitConfirm(b);
+      }
+      Extension ski = r.cert().getExtension(Extension.subjectKeyIdentifier);
+      if (ski != null) {
+        b.setSenderKID(SubjectKeyIdentifier.getInstance(ski.getParsedValue()).getKeyIdentifier());
+      }
+      b.addCMPCertificate(r.cert());
       b.addCMPCertificate(keys.caCert());
-      return b.build(keys.caSigner()).toASN1Structure();
+      return b.build(keys.responderSigner(r)).toASN1Structure();
     } catch (CmpProtectionException e) {
       throw refusal(e);
     } catch (CMPException e) {
@@ -200,29 +318,34 @@ public final class CmpResponder {
   }
 
   /**
-   * An error answer outside any request (a frame the transport could not read): signed with the CA
-   * key, with a fresh transaction id.
+   * An error answer outside any request (a frame the transport could not read): unprotected, with a fresh
+   * transaction id.
    */
   public byte[] transportError(ErrorCode code, String message) {
     return errorAnswer(new CmpContext(), code, message);
   }
 
-  /** An error message; MAC-protected when the secret was verified, otherwise signed with the CA key. */
+  /**
+   * An error message: to an authenticated sender MAC-protected with its secret or signed with the responder key;
+   * to anyone else (and when protection fails) unprotected.
+   */
   private byte[] errorAnswer(CmpContext ctx, ErrorCode code, String message) {
     PKIStatusInfo status = KeyarcCmp.rejection(code, message);
     PKIBody body = new PKIBody(PKIBody.TYPE_ERROR, new ErrorMsgContent(status, new ASN1Integer(code.number()),
         new PKIFreeText(message)));
-    try {
-      return protect(ctx, body, false).getEncoded();
-    } catch (CaException | IOException | RuntimeException e) {
-      // the HSM cannot sign: send the error unprotected rather than nothing
-      LOG.warn("error answer sent unprotected: {}", e.getMessage());
+    if (ctx.authenticated) {
       try {
-        return new PKIMessage(CmpHeaders.unprotectedAnswer(new GeneralName(keys.caName()), ctx.header).build(), body)
-            .getEncoded();
-      } catch (IOException ex) {
-        throw new IllegalStateException(ex);
+        return protect(ctx, body, false).getEncoded();
+      } catch (CaException | IOException | RuntimeException e) {
+        // the HSM cannot sign: send the error unprotected rather than nothing
+        LOG.warn("error answer sent unprotected: {}", e.getMessage());
       }
+    }
+    try {
+      return new PKIMessage(CmpHeaders.unprotectedAnswer(new GeneralName(keys.caName()), ctx.header).build(), body)
+          .getEncoded();
+    } catch (IOException ex) {
+      throw new IllegalStateException(ex);
     }
   }
 }

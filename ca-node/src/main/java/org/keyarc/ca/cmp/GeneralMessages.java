@@ -50,14 +50,29 @@ final class GeneralMessages {
     return true;
   }
 
+  /** At most this many ITAVs in one genm (keyarc offers four infoTypes; one admin request a message). */
+  static final int MAX_ITEMS = 8;
+
   PKIBody genm(PKIMessage msg, CmpContext ctx) throws CaException {
     InfoTypeAndValue[] asks = GenMsgContent.getInstance(msg.getBody().getContent()).toInfoTypeAndValueArray();
+    if (asks.length > MAX_ITEMS) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a genm may ask for at most " + MAX_ITEMS + " items, not "
+          + asks.length);
+    }
     List<InfoTypeAndValue> out = new ArrayList<>();
     if (asks.length == 0) {
       out.add(caCerts());
     }
+    java.util.Set<ASN1ObjectIdentifier> answered = new java.util.HashSet<>();
     for (InfoTypeAndValue a : asks) {
       ASN1ObjectIdentifier t = a.getInfoType();
+      if (!answered.add(t)) {
+        // each infoType is answered once: asking 83,333 times for caCerts must not buy a 38 MB answer
+        if (t.equals(KeyarcCmp.ADMIN)) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "one administrative request per genm");
+        }
+        continue;
+      }
       if (t.equals(CMPObjectIdentifiers.id_it_caCerts)) {
         out.add(caCerts());
       } else if (t.equals(CMPObjectIdentifiers.it_caProtEncCert)) {
@@ -73,12 +88,21 @@ final class GeneralMessages {
           throw new CaException(ErrorCode.NOT_AUTHORIZED, "administrative requests must be signed with a "
               + "certificate of this CA");
         }
+        requireTls(ctx, "administrative requests (their answers may hold one-time secrets or recovery material)");
         String json = DERUTF8String.getInstance(a.getInfoValue()).getString();
         out.add(new InfoTypeAndValue(t, new DERUTF8String(admin.handle(ctx.identity, json))));
       }
       // other infoTypes are not offered: RFC 9810 lets the answer leave them out
     }
     return new PKIBody(PKIBody.TYPE_GEN_REP, new GenRepContent(out.toArray(new InfoTypeAndValue[0])));
+  }
+
+  /** Refuses {@code what} on a connection without TLS (unless the listener allows secrets in clear). */
+  static void requireTls(CmpContext ctx, String what) throws CaException {
+    if (!ctx.confidential) {
+      throw new CaException(ErrorCode.TLS_REQUIRED, what + " need a TLS connection: use the node's tls:// or "
+          + "https:// listener");
+    }
   }
 
   private InfoTypeAndValue caCerts() {

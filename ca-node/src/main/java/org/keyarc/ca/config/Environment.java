@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * The environment variables the CA node reads, read in this one place: {@code KEYARC_PKCS11_MODULE} (the
  * PKCS#11 library when the configuration names none), {@code KEYARC_PIN_DIR} (where the embedded setup keeps
- * token PINs) and {@code KEYARC_PIN} (the CA token's PIN when no pin file is configured). Tests pass their
+ * token PINs), {@code KEYARC_PIN} (the CA token's PIN when no pin file is configured) and
+ * {@code KEYARC_STORE_PASSWORD} (PostgreSQL's password when no password file is configured). Tests pass their
  * own.
  */
 public final class Environment {
@@ -42,6 +43,12 @@ public final class Environment {
   public char[] pin() {
     String pin = vars.get("KEYARC_PIN");
     return pin == null || pin.isEmpty() ? null : pin.toCharArray();
+  }
+
+  /** A copy of {@code KEYARC_STORE_PASSWORD} (PostgreSQL; the caller wipes it), or null. */
+  public char[] storePassword() {
+    String pw = vars.get("KEYARC_STORE_PASSWORD");
+    return pw == null || pw.isEmpty() ? null : pw.toCharArray();
   }
 
   @Override

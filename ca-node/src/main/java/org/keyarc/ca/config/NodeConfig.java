@@ -11,14 +11,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.template.Enrollers;
+import org.keyarc.ca.template.SanPolicy;
+import org.keyarc.ca.template.SanType;
 import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.Templates;
 import org.keyarc.hsm.KeySpec;
 import org.keyarc.hsm.OaepHash;
 
@@ -42,6 +49,13 @@ public final class NodeConfig {
     public String user = "keyarc";
     public String passwordFile;
     public int poolSize = 10;
+    /**
+     * The embedded database only: let local tools (keyarc ca info, audit verify --config) open it while the node
+     * runs, through H2's TCP server on the loopback interface, guarded by the database password. Off by default.
+     */
+    public boolean localServer;
+    /** PostgreSQL on another host without TLS (sslmode=verify-full or verify-ca); off: such a URL is refused. */
+    public boolean allowPlaintext;
   }
 
   /** The binary CMP listener. */
@@ -51,23 +65,54 @@ public final class NodeConfig {
     public int maxFrameBytes = 1 << 20;
     public int idleTimeoutSeconds = 60;
     public int maxInFlight = 4096;
-    public Tls tls;
+    /** TLS by default, with the node's own certificate; {@code tls: {enabled: false}} for plain TCP. */
+    public Tls tls = new Tls();
+    /**
+     * Over plain TCP (tls.enabled false): still answer one-time secrets, administrative requests and archival
+     * enrollments. Off: they are refused with TLS_REQUIRED (63).
+     */
+    public boolean allowSecretsInClear;
   }
 
-  /** TLS for the binary listener: server certificate and key (PEM files), client certificates. */
+  /**
+   * TLS of a listener: TLS 1.3 and 1.2, ECDHE + AEAD only. The server certificate is the node's own (issued by
+   * the CA at init, its key in the CA token) unless certFile and keyFile name PEM files.
+   */
   public static final class Tls {
+    public boolean enabled = true;
     public String certFile;
     public String keyFile;
     /** none | optional | require: client certificates issued by this CA. */
     public String clientAuth = "optional";
+    /** More DNS names or IP addresses for the node's own certificate (besides 127.0.0.1, localhost, the host). */
+    public List<String> names = List.of();
   }
 
-  /** The HTTP CMP listener (RFC 6712), also serving GET /crl and GET /metrics. */
+  /**
+   * The HTTP CMP listener (RFC 6712), also serving GET /crl, /ca.crt and /metrics, in clear; and its HTTPS twin
+   * on {@code tlsPort} with the same paths.
+   */
   public static final class Http {
     public String host = "127.0.0.1";
     public int port = 8080;
     public boolean enabled = true;
     public int maxBodyBytes = 1 << 20;
+    /**
+     * The HTTPS listener's port (0 = any free port); it runs when {@code tls.enabled}. Default 8443, or 0 when
+     * {@code http.port} is 0.
+     */
+    public Integer tlsPort;
+    public Tls tls = new Tls();
+    /**
+     * Over plain HTTP: still answer one-time secrets, administrative requests and archival enrollments. Off:
+     * they are refused with TLS_REQUIRED (63); openssl cmp's MAC-protected ir, cr, rr and genm still work.
+     */
+    public boolean allowSecretsInClear;
+
+    /** {@link #tlsPort}, defaulted. */
+    public int tlsPort() {
+      return tlsPort != null ? tlsPort : port == 0 ? 0 : 8443;
+    }
   }
 
   /** The CA keys created by init. */
@@ -82,6 +127,10 @@ public final class NodeConfig {
     public String oaepHash = "SHA-1";
     /** The URL put in issued certificates' CRL distribution points; empty for none. */
     public String crlUrl;
+    /** The key that signs CMP answers (the CA key signs only certificates and CRLs). */
+    public String responderKeyType = "p256";
+    public int responderValidityDays = 30;
+    public int responderRenewBeforeDays = 7;
   }
 
   /** Timers. */
@@ -105,6 +154,27 @@ public final class NodeConfig {
     public boolean allowSoftwareUnwrap;
   }
 
+  /** Failure budgets and lock-out of the wire's authentication (MAC, signature). */
+  public static final class Limits {
+    /** Authentication failures a peer address may have per minute; then its requests are answered RATE_LIMITED. */
+    public int failuresPerPeerPerMinute = 20;
+    /** Failures a one-time secret's reference may have per minute, from any peer. */
+    public int failuresPerReferencePerMinute = 10;
+    /** Failed MACs after which a one-time secret is locked for good (re-issue it). */
+    public int secretMaxFailures = 5;
+  }
+
+  /** Where signed audit checkpoints are exported as they are made (besides the store and the CA token). */
+  public static final class AuditCfg {
+    /**
+     * A file of one JSON checkpoint a line (0600) to ship off the host; unset: dataDir/audit-checkpoints.jsonl;
+     * empty: none.
+     */
+    public String exportFile;
+    /** host:port of a syslog receiver (RFC 5424 over UDP); empty for none. */
+    public String syslog;
+  }
+
   /** A template of the configuration: replaces a built-in one of the same name or adds one. */
   public static final class TemplateCfg {
     public String name;
@@ -117,6 +187,35 @@ public final class NodeConfig {
     public List<String> allowedRdns = List.of("CN", "O", "OU", "C", "L", "ST", "E", "SERIALNUMBER");
     public boolean requiresApproval;
     public boolean archivePrivateKey;
+    /**
+     * Who may enroll on it; left out: one-time secrets made by a manager or administrator, and holders of a
+     * certificate of this same template (renewal) — for KeyRecoveryAgent, secrets only.
+     */
+    public EnrollCfg enroll;
+    /** The subjectAltName types its certificates may carry, by name (rfc822Name, dNSName, ...); none by default. */
+    public Map<String, SanCfg> subjectAltNames = new LinkedHashMap<>();
+  }
+
+  /** Who may enroll on a template (ADCS's Enroll permission): {@code templates[].enroll}. */
+  public static final class EnrollCfg {
+    /** One-time secrets made for this template. */
+    public boolean secret = true;
+    /** Who may make those secrets: manager and/or administrator. */
+    public List<String> secretCreators = List.of("manager", "administrator");
+    /** Holders of these roles may enroll with their certificate. */
+    public List<String> roles = List.of();
+    /** Holders of a certificate issued from one of these templates may enroll with it. */
+    public List<String> holdersOf = List.of();
+  }
+
+  /** One subjectAltName type of a template: {@code templates[].subjectAltNames.<type>}. */
+  public static final class SanCfg {
+    /** secret | approver | request. */
+    public String from;
+    /** With {@code from: request}: the domains a requested value must fall under. */
+    public List<String> suffixes = List.of();
+    /** Every certificate of the template must carry one. */
+    public boolean required;
   }
 
   public String dataDir;
@@ -132,6 +231,8 @@ public final class NodeConfig {
   public Ca ca = new Ca();
   public Timers timers = new Timers();
   public Archival archival = new Archival();
+  public Limits limits = new Limits();
+  public AuditCfg audit = new AuditCfg();
   public boolean roleSeparation = true;
   public String defaultTemplate = "User";
   public List<TemplateCfg> templates = new ArrayList<>();
@@ -193,6 +294,7 @@ public final class NodeConfig {
     if (hsm.module == null) {
       hsm.module = env.pkcs11Module();
     }
+
     if (hsm.pinFile == null && env.pinDir() != null) {
       hsm.pinFile = Path.of(env.pinDir(), hsm.token + ".pin").toString();
     }
@@ -203,18 +305,28 @@ public final class NodeConfig {
     positive("workers", workers);
     positive("hsm.sessions", hsm.sessions);
     positive("store.poolSize", store.poolSize);
+    if (store.url != null && !store.url.isBlank()) {
+      String u = store.url.toLowerCase(Locale.ROOT);
+      if (u.contains("password=")) {
+        fail("store.url", "must not carry the password: put it in store.passwordFile (0600) or KEYARC_STORE_PASSWORD");
+      }
+      if (u.startsWith("jdbc:postgresql:") && !store.allowPlaintext && !loopback(u)
+          && !(u.contains("sslmode=verify-full") || u.contains("sslmode=verify-ca"))) {
+        fail("store.url", "connects to PostgreSQL on another host without verified TLS: add sslmode=verify-full "
+            + "(and sslrootcert=...) or set store.allowPlaintext");
+      }
+    }
     port("binary.port", binary.port);
     port("http.port", http.port);
     atLeast("binary.maxFrameBytes", binary.maxFrameBytes, 1024);
     positive("binary.idleTimeoutSeconds", binary.idleTimeoutSeconds);
     positive("binary.maxInFlight", binary.maxInFlight);
     atLeast("http.maxBodyBytes", http.maxBodyBytes, 1024);
-    if (binary.tls != null) {
-      required("binary.tls.certFile", binary.tls.certFile);
-      required("binary.tls.keyFile", binary.tls.keyFile);
-      if (!Set.of("none", "optional", "require").contains(binary.tls.clientAuth)) {
-        fail("binary.tls.clientAuth", "must be none, optional or require, not '" + binary.tls.clientAuth + "'");
-      }
+    port("http.tlsPort", http.tlsPort());
+    tls("binary.tls", binary.tls);
+    tls("http.tls", http.tls);
+    if (http.enabled && http.tls.enabled && http.port != 0 && http.port == http.tlsPort()) {
+      fail("http.tlsPort", "must differ from http.port (" + http.port + "): HTTPS is a listener of its own");
     }
     try {
       X500Subject.parse(ca.subject);
@@ -241,6 +353,20 @@ public final class NodeConfig {
     positive("timers.auditCheckpointSeconds", timers.auditCheckpointSeconds);
     positive("timers.secretValidityDays", timers.secretValidityDays);
     positive("timers.messageTimeSkewSeconds", timers.messageTimeSkewSeconds);
+    keySpec("ca.responderKeyType", ca.responderKeyType, false);
+    positive("ca.responderValidityDays", ca.responderValidityDays);
+    if (ca.responderRenewBeforeDays < 0 || ca.responderRenewBeforeDays >= ca.responderValidityDays) {
+      fail("ca.responderRenewBeforeDays", "must be 0 or more and less than ca.responderValidityDays ("
+          + ca.responderValidityDays + ")");
+    }
+    positive("limits.failuresPerPeerPerMinute", limits.failuresPerPeerPerMinute);
+    positive("limits.failuresPerReferencePerMinute", limits.failuresPerReferencePerMinute);
+    if (limits.secretMaxFailures < 1 || limits.secretMaxFailures > 10) {
+      fail("limits.secretMaxFailures", "must be 1..10, not " + limits.secretMaxFailures);
+    }
+    if (audit.syslog != null && !audit.syslog.isBlank() && !audit.syslog.matches("[^:\\s]+:\\d{1,5}")) {
+      fail("audit.syslog", "must be host:port, not '" + audit.syslog + "'");
+    }
     Set<String> names = new LinkedHashSet<>();
     for (int i = 0; i < templates.size(); i++) {
       TemplateCfg t = templates.get(i);
@@ -249,8 +375,18 @@ public final class NodeConfig {
       if (!names.add(t.name)) {
         fail(at + ".name", "template '" + t.name + "' is defined twice");
       }
-      toTemplate(t, at);
     }
+    for (int i = 0; i < templates.size(); i++) {
+      toTemplate(templates.get(i), "templates[" + i + "]");
+    }
+  }
+
+  /** The names of every template the node offers: the built-in ones and the configured ones. */
+  private Set<String> templateNames() {
+    Set<String> all = new LinkedHashSet<>();
+    Templates.builtIn().forEach(t -> all.add(t.name()));
+    templates.forEach(t -> all.add(t.name));
+    return all;
   }
 
   /** The configured templates, converted (already validated). */
@@ -287,19 +423,75 @@ public final class NodeConfig {
     if (t.rsaMinBits != 0 && t.rsaMinBits < 2048) {
       fail(at + ".rsaMinBits", "must be 0 (no RSA) or at least 2048, not " + t.rsaMinBits);
     }
-    if (t.requiresApproval && t.archivePrivateKey) {
-      fail(at + ".archivePrivateKey", "a template cannot both archive keys and wait for approval (not supported)");
-    }
     if (t.rsaMinBits == 0 && curves.isEmpty()) {
       fail(at + ".rsaMinBits", "the template accepts no key at all (rsaMinBits 0 and no ecCurves)");
     }
-    Set<String> allowed = upper(t.allowedRdns);
-    Set<String> required = upper(t.requiredRdns);
-    if (!allowed.containsAll(required)) {
-      fail(at + ".requiredRdns", "every required RDN must also be in allowedRdns");
+    Enrollers enrollers = enrollers(t, at + ".enroll");
+    SanPolicy sans = sanPolicy(t, at + ".subjectAltNames");
+    try {
+      return Template.builder(t.name).validity(Duration.ofDays(t.validityDays)).keyUsage(ku).extendedKeyUsages(ekus)
+          .rsaMinBits(t.rsaMinBits).ecCurves(curves).requiredRdns(upper(t.requiredRdns))
+          .allowedRdns(upper(t.allowedRdns)).requiresApproval(t.requiresApproval)
+          .archivePrivateKey(t.archivePrivateKey).enrollers(enrollers).subjectAltNames(sans).build();
+    } catch (Template.Invalid e) {
+      fail(at + "." + e.field(), e.getMessage());
+      return null;
     }
-    return new Template(t.name, Duration.ofDays(t.validityDays), ku, List.copyOf(ekus), t.rsaMinBits,
-        Set.copyOf(curves), required, allowed, t.requiresApproval, t.archivePrivateKey);
+  }
+
+  private Enrollers enrollers(TemplateCfg t, String at) throws ConfigException {
+    if (t.enroll == null) {
+      return Templates.KEY_RECOVERY_AGENT.equals(t.name) ? Enrollers.secretOnly()
+          : Enrollers.secretOrHoldersOf(t.name);
+    }
+    Set<Role> creators = new LinkedHashSet<>();
+    for (String r : t.enroll.secretCreators) {
+      creators.add(role(at + ".secretCreators", r));
+    }
+    Set<Role> roles = new LinkedHashSet<>();
+    for (String r : t.enroll.roles) {
+      roles.add(role(at + ".roles", r));
+    }
+    Set<String> known = templateNames();
+    for (String h : t.enroll.holdersOf) {
+      if (!known.contains(h)) {
+        fail(at + ".holdersOf", "names template '" + h + "', which this CA does not offer (it offers "
+            + String.join(", ", known) + ")");
+      }
+    }
+    return new Enrollers(t.enroll.secret, creators, roles, Set.copyOf(t.enroll.holdersOf));
+  }
+
+  private Role role(String field, String name) throws ConfigException {
+    try {
+      return Role.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_').replace(' ', '_'));
+    } catch (IllegalArgumentException e) {
+      fail(field, "unknown role '" + name + "' (use manager, administrator, auditor or recovery_agent)");
+      return null;
+    }
+  }
+
+  private SanPolicy sanPolicy(TemplateCfg t, String at) throws ConfigException {
+    Map<SanType, SanPolicy.Rule> rules = new LinkedHashMap<>();
+    for (Map.Entry<String, SanCfg> e : t.subjectAltNames.entrySet()) {
+      SanType type = SanType.ofConfigName(e.getKey()).orElse(null);
+      if (type == null) {
+        fail(at, "unknown subjectAltName type '" + e.getKey() + "' (use rfc822Name, dNSName, iPAddress, upn, "
+            + "directoryName or uniformResourceIdentifier)");
+      }
+      SanCfg c = e.getValue() == null ? new SanCfg() : e.getValue();
+      SanPolicy.Source from = null;
+      if (c.from == null) {
+        fail(at + "." + e.getKey() + ".from", "is required: secret, approver or request");
+      }
+      try {
+        from = SanPolicy.Source.valueOf(c.from.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException ex) {
+        fail(at + "." + e.getKey() + ".from", "must be secret, approver or request, not '" + c.from + "'");
+      }
+      rules.put(type, new SanPolicy.Rule(from, c.suffixes == null ? List.of() : c.suffixes, c.required));
+    }
+    return new SanPolicy(rules);
   }
 
   private static Set<String> upper(List<String> in) {
@@ -330,6 +522,47 @@ public final class NodeConfig {
     } catch (IllegalArgumentException e) {
       fail(field, e.getMessage());
     }
+  }
+
+  private void tls(String field, Tls t) throws ConfigException {
+    if (t == null) {
+      fail(field, "is empty; leave it out for TLS with the node's own certificate, or write {enabled: false} "
+          + "for no TLS");
+    }
+    if (!t.enabled) {
+      return;
+    }
+    if ((t.certFile == null) != (t.keyFile == null)) {
+      fail(field + (t.certFile == null ? ".certFile" : ".keyFile"), "is required with " + field
+          + (t.certFile == null ? ".keyFile" : ".certFile") + " (leave both out for the node's own certificate)");
+    }
+    if (!Set.of("none", "optional", "require").contains(t.clientAuth)) {
+      fail(field + ".clientAuth", "must be none, optional or require, not '" + t.clientAuth + "'");
+    }
+    for (String n : t.names) {
+      if (n == null || n.isBlank() || n.contains("*") || n.contains(" ")) {
+        fail(field + ".names", "'" + n + "' is not a DNS name or IP address (wildcards are not issued)");
+      }
+    }
+  }
+
+  private static NodeSettings.Tls tlsSettings(Tls t) {
+    if (!t.enabled) {
+      return null;
+    }
+    return new NodeSettings.Tls(t.certFile == null ? null : Path.of(t.certFile),
+        t.keyFile == null ? null : Path.of(t.keyFile),
+        NodeSettings.ClientAuth.valueOf(t.clientAuth.toUpperCase(Locale.ROOT)), List.copyOf(t.names));
+  }
+
+  /** True for a PostgreSQL URL on this host (localhost, 127.x, ::1, or a Unix socket). */
+  private static boolean loopback(String url) {
+    String rest = url.substring("jdbc:postgresql:".length());
+    if (!rest.startsWith("//")) {
+      return true; // jdbc:postgresql:database: the default host, localhost
+    }
+    String host = rest.substring(2).split("[/:?]", 2)[0];
+    return host.isEmpty() || host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
   }
 
   private void positive(String field, int v) throws ConfigException {
@@ -375,25 +608,34 @@ public final class NodeConfig {
    */
   public NodeSettings settings() throws ConfigException {
     validate();
-    NodeSettings.Tls tls = binary.tls == null ? null : new NodeSettings.Tls(Path.of(binary.tls.certFile),
-        Path.of(binary.tls.keyFile), NodeSettings.ClientAuth.valueOf(binary.tls.clientAuth.toUpperCase(Locale.ROOT)));
     return new NodeSettings(Path.of(dataDir), workers,
         new NodeSettings.Hsm(Path.of(hsm.module), hsm.token, hsm.pinFile == null ? null : Path.of(hsm.pinFile),
             hsm.sessions),
         new NodeSettings.Store(store.url == null || store.url.isBlank() ? null : store.url, store.user,
-            store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize),
+            store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize, store.localServer),
         new NodeSettings.Binary(binary.host, binary.port, binary.maxFrameBytes,
-            Duration.ofSeconds(binary.idleTimeoutSeconds), binary.maxInFlight, tls),
-        new NodeSettings.Http(http.host, http.port, http.enabled, http.maxBodyBytes),
+            Duration.ofSeconds(binary.idleTimeoutSeconds), binary.maxInFlight, tlsSettings(binary.tls),
+            binary.allowSecretsInClear),
+        new NodeSettings.Http(http.host, http.port, http.enabled, http.maxBodyBytes, http.tlsPort(),
+            tlsSettings(http.tls), http.allowSecretsInClear),
         new NodeSettings.Ca(X500Subject.parse(ca.subject), KeySpec.parse(ca.keyType), ca.validityYears,
             KeySpec.parse(ca.exchangeKeyType), Duration.ofDays(ca.exchangeValidityDays),
             Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),
-            ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl),
+            ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl, KeySpec.parse(ca.responderKeyType),
+            Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays)),
         new NodeSettings.Timers(Duration.ofSeconds(timers.certConfTimeoutSeconds),
             Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),
             Duration.ofDays(timers.secretValidityDays), Duration.ofSeconds(timers.messageTimeSkewSeconds)),
-        new NodeSettings.Archival(archival.allowSoftwareUnwrap), roleSeparation, defaultTemplate,
-        List.copyOf(configuredTemplates()), toJson());
+        new NodeSettings.Archival(archival.allowSoftwareUnwrap),
+        new NodeSettings.AuditExport(audit.exportFile == null ? Path.of(dataDir).resolve("audit-checkpoints.jsonl")
+            : audit.exportFile.isBlank() ? null : Path.of(audit.exportFile),
+            audit.syslog == null || audit.syslog.isBlank() ? null
+            : new java.net.InetSocketAddress(audit.syslog.substring(0, audit.syslog.lastIndexOf(':')),
+                Integer.parseInt(audit.syslog.substring(audit.syslog.lastIndexOf(':') + 1)))),
+        roleSeparation, defaultTemplate,
+        List.copyOf(configuredTemplates()), toJson(),
+        new NodeSettings.Limits(limits.failuresPerPeerPerMinute, limits.failuresPerReferencePerMinute,
+            limits.secretMaxFailures));
   }
 }

@@ -14,30 +14,55 @@ import org.keyarc.hsm.OaepHash;
  * TLS client-auth mode, durations, templates). Each service gets its part.
  */
 public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Binary binary, Http http, Ca ca,
-    Timers timers, Archival archival, boolean roleSeparation, String defaultTemplate, List<Template> templates,
-    String effectiveJson) {
+    Timers timers, Archival archival, AuditExport audit, boolean roleSeparation, String defaultTemplate,
+    List<Template> templates, String effectiveJson, Limits limits) {
 
   /** The PKCS#11 module and the CA token; {@code pinFile} null means the environment's KEYARC_PIN. */
   public record Hsm(Path module, String token, Path pinFile, int sessions) {}
 
   /** The database; {@code url} null means the embedded database under dataDir. */
-  public record Store(String url, String user, Path passwordFile, int poolSize) {}
+  /**
+   * The database; {@code url} null means the embedded database under dataDir, which runs H2's loopback TCP
+   * server for local tools only with {@code localServer}.
+   */
+  public record Store(String url, String user, Path passwordFile, int poolSize, boolean localServer) {}
 
-  /** The binary CMP listener; {@code tls} null means plain TCP. */
-  public record Binary(String host, int port, int maxFrameBytes, Duration idleTimeout, int maxInFlight, Tls tls) {}
+  /**
+   * The binary CMP listener; {@code tls} null means plain TCP, where {@code allowSecretsInClear} decides whether
+   * one-time secrets, administrative answers and archival enrollments are still served.
+   */
+  public record Binary(String host, int port, int maxFrameBytes, Duration idleTimeout, int maxInFlight, Tls tls,
+      boolean allowSecretsInClear) {}
 
   /** Which TLS client certificates the binary listener asks for. */
   public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
 
-  /** TLS for the binary listener: server certificate and key (PEM files), client certificates. */
-  public record Tls(Path certFile, Path keyFile, ClientAuth clientAuth) {}
+  /**
+   * TLS of a listener: the server certificate and key from PEM files, or, with {@code certFile} null, the node's
+   * own certificate (key in the CA token) naming 127.0.0.1, localhost, the listener's host and {@code names};
+   * which client certificates are asked for.
+   */
+  public record Tls(Path certFile, Path keyFile, ClientAuth clientAuth, List<String> names) {
+    /** True for the node's own certificate, false for PEM files. */
+    public boolean own() {
+      return certFile == null;
+    }
+  }
 
-  /** The HTTP CMP listener (also GET /crl, /ca.crt, /metrics). */
-  public record Http(String host, int port, boolean enabled, int maxBodyBytes) {}
+  /**
+   * The HTTP CMP listener (also GET /crl, /ca.crt, /metrics) in clear, and with {@code tls} (null: none) its
+   * HTTPS twin on {@code tlsPort}.
+   */
+  public record Http(String host, int port, boolean enabled, int maxBodyBytes, int tlsPort, Tls tls,
+      boolean allowSecretsInClear) {}
 
-  /** The CA keys init creates, the exchange keys' life, the OAEP hash and the CRL URL (null for none). */
+  /**
+   * The CA keys init creates, the exchange keys' life, the OAEP hash, the CRL URL (null for none) and the CMP
+   * responder key's type and life.
+   */
   public record Ca(X500Name subject, KeySpec keyType, int validityYears, KeySpec exchangeKeyType,
-      Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl) {}
+      Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl,
+      KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore) {}
 
   /** Timers and validity periods. */
   public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,
@@ -45,4 +70,13 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
 
   /** Key archival: whether forms the HSM cannot unwrap inside the token are accepted (off by default). */
   public record Archival(boolean allowSoftwareUnwrap) {}
+
+  /**
+   * The wire's authentication limits: failures per peer address and per secret reference per minute, and
+   * the failed MACs that lock a one-time secret.
+   */
+  public record Limits(int failuresPerPeerPerMinute, int failuresPerReferencePerMinute, int secretMaxFailures) {}
+
+  /** Where signed audit checkpoints are exported: a file and a syslog receiver (either may be null). */
+  public record AuditExport(Path file, java.net.InetSocketAddress syslog) {}
 }

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
@@ -17,6 +18,7 @@ import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.RequestRecord;
 import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.Store;
+import org.keyarc.ca.template.NameRules;
 import org.keyarc.ca.template.Template;
 import org.keyarc.ca.template.Templates;
 import org.keyarc.protocol.ErrorCode;
@@ -60,10 +62,12 @@ public final class ApprovalService {
     Template t = templates.require(r.template());
     X500Name subject = new X500Name(r.subject());
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(r.publicKey());
-    Extensions ext = r.extensions() == null ? null : Extensions.getInstance(r.extensions());
+    // the subjectAltNames granted when the request was held (shown at request show), checked again
+    GeneralNames sans = r.extensions() == null ? null : NameRules.of(Extensions.getInstance(r.extensions()));
+    NameRules.checkIssued(t, sans);
     Instant now = issuer.now();
     // the decision, the certificate and both audit records commit together
-    return issuer.issueAndStore(who.actor(), t, subject, spki, ext, CertRecord.Status.ISSUED, id, r.transactionId(),
+    return issuer.issueAndStore(who.actor(), t, subject, spki, sans, CertRecord.Status.ISSUED, id, r.transactionId(),
         r.requesterId(), r.origin(), now, (tx, cert) -> {
           RoleService.checkNameFree(tx, subject, holderOf(r), null);
           String serial = hex(cert.getSerialNumber());

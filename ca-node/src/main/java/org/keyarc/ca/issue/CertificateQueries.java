@@ -23,8 +23,14 @@ public final class CertificateQueries {
   }
 
   /** Certificates, newest first. Manager, administrator or auditor. */
+  /** Most certificates one list call returns. */
+  public static final int MAX_PAGE = 1000;
+
   public List<CertRecord> list(Identity who, CertRecord.Status status, String subject, int limit) throws CaException {
     Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "limit must be 1.." + MAX_PAGE + ", not " + limit);
+    }
     return store.inTransaction(tx -> tx.certificates().list(status, subject, limit));
   }
 
@@ -36,6 +42,11 @@ public final class CertificateQueries {
   /** The template a certificate of this CA was issued under (kur keeps it). */
   public String templateOf(BigInteger serial) throws CaException {
     return find(serial).template();
+  }
+
+  /** The record of a certificate of this CA (the sender's own, for the enrollment policy), if there is one. */
+  public java.util.Optional<CertRecord> record(BigInteger serial) throws CaException {
+    return store.inTransaction(tx -> tx.certificates().find(issuer, serial));
   }
 
   private CertRecord find(BigInteger serial) throws CaException {

@@ -2,7 +2,7 @@ package org.keyarc.ca.issue;
 
 import org.bouncycastle.asn1.crmf.EncryptedKey;
 import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.template.Template;
@@ -10,20 +10,22 @@ import org.keyarc.protocol.CardEvidence;
 
 /**
  * One certificate request, protocol-neutral: already parsed and proven (POP, protection) by the protocol
- * layer, with the template and subject chosen ({@link RequestPolicy}). {@code archive} is the private key
- * encrypted to the CA's exchange certificate, for templates that archive (null otherwise); {@code cardEvidence}
- * what a recovery agent's client read from its card (null when the request carried none), kept with a held
- * request.
+ * layer, with the template, subject and subjectAltNames decided ({@link RequestPolicy}): the sender may
+ * enroll on the template, and {@code subjectAltNames} (null for none) are what the template's policy grants,
+ * never the request's extensions. {@code archive} is the private key encrypted to the CA's exchange
+ * certificate, for templates that archive (null otherwise); {@code cardEvidence} what a recovery agent's
+ * client read from its card (null when the request carried none), kept with a held request.
  */
 public record EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
-    SubjectPublicKeyInfo publicKey, Extensions extensions, boolean implicitConfirm, String secretReference,
+    SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference,
     EncryptedKey archive, CardEvidence cardEvidence) {
 
   /** A request without card evidence. */
   public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
-      SubjectPublicKeyInfo publicKey, Extensions extensions, boolean implicitConfirm, String secretReference,
+      SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference,
       EncryptedKey archive) {
-    this(requester, ref, template, subject, publicKey, extensions, implicitConfirm, secretReference, archive, null);
+    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, archive,
+        null);
   }
 
   /**
@@ -35,7 +37,7 @@ public record EnrollRequest(Identity requester, ClientRef ref, Template template
 
   /** A request without archive options. */
   public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
-      SubjectPublicKeyInfo publicKey, Extensions extensions, boolean implicitConfirm, String secretReference) {
-    this(requester, ref, template, subject, publicKey, extensions, implicitConfirm, secretReference, null, null);
+      SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference) {
+    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, null, null);
   }
 }

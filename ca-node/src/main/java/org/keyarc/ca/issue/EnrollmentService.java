@@ -29,6 +29,7 @@ import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Encodings;
 import org.keyarc.ca.support.Texts;
+import org.keyarc.ca.template.NameRules;
 import org.keyarc.ca.template.Template;
 import org.keyarc.ca.template.TemplateRules;
 import org.keyarc.protocol.ErrorCode;
@@ -71,9 +72,11 @@ public final class EnrollmentService implements Enrollment {
 
   @Override
   public Outcome enroll(EnrollRequest r) throws CaException {
+    issuer.checkIssuing();
     Template t = r.template();
     TemplateRules.checkSubject(t, r.subject());
     TemplateRules.checkKey(t, r.publicKey());
+    NameRules.checkIssued(t, r.subjectAltNames());
     if (t.archivePrivateKey()) {
       return enrollWithArchive(r);
     }
@@ -86,27 +89,29 @@ public final class EnrollmentService implements Enrollment {
     String origin = originOf(r.requester());
     if (t.requiresApproval()) {
       byte[] spki = Encodings.der(r.publicKey());
-      byte[] ext = r.extensions() == null ? null : Encodings.der(r.extensions());
+      // the granted subjectAltNames (never the request's extensions), shown at request show
+      byte[] ext = r.subjectAltNames() == null ? null : Encodings.der(NameRules.asExtensions(r.subjectAltNames()));
       byte[] evidence = r.cardEvidence() == null ? null : r.cardEvidence().encoded();
       String parties = partiesOf(r.requester(), r.subject());
       long id = store.inTransaction(tx -> {
         RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
-        SecretService.consume(tx, r.secretReference(), now);
+        SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
         long rid = tx.requests().insertPending(new RequestStore.Held(r.ref().transaction(), r.ref().item(),
             actor(r.requester()), requester, origin, parties, t.name(), r.subject().toString(), r.ref().form(), spki,
             ext, evidence, now));
         Audit.append(tx, actor(r.requester()), AuditAction.REQUEST_PENDING, "request:" + rid,
-            "template=" + t.name() + " subject=" + r.subject() + (evidence == null ? "" : " cardEvidence=yes"), now);
+            "template=" + t.name() + " subject=" + r.subject() + names(r)
+                + (evidence == null ? "" : " cardEvidence=yes"), now);
         return rid;
       });
       return new Outcome.Pending(id);
     }
     boolean confirmed = r.implicitConfirm();
     X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
-        r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
+        r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
         r.ref().transaction(), requester, origin, now, (tx, issued) -> {
           RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
-          SecretService.consume(tx, r.secretReference(), now);
+          SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
           RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
         });
     return new Outcome.Issued(cert, confirmed);
@@ -137,10 +142,10 @@ public final class EnrollmentService implements Enrollment {
       KeyArchiver.Sealed sealed = archiver.seal(r.archive(), r.publicKey(), to, policy.threshold(), now);
       boolean confirmed = r.implicitConfirm();
       X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
-          r.extensions(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
+          r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
           r.ref().transaction(), requester, origin, now, (tx, issued) -> {
             RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
-            SecretService.consume(tx, r.secretReference(), now);
+            SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
             RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
             byte[] der = Encodings.der(issued);
             tx.archives().insert(new ArchiveStore.Row(issuerName, issued.getSerialNumber(), r.subject().toString(),
@@ -202,6 +207,10 @@ public final class EnrollmentService implements Enrollment {
       return List.of();
     }
     return List.of(who.principal(), Identity.certPrincipal(who.serial()));
+  }
+
+  private static String names(EnrollRequest r) {
+    return r.subjectAltNames() == null ? "" : " subjectAltNames=" + String.join(",", NameRules.texts(r.subjectAltNames()));
   }
 
   private void auditRefusal(EnrollRequest r, CaException e) {

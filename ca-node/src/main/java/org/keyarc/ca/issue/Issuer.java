@@ -5,11 +5,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.AuditGuard;
 import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.keys.CaKeyring;
@@ -44,8 +45,10 @@ public final class Issuer {
   private final Duration confirmTimeout;
   private final SerialNumbers serials = new SerialNumbers();
   private final String issuer;
+  private final AuditGuard guard;
 
-  public Issuer(Store store, CaKeyring keys, Clock clock, String crlUrl, Duration confirmTimeout) {
+  public Issuer(Store store, CaKeyring keys, Clock clock, String crlUrl, Duration confirmTimeout, AuditGuard guard) {
+    this.guard = guard;
     this.store = store;
     this.keys = keys;
     this.clock = clock;
@@ -64,17 +67,23 @@ public final class Issuer {
     return clock.instant();
   }
 
+  /** Refuses with AUDIT_HALTED while the node has stopped issuing (its audit log was rolled back). */
+  public void checkIssuing() throws CaException {
+    guard.check();
+  }
+
   /**
    * Signs in the HSM, then stores certificate + audit (+ hook) in one unit of work; retries a serial clash.
    * {@code requester} is the principal that started the transaction (only it may confirm, reject or poll it),
    * {@code origin} who vouched for it (both stored with the certificate).
    */
   public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
-      Extensions ext, CertRecord.Status status, Long requestId, String transaction, String requester, String origin,
+      GeneralNames sans, CertRecord.Status status, Long requestId, String transaction, String requester, String origin,
       Instant now, TxHook hook) throws CaException {
+    guard.check();
     for (int attempt = 0; ; attempt++) {
       BigInteger serial = serials.next();
-      X509CertificateHolder cert = sign(t, subject, spki, ext, serial, now);
+      X509CertificateHolder cert = sign(t, subject, spki, sans, serial, now);
       byte[] der = Encodings.der(cert);
       CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
           cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
@@ -102,13 +111,13 @@ public final class Issuer {
     }
   }
 
-  private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, Extensions ext,
+  private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans,
       BigInteger serial, Instant now) throws CaException {
     try {
-      return CertFactory.endEntity(keys.caCert(), t, subject, spki, ext, serial, now, crlUrl,
+      return CertFactory.endEntity(keys.caCert(), t, subject, spki, sans, serial, now, crlUrl,
           HsmCalls.call(keys::caSigner));
     } catch (CertIOException e) {
-      throw new CaException(ErrorCode.BAD_REQUEST, "the requested extensions cannot be encoded: " + e.getMessage());
+      throw new CaException(ErrorCode.BAD_REQUEST, "the subjectAltNames cannot be encoded: " + e.getMessage());
     }
   }
 }

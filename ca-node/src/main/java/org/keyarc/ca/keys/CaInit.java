@@ -42,10 +42,12 @@ import org.keyarc.hsm.KeyPolicy;
 import org.keyarc.hsm.KeySpec;
 import org.keyarc.hsm.SignatureAlgorithm;
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.cmp.ResponderCertificate;
 
 /**
  * {@code keyarc ca init} and {@code keyarc ca import-cert}: creates the CA's keys inside the CA token
- * (signing key, audit key, secret-MAC key, first exchange key) and records their certificates.
+ * (signing key, audit key, secret-MAC key, first exchange key, first CMP responder key) and records their
+ * certificates.
  */
 public final class CaInit {
   private static final BcX509ExtensionUtils EXT = new BcX509ExtensionUtils();
@@ -123,9 +125,19 @@ public final class CaInit {
           + (root != null) + " token=" + token.label() + (adminName == null ? "" : " admin=" + adminName), now);
       return null;
     });
+    // a new CA's audit starts here: forget any anchor an earlier CA left in this token
+    HsmCalls.call(() -> {
+      token.call(s -> {
+        s.writeData(Audit.ANCHOR_LABEL, new byte[0]);
+        return null;
+      });
+      return null;
+    });
     X509CertificateHolder exchange = null;
     if (root != null) {
-      exchange = newExchange(store, token, CaKeyring.load(store, token), cfg, "local-operator", now);
+      CaKeyring keys = CaKeyring.load(store, token);
+      exchange = newExchange(store, token, keys, cfg, "local-operator", now);
+      newResponder(store, token, keys, cfg, "local-operator", now);
     }
     return new Result(root, csr, exchange, audit.publicKey());
   }
@@ -155,7 +167,10 @@ public final class CaInit {
           "issuer=" + cert.getIssuer() + " serial=" + Digests.hex(cert.getSerialNumber()), now);
       return null;
     });
-    return newExchange(store, token, CaKeyring.load(store, token), cfg, "local-operator", now);
+    CaKeyring keys = CaKeyring.load(store, token);
+    X509CertificateHolder exchange = newExchange(store, token, keys, cfg, "local-operator", now);
+    newResponder(store, token, keys, cfg, "local-operator", now);
+    return exchange;
   }
 
   /**
@@ -197,6 +212,52 @@ public final class CaInit {
     store.inTransaction(tx -> {
       tx.caKeys().insert(CaKeyStore.Kind.EXCHANGE, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
       Audit.append(tx, actor, AuditAction.CA_EXCHANGE, label, "serial=" + Digests.hex(serial) + " notAfter=" + end, now);
+      return null;
+    });
+    return cert;
+  }
+
+  /**
+   * A new CMP responder key pair inside the token (sensitive, non-extractable, sign only: the CA key's policy)
+   * and its short-lived certificate signed by the CA (digitalSignature, EKU id-kp-cmcCA), recorded and
+   * audited. It signs the node's CMP answers, so that the CA key signs only certificates and CRLs.
+   */
+  public static X509CertificateHolder newResponder(Store store, HsmToken token, CaKeyring keys,
+      NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
+    KeySpec spec = cfg.responderKeyType();
+    String label = CaKeyring.RESPONDER_LABEL_PREFIX + now.getEpochSecond();
+    HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
+        s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
+    X509CertificateHolder ca = keys.caCert();
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
+    Instant notAfter = now.plus(cfg.responderValidity());
+    if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
+      notAfter = ca.getNotAfter().toInstant();
+    }
+    X500Name subject = new X500Name(ca.getSubject() + ", OU=CMP Responder " + now.getEpochSecond());
+    X509CertificateHolder cert;
+    try {
+      X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), new SerialNumbers().next(),
+          Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
+          new org.bouncycastle.asn1.x509.BasicConstraints(false));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.extendedKeyUsage, false,
+          new ExtendedKeyUsage(ResponderCertificate.EKU));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectKeyIdentifier, false,
+          EXT.createSubjectKeyIdentifier(spki));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
+          EXT.createAuthorityKeyIdentifier(ca));
+      cert = b.build(HsmCalls.call(keys::caSigner));
+    } catch (CertIOException e) {
+      throw new IllegalStateException(e);
+    }
+    Instant end = notAfter;
+    BigInteger serial = cert.getSerialNumber();
+    store.inTransaction(tx -> {
+      tx.caKeys().insert(CaKeyStore.Kind.RESPONDER, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
+      Audit.append(tx, actor, AuditAction.CA_RESPONDER, label, "serial=" + Digests.hex(serial) + " notAfter=" + end,
+          now);
       return null;
     });
     return cert;

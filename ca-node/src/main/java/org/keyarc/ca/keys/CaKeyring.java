@@ -32,9 +32,13 @@ public final class CaKeyring {
   public static final String AUDIT_KEY_LABEL = "audit-signing";
   public static final String MAC_KEY_LABEL = "secret-mac";
   public static final String EXCHANGE_LABEL_PREFIX = "ca-exchange-";
+  public static final String RESPONDER_LABEL_PREFIX = "cmp-responder-";
 
   /** An exchange key and its certificate. */
   public record Exchange(String label, KeyHandle key, X509CertificateHolder cert) {}
+
+  /** A CMP responder key (signs CMP answers), its certificate and the algorithm it signs with. */
+  public record Responder(String label, KeyHandle key, X509CertificateHolder cert, SignatureAlgorithm algorithm) {}
 
   private final HsmToken token;
   private final HsmSigners signers;
@@ -45,6 +49,7 @@ public final class CaKeyring {
   private final PublicKey auditPublicKey;
   private final KeyHandle macKey;
   private volatile List<Exchange> exchanges;
+  private volatile List<Responder> responders = List.of();
 
   private CaKeyring(HsmToken token, KeyHandle caKey, X509CertificateHolder caCert, SignatureAlgorithm caAlgorithm,
       KeyHandle auditKey, PublicKey auditPublicKey, KeyHandle macKey, List<Exchange> exchanges) {
@@ -88,6 +93,7 @@ public final class CaKeyring {
     CaKeyring k = new CaKeyring(token, caKey, caCert, algorithmFor(caPublic), auditKey, auditPublic, macKey,
         List.of());
     k.reloadExchanges(store);
+    k.reloadResponders(store);
     return k;
   }
 
@@ -100,6 +106,18 @@ public final class CaKeyring {
       out.add(new Exchange(r.keyLabel(), h, holder(r.cert())));
     }
     exchanges = List.copyOf(out);
+  }
+
+  /** Re-reads the CMP responder keys (after a renewal, here or by another node on the same store). */
+  public void reloadResponders(Store store) throws CaException, HsmException {
+    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.RESPONDER));
+    List<Responder> out = new ArrayList<>();
+    for (CaKeyStore.Row r : rows) {
+      KeyHandle h = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
+      X509CertificateHolder cert = holder(r.cert());
+      out.add(new Responder(r.keyLabel(), h, cert, algorithmFor(publicKey(cert.getSubjectPublicKeyInfo()))));
+    }
+    responders = List.copyOf(out);
   }
 
   /** The signature algorithm for a CA public key: SHA-256 RSA, or ECDSA with the curve's hash. */
@@ -154,6 +172,20 @@ public final class CaKeyring {
 
   public KeyHandle macKey() {
     return macKey;
+  }
+
+  /**
+   * The CMP responder key that signs answers now: the newest one whose certificate is valid. Empty before the
+   * first one is made (a store initialised before responder keys existed, until the node starts).
+   */
+  public Optional<Responder> currentResponder(Instant now) {
+    java.util.Date d = java.util.Date.from(now);
+    return responders.stream().filter(r -> r.cert().isValidOn(d)).findFirst();
+  }
+
+  /** A fresh BC ContentSigner over a responder key (one per answer). */
+  public ContentSigner responderSigner(Responder r) throws HsmException {
+    return signers.signer(r.key(), r.algorithm());
   }
 
   /** All exchange keys, newest first (old ones stay so that in-flight requests still decrypt). */

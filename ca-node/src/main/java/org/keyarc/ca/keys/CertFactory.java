@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
@@ -13,12 +14,12 @@ import org.bouncycastle.asn1.x509.DistributionPoint;
 import org.bouncycastle.asn1.x509.DistributionPointName;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -41,7 +42,8 @@ public final class CertFactory {
     X509v3CertificateBuilder b = new X509v3CertificateBuilder(subject, serial, Date.from(notBefore),
         Date.from(notAfter), subject, spki);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-    // digitalSignature as well: the CA key also signs CMP answers, and CMP clients (OpenSSL) require it there
+    // digitalSignature as well: the CA key signs the getkey recovery blobs (CMS SignedData); CMP answers are
+    // signed by the responder key (CaInit.newResponder), not by this one
     b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign
         | KeyUsage.digitalSignature));
     b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));
@@ -50,11 +52,13 @@ public final class CertFactory {
   }
 
   /**
-   * An end-entity certificate under {@code template}. {@code requested} (may be null) are the
-   * extensions the request asked for; only subjectAltName is taken from them.
+   * An end-entity certificate under {@code template}. Its extensions come from the template and
+   * {@code subjectAltNames} (may be null), the names the template's policy granted the request
+   * (template/NameRules); nothing of the request is copied. The key usage is the template's, adjusted to the
+   * subject key's algorithm ({@link #keyUsage}).
    */
   public static X509CertificateHolder endEntity(X509CertificateHolder ca, Template template, X500Name subject,
-      SubjectPublicKeyInfo spki, Extensions requested, BigInteger serial, Instant now, String crlUrl,
+      SubjectPublicKeyInfo spki, GeneralNames subjectAltNames, BigInteger serial, Instant now, String crlUrl,
       ContentSigner signer) throws CertIOException {
     Instant notAfter = now.plus(template.validity());
     Instant caEnd = ca.getNotAfter().toInstant();
@@ -64,7 +68,7 @@ public final class CertFactory {
     X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), serial,
         Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-    b.addExtension(Extension.keyUsage, true, new KeyUsage(template.keyUsage()));
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage(template.keyUsage(), spki)));
     if (!template.extendedKeyUsages().isEmpty()) {
       List<ASN1ObjectIdentifier> ekus = template.extendedKeyUsages();
       KeyPurposeId[] ids = ekus.stream().map(KeyPurposeId::getInstance).toArray(KeyPurposeId[]::new);
@@ -72,9 +76,9 @@ public final class CertFactory {
     }
     b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));
     b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(ca));
-    if (requested != null && requested.getExtension(Extension.subjectAlternativeName) != null) {
-      b.addExtension(Extension.subjectAlternativeName, false,
-          GeneralNames.getInstance(requested.getExtensionParsedValue(Extension.subjectAlternativeName)));
+    if (subjectAltNames != null && subjectAltNames.getNames().length > 0) {
+      // critical when the subject is empty (RFC 5280 4.2.1.6); keyarc's templates always require a subject
+      b.addExtension(Extension.subjectAlternativeName, subject.getRDNs().length == 0, subjectAltNames);
     }
     if (crlUrl != null && !crlUrl.isBlank()) {
       b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
@@ -82,6 +86,28 @@ public final class CertFactory {
               new GeneralName(GeneralName.uniformResourceIdentifier, crlUrl))), null, null)}));
     }
     return b.build(signer);
+  }
+
+  /**
+   * The key usage bits of a certificate for {@code spki} under a template's {@code bits}. An EC key
+   * (id-ecPublicKey) establishes keys by agreement, never by encipherment (RFC 5480 section 3): a template's
+   * keyEncipherment or dataEncipherment becomes keyAgreement for it. An RSA key (rsaEncryption) cannot agree
+   * keys (RFC 3279 section 2.3.1): a template's keyAgreement becomes keyEncipherment for it. The signature
+   * bits (digitalSignature, nonRepudiation) stay as they are.
+   */
+  public static int keyUsage(int bits, SubjectPublicKeyInfo spki) {
+    ASN1ObjectIdentifier alg = spki.getAlgorithm().getAlgorithm();
+    int establish = KeyUsage.keyEncipherment | KeyUsage.dataEncipherment | KeyUsage.keyAgreement
+        | KeyUsage.encipherOnly | KeyUsage.decipherOnly;
+    if (alg.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
+      int out = bits & ~(KeyUsage.keyEncipherment | KeyUsage.dataEncipherment);
+      return (bits & establish) != 0 ? out | KeyUsage.keyAgreement : out;
+    }
+    if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
+      int out = bits & ~(KeyUsage.keyAgreement | KeyUsage.encipherOnly | KeyUsage.decipherOnly);
+      return (bits & KeyUsage.keyAgreement) != 0 ? out | KeyUsage.keyEncipherment : out;
+    }
+    return bits;
   }
 
   /** A CRL of {@code revoked}, numbered {@code number}. */

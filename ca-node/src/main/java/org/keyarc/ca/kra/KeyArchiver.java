@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Archival inside the HSM (invariants 2 and 4; docs/archive-format.md). The enrollee's private key is
  * unwrapped into the CA token as a session object (RSA-OAEP unwrap of the transport key with the
- * exchange key, AES-KWP unwrap of the private key), checked against the requested public key in the
- * token, wrapped under a fresh AES-256 key K generated in the token, and K is wrapped to the recovery
+ * exchange key, AES-KWP unwrap of the private key), proven against the requested public key by a
+ * signature made with it in the token and verified in software ({@link HsmSession#provesPublicKey}),
+ * wrapped under a fresh AES-256 key K generated in the token, and K is wrapped to the recovery
  * agents in M-of-N nested envelopes: for every M-subset, RSA-OAEP to the subset's last agent inside
  * the token, then one CMS EnvelopedData layer per further agent (in software: it is ciphertext already).
  * Every session object is destroyed on every path.
@@ -122,8 +123,21 @@ public final class KeyArchiver {
                 + "its transport key (corrupted, or not AES key wrap with padding)");
           }
           created.add(priv);
-          if (!s.matchesPublicKey(priv, requestedKey)) {
-            throw new Refused(ErrorCode.BAD_POP, "the archived private key does not match the requested public key");
+          // a private-key operation in the token for every key type: a key with the right public half but a
+          // wrong private exponent would be archived, and fail at recovery years later
+          boolean proven;
+          try {
+            proven = s.provesPublicKey(priv, requestedKey);
+          } catch (HsmException e) {
+            if (e.reason() != HsmException.Reason.DEVICE_ERROR && e.reason() != HsmException.Reason.BAD_INPUT) {
+              throw e; // the HSM's own trouble (busy, gone, no such mechanism): not the client's key
+            }
+            LOG.info("the archived private key cannot sign in the HSM: {}", e.getMessage());
+            proven = false; // the token cannot compute with the key it was sent: malformed
+          }
+          if (!proven) {
+            throw new Refused(ErrorCode.BAD_POP, "the archived private key does not match the requested public key: "
+                + "it does not make a signature the public key verifies (nothing was stored)");
           }
           KeyHandle k = s.generateSecretKey(KeySpec.AES_256, KeyPolicy.SESSION_TRANSPORT, null);
           created.add(k);
@@ -266,14 +280,16 @@ public final class KeyArchiver {
         layers = s.wrapOaep(pub, k, agentOaep);
         innermost.put(last, layers);
       }
+      byte[][] hashes = new byte[subset.length - 1][];
       for (int j = subset.length - 2; j >= 0; j--) {
+        hashes[j] = sha256(layers); // what is left after agents 0..j peeled: the record commits to it
         layers = envelope(layers, agents.get(subset[j]));
       }
       List<Integer> order = new ArrayList<>();
       for (int i : subset) {
         order.add(i);
       }
-      out.add(new ArchiveRecord.Envelope(order, agentOaep.algorithmIdentifier(), layers));
+      out.add(new ArchiveRecord.Envelope(order, agentOaep.algorithmIdentifier(), layers, List.of(hashes)));
     }
     return out;
   }
@@ -290,6 +306,14 @@ public final class KeyArchiver {
     } catch (CertificateException | CMSException | IOException e) {
       throw new IllegalStateException("cannot build a CMS layer for agent " + agent.getSubject() + ": "
           + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

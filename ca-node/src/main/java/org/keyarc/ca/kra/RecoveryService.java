@@ -66,6 +66,39 @@ public final class RecoveryService {
         "no recovery " + id));
   }
 
+  /**
+   * The blob and the latest partial recovery of open recovery {@code id}, for an agent of its archive who has its
+   * step still to do (the same checks as the step itself: not revoked, not done yet); audited. Completed
+   * recoveries keep no partial recovery. Anyone else is refused: a recovery agent of another archive or one who
+   * already did its step with BAD_REQUEST, others NOT_AUTHORIZED.
+   */
+  public RecoveryStore.Row material(Identity who, long id) throws CaException {
+    Authorization.require(who, Role.RECOVERY_AGENT);
+    RecoveryStore.Row r = show(who, id);
+    if (r.status() != RecoveryStatus.OPEN) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "recovery " + id + " is " + r.status().name().toLowerCase()
+          + ": its material is no longer handed out");
+    }
+    ArchiveRecord rec = archives.record(new BigInteger(r.serial(), 16));
+    BigInteger mine = null;
+    for (var a : rec.agents()) {
+      BigInteger serial = a.getSerialNumber().getValue();
+      var cert = store.inTransaction(tx -> tx.certificates().find(issuer, serial));
+      if (cert.isPresent() && cert.get().subject().equals(who.name())) {
+        mine = serial;
+      }
+    }
+    if (mine == null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, who.actor() + " is not one of the recovery agents of the archive "
+          + "of recovery " + id);
+    }
+    step(who, id, mine, "", null, true); // refuses (and audits) a revoked agent or one whose step is done
+    BigInteger agent = mine;
+    store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.RECOVERY_MATERIAL, "recovery:" + id,
+        "agentCert=" + hex(agent) + (r.progress() == null ? " first step" : " partial recovery"), clock.instant()));
+    return r;
+  }
+
   public List<RecoveryStore.Step> steps(Identity who, long id) throws CaException {
     Authorization.require(who, Role.MANAGER, Role.RECOVERY_AGENT);
     return store.inTransaction(tx -> tx.recoveries().steps(id));

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * encoder → {@link FrameHandler}. Requests run on the worker pool (they sign in the HSM and write the
  * store) and answers go back as soon as each is ready, in any order. Backpressure: a connection stops
  * being read while it has {@code maxInFlight} requests unanswered or its outbound buffer is above the
- * high water mark.
+ * high water mark. Without TLS, one-time secrets, administrative answers and archival enrollments are refused
+ * (TLS_REQUIRED) unless {@code binary.allowSecretsInClear} is on.
  */
 public final class BinaryServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BinaryServer.class);
@@ -48,6 +49,7 @@ public final class BinaryServer implements AutoCloseable {
 
   public static BinaryServer start(NodeSettings.Binary cfg, CmpResponder responder, ExecutorService workers,
       EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
+    boolean confidential = tls != null || cfg.allowSecretsInClear();
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
         .childOption(ChannelOption.TCP_NODELAY, true)
@@ -60,7 +62,7 @@ public final class BinaryServer implements AutoCloseable {
             ch.pipeline().addLast("idle", new IdleStateHandler(cfg.idleTimeout().toSeconds(), 0, 0, TimeUnit.SECONDS));
             ch.pipeline().addLast("frames", new CmpFrameDecoder(cfg.maxFrameBytes()));
             ch.pipeline().addLast("encoder", ENCODER);
-            ch.pipeline().addLast("cmp", new FrameHandler(responder, workers, cfg.maxInFlight()));
+            ch.pipeline().addLast("cmp", new FrameHandler(responder, workers, cfg.maxInFlight(), confidential));
           }
         });
     Channel ch = b.bind(cfg.host(), cfg.port()).sync().channel();
@@ -69,6 +71,14 @@ public final class BinaryServer implements AutoCloseable {
 
   public int port() {
     return ((InetSocketAddress) channel.localAddress()).getPort();
+  }
+
+  /** The remote address of a connection without its port (what the failure budgets and the audit use). */
+  static String peer(ChannelHandlerContext ctx) {
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
+      return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    }
+    return String.valueOf(ctx.channel().remoteAddress());
   }
 
   @Override
@@ -81,13 +91,15 @@ public final class BinaryServer implements AutoCloseable {
     private final CmpResponder responder;
     private final ExecutorService workers;
     private final int maxInFlight;
+    private final boolean confidential;
     private int inFlight; // touched on the channel's event loop only
     private X509CertificateHolder clientCert;
 
-    FrameHandler(CmpResponder responder, ExecutorService workers, int maxInFlight) {
+    FrameHandler(CmpResponder responder, ExecutorService workers, int maxInFlight, boolean confidential) {
       this.responder = responder;
       this.workers = workers;
       this.maxInFlight = maxInFlight;
+      this.confidential = confidential;
     }
 
     @Override
@@ -117,7 +129,7 @@ public final class BinaryServer implements AutoCloseable {
       X509CertificateHolder tlsCert = clientCert;
       try {
         workers.execute(() -> {
-          byte[] answer = responder.handle(frame.message(), tlsCert);
+          byte[] answer = responder.handle(frame.message(), tlsCert, peer(ctx), confidential);
           ctx.writeAndFlush(new CmpFrame(frame.requestId(), answer)).addListener(f -> answered(ctx));
         });
       } catch (RejectedExecutionException e) {
@@ -144,7 +156,7 @@ public final class BinaryServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (cause instanceof CmpFrameException e) {
-        fail(ctx, e.requestId(), e.tooLarge() ? ErrorCode.MESSAGE_TOO_LARGE : ErrorCode.BAD_MESSAGE, e.getMessage());
+        fail(ctx, e.requestId(), e.code(), e.getMessage());
         return;
       }
       LOG.debug("connection {} closed after: {}", ctx.channel().remoteAddress(), cause.toString());

@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +38,10 @@ import org.keyarc.ca.revoke.CrlService;
 /**
  * The HTTP listener: CMP over HTTP (RFC 6712 / RFC 9811: POST {@code application/pkixcmp} to any path),
  * and GET {@code /crl} (the current CRL, DER), {@code /ca.crt} (the CA certificate, DER),
- * {@code /metrics} (Prometheus) and {@code /health}.
+ * {@code /metrics} (Prometheus) and {@code /health}; in clear on {@code http.port}, and with TLS on {@code
+ * http.tlsPort} ({@link #startTls}). In clear, one-time secrets, administrative answers and archival enrollments
+ * are refused (TLS_REQUIRED) unless {@code http.allowSecretsInClear} is on; a TLS client certificate issued by
+ * this CA is an identity, as on the binary listener.
  */
 public final class HttpServer implements AutoCloseable {
   static final String PKIXCMP = "application/pkixcmp";
@@ -46,19 +51,37 @@ public final class HttpServer implements AutoCloseable {
     this.channel = channel;
   }
 
+  /** The plain HTTP listener on {@code http.port}. */
   public static HttpServer start(NodeSettings.Http cfg, CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
       ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
+    return start(cfg, cfg.port(), null, responder, crls, caCert, metrics, workers, boss, io);
+  }
+
+  /** The HTTPS listener on {@code http.tlsPort}. */
+  public static HttpServer startTls(NodeSettings.Http cfg, SslContext tls, CmpResponder responder, CrlService crls,
+      X509CertificateHolder caCert, Supplier<String> metrics, ExecutorService workers, EventLoopGroup boss,
+      EventLoopGroup io) throws InterruptedException {
+    return start(cfg, cfg.tlsPort(), tls, responder, crls, caCert, metrics, workers, boss, io);
+  }
+
+  private static HttpServer start(NodeSettings.Http cfg, int port, SslContext tls, CmpResponder responder,
+      CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics, ExecutorService workers,
+      EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
+    boolean confidential = tls != null || cfg.allowSecretsInClear();
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (tls != null) {
+              ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+            }
             ch.pipeline().addLast("timeout", new ReadTimeoutHandler(120));
             ch.pipeline().addLast("http", new HttpServerCodec());
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
-            ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, workers));
+            ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, workers, confidential));
           }
         });
-    return new HttpServer(b.bind(cfg.host(), cfg.port()).sync().channel());
+    return new HttpServer(b.bind(cfg.host(), port).sync().channel());
   }
 
   public int port() {
@@ -76,13 +99,16 @@ public final class HttpServer implements AutoCloseable {
     private final X509CertificateHolder caCert;
     private final Supplier<String> metrics;
     private final ExecutorService workers;
+    private final boolean confidential;
 
-    Handler(CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics, ExecutorService workers) {
+    Handler(CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
+        ExecutorService workers, boolean confidential) {
       this.responder = responder;
       this.crls = crls;
       this.caCert = caCert;
       this.metrics = metrics;
       this.workers = workers;
+      this.confidential = confidential;
     }
 
     @Override
@@ -97,8 +123,11 @@ public final class HttpServer implements AutoCloseable {
           return;
         }
         byte[] body = ByteBufUtil.getBytes(req.content());
+        X509CertificateHolder tlsClient = TlsSupport.peerCertificate(ctx.pipeline().get(SslHandler.class));
         try {
-          workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, PKIXCMP, responder.handle(body, null)));
+          String peer = BinaryServer.peer(ctx);
+          workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, PKIXCMP,
+              responder.handle(body, tlsClient, peer, confidential)));
         } catch (RejectedExecutionException e) {
           send(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "shutting down\n".getBytes());
         }

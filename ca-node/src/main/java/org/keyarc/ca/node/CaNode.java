@@ -11,6 +11,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,11 +29,13 @@ import org.keyarc.ca.config.Environment;
 import org.keyarc.ca.config.NodeConfig;
 import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.keys.NodeTls;
 import org.keyarc.ca.kra.AgentService;
 import org.keyarc.ca.net.BinaryServer;
 import org.keyarc.ca.net.HttpServer;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.store.jdbc.JdbcStore;
+import org.keyarc.ca.support.PrivateFiles;
 import org.keyarc.ca.template.Templates;
 import org.keyarc.hsm.HsmException;
 import org.keyarc.hsm.HsmModule;
@@ -42,7 +48,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running CA node: the CA token, the store, the CA services, both listeners and the timers (CRL
- * publication, certConf timeout, exchange-key renewal, audit checkpoints). {@link #close()} stops the
+ * publication, certConf timeout, exchange-key and CMP responder-key renewal, audit checkpoints, the replay
+ * cache's purge). {@link #close()} stops the
  * listeners, signs a last audit checkpoint and releases the token and the store.
  */
 public final class CaNode implements AutoCloseable {
@@ -58,11 +65,22 @@ public final class CaNode implements AutoCloseable {
   private final EventLoopGroup io;
   private final BinaryServer binary;
   private final HttpServer http;
+  private final HttpServer https;
   private final PrometheusMeterRegistry metrics;
+  private final List<Listener> listeners;
+  private final NodeTls.Current tlsCert;
+  private final NodeTls.Key tlsKey;
+
+  /**
+   * One listener as a person dials it: {@code url} (tls://, tcp://, https://, http://), whether it is TLS, and
+   * what it serves.
+   */
+  public record Listener(String name, String url, boolean tls, String serves) {}
 
   private CaNode(HsmModule module, HsmToken token, Store store, CaServices services, ExecutorService workers,
       ScheduledExecutorService timers, EventLoopGroup boss, EventLoopGroup io, BinaryServer binary, HttpServer http,
-      PrometheusMeterRegistry metrics) {
+      HttpServer https, PrometheusMeterRegistry metrics, List<Listener> listeners, NodeTls.Current tlsCert,
+      NodeTls.Key tlsKey) {
     this.module = module;
     this.token = token;
     this.store = store;
@@ -73,7 +91,11 @@ public final class CaNode implements AutoCloseable {
     this.io = io;
     this.binary = binary;
     this.http = http;
+    this.https = https;
     this.metrics = metrics;
+    this.listeners = List.copyOf(listeners);
+    this.tlsCert = tlsCert;
+    this.tlsKey = tlsKey;
   }
 
   /** The CA token and the store, opened from the configuration (for local commands and the node). */
@@ -144,18 +166,27 @@ public final class CaNode implements AutoCloseable {
 
   /** {@link #openStore(NodeConfig)} with settings already made. */
   public static Store openStore(NodeSettings cfg) throws CaException {
+    return openStore(cfg, Environment.system());
+  }
+
+  /**
+   * {@link #openStore(NodeConfig)}: the embedded database locked down (folder 0700, generated password 0600, no
+   * TCP server unless {@code store.localServer}), or PostgreSQL with its password from {@code store.passwordFile}
+   * or {@code KEYARC_STORE_PASSWORD}.
+   */
+  public static Store openStore(NodeSettings cfg, Environment env) throws CaException {
     String url = cfg.store().url();
     if (url == null) {
-      try {
-        Files.createDirectories(cfg.dataDir());
-      } catch (IOException e) {
-        throw new CaException(ErrorCode.STORE_ERROR, "cannot create dataDir " + cfg.dataDir() + ": " + e.getMessage());
+      if (cfg.store().localServer()) {
+        System.setProperty("h2.bindAddress", "127.0.0.1"); // H2's automatic server: loopback only
       }
-      url = JdbcStore.embeddedUrl(cfg.dataDir());
+      return JdbcStore.openEmbedded(cfg.dataDir(), cfg.store().user(), cfg.store().localServer(),
+          cfg.store().poolSize());
     }
-    char[] password = null;
+    char[] password = env.storePassword();
     if (cfg.store().passwordFile() != null) {
       try {
+        HsmToken.wipe(password);
         password = PinSource.fromFile(cfg.store().passwordFile());
       } catch (IOException e) {
         throw new CaException(ErrorCode.STORE_ERROR, "cannot read store.passwordFile: " + e.getMessage());
@@ -170,29 +201,67 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Refuses to start on secrets others can read: the embedded database's folder and password, the PIN and
+   * password files, PEM TLS keys, the exported audit checkpoints (each named in the error, with the chmod).
+   */
+  static void requirePrivateFiles(NodeSettings cfg) throws CaException {
+    if (cfg.store().url() == null) {
+      PrivateFiles.requirePrivate(cfg.dataDir(), "the data folder (dataDir)");
+      PrivateFiles.requirePrivate(cfg.dataDir().resolve(JdbcStore.PASSWORD_FILE), "the database password file");
+      PrivateFiles.requirePrivate(cfg.dataDir().resolve("keyarc.mv.db"), "the database file");
+    }
+    PrivateFiles.requirePrivate(cfg.hsm().pinFile(), "hsm.pinFile");
+    PrivateFiles.requirePrivate(cfg.store().passwordFile(), "store.passwordFile");
+    if (cfg.binary().tls() != null) {
+      PrivateFiles.requirePrivate(cfg.binary().tls().keyFile(), "binary.tls.keyFile");
+    }
+    if (cfg.http().tls() != null) {
+      PrivateFiles.requirePrivate(cfg.http().tls().keyFile(), "http.tls.keyFile");
+    }
+    PrivateFiles.requirePrivate(cfg.audit().file(), "audit.exportFile");
+  }
+
   /** Starts a node: opens everything, binds both listeners, starts the timers. */
   public static CaNode start(NodeConfig config) throws CaException {
     NodeSettings cfg = config.settings();
+    requirePrivateFiles(cfg);
     Resources r = open(cfg, Environment.system());
     try {
-      return start(cfg, r);
+      return start(cfg, r, Environment.system());
     } catch (CaException | RuntimeException e) {
       r.close();
       throw e;
     }
   }
 
-  private static CaNode start(NodeSettings cfg, Resources r) throws CaException {
+  private static CaNode start(NodeSettings cfg, Resources r, Environment env) throws CaException {
     CaKeyring keys = CaKeyring.load(r.store(), r.token());
     CaServices service = CaServices.wire(cfg, r.store(), keys, Templates.of(cfg.templates()),
         Clock.systemUTC());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     Gauge.builder("keyarc.hsm.sessions.in.use", r.token(), HsmToken::sessionsInUse).register(metrics);
+    service.audit().checkAnchor();
     service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
     service.exchange().renewIfDue(Audit.NODE);
+    service.responder().renewIfDue(Audit.NODE);
     CmpResponder responder = responder(service, metrics);
+    NodeSettings.Tls binaryTls = cfg.binary().tls();
+    NodeSettings.Tls httpsTls = cfg.http().enabled() ? cfg.http().tls() : null;
+    NodeTls.Current own = ensureTlsCertificate(cfg, r, keys, Audit.NODE).orElse(null);
+    NodeTls.Key ownKey = null;
+    if (own != null) {
+      char[] pin = readPin(cfg.hsm(), env);
+      try {
+        ownKey = NodeTls.open(r.token(), pin, own, keys.caCert());
+      } finally {
+        HsmToken.wipe(pin);
+      }
+    }
+    SslContext binaryContext = binaryTls == null ? null : tlsContext("binary.tls", binaryTls, keys, ownKey);
+    SslContext httpsContext = httpsTls == null ? null : tlsContext("http.tls", httpsTls, keys, ownKey);
     AtomicInteger n = new AtomicInteger();
     ExecutorService workers = Executors.newFixedThreadPool(cfg.workers(), runnable -> {
       Thread t = new Thread(runnable, "keyarc-worker-" + n.incrementAndGet());
@@ -208,15 +277,30 @@ public final class CaNode implements AutoCloseable {
     EventLoopGroup io = new NioEventLoopGroup();
     BinaryServer binary = null;
     HttpServer http = null;
+    HttpServer https = null;
+    List<Listener> listeners = new ArrayList<>();
     try {
-      SslContext tls = cfg.binary().tls() == null ? null : tlsContext(cfg.binary().tls(), keys);
-      binary = BinaryServer.start(cfg.binary(), responder, workers, boss, io, tls);
-      LOG.info("keyarc CA node '{}': binary CMP on {}://{}:{} (frames up to {} bytes)", keys.caName(),
-          tls == null ? "tcp" : "tls", cfg.binary().host(), binary.port(), cfg.binary().maxFrameBytes());
+      binary = BinaryServer.start(cfg.binary(), responder, workers, boss, io, binaryContext);
+      listeners.add(new Listener("binary CMP", (binaryContext == null ? "tcp://" : "tls://") + cfg.binary().host()
+          + ":" + binary.port(), binaryContext != null, binaryContext != null ? "TLS 1.3/1.2, frames up to "
+          + cfg.binary().maxFrameBytes() + " bytes" : "PLAIN TCP, " + (cfg.binary().allowSecretsInClear()
+          ? "secrets and admin answers in clear (binary.allowSecretsInClear)" : "no secrets, admin answers or "
+          + "archival")));
+      if (httpsContext != null) {
+        https = HttpServer.startTls(cfg.http(), httpsContext, responder, service.crls(), keys.caCert(),
+            metrics::scrape, workers, boss, io);
+        listeners.add(new Listener("HTTPS CMP", "https://" + cfg.http().host() + ":" + https.port() + "/", true,
+            "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics"));
+      }
       if (cfg.http().enabled()) {
         http = HttpServer.start(cfg.http(), responder, service.crls(), keys.caCert(), metrics::scrape, workers, boss, io);
-        LOG.info("keyarc CA node '{}': HTTP CMP on http://{}:{}/ (GET /crl, /ca.crt, /metrics)", keys.caName(),
-            cfg.http().host(), http.port());
+        listeners.add(new Listener("HTTP CMP", "http://" + cfg.http().host() + ":" + http.port() + "/", false,
+            "PLAIN; GET /crl, /ca.crt, /metrics; " + (cfg.http().allowSecretsInClear()
+            ? "secrets and admin answers in clear (http.allowSecretsInClear)"
+            : "openssl cmp with a MAC, no secrets, admin answers or archival")));
+      }
+      for (Listener l : listeners) {
+        LOG.info("keyarc CA node '{}': {} on {} ({})", keys.caName(), l.name(), l.url(), l.serves());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -225,16 +309,60 @@ public final class CaNode implements AutoCloseable {
       if (binary != null) {
         binary.close();
       }
+      if (https != null) {
+        https.close();
+      }
+      if (ownKey != null) {
+        ownKey.close();
+      }
       boss.shutdownGracefully();
       io.shutdownGracefully();
       workers.shutdownNow();
       timers.shutdownNow();
       throw new CaException(ErrorCode.CONFIG_INVALID, "cannot listen: " + e.getMessage(), e);
     }
-    CaNode node = new CaNode(r.module(), r.token(), r.store(), service, workers, timers, boss, io, binary, http,
-        metrics);
+    CaNode node = new CaNode(r.module(), r.token(), r.store(), service, workers, timers, boss, io, binary, http, https,
+        metrics, listeners, own, ownKey);
     node.schedule(cfg);
     return node;
+  }
+
+  /**
+   * When a listener uses the node's own TLS certificate: the current one, or a new one if it is missing, ends
+   * soon or does not name every configured host ({@link NodeTls#ensure}); empty when no listener uses it.
+   */
+  public static java.util.Optional<NodeTls.Current> ensureTlsCertificate(NodeSettings cfg, Resources r, CaKeyring keys,
+      String actor) throws CaException {
+    return tlsCertificate(cfg, r, keys, actor, false);
+  }
+
+  /** A new node TLS key and certificate now, for the configured names (keyarc ca renew-tls). */
+  public static NodeTls.Current renewTlsCertificate(NodeSettings cfg, Resources r, CaKeyring keys, String actor)
+      throws CaException {
+    return tlsCertificate(cfg, r, keys, actor, true).orElseThrow(() -> new CaException(ErrorCode.BAD_REQUEST,
+        "no listener uses the node's own TLS certificate (binary.tls and http.tls name PEM files or are off)"));
+  }
+
+  private static java.util.Optional<NodeTls.Current> tlsCertificate(NodeSettings cfg, Resources r, CaKeyring keys,
+      String actor, boolean renew) throws CaException {
+    NodeSettings.Tls binaryTls = cfg.binary().tls();
+    NodeSettings.Tls httpsTls = cfg.http().enabled() ? cfg.http().tls() : null;
+    if ((binaryTls == null || !binaryTls.own()) && (httpsTls == null || !httpsTls.own())) {
+      return java.util.Optional.empty();
+    }
+    List<String> hosts = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    if (binaryTls != null && binaryTls.own()) {
+      hosts.add(cfg.binary().host());
+      names.addAll(binaryTls.names());
+    }
+    if (httpsTls != null && httpsTls.own()) {
+      hosts.add(cfg.http().host());
+      names.addAll(httpsTls.names());
+    }
+    Set<String> all = NodeTls.names(hosts, names);
+    return java.util.Optional.of(renew ? NodeTls.issue(r.store(), r.token(), keys, all, actor, Instant.now())
+        : NodeTls.ensure(r.store(), r.token(), keys, all, actor, Instant.now()));
   }
 
   /** Says at start-up when archival would be refused: fewer valid recovery agents than the policy needs. */
@@ -243,7 +371,8 @@ public final class CaNode implements AutoCloseable {
     AdminApi admin = new AdminApi(s.approvals(), s.certificates(), s.revocation(), s.crls(), s.secrets(), s.roles(),
         s.audit(), s.agents(), s.archives(), s.recoveries());
     return new CmpResponder(s.identities(), s.secrets(), s.enrollment(), s.requestPolicy(), s.revocation(), s.crls(),
-        s.keys(), admin, s.clock(), s.settings().timers().messageTimeSkew().toSeconds(), metrics);
+        s.keys(), admin, s.clock(), s.settings().timers().messageTimeSkew().toSeconds(), metrics, s.authFailures(),
+        s.replays());
   }
 
   private static void warnAboutAgents(AgentService service) throws CaException {
@@ -263,11 +392,12 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
-  private static SslContext tlsContext(NodeSettings.Tls cfg, CaKeyring keys) throws CaException {
+  private static SslContext tlsContext(String field, NodeSettings.Tls cfg, CaKeyring keys, NodeTls.Key own)
+      throws CaException {
     try {
-      return org.keyarc.ca.net.TlsSupport.serverContext(cfg, keys.caCert());
+      return org.keyarc.ca.net.TlsSupport.serverContext(cfg, keys.caCert(), own);
     } catch (javax.net.ssl.SSLException e) {
-      throw new CaException(ErrorCode.CONFIG_INVALID, "binary.tls: " + e.getMessage(), e);
+      throw new CaException(ErrorCode.CONFIG_INVALID, field + ": " + e.getMessage(), e);
     }
   }
 
@@ -276,6 +406,8 @@ public final class CaNode implements AutoCloseable {
     every(cfg.timers().crlInterval().toSeconds(), TimeUnit.SECONDS, "CRL", () -> services.crls().publish(Audit.NODE));
     every(cfg.timers().auditCheckpoint().toSeconds(), TimeUnit.SECONDS, "audit checkpoint", services.audit()::checkpoint);
     every(3600, TimeUnit.SECONDS, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
+    every(3600, TimeUnit.SECONDS, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
+    every(60, TimeUnit.SECONDS, "replay cache purge", services.replays()::purge);
   }
 
   private interface Task {
@@ -305,6 +437,21 @@ public final class CaNode implements AutoCloseable {
     return http == null ? -1 : http.port();
   }
 
+  /** The HTTPS listener's port, or -1 when it does not run. */
+  public int httpsPort() {
+    return https == null ? -1 : https.port();
+  }
+
+  /** Every listener, in the order they started. */
+  public List<Listener> listeners() {
+    return listeners;
+  }
+
+  /** The node's own TLS certificate, when a listener uses it. */
+  public java.util.Optional<NodeTls.Current> tlsCertificate() {
+    return java.util.Optional.ofNullable(tlsCert);
+  }
+
   public String scrape() {
     return metrics.scrape();
   }
@@ -314,6 +461,9 @@ public final class CaNode implements AutoCloseable {
     binary.close();
     if (http != null) {
       http.close();
+    }
+    if (https != null) {
+      https.close();
     }
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -328,6 +478,9 @@ public final class CaNode implements AutoCloseable {
       services.audit().checkpoint();
     } catch (CaException e) {
       LOG.warn("last audit checkpoint failed: {}", e.getMessage());
+    }
+    if (tlsKey != null) {
+      tlsKey.close();
     }
     store.close();
     token.close();

@@ -1,8 +1,13 @@
 package org.keyarc.ca.node;
 
 import java.time.Clock;
+import org.keyarc.ca.audit.AuditGuard;
 import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.audit.CheckpointExport;
+import org.keyarc.ca.auth.AuthFailures;
 import org.keyarc.ca.auth.IdentityService;
+import org.keyarc.ca.auth.RateLimiter;
+import org.keyarc.ca.auth.ReplayGuard;
 import org.keyarc.ca.auth.RoleService;
 import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.config.NodeSettings;
@@ -13,6 +18,7 @@ import org.keyarc.ca.issue.Issuer;
 import org.keyarc.ca.issue.RequestPolicy;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.keys.ExchangeService;
+import org.keyarc.ca.keys.ResponderService;
 import org.keyarc.ca.kra.AgentService;
 import org.keyarc.ca.kra.ArchiveService;
 import org.keyarc.ca.kra.KeyArchiver;
@@ -31,14 +37,15 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     IdentityService identities, SecretService secrets, RoleService roles, EnrollmentService enrollment,
     RequestPolicy requestPolicy, ApprovalService approvals, CertificateQueries certificates,
     RevocationService revocation, CrlService crls, AgentService agents, ArchiveService archives,
-    RecoveryService recoveries, AuditService audit, ExchangeService exchange) {
+    RecoveryService recoveries, AuditService audit, ExchangeService exchange, ResponderService responder,
+    ReplayGuard replays, AuthFailures authFailures) {
 
   /** Builds every service over {@code store} and the CA keys in {@code keys}. */
   public static CaServices wire(NodeSettings cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
     String issuer = keys.caName().toString();
     IdentityService identities = new IdentityService(store, clock, keys.caName(), keys.caPublicKey());
     SecretService secrets = new SecretService(store, keys, templates, clock,
-        cfg.timers().secretValidity());
+        cfg.timers().secretValidity(), cfg.limits().secretMaxFailures());
     RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);
     CrlService crls = new CrlService(store, keys, clock, cfg.timers().crlValidity());
     RevocationService revocation = new RevocationService(store, crls, clock, issuer);
@@ -47,15 +54,23 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
     KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),
         cfg.archival().allowSoftwareUnwrap());
-    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().crlUrl(), cfg.timers().certConfTimeout());
+    AuditGuard guard = new AuditGuard();
+    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().crlUrl(), cfg.timers().certConfTimeout(), guard);
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
         (int) cfg.timers().pollInterval().toSeconds());
     CertificateQueries certificates = new CertificateQueries(store, issuer);
-    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate());
+    RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate(), store, clock);
     ApprovalService approvals = new ApprovalService(store, issuerService, templates);
-    AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock);
+    AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock, guard,
+        new CheckpointExport(cfg.audit().file(), cfg.audit().syslog()));
     ExchangeService exchange = new ExchangeService(store, keys, cfg.ca(), clock);
+    ResponderService responder = new ResponderService(store, keys, cfg.ca(), clock);
+    ReplayGuard replays = new ReplayGuard(store, clock, cfg.timers().messageTimeSkew());
+    AuthFailures authFailures = new AuthFailures(store, clock,
+        new RateLimiter(cfg.limits().failuresPerPeerPerMinute()),
+        new RateLimiter(cfg.limits().failuresPerReferencePerMinute()));
     return new CaServices(cfg, store, keys, templates, clock, identities, secrets, roles, enrollment, policy,
-        approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange);
+        approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange, responder, replays,
+        authFailures);
   }
 }

@@ -17,8 +17,16 @@ public interface AuditStore {
   /** The chain head: the last sequence number handed out and the last record's hash. */
   record Head(long seq, String hash) {}
 
-  /** A signed checkpoint of the head at {@code seq}. */
-  record Checkpoint(long seq, String hash, Instant at, String keyLabel, byte[] signature) {}
+  /**
+   * A signed checkpoint of the head at {@code seq}. Version 1 signs (seq, hash); version 2 also signs the previous
+   * checkpoint ({@code prevSeq} and the SHA-256 of its signature; 0 and zeros for the first), so checkpoints chain.
+   */
+  record Checkpoint(long seq, String hash, Instant at, String keyLabel, byte[] signature, int version, long prevSeq) {
+    /** A version-1 checkpoint (before checkpoints chained). */
+    public Checkpoint(long seq, String hash, Instant at, String keyLabel, byte[] signature) {
+      this(seq, hash, at, keyLabel, signature, 1, 0);
+    }
+  }
 
   /**
    * Appends a record chained to the head and returns its sequence number. The head row stays locked until
@@ -37,6 +45,16 @@ public interface AuditStore {
 
   /** All checkpoints in order. */
   List<Checkpoint> checkpoints() throws StoreException;
+
+  /** The checkpoint with the highest sequence number, if any. */
+  Optional<Checkpoint> lastCheckpoint() throws StoreException;
+
+  /**
+   * Records with {@code from <= seq <= to} whose action, actor and target match the given values (null: any),
+   * in order, at most {@code limit}.
+   */
+  List<Row> records(long from, long to, java.time.Instant since, java.time.Instant until, String action,
+      String actor, String target, int limit) throws StoreException;
 
   /** The detail of the newest record with {@code action}, if any. */
   Optional<String> lastDetail(String action) throws StoreException;

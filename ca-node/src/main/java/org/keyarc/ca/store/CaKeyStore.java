@@ -6,8 +6,11 @@ import java.util.List;
 
 /** The CA's own keys (by token label) and their certificates. Every method runs on the caller's unit of work ({@link StoreTx}). */
 public interface CaKeyStore {
-  /** What a CA key is for. */
-  enum Kind { CA, EXCHANGE, AUDIT }
+  /**
+   * What a CA key is for. RESPONDER: the key that signs CMP answers (its certificate issued by the CA key);
+   * TLS: the node's own TLS server key.
+   */
+  enum Kind { CA, EXCHANGE, AUDIT, RESPONDER, TLS }
 
   /** One CA key row. {@code cert} is null for the audit key. */
   record Row(long id, Kind kind, String keyLabel, Instant notBefore, Instant notAfter, Instant createdAt,

@@ -21,4 +21,6 @@ public interface StoreTx {
   CaKeyStore caKeys();
 
   AuditStore audit();
+
+  NonceStore nonces();
 }

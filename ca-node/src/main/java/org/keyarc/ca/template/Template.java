@@ -1,10 +1,13 @@
 package org.keyarc.ca.template;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
 
 /**
  * A certificate template (in the manner of an ADCS version-2 template): what a certificate issued
@@ -20,6 +23,9 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
  * @param allowedRdns the RDN attribute types a subject may contain; anything else is refused
  * @param requiresApproval requests wait as pending until a certificate manager approves them
  * @param archivePrivateKey the subject's private key must be archived before the certificate is issued
+ *     (only for key usages that encrypt or agree keys: never for a signature-only template)
+ * @param enrollers who may enroll on it
+ * @param subjectAltNames which subjectAltName types its certificates carry, and where their values come from
  */
 public record Template(
     String name,
@@ -31,7 +37,13 @@ public record Template(
     Set<String> requiredRdns,
     Set<String> allowedRdns,
     boolean requiresApproval,
-    boolean archivePrivateKey) {
+    boolean archivePrivateKey,
+    Enrollers enrollers,
+    SanPolicy subjectAltNames) {
+
+  /** The key usages that establish keys: a template must have one of them to archive private keys. */
+  public static final int KEY_ESTABLISHMENT = KeyUsage.keyEncipherment | KeyUsage.keyAgreement
+      | KeyUsage.dataEncipherment;
 
   /** Microsoft's Key Recovery Agent EKU, 1.3.6.1.4.1.311.21.6. */
   public static final ASN1ObjectIdentifier EKU_KEY_RECOVERY_AGENT = new ASN1ObjectIdentifier("1.3.6.1.4.1.311.21.6");
@@ -60,5 +72,183 @@ public record Template(
   @Override
   public String toString() {
     return "Template[" + name + "]";
+  }
+
+  /** A builder for template {@code name}: no key usage, EKU, SAN or approval; one-time secrets only. */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** A builder holding this template's values. */
+  public Builder toBuilder() {
+    return new Builder(name).validity(validity).keyUsage(keyUsage).extendedKeyUsages(extendedKeyUsages)
+        .rsaMinBits(rsaMinBits).ecCurves(ecCurves).requiredRdns(requiredRdns).allowedRdns(allowedRdns)
+        .requiresApproval(requiresApproval).archivePrivateKey(archivePrivateKey).enrollers(enrollers)
+        .subjectAltNames(subjectAltNames);
+  }
+
+  /** A template that breaks a rule: {@link #field()} is the template's field, as the configuration names it. */
+  public static final class Invalid extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+    private final String field;
+
+    Invalid(String field, String message) {
+      super(message);
+      this.field = field;
+    }
+
+    /** The field at fault ("archivePrivateKey", "subjectAltNames.dNSName.suffixes"). */
+    public String field() {
+      return field;
+    }
+  }
+
+  /** Builds templates; {@link #build()} checks the rules a template must keep, naming the field at fault. */
+  public static final class Builder {
+    private final String name;
+    private Duration validity = Duration.ofDays(365);
+    private int keyUsage;
+    private List<ASN1ObjectIdentifier> extendedKeyUsages = List.of();
+    private int rsaMinBits = 2048;
+    private Set<ASN1ObjectIdentifier> ecCurves = Set.of();
+    private Set<String> requiredRdns = Set.of("CN");
+    private Set<String> allowedRdns = Set.of("CN");
+    private boolean requiresApproval;
+    private boolean archivePrivateKey;
+    private Enrollers enrollers = Enrollers.secretOnly();
+    private SanPolicy subjectAltNames = SanPolicy.NONE;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    public Builder validity(Duration v) {
+      this.validity = v;
+      return this;
+    }
+
+    public Builder keyUsage(int bits) {
+      this.keyUsage = bits;
+      return this;
+    }
+
+    public Builder extendedKeyUsages(List<ASN1ObjectIdentifier> v) {
+      this.extendedKeyUsages = List.copyOf(v);
+      return this;
+    }
+
+    public Builder rsaMinBits(int v) {
+      this.rsaMinBits = v;
+      return this;
+    }
+
+    public Builder ecCurves(Set<ASN1ObjectIdentifier> v) {
+      this.ecCurves = Set.copyOf(v);
+      return this;
+    }
+
+    public Builder requiredRdns(Set<String> v) {
+      this.requiredRdns = Set.copyOf(v);
+      return this;
+    }
+
+    public Builder allowedRdns(Set<String> v) {
+      this.allowedRdns = Set.copyOf(v);
+      return this;
+    }
+
+    public Builder requiresApproval(boolean v) {
+      this.requiresApproval = v;
+      return this;
+    }
+
+    public Builder archivePrivateKey(boolean v) {
+      this.archivePrivateKey = v;
+      return this;
+    }
+
+    public Builder enrollers(Enrollers v) {
+      this.enrollers = v;
+      return this;
+    }
+
+    public Builder subjectAltNames(SanPolicy v) {
+      this.subjectAltNames = v;
+      return this;
+    }
+
+    /** The template, or {@link Invalid} naming the first field that breaks a rule. */
+    public Template build() {
+      if (name == null || name.isBlank()) {
+        throw new Invalid("name", "is required");
+      }
+      if (validity == null || validity.isNegative() || validity.isZero()) {
+        throw new Invalid("validityDays", "must be positive");
+      }
+      if (archivePrivateKey && (keyUsage & KEY_ESTABLISHMENT) == 0) {
+        throw new Invalid("archivePrivateKey", "template " + name + " archives private keys, but its keyUsage is "
+            + "signature-only: archival is for keys that encrypt or agree keys (add keyEncipherment, keyAgreement "
+            + "or dataEncipherment to keyUsage, or set archivePrivateKey: false)");
+      }
+      if (archivePrivateKey && requiresApproval) {
+        throw new Invalid("archivePrivateKey", "a template cannot both archive keys and wait for approval (not "
+            + "supported)");
+      }
+      if (!allowedRdns.containsAll(requiredRdns)) {
+        throw new Invalid("requiredRdns", "every required RDN must also be in allowedRdns");
+      }
+      checkEnrollers();
+      Map<SanType, SanPolicy.Rule> rules = new LinkedHashMap<>();
+      for (Map.Entry<SanType, SanPolicy.Rule> e : subjectAltNames.rules().entrySet()) {
+        rules.put(e.getKey(), checkedRule(e.getKey(), e.getValue()));
+      }
+      return new Template(name, validity, keyUsage, List.copyOf(extendedKeyUsages), rsaMinBits, Set.copyOf(ecCurves),
+          Set.copyOf(requiredRdns), Set.copyOf(allowedRdns), requiresApproval, archivePrivateKey, enrollers,
+          new SanPolicy(rules));
+    }
+
+    private void checkEnrollers() {
+      if (enrollers == null || enrollers.nobody()) {
+        throw new Invalid("enroll", "template " + name + " lets nobody enroll: allow one-time secrets (enroll.secret), "
+            + "roles (enroll.roles) or holders of certificates of given templates (enroll.holdersOf)");
+      }
+      if (!Enrollers.SECRET_MAKERS.containsAll(enrollers.secretCreators())) {
+        throw new Invalid("enroll.secretCreators", "may name manager and administrator only (they alone create "
+            + "one-time secrets)");
+      }
+      if (enrollers.secret() && enrollers.secretCreators().isEmpty()) {
+        throw new Invalid("enroll.secretCreators", "names nobody, but enroll.secret is true");
+      }
+    }
+
+    private SanPolicy.Rule checkedRule(SanType type, SanPolicy.Rule r) {
+      String at = "subjectAltNames." + type.configName();
+      if (r.from() == null) {
+        throw new Invalid(at + ".from", "is required: secret, approver or request");
+      }
+      if (r.from() == SanPolicy.Source.APPROVER && !requiresApproval) {
+        throw new Invalid(at + ".from", "'approver' needs requiresApproval: true (template " + name + " issues at "
+            + "once, with no manager to confirm the request's " + type.configName() + ")");
+      }
+      List<String> suffixes = r.suffixes().stream().map(s -> s.startsWith(".") ? s.substring(1) : s).toList();
+      if (r.from() == SanPolicy.Source.REQUEST) {
+        if (type != SanType.DNS_NAME && type != SanType.RFC822_NAME && type != SanType.UPN) {
+          throw new Invalid(at + ".from", "'request' is for dNSName, rfc822Name and upn (checked against suffixes); "
+              + "take " + type.configName() + " from the secret or the approver");
+        }
+        if (suffixes.isEmpty()) {
+          throw new Invalid(at + ".suffixes", "must list the domains a requested " + type.configName()
+              + " may fall under (a request value is never taken unchecked)");
+        }
+        for (String s : suffixes) {
+          if (!SanType.isHostName(s)) {
+            throw new Invalid(at + ".suffixes", "'" + s + "' is not a domain name");
+          }
+        }
+      } else if (!suffixes.isEmpty()) {
+        throw new Invalid(at + ".suffixes", "only applies with from: request");
+      }
+      return new SanPolicy.Rule(r.from(), suffixes, r.required());
+    }
   }
 }

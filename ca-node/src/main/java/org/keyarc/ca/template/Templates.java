@@ -30,19 +30,36 @@ public final class Templates {
     }
   }
 
-  /** The built-in templates. */
+  /**
+   * The built-in templates. Who may enroll: KeyRecoveryAgent only with a one-time secret a manager or
+   * administrator made for it; User and ExchangeUserKeyArc with a one-time secret, or (a renewal) with a
+   * certificate of the same template. Their subjectAltNames come from the secret only (an e-mail address,
+   * and for User a UPN), never from the request.
+   */
   public static List<Template> builtIn() {
+    SanPolicy emailFromSecret = new SanPolicy(Map.of(SanType.RFC822_NAME, SanPolicy.Rule.from(SanPolicy.Source.SECRET)));
     return List.of(
         // The seed's "Manually Issue the Key Recovery Agent Certificate at the CA": always pending.
         // RSA only: archived keys are wrapped to agents with RSA-OAEP.
-        new Template(KEY_RECOVERY_AGENT, Duration.ofDays(730), KeyUsage.keyEncipherment | KeyUsage.digitalSignature,
-            List.of(Template.EKU_KEY_RECOVERY_AGENT), 2048, Set.of(), Set.of("CN"), DEFAULT_ALLOWED_RDNS, true, false),
-        new Template(EXCHANGE_USER, Duration.ofDays(365), KeyUsage.keyEncipherment | KeyUsage.dataEncipherment,
-            List.of(KeyPurposeId.id_kp_emailProtection.toOID()), 2048, NIST_CURVES, Set.of("CN"),
-            DEFAULT_ALLOWED_RDNS, false, true),
-        new Template(USER, Duration.ofDays(365), KeyUsage.digitalSignature | KeyUsage.keyEncipherment,
-            List.of(KeyPurposeId.id_kp_clientAuth.toOID(), KeyPurposeId.id_kp_emailProtection.toOID()), 2048,
-            NIST_CURVES, Set.of("CN"), DEFAULT_ALLOWED_RDNS, false, false));
+        Template.builder(KEY_RECOVERY_AGENT).validity(Duration.ofDays(730))
+            .keyUsage(KeyUsage.keyEncipherment | KeyUsage.digitalSignature)
+            .extendedKeyUsages(List.of(Template.EKU_KEY_RECOVERY_AGENT)).rsaMinBits(2048).ecCurves(Set.of())
+            .requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS).requiresApproval(true)
+            .enrollers(Enrollers.secretOnly()).subjectAltNames(emailFromSecret).build(),
+        // ADCS's Exchange User: S/MIME encryption, the e-mail address in the SAN, the key archived.
+        // EC keys get keyAgreement instead of the encipherment bits (keys/CertFactory).
+        Template.builder(EXCHANGE_USER).validity(Duration.ofDays(365))
+            .keyUsage(KeyUsage.keyEncipherment | KeyUsage.dataEncipherment)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_emailProtection.toOID())).rsaMinBits(2048)
+            .ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS).archivePrivateKey(true)
+            .enrollers(Enrollers.secretOrHoldersOf(EXCHANGE_USER)).subjectAltNames(emailFromSecret).build(),
+        Template.builder(USER).validity(Duration.ofDays(365))
+            .keyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_clientAuth.toOID(), KeyPurposeId.id_kp_emailProtection.toOID()))
+            .rsaMinBits(2048).ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS)
+            .enrollers(Enrollers.secretOrHoldersOf(USER))
+            .subjectAltNames(new SanPolicy(Map.of(SanType.RFC822_NAME, SanPolicy.Rule.from(SanPolicy.Source.SECRET),
+                SanType.UPN, SanPolicy.Rule.from(SanPolicy.Source.SECRET)))).build());
   }
 
   /**
@@ -58,8 +75,7 @@ public final class Templates {
     for (Template t : configured) {
       Template fixed = t;
       if (t.name().equals(KEY_RECOVERY_AGENT) && !t.requiresApproval()) {
-        fixed = new Template(t.name(), t.validity(), t.keyUsage(), t.extendedKeyUsages(), t.rsaMinBits(),
-            t.ecCurves(), t.requiredRdns(), t.allowedRdns(), true, t.archivePrivateKey());
+        fixed = t.toBuilder().requiresApproval(true).build();
       }
       all.put(fixed.name(), fixed);
     }

@@ -73,6 +73,48 @@ class AdminApiTest {
   }
 
   @Test
+  void auditListIsForAuditorsFiltersAndIsItselfAudited() throws Exception {
+    Identity auditor = new Identity(Identity.Kind.CERTIFICATE, "CN=Unit Auditor, O=keyarc", Set.of(Role.AUDITOR));
+    String list = JSON.createObjectNode().put(AdminFields.OP, AdminOp.AUDIT_LIST.wireName())
+        .put(AdminFields.ACTION, "ca.init").put(AdminFields.LIMIT, 10).toString();
+    assertEquals(ErrorCode.NOT_AUTHORIZED, assertThrows(CaException.class, () -> api.handle(MANAGER, list)).code());
+    JsonNode answer = JSON.readTree(api.handle(auditor, list));
+    assertEquals(1, answer.get("records").size(), answer.toString());
+    assertEquals("ca.init", answer.get("records").get(0).get("action").asText());
+    JsonNode reads = JSON.readTree(api.handle(auditor, JSON.createObjectNode().put(AdminFields.OP,
+        AdminOp.AUDIT_LIST.wireName()).put(AdminFields.ACTION, "audit.read").put(AdminFields.ACTOR,
+        "CN=Unit Auditor, O=keyarc").toString()));
+    assertTrue(reads.get("records").size() >= 1, "the first reading was audited: " + reads);
+    String tooMany = JSON.createObjectNode().put(AdminFields.OP, AdminOp.AUDIT_LIST.wireName())
+        .put(AdminFields.LIMIT, 100_000).toString();
+    assertEquals(ErrorCode.BAD_REQUEST, assertThrows(CaException.class, () -> api.handle(auditor, tooMany)).code());
+    String badTime = JSON.createObjectNode().put(AdminFields.OP, AdminOp.AUDIT_LIST.wireName())
+        .put(AdminFields.SINCE, "yesterday").toString();
+    assertEquals(ErrorCode.BAD_REQUEST, assertThrows(CaException.class, () -> api.handle(auditor, badTime)).code());
+  }
+
+  @Test
+  void acknowledgeNeedsAnAdministratorAndAFinding() throws Exception {
+    String ack = JSON.createObjectNode().put(AdminFields.OP, AdminOp.AUDIT_ACKNOWLEDGE.wireName())
+        .put(AdminFields.NOTE, "nothing happened").toString();
+    assertEquals(ErrorCode.NOT_AUTHORIZED, assertThrows(CaException.class, () -> api.handle(MANAGER, ack)).code());
+    CaException e = assertThrows(CaException.class, () -> api.handle(Identity.localOperator(), ack));
+    assertEquals(ErrorCode.BAD_REQUEST, e.code());
+    assertTrue(e.getMessage().contains("nothing to acknowledge"), e.getMessage());
+  }
+
+  @Test
+  void certListPagesAreBoundedAndTheErrorHoldsNoSql() throws Exception {
+    for (int limit : new int[] {-1, 0, 2_147_483_647}) {
+      String list = JSON.createObjectNode().put(AdminFields.OP, AdminOp.CERT_LIST.wireName())
+          .put(AdminFields.LIMIT, limit).toString();
+      CaException e = assertThrows(CaException.class, () -> api.handle(MANAGER, list));
+      assertEquals(ErrorCode.BAD_REQUEST, e.code());
+      assertEquals("limit must be 1..1000, not " + limit, e.getMessage());
+    }
+  }
+
+  @Test
   void whoamiAnswersIdentityAndRoles() throws Exception {
     JsonNode answer = JSON.readTree(api.handle(MANAGER, op(AdminOp.WHOAMI)));
     assertEquals("CN=Unit Manager, O=keyarc", answer.get("identity").asText());

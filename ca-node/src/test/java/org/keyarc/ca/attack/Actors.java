@@ -48,7 +48,7 @@ final class Actors {
   }
 
   static Wire wire(TestCa ca) throws Exception {
-    return Wire.connect(ca.node.binaryPort(), ca.caCert().getSubject());
+    return Wire.connect(ca.node.binaryPort(), ca.caCert());
   }
 
   /** The first administrator: the ceremony's secret (made at the CA host), then its first certificate. */

@@ -22,13 +22,17 @@ import org.keyarc.protocol.ErrorCode;
  * Issue 12's "certConf hijack": any authenticated sender, even one holding a used secret, sent certConf for
  * another client's transaction, and its rejection revoked that certificate even after it was confirmed. Now
  * only the identity that started a transaction confirms, rejects or polls it, and a confirmed certificate is
- * revoked by rr alone: every hijack is NOT_AUTHORIZED, audited, and the victim's certificate stays off the CRL.
+ * revoked by rr alone: every hijack is NOT_AUTHORIZED, audited, and the victim's certificate stays off the CRL
+ * (a secret used in another transaction does not even authenticate: SECRET_INVALID, audited auth.secret.refused).
  */
 class CertConfHijackE2eTest {
   static TestCa ca;
   static Party ada;
   static Party max;
-  /** The attacker's secret, already used for its own certificate (certConf accepts used secrets). */
+  /**
+   * The attacker's secret, already used for its own certificate: it still authenticates certConf and pollReq of
+   * its own transaction only, so in another's it is refused at authentication (SECRET_INVALID).
+   */
   static Secret spent;
   static Party mallory;
 
@@ -72,16 +76,30 @@ class CertConfHijackE2eTest {
     assertEquals(ErrorCode.NOT_AUTHORIZED.number(), Wire.code(a), Wire.text(a));
   }
 
+  /**
+   * A secret used in another transaction authenticates nothing of this one: refused before the requester check,
+   * at authentication (SECRET_INVALID, audited auth.secret.refused).
+   */
+  private static void assertSpentSecretRefused(PKIMessage a) {
+    assertEquals(ErrorCode.SECRET_INVALID.number(), Wire.code(a), Wire.text(a));
+    assertTrue(Wire.message(a).contains("was already used"), Wire.message(a));
+  }
+
   @Test
   void anotherClientsRejectionOfAnUnconfirmedCertificateIsRefused() throws Exception {
     Victim v = victim("CN=Vic Victim", Wire.nonce());
+    Secret unused = Actors.secret(ca, max, "User", "CN=Mallory Three");
     long refusals = Actors.audited(ca, "authz.refused");
     long revocations = Actors.audited(ca, "cert.revoke");
     try (Wire w = Actors.wire(ca)) {
-      // with a used secret of its own, and with its certificate
-      PKIMessage bySecret = w.certConf(spent.mac(), v.tx(), Wire.senderNonce(v.answer()), v.cert(), false);
+      // with a used secret of its own: it serves only its own transaction
+      long secretRefusals = Actors.audited(ca, "auth.secret.refused");
+      assertSpentSecretRefused(w.certConf(spent.mac(), v.tx(), Wire.senderNonce(v.answer()), v.cert(), false));
+      assertEquals(secretRefusals + 1, Actors.audited(ca, "auth.secret.refused"));
+      // with an unused secret (it authenticates), and with its certificate: not the transaction's requester
+      PKIMessage bySecret = w.certConf(unused.mac(), v.tx(), Wire.senderNonce(v.answer()), v.cert(), false);
       assertHijackRefused(bySecret);
-      assertTrue(Wire.message(bySecret).startsWith("secret:" + spent.reference() + " did not start transaction "
+      assertTrue(Wire.message(bySecret).startsWith("secret:" + unused.reference() + " did not start transaction "
           + Wire.hex(v.tx()) + ": only its requester may confirm or reject certificate"), Wire.message(bySecret));
       assertHijackRefused(w.certConf(mallory.sig(), v.tx(), Wire.senderNonce(v.answer()), v.cert(), false));
       // a certificate manager is no requester either: rejection is the requester's, revocation is rr
@@ -107,7 +125,7 @@ class CertConfHijackE2eTest {
       assertEquals(PKIBody.TYPE_CONFIRM, w.certConf(v.secret().mac(), v.tx(), Wire.senderNonce(v.answer()), v.cert(),
           true).getBody().getType());
       // later, a rejection, by the attacker or by the requester's own secret, changes nothing
-      assertHijackRefused(w.certConf(spent.mac(), v.tx(), null, v.cert(), false));
+      assertSpentSecretRefused(w.certConf(spent.mac(), v.tx(), null, v.cert(), false));
       PKIMessage late = w.certConf(v.secret().mac(), v.tx(), null, v.cert(), false);
       assertHijackRefused(late);
       assertTrue(Wire.message(late).contains("is already confirmed: certConf can no longer reject it; its holder or a "
@@ -147,7 +165,9 @@ class CertConfHijackE2eTest {
       long id = Actors.ok(ca, max, "{\"op\":\"request.list\"}").path("requests").findValues("id").stream()
           .mapToLong(n -> n.asLong()).max().orElseThrow();
       Actors.ok(ca, max, "{\"op\":\"request.approve\",\"id\":" + id + "}");
-      for (Wire.Protection thief : new Wire.Protection[] {spent.mac(), mallory.sig(), max.sig()}) {
+      assertSpentSecretRefused(w.pollReq(spent.mac(), tx));
+      Secret unused = Actors.secret(ca, max, "User", "CN=Mallory Four");
+      for (Wire.Protection thief : new Wire.Protection[] {unused.mac(), mallory.sig(), max.sig()}) {
         PKIMessage stolen = w.pollReq(thief, tx);
         assertHijackRefused(stolen);
         assertNull(Wire.granted(stolen));

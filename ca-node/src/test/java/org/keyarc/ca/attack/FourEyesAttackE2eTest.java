@@ -53,6 +53,9 @@ class FourEyesAttackE2eTest {
       NodeConfig.TemplateCfg reviewed = new NodeConfig.TemplateCfg();
       reviewed.name = "Reviewed"; // any approval template
       reviewed.requiresApproval = true;
+      // who may enroll on it (template permissions): its own secrets, and holders of User certificates
+      reviewed.enroll = new NodeConfig.EnrollCfg();
+      reviewed.enroll.holdersOf = List.of("User");
       cfg.templates.add(reviewed);
     });
     ada = Actors.administrator(ca, "CN=Ada Admin");
@@ -163,6 +166,15 @@ class FourEyesAttackE2eTest {
   void aManagersPuppetIsStillTheManager() throws Exception {
     // Max enrolls a second identity with a secret he made, and has it ask for an approval template
     Party puppet = Actors.enroll(ca, Actors.secret(ca, max, "User", "CN=Maxi Puppet"), "CN=Maxi Puppet");
+    // a template that does not let User holders enroll refuses the puppet outright, nothing queued
+    long[] refusedBefore = Actors.state(ca);
+    try (Wire w = Actors.wire(ca)) {
+      PKIMessage a = w.certRequest(puppet.sig(), PKIBody.TYPE_CERT_REQ, Wire.nonce(), new X500Name("CN=Maxi Puppet"),
+          TestCa.rsaKey(2048), "KeyRecoveryAgent", false);
+      assertEquals(ErrorCode.NOT_AUTHORIZED.number(), Wire.code(a), Wire.text(a));
+    }
+    Actors.assertNothingStored(refusedBefore, ca);
+    // "Reviewed" lets holders of User certificates ask: the puppet's request waits for a manager
     try (Wire w = Actors.wire(ca)) {
       PKIMessage a = w.certRequest(puppet.sig(), PKIBody.TYPE_CERT_REQ, Wire.nonce(), new X500Name("CN=Maxi Puppet"),
           TestCa.ecKey(), "Reviewed", false);

@@ -57,7 +57,8 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
 
 /**
- * The attacker's CMP client: plain Bouncy Castle on a plain socket, speaking keyarc's binary frame as
+ * The attacker's CMP client: plain Bouncy Castle on a JDK TLS socket trusting only the CA certificate (or a
+ * plain socket for a listener without TLS), speaking keyarc's binary frame as
  * docs/protocol.md specifies it (4-byte length, version 1, type 0, flags, 8-byte request id, DER). It knows
  * nothing of keyarc's client classes: it builds every message itself, protects it with PBM (owf SHA-256,
  * HMAC-SHA256, 16-byte salt, 1,000 iterations) or a signature, and reads keyarc's "[keyarc N]" error texts.
@@ -85,7 +86,22 @@ final class Wire implements AutoCloseable {
     socket.setSoTimeout(30_000);
   }
 
-  static Wire connect(int port, X500Name ca) throws IOException {
+  /**
+   * Connects to the node's binary listener over TLS (the node's default; secrets, admin answers and archival are
+   * refused in clear), trusting only {@code caCert} and checking that the node's certificate names 127.0.0.1.
+   */
+  static Wire connect(int port, X509CertificateHolder caCert) throws Exception {
+    javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) Attacker.trusting(caCert).getSocketFactory()
+        .createSocket("127.0.0.1", port);
+    javax.net.ssl.SSLParameters params = s.getSSLParameters();
+    params.setEndpointIdentificationAlgorithm("HTTPS");
+    s.setSSLParameters(params);
+    s.startHandshake();
+    return new Wire(s, caCert.getSubject());
+  }
+
+  /** Connects to a plain binary listener (one without TLS), in clear. */
+  static Wire connectPlain(int port, X500Name ca) throws IOException {
     return new Wire(new Socket("127.0.0.1", port), ca);
   }
 

@@ -62,6 +62,33 @@ class AuditChainTest {
     return new AuditStore.Checkpoint(at.seq(), at.hash(), at.at(), LABEL, s.sign());
   }
 
+  /** A version-2 checkpoint at {@code at}, chained to {@code prev} (null for the first). */
+  private static AuditStore.Checkpoint chained(AuditStore.Row at, AuditStore.Checkpoint prev) throws Exception {
+    Signature s = Signature.getInstance("SHA256withECDSA");
+    s.initSign(auditKey.getPrivate());
+    long prevSeq = prev == null ? 0 : prev.seq();
+    s.update(AuditChain.checkpointData(at.seq(), at.hash(), prevSeq, prev == null ? null : prev.signature()));
+    return new AuditStore.Checkpoint(at.seq(), at.hash(), at.at(), LABEL, s.sign(), 2, prevSeq);
+  }
+
+  @Test
+  void chainedCheckpointsVerifyAndADroppedOneIsNamed() throws Exception {
+    List<AuditStore.Row> rows = chain(9);
+    AuditStore.Checkpoint c3 = chained(rows.get(2), null);
+    AuditStore.Checkpoint c6 = chained(rows.get(5), c3);
+    AuditStore.Checkpoint c9 = chained(rows.get(8), c6);
+    assertEquals(List.of(), problems(rows, head(rows), List.of(c3, c6, c9)));
+    // the middle checkpoint deleted: the one after it names the gap
+    assertProblem(problems(rows, head(rows), List.of(c3, c9)), "checkpoint at record 9 follows the checkpoint at "
+        + "record 6, which is gone");
+    // a forged version-1 checkpoint after chained ones is refused
+    AuditStore.Checkpoint v1 = checkpoint(rows.get(8));
+    assertProblem(problems(rows, head(rows), List.of(c3, c6, v1)), "version 1 after chained checkpoints");
+    // a chained checkpoint whose predecessor was swapped for another valid signature breaks its own signature
+    AuditStore.Checkpoint c6b = chained(rows.get(5), c3);
+    assertProblem(problems(rows, head(rows), List.of(c3, c6b, c9)), "checkpoint at record 9 has a bad signature");
+  }
+
   private static List<String> problems(List<AuditStore.Row> rows, AuditStore.Head head,
       List<AuditStore.Checkpoint> cps) {
     return AuditChain.verify(rows, head, cps, keys).problems();

@@ -2,7 +2,10 @@ package org.keyarc.ca.cmp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigInteger;
@@ -41,6 +44,7 @@ import org.bouncycastle.cert.crmf.PKMACBuilder;
 import org.bouncycastle.cert.crmf.jcajce.JcePKMACValuesCalculator;
 import org.bouncycastle.operator.MacCalculator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,6 +56,7 @@ import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.cmp.CmpHeaders;
 import org.keyarc.protocol.cmp.CmpMac;
 import org.keyarc.protocol.cmp.MacKind;
+import org.keyarc.protocol.cmp.ResponderCertificate;
 
 /** The CMP responder driven in memory, on byte arrays: no node, no sockets. */
 class CmpResponderTest {
@@ -84,8 +89,9 @@ class CmpResponderTest {
         .build(), irBody("CN=Nobody"));
     PKIMessage answer = PKIMessage.getInstance(responder.handle(ir.getEncoded(), null));
     refusal(answer, ErrorCode.NOT_AUTHORIZED);
-    assertEquals(ca.services.keys().caCert(), new ProtectedPKIMessage(new GeneralPKIMessage(answer))
-        .getCertificates()[0], "the refusal is signed by the CA");
+    // an unauthenticated sender's error is unprotected (RFC 9810 allows it): no key signs what it chose
+    assertNull(answer.getHeader().getProtectionAlg(), "the refusal is unprotected");
+    assertNull(answer.getProtection());
   }
 
   @Test
@@ -97,8 +103,49 @@ class CmpResponderTest {
     PKIMessage answer = PKIMessage.getInstance(responder.handle(macRequest(s, irBody("CN=Salty"), shortSalt), null));
     PKIStatusInfo status = refusal(answer, ErrorCode.BAD_MESSAGE_CHECK);
     assertTrue(KeyarcCmp.text(status).contains("salt is 7 bytes"), KeyarcCmp.text(status));
-    assertTrue(new ProtectedPKIMessage(new GeneralPKIMessage(answer)).verify(CmpMac.verifier(MacKind.PBM),
-        s.secret()), "the refusal is MAC-protected with the secret");
+    // the MAC was never checked, so the answer is not protected with the secret (nor with anything)
+    assertNull(answer.getHeader().getProtectionAlg(), "the refusal is unprotected");
+  }
+
+  @Test
+  void answersAreSignedByTheResponderKeyNotTheCaKey() throws Exception {
+    PKIBody genm = new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(new InfoTypeAndValue(
+        CMPObjectIdentifiers.id_it_caCerts)));
+    PKIMessage req = new PKIMessage(CmpHeaders.unprotectedRequest(CmpHeaders.noName(), caName(), null, null, null)
+        .build(), genm);
+    PKIMessage answer = PKIMessage.getInstance(responder.handle(req.getEncoded(), null));
+    ProtectedPKIMessage p = new ProtectedPKIMessage(new GeneralPKIMessage(answer));
+    X509CertificateHolder signer = p.getCertificates()[0];
+    X509CertificateHolder caCert = ca.services.keys().caCert();
+    assertNotEquals(caCert, signer, "not signed by the CA certificate");
+    assertEquals(caCert, p.getCertificates()[1], "the CA certificate follows in extraCerts");
+    ResponderCertificate.check(signer, caCert, new Date());
+    assertEquals(signer.getSubject(), X500Name.getInstance(answer.getHeader().getSender().getName()));
+    assertTrue(p.verify(new JcaContentVerifierProviderBuilder().build(signer)));
+    assertFalse(p.verify(new JcaContentVerifierProviderBuilder().build(caCert)));
+  }
+
+  @Test
+  void aProtectedRequestWithoutMessageTimeIsRefused() throws Exception {
+    SecretService.NewSecret s = secret("CN=Timeless");
+    byte[] request = new ProtectedPKIMessageBuilder(CmpHeaders.noName(), caName())
+        .setTransactionID(CmpHeaders.nonce()).setSenderNonce(CmpHeaders.nonce())
+        .setSenderKID(s.reference().getBytes(StandardCharsets.UTF_8)).setBody(irBody("CN=Timeless"))
+        .build(CmpMac.calculator(MacKind.PBM, s.secret())).toASN1Structure().getEncoded();
+    PKIMessage answer = PKIMessage.getInstance(responder.handle(request, null));
+    assertTrue(KeyarcCmp.text(refusal(answer, ErrorCode.BAD_TIME)).contains("must carry a messageTime"));
+    assertNull(answer.getHeader().getProtectionAlg());
+  }
+
+  @Test
+  void theSameProtectedRequestTwiceIsAReplay() throws Exception {
+    SecretService.NewSecret s = secret("CN=Unit Replay");
+    byte[] request = macRequest(s, new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(new InfoTypeAndValue(
+        CMPObjectIdentifiers.id_it_caCerts))), CmpMac.calculator(MacKind.PBM, s.secret()));
+    assertEquals(PKIBody.TYPE_GEN_REP, PKIMessage.getInstance(responder.handle(request, null)).getBody().getType());
+    PKIMessage again = PKIMessage.getInstance(responder.handle(request, null));
+    assertTrue(KeyarcCmp.text(refusal(again, ErrorCode.REPLAYED)).contains("already received"));
+    assertNull(again.getHeader().getProtectionAlg(), "a replay is not answered with the secret");
   }
 
   @Test
@@ -138,6 +185,24 @@ class CmpResponderTest {
         .getCertificate().getX509v3PKCert());
     assertEquals(new X500Name("CN=Unit Alice, O=keyarc"), cert.getSubject());
     assertEquals(ca.services.keys().caName(), cert.getIssuer());
+  }
+
+  @Test
+  void aReferenceProbedFromManyPeersRunsOutOfItsOwnBudget() throws Exception {
+    // limits.failuresPerReferencePerMinute (10): a distributed attacker gets no more tries than one peer
+    SecretService.NewSecret s = secret("CN=Unit Probed");
+    SecretService.NewSecret used = new SecretService.NewSecret(s.reference(), "wrong".toCharArray(), s.expires(),
+        s.template(), s.subject(), s.subjectAltNames());
+    for (int i = 1; i <= 10; i++) {
+      PKIMessage answer = PKIMessage.getInstance(responder.handle(macRequest(used, irBody("CN=Unit Probed"),
+          CmpMac.calculator(MacKind.PBM, used.secret())), null, "192.0.2." + i));
+      // five wrong MACs lock the secret; then it is refused before any derivation
+      refusal(answer, i <= 5 ? ErrorCode.BAD_MESSAGE_CHECK : ErrorCode.SECRET_LOCKED);
+    }
+    PKIMessage answer = PKIMessage.getInstance(responder.handle(macRequest(s, irBody("CN=Unit Probed"),
+        CmpMac.calculator(MacKind.PBM, s.secret())), null, "192.0.2.99"));
+    assertTrue(KeyarcCmp.text(refusal(answer, ErrorCode.RATE_LIMITED)).contains("with reference " + s.reference()));
+    assertNull(answer.getHeader().getProtectionAlg());
   }
 
   // ------------------------------------------------------------------ helpers

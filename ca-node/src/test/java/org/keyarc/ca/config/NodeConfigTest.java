@@ -51,11 +51,65 @@ class NodeConfigTest {
   }
 
   @Test
+  void wireLimitsAndTheResponderKeyAreConfiguredAndBounded() throws Exception {
+    NodeSettings s = load("hsm:\n  module: /x/lib.so\nlimits:\n  failuresPerPeerPerMinute: 7\n"
+        + "  secretMaxFailures: 3\nca:\n  responderKeyType: p384\n  responderValidityDays: 10\n").settings();
+    assertEquals(new NodeSettings.Limits(7, 10, 3), s.limits());
+    assertEquals(org.keyarc.hsm.KeySpec.EC_P384, s.ca().responderKeyType());
+    assertEquals(java.time.Duration.ofDays(10), s.ca().responderValidity());
+    assertEquals(java.time.Duration.ofDays(7), s.ca().responderRenewBefore());
+    assertEquals("field 'limits.secretMaxFailures' must be 1..10, not 0",
+        error("hsm:\n  module: /x/lib.so\nlimits:\n  secretMaxFailures: 0\n"));
+    assertEquals("field 'limits.failuresPerPeerPerMinute' must be at least 1, not 0",
+        error("hsm:\n  module: /x/lib.so\nlimits:\n  failuresPerPeerPerMinute: 0\n"));
+    assertEquals("field 'ca.responderRenewBeforeDays' must be 0 or more and less than ca.responderValidityDays (5)",
+        error("hsm:\n  module: /x/lib.so\nca:\n  responderValidityDays: 5\n  responderRenewBeforeDays: 5\n"));
+  }
+
+  @Test
   void settingsValidateAConfigurationChangedAfterLoading() throws Exception {
     NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
     c.timers.crlValidityHours = 0;
     ConfigException e = assertThrows(ConfigException.class, c::settings);
     assertTrue(e.getMessage().contains("timers.crlValidityHours"), e.getMessage());
+  }
+
+  @Test
+  void tlsIsTheDefaultWithTheNodesOwnCertificate() throws Exception {
+    NodeSettings s = load("hsm:\n  module: /x/lib.so\n").settings();
+    assertTrue(s.binary().tls() != null && s.binary().tls().own(), "binary listener: TLS, the node's certificate");
+    assertTrue(s.http().tls() != null && s.http().tls().own(), "HTTPS listener: TLS, the node's certificate");
+    assertEquals(8443, s.http().tlsPort());
+    assertTrue(!s.binary().allowSecretsInClear() && !s.http().allowSecretsInClear(), "no secrets in clear");
+    NodeSettings anyPort = load("hsm:\n  module: /x/lib.so\nhttp:\n  port: 0\n").settings();
+    assertEquals(0, anyPort.http().tlsPort(), "http.port 0 (tests, the demo): HTTPS on a free port too");
+  }
+
+  @Test
+  void tlsCanBeTurnedOffOnlyByName() throws Exception {
+    NodeSettings s = load(String.join("\n", "hsm:", "  module: /x/lib.so", "binary:", "  tls: {enabled: false}",
+        "  allowSecretsInClear: true", "http:", "  tls:", "    enabled: false", "")).settings();
+    assertEquals(null, s.binary().tls());
+    assertTrue(s.binary().allowSecretsInClear());
+    assertEquals(null, s.http().tls());
+    assertEquals("field 'binary.tls.keyFile' is required with binary.tls.certFile (leave both out for the node's own "
+        + "certificate)", error("binary:\n  tls:\n    certFile: /t/node.crt\n"));
+    assertTrue(error("binary:\n  tls:\n").startsWith("field 'binary.tls' is empty"), error("binary:\n  tls:\n"));
+    assertEquals("field 'http.tlsPort' must differ from http.port (8080): HTTPS is a listener of its own",
+        error("http:\n  tlsPort: 8080\n"));
+    assertTrue(error("http:\n  tls:\n    names: ['*.example']\n").startsWith("field 'http.tls.names' '*.example' is "
+        + "not"), error("http:\n  tls:\n    names: ['*.example']\n"));
+  }
+
+  @Test
+  void theStoreUrlCarriesNoPasswordAndRemotePostgresNeedsVerifiedTls() throws Exception {
+    assertTrue(error("store:\n  url: jdbc:postgresql://db.example/keyarc?user=k&password=hunter2\n")
+        .startsWith("field 'store.url' must not carry the password"));
+    assertTrue(error("store:\n  url: jdbc:postgresql://db.example/keyarc\n")
+        .startsWith("field 'store.url' connects to PostgreSQL on another host without verified TLS"));
+    load("store:\n  url: jdbc:postgresql://db.example/keyarc?sslmode=verify-full\n");
+    load("store:\n  url: jdbc:postgresql://127.0.0.1:5432/keyarc\n");
+    load("store:\n  url: jdbc:postgresql://db.example/keyarc\n  allowPlaintext: true\n");
   }
 
   @Test

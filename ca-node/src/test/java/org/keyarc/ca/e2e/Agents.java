@@ -40,13 +40,13 @@ import org.keyarc.protocol.archive.ArchiveRecord;
  * (its "card", sensitive and non-extractable), its KeyRecoveryAgent certificate goes through pending →
  * approval, and the test's recovery peels an archive's layers with the cards it is given.
  */
-final class Agents {
-  static final Identity MANAGER = new Identity(Identity.Kind.CERTIFICATE, "CN=Test Manager",
+public final class Agents {
+  public static final Identity MANAGER = new Identity(Identity.Kind.CERTIFICATE, "CN=Test Manager",
       Set.of(Role.MANAGER));
 
   /** One agent: its card, the key handle on it, its certificate. */
-  record Card(String name, HsmToken token, KeyHandle key, X509CertificateHolder cert) {
-    BigInteger serial() {
+  public record Card(String name, HsmToken token, KeyHandle key, X509CertificateHolder cert) {
+    public BigInteger serial() {
       return cert.getSerialNumber();
     }
   }
@@ -54,7 +54,7 @@ final class Agents {
   private Agents() {}
 
   /** Makes an agent on token {@code name}: key on the card, certificate approved, added to the CA. */
-  static Card enroll(TestCa ca, String name) throws Exception {
+  public static Card enroll(TestCa ca, String name) throws Exception {
     HsmToken token = ca.hsm.open(name, 2);
     HsmSession.GeneratedKeyPair kp = token.call(s -> s.generateKeyPair(KeySpec.RSA_2048, KeyPolicy.RECOVERY_AGENT,
         "kra-key"));

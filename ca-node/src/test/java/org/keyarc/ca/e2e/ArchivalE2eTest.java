@@ -12,6 +12,8 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.ca.store.Role;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.kra.Subsets;
@@ -69,6 +71,27 @@ class ArchivalE2eTest {
     return rows.get(0);
   }
 
+  /** Recovery material goes only to an agent of the archive whose step is still to do, and the fetch is audited. */
+  @Test
+  void recoveryMaterialIsForTheArchivesAgentsOnly() throws Exception {
+    ca.services().agents().setPolicy(Identity.localOperator(), 3, 2);
+    KeyPair kp = Agents.userKey("p256");
+    X509CertificateHolder cert = archive(ca.binaryUrl(), "CN=Material Check", kp);
+    long id = ca.services().recoveries().open(Agents.MANAGER, cert.getSerialNumber());
+    var recoveries = ca.services().recoveries();
+    CaException manager = assertThrows(CaException.class, () -> recoveries.material(Agents.MANAGER, id));
+    assertEquals(ErrorCode.NOT_AUTHORIZED, manager.code(), manager.getMessage());
+    Identity outsider = new Identity(Identity.Kind.CERTIFICATE, "CN=Agent kra5", java.util.Set.of(Role.RECOVERY_AGENT));
+    CaException other = assertThrows(CaException.class, () -> recoveries.material(outsider, id));
+    assertEquals(ErrorCode.BAD_REQUEST, other.code());
+    assertTrue(other.getMessage().contains("is not one of the recovery agents"), other.getMessage());
+    Identity first = new Identity(Identity.Kind.CERTIFICATE, "CN=Agent kra1", java.util.Set.of(Role.RECOVERY_AGENT));
+    assertEquals(id, recoveries.material(first, id).id());
+    assertTrue(ca.services().store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE)).stream()
+        .anyMatch(r -> r.action().equals("recovery.material") && r.actor().equals("CN=Agent kra1")
+            && r.target().equals("recovery:" + id)), "the fetch is audited");
+  }
+
   @Test
   void everyKeyTypePolicyAndTransportRecoversWithMCards() throws Exception {
     int[][] policies = {{1, 1}, {3, 1}, {3, 2}, {5, 3}};
@@ -76,7 +99,7 @@ class ArchivalE2eTest {
     for (int[] p : policies) {
       ca.services().agents().setPolicy(Identity.localOperator(), p[0], p[1]);
       for (String type : List.of("rsa2048", "rsa3072", "p256", "p384")) {
-        for (String url : List.of(ca.binaryUrl(), ca.httpUrl())) {
+        for (String url : List.of(ca.binaryUrl(), ca.httpsUrl())) {
           KeyPair kp = Agents.userKey(type);
           X509CertificateHolder cert = archive(url, "CN=User " + n++, kp);
           ArchiveStore.Row row = archiveOf(cert.getSerialNumber());

@@ -9,6 +9,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.bouncycastle.asn1.cmp.ErrorMsgContent;
 import org.bouncycastle.asn1.cmp.PKIBody;
@@ -19,7 +20,9 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.auth.SecretService;
+import org.keyarc.ca.store.AuditStore;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.client.CmpClient;
@@ -58,6 +61,15 @@ class BadInputE2eTest {
   }
 
   private static void assertRefused(ErrorCode expected, String messagePart, ThrowingRunnable r) throws Exception {
+    assertRefused(expected, messagePart, null, r);
+  }
+
+  /**
+   * Refused with {@code expected}, nothing stored; an authentication failure ({@code audited} not null) leaves
+   * exactly one audit record, of that action, and nothing else.
+   */
+  private static void assertRefused(ErrorCode expected, String messagePart, AuditAction audited, ThrowingRunnable r)
+      throws Exception {
     long[] before = state();
     CmpClientException e = assertThrows(CmpClientException.class, r::run);
     assertEquals(expected, e.code(), e.getMessage());
@@ -66,7 +78,15 @@ class BadInputE2eTest {
     long[] after = state();
     assertEquals(before[0], after[0], "no certificate stored");
     assertEquals(before[1], after[1], "no request stored");
-    assertEquals(before[2], after[2], "no audit record written");
+    if (audited == null) {
+      assertEquals(before[2], after[2], "no audit record written");
+    } else {
+      List<AuditStore.Row> written = ca.services().store().inTransaction(tx -> tx.audit().records(before[2] + 1,
+          Long.MAX_VALUE));
+      assertEquals(1, written.size(), "one audit record: " + written);
+      assertEquals(audited.id(), written.get(0).action());
+      assertTrue(written.get(0).detail().contains("peer=127.0.0.1"), written.get(0).detail());
+    }
   }
 
   interface ThrowingRunnable {
@@ -82,9 +102,11 @@ class BadInputE2eTest {
   void wrongMac() throws Exception {
     SecretService.NewSecret s = ca.secret("User", "CN=Mallory");
     char[] wrong = "not-the-secret".toCharArray();
-    try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new Protection.Mac(s.reference(), wrong, false), ca.caCert())) {
-      assertRefused(ErrorCode.BAD_MESSAGE_CHECK, "MAC does not match", () -> ir(c, "CN=Mallory", TestCa.ecKey(), null));
+      // audited with the reference and the peer, and counted against the secret (since the MAC check, issue 12)
+      assertRefused(ErrorCode.BAD_MESSAGE_CHECK, "MAC does not match", AuditAction.AUTH_MAC_FAILED,
+          () -> ir(c, "CN=Mallory", TestCa.ecKey(), null));
     }
   }
 
@@ -93,7 +115,8 @@ class BadInputE2eTest {
     SecretService.NewSecret s = ca.secret("User", "CN=Once");
     try (CmpClient c = ca.macClient(ca.binaryUrl(), s)) {
       ir(c, "CN=Once", TestCa.ecKey(), null);
-      assertRefused(ErrorCode.SECRET_INVALID, "already used", () -> ir(c, "CN=Once", TestCa.ecKey(), null));
+      assertRefused(ErrorCode.SECRET_INVALID, "already used", AuditAction.AUTH_SECRET_REFUSED,
+          () -> ir(c, "CN=Once", TestCa.ecKey(), null));
     }
   }
 
@@ -132,8 +155,7 @@ class BadInputE2eTest {
           false, null));
     }
     // the Key Recovery Agent template takes RSA only: an EC agent key is refused before it is held
-    TestCa.Enrollee agent = ca.enrollUser("CN=Ec Agent");
-    try (CmpClient c = ca.signedClient(ca.binaryUrl(), agent)) {
+    try (CmpClient c = ca.macClient(ca.binaryUrl(), ca.secret("KeyRecoveryAgent", "CN=Ec Agent"))) {
       KeyPair ec = TestCa.ecKey();
       assertRefused(ErrorCode.KEY_NOT_ALLOWED, "does not accept EC keys", () -> c.enroll(PKIBody.TYPE_CERT_REQ,
           new X500Name("CN=Ec Agent"), TestCa.spki(ec), TestCa.pop(ec), "KeyRecoveryAgent", false, null));
@@ -146,10 +168,11 @@ class BadInputE2eTest {
     X509CertificateHolder selfMade = new JcaX509v3CertificateBuilder(ca.caCert().getSubject(), BigInteger.TWO,
         new Date(), Date.from(Instant.now().plusSeconds(3600)), new X500Name("CN=Forger"), kp.getPublic())
         .build(TestCa.pop(kp));
-    try (CmpClient c = new CmpClient(CmpTransport.connect(ca.binaryUrl(), null),
+    try (CmpClient c = new CmpClient(ca.transport(ca.binaryUrl()),
         new Protection.Signature(selfMade, kp.getPrivate(), null), ca.caCert())) {
-      assertRefused(ErrorCode.UNKNOWN_SIGNER, "was not issued by this CA", () -> c.enroll(PKIBody.TYPE_CERT_REQ,
-          new X500Name("CN=Forger"), TestCa.spki(kp), TestCa.pop(kp), null, false, null));
+      assertRefused(ErrorCode.UNKNOWN_SIGNER, "was not issued by this CA", AuditAction.AUTH_SIGNATURE_FAILED,
+          () -> c.enroll(PKIBody.TYPE_CERT_REQ, new X500Name("CN=Forger"), TestCa.spki(kp), TestCa.pop(kp), null,
+              false, null));
     }
   }
 
@@ -163,9 +186,14 @@ class BadInputE2eTest {
 
   // ---------------------------------------------------------------- the frame layer, byte by byte
 
-  private static Socket socket() throws IOException {
-    Socket s = new Socket("127.0.0.1", ca.node.binaryPort());
+  /** A raw connection to the binary listener, over TLS (the listener's default), to write frames byte by byte. */
+  private static Socket socket() throws Exception {
+    javax.net.ssl.SSLContext ctx = ca.tls();
+    javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1",
+        ca.node.binaryPort());
+    s.setSSLParameters(org.keyarc.protocol.tls.TlsPolicy.clientParameters(ctx));
     s.setSoTimeout(10_000);
+    s.startHandshake();
     return s;
   }
 

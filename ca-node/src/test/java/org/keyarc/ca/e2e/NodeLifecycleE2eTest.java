@@ -36,10 +36,10 @@ class NodeLifecycleE2eTest {
       try (CmpClient c = ca.signedClient(ca.binaryUrl(), gone)) {
         c.revoke(ca.caCert().getSubject(), gone.serial(), CRLReason.superseded);
       }
-      TestCa.Enrollee agent = ca.enrollUser("CN=Waiting Agent");
-      try (CmpClient c = ca.signedClient(ca.binaryUrl(), agent)) {
+      try (CmpClient c = ca.macClient(ca.binaryUrl(), ca.secret("KeyRecoveryAgent", "CN=Waiting Agent"))) {
         var kp = TestCa.rsaKey(2048);
-        c.enroll(org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REQ, agent.cert().getSubject(), TestCa.spki(kp),
+        c.enroll(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ, new org.bouncycastle.asn1.x500.X500Name(
+            "CN=Waiting Agent"), TestCa.spki(kp),
             TestCa.pop(kp), "KeyRecoveryAgent", false, null);
       }
       ca.withRole("CN=Auditor", Role.AUDITOR); // a role is bound to a certificate holder's key: enroll first
@@ -62,7 +62,7 @@ class NodeLifecycleE2eTest {
           URI.create("http://127.0.0.1:" + ca.node.httpPort() + "/crl")).build(), HttpResponse.BodyHandlers.ofByteArray());
       assertEquals(200, get.statusCode());
       assertTrue(new X509CRLHolder(get.body()).getRevokedCertificate(gone.serial()) != null);
-      try (CmpClient c = new CmpClient(org.keyarc.protocol.client.CmpTransport.connect(ca.httpUrl(), null),
+      try (CmpClient c = new CmpClient(ca.transport(ca.httpUrl()),
           new org.keyarc.protocol.client.Protection.None(), ca.caCert())) {
         c.genm();
       }

@@ -28,7 +28,7 @@ class PipeliningE2eTest {
   void thousandRequestsInFlightOnOneConnection() throws Exception {
     try (TestCa ca = TestCa.start()) {
       TestCa.Enrollee user = ca.enrollUser("CN=Pipeline");
-      BinaryTransport transport = BinaryTransport.connect("127.0.0.1", ca.node.binaryPort(), null,
+      BinaryTransport transport = BinaryTransport.connect("127.0.0.1", ca.node.binaryPort(), ca.tls(),
           CmpFrame.DEFAULT_MAX_FRAME);
       try (CmpClient client = new CmpClient(transport,
           new Protection.Signature(user.cert(), user.keys().getPrivate(), null), ca.caCert())) {

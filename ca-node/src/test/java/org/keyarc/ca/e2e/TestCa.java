@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
+import javax.net.ssl.SSLContext;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
@@ -24,11 +25,12 @@ import org.keyarc.hsm.testing.SoftHsmFixture;
 import org.keyarc.protocol.client.CmpClient;
 import org.keyarc.protocol.client.CmpTransport;
 import org.keyarc.protocol.client.Protection;
+import org.keyarc.protocol.tls.TlsPolicy;
 
 /**
  * A real CA for end-to-end tests: its own SoftHSM2 token, an embedded store under target/, a node on
  * free loopback ports. Closing it stops the node and deletes the token. Public for the attack tests
- * ({@code org.keyarc.ca.attack}).
+ * ({@code org.keyarc.ca.attack}), whose clients know nothing of keyarc's client classes.
  */
 public final class TestCa implements AutoCloseable {
   public final SoftHsmFixture hsm;
@@ -81,12 +83,29 @@ public final class TestCa implements AutoCloseable {
     return services().keys().caCert();
   }
 
+  /** The binary listener, over TLS (the node's default). */
   public String binaryUrl() {
-    return "tcp://127.0.0.1:" + node.binaryPort();
+    return "tls://127.0.0.1:" + node.binaryPort();
   }
 
+  /** The HTTPS listener. */
+  public String httpsUrl() {
+    return "https://127.0.0.1:" + node.httpsPort() + "/";
+  }
+
+  /** The plain HTTP listener (openssl cmp, CRLs; no secrets, admin answers or archival). */
   public String httpUrl() {
     return "http://127.0.0.1:" + node.httpPort() + "/";
+  }
+
+  /** A TLS client context whose only trust anchor is this CA's certificate. */
+  public SSLContext tls() throws Exception {
+    return TlsPolicy.clientContext(caCert(), null);
+  }
+
+  /** A transport to {@code url}, TLS ones trusting this CA only. */
+  public CmpTransport transport(String url) throws Exception {
+    return CmpTransport.connect(url, tls());
   }
 
   /** A one-time secret made by the local operator. */
@@ -95,13 +114,11 @@ public final class TestCa implements AutoCloseable {
   }
 
   public CmpClient macClient(String url, SecretService.NewSecret s) throws Exception {
-    return new CmpClient(CmpTransport.connect(url, null), new Protection.Mac(s.reference(), s.secret(), false),
-        caCert());
+    return new CmpClient(transport(url), new Protection.Mac(s.reference(), s.secret(), false), caCert());
   }
 
   public CmpClient signedClient(String url, Enrollee e) throws Exception {
-    return new CmpClient(CmpTransport.connect(url, null), new Protection.Signature(e.cert, e.keys.getPrivate(), null),
-        caCert());
+    return new CmpClient(transport(url), new Protection.Signature(e.cert, e.keys.getPrivate(), null), caCert());
   }
 
   /** A key pair and the certificate the CA issued for it. */

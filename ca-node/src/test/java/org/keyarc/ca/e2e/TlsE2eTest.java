@@ -34,8 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The binary transport over TLS: the node's server certificate comes from a template of the
- * configuration, and a TLS client certificate issued by this CA is an identity on the node.
+ * The binary transport over TLS with a server certificate from PEM files (binary.tls.certFile/keyFile, here
+ * issued on a template of the configuration for CN=localhost, so the client dials "localhost": it checks the
+ * name), and a TLS client certificate issued by this CA is an identity on the node.
  */
 class TlsE2eTest {
 
@@ -56,6 +57,8 @@ class TlsE2eTest {
       Path keyFile = ca.dir.resolve("tls.key");
       Files.writeString(certFile, pem(serverCert));
       Files.writeString(keyFile, pem(new JcaPKCS8Generator(serverKey.getPrivate(), null).generate()));
+      // a private key file others can read stops the node (StoreLockdownE2eTest): written 0600 like an operator would
+      Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
       TestCa.Enrollee user = ca.enrollUser("CN=Tls User");
       s.roles().grant(Identity.localOperator(), "CN=Tls User", org.keyarc.ca.store.Role.AUDITOR);
 
@@ -67,13 +70,13 @@ class TlsE2eTest {
       ca.node = CaNode.start(ca.cfg);
 
       SSLContext withCert = context(ca, user);
-      try (CmpClient c = new CmpClient(BinaryTransport.connect("127.0.0.1", ca.node.binaryPort(), withCert,
+      try (CmpClient c = new CmpClient(BinaryTransport.connect("localhost", ca.node.binaryPort(), withCert,
           CmpFrame.DEFAULT_MAX_FRAME), new Protection.None(), ca.caCert())) {
         String who = c.admin("{\"op\":\"whoami\"}");
         assertTrue(who.contains("\"identity\":\"CN=Tls User\"") && who.contains("AUDITOR"), who);
       }
       SSLContext anonymous = context(ca, null);
-      try (CmpClient c = new CmpClient(BinaryTransport.connect("127.0.0.1", ca.node.binaryPort(), anonymous,
+      try (CmpClient c = new CmpClient(BinaryTransport.connect("localhost", ca.node.binaryPort(), anonymous,
           CmpFrame.DEFAULT_MAX_FRAME), new Protection.None(), ca.caCert())) {
         CmpClientException e = assertThrows(CmpClientException.class, () -> c.admin("{\"op\":\"whoami\"}"));
         assertEquals(ErrorCode.NOT_AUTHORIZED, e.code(), e.getMessage());

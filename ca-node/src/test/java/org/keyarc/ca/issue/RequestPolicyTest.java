@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -19,8 +18,8 @@ import org.keyarc.ca.template.Templates;
 import org.keyarc.protocol.ErrorCode;
 
 /**
- * Template and subject choice. Only {@code updateTemplate} with a signed request reads the certificate store;
- * the cases here never get that far, so the queries have no store.
+ * Template, subject and names choice. Only a certificate holder's credential reads the certificate store;
+ * the cases here never get that far, so the queries have no store (and refusals are not audited).
  */
 class RequestPolicyTest {
   private final RequestPolicy policy = new RequestPolicy(Templates.of(List.of()),
@@ -92,9 +91,27 @@ class RequestPolicyTest {
 
   @Test
   void keyUpdateNeedsTheSignerCertificate() {
-    refused(ErrorCode.NOT_AUTHORIZED, () -> policy.updateTemplate(null, BigInteger.ONE));
-    refused(ErrorCode.NOT_AUTHORIZED, () -> policy.updateTemplate(holder("CN=alice"), null));
-    refused(ErrorCode.NOT_AUTHORIZED,
-        () -> policy.updateTemplate(new Identity(Identity.Kind.SECRET, "ref-1", Set.of()), BigInteger.ONE));
+    refused(ErrorCode.NOT_AUTHORIZED, () -> policy.keyUpdate(new RequestPolicy.Credential(null, null, null), null,
+        null));
+    refused(ErrorCode.NOT_AUTHORIZED, () -> policy.keyUpdate(new RequestPolicy.Credential(holder("CN=alice"), null,
+        null), null, null));
+    refused(ErrorCode.NOT_AUTHORIZED, () -> policy.keyUpdate(new RequestPolicy.Credential(
+        new Identity(Identity.Kind.SECRET, "ref-1", Set.of()), secret(Templates.USER, "CN=a"), null), null, null));
+  }
+
+  @Test
+  void aSecretsRequestGetsItsTemplateSubjectAndBoundNames() throws Exception {
+    Instant now = Instant.now();
+    byte[] names = new org.bouncycastle.asn1.x509.GeneralNames(new org.bouncycastle.asn1.x509.GeneralName(
+        org.bouncycastle.asn1.x509.GeneralName.rfc822Name, "bob@example.org")).getEncoded();
+    SecretService.SecretGrant s = new SecretService.SecretGrant(new SecretRecord("ref-2", new byte[16], "hash",
+        Templates.EXCHANGE_USER, "CN=bob", "admin", now, now.plusSeconds(600), null, names), new char[0]);
+    RequestPolicy.Decision d = policy.enrollment(new RequestPolicy.Credential(
+        new Identity(Identity.Kind.SECRET, "ref-2", Set.of()), s, null), null, null, null);
+    assertEquals(Templates.EXCHANGE_USER, d.template().name());
+    assertEquals(new X500Name("CN=bob"), d.subject());
+    assertEquals(List.of("email:bob@example.org"), org.keyarc.ca.template.NameRules.texts(d.subjectAltNames()));
+    refused(ErrorCode.NOT_AUTHORIZED, () -> policy.enrollment(new RequestPolicy.Credential(
+        new Identity(Identity.Kind.SECRET, "ref-2", Set.of()), s, null), Templates.KEY_RECOVERY_AGENT, null, null));
   }
 }

@@ -13,12 +13,13 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.keyarc.ca.audit.log.Audit;
-import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.audit.AuditChain;
 import org.keyarc.ca.audit.AuditService;
 import org.keyarc.ca.audit.CheckpointSigner;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -57,6 +58,24 @@ abstract class StoreContract {
     Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
     return new CertRecord(ISSUER, serial, subject, "User", now, now.plusSeconds(3600), CertRecord.Status.ISSUED, null,
         null, null, null, String.format("%064x", serial), now, new byte[] {0x30, 0x00}, "tx-" + serial);
+  }
+
+  @Test
+  void aCompletedRecoveryKeepsNoPartialRecovery() throws Exception {
+    Instant at = Instant.ofEpochMilli(1_700_000_000_000L);
+    long id = store.inTransaction(tx -> tx.recoveries().open("4d", "CN=u", 2, new byte[] {1}, "CN=m", at));
+    store.inTransaction(tx -> {
+      tx.recoveries().step(id, new RecoveryStore.Step(1, "CN=a", "a1", "card-a", at), new byte[] {7, 7});
+      return null;
+    });
+    assertArrayEquals(new byte[] {7, 7}, store.inTransaction(tx -> tx.recoveries().find(id)).orElseThrow().progress());
+    store.inTransaction(tx -> {
+      tx.recoveries().step(id, new RecoveryStore.Step(2, "CN=b", "b2", "card-b", at), null);
+      return null;
+    });
+    RecoveryStore.Row done = store.inTransaction(tx -> tx.recoveries().find(id)).orElseThrow();
+    assertEquals(RecoveryStatus.COMPLETED, done.status());
+    assertEquals(null, done.progress(), "the partial recovery is dropped when the recovery completes");
   }
 
   @Test
@@ -125,6 +144,52 @@ abstract class StoreContract {
     });
     assertTrue((boolean) store.inTransaction(tx -> tx.secrets().markUsed("ref2", at)));
     assertFalse((boolean) store.inTransaction(tx -> tx.secrets().markUsed("ref2", at)));
+  }
+
+  @Test
+  void secretFailuresAndItsTransactionAreKept() throws Exception {
+    Instant at = Instant.ofEpochMilli(System.currentTimeMillis());
+    store.inTransaction(tx -> {
+      tx.secrets().insert(new SecretRecord("ref3", new byte[16], "00".repeat(32), "User", "CN=s", "CN=m", at,
+          at.plusSeconds(60), null));
+      return null;
+    });
+    assertEquals(1, (int) store.inTransaction(tx -> tx.secrets().recordFailure("ref3")));
+    assertEquals(2, (int) store.inTransaction(tx -> tx.secrets().recordFailure("ref3")));
+    assertEquals(0, (int) store.inTransaction(tx -> tx.secrets().recordFailure("no-such-ref")));
+    assertTrue((boolean) store.inTransaction(tx -> tx.secrets().markUsed("ref3", at, "a1b2c3d4e5f60718")));
+    store.close();
+    store = reopen();
+    SecretRecord r = store.inTransaction(tx -> tx.secrets().find("ref3")).orElseThrow();
+    assertEquals(2, r.failures());
+    assertEquals("a1b2c3d4e5f60718", r.usedTransaction());
+    assertEquals(at, r.usedAt());
+  }
+
+  @Test
+  void aNoncePairIsRememberedOnceEvenInAGroupCommit() throws Exception {
+    Instant t = Instant.ofEpochMilli(1_700_000_000_000L);
+    store.inTransaction(tx -> {
+      tx.nonces().remember("00aa", "11bb", t, t);
+      tx.nonces().remember("00aa", "22cc", t, t); // the same transaction, a fresh nonce: another pair
+      return null;
+    });
+    StoreException e = assertThrows(StoreException.class, () -> store.inGroupTransaction(tx -> {
+      tx.nonces().remember("00aa", "11bb", t.plusSeconds(5), t.plusSeconds(5));
+      return null;
+    }));
+    assertTrue(e.isConstraintViolation(), e.getMessage());
+    // the failed piece left the shared transaction usable (PostgreSQL: rolled back to its savepoint)
+    store.inGroupTransaction(tx -> {
+      tx.nonces().remember("00aa", "33dd", t.plusSeconds(10), t.plusSeconds(10));
+      return null;
+    });
+    assertEquals(2, (int) store.inTransaction(tx -> tx.nonces().forgetBefore(t.plusSeconds(1))));
+    store.inTransaction(tx -> {
+      tx.nonces().remember("00aa", "11bb", t.plusSeconds(20), t.plusSeconds(20)); // forgotten: no longer a replay
+      return null;
+    });
+    assertEquals(2, (int) store.inTransaction(tx -> tx.nonces().forgetBefore(t.plusSeconds(60))));
   }
 
   @Test

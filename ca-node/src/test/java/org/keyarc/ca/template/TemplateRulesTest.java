@@ -116,9 +116,7 @@ class TemplateRulesTest {
         TEMPLATES.all().stream().map(Template::name).collect(Collectors.toSet()));
     assertTrue(TEMPLATES.require(Templates.EXCHANGE_USER).archivePrivateKey());
     assertTrue(KRA.requiresApproval());
-    Template relaxed = new Template(Templates.KEY_RECOVERY_AGENT, KRA.validity(), KRA.keyUsage(),
-        KRA.extendedKeyUsages(), KRA.rsaMinBits(), KRA.ecCurves(), KRA.requiredRdns(), KRA.allowedRdns(), false,
-        false);
+    Template relaxed = KRA.toBuilder().requiresApproval(false).build();
     assertTrue(Templates.of(List.of(relaxed)).require(Templates.KEY_RECOVERY_AGENT).requiresApproval());
   }
 }

@@ -39,6 +39,24 @@ public final class AdminFields {
   public static final String PROGRESS = "progress";
   /** True: {@link AdminOp#KRA_ADD} accepts a certificate whose request carried no card evidence (audited). */
   public static final String WITHOUT_CARD_EVIDENCE = "withoutCardEvidence";
+  /** audit.list: first sequence number, time window (ISO-8601), action, actor, target. */
+  public static final String FROM = "from";
+  public static final String SINCE = "since";
+  public static final String UNTIL = "until";
+  public static final String ACTION = "action";
+  public static final String ACTOR = "actor";
+  public static final String TARGET = "target";
+  /** audit.acknowledge: the administrator's note. */
+  public static final String NOTE = "note";
+  /** audit.verify: exported checkpoints to check the store against (each an object as the export file's lines). */
+  public static final String ANCHORS = "anchors";
+  /** An e-mail address a one-time secret binds as the certificate's rfc822Name subjectAltName. */
+  public static final String EMAIL = "email";
+  /**
+   * SubjectAltNames a one-time secret binds: an array of "type:value" (email:, dns:, ip:, upn:, dirName:,
+   * uri:); in answers, the names a secret binds or a held request would get.
+   */
+  public static final String SUBJECT_ALT_NAMES = "subjectAltNames";
 
   private AdminFields() {}
 }

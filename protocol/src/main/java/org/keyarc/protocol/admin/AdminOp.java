@@ -9,7 +9,7 @@ import java.util.Optional;
 public enum AdminOp {
   /** The requests held for approval; {@code status} (pending, approved, denied; empty = all). */
   REQUEST_LIST("request.list"),
-  /** One held request; {@code id}. */
+  /** One held request, with the subjectAltNames it would get (answer field {@code subjectAltNames}); {@code id}. */
   REQUEST_SHOW("request.show"),
   /** Approves a held request and issues its certificate; {@code id}. */
   REQUEST_APPROVE("request.approve"),
@@ -21,7 +21,10 @@ public enum AdminOp {
   CERT_SHOW("cert.show"),
   /** Revokes a certificate; {@code serial}, {@code reason} (CRLReason number). */
   CERT_REVOKE("cert.revoke"),
-  /** A one-time enrollment secret; {@code template}, {@code subject}. */
+  /**
+   * A one-time enrollment secret; {@code template}, {@code subject}, and the subjectAltNames it binds:
+   * {@code email} (an rfc822Name) and {@code subjectAltNames} (an array of "type:value"), both optional.
+   */
   SECRET_CREATE("secret.create"),
   /**
    * Grants a role to the holder of one certificate: {@code serial}, or {@code subject} (the one certificate
@@ -62,7 +65,12 @@ public enum AdminOp {
   /** Records an agent's step; {@code id}, {@code serial}, {@code card}, {@code progress} (absent: the last step). */
   RECOVERY_STEP("recovery.step"),
   /** The caller's identity and roles. */
-  WHOAMI("whoami");
+  WHOAMI("whoami"),
+  // audit anchor and auditor access
+  /** Audit records, filtered and paged (auditor; the reading is audited). */
+  AUDIT_LIST("audit.list"),
+  /** An administrator's acknowledgement of an audit rollback the node found; issuance resumes. */
+  AUDIT_ACKNOWLEDGE("audit.acknowledge");
 
   private final String wireName;
 

@@ -15,11 +15,11 @@ import org.bouncycastle.asn1.cms.IssuerAndSerialNumber;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 
 /**
- * An archived private key (docs/archive-format.md), version 1:
+ * An archived private key (docs/archive-format.md), version 2 (version 1 had no innerLayerHashes):
  *
  * <pre>
  * ArchiveRecord ::= SEQUENCE {
- *   version        INTEGER (1),
+ *   version        INTEGER (2),
  *   certificate    IssuerAndSerialNumber,     -- the certificate whose key this is
  *   keyAlgorithm   AlgorithmIdentifier,       -- of the archived key (from its SubjectPublicKeyInfo)
  *   wrapAlgorithm  AlgorithmIdentifier,       -- id-aes256-wrap-pad
@@ -31,23 +31,49 @@ import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
  * Envelope ::= SEQUENCE {
  *   agentIndexes   SEQUENCE OF INTEGER,       -- into agents; outermost layer first
  *   keyWrap        AlgorithmIdentifier,       -- RSAES-OAEP parameters of the innermost layer
- *   layers         OCTET STRING }             -- M = 1: RSAES-OAEP(K) to the agent;
+ *   layers         OCTET STRING,              -- M = 1: RSAES-OAEP(K) to the agent;
  *                                             -- M > 1: CMS EnvelopedData to agentIndexes[0] whose content
  *                                             -- is the layers of the same envelope without its first agent
+ *   innerLayerHashes SEQUENCE OF OCTET STRING OPTIONAL }
+ *                                             -- SHA-256 of the layers left after 1, 2, ... M-1 agents peeled:
+ *                                             -- the signed record commits to every layer, so a partial
+ *                                             -- recovery carrying another archive's layers is refused
  * </pre>
  *
  * Everything in it is ciphertext or public: K exists only wrapped to agent keys.
  */
 public final class ArchiveRecord extends ASN1Object {
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
-  /** One M-subset's nested encryption of K. */
-  public record Envelope(List<Integer> agentIndexes, AlgorithmIdentifier keyWrap, byte[] layers) {
+  /**
+   * One M-subset's nested encryption of K; {@code innerLayerHashes.get(i)} is the SHA-256 of the layers left after
+   * {@code i + 1} agents peeled (empty in version-1 records, which do not bind their layers).
+   */
+  public record Envelope(List<Integer> agentIndexes, AlgorithmIdentifier keyWrap, byte[] layers,
+      List<byte[]> innerLayerHashes) {
+    /** An envelope without layer hashes (version 1). */
+    public Envelope(List<Integer> agentIndexes, AlgorithmIdentifier keyWrap, byte[] layers) {
+      this(agentIndexes, keyWrap, layers, List.of());
+    }
+
+    /** The hash the layers must have after {@code peeled} agents, or null when the record does not bind them. */
+    public byte[] expectedHash(int peeled) {
+      return peeled < 1 || peeled > innerLayerHashes.size() ? null : innerLayerHashes.get(peeled - 1).clone();
+    }
+
     ASN1Primitive toAsn1() {
       ASN1EncodableVector idx = new ASN1EncodableVector();
       agentIndexes.forEach(i -> idx.add(new ASN1Integer(i)));
-      return new DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {new DERSequence(idx), keyWrap,
-          new DEROctetString(layers)});
+      ASN1EncodableVector v = new ASN1EncodableVector();
+      v.add(new DERSequence(idx));
+      v.add(keyWrap);
+      v.add(new DEROctetString(layers));
+      if (!innerLayerHashes.isEmpty()) {
+        ASN1EncodableVector h = new ASN1EncodableVector();
+        innerLayerHashes.forEach(x -> h.add(new DEROctetString(x)));
+        v.add(new DERSequence(h));
+      }
+      return new DERSequence(v);
     }
 
     static Envelope of(ASN1Sequence s) {
@@ -55,8 +81,14 @@ public final class ArchiveRecord extends ASN1Object {
       for (var e : ASN1Sequence.getInstance(s.getObjectAt(0))) {
         idx.add(ASN1Integer.getInstance(e).intValueExact());
       }
+      List<byte[]> hashes = new ArrayList<>();
+      if (s.size() > 3) {
+        for (var e : ASN1Sequence.getInstance(s.getObjectAt(3))) {
+          hashes.add(ASN1OctetString.getInstance(e).getOctets());
+        }
+      }
       return new Envelope(List.copyOf(idx), AlgorithmIdentifier.getInstance(s.getObjectAt(1)),
-          ASN1OctetString.getInstance(s.getObjectAt(2)).getOctets());
+          ASN1OctetString.getInstance(s.getObjectAt(2)).getOctets(), List.copyOf(hashes));
     }
   }
 
@@ -86,8 +118,8 @@ public final class ArchiveRecord extends ASN1Object {
     }
     ASN1Sequence s = o instanceof byte[] b ? ASN1Sequence.getInstance(b) : ASN1Sequence.getInstance(o);
     int version = ASN1Integer.getInstance(s.getObjectAt(0)).intValueExact();
-    if (version != VERSION) {
-      throw new IllegalArgumentException("archive record version " + version + " is not supported (1)");
+    if (version != 1 && version != VERSION) {
+      throw new IllegalArgumentException("archive record version " + version + " is not supported (1 or 2)");
     }
     List<IssuerAndSerialNumber> agents = new ArrayList<>();
     for (var e : ASN1Sequence.getInstance(s.getObjectAt(6))) {

@@ -17,15 +17,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.frame.CmpFrame;
 import org.keyarc.protocol.frame.CmpFrameDecoder;
 import org.keyarc.protocol.frame.CmpFrameEncoder;
+import org.keyarc.protocol.tls.TlsPolicy;
 
 /**
  * The binary transport's client: one connection, many requests in flight. Each request gets the next
- * request id; answers are matched by id, whatever order they come in.
+ * request id; answers are matched by id, whatever order they come in. With an {@link SSLContext} the connection is
+ * TLS ({@link TlsPolicy}: TLS 1.3/1.2, ECDHE + AEAD, the node's certificate must name {@code host}); the handshake
+ * is finished, or refused with a clear error, before {@code connect} returns. There is no fallback to plain TCP.
  */
 public final class BinaryTransport implements CmpTransport {
   private final EventLoopGroup group;
@@ -41,6 +43,9 @@ public final class BinaryTransport implements CmpTransport {
     this.channel = channel;
     this.endpoint = endpoint;
   }
+
+  /** How long connect waits for the TLS handshake. */
+  private static final long HANDSHAKE_MILLIS = 15_000;
 
   /** Connects with an event loop of its own; {@code tls} null for plain TCP. */
   public static BinaryTransport connect(String host, int port, SSLContext tls, int maxFrame) throws CmpClientException {
@@ -61,9 +66,7 @@ public final class BinaryTransport implements CmpTransport {
           @Override
           protected void initChannel(SocketChannel ch) {
             if (tls != null) {
-              SSLEngine engine = tls.createSSLEngine(host, port);
-              engine.setUseClientMode(true);
-              ch.pipeline().addLast("tls", new SslHandler(engine));
+              ch.pipeline().addLast("tls", new SslHandler(TlsPolicy.clientEngine(tls, host, port)));
             }
             ch.pipeline().addLast("frames", new CmpFrameDecoder(maxFrame));
             ch.pipeline().addLast("encoder", new CmpFrameEncoder());
@@ -75,26 +78,47 @@ public final class BinaryTransport implements CmpTransport {
 
               @Override
               public void channelInactive(ChannelHandlerContext ctx) {
-                self[0].failAll("the node closed the connection");
+                if (self[0] != null) {
+                  self[0].failAll(tls == null ? "the node closed the connection (if its binary listener speaks TLS, "
+                      + "use tls://" + host + ":" + port + ")" : "the node closed the connection");
+                }
               }
 
               @Override
               public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                self[0].failAll("connection error: " + cause.getMessage());
+                if (self[0] != null) {
+                  self[0].failAll("connection error: " + cause.getMessage());
+                }
                 ctx.close();
               }
             });
           }
         });
+    String endpoint = (tls == null ? "tcp://" : "tls://") + host + ":" + port;
     ChannelFuture f = b.connect(host, port).awaitUninterruptibly();
     if (!f.isSuccess()) {
       if (shared == null) {
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
       }
-      throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "cannot connect to tcp://" + host + ":" + port + ": "
+      throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "cannot connect to " + endpoint + ": "
           + (f.cause() == null ? "unknown" : f.cause().getMessage()));
     }
-    self[0] = new BinaryTransport(group, shared == null, f.channel(), "tcp://" + host + ":" + port);
+    self[0] = new BinaryTransport(group, shared == null, f.channel(), endpoint);
+    if (tls != null) {
+      io.netty.util.concurrent.Future<?> hs = f.channel().pipeline().get(SslHandler.class).handshakeFuture();
+      if (!hs.awaitUninterruptibly(HANDSHAKE_MILLIS) || !hs.isSuccess()) {
+        Throwable cause = hs.cause();
+        self[0].close();
+        if (cause == null) {
+          throw new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "TLS handshake with " + endpoint + " did not finish "
+              + "within " + HANDSHAKE_MILLIS / 1000 + " s");
+        }
+        throw new CmpClientException(TlsPolicy.isCertificateFailure(cause) ? ErrorCode.UNKNOWN_SIGNER
+            : ErrorCode.NODE_UNAVAILABLE, "TLS handshake with " + endpoint + " failed: " + TlsPolicy.reason(cause)
+            + (TlsPolicy.isCertificateFailure(cause) ? " (the node's certificate must be issued by the trusted CA "
+            + "certificate and name the host or IP address dialled)" : ""), cause);
+      }
+    }
     return self[0];
   }
 

@@ -65,6 +65,7 @@ import org.keyarc.protocol.cmp.CmpHeaders;
 import org.keyarc.protocol.cmp.CmpMac;
 import org.keyarc.protocol.cmp.CmpProtectionException;
 import org.keyarc.protocol.cmp.MacKind;
+import org.keyarc.protocol.cmp.ResponderCertificate;
 
 /**
  * The CMP enrollment client (used by {@code keyarc enroll}, the admin commands, the token agent and the
@@ -78,8 +79,9 @@ public final class CmpClient implements AutoCloseable {
   private final Duration timeout;
 
   /**
-   * @param trustedCa the CA certificate that signs the node's answers; may be null with MAC protection
-   *     (the answer is then checked with the same secret)
+   * @param trustedCa the CA certificate; signed answers must be signed by a responder certificate it issued
+   *     (id-kp-cmcCA, valid now). May be null with MAC protection (the answer is then checked with the same
+   *     secret, its parameters bounded as the node bounds them)
    */
   public CmpClient(CmpTransport transport, Protection protection, X509CertificateHolder trustedCa) {
     this.transport = transport;
@@ -519,6 +521,9 @@ public final class CmpClient implements AutoCloseable {
   }
 
   private void verify(ProtectedPKIMessage p) throws CmpClientException {
+    if (p.toASN1Structure().getHeader().getProtectionAlg() == null || p.toASN1Structure().getProtection() == null) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer is not protected");
+    }
     try {
       MacKind kind = MacKind.of(p.getProtectionAlgorithm().getAlgorithm()).orElse(null);
       if (kind != null) {
@@ -526,6 +531,8 @@ public final class CmpClient implements AutoCloseable {
           throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the node answered with a MAC, but this "
               + "request was not MAC-protected");
         }
+        // the same bounds as the node's, before any key derivation: a forger picking keyLength 1 gets nowhere
+        CmpMac.checkParameters(p.toASN1Structure());
         if (!p.verify(CmpMac.verifier(kind), m.secret())) {
           throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's MAC is wrong: it did not come "
               + "from a CA that knows this secret");
@@ -536,15 +543,44 @@ public final class CmpClient implements AutoCloseable {
         throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer is signed, and no CA certificate was "
             + "given to check it (use --ca-cert)");
       }
-      if (!p.verify(new JcaContentVerifierProviderBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER)
-          .build(trustedCa))) {
-        throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's signature does not verify with the "
-            + "CA certificate " + trustedCa.getSubject());
+      X509CertificateHolder[] certs = p.getCertificates();
+      if (certs == null || certs.length == 0) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the signed answer carries no signer certificate "
+            + "in extraCerts");
       }
+      if (!p.verify(responderVerifier(certs[0]))) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "the answer's signature does not verify with the "
+            + "CA's responder certificate " + certs[0].getSubject());
+      }
+    } catch (CmpProtectionException e) {
+      throw new CmpClientException(e.code(), e.getMessage(), e);
     } catch (CMPException | OperatorCreationException | java.security.cert.CertificateException e) {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE_CHECK, "cannot check the answer's protection: "
           + e.getMessage(), e);
     }
+  }
+
+  /** The responder certificate last checked and the verifier over its key. */
+  private record Responder(X509CertificateHolder cert, org.bouncycastle.operator.ContentVerifierProvider verifier) {}
+
+  private volatile Responder responder;
+
+  /**
+   * The verifier for answers signed with {@code cert}, the node's CMP responder certificate: it must chain to
+   * the trusted CA certificate, carry id-kp-cmcCA and be valid now ({@link ResponderCertificate}). The CA key
+   * itself never signs answers, so the CA certificate is not accepted as signer. Checked once per certificate.
+   */
+  private org.bouncycastle.operator.ContentVerifierProvider responderVerifier(X509CertificateHolder cert)
+      throws CmpProtectionException, OperatorCreationException, java.security.cert.CertificateException {
+    Responder known = responder;
+    if (known != null && known.cert().equals(cert) && cert.isValidOn(new Date())) {
+      return known.verifier();
+    }
+    ResponderCertificate.check(cert, trustedCa, new Date());
+    Responder r = new Responder(cert, new JcaContentVerifierProviderBuilder().setProvider(
+        org.keyarc.protocol.Bc.PROVIDER).build(cert));
+    responder = r;
+    return r.verifier();
   }
 
   private static void throwIfError(PKIBody body) throws CmpClientException {

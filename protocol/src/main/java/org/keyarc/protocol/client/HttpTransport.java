@@ -7,16 +7,32 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import javax.net.ssl.SSLContext;
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.tls.TlsPolicy;
 
-/** CMP over HTTP (RFC 6712 / RFC 9811): POST application/pkixcmp, the answer in the response body. */
+/**
+ * CMP over HTTP (RFC 6712 / RFC 9811): POST application/pkixcmp, the answer in the response body. An
+ * {@code https://} URL is TLS with {@link TlsPolicy} (the context's trust anchors, endpoint identification).
+ */
 public final class HttpTransport implements CmpTransport {
   public static final String CONTENT_TYPE = "application/pkixcmp";
   private final URI uri;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http;
 
+  /** Plain HTTP; an https:// URI here uses the JDK's default trust (prefer {@link #HttpTransport(URI, SSLContext)}). */
   public HttpTransport(URI uri) {
+    this(uri, null);
+  }
+
+  /** {@code tls} (may be null for http://) for an https:// URI. */
+  public HttpTransport(URI uri, SSLContext tls) {
     this.uri = uri;
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    if (tls != null) {
+      b.sslContext(tls).sslParameters(TlsPolicy.clientParameters(tls));
+    }
+    this.http = b.build();
   }
 
   @Override
@@ -25,6 +41,11 @@ public final class HttpTransport implements CmpTransport {
         .header("Content-Type", CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofByteArray(pkiMessage)).build();
     return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).handle((resp, err) -> {
       if (err != null) {
+        if (TlsPolicy.isCertificateFailure(err)) {
+          throw new CompletionException(new CmpClientException(ErrorCode.UNKNOWN_SIGNER, "TLS handshake with " + uri
+              + " failed: " + TlsPolicy.reason(err) + " (the node's certificate must be issued by the trusted CA "
+              + "certificate and name the host or IP address dialled)", err));
+        }
         throw new CompletionException(new CmpClientException(ErrorCode.NODE_UNAVAILABLE, "cannot reach " + uri
             + ": " + (err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage()), err));
       }

@@ -100,8 +100,8 @@ public final class CmpHeaders {
   }
 
   /**
-   * The header of an unprotected answer (the last resort when the answer cannot be protected): the fields
-   * of {@link #answer} without messageTime.
+   * The header of an unprotected answer (an error to a sender that is not authenticated, or the last resort
+   * when an answer cannot be protected): the fields of {@link #answer} without messageTime.
    */
   public static PKIHeaderBuilder unprotectedAnswer(GeneralName sender, PKIHeader request) {
     byte[] tx = transactionId(request);

@@ -1,11 +1,17 @@
 package org.keyarc.protocol.frame;
 
 import io.netty.handler.codec.CorruptedFrameException;
+import org.keyarc.protocol.ErrorCode;
 
 /**
  * A frame that breaks the binary transport's rules (bad version or type, length below the header,
  * over the limit, cut off). After it the connection is answered with an error and closed: the byte
  * stream can no longer be trusted to be in step.
+ *
+ * <p>It is not a {@link org.keyarc.protocol.KeyarcException}: Netty's pipeline recognises a framing
+ * failure by its type ({@link CorruptedFrameException}, unchecked, raised from inside a decoder), and a
+ * class cannot extend both that and keyarc's checked exception base. It carries its keyarc code through
+ * {@link #code()} instead, so the server answers with the same code a {@code KeyarcException} would.
  */
 public class CmpFrameException extends CorruptedFrameException {
   private static final long serialVersionUID = 1L;
@@ -26,5 +32,13 @@ public class CmpFrameException extends CorruptedFrameException {
   /** True when the frame was refused for its size. */
   public boolean tooLarge() {
     return tooLarge;
+  }
+
+  /**
+   * The code to answer with: {@link ErrorCode#MESSAGE_TOO_LARGE} when {@link #tooLarge()}, else
+   * {@link ErrorCode#BAD_MESSAGE}.
+   */
+  public ErrorCode code() {
+    return tooLarge ? ErrorCode.MESSAGE_TOO_LARGE : ErrorCode.BAD_MESSAGE;
   }
 }

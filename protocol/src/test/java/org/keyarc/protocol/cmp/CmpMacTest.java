@@ -15,6 +15,7 @@ import org.bouncycastle.asn1.cmp.PBMParameter;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.cmp.PKIMessage;
 import org.bouncycastle.asn1.iana.IANAObjectIdentifiers;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PBKDF2Params;
 import org.bouncycastle.asn1.pkcs.PBMAC1Params;
@@ -82,11 +83,35 @@ class CmpMacTest {
     return assertThrows(CmpProtectionException.class, () -> CmpMac.checkParameters(p.toASN1Structure()));
   }
 
+  private static final AlgorithmIdentifier SHA256 = new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256);
+  private static final AlgorithmIdentifier HMAC_SHA256 = new AlgorithmIdentifier(
+      PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE);
+
+  private static MacCalculator pbm(int salt, AlgorithmIdentifier owf, int count, AlgorithmIdentifier mac)
+      throws Exception {
+    return new PKMACBuilder(new JcePKMACValuesCalculator().setProvider(Bc.PROVIDER)).setParameters(
+        new PBMParameter(new byte[salt], owf, count, mac)).build(SECRET);
+  }
+
+  /** A real PBMAC1 calculator (HMAC-SHA256, 32-byte key) that claims other PBKDF2 parameters. */
+  private static MacCalculator pbmac1Claiming(byte[] salt, int count, Integer keyLength, AlgorithmIdentifier prf,
+      AlgorithmIdentifier mac) throws Exception {
+    MacCalculator real = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
+        .setSaltLength(16).setIterationCount(1_000).build(SECRET);
+    PBKDF2Params kdf = keyLength == null
+        ? (prf == null ? new PBKDF2Params(salt, count) : new PBKDF2Params(salt, count, prf))
+        : (prf == null ? new PBKDF2Params(salt, count, keyLength) : new PBKDF2Params(salt, count, keyLength, prf));
+    return claiming(real, new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBMAC1, new PBMAC1Params(
+        new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBKDF2, kdf), mac)));
+  }
+
   @Test
-  void todaysValuesStay() {
+  void theBounds() {
     assertEquals(1_000, CmpMac.MAC_ITERATIONS);
+    assertEquals(500, CmpMac.MIN_ITERATIONS);
     assertEquals(100_000, CmpMac.MAX_ITERATIONS);
-    assertEquals(8, CmpMac.MIN_SALT);
+    assertEquals(16, CmpMac.MIN_SALT);
+    assertEquals(64, CmpMac.MAX_SALT);
     assertEquals(16, CmpMac.SALT_LENGTH);
   }
 
@@ -101,22 +126,23 @@ class CmpMacTest {
   }
 
   @Test
-  void pbmIsWhatBothSidesSentBefore() throws Exception {
+  void pbmIsSha256AndHmacSha256() throws Exception {
     PBMParameter pbm = PBMParameter.getInstance(CmpMac.calculator(MacKind.PBM, SECRET).getAlgorithmIdentifier()
         .getParameters());
     assertEquals(16, pbm.getSalt().getOctets().length);
     assertEquals(1_000, pbm.getIterationCount().intValueExact());
-    assertEquals(SHA1, pbm.getOwf());
-    assertEquals(HMAC_SHA1, pbm.getMac());
+    assertEquals(SHA256, pbm.getOwf());
+    assertEquals(HMAC_SHA256, pbm.getMac());
   }
 
   @Test
-  void pbmac1IsWhatBothSidesSentBefore() throws Exception {
+  void pbmac1IsPbkdf2WithHmacSha256() throws Exception {
     PBMAC1Params pb = PBMAC1Params.getInstance(CmpMac.calculator(MacKind.PBMAC1, SECRET).getAlgorithmIdentifier()
         .getParameters());
-    // Bouncy Castle 1.82 labels the key derivation id-PBES2, where RFC 8018 A.2 and RFC 9481 ask for
-    // id-PBKDF2; it is what keyarc has always sent, and checkParameters reads the PBKDF2 parameters either way
-    assertEquals(PKCSObjectIdentifiers.id_PBES2, pb.getKeyDerivationFunc().getAlgorithm());
+    // RFC 8018 A.2 and RFC 9481: id-PBKDF2. Bouncy Castle up to 1.82 labelled the key derivation id-PBES2 (CmpMac
+    // relabels what its builder writes); since the upgrade (1.87) it is id-PBKDF2 anyway. checkParameters reads the
+    // PBKDF2 parameters under either label, so clients built on an older Bouncy Castle still enroll
+    assertEquals(PKCSObjectIdentifiers.id_PBKDF2, pb.getKeyDerivationFunc().getAlgorithm());
     PBKDF2Params kdf = PBKDF2Params.getInstance(pb.getKeyDerivationFunc().getParameters());
     assertEquals(16, kdf.getSalt().length);
     assertEquals(1_000, kdf.getIterationCount().intValueExact());
@@ -125,81 +151,153 @@ class CmpMacTest {
     assertEquals(PKCSObjectIdentifiers.id_hmacWithSHA256, pb.getMessageAuthScheme().getAlgorithm());
   }
 
+  @Test
+  void opensslCmpDefaultsAreAccepted() throws Exception {
+    // what OpenSSL 3.0's "openssl cmp -ref R -secret pass:S" sends (captured with -reqout): salt 16, OWF
+    // SHA-256 without parameters, 500 iterations, HMAC-SHA1 under its IANA OID 1.3.6.1.5.5.8.1.2
+    ProtectedPKIMessage p = protectedWith(pbm(16, SHA256, 500, new AlgorithmIdentifier(IANAObjectIdentifiers.hmacSHA1)));
+    assertEquals(MacKind.PBM, CmpMac.checkParameters(p.toASN1Structure()));
+    assertTrue(p.verify(CmpMac.verifier(MacKind.PBM), SECRET));
+  }
+
+  @Test
+  void bouncyCastlesOwnPbmac1LabelIsAccepted() throws Exception {
+    // Bouncy Castle 1.87 (the version here) labels the key derivation id-PBKDF2
+    MacCalculator bc = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
+        .setPrf(JcePBMac1CalculatorBuilder.PRF_SHA256).setSaltLength(16).setIterationCount(1_000).build(SECRET);
+    ProtectedPKIMessage p = protectedWith(bc);
+    PBMAC1Params params = PBMAC1Params.getInstance(p.getProtectionAlgorithm().getParameters());
+    assertEquals(PKCSObjectIdentifiers.id_PBKDF2, params.getKeyDerivationFunc().getAlgorithm());
+    assertEquals(MacKind.PBMAC1, CmpMac.checkParameters(p.toASN1Structure()));
+    assertTrue(p.verify(CmpMac.verifier(MacKind.PBMAC1), SECRET));
+    // Bouncy Castle up to 1.82 wrote id-PBES2 there: clients built on it still enroll
+    MacCalculator old = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
+        .setPrf(JcePBMac1CalculatorBuilder.PRF_SHA256).setSaltLength(16).setIterationCount(1_000).build(SECRET);
+    PBMAC1Params real = PBMAC1Params.getInstance(old.getAlgorithmIdentifier().getParameters());
+    ProtectedPKIMessage pbes2 = protectedWith(claiming(old, new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBMAC1,
+        new PBMAC1Params(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBES2,
+            real.getKeyDerivationFunc().getParameters()), real.getMessageAuthScheme()))));
+    assertEquals(MacKind.PBMAC1, CmpMac.checkParameters(pbes2.toASN1Structure()));
+    assertTrue(pbes2.verify(CmpMac.verifier(MacKind.PBMAC1), SECRET));
+  }
+
   @ParameterizedTest
   @EnumSource(MacKind.class)
   void theBoundsThemselvesAreAccepted(MacKind kind) throws Exception {
     MacCalculator min;
     MacCalculator max;
     if (kind == MacKind.PBM) {
-      min = new PKMACBuilder(new JcePKMACValuesCalculator()).setParameters(new PBMParameter(new byte[8], SHA1, 1,
-          HMAC_SHA1)).build(SECRET);
-      max = new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(8).setIterationCount(100_000)
-          .build(SECRET);
+      min = pbm(16, SHA256, 500, HMAC_SHA1);
+      max = pbm(64, new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha512), 100_000,
+          new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA512, DERNull.INSTANCE));
     } else {
-      min = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER).setSalt(new byte[8])
-          .setIterationCount(1).build(SECRET);
-      max = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER).setSaltLength(8)
-          .setIterationCount(100_000).build(SECRET);
+      min = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER).setSalt(new byte[16])
+          .setIterationCount(500).build(SECRET);
+      max = new JcePBMac1CalculatorBuilder("HmacSHA512", 512).setProvider(Bc.PROVIDER).setSaltLength(64)
+          .setPrf(JcePBMac1CalculatorBuilder.PRF_SHA512).setIterationCount(100_000).build(SECRET);
     }
     assertEquals(kind, CmpMac.checkParameters(protectedWith(min).toASN1Structure()));
-    assertEquals(kind, CmpMac.checkParameters(protectedWith(max).toASN1Structure()));
+    ProtectedPKIMessage p = protectedWith(max);
+    assertEquals(kind, CmpMac.checkParameters(p.toASN1Structure()));
+    assertTrue(p.verify(CmpMac.verifier(kind), SECRET), "the largest parameters verify too");
   }
 
   @Test
-  void pbmWithASevenByteSaltIsRefused() throws Exception {
-    CmpProtectionException e = refused(new PKMACBuilder(new JcePKMACValuesCalculator())
-        .setParameters(new PBMParameter(new byte[7], SHA1, 1_000, HMAC_SHA1)).build(SECRET));
+  void pbmWithAFifteenByteSaltIsRefused() throws Exception {
+    CmpProtectionException e = refused(pbm(15, SHA256, 1_000, HMAC_SHA1));
     assertEquals(ErrorCode.BAD_MESSAGE_CHECK, e.code());
-    assertEquals("the MAC salt is 7 bytes; at least 8 are required", e.getMessage());
+    assertEquals("the MAC salt is 15 bytes; 16..64 are required", e.getMessage());
+    assertEquals("the MAC salt is 65 bytes; 16..64 are required", refused(pbm(65, SHA256, 1_000, HMAC_SHA1))
+        .getMessage());
   }
 
   @Test
-  void pbmWithIterationCountZeroIsRefused() throws Exception {
+  void pbmWithTooFewIterationsIsRefused() throws Exception {
     // PKMACBuilder.setIterationCount refuses below 100; explicit parameters are not bounded below
-    CmpProtectionException e = refused(new PKMACBuilder(new JcePKMACValuesCalculator())
-        .setParameters(new PBMParameter(new byte[16], SHA1, 0, HMAC_SHA1)).build(SECRET));
+    CmpProtectionException e = refused(pbm(16, SHA256, 499, HMAC_SHA1));
     assertEquals(ErrorCode.BAD_MESSAGE_CHECK, e.code());
-    assertEquals("the MAC iteration count 0 is outside 1..100000", e.getMessage());
+    assertEquals("the MAC iteration count 499 is outside 500..100000", e.getMessage());
+    assertEquals("the MAC iteration count 0 is outside 500..100000", refused(pbm(16, SHA256, 0, HMAC_SHA1))
+        .getMessage());
   }
 
   @Test
   void pbmWithTooManyIterationsIsRefused() throws Exception {
-    CmpProtectionException e = refused(new PKMACBuilder(new JcePKMACValuesCalculator()).setSaltLength(16)
-        .setIterationCount(100_001).build(SECRET));
+    MacCalculator real = CmpMac.calculator(MacKind.PBM, SECRET);
+    CmpProtectionException e = refused(claiming(real, new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac,
+        new PBMParameter(new byte[16], SHA256, Integer.MAX_VALUE, HMAC_SHA1))));
     assertEquals(ErrorCode.BAD_MESSAGE_CHECK, e.code());
-    assertEquals("the MAC iteration count 100001 is outside 1..100000", e.getMessage());
+    assertEquals("the MAC iteration count 2147483647 is outside 500..100000", e.getMessage());
   }
 
   @Test
-  void pbmac1WithASevenByteSaltIsRefused() throws Exception {
-    CmpProtectionException e = refused(new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
-        .setSalt(new byte[7]).setIterationCount(1_000).build(SECRET));
+  void pbmWithSha1AsOneWayFunctionIsRefused() throws Exception {
+    // Bouncy Castle's PKMACBuilder default, which keyarc itself sent before
+    CmpProtectionException e = refused(pbm(16, SHA1, 1_000, HMAC_SHA1));
     assertEquals(ErrorCode.BAD_MESSAGE_CHECK, e.code());
-    assertEquals("the MAC salt is 7 bytes; at least 8 are required", e.getMessage());
+    assertEquals("PBM's one-way function 1.3.14.3.2.26 (SHA-1) is not allowed; use SHA-256, SHA-384 or SHA-512",
+        e.getMessage());
   }
 
   @Test
-  void pbmac1WithIterationCountZeroIsRefused() throws Exception {
-    // the JCE's PBKDF2 refuses to derive with 0 iterations: a real PBMAC1 calculator claims count 0
-    MacCalculator real = new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
-        .setSaltLength(16).setIterationCount(1_000).build(SECRET);
-    PBMAC1Params pb = PBMAC1Params.getInstance(real.getAlgorithmIdentifier().getParameters());
-    PBKDF2Params kdf = PBKDF2Params.getInstance(pb.getKeyDerivationFunc().getParameters());
-    PBMAC1Params zero = new PBMAC1Params(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBKDF2,
-        new PBKDF2Params(kdf.getSalt(), 0, kdf.getKeyLength().intValueExact(), kdf.getPrf())),
-        pb.getMessageAuthScheme());
-    CmpProtectionException e = refused(claiming(real, new AlgorithmIdentifier(PKCSObjectIdentifiers.id_PBMAC1,
-        zero)));
-    assertEquals(ErrorCode.BAD_MESSAGE_CHECK, e.code());
-    assertEquals("the MAC iteration count 0 is outside 1..100000", e.getMessage());
+  void pbmWithAnUnlistedMacIsRefused() throws Exception {
+    MacCalculator real = CmpMac.calculator(MacKind.PBM, SECRET);
+    CmpProtectionException e = refused(claiming(real, new AlgorithmIdentifier(CMPObjectIdentifiers.passwordBasedMac,
+        new PBMParameter(new byte[16], SHA256, 1_000, new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA224,
+            DERNull.INSTANCE)))));
+    assertTrue(e.getMessage().startsWith("PBM's MAC 1.2.840.113549.2.8 (HMAC-SHA224) is not allowed"),
+        e.getMessage());
   }
 
   @Test
-  void pbmac1WithTooManyIterationsIsRefused() throws Exception {
-    CmpProtectionException e = refused(new JcePBMac1CalculatorBuilder("HmacSHA256", 256).setProvider(Bc.PROVIDER)
-        .setSaltLength(16).setIterationCount(100_001).build(SECRET));
+  void pbmac1WithAOneByteKeyIsRefusedBeforeAnyDerivation() throws Exception {
+    // the forgery: BC derives a key of the length the sender names, so keyLength 1 makes 1 MAC in 256 verify
+    MacCalculator forged = pbmac1Claiming(new byte[16], 1_000, 1, JcePBMac1CalculatorBuilder.PRF_SHA256,
+        HMAC_SHA256);
+    CmpProtectionException e = refused(forged);
     assertEquals(ErrorCode.BAD_MESSAGE_CHECK, e.code());
-    assertEquals("the MAC iteration count 100001 is outside 1..100000", e.getMessage());
+    assertEquals("PBKDF2's keyLength 1 bytes is wrong; it must be 32 bytes, the output length of "
+        + "1.2.840.113549.2.9 (HMAC-SHA256)", e.getMessage());
+    // and the verifier itself refuses before it derives: no key of one byte is ever made
+    ProtectedPKIMessage p = protectedWith(forged);
+    Exception thrown = assertThrows(Exception.class, () -> p.verify(CmpMac.verifier(MacKind.PBMAC1), SECRET));
+    assertTrue(String.valueOf(thrown.getMessage()).contains("keyLength"), thrown.toString());
+  }
+
+  @Test
+  void pbmac1KeyLengthMustBeNamedAndMatchTheMac() throws Exception {
+    assertTrue(refused(pbmac1Claiming(new byte[16], 1_000, null, JcePBMac1CalculatorBuilder.PRF_SHA256, HMAC_SHA256))
+        .getMessage().startsWith("PBKDF2's keyLength is missing"));
+    assertTrue(refused(pbmac1Claiming(new byte[16], 1_000, 64, JcePBMac1CalculatorBuilder.PRF_SHA512, HMAC_SHA256))
+        .getMessage().startsWith("PBKDF2's keyLength 64 bytes is wrong; it must be 32"));
+  }
+
+  @Test
+  void pbmac1PrfMustBeNamedAndSha2() throws Exception {
+    assertEquals("PBKDF2's PRF 1.2.840.113549.2.7 (HMAC-SHA1), the default when none is named, is not allowed; "
+        + "use HMAC-SHA256, HMAC-SHA384 or HMAC-SHA512", refused(pbmac1Claiming(new byte[16], 1_000, 32, null,
+        HMAC_SHA256)).getMessage());
+    assertTrue(refused(pbmac1Claiming(new byte[16], 1_000, 32, new AlgorithmIdentifier(
+        PKCSObjectIdentifiers.id_hmacWithSHA1, DERNull.INSTANCE), HMAC_SHA256)).getMessage()
+        .startsWith("PBKDF2's PRF 1.2.840.113549.2.7 (HMAC-SHA1)"));
+    assertTrue(refused(pbmac1Claiming(new byte[16], 1_000, 28, new AlgorithmIdentifier(
+        PKCSObjectIdentifiers.id_hmacWithSHA224, DERNull.INSTANCE), HMAC_SHA256)).getMessage()
+        .startsWith("PBKDF2's PRF 1.2.840.113549.2.8 (HMAC-SHA224) is not allowed"));
+  }
+
+  @Test
+  void pbmac1MacMustBeHmacSha2() throws Exception {
+    assertTrue(refused(pbmac1Claiming(new byte[16], 1_000, 20, JcePBMac1CalculatorBuilder.PRF_SHA256,
+        new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA1, DERNull.INSTANCE))).getMessage()
+        .startsWith("PBMAC1's MAC 1.2.840.113549.2.7 (HMAC-SHA1) is not allowed"));
+  }
+
+  @Test
+  void pbmac1WithAShortSaltOrAHugeCountIsRefused() throws Exception {
+    assertEquals("the MAC salt is 7 bytes; 16..64 are required", refused(pbmac1Claiming(new byte[7], 1_000, 32,
+        JcePBMac1CalculatorBuilder.PRF_SHA256, HMAC_SHA256)).getMessage());
+    assertEquals("the MAC iteration count 2000000000 is outside 500..100000", refused(pbmac1Claiming(new byte[16],
+        2_000_000_000, 32, JcePBMac1CalculatorBuilder.PRF_SHA256, HMAC_SHA256)).getMessage());
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
+import org.keyarc.protocol.ErrorCode;
 
 /** The frame codec on an EmbeddedChannel: byte layout, reassembly, limits, garbage. */
 class CmpFrameCodecTest {
@@ -53,6 +54,7 @@ class CmpFrameCodecTest {
     ByteBuf big = Unpooled.buffer().writeInt(1025).writeBytes(new byte[100]);
     CmpFrameException e = assertThrows(CmpFrameException.class, () -> ch.writeInbound(big));
     assertTrue(e.tooLarge());
+    assertEquals(ErrorCode.MESSAGE_TOO_LARGE, e.code());
     assertEquals("frame of 1025 bytes is over the limit of 1024", e.getMessage());
     // everything after a framing error is discarded, never buffered
     ch.writeInbound(Unpooled.buffer().writeBytes(new byte[5000]));
@@ -66,6 +68,8 @@ class CmpFrameCodecTest {
     CmpFrameException ve = assertThrows(CmpFrameException.class, () -> v.writeInbound(Unpooled.buffer()
         .writeInt(12).writeByte(2).writeByte(0).writeShort(0).writeLong(9)));
     assertEquals(9, ve.requestId());
+    assertFalse(ve.tooLarge());
+    assertEquals(ErrorCode.BAD_MESSAGE, ve.code());
     assertFalse(v.finish());
     EmbeddedChannel t = new EmbeddedChannel(new CmpFrameDecoder(1024));
     assertThrows(CmpFrameException.class, () -> t.writeInbound(Unpooled.buffer()

@@ -68,6 +68,29 @@ public final class RecoveryStep {
         candidates.add(new RecoveryProgress.Candidate(e, 0, rec.envelopes().get(e).layers()));
       }
     } else {
+      if (!java.util.Arrays.equals(progress.blob(), blob.encoded())) {
+        throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery belongs to another archive than the "
+            + "recovery blob given with it; nothing was opened with the card");
+      }
+      for (RecoveryProgress.Candidate c : progress.candidates()) {
+        if (c.envelope() < 0 || c.envelope() >= rec.envelopes().size() || c.peeled() < 0
+            || c.peeled() >= rec.envelopes().get(c.envelope()).agentIndexes().size()) {
+          throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery names envelope " + c.envelope()
+              + " layer " + c.peeled() + ", which this archive does not have; nothing was opened with the card");
+        }
+        byte[] expected = rec.envelopes().get(c.envelope()).expectedHash(c.peeled());
+        if (expected != null && !java.util.Arrays.equals(expected, sha256(c.layers()))) {
+          throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery's layers for envelope "
+              + c.envelope() + " are not the ones this archive's signed record commits to (they belong to another "
+              + "archive or were altered); nothing was opened with the card");
+        }
+      }
+      for (int a : progress.done()) {
+        if (a < 0 || a >= rec.agents().size()) {
+          throw new RecoveryException(ErrorCode.BAD_INPUT, "the partial recovery names agent " + a + ", which this "
+              + "archive does not have; nothing was opened with the card");
+        }
+      }
       candidates.addAll(progress.candidates());
       done.addAll(progress.done());
     }
@@ -102,6 +125,14 @@ public final class RecoveryStep {
     RecoveryProgress p = new RecoveryProgress(progress == null ? blob.encoded() : progress.blob(), List.copyOf(done),
         List.copyOf(advanced));
     return new Result.Partial(p, blob.agentName(used), used, nextAgents(blob, advanced));
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**

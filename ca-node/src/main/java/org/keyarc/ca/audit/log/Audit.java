@@ -10,6 +10,11 @@ public final class Audit {
   public static final String NODE = "ca-node";
   /** The actor of the local ceremonies at the CA host (ca init, ca import-cert). */
   public static final String LOCAL_OPERATOR = "local-operator";
+  /**
+   * The label of the CA token's data object that remembers the last audit checkpoint ({@code audit.AuditAnchor});
+   * here, below every service, because {@code keys/CaInit} resets it when a new CA starts.
+   */
+  public static final String ANCHOR_LABEL = "keyarc-audit-anchor";
 
   private Audit() {}
 

@@ -29,6 +29,33 @@ public enum AuditAction {
   RECOVERY_STEP("recovery.step"),
   RECOVERY_COMPLETE("recovery.complete"),
   RECOVERY_REFUSED("recovery.refused"),
+  // wire trust (MAC, replay, responder key)
+  /** A new CMP responder key and certificate (the key that signs CMP answers). */
+  CA_RESPONDER("ca.responder"),
+  /** A MAC-protected request failed: parameters outside the allow-list, or a MAC that does not verify. */
+  AUTH_MAC_FAILED("auth.mac.failed"),
+  /** A one-time secret was locked by its last allowed MAC failure. */
+  AUTH_SECRET_LOCKED("auth.secret.locked"),
+  /** A request named a one-time secret that is unknown, used, expired or locked. */
+  AUTH_SECRET_REFUSED("auth.secret.refused"),
+  /** A signature-protected request failed: no signer certificate, an unknown signer, a bad signature. */
+  AUTH_SIGNATURE_FAILED("auth.signature.failed"),
+  /** A protected request came again (its transactionID and senderNonce were seen before). */
+  AUTH_REPLAY("auth.replay"),
+  /** A peer or a reference ran out of its failure budget (recorded once per window). */
+  AUTH_RATE_LIMITED("auth.rate-limited"),
+  // audit anchor and auditor access
+  AUDIT_ROLLBACK("audit.rollback"),
+  AUDIT_ACKNOWLEDGE("audit.acknowledge"),
+  AUDIT_READ("audit.read"),
+  /** An agent fetched a recovery's blob and partial recovery to do its step. */
+  RECOVERY_MATERIAL("recovery.material"),
+  // template permissions and SAN policy
+  /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
+  ENROLL_REFUSED("enroll.refused"),
+  // TLS
+  /** The node's own TLS server certificate issued (at ca init, or at start when missing, ending or not naming a host). */
+  TLS_CERT_ISSUE("tls.cert.issue"),
   // roles, four eyes, transaction binding
   /** An authorisation refusal (not authorized, role conflict, four eyes) with the actor and the operation. */
   AUTHZ_REFUSED("authz.refused"),

@@ -92,12 +92,14 @@ final class JdbcAudit implements AuditStore {
   @Override
   public void insertCheckpoint(Checkpoint cp) throws StoreException {
     try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO audit_checkpoint (seq, hash, at, key_label, signature) VALUES (?,?,?,?,?)")) {
+        "INSERT INTO audit_checkpoint (seq, hash, at, key_label, signature, version, prev_seq) VALUES (?,?,?,?,?,?,?)")) {
       ps.setLong(1, cp.seq());
       ps.setString(2, cp.hash());
       ps.setLong(3, cp.at().toEpochMilli());
       ps.setString(4, cp.keyLabel());
       ps.setBytes(5, cp.signature());
+      ps.setInt(6, cp.version());
+      ps.setLong(7, cp.prevSeq());
       ps.executeUpdate();
     } catch (SQLException e) {
       throw StoreException.of(e);
@@ -112,14 +114,66 @@ final class JdbcAudit implements AuditStore {
   private List<Checkpoint> checkpoints(String where, Object... args) throws StoreException {
     List<Checkpoint> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT seq, hash, at, key_label, signature FROM audit_checkpoint " + where + " ORDER BY seq")) {
+        "SELECT seq, hash, at, key_label, signature, version, prev_seq FROM audit_checkpoint " + where
+            + " ORDER BY seq")) {
       for (int i = 0; i < args.length; i++) {
         ps.setObject(i + 1, args[i]);
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(new Checkpoint(rs.getLong(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)), rs.getString(4),
-              rs.getBytes(5)));
+              rs.getBytes(5), rs.getInt(6), rs.getLong(7)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public Optional<Checkpoint> lastCheckpoint() throws StoreException {
+    List<Checkpoint> l = checkpoints("WHERE seq = (SELECT MAX(seq) FROM audit_checkpoint)");
+    return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+  }
+
+  @Override
+  public List<Row> records(long from, long to, Instant since, Instant until, String action, String actor,
+      String target, int limit) throws StoreException {
+    StringBuilder sql = new StringBuilder("SELECT seq, at, actor, action, target, detail, prev_hash, hash "
+        + "FROM audit_record WHERE seq >= ? AND seq <= ?");
+    List<Object> args = new ArrayList<>(List.of(from, to));
+    if (since != null) {
+      sql.append(" AND at >= ?");
+      args.add(since.toEpochMilli());
+    }
+    if (until != null) {
+      sql.append(" AND at <= ?");
+      args.add(until.toEpochMilli());
+    }
+    if (action != null) {
+      sql.append(" AND action = ?");
+      args.add(action);
+    }
+    if (actor != null) {
+      sql.append(" AND actor = ?");
+      args.add(actor);
+    }
+    if (target != null) {
+      sql.append(" AND target = ?");
+      args.add(target);
+    }
+    sql.append(" ORDER BY seq LIMIT ?");
+    args.add(limit);
+    List<Row> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      for (int i = 0; i < args.size(); i++) {
+        ps.setObject(i + 1, args.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Row(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getString(3), rs.getString(4),
+              rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8)));
         }
       }
       return out;

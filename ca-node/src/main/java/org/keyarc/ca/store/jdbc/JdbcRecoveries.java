@@ -77,7 +77,7 @@ final class JdbcRecoveries implements RecoveryStore {
         ps.executeUpdate();
       }
       try (PreparedStatement ps = c.prepareStatement(progress == null
-          ? "UPDATE recovery_request SET status = 'COMPLETED', closed_at = ? WHERE id = ?"
+          ? "UPDATE recovery_request SET status = 'COMPLETED', closed_at = ?, progress = NULL WHERE id = ?"
           : "UPDATE recovery_request SET progress = ? WHERE id = ?")) {
         if (progress == null) {
           ps.setLong(1, s.at().toEpochMilli());

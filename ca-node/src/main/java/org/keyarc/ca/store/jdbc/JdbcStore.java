@@ -2,6 +2,7 @@ package org.keyarc.ca.store.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,11 +38,80 @@ public final class JdbcStore implements Store {
   /**
    * The JDBC URL of the embedded database in {@code dir}. {@code WRITE_DELAY=0} makes H2 write each
    * commit to the file before the commit returns (the default buffers commits for 500 ms, which a
-   * {@code kill -9} would lose); {@code AUTO_SERVER} lets a second local process (the CLI) open the
-   * database while the node holds it.
+   * {@code kill -9} would lose); {@code TRACE_LEVEL_FILE=0}: no trace file. No TCP server: only this process
+   * opens the files (see {@link #embeddedUrl(Path, boolean)}).
    */
   public static String embeddedUrl(Path dir) {
-    return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("keyarc") + ";WRITE_DELAY=0;AUTO_SERVER=TRUE";
+    return embeddedUrl(dir, false);
+  }
+
+  /**
+   * The embedded database's URL; with {@code localServer}, H2's automatic server lets a second local process (the
+   * CLI's local commands) open the database while the node holds it: a TCP listener, bound to the loopback
+   * interface by the node ({@code h2.bindAddress}) and guarded by the database password.
+   */
+  public static String embeddedUrl(Path dir, boolean localServer) {
+    return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("keyarc") + ";WRITE_DELAY=0;TRACE_LEVEL_FILE=0"
+        + ";DB_CLOSE_ON_EXIT=FALSE" // the node closes it after its last audit checkpoint, not H2's own hook
+        + (localServer ? ";AUTO_SERVER=TRUE" : "");
+  }
+
+  /** The database password's file in the embedded store's folder (0600, generated when the database is made). */
+  public static final String PASSWORD_FILE = "db.password";
+
+  /**
+   * Opens (or creates) the embedded database in {@code dir}: the folder 0700, a generated password kept in
+   * {@link #PASSWORD_FILE} (0600), H2's files 0600. A database made before passwords (an empty one) gets a
+   * password now.
+   */
+  public static JdbcStore openEmbedded(Path dir, String user, boolean localServer, int poolSize)
+      throws StoreException {
+    try {
+      org.keyarc.ca.support.PrivateFiles.createFolder(dir);
+      Path pwFile = dir.resolve(PASSWORD_FILE);
+      char[] password;
+      if (Files.exists(pwFile)) {
+        password = Files.readString(pwFile).trim().toCharArray();
+      } else {
+        String generated = generatePassword();
+        if (Files.exists(dir.resolve("keyarc.mv.db"))) {
+          // a database made without a password: give it one before anyone else can
+          try (Connection c = java.sql.DriverManager.getConnection(embeddedUrl(dir, false), user, "")) {
+            try (java.sql.Statement st = c.createStatement()) {
+              st.execute("ALTER USER \"" + user.toUpperCase(java.util.Locale.ROOT) + "\" SET PASSWORD '" + generated
+                  + "'");
+            }
+          }
+        }
+        org.keyarc.ca.support.PrivateFiles.writeNew(pwFile, generated.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        password = generated.toCharArray();
+      }
+      JdbcStore store = open(embeddedUrl(dir, localServer), user, password, poolSize);
+      java.util.Arrays.fill(password, '\0');
+      for (String f : new String[] {"keyarc.mv.db", "keyarc.lock.db", "keyarc.trace.db"}) {
+        org.keyarc.ca.support.PrivateFiles.restrict(dir.resolve(f));
+      }
+      return store;
+    } catch (java.io.IOException | SQLException e) {
+      throw new StoreException("cannot open the embedded store in " + dir + ": " + rootMessage(e), e);
+    } catch (StoreException e) {
+      if (e.getMessage().contains("already in use") || e.getMessage().contains("Wrong user name or password")) {
+        throw new StoreException("the embedded store in " + dir + " is held by a running CA node (or its password "
+            + "file " + PASSWORD_FILE + " does not match): stop the node, use the remote command with --node, or "
+            + "set store.localServer in the node's configuration", e);
+      }
+      throw e;
+    }
+  }
+
+  private static String generatePassword() {
+    java.security.SecureRandom r = new java.security.SecureRandom();
+    String alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 32; i++) {
+      b.append(alphabet.charAt(r.nextInt(alphabet.length())));
+    }
+    return b.toString();
   }
 
   /** Opens the store and migrates its schema to the current version. */

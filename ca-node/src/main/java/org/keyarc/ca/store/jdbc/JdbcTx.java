@@ -7,6 +7,7 @@ import org.keyarc.ca.store.AuditStore;
 import org.keyarc.ca.store.CaKeyStore;
 import org.keyarc.ca.store.CertificateStore;
 import org.keyarc.ca.store.CrlStore;
+import org.keyarc.ca.store.NonceStore;
 import org.keyarc.ca.store.RecoveryStore;
 import org.keyarc.ca.store.RequestStore;
 import org.keyarc.ca.store.RoleStore;
@@ -69,5 +70,10 @@ final class JdbcTx implements StoreTx {
   @Override
   public AuditStore audit() {
     return new JdbcAudit(c);
+  }
+
+  @Override
+  public NonceStore nonces() {
+    return new JdbcNonces(c);
   }
 }

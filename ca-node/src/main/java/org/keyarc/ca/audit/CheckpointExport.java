@@ -1,0 +1,98 @@
+package org.keyarc.ca.audit;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.keyarc.ca.store.AuditStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every signed checkpoint sent out of the database as it is made: appended to a file (one JSON object a line,
+ * 0600, which an operator ships off the host) and, when configured, to syslog (RFC 5424 over UDP, facility
+ * "log audit"). {@code keyarc audit verify --anchor FILE} checks a store against such a file.
+ */
+public final class CheckpointExport {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointExport.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path file;
+  private final InetSocketAddress syslog;
+
+  /** Either may be null (not exported there). */
+  public CheckpointExport(Path file, InetSocketAddress syslog) {
+    this.file = file;
+    this.syslog = syslog;
+  }
+
+  /** One exported checkpoint as a JSON line. */
+  public static String line(AuditStore.Checkpoint cp) {
+    return JSON.createObjectNode().put("seq", cp.seq()).put("hash", cp.hash()).put("at", cp.at().toString())
+        .put("keyLabel", cp.keyLabel()).put("version", cp.version()).put("prevSeq", cp.prevSeq())
+        .put("signature", Base64.getEncoder().encodeToString(cp.signature())).toString();
+  }
+
+  /** The checkpoints of an export file (lines that are not checkpoints are refused with their number). */
+  public static List<AuditStore.Checkpoint> read(List<String> lines) {
+    List<AuditStore.Checkpoint> out = new ArrayList<>();
+    int n = 0;
+    for (String l : lines) {
+      n++;
+      if (l.isBlank()) {
+        continue;
+      }
+      try {
+        JsonNode j = JSON.readTree(l);
+        out.add(new AuditStore.Checkpoint(j.get("seq").asLong(), j.get("hash").asText(),
+            java.time.Instant.parse(j.get("at").asText()), j.get("keyLabel").asText(),
+            Base64.getDecoder().decode(j.get("signature").asText()), j.path("version").asInt(1),
+            j.path("prevSeq").asLong(0)));
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException("line " + n + " is not an exported checkpoint");
+      }
+    }
+    return out;
+  }
+
+  /** Exports {@code cp}; a failure is logged (the checkpoint is in the store and the HSM anchor all the same). */
+  public void export(AuditStore.Checkpoint cp) {
+    String line = line(cp);
+    if (file != null) {
+      try {
+        if (!Files.exists(file)) {
+          Files.createDirectories(file.toAbsolutePath().getParent());
+          Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
+          ch.write(java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
+          ch.force(true);
+        }
+      } catch (IOException | UnsupportedOperationException e) {
+        LOG.warn("audit checkpoint {} not exported to {}: {}", cp.seq(), file, e.getMessage());
+      }
+    }
+    if (syslog != null) {
+      String msg = "<110>1 " + DateTimeFormatter.ISO_INSTANT.format(cp.at()) + " - keyarc - audit-checkpoint - "
+          + line;
+      byte[] b = msg.getBytes(StandardCharsets.UTF_8);
+      try (DatagramSocket s = new DatagramSocket()) {
+        s.send(new DatagramPacket(b, b.length, syslog));
+      } catch (IOException e) {
+        LOG.warn("audit checkpoint {} not sent to syslog {}: {}", cp.seq(), syslog, e.getMessage());
+      }
+    }
+  }
+}

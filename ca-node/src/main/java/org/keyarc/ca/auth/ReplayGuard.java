@@ -1,0 +1,59 @@
+package org.keyarc.ca.auth;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.store.StoreException;
+import org.keyarc.protocol.ErrorCode;
+
+/**
+ * Replay protection for protected CMP requests: their messageTime must be within the skew of the node's clock
+ * (checked by the CMP layer), and their (transactionID, senderNonce) is remembered in the store for as long as
+ * that messageTime is acceptable. A pair seen before is a replay, refused before the request does anything; it
+ * holds across restarts and across nodes sharing the store. Continuing messages of a transaction (certConf,
+ * pollReq) reuse the transactionID with a fresh senderNonce, so the pair, not the transactionID, is the key.
+ */
+public final class ReplayGuard {
+  private final Store store;
+  private final Clock clock;
+  private final Duration skew;
+
+  public ReplayGuard(Store store, Clock clock, Duration skew) {
+    this.store = store;
+    this.clock = clock;
+    this.skew = skew;
+  }
+
+  /**
+   * Remembers a protected request's transactionID and senderNonce (hex) with its messageTime, in a group
+   * commit shared with other requests.
+   *
+   * @throws CaException {@link ErrorCode#REPLAYED} when the pair was seen before
+   */
+  public void remember(String transactionId, String senderNonce, Instant messageTime) throws CaException {
+    Instant now = clock.instant();
+    store.inGroupTransaction(tx -> {
+      try {
+        tx.nonces().remember(transactionId, senderNonce, messageTime, now);
+      } catch (StoreException e) {
+        if (e.isConstraintViolation()) {
+          throw new CaException(ErrorCode.REPLAYED, "message replayed: transaction " + transactionId
+              + " with this senderNonce was already received; send a fresh senderNonce");
+        }
+        throw e;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Forgets the pairs whose messageTime is outside the skew window (their messages would be refused as too
+   * old anyway); the node's timer calls it. Returns how many.
+   */
+  public int purge() throws CaException {
+    Instant before = clock.instant().minus(skew);
+    return store.inTransaction(tx -> tx.nonces().forgetBefore(before));
+  }
+}

@@ -1,0 +1,110 @@
+package org.keyarc.ca.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.AuditChain;
+import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.audit.CheckpointExport;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.store.AuditStore;
+import org.keyarc.ca.store.DirectSql;
+import org.keyarc.ca.store.Role;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.client.CmpClientException;
+
+/**
+ * The reviewer's rollback, tried again: a database writer deletes the records and checkpoints after an old
+ * checkpoint and moves the head back. The store alone still verifies (that was the attack), but the CA token
+ * remembers the last checkpoint it signed, so the node names the rollback, stops issuing (error 64) and signs
+ * nothing until an administrator acknowledges; the exported checkpoint file shows it without the node too.
+ */
+class AuditRollbackE2eTest {
+  private static TestCa ca;
+
+  @BeforeAll
+  static void start() throws Exception {
+    ca = TestCa.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    ca.close();
+  }
+
+  @Test
+  void rollbackIsFoundHaltsIssuanceAndNeedsAnAcknowledgement() throws Exception {
+    AuditService audit = ca.services().audit();
+    ca.enrollUser("CN=Before Rollback");
+    long old = audit.checkpoint();
+    assertTrue(old > 0);
+    ca.enrollUser("CN=Erased One");
+    ca.enrollUser("CN=Erased Two");
+    long latest = audit.checkpoint();
+    assertTrue(latest > old);
+    Path export = ca.services().settings().audit().file();
+    assertTrue(Files.readAllLines(export).size() >= 2, "every checkpoint is exported as it is signed");
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(export)));
+
+    // the attacker, with write access to the database only
+    String oldHash = ca.services().store().inTransaction(tx -> tx.audit().records(old, old)).get(0).hash();
+    DirectSql.run(ca.services().store(), c -> {
+      for (String sql : new String[] {"DELETE FROM audit_record WHERE seq > ?", "DELETE FROM audit_checkpoint WHERE seq > ?"}) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          ps.setLong(1, old);
+          ps.executeUpdate();
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")) {
+        ps.setLong(1, old);
+        ps.setString(2, oldHash);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+    assertEquals(List.of(), AuditService.verify(ca.services().store()).problems(),
+        "the store alone is consistent again: this is what fooled verification before");
+
+    // what the CA and an auditor now see
+    AuditChain.Verification v = AuditService.verify(ca.services().store(), ca.services().keys().token());
+    assertTrue(v.problems().stream().anyMatch(p -> p.contains("this CA signed a checkpoint at record " + latest)),
+        v.problems().toString());
+    CaException refused = assertThrows(CaException.class, audit::checkpoint);
+    assertEquals(ErrorCode.AUDIT_HALTED, refused.code(), refused.getMessage());
+    assertEquals(old, ca.services().store().inTransaction(tx -> tx.audit().lastCheckpoint()).orElseThrow().seq(),
+        "nothing was signed over the truncated head");
+    CmpClientException enroll = assertThrows(CmpClientException.class, () -> ca.enrollUser("CN=During Halt"));
+    assertEquals(ErrorCode.AUDIT_HALTED, enroll.code(), enroll.getMessage());
+    assertTrue(ca.services().store().inTransaction(tx -> tx.certificates().list(null, "CN=During Halt", 10))
+        .isEmpty(), "no certificate while halted");
+
+    // the exported file shows the rollback without the token
+    List<AuditStore.Checkpoint> exported = CheckpointExport.read(Files.readAllLines(export));
+    AuditChain.Verification fromFile = AuditService.verifyExported(ca.services().store(),
+        ca.services().keys().token(), exported);
+    assertTrue(fromFile.problems().stream().anyMatch(p -> p.contains("exported checkpoint at record " + latest
+        + " is missing from the store")), fromFile.problems().toString());
+
+    // only an administrator can acknowledge; then the CA issues again and both facts are in the audit
+    Identity auditor = new Identity(Identity.Kind.CERTIFICATE, "CN=Some Auditor", java.util.Set.of(Role.AUDITOR));
+    CaException notAdmin = assertThrows(CaException.class, () -> audit.acknowledge(auditor, "me"));
+    assertEquals(ErrorCode.NOT_AUTHORIZED, notAdmin.code());
+    long resumed = audit.acknowledge(Identity.localOperator(), "records 1.. restored from backup; incident 42");
+    assertTrue(resumed > old);
+    ca.enrollUser("CN=After Acknowledgement");
+    List<AuditStore.Row> all = ca.services().store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
+    assertTrue(all.stream().anyMatch(r -> r.action().equals("audit.rollback")));
+    assertTrue(all.stream().anyMatch(r -> r.action().equals("audit.acknowledge") && r.detail().contains("incident 42")));
+    assertTrue(audit.checkpoint() > resumed, "checkpoints are signed again over the new records");
+  }
+}
