@@ -32,15 +32,21 @@ final class AgentCommand {
   @Spec
   CommandSpec spec;
 
-  @Command(name = "watch", description = "Wait for the card, then do this agent's steps of the open recoveries. "
-      + "The agent's identity is --cert/--key (a certificate of this CA with the recovery_agent role).")
+  @Command(name = "watch", description = "Wait for the card, then show each open recovery (whose key, which "
+      + "certificate, who opened it, when) and do this agent's step of those the agent approves: at the prompt, or "
+      + "named with --approve. The agent's identity is --cert/--key (a certificate of this CA with the "
+      + "recovery_agent role).")
   int watch(@Mixin NodeOptions node, @Mixin HsmOptions card,
       @Option(names = "--once", description = "one pass over the open recoveries, then exit") boolean once,
       @Option(names = "--interval", defaultValue = "2", paramLabel = "SECONDS") int interval,
       @Option(names = "--out-dir", defaultValue = ".", paramLabel = "DIR", description = "where a final step writes "
           + "the PKCS#12") Path outDir,
       @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked twice)")
-          Path passwordFile) throws Exception {
+          Path passwordFile,
+      @Option(names = "--approve", paramLabel = "ID", description = "do the step of recovery ID without asking "
+          + "(repeatable); without it the agent is asked for each recovery, and without a terminal none is done")
+          java.util.List<Long> approve) throws Exception {
+    approved = approve == null ? java.util.Set.of() : java.util.Set.copyOf(approve);
     PrintWriter out = spec.commandLine().getOut();
     X509CertificateHolder ca = node.trustedCa(true);
     while (true) {
@@ -68,6 +74,26 @@ final class AgentCommand {
     }
   }
 
+  private java.util.Set<Long> approved = java.util.Set.of();
+
+  /** Whether the agent approves a step of recovery {@code r}: named with --approve, or yes at the prompt. */
+  private boolean agentApproves(PrintWriter out, JsonNode r) {
+    long id = r.path("id").asLong();
+    out.println("recovery " + id + "  key of " + r.path("subject").asText() + " (certificate " + r.path("serial")
+        .asText() + "), opened by " + r.path("openedBy").asText() + " at " + r.path("openedAt").asText() + ", "
+        + r.path("stepsDone").asInt() + " of " + r.path("threshold").asInt() + " steps done");
+    if (approved.contains(id)) {
+      return true;
+    }
+    java.io.Console console = System.console();
+    if (console == null) {
+      out.println("recovery " + id + "  not approved: run again with --approve " + id + " to do this step");
+      return false;
+    }
+    String answer = console.readLine("do your step of recovery %d? [y/N] ", id);
+    return answer != null && answer.trim().equalsIgnoreCase("y");
+  }
+
   private static boolean cardPresent(HsmModule m, HsmOptions card) {
     try {
       return m.find(card.selector()).present();
@@ -81,6 +107,9 @@ final class AgentCommand {
     JsonNode list = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_LIST));
     for (JsonNode r : list.path("recoveries")) {
       long id = r.path("id").asLong();
+      if (!agentApproves(out, r)) {
+        continue;
+      }
       JsonNode x;
       try {
         x = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_SHOW).put(AdminFields.ID, id)

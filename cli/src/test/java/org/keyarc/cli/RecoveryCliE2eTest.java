@@ -260,6 +260,10 @@ class RecoveryCliE2eTest {
         home.resolve("id-" + name + ".key").toString()};
   }
 
+  private static String openedId(Run opened) {
+    return opened.out().replaceAll("(?s).*opened recovery (\\d+).*", "$1").trim();
+  }
+
   @Test
   void onlineTwoOfThreeThroughTheNode() throws Exception {
     ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "2"));
@@ -271,21 +275,26 @@ class RecoveryCliE2eTest {
 
     // a certificate manager cannot do an agent's step, and an agent cannot fetch blobs
     Run byMax = keyarc(cat(cat(asMax, card("kra2")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
-        "--password-file", pw.toString()));
+        "--password-file", pw.toString(), "--approve", id));
     assertEquals(34, byMax.exit(), byMax.out() + byMax.err());
     Run agentGetkey = keyarc(cat(asAgent("kra1"), "getkey", "--serial", serial));
     assertEquals(34, agentGetkey.exit(), agentGetkey.err());
     Run both = keyarc(cat(asAda, "role", "grant", "--role", "manager", "--subject", "CN=Agent kra1"));
     assertEquals(46, both.exit(), "an agent cannot also be a manager: " + both.err());
 
+    // without an approval the agent's card does nothing: the agent sees whose key it is and is told how to approve
+    Run unapproved = ok(cat(cat(asAgent("kra1"), card("kra1")), "agent", "watch", "--once", "--out-dir",
+        outDir.toString(), "--password-file", pw.toString()));
+    assertTrue(unapproved.out().contains("recovery " + id + "  key of CN=Olga Online") && unapproved.out().contains(
+        "not approved: run again with --approve " + id), unapproved.out());
     Run first = ok(cat(cat(asAgent("kra1"), card("kra1")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
-        "--password-file", pw.toString()));
+        "--password-file", pw.toString(), "--approve", id));
     assertTrue(first.out().contains("recovery " + id + "  step done by CN=Agent kra1"), first.out());
     Run again = ok(cat(cat(asAgent("kra1"), card("kra1")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
-        "--password-file", pw.toString()));
+        "--password-file", pw.toString(), "--approve", id));
     assertTrue(again.out().contains("not for this card now"), again.out());
     Run last = ok(cat(cat(asAgent("kra2"), card("kra2")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
-        "--password-file", pw.toString()));
+        "--password-file", pw.toString(), "--approve", id));
     assertTrue(last.out().contains("last step done by CN=Agent kra2"), last.out());
     Files.copy(outDir.resolve(serial + ".p12"), home.resolve("olga.p12"));
     assertPkcs12MatchesCertificate(home.resolve("olga.p12"), pw, "olga");
@@ -300,11 +309,11 @@ class RecoveryCliE2eTest {
   void onlineOneOfThreeRsaAndARevokedAgentIsRefused() throws Exception {
     ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));
     String serial = archiveUser("CN=Rudi Rsa", "rsa2048", "rudi");
-    ok(cat(asMax, "recovery", "open", "--serial", serial));
+    String rudiId = openedId(ok(cat(asMax, "recovery", "open", "--serial", serial)));
     Path outDir = Files.createDirectories(home.resolve("agent-out-rudi"));
     Path pw = file("rudi.pw", "rsa-online-Passw0rd");
     Run done = ok(cat(cat(asAgent("kra3"), card("kra3")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
-        "--password-file", pw.toString()));
+        "--password-file", pw.toString(), "--approve", rudiId));
     assertTrue(done.out().contains("last step done by CN=Agent kra3"), done.out());
     Files.copy(outDir.resolve(serial + ".p12"), home.resolve("rudi.p12"));
     assertPkcs12MatchesCertificate(home.resolve("rudi.p12"), pw, "rudi");
@@ -312,9 +321,9 @@ class RecoveryCliE2eTest {
     // an agent whose certificate was revoked after the key was archived can no longer take part
     String serial2 = archiveUser("CN=Rita Revoked", "p256", "rita");
     ok(cat(asMax, "cert", "revoke", agentSerials.get(1), "--reason", "affiliationChanged"));
-    ok(cat(asMax, "recovery", "open", "--serial", serial2));
+    String ritaId = openedId(ok(cat(asMax, "recovery", "open", "--serial", serial2)));
     Run revoked = keyarc(cat(cat(asAgent("kra2"), card("kra2")), "agent", "watch", "--once", "--out-dir",
-        outDir.toString(), "--password-file", pw.toString()));
+        outDir.toString(), "--password-file", pw.toString(), "--approve", ritaId));
     assertEquals(47, revoked.exit(), revoked.out() + revoked.err());
     assertTrue(revoked.err().contains("was revoked"), revoked.err());
     var audit = node.services().store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
@@ -337,11 +346,11 @@ class RecoveryCliE2eTest {
       Path p12 = home.resolve(name + ".p12");
       boolean online = (Boolean) c[2];
       if (online) {
-        ok(cat(asMax, "recovery", "open", "--serial", serial));
+        String comboId = openedId(ok(cat(asMax, "recovery", "open", "--serial", serial)));
         Path outDir = Files.createDirectories(home.resolve("out-" + name));
         for (String agent : c[0].equals("2") ? List.of("kra1", "kra3") : List.of("kra2")) {
           ok(cat(cat(asAgent(agent), card(agent)), "agent", "watch", "--once", "--out-dir", outDir.toString(),
-              "--password-file", pw.toString()));
+              "--password-file", pw.toString(), "--approve", comboId));
         }
         Files.copy(outDir.resolve(serial + ".p12"), p12);
       } else {

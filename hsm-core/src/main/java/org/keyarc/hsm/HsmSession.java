@@ -158,7 +158,7 @@ public final class HsmSession implements AutoCloseable {
     byte[] id = random(KEY_ID_LENGTH);
     KeyPairTemplate t = new KeyPairTemplate(spec.type() == KeyType.RSA ? CKK_RSA : CKK_EC)
         .token(policy.tokenObject()).labels(label).id(id).private_(true, false)
-        .signVerify(policy.canSign()).unwrapWrap(policy.canUnwrap()).decryptEncrypt(policy.canUnwrap());
+        .signVerify(policy.canSign()).unwrapWrap(policy.canUnwrap()).decryptEncrypt(policy.canDecrypt());
     t.privateKey().sensitive(true).extractable(policy.extractable());
     long mechanism;
     if (spec.type() == KeyType.RSA) {
@@ -438,7 +438,7 @@ public final class HsmSession implements AutoCloseable {
     }
     AttributeVector t = AttributeVector.newPrivateKey(type == KeyType.RSA ? CKK_RSA : CKK_EC)
         .token(policy.tokenObject()).private_(true).sensitive(true).extractable(policy.extractable())
-        .sign(policy.canSign()).decrypt(policy.canUnwrap()).unwrap(policy.canUnwrap());
+        .sign(policy.canSign()).decrypt(policy.canDecrypt()).unwrap(policy.canUnwrap());
     if (label != null) {
       t.label(label);
     }

@@ -22,8 +22,16 @@ public enum KeyPolicy {
    * through SunPKCS11). Its certificate is stored next to it so that SunPKCS11's KeyStore lists it.
    */
   TLS_SERVER(true, false, Use.SIGN),
-  /** The CA exchange key clients encrypt to: token object, sensitive, non-extractable, decrypt/unwrap only. */
-  EXCHANGE(true, false, Use.UNWRAP),
+  /**
+   * The CA exchange key clients encrypt to: token object, sensitive, non-extractable, unwrap only (no
+   * CKA_DECRYPT: nothing it protects can be decrypted into the host's memory, only unwrapped into the token).
+   */
+  EXCHANGE(true, false, Use.UNWRAP_ONLY),
+  /**
+   * An exchange key that may also decrypt, for the audited software-unwrap path
+   * ({@code archival.allowSoftwareUnwrap}): made only while that setting is on.
+   */
+  EXCHANGE_SOFTWARE_UNWRAP(true, false, Use.UNWRAP),
   /** A recovery agent's key on its smartcard: like the exchange key. */
   RECOVERY_AGENT(true, false, Use.UNWRAP),
   /**
@@ -47,7 +55,7 @@ public enum KeyPolicy {
   SESSION_PUBLIC(false, true, Use.WRAP);
 
   /** What a key may be used for. */
-  enum Use { SIGN, UNWRAP, WRAP, SIGN_UNWRAP }
+  enum Use { SIGN, UNWRAP, UNWRAP_ONLY, WRAP, SIGN_UNWRAP }
 
   private final boolean tokenObject;
   private final boolean extractable;
@@ -72,7 +80,12 @@ public enum KeyPolicy {
   }
 
   boolean canUnwrap() {
-    return use == Use.UNWRAP || use == Use.WRAP || use == Use.SIGN_UNWRAP;
+    return use == Use.UNWRAP || use == Use.UNWRAP_ONLY || use == Use.WRAP || use == Use.SIGN_UNWRAP;
+  }
+
+  /** CKA_DECRYPT: every unwrapping key but the unwrap-only ones (the agents' CMS layers need decryption). */
+  boolean canDecrypt() {
+    return canUnwrap() && use != Use.UNWRAP_ONLY;
   }
 
   boolean canWrap() {

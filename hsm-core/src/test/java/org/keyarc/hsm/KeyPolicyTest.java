@@ -62,12 +62,18 @@ class KeyPolicyTest {
       assertEquals(true, a.sensitive());
       assertEquals(false, a.extractable());
       assertEquals(false, a.sign());
-      assertEquals(true, a.decrypt());
+      assertEquals(false, a.decrypt(), "unwrap only: a recorded request cannot be decrypted into the host");
       assertEquals(true, a.unwrap());
       assertWrapRefused(s, kp.privateKey());
       HsmException e = assertThrows(HsmException.class,
           () -> s.sign(kp.privateKey(), SignatureAlgorithm.SHA256_WITH_RSA, new byte[] {1}));
       assertEquals(HsmException.Reason.KEY_POLICY, e.reason(), e.getMessage());
+      HsmException d = assertThrows(HsmException.class,
+          () -> s.decryptOaep(kp.privateKey(), OaepHash.SHA1, new byte[256]));
+      assertEquals(HsmException.Reason.KEY_POLICY, d.reason(), d.getMessage());
+      KeyAttributes soft = s.attributes(s.generateKeyPair(KeySpec.RSA_2048, KeyPolicy.EXCHANGE_SOFTWARE_UNWRAP,
+          "xchg-soft").privateKey());
+      assertEquals(true, soft.decrypt(), "only the software-unwrap switch makes a decrypting exchange key");
     }
   }
 

@@ -36,6 +36,7 @@ import org.keyarc.ca.revoke.RevocationService;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.hsm.HsmException;
 import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.asn1.DerLimits;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.cmp.CmpBodies;
 import org.keyarc.protocol.cmp.CmpHeaders;
@@ -151,6 +152,11 @@ public final class CmpResponder {
     try {
       PKIMessage msg;
       try {
+        DerLimits.check(der, DerLimits.DEFAULT_MAX_DEPTH); // constant stack: before Bouncy Castle recurses
+      } catch (org.keyarc.protocol.KeyarcException e) {
+        throw new CaException(e.code(), e.getMessage());
+      }
+      try {
         msg = PKIMessage.getInstance(der);
         msg.getBody().getType(); // forces parsing of the body
       } catch (RuntimeException e) {
@@ -174,16 +180,29 @@ public final class CmpResponder {
       // every authorisation refusal is audited here, with the actor and the operation (NIAP FAU_GEN.1)
       identities.auditRefusal(ctx.identity, ctx.operation, e);
       return errorAnswer(ctx, e.code(), e.getMessage());
-    } catch (IllegalArgumentException | ClassCastException | IllegalStateException e) {
-      // Bouncy Castle's getInstance() methods refuse malformed structures inside a well-formed PKIMessage
+    } catch (IllegalArgumentException | ClassCastException | IllegalStateException | ArithmeticException
+        | java.util.NoSuchElementException | IndexOutOfBoundsException | NullPointerException
+        | org.bouncycastle.operator.RuntimeOperatorException e) {
+      // Bouncy Castle's getInstance() methods refuse malformed structures inside a well-formed PKIMessage; integers
+      // out of range (intValueExact), missing items and undecodable signatures are malformed messages too
       outcome = "refused";
-      LOG.info("{} refused: malformed content ({})", body, e.getMessage());
+      LOG.warn("{} refused: malformed content ({}: {} at {})", body, e.getClass().getSimpleName(),
+          Texts.printable(e.getMessage()), e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?");
       return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is malformed: "
-          + Texts.printable(e.getMessage()));
-    } catch (RuntimeException | IOException e) {
-      LOG.error("{} failed", body, e);
-      return errorAnswer(ctx, ErrorCode.INTERNAL, "the CA could not process the request: "
-          + e.getClass().getSimpleName());
+          + Texts.printable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+    } catch (StackOverflowError e) {
+      outcome = "refused";
+      LOG.warn("{} refused: nested too deeply to parse", body);
+      return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is nested too deeply");
+    } catch (OutOfMemoryError e) {
+      throw e;
+    } catch (RuntimeException | IOException | Error e) {
+      // the node's own fault: the one place with a stack trace, and an incident id to find it by
+      String incident = HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(
+          java.util.concurrent.ThreadLocalRandom.current().nextLong()).array());
+      LOG.error("{} failed (incident {})", body, incident, e);
+      return errorAnswer(ctx, ErrorCode.INTERNAL, "the CA could not process the request (incident " + incident
+          + ")");
     } finally {
       if (metrics != null) {
         Timer.builder("keyarc.cmp.requests").tag("body", body).tag("outcome", outcome)

@@ -123,6 +123,8 @@ public final class NodeConfig {
     public String exchangeKeyType = "rsa2048";
     public int exchangeValidityDays = 7;
     public int exchangeRenewBeforeDays = 2;
+    /** An expired exchange key's private key is destroyed in the HSM this many days after its certificate ends. */
+    public int exchangeRetireAfterDays = 3;
     /** SHA-1 on SoftHSM2 (its only OAEP hash); SHA-256 on real HSMs. */
     public String oaepHash = "SHA-1";
     /** The URL put in issued certificates' CRL distribution points; empty for none. */
@@ -162,6 +164,16 @@ public final class NodeConfig {
     public int failuresPerReferencePerMinute = 10;
     /** Failed MACs after which a one-time secret is locked for good (re-issue it). */
     public int secretMaxFailures = 5;
+  }
+
+  /** Connection hygiene of each listener. */
+  public static final class ConnectionsCfg {
+    /** Connections a listener holds at once; more are closed as they arrive. */
+    public int maxTotal = 4096;
+    /** Connections one peer address may hold on a listener (1,000 for the load generator on one host fit). */
+    public int maxPerPeer = 1024;
+    /** Seconds a whole message (frame or HTTP request) may take from its first byte; then the connection closes. */
+    public int messageDeadlineSeconds = 30;
   }
 
   /** Where signed audit checkpoints are exported as they are made (besides the store and the CA token). */
@@ -233,6 +245,7 @@ public final class NodeConfig {
   public Archival archival = new Archival();
   public Limits limits = new Limits();
   public AuditCfg audit = new AuditCfg();
+  public ConnectionsCfg connections = new ConnectionsCfg();
   public boolean roleSeparation = true;
   public String defaultTemplate = "User";
   public List<TemplateCfg> templates = new ArrayList<>();
@@ -337,6 +350,9 @@ public final class NodeConfig {
     keySpec("ca.exchangeKeyType", ca.exchangeKeyType, true);
     positive("ca.validityYears", ca.validityYears);
     positive("ca.exchangeValidityDays", ca.exchangeValidityDays);
+    if (ca.exchangeRetireAfterDays < 0) {
+      fail("ca.exchangeRetireAfterDays", "must be 0 or more, not " + ca.exchangeRetireAfterDays);
+    }
     if (ca.exchangeRenewBeforeDays < 0 || ca.exchangeRenewBeforeDays >= ca.exchangeValidityDays) {
       fail("ca.exchangeRenewBeforeDays", "must be 0 or more and less than ca.exchangeValidityDays ("
           + ca.exchangeValidityDays + ")");
@@ -360,6 +376,9 @@ public final class NodeConfig {
           + ca.responderValidityDays + ")");
     }
     positive("limits.failuresPerPeerPerMinute", limits.failuresPerPeerPerMinute);
+    positive("connections.maxTotal", connections.maxTotal);
+    positive("connections.maxPerPeer", connections.maxPerPeer);
+    positive("connections.messageDeadlineSeconds", connections.messageDeadlineSeconds);
     positive("limits.failuresPerReferencePerMinute", limits.failuresPerReferencePerMinute);
     if (limits.secretMaxFailures < 1 || limits.secretMaxFailures > 10) {
       fail("limits.secretMaxFailures", "must be 1..10, not " + limits.secretMaxFailures);
@@ -622,7 +641,8 @@ public final class NodeConfig {
             KeySpec.parse(ca.exchangeKeyType), Duration.ofDays(ca.exchangeValidityDays),
             Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),
             ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl, KeySpec.parse(ca.responderKeyType),
-            Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays)),
+            Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays),
+            Duration.ofDays(ca.exchangeRetireAfterDays)),
         new NodeSettings.Timers(Duration.ofSeconds(timers.certConfTimeoutSeconds),
             Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),
@@ -636,6 +656,8 @@ public final class NodeConfig {
         roleSeparation, defaultTemplate,
         List.copyOf(configuredTemplates()), toJson(),
         new NodeSettings.Limits(limits.failuresPerPeerPerMinute, limits.failuresPerReferencePerMinute,
-            limits.secretMaxFailures));
+            limits.secretMaxFailures),
+        new NodeSettings.Connections(connections.maxTotal, connections.maxPerPeer,
+            Duration.ofSeconds(connections.messageDeadlineSeconds)));
   }
 }

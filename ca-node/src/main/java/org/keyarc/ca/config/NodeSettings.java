@@ -15,7 +15,7 @@ import org.keyarc.hsm.OaepHash;
  */
 public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Binary binary, Http http, Ca ca,
     Timers timers, Archival archival, AuditExport audit, boolean roleSeparation, String defaultTemplate,
-    List<Template> templates, String effectiveJson, Limits limits) {
+    List<Template> templates, String effectiveJson, Limits limits, Connections connections) {
 
   /** The PKCS#11 module and the CA token; {@code pinFile} null means the environment's KEYARC_PIN. */
   public record Hsm(Path module, String token, Path pinFile, int sessions) {}
@@ -62,7 +62,8 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
    */
   public record Ca(X500Name subject, KeySpec keyType, int validityYears, KeySpec exchangeKeyType,
       Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl,
-      KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore) {}
+      KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore,
+      Duration exchangeRetireAfter) {}
 
   /** Timers and validity periods. */
   public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,
@@ -76,6 +77,12 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
    * the failed MACs that lock a one-time secret.
    */
   public record Limits(int failuresPerPeerPerMinute, int failuresPerReferencePerMinute, int secretMaxFailures) {}
+
+  /**
+   * Connection hygiene, per listener: connections in all and from one address, and the time a whole message (a
+   * frame, an HTTP request) may take to arrive from its first byte.
+   */
+  public record Connections(int maxTotal, int maxPerPeer, Duration messageDeadline) {}
 
   /** Where signed audit checkpoints are exported: a file and a syslog receiver (either may be null). */
   public record AuditExport(Path file, java.net.InetSocketAddress syslog) {}

@@ -179,10 +179,20 @@ public final class CaInit {
    */
   public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
       String actor, Instant now) throws CaException {
+    return newExchange(store, token, keys, cfg, actor, now, false);
+  }
+
+  /**
+   * {@link #newExchange(Store, HsmToken, CaKeyring, NodeSettings.Ca, String, Instant)}; with {@code decrypting}
+   * (only while {@code archival.allowSoftwareUnwrap} is on) the key may also decrypt, which the audit record says.
+   */
+  public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
+      String actor, Instant now, boolean decrypting) throws CaException {
     KeySpec spec = cfg.exchangeKeyType();
-    String label = CaKeyring.EXCHANGE_LABEL_PREFIX + now.getEpochSecond();
+    String label = CaKeyring.EXCHANGE_LABEL_PREFIX + uniqueSuffix(now);
+    KeyPolicy policy = decrypting ? KeyPolicy.EXCHANGE_SOFTWARE_UNWRAP : KeyPolicy.EXCHANGE;
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
-        s.generateKeyPair(spec, KeyPolicy.EXCHANGE, label)));
+        s.generateKeyPair(spec, policy, label)));
     X509CertificateHolder ca = keys.caCert();
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
     Instant notAfter = now.plus(cfg.exchangeValidity());
@@ -211,10 +221,21 @@ public final class CaInit {
     BigInteger serial = cert.getSerialNumber();
     store.inTransaction(tx -> {
       tx.caKeys().insert(CaKeyStore.Kind.EXCHANGE, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
-      Audit.append(tx, actor, AuditAction.CA_EXCHANGE, label, "serial=" + Digests.hex(serial) + " notAfter=" + end, now);
+      Audit.append(tx, actor, AuditAction.CA_EXCHANGE, label, "serial=" + Digests.hex(serial) + " notAfter=" + end
+          + (decrypting ? " decrypt=true (archival.allowSoftwareUnwrap)" : " unwrap-only"), now);
       return null;
     });
     return cert;
+  }
+
+  /**
+   * A key label suffix: the time and 4 random bytes, so that two keys made in the same second (a node restarted at
+   * once, or an old key left on the token when its store row was lost) never share a label.
+   */
+  static String uniqueSuffix(Instant now) {
+    byte[] r = new byte[4];
+    new java.security.SecureRandom().nextBytes(r);
+    return now.getEpochSecond() + "-" + java.util.HexFormat.of().formatHex(r);
   }
 
   /**
@@ -225,7 +246,7 @@ public final class CaInit {
   public static X509CertificateHolder newResponder(Store store, HsmToken token, CaKeyring keys,
       NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
     KeySpec spec = cfg.responderKeyType();
-    String label = CaKeyring.RESPONDER_LABEL_PREFIX + now.getEpochSecond();
+    String label = CaKeyring.RESPONDER_LABEL_PREFIX + uniqueSuffix(now);
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
     X509CertificateHolder ca = keys.caCert();

@@ -102,6 +102,9 @@ public final class CaKeyring {
     List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE));
     List<Exchange> out = new ArrayList<>();
     for (CaKeyStore.Row r : rows) {
+      if (r.retiredAt() != null) {
+        continue; // destroyed in the HSM after its grace period
+      }
       KeyHandle h = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
       out.add(new Exchange(r.keyLabel(), h, holder(r.cert())));
     }

@@ -6,7 +6,12 @@ import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.config.NodeSettings;
+import java.util.List;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
+import org.keyarc.ca.store.CaKeyStore;
 import org.keyarc.ca.store.Store;
+import org.keyarc.hsm.KeyHandle;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.HsmCalls;
 import org.keyarc.hsm.HsmException;
@@ -24,12 +29,15 @@ public final class ExchangeService {
   private final CaKeyring keys;
   private final NodeSettings.Ca cfg;
   private final Clock clock;
+  private final boolean softwareUnwrap;
 
-  public ExchangeService(Store store, CaKeyring keys, NodeSettings.Ca cfg, Clock clock) {
+  /** {@code softwareUnwrap}: archival.allowSoftwareUnwrap, under which new exchange keys may also decrypt. */
+  public ExchangeService(Store store, CaKeyring keys, NodeSettings.Ca cfg, Clock clock, boolean softwareUnwrap) {
     this.store = store;
     this.keys = keys;
     this.cfg = cfg;
     this.clock = clock;
+    this.softwareUnwrap = softwareUnwrap;
   }
 
   /**
@@ -44,13 +52,63 @@ public final class ExchangeService {
         .isAfter(now.plus(cfg.exchangeRenewBefore()))) {
       return Optional.empty();
     }
-    X509CertificateHolder cert = CaInit.newExchange(store, keys.token(), keys, cfg, actor, now);
+    return Optional.of(renewNow(actor));
+  }
+
+  /** A new exchange key and certificate now (an operator's rotation, or after turning the software unwrap on). */
+  public X509CertificateHolder renewNow(String actor) throws CaException {
+    X509CertificateHolder cert = CaInit.newExchange(store, keys.token(), keys, cfg, actor, clock.instant(),
+        softwareUnwrap);
+    reload();
+    LOG.info("new CA exchange certificate {} valid until {}", Digests.hex(cert.getSerialNumber()), cert.getNotAfter());
+    return cert;
+  }
+
+  /**
+   * Destroys, in the HSM, the private key of every exchange certificate that ended more than
+   * {@code ca.exchangeRetireAfterDays} ago (requests encrypted to it are no longer accepted anyway), records it
+   * retired and audits it: a recorded archival request plus the token's PIN no longer opens the user's key.
+   * Returns how many were retired.
+   */
+  public int retireExpired(String actor) throws CaException {
+    Instant now = clock.instant();
+    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE));
+    int n = 0;
+    for (CaKeyStore.Row r : rows) {
+      if (r.retiredAt() != null || !r.notAfter().plus(cfg.exchangeRetireAfter()).isBefore(now)) {
+        continue;
+      }
+      int destroyed = HsmCalls.call(() -> keys.token().call(s -> {
+        int d = 0;
+        for (KeyHandle.KeyClass cls : new KeyHandle.KeyClass[] {KeyHandle.KeyClass.PRIVATE, KeyHandle.KeyClass.PUBLIC}) {
+          KeyHandle h = s.findKeyOrNull(cls, r.keyLabel());
+          if (h != null) {
+            s.destroy(h);
+            d++;
+          }
+        }
+        return d;
+      }));
+      store.inTransaction(tx -> {
+        tx.caKeys().retire(r.keyLabel(), now);
+        Audit.append(tx, actor, AuditAction.CA_EXCHANGE_RETIRE, r.keyLabel(), "notAfter=" + r.notAfter()
+            + " objectsDestroyed=" + destroyed, now);
+        return null;
+      });
+      LOG.info("exchange key {} (certificate ended {}) destroyed in the HSM", r.keyLabel(), r.notAfter());
+      n++;
+    }
+    if (n > 0) {
+      reload();
+    }
+    return n;
+  }
+
+  private void reload() throws CaException {
     try {
       keys.reloadExchanges(store);
     } catch (HsmException e) {
-      throw HsmCalls.failure("cannot read the new exchange key: ", e);
+      throw HsmCalls.failure("cannot read the exchange keys: ", e);
     }
-    LOG.info("new CA exchange certificate {} valid until {}", Digests.hex(cert.getSerialNumber()), cert.getNotAfter());
-    return Optional.of(cert);
   }
 }

@@ -162,7 +162,7 @@ public final class NodeTls {
   /** A new node TLS key in the token and its certificate, recorded ({@code ca_key} TLS) and audited. */
   public static Current issue(Store store, HsmToken token, CaKeyring keys, Set<String> names, String actor,
       Instant now) throws CaException {
-    String label = LABEL_PREFIX + now.getEpochSecond();
+    String label = LABEL_PREFIX + CaInit.uniqueSuffix(now);
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(KeySpec.EC_P256, KeyPolicy.TLS_SERVER, label)));
     X509CertificateHolder ca = keys.caCert();

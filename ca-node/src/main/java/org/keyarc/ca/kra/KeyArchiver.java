@@ -244,7 +244,8 @@ public final class KeyArchiver {
       }
     }
     throw new CaException(ErrorCode.WRONG_EXCHANGE_CERT, "the EnvelopedData has no recipient this CA's valid exchange "
-        + "keys can decrypt");
+        + "keys can decrypt (exchange keys made while archival.allowSoftwareUnwrap was off are unwrap-only: encrypt "
+        + "to the current exchange certificate)");
   }
 
   /**

@@ -49,13 +49,22 @@ public final class BinaryServer implements AutoCloseable {
 
   public static BinaryServer start(NodeSettings.Binary cfg, CmpResponder responder, ExecutorService workers,
       EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
+    return start(cfg, new NodeSettings.Connections(4096, 1024, java.time.Duration.ofSeconds(30)), responder, workers,
+        boss, io, tls);
+  }
+
+  /** The binary listener with the connection limits {@code limits}. */
+  public static BinaryServer start(NodeSettings.Binary cfg, NodeSettings.Connections limits, CmpResponder responder,
+      ExecutorService workers, EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
     boolean confidential = tls != null || cfg.allowSecretsInClear();
+    ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("guard", guard);
             if (tls != null) {
               ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
             }
@@ -105,6 +114,7 @@ public final class BinaryServer implements AutoCloseable {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && hs.isSuccess()) {
+        ConnectionGuard.complete(ctx.channel()); // the handshake is whole; the first frame gets its own deadline
         clientCert = TlsSupport.peerCertificate(ctx.pipeline().get(SslHandler.class));
       } else if (evt instanceof IdleStateEvent) {
         CmpFrameDecoder decoder = ctx.pipeline().get(CmpFrameDecoder.class);
@@ -122,6 +132,7 @@ public final class BinaryServer implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, CmpFrame frame) {
+      ConnectionGuard.complete(ctx.channel());
       inFlight++;
       if (inFlight >= maxInFlight) {
         ctx.channel().config().setAutoRead(false);

@@ -64,19 +64,40 @@ public final class HttpServer implements AutoCloseable {
     return start(cfg, cfg.tlsPort(), tls, responder, crls, caCert, metrics, workers, boss, io);
   }
 
+  /** The default connection limits (the node passes its configured ones). */
+  static final NodeSettings.Connections DEFAULT_LIMITS = new NodeSettings.Connections(4096, 1024,
+      java.time.Duration.ofSeconds(30));
+
   private static HttpServer start(NodeSettings.Http cfg, int port, SslContext tls, CmpResponder responder,
       CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics, ExecutorService workers,
       EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
+    return start(cfg, port, tls, DEFAULT_LIMITS, responder, crls, caCert, metrics, workers, boss, io);
+  }
+
+  /** A listener with the connection limits {@code limits}: the plain one ({@code tls} null) or HTTPS. */
+  public static HttpServer start(NodeSettings.Http cfg, SslContext tls, NodeSettings.Connections limits,
+      CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
+      ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
+    return start(cfg, tls == null ? cfg.port() : cfg.tlsPort(), tls, limits, responder, crls, caCert, metrics, workers,
+        boss, io);
+  }
+
+  private static HttpServer start(NodeSettings.Http cfg, int port, SslContext tls, NodeSettings.Connections limits,
+      CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
+      ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
     boolean confidential = tls != null || cfg.allowSecretsInClear();
+    ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("guard", guard);
             if (tls != null) {
               ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
             }
             ch.pipeline().addLast("timeout", new ReadTimeoutHandler(120));
-            ch.pipeline().addLast("http", new HttpServerCodec());
+            // bounded request line and headers: longer ones fail decoding and are answered 414/431 below
+            ch.pipeline().addLast("http", new HttpServerCodec(4096, 8192, 8192));
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
             ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, workers, confidential));
           }
@@ -112,12 +133,32 @@ public final class HttpServer implements AutoCloseable {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && hs.isSuccess()) {
+        ConnectionGuard.complete(ctx.channel()); // the handshake is whole; the first request gets its own deadline
+      }
+      super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      ConnectionGuard.complete(ctx.channel());
+      if (req.decoderResult().isFailure()) {
+        Throwable cause = req.decoderResult().cause();
+        HttpResponseStatus status = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException
+            ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+            : cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException
+                ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE : HttpResponseStatus.BAD_REQUEST;
+        send(ctx, false, status, "text/plain", ("the request cannot be read: " + status.reasonPhrase() + "\n")
+            .getBytes(StandardCharsets.UTF_8));
+        return;
+      }
       boolean keepAlive = HttpUtil.isKeepAlive(req);
       String path = req.uri().split("\\?", 2)[0];
       if (req.method().equals(HttpMethod.POST)) {
         String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
-        if (!type.startsWith(PKIXCMP)) {
+        // the media type exactly, case-insensitive (RFC 9110 8.3.1), parameters after ';' ignored
+        if (!type.split(";", 2)[0].trim().equalsIgnoreCase(PKIXCMP)) {
           send(ctx, keepAlive, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "text/plain",
               ("POST needs Content-Type " + PKIXCMP + "\n").getBytes(StandardCharsets.UTF_8));
           return;

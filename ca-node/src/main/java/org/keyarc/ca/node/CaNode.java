@@ -246,6 +246,7 @@ public final class CaNode implements AutoCloseable {
     service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
     service.exchange().renewIfDue(Audit.NODE);
+    service.exchange().retireExpired(Audit.NODE);
     service.responder().renewIfDue(Audit.NODE);
     CmpResponder responder = responder(service, metrics);
     NodeSettings.Tls binaryTls = cfg.binary().tls();
@@ -280,20 +281,21 @@ public final class CaNode implements AutoCloseable {
     HttpServer https = null;
     List<Listener> listeners = new ArrayList<>();
     try {
-      binary = BinaryServer.start(cfg.binary(), responder, workers, boss, io, binaryContext);
+      binary = BinaryServer.start(cfg.binary(), cfg.connections(), responder, workers, boss, io, binaryContext);
       listeners.add(new Listener("binary CMP", (binaryContext == null ? "tcp://" : "tls://") + cfg.binary().host()
           + ":" + binary.port(), binaryContext != null, binaryContext != null ? "TLS 1.3/1.2, frames up to "
           + cfg.binary().maxFrameBytes() + " bytes" : "PLAIN TCP, " + (cfg.binary().allowSecretsInClear()
           ? "secrets and admin answers in clear (binary.allowSecretsInClear)" : "no secrets, admin answers or "
           + "archival")));
       if (httpsContext != null) {
-        https = HttpServer.startTls(cfg.http(), httpsContext, responder, service.crls(), keys.caCert(),
+        https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), keys.caCert(),
             metrics::scrape, workers, boss, io);
         listeners.add(new Listener("HTTPS CMP", "https://" + cfg.http().host() + ":" + https.port() + "/", true,
             "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics"));
       }
       if (cfg.http().enabled()) {
-        http = HttpServer.start(cfg.http(), responder, service.crls(), keys.caCert(), metrics::scrape, workers, boss, io);
+        http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), keys.caCert(),
+            metrics::scrape, workers, boss, io);
         listeners.add(new Listener("HTTP CMP", "http://" + cfg.http().host() + ":" + http.port() + "/", false,
             "PLAIN; GET /crl, /ca.crt, /metrics; " + (cfg.http().allowSecretsInClear()
             ? "secrets and admin answers in clear (http.allowSecretsInClear)"
@@ -406,6 +408,7 @@ public final class CaNode implements AutoCloseable {
     every(cfg.timers().crlInterval().toSeconds(), TimeUnit.SECONDS, "CRL", () -> services.crls().publish(Audit.NODE));
     every(cfg.timers().auditCheckpoint().toSeconds(), TimeUnit.SECONDS, "audit checkpoint", services.audit()::checkpoint);
     every(3600, TimeUnit.SECONDS, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
+    every(3600, TimeUnit.SECONDS, "exchange retirement", () -> services.exchange().retireExpired(Audit.NODE));
     every(3600, TimeUnit.SECONDS, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
     every(60, TimeUnit.SECONDS, "replay cache purge", services.replays()::purge);
   }

@@ -63,7 +63,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     ApprovalService approvals = new ApprovalService(store, issuerService, templates);
     AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock, guard,
         new CheckpointExport(cfg.audit().file(), cfg.audit().syslog()));
-    ExchangeService exchange = new ExchangeService(store, keys, cfg.ca(), clock);
+    ExchangeService exchange = new ExchangeService(store, keys, cfg.ca(), clock, cfg.archival().allowSoftwareUnwrap());
     ResponderService responder = new ResponderService(store, keys, cfg.ca(), clock);
     ReplayGuard replays = new ReplayGuard(store, clock, cfg.timers().messageTimeSkew());
     AuthFailures authFailures = new AuthFailures(store, clock,

@@ -12,9 +12,17 @@ public interface CaKeyStore {
    */
   enum Kind { CA, EXCHANGE, AUDIT, RESPONDER, TLS }
 
-  /** One CA key row. {@code cert} is null for the audit key. */
+  /** One CA key row. {@code cert} is null for the audit key; {@code retiredAt} when its key was destroyed. */
   record Row(long id, Kind kind, String keyLabel, Instant notBefore, Instant notAfter, Instant createdAt,
-      byte[] cert, byte[] publicKey) {}
+      byte[] cert, byte[] publicKey, Instant retiredAt) {
+    public Row(long id, Kind kind, String keyLabel, Instant notBefore, Instant notAfter, Instant createdAt,
+        byte[] cert, byte[] publicKey) {
+      this(id, kind, keyLabel, notBefore, notAfter, createdAt, cert, publicKey, null);
+    }
+  }
+
+  /** Marks the key {@code label} retired: its private key was destroyed in the HSM. */
+  void retire(String label, Instant at) throws StoreException;
 
   void insert(Kind kind, String label, Instant notBefore, Instant notAfter, byte[] cert,
       byte[] publicKey, Instant at) throws StoreException;

@@ -188,13 +188,28 @@ class ArchivalRefusalsE2eTest {
     refused("ExchangeUserKeyArc", ErrorCode.ARCHIVE_FORM_REFUSED, "archival.allowSoftwareUnwrap",
         (c, s, ignored, x) -> ir(c, s, kp, enveloped));
 
-    // with the setting on, the same form is archived, audited as a software unwrap, and recoverable
+    // with the setting on, the same form is archived, audited as a software unwrap, and recoverable; it needs an
+    // exchange key that may decrypt, which only exists once the setting is on (exchange keys are unwrap-only)
     ca.cfg.archival.allowSoftwareUnwrap = true;
     try {
       CaServices s = ca.services();
       CaServices lenient = CaServices.wire(ca.cfg.settings(), s.store(), s.keys(), s.templates(), Clock.systemUTC());
+      EncryptedKey toOldKey = enveloped;
+      CaException unwrapOnly = assertThrows(CaException.class, () -> lenient.enrollment().enroll(new EnrollRequest(
+          Identity.localOperator(), new EnrollRequest.ClientRef("enveloped-old", 0, "ir"),
+          s.templates().require("ExchangeUserKeyArc"), new X500Name("CN=Envelope"), TestCa.spki(kp), null, true, null,
+          toOldKey)));
+      assertEquals(ErrorCode.WRONG_EXCHANGE_CERT, unwrapOnly.code(), "an unwrap-only exchange key cannot decrypt: "
+          + unwrapOnly.getMessage());
+      X509CertificateHolder decrypting = lenient.exchange().renewNow("local-operator");
+      PKIArchiveControl control2 = new PKIArchiveControlBuilder(PrivateKeyInfo.getInstance(
+          kp.getPrivate().getEncoded()), new GeneralName(new X500Name("CN=Envelope"))).addRecipientGenerator(
+              new JceKeyTransRecipientInfoGenerator(new JcaX509CertificateConverter().getCertificate(decrypting)))
+          .build(new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES128_CBC).build());
+      EncryptedKey envelopedToNew = EncryptedKey.getInstance(PKIArchiveOptions.getInstance(control2.getValue())
+          .getValue());
       Outcome.Issued out = (Outcome.Issued) lenient.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("enveloped", 0, "ir"), s.templates().require("ExchangeUserKeyArc"),
-          new X500Name("CN=Envelope"), TestCa.spki(kp), null, true, null, enveloped));
+          new X500Name("CN=Envelope"), TestCa.spki(kp), null, true, null, envelopedToNew));
       ArchiveStore.Row row = s.archives().find(Agents.MANAGER, out.cert().getSerialNumber(), null, null).get(0);
       assertTrue(Agents.sameKey(Agents.recover(row.record(), cards.subList(1, 3)), kp.getPrivate()));
       List<AuditStore.Row> audit = s.store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));

@@ -56,17 +56,28 @@ final class JdbcCaKeys implements CaKeyStore {
   }
 
   @Override
+  public void retire(String label, Instant at) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET retired_at = ? WHERE key_label = ?")) {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setString(2, label);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public List<Row> list(Kind kind) throws StoreException {
     try {
       List<Row> out = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement("SELECT id, kind, key_label, not_before, not_after, created_at, "
-          + "cert, public_key FROM ca_key WHERE kind = ? ORDER BY id DESC")) {
+          + "cert, public_key, retired_at FROM ca_key WHERE kind = ? ORDER BY id DESC")) {
         ps.setString(1, kind.name());
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             out.add(new Row(rs.getLong(1), Kind.valueOf(rs.getString(2)), rs.getString(3),
                 Instant.ofEpochMilli(rs.getLong(4)), Instant.ofEpochMilli(rs.getLong(5)),
-                Instant.ofEpochMilli(rs.getLong(6)), rs.getBytes(7), rs.getBytes(8)));
+                Instant.ofEpochMilli(rs.getLong(6)), rs.getBytes(7), rs.getBytes(8), Sql.instant(rs, 9)));
           }
         }
       }

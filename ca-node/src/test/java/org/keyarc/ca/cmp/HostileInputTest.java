@@ -1,0 +1,88 @@
+package org.keyarc.ca.cmp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
+import org.bouncycastle.asn1.cmp.ErrorMsgContent;
+import org.bouncycastle.asn1.cmp.GenMsgContent;
+import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.cmp.PKIMessage;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.protocol.KeyarcCmp;
+import org.keyarc.protocol.cmp.CmpHeaders;
+
+/** The fuzz campaign's worker killers and range overflows, answered as malformed messages (error 31). */
+class HostileInputTest {
+  private static UnitCa ca;
+  private static CmpResponder responder;
+
+  @BeforeAll
+  static void start() throws Exception {
+    ca = UnitCa.create();
+    responder = ca.responder();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    ca.close();
+  }
+
+  private static String refusal(byte[] request) {
+    PKIMessage answer = PKIMessage.getInstance(responder.handle(request, null));
+    assertEquals(PKIBody.TYPE_ERROR, answer.getBody().getType());
+    return KeyarcCmp.text(ErrorMsgContent.getInstance(answer.getBody().getContent()).getPKIStatusInfo());
+  }
+
+  @Test
+  void fortyKilobytesOfNestedSequencesGetAnAnswerNotAStackOverflow() {
+    byte[] inner = {0x05, 0x00};
+    for (int i = 0; i < 20_000; i++) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      out.write(0x30);
+      int len = inner.length;
+      if (len < 0x80) {
+        out.write(len);
+      } else if (len < 0x100) {
+        out.write(0x81);
+        out.write(len);
+      } else {
+        out.write(0x82);
+        out.write(len >> 8);
+        out.write(len);
+      }
+      out.writeBytes(inner);
+      inner = out.toByteArray();
+    }
+    String text = refusal(inner);
+    assertTrue(text.startsWith("[keyarc 31]") && text.contains("nesting deeper than 32"), text);
+  }
+
+  @Test
+  void indefiniteLengthsAreRefused() {
+    String text = refusal(new byte[] {0x30, (byte) 0x80, 0x30, (byte) 0x80, 0x00, 0x00, 0x00, 0x00});
+    assertTrue(text.startsWith("[keyarc 31]") && text.contains("indefinite length"), text);
+  }
+
+  @Test
+  void aVersionNumberOverflowingAnIntIsMalformedNotAServerFault() throws Exception {
+    PKIMessage ok = new PKIMessage(CmpHeaders.unprotectedRequest(CmpHeaders.noName(),
+        new GeneralName(ca.services.keys().caName()), null, null, null).build(),
+        new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts))));
+    DERSequence header = (DERSequence) ok.getHeader().toASN1Primitive();
+    ASN1Encodable[] fields = header.toArray();
+    fields[0] = new ASN1Integer(BigInteger.TWO.pow(80));
+    byte[] hostile = new DERSequence(new ASN1Encodable[] {new DERSequence(fields), ok.getBody()}).getEncoded();
+    String text = refusal(hostile);
+    assertTrue(text.startsWith("[keyarc 31]"), text);
+  }
+}
