@@ -20,6 +20,7 @@ import org.keyarc.ca.node.CaInfo;
 import org.keyarc.ca.node.CaNode;
 import org.keyarc.ca.node.CaServices;
 import org.keyarc.ca.store.CaKeyStore;
+import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.RoleStore;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.template.Template;
@@ -50,8 +51,9 @@ final class CaCommand {
           + "rsa4096") String keyType,
       @Option(names = "--external-parent", paramLabel = "CSR-FILE", description = "write a PKCS#10 for a parent CA to "
           + "this file instead of self-signing; then run 'keyarc ca import-cert'") Path csrOut,
-      @Option(names = "--admin", paramLabel = "DN", description = "grant the administrator role to this subject and "
-          + "print a one-time secret for its first certificate (template User)") String admin,
+      @Option(names = "--admin", paramLabel = "DN", description = "print a one-time secret for the first "
+          + "administrator's first certificate (template User); the administrator role is bound to that "
+          + "certificate's key when it is issued") String admin,
       @Option(names = "--force", description = "overwrite an existing CSR file or $KEYARC_HOME/ca.crt")
           boolean force) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -113,14 +115,27 @@ final class CaCommand {
       throws CaException {
     CaServices services = CaServices.wire(cfg.settings(), r.store(), CaKeyring.load(r.store(), r.token()),
         Templates.of(cfg.configuredTemplates()), java.time.Clock.systemUTC());
-    SecretService.NewSecret s = services.secrets().create(Identity.localOperator(), Templates.USER,
-        X500Subject.parse(admin));
+    SecretService.NewSecret s = services.secrets().createGranting(Identity.localOperator(), Templates.USER,
+        X500Subject.parse(admin), Role.ADMINISTRATOR);
     out.println();
-    out.println("administrator " + s.subject() + " (role granted)");
+    out.println("administrator " + s.subject() + " (the role is bound to the key of the first certificate issued "
+        + "from this secret)");
     out.println("  one-time secret for the administrator's first certificate (shown once, expires " + s.expires() + "):");
     out.println("  reference   " + s.reference());
     out.println("  secret      " + new String(s.secret()));
     java.util.Arrays.fill(s.secret(), '\0');
+  }
+
+  @Command(name = "admin-secret", description = "On the CA host, with the CA token: a new one-time secret whose first "
+      + "certificate gets the administrator role (when the secret of 'ca init --admin' expired or was lost). The "
+      + "name must not hold a role or a valid certificate yet.")
+  int adminSecret(@Option(names = "--admin", required = true, paramLabel = "DN") String admin) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      printAdminSecret(out, cfg, r, admin);
+    }
+    return 0;
   }
 
   @Command(name = "import-cert", description = "Import the CA certificate an external parent issued for the CA key.")
@@ -188,9 +203,13 @@ final class CaCommand {
         out.println("    enroll with  " + t.enrollers().describe());
         out.println("    names        " + t.subjectAltNames().describe());
       }
-      out.println("roles");
+      out.println("roles (each bound to the key of one certificate)");
       for (RoleStore.Member m : info.roles()) {
-        out.printf("  %-14s %s%n", m.role().name().toLowerCase(), m.subject());
+        out.printf("  %-14s %s  (certificate %s)%n", m.role().name().toLowerCase(), m.subject(), m.certSerial());
+      }
+      for (RoleStore.Pending p : info.pendingRoles()) {
+        out.printf("  %-14s %s  (waits for the first certificate from secret %s)%n", p.role().name().toLowerCase(),
+            p.subject(), p.secretReference());
       }
       var policy = info.policy();
       var agents = info.agents();

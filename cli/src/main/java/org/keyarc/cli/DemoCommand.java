@@ -84,17 +84,17 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
       heading("Ada (administrator) enrolls with her one-time secret; she names a certificate manager");
       String[] ada = enroll(url, "ada", field(init.out, "reference"), field(init.out, "secret"), null);
       String[] asAda = {"--node", url, "--cert", ada[0], "--key", ada[1]};
-      run(cat(asAda, "role", "grant", "--role", "manager", "--subject", "CN=Max Manager"));
       Run ms = run(cat(asAda, "secret", "create", "--template", "User", "--subject", "CN=Max Manager"));
       String[] max = enroll(url, "max", field(ms.out, "reference"), field(ms.out, "secret"), null);
+      run(cat(asAda, "role", "grant", "--role", "manager", max[0]));
       String[] asMax = {"--node", url, "--cert", max[0], "--key", max[1]};
 
-      heading("Three recovery agents make their keys ON THEIR CARDS; the manager approves each certificate");
+      heading("Three recovery agents make their keys ON THEIR CARDS; Ada asks, the manager approves (four eyes)");
       List<String> agentSerials = new ArrayList<>();
       for (int i = 0; i < cards.size(); i++) {
         String card = cards.get(i);
         String agent = "CN=Agent " + (i + 1);
-        Run s = run(cat(asMax, "secret", "create", "--template", "KeyRecoveryAgent", "--subject", agent));
+        Run s = run(cat(asAda, "secret", "create", "--template", "KeyRecoveryAgent", "--subject", agent));
         Path secret = secretFile("agent-" + (i + 1), field(s.out, "secret"));
         String[] cardOpts = {"--module", module, "--token", card, "--pin-file", pins.resolve(card + ".pin").toString()};
         run(cat(cat(cardOpts, "--node", url, "--ref", field(s.out, "reference"), "--secret-file", secret.toString(),

@@ -37,11 +37,37 @@ final class KraCommand {
   }
 
   @Command(name = "add", description = "Add a recovery agent: a valid, unrevoked KeyRecoveryAgent certificate this "
-      + "CA issued.")
-  int add(@Mixin NodeOptions node, @ArgGroup(exclusive = true, multiplicity = "1") Which which) throws Exception {
-    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.KRA_ADD).put(AdminFields.SERIAL, which.serialHex()));
-    spec.commandLine().getOut().println("added recovery agent " + r.path("subject").asText() + " (serial "
-        + r.path("added").asText() + ")");
+      + "CA issued through a certificate manager's approval (not its requester's), whose request carried the card "
+      + "evidence of 'kra init-card'. Shows who requested and who approved it, and the evidence.")
+  int add(@Mixin NodeOptions node, @ArgGroup(exclusive = true, multiplicity = "1") Which which,
+      @Option(names = "--without-card-evidence", description = "accept a certificate whose request carried no card "
+          + "evidence, or evidence that does not show a key made on a card (audited)") boolean withoutEvidence)
+      throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.KRA_ADD).put(AdminFields.SERIAL, which.serialHex())
+        .put(AdminFields.WITHOUT_CARD_EVIDENCE, withoutEvidence));
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("added recovery agent " + r.path("subject").asText() + " (serial " + r.path("added").asText() + ")");
+    out.println("  requested by  " + r.path("requestedBy").asText() + (r.hasNonNull("secretMadeBy")
+        ? " (one-time secret made by " + r.path("secretMadeBy").asText() + ")" : "") + ", request "
+        + r.path("request").asLong() + ", " + r.path("requestedAt").asText());
+    out.println("  approved by   " + r.path("approvedBy").asText() + ", " + r.path("approvedAt").asText());
+    JsonNode e = r.path("cardEvidence");
+    if (e.isObject()) {
+      JsonNode a = e.path("attributes");
+      out.println("  card          '" + e.path("tokenLabel").asText() + "' serial " + e.path("tokenSerial").asText()
+          + ", " + e.path("manufacturer").asText() + " " + e.path("model").asText() + ", key '"
+          + e.path("keyLabel").asText() + "'");
+      out.println("  key           CKA_SENSITIVE=" + a.path("CKA_SENSITIVE").asText() + " CKA_EXTRACTABLE="
+          + a.path("CKA_EXTRACTABLE").asText() + " CKA_NEVER_EXTRACTABLE=" + a.path("CKA_NEVER_EXTRACTABLE").asText()
+          + " CKA_LOCAL=" + a.path("CKA_LOCAL").asText() + " (reported by the agent's client: evidence, not proof)");
+      if (!e.path("showsCardKey").asBoolean()) {
+        out.println("  WARNING       the evidence does not show a key made on a card; accepted with "
+            + "--without-card-evidence");
+      }
+    } else {
+      out.println("  card          NO CARD EVIDENCE: the key may have been made in software; accepted with "
+          + "--without-card-evidence");
+    }
     return 0;
   }
 
@@ -119,9 +145,13 @@ final class KraCommand {
         }
         var kp = token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048,
             org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel));
+        // what the card says about the key, carried in the request the key signs (evidence, not proof)
+        org.keyarc.protocol.CardEvidence evidence = org.keyarc.protocol.CardEvidence.read(token, kp.privateKey());
+        org.bouncycastle.asn1.pkcs.Attribute attr = evidence.attribute();
         org.bouncycastle.pkcs.PKCS10CertificationRequest csr = new org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder(
             org.keyarc.ca.config.X500Subject.parse(subject), org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
-                kp.publicKey().getEncoded())).build(org.keyarc.hsm.HsmSigners.iaik(token).signer(kp.privateKey(),
+                kp.publicKey().getEncoded())).addAttribute(attr.getAttrType(), attr.getAttributeValues())
+            .build(org.keyarc.hsm.HsmSigners.iaik(token).signer(kp.privateKey(),
                     org.keyarc.hsm.SignatureAlgorithm.SHA256_WITH_RSA));
         token.call(s -> {
           s.forbidSigning(kp.privateKey());
@@ -129,6 +159,7 @@ final class KraCommand {
         });
         out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
             + ";object=" + keyLabel + " (not extractable; decrypt/unwrap only from now on)");
+        out.println("evidence      " + evidence.summary() + " (sent with the request)");
         r = client.p10cr(csr, "KeyRecoveryAgent", false);
       }
       if (r.pending() != null) {

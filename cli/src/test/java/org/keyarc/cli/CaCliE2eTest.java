@@ -119,17 +119,31 @@ class CaCliE2eTest {
     assertEquals(36, reuse.exit(), reuse.err());
     assertTrue(reuse.err().contains("exists; use --force"), reuse.err());
 
-    assertEquals(0, keyarc(concat(new String[] {"role", "grant", "--role", "manager", "--subject", "CN=Max Manager"},
-        asAda)).exit());
-    Run both = keyarc(concat(new String[] {"role", "grant", "--role", "auditor", "--subject", "CN=Max Manager"},
+    // a role is bound to a certificate holder's key: Max enrolls first, then gets the role
+    Run early = keyarc(concat(new String[] {"role", "grant", "--role", "manager", "--subject", "CN=Max Manager"},
         asAda));
-    assertEquals(46, both.exit(), "role separation: " + both.err());
-
+    assertEquals(41, early.exit(), "nobody holds that name yet: " + early.err());
     Run s = keyarc(concat(new String[] {"secret", "create", "--template", "User", "--subject", "CN=Max Manager"},
         asAda));
     assertEquals(0, s.exit(), s.err());
     String[] max = enroll("max", field(s.out(), "reference"), field(s.out(), "secret"));
     String[] asMax = {"--node", url, "--cert", max[0], "--key", max[1]};
+    Run granted = keyarc(concat(new String[] {"role", "grant", "--role", "manager", "--subject", "CN=Max Manager"},
+        asAda));
+    assertEquals(0, granted.exit(), granted.err());
+    assertTrue(granted.out().startsWith("granted manager to CN=Max Manager (certificate ") && granted.out().contains(
+        "bound to its key"), granted.out());
+    Run both = keyarc(concat(new String[] {"role", "grant", "--role", "auditor", max[0]}, asAda));
+    assertEquals(46, both.exit(), "role separation: " + both.err());
+    // the ceremony's secret is not made again for a name that holds a role
+    Run again2 = keyarc("ca", "admin-secret", "--config", config.toString(), "--admin", "CN=Ada Admin");
+    assertEquals(46, again2.exit(), again2.err());
+    // nobody (here the manager) gets a secret for a role holder's name
+    Run copy = keyarc(concat(new String[] {"secret", "create", "--template", "User", "--subject", "CN=Ada Admin"},
+        asMax));
+    assertEquals(46, copy.exit(), copy.err());
+    assertTrue(copy.err().startsWith("keyarc: error 46 (role separation: a conflicting role, or a role holder's "
+        + "name): CN=Ada Admin holds the administrator role"), copy.err());
 
     // a key generated on a PKCS#11 token (here a SoftHSM2 "card"): it never leaves the token
     Run ts = keyarc(concat(new String[] {"secret", "create", "--template", "User", "--subject", "CN=Tom Token"},
@@ -148,8 +162,9 @@ class CaCliE2eTest {
     }
 
     // a Key Recovery Agent request waits, the manager approves, the agent collects
+    // (Ada makes the secret: the manager who made a request's secret is its requester and may not approve it)
     Run ks = keyarc(concat(new String[] {"secret", "create", "--template", "KeyRecoveryAgent", "--subject",
-        "CN=Kai Agent"}, asMax));
+        "CN=Kai Agent"}, asAda));
     assertEquals(0, ks.exit(), ks.err());
     String kaiCert = home.resolve("kai.crt").toString();
     Run pending = keyarc("enroll", "--node", http, "--ref", field(ks.out(), "reference"), "--secret-file",
@@ -168,6 +183,24 @@ class CaCliE2eTest {
     assertEquals(34, byAda.exit(), "the administrator is not a manager: " + byAda.err());
     assertEquals("keyarc: error 34 (not authorized): CN=Ada Admin is not a manager on this CA\n", byAda.err());
     assertEquals(0, keyarc(concat(new String[] {"request", "approve", id.group(1)}, asMax)).exit());
+    // four eyes: a request made with a secret Max made is Max's own; he cannot approve it (error 62)
+    Run ms2 = keyarc(concat(new String[] {"secret", "create", "--template", "KeyRecoveryAgent", "--subject",
+        "CN=Moe Agent"}, asMax));
+    Run moe = keyarc("enroll", "--node", http, "--ref", field(ms2.out(), "reference"), "--secret-file",
+        secretFile("moe", field(ms2.out(), "secret")).toString(), "--key-type", "rsa2048", "--out-key",
+        home.resolve("moe.key").toString(), "--out-cert", home.resolve("moe.crt").toString());
+    assertEquals(0, moe.exit(), moe.err());
+    Matcher moeId = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Moe Agent").matcher(
+        keyarc(concat(new String[] {"request", "list"}, asMax)).out());
+    assertTrue(moeId.find());
+    Run own = keyarc(concat(new String[] {"request", "approve", moeId.group(1)}, asMax));
+    assertEquals(62, own.exit(), own.err());
+    assertEquals("keyarc: error 62 (the requester of a request cannot approve it): CN=Max Manager cannot approve "
+        + "request " + moeId.group(1) + ": it is its requester, or made the one-time secret the request used; another "
+        + "certificate manager must approve it (nothing was issued)\n", own.err());
+    Run shown = keyarc(concat(new String[] {"request", "show", id.group(1)}, asMax));
+    assertTrue(shown.out().contains("\"cardEvidence\" : null") && shown.out().contains("\"decidedBy\" : \"CN=Max "
+        + "Manager\""), shown.out());
     Run collect = keyarc("enroll", "--node", http, "--resume", kaiCert + ".pending", "--ref", field(ks.out(),
         "reference"), "--secret-file", home.resolve("kai.secret").toString(), "--out-cert", kaiCert);
     assertEquals(0, collect.exit(), collect.err());
@@ -175,8 +208,16 @@ class CaCliE2eTest {
 
     // Kai becomes the recovery agent (1 of 1); Uma's key is archived to Kai and Kai's key alone recovers it
     String serial = field(collect.out(), "certificate   CN=Kai Agent, serial").replace(",", "");
-    Run add = keyarc(concat(new String[] {"kra", "add", kaiCert}, asAda));
+    // Kai's key was made in software (enroll --key-type rsa2048): no card evidence, so kra add asks first
+    Run noEvidence = keyarc(concat(new String[] {"kra", "add", kaiCert}, asAda));
+    assertEquals(30, noEvidence.exit(), noEvidence.err());
+    assertTrue(noEvidence.err().contains("carried no card evidence") && noEvidence.err().contains(
+        "--without-card-evidence"), noEvidence.err());
+    Run add = keyarc(concat(new String[] {"kra", "add", kaiCert, "--without-card-evidence"}, asAda));
     assertEquals(0, add.exit(), add.err());
+    assertTrue(add.out().contains("requested by  secret:" + field(ks.out(), "reference") + " (one-time secret made by "
+        + "CN=Ada Admin)") && add.out().contains("approved by   CN=Max Manager") && add.out().contains(
+        "NO CARD EVIDENCE"), add.out());
     assertEquals(0, keyarc(concat(new String[] {"kra", "policy", "--agents", "1", "--threshold", "1"}, asAda)).exit());
     Run kras = keyarc(concat(new String[] {"kra", "list"}, asMax));
     assertTrue(kras.out().contains("policy: 1 of 1 agents") && kras.out().contains("CN=Kai Agent")

@@ -69,7 +69,12 @@ class RecoveryCliE2eTest {
 
   /** A one-time secret made by the manager: {reference, secret file}. */
   static String[] secret(String template, String subject, String name) throws Exception {
-    Run s = ok(cat(asMax, "secret", "create", "--template", template, "--subject", subject));
+    return secret(asMax, template, subject, name);
+  }
+
+  /** A one-time secret made by {@code by}: {reference, secret file}. */
+  static String[] secret(String[] by, String template, String subject, String name) throws Exception {
+    Run s = ok(cat(by, "secret", "create", "--template", template, "--subject", subject));
     return new String[] {field(s.out(), "reference"), file(name + ".secret", field(s.out(), "secret")).toString()};
   }
 
@@ -90,17 +95,18 @@ class RecoveryCliE2eTest {
         "--out-cert", home.resolve("ada.crt").toString());
     asAda = new String[] {"--node", url, "--cert", home.resolve("ada.crt").toString(), "--key",
         home.resolve("ada.key").toString()};
-    ok(cat(asAda, "role", "grant", "--role", "manager", "--subject", "CN=Max Manager"));
     Run ms = ok(cat(asAda, "secret", "create", "--template", "User", "--subject", "CN=Max Manager"));
     ok("enroll", "--node", url, "--ref", field(ms.out(), "reference"), "--secret-file",
         file("max.secret", field(ms.out(), "secret")).toString(), "--out-key", home.resolve("max.key").toString(),
         "--out-cert", home.resolve("max.crt").toString());
+    ok(cat(asAda, "role", "grant", "--role", "manager", home.resolve("max.crt").toString()));
     asMax = new String[] {"--node", url, "--cert", home.resolve("max.crt").toString(), "--key",
         home.resolve("max.key").toString()};
 
-    // three agents: key born on the card, request held, approved, collected onto the card, added by Ada
+    // three agents: key born on the card, request held (Ada made its secret), approved by Max (four eyes),
+    // collected onto the card, added by Ada with the card's evidence
     for (String name : List.of("kra1", "kra2", "kra3")) {
-      String[] s = secret("KeyRecoveryAgent", "CN=Agent " + name, name);
+      String[] s = secret(asAda, "KeyRecoveryAgent", "CN=Agent " + name, name);
       Run pending = ok(cat(cat(card(name), "--node", url, "--ref", s[0], "--secret-file", s[1], "--subject",
           "CN=Agent " + name), "kra", "init-card"));
       assertTrue(pending.out().contains("pending"), pending.out());
@@ -113,7 +119,11 @@ class RecoveryCliE2eTest {
       assertTrue(got.out().contains("stored on card '" + hsm.label(name) + "'"), got.out());
       String serial = got.out().replaceAll("(?s).*serial ([0-9a-f]+),.*", "$1");
       agentSerials.add(serial);
-      ok(cat(asAda, "kra", "add", "--serial", serial));
+      Run added = ok(cat(asAda, "kra", "add", "--serial", serial));
+      assertTrue(added.out().contains("requested by  secret:" + s[0] + " (one-time secret made by CN=Ada Admin)")
+          && added.out().contains("approved by   CN=Max Manager") && added.out().contains("card          '"
+          + hsm.label(name) + "'") && added.out().contains("CKA_EXTRACTABLE=false CKA_NEVER_EXTRACTABLE=true "
+          + "CKA_LOCAL=true"), added.out());
     }
     // each agent also has a personal certificate (the identity the node checks) and the recovery_agent role
     for (String name : List.of("kra1", "kra2", "kra3")) {

@@ -237,18 +237,18 @@ public final class HsmSession implements AutoCloseable {
   /** The security attributes of a key, as the token reports them (never its value). */
   public KeyAttributes attributes(KeyHandle key) throws HsmException {
     if (key.keyClass() == KeyClass.PUBLIC) {
-      AttributeVector a = attrs("read attributes", key.objectHandle(), CKA_TOKEN, CKA_PRIVATE, CKA_WRAP);
-      return new KeyAttributes(a.token(), a.private_(), null, null, null, null, null, null, null, a.wrap());
+      AttributeVector a = attrs("read attributes", key.objectHandle(), CKA_TOKEN, CKA_PRIVATE, CKA_WRAP, CKA_LOCAL);
+      return new KeyAttributes(a.token(), a.private_(), null, null, null, null, null, null, null, a.wrap(), a.local());
     }
     boolean secret = key.keyClass() == KeyClass.SECRET;
     long[] types = {CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE,
-        CKA_NEVER_EXTRACTABLE, CKA_SIGN, CKA_DECRYPT, CKA_UNWRAP, CKA_WRAP};
+        CKA_NEVER_EXTRACTABLE, CKA_SIGN, CKA_DECRYPT, CKA_UNWRAP, CKA_LOCAL, CKA_WRAP};
     if (!secret) {
       types = Arrays.copyOf(types, types.length - 1); // CKA_WRAP is a secret-key attribute here
     }
     AttributeVector a = attrs("read attributes", key.objectHandle(), types);
     return new KeyAttributes(a.token(), a.private_(), a.sensitive(), a.extractable(), a.alwaysSensitive(),
-        a.neverExtractable(), a.sign(), a.decrypt(), a.unwrap(), secret ? a.wrap() : null);
+        a.neverExtractable(), a.sign(), a.decrypt(), a.unwrap(), secret ? a.wrap() : null, a.local());
   }
 
   // ---------------------------------------------------------------- signing

@@ -2,7 +2,8 @@ package org.keyarc.hsm;
 
 /**
  * The security-relevant, non-secret attributes of a key object as the token reports them.
- * A null field means the token does not report that attribute for this object class.
+ * A null field means the token does not report that attribute for this object class. {@code local} is
+ * CKA_LOCAL: the key was generated on the token (not imported).
  */
 public record KeyAttributes(
     Boolean token,
@@ -14,5 +15,6 @@ public record KeyAttributes(
     Boolean sign,
     Boolean decrypt,
     Boolean unwrap,
-    Boolean wrap) {
+    Boolean wrap,
+    Boolean local) {
 }

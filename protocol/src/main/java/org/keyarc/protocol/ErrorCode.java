@@ -36,7 +36,7 @@ public enum ErrorCode {
   MESSAGE_TOO_LARGE(43, PKIFailureInfo.badDataFormat, "message over the size limit"),
   UNSUPPORTED_MESSAGE(44, PKIFailureInfo.badRequest, "message type not supported"),
   ARCHIVAL_REQUIRED(45, PKIFailureInfo.badRequest, "the template requires the private key for archival"),
-  ROLE_CONFLICT(46, PKIFailureInfo.notAuthorized, "role separation forbids holding both roles"),
+  ROLE_CONFLICT(46, PKIFailureInfo.notAuthorized, "role separation: a conflicting role, or a role holder's name"),
   CERT_REVOKED(47, PKIFailureInfo.certRevoked, "certificate already revoked"),
   BAD_TIME(48, PKIFailureInfo.badTime, "message time too far from the CA's clock"),
   RECOVERY_AGENTS_UNAVAILABLE(49, PKIFailureInfo.systemUnavail, "too few valid recovery agents for the archival policy"),
@@ -62,6 +62,9 @@ public enum ErrorCode {
   // ---- template permissions and SAN policy
   /** A subjectAltName or extension the request asks for that its template does not allow (named in the text). */
   EXTENSION_NOT_ALLOWED(61, PKIFailureInfo.badCertTemplate, "subjectAltName or extension not allowed by the template"),
+  // ---- four eyes
+  /** The requester of an approval request (or whoever made the secret it used) tried to approve it. */
+  FOUR_EYES(62, PKIFailureInfo.notAuthorized, "the requester of a request cannot approve it"),
   // ---- transport (63)
   /**
    * A one-time secret, an administrative answer or an archival enrollment asked for over a connection without

@@ -29,6 +29,11 @@ public final class KeyarcCmp {
   public static final ASN1ObjectIdentifier ADMIN = ARC.branch("1");
   /** Content type of a CA-signed archive record (the recovery blob of {@code keyarc getkey}). */
   public static final ASN1ObjectIdentifier ARCHIVE_RECORD = ARC.branch("2");
+  /**
+   * PKCS#10 attribute type of a recovery agent's card evidence ({@link CardEvidence}): what its client read
+   * from the card when it made the agent's key. Evidence, not proof.
+   */
+  public static final ASN1ObjectIdentifier CARD_EVIDENCE = ARC.branch("3");
 
   private static final Pattern CODE = Pattern.compile("^\\[keyarc (\\d+)\\] ");
 

@@ -34,6 +34,7 @@ import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.RoleStore;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Texts;
+import org.keyarc.protocol.CardEvidence;
 import org.keyarc.ca.template.NameRules;
 import org.keyarc.ca.template.SanType;
 import org.keyarc.protocol.ErrorCode;
@@ -72,6 +73,17 @@ public final class AdminApi {
     this.agents = agents;
     this.archives = archives;
     this.recoveries = recoveries;
+  }
+
+  /** The operation's wire name in an administrative request, for messages and the audit ("?" when unreadable). */
+  public static String operationName(String json) {
+    try {
+      JsonNode req = JSON.readTree(json);
+      JsonNode op = req == null ? null : req.get(AdminFields.OP);
+      return op != null && op.isTextual() ? Texts.printable(op.asText()) : "?";
+    } catch (IOException e) {
+      return "?";
+    }
   }
 
   /** Answers one administrative request (JSON) from {@code who}. */
@@ -148,18 +160,27 @@ public final class AdminApi {
         out.put("expires", s.expires().toString());
       }
       case ROLE_GRANT -> {
-        roles.grant(who, subject(req).toString(), role(req));
-        out.put("granted", role(req).name());
+        RoleService.Granted g = req.has(AdminFields.SERIAL) ? roles.grant(who, serial(req), role(req))
+            : roles.grant(who, subject(req).toString(), role(req));
+        out.put("granted", role(req).name()).put("subject", g.member().subject())
+            .put("serial", g.member().certSerial()).put("holder", g.member().holder()).put("added", g.added());
       }
       case ROLE_REVOKE -> {
-        roles.revoke(who, subject(req).toString(), role(req));
+        roles.revoke(who, req.has(AdminFields.SERIAL) ? null : subject(req).toString(),
+            req.has(AdminFields.SERIAL) ? serial(req) : null, role(req));
         out.put("revoked", role(req).name());
       }
       case ROLE_LIST -> {
         ArrayNode list = out.putArray("members");
         for (RoleStore.Member m : roles.list(who)) {
-          list.addObject().put("subject", m.subject()).put("role", m.role().name()).put("grantedBy", m.grantedBy())
-              .put("grantedAt", m.grantedAt().toString());
+          list.addObject().put("subject", m.subject()).put("role", m.role().name()).put("serial", m.certSerial())
+              .put("holder", m.holder()).put("grantedBy", m.grantedBy()).put("grantedAt", m.grantedAt().toString());
+        }
+        ArrayNode pending = out.putArray("pending");
+        for (RoleStore.Pending p : roles.pending(who)) {
+          pending.addObject().put("subject", p.subject()).put("role", p.role().name())
+              .put("secret", p.secretReference()).put("grantedBy", p.grantedBy())
+              .put("grantedAt", p.grantedAt().toString());
         }
       }
       case AUDIT_VERIFY -> {
@@ -188,8 +209,19 @@ public final class AdminApi {
             .getExtensionParsedValue(org.bouncycastle.asn1.x509.Extension.cRLNumber).toString());
       }
       case KRA_ADD -> {
-        var a = agents.add(who, serial(req));
-        out.put("added", Digests.hex(a.serial())).put("subject", a.subject());
+        AgentService.Added a = agents.add(who, serial(req), req.path(AdminFields.WITHOUT_CARD_EVIDENCE).asBoolean(false));
+        RequestRecord r = a.provenance().request();
+        out.put("added", Digests.hex(a.agent().serial())).put("subject", a.agent().subject())
+            .put("request", r.id()).put("requestedBy", r.requester()).put("requestedAt", r.createdAt().toString())
+            .put("approvedBy", r.decidedBy()).put("approvedAt", r.decidedAt().toString());
+        if (a.provenance().secretMadeBy() != null) {
+          out.put("secretMadeBy", a.provenance().secretMadeBy());
+        }
+        if (a.provenance().evidence() != null) {
+          out.set("cardEvidence", evidence(a.provenance().evidence()));
+        } else {
+          out.putNull("cardEvidence");
+        }
       }
       case KRA_REMOVE -> {
         agents.remove(who, serial(req));
@@ -348,6 +380,21 @@ public final class AdminApi {
     if (r.certSerial() != null) {
       n.put("serial", r.certSerial());
     }
+    if (r.requesterId() != null) {
+      n.put("requesterId", r.requesterId());
+    }
+    if (r.decidedById() != null) {
+      n.put("decidedById", r.decidedById());
+    }
+    if (r.cardEvidence() != null) {
+      try {
+        n.set("cardEvidence", evidence(CardEvidence.parse(r.cardEvidence())));
+      } catch (IllegalArgumentException e) {
+        n.put("cardEvidence", "unreadable: " + Texts.printable(e.getMessage()));
+      }
+    } else if (r.template().equals(org.keyarc.ca.template.Templates.KEY_RECOVERY_AGENT)) {
+      n.putNull("cardEvidence");
+    }
     // what approving issues: the names the template's policy granted the request (nothing else of it)
     ArrayNode names = n.putArray(AdminFields.SUBJECT_ALT_NAMES);
     if (r.extensions() != null) {
@@ -359,6 +406,34 @@ public final class AdminApi {
       }
     }
     return n;
+  }
+
+  /** Card evidence as JSON: the card, the key's attributes (null: not reported), and whether it shows a card key. */
+  private static ObjectNode evidence(CardEvidence e) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("tokenLabel", e.tokenLabel()).put("tokenSerial", e.tokenSerial()).put("manufacturer", e.manufacturer())
+        .put("model", e.model()).put("keyLabel", e.keyLabel());
+    ObjectNode a = n.putObject("attributes");
+    bool(a, "CKA_SENSITIVE", e.sensitive());
+    bool(a, "CKA_EXTRACTABLE", e.extractable());
+    bool(a, "CKA_ALWAYS_SENSITIVE", e.alwaysSensitive());
+    bool(a, "CKA_NEVER_EXTRACTABLE", e.neverExtractable());
+    bool(a, "CKA_LOCAL", e.local());
+    n.put("showsCardKey", e.showsCardKey());
+    if (!e.showsCardKey()) {
+      ArrayNode p = n.putArray("problems");
+      e.problems().forEach(p::add);
+    }
+    n.put("note", "evidence reported by the agent's client, not proof: the card does not attest it");
+    return n;
+  }
+
+  private static void bool(ObjectNode n, String name, Boolean v) {
+    if (v == null) {
+      n.putNull(name);
+    } else {
+      n.put(name, v);
+    }
   }
 
   private static ObjectNode cert(CertRecord r, boolean withDer) {

@@ -4,7 +4,10 @@ import org.keyarc.ca.CaException;
 import org.keyarc.ca.store.Role;
 import org.keyarc.protocol.ErrorCode;
 
-/** The role checks every service makes on the node before it acts. */
+/**
+ * The role checks every service makes on the node before it acts. A refusal is a CaException (NOT_AUTHORIZED);
+ * the protocol edge writes its audit record ({@link IdentityService#auditRefusal}), one place for all of them.
+ */
 public final class Authorization {
   private Authorization() {}
 

@@ -2,6 +2,7 @@ package org.keyarc.ca.auth;
 
 import java.time.Clock;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -13,20 +14,32 @@ import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Encodings;
+import org.keyarc.ca.support.Texts;
 import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Who sent a request: the identity behind a signature-protection (or TLS client) certificate. It must be
  * signed by this CA, valid now, and ISSUED (not revoked, not waiting for confirmation) in the store; its
- * roles are read with it.
+ * roles are read with it: the roles bound to the certificate's public key (or, for a role migrated from a
+ * name-bound one, to this certificate) under the certificate's own subject. A certificate of the same name
+ * but another key holds none of them.
+ *
+ * <p>It also writes the audit record of every authorisation refusal the protocol edge answers ({@link
+ * #auditRefusal}): one place for NIAP's FAU_GEN.1.
  */
 public final class IdentityService {
+  private static final Logger LOG = LoggerFactory.getLogger(IdentityService.class);
+
   private final Store store;
   private final Clock clock;
   private final X500Name caName;
@@ -64,8 +77,10 @@ public final class IdentityService {
           + " is expired or not yet valid");
     }
     String subject = cert.getSubject().toString();
+    String keyId = keyId(cert);
+    List<String> holders = List.of(Identity.keyPrincipal(keyId), Identity.certPrincipal(cert.getSerialNumber()));
     record Found(Set<Role> roles, Optional<CertRecord> rec) {}
-    Found found = store.inTransaction(tx -> new Found(tx.roles().rolesOf(subject),
+    Found found = store.inTransaction(tx -> new Found(tx.roles().rolesOf(holders, subject),
         tx.certificates().find(issuer, cert.getSerialNumber())));
     if (found.rec().isEmpty()) {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + Digests.hex(cert.getSerialNumber())
@@ -75,7 +90,42 @@ public final class IdentityService {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate " + Digests.hex(cert.getSerialNumber())
           + " is " + found.rec().get().status().name().toLowerCase());
     }
-    return new Signer(new Identity(Identity.Kind.CERTIFICATE, subject, found.roles()), verifier);
+    return new Signer(new Identity(Identity.Kind.CERTIFICATE, subject, found.roles(), keyId, cert.getSerialNumber(),
+        found.rec().get().origin()), verifier);
+  }
+
+  /** The SHA-256 (hexadecimal) of a certificate's SubjectPublicKeyInfo: what a role is bound to. */
+  public static String keyId(X509CertificateHolder cert) {
+    return Digests.sha256Hex(Encodings.der(cert.getSubjectPublicKeyInfo()));
+  }
+
+  private static String detail(String message) {
+    String t = message == null ? "" : message.replaceAll("[^\\x20-\\x7e]", "?");
+    return t.length() > 600 ? t.substring(0, 600) + "..." : t;
+  }
+
+  /** True for the codes that are authorisation refusals (audited at the protocol edge). */
+  public static boolean isAuthorizationRefusal(ErrorCode code) {
+    return code == ErrorCode.NOT_AUTHORIZED || code == ErrorCode.ROLE_CONFLICT || code == ErrorCode.FOUR_EYES;
+  }
+
+  /**
+   * Writes the audit record of an authorisation refusal ({@link #isAuthorizationRefusal}; other codes are left
+   * alone): actor, operation ("certConf", "admin request.approve") and the refusal. A sender with no
+   * established identity is an authentication failure and is not written here. Never throws: a failed write is
+   * logged.
+   */
+  public void auditRefusal(Identity who, String operation, CaException e) {
+    if (who == null || !isAuthorizationRefusal(e.code())) {
+      return;
+    }
+    try {
+      store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.AUTHZ_REFUSED, Texts.printable(operation),
+          "code=" + e.code().number() + " principal=" + who.principal() + " " + detail(e.getMessage()),
+          clock.instant()));
+    } catch (CaException | RuntimeException failed) {
+      LOG.warn("could not audit the refusal of {} to {}: {}", who.actor(), operation, failed.getMessage());
+    }
   }
 
   private ContentVerifierProvider checkedSigner(X509CertificateHolder cert) throws CaException {

@@ -14,6 +14,7 @@ import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.RoleStore;
 import org.keyarc.ca.store.SecretRecord;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.store.StoreTx;
@@ -34,7 +35,8 @@ import org.keyarc.protocol.ErrorCode;
  * secret with too many is locked and must be re-issued. A secret may bind subjectAltNames too (an e-mail
  * address: {@code secret create --email}), of the types its template takes from a secret. Since V5 the
  * derivation covers the binding (template, subject, names): a store writer who changes what a secret is for
- * breaks the secret.
+ * breaks the secret. The secret records who made it (label and principals): its user acts on that person's
+ * word, so for four eyes the maker is a requester too. No secret is made for a role holder's name.
  */
 public final class SecretService {
   private static final byte[] SECRET_CONTEXT = "keyarc-enrollment-secret-v1".getBytes(StandardCharsets.US_ASCII);
@@ -149,9 +151,31 @@ public final class SecretService {
     });
   }
 
-  /** Creates a one-time enrollment secret for {@code templateName} and {@code subject}. Manager or administrator. */
+  /**
+   * Creates a one-time enrollment secret for {@code templateName} and {@code subject}. Manager or administrator.
+   * A name that a role member holds, or that waits for a role, gets no secret (ROLE_CONFLICT): another role
+   * cannot mint a copy of a role holder's identity.
+   */
   public NewSecret create(Identity who, String templateName, X500Name subject) throws CaException {
-    return create(who, templateName, subject, null);
+    return create(who, templateName, subject, (GeneralNames) null);
+  }
+
+  /**
+   * The ceremony of {@code ca init --admin}: a one-time secret whose first certificate gets {@code role}, bound
+   * to that certificate's key when it is issued. The local operator (who holds the CA token's PIN) only; the name
+   * must be unused (no role, no valid certificate).
+   */
+  public NewSecret createGranting(Identity who, String templateName, X500Name subject, Role role)
+      throws CaException {
+    if (who.kind() != Identity.Kind.LOCAL_OPERATOR) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " cannot make a secret that grants a role: only "
+          + "the operator at the CA host does (keyarc ca init --admin)");
+    }
+    if (templates.require(templateName).requiresApproval()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a secret that grants a role must be for a template issued "
+          + "without approval, not " + templateName);
+    }
+    return create(who, templateName, subject, null, role);
   }
 
   /**
@@ -160,6 +184,11 @@ public final class SecretService {
    * make its secrets; the template must take secrets, and each name must be of a type it takes from a secret.
    */
   public NewSecret create(Identity who, String templateName, X500Name subject, GeneralNames names)
+      throws CaException {
+    return create(who, templateName, subject, names, null);
+  }
+
+  private NewSecret create(Identity who, String templateName, X500Name subject, GeneralNames names, Role grants)
       throws CaException {
     Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR);
     Template t = templates.require(templateName);
@@ -178,14 +207,29 @@ public final class SecretService {
     Instant now = clock.instant();
     Instant expires = now.plus(validity);
     SecretRecord rec = new SecretRecord(reference, nonce, hash(secret), t.name(), subject.toString(), who.actor(), now,
-        expires, null, sans);
+        expires, null, sans, 0, null, who.aliasesText());
     String named = bound == null ? "" : " subjectAltNames=" + String.join(",", NameRules.texts(bound));
-    store.inTransaction(tx -> {
-      tx.secrets().insert(rec);
-      Audit.append(tx, who.actor(), AuditAction.SECRET_CREATE, "secret:" + reference,
-          "template=" + t.name() + " subject=" + subject + named + " expires=" + expires, now);
-      return null;
-    });
+    try {
+      store.inTransaction(tx -> {
+        if (grants != null) {
+          RoleService.checkNameUnused(tx, subject, now);
+        } else {
+          RoleService.checkNameFree(tx, subject, java.util.List.of(), null);
+        }
+        tx.secrets().insert(rec);
+        Audit.append(tx, who.actor(), AuditAction.SECRET_CREATE, "secret:" + reference,
+            "template=" + t.name() + " subject=" + subject + named + " expires=" + expires, now);
+        if (grants != null) {
+          tx.roles().addPending(new RoleStore.Pending(reference, grants, subject.toString(), who.actor(), now));
+          Audit.append(tx, who.actor(), AuditAction.ROLE_PENDING, subject.toString(), "role=" + grants.name()
+              + " secret=" + reference + " (bound to the key of the first certificate issued from it)", now);
+        }
+        return null;
+      });
+    } catch (CaException e) {
+      Arrays.fill(secret, '\0');
+      throw e;
+    }
     return new NewSecret(reference, secret, expires, t.name(), subject.toString(), bound);
   }
 

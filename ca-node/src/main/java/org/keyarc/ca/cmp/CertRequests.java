@@ -41,6 +41,7 @@ import org.keyarc.ca.issue.RequestPolicy;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.protocol.Bc;
+import org.keyarc.protocol.CardEvidence;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.cmp.CmpBodies;
@@ -113,6 +114,7 @@ final class CertRequests {
       try {
         checked[i] = enrollRequest(msg, ctx, cred, type, new CertificateRequestMessage(all[i]));
       } catch (CaException e) {
+        ctx.refusals.add(e);
         responses[i] = refused(all[i], e.code(), e.getMessage());
       } catch (IllegalArgumentException | IllegalStateException e) {
         responses[i] = refused(all[i], ErrorCode.BAD_MESSAGE, "the CertReqMsg is malformed: "
@@ -133,6 +135,7 @@ final class CertRequests {
           allConfirmed &= issued.confirmed();
         }
       } catch (CaException e) {
+        ctx.refusals.add(e);
         responses[i] = refused(all[i], e.code(), e.getMessage());
       }
     }
@@ -171,13 +174,35 @@ final class CertRequests {
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw new CaException(ErrorCode.BAD_MESSAGE, "the PKCS#10 extensionRequest is not a list of extensions");
     }
+    CardEvidence evidence = cardEvidence(csr);
     RequestPolicy.Decision d = policy.enrollment(policy.credential(ctx.identity, ctx.secret, ctx.signerSerial),
         certProfile(msg), csr.getSubject(), ext);
     Outcome out = enrollment.enroll(new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId, 0,
         CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), d.template(), d.subject(), csr.getSubjectPublicKeyInfo(),
         d.subjectAltNames(),
-        CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference()));
+        CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
+        null, evidence));
     return answer(ctx, PKIBody.TYPE_CERT_REP, new ASN1Integer(0), out);
+  }
+
+  /**
+   * The recovery agent's card evidence in a PKCS#10 attribute ({@link KeyarcCmp#CARD_EVIDENCE}), signed by the
+   * requested key with the rest of the request; null when there is none. One at most, well formed.
+   */
+  private static CardEvidence cardEvidence(PKCS10CertificationRequest csr) throws CaException {
+    Attribute[] found = csr.getAttributes(KeyarcCmp.CARD_EVIDENCE);
+    if (found.length == 0) {
+      return null;
+    }
+    if (found.length > 1) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the PKCS#10 carries " + found.length + " card evidence "
+          + "attributes; send one");
+    }
+    try {
+      return CardEvidence.of(found[0]);
+    } catch (IllegalArgumentException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, Texts.printable(e.getMessage()) + " (nothing was stored)");
+    }
   }
 
   /**

@@ -2,7 +2,6 @@ package org.keyarc.ca.cmp;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Set;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.cmp.PKIMessage;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -138,7 +137,7 @@ final class CmpAuthenticator {
           + " before the secret is locked)"));
     }
     ctx.secret = grant;
-    ctx.identity = new Identity(Identity.Kind.SECRET, reference, Set.of());
+    ctx.identity = Identity.ofSecret(grant.record());
   }
 
   private void signature(CmpContext ctx, ProtectedPKIMessage p, int type) throws CaException {

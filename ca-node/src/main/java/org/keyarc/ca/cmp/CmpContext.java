@@ -25,6 +25,10 @@ final class CmpContext {
   BigInteger signerSerial;
   /** True when the answer grants implicitConfirm. */
   boolean implicitConfirmGranted;
+  /** What the request asks, for the audit of a refusal: the body name, or "admin " and the operation. */
+  String operation = "unknown";
+  /** Refusals answered inside a successful answer (one CertReqMsg of several): audited after the answer. */
+  final java.util.List<org.keyarc.ca.CaException> refusals = new java.util.ArrayList<>();
   /** The sender's address (no port), for the audit and the failure budgets; "unknown" when not given. */
   String peer = "unknown";
   /**

@@ -71,6 +71,7 @@ public final class CmpResponder {
   static final int MIN_ID = 8;
   static final int MAX_ID = 32;
 
+  private final IdentityService identities;
   private final CmpAuthenticator authenticator;
   private final CertRequests certRequests;
   private final FollowUps followUps;
@@ -89,6 +90,7 @@ public final class CmpResponder {
   public CmpResponder(IdentityService identities, SecretService secrets, Enrollment enrollment, RequestPolicy policy,
       RevocationService revocation, CrlService crls, CaKeyring keys, AdminApi admin, Clock clock,
       long messageTimeSkewSeconds, MeterRegistry metrics, AuthFailures failures, ReplayGuard replays) {
+    this.identities = identities;
     this.authenticator = new CmpAuthenticator(identities, secrets, failures);
     this.failures = failures;
     this.replays = replays;
@@ -165,12 +167,18 @@ public final class CmpResponder {
         ctx.transactionId = HexFormat.of().formatHex(ctx.header.getTransactionID().getOctets());
       }
       body = CmpBodies.name(msg.getBody().getType());
+      ctx.operation = body;
       PKIMessage answer = dispatch(msg, ctx, tlsClient);
       outcome = answer.getBody().getType() == PKIBody.TYPE_ERROR ? "refused" : "ok";
+      for (CaException refused : ctx.refusals) {
+        identities.auditRefusal(ctx.identity, ctx.operation, refused);
+      }
       return answer.getEncoded();
     } catch (CaException e) {
       outcome = "refused";
       LOG.info("{} refused: {} ({})", body, e.getMessage(), e.code());
+      // every authorisation refusal is audited here, with the actor and the operation (NIAP FAU_GEN.1)
+      identities.auditRefusal(ctx.identity, ctx.operation, e);
       return errorAnswer(ctx, e.code(), e.getMessage());
     } catch (IllegalArgumentException | ClassCastException | IllegalStateException | ArithmeticException
         | java.util.NoSuchElementException | IndexOutOfBoundsException | NullPointerException

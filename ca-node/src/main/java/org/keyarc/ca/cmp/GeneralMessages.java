@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.cmp.CMPCertificate;
@@ -81,6 +82,8 @@ final class GeneralMessages {
       } else if (t.equals(CMPObjectIdentifiers.it_currentCRL)) {
         out.add(new InfoTypeAndValue(t, crls.current().toASN1Structure()));
       } else if (t.equals(KeyarcCmp.ADMIN)) {
+        ctx.operation = "admin " + AdminApi.operationName(a.getInfoValue() instanceof ASN1String u
+            ? u.getString() : "");
         if (ctx.identity == null || ctx.identity.kind() != Identity.Kind.CERTIFICATE) {
           throw new CaException(ErrorCode.NOT_AUTHORIZED, "administrative requests must be signed with a "
               + "certificate of this CA");

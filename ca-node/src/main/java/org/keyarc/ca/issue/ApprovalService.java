@@ -11,7 +11,9 @@ import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.FourEyes;
 import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.RoleService;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.RequestRecord;
 import org.keyarc.ca.store.Role;
@@ -46,12 +48,17 @@ public final class ApprovalService {
         "no request " + id));
   }
 
-  /** Approves a pending request: the certificate is issued now and waits for the client's poll. */
+  /**
+   * Approves a pending request: the certificate is issued now and waits for the client's poll. Four eyes: the
+   * requester, whoever made the one-time secret it used (or vouched for the requester's certificate), and the
+   * holder of the name it asks for may not approve it (FOUR_EYES).
+   */
   public X509CertificateHolder approve(Identity who, long id) throws CaException {
     RequestRecord r = show(who, id);
     if (r.status() != RequestRecord.Status.PENDING) {
       throw new CaException(ErrorCode.BAD_REQUEST, "request " + id + " is already " + r.status().name().toLowerCase());
     }
+    FourEyes.check(who, r);
     Template t = templates.require(r.template());
     X500Name subject = new X500Name(r.subject());
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(r.publicKey());
@@ -61,13 +68,20 @@ public final class ApprovalService {
     Instant now = issuer.now();
     // the decision, the certificate and both audit records commit together
     return issuer.issueAndStore(who.actor(), t, subject, spki, sans, CertRecord.Status.ISSUED, id, r.transactionId(),
-        now, (tx, cert) -> {
+        r.requesterId(), r.origin(), now, (tx, cert) -> {
+          RoleService.checkNameFree(tx, subject, holderOf(r), null);
           String serial = hex(cert.getSerialNumber());
-          if (!tx.requests().decide(id, RequestRecord.Status.APPROVED, who.actor(), null, serial, now)) {
+          if (!tx.requests().decide(id, RequestRecord.Status.APPROVED, who.actor(), who.principal(), null, serial,
+              now)) {
             throw new CaException(ErrorCode.NOT_FOUND, "request " + id + " was decided by someone else meanwhile");
           }
           Audit.append(tx, who.actor(), AuditAction.REQUEST_APPROVE, "request:" + id, "serial=" + serial, now);
         });
+  }
+
+  /** The principals of the request's requester as a role holder (a holder may be issued its own name). */
+  private static List<String> holderOf(RequestRecord r) {
+    return r.requesterId() != null && r.requesterId().startsWith("key:") ? List.of(r.requesterId()) : List.of();
   }
 
   /** Denies a pending request; the client's next poll gets the denial and the reason. */
@@ -79,7 +93,7 @@ public final class ApprovalService {
     String why = reason == null || reason.isBlank() ? "denied" : reason;
     Instant now = issuer.now();
     store.inTransaction(tx -> {
-      if (!tx.requests().decide(id, RequestRecord.Status.DENIED, who.actor(), why, null, now)) {
+      if (!tx.requests().decide(id, RequestRecord.Status.DENIED, who.actor(), who.principal(), why, null, now)) {
         throw new CaException(ErrorCode.NOT_FOUND, "request " + id + " was decided by someone else meanwhile");
       }
       Audit.append(tx, who.actor(), AuditAction.REQUEST_DENY, "request:" + id, "reason=" + why, now);

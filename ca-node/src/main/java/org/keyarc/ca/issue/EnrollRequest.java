@@ -6,17 +6,27 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.template.Template;
+import org.keyarc.protocol.CardEvidence;
 
 /**
  * One certificate request, protocol-neutral: already parsed and proven (POP, protection) by the protocol
  * layer, with the template, subject and subjectAltNames decided ({@link RequestPolicy}): the sender may
  * enroll on the template, and {@code subjectAltNames} (null for none) are what the template's policy grants,
  * never the request's extensions. {@code archive} is the private key encrypted to the CA's exchange
- * certificate, for templates that archive (null otherwise).
+ * certificate, for templates that archive (null otherwise); {@code cardEvidence} what a recovery agent's
+ * client read from its card (null when the request carried none), kept with a held request.
  */
 public record EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
     SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference,
-    EncryptedKey archive) {
+    EncryptedKey archive, CardEvidence cardEvidence) {
+
+  /** A request without card evidence. */
+  public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
+      SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference,
+      EncryptedKey archive) {
+    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, archive,
+        null);
+  }
 
   /**
    * How the client comes back to this request (confirm, poll): opaque to the CA, stored with the request
@@ -28,6 +38,6 @@ public record EnrollRequest(Identity requester, ClientRef ref, Template template
   /** A request without archive options. */
   public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
       SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference) {
-    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, null);
+    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, null, null);
   }
 }

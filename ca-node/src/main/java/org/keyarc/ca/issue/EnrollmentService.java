@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.cmp.CMPException;
@@ -14,6 +15,7 @@ import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.RoleService;
 import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.kra.AgentService;
 import org.keyarc.ca.kra.KeyArchiver;
@@ -22,6 +24,7 @@ import org.keyarc.ca.store.AgentStore;
 import org.keyarc.ca.store.ArchiveStore;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.RequestRecord;
+import org.keyarc.ca.store.RequestStore;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Encodings;
@@ -39,6 +42,11 @@ import static org.keyarc.ca.support.Digests.hex;
  * Enrollment: a request is checked against its template, then issued (with its key archived first when the
  * template says so) or held for a certificate manager; the client confirms what was issued, and polls for
  * what was held. Certificates never confirmed are revoked by {@link #reapUnconfirmed}.
+ *
+ * <p>What is issued or held records its requester's principal and origin: only that requester confirms,
+ * rejects or polls, and nobody among them approves it (four eyes, {@link ApprovalService}). No certificate is
+ * issued for a role holder's name except to the holder itself or from the secret of the ceremony that grants
+ * the role, whose role is then bound to the new certificate's key ({@link RoleService}).
  */
 public final class EnrollmentService implements Enrollment {
   private static final Logger LOG = LoggerFactory.getLogger(EnrollmentService.class);
@@ -77,25 +85,35 @@ public final class EnrollmentService implements Enrollment {
           + "request carries archive options; leave them out (nothing was stored)");
     }
     Instant now = issuer.now();
+    String requester = principal(r.requester());
+    String origin = originOf(r.requester());
     if (t.requiresApproval()) {
       byte[] spki = Encodings.der(r.publicKey());
       // the granted subjectAltNames (never the request's extensions), shown at request show
       byte[] ext = r.subjectAltNames() == null ? null : Encodings.der(NameRules.asExtensions(r.subjectAltNames()));
+      byte[] evidence = r.cardEvidence() == null ? null : r.cardEvidence().encoded();
+      String parties = partiesOf(r.requester(), r.subject());
       long id = store.inTransaction(tx -> {
+        RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
         SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
-        long rid = tx.requests().insertPending(r.ref().transaction(), r.ref().item(), r.requester().actor(), t.name(),
-            r.subject().toString(), r.ref().form(), spki, ext, now);
-        Audit.append(tx, r.requester().actor(), AuditAction.REQUEST_PENDING, "request:" + rid,
-            "template=" + t.name() + " subject=" + r.subject() + names(r), now);
+        long rid = tx.requests().insertPending(new RequestStore.Held(r.ref().transaction(), r.ref().item(),
+            actor(r.requester()), requester, origin, parties, t.name(), r.subject().toString(), r.ref().form(), spki,
+            ext, evidence, now));
+        Audit.append(tx, actor(r.requester()), AuditAction.REQUEST_PENDING, "request:" + rid,
+            "template=" + t.name() + " subject=" + r.subject() + names(r)
+                + (evidence == null ? "" : " cardEvidence=yes"), now);
         return rid;
       });
       return new Outcome.Pending(id);
     }
     boolean confirmed = r.implicitConfirm();
-    X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
+    X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
         r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
-        r.ref().transaction(), now, (tx, issued) -> SecretService.consume(tx, r.secretReference(),
-            r.ref().transaction(), now));
+        r.ref().transaction(), requester, origin, now, (tx, issued) -> {
+          RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
+          SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
+          RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
+        });
     return new Outcome.Issued(cert, confirmed);
   }
 
@@ -107,6 +125,13 @@ public final class EnrollmentService implements Enrollment {
   private Outcome enrollWithArchive(EnrollRequest r) throws CaException {
     Template t = r.template();
     Instant now = issuer.now();
+    String requester = principal(r.requester());
+    String origin = originOf(r.requester());
+    // a role holder's name is refused before any archival work (and checked again in the issuing unit of work)
+    store.inTransaction(tx -> {
+      RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
+      return null;
+    });
     try {
       if (r.archive() == null) {
         throw new CaException(ErrorCode.ARCHIVAL_REQUIRED, "template " + t.name() + " archives the subject's private "
@@ -116,10 +141,12 @@ public final class EnrollmentService implements Enrollment {
       List<X509CertificateHolder> to = agents.archivalAgents(policy);
       KeyArchiver.Sealed sealed = archiver.seal(r.archive(), r.publicKey(), to, policy.threshold(), now);
       boolean confirmed = r.implicitConfirm();
-      X509CertificateHolder cert = issuer.issueAndStore(r.requester().actor(), t, r.subject(), r.publicKey(),
+      X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
           r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
-          r.ref().transaction(), now, (tx, issued) -> {
+          r.ref().transaction(), requester, origin, now, (tx, issued) -> {
+            RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
             SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
+            RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
             byte[] der = Encodings.der(issued);
             tx.archives().insert(new ArchiveStore.Row(issuerName, issued.getSerialNumber(), r.subject().toString(),
                 Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,
@@ -128,7 +155,7 @@ public final class EnrollmentService implements Enrollment {
             for (X509CertificateHolder a : to) {
               who.append(who.length() == 0 ? "" : ",").append(hex(a.getSerialNumber()));
             }
-            Audit.append(tx, r.requester().actor(), AuditAction.KEY_ARCHIVE, "serial:" + hex(issued.getSerialNumber()),
+            Audit.append(tx, actor(r.requester()), AuditAction.KEY_ARCHIVE, "serial:" + hex(issued.getSerialNumber()),
                 "threshold=" + policy.threshold() + " agents=" + who + (sealed.softwareUnwrap()
                     ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm"), now);
           });
@@ -137,6 +164,49 @@ public final class EnrollmentService implements Enrollment {
       auditRefusal(r, e);
       throw e;
     }
+  }
+
+  // ------------------------------------------------------------------ who asked
+
+  private static String actor(Identity who) {
+    return who == null ? Audit.NODE : who.actor();
+  }
+
+  private static String principal(Identity who) {
+    return who == null ? null : who.principal();
+  }
+
+  /**
+   * Who vouched for the requester, stored with what it gets: a secret's creator; for a certificate holder the
+   * origin of its own certificate (the creator of the secret at the root of its enrollments), else the holder.
+   */
+  static String originOf(Identity who) {
+    if (who == null) {
+      return null;
+    }
+    if (who.origin() != null && !who.origin().isBlank()) {
+      return who.origin();
+    }
+    return who.kind() == Identity.Kind.CERTIFICATE ? who.aliasesText() : who.principal();
+  }
+
+  /** Everyone who may not approve the request: the requester, its origin, and the name it asks for. */
+  static String partiesOf(Identity who, X500Name subject) {
+    java.util.Set<String> p = new java.util.LinkedHashSet<>();
+    if (who != null) {
+      p.addAll(who.parties());
+      p.addAll(Identity.split(originOf(who)));
+    }
+    p.add(Identity.labelOf(subject.toString()));
+    return String.join(" ", p);
+  }
+
+  /** The holders a role row of the requester itself would have: a role holder may renew its own name. */
+  private static List<String> exempt(Identity who) {
+    if (who == null || who.kind() != Identity.Kind.CERTIFICATE || who.keyId() == null) {
+      return List.of();
+    }
+    return List.of(who.principal(), Identity.certPrincipal(who.serial()));
   }
 
   private static String names(EnrollRequest r) {
@@ -152,14 +222,24 @@ public final class EnrollmentService implements Enrollment {
     }
   }
 
+  /**
+   * Only the identity that started the transaction (the same key, or the same one-time secret) may confirm or
+   * reject its certificates, and a rejection revokes only a certificate still waiting for confirmation: a
+   * confirmed one is revoked by rr alone (its holder or a certificate manager). Every status is checked before
+   * anything changes.
+   */
   @Override
   public int confirm(Identity who, String transaction, CertificateStatus[] statuses) throws CaException {
+    if (who == null) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "certConf must be protected by the requester of the "
+          + "transaction");
+    }
     List<CertRecord> issued = store.inTransaction(tx -> tx.certificates().ofTransaction(transaction));
     if (issued.isEmpty()) {
       throw new CaException(ErrorCode.NOT_FOUND, "this transaction issued no certificate");
     }
-    int confirmed = 0;
-    Instant now = issuer.now();
+    record Decision(CertRecord cert, boolean accepted) {}
+    List<Decision> decisions = new java.util.ArrayList<>();
     for (CertificateStatus st : statuses) {
       CertRecord m = null;
       for (CertRecord rec : issued) {
@@ -176,28 +256,59 @@ public final class EnrollmentService implements Enrollment {
             + "issue");
       }
       boolean accepted = st.getStatusInfo() == null || st.getStatusInfo().getStatus().intValue() <= 1;
+      // a certificate issued before requesters were recorded may still be accepted once confirmed (a no-op)
+      boolean mine = m.requester() != null ? m.requester().equals(who.principal())
+          : m.status() == CertRecord.Status.ISSUED && accepted;
+      if (!mine) {
+        throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " did not start transaction " + transaction
+            + ": only its requester may confirm or reject certificate " + hex(m.serial()));
+      }
       if (m.status() == CertRecord.Status.REVOKED) {
         throw new CaException(ErrorCode.CERT_REVOKED, "certificate " + hex(m.serial()) + " was revoked: its certConf "
             + "came too late or it was rejected before");
       }
-      if (m.status() == CertRecord.Status.ISSUED && accepted) {
+      if (m.status() == CertRecord.Status.ISSUED && !accepted) {
+        throw new CaException(ErrorCode.NOT_AUTHORIZED, "certificate " + hex(m.serial()) + " is already confirmed: "
+            + "certConf can no longer reject it; its holder or a certificate manager revokes it with rr");
+      }
+      decisions.add(new Decision(m, accepted));
+    }
+    int confirmed = 0;
+    Instant now = issuer.now();
+    for (Decision d : decisions) {
+      CertRecord match = d.cert();
+      if (match.status() == CertRecord.Status.ISSUED) {
         confirmed++; // issued on approval, or confirmed before: nothing to change
         continue;
       }
-      CertRecord match = m;
-      store.inTransaction(tx -> {
-        if (accepted) {
-          tx.certificates().confirm(issuerName, match.serial());
+      boolean changed = store.inTransaction(tx -> {
+        if (d.accepted()) {
+          if (!tx.certificates().confirm(issuerName, match.serial())) {
+            return false;
+          }
           Audit.append(tx, who.actor(), AuditAction.CERT_CONFIRM, "serial:" + hex(match.serial()), "subject="
               + match.subject(), now);
         } else {
-          tx.certificates().revoke(issuerName, match.serial(), CRLReason.cessationOfOperation, now);
+          if (!tx.certificates().rejectUnconfirmed(issuerName, match.serial(), CRLReason.cessationOfOperation, now)) {
+            return false;
+          }
           Audit.append(tx, who.actor(), AuditAction.CERT_REVOKE, "serial:" + hex(match.serial()),
               "reason=cessationOfOperation cause=rejected-by-client", now);
         }
-        return null;
+        return true;
       });
-      if (accepted) {
+      if (!changed) {
+        // confirmed, rejected or reaped meanwhile
+        CertRecord now2 = store.inTransaction(tx -> tx.certificates().find(issuerName, match.serial())).orElseThrow();
+        if (now2.status() == CertRecord.Status.ISSUED && d.accepted()) {
+          confirmed++;
+          continue;
+        }
+        throw new CaException(now2.status() == CertRecord.Status.REVOKED ? ErrorCode.CERT_REVOKED
+            : ErrorCode.NOT_AUTHORIZED, "certificate " + hex(match.serial()) + " is already "
+            + now2.status().name().toLowerCase() + ": certConf no longer changes it");
+      }
+      if (d.accepted()) {
         confirmed++;
       } else {
         crls.publishQuietly();
@@ -230,8 +341,10 @@ public final class EnrollmentService implements Enrollment {
     RequestRecord r = store.inTransaction(tx -> tx.requests().findByTransaction(transaction, item))
         .orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND, "no request " + item
             + " in this transaction is waiting"));
-    if (who == null || !r.requester().equals(who.actor())) {
-      throw new CaException(ErrorCode.NOT_AUTHORIZED, "only the requester may poll request " + r.id());
+    if (who == null || r.requesterId() == null || !r.requesterId().equals(who.principal())) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "only the requester may poll request " + r.id()
+          + (r.requesterId() == null ? " (it was stored before requests were bound to their requester's key: a "
+          + "certificate manager hands out its certificate)" : ""));
     }
     switch (r.status()) {
       case PENDING:

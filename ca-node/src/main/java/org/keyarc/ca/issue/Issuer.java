@@ -72,10 +72,14 @@ public final class Issuer {
     guard.check();
   }
 
-  /** Signs in the HSM, then stores certificate + audit (+ hook) in one unit of work; retries a serial clash. */
+  /**
+   * Signs in the HSM, then stores certificate + audit (+ hook) in one unit of work; retries a serial clash.
+   * {@code requester} is the principal that started the transaction (only it may confirm, reject or poll it),
+   * {@code origin} who vouched for it (both stored with the certificate).
+   */
   public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
-      GeneralNames sans, CertRecord.Status status, Long requestId, String transaction, Instant now, TxHook hook)
-      throws CaException {
+      GeneralNames sans, CertRecord.Status status, Long requestId, String transaction, String requester, String origin,
+      Instant now, TxHook hook) throws CaException {
     guard.check();
     for (int attempt = 0; ; attempt++) {
       BigInteger serial = serials.next();
@@ -84,7 +88,7 @@ public final class Issuer {
       CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
           cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
           status == CertRecord.Status.UNCONFIRMED ? now.plus(confirmTimeout) : null, null, null, requestId,
-          Digests.sha256Hex(der), now, der, transaction);
+          Digests.sha256Hex(der), now, der, transaction, requester, origin);
       try {
         store.inGroupTransaction(tx -> {
           if (hook != null) {

@@ -27,7 +27,6 @@ import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.config.X500Subject;
 import org.keyarc.ca.store.CaKeyStore;
-import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Encodings;
@@ -61,13 +60,21 @@ public final class CaInit {
 
   /**
    * Initialises a CA. With {@code externalParent} the CA key is made and a PKCS#10 returned; the CA
-   * becomes usable after {@link #importCertificate}. {@code admin} (may be null) is granted the
-   * administrator role.
+   * becomes usable after {@link #importCertificate}. {@code admin} (may be null) is the first administrator's
+   * name, checked here before any key is made and recorded with the ceremony; the role itself is granted by the
+   * one-time secret the caller makes next ({@code SecretService.createGranting}), bound to the key of the first
+   * certificate issued from it, never to the name.
    */
   public static Result init(Store store, HsmToken token, NodeSettings.Ca cfg, boolean externalParent, String admin)
       throws CaException {
     if (!store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA)).isEmpty()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "this store already holds a CA; 'keyarc ca info' shows it");
+    }
+    String adminName;
+    try {
+      adminName = admin == null ? null : X500Subject.parse(admin).toString();
+    } catch (IllegalArgumentException e) {
+      throw new CaException(ErrorCode.BAD_SUBJECT, "--admin " + e.getMessage());
     }
     X500Name subject = cfg.subject();
     KeySpec spec = cfg.keyType();
@@ -115,12 +122,7 @@ public final class CaInit {
       tx.caKeys().insert(CaKeyStore.Kind.AUDIT, CaKeyring.AUDIT_KEY_LABEL, now, notAfter, null,
           audit.publicKey().getEncoded(), now);
       Audit.append(tx, "local-operator", AuditAction.CA_INIT, subject.toString(), "key=" + spec + " root="
-          + (root != null) + " token=" + token.label(), now);
-      if (admin != null) {
-        String a = X500Subject.parse(admin).toString();
-        tx.roles().grant(a, Role.ADMINISTRATOR, "local-operator", now);
-        Audit.append(tx, "local-operator", AuditAction.ROLE_GRANT, a, "role=ADMINISTRATOR", now);
-      }
+          + (root != null) + " token=" + token.label() + (adminName == null ? "" : " admin=" + adminName), now);
       return null;
     });
     // a new CA's audit starts here: forget any anchor an earlier CA left in this token

@@ -16,13 +16,19 @@ import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.FourEyes;
 import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.auth.IdentityService;
 import org.keyarc.ca.store.AgentStore;
 import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.RequestRecord;
 import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.SecretRecord;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Encodings;
 import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.Templates;
+import org.keyarc.protocol.CardEvidence;
 import org.keyarc.protocol.ErrorCode;
 
 import static org.keyarc.ca.support.Digests.hex;
@@ -114,11 +120,55 @@ public final class AgentService {
     return valid.subList(0, policy.agents());
   }
 
+  /**
+   * Where an agent's certificate came from, as {@code kra add} shows it: the held request it was approved from,
+   * who requested it (and who made the secret the request used), who approved it, and the card evidence the
+   * request carried (null: none).
+   */
+  public record Provenance(RequestRecord request, String secretMadeBy, CardEvidence evidence) {}
+
+  /** An added agent and where its certificate came from. */
+  public record Added(AgentStore.Agent agent, Provenance provenance) {}
+
   /** Adds an agent by the serial of a KeyRecoveryAgent certificate this CA issued. Administrator only. */
   public AgentStore.Agent add(Identity who, BigInteger serial) throws CaException {
+    return add(who, serial, false).agent();
+  }
+
+  /**
+   * Adds an agent by the serial of a KeyRecoveryAgent certificate this CA issued through a certificate
+   * manager's approval (four eyes held: its requester did not approve it), whose request carried card evidence
+   * that shows a key made on a card ({@code withoutCardEvidence}: the administrator accepts a certificate
+   * without it, audited). Administrator only; every refusal is audited.
+   */
+  public Added add(Identity who, BigInteger serial, boolean withoutCardEvidence) throws CaException {
     Authorization.require(who, Role.ADMINISTRATOR);
-    CertRecord rec = store.inTransaction(tx -> tx.certificates().find(issuer, serial)).orElseThrow(
-        () -> new CaException(ErrorCode.NOT_FOUND, "this CA issued no certificate with serial " + hex(serial)));
+    try {
+      return checkedAdd(who, serial, withoutCardEvidence);
+    } catch (CaException e) {
+      if (!IdentityService.isAuthorizationRefusal(e.code())) { // those the protocol edge audits
+        try {
+          store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KRA_ADD_REFUSED, "serial:" + hex(serial),
+              "code=" + e.code().number() + " " + e.getMessage().replaceAll("[^\\x20-\\x7e]", "?"), clock.instant()));
+        } catch (CaException ignored) {
+          // the refusal stands; the node's log has it
+        }
+      }
+      throw e;
+    }
+  }
+
+  private Added checkedAdd(Identity who, BigInteger serial, boolean withoutCardEvidence) throws CaException {
+    record Found(CertRecord rec, RequestRecord request, SecretRecord secret) {}
+    Found f = store.inTransaction(tx -> {
+      CertRecord rec = tx.certificates().find(issuer, serial).orElseThrow(
+          () -> new CaException(ErrorCode.NOT_FOUND, "this CA issued no certificate with serial " + hex(serial)));
+      RequestRecord req = rec.requestId() == null ? null : tx.requests().find(rec.requestId()).orElse(null);
+      SecretRecord sec = req != null && req.requester().startsWith("secret:")
+          ? tx.secrets().find(req.requester().substring("secret:".length())).orElse(null) : null;
+      return new Found(rec, req, sec);
+    });
+    CertRecord rec = f.rec();
     X509CertificateHolder cert = Encodings.certificate(rec.der());
     Instant now = clock.instant();
     String problem = problem(cert, Optional.of(rec), now);
@@ -126,11 +176,48 @@ public final class AgentService {
       throw new CaException(ErrorCode.BAD_REQUEST, "certificate " + hex(serial) + " (" + rec.subject()
           + ") cannot be a recovery agent: " + problem);
     }
+    if (!Templates.KEY_RECOVERY_AGENT.equals(rec.template())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "certificate " + hex(serial) + " (" + rec.subject() + ") was issued "
+          + "from template " + rec.template() + ", not " + Templates.KEY_RECOVERY_AGENT + ": only a Key Recovery Agent "
+          + "certificate approved by a certificate manager can be a recovery agent");
+    }
+    RequestRecord r = f.request();
+    if (r == null || r.status() != RequestRecord.Status.APPROVED || !hex(serial).equals(r.certSerial())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "certificate " + hex(serial) + " (" + rec.subject() + ") was not "
+          + "issued through a certificate manager's approval of a held request: it cannot be a recovery agent");
+    }
+    FourEyes.checkDecided(r);
+    CardEvidence evidence = null;
+    if (r.cardEvidence() != null) {
+      try {
+        evidence = CardEvidence.parse(r.cardEvidence());
+      } catch (IllegalArgumentException e) {
+        evidence = null;
+      }
+    }
+    if (!withoutCardEvidence) {
+      if (evidence == null) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the request of certificate " + hex(serial) + " (" + rec.subject()
+            + ", request " + r.id() + ") carried no card evidence: its key may have been made in software; make the "
+            + "agent's key with 'keyarc kra init-card', or add it anyway with --without-card-evidence (audited)");
+      }
+      if (!evidence.showsCardKey()) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the card evidence of certificate " + hex(serial) + " ("
+            + rec.subject() + ") does not show a key made on a card: " + String.join(", ", evidence.problems())
+            + "; add it anyway with --without-card-evidence (audited)");
+      }
+    }
+    Provenance p = new Provenance(r, f.secret() == null ? null : f.secret().createdBy(), evidence);
     AgentStore.Agent a = new AgentStore.Agent(issuer, serial, rec.subject(), rec.der(), who.actor(), now);
+    String detail = "subject=" + rec.subject() + " request=" + r.id() + " requestedBy=" + r.requester()
+        + (p.secretMadeBy() == null ? "" : " secretMadeBy=" + p.secretMadeBy()) + " approvedBy=" + r.decidedBy()
+        + (evidence == null ? " cardEvidence=none" : " cardEvidence=" + evidence.summary())
+        + (withoutCardEvidence && (evidence == null || !evidence.showsCardKey())
+            ? " accepted=--without-card-evidence" : "");
     boolean added = store.inTransaction(tx -> {
       boolean ok = tx.agents().add(a);
       if (ok) {
-        Audit.append(tx, who.actor(), AuditAction.KRA_ADD, "serial:" + hex(serial), "subject=" + rec.subject(), now);
+        Audit.append(tx, who.actor(), AuditAction.KRA_ADD, "serial:" + hex(serial), detail, now);
       }
       return ok;
     });
@@ -138,7 +225,7 @@ public final class AgentService {
       throw new CaException(ErrorCode.BAD_REQUEST, rec.subject() + " (serial " + hex(serial)
           + ") is already a recovery agent");
     }
-    return a;
+    return new Added(a, p);
   }
 
   /** Removes an agent (keys archived before stay encrypted to it). Administrator only. */

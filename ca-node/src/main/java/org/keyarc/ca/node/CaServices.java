@@ -46,7 +46,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     IdentityService identities = new IdentityService(store, clock, keys.caName(), keys.caPublicKey());
     SecretService secrets = new SecretService(store, keys, templates, clock,
         cfg.timers().secretValidity(), cfg.limits().secretMaxFailures());
-    RoleService roles = new RoleService(store, clock, cfg.roleSeparation());
+    RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);
     CrlService crls = new CrlService(store, keys, clock, cfg.timers().crlValidity());
     RevocationService revocation = new RevocationService(store, crls, clock, issuer);
     AgentService agents = new AgentService(store, clock, issuer);

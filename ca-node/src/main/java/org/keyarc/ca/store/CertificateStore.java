@@ -29,6 +29,12 @@ public interface CertificateStore {
   /** UNCONFIRMED → ISSUED. Returns false when the certificate was not waiting for confirmation. */
   boolean confirm(String issuer, BigInteger serial) throws StoreException;
 
+  /**
+   * UNCONFIRMED → REVOKED (the client rejected it in certConf). False when the certificate was not waiting for
+   * confirmation: a confirmed certificate is revoked only by {@link #revoke}.
+   */
+  boolean rejectUnconfirmed(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;
+
   /** Marks the certificate revoked; false when it does not exist or is already revoked. */
   boolean revoke(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;
 

@@ -2,7 +2,13 @@ package org.keyarc.ca.store;
 
 import java.time.Instant;
 
-/** A request held for approval, and its outcome. */
+/**
+ * A request held for approval, and its outcome. {@code requester} is the requester's label (the actor in the
+ * audit), {@code requesterId} its principal, {@code origin} who vouched for it, {@code parties} every principal
+ * that may not approve it (four eyes; space-separated), {@code decidedById} the decider's principal and {@code
+ * cardEvidence} the recovery agent's card evidence (DER, may be null). The five are null for requests stored
+ * before store version 6 (a legacy requester of a secret or the local operator has its principal set).
+ */
 public record RequestRecord(
     long id,
     String transactionId,
@@ -18,7 +24,20 @@ public record RequestRecord(
     String decidedBy,
     Instant decidedAt,
     String reason,
-    String certSerial) {
+    String certSerial,
+    String requesterId,
+    String origin,
+    String parties,
+    String decidedById,
+    byte[] cardEvidence) {
+
+  /** A row without the version 6 fields. */
+  public RequestRecord(long id, String transactionId, long certReqId, String requester, String template,
+      String subject, String bodyType, Status status, byte[] publicKey, byte[] extensions, Instant createdAt,
+      String decidedBy, Instant decidedAt, String reason, String certSerial) {
+    this(id, transactionId, certReqId, requester, template, subject, bodyType, status, publicKey, extensions,
+        createdAt, decidedBy, decidedAt, reason, certSerial, null, null, null, null, null);
+  }
 
   public enum Status { PENDING, APPROVED, DENIED }
 

@@ -7,9 +7,23 @@ import java.util.Optional;
 
 /** Requests held for a certificate manager's approval. Every method runs on the caller's unit of work ({@link StoreTx}). */
 public interface RequestStore {
+  /**
+   * A request to hold: who sent it ({@code requester} label, {@code requesterId} principal), its origin, the
+   * principals that may not approve it ({@code parties}), and the card evidence (DER, may be null).
+   */
+  record Held(String transactionId, long certReqId, String requester, String requesterId, String origin,
+      String parties, String template, String subject, String bodyType, byte[] publicKey, byte[] extensions,
+      byte[] cardEvidence, Instant at) {}
+
   /** Inserts a PENDING request and returns its id. */
-  long insertPending(String transactionId, long certReqId, String requester,
-      String template, String subject, String bodyType, byte[] publicKey, byte[] extensions, Instant at) throws StoreException;
+  long insertPending(Held h) throws StoreException;
+
+  /** Inserts a PENDING request without the version 6 fields and returns its id. */
+  default long insertPending(String transactionId, long certReqId, String requester,
+      String template, String subject, String bodyType, byte[] publicKey, byte[] extensions, Instant at) throws StoreException {
+    return insertPending(new Held(transactionId, certReqId, requester, null, null, null, template, subject, bodyType,
+        publicKey, extensions, null, at));
+  }
 
   Optional<RequestRecord> find(long id) throws StoreException;
 
@@ -20,6 +34,12 @@ public interface RequestStore {
   List<RequestRecord> list(RequestRecord.Status status, int limit) throws StoreException;
 
   /** PENDING → APPROVED or DENIED; false when the request was not pending (decided meanwhile). */
-  boolean decide(long id, RequestRecord.Status status, String by, String reason,
+  boolean decide(long id, RequestRecord.Status status, String by, String byId, String reason,
       String certSerial, Instant at) throws StoreException;
+
+  /** {@link #decide(long, RequestRecord.Status, String, String, String, String, Instant)} without the decider's principal. */
+  default boolean decide(long id, RequestRecord.Status status, String by, String reason,
+      String certSerial, Instant at) throws StoreException {
+    return decide(id, status, by, null, reason, certSerial, at);
+  }
 }

@@ -32,6 +32,7 @@ import org.keyarc.hsm.KeyHandle;
 import org.keyarc.hsm.KeyPolicy;
 import org.keyarc.hsm.KeySpec;
 import org.keyarc.hsm.OaepHash;
+import org.keyarc.protocol.CardEvidence;
 import org.keyarc.protocol.archive.ArchiveRecord;
 
 /**
@@ -58,9 +59,10 @@ public final class Agents {
     HsmSession.GeneratedKeyPair kp = token.call(s -> s.generateKeyPair(KeySpec.RSA_2048, KeyPolicy.RECOVERY_AGENT,
         "kra-key"));
     CaServices s = ca.services();
+    // the card evidence the agent's client sends (kra init-card): what the card says about the key
     Outcome out = s.enrollment().enroll(new EnrollRequest(Identity.localOperator(), new EnrollRequest.ClientRef("kra-" + name, 0, "cr"),
         s.templates().require("KeyRecoveryAgent"), new X500Name("CN=Agent " + name), SubjectPublicKeyInfo.getInstance(
-            kp.publicKey().getEncoded()), null, true, null));
+            kp.publicKey().getEncoded()), null, true, null, null, CardEvidence.read(token, kp.privateKey())));
     long id = ((Outcome.Pending) out).requestId();
     X509CertificateHolder cert = s.approvals().approve(MANAGER, id);
     s.agents().add(Identity.localOperator(), cert.getSerialNumber());

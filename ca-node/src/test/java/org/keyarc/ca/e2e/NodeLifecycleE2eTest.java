@@ -42,7 +42,7 @@ class NodeLifecycleE2eTest {
             "CN=Waiting Agent"), TestCa.spki(kp),
             TestCa.pop(kp), "KeyRecoveryAgent", false, null);
       }
-      ca.services().roles().grant(Identity.localOperator(), "CN=Auditor", Role.AUDITOR);
+      ca.withRole("CN=Auditor", Role.AUDITOR); // a role is bound to a certificate holder's key: enroll first
 
       ca.node.close(); // stops the node and signs a last checkpoint
       ca.node = CaNode.start(ca.cfg);

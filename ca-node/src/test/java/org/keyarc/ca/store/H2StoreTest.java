@@ -16,6 +16,12 @@ class H2StoreTest extends StoreContract {
   }
 
   @Override
+  String[] newDatabase() throws Exception {
+    Path other = Files.createTempDirectory(Path.of("target"), "h2-store-");
+    return new String[] {JdbcStore.embeddedUrl(other), "keyarc"};
+  }
+
+  @Override
   Store reopen() throws Exception {
     return JdbcStore.open(JdbcStore.embeddedUrl(dir), "keyarc", null, 4);
   }

@@ -28,6 +28,11 @@ class PostgresStoreTest extends StoreContract {
   }
 
   @Override
+  String[] newDatabase() throws Exception {
+    return new String[] {pg.newDatabase("keyarc_" + DB.incrementAndGet()), "postgres"};
+  }
+
+  @Override
   Store reopen() throws Exception {
     return JdbcStore.open(url, "postgres", null, 4);
   }

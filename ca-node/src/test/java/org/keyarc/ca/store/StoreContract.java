@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,9 @@ abstract class StoreContract {
 
   /** A new, empty store. */
   abstract Store openFresh() throws Exception;
+
+  /** A new, empty database, not migrated: its JDBC URL and user. */
+  abstract String[] newDatabase() throws Exception;
 
   /** The same store again, as after a node restart. */
   abstract Store reopen() throws Exception;
@@ -113,7 +117,7 @@ abstract class StoreContract {
           null, at);
       tx.secrets().insert(new SecretRecord("ref1", new byte[16], "00".repeat(32), "User", "CN=s", "CN=m", at,
           at.plusSeconds(60), null));
-      tx.roles().grant("CN=m", Role.MANAGER, "CN=a", at);
+      tx.roles().grant(new RoleStore.Member("key:aa", "CN=m", "4d", Role.MANAGER, "CN=a", at));
       Audit.append(tx, "CN=a", AuditAction.CERT_REVOKE, "serial:4d", "reason=keyCompromise", at);
       return null;
     });
@@ -125,7 +129,8 @@ abstract class StoreContract {
     assertEquals(RequestRecord.Status.PENDING,
         store.inTransaction(tx -> tx.requests().find(requestId[0])).orElseThrow().status());
     assertTrue(store.inTransaction(tx -> tx.secrets().find("ref1")).isPresent());
-    assertEquals(List.of(Role.MANAGER), List.copyOf(store.inTransaction(tx -> tx.roles().rolesOf("CN=m"))));
+    assertEquals(List.of(Role.MANAGER), List.copyOf(store.inTransaction(tx -> tx.roles().rolesOf(List.of("key:aa"),
+        "CN=m"))));
     assertTrue(AuditService.verify(store, Map.of()).ok());
   }
 
@@ -198,6 +203,120 @@ abstract class StoreContract {
     RequestRecord r = store.inTransaction(tx -> tx.requests().find(id)).orElseThrow();
     assertEquals(RequestRecord.Status.DENIED, r.status());
     assertEquals("no", r.reason());
+  }
+
+  // ---------------------------------------------------------------- roles, requesters (store version 6)
+
+  @Test
+  void aRoleIsHeldByItsHolderUnderItsLabel() throws Exception {
+    Instant at = Instant.ofEpochMilli(1_700_000_000_000L);
+    store.inTransaction(tx -> {
+      assertTrue(tx.roles().grant(new RoleStore.Member("key:aa", "CN=Ada", "1a", Role.ADMINISTRATOR, "op", at)));
+      assertFalse(tx.roles().grant(new RoleStore.Member("key:aa", "CN=Ada", "1b", Role.ADMINISTRATOR, "op", at)),
+          "one row per holder and role");
+      tx.roles().addPending(new RoleStore.Pending("ref9", Role.ADMINISTRATOR, "CN=Next", "op", at));
+      return null;
+    });
+    assertEquals(Set.of(Role.ADMINISTRATOR), store.inTransaction(tx -> tx.roles().rolesOf(List.of("key:aa"), "CN=Ada")));
+    assertEquals(Set.of(), store.inTransaction(tx -> tx.roles().rolesOf(List.of("key:bb"), "CN=Ada")),
+        "another key of the same name holds nothing");
+    assertEquals(Set.of(), store.inTransaction(tx -> tx.roles().rolesOf(List.of("key:aa"), "CN=Eve")),
+        "the same key under another name holds nothing");
+    assertEquals("ref9", store.inTransaction(tx -> tx.roles().pendingFor("ref9")).get(0).secretReference());
+    assertEquals(1, (int) store.inTransaction(tx -> tx.roles().removePending("ref9")));
+    assertTrue(store.inTransaction(tx -> tx.roles().pending()).isEmpty());
+    assertEquals(1, (int) store.inTransaction(tx -> tx.roles().revoke(List.of("key:aa", "cert:1a"), Role.ADMINISTRATOR)));
+    assertTrue(store.inTransaction(tx -> tx.roles().list()).isEmpty());
+  }
+
+  @Test
+  void aCertificateKeepsItsRequesterAndOnlyAnUnconfirmedOneIsRejected() throws Exception {
+    Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
+    CertRecord waiting = new CertRecord(ISSUER, BigInteger.valueOf(0x51), "CN=w", "User", now, now.plusSeconds(60),
+        CertRecord.Status.UNCONFIRMED, now.plusSeconds(30), null, null, null, "51".repeat(32), now, new byte[] {0x30, 0},
+        "tx-51", "secret:ref51", "key:cc dn:dd");
+    store.inTransaction(tx -> {
+      tx.certificates().insert(waiting);
+      tx.certificates().insert(cert(BigInteger.valueOf(0x52), "CN=c"));
+      return null;
+    });
+    CertRecord back = store.inTransaction(tx -> tx.certificates().find(ISSUER, BigInteger.valueOf(0x51))).orElseThrow();
+    assertEquals("secret:ref51", back.requester());
+    assertEquals("key:cc dn:dd", back.origin());
+    assertFalse((boolean) store.inTransaction(tx -> tx.certificates().rejectUnconfirmed(ISSUER, BigInteger.valueOf(0x52),
+        5, now)), "a confirmed certificate is not rejected");
+    assertEquals(CertRecord.Status.ISSUED, store.inTransaction(tx -> tx.certificates().find(ISSUER,
+        BigInteger.valueOf(0x52))).orElseThrow().status());
+    assertTrue((boolean) store.inTransaction(tx -> tx.certificates().rejectUnconfirmed(ISSUER, BigInteger.valueOf(0x51),
+        5, now)));
+    assertFalse((boolean) store.inTransaction(tx -> tx.certificates().rejectUnconfirmed(ISSUER, BigInteger.valueOf(0x51),
+        5, now)));
+  }
+
+  @Test
+  void aHeldRequestKeepsItsPartiesAndCardEvidence() throws Exception {
+    Instant at = Instant.ofEpochMilli(1_700_000_000_000L);
+    long id = store.inTransaction(tx -> tx.requests().insertPending(new RequestStore.Held("tx6", 0, "secret:r6",
+        "secret:r6", "key:m dn:m", "secret:r6 key:m dn:m dn:s", "KeyRecoveryAgent", "CN=s", "p10cr", new byte[] {1},
+        null, new byte[] {0x30, 0}, at)));
+    assertTrue((boolean) store.inTransaction(tx -> tx.requests().decide(id, RequestRecord.Status.APPROVED, "CN=M2",
+        "key:m2", null, "ab", at)));
+    RequestRecord r = store.inTransaction(tx -> tx.requests().find(id)).orElseThrow();
+    assertEquals("secret:r6", r.requesterId());
+    assertEquals("key:m dn:m", r.origin());
+    assertEquals("secret:r6 key:m dn:m dn:s", r.parties());
+    assertEquals("key:m2", r.decidedById());
+    assertEquals(2, r.cardEvidence().length);
+  }
+
+  /**
+   * Store version 6 on a version 3 database: a name-bound role goes to the oldest issued certificate of its
+   * name; the administrator of ca init who has not enrolled yet waits on the init secret; a role for a name with
+   * no certificate is dropped; requests of secrets keep their requester.
+   */
+  @Test
+  void versionSixBindsTheOldRolesSensibly() throws Exception {
+    String[] db = newDatabase();
+    org.flywaydb.core.Flyway.configure().dataSource(db[0], db[1], null).locations("classpath:db/migration")
+        .target("3").load().migrate();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(db[0], db[1], null);
+        java.sql.Statement st = c.createStatement()) {
+      String cert = "INSERT INTO certificate (issuer, serial, subject, template, not_before, not_after, status, "
+          + "sha256, issued_at, der) VALUES ('CN=Test CA', '%s', '%s', 'User', 0, 4102444800000, '%s', '%s', %d, %s)";
+      String der = c.getMetaData().getDatabaseProductName().contains("H2") ? "X'3000'" : "'\\x3000'";
+      st.executeUpdate(String.format(cert, "a1", "CN=Ada", "ISSUED", "a1".repeat(32), 1000, der));
+      st.executeUpdate(String.format(cert, "a2", "CN=Ada", "ISSUED", "a2".repeat(32), 2000, der));
+      st.executeUpdate(String.format(cert, "a3", "CN=Ada", "REVOKED", "a3".repeat(32), 500, der));
+      String role = "INSERT INTO role_member (subject, role, granted_by, granted_at) VALUES ('%s', '%s', 'x', 1)";
+      st.executeUpdate(String.format(role, "CN=Ada", "ADMINISTRATOR"));
+      st.executeUpdate(String.format(role, "CN=Ghost", "MANAGER"));
+      st.executeUpdate(String.format(role, "CN=Init", "ADMINISTRATOR"));
+      st.executeUpdate("INSERT INTO enrollment_secret (reference, nonce, secret_hash, template, subject, created_by, "
+          + "created_at, expires_at) VALUES ('init1', " + der + ", 'h', 'User', 'CN=Init', 'local-operator', 1, 9)");
+      st.executeUpdate("INSERT INTO cert_request (transaction_id, cert_req_id, requester, template, subject, "
+          + "body_type, status, public_key, created_at) VALUES ('t1', 0, 'secret:r1', 'KeyRecoveryAgent', 'CN=K', "
+          + "'p10cr', 'PENDING', " + der + ", 1)");
+      if (!c.getAutoCommit()) {
+        c.commit();
+      }
+    }
+    Store migrated = org.keyarc.ca.store.jdbc.JdbcStore.open(db[0], db[1], null, 2);
+    try {
+      List<RoleStore.Member> members = migrated.inTransaction(tx -> tx.roles().list());
+      assertEquals(1, members.size(), members.toString());
+      assertEquals("cert:a1", members.get(0).holder(), "the oldest issued certificate of the name");
+      assertEquals(Set.of(Role.ADMINISTRATOR), migrated.inTransaction(tx -> tx.roles().rolesOf(List.of("cert:a1"),
+          "CN=Ada")));
+      assertEquals(Set.of(), migrated.inTransaction(tx -> tx.roles().rolesOf(List.of("cert:a2"), "CN=Ada")));
+      List<RoleStore.Pending> pending = migrated.inTransaction(tx -> tx.roles().pending());
+      assertEquals(1, pending.size());
+      assertEquals("init1", pending.get(0).secretReference());
+      assertEquals("CN=Init", pending.get(0).subject());
+      RequestRecord r = migrated.inTransaction(tx -> tx.requests().list(null, 10)).get(0);
+      assertEquals("secret:r1", r.requesterId());
+    } finally {
+      migrated.close();
+    }
   }
 
   // ---------------------------------------------------------------- audit chain

@@ -37,6 +37,8 @@ public final class AdminFields {
   public static final String CARD = "card";
   /** A recovery step's partial result, base64. */
   public static final String PROGRESS = "progress";
+  /** True: {@link AdminOp#KRA_ADD} accepts a certificate whose request carried no card evidence (audited). */
+  public static final String WITHOUT_CARD_EVIDENCE = "withoutCardEvidence";
   /** audit.list: first sequence number, time window (ISO-8601), action, actor, target. */
   public static final String FROM = "from";
   public static final String SINCE = "since";

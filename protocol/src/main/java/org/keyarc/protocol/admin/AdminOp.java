@@ -26,9 +26,12 @@ public enum AdminOp {
    * {@code email} (an rfc822Name) and {@code subjectAltNames} (an array of "type:value"), both optional.
    */
   SECRET_CREATE("secret.create"),
-  /** Grants a role; {@code subject}, {@code role}. */
+  /**
+   * Grants a role to the holder of one certificate: {@code serial}, or {@code subject} (the one certificate
+   * holder of that name); {@code role}. The role is bound to the certificate's public key.
+   */
   ROLE_GRANT("role.grant"),
-  /** Takes a role away; {@code subject}, {@code role}. */
+  /** Takes a role away; {@code subject} or {@code serial}, {@code role}. */
   ROLE_REVOKE("role.revoke"),
   /** Who holds which role. */
   ROLE_LIST("role.list"),
@@ -36,7 +39,10 @@ public enum AdminOp {
   AUDIT_VERIFY("audit.verify"),
   /** Publishes a new CRL now. */
   CRL_PUBLISH("crl.publish"),
-  /** Adds a key recovery agent; {@code serial} of its KeyRecoveryAgent certificate. */
+  /**
+   * Adds a key recovery agent; {@code serial} of its KeyRecoveryAgent certificate, {@code withoutCardEvidence}
+   * to accept one whose request carried no card evidence. The answer names who requested and who approved it.
+   */
   KRA_ADD("kra.add"),
   /** Removes a key recovery agent; {@code serial}. */
   KRA_REMOVE("kra.remove"),

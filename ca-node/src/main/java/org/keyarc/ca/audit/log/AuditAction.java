@@ -57,7 +57,16 @@ public enum AuditAction {
   ENROLL_REFUSED("enroll.refused"),
   // TLS
   /** The node's own TLS server certificate issued (at ca init, or at start when missing, ending or not naming a host). */
-  TLS_CERT_ISSUE("tls.cert.issue");
+  TLS_CERT_ISSUE("tls.cert.issue"),
+  // roles, four eyes, transaction binding
+  /** An authorisation refusal (not authorized, role conflict, four eyes) with the actor and the operation. */
+  AUTHZ_REFUSED("authz.refused"),
+  /** A role waits for the first certificate issued from a one-time secret (ca init --admin). */
+  ROLE_PENDING("role.pending"),
+  /** A waiting role bound to the key of the certificate just issued from its secret. */
+  ROLE_BIND("role.bind"),
+  /** kra add refused a certificate (not approved, not KeyRecoveryAgent, no card evidence...). */
+  KRA_ADD_REFUSED("kra.add.refused");
 
   private final String id;
 

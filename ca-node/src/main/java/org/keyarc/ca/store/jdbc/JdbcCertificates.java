@@ -22,13 +22,14 @@ final class JdbcCertificates implements CertificateStore {
     this.c = c;
   }
   private static final String COLUMNS = "issuer, serial, subject, template, not_before, not_after, status, "
-      + "confirm_deadline, revoked_at, revocation_reason, request_id, sha256, issued_at, der, transaction_id";
+      + "confirm_deadline, revoked_at, revocation_reason, request_id, sha256, issued_at, der, transaction_id, requester, "
+      + "origin";
 
   @Override
   public void insert(CertRecord r) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO certificate (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+          "INSERT INTO certificate (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
         ps.setString(1, r.issuer());
         ps.setString(2, r.serial().toString(16));
         ps.setString(3, r.subject());
@@ -52,6 +53,8 @@ final class JdbcCertificates implements CertificateStore {
         ps.setLong(13, r.issuedAt().toEpochMilli());
         ps.setBytes(14, r.der());
         ps.setString(15, r.transactionId());
+        ps.setString(16, r.requester());
+        ps.setString(17, r.origin());
         ps.executeUpdate();
       }
     } catch (SQLException e) {
@@ -143,6 +146,22 @@ final class JdbcCertificates implements CertificateStore {
   }
 
   @Override
+  public boolean rejectUnconfirmed(String issuer, BigInteger serial, int reason, Instant at) throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE certificate SET status = 'REVOKED', revoked_at = ?, "
+          + "revocation_reason = ?, confirm_deadline = NULL WHERE issuer = ? AND serial = ? AND status = 'UNCONFIRMED'")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setInt(2, reason);
+        ps.setString(3, issuer);
+        ps.setString(4, serial.toString(16));
+        return ps.executeUpdate() == 1;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public boolean revoke(String issuer, BigInteger serial, int reason, Instant at)
       throws StoreException {
     try {
@@ -190,7 +209,8 @@ final class JdbcCertificates implements CertificateStore {
               CertRecord.Status.valueOf(rs.getString(7)), Sql.instant(rs, 8), Sql.instant(rs, 9),
               rs.getObject(10) == null ? null : rs.getInt(10),
               rs.getObject(11) == null ? null : rs.getLong(11), rs.getString(12),
-              Instant.ofEpochMilli(rs.getLong(13)), rs.getBytes(14), rs.getString(15)));
+              Instant.ofEpochMilli(rs.getLong(13)), rs.getBytes(14), rs.getString(15), rs.getString(16),
+              rs.getString(17)));
         }
       }
       return out;

@@ -21,25 +21,28 @@ final class JdbcRequests implements RequestStore {
     this.c = c;
   }
   private static final String COLUMNS = "id, transaction_id, cert_req_id, requester, template, subject, body_type, "
-      + "status, public_key, extensions, created_at, decided_by, decided_at, reason, cert_serial";
+      + "status, public_key, extensions, created_at, decided_by, decided_at, reason, cert_serial, requester_id, origin, "
+      + "parties, decided_by_id, card_evidence";
 
   @Override
-  public long insertPending(String transactionId, long certReqId, String requester,
-      String template, String subject, String bodyType, byte[] publicKey, byte[] extensions, Instant at)
-      throws StoreException {
+  public long insertPending(Held h) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO cert_request (transaction_id, cert_req_id, requester, "
-          + "template, subject, body_type, status, public_key, extensions, created_at) VALUES (?,?,?,?,?,?,'PENDING',?,?,?)",
-          Statement.RETURN_GENERATED_KEYS)) {
-        ps.setString(1, transactionId);
-        ps.setLong(2, certReqId);
-        ps.setString(3, requester);
-        ps.setString(4, template);
-        ps.setString(5, subject);
-        ps.setString(6, bodyType);
-        ps.setBytes(7, publicKey);
-        ps.setBytes(8, extensions);
-        ps.setLong(9, at.toEpochMilli());
+          + "template, subject, body_type, status, public_key, extensions, created_at, requester_id, origin, parties, "
+          + "card_evidence) VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
+        ps.setString(1, h.transactionId());
+        ps.setLong(2, h.certReqId());
+        ps.setString(3, h.requester());
+        ps.setString(4, h.template());
+        ps.setString(5, h.subject());
+        ps.setString(6, h.bodyType());
+        ps.setBytes(7, h.publicKey());
+        ps.setBytes(8, h.extensions());
+        ps.setLong(9, h.at().toEpochMilli());
+        ps.setString(10, h.requesterId());
+        ps.setString(11, h.origin());
+        ps.setString(12, h.parties());
+        ps.setBytes(13, h.cardEvidence());
         ps.executeUpdate();
         try (ResultSet keys = ps.getGeneratedKeys()) {
           keys.next();
@@ -87,17 +90,18 @@ final class JdbcRequests implements RequestStore {
   }
 
   @Override
-  public boolean decide(long id, RequestRecord.Status status, String by, String reason,
+  public boolean decide(long id, RequestRecord.Status status, String by, String byId, String reason,
       String certSerial, Instant at) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("UPDATE cert_request SET status = ?, decided_by = ?, decided_at = ?, "
-          + "reason = ?, cert_serial = ? WHERE id = ? AND status = 'PENDING'")) {
+          + "reason = ?, cert_serial = ?, decided_by_id = ? WHERE id = ? AND status = 'PENDING'")) {
         ps.setString(1, status.name());
         ps.setString(2, by);
         ps.setLong(3, at.toEpochMilli());
         ps.setString(4, reason);
         ps.setString(5, certSerial);
-        ps.setLong(6, id);
+        ps.setString(6, byId);
+        ps.setLong(7, id);
         return ps.executeUpdate() == 1;
       }
     } catch (SQLException e) {
@@ -116,7 +120,8 @@ final class JdbcRequests implements RequestStore {
           out.add(new RequestRecord(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5),
               rs.getString(6), rs.getString(7), RequestRecord.Status.valueOf(rs.getString(8)), rs.getBytes(9),
               rs.getBytes(10), Instant.ofEpochMilli(rs.getLong(11)), rs.getString(12),
-              Sql.instant(rs, 13), rs.getString(14), rs.getString(15)));
+              Sql.instant(rs, 13), rs.getString(14), rs.getString(15), rs.getString(16), rs.getString(17),
+              rs.getString(18), rs.getString(19), rs.getBytes(20)));
         }
       }
       return out;

@@ -22,7 +22,8 @@ final class JdbcSecrets implements SecretStore {
   public void insert(SecretRecord s) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO enrollment_secret (reference, nonce, secret_hash, "
-          + "template, subject, created_by, created_at, expires_at, subject_alt_names) VALUES (?,?,?,?,?,?,?,?,?)")) {
+          + "template, subject, created_by, created_at, expires_at, subject_alt_names, creator) "
+          + "VALUES (?,?,?,?,?,?,?,?,?,?)")) {
         ps.setString(1, s.reference());
         ps.setBytes(2, s.nonce());
         ps.setString(3, s.secretHash());
@@ -32,6 +33,7 @@ final class JdbcSecrets implements SecretStore {
         ps.setLong(7, s.createdAt().toEpochMilli());
         ps.setLong(8, s.expiresAt().toEpochMilli());
         ps.setBytes(9, s.subjectAltNames());
+        ps.setString(10, s.creator());
         ps.executeUpdate();
       }
     } catch (SQLException e) {
@@ -43,8 +45,8 @@ final class JdbcSecrets implements SecretStore {
   public Optional<SecretRecord> find(String reference) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("SELECT reference, nonce, secret_hash, template, subject, "
-          + "created_by, created_at, expires_at, used_at, subject_alt_names, secret_failures, used_transaction "
-          + "FROM enrollment_secret WHERE reference = ?")) {
+          + "created_by, created_at, expires_at, used_at, subject_alt_names, secret_failures, used_transaction, "
+          + "creator FROM enrollment_secret WHERE reference = ?")) {
         ps.setString(1, reference);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -53,7 +55,7 @@ final class JdbcSecrets implements SecretStore {
           return Optional.of(new SecretRecord(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getString(4),
               rs.getString(5), rs.getString(6), Instant.ofEpochMilli(rs.getLong(7)),
               Instant.ofEpochMilli(rs.getLong(8)), Sql.instant(rs, 9), rs.getBytes(10), rs.getInt(11),
-              rs.getString(12)));
+              rs.getString(12), rs.getString(13)));
         }
       }
     } catch (SQLException e) {
