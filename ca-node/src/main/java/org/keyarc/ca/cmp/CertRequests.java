@@ -42,6 +42,7 @@ import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.CardEvidence;
+import org.keyarc.ca.template.TemplateRules;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.cmp.CmpBodies;
@@ -156,12 +157,8 @@ final class CertRequests {
     PKCS10CertificationRequest csr;
     try {
       csr = new PKCS10CertificationRequest(CertificationRequest.getInstance(msg.getBody().getContent()));
-      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER)
-          .build(csr.getSubjectPublicKeyInfo()))) {
-        throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 signature does not verify with its public key");
-      }
-    } catch (PKCSException | OperatorCreationException | RuntimeException e) {
-      throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 request cannot be verified");
+    } catch (RuntimeException e) {
+      throw new CaException(ErrorCode.BAD_MESSAGE, "the p10cr body is not a PKCS#10 request");
     }
     Attribute[] asked = csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest);
     if (asked.length > 1 || (asked.length == 1 && asked[0].getAttrValues().size() != 1)) {
@@ -177,6 +174,16 @@ final class CertRequests {
     CardEvidence evidence = cardEvidence(csr);
     RequestPolicy.Decision d = policy.enrollment(policy.credential(ctx.identity, ctx.secret, ctx.signerSerial),
         certProfile(msg), csr.getSubject(), ext);
+    // the cheap checks first: the template's key rules before the (possibly costly) signature check
+    TemplateRules.checkKey(d.template(), csr.getSubjectPublicKeyInfo());
+    try {
+      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER)
+          .build(csr.getSubjectPublicKeyInfo()))) {
+        throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 signature does not verify with its public key");
+      }
+    } catch (PKCSException | OperatorCreationException | RuntimeException e) {
+      throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 request cannot be verified");
+    }
     Outcome out = enrollment.enroll(new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId, 0,
         CmpBodies.name(PKIBody.TYPE_P10_CERT_REQ)), d.template(), d.subject(), csr.getSubjectPublicKeyInfo(),
         d.subjectAltNames(),
@@ -216,7 +223,6 @@ final class CertRequests {
     if (spki == null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the certificate template has no public key");
     }
-    checkPop(req, spki);
     Extensions ext;
     try {
       ext = tpl.getExtensions();
@@ -226,6 +232,10 @@ final class CertRequests {
     RequestPolicy.Decision d = type == PKIBody.TYPE_KEY_UPDATE_REQ
         ? policy.keyUpdate(cred, tpl.getSubject(), ext)
         : policy.enrollment(cred, certProfile(msg), tpl.getSubject(), ext);
+    // the cheap checks first: who may enroll, names, and the template's key rules before the proof of possession
+    // (an RSA-16384 key or a 4,000,000-bit exponent costs seconds to verify)
+    TemplateRules.checkKey(d.template(), spki);
+    checkPop(req, spki);
     return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
         req.getCertReqId().longValueExact(), CmpBodies.name(type)), d.template(), d.subject(), spki,
         d.subjectAltNames(),

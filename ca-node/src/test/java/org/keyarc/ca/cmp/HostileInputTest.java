@@ -85,4 +85,44 @@ class HostileInputTest {
     String text = refusal(hostile);
     assertTrue(text.startsWith("[keyarc 31]"), text);
   }
+
+  /** A key no template allows is refused before its proof of possession is checked (it would cost seconds). */
+  @Test
+  void aHugeRsaKeyOrExponentIsRefusedBeforeItsProofOfPossession() throws Exception {
+    for (java.math.BigInteger[] ne : new java.math.BigInteger[][] {
+        {BigInteger.ONE.shiftLeft(16383).setBit(0), BigInteger.valueOf(65537)},
+        {BigInteger.ONE.shiftLeft(2047).setBit(0), BigInteger.ONE.shiftLeft(4_000_000).setBit(0)}}) {
+      org.keyarc.ca.auth.SecretService.NewSecret s = ca.services.secrets().create(
+          org.keyarc.ca.auth.Identity.localOperator(), "User", org.keyarc.ca.config.X500Subject.parse("CN=Huge Key"));
+      org.bouncycastle.asn1.x509.SubjectPublicKeyInfo spki = new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(
+          new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption,
+              org.bouncycastle.asn1.DERNull.INSTANCE), new org.bouncycastle.asn1.pkcs.RSAPublicKey(ne[0], ne[1]));
+      // a POP signature that would take long to check (and is garbage anyway)
+      org.bouncycastle.asn1.crmf.CertTemplate tpl = new org.bouncycastle.asn1.crmf.CertTemplateBuilder()
+          .setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=Huge Key")).setPublicKey(spki).build();
+      org.bouncycastle.asn1.crmf.CertRequest cr = new org.bouncycastle.asn1.crmf.CertRequest(0, tpl, null);
+      org.bouncycastle.asn1.crmf.POPOSigningKey pop = new org.bouncycastle.asn1.crmf.POPOSigningKey(null,
+          new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+              org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.sha256WithRSAEncryption),
+          new org.bouncycastle.asn1.DERBitString(new byte[2048]));
+      org.bouncycastle.asn1.crmf.CertReqMsg msg = new org.bouncycastle.asn1.crmf.CertReqMsg(cr,
+          new org.bouncycastle.asn1.crmf.ProofOfPossession(pop), null);
+      PKIBody body = new PKIBody(PKIBody.TYPE_INIT_REQ, new org.bouncycastle.asn1.crmf.CertReqMessages(msg));
+      byte[] request = new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(CmpHeaders.noName(),
+          new GeneralName(ca.services.keys().caName())).setTransactionID(CmpHeaders.nonce())
+          .setSenderNonce(CmpHeaders.nonce()).setMessageTime(new java.util.Date())
+          .setSenderKID(s.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8)).setBody(body)
+          .build(org.keyarc.protocol.cmp.CmpMac.calculator(org.keyarc.protocol.cmp.MacKind.PBM, s.secret()))
+          .toASN1Structure().getEncoded();
+      long start = System.nanoTime();
+      PKIMessage answer = PKIMessage.getInstance(responder.handle(request, null));
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      String text = answer.getBody().getType() == PKIBody.TYPE_ERROR
+          ? KeyarcCmp.text(ErrorMsgContent.getInstance(answer.getBody().getContent()).getPKIStatusInfo())
+          : KeyarcCmp.text(org.bouncycastle.asn1.cmp.CertRepMessage.getInstance(answer.getBody().getContent())
+              .getResponse()[0].getStatus());
+      assertTrue(text.startsWith("[keyarc 38]"), "refused for the key, not for its POP: " + text + " (" + millis
+          + " ms)");
+    }
+  }
 }
