@@ -72,7 +72,10 @@ public enum ErrorCode {
    */
   TLS_REQUIRED(63, PKIFailureInfo.notAuthorized, "this operation needs a TLS connection"),
   // ---- audit anchor
-  AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten");
+  AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten"),
+  // ---- archival configuration seal
+  /** The recovery-agent list or the policy in the store is not the one an administrator sealed with the HSM. */
+  ARCHIVAL_CONFIG_TAMPERED(65, PKIFailureInfo.systemUnavail, "the recovery-agent list or policy was changed outside the CA");
 
   private final int number;
   private final int failureInfo;

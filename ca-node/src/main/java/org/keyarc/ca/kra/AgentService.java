@@ -19,6 +19,7 @@ import org.keyarc.ca.auth.Authorization;
 import org.keyarc.ca.auth.FourEyes;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.auth.IdentityService;
+import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.store.AgentStore;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.RequestRecord;
@@ -41,11 +42,14 @@ public final class AgentService {
   private final Store store;
   private final Clock clock;
   private final String issuer;
+  private final CaKeyring keys;
 
-  public AgentService(Store store, Clock clock, String issuer) {
+  /** {@code keys}: the CA key (agent certificates are checked against it) and the secret-MAC key (the seal). */
+  public AgentService(Store store, Clock clock, String issuer, CaKeyring keys) {
     this.store = store;
     this.clock = clock;
     this.issuer = issuer;
+    this.keys = keys;
   }
 
   /** One configured agent and what is wrong with it (null when it can be used). */
@@ -71,7 +75,9 @@ public final class AgentService {
         out.add(new AgentStatus(a.agent(), null, "certificate unreadable"));
         continue;
       }
-      out.add(new AgentStatus(a.agent(), cert, problem(cert, a.rec(), now)));
+      String problem = problem(cert, a.rec(), now);
+      out.add(new AgentStatus(a.agent(), cert, problem != null ? problem : provenanceProblem(a.agent(), cert,
+          a.rec().orElseThrow())));
     }
     return out;
   }
@@ -99,8 +105,66 @@ public final class AgentService {
     return null;
   }
 
-  /** The N agents archival uses now: the first N valid ones in configuration order. */
+  /**
+   * What a database writer could have changed about an agent: a certificate not signed by this CA's key, one
+   * that differs from the certificate this CA recorded under its serial, or one not issued from the Key
+   * Recovery Agent template. Null when it is the CA's own.
+   */
+  private String provenanceProblem(AgentStore.Agent agent, X509CertificateHolder cert, CertRecord rec) {
+    try {
+      if (!cert.getIssuer().equals(keys.caName()) || !cert.isSignatureValid(
+          new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+              .setProvider(org.keyarc.protocol.Bc.PROVIDER).build(keys.caPublicKey()))) {
+        return "not signed by this CA's key";
+      }
+    } catch (org.bouncycastle.cert.CertException | org.bouncycastle.operator.OperatorCreationException e) {
+      return "its signature cannot be checked";
+    }
+    if (!java.util.Arrays.equals(agent.cert(), rec.der())) {
+      return "not the certificate this CA issued under serial " + hex(agent.serial());
+    }
+    if (!Templates.KEY_RECOVERY_AGENT.equals(rec.template())) {
+      return "issued from template " + rec.template() + ", not " + Templates.KEY_RECOVERY_AGENT;
+    }
+    return null;
+  }
+
+  /**
+   * Refuses (ARCHIVAL_CONFIG_TAMPERED, audited) when the agent list and policy in the store are not the ones an
+   * administrator sealed: a store edit never silently decides where archived keys go.
+   */
+  private void checkSeal(AgentStore.Policy policy) throws CaException {
+    record State(java.util.Optional<byte[]> seal, List<AgentStore.Agent> agents, AgentStore.Policy stored) {}
+    State st = store.inTransaction(tx -> new State(tx.agents().seal(), tx.agents().list(), tx.agents().policy()));
+    String problem = null;
+    if (!st.stored().equals(policy)) {
+      problem = "the policy changed while the request was being checked";
+    } else if (st.seal().isEmpty()) {
+      if (!st.agents().isEmpty()) {
+        problem = "the recovery-agent list and policy carry no seal (made before keyarc sealed them, or the seal "
+            + "was removed): an administrator must confirm them with 'keyarc kra policy'";
+      }
+    } else if (!java.security.MessageDigest.isEqual(st.seal().get(), AgentSeal.compute(keys, st.stored(),
+        st.agents()))) {
+      problem = "the recovery-agent list or policy in the store is not the one an administrator sealed: the store "
+          + "was edited";
+    }
+    if (problem != null) {
+      String why = problem;
+      store.inTransaction(tx -> Audit.append(tx, Audit.NODE, AuditAction.KRA_CONFIG_TAMPERED, "archive", why,
+          clock.instant()));
+      throw new CaException(ErrorCode.ARCHIVAL_CONFIG_TAMPERED, why + "; nothing was stored");
+    }
+  }
+
+  /** Seals the agent list and policy as {@code tx} leaves them (inside the administrator's change). */
+  private void reseal(org.keyarc.ca.store.StoreTx tx, Identity who, Instant now) throws CaException {
+    tx.agents().setSeal(AgentSeal.compute(keys, tx.agents().policy(), tx.agents().list()), now, who.actor());
+  }
+
+  /** The N agents archival uses now: the first N valid ones in configuration order, once the seal holds. */
   public List<X509CertificateHolder> archivalAgents(AgentStore.Policy policy) throws CaException {
+    checkSeal(policy);
     List<AgentStatus> all = status();
     List<X509CertificateHolder> valid = new ArrayList<>();
     StringBuilder invalid = new StringBuilder();
@@ -218,6 +282,7 @@ public final class AgentService {
       boolean ok = tx.agents().add(a);
       if (ok) {
         Audit.append(tx, who.actor(), AuditAction.KRA_ADD, "serial:" + hex(serial), detail, now);
+        reseal(tx, who, now);
       }
       return ok;
     });
@@ -236,6 +301,7 @@ public final class AgentService {
       boolean ok = tx.agents().remove(issuer, serial);
       if (ok) {
         Audit.append(tx, who.actor(), AuditAction.KRA_REMOVE, "serial:" + hex(serial), "", now);
+        reseal(tx, who, now);
       }
       return ok;
     });
@@ -256,6 +322,7 @@ public final class AgentService {
       tx.agents().setPolicy(new AgentStore.Policy(agents, threshold));
       Audit.append(tx, who.actor(), AuditAction.KRA_POLICY, "archive", "agents=" + agents + " threshold="
           + threshold, now);
+      reseal(tx, who, now);
       return null;
     });
   }

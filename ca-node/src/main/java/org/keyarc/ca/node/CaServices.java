@@ -49,7 +49,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);
     CrlService crls = new CrlService(store, keys, clock, cfg.timers().crlValidity());
     RevocationService revocation = new RevocationService(store, crls, clock, issuer);
-    AgentService agents = new AgentService(store, clock, issuer);
+    AgentService agents = new AgentService(store, clock, issuer, keys);
     ArchiveService archives = new ArchiveService(store, keys, clock);
     RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
     KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),

@@ -23,4 +23,10 @@ public interface AgentStore {
   Policy policy() throws StoreException;
 
   void setPolicy(Policy p) throws StoreException;
+
+  /** The seal over the agent list and the policy (a MAC made in the HSM), if one was made. */
+  java.util.Optional<byte[]> seal() throws StoreException;
+
+  /** Replaces the seal. */
+  void setSeal(byte[] mac, Instant at, String by) throws StoreException;
 }

@@ -1,9 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -21,6 +17,10 @@ import org.keyarc.ca.store.DirectSql;
 import org.keyarc.ca.store.Role;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.CmpClientException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The reviewer's rollback, tried again: a database writer deletes the records and checkpoints after an old

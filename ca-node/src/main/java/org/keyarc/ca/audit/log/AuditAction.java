@@ -50,6 +50,8 @@ public enum AuditAction {
   AUDIT_ROLLBACK("audit.rollback"),
   AUDIT_ACKNOWLEDGE("audit.acknowledge"),
   AUDIT_READ("audit.read"),
+  /** Archival refused: the agent list or policy in the store is not the one an administrator sealed. */
+  KRA_CONFIG_TAMPERED("kra.config.tampered"),
   /** An agent fetched a recovery's blob and partial recovery to do its step. */
   RECOVERY_MATERIAL("recovery.material"),
   // template permissions and SAN policy

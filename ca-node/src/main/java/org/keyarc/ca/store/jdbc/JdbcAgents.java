@@ -103,4 +103,29 @@ final class JdbcAgents implements AgentStore {
       throw StoreException.of(e);
     }
   }
+
+  @Override
+  public java.util.Optional<byte[]> seal() throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT mac FROM archive_config_seal WHERE id = 1");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? java.util.Optional.of(rs.getBytes(1)) : java.util.Optional.empty();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public void setSeal(byte[] mac, Instant at, String by) throws StoreException {
+    try (PreparedStatement del = c.prepareStatement("DELETE FROM archive_config_seal WHERE id = 1");
+        PreparedStatement ins = c.prepareStatement(
+            "INSERT INTO archive_config_seal (id, mac, sealed_at, sealed_by) VALUES (1, ?, ?, ?)")) {
+      del.executeUpdate();
+      ins.setBytes(1, mac);
+      ins.setLong(2, at.toEpochMilli());
+      ins.setString(3, by);
+      ins.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
 }
