@@ -193,31 +193,10 @@ public final class CaInit {
     KeyPolicy policy = decrypting ? KeyPolicy.EXCHANGE_SOFTWARE_UNWRAP : KeyPolicy.EXCHANGE;
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, policy, label)));
-    X509CertificateHolder ca = keys.caCert();
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
-    Instant notAfter = now.plus(cfg.exchangeValidity());
-    if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
-      notAfter = ca.getNotAfter().toInstant();
-    }
-    X500Name subject = new X500Name(ca.getSubject() + ", OU=Exchange " + now.getEpochSecond());
-    X509CertificateHolder cert;
-    try {
-      X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), new SerialNumbers().next(),
-          Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
-          new org.bouncycastle.asn1.x509.BasicConstraints(false));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.extendedKeyUsage, false,
-          new ExtendedKeyUsage(KeyPurposeId.getInstance(Template.EKU_PRIVATE_KEY_ARCHIVAL)));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectKeyIdentifier, false,
-          EXT.createSubjectKeyIdentifier(spki));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
-          EXT.createAuthorityKeyIdentifier(ca));
-      cert = b.build(HsmCalls.call(keys::caSigner));
-    } catch (CertIOException e) {
-      throw new IllegalStateException(e);
-    }
-    Instant end = notAfter;
+    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.exchangeValidity(), "Exchange",
+        KeyUsage.keyEncipherment, KeyPurposeId.getInstance(Template.EKU_PRIVATE_KEY_ARCHIVAL));
+    Instant end = cert.getNotAfter().toInstant();
     BigInteger serial = cert.getSerialNumber();
     store.inTransaction(tx -> {
       tx.caKeys().insert(CaKeyStore.Kind.EXCHANGE, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
@@ -226,6 +205,36 @@ public final class CaInit {
       return null;
     });
     return cert;
+  }
+
+  /**
+   * A short-lived certificate the CA key signs for one of the CA's own service keys (exchange, CMP responder):
+   * not a CA, the given key usage and extended key usage, at most as long as the CA certificate, subject the CA's
+   * name plus {@code OU=<ou> <time>}.
+   */
+  private static X509CertificateHolder serviceCertificate(CaKeyring keys, SubjectPublicKeyInfo spki, Instant now,
+      java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku) throws CaException {
+    X509CertificateHolder ca = keys.caCert();
+    Instant notAfter = now.plus(validity);
+    if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
+      notAfter = ca.getNotAfter().toInstant();
+    }
+    X500Name subject = new X500Name(ca.getSubject() + ", OU=" + ou + " " + now.getEpochSecond());
+    try {
+      X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), new SerialNumbers().next(),
+          Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
+          new org.bouncycastle.asn1.x509.BasicConstraints(false));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.keyUsage, true, new KeyUsage(keyUsage));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.extendedKeyUsage, false, new ExtendedKeyUsage(eku));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectKeyIdentifier, false,
+          EXT.createSubjectKeyIdentifier(spki));
+      b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
+          EXT.createAuthorityKeyIdentifier(ca));
+      return b.build(HsmCalls.call(keys::caSigner));
+    } catch (CertIOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**
@@ -249,31 +258,10 @@ public final class CaInit {
     String label = CaKeyring.RESPONDER_LABEL_PREFIX + uniqueSuffix(now);
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
-    X509CertificateHolder ca = keys.caCert();
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
-    Instant notAfter = now.plus(cfg.responderValidity());
-    if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
-      notAfter = ca.getNotAfter().toInstant();
-    }
-    X500Name subject = new X500Name(ca.getSubject() + ", OU=CMP Responder " + now.getEpochSecond());
-    X509CertificateHolder cert;
-    try {
-      X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), new SerialNumbers().next(),
-          Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
-          new org.bouncycastle.asn1.x509.BasicConstraints(false));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.extendedKeyUsage, false,
-          new ExtendedKeyUsage(ResponderCertificate.EKU));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectKeyIdentifier, false,
-          EXT.createSubjectKeyIdentifier(spki));
-      b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
-          EXT.createAuthorityKeyIdentifier(ca));
-      cert = b.build(HsmCalls.call(keys::caSigner));
-    } catch (CertIOException e) {
-      throw new IllegalStateException(e);
-    }
-    Instant end = notAfter;
+    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.responderValidity(), "CMP Responder",
+        KeyUsage.digitalSignature, ResponderCertificate.EKU);
+    Instant end = cert.getNotAfter().toInstant();
     BigInteger serial = cert.getSerialNumber();
     store.inTransaction(tx -> {
       tx.caKeys().insert(CaKeyStore.Kind.RESPONDER, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
