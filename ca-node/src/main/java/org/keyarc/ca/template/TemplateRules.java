@@ -25,6 +25,12 @@ public final class TemplateRules {
       throw new CaException(ErrorCode.BAD_SUBJECT, "the request has an empty subject; template " + t.name()
           + " needs " + String.join(", ", t.requiredRdns()));
     }
+    String text = subject.toString();
+    if (text.length() > MAX_SUBJECT_CHARS || subject.getRDNs().length > MAX_SUBJECT_RDNS) {
+      // bounded by the store's columns and the audit record: refused before any HSM work, never a store error
+      throw new CaException(ErrorCode.BAD_SUBJECT, "the subject is too long (" + text.length() + " characters, "
+          + subject.getRDNs().length + " RDNs; at most " + MAX_SUBJECT_CHARS + " and " + MAX_SUBJECT_RDNS + ")");
+    }
     Set<String> present = new HashSet<>();
     for (RDN rdn : subject.getRDNs()) {
       for (AttributeTypeAndValue atv : rdn.getTypesAndValues()) {
@@ -47,6 +53,10 @@ public final class TemplateRules {
       }
     }
   }
+
+  /** The longest subject (as text) and the most RDNs a certificate request may carry. */
+  public static final int MAX_SUBJECT_CHARS = 512;
+  public static final int MAX_SUBJECT_RDNS = 16;
 
   /** The largest RSA modulus any template accepts: larger ones cost seconds of node CPU per signature check. */
   public static final int MAX_RSA_BITS = 8192;

@@ -145,4 +145,14 @@ class TemplateRulesTest {
       org.junit.jupiter.api.Assertions.assertEquals(org.keyarc.protocol.ErrorCode.KEY_NOT_ALLOWED, x.code());
     }
   }
+
+  @Test
+  void anOverlongSubjectIsRefusedNamingTheLimit() throws Exception {
+    Template user = Templates.of(java.util.List.of()).require("User");
+    org.keyarc.ca.CaException e = org.junit.jupiter.api.Assertions.assertThrows(org.keyarc.ca.CaException.class,
+        () -> TemplateRules.checkSubject(user, new org.bouncycastle.asn1.x500.X500Name("CN=Long"
+            + (", OU=" + "x".repeat(60)).repeat(10))));
+    org.junit.jupiter.api.Assertions.assertEquals(org.keyarc.protocol.ErrorCode.BAD_SUBJECT, e.code());
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("at most 512"), e.getMessage());
+  }
 }
