@@ -47,6 +47,8 @@ public final class AuditService {
   private final Clock clock;
   private final AuditGuard guard;
   private final CheckpointExport export;
+  /** When checkpoints started failing, or null while they work. */
+  private volatile Instant failingSince;
 
   /**
    * {@code auditKey}: the private audit key in {@code token}, which signs the checkpoints; {@code guard} halts
@@ -74,16 +76,46 @@ public final class AuditService {
    * when nothing was new.
    */
   public long checkpoint() throws CaException {
-    String problem = checkAnchor();
-    if (problem != null) {
+    String problem;
+    AuditStore.Checkpoint cp;
+    try {
+      problem = checkAnchor();
+      cp = problem != null ? null : signHead(store, signer(token, auditKey), clock.instant());
+      if (cp != null) {
+        remember(cp);
+      }
+    } catch (CaException | RuntimeException e) {
+      if (failingSince == null) {
+        failingSince = clock.instant();
+      }
+      throw e;
+    }
+    if (problem != null) { // halted: readiness says so through the guard, until acknowledged
       throw new CaException(ErrorCode.AUDIT_HALTED, problem + "; no checkpoint was signed");
     }
-    AuditStore.Checkpoint cp = signHead(store, signer(token, auditKey), clock.instant());
-    if (cp == null) {
-      return -1;
+    checkpointed(cp);
+    return cp == null ? -1 : cp.seq();
+  }
+
+  /** After failed checkpoints (a full disk, a lost token session), the first good one says so in the log. */
+  private void checkpointed(AuditStore.Checkpoint cp) {
+    Instant since = failingSince;
+    if (since != null) {
+      failingSince = null;
+      LOG.info("audit checkpoints work again (failing since {}); {}", since,
+          cp == null ? "nothing was left uncovered" : "the records up to " + cp.seq() + " are covered now");
     }
-    remember(cp);
-    return cp.seq();
+  }
+
+  /**
+   * Why the audit cannot be relied on right now, or null: issuance halted on a rollback, or the last checkpoint
+   * could not be signed or stored (a full disk, the token gone). {@code /health} answers 503 while this is set.
+   */
+  public String notReady() {
+    if (guard.reason() != null) {
+      return "audit halted";
+    }
+    return failingSince != null ? "audit checkpoints failing since " + failingSince : null;
   }
 
   /** Signs the head of {@code store}'s chain with {@code signer} unless it is already signed (tests, tools). */

@@ -39,7 +39,7 @@ import org.keyarc.ca.revoke.CrlService;
  * The HTTP listener: CMP over HTTP (RFC 6712 / RFC 9811: POST {@code application/pkixcmp} to any path),
  * and GET {@code /crl} (the current CRL, DER), {@code /ca.crt} (the CA certificate, DER),
  * {@code /metrics} (Prometheus) and {@code /health}; in clear on {@code http.port}, and with TLS on {@code
- * http.tlsPort} ({@link #startTls}). In clear, one-time secrets, administrative answers and archival enrollments
+ * http.tlsPort} (with a TLS context). In clear, one-time secrets, administrative answers and archival enrollments
  * are refused (TLS_REQUIRED) unless {@code http.allowSecretsInClear} is on; a TLS client certificate issued by
  * this CA is an identity, as on the binary listener.
  */
@@ -51,40 +51,16 @@ public final class HttpServer implements AutoCloseable {
     this.channel = channel;
   }
 
-  /** The plain HTTP listener on {@code http.port}. */
-  public static HttpServer start(NodeSettings.Http cfg, CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
-      ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
-    return start(cfg, cfg.port(), null, responder, crls, caCert, metrics, workers, boss, io);
-  }
-
-  /** The HTTPS listener on {@code http.tlsPort}. */
-  public static HttpServer startTls(NodeSettings.Http cfg, SslContext tls, CmpResponder responder, CrlService crls,
-      X509CertificateHolder caCert, Supplier<String> metrics, ExecutorService workers, EventLoopGroup boss,
-      EventLoopGroup io) throws InterruptedException {
-    return start(cfg, cfg.tlsPort(), tls, responder, crls, caCert, metrics, workers, boss, io);
-  }
-
-  /** The default connection limits (the node passes its configured ones). */
-  static final NodeSettings.Connections DEFAULT_LIMITS = new NodeSettings.Connections(4096, 1024,
-      java.time.Duration.ofSeconds(30));
-
-  private static HttpServer start(NodeSettings.Http cfg, int port, SslContext tls, CmpResponder responder,
-      CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics, ExecutorService workers,
-      EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
-    return start(cfg, port, tls, DEFAULT_LIMITS, responder, crls, caCert, metrics, workers, boss, io);
-  }
-
-  /** A listener with the connection limits {@code limits}: the plain one ({@code tls} null) or HTTPS. */
+  /**
+   * A listener with the connection limits {@code limits}: the plain one ({@code tls} null) or HTTPS.
+   * {@code notReady} says why the node should not take traffic (null when it may); {@code /health} answers 503
+   * then.
+   */
   public static HttpServer start(NodeSettings.Http cfg, SslContext tls, NodeSettings.Connections limits,
       CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
-      ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
-    return start(cfg, tls == null ? cfg.port() : cfg.tlsPort(), tls, limits, responder, crls, caCert, metrics, workers,
-        boss, io);
-  }
-
-  private static HttpServer start(NodeSettings.Http cfg, int port, SslContext tls, NodeSettings.Connections limits,
-      CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
-      ExecutorService workers, EventLoopGroup boss, EventLoopGroup io) throws InterruptedException {
+      Supplier<String> notReady, ExecutorService workers, EventLoopGroup boss, EventLoopGroup io)
+      throws InterruptedException {
+    int port = tls == null ? cfg.port() : cfg.tlsPort();
     boolean confidential = tls != null || cfg.allowSecretsInClear();
     ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
@@ -99,7 +75,7 @@ public final class HttpServer implements AutoCloseable {
             // bounded request line and headers: longer ones fail decoding and are answered 414/431 below
             ch.pipeline().addLast("http", new HttpServerCodec(4096, 8192, 8192));
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
-            ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, workers, confidential));
+            ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, notReady, workers, confidential));
           }
         });
     return new HttpServer(b.bind(cfg.host(), port).sync().channel());
@@ -119,15 +95,17 @@ public final class HttpServer implements AutoCloseable {
     private final CrlService crls;
     private final X509CertificateHolder caCert;
     private final Supplier<String> metrics;
+    private final Supplier<String> notReady;
     private final ExecutorService workers;
     private final boolean confidential;
 
     Handler(CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
-        ExecutorService workers, boolean confidential) {
+        Supplier<String> notReady, ExecutorService workers, boolean confidential) {
       this.responder = responder;
       this.crls = crls;
       this.caCert = caCert;
       this.metrics = metrics;
+      this.notReady = notReady;
       this.workers = workers;
       this.confidential = confidential;
     }
@@ -196,7 +174,12 @@ public final class HttpServer implements AutoCloseable {
         }
         case "/metrics" -> send(ctx, keepAlive, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
             metrics.get().getBytes(StandardCharsets.UTF_8));
-        case "/health" -> send(ctx, keepAlive, HttpResponseStatus.OK, "text/plain", "ok\n".getBytes());
+        case "/health" -> {
+          // the reason names no secret; the details are in the node's log
+          String why = notReady.get();
+          send(ctx, keepAlive, why == null ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+              "text/plain", (why == null ? "ok\n" : "not ready: " + why + "\n").getBytes(StandardCharsets.UTF_8));
+        }
         default -> send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "text/plain",
             "not found: POST application/pkixcmp for CMP; GET /crl, /ca.crt, /metrics, /health\n".getBytes());
       }

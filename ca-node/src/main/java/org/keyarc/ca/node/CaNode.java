@@ -289,13 +289,13 @@ public final class CaNode implements AutoCloseable {
           + "archival")));
       if (httpsContext != null) {
         https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), keys.caCert(),
-            metrics::scrape, workers, boss, io);
+            metrics::scrape, service.audit()::notReady, workers, boss, io);
         listeners.add(new Listener("HTTPS CMP", "https://" + cfg.http().host() + ":" + https.port() + "/", true,
             "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics"));
       }
       if (cfg.http().enabled()) {
         http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), keys.caCert(),
-            metrics::scrape, workers, boss, io);
+            metrics::scrape, service.audit()::notReady, workers, boss, io);
         listeners.add(new Listener("HTTP CMP", "http://" + cfg.http().host() + ":" + http.port() + "/", false,
             "PLAIN; GET /crl, /ca.crt, /metrics; " + (cfg.http().allowSecretsInClear()
             ? "secrets and admin answers in clear (http.allowSecretsInClear)"

@@ -79,8 +79,10 @@ class AuditRollbackE2eTest {
     AuditChain.Verification v = AuditService.verify(ca.services().store(), ca.services().keys().token());
     assertTrue(v.problems().stream().anyMatch(p -> p.contains("this CA signed a checkpoint at record " + latest)),
         v.problems().toString());
+    assertEquals("200 ok", health(), "healthy until the node looks");
     CaException refused = assertThrows(CaException.class, audit::checkpoint);
     assertEquals(ErrorCode.AUDIT_HALTED, refused.code(), refused.getMessage());
+    assertEquals("503 not ready: audit halted", health(), "a load balancer takes the halted node out");
     assertEquals(old, ca.services().store().inTransaction(tx -> tx.audit().lastCheckpoint()).orElseThrow().seq(),
         "nothing was signed over the truncated head");
     CmpClientException enroll = assertThrows(CmpClientException.class, () -> ca.enrollUser("CN=During Halt"));
@@ -101,10 +103,49 @@ class AuditRollbackE2eTest {
     assertEquals(ErrorCode.NOT_AUTHORIZED, notAdmin.code());
     long resumed = audit.acknowledge(Identity.localOperator(), "records 1.. restored from backup; incident 42");
     assertTrue(resumed > old);
+    assertEquals("200 ok", health());
     ca.enrollUser("CN=After Acknowledgement");
     List<AuditStore.Row> all = ca.services().store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
     assertTrue(all.stream().anyMatch(r -> r.action().equals("audit.rollback")));
     assertTrue(all.stream().anyMatch(r -> r.action().equals("audit.acknowledge") && r.detail().contains("incident 42")));
     assertTrue(audit.checkpoint() > resumed, "checkpoints are signed again over the new records");
+  }
+
+  @Test
+  void anUnwritableAuditMakesTheNodeNotReadyUntilACheckpointWorksAgain() throws Exception {
+    AuditService audit = ca.services().audit();
+    ca.enrollUser("CN=Before The Disk Filled");
+    // the checkpoint table cannot be written, as when the disk is full
+    DirectSql.run(ca.services().store(), c -> {
+      try (var st = c.createStatement()) {
+        st.execute("ALTER TABLE audit_checkpoint RENAME TO audit_checkpoint_away");
+      }
+      return null;
+    });
+    try {
+      CaException failed = assertThrows(CaException.class, audit::checkpoint);
+      assertEquals(ErrorCode.STORE_ERROR, failed.code(), failed.getMessage());
+      String h = health();
+      assertTrue(h.startsWith("503 not ready: audit checkpoints failing since "), h);
+      assertTrue(!h.contains("audit_checkpoint"), "no store detail on an unauthenticated page: " + h);
+    } finally {
+      DirectSql.run(ca.services().store(), c -> {
+        try (var st = c.createStatement()) {
+          st.execute("ALTER TABLE audit_checkpoint_away RENAME TO audit_checkpoint");
+        }
+        return null;
+      });
+    }
+    // space is back: the next timer run signs the uncovered tail and the node is ready again by itself
+    assertTrue(audit.checkpoint() > 0, "the records written meanwhile are covered");
+    assertEquals("200 ok", health());
+  }
+
+  /** GET /health as a load balancer sees it: status and body. */
+  private static String health() throws Exception {
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(ca.httpUrl() + "health")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return r.statusCode() + " " + r.body().trim();
   }
 }
