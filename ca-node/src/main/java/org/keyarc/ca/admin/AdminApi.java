@@ -49,6 +49,10 @@ import org.keyarc.protocol.admin.AdminOp;
  */
 public final class AdminApi {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Longest text field (names, filters, notes, reasons) an operation takes; the recovery progress is not one. */
+  static final int MAX_FIELD_CHARS = 1024;
+  /** Most subjectAltNames bound to one secret. */
+  static final int MAX_NAMES = 16;
   private final ApprovalService approvals;
   private final CertificateQueries certificates;
   private final RevocationService revocation;
@@ -113,7 +117,7 @@ public final class AdminApi {
     ObjectNode out = JSON.createObjectNode();
     switch (op) {
       case REQUEST_LIST -> {
-        String status = req.path(AdminFields.STATUS).asText("");
+        String status = field(req, AdminFields.STATUS);
         ArrayNode list = out.putArray("requests");
         for (RequestRecord r : approvals.list(who, status.isEmpty() ? null
             : status(RequestRecord.Status.class, status))) {
@@ -127,12 +131,12 @@ public final class AdminApi {
         out.put("subject", cert.getSubject().toString());
       }
       case REQUEST_DENY -> {
-        approvals.deny(who, number(req, AdminFields.ID), req.path(AdminFields.REASON).asText(""));
+        approvals.deny(who, number(req, AdminFields.ID), field(req, AdminFields.REASON));
         out.put("denied", number(req, AdminFields.ID));
       }
       case CERT_LIST -> {
-        String status = req.path(AdminFields.STATUS).asText("");
-        String subject = req.path(AdminFields.SUBJECT).asText("");
+        String status = field(req, AdminFields.STATUS);
+        String subject = field(req, AdminFields.SUBJECT);
         ArrayNode list = out.putArray("certificates");
         for (CertRecord r : certificates.list(who, status.isEmpty() ? null
             : status(CertRecord.Status.class, status), subject.isEmpty() ? null
@@ -202,7 +206,7 @@ public final class AdminApi {
               .put("action", r.action()).put("target", r.target()).put("detail", r.detail()).put("hash", r.hash());
         }
       }
-      case AUDIT_ACKNOWLEDGE -> out.put("checkpoint", audit.acknowledge(who, req.path(AdminFields.NOTE).asText("")));
+      case AUDIT_ACKNOWLEDGE -> out.put("checkpoint", audit.acknowledge(who, field(req, AdminFields.NOTE)));
       case CRL_PUBLISH -> {
         Authorization.require(who, Role.MANAGER);
         out.put("crlNumber", crls.publish(who.actor()).toASN1Structure().getTBSCertList().getExtensions()
@@ -249,8 +253,8 @@ public final class AdminApi {
         }
       }
       case ARCHIVE_FIND -> {
-        String subject = req.path(AdminFields.SUBJECT).asText("");
-        String hash = req.path(AdminFields.CERT_HASH).asText("");
+        String subject = field(req, AdminFields.SUBJECT);
+        String hash = field(req, AdminFields.CERT_HASH);
         var rows = archives.find(who, req.has(AdminFields.SERIAL) ? serial(req) : null,
             subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash);
         ArrayNode list = out.putArray("archives");
@@ -261,8 +265,8 @@ public final class AdminApi {
         }
       }
       case ARCHIVE_GETKEY -> {
-        String subject = req.path(AdminFields.SUBJECT).asText("");
-        String hash = req.path(AdminFields.CERT_HASH).asText("");
+        String subject = field(req, AdminFields.SUBJECT);
+        String hash = field(req, AdminFields.CERT_HASH);
         ArrayNode list = out.putArray("blobs");
         for (ArchiveService.KeyBlob b : archives.getKey(who, req.has(AdminFields.SERIAL) ? serial(req) : null,
             subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash)) {
@@ -318,9 +322,22 @@ public final class AdminApi {
     }
   }
 
-  private static String optional(JsonNode req, String field) {
-    String v = req.path(field).asText("");
+  private static String optional(JsonNode req, String field) throws CaException {
+    String v = field(req, field);
     return v.isEmpty() ? null : v;
+  }
+
+  /** A text field, "" when absent, refused when longer than {@link #MAX_FIELD_CHARS}. */
+  private static String field(JsonNode req, String field) throws CaException {
+    return bounded(field, req.path(field).asText(""));
+  }
+
+  private static String bounded(String field, String v) throws CaException {
+    if (v.length() > MAX_FIELD_CHARS) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + field + "' is " + v.length()
+          + " characters long; at most " + MAX_FIELD_CHARS + " are accepted");
+    }
+    return v;
   }
 
   private static java.time.Instant instant(JsonNode req, String field) throws CaException {
@@ -455,7 +472,7 @@ public final class AdminApi {
     if (n == null || !n.isTextual() || n.asText().isBlank()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request needs the text field '" + field + "'");
     }
-    return n.asText();
+    return bounded(field, n.asText());
   }
 
   private static long number(JsonNode req, String field) throws CaException {
@@ -491,7 +508,7 @@ public final class AdminApi {
         if (!email.isTextual()) {
           throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + AdminFields.EMAIL + "' must be text");
         }
-        out.add(SanType.RFC822_NAME.name(email.asText().trim()));
+        out.add(SanType.RFC822_NAME.name(bounded(AdminFields.EMAIL, email.asText()).trim()));
       }
       JsonNode list = req.get(AdminFields.SUBJECT_ALT_NAMES);
       if (list != null && !list.isNull()) {
@@ -499,8 +516,12 @@ public final class AdminApi {
           throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + AdminFields.SUBJECT_ALT_NAMES + "' must be an "
               + "array of \"type:value\" texts");
         }
+        if (list.size() > MAX_NAMES) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + AdminFields.SUBJECT_ALT_NAMES + "' has "
+              + list.size() + " names; at most " + MAX_NAMES + " are accepted");
+        }
         for (JsonNode n : list) {
-          out.add(SanType.parse(n.asText()));
+          out.add(SanType.parse(bounded(AdminFields.SUBJECT_ALT_NAMES, n.asText())));
         }
       }
     } catch (IllegalArgumentException e) {

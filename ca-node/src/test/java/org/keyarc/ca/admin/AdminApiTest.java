@@ -122,4 +122,32 @@ class AdminApiTest {
     assertEquals("MANAGER", answer.get("roles").get(0).asText());
     assertEquals(0, JSON.readTree(api.handle(NOBODY, op(AdminOp.WHOAMI))).get("roles").size());
   }
+
+  @Test
+  void overlongTextFieldsAndTooManyNamesAreRefusedNamingTheField() throws Exception {
+    long before = ca.store.inTransaction(tx -> tx.audit().head()).seq();
+    String deny = JSON.createObjectNode().put(AdminFields.OP, AdminOp.REQUEST_DENY.wireName()).put(AdminFields.ID, 1)
+        .put(AdminFields.REASON, "x".repeat(AdminApi.MAX_FIELD_CHARS + 1)).toString();
+    CaException e = assertThrows(CaException.class, () -> api.handle(MANAGER, deny));
+    assertEquals(ErrorCode.BAD_REQUEST, e.code());
+    assertEquals("the field 'reason' is 1025 characters long; at most 1024 are accepted", e.getMessage());
+
+    String filter = JSON.createObjectNode().put(AdminFields.OP, AdminOp.AUDIT_LIST.wireName())
+        .put(AdminFields.ACTOR, "CN=" + "a".repeat(5000)).toString();
+    Identity auditor = new Identity(Identity.Kind.CERTIFICATE, "CN=Unit Auditor, O=keyarc", Set.of(Role.AUDITOR));
+    e = assertThrows(CaException.class, () -> api.handle(auditor, filter));
+    assertTrue(e.getMessage().startsWith("the field 'actor' is 5003 characters long"), e.getMessage());
+
+    com.fasterxml.jackson.databind.node.ObjectNode create = JSON.createObjectNode()
+        .put(AdminFields.OP, AdminOp.SECRET_CREATE.wireName()).put(AdminFields.TEMPLATE, "user")
+        .put(AdminFields.SUBJECT, "CN=Many Names");
+    com.fasterxml.jackson.databind.node.ArrayNode names = create.putArray(AdminFields.SUBJECT_ALT_NAMES);
+    for (int i = 0; i < AdminApi.MAX_NAMES + 1; i++) {
+      names.add("dns:host" + i + ".example.com");
+    }
+    e = assertThrows(CaException.class, () -> api.handle(MANAGER, create.toString()));
+    assertEquals("the field 'subjectAltNames' has 17 names; at most 16 are accepted", e.getMessage());
+    assertEquals(before, ca.store.inTransaction(tx -> tx.audit().head()).seq(),
+        "nothing was done or recorded");
+  }
 }

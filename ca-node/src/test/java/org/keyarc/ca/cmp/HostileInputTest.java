@@ -125,4 +125,32 @@ class HostileInputTest {
           + " ms)");
     }
   }
+
+  /** The reviewer's 33-byte transactionID failed with SQL text after the HSM had signed; now it is refused first. */
+  @Test
+  void aTransactionIdLongerThanItsColumnIsRefusedBeforeAnything() throws Exception {
+    org.keyarc.ca.auth.SecretService.NewSecret s = ca.services.secrets().create(
+        org.keyarc.ca.auth.Identity.localOperator(), "User", org.keyarc.ca.config.X500Subject.parse("CN=Long Tx"));
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+    g.initialize(256);
+    java.security.KeyPair kp = g.generateKeyPair();
+    org.bouncycastle.cert.crmf.jcajce.JcaCertificateRequestMessageBuilder crmf =
+        new org.bouncycastle.cert.crmf.jcajce.JcaCertificateRequestMessageBuilder(BigInteger.ZERO);
+    crmf.setSubject(new org.bouncycastle.asn1.x500.X500Name("CN=Long Tx")).setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()))
+        .setProofOfPossessionSigningKeySigner(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(
+            "SHA256withECDSA").build(kp.getPrivate()));
+    PKIBody body = new PKIBody(PKIBody.TYPE_INIT_REQ,
+        new org.bouncycastle.asn1.crmf.CertReqMessages(crmf.build().toASN1Structure()));
+    byte[] request = new org.bouncycastle.cert.cmp.ProtectedPKIMessageBuilder(CmpHeaders.noName(),
+        new GeneralName(ca.services.keys().caName())).setTransactionID(new byte[33])
+        .setSenderNonce(CmpHeaders.nonce()).setMessageTime(new java.util.Date())
+        .setSenderKID(s.reference().getBytes(java.nio.charset.StandardCharsets.UTF_8)).setBody(body)
+        .build(org.keyarc.protocol.cmp.CmpMac.calculator(org.keyarc.protocol.cmp.MacKind.PBM, s.secret()))
+        .toASN1Structure().getEncoded();
+    String text = refusal(request);
+    assertTrue(text.startsWith("[keyarc 31]") && text.contains("transactionID of 8..32 bytes"), text);
+    assertTrue(!text.toLowerCase(java.util.Locale.ROOT).contains("column"), "no SQL in the answer: " + text);
+    assertTrue(ca.store.inTransaction(tx -> tx.certificates().list(null, "CN=Long Tx", 10)).isEmpty(),
+        "nothing was issued");
+  }
 }
