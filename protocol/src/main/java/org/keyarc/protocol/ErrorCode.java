@@ -75,7 +75,11 @@ public enum ErrorCode {
   AUDIT_HALTED(64, PKIFailureInfo.systemUnavail, "the CA stopped issuing: its audit log was rolled back or rewritten"),
   // ---- archival configuration seal
   /** The recovery-agent list or the policy in the store is not the one an administrator sealed with the HSM. */
-  ARCHIVAL_CONFIG_TAMPERED(65, PKIFailureInfo.systemUnavail, "the recovery-agent list or policy was changed outside the CA");
+  ARCHIVAL_CONFIG_TAMPERED(65, PKIFailureInfo.systemUnavail, "the recovery-agent list or policy was changed outside the CA"),
+
+  // ---- resource budgets
+  /** The node already buffers as many unfinished large messages as its heap allows; a later try may pass. */
+  NODE_BUSY(66, PKIFailureInfo.systemUnavail, "the node is buffering too many unfinished large messages");
 
   private final int number;
   private final int failureInfo;

@@ -174,6 +174,16 @@ public final class NodeConfig {
     public int maxPerPeer = 1024;
     /** Seconds a whole message (frame or HTTP request) may take from its first byte; then the connection closes. */
     public int messageDeadlineSeconds = 30;
+    /**
+     * Bytes that unfinished binary frames over 64 KiB may hold across a listener's connections; more such frames
+     * are refused (error 66) until some finish. 0: a quarter of the JVM's maximum heap, at least 16 MiB.
+     */
+    public long maxBufferedBytes = 0;
+
+    /** {@link #maxBufferedBytes} with 0 resolved against this JVM's heap. */
+    long bufferedBytes() {
+      return maxBufferedBytes > 0 ? maxBufferedBytes : Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4);
+    }
   }
 
   /** Where signed audit checkpoints are exported as they are made (besides the store and the CA token). */
@@ -379,6 +389,10 @@ public final class NodeConfig {
     positive("connections.maxTotal", connections.maxTotal);
     positive("connections.maxPerPeer", connections.maxPerPeer);
     positive("connections.messageDeadlineSeconds", connections.messageDeadlineSeconds);
+    if (connections.maxBufferedBytes != 0 && connections.maxBufferedBytes < org.keyarc.protocol.frame.FrameBudget.SMALL) {
+      fail("connections.maxBufferedBytes", "must be 0 (a quarter of the heap) or at least "
+          + org.keyarc.protocol.frame.FrameBudget.SMALL + ", not " + connections.maxBufferedBytes);
+    }
     positive("limits.failuresPerReferencePerMinute", limits.failuresPerReferencePerMinute);
     if (limits.secretMaxFailures < 1 || limits.secretMaxFailures > 10) {
       fail("limits.secretMaxFailures", "must be 1..10, not " + limits.secretMaxFailures);
@@ -658,6 +672,6 @@ public final class NodeConfig {
         new NodeSettings.Limits(limits.failuresPerPeerPerMinute, limits.failuresPerReferencePerMinute,
             limits.secretMaxFailures),
         new NodeSettings.Connections(connections.maxTotal, connections.maxPerPeer,
-            Duration.ofSeconds(connections.messageDeadlineSeconds)));
+            Duration.ofSeconds(connections.messageDeadlineSeconds), connections.bufferedBytes()));
   }
 }

@@ -82,7 +82,11 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
    * Connection hygiene, per listener: connections in all and from one address, and the time a whole message (a
    * frame, an HTTP request) may take to arrive from its first byte.
    */
-  public record Connections(int maxTotal, int maxPerPeer, Duration messageDeadline) {}
+  /**
+   * Connection hygiene of each listener; {@code maxBufferedBytes} is what unfinished large binary frames may hold
+   * across all its connections ({@link org.keyarc.protocol.frame.FrameBudget}).
+   */
+  public record Connections(int maxTotal, int maxPerPeer, Duration messageDeadline, long maxBufferedBytes) {}
 
   /** Where signed audit checkpoints are exported: a file and a syslog receiver (either may be null). */
   public record AuditExport(Path file, java.net.InetSocketAddress syslog) {}

@@ -24,6 +24,7 @@ import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.frame.CmpFrame;
 import org.keyarc.protocol.frame.CmpFrameDecoder;
+import org.keyarc.protocol.frame.FrameBudget;
 import org.keyarc.protocol.frame.CmpFrameEncoder;
 import org.keyarc.protocol.frame.CmpFrameException;
 import org.slf4j.Logger;
@@ -47,17 +48,12 @@ public final class BinaryServer implements AutoCloseable {
     this.channel = channel;
   }
 
-  public static BinaryServer start(NodeSettings.Binary cfg, CmpResponder responder, ExecutorService workers,
-      EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
-    return start(cfg, new NodeSettings.Connections(4096, 1024, java.time.Duration.ofSeconds(30)), responder, workers,
-        boss, io, tls);
-  }
-
   /** The binary listener with the connection limits {@code limits}. */
   public static BinaryServer start(NodeSettings.Binary cfg, NodeSettings.Connections limits, CmpResponder responder,
       ExecutorService workers, EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
     boolean confidential = tls != null || cfg.allowSecretsInClear();
     ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline());
+    FrameBudget frames = new FrameBudget(limits.maxBufferedBytes());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
         .childOption(ChannelOption.TCP_NODELAY, true)
@@ -69,7 +65,7 @@ public final class BinaryServer implements AutoCloseable {
               ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
             }
             ch.pipeline().addLast("idle", new IdleStateHandler(cfg.idleTimeout().toSeconds(), 0, 0, TimeUnit.SECONDS));
-            ch.pipeline().addLast("frames", new CmpFrameDecoder(cfg.maxFrameBytes()));
+            ch.pipeline().addLast("frames", new CmpFrameDecoder(cfg.maxFrameBytes(), frames));
             ch.pipeline().addLast("encoder", ENCODER);
             ch.pipeline().addLast("cmp", new FrameHandler(responder, workers, cfg.maxInFlight(), confidential));
           }

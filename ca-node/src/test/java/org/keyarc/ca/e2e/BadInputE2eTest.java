@@ -188,16 +188,21 @@ class BadInputE2eTest {
 
   /** A raw connection to the binary listener, over TLS (the listener's default), to write frames byte by byte. */
   private static Socket socket() throws Exception {
-    javax.net.ssl.SSLContext ctx = ca.tls();
+    return socket(ca);
+  }
+
+  /** A raw TLS connection to {@code on}'s binary listener. */
+  static Socket socket(TestCa on) throws Exception {
+    javax.net.ssl.SSLContext ctx = on.tls();
     javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1",
-        ca.node.binaryPort());
+        on.node.binaryPort());
     s.setSSLParameters(org.keyarc.protocol.tls.TlsPolicy.clientParameters(ctx));
     s.setSoTimeout(10_000);
     s.startHandshake();
     return s;
   }
 
-  private static void frame(DataOutputStream out, long id, byte[] body) throws IOException {
+  static void frame(DataOutputStream out, long id, byte[] body) throws IOException {
     out.writeInt(12 + body.length);
     out.writeByte(1);
     out.writeByte(0);
@@ -208,7 +213,7 @@ class BadInputE2eTest {
   }
 
   /** Reads one answer frame; returns its id and the error's keyarc code. */
-  private static Object[] readError(DataInputStream in) throws IOException {
+  static Object[] readError(DataInputStream in) throws IOException {
     int length = in.readInt();
     in.readInt();
     long id = in.readLong();

@@ -1,5 +1,7 @@
 package org.keyarc.ca.e2e;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -10,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.keyarc.protocol.ErrorCode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,6 +31,7 @@ class ConnectionHygieneE2eTest {
     ca = TestCa.start(cfg -> {
       cfg.connections.messageDeadlineSeconds = 2;
       cfg.connections.maxPerPeer = 3;
+      cfg.connections.maxBufferedBytes = 1_500_000; // one unfinished frame of 1,000,000 bytes fits, two do not
     });
   }
 
@@ -120,5 +124,48 @@ class ConnectionHygieneE2eTest {
         "the media type is case-insensitive: " + upper);
     assertThrows(AssertionError.class, () -> assertTrue(http("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .startsWith("HTTP/1.1 4")), "an ordinary request is fine");
+  }
+
+  /**
+   * Greedy clients together: unfinished large frames share one budget per listener, so many peers each holding
+   * most of a frame at the limit cannot fill the heap. A large frame over the budget is refused at once (66) and
+   * its connection closed, while small requests still go through; when the greedy connection ends, the budget is
+   * free again.
+   */
+  @Test
+  void unfinishedLargeFramesShareOneBudgetAndSmallRequestsStillPass() throws Exception {
+    try (Socket greedy = BadInputE2eTest.socket(ca)) {
+      DataOutputStream g = new DataOutputStream(greedy.getOutputStream());
+      g.writeInt(1_000_000);
+      g.write(new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+      g.write(new byte[10_000]);
+      g.flush();
+      Thread.sleep(200); // the node has read the header and holds the frame's budget
+      try (Socket second = BadInputE2eTest.socket(ca)) {
+        DataOutputStream out = new DataOutputStream(second.getOutputStream());
+        out.writeInt(1_000_000);
+        out.write(new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
+        out.write(new byte[10_000]);
+        out.flush();
+        Object[] err = BadInputE2eTest.readError(new DataInputStream(second.getInputStream()));
+        assertEquals(ErrorCode.NODE_BUSY, err[1], (String) err[2]);
+        assertTrue(((String) err[2]).contains("a frame of 1000000 bytes must wait"), (String) err[2]);
+        assertEquals(-1, second.getInputStream().read(), "the node closed the refused connection");
+      }
+      try (Socket small = BadInputE2eTest.socket(ca)) {
+        BadInputE2eTest.frame(new DataOutputStream(small.getOutputStream()), 3, new byte[200]);
+        Object[] err = BadInputE2eTest.readError(new DataInputStream(small.getInputStream()));
+        assertEquals(ErrorCode.BAD_MESSAGE, err[1], "a small request is read and answered: " + err[2]);
+      }
+    }
+    Thread.sleep(300); // the greedy connection ended: its budget is given back
+    try (Socket again = BadInputE2eTest.socket(ca)) {
+      DataOutputStream out = new DataOutputStream(again.getOutputStream());
+      out.writeInt(1_000_000);
+      out.write(new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4});
+      out.write(new byte[10_000]);
+      out.flush();
+      assertEquals(false, closedWithin(again, 500), "a large frame is accepted again");
+    }
   }
 }

@@ -13,14 +13,27 @@ import java.util.List;
  */
 public class CmpFrameDecoder extends ByteToMessageDecoder {
   private final int maxFrameLength;
+  private final FrameBudget budget;
   private boolean failed;
+  /** Bytes the frame being read holds of {@link #budget} (0 for a small one). */
+  private long reserved;
 
   /** @param maxFrameLength the largest length field accepted (header + message), at least 1 KiB */
   public CmpFrameDecoder(int maxFrameLength) {
+    this(maxFrameLength, FrameBudget.unlimited());
+  }
+
+  /**
+   * @param maxFrameLength the largest length field accepted (header + message), at least 1 KiB
+   * @param budget shared by the listener's connections: an unfinished frame over {@link FrameBudget#SMALL} bytes
+   *     takes its announced length from it until the frame is complete or the connection ends
+   */
+  public CmpFrameDecoder(int maxFrameLength, FrameBudget budget) {
     if (maxFrameLength < 1024) {
       throw new IllegalArgumentException("maxFrameLength must be at least 1024, not " + maxFrameLength);
     }
     this.maxFrameLength = maxFrameLength;
+    this.budget = budget;
   }
 
   public int maxFrameLength() {
@@ -46,8 +59,17 @@ public class CmpFrameDecoder extends ByteToMessageDecoder {
           + "-byte header", 0, false));
     }
     if (in.readableBytes() < 4 + length) {
+      if (length > FrameBudget.SMALL && reserved == 0) {
+        if (!budget.reserve(length)) {
+          fail(in, new CmpFrameException("the node already holds " + budget.used() + " bytes of unfinished large "
+              + "frames (at most " + budget.capacity() + "); a frame of " + length + " bytes must wait: try again "
+              + "later", 0, false, org.keyarc.protocol.ErrorCode.NODE_BUSY));
+        }
+        reserved = length;
+      }
       return;
     }
+    releaseBudget();
     int start = in.readerIndex() + 4;
     int version = in.getUnsignedByte(start);
     int type = in.getUnsignedByte(start + 1);
@@ -65,7 +87,20 @@ public class CmpFrameDecoder extends ByteToMessageDecoder {
     out.add(new CmpFrame(requestId, message));
   }
 
+  private void releaseBudget() {
+    if (reserved != 0) {
+      budget.release(reserved);
+      reserved = 0;
+    }
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    releaseBudget(); // the connection ended (or the decoder left the pipeline) with a frame unfinished
+  }
+
   private void fail(ByteBuf in, CmpFrameException e) {
+    releaseBudget();
     failed = true;
     in.skipBytes(in.readableBytes());
     throw e;

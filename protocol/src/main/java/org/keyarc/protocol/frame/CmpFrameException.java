@@ -17,11 +17,18 @@ public class CmpFrameException extends CorruptedFrameException {
   private static final long serialVersionUID = 1L;
   private final long requestId;
   private final boolean tooLarge;
+  private final ErrorCode code;
 
   public CmpFrameException(String message, long requestId, boolean tooLarge) {
+    this(message, requestId, tooLarge, tooLarge ? ErrorCode.MESSAGE_TOO_LARGE : ErrorCode.BAD_MESSAGE);
+  }
+
+  /** A frame refused with {@code code}, for instance {@link ErrorCode#NODE_BUSY} when the frame budget is spent. */
+  public CmpFrameException(String message, long requestId, boolean tooLarge, ErrorCode code) {
     super(message);
     this.requestId = requestId;
     this.tooLarge = tooLarge;
+    this.code = code;
   }
 
   /** The request id if the header was read, else 0. */
@@ -35,10 +42,10 @@ public class CmpFrameException extends CorruptedFrameException {
   }
 
   /**
-   * The code to answer with: {@link ErrorCode#MESSAGE_TOO_LARGE} when {@link #tooLarge()}, else
-   * {@link ErrorCode#BAD_MESSAGE}.
+   * The code to answer with: {@link ErrorCode#MESSAGE_TOO_LARGE} when {@link #tooLarge()}, {@link
+   * ErrorCode#BAD_MESSAGE} for a broken frame, or the code it was made with.
    */
   public ErrorCode code() {
-    return tooLarge ? ErrorCode.MESSAGE_TOO_LARGE : ErrorCode.BAD_MESSAGE;
+    return code;
   }
 }
