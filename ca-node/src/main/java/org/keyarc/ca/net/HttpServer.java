@@ -34,6 +34,7 @@ import org.keyarc.ca.CaException;
 import org.keyarc.ca.cmp.CmpResponder;
 import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.revoke.CrlService;
+import org.keyarc.protocol.frame.FrameBudget;
 
 /**
  * The HTTP listener: CMP over HTTP (RFC 6712 / RFC 9811: POST {@code application/pkixcmp} to any path),
@@ -63,6 +64,7 @@ public final class HttpServer implements AutoCloseable {
     int port = tls == null ? cfg.port() : cfg.tlsPort();
     boolean confidential = tls != null || cfg.allowSecretsInClear();
     ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline());
+    FrameBudget bodies = new FrameBudget(limits.maxBufferedBytes());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
@@ -74,6 +76,7 @@ public final class HttpServer implements AutoCloseable {
             ch.pipeline().addLast("timeout", new ReadTimeoutHandler(120));
             // bounded request line and headers: longer ones fail decoding and are answered 414/431 below
             ch.pipeline().addLast("http", new HttpServerCodec(4096, 8192, 8192));
+            ch.pipeline().addLast("budget", new HttpBodyBudget(bodies, cfg.maxBodyBytes()));
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
             ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, notReady, workers, confidential));
           }

@@ -144,8 +144,7 @@ class ConnectionHygieneE2eTest {
       try (Socket second = BadInputE2eTest.socket(ca)) {
         DataOutputStream out = new DataOutputStream(second.getOutputStream());
         out.writeInt(1_000_000);
-        out.write(new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
-        out.write(new byte[10_000]);
+        out.write(new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}); // only the header: nothing left unread
         out.flush();
         Object[] err = BadInputE2eTest.readError(new DataInputStream(second.getInputStream()));
         assertEquals(ErrorCode.NODE_BUSY, err[1], (String) err[2]);
@@ -166,6 +165,30 @@ class ConnectionHygieneE2eTest {
       out.write(new byte[10_000]);
       out.flush();
       assertEquals(false, closedWithin(again, 500), "a large frame is accepted again");
+    }
+  }
+
+  /** The same budget on HTTP: a large body over it is answered 503 with Retry-After before any of it is held. */
+  @Test
+  void unfinishedLargeHttpBodiesShareTheBudgetToo() throws Exception {
+    String head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/pkixcmp\r\nContent-Length: 1000000\r\n\r\n";
+    try (Socket greedy = new Socket("127.0.0.1", ca.node.httpPort())) {
+      OutputStream g = greedy.getOutputStream();
+      g.write(head.getBytes(StandardCharsets.US_ASCII));
+      g.write(new byte[10_000]);
+      g.flush();
+      Thread.sleep(200);
+      String second = http(head); // only the head: the node answers it without reading a body
+      assertTrue(second.startsWith("HTTP/1.1 503") && second.toLowerCase().contains("retry-after: 5"), second);
+      assertTrue(http("GET /health HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 200"),
+          "small requests still pass");
+    }
+    Thread.sleep(300);
+    try (Socket again = new Socket("127.0.0.1", ca.node.httpPort())) {
+      again.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      again.getOutputStream().write(new byte[10_000]);
+      again.getOutputStream().flush();
+      assertEquals(false, closedWithin(again, 500), "the greedy connection gave its budget back");
     }
   }
 }
