@@ -1,16 +1,13 @@
 package org.keyarc.ca.net;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
@@ -53,10 +50,7 @@ final class HttpBodyBudget extends ChannelInboundHandlerAdapter {
               ctx.channel().remoteAddress(), budget.used(), budget.capacity());
           byte[] body = ("the node is buffering too many unfinished large requests; try again later\n")
               .getBytes(StandardCharsets.UTF_8);
-          FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-              HttpResponseStatus.SERVICE_UNAVAILABLE, Unpooled.wrappedBuffer(body));
-          resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
-          resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+          FullHttpResponse resp = HttpServer.response(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", body);
           resp.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
           ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
           return;

@@ -93,6 +93,14 @@ public final class HttpServer implements AutoCloseable {
     channel.close().awaitUninterruptibly();
   }
 
+  /** A whole response of {@code type} with its Content-Length. */
+  static FullHttpResponse response(HttpResponseStatus status, String type, byte[] body) {
+    FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    resp.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+    resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    return resp;
+  }
+
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final CmpResponder responder;
     private final CrlService crls;
@@ -190,9 +198,7 @@ public final class HttpServer implements AutoCloseable {
 
     private static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String type,
         byte[] body) {
-      FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-      resp.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
-      resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+      FullHttpResponse resp = response(status, type, body);
       if (keepAlive) {
         HttpUtil.setKeepAlive(resp, true);
         ctx.writeAndFlush(resp);
