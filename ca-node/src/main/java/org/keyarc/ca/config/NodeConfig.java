@@ -175,6 +175,11 @@ public final class NodeConfig {
     /** Seconds a whole message (frame or HTTP request) may take from its first byte; then the connection closes. */
     public int messageDeadlineSeconds = 30;
     /**
+     * Bytes a second an unfinished message must bring on average over each 5 s since its first byte; a slower one
+     * is closed before its deadline. 0: no minimum rate (the deadline alone).
+     */
+    public int minBytesPerSecond = 1024;
+    /**
      * Bytes that unfinished binary frames over 64 KiB may hold across a listener's connections; more such frames
      * are refused (error 66) until some finish. 0: a quarter of the JVM's maximum heap, at least 16 MiB.
      */
@@ -389,6 +394,9 @@ public final class NodeConfig {
     positive("connections.maxTotal", connections.maxTotal);
     positive("connections.maxPerPeer", connections.maxPerPeer);
     positive("connections.messageDeadlineSeconds", connections.messageDeadlineSeconds);
+    if (connections.minBytesPerSecond < 0) {
+      fail("connections.minBytesPerSecond", "must be 0 (no minimum) or more, not " + connections.minBytesPerSecond);
+    }
     if (connections.maxBufferedBytes != 0 && connections.maxBufferedBytes < org.keyarc.protocol.frame.FrameBudget.SMALL) {
       fail("connections.maxBufferedBytes", "must be 0 (a quarter of the heap) or at least "
           + org.keyarc.protocol.frame.FrameBudget.SMALL + ", not " + connections.maxBufferedBytes);
@@ -672,6 +680,7 @@ public final class NodeConfig {
         new NodeSettings.Limits(limits.failuresPerPeerPerMinute, limits.failuresPerReferencePerMinute,
             limits.secretMaxFailures),
         new NodeSettings.Connections(connections.maxTotal, connections.maxPerPeer,
-            Duration.ofSeconds(connections.messageDeadlineSeconds), connections.bufferedBytes()));
+            Duration.ofSeconds(connections.messageDeadlineSeconds), connections.minBytesPerSecond,
+            connections.bufferedBytes()));
   }
 }

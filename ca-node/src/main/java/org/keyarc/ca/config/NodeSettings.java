@@ -79,14 +79,13 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
   public record Limits(int failuresPerPeerPerMinute, int failuresPerReferencePerMinute, int secretMaxFailures) {}
 
   /**
-   * Connection hygiene, per listener: connections in all and from one address, and the time a whole message (a
-   * frame, an HTTP request) may take to arrive from its first byte.
+   * Connection hygiene of each listener: connections in all and from one address, the time a whole message (a
+   * frame, an HTTP request) may take to arrive from its first byte, the least rate it must arrive at (0: none), and
+   * {@code maxBufferedBytes}, what unfinished large messages may hold across all its connections ({@link
+   * org.keyarc.protocol.frame.FrameBudget}).
    */
-  /**
-   * Connection hygiene of each listener; {@code maxBufferedBytes} is what unfinished large binary frames may hold
-   * across all its connections ({@link org.keyarc.protocol.frame.FrameBudget}).
-   */
-  public record Connections(int maxTotal, int maxPerPeer, Duration messageDeadline, long maxBufferedBytes) {}
+  public record Connections(int maxTotal, int maxPerPeer, Duration messageDeadline, int minBytesPerSecond,
+      long maxBufferedBytes) {}
 
   /** Where signed audit checkpoints are exported: a file and a syslog receiver (either may be null). */
   public record AuditExport(Path file, java.net.InetSocketAddress syslog) {}

@@ -52,7 +52,8 @@ public final class BinaryServer implements AutoCloseable {
   public static BinaryServer start(NodeSettings.Binary cfg, NodeSettings.Connections limits, CmpResponder responder,
       ExecutorService workers, EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
     boolean confidential = tls != null || cfg.allowSecretsInClear();
-    ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline());
+    ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline(),
+        limits.minBytesPerSecond());
     FrameBudget frames = new FrameBudget(limits.maxBufferedBytes());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))

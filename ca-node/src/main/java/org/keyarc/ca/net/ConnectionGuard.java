@@ -19,31 +19,52 @@ import org.slf4j.LoggerFactory;
  * Connection hygiene for one listener, first in every pipeline: at most {@code maxTotal} connections and
  * {@code maxPerPeer} from one address (a connection over either is closed at once), and a deadline for each whole
  * message — from its first byte to the complete frame or HTTP request — so that a client trickling a byte a
- * second cannot hold a connection and its buffer (the idle timeout alone only closes silent ones).
+ * second cannot hold a connection and its buffer (the idle timeout alone only closes silent ones), and a minimum
+ * transfer rate within it: a message still unfinished after {@value #RATE_WINDOW_SECONDS} s must have brought
+ * {@code minBytesPerSecond} on average over each {@value #RATE_WINDOW_SECONDS} s since its first byte, so that many
+ * slow small messages are not each held until the deadline.
  */
 @ChannelHandler.Sharable
 final class ConnectionGuard extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionGuard.class);
-  private static final AttributeKey<ScheduledFuture<?>> DEADLINE = AttributeKey.valueOf("keyarc.deadline");
+  /** The window the minimum transfer rate is judged over: long enough for a stall on a real link. */
+  static final int RATE_WINDOW_SECONDS = 5;
+  private static final AttributeKey<Message> MESSAGE = AttributeKey.valueOf("keyarc.message");
   private static final AttributeKey<Boolean> COUNTED = AttributeKey.valueOf("keyarc.counted");
 
   private final int maxTotal;
   private final int maxPerPeer;
   private final Duration deadline;
+  private final int minBytesPerSecond;
   private final AtomicInteger total = new AtomicInteger();
   private final ConcurrentHashMap<String, AtomicInteger> perPeer = new ConcurrentHashMap<>();
 
-  ConnectionGuard(int maxTotal, int maxPerPeer, Duration deadline) {
+  ConnectionGuard(int maxTotal, int maxPerPeer, Duration deadline, int minBytesPerSecond) {
     this.maxTotal = maxTotal;
     this.maxPerPeer = maxPerPeer;
     this.deadline = deadline;
+    this.minBytesPerSecond = minBytesPerSecond;
   }
 
-  /** The message being read on {@code ch} is complete: its deadline no longer applies. */
+  /** The message being read: its deadline, its rate check, and the bytes it brought in the current window. */
+  private static final class Message {
+    ScheduledFuture<?> deadline;
+    ScheduledFuture<?> rate;
+    long windowBytes;
+
+    void cancel() {
+      deadline.cancel(false);
+      if (rate != null) {
+        rate.cancel(false);
+      }
+    }
+  }
+
+  /** The message being read on {@code ch} is complete: its deadline and rate no longer apply. */
   static void complete(Channel ch) {
-    ScheduledFuture<?> f = ch.attr(DEADLINE).getAndSet(null);
-    if (f != null) {
-      f.cancel(false);
+    Message m = ch.attr(MESSAGE).getAndSet(null);
+    if (m != null) {
+      m.cancel();
     }
   }
 
@@ -78,15 +99,37 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (msg instanceof ByteBuf b && b.isReadable() && ctx.channel().attr(DEADLINE).get() == null) {
-      ScheduledFuture<?> f = ctx.executor().schedule(() -> {
-        LOG.info("connection from {} closed: a message took longer than {} s to arrive", peer(ctx.channel()),
-            deadline.toSeconds());
-        ctx.close();
-      }, deadline.toMillis(), TimeUnit.MILLISECONDS);
-      ctx.channel().attr(DEADLINE).set(f);
+    if (msg instanceof ByteBuf b && b.isReadable()) {
+      Message m = ctx.channel().attr(MESSAGE).get();
+      if (m == null) {
+        m = start(ctx);
+      }
+      m.windowBytes += b.readableBytes();
     }
     super.channelRead(ctx, msg);
+  }
+
+  /** Starts the clocks of a message whose first bytes just arrived (runs on the channel's event loop). */
+  private Message start(ChannelHandlerContext ctx) {
+    Message m = new Message();
+    m.deadline = ctx.executor().schedule(() -> {
+      LOG.info("connection from {} closed: a message took longer than {} s to arrive", peer(ctx.channel()),
+          deadline.toSeconds());
+      ctx.close();
+    }, deadline.toMillis(), TimeUnit.MILLISECONDS);
+    if (minBytesPerSecond > 0) {
+      long least = (long) minBytesPerSecond * RATE_WINDOW_SECONDS;
+      m.rate = ctx.executor().scheduleAtFixedRate(() -> {
+        if (m.windowBytes < least) {
+          LOG.info("connection from {} closed: a message came at {} bytes/s, less than the {} bytes/s required",
+              peer(ctx.channel()), m.windowBytes / RATE_WINDOW_SECONDS, minBytesPerSecond);
+          ctx.close();
+        }
+        m.windowBytes = 0;
+      }, RATE_WINDOW_SECONDS, RATE_WINDOW_SECONDS, TimeUnit.SECONDS);
+    }
+    ctx.channel().attr(MESSAGE).set(m);
+    return m;
   }
 
   private static String peer(Channel ch) {

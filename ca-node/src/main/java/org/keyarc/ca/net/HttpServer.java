@@ -63,7 +63,8 @@ public final class HttpServer implements AutoCloseable {
       throws InterruptedException {
     int port = tls == null ? cfg.port() : cfg.tlsPort();
     boolean confidential = tls != null || cfg.allowSecretsInClear();
-    ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline());
+    ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline(),
+        limits.minBytesPerSecond());
     FrameBudget bodies = new FrameBudget(limits.maxBufferedBytes());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
