@@ -1,19 +1,13 @@
 package org.keyarc.cli;
 
-import java.io.BufferedReader;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -124,20 +118,14 @@ class TlsCliE2eTest {
 
   @Test
   void caServePrintsEachListenerAndTheFingerprintAtTheLaunchersLogLevel() throws Exception {
-    Process p = serve();
-    try {
-      String out = awaitListeners(p);
+    try (NodeProcess p = NodeProcess.serve(home, config)) {
+      String out = p.banner();
       assertTrue(out.matches("(?s).*\\n  binary CMP +tls://127\\.0\\.0\\.1:\\d+ +TLS 1\\.3/1\\.2.*"), out);
       assertTrue(out.matches("(?s).*\\n  HTTPS CMP +https://127\\.0\\.0\\.1:\\d+/ +TLS 1\\.3/1\\.2.*"), out);
       assertTrue(out.matches("(?s).*\\n  HTTP CMP +http://127\\.0\\.0\\.1:\\d+/ +PLAIN.*"), out);
       X509CertificateHolder ca = CliFiles.readCertificate(home.resolve("ca.crt"));
       assertTrue(out.contains("  CA SHA-256   " + CaCommand.fingerprint(ca)), out);
       assertTrue(out.contains("  TLS cert     serial "), out);
-    } finally {
-      p.destroy();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-      }
     }
   }
 
@@ -150,10 +138,8 @@ class TlsCliE2eTest {
   void sigtermAlwaysLeavesALastCheckpointOverEveryRecord() throws Exception {
     long previous = -1;
     for (int round = 1; round <= 3; round++) {
-      Process p = serve();
-      try {
-        String out = awaitListeners(p);
-        int port = Integer.parseInt(out.replaceAll("(?s).*\\n  binary CMP +tls://127\\.0\\.0\\.1:(\\d+) .*", "$1"));
+      try (NodeProcess p = NodeProcess.serve(home, config)) {
+        int port = p.port("binary CMP");
         // a wrong secret for an unknown reference: refused, and the refusal is an audit record
         Path wrong = home.resolve("wrong.secret");
         Files.writeString(wrong, "not-the-secret\n");
@@ -161,11 +147,7 @@ class TlsCliE2eTest {
             "--secret-file", wrong.toString(), "--out-key", home.resolve("x.key").toString(), "--out-cert",
             home.resolve("x.crt").toString());
         assertTrue(refused.exit() != 0, refused.out());
-      } finally {
-        p.destroy(); // SIGTERM, as systemd or Ctrl-C stops it
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
+        p.stop(); // SIGTERM, as systemd or Ctrl-C stops it
       }
       Run verify = keyarc("audit", "verify", "--config", config.toString());
       assertEquals(0, verify.exit(), verify.out() + verify.err());
@@ -177,42 +159,6 @@ class TlsCliE2eTest {
       assertTrue(records > previous, "round " + round + " wrote audit records: " + verify.out());
       previous = records;
     }
-  }
-
-  /** {@code ca serve}, started as the launcher starts it (log level WARN). */
-  private static Process serve() throws Exception {
-    Path jar = Path.of("target", "keyarc-cli.jar").toAbsolutePath();
-    assertTrue(Files.exists(jar), "the CLI jar is built in the package phase: " + jar);
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dkeyarc.home=" + home,
-        "-cp", jar + ":" + jar.getParent().resolve("lib") + "/*", "org.keyarc.cli.Keyarc", "ca", "serve", "--config",
-        config.toString()));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).start();
-  }
-
-  /** What {@code ca serve} printed up to "stop with Ctrl-C" (at most 90 s). */
-  private static String awaitListeners(Process p) throws Exception {
-    StringBuilder seen = new StringBuilder();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    String line;
-    while (System.nanoTime() < end && (line = r.readLine()) != null) {
-      seen.append(line).append('\n');
-      if (line.startsWith("stop with Ctrl-C")) {
-        break;
-      }
-    }
-    // keep draining, so that the node never blocks on a full pipe
-    Thread drain = new Thread(() -> {
-      try {
-        r.transferTo(java.io.Writer.nullWriter());
-      } catch (java.io.IOException e) {
-        // the process ended
-      }
-    });
-    drain.setDaemon(true);
-    drain.start();
-    return seen.toString();
   }
 
   private static byte[] selfSigned() throws Exception {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.keyarc.ca.audit.log.AuditBacklog;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
@@ -47,6 +48,7 @@ public final class AuditService {
   private final Clock clock;
   private final AuditGuard guard;
   private final CheckpointExport export;
+  private final AuditBacklog backlog;
   /** When checkpoints started failing, or null while they work. */
   private volatile Instant failingSince;
 
@@ -55,8 +57,9 @@ public final class AuditService {
    * issuance on a rollback; {@code export} receives every checkpoint signed.
    */
   public AuditService(Store store, HsmToken token, KeyHandle auditKey, Clock clock, AuditGuard guard,
-      CheckpointExport export) {
+      CheckpointExport export, AuditBacklog backlog) {
     this.store = store;
+    this.backlog = backlog;
     this.token = token;
     this.auditKey = auditKey;
     this.clock = clock;
@@ -79,6 +82,7 @@ public final class AuditService {
     String problem;
     AuditStore.Checkpoint cp;
     try {
+      backlog.drain(); // refusals' records that waited for the store come first, so this checkpoint covers them
       problem = checkAnchor();
       cp = problem != null ? null : signHead(store, signer(token, auditKey), clock.instant());
       if (cp != null) {
@@ -115,7 +119,11 @@ public final class AuditService {
     if (guard.reason() != null) {
       return "audit halted";
     }
-    return failingSince != null ? "audit checkpoints failing since " + failingSince : null;
+    if (failingSince != null) {
+      return "audit checkpoints failing since " + failingSince;
+    }
+    int waiting = backlog.waiting();
+    return waiting > 0 ? waiting + " audit records wait for the store" : null;
   }
 
   /** Signs the head of {@code store}'s chain with {@code signer} unless it is already signed (tests, tools). */

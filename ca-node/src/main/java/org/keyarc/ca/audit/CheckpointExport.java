@@ -67,7 +67,11 @@ public final class CheckpointExport {
     return out;
   }
 
-  /** Exports {@code cp}; a failure is logged (the checkpoint is in the store and the HSM anchor all the same). */
+  /**
+   * Exports {@code cp}; a failure is logged (the checkpoint is in the store and the HSM anchor all the same, and the
+   * next exported checkpoint chains to it through its {@code prevSeq}); a line that could not be written whole is
+   * cut off again.
+   */
   public void export(AuditStore.Checkpoint cp) {
     String line = line(cp);
     if (file != null) {
@@ -76,9 +80,18 @@ public final class CheckpointExport {
           Files.createDirectories(file.toAbsolutePath().getParent());
           Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
-          ch.write(java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
-          ch.force(true);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+          long end = ch.size();
+          try {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+            while (b.hasRemaining()) {
+              ch.write(b, end + b.position());
+            }
+            ch.force(true);
+          } catch (IOException e) {
+            ch.truncate(end); // no half line (a full disk): the file stays one whole checkpoint a line
+            throw e;
+          }
         }
       } catch (IOException | UnsupportedOperationException e) {
         LOG.warn("audit checkpoint {} not exported to {}: {}", cp.seq(), file, e.getMessage());

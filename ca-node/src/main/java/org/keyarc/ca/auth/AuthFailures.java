@@ -2,13 +2,10 @@ package org.keyarc.ca.auth;
 
 import java.time.Clock;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditBacklog;
 import org.keyarc.ca.audit.log.AuditAction;
-import org.keyarc.ca.store.Store;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.protocol.ErrorCode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the node does about failed authentication on the wire: each failure is audited (with the peer's address
@@ -17,17 +14,17 @@ import org.slf4j.LoggerFactory;
  * ErrorCode#RATE_LIMITED} before any work, and that is audited once per minute, not per request.
  */
 public final class AuthFailures {
-  private static final Logger LOG = LoggerFactory.getLogger(AuthFailures.class);
   /** Audit details are cut here: a sender cannot make its own failure's record too long to write. */
   private static final int MAX_DETAIL = 1000;
 
-  private final Store store;
+  private final AuditBacklog backlog;
   private final Clock clock;
   private final RateLimiter peers;
   private final RateLimiter references;
 
-  public AuthFailures(Store store, Clock clock, RateLimiter peers, RateLimiter references) {
-    this.store = store;
+  /** {@code backlog} writes the failures' audit records, or keeps them while the store fails. */
+  public AuthFailures(AuditBacklog backlog, Clock clock, RateLimiter peers, RateLimiter references) {
+    this.backlog = backlog;
     this.clock = clock;
     this.peers = peers;
     this.references = references;
@@ -75,15 +72,17 @@ public final class AuthFailures {
     }
   }
 
+  /**
+   * Refuses every request, before any work, while the audit records of earlier refusals fill the backlog: a new
+   * refusal could not be audited.
+   */
+  public void checkAuditRoom() throws CaException {
+    backlog.requireRoom();
+  }
+
   private void audit(AuditAction action, String peer, String target, String detail) {
-    try {
-      String d = detail.replaceAll("[^\\x20-\\x7e]", "?");
-      String bounded = d.length() > MAX_DETAIL ? d.substring(0, MAX_DETAIL) + "..." : d;
-      store.inTransaction(tx -> Audit.append(tx, "peer:" + peer, action, Texts.printable(target), bounded,
-          clock.instant()));
-    } catch (CaException e) {
-      // the refusal goes out all the same; the store's own failure is the operator's alarm
-      LOG.warn("cannot audit {} from {}: {}", action, peer, e.getMessage());
-    }
+    String d = detail.replaceAll("[^\\x20-\\x7e]", "?");
+    String bounded = d.length() > MAX_DETAIL ? d.substring(0, MAX_DETAIL) + "..." : d;
+    backlog.append("peer:" + peer, action, Texts.printable(target), bounded, clock.instant());
   }
 }

@@ -13,8 +13,8 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.keyarc.ca.audit.log.AuditBacklog;
 import org.keyarc.ca.CaException;
-import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.Role;
@@ -24,8 +24,6 @@ import org.keyarc.ca.support.Encodings;
 import org.keyarc.ca.support.Texts;
 import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.ErrorCode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Who sent a request: the identity behind a signature-protection (or TLS client) certificate. It must be
@@ -38,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * #auditRefusal}): one place for NIAP's FAU_GEN.1.
  */
 public final class IdentityService {
-  private static final Logger LOG = LoggerFactory.getLogger(IdentityService.class);
 
   private final Store store;
+  private final AuditBacklog backlog;
   private final Clock clock;
   private final X500Name caName;
   private final java.security.PublicKey caPublicKey;
@@ -53,8 +51,10 @@ public final class IdentityService {
    */
   private final Map<String, ContentVerifierProvider> signers = new ConcurrentHashMap<>();
 
-  public IdentityService(Store store, Clock clock, X500Name caName, java.security.PublicKey caPublicKey) {
+  public IdentityService(Store store, Clock clock, X500Name caName, java.security.PublicKey caPublicKey,
+      AuditBacklog backlog) {
     this.store = store;
+    this.backlog = backlog;
     this.clock = clock;
     this.caName = caName;
     this.caPublicKey = caPublicKey;
@@ -112,20 +112,15 @@ public final class IdentityService {
   /**
    * Writes the audit record of an authorisation refusal ({@link #isAuthorizationRefusal}; other codes are left
    * alone): actor, operation ("certConf", "admin request.approve") and the refusal. A sender with no
-   * established identity is an authentication failure and is not written here. Never throws: a failed write is
-   * logged.
+   * established identity is an authentication failure and is not written here. Never throws: while the store
+   * fails, the record waits in the {@link AuditBacklog}.
    */
   public void auditRefusal(Identity who, String operation, CaException e) {
     if (who == null || !isAuthorizationRefusal(e.code())) {
       return;
     }
-    try {
-      store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.AUTHZ_REFUSED, Texts.printable(operation),
-          "code=" + e.code().number() + " principal=" + who.principal() + " " + detail(e.getMessage()),
-          clock.instant()));
-    } catch (CaException | RuntimeException failed) {
-      LOG.warn("could not audit the refusal of {} to {}: {}", who.actor(), operation, failed.getMessage());
-    }
+    backlog.append(who.actor(), AuditAction.AUTHZ_REFUSED, Texts.printable(operation), "code=" + e.code().number()
+        + " principal=" + who.principal() + " " + detail(e.getMessage()), clock.instant());
   }
 
   private ContentVerifierProvider checkedSigner(X509CertificateHolder cert) throws CaException {

@@ -150,6 +150,7 @@ public final class CmpResponder {
     String body = "unknown";
     String outcome = "error";
     try {
+      failures.checkAuditRoom(); // no work while a refusal could not be audited
       PKIMessage msg;
       try {
         DerLimits.check(der, DerLimits.DEFAULT_MAX_DEPTH); // constant stack: before Bouncy Castle recurses

@@ -11,6 +11,7 @@ import org.bouncycastle.cert.cmp.CMPException;
 import org.bouncycastle.cert.cmp.CertificateStatus;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.keyarc.ca.audit.log.AuditBacklog;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.audit.log.Audit;
 import org.keyarc.ca.audit.log.AuditAction;
@@ -33,8 +34,6 @@ import org.keyarc.ca.template.NameRules;
 import org.keyarc.ca.template.Template;
 import org.keyarc.ca.template.TemplateRules;
 import org.keyarc.protocol.ErrorCode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import static org.keyarc.ca.support.Digests.hex;
 
@@ -49,10 +48,10 @@ import static org.keyarc.ca.support.Digests.hex;
  * the role, whose role is then bound to the new certificate's key ({@link RoleService}).
  */
 public final class EnrollmentService implements Enrollment {
-  private static final Logger LOG = LoggerFactory.getLogger(EnrollmentService.class);
 
   private final Store store;
   private final Issuer issuer;
+  private final AuditBacklog backlog;
   private final AgentService agents;
   private final KeyArchiver archiver;
   private final CrlService crls;
@@ -60,8 +59,9 @@ public final class EnrollmentService implements Enrollment {
   private final int pollIntervalSeconds;
 
   public EnrollmentService(Store store, Issuer issuer, AgentService agents, KeyArchiver archiver, CrlService crls,
-      String issuerName, int pollIntervalSeconds) {
+      String issuerName, int pollIntervalSeconds, AuditBacklog backlog) {
     this.store = store;
+    this.backlog = backlog;
     this.issuer = issuer;
     this.agents = agents;
     this.archiver = archiver;
@@ -214,12 +214,8 @@ public final class EnrollmentService implements Enrollment {
   }
 
   private void auditRefusal(EnrollRequest r, CaException e) {
-    try {
-      store.inTransaction(tx -> Audit.append(tx, r.requester().actor(), AuditAction.KEY_ARCHIVE_REFUSED,
-          "subject:" + r.subject(), "code=" + e.code().number() + " " + Texts.printable(e.getMessage()), issuer.now()));
-    } catch (CaException ignored) {
-      LOG.warn("could not audit an archival refusal: {}", ignored.getMessage());
-    }
+    backlog.append(r.requester().actor(), AuditAction.KEY_ARCHIVE_REFUSED, "subject:" + r.subject(), "code="
+        + e.code().number() + " " + Texts.printable(e.getMessage()), issuer.now());
   }
 
   /**

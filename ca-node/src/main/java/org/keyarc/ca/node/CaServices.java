@@ -3,6 +3,7 @@ package org.keyarc.ca.node;
 import java.time.Clock;
 import org.keyarc.ca.audit.AuditGuard;
 import org.keyarc.ca.audit.AuditService;
+import org.keyarc.ca.audit.log.AuditBacklog;
 import org.keyarc.ca.audit.CheckpointExport;
 import org.keyarc.ca.auth.AuthFailures;
 import org.keyarc.ca.auth.IdentityService;
@@ -43,7 +44,8 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
   /** Builds every service over {@code store} and the CA keys in {@code keys}. */
   public static CaServices wire(NodeSettings cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
     String issuer = keys.caName().toString();
-    IdentityService identities = new IdentityService(store, clock, keys.caName(), keys.caPublicKey());
+    AuditBacklog backlog = new AuditBacklog(store);
+    IdentityService identities = new IdentityService(store, clock, keys.caName(), keys.caPublicKey(), backlog);
     SecretService secrets = new SecretService(store, keys, templates, clock,
         cfg.timers().secretValidity(), cfg.limits().secretMaxFailures());
     RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);
@@ -57,16 +59,16 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     AuditGuard guard = new AuditGuard();
     Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().crlUrl(), cfg.timers().certConfTimeout(), guard);
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
-        (int) cfg.timers().pollInterval().toSeconds());
+        (int) cfg.timers().pollInterval().toSeconds(), backlog);
     CertificateQueries certificates = new CertificateQueries(store, issuer);
     RequestPolicy policy = new RequestPolicy(templates, certificates, cfg.defaultTemplate(), store, clock);
     ApprovalService approvals = new ApprovalService(store, issuerService, templates);
     AuditService audit = new AuditService(store, keys.token(), keys.auditKey(), clock, guard,
-        new CheckpointExport(cfg.audit().file(), cfg.audit().syslog()));
+        new CheckpointExport(cfg.audit().file(), cfg.audit().syslog()), backlog);
     ExchangeService exchange = new ExchangeService(store, keys, cfg.ca(), clock, cfg.archival().allowSoftwareUnwrap());
     ResponderService responder = new ResponderService(store, keys, cfg.ca(), clock);
     ReplayGuard replays = new ReplayGuard(store, clock, cfg.timers().messageTimeSkew());
-    AuthFailures authFailures = new AuthFailures(store, clock,
+    AuthFailures authFailures = new AuthFailures(backlog, clock,
         new RateLimiter(cfg.limits().failuresPerPeerPerMinute()),
         new RateLimiter(cfg.limits().failuresPerReferencePerMinute()));
     return new CaServices(cfg, store, keys, templates, clock, identities, secrets, roles, enrollment, policy,

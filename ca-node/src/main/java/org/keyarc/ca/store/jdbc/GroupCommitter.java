@@ -36,8 +36,11 @@ final class GroupCommitter implements AutoCloseable {
   private final Thread thread;
   private volatile boolean closed;
 
-  GroupCommitter(DataSource dataSource) {
+  private final StoreHealing healing;
+
+  GroupCommitter(DataSource dataSource, StoreHealing healing) {
     this.dataSource = dataSource;
+    this.healing = healing;
     this.thread = new Thread(this::loop, "keyarc-group-commit");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -101,16 +104,19 @@ final class GroupCommitter implements AutoCloseable {
             results.add(p.work().run(new JdbcTx(c)));
             c.releaseSavepoint(sp);
           } catch (CaException | RuntimeException e) {
+            healing.failed(e);
             c.rollback(sp);
             results.add(new Failed(e));
           }
         }
         c.commit();
+        healing.succeeded();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
       }
     } catch (SQLException e) {
+      healing.failed(e);
       for (Piece p : batch) {
         p.result().completeExceptionally(StoreException.of(e));
       }

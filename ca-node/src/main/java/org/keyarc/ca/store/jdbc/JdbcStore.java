@@ -28,11 +28,13 @@ public final class JdbcStore implements Store {
   private final HikariDataSource dataSource;
   private final String product;
   private final GroupCommitter committer;
+  private final StoreHealing healing;
 
   private JdbcStore(HikariDataSource dataSource, String product) {
     this.dataSource = dataSource;
     this.product = product;
-    this.committer = new GroupCommitter(dataSource);
+    this.healing = new StoreHealing(dataSource);
+    this.committer = new GroupCommitter(dataSource, healing);
   }
 
   /**
@@ -162,12 +164,15 @@ public final class JdbcStore implements Store {
       try {
         T result = work.run(new JdbcTx(c));
         c.commit();
+        healing.succeeded();
         return result;
       } catch (CaException | RuntimeException e) {
+        healing.failed(e);
         c.rollback();
         throw e;
       }
     } catch (SQLException e) {
+      healing.failed(e);
       throw StoreException.of(e);
     }
   }

@@ -1,0 +1,72 @@
+package org.keyarc.ca.store.jdbc;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Recovery of the store after a failed write, such as a full disk. PostgreSQL refuses the write and goes on by
+ * itself once space is back; the embedded H2 does not: its MVStore, once a write fails, stays closed in memory and
+ * repeats the failure for as long as any connection holds the database open, so the node never recovered until it
+ * was restarted (issue 14, finding 10). When a failure says the database is broken (an I/O error, or "closed"),
+ * every pooled connection is retired (HikariCP soft eviction: idle ones at once, busy ones when returned); the last
+ * close closes the database, and the next connection opens it afresh from its file, where every commit that
+ * returned is whole. The first failure and the first success after it are logged, not each one.
+ */
+final class StoreHealing {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreHealing.class);
+  /** H2: IO_EXCEPTION_1, IO_EXCEPTION_2, DATABASE_IS_CLOSED, DATABASE_CALLED_AT_SHUTDOWN. */
+  private static final java.util.Set<Integer> H2_BROKEN = java.util.Set.of(90028, 90031, 90098, 90121);
+  private static final long EVICT_EVERY_NANOS = 1_000_000_000L;
+
+  private final HikariDataSource dataSource;
+  private final AtomicBoolean failing = new AtomicBoolean();
+  private final AtomicLong lastEvict = new AtomicLong(System.nanoTime() - EVICT_EVERY_NANOS);
+
+  StoreHealing(HikariDataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  /** Whether {@code e} (or a cause of it) says the database itself failed, not only this statement. */
+  static boolean broken(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SQLException s && (H2_BROKEN.contains(s.getErrorCode())
+          || (s.getSQLState() != null && s.getSQLState().startsWith("08")))) {
+        return true;
+      }
+      if (t instanceof java.io.IOException || t.getClass().getName().equals("org.h2.mvstore.MVStoreException")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A unit of work failed with {@code e}: when the database is broken, retire the pool's connections. */
+  void failed(Throwable e) {
+    if (!broken(e)) {
+      return;
+    }
+    if (failing.compareAndSet(false, true)) {
+      LOG.warn("the store failed: {}; its connections are reopened until it works again",
+          JdbcStore.rootMessage(e));
+    }
+    long now = System.nanoTime();
+    long last = lastEvict.get();
+    if (now - last >= EVICT_EVERY_NANOS && lastEvict.compareAndSet(last, now)) {
+      var pool = dataSource.getHikariPoolMXBean();
+      if (pool != null) {
+        pool.softEvictConnections();
+      }
+    }
+  }
+
+  /** A unit of work committed. */
+  void succeeded() {
+    if (failing.get() && failing.compareAndSet(true, false)) {
+      LOG.warn("the store answers again");
+    }
+  }
+}
