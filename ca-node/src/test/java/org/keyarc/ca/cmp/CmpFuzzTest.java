@@ -146,12 +146,17 @@ class CmpFuzzTest {
     long seed = Long.getLong("keyarc.fuzz.seed", 20261201L);
     Random r = new Random(seed);
     int errors = 0;
+    int sameContent = 0;
+    byte[] enrollSeed = der(SEEDS.get(1));
     for (int i = 0; i < iterations; i++) {
       byte[] input = SEEDS.get(r.nextInt(SEEDS.size()));
       int rounds = 1 + r.nextInt(3);
       for (int k = 0; k < rounds; k++) {
         input = mutate(input, r);
       }
+      // a mutation that only re-encodes the enrollment (a long-form length, say) is the same request: the MAC covers
+      // the DER of its content, so it may rightly get the one certificate its secret allows
+      sameContent += java.util.Arrays.equals(der(input), enrollSeed) ? 1 : 0;
       byte[] out = responder.handle(input, null, "198.51.100." + (i % 200), true);
       PKIMessage answer = PKIMessage.getInstance(out); // an answer, always
       if (answer.getBody().getType() == PKIBody.TYPE_ERROR) {
@@ -162,7 +167,17 @@ class CmpFuzzTest {
       }
     }
     assertTrue(errors > iterations / 2, "mutations are mostly refused (" + errors + " of " + iterations + ")");
-    assertEquals(0, ca.services.store().inTransaction(tx -> tx.certificates().list(null, "CN=Fuzz Seed", 10)).size(),
-        "no mutated request got a certificate");
+    int issued = ca.services.store().inTransaction(tx -> tx.certificates().list(null, "CN=Fuzz Seed", 10)).size();
+    assertTrue(issued <= Math.min(sameContent, 1), issued + " certificates: no mutated request got one, except a mere "
+        + "re-encoding of the seed (" + sameContent + " sent), and that at most once");
+  }
+
+  /** The DER of what {@code in} decodes to, or an empty array when it does not decode. */
+  private static byte[] der(byte[] in) {
+    try {
+      return PKIMessage.getInstance(in).getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
+    } catch (Exception | StackOverflowError e) {
+      return new byte[0];
+    }
   }
 }
