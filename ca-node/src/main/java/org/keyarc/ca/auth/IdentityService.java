@@ -104,9 +104,13 @@ public final class IdentityService {
     return t.length() > 600 ? t.substring(0, 600) + "..." : t;
   }
 
-  /** True for the codes that are authorisation refusals (audited at the protocol edge). */
+  /**
+   * True for the codes that are authorisation refusals (audited at the protocol edge): also TLS_REQUIRED, an
+   * authenticated sender asking for secrets, admin answers or archival over a connection without TLS.
+   */
   public static boolean isAuthorizationRefusal(ErrorCode code) {
-    return code == ErrorCode.NOT_AUTHORIZED || code == ErrorCode.ROLE_CONFLICT || code == ErrorCode.FOUR_EYES;
+    return code == ErrorCode.NOT_AUTHORIZED || code == ErrorCode.ROLE_CONFLICT || code == ErrorCode.FOUR_EYES
+        || code == ErrorCode.TLS_REQUIRED;
   }
 
   /**

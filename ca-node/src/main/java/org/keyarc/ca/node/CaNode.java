@@ -423,6 +423,9 @@ public final class CaNode implements AutoCloseable {
         task.run();
       } catch (Exception e) {
         LOG.warn("{} failed: {}", what, e.getMessage());
+      } catch (Throwable e) {
+        // anything escaping here would cancel the timer for good, silently: log it, and run again next period
+        LOG.error("{} failed with {}; it runs again in {} {}", what, e, period, unit.toString().toLowerCase(), e);
       }
     }, period, period, unit);
   }

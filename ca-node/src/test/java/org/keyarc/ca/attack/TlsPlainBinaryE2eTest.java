@@ -17,7 +17,8 @@ import static org.keyarc.ca.attack.TlsAttacksE2eTest.unprotectedGenm;
 
 /**
  * A node whose administrator turned TLS off on the binary listener ({@code binary.tls: {enabled: false}}): a
- * signed secret.create sent as raw frames over a plain socket is refused with TLS_REQUIRED and creates nothing;
+ * signed secret.create sent as raw frames over a plain socket is refused with TLS_REQUIRED, audited, and creates
+ * nothing;
  * public information is still answered on the same connection.
  */
 class TlsPlainBinaryE2eTest {
@@ -26,6 +27,7 @@ class TlsPlainBinaryE2eTest {
     try (TlsNode plain = TlsNode.start(cfg -> cfg.binary.tls.enabled = false)) {
       TlsNode.Holder a = plain.holder("CN=Plain Admin", Role.ADMINISTRATOR);
       long before = plain.audited("secret.create");
+      long refusals = plain.audited("authz.refused");
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", plain.node.binaryPort()), 5_000);
         s.setSoTimeout(30_000);
@@ -37,6 +39,7 @@ class TlsPlainBinaryE2eTest {
         assertEquals(PKIBody.TYPE_GEN_REP, pub.getBody().getType(), text(pub));
       }
       assertEquals(before, plain.audited("secret.create"), "no secret was created");
+      assertEquals(refusals + 1, plain.audited("authz.refused"), "the administrator's try over plain TCP is audited");
     }
   }
 
