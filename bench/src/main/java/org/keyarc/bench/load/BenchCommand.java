@@ -189,6 +189,61 @@ public final class BenchCommand {
     }
   }
 
+  @Command(name = "hostile", description = "The fuzz campaign's hostile message classes (issue 14) against a "
+      + "running node, each sent --count times on one connection: the node's answer and, with --node-pid (the "
+      + "node on this host), its CPU per message next to a genm for the CA certificates. With --cert/--key also the "
+      + "key-policy classes, signed by that certificate.")
+  int hostile(@Mixin NodeOptions node,
+      @Option(names = "--count", defaultValue = "200", paramLabel = "N") int count,
+      @Option(names = "--node-pid", defaultValue = "0", paramLabel = "PID") long pid) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (count < 1 || count > 100_000) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--count must be 1 to 100000");
+    }
+    X509CertificateHolder ca = node.trustedCa(true);
+    X509CertificateHolder me = node.cert() == null ? null : CliFiles.readCertificate(node.cert());
+    org.bouncycastle.operator.ContentSigner signer = null;
+    if (me != null && node.key() != null) {
+      java.security.PrivateKey k = CliFiles.readPrivateKey(node.key());
+      signer = new JcaContentSignerBuilder(k.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA")
+          .setProvider(org.keyarc.protocol.Bc.PROVIDER).build(k);
+    }
+    io.netty.channel.EventLoopGroup loops = new io.netty.channel.nio.NioEventLoopGroup(1);
+    try (org.keyarc.protocol.client.CmpTransport t = node.transport(loops)) {
+      List<HostileInput.Kind> kinds = HostileInput.kinds(ca, me, signer);
+      byte[] baseline = kinds.get(0).build().call();
+      for (int i = 0; i < Math.max(count, 500); i++) { // warm the node's JIT up on the baseline
+        t.send(baseline).get(30, TimeUnit.SECONDS);
+      }
+      out.printf("%-58s %-34s %12s %14s %6s%n", "message class", "the node's answer", "wall/msg", "node CPU/msg",
+          "ratio");
+      double base = -1;
+      for (HostileInput.Kind kind : kinds) {
+        List<byte[]> msgs = new ArrayList<>();
+        for (int i = 0; i < (kind.fresh() ? count + 1 : 1); i++) {
+          msgs.add(kind.build().call());
+        }
+        String answer = HostileAnswer.describe(t.send(msgs.get(0)).get(30, TimeUnit.SECONDS));
+        long cpu0 = pid > 0 ? HostileInput.cpuNanos(pid) : -1;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+          t.send(msgs.get(kind.fresh() ? i + 1 : 0)).get(30, TimeUnit.SECONDS);
+        }
+        double wall = (System.nanoTime() - t0) / 1e6 / count;
+        long cpu1 = pid > 0 ? HostileInput.cpuNanos(pid) : -1;
+        double cpu = cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) / 1e6 / count : -1;
+        if (base < 0) {
+          base = cpu > 0 ? cpu : wall;
+        }
+        out.printf("%-58s %-34s %9.3f ms %11s %6s%n", kind.name(), answer, wall, cpu >= 0
+            ? String.format("%.3f ms", cpu) : "-", String.format("%.1f", (cpu >= 0 ? cpu : wall) / base));
+      }
+      return 0;
+    } finally {
+      loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+  }
+
   /** What a run measured. */
   static final class Result {
     final Recorder latency = new Recorder(3);

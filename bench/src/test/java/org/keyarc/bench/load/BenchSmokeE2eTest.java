@@ -14,7 +14,10 @@ import static org.keyarc.bench.load.BenchTestSupport.bench;
 import static org.keyarc.bench.load.BenchTestSupport.field;
 import static org.keyarc.bench.load.BenchTestSupport.keyarc;
 
-/** A few seconds of {@code keyarc bench enroll} on both transports, so that the load generator cannot rot. */
+/**
+ * A few seconds of {@code keyarc bench enroll} on both transports and a short {@code keyarc bench hostile}, so that
+ * the load generators cannot rot.
+ */
 class BenchSmokeE2eTest {
   @Test
   void loadGeneratorRunsOnBothTransports() throws Exception {
@@ -64,6 +67,22 @@ class BenchSmokeE2eTest {
               home.resolve("b.key").toString(), "--duration", "2", "--requests", "100", "--rate", "40", "--warmup", "0");
           assertEquals(0, open.exit(), open.out() + open.err());
           assertTrue(open.out().contains("open loop at 40/s"), open.out());
+
+          // the fuzz campaign's hostile classes: each refused with its own code (the node runs in this JVM)
+          Run hostile = bench("hostile", "--node", url, "--cert", home.resolve("b.crt").toString(), "--key",
+              home.resolve("b.key").toString(), "--count", "2", "--node-pid", Long.toString(ProcessHandle.current()
+              .pid()));
+          assertEquals(0, hostile.exit(), hostile.out() + hostile.err());
+          for (String[] line : new String[][] {{"baseline: genm caCerts", "body 22"},
+              {"genm asking 83,333 times for caCerts", "error 31 (bad message)"},
+              {"10,000 nested indefinite-length SEQUENCEs", "error 31 (bad message)"},
+              {"PBMAC1 with PBKDF2 keyLength 2^20", "error 35 (bad message check)"},
+              {"pvno 2^80", "error 31 (bad message)"}, {"transactionID of 33 bytes", "error 31 (bad message)"},
+              {"cr, RSA-16384 key", "error 38 (key not allowed)"},
+              {"cr, RSA-2048 key, 4,000,000-bit exponent", "error 38 (key not allowed)"}}) {
+            assertTrue(hostile.out().lines().anyMatch(l -> l.startsWith(line[0]) && l.contains(line[1])
+                && l.matches(".* ms +[0-9.]+ ms +[0-9.]+$")), line[0] + " answered " + line[1] + ": " + hostile.out());
+          }
         }
       } finally {
         System.clearProperty("keyarc.home");

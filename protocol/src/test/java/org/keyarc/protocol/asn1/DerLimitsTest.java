@@ -79,4 +79,15 @@ class DerLimitsTest {
     assertTrue(refusal(new byte[] {0x1f, (byte) 0x81, (byte) 0x81, (byte) 0x81, (byte) 0x81, 0x01, 0x00})
         .contains("tag number too long"));
   }
+
+  @Test
+  void aConstructedValueHoldsAtMost1024Elements() throws Exception {
+    ASN1Encodable[] items = new ASN1Encodable[1024];
+    java.util.Arrays.fill(items, new DERUTF8String("x"));
+    DerLimits.check(new DERSequence(new DERSequence(items)).getEncoded(), DerLimits.DEFAULT_MAX_DEPTH);
+    ASN1Encodable[] more = java.util.Arrays.copyOf(items, 83_333);
+    java.util.Arrays.fill(more, new DERUTF8String("x"));
+    String why = refusal(new DERSequence(new DERSequence(more)).getEncoded());
+    assertTrue(why.contains("more than 1024 elements in the constructed value that ends at byte"), why);
+  }
 }
