@@ -38,6 +38,32 @@ public final class CheckpointExport {
     this.syslog = syslog;
   }
 
+  /**
+   * Where the file's whole lines end: a line a crash left half written (no newline) is cut off, so that the next
+   * checkpoint starts a line of its own.
+   */
+  private static long wholeLines(FileChannel ch) throws IOException {
+    long size = ch.size();
+    long from = Math.max(0, size - 8192); // a checkpoint line is well under 8 KiB
+    java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate((int) (size - from));
+    while (tail.hasRemaining() && ch.read(tail, from + tail.position()) >= 0) {
+      // reading the tail
+    }
+    for (int i = tail.position() - 1; i >= 0; i--) {
+      if (tail.get(i) == '\n') {
+        long end = from + i + 1;
+        if (end < size) {
+          ch.truncate(end);
+        }
+        return end;
+      }
+    }
+    if (size > 0 && from == 0) {
+      ch.truncate(0);
+    }
+    return from == 0 ? 0 : size;
+  }
+
   /** One exported checkpoint as a JSON line. */
   public static String line(AuditStore.Checkpoint cp) {
     return JSON.createObjectNode().put("seq", cp.seq()).put("hash", cp.hash()).put("at", cp.at().toString())
@@ -72,7 +98,7 @@ public final class CheckpointExport {
    * next exported checkpoint chains to it through its {@code prevSeq}); a line that could not be written whole is
    * cut off again.
    */
-  public void export(AuditStore.Checkpoint cp) {
+  public synchronized void export(AuditStore.Checkpoint cp) {
     String line = line(cp);
     if (file != null) {
       try {
@@ -80,8 +106,8 @@ public final class CheckpointExport {
           Files.createDirectories(file.toAbsolutePath().getParent());
           Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-          long end = ch.size();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+          long end = wholeLines(ch);
           try {
             java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
             while (b.hasRemaining()) {

@@ -53,7 +53,10 @@ public final class BinaryServer implements AutoCloseable {
       ExecutorService workers, EventLoopGroup boss, EventLoopGroup io, SslContext tls) throws InterruptedException {
     boolean confidential = tls != null || cfg.allowSecretsInClear();
     ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline(),
-        limits.minBytesPerSecond());
+        limits.minBytesPerSecond(), ch -> {
+          CmpFrameDecoder d = ch.pipeline().get(CmpFrameDecoder.class);
+          return d == null ? 0 : d.pendingBytes();
+        });
     FrameBudget frames = new FrameBudget(limits.maxBufferedBytes());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))

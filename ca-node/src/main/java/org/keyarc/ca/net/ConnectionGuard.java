@@ -30,6 +30,7 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
   /** The window the minimum transfer rate is judged over: long enough for a stall on a real link. */
   static final int RATE_WINDOW_SECONDS = 5;
   private static final AttributeKey<Message> MESSAGE = AttributeKey.valueOf("keyarc.message");
+  private static final AttributeKey<ConnectionGuard> GUARD = AttributeKey.valueOf("keyarc.guard");
   private static final AttributeKey<Boolean> COUNTED = AttributeKey.valueOf("keyarc.counted");
 
   private final int maxTotal;
@@ -39,11 +40,19 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
   private final AtomicInteger total = new AtomicInteger();
   private final ConcurrentHashMap<String, AtomicInteger> perPeer = new ConcurrentHashMap<>();
 
-  ConnectionGuard(int maxTotal, int maxPerPeer, Duration deadline, int minBytesPerSecond) {
+  private final java.util.function.ToIntFunction<Channel> buffered;
+
+  /**
+   * {@code buffered}: the bytes of a next message the listener's decoder already holds on a channel (read in the
+   * same chunk as the end of the previous one), so that its clocks start at once, not at its next bytes.
+   */
+  ConnectionGuard(int maxTotal, int maxPerPeer, Duration deadline, int minBytesPerSecond,
+      java.util.function.ToIntFunction<Channel> buffered) {
     this.maxTotal = maxTotal;
     this.maxPerPeer = maxPerPeer;
     this.deadline = deadline;
     this.minBytesPerSecond = minBytesPerSecond;
+    this.buffered = buffered;
   }
 
   /** The message being read: its deadline, its rate check, and the bytes it brought in the current window. */
@@ -57,6 +66,17 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
       if (rate != null) {
         rate.cancel(false);
       }
+    }
+  }
+
+  /**
+   * A message has begun on {@code ch} (an HTTP request's head was decoded, say): its clocks run from now, unless
+   * they already do. Call on the channel's event loop.
+   */
+  static void started(Channel ch) {
+    ConnectionGuard g = ch.attr(GUARD).get();
+    if (g != null && ch.attr(MESSAGE).get() == null) {
+      g.start(ch);
     }
   }
 
@@ -74,6 +94,7 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
     int all = total.incrementAndGet();
     int mine = perPeer.computeIfAbsent(peer, p -> new AtomicInteger()).incrementAndGet();
     ctx.channel().attr(COUNTED).set(true);
+    ctx.channel().attr(GUARD).set(this);
     if (all > maxTotal || mine > maxPerPeer) {
       LOG.warn("connection from {} refused: {} connections in all (at most {}), {} from it (at most {})", peer, all,
           maxTotal, mine, maxPerPeer);
@@ -102,33 +123,42 @@ final class ConnectionGuard extends ChannelInboundHandlerAdapter {
     if (msg instanceof ByteBuf b && b.isReadable()) {
       Message m = ctx.channel().attr(MESSAGE).get();
       if (m == null) {
-        m = start(ctx);
+        m = start(ctx.channel());
       }
       m.windowBytes += b.readableBytes();
     }
     super.channelRead(ctx, msg);
+    // the read may have finished one message and begun the next, which the decoder now holds
+    if (ctx.channel().isActive() && ctx.channel().attr(MESSAGE).get() == null
+        && buffered.applyAsInt(ctx.channel()) > 0) {
+      start(ctx.channel());
+    }
   }
 
-  /** Starts the clocks of a message whose first bytes just arrived (runs on the channel's event loop). */
-  private Message start(ChannelHandlerContext ctx) {
+  /**
+   * Starts the clocks of a message whose first bytes just arrived (on the channel's event loop). During a TLS
+   * handshake only the deadline applies: the client waits on the node for most of it and sends little.
+   */
+  private Message start(Channel ch) {
     Message m = new Message();
-    m.deadline = ctx.executor().schedule(() -> {
-      LOG.info("connection from {} closed: a message took longer than {} s to arrive", peer(ctx.channel()),
-          deadline.toSeconds());
-      ctx.close();
+    m.deadline = ch.eventLoop().schedule(() -> {
+      LOG.info("connection from {} closed: a message took longer than {} s to arrive", peer(ch), deadline.toSeconds());
+      ch.close();
     }, deadline.toMillis(), TimeUnit.MILLISECONDS);
-    if (minBytesPerSecond > 0) {
+    io.netty.handler.ssl.SslHandler tls = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+    boolean handshaking = tls != null && !tls.handshakeFuture().isDone();
+    if (minBytesPerSecond > 0 && !handshaking) {
       long least = (long) minBytesPerSecond * RATE_WINDOW_SECONDS;
-      m.rate = ctx.executor().scheduleAtFixedRate(() -> {
+      m.rate = ch.eventLoop().scheduleAtFixedRate(() -> {
         if (m.windowBytes < least) {
           LOG.info("connection from {} closed: a message came at {} bytes/s, less than the {} bytes/s required",
-              peer(ctx.channel()), m.windowBytes / RATE_WINDOW_SECONDS, minBytesPerSecond);
-          ctx.close();
+              peer(ch), m.windowBytes / RATE_WINDOW_SECONDS, minBytesPerSecond);
+          ch.close();
         }
         m.windowBytes = 0;
       }, RATE_WINDOW_SECONDS, RATE_WINDOW_SECONDS, TimeUnit.SECONDS);
     }
-    ctx.channel().attr(MESSAGE).set(m);
+    ch.attr(MESSAGE).set(m);
     return m;
   }
 

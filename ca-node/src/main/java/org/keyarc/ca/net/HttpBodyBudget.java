@@ -39,6 +39,9 @@ final class HttpBodyBudget extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
+    if (msg instanceof HttpRequest) {
+      ConnectionGuard.started(ctx.channel()); // a pipelined request read with the previous one gets its clocks too
+    }
     if (msg instanceof HttpRequest req && !req.decoderResult().isFailure()) {
       long length = HttpUtil.getContentLength(req, -1L);
       long need = length < 0 ? (HttpUtil.isTransferEncodingChunked(req) ? maxBody : 0) : Math.min(length, maxBody);

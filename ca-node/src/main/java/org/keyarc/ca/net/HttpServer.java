@@ -64,7 +64,7 @@ public final class HttpServer implements AutoCloseable {
     int port = tls == null ? cfg.port() : cfg.tlsPort();
     boolean confidential = tls != null || cfg.allowSecretsInClear();
     ConnectionGuard guard = new ConnectionGuard(limits.maxTotal(), limits.maxPerPeer(), limits.messageDeadline(),
-        limits.minBytesPerSecond());
+        limits.minBytesPerSecond(), ch -> 0); // HTTP: a decoded request head starts its clocks (HttpBodyBudget)
     FrameBudget bodies = new FrameBudget(limits.maxBufferedBytes());
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {

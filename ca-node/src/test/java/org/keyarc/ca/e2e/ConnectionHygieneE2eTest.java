@@ -77,6 +77,31 @@ class ConnectionHygieneE2eTest {
     }
   }
 
+  /**
+   * A frame and the start of the next one in a single write: the node answers the first, and the second's deadline
+   * runs from then, though no further byte comes (it used to wait for the next byte, so only the idle timeout
+   * of 60 s applied).
+   */
+  @Test
+  void theStartOfANextFrameReadWithThePreviousOneHasItsDeadlineToo() throws Exception {
+    try (Socket s = BadInputE2eTest.socket(ca)) {
+      java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
+      BadInputE2eTest.frame(new DataOutputStream(both), 21, new byte[200]);
+      DataOutputStream next = new DataOutputStream(both);
+      next.writeInt(12 + 5000);
+      next.write(new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 22});
+      next.write(new byte[1000]); // a fifth of the second frame, then silence
+      s.getOutputStream().write(both.toByteArray());
+      s.getOutputStream().flush();
+      long start = System.nanoTime();
+      Object[] err = BadInputE2eTest.readError(new DataInputStream(s.getInputStream()));
+      assertEquals(21L, err[0]);
+      assertTrue(closedWithin(s, 8000), "the unfinished second frame is cut off at its deadline");
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertTrue(seconds < 6, "cut off after " + seconds + " s; the deadline is 2 s");
+    }
+  }
+
   @Test
   void aPeerOverItsConnectionCapIsClosedAtOnce() throws Exception {
     List<Socket> held = new ArrayList<>();

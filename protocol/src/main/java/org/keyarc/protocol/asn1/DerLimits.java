@@ -7,7 +7,7 @@ import org.keyarc.protocol.KeyarcException;
  * A cheap, iterative pre-scan of untrusted DER before Bouncy Castle parses it (Bouncy Castle's parser recurses,
  * so 40 KB of nested SEQUENCEs overflows a worker's stack): one TLV spanning the whole input, definite lengths
  * only (BER's indefinite form is refused), every element inside its parent, nesting at most {@code maxDepth}
- * deep, at most {@link #MAX_ELEMENTS} elements in any one constructed value (a genm of 83,333 items cost 10 ms
+ * deep, at most {@link #MAX_ELEMENTS} elements in any one constructed value and {@link #MAX_TOTAL_ELEMENTS} in all (a genm of 83,333 items cost 10 ms
  * of parsing before it could be refused). Primitive OCTET STRING and BIT STRING values that are themselves one DER element (CMP and CRMF wrap
  * structures in them) are scanned too, their depth counted on top of their parent's. Constant stack; linear
  * time.
@@ -20,19 +20,21 @@ public final class DerLimits {
    * certificate requests, 16 names, a certificate's extensions.
    */
   public static final int MAX_ELEMENTS = 1024;
+  /** Elements one message may hold in all (a batch of 64 archival requests has about 20,000). */
+  public static final int MAX_TOTAL_ELEMENTS = 65_536;
 
   private DerLimits() {}
 
   /** Refuses {@code der} with BAD_MESSAGE unless it is one well-formed DER element nested at most maxDepth deep. */
   public static void check(byte[] der, int maxDepth) throws KeyarcException {
-    String problem = scan(der, 0, der.length, 0, maxDepth);
+    String problem = scan(der, 0, der.length, 0, maxDepth, new int[1]);
     if (problem != null) {
       throw new KeyarcException(ErrorCode.BAD_MESSAGE, "the request is not acceptable DER: " + problem);
     }
   }
 
   /** Why {@code der[from..to)} is not one acceptable element at depth {@code base}, or null. */
-  private static String scan(byte[] der, int from, int to, int base, int maxDepth) {
+  private static String scan(byte[] der, int from, int to, int base, int maxDepth, int[] total) {
     int[] ends = new int[maxDepth + 1];
     int[] counts = new int[maxDepth + 1];
     int depth = 0;
@@ -51,6 +53,9 @@ public final class DerLimits {
       }
       first = false;
       int start = pos;
+      if (++total[0] > MAX_TOTAL_ELEMENTS) {
+        return "more than " + MAX_TOTAL_ELEMENTS + " elements in all";
+      }
       if (depth > 0 && ++counts[depth] > MAX_ELEMENTS) {
         return "more than " + MAX_ELEMENTS + " elements in the constructed value that ends at byte " + ends[depth];
       }
@@ -104,9 +109,9 @@ public final class DerLimits {
       if ((tag == 0x04 || tag == 0x03) && len > 2) { // OCTET STRING, BIT STRING: maybe DER inside
         int inner = tag == 0x03 ? pos + 1 : pos;
         if (looksLikeOneElement(der, inner, end)) {
-          String p = scan(der, inner, end, base + depth + 1, maxDepth);
-          if (p != null && p.startsWith("nesting")) {
-            return p;
+          String p = scan(der, inner, end, base + depth + 1, maxDepth, total);
+          if (p != null && (p.startsWith("nesting") || p.startsWith("more than"))) {
+            return p; // a structure inside: its depth and its element counts are bounded like the rest
           }
         }
       }

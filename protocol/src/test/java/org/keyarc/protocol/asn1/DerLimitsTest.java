@@ -90,4 +90,17 @@ class DerLimitsTest {
     String why = refusal(new DERSequence(new DERSequence(more)).getEncoded());
     assertTrue(why.contains("more than 1024 elements in the constructed value that ends at byte"), why);
   }
+
+  @Test
+  void elementBoundsHoldInsideOctetStringsAndForTheWholeMessage() throws Exception {
+    ASN1Encodable[] many = new ASN1Encodable[2000];
+    java.util.Arrays.fill(many, new DERUTF8String("x"));
+    String inner = refusal(new DERSequence(new DEROctetString(new DERSequence(many))).getEncoded());
+    assertTrue(inner.contains("more than 1024 elements"), "a SAN-like extnValue of 2,000 names: " + inner);
+    ASN1Encodable[] row = java.util.Arrays.copyOf(many, 1000);
+    ASN1Encodable[] rows = new ASN1Encodable[70];
+    java.util.Arrays.fill(rows, new DERSequence(row));
+    String all = refusal(new DERSequence(rows).getEncoded());
+    assertTrue(all.contains("more than 65536 elements in all"), "70 siblings of 1,000 elements each: " + all);
+  }
 }

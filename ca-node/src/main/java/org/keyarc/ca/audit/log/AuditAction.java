@@ -50,6 +50,8 @@ public enum AuditAction {
   AUDIT_ROLLBACK("audit.rollback"),
   AUDIT_ACKNOWLEDGE("audit.acknowledge"),
   AUDIT_READ("audit.read"),
+  /** Refusal records lost to a full in-memory backlog while the store failed (their count). */
+  AUDIT_RECORDS_LOST("audit.records.lost"),
   /** Archival refused: the agent list or policy in the store is not the one an administrator sealed. */
   KRA_CONFIG_TAMPERED("kra.config.tampered"),
   /** An agent fetched a recovery's blob and partial recovery to do its step. */

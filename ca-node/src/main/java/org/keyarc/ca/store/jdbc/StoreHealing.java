@@ -30,14 +30,18 @@ final class StoreHealing {
     this.dataSource = dataSource;
   }
 
-  /** Whether {@code e} (or a cause of it) says the database itself failed, not only this statement. */
+  /**
+   * Whether {@code e} (or a cause of it) says the database itself failed, not only this statement: the driver's
+   * own codes for I/O failure and a closed database (H2), a connection failure (SQLState class 08), or H2's store
+   * failing underneath. Nothing a client sends leads here.
+   */
   static boolean broken(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof SQLException s && (H2_BROKEN.contains(s.getErrorCode())
           || (s.getSQLState() != null && s.getSQLState().startsWith("08")))) {
         return true;
       }
-      if (t instanceof java.io.IOException || t.getClass().getName().equals("org.h2.mvstore.MVStoreException")) {
+      if (t.getClass().getName().equals("org.h2.mvstore.MVStoreException")) {
         return true;
       }
     }

@@ -71,7 +71,7 @@ class AuditBacklogTest {
 
   @Test
   void recordsWaitInOrderWithTheirOwnTimesAndAreWrittenWhenTheStoreComesBack() throws Exception {
-    AuditBacklog backlog = new AuditBacklog(store, 10);
+    AuditBacklog backlog = new AuditBacklog(store, 10, 8);
     Instant t0 = Instant.parse("2026-12-01T10:00:00Z");
     backlog.append("peer:10.0.0.1", AuditAction.AUTH_SECRET_REFUSED, "secret:a", "first", t0);
     down = true;
@@ -83,19 +83,20 @@ class AuditBacklogTest {
 
     down = false;
     backlog.append("peer:10.0.0.4", AuditAction.AUTH_MAC_FAILED, "secret:d", "fourth", t0.plusSeconds(3));
+    assertEquals(3, backlog.waiting(), "a refusal right after a failed attempt queues behind the older ones");
+    assertEquals(3, backlog.drain(), "the checkpoint timer's drain writes them");
     List<AuditStore.Row> rows = rows();
     assertEquals(List.of("first", "second", "third", "fourth"), rows.stream().map(r -> r.detail().split(" ")[0])
         .toList(), "the waiting records come first, in order, then the new one");
     assertEquals(t0.plusSeconds(1), rows.get(1).at(), "a late record keeps the time of its refusal");
     assertTrue(rows.get(2).detail().endsWith("(written late: the store failed at " + t0.plusSeconds(2) + ")"),
         rows.get(2).detail());
-    assertEquals("fourth", rows.get(3).detail());
     assertEquals(0, backlog.waiting());
   }
 
   @Test
-  void aFullBacklogRefusesRequestsUntilTheStoreTakesIt() throws Exception {
-    AuditBacklog backlog = new AuditBacklog(store, 3);
+  void aNearlyFullBacklogRefusesRequestsUntilTheStoreTakesIt() throws Exception {
+    AuditBacklog backlog = new AuditBacklog(store, 5, 3);
     backlog.requireRoom();
     down = true;
     for (int i = 0; i < 3; i++) {
@@ -105,8 +106,48 @@ class AuditBacklogTest {
     assertEquals(ErrorCode.STORE_ERROR, e.code());
     assertTrue(e.getMessage().contains("3 audit records wait in memory; requests are refused"), e.getMessage());
     down = false;
-    backlog.requireRoom(); // drains first
+    backlog.drain();
+    backlog.requireRoom();
     assertEquals(3, rows().size());
     assertEquals(0, backlog.waiting());
+  }
+
+  @Test
+  void recordsBeyondTheCapacityAreCountedAndTheCountIsAudited() throws Exception {
+    AuditBacklog backlog = new AuditBacklog(store, 2, 2);
+    down = true;
+    for (int i = 0; i < 5; i++) {
+      backlog.append("peer:10.0.0.9", AuditAction.AUTH_SECRET_REFUSED, "secret:y" + i, "m" + i, Instant.now());
+    }
+    assertEquals(2, backlog.waiting());
+    down = false;
+    assertEquals(2, backlog.drain());
+    List<AuditStore.Row> rows = rows();
+    assertEquals(3, rows.size());
+    assertEquals("audit.records.lost", rows.get(2).action());
+    assertTrue(rows.get(2).detail().startsWith("3 refusal records could not be kept"), rows.get(2).detail());
+  }
+
+  @Test
+  void controlCharactersAndOverlongFieldsCannotPoisonTheBacklog() throws Exception {
+    AuditBacklog backlog = new AuditBacklog(store, 10, 8);
+    down = true;
+    backlog.append("CN=Eve\0", AuditAction.KEY_ARCHIVE_REFUSED, "subject:CN=E\u0000ve\u0007", "x".repeat(100_000),
+        Instant.now());
+    backlog.append("peer:10.0.0.8", AuditAction.AUTH_SECRET_REFUSED, "secret:z", "after", Instant.now());
+    down = false;
+    assertEquals(2, backlog.drain());
+    List<AuditStore.Row> rows = rows();
+    assertEquals("subject:CN=E?ve?", rows.get(0).target());
+    assertTrue(rows.get(0).detail().length() <= 4000, "cut to its column");
+    assertTrue(rows.get(1).detail().startsWith("after"), "the record behind it is written too");
+  }
+
+  @Test
+  void cleanKeepsLettersAndPairsAndDropsControls() {
+    assertEquals("J\u00f6rg \ud83d\ude00?", AuditBacklog.clean("J\u00f6rg \ud83d\ude00\n", 100));
+    assertEquals("??", AuditBacklog.clean("\ud800\u0000", 100), "a lone surrogate and NUL");
+    assertEquals("abc", AuditBacklog.clean("abcdef", 3));
+    assertEquals("a", AuditBacklog.clean("a\ud83d\ude00", 2), "a pair is not cut in half");
   }
 }
