@@ -165,6 +165,32 @@ public final class CaKeyring {
     return publicKey(caCert.getSubjectPublicKeyInfo());
   }
 
+  /** The CA's signing key (a handle; the key never leaves the token). */
+  public KeyHandle caKey() {
+    return caKey;
+  }
+
+  /**
+   * Re-reads the exchange and responder keys when the store lists others than this node holds: another node of
+   * the cluster renewed or retired one. Returns whether anything changed.
+   */
+  public boolean refresh(Store store) throws CaException, HsmException {
+    List<String> ex = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE)).stream()
+        .filter(r -> r.retiredAt() == null).map(CaKeyStore.Row::keyLabel).toList();
+    List<String> rs = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.RESPONDER)).stream()
+        .map(CaKeyStore.Row::keyLabel).toList();
+    boolean changed = false;
+    if (!ex.equals(exchanges.stream().map(Exchange::label).toList())) {
+      reloadExchanges(store);
+      changed = true;
+    }
+    if (!rs.equals(responders.stream().map(Responder::label).toList())) {
+      reloadResponders(store);
+      changed = true;
+    }
+    return changed;
+  }
+
   public KeyHandle auditKey() {
     return auditKey;
   }

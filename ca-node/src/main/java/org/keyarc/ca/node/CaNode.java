@@ -70,6 +70,7 @@ public final class CaNode implements AutoCloseable {
   private final List<Listener> listeners;
   private final NodeTls.Current tlsCert;
   private final NodeTls.Key tlsKey;
+  private final Leadership leadership;
 
   /**
    * One listener as a person dials it: {@code url} (tls://, tcp://, https://, http://), whether it is TLS, and
@@ -80,7 +81,7 @@ public final class CaNode implements AutoCloseable {
   private CaNode(HsmModule module, HsmToken token, Store store, CaServices services, ExecutorService workers,
       ScheduledExecutorService timers, EventLoopGroup boss, EventLoopGroup io, BinaryServer binary, HttpServer http,
       HttpServer https, PrometheusMeterRegistry metrics, List<Listener> listeners, NodeTls.Current tlsCert,
-      NodeTls.Key tlsKey) {
+      NodeTls.Key tlsKey, Leadership leadership) {
     this.module = module;
     this.token = token;
     this.store = store;
@@ -96,6 +97,7 @@ public final class CaNode implements AutoCloseable {
     this.listeners = List.copyOf(listeners);
     this.tlsCert = tlsCert;
     this.tlsKey = tlsKey;
+    this.leadership = leadership;
   }
 
   /** The CA token and the store, opened from the configuration (for local commands and the node). */
@@ -245,9 +247,17 @@ public final class CaNode implements AutoCloseable {
     service.audit().checkAnchor();
     service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
-    service.exchange().renewIfDue(Audit.NODE);
-    service.exchange().retireExpired(Audit.NODE);
-    service.responder().renewIfDue(Audit.NODE);
+    String nodeId = nodeId();
+    Leadership leadership = new Leadership(r.store().leaderLock(), nodeId);
+    if (leadership.poll()) { // the others take the leader's keys from the store
+      service.exchange().renewIfDue(Audit.NODE);
+      service.exchange().retireExpired(Audit.NODE);
+      service.responder().renewIfDue(Audit.NODE);
+    }
+    Gauge.builder("keyarc.node.leader", leadership, l -> l.leader() ? 1 : 0).tag("node", nodeId)
+        .description("1 on the node that runs the cluster's scheduled work").register(metrics);
+    Readiness readiness = new Readiness(r.store(), r.token(), keys, service.audit());
+    readiness.check();
     CmpResponder responder = responder(service, metrics);
     NodeSettings.Tls binaryTls = cfg.binary().tls();
     NodeSettings.Tls httpsTls = cfg.http().enabled() ? cfg.http().tls() : null;
@@ -289,13 +299,13 @@ public final class CaNode implements AutoCloseable {
           + "archival")));
       if (httpsContext != null) {
         https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), keys.caCert(),
-            metrics::scrape, service.audit()::notReady, workers, boss, io);
+            metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTPS CMP", "https://" + cfg.http().host() + ":" + https.port() + "/", true,
             "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics"));
       }
       if (cfg.http().enabled()) {
         http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), keys.caCert(),
-            metrics::scrape, service.audit()::notReady, workers, boss, io);
+            metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTP CMP", "http://" + cfg.http().host() + ":" + http.port() + "/", false,
             "PLAIN; GET /crl, /ca.crt, /metrics; " + (cfg.http().allowSecretsInClear()
             ? "secrets and admin answers in clear (http.allowSecretsInClear)"
@@ -321,11 +331,12 @@ public final class CaNode implements AutoCloseable {
       io.shutdownGracefully();
       workers.shutdownNow();
       timers.shutdownNow();
+      leadership.close();
       throw new CaException(ErrorCode.CONFIG_INVALID, "cannot listen: " + e.getMessage(), e);
     }
     CaNode node = new CaNode(r.module(), r.token(), r.store(), service, workers, timers, boss, io, binary, http, https,
-        metrics, listeners, own, ownKey);
-    node.schedule(cfg);
+        metrics, listeners, own, ownKey, leadership);
+    node.schedule(cfg, readiness);
     return node;
   }
 
@@ -403,14 +414,38 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
-  private void schedule(NodeSettings cfg) {
-    every(10, TimeUnit.SECONDS, "certConf timeout", services.enrollment()::reapUnconfirmed);
-    every(cfg.timers().crlInterval().toSeconds(), TimeUnit.SECONDS, "CRL", () -> services.crls().publish(Audit.NODE));
-    every(cfg.timers().auditCheckpoint().toSeconds(), TimeUnit.SECONDS, "audit checkpoint", services.audit()::checkpoint);
-    every(3600, TimeUnit.SECONDS, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
-    every(3600, TimeUnit.SECONDS, "exchange retirement", () -> services.exchange().retireExpired(Audit.NODE));
-    every(3600, TimeUnit.SECONDS, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
-    every(60, TimeUnit.SECONDS, "replay cache purge", services.replays()::purge);
+  private void schedule(NodeSettings cfg, Readiness readiness) {
+    // every node
+    every(Leadership.POLL_SECONDS, TimeUnit.SECONDS, "leader lock", leadership::poll);
+    every(Readiness.CHECK_SECONDS, TimeUnit.SECONDS, "readiness", () -> {
+      readiness.check();
+      return null;
+    });
+    every(10, TimeUnit.SECONDS, "key refresh", () -> services.keys().refresh(services.store()));
+    // once across the cluster, by the leader
+    leading(10, "certConf timeout", services.enrollment()::reapUnconfirmed);
+    leading(cfg.timers().crlInterval().toSeconds(), "CRL", () -> services.crls().publish(Audit.NODE));
+    leading(cfg.timers().auditCheckpoint().toSeconds(), "audit checkpoint", services.audit()::checkpoint);
+    leading(3600, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
+    leading(3600, "exchange retirement", () -> services.exchange().retireExpired(Audit.NODE));
+    leading(3600, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
+    leading(60, "replay cache purge", services.replays()::purge);
+  }
+
+  /** {@code task} every {@code seconds} on the node that leads (the only node, on the embedded store). */
+  private void leading(long seconds, String what, Task task) {
+    every(seconds, TimeUnit.SECONDS, what, () -> leadership.leader() ? task.run() : null);
+  }
+
+  /** This node's name in logs and metrics: host name and process id. */
+  private static String nodeId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      host = "localhost";
+    }
+    return host + "/" + ProcessHandle.current().pid();
   }
 
   private interface Task {
@@ -480,11 +515,14 @@ public final class CaNode implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    try {
-      services.audit().checkpoint();
-    } catch (CaException e) {
-      LOG.warn("last audit checkpoint failed: {}", e.getMessage());
+    if (leadership.leader()) { // a node that does not lead leaves its last records to the leader's checkpoint
+      try {
+        services.audit().checkpoint();
+      } catch (CaException e) {
+        LOG.warn("last audit checkpoint failed: {}", e.getMessage());
+      }
     }
+    leadership.close();
     if (tlsKey != null) {
       tlsKey.close();
     }

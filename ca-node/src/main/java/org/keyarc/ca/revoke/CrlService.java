@@ -39,11 +39,13 @@ public final class CrlService {
 
   /** Signs and stores a new CRL of every revoked, unexpired certificate. */
   public X509CRLHolder publish(String actor) throws CaException {
-    Instant now = clock.instant();
     String issuer = keys.caName().toString();
-    List<CertRecord> revoked = store.inTransaction(tx -> tx.certificates().revokedUnexpired(issuer, now));
-    // number, sign and store in one go: two nodes publishing at once get distinct numbers or one fails
+    // lock, read, number, sign and store in one unit of work: nodes publishing at once take turns, and each CRL
+    // holds every revocation committed before it (issue 16)
     return store.inTransaction(tx -> {
+      tx.crls().lockPublication();
+      Instant now = clock.instant(); // after the lock: thisUpdate never goes back from one CRL to the next
+      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, now);
       long number = tx.crls().nextNumber();
       X509CRLHolder crl;
       byte[] der;

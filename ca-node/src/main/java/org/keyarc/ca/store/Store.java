@@ -22,6 +22,11 @@ public interface Store extends AutoCloseable {
   /** "H2" or "PostgreSQL". */
   String product();
 
+  /** The cluster's leader lock on this store ({@link LeaderLock#SOLE} where only one node can open it). */
+  default LeaderLock leaderLock() {
+    return LeaderLock.SOLE;
+  }
+
   @Override
   void close();
 }

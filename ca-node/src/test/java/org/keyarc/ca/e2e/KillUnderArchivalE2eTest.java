@@ -2,8 +2,6 @@ package org.keyarc.ca.e2e;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -77,8 +75,8 @@ class KillUnderArchivalE2eTest {
 
       Map<BigInteger, Acked> acked = new ConcurrentHashMap<>();
       for (int r = 0; r < ROUNDS; r++) {
-        Process child = child(yaml);
-        String url = "tls://127.0.0.1:" + ports(child)[0];
+        Process child = NodeChild.start(yaml);
+        String url = "tls://127.0.0.1:" + NodeChild.ports(child)[0];
         ConcurrentLinkedQueue<SecretService.NewSecret> queue = new ConcurrentLinkedQueue<>(secrets.get(r));
         AtomicInteger inRound = new AtomicInteger();
         List<Thread> clients = new ArrayList<>();
@@ -120,8 +118,8 @@ class KillUnderArchivalE2eTest {
       }
 
       // a last start: the tail the last kill left uncovered is checkpointed, then a clean stop
-      Process last = child(yaml);
-      ports(last);
+      Process last = NodeChild.start(yaml);
+      NodeChild.ports(last);
       Thread.sleep(2500);
       last.getOutputStream().write("stop\n".getBytes(StandardCharsets.US_ASCII));
       last.getOutputStream().flush();
@@ -170,36 +168,5 @@ class KillUnderArchivalE2eTest {
       }
       ca.hsm.close();
     }
-  }
-
-  /** A node JVM on {@code yaml}, with this JVM's class path and SoftHSM2 configuration. */
-  private static Process child(Path yaml) throws Exception {
-    return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
-        NodeChild.class.getName(), yaml.toString()).redirectErrorStream(true).start();
-  }
-
-  /** Waits for the child's "ports" line; then drains its output. */
-  private static int[] ports(Process p) throws Exception {
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    StringBuilder seen = new StringBuilder();
-    String line;
-    while ((line = r.readLine()) != null) {
-      if (line.startsWith("ports ")) {
-        String[] f = line.split(" ");
-        Thread drain = new Thread(() -> {
-          try {
-            r.transferTo(java.io.Writer.nullWriter());
-          } catch (java.io.IOException e) {
-            // ended
-          }
-        });
-        drain.setDaemon(true);
-        drain.start();
-        return new int[] {Integer.parseInt(f[1]), Integer.parseInt(f[2])};
-      }
-      seen.append(line).append('\n');
-    }
-    throw new AssertionError("the node did not start: " + seen);
   }
 }

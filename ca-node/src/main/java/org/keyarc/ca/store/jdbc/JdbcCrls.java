@@ -18,6 +18,18 @@ final class JdbcCrls implements CrlStore {
   }
 
   @Override
+  public void lockPublication() throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT id FROM crl_lock WHERE id = 1 FOR UPDATE");
+        ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        throw new StoreException("the crl_lock row is missing (the schema was edited)");
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public long nextNumber() throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(crl_number), 0) FROM crl");

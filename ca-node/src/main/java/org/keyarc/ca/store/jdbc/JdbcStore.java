@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.keyarc.ca.CaException;
+import org.keyarc.ca.store.LeaderLock;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.store.StoreException;
 import org.keyarc.ca.store.TxWork;
@@ -152,6 +153,14 @@ public final class JdbcStore implements Store {
   @Override
   public String product() {
     return product;
+  }
+
+  /** {@inheritDoc} On PostgreSQL a session advisory lock ({@link PgLeaderLock}); H2 is opened by one node only. */
+  @Override
+  public LeaderLock leaderLock() {
+    return product.equals("PostgreSQL")
+        ? new PgLeaderLock(dataSource.getJdbcUrl(), dataSource.getUsername(), dataSource.getPassword())
+        : LeaderLock.SOLE;
   }
 
   public DataSource dataSource() {
