@@ -46,4 +46,31 @@ class NodeOnPostgresE2eTest {
       }
     }
   }
+
+  /** Issue 16: {@code /health} checks the store, so a load balancer takes a node whose database is gone out. */
+  @Test
+  void healthSaysNotReadyOnceTheDatabaseIsGone() throws Exception {
+    PostgresFixture pg = PostgresFixture.start();
+    String url = pg.newDatabase("keyarc_health");
+    try (TestCa ca = TestCa.start(cfg -> {
+      cfg.store.url = url;
+      cfg.store.user = "postgres";
+    })) {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      java.net.URI health = java.net.URI.create(ca.httpUrl() + "health");
+      java.net.http.HttpResponse<String> ok = http.send(java.net.http.HttpRequest.newBuilder(health).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ok.statusCode(), ok.body());
+      pg.close(); // the database server stops
+      long end = System.nanoTime() + 15_000_000_000L;
+      java.net.http.HttpResponse<String> r;
+      do {
+        Thread.sleep(200);
+        r = http.send(java.net.http.HttpRequest.newBuilder(health).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+      } while (r.statusCode() == 200 && System.nanoTime() < end);
+      assertEquals(503, r.statusCode(), r.body());
+      assertEquals("not ready: the store does not answer", r.body().strip(), "no store detail in the answer");
+    }
+  }
 }
