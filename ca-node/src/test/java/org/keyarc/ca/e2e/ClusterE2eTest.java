@@ -83,6 +83,8 @@ class ClusterE2eTest {
           archival.add(ca.secret("ExchangeUserKeyArc", "CN=Cluster Archival " + i));
         }
         SecretService.NewSecret late = ca.secret("User", "CN=After Restart");
+        List<SecretService.NewSecret> crossNode = List.of(ca.secret("User", "CN=Cross Node Plain"),
+            ca.secret("ExchangeUserKeyArc", "CN=Cross Node Archival"));
         ca.node.close();
         List<Path> yamls = new ArrayList<>();
         for (int i = 0; i < NODES; i++) {
@@ -122,6 +124,23 @@ class ClusterE2eTest {
         }
         for (Future<?> f : jobs) {
           f.get(); // no error: a failure here fails the test
+        }
+
+        // a transaction that starts on one node and ends on another, as HTTP behind a load balancer does it: the
+        // ir (plain and archival) goes to one node, its certConf to the next
+        List<BigInteger> crossed = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+          SecretService.NewSecret s = crossNode.get(i);
+          try (CmpClient c = new CmpClient(new RoundRobin(CmpTransport.connect("tls://127.0.0.1:" + ports[i][0],
+              client.tls), CmpTransport.connect("tls://127.0.0.1:" + ports[i + 1][0], client.tls)),
+              new Protection.Mac(s.reference(), s.secret(), false), caCert)) {
+            KeyPair kp = TestCa.ecKey();
+            CmpClient.Enrolled e = c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name(s.subject()), TestCa.spki(kp),
+                TestCa.pop(kp), null, false, null, i == 1 ? ArchiveEncryption.encryptedValue(PrivateKeyInfo
+                .getInstance(kp.getPrivate().getEncoded()), exchange, "SHA-1") : null).enrolled();
+            assertTrue(e.confirmed(), "the certConf, sent to the other node, was answered pkiConf");
+            crossed.add(e.cert().getSerialNumber());
+          }
         }
 
         // 2. load over all nodes, the leader killed mid-run
@@ -209,6 +228,10 @@ class ClusterE2eTest {
           for (TestCa.Enrollee e : toRevoke) {
             assertTrue(crl.getRevokedCertificate(e.serial()) != null, "the newest CRL lists " + e.serial().toString(16));
           }
+          for (BigInteger serial : crossed) {
+            assertEquals(org.keyarc.ca.store.CertRecord.Status.ISSUED, store.inTransaction(tx -> tx.certificates()
+                .find(issuer, serial)).orElseThrow().status(), "confirmed on the other node, not revoked by the timeout");
+          }
           AuditChain.Verification v = AuditService.verify(store, r.token());
           assertTrue(v.ok(), "one audit chain for the cluster, whole: " + v.problems());
           assertEquals(v.records(), v.lastCheckpoint(), "the leader's last checkpoint covers every record");
@@ -277,6 +300,33 @@ class ClusterE2eTest {
             TestCa.pop(kp), null, false, null, exchange == null ? null : ArchiveEncryption.encryptedValue(
                 PrivateKeyInfo.getInstance(kp.getPrivate().getEncoded()), exchange, "SHA-1")).enrolled().cert();
         return new TestCa.Enrollee(kp, cert);
+      }
+    }
+  }
+
+  /** A load balancer that sends each message to the next node: the transport under one client. */
+  private static final class RoundRobin implements CmpTransport {
+    private final CmpTransport[] nodes;
+    private int next;
+
+    RoundRobin(CmpTransport... nodes) {
+      this.nodes = nodes;
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<byte[]> send(byte[] pkiMessage) {
+      return nodes[next++ % nodes.length].send(pkiMessage);
+    }
+
+    @Override
+    public String endpoint() {
+      return nodes[0].endpoint();
+    }
+
+    @Override
+    public void close() {
+      for (CmpTransport t : nodes) {
+        t.close();
       }
     }
   }
