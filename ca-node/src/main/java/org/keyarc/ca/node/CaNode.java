@@ -1,6 +1,7 @@
 package org.keyarc.ca.node;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -243,6 +244,7 @@ public final class CaNode implements AutoCloseable {
         Clock.systemUTC());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
+    Metrics.addRegistry(metrics); // the store's meters (keyarc_audit_head_wait)
     Gauge.builder("keyarc.hsm.sessions.in.use", r.token(), HsmToken::sessionsInUse).register(metrics);
     service.audit().checkAnchor();
     service.audit().recordConfiguration(cfg.effectiveJson());
@@ -509,6 +511,7 @@ public final class CaNode implements AutoCloseable {
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     timers.shutdownNow();
+    Metrics.removeRegistry(metrics);
     workers.shutdown();
     try {
       workers.awaitTermination(10, TimeUnit.SECONDS);

@@ -16,6 +16,11 @@ import org.keyarc.ca.store.StoreException;
 final class JdbcAudit implements AuditStore {
   private final Connection c;
 
+  /** How long appends waited for the audit head's row lock (in the node's registry through the global one). */
+  private static final io.micrometer.core.instrument.Timer HEAD_WAIT = io.micrometer.core.instrument.Timer
+      .builder("keyarc.audit.head.wait").description("time an audit append waited for the audit_head row lock")
+      .register(io.micrometer.core.instrument.Metrics.globalRegistry);
+
   JdbcAudit(Connection c) {
     this.c = c;
   }
@@ -23,10 +28,13 @@ final class JdbcAudit implements AuditStore {
   @Override
   public long append(String actor, String action, String target, String detail, Instant at) throws StoreException {
     try {
-      // Locks the head row until commit: appends are serialised, the chain stays linear.
+      // Locks the head row until commit: appends are serialised, the chain stays linear. The time this takes is
+      // mostly the wait for other units of work, on this node or another, to commit (keyarc_audit_head_wait).
+      long start = System.nanoTime();
       try (PreparedStatement lock = c.prepareStatement("UPDATE audit_head SET seq = seq + 1 WHERE id = 1")) {
         lock.executeUpdate();
       }
+      HEAD_WAIT.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
       Head head = head();
       long seq = head.seq();
       String prev = head.hash();
