@@ -42,7 +42,7 @@ cleanup() {
   [ -d "$work/pg" ] && runuser -u nobody -- "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
-trap cleanup EXIT
+[ -n "${KEEP:-}" ] || trap cleanup EXIT
 
 echo "== building"
 (cd "$root" && mvn -q -B -DskipTests package >&2)
@@ -51,7 +51,7 @@ keyarc="$root/keyarc"
 echo "== PostgreSQL ($pg_bin) on 127.0.0.1:55432, run as nobody (it refuses root)"
 install -d -o nobody "$work/pg" "$work/pgsock"
 runuser -u nobody -- "$pg_bin/initdb" -D "$work/pg" -U postgres -A trust > "$work/initdb.log"
-runuser -u nobody -- "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
+runuser -u nobody -- "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pgsock/pg.log" -w \
   -o "-p 55432 -k $work/pgsock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start > /dev/null
 runuser -u nobody -- "$pg_bin/createdb" -h 127.0.0.1 -p 55432 -U postgres keyarc
 
@@ -86,8 +86,8 @@ start_node() { # i
   KEYARC_JAVA_OPTS="-Xmx512m" "$keyarc" ca serve --config "$work/node-$1.yaml" > "$work/node-$1.log" 2>&1 &
   pids+=($!)
 }
-for i in $(seq 1 "$max_nodes"); do start_node "$i"; done
-for i in $(seq 1 "$max_nodes"); do
+for i in $(seq 1 "$max_nodes"); do # one after the other: the first one's start-up work is then done once
+  start_node "$i"
   for _ in $(seq 1 90); do grep -q "stop with Ctrl-C" "$work/node-$i.log" && break; sleep 1; done
   grep -q "stop with Ctrl-C" "$work/node-$i.log" || { cat "$work/node-$i.log"; echo "node $i did not start" >&2; exit 1; }
 done
@@ -140,7 +140,7 @@ haproxy_with "$max_nodes"
 "$keyarc" enroll --node tls://127.0.0.1:9700 --ref "$ref" --secret-file "$work/client.secret" \
   --out-key "$work/client.key" --out-cert "$work/client.crt" > /dev/null
 leader=$(for i in $(seq 1 "$max_nodes"); do curl -s "http://127.0.0.1:$((8080 + i))/metrics" \
-  | grep -q '^keyarc_node_leader{.*} 1.0' && echo "node $i"; done)
+  | grep -q '^keyarc_node_leader{.*} 1.0' && echo "node $i"; done || true)
 mkdir -p "$root/bench/target"
 results="$root/bench/target/cluster.md"
 {
@@ -169,7 +169,7 @@ for n in $(seq 1 "$max_nodes"); do
     p99=$(sed -n 's/.*p99 \([0-9.]* ms\).*/\1/p' "$work/load.out")
     errors=$(sed -n 's/^errors *//p' "$work/load.out")
     appends=$((c1 - c0))
-    wait_ms=$(awk -v s="$s0" -v t="$s1" -v n="$appends" 'BEGIN {printf "%.2f ms", n > 0 ? (t - s) * 1000 / n : 0}')
+    wait_ms=$(awk -v s="$s0" -v t="$s1" -v n="$appends" 'BEGIN {printf "%.2f ms", (n > 0 ? (t - s) * 1000 / n : 0)}')
     share=$(awk -v s="$s0" -v t="$s1" -v d="$((duration + w))" 'BEGIN {printf "%.0f%%", (t - s) * 100 / d}')
     echo "| $n | ${target%%:*} | $rate | $p50 | $p99 | $errors | $appends | $wait_ms | $share |" >> "$results"
   done
