@@ -118,6 +118,28 @@ public final class CaNode implements AutoCloseable {
 
   /** {@link #open(NodeConfig)} with settings already made; the PIN comes from {@code hsm.pinFile} or {@code env}. */
   public static Resources open(NodeSettings cfg, Environment env) throws CaException {
+    // A SoftHSM2 token folder that several processes open at the same moment can look empty to one of them for an
+    // instant (its token files are being rewritten); a network HSM's slot can be briefly absent too. Load the
+    // module again a few times before calling the token absent.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return openOnce(cfg, env);
+      } catch (CaException e) {
+        if (e.code() != ErrorCode.TOKEN_NOT_PRESENT || attempt == 5) {
+          throw e;
+        }
+        LOG.warn("{}; loading the PKCS#11 module again ({} of 4)", e.getMessage(), attempt);
+        try {
+          Thread.sleep(250L * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static Resources openOnce(NodeSettings cfg, Environment env) throws CaException {
     HsmModule module;
     try {
       module = HsmModule.load(cfg.hsm().module());

@@ -96,10 +96,8 @@ class ClusterE2eTest {
           yamls.add(y);
         }
         int[][] ports = new int[NODES][];
-        for (int i = 0; i < NODES; i++) {
+        for (int i = 0; i < NODES; i++) { // one after the other, as an operator starts them
           nodes.add(NodeChild.start(yamls.get(i)));
-        }
-        for (int i = 0; i < NODES; i++) {
           ports[i] = NodeChild.ports(nodes.get(i));
         }
         Client client = new Client(caCert);
