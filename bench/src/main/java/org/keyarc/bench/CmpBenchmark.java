@@ -84,7 +84,7 @@ public class CmpBenchmark {
     KeyPair clientKeys = p256();
     client = CertFactory.endEntity(ca, Templates.of(java.util.List.of()).find(Templates.USER).orElseThrow(),
         new X500Name("CN=bench client"), SubjectPublicKeyInfo.getInstance(clientKeys.getPublic().getEncoded()), null,
-        BigInteger.TWO, Instant.now(), null, new JcaContentSignerBuilder("SHA256withECDSA")
+        BigInteger.TWO, Instant.now(), CertFactory.Links.NONE, new JcaContentSignerBuilder("SHA256withECDSA")
             .setProvider(Bc.PROVIDER).build(caKeys.getPrivate()));
     clientVerifier = new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER)
         .build(client.getSubjectPublicKeyInfo());
@@ -128,7 +128,8 @@ public class CmpBenchmark {
   public X509CertificateHolder buildCertificate() throws Exception {
     return CertFactory.endEntity(ca, Templates.of(java.util.List.of()).find(Templates.USER).orElseThrow(),
         new X500Name("CN=bench enrollee"), enrolleeKey, null, BigInteger.valueOf(System.nanoTime()), Instant.now(),
-        null, new FixedSigner());
+        new CertFactory.Links("http://ca.example/crl", "http://ca.example/ocsp", "http://ca.example/ca.crt"),
+        new FixedSigner()); // with the CDP and AIA every certificate carries by default
   }
 
   @Benchmark

@@ -127,8 +127,15 @@ public final class NodeConfig {
     public int exchangeRetireAfterDays = 3;
     /** SHA-1 on SoftHSM2 (its only OAEP hash); SHA-256 on real HSMs. */
     public String oaepHash = "SHA-1";
-    /** The URL put in issued certificates' CRL distribution points; empty for none. */
+    /** The URL put in issued certificates' CRL distribution points; unset: publicUrl + "crl". */
     public String crlUrl;
+    /**
+     * The node's public HTTP address as relying parties reach it (the load balancer's, for a cluster), ending in
+     * "/": issued certificates carry its {@code crl} as CRL distribution point and, in their authority information
+     * access, {@code ca.crt} (caIssuers) and {@code ocsp} (the OCSP responder). Unset: the plain HTTP listener's
+     * {@code http://host:port/} when it runs on a fixed port; else none of these.
+     */
+    public String publicUrl;
     /** The key that signs CMP answers (the CA key signs only certificates and CRLs). */
     public String responderKeyType = "p256";
     public int responderValidityDays = 30;
@@ -200,6 +207,14 @@ public final class NodeConfig {
     public String exportFile;
     /** host:port of a syslog receiver (RFC 5424 over UDP); empty for none. */
     public String syslog;
+  }
+
+  /** {@code ca.publicUrl} ending in "/", or the plain HTTP listener's address when it has a fixed port, or null. */
+  String publicUrl() {
+    if (ca.publicUrl != null && !ca.publicUrl.isBlank()) {
+      return ca.publicUrl.endsWith("/") ? ca.publicUrl : ca.publicUrl + "/";
+    }
+    return http.enabled && http.port > 0 ? "http://" + http.host + ":" + http.port + "/" : null;
   }
 
   /** A template of the configuration: replaces a built-in one of the same name or adds one. */
@@ -664,7 +679,7 @@ public final class NodeConfig {
             Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),
             ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl, KeySpec.parse(ca.responderKeyType),
             Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays),
-            Duration.ofDays(ca.exchangeRetireAfterDays)),
+            Duration.ofDays(ca.exchangeRetireAfterDays), publicUrl()),
         new NodeSettings.Timers(Duration.ofSeconds(timers.certConfTimeoutSeconds),
             Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),

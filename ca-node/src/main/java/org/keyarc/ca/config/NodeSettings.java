@@ -63,7 +63,15 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
   public record Ca(X500Name subject, KeySpec keyType, int validityYears, KeySpec exchangeKeyType,
       Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl,
       KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore,
-      Duration exchangeRetireAfter) {}
+      Duration exchangeRetireAfter, String publicUrl) {
+
+    /** What issued certificates point to: the CRL ({@code crlUrl}, else publicUrl + "crl"), OCSP and caIssuers. */
+    public org.keyarc.ca.keys.CertFactory.Links links() {
+      String crl = crlUrl != null ? crlUrl : publicUrl != null ? publicUrl + "crl" : null;
+      return new org.keyarc.ca.keys.CertFactory.Links(crl, publicUrl == null ? null : publicUrl + "ocsp",
+          publicUrl == null ? null : publicUrl + "ca.crt");
+    }
+  }
 
   /** Timers and validity periods. */
   public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,

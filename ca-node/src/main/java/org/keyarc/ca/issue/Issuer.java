@@ -41,18 +41,19 @@ public final class Issuer {
   private final Store store;
   private final CaKeyring keys;
   private final Clock clock;
-  private final String crlUrl;
+  private final org.keyarc.ca.keys.CertFactory.Links links;
   private final Duration confirmTimeout;
   private final SerialNumbers serials = new SerialNumbers();
   private final String issuer;
   private final AuditGuard guard;
 
-  public Issuer(Store store, CaKeyring keys, Clock clock, String crlUrl, Duration confirmTimeout, AuditGuard guard) {
+  public Issuer(Store store, CaKeyring keys, Clock clock, org.keyarc.ca.keys.CertFactory.Links links,
+      Duration confirmTimeout, AuditGuard guard) {
     this.guard = guard;
     this.store = store;
     this.keys = keys;
     this.clock = clock;
-    this.crlUrl = crlUrl;
+    this.links = links;
     this.confirmTimeout = confirmTimeout;
     this.issuer = keys.caName().toString();
   }
@@ -114,7 +115,7 @@ public final class Issuer {
   private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans,
       BigInteger serial, Instant now) throws CaException {
     try {
-      return CertFactory.endEntity(keys.caCert(), t, subject, spki, sans, serial, now, crlUrl,
+      return CertFactory.endEntity(keys.caCert(), t, subject, spki, sans, serial, now, links,
           HsmCalls.call(keys::caSigner));
     } catch (CertIOException e) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the subjectAltNames cannot be encoded: " + e.getMessage());

@@ -214,6 +214,12 @@ public final class CaInit {
    */
   private static X509CertificateHolder serviceCertificate(CaKeyring keys, SubjectPublicKeyInfo spki, Instant now,
       java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku) throws CaException {
+    return serviceCertificate(keys, spki, now, validity, ou, keyUsage, eku, false);
+  }
+
+  private static X509CertificateHolder serviceCertificate(CaKeyring keys, SubjectPublicKeyInfo spki, Instant now,
+      java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku, boolean ocspNoCheck)
+      throws CaException {
     X509CertificateHolder ca = keys.caCert();
     Instant notAfter = now.plus(validity);
     if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
@@ -231,6 +237,10 @@ public final class CaInit {
           EXT.createSubjectKeyIdentifier(spki));
       b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
           EXT.createAuthorityKeyIdentifier(ca));
+      if (ocspNoCheck) { // relying parties need not check the OCSP signer's own status (RFC 6960 4.2.2.2.1)
+        b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
+            org.bouncycastle.asn1.DERNull.INSTANCE);
+      }
       return b.build(HsmCalls.call(keys::caSigner));
     } catch (CertIOException e) {
       throw new IllegalStateException(e);
@@ -267,6 +277,30 @@ public final class CaInit {
       tx.caKeys().insert(CaKeyStore.Kind.RESPONDER, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
       Audit.append(tx, actor, AuditAction.CA_RESPONDER, label, "serial=" + Digests.hex(serial) + " notAfter=" + end,
           now);
+      return null;
+    });
+    return cert;
+  }
+
+  /**
+   * A new delegated OCSP signing key in the CA token and its certificate (EKU id-kp-OCSPSigning, ocsp-nocheck),
+   * with the CMP responder key's type and life ({@code ca.responderKeyType}, {@code responderValidityDays}).
+   */
+  public static X509CertificateHolder newOcspSigner(Store store, HsmToken token, CaKeyring keys,
+      NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
+    KeySpec spec = cfg.responderKeyType();
+    String label = CaKeyring.OCSP_LABEL_PREFIX + uniqueSuffix(now);
+    HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
+        s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
+    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.responderValidity(), "OCSP Responder",
+        KeyUsage.digitalSignature, KeyPurposeId.id_kp_OCSPSigning, true);
+    Instant end = cert.getNotAfter().toInstant();
+    BigInteger serial = cert.getSerialNumber();
+    store.inTransaction(tx -> {
+      tx.caKeys().insert(CaKeyStore.Kind.OCSP, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
+      Audit.append(tx, actor, AuditAction.CA_OCSP_SIGNER, label, "serial=" + Digests.hex(serial) + " notAfter="
+          + end, now);
       return null;
     });
     return cert;

@@ -33,6 +33,8 @@ public final class CaKeyring {
   public static final String MAC_KEY_LABEL = "secret-mac";
   public static final String EXCHANGE_LABEL_PREFIX = "ca-exchange-";
   public static final String RESPONDER_LABEL_PREFIX = "cmp-responder-";
+  /** Labels of the delegated OCSP signing keys (RFC 6960 4.2.2.2): the CA key signs no OCSP answer. */
+  public static final String OCSP_LABEL_PREFIX = "ocsp-signing-";
 
   /** An exchange key and its certificate. */
   public record Exchange(String label, KeyHandle key, X509CertificateHolder cert) {}
@@ -50,6 +52,7 @@ public final class CaKeyring {
   private final KeyHandle macKey;
   private volatile List<Exchange> exchanges;
   private volatile List<Responder> responders = List.of();
+  private volatile List<Responder> ocspSigners = List.of();
 
   private CaKeyring(HsmToken token, KeyHandle caKey, X509CertificateHolder caCert, SignatureAlgorithm caAlgorithm,
       KeyHandle auditKey, PublicKey auditPublicKey, KeyHandle macKey, List<Exchange> exchanges) {
@@ -111,16 +114,21 @@ public final class CaKeyring {
     exchanges = List.copyOf(out);
   }
 
-  /** Re-reads the CMP responder keys (after a renewal, here or by another node on the same store). */
+  /** Re-reads the CMP responder and OCSP signing keys (after a renewal, here or by another node on the same store). */
   public void reloadResponders(Store store) throws CaException, HsmException {
-    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.RESPONDER));
+    responders = load(store, CaKeyStore.Kind.RESPONDER);
+    ocspSigners = load(store, CaKeyStore.Kind.OCSP);
+  }
+
+  private List<Responder> load(Store store, CaKeyStore.Kind kind) throws CaException, HsmException {
+    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(kind));
     List<Responder> out = new ArrayList<>();
     for (CaKeyStore.Row r : rows) {
       KeyHandle h = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
       X509CertificateHolder cert = holder(r.cert());
       out.add(new Responder(r.keyLabel(), h, cert, algorithmFor(publicKey(cert.getSubjectPublicKeyInfo()))));
     }
-    responders = List.copyOf(out);
+    return List.copyOf(out);
   }
 
   /** The signature algorithm for a CA public key: SHA-256 RSA, or ECDSA with the curve's hash. */
@@ -179,12 +187,15 @@ public final class CaKeyring {
         .filter(r -> r.retiredAt() == null).map(CaKeyStore.Row::keyLabel).toList();
     List<String> rs = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.RESPONDER)).stream()
         .map(CaKeyStore.Row::keyLabel).toList();
+    List<String> os = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.OCSP)).stream()
+        .map(CaKeyStore.Row::keyLabel).toList();
     boolean changed = false;
     if (!ex.equals(exchanges.stream().map(Exchange::label).toList())) {
       reloadExchanges(store);
       changed = true;
     }
-    if (!rs.equals(responders.stream().map(Responder::label).toList())) {
+    if (!rs.equals(responders.stream().map(Responder::label).toList())
+        || !os.equals(ocspSigners.stream().map(Responder::label).toList())) {
       reloadResponders(store);
       changed = true;
     }
@@ -210,6 +221,12 @@ public final class CaKeyring {
   public Optional<Responder> currentResponder(Instant now) {
     java.util.Date d = java.util.Date.from(now);
     return responders.stream().filter(r -> r.cert().isValidOn(d)).findFirst();
+  }
+
+  /** The OCSP signing key that signs OCSP answers now: the newest one whose certificate is valid. */
+  public Optional<Responder> currentOcspSigner(Instant now) {
+    java.util.Date d = java.util.Date.from(now);
+    return ocspSigners.stream().filter(r -> r.cert().isValidOn(d)).findFirst();
   }
 
   /** A fresh BC ContentSigner over a responder key (one per answer). */

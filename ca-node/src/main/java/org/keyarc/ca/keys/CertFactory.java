@@ -57,8 +57,17 @@ public final class CertFactory {
    * (template/NameRules); nothing of the request is copied. The key usage is the template's, adjusted to the
    * subject key's algorithm ({@link #keyUsage}).
    */
+  /**
+   * The URLs an issued certificate points relying parties to, each null for none: the CRL distribution point, and
+   * in the authority information access the OCSP responder and the CA certificate (caIssuers).
+   */
+  public record Links(String crl, String ocsp, String caIssuers) {
+    /** No URLs. */
+    public static final Links NONE = new Links(null, null, null);
+  }
+
   public static X509CertificateHolder endEntity(X509CertificateHolder ca, Template template, X500Name subject,
-      SubjectPublicKeyInfo spki, GeneralNames subjectAltNames, BigInteger serial, Instant now, String crlUrl,
+      SubjectPublicKeyInfo spki, GeneralNames subjectAltNames, BigInteger serial, Instant now, Links links,
       ContentSigner signer) throws CertIOException {
     Instant notAfter = now.plus(template.validity());
     Instant caEnd = ca.getNotAfter().toInstant();
@@ -80,10 +89,23 @@ public final class CertFactory {
       // critical when the subject is empty (RFC 5280 4.2.1.6); keyarc's templates always require a subject
       b.addExtension(Extension.subjectAlternativeName, subject.getRDNs().length == 0, subjectAltNames);
     }
-    if (crlUrl != null && !crlUrl.isBlank()) {
+    if (links.crl() != null) {
       b.addExtension(Extension.cRLDistributionPoints, false, new CRLDistPoint(new DistributionPoint[] {
           new DistributionPoint(new DistributionPointName(new GeneralNames(
-              new GeneralName(GeneralName.uniformResourceIdentifier, crlUrl))), null, null)}));
+              new GeneralName(GeneralName.uniformResourceIdentifier, links.crl()))), null, null)}));
+    }
+    List<org.bouncycastle.asn1.x509.AccessDescription> aia = new java.util.ArrayList<>();
+    if (links.ocsp() != null) {
+      aia.add(new org.bouncycastle.asn1.x509.AccessDescription(org.bouncycastle.asn1.x509.AccessDescription
+          .id_ad_ocsp, new GeneralName(GeneralName.uniformResourceIdentifier, links.ocsp())));
+    }
+    if (links.caIssuers() != null) {
+      aia.add(new org.bouncycastle.asn1.x509.AccessDescription(org.bouncycastle.asn1.x509.AccessDescription
+          .id_ad_caIssuers, new GeneralName(GeneralName.uniformResourceIdentifier, links.caIssuers())));
+    }
+    if (!aia.isEmpty()) {
+      b.addExtension(Extension.authorityInfoAccess, false, new org.bouncycastle.asn1.x509.AuthorityInformationAccess(
+          aia.toArray(new org.bouncycastle.asn1.x509.AccessDescription[0])));
     }
     return b.build(signer);
   }

@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CMP responder key's life, like the exchange key's ({@link ExchangeService}): a new key and certificate
+ * The CMP responder key's life and the delegated OCSP signing key's, like the exchange key's ({@link ExchangeService}): a new key and certificate
  * when the current one expires within {@code ca.responderRenewBeforeDays}, or when there is none (a store made
  * before responder keys existed gets its first at node start). Old ones stay in the store and the token but no
  * longer sign.
@@ -34,19 +34,33 @@ public final class ResponderService {
     this.clock = clock;
   }
 
-  /** Makes a new responder key when due; returns its certificate, or empty when none was due. */
+  /**
+   * Makes a new CMP responder key when due, and a new delegated OCSP signing key when that one is due; returns
+   * the new CMP responder certificate, or empty when none was due.
+   */
   public Optional<X509CertificateHolder> renewIfDue(String actor) throws CaException {
     reload(); // another node on the same store may have renewed it already
+    Optional<X509CertificateHolder> cmp = renew(actor, keys::currentResponder, CaInit::newResponder, "CMP responder");
+    renew(actor, keys::currentOcspSigner, CaInit::newOcspSigner, "OCSP signing");
+    return cmp;
+  }
+
+  private interface Maker {
+    X509CertificateHolder make(Store store, org.keyarc.hsm.HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
+        String actor, Instant now) throws CaException;
+  }
+
+  private Optional<X509CertificateHolder> renew(String actor,
+      java.util.function.Function<Instant, Optional<CaKeyring.Responder>> current, Maker maker, String what)
+      throws CaException {
     Instant now = clock.instant();
-    Optional<CaKeyring.Responder> current = keys.currentResponder(now);
-    if (current.isPresent() && current.get().cert().getNotAfter().toInstant()
-        .isAfter(now.plus(cfg.responderRenewBefore()))) {
+    Optional<CaKeyring.Responder> c = current.apply(now);
+    if (c.isPresent() && c.get().cert().getNotAfter().toInstant().isAfter(now.plus(cfg.responderRenewBefore()))) {
       return Optional.empty();
     }
-    X509CertificateHolder cert = CaInit.newResponder(store, keys.token(), keys, cfg, actor, now);
+    X509CertificateHolder cert = maker.make(store, keys.token(), keys, cfg, actor, now);
     reload();
-    LOG.info("new CMP responder certificate {} valid until {}", Digests.hex(cert.getSerialNumber()),
-        cert.getNotAfter());
+    LOG.info("new {} certificate {} valid until {}", what, Digests.hex(cert.getSerialNumber()), cert.getNotAfter());
     return Optional.of(cert);
   }
 

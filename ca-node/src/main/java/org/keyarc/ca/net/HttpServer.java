@@ -34,6 +34,7 @@ import org.keyarc.ca.CaException;
 import org.keyarc.ca.cmp.CmpResponder;
 import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.revoke.CrlService;
+import org.keyarc.ca.revoke.OcspService;
 import org.keyarc.protocol.frame.FrameBudget;
 
 /**
@@ -46,6 +47,7 @@ import org.keyarc.protocol.frame.FrameBudget;
  */
 public final class HttpServer implements AutoCloseable {
   static final String PKIXCMP = "application/pkixcmp";
+  static final String OCSP_REQUEST = "application/ocsp-request";
   private final Channel channel;
 
   private HttpServer(Channel channel) {
@@ -58,7 +60,7 @@ public final class HttpServer implements AutoCloseable {
    * then.
    */
   public static HttpServer start(NodeSettings.Http cfg, SslContext tls, NodeSettings.Connections limits,
-      CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
+      CmpResponder responder, CrlService crls, OcspService ocsp, X509CertificateHolder caCert, Supplier<String> metrics,
       Supplier<String> notReady, ExecutorService workers, EventLoopGroup boss, EventLoopGroup io)
       throws InterruptedException {
     int port = tls == null ? cfg.port() : cfg.tlsPort();
@@ -79,7 +81,7 @@ public final class HttpServer implements AutoCloseable {
             ch.pipeline().addLast("http", new HttpServerCodec(4096, 8192, 8192));
             ch.pipeline().addLast("budget", new HttpBodyBudget(bodies, cfg.maxBodyBytes()));
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
-            ch.pipeline().addLast("cmp", new Handler(responder, crls, caCert, metrics, notReady, workers, confidential));
+            ch.pipeline().addLast("cmp", new Handler(responder, crls, ocsp, caCert, metrics, notReady, workers, confidential));
           }
         });
     return new HttpServer(b.bind(cfg.host(), port).sync().channel());
@@ -105,14 +107,16 @@ public final class HttpServer implements AutoCloseable {
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final CmpResponder responder;
     private final CrlService crls;
+    private final OcspService ocsp;
     private final X509CertificateHolder caCert;
     private final Supplier<String> metrics;
     private final Supplier<String> notReady;
     private final ExecutorService workers;
     private final boolean confidential;
 
-    Handler(CmpResponder responder, CrlService crls, X509CertificateHolder caCert, Supplier<String> metrics,
-        Supplier<String> notReady, ExecutorService workers, boolean confidential) {
+    Handler(CmpResponder responder, CrlService crls, OcspService ocsp, X509CertificateHolder caCert,
+        Supplier<String> metrics, Supplier<String> notReady, ExecutorService workers, boolean confidential) {
+      this.ocsp = ocsp;
       this.responder = responder;
       this.crls = crls;
       this.caCert = caCert;
@@ -145,6 +149,10 @@ public final class HttpServer implements AutoCloseable {
       }
       boolean keepAlive = HttpUtil.isKeepAlive(req);
       String path = req.uri().split("\\?", 2)[0];
+      if (path.equals("/ocsp") || path.startsWith("/ocsp/")) {
+        ocsp(ctx, req, path, keepAlive);
+        return;
+      }
       if (req.method().equals(HttpMethod.POST)) {
         String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
         // the media type exactly, case-insensitive (RFC 9110 8.3.1), parameters after ';' ignored
@@ -194,6 +202,41 @@ public final class HttpServer implements AutoCloseable {
         }
         default -> send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "text/plain",
             "not found: POST application/pkixcmp for CMP; GET /crl, /ca.crt, /metrics, /health\n".getBytes());
+      }
+    }
+
+    /**
+     * OCSP (RFC 6960 appendix A): POST of an application/ocsp-request to /ocsp, or GET /ocsp/ followed by the
+     * URL-encoded base64 of the request; answered on a worker (the answer is signed in the HSM).
+     */
+    private void ocsp(ChannelHandlerContext ctx, FullHttpRequest req, String path, boolean keepAlive) {
+      byte[] body;
+      if (req.method().equals(HttpMethod.POST) && path.equals("/ocsp")) {
+        String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+        if (!type.split(";", 2)[0].trim().equalsIgnoreCase(OCSP_REQUEST)) {
+          send(ctx, keepAlive, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "text/plain",
+              ("POST /ocsp needs Content-Type " + OCSP_REQUEST + "\n").getBytes(StandardCharsets.UTF_8));
+          return;
+        }
+        body = ByteBufUtil.getBytes(req.content());
+      } else if (req.method().equals(HttpMethod.GET) && path.startsWith("/ocsp/")) {
+        try {
+          body = java.util.Base64.getDecoder().decode(java.net.URLDecoder.decode(path.substring(6),
+              StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException e) {
+          body = new byte[0]; // answered malformedRequest
+        }
+      } else {
+        send(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain",
+            "OCSP: POST /ocsp or GET /ocsp/{base64}\n".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      byte[] request = body;
+      try {
+        workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, "application/ocsp-response",
+            ocsp.respond(request)));
+      } catch (RejectedExecutionException e) {
+        send(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "shutting down\n".getBytes());
       }
     }
 

@@ -322,13 +322,13 @@ public final class CaNode implements AutoCloseable {
           ? "secrets and admin answers in clear (binary.allowSecretsInClear)" : "no secrets, admin answers or "
           + "archival")));
       if (httpsContext != null) {
-        https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), keys.caCert(),
+        https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), service.ocsp(), keys.caCert(),
             metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTPS CMP", "https://" + cfg.http().host() + ":" + https.port() + "/", true,
             "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics"));
       }
       if (cfg.http().enabled()) {
-        http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), keys.caCert(),
+        http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), service.ocsp(), keys.caCert(),
             metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTP CMP", "http://" + cfg.http().host() + ":" + http.port() + "/", false,
             "PLAIN; GET /crl, /ca.crt, /metrics; " + (cfg.http().allowSecretsInClear()

@@ -25,6 +25,7 @@ import org.keyarc.ca.kra.ArchiveService;
 import org.keyarc.ca.kra.KeyArchiver;
 import org.keyarc.ca.kra.RecoveryService;
 import org.keyarc.ca.revoke.CrlService;
+import org.keyarc.ca.revoke.OcspService;
 import org.keyarc.ca.revoke.RevocationService;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.template.Templates;
@@ -39,7 +40,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     RequestPolicy requestPolicy, ApprovalService approvals, CertificateQueries certificates,
     RevocationService revocation, CrlService crls, AgentService agents, ArchiveService archives,
     RecoveryService recoveries, AuditService audit, ExchangeService exchange, ResponderService responder,
-    ReplayGuard replays, AuthFailures authFailures) {
+    ReplayGuard replays, AuthFailures authFailures, OcspService ocsp) {
 
   /** Builds every service over {@code store} and the CA keys in {@code keys}. */
   public static CaServices wire(NodeSettings cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
@@ -50,14 +51,15 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
         cfg.timers().secretValidity(), cfg.limits().secretMaxFailures());
     RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);
     CrlService crls = new CrlService(store, keys, clock, cfg.timers().crlValidity());
-    RevocationService revocation = new RevocationService(store, crls, clock, issuer);
+    OcspService ocsp = new OcspService(store, keys, clock);
+    RevocationService revocation = new RevocationService(store, crls, ocsp, clock, issuer);
     AgentService agents = new AgentService(store, clock, issuer, keys);
     ArchiveService archives = new ArchiveService(store, keys, clock);
     RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
     KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),
         cfg.archival().allowSoftwareUnwrap());
     AuditGuard guard = new AuditGuard();
-    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().crlUrl(), cfg.timers().certConfTimeout(), guard);
+    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().links(), cfg.timers().certConfTimeout(), guard);
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
         (int) cfg.timers().pollInterval().toSeconds(), backlog);
     CertificateQueries certificates = new CertificateQueries(store, issuer);
@@ -73,6 +75,6 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
         new RateLimiter(cfg.limits().failuresPerReferencePerMinute()));
     return new CaServices(cfg, store, keys, templates, clock, identities, secrets, roles, enrollment, policy,
         approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange, responder, replays,
-        authFailures);
+        authFailures, ocsp);
   }
 }

@@ -19,10 +19,12 @@ import static org.keyarc.ca.support.Digests.hex;
 public final class RevocationService {
   private final Store store;
   private final CrlService crls;
+  private final OcspService ocsp;
   private final Clock clock;
   private final String issuer;
 
-  public RevocationService(Store store, CrlService crls, Clock clock, String issuer) {
+  public RevocationService(Store store, CrlService crls, OcspService ocsp, Clock clock, String issuer) {
+    this.ocsp = ocsp;
     this.store = store;
     this.crls = crls;
     this.clock = clock;
@@ -52,6 +54,7 @@ public final class RevocationService {
           "reason=" + Texts.reasonName(reason) + " subject=" + rec.subject(), now);
       return null;
     });
+    ocsp.revoked();
     crls.publish(who.actor());
   }
 }

@@ -10,7 +10,7 @@ public interface CaKeyStore {
    * What a CA key is for. RESPONDER: the key that signs CMP answers (its certificate issued by the CA key);
    * TLS: the node's own TLS server key.
    */
-  enum Kind { CA, EXCHANGE, AUDIT, RESPONDER, TLS }
+  enum Kind { CA, EXCHANGE, AUDIT, RESPONDER, TLS, OCSP }
 
   /** One CA key row. {@code cert} is null for the audit key; {@code retiredAt} when its key was destroyed. */
   record Row(long id, Kind kind, String keyLabel, Instant notBefore, Instant notAfter, Instant createdAt,

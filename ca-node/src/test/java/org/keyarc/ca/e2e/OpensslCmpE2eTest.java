@@ -50,10 +50,15 @@ class OpensslCmpE2eTest {
   record Run(int exit, String output) {}
 
   static Run openssl(String... args) throws IOException, InterruptedException {
+    return openssl(dir, args);
+  }
+
+  /** {@code openssl ARGS} run in {@code in}; what it printed, with standard error. */
+  static Run openssl(Path in, String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add("openssl");
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(cmd).directory(in.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "openssl finished");
     return new Run(p.exitValue(), out);

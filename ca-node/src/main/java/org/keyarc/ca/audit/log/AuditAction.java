@@ -34,6 +34,8 @@ public enum AuditAction {
   // wire trust (MAC, replay, responder key)
   /** A new CMP responder key and certificate (the key that signs CMP answers). */
   CA_RESPONDER("ca.responder"),
+  /** A new delegated OCSP signing key and certificate. */
+  CA_OCSP_SIGNER("ca.ocsp-signer"),
   /** A MAC-protected request failed: parameters outside the allow-list, or a MAC that does not verify. */
   AUTH_MAC_FAILED("auth.mac.failed"),
   /** A one-time secret was locked by its last allowed MAC failure. */

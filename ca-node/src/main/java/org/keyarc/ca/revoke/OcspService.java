@@ -1,0 +1,178 @@
+package org.keyarc.ca.revoke;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPException;
+import org.bouncycastle.cert.ocsp.OCSPReq;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.Req;
+import org.bouncycastle.cert.ocsp.RespID;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.DigestCalculatorProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.store.CertRecord;
+import org.keyarc.ca.store.Store;
+import org.keyarc.protocol.Bc;
+import org.keyarc.protocol.asn1.DerLimits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OCSP responder (RFC 6960) on the HTTP listener: each certificate's status from the store — good (issued
+ * and not revoked), revoked (with its time and reason) or unknown (not this CA's, or no such serial) — signed by
+ * the delegated OCSP signing key in the CA token ({@link CaKeyring#currentOcspSigner}), never by the CA key.
+ * A request's nonce (RFC 8954, 1 to 32 bytes) is echoed, and such an answer is signed fresh; an answer without a
+ * nonce for a single certificate is pre-produced and kept for {@link #CACHE_FOR} per certificate ID, or until a
+ * revocation on this node. Every answer is valid for {@link #VALID_FOR}. Malformed requests get
+ * {@code malformedRequest}, a missing signer {@code tryLater}, and nothing throws.
+ */
+public final class OcspService {
+  private static final Logger LOG = LoggerFactory.getLogger(OcspService.class);
+  /** How long a pre-produced answer is served from memory (other nodes' revocations show after at most this). */
+  static final Duration CACHE_FOR = Duration.ofSeconds(60);
+  /** nextUpdate minus thisUpdate of every answer. */
+  static final Duration VALID_FOR = Duration.ofMinutes(10);
+  /** Certificates one request may ask about. */
+  static final int MAX_REQUESTS = 16;
+  private static final int MAX_CACHED = 10_000;
+
+  private record Cached(byte[] der, Instant until) {}
+
+  private final Store store;
+  private final CaKeyring keys;
+  private final Clock clock;
+  private final DigestCalculatorProvider digests;
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+  public OcspService(Store store, CaKeyring keys, Clock clock) {
+    this.store = store;
+    this.keys = keys;
+    this.clock = clock;
+    try {
+      this.digests = new JcaDigestCalculatorProviderBuilder().setProvider(Bc.PROVIDER).build();
+    } catch (OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A revocation happened: no pre-produced answer of this node may say otherwise. */
+  public void revoked() {
+    cache.clear();
+  }
+
+  /** The DER OCSPResponse to the DER OCSPRequest {@code der}. */
+  public byte[] respond(byte[] der) {
+    OCSPReq req;
+    try {
+      DerLimits.check(der, DerLimits.DEFAULT_MAX_DEPTH);
+      req = new OCSPReq(der);
+    } catch (org.keyarc.protocol.KeyarcException | java.io.IOException | RuntimeException e) {
+      return status(OCSPRespBuilder.MALFORMED_REQUEST, "not a DER OCSPRequest");
+    }
+    Req[] list = req.getRequestList();
+    if (list.length == 0 || list.length > MAX_REQUESTS) {
+      return status(OCSPRespBuilder.MALFORMED_REQUEST, list.length + " certificates asked about (1 to "
+          + MAX_REQUESTS + ")");
+    }
+    Extension nonce = req.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+    if (nonce != null) {
+      int n;
+      try {
+        n = ASN1OctetString.getInstance(nonce.getParsedValue()).getOctets().length;
+      } catch (RuntimeException e) {
+        return status(OCSPRespBuilder.MALFORMED_REQUEST, "a nonce that is not an OCTET STRING");
+      }
+      if (n < 1 || n > 32) {
+        return status(OCSPRespBuilder.MALFORMED_REQUEST, "a nonce of " + n + " bytes (1 to 32, RFC 8954)");
+      }
+    }
+    Instant now = clock.instant();
+    String key = null;
+    try {
+      if (nonce == null && list.length == 1) {
+        key = HexFormat.of().formatHex(list[0].getCertID().toASN1Primitive().getEncoded());
+        Cached c = cache.get(key);
+        if (c != null && now.isBefore(c.until())) {
+          return c.der();
+        }
+      }
+      Optional<CaKeyring.Responder> signer = keys.currentOcspSigner(now);
+      if (signer.isEmpty()) {
+        return status(OCSPRespBuilder.TRY_LATER, "no OCSP signing key yet");
+      }
+      X509CertificateHolder cert = signer.get().cert();
+      BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(new RespID(cert.getSubjectPublicKeyInfo(),
+          digests.get(CertificateID.HASH_SHA1)));
+      for (Req r : list) {
+        b.addResponse(r.getCertID(), statusOf(r.getCertID()), Date.from(now), Date.from(now.plus(VALID_FOR)), null);
+      }
+      if (nonce != null) {
+        b.setResponseExtensions(new Extensions(nonce));
+      }
+      BasicOCSPResp basic = b.build(keys.responderSigner(signer.get()), new X509CertificateHolder[] {cert},
+          Date.from(now));
+      byte[] out = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+      if (key != null) {
+        if (cache.size() >= MAX_CACHED) {
+          cache.clear();
+        }
+        cache.put(key, new Cached(out, now.plus(CACHE_FOR)));
+      }
+      return out;
+    } catch (CaException e) {
+      LOG.warn("OCSP answered tryLater: {}", e.getMessage());
+      return status(OCSPRespBuilder.TRY_LATER, e.getMessage());
+    } catch (OCSPException | OperatorCreationException | java.io.IOException | org.keyarc.hsm.HsmException
+        | RuntimeException e) {
+      String incident = Long.toHexString(Double.doubleToLongBits(Math.random()));
+      LOG.error("OCSP internal error, incident {}", incident, e);
+      return status(OCSPRespBuilder.INTERNAL_ERROR, "incident " + incident);
+    }
+  }
+
+  /** Good, revoked or unknown, from the store. */
+  private CertificateStatus statusOf(CertificateID id) throws CaException, OCSPException {
+    if (!id.matchesIssuer(keys.caCert(), digests)) {
+      return new UnknownStatus(); // another CA's certificate
+    }
+    BigInteger serial = id.getSerialNumber();
+    Optional<CertRecord> rec = store.inTransaction(tx -> tx.certificates().find(keys.caName().toString(), serial));
+    if (rec.isEmpty()) {
+      return new UnknownStatus();
+    }
+    CertRecord r = rec.get();
+    if (r.status() == CertRecord.Status.REVOKED) {
+      return new RevokedStatus(Date.from(r.revokedAt()), r.revocationReason() == null ? 0 : r.revocationReason());
+    }
+    return CertificateStatus.GOOD;
+  }
+
+  private static byte[] status(int status, String why) {
+    LOG.info("OCSP request answered with status {}: {}", status, why);
+    try {
+      return new OCSPRespBuilder().build(status, null).getEncoded();
+    } catch (OCSPException | java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
