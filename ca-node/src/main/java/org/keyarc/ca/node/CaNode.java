@@ -325,13 +325,13 @@ public final class CaNode implements AutoCloseable {
         https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), service.ocsp(), keys.caCert(),
             metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTPS CMP", "https://" + cfg.http().host() + ":" + https.port() + "/", true,
-            "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics"));
+            "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics; OCSP at /ocsp"));
       }
       if (cfg.http().enabled()) {
         http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), service.ocsp(), keys.caCert(),
             metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTP CMP", "http://" + cfg.http().host() + ":" + http.port() + "/", false,
-            "PLAIN; GET /crl, /ca.crt, /metrics; " + (cfg.http().allowSecretsInClear()
+            "PLAIN; GET /crl, /ca.crt, /metrics; OCSP at /ocsp; " + (cfg.http().allowSecretsInClear()
             ? "secrets and admin answers in clear (http.allowSecretsInClear)"
             : "openssl cmp with a MAC, no secrets, admin answers or archival")));
       }
