@@ -201,8 +201,8 @@ public final class HttpServer implements AutoCloseable {
               "text/plain", (why == null ? "ok\n" : "not ready: " + why + "\n").getBytes(StandardCharsets.UTF_8));
         }
         default -> send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "text/plain",
-            "not found: POST application/pkixcmp for CMP, application/ocsp-request to /ocsp for OCSP; GET /crl, /ca.crt, "
-                + "/metrics, /health, /ocsp/{base64}\n".getBytes());
+            ("not found: POST application/pkixcmp for CMP, application/ocsp-request to /ocsp for OCSP; GET /crl, "
+                + "/ca.crt, /metrics, /health, /ocsp/{base64}\n").getBytes(StandardCharsets.UTF_8));
       }
     }
 
