@@ -57,21 +57,14 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
       boolean allowSecretsInClear) {}
 
   /**
-   * The CA keys init creates, the exchange keys' life, the OAEP hash, the CRL URL (null for none) and the CMP
-   * responder key's type and life.
+   * The CA keys init creates, the exchange keys' life, the OAEP hash, the CRL URL (null: from publicUrl), the CMP
+   * responder (and OCSP signing) key's type and life, and the node's public HTTP address ending in "/" (null for
+   * none): issued certificates point to its crl, ocsp and ca.crt.
    */
   public record Ca(X500Name subject, KeySpec keyType, int validityYears, KeySpec exchangeKeyType,
       Duration exchangeValidity, Duration exchangeRenewBefore, OaepHash oaepHash, String crlUrl,
       KeySpec responderKeyType, Duration responderValidity, Duration responderRenewBefore,
-      Duration exchangeRetireAfter, String publicUrl) {
-
-    /** What issued certificates point to: the CRL ({@code crlUrl}, else publicUrl + "crl"), OCSP and caIssuers. */
-    public org.keyarc.ca.keys.CertFactory.Links links() {
-      String crl = crlUrl != null ? crlUrl : publicUrl != null ? publicUrl + "crl" : null;
-      return new org.keyarc.ca.keys.CertFactory.Links(crl, publicUrl == null ? null : publicUrl + "ocsp",
-          publicUrl == null ? null : publicUrl + "ca.crt");
-    }
-  }
+      Duration exchangeRetireAfter, String publicUrl) {}
 
   /** Timers and validity periods. */
   public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,

@@ -64,6 +64,16 @@ public final class CertFactory {
   public record Links(String crl, String ocsp, String caIssuers) {
     /** No URLs. */
     public static final Links NONE = new Links(null, null, null);
+
+    /**
+     * The links of a node: the CRL at {@code crlUrl} (else publicUrl + "crl"), OCSP at publicUrl + "ocsp" and the CA
+     * certificate at publicUrl + "ca.crt"; either argument may be null.
+     */
+    public static Links of(String crlUrl, String publicUrl) {
+      String crl = crlUrl != null ? crlUrl : publicUrl != null ? publicUrl + "crl" : null;
+      return new Links(crl, publicUrl == null ? null : publicUrl + "ocsp", publicUrl == null ? null
+          : publicUrl + "ca.crt");
+    }
   }
 
   public static X509CertificateHolder endEntity(X509CertificateHolder ca, Template template, X500Name subject,

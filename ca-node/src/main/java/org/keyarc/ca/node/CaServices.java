@@ -59,7 +59,8 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),
         cfg.archival().allowSoftwareUnwrap());
     AuditGuard guard = new AuditGuard();
-    Issuer issuerService = new Issuer(store, keys, clock, cfg.ca().links(), cfg.timers().certConfTimeout(), guard);
+    Issuer issuerService = new Issuer(store, keys, clock, org.keyarc.ca.keys.CertFactory.Links.of(cfg.ca().crlUrl(),
+        cfg.ca().publicUrl()), cfg.timers().certConfTimeout(), guard);
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
         (int) cfg.timers().pollInterval().toSeconds(), backlog);
     CertificateQueries certificates = new CertificateQueries(store, issuer);
