@@ -32,7 +32,8 @@ if [ ! -x "$pg_bin/initdb" ]; then
 fi
 
 work=$(mktemp -d)
-chmod 755 "$work"
+chmod 755 "$work" # PostgreSQL runs as nobody inside it; what is written below is private (umask 077)
+umask 077
 export KEYARC_HOME="$work/home"
 unset SOFTHSM2_CONF KEYARC_PKCS11_MODULE KEYARC_PIN_DIR
 pids=()
@@ -52,7 +53,7 @@ echo "== PostgreSQL ($pg_bin) on 127.0.0.1:55432, run as nobody (it refuses root
 install -d -o nobody "$work/pg" "$work/pgsock"
 runuser -u nobody -- "$pg_bin/initdb" -D "$work/pg" -U postgres -A trust > "$work/initdb.log"
 runuser -u nobody -- "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pgsock/pg.log" -w \
-  -o "-p 55432 -k $work/pgsock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start > /dev/null
+  -o "-p 55432 -k '$work/pgsock' -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start > /dev/null
 runuser -u nobody -- "$pg_bin/createdb" -h 127.0.0.1 -p 55432 -U postgres keyarc
 
 echo "== SoftHSM2 tokens, one folder for every node"
@@ -74,6 +75,8 @@ binary:
 http:
   port: $((8080 + i))
   tlsPort: $((8440 + i))
+ca:
+  publicUrl: http://127.0.0.1:9080/
 EOF
 done
 

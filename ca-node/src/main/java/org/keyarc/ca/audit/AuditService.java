@@ -126,6 +126,11 @@ public final class AuditService {
     return waiting > 0 ? waiting + " audit records wait for the store" : null;
   }
 
+  /** Writes the refusal records that waited for the store (every node, every few seconds); returns how many. */
+  public int drainBacklog() {
+    return backlog.drain();
+  }
+
   /** Signs the head of {@code store}'s chain with {@code signer} unless it is already signed (tests, tools). */
   public static long checkpoint(Store store, CheckpointSigner signer, Instant at) throws CaException {
     AuditStore.Checkpoint cp = signHead(store, signer, at);

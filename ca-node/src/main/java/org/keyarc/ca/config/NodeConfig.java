@@ -132,8 +132,8 @@ public final class NodeConfig {
     /**
      * The node's public HTTP address as relying parties reach it (the load balancer's, for a cluster), ending in
      * "/": issued certificates carry its {@code crl} as CRL distribution point and, in their authority information
-     * access, {@code ca.crt} (caIssuers) and {@code ocsp} (the OCSP responder). Unset: the plain HTTP listener's
-     * {@code http://host:port/} when it runs on a fixed port; else none of these.
+     * access, {@code ca.crt} (caIssuers) and {@code ocsp} (the OCSP responder). Unset: none of these (a node's
+     * own listener address, often a loopback one, is no address to write into long-lived certificates).
      */
     public String publicUrl;
     /** The key that signs CMP answers (the CA key signs only certificates and CRLs). */
@@ -209,12 +209,12 @@ public final class NodeConfig {
     public String syslog;
   }
 
-  /** {@code ca.publicUrl} ending in "/", or the plain HTTP listener's address when it has a fixed port, or null. */
+  /** {@code ca.publicUrl} ending in "/", or null. */
   String publicUrl() {
-    if (ca.publicUrl != null && !ca.publicUrl.isBlank()) {
-      return ca.publicUrl.endsWith("/") ? ca.publicUrl : ca.publicUrl + "/";
+    if (ca.publicUrl == null || ca.publicUrl.isBlank()) {
+      return null;
     }
-    return http.enabled && http.port > 0 ? "http://" + http.host + ":" + http.port + "/" : null;
+    return ca.publicUrl.endsWith("/") ? ca.publicUrl : ca.publicUrl + "/";
   }
 
   /** A template of the configuration: replaces a built-in one of the same name or adds one. */
@@ -406,6 +406,21 @@ public final class NodeConfig {
           + ca.responderValidityDays + ")");
     }
     positive("limits.failuresPerPeerPerMinute", limits.failuresPerPeerPerMinute);
+    for (String[] u : new String[][] {{"ca.publicUrl", ca.publicUrl}, {"ca.crlUrl", ca.crlUrl}}) {
+      if (u[1] != null && !u[1].isBlank()) {
+        java.net.URI uri;
+        try {
+          uri = new java.net.URI(u[1]);
+        } catch (java.net.URISyntaxException e) {
+          fail(u[0], "is not a URL: " + e.getMessage());
+          return;
+        }
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+            || !u[1].chars().allMatch(c -> c > 0x20 && c < 0x7f) || uri.getQuery() != null || uri.getFragment() != null) {
+          fail(u[0], "must be an absolute http(s) URL of printable ASCII with a host and no query, not '" + u[1] + "'");
+        }
+      }
+    }
     positive("connections.maxTotal", connections.maxTotal);
     positive("connections.maxPerPeer", connections.maxPerPeer);
     positive("connections.messageDeadlineSeconds", connections.messageDeadlineSeconds);

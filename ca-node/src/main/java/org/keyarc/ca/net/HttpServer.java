@@ -222,8 +222,9 @@ public final class HttpServer implements AutoCloseable {
         body = ByteBufUtil.getBytes(req.content());
       } else if (req.method().equals(HttpMethod.GET) && path.startsWith("/ocsp/")) {
         try {
-          body = java.util.Base64.getDecoder().decode(java.net.URLDecoder.decode(path.substring(6),
-              StandardCharsets.US_ASCII));
+          // percent-escapes only: a literal '+' of base64 stays a '+' (URLDecoder would make it a space)
+          body = java.util.Base64.getDecoder().decode(java.net.URLDecoder.decode(path.substring(6)
+              .replace("+", "%2B"), StandardCharsets.US_ASCII));
         } catch (IllegalArgumentException e) {
           body = new byte[0]; // answered malformedRequest
         }
@@ -234,8 +235,15 @@ public final class HttpServer implements AutoCloseable {
       }
       byte[] request = body;
       try {
-        workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, "application/ocsp-response",
-            ocsp.respond(request)));
+        workers.execute(() -> {
+          byte[] answer;
+          try {
+            answer = ocsp.respond(request);
+          } catch (RuntimeException | Error e) { // never a silent worker: internalError (OCSPResponseStatus 2)
+            answer = new byte[] {0x30, 0x03, 0x0a, 0x01, 0x02};
+          }
+          send(ctx, keepAlive, HttpResponseStatus.OK, "application/ocsp-response", answer);
+        });
       } catch (RejectedExecutionException e) {
         send(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "shutting down\n".getBytes());
       }

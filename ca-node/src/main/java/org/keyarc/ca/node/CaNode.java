@@ -72,6 +72,12 @@ public final class CaNode implements AutoCloseable {
   private final NodeTls.Current tlsCert;
   private final NodeTls.Key tlsKey;
   private final Leadership leadership;
+  private final java.util.concurrent.ScheduledExecutorService readinessTimer =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "keyarc-readiness");
+        t.setDaemon(true);
+        return t;
+      });
 
   /**
    * One listener as a person dials it: {@code url} (tls://, tcp://, https://, http://), whether it is TLS, and
@@ -440,11 +446,18 @@ public final class CaNode implements AutoCloseable {
 
   private void schedule(NodeSettings cfg, Readiness readiness) {
     // every node
-    every(Leadership.POLL_SECONDS, TimeUnit.SECONDS, "leader lock", leadership::poll);
-    every(Readiness.CHECK_SECONDS, TimeUnit.SECONDS, "readiness", () -> {
-      readiness.check();
-      return null;
-    });
+    // the leader lock, given up while this node's store or token fails so that a working node leads
+    every(Leadership.POLL_SECONDS, TimeUnit.SECONDS, "leader lock", () -> leadership.poll(readiness.partsWork()));
+    readinessTimer.scheduleWithFixedDelay(() -> {
+      try {
+        readiness.check();
+      } catch (Throwable e) {
+        LOG.error("readiness check failed with {}", e.toString());
+      }
+    }, Readiness.CHECK_SECONDS, Readiness.CHECK_SECONDS, TimeUnit.SECONDS);
+    // refusals' audit records that waited for the store, on every node (a node that does not lead checkpoints
+    // nothing, but its records must not wait for traffic that a load balancer no longer sends it)
+    every(5, TimeUnit.SECONDS, "audit backlog", services.audit()::drainBacklog);
     every(10, TimeUnit.SECONDS, "key refresh", () -> services.keys().refresh(services.store()));
     // once across the cluster, by the leader
     leading(10, "certConf timeout", services.enrollment()::reapUnconfirmed);
@@ -533,6 +546,7 @@ public final class CaNode implements AutoCloseable {
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     timers.shutdownNow();
+    readinessTimer.shutdownNow();
     Metrics.removeRegistry(metrics);
     workers.shutdown();
     try {
@@ -540,6 +554,7 @@ public final class CaNode implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    services.audit().drainBacklog(); // every node: its waiting refusal records go to the store before it closes
     if (leadership.leader()) { // a node that does not lead leaves its last records to the leader's checkpoint
       try {
         services.audit().checkpoint();

@@ -26,6 +26,22 @@ final class Leadership implements AutoCloseable {
 
   /** Checks or takes the lock; returns whether this node leads now. */
   boolean poll() {
+    return poll(true);
+  }
+
+  /**
+   * Checks or takes the lock while this node's parts work ({@code fit}); gives it up while they do not (its
+   * store or token fails), so that a node that can do the work leads.
+   */
+  boolean poll(boolean fit) {
+    if (!fit) {
+      if (leader && lock != LeaderLock.SOLE) {
+        lock.close();
+        leader = false;
+        LOG.warn("node {} gives up the lead: its store or CA token does not answer", nodeId);
+      }
+      return leader = lock == LeaderLock.SOLE;
+    }
     boolean now = lock.hold();
     if (now != leader) {
       leader = now;

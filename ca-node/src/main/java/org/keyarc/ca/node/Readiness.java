@@ -6,8 +6,8 @@ import org.keyarc.ca.store.Store;
 import org.keyarc.hsm.HsmToken;
 
 /**
- * What {@code /health} answers: whether the node can serve, checked by a timer every {@link #CHECK_SECONDS} s
- * (never on the request's event loop) — the store answers a read, the CA token answers with the CA key's
+ * What {@code /health} answers: whether the node can serve, checked every {@link #CHECK_SECONDS} s on a thread
+ * of its own (never on the request's event loop, and never holding up the node's timers) — the store answers a read, the CA token answers with the CA key's
  * attributes (a session, a login, the key), and the audit can be written ({@link AuditService#notReady}). The
  * reason names no secret and no store detail; those are in the log.
  */
@@ -36,7 +36,7 @@ final class Readiness {
     } catch (Exception e) {
       p = "the store does not answer";
     }
-    if (p == null) {
+    if (p == null && token.sessionsInUse() < token.maxSessions()) { // all sessions busy: the token is working
       try {
         token.call(s -> s.attributes(keys.caKey()));
       } catch (Exception e) {
@@ -44,6 +44,11 @@ final class Readiness {
       }
     }
     problem = p;
+  }
+
+  /** Whether the node's own parts (store, token) answer; the audit's state aside. */
+  boolean partsWork() {
+    return problem == null;
   }
 
   /** Why the node should not take traffic now, or null. */

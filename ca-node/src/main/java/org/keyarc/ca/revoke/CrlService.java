@@ -44,21 +44,27 @@ public final class CrlService {
     // holds every revocation committed before it (issue 16)
     return store.inTransaction(tx -> {
       tx.crls().lockPublication();
-      Instant now = clock.instant(); // after the lock: thisUpdate never goes back from one CRL to the next
-      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, now);
+      // after the lock, and never before the last CRL's (nodes' clocks differ): thisUpdate never goes back
+      Instant now = clock.instant();
+      Optional<CrlStore.Row> last = tx.crls().latest();
+      if (last.isPresent() && last.get().thisUpdate().isAfter(now)) {
+        now = last.get().thisUpdate();
+      }
+      Instant thisUpdate = now;
+      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, thisUpdate);
       long number = tx.crls().nextNumber();
       X509CRLHolder crl;
       byte[] der;
       try {
-        crl = CertFactory.crl(keys.caCert(), revoked, number, now, now.plus(validity), keys.caSigner());
+        crl = CertFactory.crl(keys.caCert(), revoked, number, thisUpdate, thisUpdate.plus(validity), keys.caSigner());
         der = crl.getEncoded();
       } catch (HsmException e) {
         throw HsmCalls.failure("cannot sign the CRL: ", e);
       } catch (IOException e) {
         throw new CaException(ErrorCode.INTERNAL, "cannot encode the CRL: " + e.getMessage(), e);
       }
-      tx.crls().insert(new CrlStore.Row(number, now, now.plus(validity), der));
-      Audit.append(tx, actor, AuditAction.CRL_PUBLISH, "crl:" + number, "entries=" + revoked.size(), now);
+      tx.crls().insert(new CrlStore.Row(number, thisUpdate, thisUpdate.plus(validity), der));
+      Audit.append(tx, actor, AuditAction.CRL_PUBLISH, "crl:" + number, "entries=" + revoked.size(), thisUpdate);
       return crl;
     });
   }

@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * and not revoked), revoked (with its time and reason) or unknown (not this CA's, or no such serial) — signed by
  * the delegated OCSP signing key in the CA token ({@link CaKeyring#currentOcspSigner}), never by the CA key.
  * A request's nonce (RFC 8954, 1 to 32 bytes) is echoed, and such an answer is signed fresh; an answer without a
- * nonce for a single certificate is pre-produced and kept for {@link #CACHE_FOR} per certificate ID, or until a
- * revocation on this node. Every answer is valid for {@link #VALID_FOR}. Malformed requests get
+ * nonce for a single certificate is pre-produced and kept for {@link #CACHE_FOR} per certificate ID, served only
+ * while the store still gives the status it states (each request reads the status: a revocation on any node, by
+ * any path, shows at once). Every answer is valid for {@link #VALID_FOR}. CertIDs hashed with SHA-1 or SHA-2 only. Malformed requests get
  * {@code malformedRequest}, a missing signer {@code tryLater}, and nothing throws.
  */
 public final class OcspService {
@@ -56,7 +57,14 @@ public final class OcspService {
   static final int MAX_REQUESTS = 16;
   private static final int MAX_CACHED = 10_000;
 
-  private record Cached(byte[] der, Instant until) {}
+  /** A pre-produced answer and the status it gives (re-checked against the store on every use). */
+  private record Cached(byte[] der, Instant until, String status) {}
+
+  /** The CertID hash algorithms answered: SHA-1 (what clients send) and SHA-2; MD5 and others are malformed. */
+  private static final java.util.Set<org.bouncycastle.asn1.ASN1ObjectIdentifier> HASHES = java.util.Set.of(
+      org.bouncycastle.asn1.oiw.OIWObjectIdentifiers.idSHA1, org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256,
+      org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha384,
+      org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha512);
 
   private final Store store;
   private final CaKeyring keys;
@@ -89,30 +97,50 @@ public final class OcspService {
     } catch (org.keyarc.protocol.KeyarcException | java.io.IOException | RuntimeException e) {
       return status(OCSPRespBuilder.MALFORMED_REQUEST, "not a DER OCSPRequest");
     }
-    Req[] list = req.getRequestList();
-    if (list.length == 0 || list.length > MAX_REQUESTS) {
-      return status(OCSPRespBuilder.MALFORMED_REQUEST, list.length + " certificates asked about (1 to "
-          + MAX_REQUESTS + ")");
-    }
-    Extension nonce = req.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
-    if (nonce != null) {
-      int n;
-      try {
-        n = ASN1OctetString.getInstance(nonce.getParsedValue()).getOctets().length;
-      } catch (RuntimeException e) {
-        return status(OCSPRespBuilder.MALFORMED_REQUEST, "a nonce that is not an OCTET STRING");
-      }
-      if (n < 1 || n > 32) {
-        return status(OCSPRespBuilder.MALFORMED_REQUEST, "a nonce of " + n + " bytes (1 to 32, RFC 8954)");
-      }
-    }
     Instant now = clock.instant();
     String key = null;
     try {
+      // BC parses the single requests only here: a malformed one throws, answered malformedRequest below
+      Req[] list;
+      Extension nonce;
+      try {
+        list = req.getRequestList();
+        nonce = req.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+        for (Req r : list) {
+          if (!HASHES.contains(r.getCertID().getHashAlgOID())) {
+            return status(OCSPRespBuilder.MALFORMED_REQUEST, "a CertID hashed with " + r.getCertID().getHashAlgOID()
+                + " (SHA-1 or SHA-2 only)");
+          }
+        }
+      } catch (RuntimeException e) {
+        return status(OCSPRespBuilder.MALFORMED_REQUEST, "a malformed request list");
+      }
+      if (list.length == 0 || list.length > MAX_REQUESTS) {
+        return status(OCSPRespBuilder.MALFORMED_REQUEST, list.length + " certificates asked about (1 to "
+            + MAX_REQUESTS + ")");
+      }
+      if (nonce != null) {
+        int n;
+        try {
+          n = ASN1OctetString.getInstance(nonce.getParsedValue()).getOctets().length;
+        } catch (RuntimeException e) {
+          return status(OCSPRespBuilder.MALFORMED_REQUEST, "a nonce that is not an OCTET STRING");
+        }
+        if (n < 1 || n > 32) {
+          return status(OCSPRespBuilder.MALFORMED_REQUEST, "a nonce of " + n + " bytes (1 to 32, RFC 8954)");
+        }
+      }
+      String[] states = new String[list.length];
+      CertificateStatus[] statuses = new CertificateStatus[list.length];
+      for (int i = 0; i < list.length; i++) {
+        statuses[i] = statusOf(list[i].getCertID());
+        states[i] = describe(statuses[i]);
+      }
       if (nonce == null && list.length == 1) {
         key = HexFormat.of().formatHex(list[0].getCertID().toASN1Primitive().getEncoded());
         Cached c = cache.get(key);
-        if (c != null && now.isBefore(c.until())) {
+        // served from memory only while the store still says the same: a revocation on any node shows at once
+        if (c != null && now.isBefore(c.until()) && c.status().equals(states[0])) {
           return c.der();
         }
       }
@@ -123,8 +151,8 @@ public final class OcspService {
       X509CertificateHolder cert = signer.get().cert();
       BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(new RespID(cert.getSubjectPublicKeyInfo(),
           digests.get(CertificateID.HASH_SHA1)));
-      for (Req r : list) {
-        b.addResponse(r.getCertID(), statusOf(r.getCertID()), Date.from(now), Date.from(now.plus(VALID_FOR)), null);
+      for (int i = 0; i < list.length; i++) {
+        b.addResponse(list[i].getCertID(), statuses[i], Date.from(now), Date.from(now.plus(VALID_FOR)), null);
       }
       if (nonce != null) {
         b.setResponseExtensions(new Extensions(nonce));
@@ -134,20 +162,34 @@ public final class OcspService {
       byte[] out = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
       if (key != null) {
         if (cache.size() >= MAX_CACHED) {
-          cache.clear();
+          cache.keySet().removeIf(k -> cache.get(k) == null || !now.isBefore(cache.get(k).until()));
+          if (cache.size() >= MAX_CACHED) {
+            cache.clear();
+          }
         }
-        cache.put(key, new Cached(out, now.plus(CACHE_FOR)));
+        cache.put(key, new Cached(out, now.plus(CACHE_FOR), states[0]));
       }
       return out;
     } catch (CaException e) {
       LOG.warn("OCSP answered tryLater: {}", e.getMessage());
       return status(OCSPRespBuilder.TRY_LATER, e.getMessage());
     } catch (OCSPException | OperatorCreationException | java.io.IOException | org.keyarc.hsm.HsmException
-        | RuntimeException e) {
+        | RuntimeException | StackOverflowError e) {
       String incident = Long.toHexString(Double.doubleToLongBits(Math.random()));
       LOG.error("OCSP internal error, incident {}", incident, e);
       return status(OCSPRespBuilder.INTERNAL_ERROR, "incident " + incident);
     }
+  }
+
+  private static String describe(CertificateStatus s) {
+    if (s == CertificateStatus.GOOD) {
+      return "good";
+    }
+    if (s instanceof RevokedStatus r) {
+      return "revoked " + r.getRevocationTime().getTime() + " " + (r.hasRevocationReason() ? r.getRevocationReason()
+          : -1);
+    }
+    return "unknown";
   }
 
   /** Good, revoked or unknown, from the store. */

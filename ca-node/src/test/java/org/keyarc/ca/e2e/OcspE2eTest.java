@@ -140,4 +140,48 @@ class OcspE2eTest {
         .getNames();
     assertEquals("http://pki.example/keyarc/crl", names[0].getName().toString());
   }
+
+  private static OCSPResp post(byte[] request) throws Exception {
+    HttpResponse<byte[]> r = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build().send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(java.time.Duration.ofSeconds(10))
+            .header("Content-Type", "application/ocsp-request").POST(HttpRequest.BodyPublishers.ofByteArray(request))
+            .build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, r.statusCode());
+    return new OCSPResp(r.body());
+  }
+
+  /**
+   * A revocation that did not go through this node's revocation service — another node, or the certConf
+   * timeout — shows at once in what was a pre-produced answer: the status is read from the store every time.
+   */
+  @Test
+  void aPreProducedAnswerNeverOutlivesTheStatusItStates() throws Exception {
+    TestCa.Enrollee sam = ca.enrollUser("CN=Sam Cached");
+    CertificateID id = new CertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+        ca.caCert(), sam.serial());
+    byte[] req = new OCSPReqBuilder().addRequest(id).build().getEncoded(); // no nonce: the answer is cached
+    BasicOCSPResp first = (BasicOCSPResp) post(req).getResponseObject();
+    assertEquals(null, first.getResponses()[0].getCertStatus(), "good");
+    assertEquals(first.getProducedAt(), ((BasicOCSPResp) post(req).getResponseObject()).getProducedAt(),
+        "the same pre-produced answer");
+    String issuer = ca.caCert().getSubject().toString();
+    ca.services().store().inTransaction(tx -> tx.certificates().revoke(issuer, sam.serial(), 1,
+        java.time.Instant.now()));
+    BasicOCSPResp after = (BasicOCSPResp) post(req).getResponseObject();
+    assertTrue(after.getResponses()[0].getCertStatus() instanceof org.bouncycastle.cert.ocsp.RevokedStatus,
+        "revoked at once, although this node's revocation service never heard of it");
+  }
+
+  /** Requests Bouncy Castle only parses lazily, and CertIDs hashed with MD5: answered, never a hung worker. */
+  @Test
+  void malformedRequestListsAndWeakHashesAreAnsweredMalformed() throws Exception {
+    // OCSPRequest { tbsRequest { requestList { INTEGER 5 } } }: a Request that is not one
+    assertEquals(OCSPRespBuilder.MALFORMED_REQUEST, post(new byte[] {0x30, 0x07, 0x30, 0x05, 0x30, 0x03, 0x02, 0x01,
+        0x05}).getStatus());
+    CertificateID md5 = new CertificateID(new org.bouncycastle.operator.bc.BcDigestCalculatorProvider().get(
+        new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.md5)),
+        ca.caCert(), java.math.BigInteger.TEN);
+    assertEquals(OCSPRespBuilder.MALFORMED_REQUEST, post(new OCSPReqBuilder().addRequest(md5).build().getEncoded())
+        .getStatus());
+  }
 }

@@ -38,6 +38,10 @@ final class PgLeaderLock implements LeaderLock {
     props.setProperty("tcpKeepAlive", "true");
     props.setProperty("connectTimeout", "5");
     props.setProperty("socketTimeout", "10");
+    // the server's side: a leader whose host died or was cut off loses its session, and so the lock, within
+    // about 30 s instead of the operating system's two hours of TCP keep-alive
+    props.setProperty("options", "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+        + " -c tcp_user_timeout=30000");
     props.setProperty("ApplicationName", "keyarc leader lock");
   }
 
