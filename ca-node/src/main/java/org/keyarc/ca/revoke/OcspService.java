@@ -204,7 +204,11 @@ public final class OcspService {
     }
     CertRecord r = rec.get();
     if (r.status() == CertRecord.Status.REVOKED) {
-      return new RevokedStatus(Date.from(r.revokedAt()), r.revocationReason() == null ? 0 : r.revocationReason());
+      int reason = r.revocationReason() == null ? 0 : r.revocationReason();
+      // unspecified (0) is left out, as on the CRL (RFC 5280 5.3.1)
+      return reason == 0 ? new RevokedStatus(new org.bouncycastle.asn1.ocsp.RevokedInfo(
+          new org.bouncycastle.asn1.ASN1GeneralizedTime(Date.from(r.revokedAt())), null))
+          : new RevokedStatus(Date.from(r.revokedAt()), reason);
     }
     return CertificateStatus.GOOD;
   }

@@ -43,6 +43,10 @@ public final class RevocationService {
     if (reason < 0 || reason > 10 || reason == 7) {
       throw new CaException(ErrorCode.BAD_REQUEST, "revocation reason " + reason + " is not a CRLReason");
     }
+    if (reason == 8) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "revocation reason 8 (removeFromCRL) is only for delta CRLs, "
+          + "which this CA does not publish");
+    }
     Instant now = clock.instant();
     store.inTransaction(tx -> {
       CertRecord rec = tx.certificates().find(issuer, serial).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND,

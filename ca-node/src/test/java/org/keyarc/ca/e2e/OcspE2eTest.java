@@ -184,4 +184,20 @@ class OcspE2eTest {
     assertEquals(OCSPRespBuilder.MALFORMED_REQUEST, post(new OCSPReqBuilder().addRequest(md5).build().getEncoded())
         .getStatus());
   }
+
+  /** Unspecified (0) is left out of the answer, as on the CRL; removeFromCRL (8) is refused: no delta CRLs here. */
+  @Test
+  void anUnspecifiedReasonIsLeftOutAndRemoveFromCrlIsRefused() throws Exception {
+    TestCa.Enrollee una = ca.enrollUser("CN=Una Unspecified");
+    org.keyarc.ca.CaException e = org.junit.jupiter.api.Assertions.assertThrows(org.keyarc.ca.CaException.class,
+        () -> ca.services().revocation().revoke(Agents.MANAGER, una.serial(), 8, null));
+    assertTrue(e.getMessage().contains("removeFromCRL) is only for delta CRLs"), e.getMessage());
+    ca.services().revocation().revoke(Agents.MANAGER, una.serial(), 0, null);
+    CertificateID id = new CertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+        ca.caCert(), una.serial());
+    Object status = ((BasicOCSPResp) post(new OCSPReqBuilder().addRequest(id).build().getEncoded())
+        .getResponseObject()).getResponses()[0].getCertStatus();
+    assertTrue(status instanceof org.bouncycastle.cert.ocsp.RevokedStatus r && !r.hasRevocationReason(),
+        "revoked, with no reason");
+  }
 }
