@@ -79,6 +79,12 @@ final class PgLeaderLock implements LeaderLock {
 
   private void drop() {
     if (held != null) {
+      try (PreparedStatement ps = held.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+        ps.setLong(1, KEY); // at once: the session's end would free it too, but a moment later
+        ps.execute();
+      } catch (SQLException e) {
+        // the session is gone, and the lock with it
+      }
       try {
         held.close();
       } catch (SQLException e) {
