@@ -264,22 +264,8 @@ public final class CaInit {
    */
   public static X509CertificateHolder newResponder(Store store, HsmToken token, CaKeyring keys,
       NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
-    KeySpec spec = cfg.responderKeyType();
-    String label = CaKeyring.RESPONDER_LABEL_PREFIX + uniqueSuffix(now);
-    HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
-        s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
-    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
-    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.responderValidity(), "CMP Responder",
-        KeyUsage.digitalSignature, ResponderCertificate.EKU);
-    Instant end = cert.getNotAfter().toInstant();
-    BigInteger serial = cert.getSerialNumber();
-    store.inTransaction(tx -> {
-      tx.caKeys().insert(CaKeyStore.Kind.RESPONDER, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
-      Audit.append(tx, actor, AuditAction.CA_RESPONDER, label, "serial=" + Digests.hex(serial) + " notAfter=" + end,
-          now);
-      return null;
-    });
-    return cert;
+    return newServiceKey(store, token, keys, cfg, actor, now, CaKeyStore.Kind.RESPONDER,
+        CaKeyring.RESPONDER_LABEL_PREFIX, "CMP Responder", ResponderCertificate.EKU, false, AuditAction.CA_RESPONDER);
   }
 
   /**
@@ -288,19 +274,26 @@ public final class CaInit {
    */
   public static X509CertificateHolder newOcspSigner(Store store, HsmToken token, CaKeyring keys,
       NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
+    return newServiceKey(store, token, keys, cfg, actor, now, CaKeyStore.Kind.OCSP, CaKeyring.OCSP_LABEL_PREFIX,
+        "OCSP Responder", KeyPurposeId.id_kp_OCSPSigning, true, AuditAction.CA_OCSP_SIGNER);
+  }
+
+  /** A signing key of the CA's own services in the token, its certificate, its store row and audit record. */
+  private static X509CertificateHolder newServiceKey(Store store, HsmToken token, CaKeyring keys,
+      NodeSettings.Ca cfg, String actor, Instant now, CaKeyStore.Kind kind, String prefix, String ou,
+      KeyPurposeId eku, boolean ocspNoCheck, AuditAction action) throws CaException {
     KeySpec spec = cfg.responderKeyType();
-    String label = CaKeyring.OCSP_LABEL_PREFIX + uniqueSuffix(now);
+    String label = prefix + uniqueSuffix(now);
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
-    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.responderValidity(), "OCSP Responder",
-        KeyUsage.digitalSignature, KeyPurposeId.id_kp_OCSPSigning, true);
+    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.responderValidity(), ou,
+        KeyUsage.digitalSignature, eku, ocspNoCheck);
     Instant end = cert.getNotAfter().toInstant();
     BigInteger serial = cert.getSerialNumber();
     store.inTransaction(tx -> {
-      tx.caKeys().insert(CaKeyStore.Kind.OCSP, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
-      Audit.append(tx, actor, AuditAction.CA_OCSP_SIGNER, label, "serial=" + Digests.hex(serial) + " notAfter="
-          + end, now);
+      tx.caKeys().insert(kind, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
+      Audit.append(tx, actor, action, label, "serial=" + Digests.hex(serial) + " notAfter=" + end, now);
       return null;
     });
     return cert;
