@@ -64,9 +64,12 @@ public final class AdminApi {
   private final ArchiveService archives;
   private final RecoveryService recoveries;
 
+  private final org.keyarc.ca.catalog.TemplateCatalog catalog;
+
   public AdminApi(ApprovalService approvals, CertificateQueries certificates, RevocationService revocation,
       CrlService crls, SecretService secrets, RoleService roles, AuditService audit, AgentService agents,
-      ArchiveService archives, RecoveryService recoveries) {
+      ArchiveService archives, RecoveryService recoveries, org.keyarc.ca.catalog.TemplateCatalog catalog) {
+    this.catalog = catalog;
     this.approvals = approvals;
     this.certificates = certificates;
     this.revocation = revocation;
@@ -187,6 +190,29 @@ public final class AdminApi {
               .put("grantedAt", p.grantedAt().toString());
         }
       }
+      case TEMPLATE_LIST -> {
+        ArrayNode list = out.putArray("templates");
+        for (org.keyarc.ca.store.TemplateStore.Row r : catalog.list(who)) {
+          list.add(template(r, false));
+        }
+      }
+      case TEMPLATE_SHOW -> out.set("template", template(catalog.show(who, text(req, AdminFields.TEMPLATE)), true));
+      case TEMPLATE_DUPLICATE -> out.set("template", template(catalog.duplicate(who, text(req, AdminFields.TEMPLATE),
+          text(req, AdminFields.NAME)), true));
+      case TEMPLATE_SET -> {
+        JsonNode s = req.path(AdminFields.SETTINGS);
+        if (!s.isObject() || s.size() > 32) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "settings must be an object of at most 32 field=value pairs");
+        }
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        for (var it = s.fields(); it.hasNext();) {
+          var e = it.next();
+          settings.put(bounded(AdminFields.SETTINGS, e.getKey()), bounded(AdminFields.SETTINGS, e.getValue().asText()));
+        }
+        out.set("template", template(catalog.set(who, text(req, AdminFields.TEMPLATE), settings), true));
+      }
+      case TEMPLATE_ENABLE, TEMPLATE_DISABLE -> out.set("template", template(catalog.enable(who, text(req,
+          AdminFields.TEMPLATE), op == AdminOp.TEMPLATE_ENABLE), false));
       case AUDIT_VERIFY -> {
         AuditChain.Verification v = req.has(AdminFields.ANCHORS) ? audit.verifyExported(who, anchors(req))
             : audit.verify(who);
@@ -328,6 +354,19 @@ public final class AdminApi {
   }
 
   /** A text field, "" when absent, refused when longer than {@link #MAX_FIELD_CHARS}. */
+  private static ObjectNode template(org.keyarc.ca.store.TemplateStore.Row r, boolean definition) {
+    ObjectNode o = JSON.createObjectNode().put("name", r.name()).put("version", r.version()).put("enabled",
+        r.enabled()).put("updatedAt", r.updatedAt().toString()).put("updatedBy", r.updatedBy());
+    if (definition) {
+      try {
+        o.set("definition", JSON.readTree(r.definition()));
+      } catch (java.io.IOException e) {
+        o.put("definition", r.definition());
+      }
+    }
+    return o;
+  }
+
   private static String field(JsonNode req, String field) throws CaException {
     return bounded(field, req.path(field).asText(""));
   }

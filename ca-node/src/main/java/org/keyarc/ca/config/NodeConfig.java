@@ -281,7 +281,7 @@ public final class NodeConfig {
   public List<TemplateCfg> templates = new ArrayList<>();
 
   /** Where the config came from, for error messages. */
-  private transient String source = "(defaults)";
+  transient String source = "(defaults)";
 
   /** Loads {@code file}, applies defaults (from the process's environment), validates. */
   public static NodeConfig load(Path file) throws ConfigException {
@@ -438,11 +438,19 @@ public final class NodeConfig {
     if (audit.syslog != null && !audit.syslog.isBlank() && !audit.syslog.matches("[^:\\s]+:\\d{1,5}")) {
       fail("audit.syslog", "must be host:port, not '" + audit.syslog + "'");
     }
+    validateTemplates();
+  }
+
+  /** The templates' part of {@link #validate}: names unique, each convertible (also for runtime definitions). */
+  void validateTemplates() throws ConfigException {
     Set<String> names = new LinkedHashSet<>();
     for (int i = 0; i < templates.size(); i++) {
       TemplateCfg t = templates.get(i);
       String at = "templates[" + i + "]";
       required(at + ".name", t.name);
+      if (!t.name.matches("[A-Za-z][A-Za-z0-9_.-]{0,63}")) {
+        fail(at + ".name", "must be a letter then up to 63 letters, digits, '_', '.' or '-', not '" + t.name + "'");
+      }
       if (!names.add(t.name)) {
         fail(at + ".name", "template '" + t.name + "' is defined twice");
       }

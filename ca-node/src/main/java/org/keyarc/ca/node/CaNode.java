@@ -275,6 +275,7 @@ public final class CaNode implements AutoCloseable {
     Metrics.addRegistry(metrics); // the store's meters (keyarc_audit_head_wait)
     Gauge.builder("keyarc.hsm.sessions.in.use", r.token(), HsmToken::sessionsInUse).register(metrics);
     service.audit().checkAnchor();
+    service.catalog().seed(); // the templates live in the store from now on
     service.audit().recordConfiguration(cfg.effectiveJson());
     warnAboutAgents(service.agents());
     String nodeId = nodeId();
@@ -409,10 +410,15 @@ public final class CaNode implements AutoCloseable {
   }
 
   /** Says at start-up when archival would be refused: fewer valid recovery agents than the policy needs. */
+  /** The administrative API over the node's services. */
+  public static AdminApi adminApi(CaServices s) {
+    return new AdminApi(s.approvals(), s.certificates(), s.revocation(), s.crls(), s.secrets(), s.roles(),
+        s.audit(), s.agents(), s.archives(), s.recoveries(), s.catalog());
+  }
+
   /** The CMP responder over the node's services (what CMP needs of them, and the admin API). */
   public static CmpResponder responder(CaServices s, io.micrometer.core.instrument.MeterRegistry metrics) {
-    AdminApi admin = new AdminApi(s.approvals(), s.certificates(), s.revocation(), s.crls(), s.secrets(), s.roles(),
-        s.audit(), s.agents(), s.archives(), s.recoveries());
+    AdminApi admin = adminApi(s);
     return new CmpResponder(s.identities(), s.secrets(), s.enrollment(), s.requestPolicy(), s.revocation(), s.crls(),
         s.keys(), admin, s.clock(), s.settings().timers().messageTimeSkew().toSeconds(), metrics, s.authFailures(),
         s.replays());
@@ -459,6 +465,7 @@ public final class CaNode implements AutoCloseable {
     // nothing, but its records must not wait for traffic that a load balancer no longer sends it)
     every(5, TimeUnit.SECONDS, "audit backlog", services.audit()::drainBacklog);
     every(10, TimeUnit.SECONDS, "key refresh", () -> services.keys().refresh(services.store()));
+    every(5, TimeUnit.SECONDS, "template refresh", services.catalog()::refresh); // another node's changes
     // once across the cluster, by the leader
     leading(10, "certConf timeout", services.enrollment()::reapUnconfirmed);
     leading(cfg.timers().crlInterval().toSeconds(), "CRL", () -> services.crls().publish(Audit.NODE));

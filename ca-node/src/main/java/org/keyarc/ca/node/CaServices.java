@@ -26,6 +26,7 @@ import org.keyarc.ca.kra.KeyArchiver;
 import org.keyarc.ca.kra.RecoveryService;
 import org.keyarc.ca.revoke.CrlService;
 import org.keyarc.ca.revoke.OcspService;
+import org.keyarc.ca.catalog.TemplateCatalog;
 import org.keyarc.ca.revoke.RevocationService;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.template.Templates;
@@ -40,7 +41,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     RequestPolicy requestPolicy, ApprovalService approvals, CertificateQueries certificates,
     RevocationService revocation, CrlService crls, AgentService agents, ArchiveService archives,
     RecoveryService recoveries, AuditService audit, ExchangeService exchange, ResponderService responder,
-    ReplayGuard replays, AuthFailures authFailures, OcspService ocsp) {
+    ReplayGuard replays, AuthFailures authFailures, OcspService ocsp, TemplateCatalog catalog) {
 
   /** Builds every service over {@code store} and the CA keys in {@code keys}. */
   public static CaServices wire(NodeSettings cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
@@ -76,6 +77,6 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
         new RateLimiter(cfg.limits().failuresPerReferencePerMinute()));
     return new CaServices(cfg, store, keys, templates, clock, identities, secrets, roles, enrollment, policy,
         approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange, responder, replays,
-        authFailures, ocsp);
+        authFailures, ocsp, new TemplateCatalog(store, templates, clock));
   }
 }

@@ -23,4 +23,6 @@ public interface StoreTx {
   AuditStore audit();
 
   NonceStore nonces();
+
+  TemplateStore templates();
 }

@@ -22,12 +22,30 @@ public final class Templates {
       SECObjectIdentifiers.secp384r1);
   static final Set<String> DEFAULT_ALLOWED_RDNS = Set.of("CN", "O", "OU", "C", "L", "ST", "E", "SERIALNUMBER");
 
-  private final Map<String, Template> byName = new LinkedHashMap<>();
+  private volatile Map<String, Template> byName;
 
   private Templates(Collection<Template> all) {
+    byName = index(all);
+  }
+
+  private static Map<String, Template> index(Collection<Template> all) {
+    Map<String, Template> m = new LinkedHashMap<>();
     for (Template t : all) {
-      byName.put(t.name(), t);
+      Template fixed = t;
+      if (t.name().equals(KEY_RECOVERY_AGENT) && !t.requiresApproval()) {
+        fixed = t.toBuilder().requiresApproval(true).build(); // agent certificates are issued by hand, always
+      }
+      m.put(fixed.name(), fixed);
     }
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * From now on the CA offers exactly {@code all} (the store's enabled templates, {@code catalog/TemplateCatalog}):
+   * the next enrollment on any of them uses its new definition.
+   */
+  public void replace(Collection<Template> all) {
+    byName = index(all);
   }
 
   /**

@@ -46,6 +46,7 @@ public final class UnitCa implements AutoCloseable {
       CaKeyring keys = CaKeyring.load(store, token);
       CaServices services = CaServices.wire(cfg.settings(), store, keys, Templates.of(cfg.configuredTemplates()),
           Clock.systemUTC());
+      services.catalog().seed(); // the templates in the store, as a node keeps them
       return new UnitCa(hsm, token, store, services);
     } catch (Exception | Error e) {
       hsm.close();
@@ -55,9 +56,7 @@ public final class UnitCa implements AutoCloseable {
 
   /** The administrative API over these services. */
   public AdminApi admin() {
-    CaServices s = services;
-    return new AdminApi(s.approvals(), s.certificates(), s.revocation(), s.crls(), s.secrets(), s.roles(),
-        s.audit(), s.agents(), s.archives(), s.recoveries());
+    return org.keyarc.ca.node.CaNode.adminApi(services);
   }
 
   /** The CMP responder over these services, as the node builds it (without metrics). */

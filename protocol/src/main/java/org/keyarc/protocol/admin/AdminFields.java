@@ -15,6 +15,10 @@ public final class AdminFields {
   public static final String SUBJECT = "subject";
   /** A template name. */
   public static final String TEMPLATE = "template";
+  /** The new template's name (template.duplicate). */
+  public static final String NAME = "name";
+  /** Field name to text value (template.set). */
+  public static final String SETTINGS = "settings";
   /** A status filter (lower or upper case; empty = all). */
   public static final String STATUS = "status";
   /** A reason: free text for {@link AdminOp#REQUEST_DENY}, a CRLReason number for {@link AdminOp#CERT_REVOKE}. */

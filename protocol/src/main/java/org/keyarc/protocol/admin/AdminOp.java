@@ -37,6 +37,18 @@ public enum AdminOp {
   ROLE_LIST("role.list"),
   /** Verifies the audit chain and its signed checkpoints. */
   AUDIT_VERIFY("audit.verify"),
+  /** Every template with its version and whether it is offered (administrator, manager, auditor). */
+  TEMPLATE_LIST("template.list"),
+  /** One template's definition; {@code template}. */
+  TEMPLATE_SHOW("template.show"),
+  /** A copy of a template under a new name; {@code template} (the source), {@code name}. */
+  TEMPLATE_DUPLICATE("template.duplicate"),
+  /** Changes a template; {@code template}, {@code settings} (an object of field name to text value). */
+  TEMPLATE_SET("template.set"),
+  /** Offers a template again; {@code template}. */
+  TEMPLATE_ENABLE("template.enable"),
+  /** No longer offers a template (certificates already issued stay valid); {@code template}. */
+  TEMPLATE_DISABLE("template.disable"),
   /** Publishes a new CRL now. */
   CRL_PUBLISH("crl.publish"),
   /**

@@ -36,6 +36,8 @@ public enum AuditAction {
   CA_RESPONDER("ca.responder"),
   /** A new delegated OCSP signing key and certificate. */
   CA_OCSP_SIGNER("ca.ocsp-signer"),
+  /** A template was seeded, duplicated, changed, enabled or disabled (its new version in the detail). */
+  TEMPLATE_CHANGE("template.change"),
   /** A MAC-protected request failed: parameters outside the allow-list, or a MAC that does not verify. */
   AUTH_MAC_FAILED("auth.mac.failed"),
   /** A one-time secret was locked by its last allowed MAC failure. */

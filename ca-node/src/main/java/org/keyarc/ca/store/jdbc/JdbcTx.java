@@ -76,4 +76,9 @@ final class JdbcTx implements StoreTx {
   public NonceStore nonces() {
     return new JdbcNonces(c);
   }
+
+  @Override
+  public org.keyarc.ca.store.TemplateStore templates() {
+    return new JdbcTemplates(c);
+  }
 }

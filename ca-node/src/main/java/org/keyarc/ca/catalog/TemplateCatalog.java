@@ -1,0 +1,217 @@
+package org.keyarc.ca.catalog;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
+import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.config.ConfigException;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.config.TemplateDefinitions;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.store.StoreTx;
+import org.keyarc.ca.store.TemplateStore;
+import org.keyarc.ca.support.Texts;
+import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.Templates;
+import org.keyarc.protocol.ErrorCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Templates as runtime objects (issue 17): their definitions live in the store ({@code template_def}) with a
+ * version bumped on each change; the node's {@link Templates} are rebuilt from the enabled ones on every change
+ * here and, on every node, when {@link #refresh} sees the store's templates change. Administrators list, show,
+ * duplicate, set, enable and disable them; managers and auditors may read them. Every change is validated as the
+ * configuration is (the error names the field), and audited.
+ */
+public final class TemplateCatalog {
+  private static final Logger LOG = LoggerFactory.getLogger(TemplateCatalog.class);
+
+  private final Store store;
+  private final Templates templates;
+  private final Clock clock;
+  private volatile long fingerprint = Long.MIN_VALUE;
+
+  public TemplateCatalog(Store store, Templates templates, Clock clock) {
+    this.store = store;
+    this.templates = templates;
+    this.clock = clock;
+  }
+
+  /**
+   * On start: every template the node offers from its built-ins and configuration that the store does not hold yet
+   * goes into it (version 1, enabled); then the node's templates are the store's.
+   */
+  public void seed() throws CaException {
+    Instant now = clock.instant();
+    store.inTransaction(tx -> {
+      for (Template t : templates.all()) {
+        if (tx.templates().insert(new TemplateStore.Row(t.name(), 1, true, TemplateDefinitions.json(
+            TemplateDefinitions.of(t)), now, Audit.NODE))) {
+          Audit.append(tx, Audit.NODE, AuditAction.TEMPLATE_CHANGE, "template:" + t.name(), "version=1 seeded from "
+              + "the built-in templates and the configuration", now);
+        }
+      }
+      return null;
+    });
+    load();
+  }
+
+  /** Rebuilds the node's templates from the store when any template changed (any node); true when it did. */
+  public boolean refresh() throws CaException {
+    long now = store.inTransaction(tx -> tx.templates().fingerprint());
+    if (now == fingerprint) {
+      return false;
+    }
+    load();
+    return true;
+  }
+
+  private void load() throws CaException {
+    List<TemplateStore.Row> rows = store.inTransaction(tx -> tx.templates().list());
+    long fp = store.inTransaction(tx -> tx.templates().fingerprint());
+    List<NodeConfig.TemplateCfg> enabled = new ArrayList<>();
+    for (TemplateStore.Row r : rows) {
+      if (r.enabled()) {
+        enabled.add(parse(r));
+      }
+    }
+    try {
+      templates.replace(TemplateDefinitions.validate(enabled));
+    } catch (ConfigException e) {
+      // refused when written; a store edited around the node is kept out, the templates in use stay
+      LOG.error("the store's templates are not valid, the node keeps its current ones: {}", e.getMessage());
+      return;
+    }
+    fingerprint = fp;
+  }
+
+  private static NodeConfig.TemplateCfg parse(TemplateStore.Row r) throws CaException {
+    try {
+      return TemplateDefinitions.parse(r.definition());
+    } catch (ConfigException e) {
+      throw new CaException(ErrorCode.STORE_ERROR, "the stored template " + r.name() + " does not parse");
+    }
+  }
+
+  /** Every template with its version and state (administrators, managers, auditors). */
+  public List<TemplateStore.Row> list(Identity who) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR, Role.MANAGER, Role.AUDITOR);
+    return store.inTransaction(tx -> tx.templates().list());
+  }
+
+  /** One template (administrators, managers, auditors); UNKNOWN_TEMPLATE names those there are. */
+  public TemplateStore.Row show(Identity who, String name) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR, Role.MANAGER, Role.AUDITOR);
+    return store.inTransaction(tx -> row(tx, name));
+  }
+
+  /** A copy of {@code source} under {@code name}, version 1, enabled (administrators). */
+  public TemplateStore.Row duplicate(Identity who, String source, String name) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    Instant now = clock.instant();
+    TemplateStore.Row made = store.inTransaction(tx -> {
+      TemplateStore.Row src = row(tx, source);
+      NodeConfig.TemplateCfg c = parse(src);
+      c.name = name;
+      if (c.enroll != null && c.enroll.holdersOf.contains(source)) { // renewal on the copy is by its own holders
+        List<String> h = new ArrayList<>(c.enroll.holdersOf);
+        h.replaceAll(x -> x.equals(source) ? name : x);
+        c.enroll.holdersOf = h;
+      }
+      validateWith(tx, c);
+      TemplateStore.Row r = new TemplateStore.Row(name, 1, true, TemplateDefinitions.json(c), now, who.actor());
+      if (!tx.templates().insert(r)) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "a template named " + Texts.printable(name) + " exists");
+      }
+      Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=1 duplicate of "
+          + source + " version " + src.version(), now);
+      return r;
+    });
+    load();
+    return made;
+  }
+
+  /** {@code settings} applied to {@code name}, its version bumped (administrators). */
+  public TemplateStore.Row set(Identity who, String name, Map<String, String> settings) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    if (settings.isEmpty()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "nothing to set: give field=value pairs");
+    }
+    Instant now = clock.instant();
+    TemplateStore.Row changed = store.inTransaction(tx -> {
+      TemplateStore.Row old = row(tx, name);
+      NodeConfig.TemplateCfg c;
+      try {
+        c = TemplateDefinitions.set(parse(old), settings);
+      } catch (ConfigException e) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "template " + name + ": " + e.getMessage());
+      }
+      validateWith(tx, c);
+      TemplateStore.Row r = new TemplateStore.Row(name, old.version() + 1, old.enabled(), TemplateDefinitions.json(c),
+          now, who.actor());
+      tx.templates().update(r);
+      Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=" + r.version()
+          + " set " + Texts.printable(settings.toString()), now);
+      return r;
+    });
+    load();
+    return changed;
+  }
+
+  /** Offers {@code name} again, or no longer (administrators); its version is bumped. */
+  public TemplateStore.Row enable(Identity who, String name, boolean enabled) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    Instant now = clock.instant();
+    TemplateStore.Row changed = store.inTransaction(tx -> {
+      TemplateStore.Row old = row(tx, name);
+      TemplateStore.Row r = new TemplateStore.Row(name, old.version() + 1, enabled, old.definition(), now, who.actor());
+      tx.templates().update(r);
+      // the offered templates must still be valid together (another may name this one in enroll.holdersOf)
+      List<NodeConfig.TemplateCfg> all = new ArrayList<>();
+      for (TemplateStore.Row x : tx.templates().list()) {
+        if (x.enabled()) {
+          all.add(parse(x));
+        }
+      }
+      validate(all);
+      Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=" + r.version()
+          + (enabled ? " enabled" : " disabled"), now);
+      return r;
+    });
+    load();
+    return changed;
+  }
+
+  private static TemplateStore.Row row(StoreTx tx, String name) throws CaException {
+    return tx.templates().lock(name).orElseThrow(() -> new CaException(ErrorCode.UNKNOWN_TEMPLATE, "unknown template '"
+        + Texts.printable(name) + "'"));
+  }
+
+  /** {@code c} valid among the other enabled templates (it replaces one of its name). */
+  private static void validateWith(StoreTx tx, NodeConfig.TemplateCfg c) throws CaException {
+    List<NodeConfig.TemplateCfg> all = new ArrayList<>();
+    for (TemplateStore.Row x : tx.templates().list()) {
+      if (x.enabled() && !x.name().equals(c.name)) {
+        all.add(parse(x));
+      }
+    }
+    all.add(c);
+    validate(all);
+  }
+
+  private static void validate(List<NodeConfig.TemplateCfg> all) throws CaException {
+    try {
+      TemplateDefinitions.validate(all);
+    } catch (ConfigException e) {
+      throw new CaException(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+  }
+}

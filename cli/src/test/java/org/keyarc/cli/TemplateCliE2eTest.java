@@ -1,0 +1,110 @@
+package org.keyarc.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.config.NodeConfig;
+import org.keyarc.ca.node.CaNode;
+import org.keyarc.cli.CliTestSupport.Run;
+import org.keyarc.hsm.testing.SoftHsmFixture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.CliTestSupport.field;
+import static org.keyarc.cli.CliTestSupport.keyarc;
+
+/**
+ * Issue 17: templates administered at runtime from the command line, on a running node, with no restart — the
+ * seed's "duplicate the template and change it" as two commands, and the next enrollment uses it. A wrong value
+ * is refused naming the field; every change raises the version and is audited; a disabled template is no longer
+ * offered; only the administrator may change templates.
+ */
+class TemplateCliE2eTest {
+  @Test
+  void duplicateSetAndTheNextEnrollmentUsesItWithoutARestart() throws Exception {
+    try (SoftHsmFixture hsm = SoftHsmFixture.create("ca")) {
+      Files.createDirectories(Path.of("target"));
+      Path home = Files.createTempDirectory(Path.of("target"), "template-cli-").toAbsolutePath();
+      System.setProperty("keyarc.home", home.toString());
+      try {
+        Path config = home.resolve("ca.yaml");
+        Files.writeString(config, String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
+            "  module: " + SoftHsmFixture.library(), "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca"),
+            "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Template Test CA, O=keyarc", ""));
+        Run init = keyarc("ca", "init", "--config", config.toString(), "--admin", "CN=Tess Admin");
+        assertEquals(0, init.exit(), init.err());
+        try (CaNode node = CaNode.start(NodeConfig.load(config))) {
+          String url = "tls://127.0.0.1:" + node.binaryPort();
+          String[] tess = enroll(home, url, "tess", field(init.out(), "reference"), field(init.out(), "secret"));
+          String[] asTess = {"--node", url, "--cert", tess[0], "--key", tess[1]};
+
+          Run list = keyarc(cat(new String[] {"template", "list"}, asTess));
+          assertEquals(0, list.exit(), list.err());
+          assertTrue(list.out().matches("(?s).*User +version 1 +offered .*"), list.out());
+
+          Run dup = keyarc(cat(new String[] {"template", "duplicate", "User", "ShortUser"}, asTess));
+          assertEquals(0, dup.exit(), dup.err());
+          assertTrue(dup.out().startsWith("template      ShortUser version 1 (offered)"), dup.out());
+          Run set = keyarc(cat(new String[] {"template", "set", "ShortUser", "validityDays=30"}, asTess));
+          assertEquals(0, set.exit(), set.err());
+          assertTrue(set.out().startsWith("template      ShortUser version 2 (offered)"), set.out());
+
+          // the next enrollment on it, on the same running node
+          Run secret = keyarc(cat(new String[] {"secret", "create", "--template", "ShortUser", "--subject",
+              "CN=Sid Short"}, asTess));
+          assertEquals(0, secret.exit(), secret.err());
+          String[] sid = enroll(home, url, "sid", field(secret.out(), "reference"), field(secret.out(), "secret"));
+          X509CertificateHolder cert = CliFiles.readCertificate(Path.of(sid[0]));
+          long days = Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()).toDays();
+          assertEquals(30, days, "issued under version 2 of ShortUser");
+
+          Run bad = keyarc(cat(new String[] {"template", "set", "ShortUser", "validityDays=0"}, asTess));
+          assertEquals(30, bad.exit(), bad.err());
+          assertTrue(bad.err().contains("validityDays") && bad.err().contains("must be"), bad.err());
+          Run unknown = keyarc(cat(new String[] {"template", "set", "ShortUser", "colour=blue"}, asTess));
+          assertEquals(30, unknown.exit(), unknown.err());
+          assertTrue(unknown.err().contains("field 'colour' is not a template setting"), unknown.err());
+          Run show = keyarc(cat(new String[] {"template", "show", "ShortUser"}, asTess));
+          assertTrue(show.out().contains("\"validityDays\" : 30") && show.out().contains("version 2"), show.out());
+
+          // a holder of a User certificate is no administrator
+          Run notAdmin = keyarc("template", "set", "ShortUser", "validityDays=10", "--node", url, "--cert", sid[0],
+              "--key", sid[1]);
+          assertEquals(34, notAdmin.exit(), notAdmin.err());
+          assertTrue(notAdmin.err().startsWith("keyarc: error 34 (not authorized)"), notAdmin.err());
+
+          Run off = keyarc(cat(new String[] {"template", "disable", "ShortUser"}, asTess));
+          assertEquals(0, off.exit(), off.err());
+          Run refused = keyarc(cat(new String[] {"secret", "create", "--template", "ShortUser", "--subject",
+              "CN=Sam Short"}, asTess));
+          assertTrue(refused.exit() != 0 && refused.err().contains("unknown template 'ShortUser'"), refused.err());
+
+        }
+        try (CaNode.Resources r = CaNode.open(NodeConfig.load(config))) {
+          long changes = r.store().inTransaction(tx -> tx.audit().records(1, Long.MAX_VALUE)).stream()
+              .filter(x -> x.action().equals("template.change") && x.target().equals("template:ShortUser")).count();
+          assertEquals(3, changes, "duplicate, set and disable are audited (refused changes are not changes)");
+        }
+      } finally {
+        System.clearProperty("keyarc.home");
+      }
+    }
+  }
+
+  private static String[] enroll(Path home, String url, String name, String ref, String secret) throws Exception {
+    Path s = home.resolve(name + ".secret");
+    Files.writeString(s, secret + "\n");
+    String cert = home.resolve(name + ".crt").toString();
+    String key = home.resolve(name + ".key").toString();
+    Run r = keyarc("enroll", "--node", url, "--ref", ref, "--secret-file", s.toString(), "--out-key", key,
+        "--out-cert", cert);
+    assertEquals(0, r.exit(), r.err());
+    return new String[] {cert, key};
+  }
+
+  private static String[] cat(String[] a, String[] b) {
+    return CaCliE2eTest.concat(a, b);
+  }
+}
