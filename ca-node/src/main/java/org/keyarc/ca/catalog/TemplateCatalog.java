@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
 public final class TemplateCatalog {
   private static final Logger LOG = LoggerFactory.getLogger(TemplateCatalog.class);
 
+  /** The definition column's size ({@code template_def.definition}). */
+  static final int MAX_DEFINITION = 16_000;
+
   private final Store store;
   private final Templates templates;
   private final Clock clock;
@@ -127,7 +130,7 @@ public final class TemplateCatalog {
         c.enroll.holdersOf = h;
       }
       validateWith(tx, c);
-      TemplateStore.Row r = new TemplateStore.Row(name, 1, true, TemplateDefinitions.json(c), now, who.actor());
+      TemplateStore.Row r = new TemplateStore.Row(name, 1, true, json(c), now, who.actor());
       if (!tx.templates().insert(r)) {
         throw new CaException(ErrorCode.BAD_REQUEST, "a template named " + Texts.printable(name) + " exists");
       }
@@ -155,8 +158,7 @@ public final class TemplateCatalog {
         throw new CaException(ErrorCode.BAD_REQUEST, "template " + name + ": " + e.getMessage());
       }
       validateWith(tx, c);
-      TemplateStore.Row r = new TemplateStore.Row(name, old.version() + 1, old.enabled(), TemplateDefinitions.json(c),
-          now, who.actor());
+      TemplateStore.Row r = new TemplateStore.Row(name, old.version() + 1, old.enabled(), json(c), now, who.actor());
       tx.templates().update(r);
       Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=" + r.version()
           + " set " + Texts.printable(settings.toString()), now);
@@ -205,6 +207,16 @@ public final class TemplateCatalog {
     }
     all.add(c);
     validate(all);
+  }
+
+  /** The definition's JSON, refused (not cut) when longer than its column. */
+  private static String json(NodeConfig.TemplateCfg c) throws CaException {
+    String j = TemplateDefinitions.json(c);
+    if (j.length() > MAX_DEFINITION) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the definition of template " + Texts.printable(c.name) + " would be "
+          + j.length() + " characters; at most " + MAX_DEFINITION);
+    }
+    return j;
   }
 
   private static void validate(List<NodeConfig.TemplateCfg> all) throws CaException {
