@@ -60,6 +60,21 @@ class TemplateCliE2eTest {
           long days = Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()).toDays();
           assertEquals(30, days, "issued under version 2 of ShortUser");
 
+          // the seed's step: duplicate, tick "archive the subject's private key", and the next enrollment on the copy
+          // must bring its key for archival (this CA has no agents yet, so it can only be refused for lack of it)
+          assertEquals(0, keyarc(cat(new String[] {"template", "duplicate", "User", "UserKeyArc"}, asTess)).exit());
+          Run arc = keyarc(cat(new String[] {"template", "set", "UserKeyArc", "archivePrivateKey=true"}, asTess));
+          assertEquals(0, arc.exit(), arc.err());
+          Run arcSecret = keyarc(cat(new String[] {"secret", "create", "--template", "UserKeyArc", "--subject",
+              "CN=Ava Archive"}, asTess));
+          assertEquals(0, arcSecret.exit(), arcSecret.err());
+          Path avaSecret = home.resolve("ava.secret");
+          Files.writeString(avaSecret, field(arcSecret.out(), "secret") + "\n");
+          Run ava = keyarc("enroll", "--node", url, "--ref", field(arcSecret.out(), "reference"), "--secret-file",
+              avaSecret.toString(), "--out-key", home.resolve("ava.key").toString(), "--out-cert",
+              home.resolve("ava.crt").toString());
+          assertEquals(45, ava.exit(), "an enrollment without its key for archival is refused: " + ava.err());
+
           Run bad = keyarc(cat(new String[] {"template", "set", "ShortUser", "validityDays=0"}, asTess));
           assertEquals(30, bad.exit(), bad.err());
           assertTrue(bad.err().contains("validityDays") && bad.err().contains("must be"), bad.err());
