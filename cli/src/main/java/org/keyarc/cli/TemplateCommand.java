@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code keyarc template list|show|duplicate|set|enable|disable}: the CA's templates, administered at runtime on
+ * {@code keyarc template list|show|duplicate|set|enable|disable|export|import}: the CA's templates, administered at runtime on
  * a running node (every node takes a change up within seconds, no restart). Changes are the administrator's;
  * managers and auditors may list and show.
  */
@@ -77,6 +77,43 @@ final class TemplateCommand {
   @Command(name = "disable", description = "No longer offer a template (issued certificates stay valid).")
   int disable(@Mixin NodeOptions node, @Parameters(paramLabel = "NAME") String name) throws Exception {
     print(AdminCall.call(node, AdminCall.request(AdminOp.TEMPLATE_DISABLE).put(AdminFields.TEMPLATE, name)), false);
+    return 0;
+  }
+
+  @Command(name = "export", description = "Every template's definition to FILE (a JSON array; an existing file is kept "
+      + "unless --force), to keep, review or import elsewhere.")
+  int export(@Mixin NodeOptions node, @Parameters(paramLabel = "FILE") java.nio.file.Path file,
+      @picocli.CommandLine.Option(names = "--force", description = "overwrite FILE") boolean force) throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.TEMPLATE_EXPORT));
+    com.fasterxml.jackson.databind.node.ArrayNode defs = AdminCall.JSON.createArrayNode();
+    for (JsonNode t : r.path("templates")) {
+      defs.add(t.path("definition"));
+    }
+    CliFiles.write(file, AdminCall.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(defs), false, force);
+    spec.commandLine().getOut().println("wrote " + file + " (" + defs.size() + " templates)");
+    return 0;
+  }
+
+  @Command(name = "import", description = "Definitions from FILE (what export writes): new templates are added, "
+      + "existing ones replaced with their version raised; all checked first, so a bad file changes nothing.")
+  int importFile(@Mixin NodeOptions node, @Parameters(paramLabel = "FILE") java.nio.file.Path file) throws Exception {
+    JsonNode defs;
+    try {
+      defs = AdminCall.JSON.readTree(java.nio.file.Files.readAllBytes(file));
+    } catch (java.io.IOException e) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read template definitions from " + file + ": "
+          + e.getMessage());
+    }
+    if (!defs.isArray()) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, file + " is not a JSON array of template definitions");
+    }
+    ObjectNode req = AdminCall.request(AdminOp.TEMPLATE_IMPORT);
+    req.set(AdminFields.TEMPLATES, defs);
+    JsonNode r = AdminCall.call(node, req);
+    for (JsonNode t : r.path("templates")) {
+      spec.commandLine().getOut().println("imported      " + t.path("name").asText() + " version "
+          + t.path("version").asInt());
+    }
     return 0;
   }
 

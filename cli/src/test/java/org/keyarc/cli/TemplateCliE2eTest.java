@@ -90,6 +90,21 @@ class TemplateCliE2eTest {
           assertEquals(34, notAdmin.exit(), notAdmin.err());
           assertTrue(notAdmin.err().startsWith("keyarc: error 34 (not authorized)"), notAdmin.err());
 
+          // export, edit the file, import: the change lands as the next version; a bad file changes nothing
+          Path file = home.resolve("templates.json");
+          Run exp = keyarc(cat(new String[] {"template", "export", file.toString()}, asTess));
+          assertEquals(0, exp.exit(), exp.err());
+          String edited = Files.readString(file).replace("\"validityDays\" : 30", "\"validityDays\" : 45");
+          Files.writeString(file, edited);
+          Run imp = keyarc(cat(new String[] {"template", "import", file.toString()}, asTess));
+          assertEquals(0, imp.exit(), imp.err());
+          assertTrue(imp.out().contains("imported      ShortUser version 3"), imp.out());
+          Files.writeString(file, edited.replace("\"validityDays\" : 45", "\"validityDays\" : -1"));
+          Run badFile = keyarc(cat(new String[] {"template", "import", file.toString()}, asTess));
+          assertEquals(30, badFile.exit(), badFile.err());
+          Run after = keyarc(cat(new String[] {"template", "show", "ShortUser"}, asTess));
+          assertTrue(after.out().contains("\"validityDays\" : 45") && after.out().contains("version 3"), after.out());
+
           Run off = keyarc(cat(new String[] {"template", "disable", "ShortUser"}, asTess));
           assertEquals(0, off.exit(), off.err());
           Run refused = keyarc(cat(new String[] {"secret", "create", "--template", "ShortUser", "--subject",
@@ -100,7 +115,7 @@ class TemplateCliE2eTest {
         try (CaNode.Resources r = CaNode.open(NodeConfig.load(config))) {
           long changes = r.store().inTransaction(tx -> tx.audit().records(1, Long.MAX_VALUE)).stream()
               .filter(x -> x.action().equals("template.change") && x.target().equals("template:ShortUser")).count();
-          assertEquals(3, changes, "duplicate, set and disable are audited (refused changes are not changes)");
+          assertEquals(4, changes, "duplicate, set, import and disable are audited (refused changes are not)");
         }
       } finally {
         System.clearProperty("keyarc.home");

@@ -211,6 +211,31 @@ public final class AdminApi {
         }
         out.set("template", template(catalog.set(who, text(req, AdminFields.TEMPLATE), settings), true));
       }
+      case TEMPLATE_EXPORT -> {
+        ArrayNode list = out.putArray("templates");
+        for (org.keyarc.ca.store.TemplateStore.Row r : catalog.list(who)) {
+          list.add(template(r, true));
+        }
+      }
+      case TEMPLATE_IMPORT -> {
+        JsonNode defs = req.path(AdminFields.TEMPLATES);
+        if (!defs.isArray() || defs.isEmpty() || defs.size() > 64) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "templates must be an array of 1 to 64 definitions");
+        }
+        List<String> json = new java.util.ArrayList<>();
+        for (JsonNode d : defs) {
+          String j = d.toString();
+          if (j.length() > 16_000) {
+            throw new CaException(ErrorCode.BAD_REQUEST, "a template definition of " + j.length()
+                + " characters; at most 16000");
+          }
+          json.add(j);
+        }
+        ArrayNode list = out.putArray("templates");
+        for (org.keyarc.ca.store.TemplateStore.Row r : catalog.importDefinitions(who, json)) {
+          list.add(template(r, false));
+        }
+      }
       case TEMPLATE_ENABLE, TEMPLATE_DISABLE -> out.set("template", template(catalog.enable(who, text(req,
           AdminFields.TEMPLATE), op == AdminOp.TEMPLATE_ENABLE), false));
       case AUDIT_VERIFY -> {

@@ -168,6 +168,53 @@ public final class TemplateCatalog {
     return changed;
   }
 
+  /**
+   * Definitions from a file (administrators): each new name added (version 1, offered), each existing one
+   * replaced (version + 1, its state kept); all checked together with the other offered templates first, in one
+   * unit of work, so that a bad file changes nothing.
+   */
+  public List<TemplateStore.Row> importDefinitions(Identity who, List<String> definitions) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    List<NodeConfig.TemplateCfg> incoming = new ArrayList<>();
+    for (String d : definitions) {
+      try {
+        incoming.add(TemplateDefinitions.parse(d));
+      } catch (ConfigException e) {
+        throw new CaException(ErrorCode.BAD_REQUEST, e.getMessage());
+      }
+    }
+    Instant now = clock.instant();
+    List<TemplateStore.Row> done = store.inTransaction(tx -> {
+      java.util.Map<String, NodeConfig.TemplateCfg> all = new java.util.LinkedHashMap<>();
+      for (TemplateStore.Row x : tx.templates().list()) {
+        if (x.enabled()) {
+          all.put(x.name(), parse(x));
+        }
+      }
+      for (NodeConfig.TemplateCfg c : incoming) {
+        all.put(c.name, c);
+      }
+      validate(new ArrayList<>(all.values()));
+      List<TemplateStore.Row> out = new ArrayList<>();
+      for (NodeConfig.TemplateCfg c : incoming) {
+        java.util.Optional<TemplateStore.Row> old = tx.templates().lock(c.name);
+        TemplateStore.Row r = new TemplateStore.Row(c.name, old.map(o -> o.version() + 1).orElse(1),
+            old.map(TemplateStore.Row::enabled).orElse(true), json(c), now, who.actor());
+        if (old.isPresent()) {
+          tx.templates().update(r);
+        } else {
+          tx.templates().insert(r);
+        }
+        Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + c.name, "version=" + r.version()
+            + " imported", now);
+        out.add(r);
+      }
+      return out;
+    });
+    load();
+    return done;
+  }
+
   /** Offers {@code name} again, or no longer (administrators); its version is bumped. */
   public TemplateStore.Row enable(Identity who, String name, boolean enabled) throws CaException {
     Authorization.require(who, Role.ADMINISTRATOR);

@@ -19,6 +19,8 @@ public final class AdminFields {
   public static final String NAME = "name";
   /** Field name to text value (template.set). */
   public static final String SETTINGS = "settings";
+  /** Template definitions (template.import), each in the configuration's form. */
+  public static final String TEMPLATES = "templates";
   /** A status filter (lower or upper case; empty = all). */
   public static final String STATUS = "status";
   /** A reason: free text for {@link AdminOp#REQUEST_DENY}, a CRLReason number for {@link AdminOp#CERT_REVOKE}. */

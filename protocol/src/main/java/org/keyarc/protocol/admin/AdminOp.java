@@ -49,6 +49,10 @@ public enum AdminOp {
   TEMPLATE_ENABLE("template.enable"),
   /** No longer offers a template (certificates already issued stay valid); {@code template}. */
   TEMPLATE_DISABLE("template.disable"),
+  /** Every template's definition, for a file (administrator, manager, auditor). */
+  TEMPLATE_EXPORT("template.export"),
+  /** Definitions from a file: new ones added, existing ones replaced (their version raised); {@code templates}. */
+  TEMPLATE_IMPORT("template.import"),
   /** Publishes a new CRL now. */
   CRL_PUBLISH("crl.publish"),
   /**
