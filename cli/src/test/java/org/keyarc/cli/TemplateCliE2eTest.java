@@ -59,6 +59,9 @@ class TemplateCliE2eTest {
           X509CertificateHolder cert = CliFiles.readCertificate(Path.of(sid[0]));
           long days = Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()).toDays();
           assertEquals(30, days, "issued under version 2 of ShortUser");
+          Run shown = keyarc(cat(new String[] {"cert", "show", cert.getSerialNumber().toString(16)}, asTess));
+          assertTrue(shown.out().contains("\"template\" : \"ShortUser\"") && shown.out().contains(
+              "\"templateVersion\" : 2"), "the certificate records its template and version: " + shown.out());
 
           // the seed's step: duplicate, tick "archive the subject's private key", and the next enrollment on the copy
           // must bring its key for archival (this CA has no agents yet, so it can only be refused for lack of it)

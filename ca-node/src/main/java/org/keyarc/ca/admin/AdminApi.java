@@ -147,7 +147,12 @@ public final class AdminApi {
           list.add(cert(r, false));
         }
       }
-      case CERT_SHOW -> out.set("certificate", cert(certificates.show(who, serial(req)), true));
+      case CERT_SHOW -> {
+        CertRecord r = certificates.show(who, serial(req));
+        ObjectNode c = cert(r, true);
+        certificates.templateVersion(r.serial()).ifPresent(v -> c.put("templateVersion", v));
+        out.set("certificate", c);
+      }
       case CERT_REVOKE -> {
         revocation.revoke(who, serial(req), req.path(AdminFields.REASON).asInt(0), null);
         out.put("revoked", Digests.hex(serial(req)));

@@ -81,13 +81,15 @@ public final class TemplateCatalog {
     List<TemplateStore.Row> rows = store.inTransaction(tx -> tx.templates().list());
     long fp = store.inTransaction(tx -> tx.templates().fingerprint());
     List<NodeConfig.TemplateCfg> enabled = new ArrayList<>();
+    java.util.Map<String, Integer> versions = new java.util.HashMap<>();
     for (TemplateStore.Row r : rows) {
       if (r.enabled()) {
         enabled.add(parse(r));
+        versions.put(r.name(), r.version());
       }
     }
     try {
-      templates.replace(TemplateDefinitions.validate(enabled));
+      templates.replace(TemplateDefinitions.validate(enabled), versions);
     } catch (ConfigException e) {
       // refused when written; a store edited around the node is kept out, the templates in use stay
       LOG.error("the store's templates are not valid, the node keeps its current ones: {}", e.getMessage());

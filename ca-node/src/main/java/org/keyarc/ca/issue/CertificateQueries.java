@@ -39,6 +39,11 @@ public final class CertificateQueries {
     return find(serial);
   }
 
+  /** The version of its template a certificate was issued under, if recorded (readers of {@link #show}). */
+  public java.util.OptionalInt templateVersion(BigInteger serial) throws CaException {
+    return store.inTransaction(tx -> tx.certificates().templateVersion(issuer, serial));
+  }
+
   /** The template a certificate of this CA was issued under (kur keeps it). */
   public String templateOf(BigInteger serial) throws CaException {
     return find(serial).template();

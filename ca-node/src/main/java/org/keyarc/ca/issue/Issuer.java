@@ -42,13 +42,15 @@ public final class Issuer {
   private final CaKeyring keys;
   private final Clock clock;
   private final org.keyarc.ca.keys.CertFactory.Links links;
+  private final java.util.function.ToIntFunction<String> templateVersion;
   private final Duration confirmTimeout;
   private final SerialNumbers serials = new SerialNumbers();
   private final String issuer;
   private final AuditGuard guard;
 
   public Issuer(Store store, CaKeyring keys, Clock clock, org.keyarc.ca.keys.CertFactory.Links links,
-      Duration confirmTimeout, AuditGuard guard) {
+      Duration confirmTimeout, AuditGuard guard, java.util.function.ToIntFunction<String> templateVersion) {
+    this.templateVersion = templateVersion;
     this.guard = guard;
     this.store = store;
     this.keys = keys;
@@ -96,8 +98,13 @@ public final class Issuer {
             hook.run(tx, cert);
           }
           tx.certificates().insert(rec);
+          int version = templateVersion.applyAsInt(t.name());
+          if (version > 0) {
+            tx.certificates().setTemplateVersion(issuer, serial, version);
+          }
           Audit.append(tx, actor, AuditAction.CERT_ISSUE, "serial:" + hex(serial),
-              "template=" + t.name() + " subject=" + subject + " status=" + status, now);
+              "template=" + t.name() + (version > 0 ? " templateVersion=" + version : "") + " subject=" + subject
+              + " status=" + status, now);
           return null;
         });
         return cert;

@@ -35,6 +35,12 @@ public interface CertificateStore {
    */
   boolean rejectUnconfirmed(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;
 
+  /** Records the version of its template a certificate was issued under. */
+  void setTemplateVersion(String issuer, BigInteger serial, int version) throws StoreException;
+
+  /** The version of its template a certificate was issued under; empty for certificates from before versions. */
+  java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException;
+
   /** Marks the certificate revoked; false when it does not exist or is already revoked. */
   boolean revoke(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;
 

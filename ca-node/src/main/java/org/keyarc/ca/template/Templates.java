@@ -23,6 +23,7 @@ public final class Templates {
   static final Set<String> DEFAULT_ALLOWED_RDNS = Set.of("CN", "O", "OU", "C", "L", "ST", "E", "SERIALNUMBER");
 
   private volatile Map<String, Template> byName;
+  private volatile Map<String, Integer> versions = Map.of();
 
   private Templates(Collection<Template> all) {
     byName = index(all);
@@ -45,7 +46,18 @@ public final class Templates {
    * the next enrollment on any of them uses its new definition.
    */
   public void replace(Collection<Template> all) {
+    replace(all, Map.of());
+  }
+
+  /** Like {@link #replace(Collection)}, with each template's version in the store (by name). */
+  public void replace(Collection<Template> all, Map<String, Integer> versionsByName) {
     byName = index(all);
+    versions = Map.copyOf(versionsByName);
+  }
+
+  /** The version of template {@code name} in the store, or 0 before templates are in the store. */
+  public int version(String name) {
+    return versions.getOrDefault(name, 0);
   }
 
   /**

@@ -218,4 +218,35 @@ final class JdbcCertificates implements CertificateStore {
   }
 
 
+
+  @Override
+  public void setTemplateVersion(String issuer, BigInteger serial, int version) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE certificate SET template_version = ? WHERE issuer = ? AND "
+        + "serial = ?")) {
+      ps.setInt(1, version);
+      ps.setString(2, issuer);
+      ps.setString(3, serial.toString(16));
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT template_version FROM certificate WHERE issuer = ? AND "
+        + "serial = ?")) {
+      ps.setString(1, issuer);
+      ps.setString(2, serial.toString(16));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          int v = rs.getInt(1);
+          return rs.wasNull() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(v);
+        }
+        return java.util.OptionalInt.empty();
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
 }
