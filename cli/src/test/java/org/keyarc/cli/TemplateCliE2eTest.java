@@ -84,6 +84,11 @@ class TemplateCliE2eTest {
           Run unknown = keyarc(cat(new String[] {"template", "set", "ShortUser", "colour=blue"}, asTess));
           assertEquals(30, unknown.exit(), unknown.err());
           assertTrue(unknown.err().contains("field 'colour' is not a template setting"), unknown.err());
+          // a copy of the agents' template would issue agent certificates without the manager's approval
+          Run kra = keyarc(cat(new String[] {"template", "duplicate", "KeyRecoveryAgent", "QuickAgent"}, asTess));
+          assertEquals(30, kra.exit(), kra.err());
+          assertTrue(kra.err().contains("the Key Recovery Agent EKU is only for the KeyRecoveryAgent template"),
+              kra.err());
           Run show = keyarc(cat(new String[] {"template", "show", "ShortUser"}, asTess));
           assertTrue(show.out().contains("\"validityDays\" : 30") && show.out().contains("version 2"), show.out());
 
