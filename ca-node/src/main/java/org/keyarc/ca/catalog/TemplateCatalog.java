@@ -194,6 +194,7 @@ public final class TemplateCatalog {
         }
       }
       for (NodeConfig.TemplateCfg c : incoming) {
+        noAgentCopy(c);
         all.put(c.name, c);
       }
       validate(new ArrayList<>(all.values()));
@@ -246,8 +247,32 @@ public final class TemplateCatalog {
         + Texts.printable(name) + "'"));
   }
 
+  /**
+   * A change may not put the Key Recovery Agent EKU on another template: agent certificates are approved by hand,
+   * always, and a copy of the agents' template would issue them without (an agent added from such a certificate
+   * is refused all the same, {@code kra/AgentService}).
+   */
+  private static void noAgentCopy(NodeConfig.TemplateCfg c) throws CaException {
+    if (Templates.KEY_RECOVERY_AGENT.equals(c.name)) {
+      return;
+    }
+    for (String e : c.extendedKeyUsage) {
+      boolean agent;
+      try {
+        agent = Template.ekuOf(e).equals(Template.EKU_KEY_RECOVERY_AGENT);
+      } catch (IllegalArgumentException bad) {
+        continue; // refused by the validation, naming the field
+      }
+      if (agent) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "template " + Texts.printable(c.name) + ": field "
+            + "'extendedKeyUsage' the Key Recovery Agent EKU is only for the KeyRecoveryAgent template");
+      }
+    }
+  }
+
   /** {@code c} valid among the other enabled templates (it replaces one of its name). */
   private static void validateWith(StoreTx tx, NodeConfig.TemplateCfg c) throws CaException {
+    noAgentCopy(c);
     List<NodeConfig.TemplateCfg> all = new ArrayList<>();
     for (TemplateStore.Row x : tx.templates().list()) {
       if (x.enabled() && !x.name().equals(c.name)) {
