@@ -117,6 +117,16 @@ final class TemplateCommand {
     return 0;
   }
 
+  @Command(name = "reseal", description = "After the node found the store's templates changed outside the CA (error "
+      + "67, audit template.tampered) and you checked them with export: seal them as they are, so the nodes take "
+      + "them up.")
+  int reseal(@Mixin NodeOptions node, @picocli.CommandLine.Option(names = "--note", required = true,
+      paramLabel = "TEXT", description = "what you checked (audited)") String note) throws Exception {
+    JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.TEMPLATE_RESEAL).put(AdminFields.NOTE, note));
+    spec.commandLine().getOut().println("sealed        " + r.path("sealed").asInt() + " templates as they are");
+    return 0;
+  }
+
   private void print(JsonNode r, boolean definition) throws Exception {
     JsonNode t = r.path("template");
     PrintWriter out = spec.commandLine().getOut();

@@ -113,6 +113,36 @@ class TemplateCliE2eTest {
           Run after = keyarc(cat(new String[] {"template", "show", "ShortUser"}, asTess));
           assertTrue(after.out().contains("\"validityDays\" : 45") && after.out().contains("version 3"), after.out());
 
+          // a database writer loosens a template behind the CA's back: the seal breaks, the nodes keep what they had,
+          // the finding is audited, and the administrator's next change is refused until a reseal
+          try (java.sql.Connection c = ((org.keyarc.ca.store.jdbc.JdbcStore) node.services().store()).dataSource()
+              .getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE template_def SET definition = REPLACE(definition, '\"validityDays\":45', "
+                + "'\"validityDays\":3650'), version = version + 1 WHERE name = 'ShortUser'");
+            c.commit();
+          }
+          long until = System.nanoTime() + 20_000_000_000L;
+          Run changed = keyarc(cat(new String[] {"template", "set", "ShortUser", "validityDays=40"}, asTess));
+          assertEquals(67, changed.exit(), "a change on tampered templates is refused: " + changed.err());
+          Run s2 = keyarc(cat(new String[] {"secret", "create", "--template", "ShortUser", "--subject",
+              "CN=Tim Tamper"}, asTess));
+          assertEquals(0, s2.exit(), s2.err());
+          String[] tim = enroll(home, url, "tim", field(s2.out(), "reference"), field(s2.out(), "secret"));
+          X509CertificateHolder timCert = CliFiles.readCertificate(Path.of(tim[0]));
+          assertEquals(45, Duration.between(timCert.getNotBefore().toInstant(), timCert.getNotAfter().toInstant())
+              .toDays(), "the node kept the sealed definition, not the tampered one");
+          boolean audited = false;
+          while (!audited && System.nanoTime() < until) {
+            audited = node.services().store().inTransaction(tx -> tx.audit().records(1, Long.MAX_VALUE)).stream()
+                .anyMatch(x -> x.action().equals("template.tampered"));
+            Thread.sleep(200);
+          }
+          assertTrue(audited, "the finding is audited");
+          Run reseal = keyarc(cat(new String[] {"template", "reseal", "--note", "checked: 3650 days is wanted"},
+              asTess));
+          assertEquals(0, reseal.exit(), reseal.err());
+          assertEquals(0, keyarc(cat(new String[] {"template", "set", "ShortUser", "validityDays=30"}, asTess)).exit());
+
           Run off = keyarc(cat(new String[] {"template", "disable", "ShortUser"}, asTess));
           assertEquals(0, off.exit(), off.err());
           Run refused = keyarc(cat(new String[] {"secret", "create", "--template", "ShortUser", "--subject",
@@ -123,7 +153,8 @@ class TemplateCliE2eTest {
         try (CaNode.Resources r = CaNode.open(NodeConfig.load(config))) {
           long changes = r.store().inTransaction(tx -> tx.audit().records(1, Long.MAX_VALUE)).stream()
               .filter(x -> x.action().equals("template.change") && x.target().equals("template:ShortUser")).count();
-          assertEquals(4, changes, "duplicate, set, import and disable are audited (refused changes are not)");
+          assertEquals(5, changes, "duplicate, set, import, set after the reseal and disable are audited (refused "
+              + "changes are not)");
         }
       } finally {
         System.clearProperty("keyarc.home");

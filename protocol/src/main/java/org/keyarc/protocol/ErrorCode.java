@@ -79,7 +79,10 @@ public enum ErrorCode {
 
   // ---- resource budgets
   /** The node already buffers as many unfinished large messages as its heap allows; a later try may pass. */
-  NODE_BUSY(66, PKIFailureInfo.systemUnavail, "the node is buffering too many unfinished large messages");
+  NODE_BUSY(66, PKIFailureInfo.systemUnavail, "the node is buffering too many unfinished large messages"),
+  // ---- templates
+  /** The store's templates do not match their seal: changed outside the CA (an administrator reseals them). */
+  TEMPLATES_TAMPERED(67, PKIFailureInfo.systemUnavail, "the templates were changed outside the CA");
 
   private final int number;
   private final int failureInfo;

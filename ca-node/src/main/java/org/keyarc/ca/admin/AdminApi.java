@@ -241,6 +241,7 @@ public final class AdminApi {
           list.add(template(r, false));
         }
       }
+      case TEMPLATE_RESEAL -> out.put("sealed", catalog.reseal(who, field(req, AdminFields.NOTE)));
       case TEMPLATE_ENABLE, TEMPLATE_DISABLE -> out.set("template", template(catalog.enable(who, text(req,
           AdminFields.TEMPLATE), op == AdminOp.TEMPLATE_ENABLE), false));
       case AUDIT_VERIFY -> {

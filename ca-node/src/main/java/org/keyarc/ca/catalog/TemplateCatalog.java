@@ -37,15 +37,63 @@ public final class TemplateCatalog {
   /** The definition column's size ({@code template_def.definition}). */
   static final int MAX_DEFINITION = 16_000;
 
+  private static final byte[] CONTEXT = "keyarc-templates-v1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
   private final Store store;
   private final Templates templates;
   private final Clock clock;
+  private final org.keyarc.ca.keys.CaKeyring keys;
   private volatile long fingerprint = Long.MIN_VALUE;
+  private volatile long reportedTampered = Long.MIN_VALUE;
 
-  public TemplateCatalog(Store store, Templates templates, Clock clock) {
+  public TemplateCatalog(Store store, Templates templates, Clock clock, org.keyarc.ca.keys.CaKeyring keys) {
     this.store = store;
     this.templates = templates;
     this.clock = clock;
+    this.keys = keys;
+  }
+
+  /** The seal over {@code rows}: a CMAC in the HSM over each template's name, version, state and definition. */
+  private String sealOf(List<TemplateStore.Row> rows) throws CaException {
+    java.io.ByteArrayOutputStream bout = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(bout)) {
+      out.write(CONTEXT);
+      out.writeInt(rows.size());
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      for (TemplateStore.Row r : rows.stream().sorted(java.util.Comparator.comparing(TemplateStore.Row::name))
+          .toList()) {
+        byte[] name = r.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeInt(name.length);
+        out.write(name);
+        out.writeInt(r.version());
+        out.writeBoolean(r.enabled());
+        out.write(sha.digest(r.definition().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+    } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] data = bout.toByteArray();
+    byte[] mac = org.keyarc.ca.support.HsmCalls.call(() -> keys.token().call(s -> s.cmac(keys.macKey(), data)));
+    return java.util.HexFormat.of().formatHex(mac);
+  }
+
+  /** Takes the seal's lock and refuses (67) when the store's templates are not the ones the CA sealed. */
+  private void checkSeal(StoreTx tx) throws CaException {
+    java.util.Optional<String> seal = tx.templates().lockSeal();
+    List<TemplateStore.Row> rows = tx.templates().list();
+    if (rows.isEmpty() && seal.isEmpty()) {
+      return; // nothing yet
+    }
+    if (seal.isEmpty() || !java.security.MessageDigest.isEqual(seal.get().getBytes(
+        java.nio.charset.StandardCharsets.US_ASCII), sealOf(rows).getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+      throw new CaException(ErrorCode.TEMPLATES_TAMPERED, "the store's templates do not match their seal: they were "
+          + "changed outside the CA; check them (template export) and run 'keyarc template reseal'");
+    }
+  }
+
+  /** Seals the store's templates as they are now, in {@code tx}. */
+  private void reseal(StoreTx tx, String by, Instant now) throws CaException {
+    tx.templates().setSeal(sealOf(tx.templates().list()), now, by);
   }
 
   /**
@@ -54,7 +102,9 @@ public final class TemplateCatalog {
    */
   public void seed() throws CaException {
     Instant now = clock.instant();
-    store.inTransaction(tx -> {
+    try {
+      store.inTransaction(tx -> {
+      checkSeal(tx);
       for (Template t : templates.all()) {
         if (tx.templates().insert(new TemplateStore.Row(t.name(), 1, true, TemplateDefinitions.json(
             TemplateDefinitions.of(t)), now, Audit.NODE))) {
@@ -62,8 +112,15 @@ public final class TemplateCatalog {
               + "the built-in templates and the configuration", now);
         }
       }
+      reseal(tx, Audit.NODE, now);
       return null;
-    });
+      });
+    } catch (CaException e) {
+      if (e.code() != ErrorCode.TEMPLATES_TAMPERED) {
+        throw e;
+      }
+      // nothing seeded and nothing blessed: load() keeps the built-in and configured templates and reports it
+    }
     load();
   }
 
@@ -80,6 +137,20 @@ public final class TemplateCatalog {
   private void load() throws CaException {
     List<TemplateStore.Row> rows = store.inTransaction(tx -> tx.templates().list());
     long fp = store.inTransaction(tx -> tx.templates().fingerprint());
+    String seal = store.inTransaction(tx -> tx.templates().lockSeal()).orElse("");
+    if (!java.security.MessageDigest.isEqual(seal.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        sealOf(rows).getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+      fingerprint = fp; // checked again when the store's templates change
+      if (reportedTampered != fp) {
+        reportedTampered = fp;
+        LOG.error("the store's templates do not match their seal (changed outside the CA); this node keeps the "
+            + "templates it had; an administrator checks them and runs 'keyarc template reseal'");
+        Instant now = clock.instant();
+        store.inTransaction(tx -> Audit.append(tx, Audit.NODE, AuditAction.TEMPLATE_TAMPERED, "templates",
+            "the stored templates do not match their seal; not taken up", now));
+      }
+      return;
+    }
     List<NodeConfig.TemplateCfg> enabled = new ArrayList<>();
     java.util.Map<String, Integer> versions = new java.util.HashMap<>();
     for (TemplateStore.Row r : rows) {
@@ -123,6 +194,7 @@ public final class TemplateCatalog {
     Authorization.require(who, Role.ADMINISTRATOR);
     Instant now = clock.instant();
     TemplateStore.Row made = store.inTransaction(tx -> {
+      checkSeal(tx);
       TemplateStore.Row src = row(tx, source);
       NodeConfig.TemplateCfg c = parse(src);
       c.name = name;
@@ -138,6 +210,7 @@ public final class TemplateCatalog {
       }
       Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=1 duplicate of "
           + source + " version " + src.version(), now);
+      reseal(tx, who.actor(), now);
       return r;
     });
     load();
@@ -152,6 +225,7 @@ public final class TemplateCatalog {
     }
     Instant now = clock.instant();
     TemplateStore.Row changed = store.inTransaction(tx -> {
+      checkSeal(tx);
       TemplateStore.Row old = row(tx, name);
       NodeConfig.TemplateCfg c;
       try {
@@ -164,6 +238,7 @@ public final class TemplateCatalog {
       tx.templates().update(r);
       Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=" + r.version()
           + " set " + Texts.printable(settings.toString()), now);
+      reseal(tx, who.actor(), now);
       return r;
     });
     load();
@@ -187,6 +262,7 @@ public final class TemplateCatalog {
     }
     Instant now = clock.instant();
     List<TemplateStore.Row> done = store.inTransaction(tx -> {
+      checkSeal(tx);
       java.util.Map<String, NodeConfig.TemplateCfg> all = new java.util.LinkedHashMap<>();
       for (TemplateStore.Row x : tx.templates().list()) {
         if (x.enabled()) {
@@ -212,10 +288,34 @@ public final class TemplateCatalog {
             + " imported", now);
         out.add(r);
       }
+      reseal(tx, who.actor(), now);
       return out;
     });
     load();
     return done;
+  }
+
+  /**
+   * After the node found the store's templates changed outside the CA and an administrator checked them
+   * ({@code template export}): seals them as they are, and the nodes take them up (administrators).
+   */
+  public int reseal(Identity who, String note) throws CaException {
+    Authorization.require(who, Role.ADMINISTRATOR);
+    Instant now = clock.instant();
+    int n = store.inTransaction(tx -> {
+      tx.templates().lockSeal();
+      List<TemplateStore.Row> rows = tx.templates().list();
+      for (TemplateStore.Row r : rows) {
+        parse(r); // a definition that does not even parse is not sealed
+      }
+      reseal(tx, who.actor(), now);
+      Audit.append(tx, who.actor(), AuditAction.TEMPLATE_RESEAL, "templates", rows.size() + " templates sealed as "
+          + "they are in the store; note: " + Texts.printable(note), now);
+      return rows.size();
+    });
+    fingerprint = Long.MIN_VALUE;
+    load();
+    return n;
   }
 
   /** Offers {@code name} again, or no longer (administrators); its version is bumped. */
@@ -223,6 +323,7 @@ public final class TemplateCatalog {
     Authorization.require(who, Role.ADMINISTRATOR);
     Instant now = clock.instant();
     TemplateStore.Row changed = store.inTransaction(tx -> {
+      checkSeal(tx);
       TemplateStore.Row old = row(tx, name);
       TemplateStore.Row r = new TemplateStore.Row(name, old.version() + 1, enabled, old.definition(), now, who.actor());
       tx.templates().update(r);
@@ -236,6 +337,7 @@ public final class TemplateCatalog {
       validate(all);
       Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=" + r.version()
           + (enabled ? " enabled" : " disabled"), now);
+      reseal(tx, who.actor(), now);
       return r;
     });
     load();

@@ -77,6 +77,6 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
         new RateLimiter(cfg.limits().failuresPerReferencePerMinute()));
     return new CaServices(cfg, store, keys, templates, clock, identities, secrets, roles, enrollment, policy,
         approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange, responder, replays,
-        authFailures, ocsp, new TemplateCatalog(store, templates, clock));
+        authFailures, ocsp, new TemplateCatalog(store, templates, clock, keys));
   }
 }

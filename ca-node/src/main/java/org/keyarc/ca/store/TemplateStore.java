@@ -21,6 +21,12 @@ public interface TemplateStore {
   /** Replaces a template's version, state and definition. */
   void update(Row r) throws StoreException;
 
+  /** The seal over every definition (hex), locked until the unit of work ends; empty before the first. */
+  java.util.Optional<String> lockSeal() throws StoreException;
+
+  /** Replaces the seal. */
+  void setSeal(String mac, Instant at, String by) throws StoreException;
+
   /** The sum of every template's version and how many there are: changes when any template changes. */
   long fingerprint() throws StoreException;
 }

@@ -53,6 +53,8 @@ public enum AdminOp {
   TEMPLATE_EXPORT("template.export"),
   /** Definitions from a file: new ones added, existing ones replaced (their version raised); {@code templates}. */
   TEMPLATE_IMPORT("template.import"),
+  /** Seals the store's templates as they are, after a finding that they changed outside the CA; {@code note}. */
+  TEMPLATE_RESEAL("template.reseal"),
   /** Publishes a new CRL now. */
   CRL_PUBLISH("crl.publish"),
   /**

@@ -38,6 +38,9 @@ public enum AuditAction {
   CA_OCSP_SIGNER("ca.ocsp-signer"),
   /** A template was seeded, duplicated, changed, enabled or disabled (its new version in the detail). */
   TEMPLATE_CHANGE("template.change"),
+  /** The store's templates did not match their seal; or an administrator resealed them as they are. */
+  TEMPLATE_TAMPERED("template.tampered"),
+  TEMPLATE_RESEAL("template.reseal"),
   /** A MAC-protected request failed: parameters outside the allow-list, or a MAC that does not verify. */
   AUTH_MAC_FAILED("auth.mac.failed"),
   /** A one-time secret was locked by its last allowed MAC failure. */

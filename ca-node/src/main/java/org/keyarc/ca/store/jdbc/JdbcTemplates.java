@@ -101,4 +101,38 @@ final class JdbcTemplates implements TemplateStore {
       throw StoreException.of(e);
     }
   }
+
+  @Override
+  public Optional<String> lockSeal() throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT mac FROM template_seal WHERE id = 1 FOR UPDATE");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public void setSeal(String mac, Instant at, String by) throws StoreException {
+    try (PreparedStatement up = c.prepareStatement("UPDATE template_seal SET mac = ?, sealed_at = ?, sealed_by = ? "
+        + "WHERE id = 1")) {
+      up.setString(1, mac);
+      up.setLong(2, at.toEpochMilli());
+      up.setString(3, by);
+      if (up.executeUpdate() == 1) {
+        return;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+    try (PreparedStatement ins = c.prepareStatement("INSERT INTO template_seal (id, mac, sealed_at, sealed_by) "
+        + "VALUES (1, ?, ?, ?)")) {
+      ins.setString(1, mac);
+      ins.setLong(2, at.toEpochMilli());
+      ins.setString(3, by);
+      ins.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
 }
