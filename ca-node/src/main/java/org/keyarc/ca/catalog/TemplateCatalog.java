@@ -84,11 +84,27 @@ public final class TemplateCatalog {
     if (rows.isEmpty() && seal.isEmpty()) {
       return; // nothing yet
     }
-    if (seal.isEmpty() || !java.security.MessageDigest.isEqual(seal.get().getBytes(
-        java.nio.charset.StandardCharsets.US_ASCII), sealOf(rows).getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+    if (!sealed(rows, seal.orElse(""))) {
       throw new CaException(ErrorCode.TEMPLATES_TAMPERED, "the store's templates do not match their seal: they were "
           + "changed outside the CA; check them (template export) and run 'keyarc template reseal'");
     }
+  }
+
+  /** Whether {@code seal} is the seal over {@code rows}. */
+  private boolean sealed(List<TemplateStore.Row> rows, String seal) throws CaException {
+    return java.security.MessageDigest.isEqual(seal.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+        sealOf(rows).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  }
+
+  /** The definitions of the offered templates in the store, by name, leaving out {@code except} (or null). */
+  private static java.util.Map<String, NodeConfig.TemplateCfg> offered(StoreTx tx, String except) throws CaException {
+    java.util.Map<String, NodeConfig.TemplateCfg> all = new java.util.LinkedHashMap<>();
+    for (TemplateStore.Row x : tx.templates().list()) {
+      if (x.enabled() && !x.name().equals(except)) {
+        all.put(x.name(), parse(x));
+      }
+    }
+    return all;
   }
 
   /** Seals the store's templates as they are now, in {@code tx}. */
@@ -134,12 +150,17 @@ public final class TemplateCatalog {
     return true;
   }
 
+  /** The store's templates, their fingerprint and their seal, read together (the seal's lock first, as writers). */
+  private record Snapshot(List<TemplateStore.Row> rows, long fingerprint, String seal) {}
+
   private void load() throws CaException {
-    List<TemplateStore.Row> rows = store.inTransaction(tx -> tx.templates().list());
-    long fp = store.inTransaction(tx -> tx.templates().fingerprint());
-    String seal = store.inTransaction(tx -> tx.templates().lockSeal()).orElse("");
-    if (!java.security.MessageDigest.isEqual(seal.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-        sealOf(rows).getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+    Snapshot snap = store.inTransaction(tx -> {
+      String seal = tx.templates().lockSeal().orElse("");
+      return new Snapshot(tx.templates().list(), tx.templates().fingerprint(), seal);
+    });
+    List<TemplateStore.Row> rows = snap.rows();
+    long fp = snap.fingerprint();
+    if (!sealed(rows, snap.seal())) {
       fingerprint = fp; // checked again when the store's templates change
       if (reportedTampered != fp) {
         reportedTampered = fp;
@@ -263,12 +284,7 @@ public final class TemplateCatalog {
     Instant now = clock.instant();
     List<TemplateStore.Row> done = store.inTransaction(tx -> {
       checkSeal(tx);
-      java.util.Map<String, NodeConfig.TemplateCfg> all = new java.util.LinkedHashMap<>();
-      for (TemplateStore.Row x : tx.templates().list()) {
-        if (x.enabled()) {
-          all.put(x.name(), parse(x));
-        }
-      }
+      java.util.Map<String, NodeConfig.TemplateCfg> all = offered(tx, null);
       for (NodeConfig.TemplateCfg c : incoming) {
         noAgentCopy(c);
         all.put(c.name, c);
@@ -328,13 +344,7 @@ public final class TemplateCatalog {
       TemplateStore.Row r = new TemplateStore.Row(name, old.version() + 1, enabled, old.definition(), now, who.actor());
       tx.templates().update(r);
       // the offered templates must still be valid together (another may name this one in enroll.holdersOf)
-      List<NodeConfig.TemplateCfg> all = new ArrayList<>();
-      for (TemplateStore.Row x : tx.templates().list()) {
-        if (x.enabled()) {
-          all.add(parse(x));
-        }
-      }
-      validate(all);
+      validate(new ArrayList<>(offered(tx, null).values()));
       Audit.append(tx, who.actor(), AuditAction.TEMPLATE_CHANGE, "template:" + name, "version=" + r.version()
           + (enabled ? " enabled" : " disabled"), now);
       reseal(tx, who.actor(), now);
@@ -375,12 +385,7 @@ public final class TemplateCatalog {
   /** {@code c} valid among the other enabled templates (it replaces one of its name). */
   private static void validateWith(StoreTx tx, NodeConfig.TemplateCfg c) throws CaException {
     noAgentCopy(c);
-    List<NodeConfig.TemplateCfg> all = new ArrayList<>();
-    for (TemplateStore.Row x : tx.templates().list()) {
-      if (x.enabled() && !x.name().equals(c.name)) {
-        all.add(parse(x));
-      }
-    }
+    List<NodeConfig.TemplateCfg> all = new ArrayList<>(offered(tx, c.name).values());
     all.add(c);
     validate(all);
   }

@@ -97,11 +97,8 @@ public final class Issuer {
           if (hook != null) {
             hook.run(tx, cert);
           }
-          tx.certificates().insert(rec);
           int version = templateVersion.applyAsInt(t.name());
-          if (version > 0) {
-            tx.certificates().setTemplateVersion(issuer, serial, version);
-          }
+          tx.certificates().insert(rec, version);
           Audit.append(tx, actor, AuditAction.CERT_ISSUE, "serial:" + hex(serial),
               "template=" + t.name() + (version > 0 ? " templateVersion=" + version : "") + " subject=" + subject
               + " status=" + status, now);

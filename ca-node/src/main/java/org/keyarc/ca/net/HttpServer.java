@@ -239,8 +239,8 @@ public final class HttpServer implements AutoCloseable {
           byte[] answer;
           try {
             answer = ocsp.respond(request);
-          } catch (RuntimeException | Error e) { // never a silent worker: internalError (OCSPResponseStatus 2)
-            answer = new byte[] {0x30, 0x03, 0x0a, 0x01, 0x02};
+          } catch (RuntimeException | Error e) { // never a silent worker
+            answer = OcspService.internalError();
           }
           send(ctx, keepAlive, HttpResponseStatus.OK, "application/ocsp-response", answer);
         });

@@ -213,6 +213,11 @@ public final class OcspService {
     return CertificateStatus.GOOD;
   }
 
+  /** An answer with no response, internalError: what a worker sends when even {@link #respond} failed. */
+  public static byte[] internalError() {
+    return status(OCSPRespBuilder.INTERNAL_ERROR, "the responder failed");
+  }
+
   private static byte[] status(int status, String why) {
     LOG.info("OCSP request answered with status {}: {}", status, why);
     try {

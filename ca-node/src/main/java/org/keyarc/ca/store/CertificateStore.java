@@ -8,7 +8,12 @@ import java.util.Optional;
 
 /** The issued certificates. Every method runs on the caller's unit of work ({@link StoreTx}). */
 public interface CertificateStore {
-  void insert(CertRecord r) throws StoreException;
+  default void insert(CertRecord r) throws StoreException {
+    insert(r, 0);
+  }
+
+  /** A new certificate issued under version {@code templateVersion} of its template (0: not recorded). */
+  void insert(CertRecord r, int templateVersion) throws StoreException;
 
   Optional<CertRecord> find(String issuer, BigInteger serial) throws StoreException;
 
@@ -34,9 +39,6 @@ public interface CertificateStore {
    * confirmation: a confirmed certificate is revoked only by {@link #revoke}.
    */
   boolean rejectUnconfirmed(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;
-
-  /** Records the version of its template a certificate was issued under. */
-  void setTemplateVersion(String issuer, BigInteger serial, int version) throws StoreException;
 
   /** The version of its template a certificate was issued under; empty for certificates from before versions. */
   java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException;

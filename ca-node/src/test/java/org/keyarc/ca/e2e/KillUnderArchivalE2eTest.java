@@ -117,10 +117,9 @@ class KillUnderArchivalE2eTest {
             + r + " times after SIGKILL) acknowledged " + inRound.get() + " archivals");
       }
 
-      // a last start: the tail the last kill left uncovered is checkpointed, then a clean stop
+      // a last start and a clean stop, whose last checkpoint covers the tail the last kill left uncovered
       Process last = NodeChild.start(yaml);
       NodeChild.ports(last);
-      Thread.sleep(2500);
       last.getOutputStream().write("stop\n".getBytes(StandardCharsets.US_ASCII));
       last.getOutputStream().flush();
       assertTrue(last.waitFor(60, TimeUnit.SECONDS));

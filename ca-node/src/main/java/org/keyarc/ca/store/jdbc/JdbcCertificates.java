@@ -26,10 +26,10 @@ final class JdbcCertificates implements CertificateStore {
       + "origin";
 
   @Override
-  public void insert(CertRecord r) throws StoreException {
+  public void insert(CertRecord r, int templateVersion) throws StoreException {
     try {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO certificate (" + COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO certificate (" + COLUMNS + ", template_version) "
+          + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
         ps.setString(1, r.issuer());
         ps.setString(2, r.serial().toString(16));
         ps.setString(3, r.subject());
@@ -55,6 +55,11 @@ final class JdbcCertificates implements CertificateStore {
         ps.setString(15, r.transactionId());
         ps.setString(16, r.requester());
         ps.setString(17, r.origin());
+        if (templateVersion > 0) {
+          ps.setInt(18, templateVersion);
+        } else {
+          ps.setNull(18, Types.INTEGER);
+        }
         ps.executeUpdate();
       }
     } catch (SQLException e) {
@@ -218,19 +223,6 @@ final class JdbcCertificates implements CertificateStore {
   }
 
 
-
-  @Override
-  public void setTemplateVersion(String issuer, BigInteger serial, int version) throws StoreException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE certificate SET template_version = ? WHERE issuer = ? AND "
-        + "serial = ?")) {
-      ps.setInt(1, version);
-      ps.setString(2, issuer);
-      ps.setString(3, serial.toString(16));
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      throw StoreException.of(e);
-    }
-  }
 
   @Override
   public java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException {
