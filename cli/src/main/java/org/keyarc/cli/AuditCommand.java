@@ -38,8 +38,9 @@ final class AuditCommand {
           Path anchor) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     long records;
+    long chains;
     long checkpoints;
-    long last;
+    long uncovered;
     List<String> problems;
     List<org.keyarc.ca.store.AuditStore.Checkpoint> exported = null;
     if (anchor != null) {
@@ -60,8 +61,9 @@ final class AuditCommand {
       }
       JsonNode r = AdminCall.call(node, req);
       records = r.path("records").asLong();
+      chains = r.path("chains").asLong();
       checkpoints = r.path("checkpoints").asLong();
-      last = r.path("lastCheckpoint").asLong();
+      uncovered = r.path("uncovered").asLong();
       problems = new java.util.ArrayList<>();
       r.path("problems").forEach(p -> problems.add(p.asText()));
     } else {
@@ -70,17 +72,18 @@ final class AuditCommand {
         AuditChain.Verification v = exported == null ? AuditService.verify(r.store(), r.token())
             : AuditService.verifyExported(r.store(), r.token(), exported);
         records = v.records();
+        chains = v.chains();
         checkpoints = v.checkpoints();
-        last = v.lastCheckpoint();
+        uncovered = v.uncovered();
         problems = v.problems();
       }
     }
     for (String p : problems) {
       out.println("TAMPERED  " + p);
     }
-    out.println(records + " records, " + checkpoints + " signed checkpoint" + (checkpoints == 1 ? "" : "s")
-        + ", last at record " + last
-        + (last < records ? " (" + (records - last) + " newer records not yet under a signed checkpoint)" : ""));
+    out.println(records + " records in " + chains + " chain" + (chains == 1 ? "" : "s") + ", " + checkpoints
+        + " signed checkpoint" + (checkpoints == 1 ? "" : "s") + ", " + (uncovered == 0 ? "every record under one"
+        : uncovered + " newer record" + (uncovered == 1 ? "" : "s") + " not yet under a signed checkpoint"));
     if (!problems.isEmpty()) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "the audit log was tampered with: " + problems.get(0));
     }
@@ -91,7 +94,8 @@ final class AuditCommand {
   @Command(name = "list", description = "Audit records (auditor), oldest first; filters by time, action, actor and "
       + "target. The reading is itself audited.")
   int list(@Mixin NodeOptions node,
-      @Option(names = "--from", defaultValue = "1", paramLabel = "SEQ") long from,
+      @Option(names = "--from", defaultValue = "1", paramLabel = "ID", description = "the first record's id (the "
+          + "first column: the order records were written in, across every node's chain)") long from,
       @Option(names = "--since", paramLabel = "TIME", description = "ISO-8601, e.g. 2026-12-01T00:00:00Z") String since,
       @Option(names = "--until", paramLabel = "TIME") String until,
       @Option(names = "--action", paramLabel = "ACTION", description = "e.g. cert.issue, key.getkey") String action,
@@ -101,9 +105,9 @@ final class AuditCommand {
       @Option(names = "--json", description = "one JSON object a line") boolean json) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     for (JsonNode r : page(node, from, since, until, action, actor, target, limit)) {
-      out.println(json ? r.toString() : String.format("%6d  %s  %-20s %-32s %s  %s", r.path("seq").asLong(),
-          r.path("at").asText(), r.path("action").asText(), r.path("actor").asText(), r.path("target").asText(),
-          r.path("detail").asText()));
+      out.println(json ? r.toString() : String.format("%6d  %-12s %s  %-20s %-32s %s  %s", r.path("id").asLong(),
+          r.path("chain").asText() + "#" + r.path("seq").asLong(), r.path("at").asText(), r.path("action").asText(),
+          r.path("actor").asText(), r.path("target").asText(), r.path("detail").asText()));
     }
     return 0;
   }
@@ -125,7 +129,7 @@ final class AuditCommand {
       List<JsonNode> rows = page(node, from, since, until, action, actor, target, 1000);
       for (JsonNode r : rows) {
         all.append(r).append('\n');
-        from = r.path("seq").asLong() + 1;
+        from = r.path("id").asLong() + 1;
         n++;
       }
       if (rows.size() < 1000) {

@@ -151,11 +151,11 @@ class TlsCliE2eTest {
       }
       Run verify = keyarc("audit", "verify", "--config", config.toString());
       assertEquals(0, verify.exit(), verify.out() + verify.err());
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) records, \\d+ signed checkpoints?, last at "
-          + "record (\\d+)").matcher(verify.out());
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) records in 1 chain, \\d+ signed "
+          + "checkpoints?, (every record under one)?").matcher(verify.out());
       assertTrue(m.find(), verify.out());
       long records = Long.parseLong(m.group(1));
-      assertEquals(records, Long.parseLong(m.group(2)), "round " + round + ": " + verify.out());
+      assertTrue(m.group(2) != null, "round " + round + ": the last checkpoint covers every record: " + verify.out());
       assertTrue(records > previous, "round " + round + " wrote audit records: " + verify.out());
       previous = records;
     }

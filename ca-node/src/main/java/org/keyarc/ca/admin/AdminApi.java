@@ -248,8 +248,9 @@ public final class AdminApi {
         AuditChain.Verification v = req.has(AdminFields.ANCHORS) ? audit.verifyExported(who, anchors(req))
             : audit.verify(who);
         out.put("records", v.records());
+        out.put("chains", v.chains());
         out.put("checkpoints", v.checkpoints());
-        out.put("lastCheckpoint", v.lastCheckpoint());
+        out.put("uncovered", v.uncovered());
         ArrayNode problems = out.putArray("problems");
         v.problems().forEach(problems::add);
       }
@@ -259,7 +260,8 @@ public final class AdminApi {
         for (AuditStore.Row r : audit.list(who, req.path(AdminFields.FROM).asLong(1), instant(req, AdminFields.SINCE),
             instant(req, AdminFields.UNTIL), optional(req, AdminFields.ACTION), optional(req, AdminFields.ACTOR),
             optional(req, AdminFields.TARGET), limit)) {
-          list.addObject().put("seq", r.seq()).put("at", r.at().toString()).put("actor", r.actor())
+          list.addObject().put("id", r.id()).put("chain", r.chain()).put("seq", r.seq()).put("at", r.at().toString())
+              .put("actor", r.actor())
               .put("action", r.action()).put("target", r.target()).put("detail", r.detail()).put("hash", r.hash());
         }
       }

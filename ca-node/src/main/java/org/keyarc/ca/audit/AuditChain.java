@@ -11,136 +11,263 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.keyarc.ca.store.AuditStore;
 
 /**
- * The tamper-evident audit chain (invariant 6). Each record stores the SHA-256 of its own content
- * and of the previous record's hash ({@link #hash}); records are appended inside the caller's unit of
- * work ({@code audit.log.Audit#append}), so an operation and its audit record commit together or not at all. At
- * checkpoints the chain head (sequence number and hash) is signed with the HSM audit key;
- * {@link #verify} recomputes the chain and checks every checkpoint, naming the first record that was
- * edited, inserted, deleted or cut off. This class is the chain's rules only: its rows are kept by
- * {@code store.AuditStore}, whose JDBC form serialises appends by locking the single {@code audit_head}
- * row (which also works across several nodes sharing one PostgreSQL database).
+ * The tamper-evident audit chains (invariant 6). Each node appends to its own chain (its {@code audit.chain}; the
+ * {@code main} chain when unset and for every record made before there were several), so nodes never wait on each
+ * other. Each record stores the SHA-256 of its own content and of the previous record's hash ({@link #hash}); a
+ * chain starts from its own genesis hash ({@link #genesis}), which binds the chain's name into every record of it.
+ * Records are appended inside the caller's unit of work ({@code audit.log.Audit#append}), so an operation and its
+ * audit record commit together or not at all.
+ *
+ * <p>At checkpoints every chain's head is signed at once with the HSM audit key, chained to the previous
+ * checkpoint ({@link #checkpointData(long, Instant, long, byte[], List)}): that ties the chains together, so a chain
+ * cut back, rewritten or dropped contradicts a signed checkpoint. {@link #verify} recomputes every chain and checks
+ * every checkpoint, naming the first record that was edited, inserted, deleted or cut off. This class is the
+ * chains' rules only: their rows are kept by {@code store.AuditStore}.
  */
 public final class AuditChain {
-  /** The hash "before" the first record. */
+  /** The hash "before" the first record of the {@code main} chain. */
   public static final String GENESIS = "0".repeat(64);
   private static final byte[] CHECKPOINT_CONTEXT = "keyarc-audit-checkpoint-v1".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CHECKPOINT_CONTEXT_V2 = "keyarc-audit-checkpoint-v2".getBytes(StandardCharsets.US_ASCII);
-  /** The version of the checkpoints this node signs: 2, chained to the previous checkpoint. */
-  public static final int CHECKPOINT_VERSION = 2;
+  private static final byte[] CHECKPOINT_CONTEXT_V3 = "keyarc-audit-checkpoint-v3".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CHAIN_CONTEXT = "keyarc-audit-chain-v1".getBytes(StandardCharsets.US_ASCII);
+  /** The version of the checkpoints this node signs: 3, every chain's head, chained to the previous checkpoint. */
+  public static final int CHECKPOINT_VERSION = 3;
 
   private AuditChain() {}
 
-  /** What {@link #verify} found. {@code problems} is empty when the chain is intact. */
-  public record Verification(long records, long checkpoints, long lastCheckpoint, List<String> problems) {
+  /** True when {@code chain} may name an audit chain: 1 to 64 letters, digits, '.', '_' or '-'. */
+  public static boolean validName(String chain) {
+    return chain != null && chain.matches("[A-Za-z0-9._-]{1,64}");
+  }
+
+  /**
+   * The hash before the first record of {@code chain}: zeros for {@code main} (as before there were several
+   * chains), otherwise SHA-256 of a context and the chain's name, so a chain's records cannot pass for another's.
+   */
+  public static String genesis(String chain) {
+    if (chain.equals(AuditStore.MAIN)) {
+      return GENESIS;
+    }
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes(CHAIN_CONTEXT);
+    b.write(0);
+    b.writeBytes(chain.getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(sha256(b.toByteArray()));
+  }
+
+  /**
+   * What {@link #verify} found. {@code problems} is empty when the chains are intact; {@code uncovered} counts the
+   * records newer than the last signed checkpoint (protected by their hash chain only, so far).
+   */
+  public record Verification(long records, int chains, long checkpoints, long uncovered, List<String> problems) {
     public boolean ok() {
       return problems.isEmpty();
     }
   }
 
-  /**
-   * Recomputes the whole chain from its rows and checks every checkpoint signature: any edit, insertion,
-   * deletion or truncation shows as a problem. {@code auditKeys} maps an audit key label to its public key.
-   */
+  /** {@link #verify(List, List, List, Map)} for one chain, {@code main} (tests, single-chain stores). */
   public static Verification verify(List<AuditStore.Row> records, AuditStore.Head head,
-      List<AuditStore.Checkpoint> checkpointRows, Map<String, PublicKey> auditKeys) {
+      List<AuditStore.Checkpoint> checkpoints, Map<String, PublicKey> auditKeys) {
+    return verify(records, List.of(head), checkpoints, auditKeys);
+  }
+
+  /**
+   * Recomputes every chain from its rows and checks every checkpoint's signature and chain: any edit, insertion,
+   * deletion or truncation shows as a problem. {@code records}: all records, each chain in sequence order;
+   * {@code heads}: the store's chain heads; {@code auditKeys} maps an audit key label to its public key.
+   */
+  public static Verification verify(List<AuditStore.Row> records, List<AuditStore.Head> heads,
+      List<AuditStore.Checkpoint> checkpoints, Map<String, PublicKey> auditKeys) {
     List<String> problems = new ArrayList<>();
-    // the chain itself
-    String prevHash = GENESIS;
-    long expected = 1;
-    java.util.Map<Long, String> hashAt = new java.util.HashMap<>();
+    Map<String, List<AuditStore.Row>> byChain = new TreeMap<>();
     for (AuditStore.Row r : records) {
+      byChain.computeIfAbsent(r.chain(), k -> new ArrayList<>()).add(r);
+    }
+    Map<String, AuditStore.Head> headOf = new TreeMap<>();
+    heads.forEach(h -> headOf.put(h.chain(), h));
+    TreeSet<String> chains = new TreeSet<>(byChain.keySet());
+    chains.addAll(headOf.keySet());
+    Map<String, Map<Long, String>> hashAt = new HashMap<>();
+    for (String chain : chains) {
+      hashAt.put(chain, verifyChain(chain, byChain.getOrDefault(chain, List.of()), headOf.get(chain), problems));
+    }
+    Map<String, Long> covered = verifyCheckpoints(checkpoints, hashAt, auditKeys, problems);
+    long uncovered = 0;
+    for (String chain : chains) {
+      AuditStore.Head h = headOf.get(chain);
+      long last = h != null ? h.seq() : byChain.get(chain).get(byChain.get(chain).size() - 1).seq();
+      uncovered += Math.max(0, last - covered.getOrDefault(chain, 0L));
+    }
+    return new Verification(records.size(), chains.size(), checkpoints.size(), uncovered, problems);
+  }
+
+  /** Checks one chain's links, hashes and head; returns each record's hash by sequence number. */
+  private static Map<Long, String> verifyChain(String chain, List<AuditStore.Row> rows, AuditStore.Head head,
+      List<String> problems) {
+    String in = chain.equals(AuditStore.MAIN) ? "" : "chain '" + chain + "': ";
+    Map<Long, String> hashAt = new HashMap<>();
+    String prevHash = genesis(chain);
+    long expected = 1;
+    for (AuditStore.Row r : rows) {
       if (r.seq() != expected) {
         if (r.seq() > expected) {
-          problems.add(range(expected, r.seq() - 1) + " missing: deleted");
+          problems.add(in + range(expected, r.seq() - 1) + " missing: deleted");
         } else {
-          problems.add("record " + r.seq() + " appears out of order: inserted");
+          problems.add(in + "record " + r.seq() + " appears out of order: inserted");
         }
       } else if (!r.prevHash().equals(prevHash)) {
-        problems.add("record " + r.seq() + " does not chain to record " + (r.seq() - 1)
-            + ": a record was inserted or deleted before it");
+        problems.add(in + "record " + r.seq() + " does not chain to " + (r.seq() == 1 ? "the chain's start"
+            : "record " + (r.seq() - 1)) + ": a record was inserted or deleted before it"
+            + (r.seq() == 1 ? " or it belongs to another chain" : ""));
       }
       String recomputed = hash(r.seq(), r.at().toEpochMilli(), r.actor(), r.action(), r.target(), r.detail(),
           r.prevHash());
       if (!recomputed.equals(r.hash())) {
-        problems.add("record " + r.seq() + " (" + r.action() + ") does not match its hash: edited");
+        problems.add(in + "record " + r.seq() + " (" + r.action() + ") does not match its hash: edited");
       }
       hashAt.put(r.seq(), r.hash());
       prevHash = r.hash();
       expected = r.seq() + 1;
     }
     long last = expected - 1;
-    long headSeq = head.seq();
-    String headHash = head.hash();
-    if (headSeq > last) {
-      problems.add(range(last + 1, headSeq) + " missing at the end: truncated (the head says " + headSeq + ")");
-    } else if (headSeq == last && last > 0 && !headHash.equals(prevHash)) {
-      problems.add("the head hash does not match record " + last + ": the last record was replaced");
+    if (head == null) {
+      problems.add(in + "the chain has records but no head: its head was removed");
+    } else if (head.seq() > last) {
+      problems.add(in + range(last + 1, head.seq()) + " missing at the end: truncated (the head says " + head.seq()
+          + ")");
+    } else if (head.seq() == last && last > 0 && !head.hash().equals(prevHash)) {
+      problems.add(in + "the head hash does not match record " + last + ": the last record was replaced");
+    } else if (head.seq() < last) {
+      problems.add(in + "the head says " + head.seq() + " but records go on to " + last + ": the head was moved back");
     }
-    // checkpoints: each signature, and from version 2 on the chain of checkpoints itself
-    long checkpoints = 0;
-    long lastCheckpoint = 0;
-    java.util.Map<Long, AuditStore.Checkpoint> bySeq = new java.util.HashMap<>();
-    checkpointRows.forEach(cp -> bySeq.put(cp.seq(), cp));
-    AuditStore.Checkpoint previous = null;
-    boolean chained = false;
-    for (AuditStore.Checkpoint cp : checkpointRows) {
-      checkpoints++;
-      long seq = cp.seq();
-      String hash = cp.hash();
-      String label = cp.keyLabel();
-      lastCheckpoint = Math.max(lastCheckpoint, seq);
-      AuditStore.Checkpoint before = previous;
-      previous = cp;
-      PublicKey key = auditKeys.get(label);
+    return hashAt;
+  }
+
+  /**
+   * Checks each checkpoint's signature, its place in the chain of checkpoints and the heads it signs against the
+   * records; returns, per chain, the last sequence number a good checkpoint covers.
+   */
+  private static Map<String, Long> verifyCheckpoints(List<AuditStore.Checkpoint> checkpoints,
+      Map<String, Map<Long, String>> hashAt, Map<String, PublicKey> auditKeys, List<String> problems) {
+    Map<String, Long> covered = new HashMap<>();
+    Map<Long, AuditStore.Checkpoint> byNum = new HashMap<>();
+    checkpoints.forEach(cp -> byNum.put(cp.num(), cp));
+    AuditStore.Checkpoint before = null;
+    int highestVersion = 0;
+    for (AuditStore.Checkpoint cp : checkpoints) {
+      AuditStore.Checkpoint previous = before;
+      before = cp;
+      String name = name(cp);
+      if (cp.version() < highestVersion && cp.version() < CHECKPOINT_VERSION) {
+        problems.add(name + " is of version " + cp.version() + " after checkpoints of version " + highestVersion
+            + ": it was forged");
+        continue;
+      }
+      highestVersion = Math.max(highestVersion, cp.version());
+      PublicKey key = auditKeys.get(cp.keyLabel());
       if (key == null) {
-        problems.add("checkpoint at record " + seq + " is signed with unknown key '" + label + "'");
+        problems.add(name + " is signed with unknown key '" + cp.keyLabel() + "'");
         continue;
       }
       byte[] data;
-      if (cp.version() >= 2) {
-        chained = true;
-        AuditStore.Checkpoint named = cp.prevSeq() == 0 ? null : bySeq.get(cp.prevSeq());
-        if (cp.prevSeq() != 0 && named == null) {
-          problems.add("checkpoint at record " + seq + " follows the checkpoint at record " + cp.prevSeq()
-              + ", which is gone: checkpoints were deleted");
-          continue;
-        }
-        long beforeSeq = before == null ? 0 : before.seq();
-        if (cp.prevSeq() != beforeSeq) {
-          problems.add("checkpoint at record " + seq + " follows the checkpoint at record " + cp.prevSeq()
-              + ", but the store's previous one is at record " + beforeSeq + ": checkpoints were inserted or deleted");
-        }
-        data = checkpointData(seq, hash, cp.prevSeq(), named == null ? null : named.signature());
+      if (cp.version() == 1) {
+        AuditStore.Head h = cp.head(AuditStore.MAIN).orElse(new AuditStore.Head(0, GENESIS));
+        data = checkpointData(h.seq(), h.hash());
       } else {
-        if (chained) {
-          problems.add("checkpoint at record " + seq + " is of version 1 after chained checkpoints: it was forged");
+        AuditStore.Checkpoint named = cp.prevNum() <= 0 ? null : byNum.get(cp.prevNum());
+        if (cp.prevNum() != 0 && named == null) {
+          problems.add(name + " follows " + (cp.prevNum() < 0 ? "a checkpoint" : "checkpoint " + cp.prevNum())
+              + " which is gone: checkpoints were deleted");
           continue;
         }
-        data = checkpointData(seq, hash);
+        long beforeNum = previous == null ? 0 : previous.num();
+        if (cp.prevNum() != beforeNum) {
+          problems.add(name + " follows " + (named == null ? "no checkpoint" : name(named)) + ", but the store's "
+              + "previous one is " + (previous == null ? "none" : name(previous))
+              + ": checkpoints were inserted or deleted");
+        }
+        if (cp.version() == 2) {
+          AuditStore.Head h = cp.head(AuditStore.MAIN).orElse(new AuditStore.Head(0, GENESIS));
+          long prevSeq = named == null ? 0 : named.head(AuditStore.MAIN).map(AuditStore.Head::seq).orElse(0L);
+          data = checkpointData(h.seq(), h.hash(), prevSeq, named == null ? null : named.signature());
+        } else {
+          // (the first version-3 checkpoint follows the last one signed before there were several chains)
+          data = checkpointData(cp.num(), cp.at(), cp.prevNum(), named == null ? null : named.signature(),
+              cp.heads());
+        }
       }
       if (!verifySignature(key, data, cp.signature())) {
-        problems.add("checkpoint at record " + seq + " has a bad signature: the checkpoint was forged or edited");
+        problems.add(name + " has a bad signature: the checkpoint was forged or edited");
         continue;
       }
-      String actual = hashAt.get(seq);
-      if (actual == null) {
-        problems.add("checkpoint at record " + seq + " signs a record that is gone: truncated or deleted");
-      } else if (!actual.equals(hash)) {
-        problems.add("the chain up to record " + seq + " differs from what its signed checkpoint says: "
-            + "records were rewritten");
+      for (AuditStore.Head h : cp.heads()) {
+        String in = h.chain().equals(AuditStore.MAIN) ? "" : " of chain '" + h.chain() + "'";
+        Map<Long, String> chain = hashAt.getOrDefault(h.chain(), Map.of());
+        String actual = h.seq() == 0 ? genesis(h.chain()) : chain.get(h.seq());
+        boolean legacy = cp.version() < 3; // named by its record already
+        if (actual == null) {
+          problems.add(name + " signs " + (legacy ? "a record that" : "record " + h.seq() + in + ", which")
+              + " is gone: truncated or deleted");
+        } else if (!actual.equals(h.hash())) {
+          problems.add("the chain" + in + " up to record " + h.seq() + " differs from what " + (legacy
+              ? "its signed checkpoint" : name) + " says: records were rewritten");
+        } else {
+          covered.merge(h.chain(), h.seq(), Math::max);
+        }
       }
     }
-    return new Verification(records.size(), checkpoints, lastCheckpoint, problems);
+    return covered;
+  }
+
+  /** How problems name a checkpoint: by the record it signed (versions 1 and 2), or by its number. */
+  static String name(AuditStore.Checkpoint cp) {
+    return cp.version() < 3
+        ? "checkpoint at record " + cp.head(AuditStore.MAIN).map(AuditStore.Head::seq).orElse(0L)
+        : "checkpoint " + cp.num();
   }
 
   private static String range(long a, long b) {
     return a == b ? "record " + a + " is" : "records " + a + ".." + b + " are";
+  }
+
+  /**
+   * The bytes a version-3 checkpoint's signature covers: its number, time, the previous checkpoint's number and
+   * the SHA-256 of its signature (0 and zeros for the very first), and every chain's head (name, sequence number,
+   * hash), sorted by chain.
+   */
+  public static byte[] checkpointData(long num, Instant at, long prevNum, byte[] prevSignature,
+      List<AuditStore.Head> heads) {
+    ByteArrayOutputStream bout = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bout)) {
+      out.write(CHECKPOINT_CONTEXT_V3);
+      out.writeLong(num);
+      out.writeLong(at.toEpochMilli());
+      out.writeLong(prevNum);
+      out.write(prevSignature == null ? new byte[32] : sha256(prevSignature));
+      List<AuditStore.Head> sorted = new ArrayList<>(heads);
+      sorted.sort(java.util.Comparator.comparing(AuditStore.Head::chain));
+      out.writeInt(sorted.size());
+      for (AuditStore.Head h : sorted) {
+        byte[] name = h.chain().getBytes(StandardCharsets.UTF_8);
+        out.writeShort(name.length);
+        out.write(name);
+        out.writeLong(h.seq());
+        out.write(HexFormat.of().parseHex(h.hash()));
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return bout.toByteArray();
   }
 
   /**

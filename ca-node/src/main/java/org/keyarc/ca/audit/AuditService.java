@@ -73,10 +73,10 @@ public final class AuditService {
   }
 
   /**
-   * Signs the chain head if it moved, chained to the last checkpoint, then remembers it in the CA token and
-   * exports it. Refuses (and halts issuance) when the store ends before the checkpoint the token remembers or
-   * no longer holds it: the audit was rolled back or rewritten. Returns the checkpointed sequence number, or -1
-   * when nothing was new.
+   * Signs every chain's head if one moved, chained to the last checkpoint, then remembers the checkpoint in the CA
+   * token and exports it. Refuses (and halts issuance) when the store ends before the checkpoint the token
+   * remembers or no longer holds it: the audit was rolled back or rewritten. Returns the new checkpoint's number,
+   * or -1 when nothing was new.
    */
   public long checkpoint() throws CaException {
     String problem;
@@ -84,7 +84,7 @@ public final class AuditService {
     try {
       backlog.drain(); // refusals' records that waited for the store come first, so this checkpoint covers them
       problem = checkAnchor();
-      cp = problem != null ? null : signHead(store, signer(token, auditKey), clock.instant());
+      cp = problem != null ? null : signHeads(store, signer(token, auditKey), clock.instant());
       if (cp != null) {
         remember(cp);
       }
@@ -98,7 +98,7 @@ public final class AuditService {
       throw new CaException(ErrorCode.AUDIT_HALTED, problem + "; no checkpoint was signed");
     }
     checkpointed(cp);
-    return cp == null ? -1 : cp.seq();
+    return cp == null ? -1 : cp.num();
   }
 
   /** After failed checkpoints (a full disk, a lost token session), the first good one says so in the log. */
@@ -107,7 +107,7 @@ public final class AuditService {
     if (since != null) {
       failingSince = null;
       LOG.info("audit checkpoints work again (failing since {}); {}", since,
-          cp == null ? "nothing was left uncovered" : "the records up to " + cp.seq() + " are covered now");
+          cp == null ? "nothing was left uncovered" : "checkpoint " + cp.num() + " covers every record now");
     }
   }
 
@@ -131,30 +131,37 @@ public final class AuditService {
     return backlog.drain();
   }
 
-  /** Signs the head of {@code store}'s chain with {@code signer} unless it is already signed (tests, tools). */
+  /** Signs the heads of {@code store}'s chains with {@code signer} unless they are signed already (tests, tools). */
   public static long checkpoint(Store store, CheckpointSigner signer, Instant at) throws CaException {
-    AuditStore.Checkpoint cp = signHead(store, signer, at);
-    return cp == null ? -1 : cp.seq();
+    AuditStore.Checkpoint cp = signHeads(store, signer, at);
+    return cp == null ? -1 : cp.num();
   }
 
-  private static AuditStore.Checkpoint signHead(Store store, CheckpointSigner signer, Instant at)
+  /**
+   * Signs every chain's head as the next checkpoint, unless no head moved since the last one. The heads are read
+   * as committed (each head row and its records commit together), so nothing needs to wait for the signature;
+   * two nodes that both think they lead collide on the checkpoint's number and one of them fails.
+   */
+  private static AuditStore.Checkpoint signHeads(Store store, CheckpointSigner signer, Instant at)
       throws CaException {
     return store.inTransaction(tx -> {
-      AuditStore.Head head = tx.audit().head();
+      List<AuditStore.Head> heads = tx.audit().heads().stream().filter(h -> h.seq() > 0).toList();
       Optional<AuditStore.Checkpoint> last = tx.audit().lastCheckpoint();
-      if (head.seq() == 0 || last.isPresent() && last.get().seq() >= head.seq()) {
+      if (heads.isEmpty() || last.isPresent() && new java.util.HashSet<>(last.get().heads()).containsAll(heads)) {
         return null;
       }
-      long prevSeq = last.map(AuditStore.Checkpoint::seq).orElse(0L);
+      long prevNum = last.map(AuditStore.Checkpoint::num).orElse(0L);
+      long num = prevNum + 1;
+      Instant when = Instant.ofEpochMilli(at.toEpochMilli());
       byte[] sig;
       try {
-        sig = signer.sign(AuditChain.checkpointData(head.seq(), head.hash(), prevSeq,
-            last.map(AuditStore.Checkpoint::signature).orElse(null)));
+        sig = signer.sign(AuditChain.checkpointData(num, when, prevNum,
+            last.map(AuditStore.Checkpoint::signature).orElse(null), heads));
       } catch (Exception e) {
         throw new CaException(ErrorCode.HSM_ERROR, "cannot sign the audit checkpoint: " + e.getMessage(), e);
       }
-      AuditStore.Checkpoint cp = new AuditStore.Checkpoint(head.seq(), head.hash(), at, signer.keyLabel(), sig,
-          AuditChain.CHECKPOINT_VERSION, prevSeq);
+      AuditStore.Checkpoint cp = new AuditStore.Checkpoint(num, AuditChain.CHECKPOINT_VERSION, when,
+          signer.keyLabel(), prevNum, heads, sig);
       tx.audit().insertCheckpoint(cp);
       return cp;
     });
@@ -164,12 +171,11 @@ public final class AuditService {
   private void remember(AuditStore.Checkpoint cp) throws CaException {
     try {
       Optional<AuditAnchor> now = AuditAnchor.read(token);
-      if (now.isEmpty() || now.get().seq() <= cp.seq()) {
+      if (now.isEmpty() || now.get().num() <= cp.num()) {
         AuditAnchor.of(cp).write(token);
       }
     } catch (org.keyarc.hsm.HsmException e) {
-      throw HsmCalls.failure("the checkpoint at record " + cp.seq() + " was signed but the CA token could not "
-          + "remember it: ", e);
+      throw HsmCalls.failure("checkpoint " + cp.num() + " was signed but the CA token could not remember it: ", e);
     }
     export.export(cp);
   }
@@ -206,18 +212,35 @@ public final class AuditService {
     }
     AuditAnchor a = anchor.get();
     return store.inTransaction(tx -> {
-      AuditStore.Head head = tx.audit().head();
-      if (head.seq() < a.seq()) {
-        return "the store's audit log ends at record " + head.seq() + " but this CA signed a checkpoint at record "
-            + a.seq() + ": records were removed (rolled back)";
-      }
-      Optional<AuditStore.Checkpoint> cp = tx.audit().checkpointAt(a.seq());
+      Optional<AuditStore.Checkpoint> cp = a.num() > 0 ? tx.audit().checkpoint(a.num())
+          : tx.audit().checkpoints().stream().filter(c -> c.version() < 3 && c.head(AuditStore.MAIN)
+              .map(h -> h.seq() == a.legacySeq()).orElse(false)).findFirst();
+      Map<String, AuditStore.Head> heads = new HashMap<>();
+      tx.audit().heads().forEach(h -> heads.put(h.chain(), h));
       if (cp.isEmpty()) {
-        return "the checkpoint this CA signed at record " + a.seq() + " is missing from the store: checkpoints "
-            + "were removed (rolled back)";
+        if (a.num() == 0) {
+          long main = heads.containsKey(AuditStore.MAIN) ? heads.get(AuditStore.MAIN).seq() : 0;
+          return main < a.legacySeq() ? "the store's audit log ends at record " + main + " but this CA signed a "
+              + "checkpoint at record " + a.legacySeq() + ": records were removed (rolled back)"
+              : "the checkpoint this CA signed at record " + a.legacySeq() + " is missing from the store: "
+              + "checkpoints were removed (rolled back)";
+        }
+        long last = tx.audit().lastCheckpoint().map(AuditStore.Checkpoint::num).orElse(0L);
+        return "the store's audit checkpoints end at " + (last == 0 ? "none" : "checkpoint " + last) + " but this CA "
+            + "signed checkpoint " + a.num() + ": " + (last < a.num() ? "checkpoints were removed (rolled back)"
+            : "it was removed");
       }
       if (!a.matches(cp.get())) {
-        return "the checkpoint at record " + a.seq() + " in the store is not the one this CA signed: rewritten";
+        return a.checkpointName() + " in the store is not the one this CA signed: rewritten";
+      }
+      for (AuditStore.Head signed : cp.get().heads()) {
+        AuditStore.Head now = heads.get(signed.chain());
+        long at = now == null ? 0 : now.seq();
+        if (at < signed.seq()) {
+          return (signed.chain().equals(AuditStore.MAIN) ? "the store's audit log" : "audit chain '"
+              + signed.chain() + "'") + (now == null ? " is gone" : " ends at record " + at) + " but this CA signed "
+              + a.checkpointName() + " over its record " + signed.seq() + ": records were removed (rolled back)";
+        }
       }
       return null;
     });
@@ -238,7 +261,7 @@ public final class AuditService {
     Instant now = clock.instant();
     store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.AUDIT_ACKNOWLEDGE, "audit",
         "finding=" + finding + " note=" + org.keyarc.ca.support.Texts.printable(note), now));
-    AuditStore.Checkpoint cp = signHead(store, signer(token, auditKey), now);
+    AuditStore.Checkpoint cp = signHeads(store, signer(token, auditKey), now);
     if (cp == null) {
       cp = store.inTransaction(tx -> tx.audit().lastCheckpoint()).orElseThrow();
     }
@@ -249,8 +272,8 @@ public final class AuditService {
     }
     export.export(cp);
     guard.resume();
-    LOG.warn("audit: {} acknowledged by {}; the CA issues again from checkpoint {}", finding, who.actor(), cp.seq());
-    return cp.seq();
+    LOG.warn("audit: {} acknowledged by {}; the CA issues again from checkpoint {}", finding, who.actor(), cp.num());
+    return cp.num();
   }
 
   /** The audit key {@code auditKey} in {@code token} as a checkpoint signer. */
@@ -286,7 +309,7 @@ public final class AuditService {
     }
     List<String> problems = new ArrayList<>(v.problems());
     problems.add(anchor);
-    return new AuditChain.Verification(v.records(), v.checkpoints(), v.lastCheckpoint(), problems);
+    return new AuditChain.Verification(v.records(), v.chains(), v.checkpoints(), v.uncovered(), problems);
   }
 
   private static AuditChain.Verification verifyWithTokenKeys(Store store, HsmToken token) throws CaException {
@@ -307,7 +330,7 @@ public final class AuditService {
       return v;
     }
     mismatch.addAll(v.problems());
-    return new AuditChain.Verification(v.records(), v.checkpoints(), v.lastCheckpoint(), mismatch);
+    return new AuditChain.Verification(v.records(), v.chains(), v.checkpoints(), v.uncovered(), mismatch);
   }
 
   /** Verifies the chain of {@code store} with the audit keys recorded at init. */
@@ -322,10 +345,46 @@ public final class AuditService {
     return verify(store, auditKeys);
   }
 
-  /** Verifies the chain of {@code store} with the given audit keys (label to public key). */
+  /**
+   * Verifies every chain of {@code store} with the given audit keys (label to public key). Nodes may append while
+   * this reads, so it reads in an order that makes their work look whole: the checkpoints, then the heads, then
+   * the records (every record up to a head read before is there; newer records are left to the next
+   * verification), then the heads again (no record may be beyond a head read after it: that head was moved back).
+   */
   public static AuditChain.Verification verify(Store store, Map<String, PublicKey> auditKeys) throws CaException {
-    return store.inTransaction(tx -> AuditChain.verify(tx.audit().records(0, Long.MAX_VALUE), tx.audit().head(),
-        tx.audit().checkpoints(), auditKeys));
+    return store.inTransaction(tx -> {
+      List<AuditStore.Checkpoint> checkpoints = tx.audit().checkpoints();
+      Map<String, Long> before = new HashMap<>();
+      List<AuditStore.Head> heads = tx.audit().heads();
+      heads.forEach(h -> before.put(h.chain(), h.seq()));
+      java.util.TreeSet<String> chains = new java.util.TreeSet<>(tx.audit().recordChains());
+      chains.addAll(before.keySet());
+      Map<String, List<AuditStore.Row>> rows = new java.util.TreeMap<>();
+      for (String chain : chains) {
+        rows.put(chain, tx.audit().records(chain, 0, Long.MAX_VALUE));
+      }
+      Map<String, Long> after = new HashMap<>();
+      tx.audit().heads().forEach(h -> after.put(h.chain(), h.seq()));
+      List<AuditStore.Row> records = new ArrayList<>();
+      List<String> movedBack = new ArrayList<>();
+      for (var e : rows.entrySet()) {
+        long upTo = before.getOrDefault(e.getKey(), Long.MAX_VALUE);
+        e.getValue().stream().filter(r -> r.seq() <= upTo).forEach(records::add);
+        long last = e.getValue().isEmpty() ? 0 : e.getValue().get(e.getValue().size() - 1).seq();
+        Long headAfter = after.get(e.getKey());
+        if (headAfter != null && last > headAfter) {
+          movedBack.add((e.getKey().equals(AuditStore.MAIN) ? "" : "chain '" + e.getKey() + "': ") + "the head says "
+              + headAfter + " but records go on to " + last + ": the head was moved back");
+        }
+      }
+      AuditChain.Verification v = AuditChain.verify(records, heads, checkpoints, auditKeys);
+      if (movedBack.isEmpty()) {
+        return v;
+      }
+      List<String> problems = new ArrayList<>(movedBack);
+      problems.addAll(v.problems());
+      return new AuditChain.Verification(v.records(), v.chains(), v.checkpoints(), v.uncovered(), problems);
+    });
   }
 
   /**
@@ -349,25 +408,29 @@ public final class AuditService {
     }
     List<String> problems = new ArrayList<>(v.problems());
     // the exported checkpoints among themselves: signatures and their chain (no records needed)
-    AuditChain.Verification file = AuditChain.verify(List.of(), new AuditStore.Head(0, AuditChain.GENESIS),
-        exported, keys);
+    AuditChain.Verification file = AuditChain.verify(List.of(), List.of(), exported, keys);
     for (String p : file.problems()) {
-      if (!p.contains("signs a record that is gone") && !p.contains("differs from what its signed checkpoint")) {
+      if (!p.contains(" is gone: truncated") && !p.contains("differs from what")) {
         problems.add("in the exported checkpoints: " + p);
       }
     }
-    long headSeq = store.inTransaction(tx -> tx.audit().head().seq());
+    Optional<AuditStore.Checkpoint> last = store.inTransaction(tx -> tx.audit().lastCheckpoint());
     for (AuditStore.Checkpoint e : exported) {
-      Optional<AuditStore.Checkpoint> inStore = store.inTransaction(tx -> tx.audit().checkpointAt(e.seq()));
+      // checkpoints exported before they were numbered are found by the record they signed
+      Optional<AuditStore.Checkpoint> inStore = e.version() < 3 ? store.inTransaction(tx -> tx.audit().checkpoints())
+          .stream().filter(c -> c.version() < 3 && c.heads().equals(e.heads())).findFirst()
+          : store.inTransaction(tx -> tx.audit().checkpoint(e.num()));
+      String name = AuditChain.name(e);
       if (inStore.isEmpty()) {
-        problems.add("the exported checkpoint at record " + e.seq() + " is missing from the store"
-            + (headSeq < e.seq() ? " and the store ends at record " + headSeq + ": rolled back" : ": removed"));
-      } else if (!inStore.get().hash().equals(e.hash())
-          || !Arrays.equals(inStore.get().signature(), e.signature())) {
-        problems.add("the checkpoint at record " + e.seq() + " in the store differs from the exported one: rewritten");
+        boolean beyondStore = e.version() >= 3 && last.map(l -> l.num() < e.num()).orElse(true);
+        problems.add("the exported " + name + " is missing from the store" + (beyondStore
+            ? " and the store's checkpoints end " + last.map(l -> "at " + AuditChain.name(l)).orElse("before it")
+            + ": rolled back" : ": removed"));
+      } else if (!inStore.get().heads().equals(e.heads()) || !Arrays.equals(inStore.get().signature(), e.signature())) {
+        problems.add("the " + name + " in the store differs from the exported one: rewritten");
       }
     }
-    return new AuditChain.Verification(v.records(), v.checkpoints(), v.lastCheckpoint(), problems);
+    return new AuditChain.Verification(v.records(), v.chains(), v.checkpoints(), v.uncovered(), problems);
   }
 
   /** Audit records for an auditor, filtered and paged (at most {@link #MAX_PAGE}); the reading is audited. */
@@ -379,8 +442,8 @@ public final class AuditService {
     }
     Instant now = clock.instant();
     return store.inTransaction(tx -> {
-      List<AuditStore.Row> rows = tx.audit().records(Math.max(1, fromSeq), Long.MAX_VALUE, since, until, action,
-          actor, target, limit);
+      List<AuditStore.Row> rows = tx.audit().records(Math.max(1, fromSeq), since, until, action, actor, target,
+          limit);
       Audit.append(tx, who.actor(), AuditAction.AUDIT_READ, "audit", "from=" + fromSeq + " since=" + since
           + " until=" + until + " action=" + action + " actor=" + actor + " target=" + target + " returned="
           + rows.size(), now);

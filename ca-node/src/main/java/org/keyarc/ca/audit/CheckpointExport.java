@@ -64,16 +64,24 @@ public final class CheckpointExport {
     return from == 0 ? 0 : size;
   }
 
-  /** One exported checkpoint as a JSON line. */
+  /** One exported checkpoint as a JSON line: its number, version, time, key, predecessor, heads and signature. */
   public static String line(AuditStore.Checkpoint cp) {
-    return JSON.createObjectNode().put("seq", cp.seq()).put("hash", cp.hash()).put("at", cp.at().toString())
-        .put("keyLabel", cp.keyLabel()).put("version", cp.version()).put("prevSeq", cp.prevSeq())
-        .put("signature", Base64.getEncoder().encodeToString(cp.signature())).toString();
+    com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode().put("num", cp.num())
+        .put("version", cp.version()).put("at", cp.at().toString()).put("keyLabel", cp.keyLabel())
+        .put("prevNum", cp.prevNum());
+    com.fasterxml.jackson.databind.node.ArrayNode heads = o.putArray("heads");
+    cp.heads().forEach(h -> heads.addObject().put("chain", h.chain()).put("seq", h.seq()).put("hash", h.hash()));
+    return o.put("signature", Base64.getEncoder().encodeToString(cp.signature())).toString();
   }
 
-  /** The checkpoints of an export file (lines that are not checkpoints are refused with their number). */
+  /**
+   * The checkpoints of an export file (lines that are not checkpoints are refused with their number). Lines
+   * exported before checkpoints were numbered ({@code seq}, {@code hash}, {@code prevSeq}: the {@code main} chain's
+   * head) are numbered in file order, their predecessor found by its record (-1 when it is not in the file).
+   */
   public static List<AuditStore.Checkpoint> read(List<String> lines) {
     List<AuditStore.Checkpoint> out = new ArrayList<>();
+    java.util.Map<Long, Long> legacyNum = new java.util.HashMap<>();
     int n = 0;
     for (String l : lines) {
       n++;
@@ -82,10 +90,26 @@ public final class CheckpointExport {
       }
       try {
         JsonNode j = JSON.readTree(l);
-        out.add(new AuditStore.Checkpoint(j.get("seq").asLong(), j.get("hash").asText(),
-            java.time.Instant.parse(j.get("at").asText()), j.get("keyLabel").asText(),
-            Base64.getDecoder().decode(j.get("signature").asText()), j.path("version").asInt(1),
-            j.path("prevSeq").asLong(0)));
+        java.time.Instant at = java.time.Instant.parse(j.get("at").asText());
+        String label = j.get("keyLabel").asText();
+        byte[] sig = Base64.getDecoder().decode(j.get("signature").asText());
+        if (j.has("num")) {
+          List<AuditStore.Head> heads = new ArrayList<>();
+          for (JsonNode h : j.get("heads")) {
+            heads.add(new AuditStore.Head(h.get("chain").asText(), h.get("seq").asLong(), h.get("hash").asText()));
+          }
+          out.add(new AuditStore.Checkpoint(j.get("num").asLong(), j.get("version").asInt(), at, label,
+              j.get("prevNum").asLong(), heads, sig));
+        } else {
+          long seq = j.get("seq").asLong();
+          long prevSeq = j.path("prevSeq").asLong(0);
+          long num = legacyNum.size() + 1L;
+          legacyNum.put(seq, num);
+          int version = j.path("version").asInt(1);
+          long prevNum = version < 2 || prevSeq == 0 ? 0 : legacyNum.getOrDefault(prevSeq, -1L);
+          out.add(new AuditStore.Checkpoint(num, version, at, label, prevNum,
+              List.of(new AuditStore.Head(seq, j.get("hash").asText())), sig));
+        }
       } catch (IOException | RuntimeException e) {
         throw new IllegalArgumentException("line " + n + " is not an exported checkpoint");
       }
@@ -120,7 +144,7 @@ public final class CheckpointExport {
           }
         }
       } catch (IOException | UnsupportedOperationException e) {
-        LOG.warn("audit checkpoint {} not exported to {}: {}", cp.seq(), file, e.getMessage());
+        LOG.warn("audit checkpoint {} not exported to {}: {}", cp.num(), file, e.getMessage());
       }
     }
     if (syslog != null) {
@@ -130,7 +154,7 @@ public final class CheckpointExport {
       try (DatagramSocket s = new DatagramSocket()) {
         s.send(new DatagramPacket(b, b.length, syslog));
       } catch (IOException e) {
-        LOG.warn("audit checkpoint {} not sent to syslog {}: {}", cp.seq(), syslog, e.getMessage());
+        LOG.warn("audit checkpoint {} not sent to syslog {}: {}", cp.num(), syslog, e.getMessage());
       }
     }
   }

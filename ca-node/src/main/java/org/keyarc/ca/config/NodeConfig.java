@@ -198,8 +198,16 @@ public final class NodeConfig {
     }
   }
 
-  /** Where signed audit checkpoints are exported as they are made (besides the store and the CA token). */
+  /**
+   * This node's audit chain, and where signed audit checkpoints are exported as they are made (besides the store
+   * and the CA token).
+   */
   public static final class AuditCfg {
+    /**
+     * The audit chain this node appends to: give each node of a cluster its own, stable name (1 to 64 letters,
+     * digits, '.', '_', '-'), so that nodes never wait on each other's audit appends; unset: "main".
+     */
+    public String chain;
     /**
      * A file of one JSON checkpoint a line (0600) to ship off the host; unset: dataDir/audit-checkpoints.jsonl;
      * empty: none.
@@ -434,6 +442,10 @@ public final class NodeConfig {
     positive("limits.failuresPerReferencePerMinute", limits.failuresPerReferencePerMinute);
     if (limits.secretMaxFailures < 1 || limits.secretMaxFailures > 10) {
       fail("limits.secretMaxFailures", "must be 1..10, not " + limits.secretMaxFailures);
+    }
+    if (audit.chain != null && !audit.chain.matches("[A-Za-z0-9._-]{1,64}")) {
+      fail("audit.chain", "must be 1 to 64 letters, digits, '.', '_' or '-', not '"
+          + org.keyarc.ca.support.Texts.printable(audit.chain) + "'");
     }
     if (audit.syslog != null && !audit.syslog.isBlank() && !audit.syslog.matches("[^:\\s]+:\\d{1,5}")) {
       fail("audit.syslog", "must be host:port, not '" + audit.syslog + "'");
@@ -708,7 +720,7 @@ public final class NodeConfig {
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),
             Duration.ofDays(timers.secretValidityDays), Duration.ofSeconds(timers.messageTimeSkewSeconds)),
         new NodeSettings.Archival(archival.allowSoftwareUnwrap),
-        new NodeSettings.AuditExport(audit.exportFile == null ? Path.of(dataDir).resolve("audit-checkpoints.jsonl")
+        new NodeSettings.AuditExport(audit.chain == null ? "main" : audit.chain, audit.exportFile == null ? Path.of(dataDir).resolve("audit-checkpoints.jsonl")
             : audit.exportFile.isBlank() ? null : Path.of(audit.exportFile),
             audit.syslog == null || audit.syslog.isBlank() ? null
             : new java.net.InetSocketAddress(audit.syslog.substring(0, audit.syslog.lastIndexOf(':')),

@@ -88,6 +88,9 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
   public record Connections(int maxTotal, int maxPerPeer, Duration messageDeadline, int minBytesPerSecond,
       long maxBufferedBytes) {}
 
-  /** Where signed audit checkpoints are exported: a file and a syslog receiver (either may be null). */
-  public record AuditExport(Path file, java.net.InetSocketAddress syslog) {}
+  /**
+   * The node's audit chain ({@code chain}) and where signed audit checkpoints are exported: a file and a syslog
+   * receiver (either may be null).
+   */
+  public record AuditExport(String chain, Path file, java.net.InetSocketAddress syslog) {}
 }

@@ -206,6 +206,17 @@ public final class CaNode implements AutoCloseable {
    * or {@code KEYARC_STORE_PASSWORD}.
    */
   public static Store openStore(NodeSettings cfg, Environment env) throws CaException {
+    Store store = openStoreOf(cfg, env);
+    try {
+      store.useAuditChain(cfg.audit().chain()); // this node's audit chain (audit.chain)
+      return store;
+    } catch (CaException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  private static Store openStoreOf(NodeSettings cfg, Environment env) throws CaException {
     String url = cfg.store().url();
     if (url == null) {
       if (cfg.store().localServer()) {

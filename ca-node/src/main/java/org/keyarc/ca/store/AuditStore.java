@@ -5,57 +5,105 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The audit chain's rows: append-only records, the head (last sequence number and hash) and the signed
- * checkpoints. The chain's rules (hashing, verification) live in {@code audit/AuditChain}; this is only
- * where the rows are kept. Every method runs on the caller's unit of work ({@link StoreTx}).
+ * The audit chains' rows: append-only records in one hash chain per node, each chain's head (last sequence
+ * number and hash) and the signed checkpoints over every head. The chains' rules (hashing, verification) live in
+ * {@code audit/AuditChain}; this is only where the rows are kept. Every method runs on the caller's unit of work
+ * ({@link StoreTx}), whose appends go to the store's own chain ({@link #chain()}).
  */
 public interface AuditStore {
-  /** One record as stored. */
-  record Row(long seq, Instant at, String actor, String action, String target, String detail,
-      String prevHash, String hash) {}
-
-  /** The chain head: the last sequence number handed out and the last record's hash. */
-  record Head(long seq, String hash) {}
+  /** The chain of every record made before there were several ({@code audit.chain} unset). */
+  String MAIN = "main";
 
   /**
-   * A signed checkpoint of the head at {@code seq}. Version 1 signs (seq, hash); version 2 also signs the previous
-   * checkpoint ({@code prevSeq} and the SHA-256 of its signature; 0 and zeros for the first), so checkpoints chain.
+   * One record as stored: {@code seq} numbers it within its {@code chain}; {@code id} is the order of insertion
+   * across all chains (for paging, not part of any hash).
    */
-  record Checkpoint(long seq, String hash, Instant at, String keyLabel, byte[] signature, int version, long prevSeq) {
-    /** A version-1 checkpoint (before checkpoints chained). */
-    public Checkpoint(long seq, String hash, Instant at, String keyLabel, byte[] signature) {
-      this(seq, hash, at, keyLabel, signature, 1, 0);
+  record Row(long id, String chain, long seq, Instant at, String actor, String action, String target,
+      String detail, String prevHash, String hash) {
+    /** A record of the {@link #MAIN} chain whose id is its sequence number (tests, single-chain tools). */
+    public Row(long seq, Instant at, String actor, String action, String target, String detail, String prevHash,
+        String hash) {
+      this(seq, MAIN, seq, at, actor, action, target, detail, prevHash, hash);
+    }
+  }
+
+  /** A chain's head: the last sequence number handed out and the last record's hash. */
+  record Head(String chain, long seq, String hash) {
+    /** The head of the {@link #MAIN} chain. */
+    public Head(long seq, String hash) {
+      this(MAIN, seq, hash);
     }
   }
 
   /**
-   * Appends a record chained to the head and returns its sequence number. The head row stays locked until
-   * the transaction ends, so appends are serialised and the chain stays linear.
+   * Signed checkpoint number {@code num}. Version 3 signs {@code num}, {@code at}, {@code prevNum}, the SHA-256 of
+   * the previous checkpoint's signature and every chain's head ({@code heads}, sorted by chain). Versions 1 and 2
+   * were signed before there were several chains and hold the {@link #MAIN} chain's head only: version 1 signs
+   * that head, version 2 also the previous checkpoint (its record's sequence number and its signature's SHA-256).
+   * {@code prevNum} is the previous checkpoint's number (0 for the first; -1 when a version-2 checkpoint's
+   * predecessor was already gone when the store was migrated).
+   */
+  record Checkpoint(long num, int version, Instant at, String keyLabel, long prevNum, List<Head> heads,
+      byte[] signature) {
+    public Checkpoint {
+      heads = List.copyOf(heads);
+    }
+
+    /** The head of {@code chain} this checkpoint signs, if it signs one. */
+    public Optional<Head> head(String chain) {
+      return heads.stream().filter(h -> h.chain().equals(chain)).findFirst();
+    }
+  }
+
+  /** The chain this store appends to. */
+  String chain();
+
+  /**
+   * Appends a record to {@link #chain()}, chained to its head, and returns its sequence number. The head row stays
+   * locked until the transaction ends, so appends to one chain are serialised and the chain stays linear; other
+   * chains (other nodes) do not wait.
    */
   long append(String actor, String action, String target, String detail, Instant at) throws StoreException;
 
+  /** The head of {@link #chain()}. */
   Head head() throws StoreException;
 
-  /** Records with {@code from <= seq <= to}, in order. */
-  List<Row> records(long from, long to) throws StoreException;
+  /** Every chain's head, sorted by chain. */
+  List<Head> heads() throws StoreException;
 
-  Optional<Checkpoint> checkpointAt(long seq) throws StoreException;
+  /** The records of {@code chain} with {@code from <= seq <= to}, in order. */
+  List<Row> records(String chain, long from, long to) throws StoreException;
+
+  /** The records of this store's own chain with {@code from <= seq <= to}, in order. */
+  default List<Row> records(long from, long to) throws StoreException {
+    return records(chain(), from, to);
+  }
+
+  /** Every record of every chain, in order of insertion. */
+  default List<Row> all() throws StoreException {
+    return records(1, null, null, null, null, null, Integer.MAX_VALUE);
+  }
+
+  /** The names of the chains that hold records, sorted. */
+  List<String> recordChains() throws StoreException;
+
+  Optional<Checkpoint> checkpoint(long num) throws StoreException;
 
   void insertCheckpoint(Checkpoint checkpoint) throws StoreException;
 
-  /** All checkpoints in order. */
+  /** All checkpoints by number. */
   List<Checkpoint> checkpoints() throws StoreException;
 
-  /** The checkpoint with the highest sequence number, if any. */
+  /** The checkpoint with the highest number, if any. */
   Optional<Checkpoint> lastCheckpoint() throws StoreException;
 
   /**
-   * Records with {@code from <= seq <= to} whose action, actor and target match the given values (null: any),
-   * in order, at most {@code limit}.
+   * Records with {@code id >= fromId} (any chain) whose action, actor and target match the given values (null:
+   * any), in order of insertion, at most {@code limit}.
    */
-  List<Row> records(long from, long to, java.time.Instant since, java.time.Instant until, String action,
-      String actor, String target, int limit) throws StoreException;
+  List<Row> records(long fromId, Instant since, Instant until, String action, String actor, String target,
+      int limit) throws StoreException;
 
-  /** The detail of the newest record with {@code action}, if any. */
+  /** The detail of the newest record with {@code action}, in any chain, if any. */
   Optional<String> lastDetail(String action) throws StoreException;
 }

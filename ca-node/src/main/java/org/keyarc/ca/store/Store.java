@@ -19,6 +19,12 @@ public interface Store extends AutoCloseable {
    */
   <T> T inGroupTransaction(TxWork<T> work) throws org.keyarc.ca.CaException;
 
+  /**
+   * Makes the units of work of this store append their audit records to {@code chain} (one chain per node, so
+   * that nodes do not wait on each other; {@code AuditStore.MAIN} until this is called), creating it if new.
+   */
+  void useAuditChain(String chain) throws org.keyarc.ca.CaException;
+
   /** "H2" or "PostgreSQL". */
   String product();
 

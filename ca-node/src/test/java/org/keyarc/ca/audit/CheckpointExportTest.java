@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** The export file stays one whole checkpoint a line: a half line a crash or a full disk left is cut off. */
 class CheckpointExportTest {
   private static AuditStore.Checkpoint cp(long seq) {
-    return new AuditStore.Checkpoint(seq, "ab".repeat(32), Instant.parse("2026-12-01T12:00:00Z"), "audit-signing",
-        new byte[] {1, 2, 3}, 2, seq - 1);
+    return new AuditStore.Checkpoint(seq, 3, Instant.parse("2026-12-01T12:00:00Z"), "audit-signing", seq - 1,
+        List.of(new AuditStore.Head("node-a", 10 * seq, "ab".repeat(32))), new byte[] {1, 2, 3});
   }
 
   @Test
@@ -26,7 +26,7 @@ class CheckpointExportTest {
     Files.writeString(file, whole.substring(0, whole.length() / 2), java.nio.file.StandardOpenOption.APPEND);
     export.export(cp(3));
     List<AuditStore.Checkpoint> read = CheckpointExport.read(Files.readAllLines(file));
-    assertEquals(List.of(1L, 3L), read.stream().map(AuditStore.Checkpoint::seq).toList());
+    assertEquals(List.of(1L, 3L), read.stream().map(AuditStore.Checkpoint::num).toList());
   }
 
   @Test
@@ -36,6 +36,6 @@ class CheckpointExportTest {
     Files.writeString(file, "{\"seq\":1,\"ha");
     new CheckpointExport(file, null).export(cp(2));
     assertEquals(List.of(2L), CheckpointExport.read(Files.readAllLines(file)).stream()
-        .map(AuditStore.Checkpoint::seq).toList());
+        .map(AuditStore.Checkpoint::num).toList());
   }
 }

@@ -56,18 +56,20 @@ class AuditRollbackE2eTest {
     assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
         Files.getPosixFilePermissions(export)));
 
-    // the attacker, with write access to the database only
-    String oldHash = ca.services().store().inTransaction(tx -> tx.audit().records(old, old)).get(0).hash();
+    // the attacker, with write access to the database only: back to checkpoint 'old', consistently
+    AuditStore.Head oldHead = ca.services().store().inTransaction(tx -> tx.audit().checkpoint(old)).orElseThrow()
+        .head(AuditStore.MAIN).orElseThrow();
     DirectSql.run(ca.services().store(), c -> {
-      for (String sql : new String[] {"DELETE FROM audit_record WHERE seq > ?", "DELETE FROM audit_checkpoint WHERE seq > ?"}) {
+      for (String sql : new String[] {"DELETE FROM audit_record WHERE seq > ?", "DELETE FROM audit_checkpoint_head "
+          + "WHERE num > ?", "DELETE FROM audit_checkpoint WHERE num > ?"}) {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-          ps.setLong(1, old);
+          ps.setLong(1, sql.contains("audit_record") ? oldHead.seq() : old);
           ps.executeUpdate();
         }
       }
-      try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")) {
-        ps.setLong(1, old);
-        ps.setString(2, oldHash);
+      try (PreparedStatement ps = c.prepareStatement("UPDATE audit_chain SET seq = ?, hash = ? WHERE chain = 'main'")) {
+        ps.setLong(1, oldHead.seq());
+        ps.setString(2, oldHead.hash());
         ps.executeUpdate();
       }
       return null;
@@ -77,13 +79,13 @@ class AuditRollbackE2eTest {
 
     // what the CA and an auditor now see
     AuditChain.Verification v = AuditService.verify(ca.services().store(), ca.services().keys().token());
-    assertTrue(v.problems().stream().anyMatch(p -> p.contains("this CA signed a checkpoint at record " + latest)),
+    assertTrue(v.problems().stream().anyMatch(p -> p.contains("this CA signed checkpoint " + latest + ": checkpoints were removed (rolled back)")),
         v.problems().toString());
     assertEquals("200 ok", health(), "healthy until the node looks");
     CaException refused = assertThrows(CaException.class, audit::checkpoint);
     assertEquals(ErrorCode.AUDIT_HALTED, refused.code(), refused.getMessage());
     assertEquals("503 not ready: audit halted", health(), "a load balancer takes the halted node out");
-    assertEquals(old, ca.services().store().inTransaction(tx -> tx.audit().lastCheckpoint()).orElseThrow().seq(),
+    assertEquals(old, ca.services().store().inTransaction(tx -> tx.audit().lastCheckpoint()).orElseThrow().num(),
         "nothing was signed over the truncated head");
     CmpClientException enroll = assertThrows(CmpClientException.class, () -> ca.enrollUser("CN=During Halt"));
     assertEquals(ErrorCode.AUDIT_HALTED, enroll.code(), enroll.getMessage());
@@ -94,8 +96,8 @@ class AuditRollbackE2eTest {
     List<AuditStore.Checkpoint> exported = CheckpointExport.read(Files.readAllLines(export));
     AuditChain.Verification fromFile = AuditService.verifyExported(ca.services().store(),
         ca.services().keys().token(), exported);
-    assertTrue(fromFile.problems().stream().anyMatch(p -> p.contains("exported checkpoint at record " + latest
-        + " is missing from the store")), fromFile.problems().toString());
+    assertTrue(fromFile.problems().stream().anyMatch(p -> p.contains("exported checkpoint " + latest
+        + " is missing from the store and the store's checkpoints end at checkpoint " + old + ": rolled back")), fromFile.problems().toString());
 
     // only an administrator can acknowledge; then the CA issues again and both facts are in the audit
     Identity auditor = new Identity(Identity.Kind.CERTIFICATE, "CN=Some Auditor", java.util.Set.of(Role.AUDITOR));
@@ -105,7 +107,7 @@ class AuditRollbackE2eTest {
     assertTrue(resumed > old);
     assertEquals("200 ok", health());
     ca.enrollUser("CN=After Acknowledgement");
-    List<AuditStore.Row> all = ca.services().store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
+    List<AuditStore.Row> all = ca.services().store().inTransaction(tx -> tx.audit().all());
     assertTrue(all.stream().anyMatch(r -> r.action().equals("audit.rollback")));
     assertTrue(all.stream().anyMatch(r -> r.action().equals("audit.acknowledge") && r.detail().contains("incident 42")));
     assertTrue(audit.checkpoint() > resumed, "checkpoints are signed again over the new records");

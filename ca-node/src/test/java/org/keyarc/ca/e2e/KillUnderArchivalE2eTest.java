@@ -131,7 +131,7 @@ class KillUnderArchivalE2eTest {
               .orElseThrow(() -> new AssertionError("acknowledged certificate " + a.subject() + " survived"));
           assertEquals(new X500Name(a.subject()), new X500Name(rec.subject()), "the stored certificate is the one acked");
         }
-        List<AuditStore.Row> rows = store.inTransaction(tx -> tx.audit().records(1, Long.MAX_VALUE));
+        List<AuditStore.Row> rows = store.inTransaction(tx -> tx.audit().all());
         List<BigInteger> archival = rows.stream().filter(x -> x.action().equals("cert.issue")
             && x.detail().contains("template=ExchangeUserKeyArc")).map(x -> new BigInteger(x.target().substring(7), 16))
             .toList();
@@ -154,7 +154,7 @@ class KillUnderArchivalE2eTest {
         }
         AuditChain.Verification v = AuditService.verify(store, res.token());
         assertTrue(v.ok(), "the audit chain is whole after three SIGKILLs: " + v.problems());
-        assertEquals(v.records(), v.lastCheckpoint(), "the restarted node covered every record with a checkpoint");
+        assertEquals(0, v.uncovered(), "the restarted node covered every record with a checkpoint");
         for (Acked a : acked.values()) {
           String target = "serial:" + a.serial().toString(16);
           assertTrue(rows.stream().anyMatch(x -> x.action().equals("key.archive") && x.target().equals(target)),

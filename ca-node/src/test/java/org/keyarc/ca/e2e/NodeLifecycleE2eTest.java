@@ -76,7 +76,7 @@ class NodeLifecycleE2eTest {
       AuditChain.Verification v = AuditService.verify(s.store());
       assertTrue(v.ok(), v.problems().toString());
       assertTrue(v.checkpoints() >= 1, "checkpoints signed with the HSM audit key");
-      assertEquals(v.records(), v.lastCheckpoint(), "the last checkpoint covers every record");
+      assertEquals(0, v.uncovered(), "the last checkpoint covers every record");
       List<AuditStore.Row> all = s.store().inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
       assertTrue(all.stream().anyMatch(r -> r.action().equals("cert.revoke")));
       assertTrue(all.stream().anyMatch(r -> r.action().equals("request.pending")));

@@ -375,7 +375,7 @@ abstract class StoreContract {
     AuditChain.Verification v = tenRecords();
     assertTrue(v.ok(), v.problems().toString());
     assertEquals(10, v.records());
-    assertEquals(6, v.lastCheckpoint());
+    assertEquals(4, v.uncovered(), "records 7..10 are newer than the checkpoint");
   }
 
   @Test
@@ -416,14 +416,14 @@ abstract class StoreContract {
     sql("DELETE FROM audit_record WHERE seq >= 5");
     AuditChain.Verification v = verify();
     assertEquals(List.of("records 5..10 are missing at the end: truncated (the head says 10)",
-        "checkpoint at record 6 signs a record that is gone: truncated or deleted"), v.problems());
+        "checkpoint 1 signs record 6, which is gone: truncated or deleted"), v.problems());
   }
 
   @Test
   void auditVerifyCatchesRewrittenChainAgainstCheckpoint() throws Exception {
     tenRecords();
     // a forger who recomputes every hash after editing record 2 still breaks the signed checkpoint
-    List<AuditStore.Row> all = store.inTransaction(tx -> tx.audit().records(0, Long.MAX_VALUE));
+    List<AuditStore.Row> all = store.inTransaction(tx -> tx.audit().all());
     String prev = AuditChain.GENESIS;
     for (AuditStore.Row r : all) {
       String detail = r.seq() == 2 ? "template=Forged" : r.detail();
@@ -433,9 +433,189 @@ abstract class StoreContract {
       prev = h;
     }
     String head = prev;
-    sql("UPDATE audit_head SET hash = '" + head + "' WHERE id = 1");
+    sql("UPDATE audit_chain SET hash = '" + head + "' WHERE chain = 'main'");
     AuditChain.Verification v = verify();
-    assertEquals(List.of("the chain up to record 6 differs from what its signed checkpoint says: records were rewritten"),
+    assertEquals(List.of("the chain up to record 6 differs from what checkpoint 1 says: records were rewritten"),
         v.problems());
+  }
+
+  // ---------------------------------------------------------------- several chains (one per node)
+
+  /**
+   * Ten records on 'main' (checkpoint after 6), then three on a second node's chain 'node-b' and a checkpoint over
+   * both heads; returns the verification of the untouched store.
+   */
+  private AuditChain.Verification twoChains() throws Exception {
+    tenRecords();
+    store.useAuditChain("node-b");
+    for (int i = 1; i <= 3; i++) {
+      int n = i;
+      store.inTransaction(tx -> Audit.append(tx, "CN=other node", AuditAction.CERT_ISSUE, "serial:b" + n,
+          "template=User", Instant.now()));
+    }
+    store.useAuditChain(AuditStore.MAIN);
+    AuditService.checkpoint(store, signerOf(auditKey), Instant.now());
+    return verify();
+  }
+
+  private CheckpointSigner signerOf(KeyPair key) {
+    return new CheckpointSigner() {
+      @Override
+      public String keyLabel() {
+        return "audit-test";
+      }
+
+      @Override
+      public byte[] sign(byte[] data) throws Exception {
+        Signature s = Signature.getInstance("SHA256withECDSA");
+        s.initSign(key.getPrivate());
+        s.update(data);
+        return s.sign();
+      }
+    };
+  }
+
+  @Test
+  void twoChainsVerifyTogetherUnderOneCheckpoint() throws Exception {
+    AuditChain.Verification v = twoChains();
+    assertEquals(List.of(), v.problems());
+    assertEquals(13, v.records());
+    assertEquals(2, v.chains());
+    assertEquals(0, v.uncovered(), "the second checkpoint signed both heads");
+    AuditStore.Checkpoint last = store.inTransaction(tx -> tx.audit().lastCheckpoint()).orElseThrow();
+    assertEquals(List.of(new AuditStore.Head("main", 10, store.inTransaction(tx -> tx.audit().head()).hash())),
+        last.heads().stream().filter(h -> h.chain().equals("main")).toList());
+    assertEquals(3, last.head("node-b").orElseThrow().seq());
+    assertEquals(List.of("main", "node-b"), store.inTransaction(tx -> tx.audit().recordChains()));
+    // an auditor pages through both chains in the order the records were written
+    List<AuditStore.Row> all = store.inTransaction(tx -> tx.audit().all());
+    assertEquals(13, all.size());
+    assertEquals(List.of("main", "node-b"), all.stream().map(AuditStore.Row::chain).distinct().toList());
+  }
+
+  @Test
+  void aRecordMovedFromOneChainToAnotherIsNamed() throws Exception {
+    twoChains();
+    // node-b's first record passed off as the next record of 'main', heads moved to match
+    String moved = store.inTransaction(tx -> tx.audit().records("node-b", 1, 1)).get(0).hash();
+    sql("UPDATE audit_record SET chain = 'main', seq = 11 WHERE chain = 'node-b' AND seq = 1");
+    sql("UPDATE audit_chain SET seq = 11, hash = '" + moved + "' WHERE chain = 'main'");
+    List<String> p = verify().problems();
+    assertTrue(p.contains("record 11 does not chain to record 10: a record was inserted or deleted before it"),
+        p.toString());
+    assertTrue(p.contains("chain 'node-b': record 1 is missing: deleted"), p.toString());
+  }
+
+  @Test
+  void aChainDroppedWholeContradictsTheCheckpoint() throws Exception {
+    twoChains();
+    sql("DELETE FROM audit_record WHERE chain = 'node-b'");
+    sql("DELETE FROM audit_chain WHERE chain = 'node-b'");
+    assertEquals(List.of("checkpoint 2 signs record 3 of chain 'node-b', which is gone: truncated or deleted"),
+        verify().problems());
+  }
+
+  @Test
+  void aChainRenamedBreaksAtItsStart() throws Exception {
+    twoChains();
+    sql("UPDATE audit_record SET chain = 'node-c' WHERE chain = 'node-b'");
+    sql("UPDATE audit_chain SET chain = 'node-c' WHERE chain = 'node-b'");
+    List<String> p = verify().problems();
+    assertTrue(p.contains("chain 'node-c': record 1 does not chain to the chain's start: a record was inserted or "
+        + "deleted before it or it belongs to another chain"), p.toString());
+    assertTrue(p.contains("checkpoint 2 signs record 3 of chain 'node-b', which is gone: truncated or deleted"),
+        p.toString());
+  }
+
+  @Test
+  void aHeadMovedBackIsNamed() throws Exception {
+    twoChains();
+    String second = store.inTransaction(tx -> tx.audit().records("node-b", 2, 2)).get(0).hash();
+    sql("UPDATE audit_chain SET seq = 2, hash = '" + second + "' WHERE chain = 'node-b'");
+    List<String> p = verify().problems();
+    assertTrue(p.contains("chain 'node-b': the head says 2 but records go on to 3: the head was moved back"),
+        p.toString());
+    assertTrue(p.contains("checkpoint 2 signs record 3 of chain 'node-b', which is gone: truncated or deleted"),
+        p.toString());
+  }
+
+  @Test
+  void aChainOfAnotherNodeIsMadeOnceAndAppendsFailWhenItsHeadIsRemoved() throws Exception {
+    twoChains();
+    sql("DELETE FROM audit_chain WHERE chain = 'node-b'");
+    store.useAuditChain("node-b"); // its records are there: the head is not made again from nothing
+    StoreException e = assertThrows(StoreException.class, () -> store.inTransaction(tx -> Audit.append(tx,
+        "CN=x", AuditAction.CERT_ISSUE, "serial:x", "template=User", Instant.now())));
+    assertTrue(e.getMessage().contains("the audit chain 'node-b' has no head in the store"), e.getMessage());
+    store.useAuditChain(AuditStore.MAIN);
+    assertTrue(verify().problems().contains("chain 'node-b': the chain has records but no head: its head was "
+        + "removed"));
+    assertThrows(StoreException.class, () -> store.useAuditChain("bad name"));
+  }
+
+  /**
+   * A store audited before there were several chains (schema version 14: one chain, checkpoints of version 2
+   * named by their record) keeps verifying after the migration, and the first new checkpoint chains to the last
+   * old one: deleting the old ones afterwards shows.
+   */
+  @Test
+  void checkpointsFromBeforeChainsStillVerifyAndTieToTheNewOnes() throws Exception {
+    CheckpointSigner signer = signer();
+    String[] db = newDatabase();
+    org.flywaydb.core.Flyway.configure().dataSource(db[0], db[1], null).locations("classpath:db/migration")
+        .target("14").load().migrate();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(db[0], db[1], null)) {
+      c.setAutoCommit(true);
+      String prev = AuditChain.GENESIS;
+      long prevCp = 0;
+      byte[] prevSig = null;
+      for (long seq = 1; seq <= 6; seq++) {
+        String h = AuditChain.hash(seq, 1000 * seq, "CN=old", "cert.issue", "serial:" + seq, "d", prev);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_record (seq, at, actor, action, target, "
+            + "detail, prev_hash, hash) VALUES (?, ?, 'CN=old', 'cert.issue', ?, 'd', ?, ?)")) {
+          ps.setLong(1, seq);
+          ps.setLong(2, 1000 * seq);
+          ps.setString(3, "serial:" + seq);
+          ps.setString(4, prev);
+          ps.setString(5, h);
+          ps.executeUpdate();
+        }
+        prev = h;
+        if (seq % 3 == 0) { // version-2 checkpoints at records 3 and 6
+          byte[] sig = signer.sign(AuditChain.checkpointData(seq, h, prevCp, prevSig));
+          try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_checkpoint (seq, hash, at, key_label, "
+              + "signature, version, prev_seq) VALUES (?, ?, ?, 'audit-test', ?, 2, ?)")) {
+            ps.setLong(1, seq);
+            ps.setString(2, h);
+            ps.setLong(3, 1000 * seq);
+            ps.setBytes(4, sig);
+            ps.setLong(5, prevCp);
+            ps.executeUpdate();
+          }
+          prevCp = seq;
+          prevSig = sig;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET seq = 6, hash = ? WHERE id = 1")) {
+        ps.setString(1, prev);
+        ps.executeUpdate();
+      }
+    }
+    store.close();
+    store = org.keyarc.ca.store.jdbc.JdbcStore.open(db[0], db[1], null, 2);
+    assertEquals(List.of(), verify().problems(), "the old chain and its checkpoints verify after the migration");
+    assertEquals(2, store.inTransaction(tx -> tx.audit().checkpoints()).size());
+    store.useAuditChain("node-b");
+    store.inTransaction(tx -> Audit.append(tx, "CN=new", AuditAction.CERT_ISSUE, "serial:n", "d", Instant.now()));
+    AuditService.checkpoint(store, signer, Instant.now());
+    AuditChain.Verification v = verify();
+    assertEquals(List.of(), v.problems());
+    assertEquals(2, v.chains());
+    assertEquals(0, v.uncovered());
+    // the last old checkpoint removed: the first new one no longer follows anything there
+    sql("DELETE FROM audit_checkpoint_head WHERE num = 2");
+    sql("DELETE FROM audit_checkpoint WHERE num = 2");
+    assertEquals(List.of("checkpoint 3 follows checkpoint 2 which is gone: checkpoints were deleted"),
+        verify().problems());
   }
 }

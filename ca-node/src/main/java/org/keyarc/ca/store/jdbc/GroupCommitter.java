@@ -38,8 +38,11 @@ final class GroupCommitter implements AutoCloseable {
 
   private final StoreHealing healing;
 
-  GroupCommitter(DataSource dataSource, StoreHealing healing) {
+  private final java.util.function.Supplier<String> auditChain;
+
+  GroupCommitter(DataSource dataSource, StoreHealing healing, java.util.function.Supplier<String> auditChain) {
     this.dataSource = dataSource;
+    this.auditChain = auditChain;
     this.healing = healing;
     this.thread = new Thread(this::loop, "keyarc-group-commit");
     this.thread.setDaemon(true);
@@ -101,7 +104,7 @@ final class GroupCommitter implements AutoCloseable {
         for (Piece p : batch) {
           Savepoint sp = c.setSavepoint();
           try {
-            results.add(p.work().run(new JdbcTx(c)));
+            results.add(p.work().run(new JdbcTx(c, auditChain.get())));
             c.releaseSavepoint(sp);
           } catch (CaException | RuntimeException e) {
             healing.failed(e);

@@ -30,12 +30,32 @@ public final class JdbcStore implements Store {
   private final String product;
   private final GroupCommitter committer;
   private final StoreHealing healing;
+  /** The audit chain this store's units of work append to ({@link #useAuditChain}). */
+  private volatile String auditChain = org.keyarc.ca.store.AuditStore.MAIN;
 
   private JdbcStore(HikariDataSource dataSource, String product) {
     this.dataSource = dataSource;
     this.product = product;
     this.healing = new StoreHealing(dataSource);
-    this.committer = new GroupCommitter(dataSource, healing);
+    this.committer = new GroupCommitter(dataSource, healing, () -> auditChain);
+  }
+
+  /**
+   * {@inheritDoc} Makes the chain's head row (sequence 0, the chain's genesis hash) when the chain is new: it has
+   * neither a head nor records. A chain that has records but lost its head is not made again: appends to it fail
+   * until the store is repaired, and {@code audit verify} names what is missing.
+   */
+  @Override
+  public void useAuditChain(String chain) throws CaException {
+    if (!org.keyarc.ca.audit.AuditChain.validName(chain)) {
+      throw new StoreException("the audit chain's name must be 1 to 64 letters, digits, '.', '_' or '-', not '"
+          + org.keyarc.ca.support.Texts.printable(chain) + "'");
+    }
+    inTransaction(tx -> {
+      JdbcAudit.create(((JdbcTx) tx).connection(), chain);
+      return null;
+    });
+    this.auditChain = chain;
   }
 
   /**
@@ -171,7 +191,7 @@ public final class JdbcStore implements Store {
   public <T> T inTransaction(TxWork<T> work) throws CaException {
     try (Connection c = dataSource.getConnection()) {
       try {
-        T result = work.run(new JdbcTx(c));
+        T result = work.run(new JdbcTx(c, auditChain));
         c.commit();
         healing.succeeded();
         return result;

@@ -17,9 +17,17 @@ import org.keyarc.ca.store.StoreTx;
 /** A unit of work on one JDBC connection: every store it hands out shares the connection's transaction. */
 final class JdbcTx implements StoreTx {
   private final Connection c;
+  private final String auditChain;
 
-  JdbcTx(Connection c) {
+  /** {@code auditChain}: the audit chain this unit of work appends to. */
+  JdbcTx(Connection c, String auditChain) {
     this.c = c;
+    this.auditChain = auditChain;
+  }
+
+  /** The unit of work's connection (the store's own set-up). */
+  Connection connection() {
+    return c;
   }
 
   @Override
@@ -69,7 +77,7 @@ final class JdbcTx implements StoreTx {
 
   @Override
   public AuditStore audit() {
-    return new JdbcAudit(c);
+    return new JdbcAudit(c, auditChain);
   }
 
   @Override

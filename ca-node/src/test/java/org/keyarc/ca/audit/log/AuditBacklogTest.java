@@ -49,6 +49,11 @@ class AuditBacklogTest {
       }
 
       @Override
+      public void useAuditChain(String chain) throws CaException {
+        real.useAuditChain(chain);
+      }
+
+      @Override
       public String product() {
         return real.product();
       }
