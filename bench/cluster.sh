@@ -3,20 +3,24 @@
 # SoftHSM2 tokens in one folder that every node shares, N CA nodes (ca serve, -Xmx512m each) and HAProxy (Debian's
 # package) in front of them — TCP for the binary protocol (TLS passes through to the nodes), HTTP for CMP over
 # HTTP, both health-checked on each node's GET /health. It drives the load generator through HAProxy with 1, 2
-# and 3 nodes behind it and prints throughput per node count and the audit head's wait (the one row lock every
-# audit append of every node takes) to bench/target/cluster.md.
-# Usage: bench/cluster.sh [--duration SECONDS] [--warmup SECONDS] [--nodes N]   (defaults 10, 20 and 3)
+# and 3 nodes behind it and prints throughput per node count and the audit head's wait (the row lock every audit
+# append takes on its chain's head) to bench/target/cluster.md — once with one audit chain a node (audit.chain:
+# node-N, the cluster's configuration) and once with every node on the one 'main' chain, in the same run.
+# Usage: bench/cluster.sh [--duration SECONDS] [--warmup SECONDS] [--nodes N] [--chains per-node|shared|both]
+#        (defaults 10, 20, 3 and both)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=10
 warmup=20
 max_nodes=3
+chains="per-node shared"
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --nodes) max_nodes=$2; shift 2 ;;
-    *) echo "usage: bench/cluster.sh [--duration SECONDS] [--warmup SECONDS] [--nodes N]" >&2; exit 2 ;;
+    --chains) case $2 in both) chains="per-node shared" ;; per-node|shared) chains=$2 ;; *) echo "--chains: per-node, shared or both" >&2; exit 2 ;; esac; shift 2 ;;
+    *) echo "usage: bench/cluster.sh [--duration SECONDS] [--warmup SECONDS] [--nodes N] [--chains per-node|shared|both]" >&2; exit 2 ;;
   esac
 done
 # shellcheck source=../scripts/lib/tools.sh
@@ -78,6 +82,8 @@ http:
 ca:
   publicUrl: http://127.0.0.1:9080/
 EOF
+  cp "$work/node-$i.yaml" "$work/node-$i-shared.yaml" # every node on the 'main' chain
+  printf 'audit:\n  chain: node-%s\n' "$i" >> "$work/node-$i.yaml" # a chain of its own
 done
 
 echo "== CA init on the shared store"
@@ -85,15 +91,24 @@ echo "== CA init on the shared store"
 ref=$(awk '/  reference/{print $2}' "$work/init.out")
 awk '/  secret/{print $2}' "$work/init.out" > "$work/client.secret"
 
-start_node() { # i
-  KEYARC_JAVA_OPTS="-Xmx512m" "$keyarc" ca serve --config "$work/node-$1.yaml" > "$work/node-$1.log" 2>&1 &
-  pids+=($!)
+node_pids=()
+start_nodes() { # per-node|shared
+  local i suffix=""
+  [ "$1" = shared ] && suffix="-shared"
+  node_pids=()
+  for i in $(seq 1 "$max_nodes"); do # one after the other: the first one's start-up work is then done once
+    KEYARC_JAVA_OPTS="-Xmx512m" "$keyarc" ca serve --config "$work/node-$i$suffix.yaml" > "$work/node-$i.log" 2>&1 &
+    pids+=($!)
+    node_pids+=($!)
+    for _ in $(seq 1 90); do grep -q "stop with Ctrl-C" "$work/node-$i.log" && break; sleep 1; done
+    grep -q "stop with Ctrl-C" "$work/node-$i.log" || { cat "$work/node-$i.log"; echo "node $i did not start" >&2; exit 1; }
+  done
 }
-for i in $(seq 1 "$max_nodes"); do # one after the other: the first one's start-up work is then done once
-  start_node "$i"
-  for _ in $(seq 1 90); do grep -q "stop with Ctrl-C" "$work/node-$i.log" && break; sleep 1; done
-  grep -q "stop with Ctrl-C" "$work/node-$i.log" || { cat "$work/node-$i.log"; echo "node $i did not start" >&2; exit 1; }
-done
+stop_nodes() {
+  local p
+  for p in "${node_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${node_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
 
 haproxy_with() { # number of nodes behind it
   {
@@ -139,6 +154,8 @@ head_wait() { # sum of seconds and count of audit head waits over all nodes
   echo "$s $c"
 }
 
+set -- $chains
+start_nodes "$1"
 haproxy_with "$max_nodes"
 "$keyarc" enroll --node tls://127.0.0.1:9700 --ref "$ref" --secret-file "$work/client.secret" \
   --out-key "$work/client.key" --out-cert "$work/client.crt" > /dev/null
@@ -153,11 +170,13 @@ results="$root/bench/target/cluster.md"
     "(fsync on), HAProxy $(haproxy -v | awk 'NR==1{print $3}'), SoftHSM2 $(softhsm2-util --version); every node," \
     "PostgreSQL, HAProxy and the load generator share the cores. Leader: ${leader:-none}."
   echo
-  echo "| nodes | transport | certificates/s | p50 | p99 | errors | audit appends | mean head wait | head wait / run |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| audit chains | nodes | transport | certificates/s | p50 | p99 | errors | audit appends | mean head wait | head wait / run |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
 } > "$results"
 
 first=yes
+for mode in $chains; do
+[ "$mode" = "$1" ] || { stop_nodes; start_nodes "$mode"; }
 for n in $(seq 1 "$max_nodes"); do
   haproxy_with "$n"
   for target in tls://127.0.0.1:9700 http://127.0.0.1:9080/; do
@@ -174,13 +193,17 @@ for n in $(seq 1 "$max_nodes"); do
     appends=$((c1 - c0))
     wait_ms=$(awk -v s="$s0" -v t="$s1" -v n="$appends" 'BEGIN {printf "%.2f ms", (n > 0 ? (t - s) * 1000 / n : 0)}')
     share=$(awk -v s="$s0" -v t="$s1" -v d="$((duration + w))" 'BEGIN {printf "%.0f%%", (t - s) * 100 / d}')
-    echo "| $n | ${target%%:*} | $rate | $p50 | $p99 | $errors | $appends | $wait_ms | $share |" >> "$results"
+    echo "| $mode | $n | ${target%%:*} | $rate | $p50 | $p99 | $errors | $appends | $wait_ms | $share |" >> "$results"
   done
+done
 done
 {
   echo
   echo "The head wait is summed over all nodes' appends (warm-up included) and shown against one run's wall time:"
-  echo "above 100% means appends on several nodes waited at the same time."
+  echo "above 100% means appends on several nodes waited at the same time. per-node: each node appends to its own"
+  echo "chain (audit.chain); shared: every node appends to 'main', the one head row they all lock."
+  echo
+  echo "Audit after the run: $("$keyarc" audit verify --config "$work/node-1.yaml" 2>&1 | tail -2 | tr '\n' ' ')"
 } >> "$results"
 echo
 cat "$results"
