@@ -57,7 +57,7 @@ import org.openjdk.jmh.annotations.State;
  *       caches it per certificate;</li>
  *   <li>{@link #verifyPop}: the proof of possession, with the enrollee's key new to the verifier each time
  *       (as every enrollee's is);</li>
- *   <li>{@link #buildCertificate}: {@link CertFactory#endEntity} under the User template;</li>
+ *   <li>{@link #buildCertificate}: {@link CertFactory#issued} under the User template;</li>
  *   <li>{@link #encodeResponse}: the ip/cp, protected and DER-encoded.</li>
  * </ul>
  * Where the node signs in the HSM, these use a signer that returns a fixed signature after taking the bytes, so
@@ -82,7 +82,7 @@ public class CmpBenchmark {
         Date.from(Instant.now().plusSeconds(86_400 * 365)), new X500Name("CN=bench CA"), caKeys.getPublic())
         .build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(Bc.PROVIDER).build(caKeys.getPrivate()));
     KeyPair clientKeys = p256();
-    client = CertFactory.endEntity(ca, Templates.of(java.util.List.of()).find(Templates.USER).orElseThrow(),
+    client = CertFactory.issued(ca, Templates.of(java.util.List.of()).find(Templates.USER).orElseThrow(),
         new X500Name("CN=bench client"), SubjectPublicKeyInfo.getInstance(clientKeys.getPublic().getEncoded()), null,
         BigInteger.TWO, Instant.now(), CertFactory.Links.NONE, new JcaContentSignerBuilder("SHA256withECDSA")
             .setProvider(Bc.PROVIDER).build(caKeys.getPrivate()));
@@ -126,7 +126,7 @@ public class CmpBenchmark {
 
   @Benchmark
   public X509CertificateHolder buildCertificate() throws Exception {
-    return CertFactory.endEntity(ca, Templates.of(java.util.List.of()).find(Templates.USER).orElseThrow(),
+    return CertFactory.issued(ca, Templates.of(java.util.List.of()).find(Templates.USER).orElseThrow(),
         new X500Name("CN=bench enrollee"), enrolleeKey, null, BigInteger.valueOf(System.nanoTime()), Instant.now(),
         new CertFactory.Links("http://ca.example/crl", "http://ca.example/ocsp", "http://ca.example/ca.crt"),
         new FixedSigner()); // with the CDP and AIA every certificate carries by default

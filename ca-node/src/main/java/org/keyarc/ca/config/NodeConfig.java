@@ -244,6 +244,33 @@ public final class NodeConfig {
     public EnrollCfg enroll;
     /** The subjectAltName types its certificates may carry, by name (rfc822Name, dNSName, ...); none by default. */
     public Map<String, SanCfg> subjectAltNames = new LinkedHashMap<>();
+    /** The certificate policies its certificates assert, as dotted OIDs; none by default. */
+    public List<String> certificatePolicies = List.of();
+    /** The URL of the certification practice statement, a qualifier of each of those policies; none by default. */
+    public String cpsUri;
+    /** Set for a template of CA certificates (sub-CAs and cross-certificates): their constraints. */
+    public SubordinateCaCfg subordinateCa;
+  }
+
+  /**
+   * The constraints of the CA certificates a template issues ({@code templates[].subordinateCa}): qualified
+   * subordination. -1 leaves a number out.
+   */
+  public static final class SubordinateCaCfg {
+    /** How many CA certificates may follow below it (pathLenConstraint); -1: no limit. */
+    public int pathLen = 0;
+    /** The names the CA below may certify: dns:example.com, email:.example.com, dir:O=Example, ip:10.0.0.0/8. */
+    public List<String> permitted = List.of();
+    /** The names it may not certify, in the same form. */
+    public List<String> excluded = List.of();
+    /** ISSUER_OID=SUBJECT_OID pairs: the CA below's policies that stand for ours. */
+    public List<String> policyMappings = List.of();
+    /** requireExplicitPolicy (policyConstraints); -1: none. */
+    public int requireExplicitPolicy = -1;
+    /** inhibitPolicyMapping (policyConstraints); -1: none. */
+    public int inhibitPolicyMapping = -1;
+    /** inhibitAnyPolicy's skipCerts; -1: none. */
+    public int inhibitAnyPolicy = -1;
   }
 
   /** Who may enroll on a template (ADCS's Enroll permission): {@code templates[].enroll}. */
@@ -519,11 +546,24 @@ public final class NodeConfig {
     }
     Enrollers enrollers = enrollers(t, at + ".enroll");
     SanPolicy sans = sanPolicy(t, at + ".subjectAltNames");
+    List<ASN1ObjectIdentifier> policies = new ArrayList<>();
+    for (String p : t.certificatePolicies) {
+      try {
+        policies.add(new ASN1ObjectIdentifier(p.trim()));
+      } catch (IllegalArgumentException e) {
+        fail(at + ".certificatePolicies", "'" + p + "' is not a dotted OID");
+      }
+    }
+    org.keyarc.ca.template.Subordination sub = t.subordinateCa == null ? null
+        : new org.keyarc.ca.template.Subordination(t.subordinateCa.pathLen, t.subordinateCa.permitted,
+            t.subordinateCa.excluded, t.subordinateCa.policyMappings, t.subordinateCa.requireExplicitPolicy,
+            t.subordinateCa.inhibitPolicyMapping, t.subordinateCa.inhibitAnyPolicy);
     try {
       return Template.builder(t.name).validity(Duration.ofDays(t.validityDays)).keyUsage(ku).extendedKeyUsages(ekus)
           .rsaMinBits(t.rsaMinBits).ecCurves(curves).requiredRdns(upper(t.requiredRdns))
           .allowedRdns(upper(t.allowedRdns)).requiresApproval(t.requiresApproval)
-          .archivePrivateKey(t.archivePrivateKey).enrollers(enrollers).subjectAltNames(sans).build();
+          .archivePrivateKey(t.archivePrivateKey).enrollers(enrollers).subjectAltNames(sans)
+          .certificatePolicies(policies).cpsUri(t.cpsUri).subordinate(sub).build();
     } catch (Template.Invalid e) {
       fail(at + "." + e.field(), e.getMessage());
       return null;

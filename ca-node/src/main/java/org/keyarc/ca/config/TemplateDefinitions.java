@@ -71,6 +71,20 @@ public final class TemplateDefinitions {
       sans.put(r.getKey().configName(), s);
     }
     c.subjectAltNames = sans;
+    c.certificatePolicies = t.certificatePolicies().stream().map(ASN1ObjectIdentifier::getId).toList();
+    c.cpsUri = t.cpsUri();
+    if (t.subordinate() != null) {
+      org.keyarc.ca.template.Subordination sub = t.subordinate();
+      NodeConfig.SubordinateCaCfg sc = new NodeConfig.SubordinateCaCfg();
+      sc.pathLen = sub.pathLen();
+      sc.permitted = sub.permitted();
+      sc.excluded = sub.excluded();
+      sc.policyMappings = sub.policyMappings();
+      sc.requireExplicitPolicy = sub.requireExplicitPolicy();
+      sc.inhibitPolicyMapping = sub.inhibitPolicyMapping();
+      sc.inhibitAnyPolicy = sub.inhibitAnyPolicy();
+      c.subordinateCa = sc;
+    }
     return c;
   }
 
@@ -121,10 +135,14 @@ public final class TemplateDefinitions {
         throw new ConfigException("field 'name' cannot be set (duplicate the template under a new name)");
       }
       JsonNode old = tree.get(field);
+      if (field.equals("subordinateCa") || field.equals("enroll") || field.equals("subjectAltNames")) {
+        throw new ConfigException("field '" + field + "' is a section: change it in the definition (template export, "
+            + "edit, template import)");
+      }
       if (old == null || old.isObject()) {
         throw new ConfigException("field '" + field + "' is not a template setting (settings: validityDays, keyUsage, "
             + "extendedKeyUsage, rsaMinBits, ecCurves, requiredRdns, allowedRdns, requiresApproval, "
-            + "archivePrivateKey)");
+            + "archivePrivateKey, certificatePolicies, cpsUri)");
       }
       String v = s.getValue().trim();
       if (old.isBoolean()) {

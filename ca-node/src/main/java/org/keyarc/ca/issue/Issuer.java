@@ -119,8 +119,10 @@ public final class Issuer {
   private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans,
       BigInteger serial, Instant now) throws CaException {
     try {
-      return CertFactory.endEntity(keys.caCert(), t, subject, spki, sans, serial, now, links,
+      return CertFactory.issued(keys.caCert(), t, subject, spki, sans, serial, now, links,
           HsmCalls.call(keys::caSigner));
+    } catch (IllegalArgumentException e) { // a CA certificate this CA's own constraints do not allow
+      throw new CaException(ErrorCode.BAD_REQUEST, e.getMessage());
     } catch (CertIOException e) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the subjectAltNames cannot be encoded: " + e.getMessage());
     }

@@ -28,6 +28,13 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
 import org.bouncycastle.operator.ContentSigner;
 import org.keyarc.ca.store.CertRecord;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.x509.CertPolicyId;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
+import org.bouncycastle.asn1.x509.NameConstraints;
+import org.bouncycastle.asn1.x509.PolicyConstraints;
+import org.bouncycastle.asn1.x509.PolicyMappings;
+import org.keyarc.ca.template.Subordination;
 import org.keyarc.ca.template.Template;
 
 /** Builds the CA's certificates and CRLs with Bouncy Castle; the signature comes from the HSM signer given. */
@@ -52,12 +59,6 @@ public final class CertFactory {
   }
 
   /**
-   * An end-entity certificate under {@code template}. Its extensions come from the template and
-   * {@code subjectAltNames} (may be null), the names the template's policy granted the request
-   * (template/NameRules); nothing of the request is copied. The key usage is the template's, adjusted to the
-   * subject key's algorithm ({@link #keyUsage}).
-   */
-  /**
    * The URLs an issued certificate points relying parties to, each null for none: the CRL distribution point, and
    * in the authority information access the OCSP responder and the CA certificate (caIssuers).
    */
@@ -76,7 +77,17 @@ public final class CertFactory {
     }
   }
 
-  public static X509CertificateHolder endEntity(X509CertificateHolder ca, Template template, X500Name subject,
+  /**
+   * A certificate under {@code template}: an end-entity certificate, or a CA certificate when the template issues
+   * them ({@link Template#subordinate()}: CA:true with its pathLenConstraint, keyCertSign and cRLSign, and its name
+   * constraints, policy mappings, policy constraints and inhibitAnyPolicy, all critical as RFC 5280 asks). Its
+   * extensions come from the template and {@code subjectAltNames} (may be null), the names the template's policy
+   * granted the request (template/NameRules); nothing of the request is copied. An end entity's key usage is the
+   * template's, adjusted to the subject key's algorithm ({@link #keyUsage}).
+   *
+   * @throws IllegalArgumentException for a CA certificate the issuer's own pathLenConstraint does not allow
+   */
+  public static X509CertificateHolder issued(X509CertificateHolder ca, Template template, X500Name subject,
       SubjectPublicKeyInfo spki, GeneralNames subjectAltNames, BigInteger serial, Instant now, Links links,
       ContentSigner signer) throws CertIOException {
     Instant notAfter = now.plus(template.validity());
@@ -86,8 +97,22 @@ public final class CertFactory {
     }
     X509v3CertificateBuilder b = new X509v3CertificateBuilder(ca.getSubject(), serial,
         Date.from(now.minusSeconds(60)), Date.from(notAfter), subject, spki);
-    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-    b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage(template.keyUsage(), spki)));
+    if (template.issuesCaCertificates()) {
+      caExtensions(b, ca, template);
+    } else {
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+      b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage(template.keyUsage(), spki)));
+    }
+    if (!template.certificatePolicies().isEmpty()) {
+      List<org.bouncycastle.asn1.x509.PolicyInformation> policies = new java.util.ArrayList<>();
+      for (ASN1ObjectIdentifier oid : template.certificatePolicies()) {
+        policies.add(template.cpsUri() == null ? new org.bouncycastle.asn1.x509.PolicyInformation(oid)
+            : new org.bouncycastle.asn1.x509.PolicyInformation(oid, new org.bouncycastle.asn1.DERSequence(
+                new org.bouncycastle.asn1.x509.PolicyQualifierInfo(template.cpsUri()))));
+      }
+      b.addExtension(Extension.certificatePolicies, false, new org.bouncycastle.asn1.x509.CertificatePolicies(
+          policies.toArray(new org.bouncycastle.asn1.x509.PolicyInformation[0])));
+    }
     if (!template.extendedKeyUsages().isEmpty()) {
       List<ASN1ObjectIdentifier> ekus = template.extendedKeyUsages();
       KeyPurposeId[] ids = ekus.stream().map(KeyPurposeId::getInstance).toArray(KeyPurposeId[]::new);
@@ -118,6 +143,55 @@ public final class CertFactory {
           aia.toArray(new org.bouncycastle.asn1.x509.AccessDescription[0])));
     }
     return b.build(signer);
+  }
+
+  /** The extensions that make a CA certificate, from the template's {@link Subordination}. */
+  private static void caExtensions(X509v3CertificateBuilder b, X509CertificateHolder ca, Template template)
+      throws CertIOException {
+    Subordination sub = template.subordinate();
+    int pathLen = pathLenUnder(ca, sub.pathLen());
+    b.addExtension(Extension.basicConstraints, true, pathLen < 0 ? new BasicConstraints(true)
+        : new BasicConstraints(pathLen));
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign
+        | (template.keyUsage() & KeyUsage.digitalSignature)));
+    if (!sub.permitted().isEmpty() || !sub.excluded().isEmpty()) {
+      b.addExtension(Extension.nameConstraints, true, new NameConstraints(
+          sub.permitted().isEmpty() ? null : Subordination.subtrees(sub.permitted()).toArray(new GeneralSubtree[0]),
+          sub.excluded().isEmpty() ? null : Subordination.subtrees(sub.excluded()).toArray(new GeneralSubtree[0])));
+    }
+    if (!sub.policyMappings().isEmpty()) {
+      List<ASN1ObjectIdentifier[]> pairs = sub.policyMappings().stream().map(Subordination::mapping).toList();
+      b.addExtension(Extension.policyMappings, true, new PolicyMappings(
+          pairs.stream().map(p -> CertPolicyId.getInstance(p[0])).toArray(CertPolicyId[]::new),
+          pairs.stream().map(p -> CertPolicyId.getInstance(p[1])).toArray(CertPolicyId[]::new)));
+    }
+    if (sub.requireExplicitPolicy() >= 0 || sub.inhibitPolicyMapping() >= 0) {
+      b.addExtension(Extension.policyConstraints, true, new PolicyConstraints(
+          sub.requireExplicitPolicy() < 0 ? null : BigInteger.valueOf(sub.requireExplicitPolicy()),
+          sub.inhibitPolicyMapping() < 0 ? null : BigInteger.valueOf(sub.inhibitPolicyMapping())));
+    }
+    if (sub.inhibitAnyPolicy() >= 0) {
+      b.addExtension(Extension.inhibitAnyPolicy, true, new ASN1Integer(sub.inhibitAnyPolicy()));
+    }
+  }
+
+  /**
+   * The pathLenConstraint of a CA certificate {@code ca} issues when the template asks for {@code wanted} (-1: none):
+   * never more than the issuer's own allows below it.
+   *
+   * @throws IllegalArgumentException when the issuer may not certify CAs at all (its pathLenConstraint is 0)
+   */
+  public static int pathLenUnder(X509CertificateHolder ca, int wanted) {
+    BasicConstraints own = BasicConstraints.fromExtensions(ca.getExtensions());
+    BigInteger limit = own == null ? null : own.getPathLenConstraint();
+    if (limit == null) {
+      return wanted;
+    }
+    if (limit.signum() == 0) {
+      throw new IllegalArgumentException("this CA's certificate has pathLenConstraint 0: it may not certify other CAs");
+    }
+    int most = limit.intValueExact() - 1;
+    return wanted < 0 || wanted > most ? most : wanted;
   }
 
   /**

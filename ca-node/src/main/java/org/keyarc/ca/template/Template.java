@@ -26,6 +26,10 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  *     (only for key usages that encrypt or agree keys: never for a signature-only template)
  * @param enrollers who may enroll on it
  * @param subjectAltNames which subjectAltName types its certificates carry, and where their values come from
+ * @param certificatePolicies the certificate policies its certificates assert (OIDs), may be empty
+ * @param cpsUri the URI of the certification practice statement, a qualifier of each policy; null for none
+ * @param subordinate null for end-entity certificates; for a template that issues CA certificates (sub-CAs and
+ *     cross-certificates), their constraints
  */
 public record Template(
     String name,
@@ -39,7 +43,10 @@ public record Template(
     boolean requiresApproval,
     boolean archivePrivateKey,
     Enrollers enrollers,
-    SanPolicy subjectAltNames) {
+    SanPolicy subjectAltNames,
+    List<ASN1ObjectIdentifier> certificatePolicies,
+    String cpsUri,
+    Subordination subordinate) {
 
   /** The key usages that establish keys: a template must have one of them to archive private keys. */
   public static final int KEY_ESTABLISHMENT = KeyUsage.keyEncipherment | KeyUsage.keyAgreement
@@ -84,7 +91,13 @@ public record Template(
     return new Builder(name).validity(validity).keyUsage(keyUsage).extendedKeyUsages(extendedKeyUsages)
         .rsaMinBits(rsaMinBits).ecCurves(ecCurves).requiredRdns(requiredRdns).allowedRdns(allowedRdns)
         .requiresApproval(requiresApproval).archivePrivateKey(archivePrivateKey).enrollers(enrollers)
-        .subjectAltNames(subjectAltNames);
+        .subjectAltNames(subjectAltNames).certificatePolicies(certificatePolicies).cpsUri(cpsUri)
+        .subordinate(subordinate);
+  }
+
+  /** True when it issues CA certificates (sub-CAs, cross-certificates). */
+  public boolean issuesCaCertificates() {
+    return subordinate != null;
   }
 
   /** A template that breaks a rule: {@link #field()} is the template's field, as the configuration names it. */
@@ -117,6 +130,9 @@ public record Template(
     private boolean archivePrivateKey;
     private Enrollers enrollers = Enrollers.secretOnly();
     private SanPolicy subjectAltNames = SanPolicy.NONE;
+    private List<ASN1ObjectIdentifier> certificatePolicies = List.of();
+    private String cpsUri;
+    private Subordination subordinate;
 
     private Builder(String name) {
       this.name = name;
@@ -177,6 +193,22 @@ public record Template(
       return this;
     }
 
+    public Builder certificatePolicies(List<ASN1ObjectIdentifier> v) {
+      this.certificatePolicies = List.copyOf(v);
+      return this;
+    }
+
+    public Builder cpsUri(String v) {
+      this.cpsUri = v == null || v.isBlank() ? null : v;
+      return this;
+    }
+
+    /** Makes it a template of CA certificates with these constraints (null: end-entity certificates). */
+    public Builder subordinate(Subordination v) {
+      this.subordinate = v;
+      return this;
+    }
+
     /** The template, or {@link Invalid} naming the first field that breaks a rule. */
     public Template build() {
       if (name == null || name.isBlank()) {
@@ -198,13 +230,102 @@ public record Template(
         throw new Invalid("requiredRdns", "every required RDN must also be in allowedRdns");
       }
       checkEnrollers();
+      checkPolicies();
+      if (subordinate != null) {
+        checkSubordination();
+      }
       Map<SanType, SanPolicy.Rule> rules = new LinkedHashMap<>();
       for (Map.Entry<SanType, SanPolicy.Rule> e : subjectAltNames.rules().entrySet()) {
         rules.put(e.getKey(), checkedRule(e.getKey(), e.getValue()));
       }
       return new Template(name, validity, keyUsage, List.copyOf(extendedKeyUsages), rsaMinBits, Set.copyOf(ecCurves),
           Set.copyOf(requiredRdns), Set.copyOf(allowedRdns), requiresApproval, archivePrivateKey, enrollers,
-          new SanPolicy(rules));
+          new SanPolicy(rules), List.copyOf(certificatePolicies), cpsUri, subordinate);
+    }
+
+    private void checkPolicies() {
+      if (new java.util.HashSet<>(certificatePolicies).size() != certificatePolicies.size()) {
+        throw new Invalid("certificatePolicies", "names a policy twice");
+      }
+      if (cpsUri != null) {
+        if (certificatePolicies.isEmpty()) {
+          throw new Invalid("cpsUri", "qualifies the template's certificatePolicies, and it has none");
+        }
+        java.net.URI u;
+        try {
+          u = new java.net.URI(cpsUri);
+        } catch (java.net.URISyntaxException e) {
+          throw new Invalid("cpsUri", "'" + cpsUri + "' is not a URI");
+        }
+        if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+          throw new Invalid("cpsUri", "must be an http or https URL, not '" + cpsUri + "'");
+        }
+      }
+    }
+
+    /**
+     * The rules of a template of CA certificates: a manager approves each one, only administrators ask for them,
+     * the key usage is a CA's, and its names and policies are well formed (RFC 5280 4.2.1.5, 4.2.1.10).
+     */
+    private void checkSubordination() {
+      if (!requiresApproval) {
+        throw new Invalid("requiresApproval", "template " + name + " issues CA certificates (subordinateCa), so a "
+            + "manager must approve each one: set requiresApproval: true");
+      }
+      if (archivePrivateKey) {
+        throw new Invalid("archivePrivateKey", "a CA's key is never archived (template " + name + " issues CA "
+            + "certificates)");
+      }
+      if ((keyUsage & ~KeyUsage.digitalSignature) != 0) {
+        throw new Invalid("keyUsage", "a CA certificate's key usage is keyCertSign and cRLSign, which keyarc sets; "
+            + "only digitalSignature may be added (template " + name + ")");
+      }
+      if (!subjectAltNames.rules().isEmpty()) {
+        throw new Invalid("subjectAltNames", "a CA certificate carries no subjectAltName here (template " + name
+            + "): constrain the names it may issue with subordinateCa.permitted");
+      }
+      boolean othersAsk = enrollers.secretCreators().stream().anyMatch(r -> r != org.keyarc.ca.store.Role.ADMINISTRATOR)
+          || enrollers.roles().stream().anyMatch(r -> r != org.keyarc.ca.store.Role.ADMINISTRATOR)
+          || enrollers.holdersOf().stream().anyMatch(h -> !h.equals(name));
+      if (othersAsk) {
+        throw new Invalid("enroll", "only administrators may ask for CA certificates (template " + name + "): "
+            + "enroll.secretCreators and enroll.roles may name administrator only, enroll.holdersOf this template "
+            + "only (renewal)");
+      }
+      Subordination sub = subordinate;
+      if (sub.pathLen() < -1) {
+        throw new Invalid("subordinateCa.pathLen", "must be -1 (none) or at least 0, not " + sub.pathLen());
+      }
+      for (String[] f : new String[][] {{"requireExplicitPolicy", "" + sub.requireExplicitPolicy()},
+          {"inhibitPolicyMapping", "" + sub.inhibitPolicyMapping()}, {"inhibitAnyPolicy", "" + sub.inhibitAnyPolicy()}}) {
+        if (Integer.parseInt(f[1]) < -1) {
+          throw new Invalid("subordinateCa." + f[0], "must be -1 (none) or at least 0, not " + f[1]);
+        }
+      }
+      for (String field : new String[] {"permitted", "excluded"}) {
+        for (String t : field.equals("permitted") ? sub.permitted() : sub.excluded()) {
+          try {
+            Subordination.subtree(t);
+          } catch (IllegalArgumentException e) {
+            throw new Invalid("subordinateCa." + field, e.getMessage());
+          }
+        }
+      }
+      for (String m : sub.policyMappings()) {
+        ASN1ObjectIdentifier[] pair;
+        try {
+          pair = Subordination.mapping(m);
+        } catch (IllegalArgumentException e) {
+          throw new Invalid("subordinateCa.policyMappings", e.getMessage());
+        }
+        if (pair[0].equals(Subordination.ANY_POLICY) || pair[1].equals(Subordination.ANY_POLICY)) {
+          throw new Invalid("subordinateCa.policyMappings", "anyPolicy is never mapped to or from (RFC 5280 4.2.1.5)");
+        }
+        if (!certificatePolicies.contains(pair[0])) {
+          throw new Invalid("subordinateCa.policyMappings", "maps " + pair[0] + ", which the template's "
+              + "certificatePolicies do not assert");
+        }
+      }
     }
 
     private void checkEnrollers() {

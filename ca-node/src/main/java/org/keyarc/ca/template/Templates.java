@@ -11,12 +11,14 @@ import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.keyarc.ca.store.Role;
 
 /** The templates a CA offers: the three built in, then those of the configuration (which may replace them). */
 public final class Templates {
   public static final String KEY_RECOVERY_AGENT = "KeyRecoveryAgent";
   public static final String EXCHANGE_USER = "ExchangeUserKeyArc";
   public static final String USER = "User";
+  public static final String SUB_CA = "SubCA";
 
   static final Set<ASN1ObjectIdentifier> NIST_CURVES = Set.of(SECObjectIdentifiers.secp256r1,
       SECObjectIdentifiers.secp384r1);
@@ -64,7 +66,10 @@ public final class Templates {
    * The built-in templates. Who may enroll: KeyRecoveryAgent only with a one-time secret a manager or
    * administrator made for it; User and ExchangeUserKeyArc with a one-time secret, or (a renewal) with a
    * certificate of the same template. Their subjectAltNames come from the secret only (an e-mail address,
-   * and for User a UPN), never from the request.
+   * and for User a UPN), never from the request. SubCA (ADCS's Subordinate Certification Authority): CA
+   * certificates for a subordinate CA or another CA's key (a cross-certificate), asked for with a secret only an
+   * administrator makes and issued only once a manager approves; pathLenConstraint 0 and no other constraints —
+   * duplicate it and set its name and policy constraints for qualified subordination.
    */
   public static List<Template> builtIn() {
     SanPolicy emailFromSecret = new SanPolicy(Map.of(SanType.RFC822_NAME, SanPolicy.Rule.from(SanPolicy.Source.SECRET)));
@@ -89,7 +94,11 @@ public final class Templates {
             .rsaMinBits(2048).ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS)
             .enrollers(Enrollers.secretOrHoldersOf(USER))
             .subjectAltNames(new SanPolicy(Map.of(SanType.RFC822_NAME, SanPolicy.Rule.from(SanPolicy.Source.SECRET),
-                SanType.UPN, SanPolicy.Rule.from(SanPolicy.Source.SECRET)))).build());
+                SanType.UPN, SanPolicy.Rule.from(SanPolicy.Source.SECRET)))).build(),
+        Template.builder(SUB_CA).validity(Duration.ofDays(1825)).keyUsage(KeyUsage.digitalSignature)
+            .rsaMinBits(2048).ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS)
+            .requiresApproval(true).enrollers(new Enrollers(true, Set.of(Role.ADMINISTRATOR), Set.of(), Set.of()))
+            .subordinate(new Subordination(0, List.of(), List.of(), List.of(), -1, -1, -1)).build());
   }
 
   /**

@@ -119,4 +119,51 @@ class TemplatePolicyConfigTest {
     assertTrue(all.find(Templates.EXCHANGE_USER).orElseThrow().subjectAltNames().rule(SanType.RFC822_NAME)
         .isPresent());
   }
+
+  /** A template of CA certificates (qualified subordination): its rules, each error naming its field. */
+  @Test
+  void subordinateCaTemplatesKeepTheirRules() throws Exception {
+    String[] base = {"  - name: Sub", "    keyUsage: [digitalSignature]", "    requiresApproval: true",
+        "    enroll: {secretCreators: [administrator]}", "    certificatePolicies: [1.2.3.4]",
+        "    cpsUri: https://pki.example/cps", "    subordinateCa:", "      pathLen: 1",
+        "      permitted: [dns:example.com, 'dir:O=Example,C=DE', ip:10.0.0.0/8, email:.example.com]",
+        "      policyMappings: [1.2.3.4=1.2.3.5]"};
+    Template t = templates(base).get(0);
+    assertTrue(t.issuesCaCertificates());
+    assertEquals(1, t.subordinate().pathLen());
+    assertEquals(List.of(new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.2.3.4")), t.certificatePolicies());
+    assertTrue(error(with(base, "    requiresApproval: true", "    requiresApproval: false")).startsWith(
+        "field 'templates[0].requiresApproval' template Sub issues CA certificates"));
+    assertTrue(error(with(base, "    keyUsage: [digitalSignature]", "    keyUsage: [keyEncipherment]")).startsWith(
+        "field 'templates[0].keyUsage' a CA certificate's key usage is keyCertSign and cRLSign"));
+    assertTrue(error(with(base, "    enroll: {secretCreators: [administrator]}",
+        "    enroll: {secretCreators: [manager]}")).startsWith("field 'templates[0].enroll' only administrators"));
+    assertTrue(error(with(base, "      permitted: [dns:example.com, 'dir:O=Example,C=DE', ip:10.0.0.0/8, "
+        + "email:.example.com]", "      permitted: [dns:exa mple]")).startsWith(
+        "field 'templates[0].subordinateCa.permitted' 'exa mple' is not a domain name"));
+    assertTrue(error(with(base, "      permitted: [dns:example.com, 'dir:O=Example,C=DE', ip:10.0.0.0/8, "
+        + "email:.example.com]", "      permitted: [ip:10.0.0.1]")).contains("needs a prefix length"));
+    assertTrue(error(with(base, "      policyMappings: [1.2.3.4=1.2.3.5]", "      policyMappings: [1.2.3.4=2.5.29.32.0]"))
+        .contains("anyPolicy is never mapped"));
+    assertTrue(error(with(base, "      policyMappings: [1.2.3.4=1.2.3.5]", "      policyMappings: [1.9.9=1.2.3.5]"))
+        .startsWith("field 'templates[0].subordinateCa.policyMappings' maps 1.9.9, which the template's "
+            + "certificatePolicies do not assert"));
+    assertTrue(error(with(base, "    cpsUri: https://pki.example/cps", "    cpsUri: ftp://pki.example/cps"))
+        .startsWith("field 'templates[0].cpsUri' must be an http or https URL"));
+    assertTrue(error(with(base, "      pathLen: 1", "      pathLen: -2")).startsWith(
+        "field 'templates[0].subordinateCa.pathLen' must be -1 (none) or at least 0"));
+    assertTrue(error("  - name: P", "    certificatePolicies: [not-an-oid]").startsWith(
+        "field 'templates[0].certificatePolicies' 'not-an-oid' is not a dotted OID"));
+  }
+
+  private static String[] with(String[] lines, String old, String replacement) {
+    String[] out = lines.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i].equals(old)) {
+        out[i] = replacement;
+        return out;
+      }
+    }
+    throw new AssertionError("no line " + old);
+  }
 }

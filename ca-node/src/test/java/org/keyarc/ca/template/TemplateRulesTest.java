@@ -112,8 +112,12 @@ class TemplateRulesTest {
 
   @Test
   void builtInsArePresentAndAgentCertificatesAlwaysWaitForApproval() throws CaException {
-    assertEquals(Set.of(Templates.KEY_RECOVERY_AGENT, Templates.EXCHANGE_USER, Templates.USER),
+    assertEquals(Set.of(Templates.KEY_RECOVERY_AGENT, Templates.EXCHANGE_USER, Templates.USER, Templates.SUB_CA),
         TEMPLATES.all().stream().map(Template::name).collect(Collectors.toSet()));
+    Template sub = TEMPLATES.require(Templates.SUB_CA);
+    assertTrue(sub.issuesCaCertificates() && sub.requiresApproval() && !sub.archivePrivateKey());
+    assertEquals(Set.of(org.keyarc.ca.store.Role.ADMINISTRATOR), sub.enrollers().secretCreators(),
+        "only an administrator asks for a CA certificate");
     assertTrue(TEMPLATES.require(Templates.EXCHANGE_USER).archivePrivateKey());
     assertTrue(KRA.requiresApproval());
     Template relaxed = KRA.toBuilder().requiresApproval(false).build();
