@@ -49,8 +49,10 @@ final class RequestCommand {
       + "requester receives it at its next poll.")
   int approve(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id) throws Exception {
     JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.REQUEST_APPROVE).put(AdminFields.ID, id));
-    spec.commandLine().getOut().println("approved request " + id + ": certificate " + r.path("serial").asText()
-        + " for " + r.path("subject").asText());
+    spec.commandLine().getOut().println(r.path("waiting").asBoolean() ? "approved request " + id + ": it waits "
+        + "for the approval of another certificate manager (its template needs more than one)"
+        : "approved request " + id + ": certificate " + r.path("serial").asText() + " for "
+        + r.path("subject").asText());
     return 0;
   }
 

@@ -130,8 +130,12 @@ public final class AdminApi {
       case REQUEST_SHOW -> out.set("request", request(approvals.show(who, number(req, AdminFields.ID))));
       case REQUEST_APPROVE -> {
         var cert = approvals.approve(who, number(req, AdminFields.ID));
-        out.put("serial", Digests.hex(cert.getSerialNumber()));
-        out.put("subject", cert.getSubject().toString());
+        if (cert == null) { // the template needs more managers' approvals
+          out.put("waiting", true);
+        } else {
+          out.put("serial", Digests.hex(cert.getSerialNumber()));
+          out.put("subject", cert.getSubject().toString());
+        }
       }
       case REQUEST_DENY -> {
         approvals.deny(who, number(req, AdminFields.ID), field(req, AdminFields.REASON));

@@ -248,6 +248,13 @@ public final class NodeConfig {
     public List<String> certificatePolicies = List.of();
     /** The URL of the certification practice statement, a qualifier of each of those policies; none by default. */
     public String cpsUri;
+    /**
+     * How many days before its certificate expires a holder may renew it (kur, or enrolling again on this
+     * template with it); 0: at any time.
+     */
+    public int renewalWindowDays;
+    /** With requiresApproval: how many certificate managers must approve a request, each once (1 to 5). */
+    public int approvals = 1;
     /** Set for a template of CA certificates (sub-CAs and cross-certificates): their constraints. */
     public SubordinateCaCfg subordinateCa;
   }
@@ -563,7 +570,8 @@ public final class NodeConfig {
           .rsaMinBits(t.rsaMinBits).ecCurves(curves).requiredRdns(upper(t.requiredRdns))
           .allowedRdns(upper(t.allowedRdns)).requiresApproval(t.requiresApproval)
           .archivePrivateKey(t.archivePrivateKey).enrollers(enrollers).subjectAltNames(sans)
-          .certificatePolicies(policies).cpsUri(t.cpsUri).subordinate(sub).build();
+          .certificatePolicies(policies).cpsUri(t.cpsUri).approvals(t.approvals).renewalWindow(Duration.ofDays(t.renewalWindowDays))
+          .subordinate(sub).build();
     } catch (Template.Invalid e) {
       fail(at + "." + e.field(), e.getMessage());
       return null;

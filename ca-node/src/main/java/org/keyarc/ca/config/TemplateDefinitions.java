@@ -73,6 +73,8 @@ public final class TemplateDefinitions {
     c.subjectAltNames = sans;
     c.certificatePolicies = t.certificatePolicies().stream().map(ASN1ObjectIdentifier::getId).toList();
     c.cpsUri = t.cpsUri();
+    c.renewalWindowDays = (int) t.renewalWindow().toDays();
+    c.approvals = t.approvals();
     if (t.subordinate() != null) {
       org.keyarc.ca.template.Subordination sub = t.subordinate();
       NodeConfig.SubordinateCaCfg sc = new NodeConfig.SubordinateCaCfg();
@@ -142,7 +144,7 @@ public final class TemplateDefinitions {
       if (old == null || old.isObject()) {
         throw new ConfigException("field '" + field + "' is not a template setting (settings: validityDays, keyUsage, "
             + "extendedKeyUsage, rsaMinBits, ecCurves, requiredRdns, allowedRdns, requiresApproval, "
-            + "archivePrivateKey, certificatePolicies, cpsUri)");
+            + "archivePrivateKey, certificatePolicies, cpsUri, renewalWindowDays, approvals)");
       }
       String v = s.getValue().trim();
       if (old.isBoolean()) {

@@ -16,6 +16,7 @@ import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.auth.RoleService;
 import org.keyarc.ca.store.CertRecord;
 import org.keyarc.ca.store.RequestRecord;
+import org.keyarc.ca.store.RequestStore;
 import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.template.NameRules;
@@ -49,9 +50,11 @@ public final class ApprovalService {
   }
 
   /**
-   * Approves a pending request: the certificate is issued now and waits for the client's poll. Four eyes: the
-   * requester, whoever made the one-time secret it used (or vouched for the requester's certificate), and the
-   * holder of the name it asks for may not approve it (FOUR_EYES).
+   * Approves a pending request. Four eyes: the requester, whoever made the one-time secret it used (or vouched for
+   * the requester's certificate), and the holder of the name it asks for may not approve it (FOUR_EYES). When the
+   * template needs more than one approval ({@link Template#approvals()}), each manager approves once (by key and by
+   * name: FOUR_EYES again) and the approval is recorded; the certificate is issued with the last one and waits for
+   * the client's poll. Returns the certificate, or null while more approvals are needed.
    */
   public X509CertificateHolder approve(Identity who, long id) throws CaException {
     RequestRecord r = show(who, id);
@@ -60,6 +63,26 @@ public final class ApprovalService {
     }
     FourEyes.check(who, r);
     Template t = templates.require(r.template());
+    RequestStore.Approval mine = new RequestStore.Approval(who.principal(), who.actor(), issuer.now());
+    int given = store.inTransaction(tx -> {
+      List<RequestStore.Approval> so = tx.requests().approvals(id);
+      for (RequestStore.Approval a : so) {
+        if (a.approver().equals(mine.approver()) || a.actor().equals(mine.actor())) {
+          throw new CaException(ErrorCode.FOUR_EYES, who.actor() + " approved request " + id + " already; it needs "
+              + (t.approvals() - so.size()) + " more approval" + (t.approvals() - so.size() == 1 ? "" : "s")
+              + " by another certificate manager");
+        }
+      }
+      if (so.size() + 1 < t.approvals()) {
+        tx.requests().addApproval(id, mine);
+        Audit.append(tx, who.actor(), AuditAction.REQUEST_APPROVE, "request:" + id, "approval=" + (so.size() + 1)
+            + " of " + t.approvals(), mine.at());
+      }
+      return so.size() + 1;
+    });
+    if (given < t.approvals()) {
+      return null;
+    }
     X500Name subject = new X500Name(r.subject());
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(r.publicKey());
     // the subjectAltNames granted when the request was held (shown at request show), checked again
@@ -75,7 +98,11 @@ public final class ApprovalService {
               now)) {
             throw new CaException(ErrorCode.NOT_FOUND, "request " + id + " was decided by someone else meanwhile");
           }
-          Audit.append(tx, who.actor(), AuditAction.REQUEST_APPROVE, "request:" + id, "serial=" + serial, now);
+          if (t.approvals() > 1) {
+            tx.requests().addApproval(id, mine);
+          }
+          Audit.append(tx, who.actor(), AuditAction.REQUEST_APPROVE, "request:" + id, (t.approvals() > 1
+              ? "approval=" + t.approvals() + " of " + t.approvals() + " " : "") + "serial=" + serial, now);
         });
   }
 

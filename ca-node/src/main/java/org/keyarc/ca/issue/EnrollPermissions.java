@@ -14,8 +14,11 @@ import org.keyarc.protocol.ErrorCode;
 public final class EnrollPermissions {
   private EnrollPermissions() {}
 
-  /** Refuses NOT_AUTHORIZED unless {@code c} holds a permission {@code t} names. */
-  public static void check(Template t, RequestPolicy.Credential c) throws CaException {
+  /**
+   * Refuses NOT_AUTHORIZED unless {@code c} holds a permission {@code t} names; a holder renewing on its own
+   * template only within the template's renewal window ({@link #renewal}).
+   */
+  public static void check(Template t, RequestPolicy.Credential c, java.time.Instant now) throws CaException {
     Enrollers e = t.enrollers();
     if (c.secret() != null) {
       if (!c.secret().record().template().equals(t.name())) {
@@ -37,11 +40,31 @@ public final class EnrollPermissions {
       }
     }
     if (c.signer() != null && e.holdersOf().contains(c.signer().template())) {
+      if (c.signer().template().equals(t.name())) {
+        renewal(t, c.signer(), now);
+      }
       return;
     }
     throw refused(t, who.actor() + " (certificate of template " + (c.signer() == null ? "?"
         : c.signer().template()) + (who.roles().isEmpty() ? "" : ", " + String.join(", ", who.roles().stream()
             .sorted().map(Role::label).toList())) + ")");
+  }
+
+  /**
+   * Refuses NOT_AUTHORIZED the renewal of {@code old} under {@code t} (a kur, or enrolling again on its own template
+   * with it) before the template's renewal window opens.
+   */
+  public static void renewal(Template t, org.keyarc.ca.store.CertRecord old, java.time.Instant now)
+      throws CaException {
+    if (t.renewalWindow().isZero()) {
+      return;
+    }
+    java.time.Instant opens = old.notAfter().minus(t.renewalWindow());
+    if (now.isBefore(opens)) {
+      throw new CaException(ErrorCode.NOT_AUTHORIZED, "certificate " + old.serial().toString(16) + " can be renewed "
+          + "from " + opens.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " on, " + t.renewalWindow().toDays()
+          + " days before it expires (template " + t.name() + "'s renewalWindowDays); nothing was stored");
+    }
   }
 
   private static CaException refused(Template t, String sender) {

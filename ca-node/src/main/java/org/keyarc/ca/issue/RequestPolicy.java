@@ -84,7 +84,7 @@ public final class RequestPolicy {
       throws CaException {
     Template t = template(c.secret(), asked);
     try {
-      EnrollPermissions.check(t, c);
+      EnrollPermissions.check(t, c, clock.instant());
       X500Name subject = subject(c.who(), c.secret(), requested);
       GeneralNames wanted = NameRules.requested(t, extensions);
       GeneralNames sans = c.secret() != null
@@ -109,6 +109,7 @@ public final class RequestPolicy {
     }
     Template t = templates.require(c.signer().template());
     try {
+      EnrollPermissions.renewal(t, c.signer(), clock.instant());
       // the subject is the updated certificate's, whatever the request names (as before issue 12)
       return new Decision(t, new X500Name(who.name()), NameRules.keep(t, NameRules.requested(t, extensions),
           namesOf(c.signer())));

@@ -103,6 +103,9 @@ public final class CertFactory {
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage(template.keyUsage(), spki)));
     }
+    if (template.extendedKeyUsages().contains(KeyPurposeId.id_kp_emailProtection.toOID())) {
+      b.addExtension(PKCSObjectIdentifiers.pkcs_9_at_smimeCapabilities, false, smimeCapabilities());
+    }
     if (!template.certificatePolicies().isEmpty()) {
       List<org.bouncycastle.asn1.x509.PolicyInformation> policies = new java.util.ArrayList<>();
       for (ASN1ObjectIdentifier oid : template.certificatePolicies()) {
@@ -143,6 +146,19 @@ public final class CertFactory {
           aia.toArray(new org.bouncycastle.asn1.x509.AccessDescription[0])));
     }
     return b.build(signer);
+  }
+
+  /**
+   * The S/MIME capabilities (RFC 8551 section 2.5.2) of an e-mail certificate: the content ciphers its holder's
+   * mail client decrypts, strongest first, which a sender such as Outlook picks from. AES in CBC mode is what
+   * Outlook and Thunderbird both decrypt.
+   */
+  static org.bouncycastle.asn1.smime.SMIMECapabilities smimeCapabilities() {
+    org.bouncycastle.asn1.smime.SMIMECapabilityVector v = new org.bouncycastle.asn1.smime.SMIMECapabilityVector();
+    v.addCapability(org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_aes256_CBC);
+    v.addCapability(org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_aes192_CBC);
+    v.addCapability(org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_aes128_CBC);
+    return new org.bouncycastle.asn1.smime.SMIMECapabilities(new org.bouncycastle.asn1.DERSequence(v.toASN1EncodableVector()));
   }
 
   /** The extensions that make a CA certificate, from the template's {@link Subordination}. */

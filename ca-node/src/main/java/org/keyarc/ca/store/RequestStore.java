@@ -33,6 +33,15 @@ public interface RequestStore {
   /** Oldest first; {@code status} null lists all. */
   List<RequestRecord> list(RequestRecord.Status status, int limit) throws StoreException;
 
+  /** One manager's approval of a held request: its principal, its label, when. */
+  record Approval(String approver, String actor, Instant at) {}
+
+  /** Records {@code approval} of request {@code id}. */
+  void addApproval(long id, Approval approval) throws StoreException;
+
+  /** The approvals request {@code id} has had, oldest first. */
+  List<Approval> approvals(long id) throws StoreException;
+
   /** PENDING → APPROVED or DENIED; false when the request was not pending (decided meanwhile). */
   boolean decide(long id, RequestRecord.Status status, String by, String byId, String reason,
       String certSerial, Instant at) throws StoreException;

@@ -28,6 +28,10 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  * @param subjectAltNames which subjectAltName types its certificates carry, and where their values come from
  * @param certificatePolicies the certificate policies its certificates assert (OIDs), may be empty
  * @param cpsUri the URI of the certification practice statement, a qualifier of each policy; null for none
+ * @param approvals how many managers must approve a request (each once) before it is issued; 1 unless it
+ *     {@code requiresApproval}
+ * @param renewalWindow how long before its certificate expires a holder may renew it (a kur, or enrolling again on
+ *     the same template with it); {@link Duration#ZERO}: at any time
  * @param subordinate null for end-entity certificates; for a template that issues CA certificates (sub-CAs and
  *     cross-certificates), their constraints
  */
@@ -46,6 +50,8 @@ public record Template(
     SanPolicy subjectAltNames,
     List<ASN1ObjectIdentifier> certificatePolicies,
     String cpsUri,
+    int approvals,
+    Duration renewalWindow,
     Subordination subordinate) {
 
   /** The key usages that establish keys: a template must have one of them to archive private keys. */
@@ -92,7 +98,7 @@ public record Template(
         .rsaMinBits(rsaMinBits).ecCurves(ecCurves).requiredRdns(requiredRdns).allowedRdns(allowedRdns)
         .requiresApproval(requiresApproval).archivePrivateKey(archivePrivateKey).enrollers(enrollers)
         .subjectAltNames(subjectAltNames).certificatePolicies(certificatePolicies).cpsUri(cpsUri)
-        .subordinate(subordinate);
+        .approvals(approvals).renewalWindow(renewalWindow).subordinate(subordinate);
   }
 
   /** True when it issues CA certificates (sub-CAs, cross-certificates). */
@@ -132,6 +138,8 @@ public record Template(
     private SanPolicy subjectAltNames = SanPolicy.NONE;
     private List<ASN1ObjectIdentifier> certificatePolicies = List.of();
     private String cpsUri;
+    private Duration renewalWindow = Duration.ZERO;
+    private int approvals = 1;
     private Subordination subordinate;
 
     private Builder(String name) {
@@ -203,6 +211,16 @@ public record Template(
       return this;
     }
 
+    public Builder approvals(int v) {
+      this.approvals = v;
+      return this;
+    }
+
+    public Builder renewalWindow(Duration v) {
+      this.renewalWindow = v;
+      return this;
+    }
+
     /** Makes it a template of CA certificates with these constraints (null: end-entity certificates). */
     public Builder subordinate(Subordination v) {
       this.subordinate = v;
@@ -231,6 +249,20 @@ public record Template(
       }
       checkEnrollers();
       checkPolicies();
+      if (approvals < 1 || approvals > 5) {
+        throw new Invalid("approvals", "must be 1 to 5, not " + approvals);
+      }
+      if (approvals > 1 && !requiresApproval) {
+        throw new Invalid("approvals", "template " + name + " needs " + approvals + " approvals but issues at once: "
+            + "set requiresApproval: true");
+      }
+      if (renewalWindow == null || renewalWindow.isNegative()) {
+        throw new Invalid("renewalWindowDays", "must be 0 (renew at any time) or a number of days");
+      }
+      if (renewalWindow.compareTo(validity) >= 0 && !renewalWindow.isZero()) {
+        throw new Invalid("renewalWindowDays", "must be shorter than the validity (" + validity.toDays() + " days), "
+            + "or 0 for renewal at any time");
+      }
       if (subordinate != null) {
         checkSubordination();
       }
@@ -240,7 +272,8 @@ public record Template(
       }
       return new Template(name, validity, keyUsage, List.copyOf(extendedKeyUsages), rsaMinBits, Set.copyOf(ecCurves),
           Set.copyOf(requiredRdns), Set.copyOf(allowedRdns), requiresApproval, archivePrivateKey, enrollers,
-          new SanPolicy(rules), List.copyOf(certificatePolicies), cpsUri, subordinate);
+          new SanPolicy(rules), List.copyOf(certificatePolicies), cpsUri, approvals, renewalWindow,
+          subordinate);
     }
 
     private void checkPolicies() {

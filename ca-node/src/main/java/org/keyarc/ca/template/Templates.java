@@ -19,6 +19,9 @@ public final class Templates {
   public static final String EXCHANGE_USER = "ExchangeUserKeyArc";
   public static final String USER = "User";
   public static final String SUB_CA = "SubCA";
+  /** The dual-certificate pair for S/MIME: signing (never archived) and encryption (always archived). */
+  public static final String SMIME_SIGNATURE = "SmimeSignature";
+  public static final String SMIME_ENCRYPTION = "SmimeEncryption";
 
   static final Set<ASN1ObjectIdentifier> NIST_CURVES = Set.of(SECObjectIdentifiers.secp256r1,
       SECObjectIdentifiers.secp384r1);
@@ -69,10 +72,16 @@ public final class Templates {
    * and for User a UPN), never from the request. SubCA (ADCS's Subordinate Certification Authority): CA
    * certificates for a subordinate CA or another CA's key (a cross-certificate), asked for with a secret only an
    * administrator makes and issued only once a manager approves; pathLenConstraint 0 and no other constraints —
-   * duplicate it and set its name and policy constraints for qualified subordination.
+   * duplicate it and set its name and policy constraints for qualified subordination. SmimeSignature and
+   * SmimeEncryption: the dual-certificate pattern for S/MIME — one key that signs (digitalSignature and
+   * nonRepudiation, never archived: a signing key has no business outside its holder) and one that encrypts
+   * (keyEncipherment for RSA, keyAgreement for EC, always archived), both with the e-mail address from the
+   * secret, which they require.
    */
   public static List<Template> builtIn() {
     SanPolicy emailFromSecret = new SanPolicy(Map.of(SanType.RFC822_NAME, SanPolicy.Rule.from(SanPolicy.Source.SECRET)));
+    SanPolicy emailRequired = new SanPolicy(Map.of(SanType.RFC822_NAME, new SanPolicy.Rule(SanPolicy.Source.SECRET,
+        List.of(), true)));
     return List.of(
         // The seed's "Manually Issue the Key Recovery Agent Certificate at the CA": always pending.
         // RSA only: archived keys are wrapped to agents with RSA-OAEP.
@@ -98,7 +107,16 @@ public final class Templates {
         Template.builder(SUB_CA).validity(Duration.ofDays(1825)).keyUsage(KeyUsage.digitalSignature)
             .rsaMinBits(2048).ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS)
             .requiresApproval(true).enrollers(new Enrollers(true, Set.of(Role.ADMINISTRATOR), Set.of(), Set.of()))
-            .subordinate(new Subordination(0, List.of(), List.of(), List.of(), -1, -1, -1)).build());
+            .subordinate(new Subordination(0, List.of(), List.of(), List.of(), -1, -1, -1)).build(),
+        Template.builder(SMIME_SIGNATURE).validity(Duration.ofDays(365))
+            .keyUsage(KeyUsage.digitalSignature | KeyUsage.nonRepudiation)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_emailProtection.toOID())).rsaMinBits(2048)
+            .ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS)
+            .enrollers(Enrollers.secretOrHoldersOf(SMIME_SIGNATURE)).subjectAltNames(emailRequired).build(),
+        Template.builder(SMIME_ENCRYPTION).validity(Duration.ofDays(365)).keyUsage(KeyUsage.keyEncipherment)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_emailProtection.toOID())).rsaMinBits(2048)
+            .ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS).archivePrivateKey(true)
+            .enrollers(Enrollers.secretOrHoldersOf(SMIME_ENCRYPTION)).subjectAltNames(emailRequired).build());
   }
 
   /**

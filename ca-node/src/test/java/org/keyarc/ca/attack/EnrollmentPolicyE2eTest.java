@@ -42,6 +42,7 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaException;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.auth.SecretService;
 import org.keyarc.ca.config.ConfigException;
@@ -79,6 +80,13 @@ class EnrollmentPolicyE2eTest {
       dns.from = "approver";
       web.subjectAltNames = Map.of("dNSName", dns);
       cfg.templates.add(web);
+      // a template two certificate managers must approve
+      NodeConfig.TemplateCfg two = new NodeConfig.TemplateCfg();
+      two.name = "TwoManagers";
+      two.requiresApproval = true;
+      two.approvals = 2;
+      two.keyUsage = List.of("digitalSignature");
+      cfg.templates.add(two);
     }, "kra1");
     agent = Agents.enroll(ca, "kra1");
     attacker = new Attacker("127.0.0.1", ca.node.binaryPort(), ca.caCert());
@@ -310,7 +318,8 @@ class EnrollmentPolicyE2eTest {
     assertTrue(eku.hasKeyPurposeId(KeyPurposeId.id_kp_emailProtection));
     for (ASN1ObjectIdentifier oid : cert.getExtensions().getExtensionOIDs()) {
       assertTrue(List.of(Extension.basicConstraints, Extension.keyUsage, Extension.extendedKeyUsage,
-          Extension.subjectKeyIdentifier, Extension.authorityKeyIdentifier, Extension.subjectAlternativeName)
+          Extension.subjectKeyIdentifier, Extension.authorityKeyIdentifier, Extension.subjectAlternativeName,
+          org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_smimeCapabilities) // emailProtection's
           .contains(oid), "only the template's extensions: " + oid);
     }
     assertFalse(unused(s));
@@ -368,6 +377,31 @@ class EnrollmentPolicyE2eTest {
         "CN=Approving Manager", java.util.Set.of(Role.MANAGER)), r.id());
     assertEquals(new GeneralName(GeneralName.dNSName, "web.corp.example"), GeneralNames.fromExtensions(
         cert.getExtensions(), Extension.subjectAlternativeName).getNames()[0]);
+  }
+
+  @Test
+  void aTemplateNeedingTwoManagersIssuesOnlyWithTheSecondOnesApproval() throws Exception {
+    String subject = "CN=Two Managers";
+    SecretService.NewSecret s = ca.secret("TwoManagers", subject);
+    Attacker.Answer held = attacker.request(attacker.withSecret(Attacker.ir(Attacker.crmf(ec(), new X500Name(subject),
+        null, null)), s.reference(), s.secret(), null, false));
+    assertEquals(3, held.status(), "waiting: " + held);
+    RequestRecord r = ca.services().approvals().list(Agents.MANAGER, RequestRecord.Status.PENDING).stream()
+        .filter(q -> q.subject().equals(subject)).findFirst().orElseThrow();
+    Identity first = new Identity(Identity.Kind.CERTIFICATE, "CN=First Manager", java.util.Set.of(Role.MANAGER));
+    Identity second = new Identity(Identity.Kind.CERTIFICATE, "CN=Second Manager", java.util.Set.of(Role.MANAGER));
+    assertEquals(null, ca.services().approvals().approve(first, r.id()), "one approval of two: nothing issued");
+    assertEquals(RequestRecord.Status.PENDING, ca.services().approvals().show(Agents.MANAGER, r.id()).status());
+    CaException again = assertThrows(CaException.class, () -> ca.services().approvals().approve(first, r.id()));
+    assertEquals(org.keyarc.protocol.ErrorCode.FOUR_EYES, again.code(), again.getMessage());
+    assertTrue(again.getMessage().contains("approved request " + r.id() + " already; it needs 1 more approval"),
+        again.getMessage());
+    X509CertificateHolder cert = ca.services().approvals().approve(second, r.id());
+    assertEquals(subject, cert.getSubject().toString());
+    assertEquals(2, ca.services().store().inTransaction(tx -> tx.requests().approvals(r.id())).size());
+    assertEquals(List.of("approval=1 of 2", "approval=2 of 2 serial=" + org.keyarc.ca.support.Digests.hex(cert.getSerialNumber())),
+        ca.services().store().inTransaction(tx -> tx.audit().all()).stream().filter(a -> a.action().equals(
+            "request.approve") && a.target().equals("request:" + r.id())).map(a -> a.detail()).toList());
   }
 
   // ------------------------------------------------------------------ 8. archival that cannot be fooled

@@ -28,7 +28,7 @@ import static org.keyarc.ca.e2e.OpensslCmpE2eTest.openssl;
  * from the registries this machine reaches (pkilint and zlint come from PyPI and the Go proxy, which it does not),
  * so the RFC 5280 rules are checked with OpenSSL's strict verification ({@code openssl verify -x509_strict}), each
  * profile for the purpose it is issued for: the CA certificate, User (EC and RSA), ExchangeUserKeyArc (EC and RSA,
- * archived), KeyRecoveryAgent, the exchange certificate, the CMP responder and OCSP signing certificates and the
+ * archived), the S/MIME pair (SmimeSignature, SmimeEncryption RSA and EC), KeyRecoveryAgent, the exchange certificate, the CMP responder and OCSP signing certificates and the
  * node's TLS certificate. A revoked certificate then fails verification against the CA's CRL.
  */
 class ProfileLintE2eTest {
@@ -56,6 +56,33 @@ class ProfileLintE2eTest {
       profiles.put("exchange-user-ec", new Object[] {exchangeEc, "any"});
       profiles.put("exchange-user-rsa", new Object[] {enroll(ca, "ExchangeUserKeyArc", "CN=Lint Exchange RSA",
           TestCa.rsaKey(2048), exchange), "smimeencrypt"});
+      // the S/MIME dual-certificate pair: the e-mail address from the secret, capabilities, the signing key never
+      // archived and the encryption key always
+      X509CertificateHolder smimeSign = enroll(ca, "SmimeSignature", "CN=Lint Smime", TestCa.ecKey(), null,
+          "lint.smime@example.com");
+      X509CertificateHolder smimeEncRsa = enroll(ca, "SmimeEncryption", "CN=Lint Smime", TestCa.rsaKey(2048), exchange,
+          "lint.smime@example.com");
+      X509CertificateHolder smimeEncEc = enroll(ca, "SmimeEncryption", "CN=Lint Smime EC", TestCa.ecKey(), exchange,
+          "lint.smime.ec@example.com");
+      for (X509CertificateHolder c : List.of(smimeSign, smimeEncRsa, smimeEncEc)) {
+        assertTrue(c.getExtension(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_smimeCapabilities) != null,
+            "SMIMECapabilities in " + c.getSubject());
+        assertTrue(org.bouncycastle.asn1.x509.GeneralNames.fromExtensions(c.getExtensions(),
+            org.bouncycastle.asn1.x509.Extension.subjectAlternativeName).getNames()[0].getTagNo()
+            == org.bouncycastle.asn1.x509.GeneralName.rfc822Name, "the e-mail address in " + c.getSubject());
+      }
+      String issuer = ca.caCert().getSubject().toString();
+      assertEquals(0, ca.services().store().inTransaction(tx -> tx.archives().bySerial(issuer,
+          smimeSign.getSerialNumber())).size(), "a signing key is never archived");
+      assertEquals(1, ca.services().store().inTransaction(tx -> tx.archives().bySerial(issuer,
+          smimeEncRsa.getSerialNumber())).size(), "an encryption key always is");
+      assertTrue(org.bouncycastle.asn1.x509.KeyUsage.fromExtensions(smimeEncRsa.getExtensions()).hasUsages(
+          org.bouncycastle.asn1.x509.KeyUsage.keyEncipherment), "RSA encryption: keyEncipherment");
+      assertTrue(org.bouncycastle.asn1.x509.KeyUsage.fromExtensions(smimeEncEc.getExtensions()).hasUsages(
+          org.bouncycastle.asn1.x509.KeyUsage.keyAgreement), "EC encryption: keyAgreement");
+      profiles.put("smime-signature", new Object[] {smimeSign, "smimesign"});
+      profiles.put("smime-encryption-rsa", new Object[] {smimeEncRsa, "smimeencrypt"});
+      profiles.put("smime-encryption-ec", new Object[] {smimeEncEc, "any"});
       profiles.put("key-recovery-agent", new Object[] {agent.cert(), "any"});
       profiles.put("ca-exchange", new Object[] {exchange, "any"});
       profiles.put("cmp-responder", new Object[] {ca.services().keys().currentResponder(now).orElseThrow().cert(),
@@ -92,7 +119,17 @@ class ProfileLintE2eTest {
 
   private static X509CertificateHolder enroll(TestCa ca, String template, String subject, KeyPair kp,
       X509CertificateHolder exchange) throws Exception {
-    try (CmpClient c = ca.macClient(ca.binaryUrl(), ca.secret(template, subject))) {
+    return enroll(ca, template, subject, kp, exchange, null);
+  }
+
+  /** Enrolls on {@code template} with a secret that binds {@code email} (null: none). */
+  private static X509CertificateHolder enroll(TestCa ca, String template, String subject, KeyPair kp,
+      X509CertificateHolder exchange, String email) throws Exception {
+    org.keyarc.ca.auth.SecretService.NewSecret secret = email == null ? ca.secret(template, subject)
+        : ca.services().secrets().create(Identity.localOperator(), template, org.keyarc.ca.config.X500Subject.parse(
+            subject), new org.bouncycastle.asn1.x509.GeneralNames(new org.bouncycastle.asn1.x509.GeneralName(
+                org.bouncycastle.asn1.x509.GeneralName.rfc822Name, email)));
+    try (CmpClient c = ca.macClient(ca.binaryUrl(), secret)) {
       return c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name(subject), TestCa.spki(kp), TestCa.pop(kp), null, false, null,
           exchange == null ? null : ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(kp.getPrivate()
               .getEncoded()), exchange, "SHA-1")).enrolled().cert();

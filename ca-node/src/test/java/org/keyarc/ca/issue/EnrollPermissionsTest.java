@@ -24,6 +24,7 @@ import org.keyarc.protocol.ErrorCode;
 /** Who may enroll on a template: a secret for it, a named role, or a certificate of a named template. */
 class EnrollPermissionsTest {
   private static final Templates T = Templates.of(List.of());
+  private static final java.time.Instant NOW = java.time.Instant.now();
 
   private static RequestPolicy.Credential secret(String template) {
     Instant now = Instant.now();
@@ -44,7 +45,7 @@ class EnrollPermissionsTest {
   }
 
   private static void refused(Template t, RequestPolicy.Credential c, String text) {
-    CaException e = assertThrows(CaException.class, () -> EnrollPermissions.check(t, c));
+    CaException e = assertThrows(CaException.class, () -> EnrollPermissions.check(t, c, NOW));
     assertEquals(ErrorCode.NOT_AUTHORIZED, e.code(), e.getMessage());
     assertTrue(e.getMessage().contains(text), e.getMessage());
   }
@@ -52,7 +53,7 @@ class EnrollPermissionsTest {
   @Test
   void keyRecoveryAgentOnlyWithItsOwnSecret() {
     Template kra = t(Templates.KEY_RECOVERY_AGENT);
-    assertDoesNotThrow(() -> EnrollPermissions.check(kra, secret(Templates.KEY_RECOVERY_AGENT)));
+    assertDoesNotThrow(() -> EnrollPermissions.check(kra, secret(Templates.KEY_RECOVERY_AGENT), NOW));
     refused(kra, secret(Templates.USER), "the one-time secret is for template User, not KeyRecoveryAgent");
     refused(kra, holder(Templates.USER), "CN=holder (certificate of template User) may not enroll on template "
         + "KeyRecoveryAgent; it takes a one-time secret for it (made by an administrator or a manager)");
@@ -62,8 +63,8 @@ class EnrollPermissionsTest {
 
   @Test
   void usersRenewWithACertificateOfTheSameTemplate() {
-    assertDoesNotThrow(() -> EnrollPermissions.check(t(Templates.USER), holder(Templates.USER)));
-    assertDoesNotThrow(() -> EnrollPermissions.check(t(Templates.EXCHANGE_USER), holder(Templates.EXCHANGE_USER)));
+    assertDoesNotThrow(() -> EnrollPermissions.check(t(Templates.USER), holder(Templates.USER), NOW));
+    assertDoesNotThrow(() -> EnrollPermissions.check(t(Templates.EXCHANGE_USER), holder(Templates.EXCHANGE_USER), NOW));
     refused(t(Templates.EXCHANGE_USER), holder(Templates.USER), "may not enroll on template ExchangeUserKeyArc");
     refused(t(Templates.USER), holder(Templates.EXCHANGE_USER), "may not enroll on template User");
   }
@@ -72,9 +73,29 @@ class EnrollPermissionsTest {
   void rolesAndTemplatesAsConfigured() {
     Template ops = Template.builder("Ops").keyUsage(1).enrollers(new Enrollers(false, Set.of(),
         Set.of(Role.MANAGER), Set.of())).build();
-    assertDoesNotThrow(() -> EnrollPermissions.check(ops, holder(Templates.USER, Role.MANAGER)));
+    assertDoesNotThrow(() -> EnrollPermissions.check(ops, holder(Templates.USER, Role.MANAGER), NOW));
     refused(ops, holder(Templates.USER, Role.ADMINISTRATOR), "it takes the certificate of a manager");
     refused(ops, secret("Ops"), "a one-time secret may not enroll on template Ops");
     refused(ops, new RequestPolicy.Credential(null, null, null), "must be protected");
+  }
+
+  /** A template's renewal window: a holder renews on it (or by kur) only in the last days of its certificate. */
+  @Test
+  void renewalOnlyWithinTheWindow() throws Exception {
+    Template user = t(Templates.USER).toBuilder().renewalWindow(java.time.Duration.ofDays(30)).build();
+    CertRecord early = new CertRecord("CN=ca", BigInteger.TEN, "CN=holder", Templates.USER, NOW, NOW.plus(
+        java.time.Duration.ofDays(200)), CertRecord.Status.ISSUED, null, null, null, null, "00", NOW, new byte[0], "tx");
+    RequestPolicy.Credential c = new RequestPolicy.Credential(new Identity(Identity.Kind.CERTIFICATE, "CN=holder",
+        Set.of()), null, early);
+    CaException e = assertThrows(CaException.class, () -> EnrollPermissions.check(user, c, NOW));
+    assertEquals(ErrorCode.NOT_AUTHORIZED, e.code());
+    assertTrue(e.getMessage().contains("certificate a can be renewed from ") && e.getMessage().contains(
+        "30 days before it expires (template User's renewalWindowDays)"), e.getMessage());
+    assertDoesNotThrow(() -> EnrollPermissions.check(user, c, NOW.plus(java.time.Duration.ofDays(171))),
+        "within the last 30 days");
+    assertThrows(CaException.class, () -> EnrollPermissions.renewal(user, early, NOW), "kur keeps the same window");
+    assertDoesNotThrow(() -> EnrollPermissions.check(t(Templates.USER), c, NOW), "no window: at any time");
+    assertThrows(Template.Invalid.class, () -> t(Templates.USER).toBuilder().renewalWindow(java.time.Duration
+        .ofDays(400)).build(), "a window longer than the validity is refused");
   }
 }

@@ -112,12 +112,15 @@ class TemplateRulesTest {
 
   @Test
   void builtInsArePresentAndAgentCertificatesAlwaysWaitForApproval() throws CaException {
-    assertEquals(Set.of(Templates.KEY_RECOVERY_AGENT, Templates.EXCHANGE_USER, Templates.USER, Templates.SUB_CA),
+    assertEquals(Set.of(Templates.KEY_RECOVERY_AGENT, Templates.EXCHANGE_USER, Templates.USER, Templates.SUB_CA,
+        Templates.SMIME_SIGNATURE, Templates.SMIME_ENCRYPTION),
         TEMPLATES.all().stream().map(Template::name).collect(Collectors.toSet()));
     Template sub = TEMPLATES.require(Templates.SUB_CA);
     assertTrue(sub.issuesCaCertificates() && sub.requiresApproval() && !sub.archivePrivateKey());
     assertEquals(Set.of(org.keyarc.ca.store.Role.ADMINISTRATOR), sub.enrollers().secretCreators(),
         "only an administrator asks for a CA certificate");
+    assertTrue(!TEMPLATES.require(Templates.SMIME_SIGNATURE).archivePrivateKey()
+        && TEMPLATES.require(Templates.SMIME_ENCRYPTION).archivePrivateKey(), "the dual pair: sign never, encrypt always");
     assertTrue(TEMPLATES.require(Templates.EXCHANGE_USER).archivePrivateKey());
     assertTrue(KRA.requiresApproval());
     Template relaxed = KRA.toBuilder().requiresApproval(false).build();

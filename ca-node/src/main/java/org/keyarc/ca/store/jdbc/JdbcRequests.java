@@ -90,6 +90,37 @@ final class JdbcRequests implements RequestStore {
   }
 
   @Override
+  public void addApproval(long id, Approval a) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO request_approval (request_id, approver, actor, "
+        + "approved_at) VALUES (?,?,?,?)")) {
+      ps.setLong(1, id);
+      ps.setString(2, a.approver());
+      ps.setString(3, a.actor());
+      ps.setLong(4, a.at().toEpochMilli());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public List<Approval> approvals(long id) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT approver, actor, approved_at FROM request_approval "
+        + "WHERE request_id = ? ORDER BY approved_at, approver")) {
+      ps.setLong(1, id);
+      List<Approval> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Approval(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3))));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public boolean decide(long id, RequestRecord.Status status, String by, String byId, String reason,
       String certSerial, Instant at) throws StoreException {
     try {
