@@ -179,12 +179,8 @@ public final class AuditChain {
         problems.add(name + " is signed with unknown key '" + cp.keyLabel() + "'");
         continue;
       }
-      byte[] data;
-      if (cp.version() == 1) {
-        AuditStore.Head h = cp.head(AuditStore.MAIN).orElse(new AuditStore.Head(0, GENESIS));
-        data = checkpointData(h.seq(), h.hash());
-      } else {
-        AuditStore.Checkpoint named = cp.prevNum() <= 0 ? null : byNum.get(cp.prevNum());
+      AuditStore.Checkpoint named = cp.prevNum() <= 0 ? null : byNum.get(cp.prevNum());
+      if (cp.version() >= 2) {
         if (cp.prevNum() != 0 && named == null) {
           problems.add(name + " follows " + (cp.prevNum() < 0 ? "a checkpoint" : "checkpoint " + cp.prevNum())
               + " which is gone: checkpoints were deleted");
@@ -196,17 +192,8 @@ public final class AuditChain {
               + "previous one is " + (previous == null ? "none" : name(previous))
               + ": checkpoints were inserted or deleted");
         }
-        if (cp.version() == 2) {
-          AuditStore.Head h = cp.head(AuditStore.MAIN).orElse(new AuditStore.Head(0, GENESIS));
-          long prevSeq = named == null ? 0 : named.head(AuditStore.MAIN).map(AuditStore.Head::seq).orElse(0L);
-          data = checkpointData(h.seq(), h.hash(), prevSeq, named == null ? null : named.signature());
-        } else {
-          // (the first version-3 checkpoint follows the last one signed before there were several chains)
-          data = checkpointData(cp.num(), cp.at(), cp.prevNum(), named == null ? null : named.signature(),
-              cp.heads());
-        }
       }
-      if (!verifySignature(key, data, cp.signature())) {
+      if (!signedBy(key, cp, named)) {
         problems.add(name + " has a bad signature: the checkpoint was forged or edited");
         continue;
       }
@@ -227,6 +214,30 @@ public final class AuditChain {
       }
     }
     return covered;
+  }
+
+  /**
+   * True when {@code key} made {@code cp}'s signature over what its version signs; {@code named} is the checkpoint
+   * its {@code prevNum} names (null for none). A malformed stored hash is a bad signature.
+   */
+  public static boolean signedBy(PublicKey key, AuditStore.Checkpoint cp, AuditStore.Checkpoint named) {
+    byte[] data;
+    try {
+      if (cp.version() == 1) {
+        AuditStore.Head h = cp.head(AuditStore.MAIN).orElse(new AuditStore.Head(0, GENESIS));
+        data = checkpointData(h.seq(), h.hash());
+      } else if (cp.version() == 2) {
+        AuditStore.Head h = cp.head(AuditStore.MAIN).orElse(new AuditStore.Head(0, GENESIS));
+        long prevSeq = named == null ? 0 : named.head(AuditStore.MAIN).map(AuditStore.Head::seq).orElse(0L);
+        data = checkpointData(h.seq(), h.hash(), prevSeq, named == null ? null : named.signature());
+      } else {
+        // (the first version-3 checkpoint follows the last one signed before there were several chains)
+        data = checkpointData(cp.num(), cp.at(), cp.prevNum(), named == null ? null : named.signature(), cp.heads());
+      }
+    } catch (IllegalArgumentException e) { // a head hash that is not 64 hex digits
+      return false;
+    }
+    return verifySignature(key, data, cp.signature());
   }
 
   /** How problems name a checkpoint: by the record it signed (versions 1 and 2), or by its number. */

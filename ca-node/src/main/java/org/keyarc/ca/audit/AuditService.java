@@ -151,7 +151,13 @@ public final class AuditService {
         return null;
       }
       long prevNum = last.map(AuditStore.Checkpoint::num).orElse(0L);
-      long num = prevNum + 1;
+      long num;
+      try {
+        num = Math.addExact(prevNum, 1);
+      } catch (ArithmeticException e) {
+        throw new CaException(ErrorCode.AUDIT_HALTED, "the store's last audit checkpoint has number " + prevNum
+            + ": no checkpoint can follow it (the store was edited)");
+      }
       Instant when = Instant.ofEpochMilli(at.toEpochMilli());
       byte[] sig;
       try {
@@ -171,9 +177,11 @@ public final class AuditService {
   private void remember(AuditStore.Checkpoint cp) throws CaException {
     try {
       Optional<AuditAnchor> now = AuditAnchor.read(token);
-      if (now.isEmpty() || now.get().num() <= cp.num()) {
-        AuditAnchor.of(cp).write(token);
+      if (now.isPresent() && now.get().num() > cp.num()) {
+        throw new CaException(ErrorCode.AUDIT_HALTED, "checkpoint " + cp.num() + " was signed, but the CA token "
+            + "remembers checkpoint " + now.get().num() + ", a later one: the store's checkpoints were renumbered");
       }
+      AuditAnchor.of(cp).write(token);
     } catch (org.keyarc.hsm.HsmException e) {
       throw HsmCalls.failure("checkpoint " + cp.num() + " was signed but the CA token could not remember it: ", e);
     }
@@ -211,6 +219,7 @@ public final class AuditService {
       return null;
     }
     AuditAnchor a = anchor.get();
+    Map<String, PublicKey> auditKeys = tokenAuditKeys(store, token);
     return store.inTransaction(tx -> {
       Optional<AuditStore.Checkpoint> cp = a.num() > 0 ? tx.audit().checkpoint(a.num())
           : tx.audit().checkpoints().stream().filter(c -> c.version() < 3 && c.head(AuditStore.MAIN)
@@ -236,14 +245,46 @@ public final class AuditService {
       for (AuditStore.Head signed : cp.get().heads()) {
         AuditStore.Head now = heads.get(signed.chain());
         long at = now == null ? 0 : now.seq();
+        String chain = signed.chain().equals(AuditStore.MAIN) ? "the store's audit log" : "audit chain '"
+            + signed.chain() + "'";
         if (at < signed.seq()) {
-          return (signed.chain().equals(AuditStore.MAIN) ? "the store's audit log" : "audit chain '"
-              + signed.chain() + "'") + (now == null ? " is gone" : " ends at record " + at) + " but this CA signed "
+          return chain + (now == null ? " is gone" : " ends at record " + at) + " but this CA signed "
               + a.checkpointName() + " over its record " + signed.seq() + ": records were removed (rolled back)";
         }
+        // the signed record itself: a chain rewritten up to it (and re-hashed) is not signed over again
+        List<AuditStore.Row> r = signed.seq() == 0 ? List.of() : tx.audit().records(signed.chain(), signed.seq(),
+            signed.seq());
+        if (signed.seq() > 0 && (r.isEmpty() || !r.get(0).hash().equals(signed.hash()))) {
+          return "record " + signed.seq() + " of " + chain + ", which this CA signed in " + a.checkpointName()
+              + ", " + (r.isEmpty() ? "is gone" : "was rewritten") + " in the store";
+        }
+      }
+      // checkpoints after the remembered one: only what a crash between storing a checkpoint and remembering it
+      // leaves, each signed by this CA's audit key and chained to the one before; anything else was put there
+      AuditStore.Checkpoint previous = cp.get();
+      for (AuditStore.Checkpoint later : tx.audit().checkpointsAfter(cp.get().num())) {
+        PublicKey key = auditKeys.get(later.keyLabel());
+        if (later.prevNum() != previous.num() || key == null || !AuditChain.signedBy(key, later, previous)) {
+          return AuditChain.name(later) + " in the store, after " + a.checkpointName() + " which this CA remembers, "
+              + "is not one this CA signed: it was put there (forged)";
+        }
+        previous = later;
       }
       return null;
     });
+  }
+
+  /** The audit public keys by label, read from the CA token itself (a database writer cannot swap them). */
+  private static Map<String, PublicKey> tokenAuditKeys(Store store, HsmToken token) throws CaException {
+    Map<String, PublicKey> keys = new HashMap<>();
+    for (CaKeyStore.Row r : store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.AUDIT))) {
+      try {
+        keys.put(r.keyLabel(), token.call(s -> s.publicKey(s.findKey(KeyHandle.KeyClass.PRIVATE, r.keyLabel()))));
+      } catch (org.keyarc.hsm.HsmException e) {
+        // a label the token does not hold signs nothing this CA accepts
+      }
+    }
+    return keys;
   }
 
   /**
@@ -368,6 +409,9 @@ public final class AuditService {
       List<AuditStore.Row> records = new ArrayList<>();
       List<String> movedBack = new ArrayList<>();
       for (var e : rows.entrySet()) {
+        if (!before.containsKey(e.getKey()) && after.containsKey(e.getKey())) {
+          continue; // a node that started meanwhile made this chain: the next verification reads it
+        }
         long upTo = before.getOrDefault(e.getKey(), Long.MAX_VALUE);
         e.getValue().stream().filter(r -> r.seq() <= upTo).forEach(records::add);
         long last = e.getValue().isEmpty() ? 0 : e.getValue().get(e.getValue().size() - 1).seq();
@@ -418,7 +462,8 @@ public final class AuditService {
     for (AuditStore.Checkpoint e : exported) {
       // checkpoints exported before they were numbered are found by the record they signed
       Optional<AuditStore.Checkpoint> inStore = e.version() < 3 ? store.inTransaction(tx -> tx.audit().checkpoints())
-          .stream().filter(c -> c.version() < 3 && c.heads().equals(e.heads())).findFirst()
+          .stream().filter(c -> c.version() < 3 && new java.util.HashSet<>(c.heads()).equals(new java.util.HashSet<>(
+              e.heads()))).findFirst()
           : store.inTransaction(tx -> tx.audit().checkpoint(e.num()));
       String name = AuditChain.name(e);
       if (inStore.isEmpty()) {
@@ -426,7 +471,8 @@ public final class AuditService {
         problems.add("the exported " + name + " is missing from the store" + (beyondStore
             ? " and the store's checkpoints end " + last.map(l -> "at " + AuditChain.name(l)).orElse("before it")
             + ": rolled back" : ": removed"));
-      } else if (!inStore.get().heads().equals(e.heads()) || !Arrays.equals(inStore.get().signature(), e.signature())) {
+      } else if (!new java.util.HashSet<>(inStore.get().heads()).equals(new java.util.HashSet<>(e.heads()))
+          || !Arrays.equals(inStore.get().signature(), e.signature())) {
         problems.add("the " + name + " in the store differs from the exported one: rewritten");
       }
     }

@@ -293,6 +293,13 @@ public final class TemplateCatalog {
       List<TemplateStore.Row> out = new ArrayList<>();
       for (NodeConfig.TemplateCfg c : incoming) {
         java.util.Optional<TemplateStore.Row> old = tx.templates().lock(c.name);
+        if (old.isPresent() && (parse(old.get()).subordinateCa == null) != (c.subordinateCa == null)) {
+          // held requests and holders' renewals under the name would change kind with it
+          throw new CaException(ErrorCode.BAD_REQUEST, "template " + c.name + " issues " + (c.subordinateCa == null
+              ? "CA" : "end-entity") + " certificates and cannot be changed to issue " + (c.subordinateCa == null
+              ? "end-entity" : "CA") + " ones (its held requests and its holders' renewals would change with it): "
+              + "import the definition under a new name");
+        }
         TemplateStore.Row r = new TemplateStore.Row(c.name, old.map(o -> o.version() + 1).orElse(1),
             old.map(TemplateStore.Row::enabled).orElse(true), json(c), now, who.actor());
         if (old.isPresent()) {

@@ -118,6 +118,13 @@ public final class Issuer {
 
   private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans,
       BigInteger serial, Instant now) throws CaException {
+    // a certificate with this CA's own name (a self-issued one, which path validation treats apart) or its key
+    if (subject.equals(keys.caCert().getSubject())) {
+      throw new CaException(ErrorCode.BAD_SUBJECT, "the subject " + subject + " is this CA's own name");
+    }
+    if (spki.equals(keys.caCert().getSubjectPublicKeyInfo())) {
+      throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "the public key is this CA's own key");
+    }
     try {
       return CertFactory.issued(keys.caCert(), t, subject, spki, sans, serial, now, links,
           HsmCalls.call(keys::caSigner));

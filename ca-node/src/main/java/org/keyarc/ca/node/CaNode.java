@@ -72,6 +72,9 @@ public final class CaNode implements AutoCloseable {
   private final NodeTls.Current tlsCert;
   private final NodeTls.Key tlsKey;
   private final Leadership leadership;
+  /** Other nodes' committed changes (PostgreSQL LISTEN/NOTIFY), taken up at once; none on the embedded store. */
+  private org.keyarc.ca.store.ChangeFeed changes = org.keyarc.ca.store.ChangeFeed.NONE;
+  private Thread changeListener;
   private final java.util.concurrent.ScheduledExecutorService readinessTimer =
       Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "keyarc-readiness");
@@ -475,8 +478,10 @@ public final class CaNode implements AutoCloseable {
     // refusals' audit records that waited for the store, on every node (a node that does not lead checkpoints
     // nothing, but its records must not wait for traffic that a load balancer no longer sends it)
     every(5, TimeUnit.SECONDS, "audit backlog", services.audit()::drainBacklog);
+    // another node's changes: at once through the store's change feed (PostgreSQL), and every few seconds anyway
     every(10, TimeUnit.SECONDS, "key refresh", () -> services.keys().refresh(services.store()));
-    every(5, TimeUnit.SECONDS, "template refresh", services.catalog()::refresh); // another node's changes
+    every(5, TimeUnit.SECONDS, "template refresh", services.catalog()::refresh);
+    listenForChanges();
     // once across the cluster, by the leader
     leading(10, "certConf timeout", services.enrollment()::reapUnconfirmed);
     leading(cfg.timers().crlInterval().toSeconds(), "CRL", () -> services.crls().publish(Audit.NODE));
@@ -485,6 +490,36 @@ public final class CaNode implements AutoCloseable {
     leading(3600, "exchange retirement", () -> services.exchange().retireExpired(Audit.NODE));
     leading(3600, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
     leading(60, "replay cache purge", services.replays()::purge);
+  }
+
+  /**
+   * A thread that waits on the store's change feed and refreshes what another node changed: the templates, the CA
+   * keys. On the embedded store there is no feed (one node), and nothing is started.
+   */
+  private void listenForChanges() {
+    changes = store.changeFeed();
+    if (!changes.live()) {
+      return;
+    }
+    changeListener = new Thread(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          java.util.Set<String> topics = changes.await(java.time.Duration.ofSeconds(5));
+          if (topics.contains(org.keyarc.ca.store.ChangeFeed.TEMPLATES)) {
+            services.catalog().refresh();
+          }
+          if (topics.contains(org.keyarc.ca.store.ChangeFeed.KEYS)) {
+            services.keys().refresh(services.store());
+          }
+        } catch (InterruptedException e) {
+          return;
+        } catch (Exception | Error e) {
+          LOG.warn("taking up another node's change failed: {}; the periodic refresh goes on", e.toString());
+        }
+      }
+    }, "keyarc-changes");
+    changeListener.setDaemon(true);
+    changeListener.start();
   }
 
   /** {@code task} every {@code seconds} on the node that leads (the only node, on the embedded store). */
@@ -565,6 +600,10 @@ public final class CaNode implements AutoCloseable {
     io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     timers.shutdownNow();
     readinessTimer.shutdownNow();
+    if (changeListener != null) {
+      changeListener.interrupt();
+    }
+    changes.close();
     Metrics.removeRegistry(metrics);
     workers.shutdown();
     try {

@@ -91,6 +91,9 @@ public interface AuditStore {
 
   void insertCheckpoint(Checkpoint checkpoint) throws StoreException;
 
+  /** The checkpoints numbered above {@code num}, by number. */
+  List<Checkpoint> checkpointsAfter(long num) throws StoreException;
+
   /** All checkpoints by number. */
   List<Checkpoint> checkpoints() throws StoreException;
 

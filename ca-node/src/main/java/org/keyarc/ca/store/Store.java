@@ -28,6 +28,14 @@ public interface Store extends AutoCloseable {
   /** "H2" or "PostgreSQL". */
   String product();
 
+  /**
+   * A new feed of the changes nodes commit to this store ({@link ChangeFeed#NONE} where only one node can open it);
+   * the caller closes it.
+   */
+  default ChangeFeed changeFeed() {
+    return ChangeFeed.NONE;
+  }
+
   /** The cluster's leader lock on this store ({@link LeaderLock#SOLE} where only one node can open it). */
   default LeaderLock leaderLock() {
     return LeaderLock.SOLE;

@@ -142,6 +142,49 @@ class SubordinateCaE2eTest {
         "leaf2.pem"), "path length constraint exceeded");
   }
 
+  /**
+   * The reviewer's conversions: an end-entity template turned into one of CA certificates at runtime (its held
+   * requests and its holders' renewals would come out as CAs), and a sub-CA certificate with this CA's own name.
+   */
+  @Test
+  void aTemplateDoesNotChangeKindAndNoCertificateCarriesThisCasName() throws Exception {
+    NodeConfig.TemplateCfg user = org.keyarc.ca.config.TemplateDefinitions.parse(ca.services().catalog().show(
+        Identity.localOperator(), "User").definition());
+    user.subordinateCa = new NodeConfig.SubordinateCaCfg();
+    user.requiresApproval = true;
+    user.keyUsage = List.of("digitalSignature");
+    user.subjectAltNames = new java.util.LinkedHashMap<>();
+    user.enroll = new NodeConfig.EnrollCfg();
+    user.enroll.secretCreators = List.of("administrator");
+    user.enroll.holdersOf = List.of();
+    CaException kind = assertThrows(CaException.class, () -> ca.services().catalog().importDefinitions(
+        Identity.localOperator(), List.of(org.keyarc.ca.config.TemplateDefinitions.json(user))));
+    assertEquals(ErrorCode.BAD_REQUEST, kind.code(), kind.getMessage());
+    assertTrue(kind.getMessage().contains("template User issues end-entity certificates and cannot be changed to "
+        + "issue CA ones"), kind.getMessage());
+
+    String own = ca.caCert().getSubject().toString();
+    SecretService.NewSecret secret = ca.secret("ExampleSubCA", own);
+    PKCS10CertificationRequest csr = csrFor(own);
+    try (CmpClient c = ca.macClient(ca.binaryUrl(), secret)) {
+      assertNotNull(c.p10cr(csr, "ExampleSubCA", false).pending());
+    }
+    RequestRecord r = ca.services().approvals().list(Agents.MANAGER, RequestRecord.Status.PENDING).stream()
+        .filter(q -> q.subject().equals(own)).findFirst().orElseThrow();
+    CaException twin = assertThrows(CaException.class, () -> ca.services().approvals().approve(Agents.MANAGER,
+        r.id()));
+    assertEquals(ErrorCode.BAD_SUBJECT, twin.code(), twin.getMessage());
+    assertTrue(twin.getMessage().contains("is this CA's own name"), twin.getMessage());
+  }
+
+  /** A PKCS#10 for {@code subject} with a new P-256 key (Bouncy Castle, as a client would make it). */
+  private static PKCS10CertificationRequest csrFor(String subject) throws Exception {
+    java.security.KeyPair kp = TestCa.ecKey();
+    return new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+        new org.bouncycastle.asn1.x500.X500Name(subject), kp.getPublic()).build(
+            new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate()));
+  }
+
   @Test
   void aTemplateOfCaCertificatesMustKeepItsRules() {
     NodeConfig cfg = ca.cfg;

@@ -214,6 +214,11 @@ final class JdbcAudit implements AuditStore {
   }
 
   @Override
+  public List<Checkpoint> checkpointsAfter(long num) throws StoreException {
+    return checkpoints("WHERE num > ?", num);
+  }
+
+  @Override
   public List<Checkpoint> checkpoints() throws StoreException {
     return checkpoints("");
   }

@@ -33,6 +33,7 @@ final class JdbcCaKeys implements CaKeyStore {
         ps.setBytes(7, publicKey);
         ps.executeUpdate();
       }
+      PgChangeFeed.announce(c, org.keyarc.ca.store.ChangeFeed.KEYS);
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
@@ -50,6 +51,7 @@ final class JdbcCaKeys implements CaKeyStore {
         ps.setString(4, label);
         ps.executeUpdate();
       }
+      PgChangeFeed.announce(c, org.keyarc.ca.store.ChangeFeed.KEYS);
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
@@ -61,6 +63,7 @@ final class JdbcCaKeys implements CaKeyStore {
       ps.setLong(1, at.toEpochMilli());
       ps.setString(2, label);
       ps.executeUpdate();
+      PgChangeFeed.announce(c, org.keyarc.ca.store.ChangeFeed.KEYS);
     } catch (SQLException e) {
       throw StoreException.of(e);
     }

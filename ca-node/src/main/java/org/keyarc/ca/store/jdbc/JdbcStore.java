@@ -175,6 +175,14 @@ public final class JdbcStore implements Store {
     return product;
   }
 
+  /** {@inheritDoc} On PostgreSQL LISTEN/NOTIFY ({@link PgChangeFeed}); H2 is opened by one node only. */
+  @Override
+  public org.keyarc.ca.store.ChangeFeed changeFeed() {
+    return product.equals("PostgreSQL")
+        ? new PgChangeFeed(dataSource.getJdbcUrl(), dataSource.getUsername(), dataSource.getPassword())
+        : org.keyarc.ca.store.ChangeFeed.NONE;
+  }
+
   /** {@inheritDoc} On PostgreSQL a session advisory lock ({@link PgLeaderLock}); H2 is opened by one node only. */
   @Override
   public LeaderLock leaderLock() {

@@ -114,6 +114,11 @@ final class JdbcTemplates implements TemplateStore {
 
   @Override
   public void setSeal(String mac, Instant at, String by) throws StoreException {
+    try {
+      PgChangeFeed.announce(c, org.keyarc.ca.store.ChangeFeed.TEMPLATES); // every change of templates reseals them
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
     try (PreparedStatement up = c.prepareStatement("UPDATE template_seal SET mac = ?, sealed_at = ?, sealed_by = ? "
         + "WHERE id = 1")) {
       up.setString(1, mac);
