@@ -147,6 +147,11 @@ public final class NodeConfig {
     public int certConfTimeoutSeconds = 300;
     public int crlIntervalMinutes = 60;
     public int crlValidityHours = 24;
+    /**
+     * Delta CRLs (RFC 5280 5.2.4) every this many minutes between complete ones, listing what was revoked since the
+     * last complete CRL; 0: none. Shorter than crlIntervalMinutes.
+     */
+    public int deltaCrlMinutes;
     public int pollIntervalSeconds = 5;
     public int auditCheckpointSeconds = 10;
     public int secretValidityDays = 14;
@@ -437,6 +442,10 @@ public final class NodeConfig {
     positive("timers.certConfTimeoutSeconds", timers.certConfTimeoutSeconds);
     positive("timers.crlIntervalMinutes", timers.crlIntervalMinutes);
     positive("timers.crlValidityHours", timers.crlValidityHours);
+    if (timers.deltaCrlMinutes < 0 || timers.deltaCrlMinutes >= timers.crlIntervalMinutes && timers.deltaCrlMinutes > 0) {
+      fail("timers.deltaCrlMinutes", "must be 0 (no delta CRLs) or fewer than timers.crlIntervalMinutes ("
+          + timers.crlIntervalMinutes + "), not " + timers.deltaCrlMinutes);
+    }
     positive("timers.pollIntervalSeconds", timers.pollIntervalSeconds);
     positive("timers.auditCheckpointSeconds", timers.auditCheckpointSeconds);
     positive("timers.secretValidityDays", timers.secretValidityDays);
@@ -766,7 +775,8 @@ public final class NodeConfig {
         new NodeSettings.Timers(Duration.ofSeconds(timers.certConfTimeoutSeconds),
             Duration.ofMinutes(timers.crlIntervalMinutes), Duration.ofHours(timers.crlValidityHours),
             Duration.ofSeconds(timers.pollIntervalSeconds), Duration.ofSeconds(timers.auditCheckpointSeconds),
-            Duration.ofDays(timers.secretValidityDays), Duration.ofSeconds(timers.messageTimeSkewSeconds)),
+            Duration.ofDays(timers.secretValidityDays), Duration.ofSeconds(timers.messageTimeSkewSeconds),
+            Duration.ofMinutes(timers.deltaCrlMinutes)),
         new NodeSettings.Archival(archival.allowSoftwareUnwrap),
         new NodeSettings.AuditExport(audit.chain == null ? "main" : audit.chain, audit.exportFile == null ? Path.of(dataDir).resolve("audit-checkpoints.jsonl")
             : audit.exportFile.isBlank() ? null : Path.of(audit.exportFile),

@@ -68,7 +68,7 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
 
   /** Timers and validity periods. */
   public record Timers(Duration certConfTimeout, Duration crlInterval, Duration crlValidity, Duration pollInterval,
-      Duration auditCheckpoint, Duration secretValidity, Duration messageTimeSkew) {}
+      Duration auditCheckpoint, Duration secretValidity, Duration messageTimeSkew, Duration deltaCrlInterval) {}
 
   /** Key archival: whether forms the HSM cannot unwrap inside the token are accepted (off by default). */
   public record Archival(boolean allowSoftwareUnwrap) {}

@@ -142,9 +142,22 @@ public final class CaInit {
     return new Result(root, csr, exchange, audit.publicKey());
   }
 
-  /** Imports the CA certificate an external parent issued for the CA key, then makes the first exchange key. */
+  /** {@link #importCertificate(Store, HsmToken, NodeSettings.Ca, X509CertificateHolder, List)} with no chain. */
   public static X509CertificateHolder importCertificate(Store store, HsmToken token, NodeSettings.Ca cfg,
       X509CertificateHolder cert) throws CaException {
+    return importCertificate(store, token, cfg, cert, List.of());
+  }
+
+  /**
+   * Imports the CA certificate an external parent issued for the CA key, with the parents' chain above it
+   * ({@code chain}: the issuer first, the root last; may be empty), then makes the first exchange key. Refused
+   * (BAD_INPUT, naming why) unless the certificate is for the CA key, a CA certificate (basicConstraints CA:true,
+   * keyCertSign and cRLSign), valid now, and each certificate of the chain signed the one before it, up to a
+   * self-signed root.
+   */
+  public static X509CertificateHolder importCertificate(Store store, HsmToken token, NodeSettings.Ca cfg,
+      X509CertificateHolder cert, List<X509CertificateHolder> chain) throws CaException {
+    checkParentIssued(cert, chain, Instant.now());
     List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
     if (rows.isEmpty()) {
       throw new CaException(ErrorCode.CA_NOT_INITIALISED, "run 'keyarc ca init --external-parent' first");
@@ -163,14 +176,68 @@ public final class CaInit {
     store.inTransaction(tx -> {
       tx.caKeys().setCertificate(row.keyLabel(), Encodings.der(cert), cert.getNotBefore().toInstant(),
           cert.getNotAfter().toInstant());
+      List<byte[]> ders = new java.util.ArrayList<>();
+      for (X509CertificateHolder c : chain) {
+        ders.add(Encodings.der(c));
+      }
+      tx.caKeys().setChain(ders);
       Audit.append(tx, "local-operator", AuditAction.CA_IMPORT_CERT, cert.getSubject().toString(),
-          "issuer=" + cert.getIssuer() + " serial=" + Digests.hex(cert.getSerialNumber()), now);
+          "issuer=" + cert.getIssuer() + " serial=" + Digests.hex(cert.getSerialNumber()) + " chain="
+          + chain.stream().map(c -> c.getSubject().toString()).toList(), now);
       return null;
     });
     CaKeyring keys = CaKeyring.load(store, token);
     X509CertificateHolder exchange = newExchange(store, token, keys, cfg, "local-operator", now);
     newResponder(store, token, keys, cfg, "local-operator", now);
     return exchange;
+  }
+
+  /** Why {@code cert} (with {@code chain} above it) cannot be this CA's certificate: BAD_INPUT naming it. */
+  static void checkParentIssued(X509CertificateHolder cert, List<X509CertificateHolder> chain, Instant now)
+      throws CaException {
+    org.bouncycastle.asn1.x509.BasicConstraints bc = org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(
+        cert.getExtensions());
+    if (bc == null || !bc.isCA()) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the certificate is not a CA certificate (no basicConstraints "
+          + "CA:true): the parent must issue it from its subordinate-CA profile");
+    }
+    org.bouncycastle.asn1.x509.KeyUsage ku = org.bouncycastle.asn1.x509.KeyUsage.fromExtensions(cert.getExtensions());
+    if (ku != null && !ku.hasUsages(org.bouncycastle.asn1.x509.KeyUsage.keyCertSign
+        | org.bouncycastle.asn1.x509.KeyUsage.cRLSign)) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the certificate's key usage lacks keyCertSign or cRLSign: this CA "
+          + "could not sign certificates and CRLs with it");
+    }
+    if (!cert.isValidOn(java.util.Date.from(now))) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the certificate is not valid now (" + cert.getNotBefore().toInstant()
+          + " to " + cert.getNotAfter().toInstant() + ")");
+    }
+    X509CertificateHolder below = cert;
+    for (X509CertificateHolder parent : chain) {
+      if (!below.getIssuer().equals(parent.getSubject()) || !signedBy(below, parent)) {
+        throw new CaException(ErrorCode.BAD_INPUT, "the chain is broken: " + below.getSubject() + " is not signed by "
+            + parent.getSubject() + " (give the chain issuer first, root last)");
+      }
+      org.bouncycastle.asn1.x509.BasicConstraints pbc = org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(
+          parent.getExtensions());
+      if (pbc == null || !pbc.isCA()) {
+        throw new CaException(ErrorCode.BAD_INPUT, "the chain holds " + parent.getSubject() + ", which is not a CA");
+      }
+      below = parent;
+    }
+    if (!chain.isEmpty() && !(below.getIssuer().equals(below.getSubject()) && signedBy(below, below))) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the chain ends at " + below.getSubject() + ", which is not a "
+          + "self-signed root: give the whole chain up to the root");
+    }
+  }
+
+  private static boolean signedBy(X509CertificateHolder cert, X509CertificateHolder issuer) {
+    try {
+      return cert.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+          .build(issuer));
+    } catch (org.bouncycastle.cert.CertException | org.bouncycastle.operator.OperatorCreationException
+        | java.security.cert.CertificateException | RuntimeException e) {
+      return false;
+    }
   }
 
   /**

@@ -54,6 +54,8 @@ public final class CaKeyring {
   private volatile List<Responder> responders = List.of();
   private volatile List<Responder> ocspSigners = List.of();
 
+  private List<X509CertificateHolder> chain = List.of();
+
   private CaKeyring(HsmToken token, KeyHandle caKey, X509CertificateHolder caCert, SignatureAlgorithm caAlgorithm,
       KeyHandle auditKey, PublicKey auditPublicKey, KeyHandle macKey, List<Exchange> exchanges) {
     this.token = token;
@@ -95,6 +97,11 @@ public final class CaKeyring {
     PublicKey auditPublic = publicKey(SubjectPublicKeyInfo.getInstance(audit.get(0).publicKey()));
     CaKeyring k = new CaKeyring(token, caKey, caCert, algorithmFor(caPublic), auditKey, auditPublic, macKey,
         List.of());
+    List<X509CertificateHolder> chain = new java.util.ArrayList<>();
+    for (byte[] der : store.inTransaction(tx -> tx.caKeys().chain())) {
+      chain.add(holder(der));
+    }
+    k.chain = List.copyOf(chain);
     k.reloadExchanges(store);
     k.reloadResponders(store);
     return k;
@@ -159,6 +166,11 @@ public final class CaKeyring {
 
   public HsmToken token() {
     return token;
+  }
+
+  /** The CA certificate's chain above it: the parent CAs' certificates, issuer first; empty for a root. */
+  public List<X509CertificateHolder> chain() {
+    return chain;
   }
 
   public X509CertificateHolder caCert() {

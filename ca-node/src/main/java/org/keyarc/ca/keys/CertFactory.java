@@ -232,9 +232,19 @@ public final class CertFactory {
     return bits;
   }
 
-  /** A CRL of {@code revoked}, numbered {@code number}. */
+  /** A complete CRL of {@code revoked}, numbered {@code number}. */
   public static X509CRLHolder crl(X509CertificateHolder ca, List<CertRecord> revoked, long number, Instant thisUpdate,
       Instant nextUpdate, ContentSigner signer) throws CertIOException {
+    return crl(ca, revoked, number, thisUpdate, nextUpdate, null, null, signer);
+  }
+
+  /**
+   * A CRL of {@code revoked}, numbered {@code number}: a delta CRL over complete CRL {@code baseNumber} (its
+   * deltaCRLIndicator, critical) when that is not null; a complete CRL pointing to where its delta CRLs are
+   * (freshestCRL) when {@code deltaUrl} is not null.
+   */
+  public static X509CRLHolder crl(X509CertificateHolder ca, List<CertRecord> revoked, long number, Instant thisUpdate,
+      Instant nextUpdate, Long baseNumber, String deltaUrl, ContentSigner signer) throws CertIOException {
     X509v2CRLBuilder b = new X509v2CRLBuilder(ca.getSubject(), Date.from(thisUpdate));
     b.setNextUpdate(Date.from(nextUpdate));
     for (CertRecord r : revoked) {
@@ -242,6 +252,13 @@ public final class CertFactory {
     }
     b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(ca));
     b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(number)));
+    if (baseNumber != null) {
+      b.addExtension(Extension.deltaCRLIndicator, true, new CRLNumber(BigInteger.valueOf(baseNumber)));
+    } else if (deltaUrl != null) {
+      b.addExtension(Extension.freshestCRL, false, new CRLDistPoint(new DistributionPoint[] {new DistributionPoint(
+          new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
+              deltaUrl))), null, null)}));
+    }
     return b.build(signer);
   }
 }

@@ -34,6 +34,7 @@ import org.keyarc.ca.CaException;
 import org.keyarc.ca.cmp.CmpResponder;
 import org.keyarc.ca.config.NodeSettings;
 import org.keyarc.ca.revoke.CrlService;
+import org.keyarc.protocol.ErrorCode;
 import org.keyarc.ca.revoke.OcspService;
 import org.keyarc.protocol.frame.FrameBudget;
 
@@ -60,7 +61,8 @@ public final class HttpServer implements AutoCloseable {
    * then.
    */
   public static HttpServer start(NodeSettings.Http cfg, SslContext tls, NodeSettings.Connections limits,
-      CmpResponder responder, CrlService crls, OcspService ocsp, X509CertificateHolder caCert, Supplier<String> metrics,
+      CmpResponder responder, CrlService crls, OcspService ocsp, java.util.List<X509CertificateHolder> caChain,
+      Supplier<String> metrics,
       Supplier<String> notReady, ExecutorService workers, EventLoopGroup boss, EventLoopGroup io)
       throws InterruptedException {
     int port = tls == null ? cfg.port() : cfg.tlsPort();
@@ -81,7 +83,8 @@ public final class HttpServer implements AutoCloseable {
             ch.pipeline().addLast("http", new HttpServerCodec(4096, 8192, 8192));
             ch.pipeline().addLast("budget", new HttpBodyBudget(bodies, cfg.maxBodyBytes()));
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
-            ch.pipeline().addLast("cmp", new Handler(responder, crls, ocsp, caCert, metrics, notReady, workers, confidential));
+            ch.pipeline().addLast("cmp", new Handler(responder, crls, ocsp, caChain, metrics, notReady, workers,
+                confidential));
           }
         });
     return new HttpServer(b.bind(cfg.host(), port).sync().channel());
@@ -109,17 +112,27 @@ public final class HttpServer implements AutoCloseable {
     private final CrlService crls;
     private final OcspService ocsp;
     private final X509CertificateHolder caCert;
+    private final byte[] chainPem;
     private final Supplier<String> metrics;
     private final Supplier<String> notReady;
     private final ExecutorService workers;
     private final boolean confidential;
 
-    Handler(CmpResponder responder, CrlService crls, OcspService ocsp, X509CertificateHolder caCert,
+    Handler(CmpResponder responder, CrlService crls, OcspService ocsp, java.util.List<X509CertificateHolder> caChain,
         Supplier<String> metrics, Supplier<String> notReady, ExecutorService workers, boolean confidential) {
       this.ocsp = ocsp;
       this.responder = responder;
       this.crls = crls;
-      this.caCert = caCert;
+      this.caCert = caChain.get(0);
+      java.io.StringWriter w = new java.io.StringWriter();
+      try (org.bouncycastle.util.io.pem.PemWriter p = new org.bouncycastle.util.io.pem.PemWriter(w)) {
+        for (X509CertificateHolder c : caChain) {
+          p.writeObject(new org.bouncycastle.util.io.pem.PemObject("CERTIFICATE", c.getEncoded()));
+        }
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+      this.chainPem = w.toString().getBytes(StandardCharsets.US_ASCII);
       this.metrics = metrics;
       this.notReady = notReady;
       this.workers = workers;
@@ -185,6 +198,19 @@ public final class HttpServer implements AutoCloseable {
                 ("CRL unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
           }
         });
+        case "/crl-delta" -> workers.execute(() -> {
+          try {
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", crls.currentDelta().getEncoded());
+          } catch (CaException e) {
+            send(ctx, keepAlive, e.code() == ErrorCode.BAD_REQUEST ? HttpResponseStatus.NOT_FOUND
+                : HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", ("delta CRL unavailable: " + e.getMessage()
+                + "\n").getBytes(StandardCharsets.UTF_8));
+          } catch (java.io.IOException e) {
+            send(ctx, keepAlive, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+                ("delta CRL unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
+          }
+        });
+        case "/ca-chain.pem" -> send(ctx, keepAlive, HttpResponseStatus.OK, "application/x-pem-file", chainPem);
         case "/ca.crt" -> {
           try {
             send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-cert", caCert.getEncoded());

@@ -343,13 +343,13 @@ public final class CaNode implements AutoCloseable {
           ? "secrets and admin answers in clear (binary.allowSecretsInClear)" : "no secrets, admin answers or "
           + "archival")));
       if (httpsContext != null) {
-        https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), service.ocsp(), keys.caCert(),
+        https = HttpServer.start(cfg.http(), httpsContext, cfg.connections(), responder, service.crls(), service.ocsp(), caChain(keys),
             metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTPS CMP", "https://" + cfg.http().host() + ":" + https.port() + "/", true,
             "TLS 1.3/1.2; GET /crl, /ca.crt, /metrics; OCSP at /ocsp"));
       }
       if (cfg.http().enabled()) {
-        http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), service.ocsp(), keys.caCert(),
+        http = HttpServer.start(cfg.http(), null, cfg.connections(), responder, service.crls(), service.ocsp(), caChain(keys),
             metrics::scrape, readiness::notReady, workers, boss, io);
         listeners.add(new Listener("HTTP CMP", "http://" + cfg.http().host() + ":" + http.port() + "/", false,
             "PLAIN; GET /crl, /ca.crt, /metrics; OCSP at /ocsp; " + (cfg.http().allowSecretsInClear()
@@ -485,6 +485,9 @@ public final class CaNode implements AutoCloseable {
     // once across the cluster, by the leader
     leading(10, "certConf timeout", services.enrollment()::reapUnconfirmed);
     leading(cfg.timers().crlInterval().toSeconds(), "CRL", () -> services.crls().publish(Audit.NODE));
+    if (services.crls().deltas()) {
+      leading(cfg.timers().deltaCrlInterval().toSeconds(), "delta CRL", () -> services.crls().publishDelta(Audit.NODE));
+    }
     leading(cfg.timers().auditCheckpoint().toSeconds(), "audit checkpoint", services.audit()::checkpoint);
     leading(3600, "exchange renewal", () -> services.exchange().renewIfDue(Audit.NODE));
     leading(3600, "exchange retirement", () -> services.exchange().retireExpired(Audit.NODE));
@@ -525,6 +528,14 @@ public final class CaNode implements AutoCloseable {
   /** {@code task} every {@code seconds} on the node that leads (the only node, on the embedded store). */
   private void leading(long seconds, String what, Task task) {
     every(seconds, TimeUnit.SECONDS, what, () -> leadership.leader() ? task.run() : null);
+  }
+
+  /** The CA certificate and the parents' above it (an external parent's chain), as GET /ca-chain.pem serves them. */
+  private static List<org.bouncycastle.cert.X509CertificateHolder> caChain(CaKeyring keys) {
+    List<org.bouncycastle.cert.X509CertificateHolder> all = new java.util.ArrayList<>();
+    all.add(keys.caCert());
+    all.addAll(keys.chain());
+    return all;
   }
 
   /** This node's name in logs and metrics: host name and process id. */

@@ -51,7 +51,8 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     SecretService secrets = new SecretService(store, keys, templates, clock,
         cfg.timers().secretValidity(), cfg.limits().secretMaxFailures());
     RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);
-    CrlService crls = new CrlService(store, keys, clock, cfg.timers().crlValidity());
+    CrlService crls = new CrlService(store, keys, clock, cfg.timers().crlValidity(), cfg.timers().deltaCrlInterval(),
+        cfg.ca().publicUrl() == null ? null : cfg.ca().publicUrl() + "crl-delta");
     OcspService ocsp = new OcspService(store, keys, clock);
     RevocationService revocation = new RevocationService(store, crls, ocsp, clock, issuer);
     AgentService agents = new AgentService(store, clock, issuer, keys);

@@ -29,12 +29,30 @@ public final class CrlService {
   private final CaKeyring keys;
   private final Clock clock;
   private final Duration validity;
+  private final Duration deltaInterval;
+  private final String deltaUrl;
 
   public CrlService(Store store, CaKeyring keys, Clock clock, Duration validity) {
+    this(store, keys, clock, validity, Duration.ZERO, null);
+  }
+
+  /**
+   * {@code deltaInterval}: how often delta CRLs are published (zero: never); {@code deltaUrl}: where they are
+   * served, named in each complete CRL's freshestCRL (null: not named).
+   */
+  public CrlService(Store store, CaKeyring keys, Clock clock, Duration validity, Duration deltaInterval,
+      String deltaUrl) {
     this.store = store;
     this.keys = keys;
     this.clock = clock;
     this.validity = validity;
+    this.deltaInterval = deltaInterval;
+    this.deltaUrl = deltaInterval.isZero() ? null : deltaUrl;
+  }
+
+  /** Whether delta CRLs are published. */
+  public boolean deltas() {
+    return !deltaInterval.isZero();
   }
 
   /** Signs and stores a new CRL of every revoked, unexpired certificate. */
@@ -45,18 +63,14 @@ public final class CrlService {
     return store.inTransaction(tx -> {
       tx.crls().lockPublication();
       // after the lock, and never before the last CRL's (nodes' clocks differ): thisUpdate never goes back
-      Instant now = clock.instant();
-      Optional<CrlStore.Row> last = tx.crls().latest();
-      if (last.isPresent() && last.get().thisUpdate().isAfter(now)) {
-        now = last.get().thisUpdate();
-      }
-      Instant thisUpdate = now;
+      Instant thisUpdate = thisUpdate(tx);
       List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, thisUpdate);
       long number = tx.crls().nextNumber();
       X509CRLHolder crl;
       byte[] der;
       try {
-        crl = CertFactory.crl(keys.caCert(), revoked, number, thisUpdate, thisUpdate.plus(validity), keys.caSigner());
+        crl = CertFactory.crl(keys.caCert(), revoked, number, thisUpdate, thisUpdate.plus(validity), null, deltaUrl,
+            keys.caSigner());
         der = crl.getEncoded();
       } catch (HsmException e) {
         throw HsmCalls.failure("cannot sign the CRL: ", e);
@@ -67,6 +81,87 @@ public final class CrlService {
       Audit.append(tx, actor, AuditAction.CRL_PUBLISH, "crl:" + number, "entries=" + revoked.size(), thisUpdate);
       return crl;
     });
+  }
+
+  /** Now, after the publication lock, and never before the newest CRL's (nodes' clocks differ). */
+  private Instant thisUpdate(org.keyarc.ca.store.StoreTx tx) throws CaException {
+    Instant now = clock.instant();
+    for (Optional<CrlStore.Row> last : List.of(tx.crls().latest(), tx.crls().latestDelta())) {
+      if (last.isPresent() && last.get().thisUpdate().isAfter(now)) {
+        now = last.get().thisUpdate();
+      }
+    }
+    return now;
+  }
+
+  /**
+   * Signs and stores a delta CRL (RFC 5280 5.2.4) over the newest complete CRL: every revoked, unexpired certificate
+   * that CRL does not list — read from the complete CRL itself, so that a revocation committed while it was being
+   * made is not lost between the two. Numbered in the same sequence as complete CRLs, valid for two delta
+   * intervals, at most as long as its base. A complete CRL is published instead when there is none yet.
+   */
+  public X509CRLHolder publishDelta(String actor) throws CaException {
+    if (!deltas()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "delta CRLs are off (timers.deltaCrlMinutes is 0)");
+    }
+    String issuer = keys.caName().toString();
+    Optional<X509CRLHolder> made = store.inTransaction(tx -> {
+      tx.crls().lockPublication();
+      Optional<CrlStore.Row> base = tx.crls().latest();
+      if (base.isEmpty()) {
+        return Optional.empty();
+      }
+      Instant thisUpdate = thisUpdate(tx);
+      java.util.Set<java.math.BigInteger> listed = new java.util.HashSet<>();
+      try {
+        for (Object e : new X509CRLHolder(base.get().der()).getRevokedCertificates()) {
+          listed.add(((org.bouncycastle.cert.X509CRLEntryHolder) e).getSerialNumber());
+        }
+      } catch (IOException e) {
+        throw new CaException(ErrorCode.STORE_ERROR, "the stored CRL " + base.get().number() + " does not parse", e);
+      }
+      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, thisUpdate).stream()
+          .filter(r -> !listed.contains(r.serial())).toList();
+      long number = tx.crls().nextNumber();
+      Instant nextUpdate = thisUpdate.plus(deltaInterval.multipliedBy(2));
+      if (nextUpdate.isAfter(base.get().nextUpdate())) {
+        nextUpdate = base.get().nextUpdate();
+      }
+      X509CRLHolder crl;
+      try {
+        crl = CertFactory.crl(keys.caCert(), revoked, number, thisUpdate, nextUpdate, base.get().number(), null,
+            keys.caSigner());
+        tx.crls().insert(new CrlStore.Row(number, thisUpdate, nextUpdate, crl.getEncoded(), base.get().number()));
+      } catch (HsmException e) {
+        throw HsmCalls.failure("cannot sign the delta CRL: ", e);
+      } catch (IOException e) {
+        throw new CaException(ErrorCode.INTERNAL, "cannot encode the delta CRL: " + e.getMessage(), e);
+      }
+      Audit.append(tx, actor, AuditAction.CRL_PUBLISH, "crl:" + number, "delta base=" + base.get().number()
+          + " entries=" + revoked.size(), thisUpdate);
+      return Optional.of(crl);
+    });
+    return made.isPresent() ? made.get() : publish(actor);
+  }
+
+  /** The newest delta CRL, published now if there is none or it has expired; delta CRLs off: BAD_REQUEST. */
+  public X509CRLHolder currentDelta() throws CaException {
+    if (!deltas()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "this CA publishes no delta CRLs");
+    }
+    Optional<CrlStore.Row> row = store.inTransaction(tx -> tx.crls().latestDelta());
+    if (row.isEmpty() || !row.get().nextUpdate().isAfter(clock.instant())) {
+      X509CRLHolder made = publishDelta(Audit.NODE);
+      if (made.getExtension(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator) != null) {
+        return made;
+      }
+      return publishDelta(Audit.NODE); // there was no complete CRL to be a delta of: now there is
+    }
+    try {
+      return new X509CRLHolder(row.get().der());
+    } catch (IOException e) {
+      throw new CaException(ErrorCode.STORE_ERROR, "the stored CRL " + row.get().number() + " does not parse", e);
+    }
   }
 
   /** {@link #publish} by the node itself; a failure is logged, the next timer run tries again. */

@@ -32,7 +32,7 @@ public final class RevocationService {
   }
 
   /**
-   * Revokes a certificate of this CA, then publishes a new CRL. A certificate manager may revoke any
+   * Revokes a certificate of this CA, then publishes a new CRL (a delta CRL when the CA publishes them). A certificate manager may revoke any
    * certificate; anyone else only the certificate their own message was signed with ({@code signerSerial}).
    */
   public void revoke(Identity who, BigInteger serial, int reason, BigInteger signerSerial) throws CaException {
@@ -59,6 +59,10 @@ public final class RevocationService {
       return null;
     });
     ocsp.revoked();
-    crls.publish(who.actor());
+    if (crls.deltas()) {
+      crls.publishDelta(who.actor()); // what delta CRLs are for: the revocation out at once, the complete CRL on time
+    } else {
+      crls.publish(who.actor());
+    }
   }
 }

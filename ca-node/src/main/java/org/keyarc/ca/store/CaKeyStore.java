@@ -32,4 +32,10 @@ public interface CaKeyStore {
 
   /** All keys of a kind, newest first. */
   List<Row> list(Kind kind) throws StoreException;
+
+  /** The CA certificate's chain above it (DER; the issuer first, the root last); empty for a self-signed root. */
+  List<byte[]> chain() throws StoreException;
+
+  /** Replaces the chain above the CA certificate. */
+  void setChain(List<byte[]> ders) throws StoreException;
 }

@@ -5,8 +5,13 @@ import java.util.Optional;
 
 /** Published CRLs. Every method runs on the caller's unit of work ({@link StoreTx}). */
 public interface CrlStore {
-  /** A published CRL. */
-  record Row(long number, Instant thisUpdate, Instant nextUpdate, byte[] der) {}
+  /** A published CRL: a complete one ({@code baseNumber} null) or a delta CRL over the complete CRL it names. */
+  record Row(long number, Instant thisUpdate, Instant nextUpdate, byte[] der, Long baseNumber) {
+    /** A complete CRL. */
+    public Row(long number, Instant thisUpdate, Instant nextUpdate, byte[] der) {
+      this(number, thisUpdate, nextUpdate, der, null);
+    }
+  }
 
   /**
    * Takes the cluster-wide CRL publication lock until the unit of work ends (a row lock on {@code crl_lock}, on
@@ -20,5 +25,9 @@ public interface CrlStore {
 
   void insert(Row r) throws StoreException;
 
+  /** The newest complete CRL. */
   Optional<Row> latest() throws StoreException;
+
+  /** The newest delta CRL. */
+  Optional<Row> latestDelta() throws StoreException;
 }

@@ -58,6 +58,38 @@ final class JdbcCaKeys implements CaKeyStore {
   }
 
   @Override
+  public List<byte[]> chain() throws StoreException {
+    List<byte[]> out = new java.util.ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT der FROM ca_chain ORDER BY position");
+        java.sql.ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(rs.getBytes(1));
+      }
+      return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public void setChain(List<byte[]> ders) throws StoreException {
+    try {
+      try (PreparedStatement del = c.prepareStatement("DELETE FROM ca_chain")) {
+        del.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO ca_chain (position, der) VALUES (?, ?)")) {
+        for (int i = 0; i < ders.size(); i++) {
+          ps.setInt(1, i);
+          ps.setBytes(2, ders.get(i));
+          ps.executeUpdate();
+        }
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public void retire(String label, Instant at) throws StoreException {
     try (PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET retired_at = ? WHERE key_label = ?")) {
       ps.setLong(1, at.toEpochMilli());

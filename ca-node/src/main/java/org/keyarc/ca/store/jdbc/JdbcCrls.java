@@ -46,11 +46,12 @@ final class JdbcCrls implements CrlStore {
   public void insert(Row r) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO crl (crl_number, this_update, next_update, der) VALUES (?,?,?,?)")) {
+          "INSERT INTO crl (crl_number, this_update, next_update, der, base_number) VALUES (?,?,?,?,?)")) {
         ps.setLong(1, r.number());
         ps.setLong(2, r.thisUpdate().toEpochMilli());
         ps.setLong(3, r.nextUpdate().toEpochMilli());
         ps.setBytes(4, r.der());
+        ps.setObject(5, r.baseNumber(), java.sql.Types.BIGINT);
         ps.executeUpdate();
       }
     } catch (SQLException e) {
@@ -60,15 +61,25 @@ final class JdbcCrls implements CrlStore {
 
   @Override
   public Optional<Row> latest() throws StoreException {
+    return newest("base_number IS NULL");
+  }
+
+  @Override
+  public Optional<Row> latestDelta() throws StoreException {
+    return newest("base_number IS NOT NULL");
+  }
+
+  private Optional<Row> newest(String where) throws StoreException {
     try {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT crl_number, this_update, next_update, der FROM crl ORDER BY crl_number DESC LIMIT 1");
+      try (PreparedStatement ps = c.prepareStatement("SELECT crl_number, this_update, next_update, der, base_number "
+          + "FROM crl WHERE " + where + " ORDER BY crl_number DESC LIMIT 1");
           ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
         }
+        long base = rs.getLong(5);
         return Optional.of(new Row(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)),
-            Instant.ofEpochMilli(rs.getLong(3)), rs.getBytes(4)));
+            Instant.ofEpochMilli(rs.getLong(3)), rs.getBytes(4), rs.wasNull() ? null : base));
       }
     } catch (SQLException e) {
       throw StoreException.of(e);
