@@ -138,13 +138,23 @@ final class CaCommand {
     return 0;
   }
 
-  @Command(name = "import-cert", description = "Import the CA certificate an external parent issued for the CA key.")
-  int importCert(@Option(names = "--cert", required = true, paramLabel = "FILE") Path cert) throws Exception {
+  @Command(name = "import-cert", description = "Import the CA certificate an external parent issued for the CA key, "
+      + "with the parents' certificates above it (--chain): it must be a CA certificate for the CA key, valid now, "
+      + "and the chain must lead to a self-signed root.")
+  int importCert(@Option(names = "--cert", required = true, paramLabel = "FILE") Path cert,
+      @Option(names = "--chain", paramLabel = "FILE", description = "PEM file of the parent CAs' certificates, the "
+          + "issuer first and the root last; served at /ca-chain.pem and put into recovered PKCS#12 files") Path chain)
+      throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     NodeConfig cfg = CliFiles.config(config);
     X509CertificateHolder holder = CliFiles.readCertificate(cert);
+    java.util.List<X509CertificateHolder> parents = chain == null ? java.util.List.of() : CliFiles.readCertificates(chain);
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), holder);
+      X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), holder,
+          parents);
+      if (parents.isEmpty()) {
+        out.println("note          no --chain: relying parties need the parent CAs' certificates from elsewhere");
+      }
       printCa(out, holder, exchange);
       printTls(out, cfg, r);
       CliFiles.write(CliFiles.defaultCaCert(), CliFiles.pem(holder).getBytes(StandardCharsets.US_ASCII), false, true);

@@ -72,6 +72,26 @@ public final class CliFiles {
     }
   }
 
+  /** Every certificate in a PEM file, in file order (at least one). */
+  public static java.util.List<X509CertificateHolder> readCertificates(Path file) throws Keyarc.UserException {
+    java.util.List<X509CertificateHolder> out = new java.util.ArrayList<>();
+    try (PEMParser p = new PEMParser(new StringReader(Files.readString(file, StandardCharsets.US_ASCII)))) {
+      for (Object o = p.readObject(); o != null; o = p.readObject()) {
+        if (!(o instanceof X509CertificateHolder c)) {
+          throw new Keyarc.UserException(ErrorCode.BAD_INPUT, file + " holds something else than certificates");
+        }
+        out.add(c);
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read certificates from " + file + ": "
+          + e.getMessage());
+    }
+    if (out.isEmpty()) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, file + " holds no PEM certificate");
+    }
+    return out;
+  }
+
   public static PrivateKey readPrivateKey(Path file) throws Keyarc.UserException {
     try (PEMParser p = new PEMParser(new StringReader(Files.readString(file, StandardCharsets.US_ASCII)))) {
       Object o = p.readObject();

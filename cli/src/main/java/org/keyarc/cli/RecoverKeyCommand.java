@@ -105,7 +105,8 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   }
 
   /**
-   * Writes the recovered key with its certificate and the CA certificate as a PKCS#12 (mode 0600), the
+   * Writes the recovered key with its certificate, the CA certificate and the CA's chain above it as a PKCS#12
+   * (mode 0600), the
    * password from {@code passwordFile} or asked twice; refuses an existing file unless {@code force}.
    */
   static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca, Path p12, Path passwordFile,
@@ -114,7 +115,9 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     X509CertificateHolder cert = blob.userCertificate();
     char[] password = password(passwordFile);
     try {
-      byte[] pfx = Pkcs12Writer.build(key, cert, List.of(ca), friendlyName(cert), password);
+      List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
+      chain.addAll(blob.parents()); // an external parent's chain, as the CA sent it (each signature checked)
+      byte[] pfx = Pkcs12Writer.build(key, cert, chain, friendlyName(cert), password);
       CliFiles.write(p12, pfx, true, force);
     } finally {
       Arrays.fill(password, '\0');

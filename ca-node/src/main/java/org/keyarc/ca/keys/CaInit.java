@@ -193,7 +193,7 @@ public final class CaInit {
   }
 
   /** Why {@code cert} (with {@code chain} above it) cannot be this CA's certificate: BAD_INPUT naming it. */
-  static void checkParentIssued(X509CertificateHolder cert, List<X509CertificateHolder> chain, Instant now)
+  public static void checkParentIssued(X509CertificateHolder cert, List<X509CertificateHolder> chain, Instant now)
       throws CaException {
     org.bouncycastle.asn1.x509.BasicConstraints bc = org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(
         cert.getExtensions());

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
+import java.util.List;
 import javax.net.ssl.SSLContext;
 import org.bouncycastle.asn1.cmp.PKIBody;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -69,6 +70,42 @@ public final class TestCa implements AutoCloseable {
     cfg.validate();
     try (CaNode.Resources r = CaNode.open(cfg)) {
       CaInit.init(r.store(), r.token(), cfg.settings().ca(), false, null);
+    }
+    TestCa ca = new TestCa(hsm, cfg, dir);
+    ca.node = CaNode.start(cfg);
+    return ca;
+  }
+
+  /** A parent CA outside keyarc: it signs the CA's PKCS#10 and gives the chain above the certificate. */
+  public interface Parent {
+    /** The CA certificate for {@code csr}, then the parents' certificates above it (issuer first). */
+    List<X509CertificateHolder> sign(org.bouncycastle.pkcs.PKCS10CertificationRequest csr) throws Exception;
+  }
+
+  /**
+   * A CA initialised under an external parent ({@code ca init --external-parent}, then {@code ca import-cert
+   * --chain}): {@code parent} signs its request; the node starts once the certificate is imported.
+   */
+  public static TestCa startUnderParent(Tweak tweak, Parent parent, String... moreTokens) throws Exception {
+    String[] tokens = new String[moreTokens.length + 1];
+    tokens[0] = "ca";
+    System.arraycopy(moreTokens, 0, tokens, 1, moreTokens.length);
+    SoftHsmFixture hsm = SoftHsmFixture.create(tokens);
+    Files.createDirectories(Path.of("target"));
+    Path dir = Files.createTempDirectory(Path.of("target"), "ca-");
+    NodeConfig cfg = NodeConfig.defaults(dir, SoftHsmFixture.library().toString(), hsm.pinFile("ca").toString());
+    cfg.hsm.token = hsm.label("ca");
+    cfg.binary.port = 0;
+    cfg.http.port = 0;
+    cfg.timers.pollIntervalSeconds = 1;
+    cfg.ca.subject = "CN=keyarc Issuing CA, O=keyarc";
+    tweak.apply(cfg);
+    cfg.validate();
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg.settings().ca(), true, null);
+      List<X509CertificateHolder> signed = parent.sign(res.csr());
+      CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), signed.get(0),
+          signed.subList(1, signed.size()));
     }
     TestCa ca = new TestCa(hsm, cfg, dir);
     ca.node = CaNode.start(cfg);

@@ -32,11 +32,14 @@ public final class RecoveryBlob {
   private final CMSSignedData signed;
   private final ArchiveRecord record;
   private final List<X509CertificateHolder> certificates;
+  private final List<X509CertificateHolder> parents;
 
-  private RecoveryBlob(CMSSignedData signed, ArchiveRecord record, List<X509CertificateHolder> certificates) {
+  private RecoveryBlob(CMSSignedData signed, ArchiveRecord record, List<X509CertificateHolder> certificates,
+      List<X509CertificateHolder> parents) {
     this.signed = signed;
     this.record = record;
     this.certificates = certificates;
+    this.parents = parents;
   }
 
   /**
@@ -88,23 +91,50 @@ public final class RecoveryBlob {
     }
     // the CMS signature does not cover the certificates field: check each certificate against the CA
     List<X509CertificateHolder> certs = new ArrayList<>();
+    List<X509CertificateHolder> others = new ArrayList<>();
     for (Object o : signed.getCertificates().getMatches(null)) {
       X509CertificateHolder c = (X509CertificateHolder) o;
-      boolean issuedByCa;
-      try {
-        issuedByCa = c.equals(ca) || (c.getIssuer().equals(ca.getSubject()) && c.isSignatureValid(
-            new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER).build(ca)));
-      } catch (org.bouncycastle.cert.CertException | OperatorCreationException
-          | java.security.cert.CertificateException e) {
-        issuedByCa = false;
+      if (c.equals(ca) || (c.getIssuer().equals(ca.getSubject()) && signedBy(c, ca))) {
+        certs.add(c);
+      } else {
+        others.add(c);
       }
-      if (!issuedByCa) {
-        throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
-            + " in the blob was not issued by " + ca.getSubject() + ": the blob was altered");
-      }
-      certs.add(c);
     }
-    return new RecoveryBlob(signed, record, List.copyOf(certs));
+    // the rest may only be the CA's own chain above it (an external parent): each signed the one below, upwards
+    List<X509CertificateHolder> parents = new ArrayList<>();
+    X509CertificateHolder below = ca;
+    while (!others.isEmpty() && !below.getIssuer().equals(below.getSubject())) {
+      X509CertificateHolder child = below;
+      X509CertificateHolder parent = others.stream().filter(p -> child.getIssuer().equals(p.getSubject())
+          && signedBy(child, p)).findFirst().orElse(null);
+      if (parent == null) {
+        break;
+      }
+      others.remove(parent);
+      parents.add(parent);
+      below = parent;
+    }
+    if (!others.isEmpty()) {
+      X509CertificateHolder c = others.get(0);
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
+          + " in the blob was not issued by " + ca.getSubject() + ": the blob was altered");
+    }
+    return new RecoveryBlob(signed, record, List.copyOf(certs), List.copyOf(parents));
+  }
+
+  private static boolean signedBy(X509CertificateHolder c, X509CertificateHolder issuer) {
+    try {
+      return c.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+          .setProvider(Bc.PROVIDER).build(issuer));
+    } catch (org.bouncycastle.cert.CertException | OperatorCreationException
+        | java.security.cert.CertificateException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** The CA's chain above it that came with the blob (issuer first), each signature checked; empty for a root. */
+  public List<X509CertificateHolder> parents() {
+    return parents;
   }
 
   /** The blob's bytes. */

@@ -1,0 +1,125 @@
+package org.keyarc.ca.e2e;
+
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.keys.CaInit;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.client.ArchiveEncryption;
+import org.keyarc.protocol.client.CmpClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.ca.e2e.OpensslCmpE2eTest.openssl;
+
+/**
+ * Issue 17: this CA under an external parent, a root CA made with OpenSSL. {@code ca init --external-parent} makes
+ * the CA key and its PKCS#10; OpenSSL signs it; the import checks the certificate (CA:true, keyCertSign, valid, a
+ * chain up to a self-signed root) and keeps the chain, which GET /ca-chain.pem serves and recovery blobs carry
+ * into the PKCS#12. OpenSSL then verifies a user certificate up to the parent's root.
+ */
+class ExternalParentE2eTest {
+  @Test
+  void aCaUnderAnOpensslRootIsCheckedKeepsItsChainAndOpensslVerifiesItsLeaves() throws Exception {
+    Files.createDirectories(Path.of("target"));
+    Path dir = Files.createTempDirectory(Path.of("target"), "parent-");
+    run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key",
+        "-out", "root.pem", "-subj", "/CN=Parent Root CA", "-days", "3650", "-addext",
+        "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+        "other.key", "-out", "other.pem", "-subj", "/CN=Parent Root CA", "-days", "3650");
+    Files.writeString(dir.resolve("ca.ext"), "basicConstraints=critical,CA:true,pathlen:1\nkeyUsage=critical,"
+        + "keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+    Files.writeString(dir.resolve("ee.ext"), "basicConstraints=critical,CA:false\nkeyUsage=critical,"
+        + "digitalSignature\n");
+    X509CertificateHolder root = read(dir, "root.pem");
+    List<X509CertificateHolder> notCa = new ArrayList<>();
+    try (TestCa ca = TestCa.startUnderParent(cfg -> cfg.ca.publicUrl = "http://pki.example/", csr -> {
+      Files.writeString(dir.resolve("ca.csr"), pem(csr));
+      run(dir, "x509", "-req", "-in", "ca.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days",
+          "365", "-extfile", "ee.ext", "-out", "not-ca.pem");
+      notCa.add(read(dir, "not-ca.pem"));
+      run(dir, "x509", "-req", "-in", "ca.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days",
+          "365", "-extfile", "ca.ext", "-out", "ca.pem");
+      return List.of(read(dir, "ca.pem"), root);
+    }, "kra1")) {
+      X509CertificateHolder caCert = ca.caCert();
+      assertEquals(root.getSubject(), caCert.getIssuer(), "the parent issued this CA's certificate");
+      assertEquals(List.of(root), ca.services().keys().chain(), "the chain is kept");
+
+      // what the import refuses, named
+      CaException notACa = assertThrows(CaException.class, () -> CaInit.checkParentIssued(notCa.get(0), List.of(root),
+          Instant.now()));
+      assertEquals(ErrorCode.BAD_INPUT, notACa.code());
+      assertTrue(notACa.getMessage().contains("not a CA certificate"), notACa.getMessage());
+      CaException broken = assertThrows(CaException.class, () -> CaInit.checkParentIssued(caCert,
+          List.of(read(dir, "other.pem")), Instant.now()));
+      assertTrue(broken.getMessage().contains("the chain is broken"), broken.getMessage());
+
+      // served with the CA certificate
+      java.net.http.HttpResponse<String> chain = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(ca.httpUrl() + "ca-chain.pem")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, chain.statusCode());
+      assertEquals(2, chain.body().split("BEGIN CERTIFICATE").length - 1, chain.body());
+
+      // a leaf of this CA, verified by OpenSSL up to the parent's root
+      Files.writeString(dir.resolve("user.pem"), pem(ca.enrollUser("CN=Under Parent").cert()));
+      Files.writeString(dir.resolve("issuing.pem"), pem(caCert));
+      OpensslCmpE2eTest.Run ok = openssl(dir, "verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted",
+          "issuing.pem", "user.pem");
+      assertEquals(0, ok.exit(), ok.output());
+
+      // a recovery blob carries the chain, for the recovered PKCS#12
+      Agents.Card agent = Agents.enroll(ca, "kra1");
+      ca.services().agents().setPolicy(Identity.localOperator(), 1, 1);
+      KeyPair kp = TestCa.rsaKey(2048);
+      X509CertificateHolder exchange = ca.services().keys().exchanges().get(0).cert();
+      X509CertificateHolder archived;
+      try (CmpClient c = ca.macClient(ca.binaryUrl(), ca.secret("ExchangeUserKeyArc", "CN=Archived Under Parent"))) {
+        archived = c.enroll(PKIBody.TYPE_INIT_REQ, new X500Name("CN=Archived Under Parent"), TestCa.spki(kp),
+            TestCa.pop(kp), null, false, null, ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(
+                kp.getPrivate().getEncoded()), exchange, "SHA-1")).enrolled().cert();
+      }
+      byte[] blob = ca.services().archives().getKey(Agents.MANAGER, archived.getSerialNumber(), null, null).get(0)
+          .blob();
+      assertTrue(new CMSSignedData(blob).getCertificates().getMatches(null).contains(root),
+          "the parent's root is in the blob");
+      agent.token().close();
+    }
+  }
+
+  private static void run(Path dir, String... args) throws Exception {
+    OpensslCmpE2eTest.Run r = openssl(dir, args);
+    assertEquals(0, r.exit(), String.join(" ", args) + ": " + r.output());
+  }
+
+  private static X509CertificateHolder read(Path dir, String name) throws Exception {
+    try (PEMParser p = new PEMParser(Files.newBufferedReader(dir.resolve(name)))) {
+      return (X509CertificateHolder) p.readObject();
+    }
+  }
+
+  private static String pem(Object o) throws Exception {
+    StringWriter w = new StringWriter();
+    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
+      p.writeObject(o);
+    }
+    return w.toString();
+  }
+}
