@@ -163,6 +163,32 @@ final class CaCommand {
     return 0;
   }
 
+  @Command(name = "renew", description = "Renew the CA certificate with the same key: a self-signed root gets a new "
+      + "certificate now (ca.validityYears from today); under an external parent, --csr writes the request the parent "
+      + "signs, then 'keyarc ca import-cert'. Certificates and CRLs signed before verify under either certificate; "
+      + "the nodes use the new one from their next start.")
+  int renew(@Option(names = "--csr", paramLabel = "FILE", description = "write a PKCS#10 for the CA key and name "
+      + "(under an external parent)") Path csrOut,
+      @Option(names = "--force", description = "overwrite the --csr file") boolean force) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      if (csrOut != null) {
+        CliFiles.checkWritable(csrOut, force);
+        CliFiles.write(csrOut, CliFiles.pem(CaInit.renewalRequest(r.store(), r.token()))
+            .getBytes(StandardCharsets.US_ASCII), false, force);
+        out.println("CSR           " + csrOut + " (have the parent CA sign it, then: keyarc ca import-cert --cert FILE "
+            + "--chain FILE)");
+        return 0;
+      }
+      X509CertificateHolder cert = CaInit.renew(r.store(), r.token(), cfg.settings().ca());
+      printCa(out, cert, null);
+      CliFiles.write(CliFiles.defaultCaCert(), CliFiles.pem(cert).getBytes(StandardCharsets.US_ASCII), false, true);
+      out.println("wrote         " + CliFiles.defaultCaCert() + " (restart the nodes to serve it)");
+    }
+    return 0;
+  }
+
   @Command(name = "renew-tls", description = "Make a new TLS key in the CA token and its certificate for the node's "
       + "listeners now (ca serve also does it when the certificate is missing, ends within 30 days or lacks a "
       + "configured host); a running node uses it from its next start.")

@@ -60,6 +60,11 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   @Option(names = "--force", description = "overwrite existing output files")
   boolean force;
 
+  @Option(names = "--pfx-compat", paramLabel = "FORM", defaultValue = "modern", description = "modern (AES-256, "
+      + "Windows 10 1709 / Server 2019 and later, the default) or legacy (TripleDES and SHA-1, weaker: for older "
+      + "Windows, which reports the modern form as a wrong password)")
+  String pfxCompat;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
@@ -94,10 +99,13 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
         try (var key = done.key()) {
           X509CertificateHolder cert = blob.userCertificate();
           Path p12 = out != null ? out : Path.of(blob.record().certificateSerial().toString(16) + ".p12");
-          writePkcs12(key, blob, ca, p12, passwordFile, force);
+          Pkcs12Writer.Compat form = compat(pfxCompat, spec.commandLine().getErr());
+          writePkcs12(key, blob, ca, p12, passwordFile, force, form);
           w.println("step          done by " + done.agent() + " (the last one)");
           w.println("key           recovered and checked against certificate " + cert.getSerialNumber().toString(16));
-          w.println("wrote         " + p12 + " (PKCS#12: PBES2 AES-256-CBC, PBKDF2-SHA-256, SHA-256 MAC; mode 0600)");
+          w.println("wrote         " + p12 + (form == Pkcs12Writer.Compat.LEGACY
+              ? " (PKCS#12, legacy: TripleDES-SHA1, SHA-1 MAC; the CA chain; mode 0600)"
+              : " (PKCS#12: PBES2 AES-256-CBC, PBKDF2-SHA-256, SHA-256 MAC; the CA chain; mode 0600)"));
         }
         return 0;
       }
@@ -109,15 +117,35 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
    * (mode 0600), the
    * password from {@code passwordFile} or asked twice; refuses an existing file unless {@code force}.
    */
+  /** The PKCS#12 form of {@code --pfx-compat}; the legacy form with a warning on {@code err}. */
+  static Pkcs12Writer.Compat compat(String value, PrintWriter err) throws Keyarc.UserException {
+    switch (value) {
+      case "modern":
+        return Pkcs12Writer.Compat.MODERN;
+      case "legacy":
+        err.println("warning: --pfx-compat legacy encrypts the key with TripleDES and SHA-1, weaker than the modern "
+            + "form: give the file only to a system that opens nothing else, and keep its password strong");
+        return Pkcs12Writer.Compat.LEGACY;
+      default:
+        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--pfx-compat is modern or legacy, "
+            + "not '" + value + "'");
+    }
+  }
+
   static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca, Path p12, Path passwordFile,
       boolean force) throws Exception {
+    writePkcs12(key, blob, ca, p12, passwordFile, force, Pkcs12Writer.Compat.MODERN);
+  }
+
+  static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca, Path p12, Path passwordFile,
+      boolean force, Pkcs12Writer.Compat compat) throws Exception {
     CliFiles.checkWritable(p12, force);
     X509CertificateHolder cert = blob.userCertificate();
     char[] password = password(passwordFile);
     try {
       List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
       chain.addAll(blob.parents()); // an external parent's chain, as the CA sent it (each signature checked)
-      byte[] pfx = Pkcs12Writer.build(key, cert, chain, friendlyName(cert), password);
+      byte[] pfx = Pkcs12Writer.build(key, cert, chain, friendlyName(cert), password, compat);
       CliFiles.write(p12, pfx, true, force);
     } finally {
       Arrays.fill(password, '\0');

@@ -168,13 +168,31 @@ class RecoveryCliE2eTest {
 
   /** The PKCS#12 opens with OpenSSL, and its key's public part equals the certificate's. */
   static void assertPkcs12MatchesCertificate(Path p12, Path password, String certName) throws Exception {
+    assertPkcs12MatchesCertificate(p12, password, certName, false);
+  }
+
+  /** {@code legacy}: the file is in the --pfx-compat legacy form, which OpenSSL 3 opens with -legacy. */
+  static void assertPkcs12MatchesCertificate(Path p12, Path password, String certName, boolean legacy)
+      throws Exception {
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p12)));
-    Run info = openssl("pkcs12", "-in", p12.toString(), "-info", "-noout", "-passin", "file:" + password);
+    List<String> open = new ArrayList<>(List.of("pkcs12", "-in", p12.toString(), "-passin", "file:" + password));
+    if (legacy) {
+      open.add("-legacy");
+    }
+    List<String> infoArgs = new ArrayList<>(open);
+    infoArgs.addAll(List.of("-info", "-noout"));
+    Run info = openssl(infoArgs.toArray(new String[0]));
     assertEquals(0, info.exit(), info.out());
-    assertTrue(info.out().contains("PBES2") && info.out().contains("AES-256-CBC") && info.out().contains("sha256"),
-        info.out());
-    Run key = openssl("pkcs12", "-in", p12.toString(), "-nocerts", "-nodes", "-passin", "file:" + password, "-out",
-        home.resolve(certName + ".recovered.pem").toString());
+    if (legacy) {
+      assertTrue(info.out().contains("pbeWithSHA1And3-KeyTripleDES-CBC") && info.out().contains("MAC: sha1"),
+          info.out());
+    } else {
+      assertTrue(info.out().contains("PBES2") && info.out().contains("AES-256-CBC") && info.out().contains("sha256"),
+          info.out());
+    }
+    List<String> keyArgs = new ArrayList<>(open);
+    keyArgs.addAll(List.of("-nocerts", "-nodes", "-out", home.resolve(certName + ".recovered.pem").toString()));
+    Run key = openssl(keyArgs.toArray(new String[0]));
     assertEquals(0, key.exit(), key.out());
     Run fromKey = openssl("pkey", "-in", home.resolve(certName + ".recovered.pem").toString(), "-pubout");
     Run fromCert = openssl("x509", "-in", home.resolve(certName + ".crt").toString(), "-noout", "-pubkey");
@@ -227,8 +245,9 @@ class RecoveryCliE2eTest {
     Path pw = file("edith.pw", "another-Passw0rd");
     // the card is not in the reader: a clear error and no file; after reinsertion the same step works.
     // Both runs are fresh keyarc processes, as an agent would run them (a PKCS#11 module sees cards at start).
+    // for an old Windows: the legacy PKCS#12 form, with a warning
     String[] step = cat(card("kra2"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file",
-        pw.toString());
+        pw.toString(), "--pfx-compat", "legacy");
     Path pulled = hsm.pullCard("kra2");
     Run absent;
     try {
@@ -241,7 +260,8 @@ class RecoveryCliE2eTest {
     assertFalse(Files.exists(p12));
     Run again = subprocess(step);
     assertEquals(0, again.exit(), again.out());
-    assertPkcs12MatchesCertificate(p12, pw, "edith");
+    assertTrue(again.out().contains("warning: --pfx-compat legacy encrypts the key with TripleDES"), again.out());
+    assertPkcs12MatchesCertificate(p12, pw, "edith", true);
   }
 
   /** Runs keyarc in a fresh JVM, as a person would from a shell. */

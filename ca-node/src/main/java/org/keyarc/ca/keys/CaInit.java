@@ -163,8 +163,10 @@ public final class CaInit {
       throw new CaException(ErrorCode.CA_NOT_INITIALISED, "run 'keyarc ca init --external-parent' first");
     }
     CaKeyStore.Row row = rows.get(0);
-    if (row.cert() != null) {
-      throw new CaException(ErrorCode.BAD_REQUEST, "the CA certificate is already imported");
+    boolean renewal = row.cert() != null;
+    if (renewal && !cert.getNotAfter().toInstant().isAfter(row.notAfter())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the CA certificate is already imported, and this one ends no "
+          + "later (" + cert.getNotAfter().toInstant() + "): a renewal must outlast it");
     }
     if (!java.util.Arrays.equals(Encodings.der(cert.getSubjectPublicKeyInfo()), row.publicKey())) {
       throw new CaException(ErrorCode.BAD_INPUT, "the certificate is for another key: its public key is not the "
@@ -181,15 +183,70 @@ public final class CaInit {
         ders.add(Encodings.der(c));
       }
       tx.caKeys().setChain(ders);
-      Audit.append(tx, "local-operator", AuditAction.CA_IMPORT_CERT, cert.getSubject().toString(),
-          "issuer=" + cert.getIssuer() + " serial=" + Digests.hex(cert.getSerialNumber()) + " chain="
-          + chain.stream().map(c -> c.getSubject().toString()).toList(), now);
+      Audit.append(tx, "local-operator", renewal ? AuditAction.CA_RENEW : AuditAction.CA_IMPORT_CERT,
+          cert.getSubject().toString(), "issuer=" + cert.getIssuer() + " serial=" + Digests.hex(cert.getSerialNumber())
+          + " chain=" + chain.stream().map(c -> c.getSubject().toString()).toList() + (renewal ? " same key, until "
+          + cert.getNotAfter().toInstant() : ""), now);
       return null;
     });
+    if (renewal) { // the exchange and responder keys stay; the nodes take the certificate up at their next start
+      return null;
+    }
     CaKeyring keys = CaKeyring.load(store, token);
     X509CertificateHolder exchange = newExchange(store, token, keys, cfg, "local-operator", now);
     newResponder(store, token, keys, cfg, "local-operator", now);
     return exchange;
+  }
+
+  /**
+   * Renews a self-signed CA certificate with the same key (RFC 4210's "root CA key update" keeps the key here):
+   * same subject and key, a new serial, valid from now for {@code cfg.validityYears()}; certificates and CRLs the CA
+   * signed before verify under either certificate, since name and key are the same. A CA under an external parent
+   * renews through the parent instead ({@link #renewalRequest}). Audited; the nodes use the new certificate from
+   * their next start.
+   */
+  public static X509CertificateHolder renew(Store store, HsmToken token, NodeSettings.Ca cfg) throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token);
+    X509CertificateHolder old = keys.caCert();
+    if (!old.getIssuer().equals(old.getSubject())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "this CA's certificate was issued by " + old.getIssuer() + ": "
+          + "renew it with that parent ('keyarc ca renew --csr FILE', then 'keyarc ca import-cert')");
+    }
+    Instant now = Instant.now();
+    Instant notAfter = now.atZone(ZoneOffset.UTC).plusYears(cfg.validityYears()).toInstant();
+    if (!notAfter.isAfter(old.getNotAfter().toInstant())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a renewal for " + cfg.validityYears() + " years would end before "
+          + "the current certificate (" + old.getNotAfter().toInstant() + "): raise ca.validityYears");
+    }
+    X509CertificateHolder cert;
+    try {
+      cert = CertFactory.selfSignedRoot(old.getSubject(), old.getSubjectPublicKeyInfo(), new SerialNumbers().next(),
+          now.minusSeconds(60), notAfter, HsmCalls.call(keys::caSigner));
+    } catch (CertIOException e) {
+      throw new IllegalStateException(e);
+    }
+    storeOnToken(token, keys.caKey(), cert);
+    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
+    store.inTransaction(tx -> {
+      tx.caKeys().setCertificate(rows.get(0).keyLabel(), Encodings.der(cert), cert.getNotBefore().toInstant(),
+          notAfter);
+      Audit.append(tx, "local-operator", AuditAction.CA_RENEW, cert.getSubject().toString(), "same key, serial "
+          + Digests.hex(old.getSerialNumber()) + " -> " + Digests.hex(cert.getSerialNumber()) + ", until " + notAfter,
+          now);
+      return null;
+    });
+    return cert;
+  }
+
+  /** A PKCS#10 for the CA's own key and name, for an external parent to renew its certificate (same key). */
+  public static PKCS10CertificationRequest renewalRequest(Store store, HsmToken token) throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token);
+    try {
+      return new PKCS10CertificationRequestBuilder(keys.caCert().getSubject(), keys.caCert().getSubjectPublicKeyInfo())
+          .build(HsmCalls.call(keys::caSigner));
+    } catch (RuntimeException e) {
+      throw new CaException(ErrorCode.HSM_ERROR, "cannot sign the renewal request: " + e.getMessage(), e);
+    }
   }
 
   /** Why {@code cert} (with {@code chain} above it) cannot be this CA's certificate: BAD_INPUT naming it. */
@@ -303,7 +360,7 @@ public final class CaInit {
       b.addExtension(org.bouncycastle.asn1.x509.Extension.subjectKeyIdentifier, false,
           EXT.createSubjectKeyIdentifier(spki));
       b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
-          EXT.createAuthorityKeyIdentifier(ca));
+          CertFactory.authorityKeyId(ca));
       if (ocspNoCheck) { // relying parties need not check the OCSP signer's own status (RFC 6960 4.2.2.2.1)
         b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
             org.bouncycastle.asn1.DERNull.INSTANCE);

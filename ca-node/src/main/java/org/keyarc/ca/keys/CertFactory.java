@@ -122,7 +122,7 @@ public final class CertFactory {
       b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(ids));
     }
     b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));
-    b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(ca));
+    b.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyId(ca));
     if (subjectAltNames != null && subjectAltNames.getNames().length > 0) {
       // critical when the subject is empty (RFC 5280 4.2.1.6); keyarc's templates always require a subject
       b.addExtension(Extension.subjectAlternativeName, subject.getRDNs().length == 0, subjectAltNames);
@@ -211,6 +211,18 @@ public final class CertFactory {
   }
 
   /**
+   * The authorityKeyIdentifier of what {@code ca} signs: its subjectKeyIdentifier alone (computed from its key when it
+   * has none), never its issuer and serial number, so that what it signed still chains after the CA certificate is
+   * renewed with the same key (RFC 5280 4.2.1.1 asks for the key identifier only).
+   */
+  public static org.bouncycastle.asn1.x509.AuthorityKeyIdentifier authorityKeyId(X509CertificateHolder ca) {
+    org.bouncycastle.asn1.x509.SubjectKeyIdentifier ski = org.bouncycastle.asn1.x509.SubjectKeyIdentifier
+        .fromExtensions(ca.getExtensions());
+    return ski != null ? new org.bouncycastle.asn1.x509.AuthorityKeyIdentifier(ski.getKeyIdentifier())
+        : EXT.createAuthorityKeyIdentifier(ca.getSubjectPublicKeyInfo());
+  }
+
+  /**
    * The key usage bits of a certificate for {@code spki} under a template's {@code bits}. An EC key
    * (id-ecPublicKey) establishes keys by agreement, never by encipherment (RFC 5480 section 3): a template's
    * keyEncipherment or dataEncipherment becomes keyAgreement for it. An RSA key (rsaEncryption) cannot agree
@@ -250,7 +262,7 @@ public final class CertFactory {
     for (CertRecord r : revoked) {
       b.addCRLEntry(r.serial(), Date.from(r.revokedAt()), r.revocationReason() == null ? 0 : r.revocationReason());
     }
-    b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(ca));
+    b.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyId(ca));
     b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(number)));
     if (baseNumber != null) {
       b.addExtension(Extension.deltaCRLIndicator, true, new CRLNumber(BigInteger.valueOf(baseNumber)));

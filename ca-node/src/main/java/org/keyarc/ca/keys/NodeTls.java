@@ -186,7 +186,7 @@ public final class NodeTls {
       }
       b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])));
       b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(spki));
-      b.addExtension(Extension.authorityKeyIdentifier, false, EXT.createAuthorityKeyIdentifier(ca));
+      b.addExtension(Extension.authorityKeyIdentifier, false, CertFactory.authorityKeyId(ca));
       cert = b.build(HsmCalls.call(keys::caSigner));
     } catch (CertIOException e) {
       throw new IllegalStateException(e);

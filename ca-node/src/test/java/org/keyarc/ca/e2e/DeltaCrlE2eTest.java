@@ -1,6 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import java.io.StringWriter;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +8,6 @@ import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,11 +53,11 @@ class DeltaCrlE2eTest {
       assertEquals(200, got.statusCode());
       assertEquals(number(delta, Extension.cRLNumber), number(new X509CRLHolder(got.body()), Extension.cRLNumber));
 
-      pem(dir, "ca.pem", ca.caCert());
-      pem(dir, "late.pem", late);
-      pem(dir, "good.pem", good);
-      pem(dir, "base.pem", base);
-      Files.writeString(dir.resolve("both.pem"), pemText(base) + pemText(delta));
+      Pem.write(dir, "ca.pem", ca.caCert());
+      Pem.write(dir, "late.pem", late);
+      Pem.write(dir, "good.pem", good);
+      Pem.write(dir, "base.pem", base);
+      Files.writeString(dir.resolve("both.pem"), Pem.text(base) + Pem.text(delta));
       OpensslCmpE2eTest.Run baseOnly = openssl(dir, "verify", "-crl_check", "-CRLfile", "base.pem", "-CAfile",
           "ca.pem", "late.pem");
       assertEquals(0, baseOnly.exit(), "the complete CRL alone does not know the late revocation: "
@@ -77,17 +75,5 @@ class DeltaCrlE2eTest {
     BigInteger n = CRLNumber.getInstance(ASN1Integer.getInstance(crl.getExtension(ext).getParsedValue()))
         .getCRLNumber();
     return n.longValueExact();
-  }
-
-  private static String pemText(Object o) throws Exception {
-    StringWriter w = new StringWriter();
-    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-      p.writeObject(o);
-    }
-    return w.toString();
-  }
-
-  private static void pem(Path dir, String name, Object o) throws Exception {
-    Files.writeString(dir.resolve(name), pemText(o));
   }
 }

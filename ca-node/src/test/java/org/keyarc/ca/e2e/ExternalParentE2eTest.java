@@ -1,6 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -12,8 +11,6 @@ import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cms.CMSSignedData;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.junit.jupiter.api.Test;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.auth.Identity;
@@ -47,16 +44,16 @@ class ExternalParentE2eTest {
         + "keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
     Files.writeString(dir.resolve("ee.ext"), "basicConstraints=critical,CA:false\nkeyUsage=critical,"
         + "digitalSignature\n");
-    X509CertificateHolder root = read(dir, "root.pem");
+    X509CertificateHolder root = Pem.certificate(dir, "root.pem");
     List<X509CertificateHolder> notCa = new ArrayList<>();
     try (TestCa ca = TestCa.startUnderParent(cfg -> cfg.ca.publicUrl = "http://pki.example/", csr -> {
-      Files.writeString(dir.resolve("ca.csr"), pem(csr));
+      Files.writeString(dir.resolve("ca.csr"), Pem.text(csr));
       run(dir, "x509", "-req", "-in", "ca.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days",
           "365", "-extfile", "ee.ext", "-out", "not-ca.pem");
-      notCa.add(read(dir, "not-ca.pem"));
+      notCa.add(Pem.certificate(dir, "not-ca.pem"));
       run(dir, "x509", "-req", "-in", "ca.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days",
           "365", "-extfile", "ca.ext", "-out", "ca.pem");
-      return List.of(read(dir, "ca.pem"), root);
+      return List.of(Pem.certificate(dir, "ca.pem"), root);
     }, "kra1")) {
       X509CertificateHolder caCert = ca.caCert();
       assertEquals(root.getSubject(), caCert.getIssuer(), "the parent issued this CA's certificate");
@@ -68,7 +65,7 @@ class ExternalParentE2eTest {
       assertEquals(ErrorCode.BAD_INPUT, notACa.code());
       assertTrue(notACa.getMessage().contains("not a CA certificate"), notACa.getMessage());
       CaException broken = assertThrows(CaException.class, () -> CaInit.checkParentIssued(caCert,
-          List.of(read(dir, "other.pem")), Instant.now()));
+          List.of(Pem.certificate(dir, "other.pem")), Instant.now()));
       assertTrue(broken.getMessage().contains("the chain is broken"), broken.getMessage());
 
       // served with the CA certificate
@@ -79,8 +76,8 @@ class ExternalParentE2eTest {
       assertEquals(2, chain.body().split("BEGIN CERTIFICATE").length - 1, chain.body());
 
       // a leaf of this CA, verified by OpenSSL up to the parent's root
-      Files.writeString(dir.resolve("user.pem"), pem(ca.enrollUser("CN=Under Parent").cert()));
-      Files.writeString(dir.resolve("issuing.pem"), pem(caCert));
+      Files.writeString(dir.resolve("user.pem"), Pem.text(ca.enrollUser("CN=Under Parent").cert()));
+      Files.writeString(dir.resolve("issuing.pem"), Pem.text(caCert));
       OpensslCmpE2eTest.Run ok = openssl(dir, "verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted",
           "issuing.pem", "user.pem");
       assertEquals(0, ok.exit(), ok.output());
@@ -101,25 +98,27 @@ class ExternalParentE2eTest {
       assertTrue(new CMSSignedData(blob).getCertificates().getMatches(null).contains(root),
           "the parent's root is in the blob");
       agent.token().close();
+
+      // renewal through the parent, same key: a request for the CA's key and name, a later certificate imported
+      Files.writeString(dir.resolve("renew.csr"), Pem.text(CaInit.renewalRequest(ca.services().store(),
+          ca.services().keys().token())));
+      run(dir, "x509", "-req", "-in", "renew.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial",
+          "-days", "730", "-extfile", "ca.ext", "-out", "renewed.pem");
+      X509CertificateHolder renewed = Pem.certificate(dir, "renewed.pem");
+      assertEquals(caCert.getSubjectPublicKeyInfo(), renewed.getSubjectPublicKeyInfo());
+      CaInit.importCertificate(ca.services().store(), ca.services().keys().token(), ca.cfg.settings().ca(), renewed,
+          List.of(root));
+      CaException again = assertThrows(CaException.class, () -> CaInit.importCertificate(ca.services().store(),
+          ca.services().keys().token(), ca.cfg.settings().ca(), caCert, List.of(root)));
+      assertTrue(again.getMessage().contains("a renewal must outlast it"), again.getMessage());
+      CaException selfRenew = assertThrows(CaException.class, () -> CaInit.renew(ca.services().store(),
+          ca.services().keys().token(), ca.cfg.settings().ca()));
+      assertTrue(selfRenew.getMessage().contains("renew it with that parent"), selfRenew.getMessage());
     }
   }
 
   private static void run(Path dir, String... args) throws Exception {
     OpensslCmpE2eTest.Run r = openssl(dir, args);
     assertEquals(0, r.exit(), String.join(" ", args) + ": " + r.output());
-  }
-
-  private static X509CertificateHolder read(Path dir, String name) throws Exception {
-    try (PEMParser p = new PEMParser(Files.newBufferedReader(dir.resolve(name)))) {
-      return (X509CertificateHolder) p.readObject();
-    }
-  }
-
-  private static String pem(Object o) throws Exception {
-    StringWriter w = new StringWriter();
-    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-      p.writeObject(o);
-    }
-    return w.toString();
   }
 }

@@ -1,6 +1,5 @@
 package org.keyarc.ca.e2e;
 
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +11,6 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,7 +77,7 @@ class SubordinateCaE2eTest {
 
   @Test
   void aConstrainedSubCaIsIssuedAndOpensslHoldsItsLeavesToTheConstraints() throws Exception {
-    pem("ca.pem", ca.caCert());
+    Pem.write(dir, "ca.pem", ca.caCert());
     // the sub-CA's operator: key and request made with OpenSSL
     run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "sub.key");
     run("req", "-new", "-key", "sub.key", "-subj", "/O=Example/CN=Example Issuing CA", "-out", "sub.csr");
@@ -112,7 +110,7 @@ class SubordinateCaE2eTest {
     }
     assertEquals(2, NameConstraints.getInstance(sub.getExtension(Extension.nameConstraints).getParsedValue())
         .getPermittedSubtrees().length);
-    pem("sub.pem", sub);
+    Pem.write(dir, "sub.pem", sub);
     OpensslCmpE2eTest.Run strict = openssl(dir, "verify", "-x509_strict", "-CAfile", "ca.pem", "sub.pem");
     assertEquals(0, strict.exit(), strict.output());
 
@@ -231,11 +229,5 @@ class SubordinateCaE2eTest {
     assertEquals(0, r.exit(), String.join(" ", args) + ": " + r.output());
   }
 
-  private static void pem(String name, Object o) throws Exception {
-    StringWriter w = new StringWriter();
-    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-      p.writeObject(o);
-    }
-    Files.writeString(dir.resolve(name), w.toString());
-  }
+
 }

@@ -54,6 +54,14 @@ public final class TestCa implements AutoCloseable {
   }
 
   public static TestCa start(Tweak tweak, String... moreTokens) throws Exception {
+    return start(tweak, "CN=keyarc Test CA, O=keyarc", null, moreTokens);
+  }
+
+  /**
+   * Tokens, folder and configuration of a test CA, then its init: self-signed, or under {@code parent} when that is
+   * not null; then the node.
+   */
+  private static TestCa start(Tweak tweak, String subject, Parent parent, String... moreTokens) throws Exception {
     String[] tokens = new String[moreTokens.length + 1];
     tokens[0] = "ca";
     System.arraycopy(moreTokens, 0, tokens, 1, moreTokens.length);
@@ -65,11 +73,16 @@ public final class TestCa implements AutoCloseable {
     cfg.binary.port = 0;
     cfg.http.port = 0;
     cfg.timers.pollIntervalSeconds = 1;
-    cfg.ca.subject = "CN=keyarc Test CA, O=keyarc";
+    cfg.ca.subject = subject;
     tweak.apply(cfg);
     cfg.validate();
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      CaInit.init(r.store(), r.token(), cfg.settings().ca(), false, null);
+      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg.settings().ca(), parent != null, null);
+      if (parent != null) {
+        List<X509CertificateHolder> signed = parent.sign(res.csr());
+        CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), signed.get(0),
+            signed.subList(1, signed.size()));
+      }
     }
     TestCa ca = new TestCa(hsm, cfg, dir);
     ca.node = CaNode.start(cfg);
@@ -87,29 +100,7 @@ public final class TestCa implements AutoCloseable {
    * --chain}): {@code parent} signs its request; the node starts once the certificate is imported.
    */
   public static TestCa startUnderParent(Tweak tweak, Parent parent, String... moreTokens) throws Exception {
-    String[] tokens = new String[moreTokens.length + 1];
-    tokens[0] = "ca";
-    System.arraycopy(moreTokens, 0, tokens, 1, moreTokens.length);
-    SoftHsmFixture hsm = SoftHsmFixture.create(tokens);
-    Files.createDirectories(Path.of("target"));
-    Path dir = Files.createTempDirectory(Path.of("target"), "ca-");
-    NodeConfig cfg = NodeConfig.defaults(dir, SoftHsmFixture.library().toString(), hsm.pinFile("ca").toString());
-    cfg.hsm.token = hsm.label("ca");
-    cfg.binary.port = 0;
-    cfg.http.port = 0;
-    cfg.timers.pollIntervalSeconds = 1;
-    cfg.ca.subject = "CN=keyarc Issuing CA, O=keyarc";
-    tweak.apply(cfg);
-    cfg.validate();
-    try (CaNode.Resources r = CaNode.open(cfg)) {
-      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg.settings().ca(), true, null);
-      List<X509CertificateHolder> signed = parent.sign(res.csr());
-      CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), signed.get(0),
-          signed.subList(1, signed.size()));
-    }
-    TestCa ca = new TestCa(hsm, cfg, dir);
-    ca.node = CaNode.start(cfg);
-    return ca;
+    return start(tweak, "CN=keyarc Issuing CA, O=keyarc", parent, moreTokens);
   }
 
   public CaServices services() {

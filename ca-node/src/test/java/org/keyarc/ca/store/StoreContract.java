@@ -327,20 +327,7 @@ abstract class StoreContract {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
     auditKey = g.generateKeyPair();
-    return new CheckpointSigner() {
-      @Override
-      public String keyLabel() {
-        return "audit-test";
-      }
-
-      @Override
-      public byte[] sign(byte[] data) throws Exception {
-        Signature s = Signature.getInstance("SHA256withECDSA");
-        s.initSign(auditKey.getPrivate());
-        s.update(data);
-        return s.sign();
-      }
-    };
+    return signerOf(auditKey);
   }
 
   /** Ten records with a checkpoint after record 6; returns the verification of the untouched chain. */

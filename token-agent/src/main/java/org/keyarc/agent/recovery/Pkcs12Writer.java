@@ -25,20 +25,50 @@ import org.keyarc.protocol.ErrorCode;
 
 /**
  * Writes the recovered key and its certificate chain as a password-protected PKCS#12 (PFX) that
- * {@code openssl pkcs12} and Windows import: PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA-256 for the key
- * and the certificates, an HMAC-SHA-256 integrity MAC, a friendly name and a local key id.
+ * {@code openssl pkcs12} and Windows import: by default ({@link Compat#MODERN}) PBES2 with AES-256-CBC and
+ * PBKDF2-HMAC-SHA-256 for the key and the certificates, an HMAC-SHA-256 integrity MAC; with {@link Compat#LEGACY}
+ * what Windows before 10 1709 / Server 2019 opens (it reports the modern form as a wrong password):
+ * pbeWithSHAAnd3-KeyTripleDES-CBC and an HMAC-SHA-1 MAC, weaker. Both with a friendly name and a local key id.
  */
 public final class Pkcs12Writer {
   static final int ITERATIONS = 100_000;
+  /** The iteration count of the legacy form, as Windows' own exports use. */
+  static final int LEGACY_ITERATIONS = 2048;
+
+  /** The encryption and MAC of the file. */
+  public enum Compat {
+    /** AES-256-CBC with PBKDF2-HMAC-SHA-256, HMAC-SHA-256 MAC: Windows 10 1709, Server 2019, OpenSSL 1.1+. */
+    MODERN,
+    /** TripleDES with SHA-1 and an HMAC-SHA-1 MAC: every Windows; weaker, for old systems only. */
+    LEGACY
+  }
 
   private Pkcs12Writer() {}
+
+  /** {@link #build(RecoveredKey, X509CertificateHolder, List, String, char[], Compat)} in the modern form. */
+  public static byte[] build(RecoveredKey key, X509CertificateHolder cert, List<X509CertificateHolder> chain,
+      String friendlyName, char[] password) throws RecoveryException {
+    return build(key, cert, chain, friendlyName, password, Compat.MODERN);
+  }
+
+  private static OutputEncryptor encryptor(Compat compat, char[] password)
+      throws org.bouncycastle.operator.OperatorCreationException {
+    if (compat == Compat.LEGACY) {
+      return new JcePKCSPBEOutputEncryptorBuilder(PKCSObjectIdentifiers.pbeWithSHAAnd3_KeyTripleDES_CBC)
+          .setProvider(org.keyarc.protocol.Bc.PROVIDER).setIterationCount(LEGACY_ITERATIONS).build(password);
+    }
+    return new JcePKCSPBEOutputEncryptorBuilder(NISTObjectIdentifiers.id_aes256_CBC)
+        .setProvider(org.keyarc.protocol.Bc.PROVIDER)
+        .setPRF(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE))
+        .setIterationCount(ITERATIONS).build(password);
+  }
 
   /**
    * Checks that {@code key} belongs to {@code cert} (a signature made with it verifies with the
    * certificate's public key), then builds the PFX.
    */
   public static byte[] build(RecoveredKey key, X509CertificateHolder cert, List<X509CertificateHolder> chain,
-      String friendlyName, char[] password) throws RecoveryException {
+      String friendlyName, char[] password, Compat compat) throws RecoveryException {
     byte[] pkcs8 = key.plaintext(RecoveredKey.Access.PKCS12_WRITER);
     try {
       PrivateKeyInfo info = PrivateKeyInfo.getInstance(pkcs8);
@@ -48,10 +78,7 @@ public final class Pkcs12Writer {
         throw new RecoveryException(ErrorCode.BAD_POP, "the recovered key does not belong to certificate "
             + cert.getSerialNumber().toString(16) + "; nothing was written");
       }
-      OutputEncryptor enc = new JcePKCSPBEOutputEncryptorBuilder(NISTObjectIdentifiers.id_aes256_CBC)
-          .setProvider(org.keyarc.protocol.Bc.PROVIDER)
-          .setPRF(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE))
-          .setIterationCount(ITERATIONS).build(password);
+      OutputEncryptor enc = encryptor(compat, password);
       byte[] localKeyId = java.security.MessageDigest.getInstance("SHA-1").digest(
           cert.getSubjectPublicKeyInfo().getPublicKeyData().getBytes());
       // the JDK's encoding of the key: complete (CRT values included) whatever the token's PKCS#8 held
@@ -69,12 +96,13 @@ public final class Pkcs12Writer {
         certBags[i + 1] = new PKCS12SafeBagBuilder(chain.get(i)).build();
       }
       PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder();
-      pfx.addEncryptedData(new JcePKCSPBEOutputEncryptorBuilder(NISTObjectIdentifiers.id_aes256_CBC)
-          .setProvider(org.keyarc.protocol.Bc.PROVIDER).setPRF(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_hmacWithSHA256, DERNull.INSTANCE))
-          .setIterationCount(ITERATIONS).build(password), certBags);
+      pfx.addEncryptedData(encryptor(compat, password), certBags);
       pfx.addData(keyBag.build());
-      PKCS12PfxPdu pdu = pfx.build(new JcePKCS12MacCalculatorBuilder(NISTObjectIdentifiers.id_sha256)
-          .setProvider(org.keyarc.protocol.Bc.PROVIDER).setIterationCount(ITERATIONS), password);
+      PKCS12PfxPdu pdu = pfx.build(compat == Compat.LEGACY
+          ? new JcePKCS12MacCalculatorBuilder(org.bouncycastle.asn1.oiw.OIWObjectIdentifiers.idSHA1)
+              .setProvider(org.keyarc.protocol.Bc.PROVIDER).setIterationCount(LEGACY_ITERATIONS)
+          : new JcePKCS12MacCalculatorBuilder(NISTObjectIdentifiers.id_sha256)
+              .setProvider(org.keyarc.protocol.Bc.PROVIDER).setIterationCount(ITERATIONS), password);
       return pdu.getEncoded("DER");
     } catch (RecoveryException e) {
       throw e;

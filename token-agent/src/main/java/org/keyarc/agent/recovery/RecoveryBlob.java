@@ -94,6 +94,10 @@ public final class RecoveryBlob {
     List<X509CertificateHolder> others = new ArrayList<>();
     for (Object o : signed.getCertificates().getMatches(null)) {
       X509CertificateHolder c = (X509CertificateHolder) o;
+      if (!isDer(c)) { // a changed encoding that re-encodes to what was signed (a BOOLEAN of 0xFE, say)
+        throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
+            + " in the blob is not in DER: the blob was altered");
+      }
       if (c.equals(ca) || (c.getIssuer().equals(ca.getSubject()) && signedBy(c, ca))) {
         certs.add(c);
       } else {
@@ -120,6 +124,16 @@ public final class RecoveryBlob {
           + " in the blob was not issued by " + ca.getSubject() + ": the blob was altered");
     }
     return new RecoveryBlob(signed, record, List.copyOf(certs), List.copyOf(parents));
+  }
+
+  /** True when {@code c} is encoded exactly as DER re-encodes it (what its issuer signed). */
+  private static boolean isDer(X509CertificateHolder c) {
+    try {
+      return java.util.Arrays.equals(c.getEncoded(), c.toASN1Structure().getEncoded(
+          org.bouncycastle.asn1.ASN1Encoding.DER));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static boolean signedBy(X509CertificateHolder c, X509CertificateHolder issuer) {

@@ -31,16 +31,8 @@ final class PgChangeFeed implements ChangeFeed {
 
   PgChangeFeed(String url, String user, String password) {
     this.url = url;
-    this.props = new Properties();
-    if (user != null) {
-      props.setProperty("user", user);
-    }
-    if (password != null) {
-      props.setProperty("password", password);
-    }
-    props.setProperty("tcpKeepAlive", "true");
-    props.setProperty("connectTimeout", "5");
-    props.setProperty("ApplicationName", "keyarc change feed");
+    // no socket timeout: the session waits for notifications (getNotifications bounds each wait itself)
+    this.props = PgLeaderLock.sessionProperties(user, password, "keyarc change feed", 0);
   }
 
   /** Announces {@code topic} in the unit of work on {@code c} (PostgreSQL only; nothing on another database). */

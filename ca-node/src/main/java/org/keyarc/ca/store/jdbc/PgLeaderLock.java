@@ -28,7 +28,19 @@ final class PgLeaderLock implements LeaderLock {
 
   PgLeaderLock(String url, String user, String password) {
     this.url = url;
-    this.props = new Properties();
+    this.props = sessionProperties(user, password, "keyarc leader lock", 10);
+    // the server's side: a leader whose host died or was cut off loses its session, and so the lock, within
+    // about 30 s instead of the operating system's two hours of TCP keep-alive
+    props.setProperty("options", "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+        + " -c tcp_user_timeout=30000");
+  }
+
+  /**
+   * The connection properties of a session the node keeps open outside the pool ({@code applicationName} shows in
+   * pg_stat_activity): keep-alive on, and short connect and socket timeouts unless {@code socketTimeout} is 0.
+   */
+  static Properties sessionProperties(String user, String password, String applicationName, int socketTimeout) {
+    Properties props = new Properties();
     if (user != null) {
       props.setProperty("user", user);
     }
@@ -37,13 +49,13 @@ final class PgLeaderLock implements LeaderLock {
     }
     props.setProperty("tcpKeepAlive", "true");
     props.setProperty("connectTimeout", "5");
-    props.setProperty("socketTimeout", "10");
-    // the server's side: a leader whose host died or was cut off loses its session, and so the lock, within
-    // about 30 s instead of the operating system's two hours of TCP keep-alive
-    props.setProperty("options", "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
-        + " -c tcp_user_timeout=30000");
-    props.setProperty("ApplicationName", "keyarc leader lock");
+    if (socketTimeout > 0) {
+      props.setProperty("socketTimeout", Integer.toString(socketTimeout));
+    }
+    props.setProperty("ApplicationName", applicationName);
+    return props;
   }
+
 
   @Override
   public synchronized boolean hold() {
