@@ -208,6 +208,9 @@ final class KraCommand {
       out.println("WARNING: only " + valid + " valid agents; archival needs " + r.path("agents").asInt()
           + " and is refused until then");
     }
+    for (JsonNode w : r.path("warnings")) {
+      out.println("WARNING: " + w.asText());
+    }
     return 0;
   }
 }

@@ -314,6 +314,8 @@ public final class AdminApi {
             n.put("notAfter", a.cert().getNotAfter().toInstant().toString());
           }
         }
+        ArrayNode warnings = out.putArray("warnings");
+        agents.expiryWarnings().forEach(warnings::add);
       }
       case ARCHIVE_FIND -> {
         String subject = field(req, AdminFields.SUBJECT);

@@ -105,6 +105,34 @@ public final class AgentService {
     return null;
   }
 
+  /** How long before an agent's certificate ends the node warns (log, metric, kra list). */
+  public static final java.time.Duration EXPIRY_WARNING = java.time.Duration.ofDays(30);
+
+  /**
+   * Warnings about valid agents whose certificates end within {@link #EXPIRY_WARNING}: each names the agent and the
+   * day, and says when archival will be refused because too few valid agents are left by then. Empty when none.
+   */
+  public List<String> expiryWarnings() throws CaException {
+    Instant now = clock.instant();
+    List<AgentStatus> valid = status().stream().filter(a -> a.problem() == null && a.cert() != null).toList();
+    int needed = policy().agents();
+    List<String> out = new ArrayList<>();
+    List<Instant> ends = valid.stream().map(a -> a.cert().getNotAfter().toInstant()).sorted().toList();
+    for (AgentStatus a : valid) {
+      Instant end = a.cert().getNotAfter().toInstant();
+      if (end.isAfter(now.plus(EXPIRY_WARNING))) {
+        continue;
+      }
+      long days = java.time.Duration.between(now, end).toDays();
+      long leftAfter = ends.stream().filter(e -> e.isAfter(end)).count();
+      out.add("recovery agent " + a.agent().subject() + " (serial " + a.agent().serial().toString(16) + "): its "
+          + "certificate ends " + end + ", in " + days + " day" + (days == 1 ? "" : "s") + "; renew it (kra "
+          + "init-card, approval, kra add)" + (leftAfter < needed ? "; from then archival is refused: " + leftAfter
+          + " valid agents left, the policy needs " + needed : ""));
+    }
+    return out;
+  }
+
   /**
    * What a database writer could have changed about an agent: a certificate not signed by this CA's key, one
    * that differs from the certificate this CA recorded under its serial, or one not issued from the Key

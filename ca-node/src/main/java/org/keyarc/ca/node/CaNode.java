@@ -301,6 +301,13 @@ public final class CaNode implements AutoCloseable {
     }
     Gauge.builder("keyarc.node.leader", leadership, l -> l.leader() ? 1 : 0).tag("node", nodeId)
         .description("1 on the node that runs the cluster's scheduled work").register(metrics);
+    Gauge.builder("keyarc.kra.agents.expiring", service.agents(), agents -> {
+      try {
+        return agents.expiryWarnings().size();
+      } catch (CaException | RuntimeException e) {
+        return Double.NaN; // the store does not answer: /health says so
+      }
+    }).description("valid recovery agents whose certificates end within 30 days").register(metrics);
     Readiness readiness = new Readiness(r.store(), r.token(), keys, service.audit());
     readiness.check();
     CmpResponder responder = responder(service, metrics);
@@ -453,6 +460,9 @@ public final class CaNode implements AutoCloseable {
       LOG.warn("archival is refused until {} valid recovery agents are configured ({} valid{})", policy.agents(), valid,
           invalid);
     }
+    for (String w : service.expiryWarnings()) {
+      LOG.warn("{}", w);
+    }
   }
 
   private static SslContext tlsContext(String field, NodeSettings.Tls cfg, CaKeyring keys, NodeTls.Key own)
@@ -493,6 +503,10 @@ public final class CaNode implements AutoCloseable {
     leading(3600, "exchange retirement", () -> services.exchange().retireExpired(Audit.NODE));
     leading(3600, "CMP responder renewal", () -> services.responder().renewIfDue(Audit.NODE));
     leading(60, "replay cache purge", services.replays()::purge);
+    leading(24 * 3600, "agent expiry", () -> {
+      warnAboutAgents(services.agents());
+      return null;
+    });
   }
 
   /**

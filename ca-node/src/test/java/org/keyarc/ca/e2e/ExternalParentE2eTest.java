@@ -85,6 +85,7 @@ class ExternalParentE2eTest {
       // a recovery blob carries the chain, for the recovered PKCS#12
       Agents.Card agent = Agents.enroll(ca, "kra1");
       ca.services().agents().setPolicy(Identity.localOperator(), 1, 1);
+      assertEquals(List.of(), ca.services().agents().expiryWarnings(), "an agent with two years left: no warning");
       KeyPair kp = TestCa.rsaKey(2048);
       X509CertificateHolder exchange = ca.services().keys().exchanges().get(0).cert();
       X509CertificateHolder archived;
