@@ -60,6 +60,10 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   @Option(names = "--force", description = "overwrite existing output files")
   boolean force;
 
+  @Option(names = "--ca-chain", paramLabel = "FILE", description = "the CA's chain above it (its /ca-chain.pem, "
+      + "checked out of band), put into the PKCS#12; each certificate must have signed the one below")
+  Path caChain;
+
   @Option(names = "--pfx-compat", paramLabel = "FORM", defaultValue = "modern", description = "modern (AES-256, "
       + "Windows 10 1709 / Server 2019 and later, the default) or legacy (TripleDES and SHA-1, weaker: for older "
       + "Windows, which reports the modern form as a wrong password)")
@@ -100,7 +104,9 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
           X509CertificateHolder cert = blob.userCertificate();
           Path p12 = out != null ? out : Path.of(blob.record().certificateSerial().toString(16) + ".p12");
           Pkcs12Writer.Compat form = compat(pfxCompat, spec.commandLine().getErr());
-          writePkcs12(key, blob, ca, p12, passwordFile, force, form);
+          List<X509CertificateHolder> parents = caChain == null ? List.of()
+              : RecoveryBlob.pinnedChain(ca, CliFiles.readCertificates(caChain));
+          writePkcs12(key, blob, ca, parents, p12, passwordFile, force, form);
           w.println("step          done by " + done.agent() + " (the last one)");
           w.println("key           recovered and checked against certificate " + cert.getSerialNumber().toString(16));
           w.println("wrote         " + p12 + (form == Pkcs12Writer.Compat.LEGACY
@@ -134,17 +140,19 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
 
   static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca, Path p12, Path passwordFile,
       boolean force) throws Exception {
-    writePkcs12(key, blob, ca, p12, passwordFile, force, Pkcs12Writer.Compat.MODERN);
+    writePkcs12(key, blob, ca, List.of(), p12, passwordFile, force, Pkcs12Writer.Compat.MODERN);
   }
 
-  static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca, Path p12, Path passwordFile,
-      boolean force, Pkcs12Writer.Compat compat) throws Exception {
+  /** {@code parents}: the CA's chain above it, from a file the agent pinned (may be empty). */
+  static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca,
+      List<X509CertificateHolder> parents, Path p12, Path passwordFile, boolean force, Pkcs12Writer.Compat compat)
+      throws Exception {
     CliFiles.checkWritable(p12, force);
     X509CertificateHolder cert = blob.userCertificate();
     char[] password = password(passwordFile);
     try {
       List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
-      chain.addAll(blob.parents()); // an external parent's chain, as the CA sent it (each signature checked)
+      chain.addAll(parents); // an external parent's chain, as the agent pinned it
       byte[] pfx = Pkcs12Writer.build(key, cert, chain, friendlyName(cert), password, compat);
       CliFiles.write(p12, pfx, true, force);
     } finally {

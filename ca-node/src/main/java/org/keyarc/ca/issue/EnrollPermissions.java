@@ -40,9 +40,9 @@ public final class EnrollPermissions {
       }
     }
     if (c.signer() != null && e.holdersOf().contains(c.signer().template())) {
-      if (c.signer().template().equals(t.name())) {
-        renewal(t, c.signer(), now);
-      }
+      // a holder's certificate as the permission, on this template or another (A to B and back to A): the window
+      // of the template asked for, measured on the holder's certificate
+      renewal(t, c.signer(), now);
       return;
     }
     throw refused(t, who.actor() + " (certificate of template " + (c.signer() == null ? "?"

@@ -164,6 +164,12 @@ public final class CaInit {
     }
     CaKeyStore.Row row = rows.get(0);
     boolean renewal = row.cert() != null;
+    if (renewal && !java.util.Arrays.equals(Encodings.der(cert.getSubject()), Encodings.der(
+        CaKeyring.holder(row.cert()).getSubject()))) {
+      // the CA's name is the issuer of all it signed: its CRLs, OCSP answers and revocations go by it
+      throw new CaException(ErrorCode.BAD_INPUT, "the renewed certificate names the CA " + cert.getSubject()
+          + ", not " + CaKeyring.holder(row.cert()).getSubject() + ": a renewal keeps the CA's name");
+    }
     if (renewal && !cert.getNotAfter().toInstant().isAfter(row.notAfter())) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the CA certificate is already imported, and this one ends no "
           + "later (" + cert.getNotAfter().toInstant() + "): a renewal must outlast it");
@@ -174,6 +180,12 @@ public final class CaInit {
     }
     KeyHandle key = HsmCalls.call(() -> token.call(s -> s.findKey(KeyClass.PRIVATE, row.keyLabel())));
     storeOnToken(token, key, cert);
+    // the chain's digest in the token: a database writer who swaps the stored chain is found at load
+    byte[] chainDigest = CaKeyring.chainDigest(chain);
+    HsmCalls.call(() -> token.call(s -> {
+      s.writeData(CaKeyring.CHAIN_LABEL, chainDigest);
+      return null;
+    }));
     Instant now = Instant.now();
     store.inTransaction(tx -> {
       tx.caKeys().setCertificate(row.keyLabel(), Encodings.der(cert), cert.getNotBefore().toInstant(),
@@ -189,8 +201,8 @@ public final class CaInit {
           + cert.getNotAfter().toInstant() : ""), now);
       return null;
     });
-    if (renewal) { // the exchange and responder keys stay; the nodes take the certificate up at their next start
-      return null;
+    if (renewal && !store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE)).isEmpty()) {
+      return null; // the exchange and responder keys stay; the nodes take the certificate up at their next start
     }
     CaKeyring keys = CaKeyring.load(store, token);
     X509CertificateHolder exchange = newExchange(store, token, keys, cfg, "local-operator", now);

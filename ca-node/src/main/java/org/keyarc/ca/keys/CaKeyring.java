@@ -101,6 +101,14 @@ public final class CaKeyring {
     for (byte[] der : store.inTransaction(tx -> tx.caKeys().chain())) {
       chain.add(holder(der));
     }
+    // only the chain imported at the CA host: its digest is in the token, which a database writer cannot change
+    List<byte[]> remembered = token.call(s -> s.readData(CHAIN_LABEL));
+    boolean known = remembered.stream().anyMatch(d -> java.util.Arrays.equals(d, chainDigest(chain)));
+    if (!known && !chain.isEmpty()) {
+      org.slf4j.LoggerFactory.getLogger(CaKeyring.class).error("the CA chain in the store is not the one imported "
+          + "at the CA host (the store was edited): it is not served; run 'keyarc ca import-cert --chain' again");
+      chain.clear();
+    }
     k.chain = List.copyOf(chain);
     k.reloadExchanges(store);
     k.reloadResponders(store);
@@ -166,6 +174,24 @@ public final class CaKeyring {
 
   public HsmToken token() {
     return token;
+  }
+
+  /** The label of the token data object holding {@link #chainDigest} of the imported chain. */
+  public static final String CHAIN_LABEL = "keyarc-ca-chain";
+
+  /** SHA-256 over the chain's certificates, each length-prefixed, in order. */
+  public static byte[] chainDigest(List<X509CertificateHolder> chain) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      for (X509CertificateHolder c : chain) {
+        byte[] der = c.getEncoded();
+        md.update(java.nio.ByteBuffer.allocate(4).putInt(der.length).array());
+        md.update(der);
+      }
+      return md.digest();
+    } catch (java.security.NoSuchAlgorithmException | java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The CA certificate's chain above it: the parent CAs' certificates, issuer first; empty for a root. */

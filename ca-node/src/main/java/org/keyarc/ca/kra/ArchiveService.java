@@ -108,9 +108,6 @@ public final class ArchiveService {
         for (X509CertificateHolder h : certs) {
           jca.add(conv.getCertificate(h));
         }
-        for (X509CertificateHolder h : keys.chain()) { // the parents, for the recovered PKCS#12
-          jca.add(conv.getCertificate(h));
-        }
         g.addCertificates(new JcaCertStore(jca));
         blob = g.generate(new CMSProcessableByteArray(KeyarcCmp.ARCHIVE_RECORD, row.record()), true).getEncoded("DER");
       } catch (CMSException | OperatorCreationException | IOException | CertificateEncodingException e) {

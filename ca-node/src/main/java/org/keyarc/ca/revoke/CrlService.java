@@ -95,10 +95,11 @@ public final class CrlService {
   }
 
   /**
-   * Signs and stores a delta CRL (RFC 5280 5.2.4) over the newest complete CRL: every revoked, unexpired certificate
-   * that CRL does not list — read from the complete CRL itself, so that a revocation committed while it was being
+   * Signs and stores a delta CRL (RFC 5280 5.2.4) over the oldest complete CRL still valid for at least one delta
+   * interval: every revoked, unexpired certificate that CRL does not list — read from the complete CRL itself, so that a revocation committed while it was being
    * made is not lost between the two. Numbered in the same sequence as complete CRLs, valid for two delta
-   * intervals, at most as long as its base. A complete CRL is published instead when there is none yet.
+   * intervals, at most as long as its base. A complete CRL is published instead when none is valid that long (none
+   * yet, or the nodes were down), so a delta never comes out already expired.
    */
   public X509CRLHolder publishDelta(String actor) throws CaException {
     if (!deltas()) {
@@ -107,11 +108,13 @@ public final class CrlService {
     String issuer = keys.caName().toString();
     Optional<X509CRLHolder> made = store.inTransaction(tx -> {
       tx.crls().lockPublication();
-      Optional<CrlStore.Row> base = tx.crls().latest();
+      Instant thisUpdate = thisUpdate(tx);
+      // the base: the oldest complete CRL still valid, so that a relying party holding any valid complete CRL can
+      // use this delta (its number is at least the base's); none valid long enough: a complete CRL instead
+      Optional<CrlStore.Row> base = tx.crls().oldestValid(thisUpdate.plus(deltaInterval));
       if (base.isEmpty()) {
         return Optional.empty();
       }
-      Instant thisUpdate = thisUpdate(tx);
       java.util.Set<java.math.BigInteger> listed = new java.util.HashSet<>();
       try {
         for (Object e : new X509CRLHolder(base.get().der()).getRevokedCertificates()) {

@@ -28,6 +28,9 @@ public interface CrlStore {
   /** The newest complete CRL. */
   Optional<Row> latest() throws StoreException;
 
+  /** The complete CRL with the lowest number among those valid after {@code at}. */
+  Optional<Row> oldestValid(Instant at) throws StoreException;
+
   /** The newest delta CRL. */
   Optional<Row> latestDelta() throws StoreException;
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.keys.CaInit;
+import org.keyarc.ca.store.DirectSql;
 import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.client.ArchiveEncryption;
 import org.keyarc.protocol.client.CmpClient;
@@ -27,8 +28,8 @@ import static org.keyarc.ca.e2e.OpensslCmpE2eTest.openssl;
 /**
  * Issue 17: this CA under an external parent, a root CA made with OpenSSL. {@code ca init --external-parent} makes
  * the CA key and its PKCS#10; OpenSSL signs it; the import checks the certificate (CA:true, keyCertSign, valid, a
- * chain up to a self-signed root) and keeps the chain, which GET /ca-chain.pem serves and recovery blobs carry
- * into the PKCS#12. OpenSSL then verifies a user certificate up to the parent's root.
+ * chain up to a self-signed root) and keeps the chain, which GET /ca-chain.pem serves, with its digest in the CA
+ * token so that a chain swapped in the store is not taken up; a renewal that renames the CA is refused. OpenSSL then verifies a user certificate up to the parent's root.
  */
 class ExternalParentE2eTest {
   @Test
@@ -96,8 +97,31 @@ class ExternalParentE2eTest {
       }
       byte[] blob = ca.services().archives().getKey(Agents.MANAGER, archived.getSerialNumber(), null, null).get(0)
           .blob();
-      assertTrue(new CMSSignedData(blob).getCertificates().getMatches(null).contains(root),
-          "the parent's root is in the blob");
+      assertTrue(!new CMSSignedData(blob).getCertificates().getMatches(null).contains(root),
+          "a blob's certificate list is not signed: the chain for the PKCS#12 comes from the agent's pinned file");
+
+      // a database writer swaps the stored chain for another root's: the token's digest of the imported chain says
+      DirectSql.run(ca.services().store(), c -> {
+        try (var st = c.createStatement()) {
+          st.executeUpdate("DELETE FROM ca_chain");
+        }
+        try (var ps = c.prepareStatement("INSERT INTO ca_chain (position, der) VALUES (0, ?)")) {
+          ps.setBytes(1, Pem.certificate(dir, "other.pem").getEncoded());
+          ps.executeUpdate();
+        }
+        return null;
+      });
+      assertEquals(List.of(), org.keyarc.ca.keys.CaKeyring.load(ca.services().store(), ca.services().keys().token())
+          .chain(), "a swapped chain is not taken up");
+      DirectSql.run(ca.services().store(), c -> {
+        try (var ps = c.prepareStatement("UPDATE ca_chain SET der = ? WHERE position = 0")) {
+          ps.setBytes(1, root.getEncoded());
+          ps.executeUpdate();
+        }
+        return null;
+      });
+      assertEquals(List.of(root), org.keyarc.ca.keys.CaKeyring.load(ca.services().store(), ca.services().keys()
+          .token()).chain(), "the imported chain is");
       agent.token().close();
 
       // renewal through the parent, same key: a request for the CA's key and name, a later certificate imported
@@ -109,6 +133,11 @@ class ExternalParentE2eTest {
       assertEquals(caCert.getSubjectPublicKeyInfo(), renewed.getSubjectPublicKeyInfo());
       CaInit.importCertificate(ca.services().store(), ca.services().keys().token(), ca.cfg.settings().ca(), renewed,
           List.of(root));
+      // a parent that renames the CA on renewal: refused, the CA's name is the issuer of all it signed
+      X509CertificateHolder renamed = renamedBy(dir, renewed);
+      CaException rename = assertThrows(CaException.class, () -> CaInit.importCertificate(ca.services().store(),
+          ca.services().keys().token(), ca.cfg.settings().ca(), renamed, List.of(root)));
+      assertTrue(rename.getMessage().contains("a renewal keeps the CA's name"), rename.getMessage());
       CaException again = assertThrows(CaException.class, () -> CaInit.importCertificate(ca.services().store(),
           ca.services().keys().token(), ca.cfg.settings().ca(), caCert, List.of(root)));
       assertTrue(again.getMessage().contains("a renewal must outlast it"), again.getMessage());
@@ -116,6 +145,24 @@ class ExternalParentE2eTest {
           ca.services().keys().token(), ca.cfg.settings().ca()));
       assertTrue(selfRenew.getMessage().contains("renew it with that parent"), selfRenew.getMessage());
     }
+  }
+
+  /** {@code cert} under another name, signed by the parent root's key (root.key), later than it. */
+  private static X509CertificateHolder renamedBy(Path dir, X509CertificateHolder cert) throws Exception {
+    java.security.PrivateKey rootKey;
+    try (org.bouncycastle.openssl.PEMParser p = new org.bouncycastle.openssl.PEMParser(Files.newBufferedReader(
+        dir.resolve("root.key")))) {
+      rootKey = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPrivateKey(
+          org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(p.readObject()));
+    }
+    org.bouncycastle.cert.X509v3CertificateBuilder b = new org.bouncycastle.cert.X509v3CertificateBuilder(
+        cert.getIssuer(), java.math.BigInteger.valueOf(4242), new java.util.Date(), java.util.Date.from(Instant.now()
+            .plus(java.time.Duration.ofDays(1000))), new X500Name("CN=Renamed CA"), cert.getSubjectPublicKeyInfo());
+    b.addExtension(org.bouncycastle.asn1.x509.Extension.basicConstraints, true,
+        new org.bouncycastle.asn1.x509.BasicConstraints(true));
+    b.addExtension(org.bouncycastle.asn1.x509.Extension.keyUsage, true, new org.bouncycastle.asn1.x509.KeyUsage(
+        org.bouncycastle.asn1.x509.KeyUsage.keyCertSign | org.bouncycastle.asn1.x509.KeyUsage.cRLSign));
+    return b.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(rootKey));
   }
 
   private static void run(Path dir, String... args) throws Exception {

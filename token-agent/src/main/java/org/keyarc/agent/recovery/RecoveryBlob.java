@@ -32,14 +32,11 @@ public final class RecoveryBlob {
   private final CMSSignedData signed;
   private final ArchiveRecord record;
   private final List<X509CertificateHolder> certificates;
-  private final List<X509CertificateHolder> parents;
 
-  private RecoveryBlob(CMSSignedData signed, ArchiveRecord record, List<X509CertificateHolder> certificates,
-      List<X509CertificateHolder> parents) {
+  private RecoveryBlob(CMSSignedData signed, ArchiveRecord record, List<X509CertificateHolder> certificates) {
     this.signed = signed;
     this.record = record;
     this.certificates = certificates;
-    this.parents = parents;
   }
 
   /**
@@ -104,26 +101,12 @@ public final class RecoveryBlob {
         others.add(c);
       }
     }
-    // the rest may only be the CA's own chain above it (an external parent): each signed the one below, upwards
-    List<X509CertificateHolder> parents = new ArrayList<>();
-    X509CertificateHolder below = ca;
-    while (!others.isEmpty() && !below.getIssuer().equals(below.getSubject())) {
-      X509CertificateHolder child = below;
-      X509CertificateHolder parent = others.stream().filter(p -> child.getIssuer().equals(p.getSubject())
-          && signedBy(child, p)).findFirst().orElse(null);
-      if (parent == null) {
-        break;
-      }
-      others.remove(parent);
-      parents.add(parent);
-      below = parent;
-    }
     if (!others.isEmpty()) {
       X509CertificateHolder c = others.get(0);
       throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
           + " in the blob was not issued by " + ca.getSubject() + ": the blob was altered");
     }
-    return new RecoveryBlob(signed, record, List.copyOf(certs), List.copyOf(parents));
+    return new RecoveryBlob(signed, record, List.copyOf(certs));
   }
 
   /** True when {@code c} is encoded exactly as DER re-encodes it (what its issuer signed). */
@@ -146,9 +129,27 @@ public final class RecoveryBlob {
     }
   }
 
-  /** The CA's chain above it that came with the blob (issuer first), each signature checked; empty for a root. */
-  public List<X509CertificateHolder> parents() {
-    return parents;
+  /**
+   * The chain above {@code ca} from a file the agent trusts (the CA's /ca-chain.pem, fetched and checked out of
+   * band): each certificate must have signed the one below it, starting at {@code ca}; the CA certificate itself, if
+   * the file starts with it, is left out. A blob's own certificate list is not covered by the CA's signature, so the
+   * chain never comes from it.
+   */
+  public static List<X509CertificateHolder> pinnedChain(X509CertificateHolder ca, List<X509CertificateHolder> file)
+      throws RecoveryException {
+    List<X509CertificateHolder> chain = new ArrayList<>(file);
+    if (!chain.isEmpty() && chain.get(0).equals(ca)) {
+      chain.remove(0);
+    }
+    X509CertificateHolder below = ca;
+    for (X509CertificateHolder parent : chain) {
+      if (!below.getIssuer().equals(parent.getSubject()) || !signedBy(below, parent)) {
+        throw new RecoveryException(ErrorCode.BAD_INPUT, "the CA chain file is broken: " + below.getSubject()
+            + " is not signed by " + parent.getSubject() + " (the issuer first, the root last)");
+      }
+      below = parent;
+    }
+    return List.copyOf(chain);
   }
 
   /** The blob's bytes. */

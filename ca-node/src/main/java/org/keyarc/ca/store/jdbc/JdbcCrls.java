@@ -69,10 +69,19 @@ final class JdbcCrls implements CrlStore {
     return newest("base_number IS NOT NULL");
   }
 
+  @Override
+  public Optional<Row> oldestValid(Instant at) throws StoreException {
+    return one("base_number IS NULL AND next_update > " + at.toEpochMilli(), "ASC");
+  }
+
   private Optional<Row> newest(String where) throws StoreException {
+    return one(where, "DESC");
+  }
+
+  private Optional<Row> one(String where, String order) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("SELECT crl_number, this_update, next_update, der, base_number "
-          + "FROM crl WHERE " + where + " ORDER BY crl_number DESC LIMIT 1");
+          + "FROM crl WHERE " + where + " ORDER BY crl_number " + order + " LIMIT 1");
           ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
