@@ -101,12 +101,14 @@ class ExternalParentE2eTest {
           "a blob's certificate list is not signed: the chain for the PKCS#12 comes from the agent's pinned file");
 
       // a database writer swaps the stored chain for another root's: the token's digest of the imported chain says
+      byte[] otherRoot = Pem.certificate(dir, "other.pem").getEncoded();
+      byte[] realRoot = root.getEncoded();
       DirectSql.run(ca.services().store(), c -> {
         try (var st = c.createStatement()) {
           st.executeUpdate("DELETE FROM ca_chain");
         }
         try (var ps = c.prepareStatement("INSERT INTO ca_chain (position, der) VALUES (0, ?)")) {
-          ps.setBytes(1, Pem.certificate(dir, "other.pem").getEncoded());
+          ps.setBytes(1, otherRoot);
           ps.executeUpdate();
         }
         return null;
@@ -115,7 +117,7 @@ class ExternalParentE2eTest {
           .chain(), "a swapped chain is not taken up");
       DirectSql.run(ca.services().store(), c -> {
         try (var ps = c.prepareStatement("UPDATE ca_chain SET der = ? WHERE position = 0")) {
-          ps.setBytes(1, root.getEncoded());
+          ps.setBytes(1, realRoot);
           ps.executeUpdate();
         }
         return null;
