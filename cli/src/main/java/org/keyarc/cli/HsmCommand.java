@@ -1,6 +1,7 @@
 package org.keyarc.cli;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.keyarc.hsm.HsmException;
@@ -9,11 +10,11 @@ import org.keyarc.hsm.HsmSession;
 import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.KeyAttributes;
 import org.keyarc.hsm.KeyHandle;
-import org.keyarc.hsm.TokenCapabilities;
 import org.keyarc.hsm.TokenDescription;
 import org.xipki.pkcs11.wrapper.MechanismInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -39,8 +40,14 @@ final class HsmCommand {
   CommandSpec spec;
 
   @Command(name = "info", description = "Show the PKCS#11 module, its tokens, and the selected token's keys "
-      + "and mechanisms. Logs in only when a PIN source is configured.")
-  int info(@Mixin HsmOptions hsm) throws HsmException, Keyarc.UserException {
+      + "and mechanisms. Logs in only when a PIN source is configured; then probes, step by step, what keyarc "
+      + "needs and says whether the token can serve as the CA token and as a recovery agent's card.")
+  int info(@Mixin HsmOptions hsm, @Option(names = "--role", paramLabel = "ROLE", description = "ca or card: only "
+      + "that role's needs and verdict (default: both)") String role) throws HsmException, Keyarc.UserException {
+    if (role != null && !role.equals("ca") && !role.equals("card")) {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--role is ca or card, not '" + role
+          + "'");
+    }
     PrintWriter out = spec.commandLine().getOut();
     try (HsmModule m = hsm.load()) {
       out.println("PKCS#11 module  " + m.library());
@@ -70,12 +77,64 @@ final class HsmCommand {
             out.printf("  %-26s %-40s %s%n", HsmSession.mechanismName((Long) n[0]), n[2], ok ? "yes" : "MISSING");
           }
           if (token.loggedIn()) {
-            printCapabilities(out, s.probeCapabilities());
+            printProbe(out, s.probe(), role);
+          } else {
+            out.println();
+            out.println("Log in (--pin-file, KEYARC_PIN) to probe what the token really does and get a verdict.");
           }
         }
       }
     }
     return 0;
+  }
+
+  /** The probe's steps, each on its own line, then each role's verdict with the settings to use. */
+  static void printProbe(PrintWriter out, List<HsmSession.ProbeStep> steps, String role) {
+    out.println();
+    out.println("Probed with throw-away session keys, each step on its own:");
+    java.util.Map<String, Boolean> works = new java.util.HashMap<>();
+    java.util.function.Predicate<String> ok = name -> works.getOrDefault(name, false); // not run: did not work
+    for (HsmSession.ProbeStep st : steps) {
+      works.put(st.name(), Boolean.TRUE.equals(st.works()));
+      out.printf("  %-44s %s%n", st.name(), st.works() == null ? "not tried: " + st.detail()
+          : st.works() ? "yes" : "no" + (st.detail().isBlank() ? "" : " (" + st.detail() + ")"));
+    }
+    String oaep = ok.test("RSA-OAEP SHA-256 key unwrap") ? "sha256" : ok.test("RSA-OAEP SHA-1 key unwrap")
+        ? "sha1" : null;
+    String cardOaep = ok.test("RSA-OAEP SHA-256 decryption") ? "sha256" : ok.test("RSA-OAEP SHA-1 decryption")
+        ? "sha1" : null;
+    if (role == null || role.equals("ca")) {
+      List<String> missing = new ArrayList<>();
+      if (!ok.test("RSA-2048 key pair") && !ok.test("EC P-256 key pair")) {
+        missing.add("key-pair generation");
+      }
+      if (!ok.test("AES-256 key")) {
+        missing.add("AES key generation");
+      }
+      if (oaep == null) {
+        missing.add("RSA-OAEP key unwrap");
+      }
+      if (!ok.test("AES key wrap with padding of a private key")) {
+        missing.add("AES key wrap with padding");
+      }
+      out.println(missing.isEmpty() ? "verdict (ca): this token can be the CA token; set ca.oaepHash: " + oaep
+          : "verdict (ca): this token cannot be the CA token: it lacks " + String.join(", ", missing));
+    }
+    if (role == null || role.equals("card")) {
+      List<String> missing = new ArrayList<>();
+      if (!ok.test("RSA-2048 key pair")) {
+        missing.add("RSA key-pair generation (or adopt a key made on the card)");
+      }
+      if (cardOaep == null) {
+        missing.add("RSA-OAEP decryption");
+      }
+      if (!ok.test("RSA SHA-256 PKCS#1 signing")) {
+        missing.add("RSA signing (for the agent's request)");
+      }
+      out.println(missing.isEmpty() ? "verdict (card): this token can be a recovery agent's card; the CA's "
+          + "ca.oaepHash must be " + ("sha256".equals(cardOaep) ? "sha256 or sha1" : "sha1")
+          : "verdict (card): this token cannot be a recovery agent's card: it lacks " + String.join(", ", missing));
+    }
   }
 
   @Command(name = "keys", description = "List the keys on the selected token with their security attributes.")
@@ -101,7 +160,7 @@ final class HsmCommand {
       }
       if (token.loggedIn()) {
         try (HsmSession s = token.session()) {
-          printCapabilities(out, s.probeCapabilities());
+          printProbe(out, s.probe(), null);
         }
       } else {
         out.println();
@@ -129,17 +188,6 @@ final class HsmCommand {
       out.printf("  %-7s %-4s %-20s id %s%s%n", k.keyClass().name().toLowerCase(), k.keyType(), k.label(),
           k.idHex().isEmpty() ? "-" : k.idHex(), attrs);
     }
-  }
-
-  private static void printCapabilities(PrintWriter out, TokenCapabilities c) {
-    out.println();
-    out.println("Probed with throw-away session keys:");
-    out.println("  RSA-OAEP with SHA-1            " + (c.oaepSha1() ? "yes" : "no"));
-    out.println("  RSA-OAEP with SHA-256          " + (c.oaepSha256() ? "yes" : "no"));
-    out.println("  AES key wrap with padding      " + (c.aesKeyWrapPad() ? "yes" : "no"));
-    out.println("  AES-CBC-PAD wraps private keys " + (c.aesCbcPadWrap() ? "yes" : "no"));
-    out.println("  => set oaep-hash to " + (c.bestOaepHash() == null ? "(none works: archival impossible)"
-        : c.bestOaepHash().jcaName()));
   }
 
   private static String pinFlags(TokenDescription t) {

@@ -51,7 +51,19 @@ class HsmCommandTest {
     assertTrue(r.out().contains("Token '" + hsm.label("ca") + "' (logged in, PIN from --pin-file"), r.out());
     assertTrue(r.out().matches("(?s).*private EC\\s+ca-signing\\s+id [0-9a-f]{32}.*"), r.out());
     assertTrue(r.out().contains("CKM_AES_KEY_WRAP_PAD       AES key wrap with padding (archival)     yes"), r.out());
-    assertTrue(r.out().contains("=> set oaep-hash to SHA-1"), r.out());
+    // SoftHSM2 2.6.1: OAEP with SHA-1 only, AES-CBC-PAD cannot wrap private keys; each step said on its own
+    assertTrue(r.out().contains("RSA-OAEP SHA-1 key unwrap                    yes"), r.out());
+    assertTrue(r.out().matches("(?s).*RSA-OAEP SHA-256 key unwrap\\s+no.*"), r.out());
+    assertTrue(r.out().matches("(?s).*AES-CBC-PAD wrap of a private key\\s+no.*"), r.out());
+    assertTrue(r.out().contains("verdict (ca): this token can be the CA token; set ca.oaepHash: sha1"), r.out());
+    assertTrue(r.out().contains("verdict (card): this token can be a recovery agent's card; the CA's ca.oaepHash "
+        + "must be sha1"), r.out());
+    Run card = keyarc("hsm", "info", "--role", "card", "--module", module(), "--token", hsm.label("ca"),
+        "--pin-file", hsm.pinFile("ca").toString());
+    assertTrue(card.out().contains("verdict (card)") && !card.out().contains("verdict (ca)"), card.out());
+    Run bad = keyarc("hsm", "info", "--role", "printer", "--module", module(), "--token", hsm.label("ca"));
+    assertEquals(36, bad.exit(), bad.err());
+    assertTrue(bad.err().contains("--role is ca or card, not 'printer'"), bad.err());
   }
 
   @Test

@@ -612,6 +612,139 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
+  /** One step of {@link #probe}: what was tried, and whether it worked; {@code works} null: not tried ({@code detail}). */
+  public record ProbeStep(String name, Boolean works, String detail) {
+    static ProbeStep of(String name, boolean works, String detail) {
+      return new ProbeStep(name, works, detail);
+    }
+  }
+
+  private interface Attempt<T> {
+    T run() throws HsmException;
+  }
+
+  /** Runs one probe step: its result, or null when it failed (recorded with the token's answer). */
+  private static <T> T attempt(List<ProbeStep> steps, String name, Attempt<T> a) {
+    try {
+      T t = a.run();
+      steps.add(ProbeStep.of(name, true, ""));
+      return t;
+    } catch (HsmException | RuntimeException e) {
+      steps.add(ProbeStep.of(name, false, e.getMessage()));
+      return null;
+    }
+  }
+
+  /**
+   * Tries, with throw-away session keys, everything keyarc asks of a token — each step on its own, so that one
+   * refusal (no EC, no session key pairs) does not hide what else works; a step that needs what failed is reported
+   * as not tried. The steps: key-pair and AES generation, RSA signing, RSA-OAEP with SHA-1 and SHA-256 as key unwrap
+   * (the CA's exchange key) and as decryption (a recovery agent's card), AES key wrap with padding and AES-CBC-PAD
+   * of a private key.
+   */
+  public List<ProbeStep> probe() {
+    List<ProbeStep> steps = new ArrayList<>();
+    List<KeyHandle> made = new ArrayList<>();
+    try {
+      GeneratedKeyPair rsa = attempt(steps, "RSA-2048 key pair", () -> generateKeyPair(KeySpec.RSA_2048,
+          KeyPolicy.SESSION_UNWRAPPING, "keyarc-probe"));
+      GeneratedKeyPair signer = attempt(steps, "RSA-2048 signing key pair", () -> generateKeyPair(KeySpec.RSA_2048,
+          KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
+      GeneratedKeyPair ec = attempt(steps, "EC P-256 key pair", () -> generateKeyPair(KeySpec.EC_P256,
+          KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
+      KeyHandle aes = attempt(steps, "AES-256 key", () -> generateSecretKey(KeySpec.AES_256,
+          KeyPolicy.SESSION_TRANSPORT, "keyarc-probe"));
+      for (GeneratedKeyPair kp : java.util.Arrays.asList(rsa, signer, ec)) {
+        if (kp != null) {
+          made.add(kp.privateKey());
+          made.add(kp.publicKeyObject());
+        }
+      }
+      if (aes != null) {
+        made.add(aes);
+      }
+      if (signer == null) {
+        steps.add(new ProbeStep("RSA SHA-256 PKCS#1 signing", null, "no RSA signing key pair"));
+      } else {
+        attempt(steps, "RSA SHA-256 PKCS#1 signing", () -> sign(signer.privateKey(),
+            SignatureAlgorithm.SHA256_WITH_RSA, new byte[32]));
+      }
+      for (OaepHash hash : List.of(OaepHash.SHA1, OaepHash.SHA256)) {
+        String h = hash == OaepHash.SHA256 ? "SHA-256" : "SHA-1";
+        if (rsa == null || aes == null) {
+          steps.add(new ProbeStep("RSA-OAEP " + h + " key unwrap", null, "no RSA key pair or AES key"));
+        } else {
+          KeyHandle pub = attempt(new ArrayList<>(), "import", () -> importPublicKey(rsa.publicKey(), "keyarc-probe"));
+          if (pub != null) {
+            made.add(pub);
+          }
+          attempt(steps, "RSA-OAEP " + h + " key unwrap", () -> {
+            byte[] w = wrapOaep(pub, aes, hash);
+            KeyHandle u = unwrapOaep(rsa.privateKey(), w, hash, KeyPolicy.SESSION_TRANSPORT, "keyarc-probe");
+            made.add(u);
+            return u;
+          });
+        }
+        if (rsa == null) {
+          steps.add(new ProbeStep("RSA-OAEP " + h + " decryption", null, "no RSA key pair"));
+        } else {
+          attempt(steps, "RSA-OAEP " + h + " decryption", () -> {
+            byte[] secret = new byte[32];
+            byte[] c = softwareOaep(rsa.publicKey(), hash, secret);
+            if (!java.util.Arrays.equals(decryptOaep(rsa.privateKey(), hash, c), secret)) {
+              throw new HsmException(HsmException.Reason.MECHANISM_NOT_SUPPORTED, "C_Decrypt", "",
+                  "decrypted to something else");
+            }
+            return c;
+          });
+        }
+      }
+      KeyHandle anyPrivate = ec != null ? ec.privateKey() : signer != null ? signer.privateKey() : null;
+      if (aes == null || anyPrivate == null) {
+        steps.add(new ProbeStep("AES key wrap with padding of a private key", null, "no AES key or private key"));
+        steps.add(new ProbeStep("AES-CBC-PAD wrap of a private key", null, "no AES key or private key"));
+      } else {
+        attempt(steps, "AES key wrap with padding of a private key", () -> {
+          byte[] w = wrapAesKwp(aes, anyPrivate);
+          KeyHandle u = unwrapAesKwp(aes, w, ec != null ? KeyType.EC : KeyType.RSA, KeyPolicy.SESSION_UNWRAPPED,
+              "keyarc-probe");
+          made.add(u);
+          return u;
+        });
+        attempt(steps, "AES-CBC-PAD wrap of a private key", () -> {
+          try {
+            return session.wrapKey(new Mechanism(CKM_AES_CBC_PAD, new org.xipki.pkcs11.wrapper.params.ByteArrayParams(
+                new byte[16])), aes.objectHandle(), anyPrivate.objectHandle());
+          } catch (PKCS11Exception e) {
+            throw new HsmException(HsmException.Reason.MECHANISM_NOT_SUPPORTED, "C_WrapKey", "", e.getMessage());
+          }
+        });
+      }
+      return steps;
+    } finally {
+      for (KeyHandle k : made) {
+        try {
+          destroy(k);
+        } catch (HsmException e) {
+          // a probe key that cannot be destroyed dies with the session
+        }
+      }
+    }
+  }
+
+  /** RSA-OAEP encryption in software (the probe's sender side). */
+  private static byte[] softwareOaep(java.security.PublicKey key, OaepHash hash, byte[] data) throws HsmException {
+    try {
+      String h = hash == OaepHash.SHA256 ? "SHA-256" : "SHA-1";
+      javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPPadding");
+      c.init(javax.crypto.Cipher.ENCRYPT_MODE, key, new javax.crypto.spec.OAEPParameterSpec(h, "MGF1",
+          new java.security.spec.MGF1ParameterSpec(h), javax.crypto.spec.PSource.PSpecified.DEFAULT));
+      return c.doFinal(data);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new HsmException(HsmException.Reason.MECHANISM_NOT_SUPPORTED, "OAEP", "", e.getMessage());
+    }
+  }
+
   private boolean probeOaep(KeyHandle pub, KeyHandle priv, KeyHandle aes, OaepHash hash, List<KeyHandle> made) {
     try {
       byte[] w = wrapOaep(pub, aes, hash);
