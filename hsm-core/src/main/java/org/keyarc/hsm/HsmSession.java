@@ -262,6 +262,10 @@ public final class HsmSession implements AutoCloseable {
       throw new HsmException(Reason.BAD_INPUT, "sign", token.label(),
           alg.jcaName() + " needs an " + alg.keyType() + " key, but " + key + " is " + key.keyType());
     }
+    if (!alg.isEcdsa() && !alg.isPss() && !token.supports(alg.mechanism(), CKF_SIGN)
+        && token.supports(CKM_RSA_PKCS, CKF_SIGN)) {
+      return signDigestInfo(key, alg, data); // a card without hash-and-sign: the same signature, hashed here
+    }
     requireMechanism(alg.mechanism(), CKF_SIGN, "signing");
     try {
       if (alg.isEcdsa()) {
@@ -278,6 +282,36 @@ public final class HsmSession implements AutoCloseable {
       throw fail("C_Sign", e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks " + alg.digest(), e);
+    }
+  }
+
+  /**
+   * RSA PKCS#1 v1.5 signing with the hash computed here: the DigestInfo (RFC 8017 9.2) of {@code data} signed with
+   * CKM_RSA_PKCS. The signature is the same bytes as hash-and-sign (CKM_SHA256_RSA_PKCS) gives; for tokens that
+   * offer only CKM_RSA_PKCS (smartcards, many PIV middlewares), which {@link #sign} falls back to.
+   */
+  public byte[] signDigestInfo(KeyHandle key, SignatureAlgorithm alg, byte[] data) throws HsmException {
+    if (alg.isEcdsa() || alg.isPss() || key.keyType() != KeyHandle.KeyType.RSA) {
+      throw new HsmException(Reason.BAD_INPUT, "sign", token.label(), alg.jcaName() + " is not RSA PKCS#1 v1.5");
+    }
+    requireMechanism(CKM_RSA_PKCS, CKF_SIGN, "RSA PKCS#1 v1.5 signing of a DigestInfo");
+    String name = alg.jcaName().substring(0, alg.jcaName().indexOf("with")); // SHA256
+    String digest = "SHA-" + name.substring(3);
+    org.bouncycastle.asn1.ASN1ObjectIdentifier oid = switch (digest) {
+      case "SHA-256" -> org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256;
+      case "SHA-384" -> org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha384;
+      case "SHA-512" -> org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha512;
+      default -> throw new IllegalStateException("no DigestInfo for " + digest);
+    };
+    try {
+      byte[] hash = MessageDigest.getInstance(digest).digest(data);
+      byte[] info = new org.bouncycastle.asn1.x509.DigestInfo(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(oid,
+          org.bouncycastle.asn1.DERNull.INSTANCE), hash).getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
+      return session.signSingle(new Mechanism(CKM_RSA_PKCS), key.objectHandle(), info);
+    } catch (PKCS11Exception e) {
+      throw fail("C_Sign", e);
+    } catch (NoSuchAlgorithmException | java.io.IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 

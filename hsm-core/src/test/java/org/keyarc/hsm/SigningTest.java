@@ -116,4 +116,24 @@ class SigningTest {
     byte[] fromToken = token.call(s -> s.publicKey(s.findKey(KeyHandle.KeyClass.PRIVATE, "ca-" + spec)).getEncoded());
     assertArrayEquals(kp.publicKey().getEncoded(), fromToken);
   }
+
+  /**
+   * A card that offers only CKM_RSA_PKCS: the DigestInfo signed there is the very signature hash-and-sign gives
+   * (PKCS#1 v1.5 is deterministic), and it verifies with the JDK.
+   */
+  @Test
+  void rsaSigningOverADigestInfoIsTheSameSignatureAsHashAndSign() throws Exception {
+    HsmSession.GeneratedKeyPair kp = keyFor(SignatureAlgorithm.SHA256_WITH_RSA);
+    byte[] data = "the agent's PKCS#10".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    for (SignatureAlgorithm alg : java.util.List.of(SignatureAlgorithm.SHA256_WITH_RSA,
+        SignatureAlgorithm.SHA384_WITH_RSA, SignatureAlgorithm.SHA512_WITH_RSA)) {
+      byte[] viaCard = token.call(s -> s.signDigestInfo(kp.privateKey(), alg, data));
+      byte[] viaHashAndSign = token.call(s -> s.sign(kp.privateKey(), alg, data));
+      assertArrayEquals(viaHashAndSign, viaCard, alg.jcaName());
+      java.security.Signature v = java.security.Signature.getInstance(alg.jcaName());
+      v.initVerify(kp.publicKey());
+      v.update(data);
+      assertTrue(v.verify(viaCard), alg.jcaName());
+    }
+  }
 }
