@@ -41,10 +41,12 @@ final class CertCommand {
       out.println(r.toPrettyString());
       return 0;
     }
-    out.printf("%-42s %-11s %-20s %-22s %s%n", "SERIAL", "STATUS", "TEMPLATE", "NOT AFTER", "SUBJECT");
+    out.printf("%-42s %-11s %-20s %-22s %-8s %s%n", "SERIAL", "STATUS", "TEMPLATE", "NOT AFTER", "ARCHIVED",
+        "SUBJECT");
     for (JsonNode c : r.path("certificates")) {
-      out.printf("%-42s %-11s %-20s %-22s %s%n", c.path("serial").asText(), c.path("status").asText().toLowerCase(),
-          c.path("template").asText(), c.path("notAfter").asText(), c.path("subject").asText());
+      out.printf("%-42s %-11s %-20s %-22s %-8s %s%n", c.path("serial").asText(), c.path("status").asText()
+          .toLowerCase(), c.path("template").asText(), c.path("notAfter").asText(), c.path("archived").asBoolean()
+          ? "yes" : "-", c.path("subject").asText());
     }
     return 0;
   }

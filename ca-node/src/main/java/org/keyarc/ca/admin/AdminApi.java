@@ -145,15 +145,17 @@ public final class AdminApi {
         String status = field(req, AdminFields.STATUS);
         String subject = field(req, AdminFields.SUBJECT);
         ArrayNode list = out.putArray("certificates");
-        for (CertRecord r : certificates.list(who, status.isEmpty() ? null
+        List<CertRecord> found = certificates.list(who, status.isEmpty() ? null
             : status(CertRecord.Status.class, status), subject.isEmpty() ? null
-            : X500Subject.parse(subject).toString(), req.path(AdminFields.LIMIT).asInt(100))) {
-          list.add(cert(r, false));
+            : X500Subject.parse(subject).toString(), req.path(AdminFields.LIMIT).asInt(100));
+        java.util.Set<java.math.BigInteger> archived = certificates.archived(found);
+        for (CertRecord r : found) {
+          list.add(cert(r, false).put("archived", archived.contains(r.serial())));
         }
       }
       case CERT_SHOW -> {
         CertRecord r = certificates.show(who, serial(req));
-        ObjectNode c = cert(r, true);
+        ObjectNode c = cert(r, true).put("archived", !certificates.archived(List.of(r)).isEmpty());
         certificates.templateVersion(r.serial()).ifPresent(v -> c.put("templateVersion", v));
         out.set("certificate", c);
       }

@@ -39,6 +39,22 @@ public final class CertificateQueries {
     return find(serial);
   }
 
+  /**
+   * The serials among {@code records} whose private keys are archived (ADCS's "Archived Key" column), in one unit
+   * of work: what the readers of {@link #list} and {@link #show} see beside each certificate.
+   */
+  public java.util.Set<BigInteger> archived(List<CertRecord> records) throws CaException {
+    return store.inTransaction(tx -> {
+      java.util.Set<BigInteger> out = new java.util.HashSet<>();
+      for (CertRecord r : records) {
+        if (!tx.archives().bySerial(issuer, r.serial()).isEmpty()) {
+          out.add(r.serial());
+        }
+      }
+      return out;
+    });
+  }
+
   /** The version of its template a certificate was issued under, if recorded (readers of {@link #show}). */
   public java.util.OptionalInt templateVersion(BigInteger serial) throws CaException {
     return store.inTransaction(tx -> tx.certificates().templateVersion(issuer, serial));
