@@ -77,7 +77,8 @@ class ExternalParentE2eTest {
       assertEquals(2, chain.body().split("BEGIN CERTIFICATE").length - 1, chain.body());
 
       // a leaf of this CA, verified by OpenSSL up to the parent's root
-      Files.writeString(dir.resolve("user.pem"), Pem.text(ca.enrollUser("CN=Under Parent").cert()));
+      X509CertificateHolder userCert = ca.enrollUser("CN=Under Parent").cert();
+      Files.writeString(dir.resolve("user.pem"), Pem.text(userCert));
       Files.writeString(dir.resolve("issuing.pem"), Pem.text(caCert));
       OpensslCmpE2eTest.Run ok = openssl(dir, "verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted",
           "issuing.pem", "user.pem");
@@ -95,6 +96,10 @@ class ExternalParentE2eTest {
             TestCa.pop(kp), null, false, null, ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(
                 kp.getPrivate().getEncoded()), exchange, "SHA-1")).enrolled().cert();
       }
+      // cert list's ARCHIVED column: the archived certificate, not the plain user's
+      var records = List.of(ca.services().certificates().show(Agents.MANAGER, archived.getSerialNumber()),
+          ca.services().certificates().show(Agents.MANAGER, userCert.getSerialNumber()));
+      assertEquals(java.util.Set.of(archived.getSerialNumber()), ca.services().certificates().archived(records));
       byte[] blob = ca.services().archives().getKey(Agents.MANAGER, archived.getSerialNumber(), null, null).get(0)
           .blob();
       assertTrue(!new CMSSignedData(blob).getCertificates().getMatches(null).contains(root),
