@@ -64,7 +64,19 @@ public final class RecoveryBlob {
         : new ASN1ObjectIdentifier(signed.getSignedContentTypeOID()))) {
       throw new RecoveryException(ErrorCode.BAD_INPUT, "the file is signed data, but not a keyarc archive record");
     }
+    // the parts the CA's signature does not cover must be exactly what the CA writes: the outer content type, the
+    // version, the digest algorithms and one signer of version 1 (a flipped bit there would pass unnoticed)
+    org.bouncycastle.asn1.cms.SignedData sd = org.bouncycastle.asn1.cms.SignedData.getInstance(
+        signed.toASN1Structure().getContent());
     Collection<SignerInformation> signers = signed.getSignerInfos().getSigners();
+    if (!org.bouncycastle.asn1.cms.CMSObjectIdentifiers.signedData.equals(signed.toASN1Structure().getContentType())
+        || sd.getVersion().intValueExact() != 3 || signers.size() != 1 || sd.getDigestAlgorithms().size() != 1
+        || !org.bouncycastle.asn1.x509.AlgorithmIdentifier.getInstance(sd.getDigestAlgorithms().getObjectAt(0))
+            .equals(signers.iterator().next().getDigestAlgorithmID())
+        || signers.iterator().next().getVersion() != 1) {
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob's structure is not what the CA writes "
+          + "(content type, version, digest algorithms or signer): the blob was altered");
+    }
     boolean ok = false;
     try {
       for (SignerInformation si : signers) {
@@ -106,7 +118,27 @@ public final class RecoveryBlob {
       throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
           + " in the blob was not issued by " + ca.getSubject() + ": the blob was altered");
     }
-    return new RecoveryBlob(signed, record, List.copyOf(certs));
+    // every entry of the certificate set must be a certificate (a changed tag drops one from the parsed list), and
+    // the blob must hold the certificate of each agent the signed record names and of the archived key
+    int entries = org.bouncycastle.asn1.cms.SignedData.getInstance(signed.toASN1Structure().getContent())
+        .getCertificates() == null ? 0 : org.bouncycastle.asn1.cms.SignedData.getInstance(signed.toASN1Structure()
+        .getContent()).getCertificates().size();
+    if (entries != certs.size()) {
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob's certificate set holds " + entries
+          + " entries, of which " + certs.size() + " are certificates: the blob was altered");
+    }
+    RecoveryBlob blob = new RecoveryBlob(signed, record, List.copyOf(certs));
+    for (IssuerAndSerialNumber agent : record.agents()) {
+      if (blob.certificate(agent) == null) {
+        throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob lacks the certificate of agent "
+            + agent.getSerialNumber().getValue().toString(16) + " that its signed record names: the blob was altered");
+      }
+    }
+    if (blob.certificate(record.certificate()) == null) {
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob lacks the archived key's certificate: "
+          + "the blob was altered");
+    }
+    return blob;
   }
 
   /** True when {@code c} is encoded exactly as DER re-encodes it (what its issuer signed). */

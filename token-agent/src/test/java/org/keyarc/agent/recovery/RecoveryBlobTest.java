@@ -95,6 +95,29 @@ class RecoveryBlobTest {
         "altered"), e.getMessage());
   }
 
+  /**
+   * Every single-bit change anywhere in a blob is refused — also in what the CA's signature does not cover: the
+   * outer content type, the versions, the digest algorithms, each certificate's encoding and tags.
+   */
+  @Test
+  void aFlippedBitAnywhereIsRefused() throws Exception {
+    byte[] der = archived.blob();
+    java.util.List<Integer> accepted = new java.util.ArrayList<>();
+    for (int at = 0; at < der.length; at++) {
+      for (int bit : new int[] {0x01, 0x80}) {
+        byte[] b = der.clone();
+        b[at] ^= (byte) bit;
+        try {
+          RecoveryBlob.verify(b, f.ca.cert());
+          accepted.add(at);
+        } catch (RecoveryException e) {
+          // refused, as it must be
+        }
+      }
+    }
+    assertEquals(java.util.List.of(), accepted, "bytes whose changed bit was accepted");
+  }
+
   @Test
   void aCertificateInTheBlobNotIssuedByTheCaIsRefused() throws Exception {
     // the signature does not cover the certificates field: a swapped-in agent certificate must be caught
