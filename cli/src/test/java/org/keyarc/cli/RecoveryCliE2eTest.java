@@ -389,6 +389,35 @@ class RecoveryCliE2eTest {
     }
   }
 
+  /**
+   * Issue 18, import for archival: a User certificate's key, never archived, handed over as a PKCS#12 made with
+   * OpenSSL; the manager imports it (the key is encrypted to the exchange certificate on this machine), and one card
+   * recovers it.
+   */
+  @Test
+  void anExistingKeyIsImportedFromAPkcs12AndRecovered() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));
+    String[] s = secret("User", "CN=Ivan Import", "ivan");
+    Run enrolled = ok("enroll", "--node", url, "--ref", s[0], "--secret-file", s[1], "--key-type", "rsa2048",
+        "--out-key", home.resolve("ivan.key").toString(), "--out-cert", home.resolve("ivan.crt").toString());
+    String serial = enrolled.out().replaceAll("(?s).*serial ([0-9a-f]+), until.*", "$1");
+    Files.copy(home.resolve("ivan.key"), home.resolve("ivan.key.reference"));
+    Path pw = file("ivan.pw", "import-Passw0rd");
+    assertEquals(0, openssl("pkcs12", "-export", "-inkey", "ivan.key", "-in", "ivan.crt", "-out", "ivan-old.p12",
+        "-passout", "file:" + pw).exit());
+    Run imported = ok(cat(asMax, "archive", "import", "--p12", home.resolve("ivan-old.p12").toString(),
+        "--password-file", pw.toString()));
+    assertTrue(imported.out().contains("archived      key of CN=Ivan Import (serial " + serial), imported.out());
+    Run again = keyarc(cat(asMax, "archive", "import", "--p12", home.resolve("ivan-old.p12").toString(),
+        "--password-file", pw.toString()));
+    assertEquals(30, again.exit(), again.err());
+    Path blob = home.resolve("ivan.blob");
+    ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
+    Path p12 = home.resolve("ivan.p12");
+    ok(cat(card("kra1"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file", pw.toString()));
+    assertPkcs12MatchesCertificate(p12, pw, "ivan");
+  }
+
   @Test
   void tamperedBlobIsRefused() throws Exception {
     ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));

@@ -319,6 +319,20 @@ public final class AdminApi {
         ArrayNode warnings = out.putArray("warnings");
         agents.expiryWarnings().forEach(warnings::add);
       }
+      case ARCHIVE_IMPORT -> {
+        org.bouncycastle.cert.X509CertificateHolder cert;
+        org.bouncycastle.asn1.crmf.EncryptedKey key;
+        try {
+          cert = new org.bouncycastle.cert.X509CertificateHolder(der(req, AdminFields.CERTIFICATE, 16384));
+          key = org.bouncycastle.asn1.crmf.EncryptedKey.getInstance(der(req, AdminFields.ENCRYPTED_KEY, 16384));
+        } catch (java.io.IOException | IllegalArgumentException e) {
+          throw new CaException(ErrorCode.BAD_INPUT, "certificate and encryptedKey must be base64 DER: "
+              + e.getMessage());
+        }
+        org.keyarc.ca.store.ArchiveStore.Row row = archives.importKey(who, cert, key);
+        out.put("serial", Digests.hex(row.serial())).put("subject", row.subject()).put("issuer", row.issuer())
+            .put("threshold", row.threshold()).put("agents", row.agents());
+      }
       case ARCHIVE_FIND -> {
         String subject = field(req, AdminFields.SUBJECT);
         String hash = field(req, AdminFields.CERT_HASH);
@@ -553,6 +567,22 @@ public final class AdminApi {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request needs the text field '" + field + "'");
     }
     return bounded(field, n.asText());
+  }
+
+  /** A base64 DER field of at most {@code maxBytes} decoded bytes (a certificate, an encrypted key). */
+  private static byte[] der(JsonNode req, String field, int maxBytes) throws CaException {
+    JsonNode n = req.get(field);
+    if (n == null || !n.isTextual() || n.asText().isBlank()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the request needs the base64 field '" + field + "'");
+    }
+    if (n.asText().length() > (maxBytes + 2) / 3 * 4) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the field '" + field + "' is over " + maxBytes + " bytes");
+    }
+    try {
+      return Base64.getDecoder().decode(n.asText());
+    } catch (IllegalArgumentException e) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the field '" + field + "' is not base64");
+    }
   }
 
   private static long number(JsonNode req, String field) throws CaException {

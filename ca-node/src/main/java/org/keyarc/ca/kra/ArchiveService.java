@@ -24,9 +24,11 @@ import org.keyarc.ca.audit.log.AuditAction;
 import org.keyarc.ca.auth.Authorization;
 import org.keyarc.ca.auth.Identity;
 import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.store.AgentStore;
 import org.keyarc.ca.store.ArchiveStore;
 import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.Store;
+import org.keyarc.ca.support.Digests;
 import org.keyarc.ca.support.Encodings;
 import org.keyarc.ca.support.HsmCalls;
 import org.keyarc.hsm.HsmException;
@@ -46,11 +48,62 @@ public final class ArchiveService {
   private final Clock clock;
   private final String issuer;
 
-  public ArchiveService(Store store, CaKeyring keys, Clock clock) {
+  private final AgentService agents;
+  private final KeyArchiver archiver;
+
+  /** {@code agents} and {@code archiver} archive imported keys ({@link #importKey}). */
+  public ArchiveService(Store store, CaKeyring keys, Clock clock, AgentService agents, KeyArchiver archiver) {
     this.store = store;
     this.keys = keys;
     this.clock = clock;
     this.issuer = keys.caName().toString();
+    this.agents = agents;
+    this.archiver = archiver;
+  }
+
+  /**
+   * Archives an existing key (ADCS's {@code certutil -importKMS}): {@code encrypted} is the private key encrypted on
+   * the importing workstation to the exchange certificate, as a client's archival sends it, for {@code cert}, a
+   * certificate of this CA (it must be the one this CA issued under its serial) or of another CA (recorded as
+   * external, under that issuer). The key goes through the same HSM path as an enrollment's — unwrapped, proven
+   * to belong to the certificate, wrapped to the agents, never plaintext here — and is audited. Manager or
+   * administrator; a certificate already archived is refused.
+   */
+  public ArchiveStore.Row importKey(Identity who, X509CertificateHolder cert,
+      org.bouncycastle.asn1.crmf.EncryptedKey encrypted) throws CaException {
+    Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR);
+    byte[] der = Encodings.der(cert);
+    String certIssuer = cert.getIssuer().toString();
+    boolean ours = cert.getIssuer().equals(keys.caName());
+    Instant now = clock.instant();
+    store.inTransaction(tx -> {
+      if (ours) {
+        java.util.Optional<org.keyarc.ca.store.CertRecord> rec = tx.certificates().find(issuer, cert.getSerialNumber());
+        if (rec.isEmpty() || !java.util.Arrays.equals(rec.get().der(), der)) {
+          throw new CaException(ErrorCode.BAD_INPUT, "certificate " + hex(cert.getSerialNumber()) + " names this CA "
+              + "as its issuer but is not the one this CA issued under that serial");
+        }
+      }
+      if (!tx.archives().bySerial(certIssuer, cert.getSerialNumber()).isEmpty()) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the key of certificate " + hex(cert.getSerialNumber())
+            + " is archived already");
+      }
+      return null;
+    });
+    AgentStore.Policy policy = agents.policy();
+    List<X509CertificateHolder> to = agents.archivalAgents(policy);
+    KeyArchiver.Sealed sealed = archiver.seal(encrypted, cert.getSubjectPublicKeyInfo(), to, policy.threshold(), now);
+    ArchiveStore.Row row = new ArchiveStore.Row(certIssuer, cert.getSerialNumber(), cert.getSubject().toString(),
+        Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,
+        Encodings.der(sealed.record(cert)));
+    store.inTransaction(tx -> {
+      tx.archives().insert(row);
+      Audit.append(tx, who.actor(), AuditAction.KEY_ARCHIVE, "serial:" + hex(cert.getSerialNumber()), "imported"
+          + (ours ? "" : " external issuer=" + certIssuer) + " threshold=" + policy.threshold() + " agents=" + to.size()
+          + (sealed.softwareUnwrap() ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm"), now);
+      return null;
+    });
+    return row;
   }
 
   /** A recovery blob: the certificate it is for and the CA-signed DER. */

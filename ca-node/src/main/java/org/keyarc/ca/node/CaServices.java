@@ -56,10 +56,10 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     OcspService ocsp = new OcspService(store, keys, clock);
     RevocationService revocation = new RevocationService(store, crls, ocsp, clock, issuer);
     AgentService agents = new AgentService(store, clock, issuer, keys);
-    ArchiveService archives = new ArchiveService(store, keys, clock);
-    RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
     KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),
         cfg.archival().allowSoftwareUnwrap());
+    ArchiveService archives = new ArchiveService(store, keys, clock, agents, archiver);
+    RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
     AuditGuard guard = new AuditGuard();
     Issuer issuerService = new Issuer(store, keys, clock, org.keyarc.ca.keys.CertFactory.Links.of(cfg.ca().crlUrl(),
         cfg.ca().publicUrl()), cfg.timers().certConfTimeout(), guard, templates::version);

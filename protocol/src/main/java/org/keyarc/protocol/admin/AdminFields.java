@@ -35,6 +35,8 @@ public final class AdminFields {
   public static final String LIMIT = "limit";
   /** A certificate's SHA-256 or SHA-1 hash, hexadecimal. */
   public static final String CERT_HASH = "certHash";
+  public static final String CERTIFICATE = "certificate";
+  public static final String ENCRYPTED_KEY = "encryptedKey";
   /** True to list finished entries too. */
   public static final String ALL = "all";
   /** True to include the recovery blob and the latest progress. */

@@ -70,6 +70,11 @@ public enum AdminOp {
   KRA_LIST("kra.list"),
   /** Archived keys; one of {@code serial}, {@code subject}, {@code certHash}. */
   ARCHIVE_FIND("archive.find"),
+  /**
+   * Archives an existing key; {@code certificate} (DER, base64), {@code encryptedKey} (a CRMF EncryptedKey, DER,
+   * base64: the private key encrypted to the exchange certificate).
+   */
+  ARCHIVE_IMPORT("archive.import"),
   /** The recovery blobs of archived keys; one of {@code serial}, {@code subject}, {@code certHash}. */
   ARCHIVE_GETKEY("archive.getkey"),
   /** Opens the online recovery of a certificate's key; {@code serial}. */

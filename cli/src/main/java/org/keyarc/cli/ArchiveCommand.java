@@ -1,0 +1,89 @@
+package org.keyarc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.util.Base64;
+import java.util.Collections;
+import org.bouncycastle.asn1.crmf.EncryptedKey;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.PinSource;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
+import org.keyarc.protocol.client.ArchiveEncryption;
+import org.keyarc.protocol.client.CmpClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code keyarc archive import}: brings an existing key (from another CA, an Exchange KMS, an old ADCS export) into
+ * the archive. The key is read from the PKCS#12 here, encrypted at once to the CA's exchange certificate exactly as
+ * an archival enrollment sends it, and the node archives it through the same HSM path (certificate manager or
+ * administrator).
+ */
+@Command(name = "archive", description = "Archive existing keys.", mixinStandardHelpOptions = true)
+final class ArchiveCommand {
+  @Spec
+  CommandSpec spec;
+
+  @Command(name = "import", description = "Archive the key of a PKCS#12 file (a certificate of this CA, or of "
+      + "another CA: recorded as external). The key is encrypted here to the CA's exchange certificate; the node "
+      + "unwraps it in its HSM, checks it belongs to the certificate, and wraps it to the recovery agents.")
+  int importKey(@Mixin NodeOptions node,
+      @Option(names = "--p12", required = true, paramLabel = "FILE") Path p12,
+      @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked)")
+          Path passwordFile,
+      @Option(names = "--oaep-hash", defaultValue = "SHA-1", description = "RSA-OAEP hash to the exchange "
+          + "certificate: SHA-1 (default, what SoftHSM2 unwraps) or SHA-256") String oaepHash) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    char[] password = passwordFile != null ? PinSource.fromFile(passwordFile) : PinSource.prompt("PKCS#12 password: ");
+    if (password == null) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "no PKCS#12 password: give --password-file FILE");
+    }
+    PrivateKey key;
+    X509CertificateHolder cert;
+    try (InputStream in = Files.newInputStream(p12)) {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(in, password);
+      String alias = Collections.list(ks.aliases()).stream().filter(a -> {
+        try {
+          return ks.isKeyEntry(a);
+        } catch (java.security.KeyStoreException e) {
+          return false;
+        }
+      }).findFirst().orElseThrow(() -> new Keyarc.UserException(ErrorCode.BAD_INPUT, p12 + " holds no private key"));
+      key = (PrivateKey) ks.getKey(alias, password);
+      cert = new X509CertificateHolder(ks.getCertificate(alias).getEncoded());
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read " + p12 + ": " + e.getMessage()
+          + " (a wrong password reads as a damaged file)");
+    } finally {
+      HsmToken.wipe(password);
+    }
+    JsonNode r;
+    try (CmpClient client = node.signedClient()) {
+      X509CertificateHolder exchange = client.exchangeCertificate();
+      EncryptedKey encrypted = ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(key.getEncoded()),
+          exchange, oaepHash);
+      String answer = client.admin(AdminCall.request(AdminOp.ARCHIVE_IMPORT)
+          .put(AdminFields.CERTIFICATE, Base64.getEncoder().encodeToString(cert.getEncoded()))
+          .put(AdminFields.ENCRYPTED_KEY, Base64.getEncoder().encodeToString(encrypted.getEncoded("DER")))
+          .toString());
+      r = AdminCall.JSON.readTree(answer);
+    }
+    out.println("archived      key of " + r.path("subject").asText() + " (serial " + r.path("serial").asText()
+        + ", issuer " + r.path("issuer").asText() + "), " + r.path("threshold").asInt() + " of "
+        + r.path("agents").asInt() + " agents");
+    return 0;
+  }
+}
