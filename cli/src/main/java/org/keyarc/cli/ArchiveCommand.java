@@ -50,40 +50,64 @@ final class ArchiveCommand {
     if (password == null) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "no PKCS#12 password: give --password-file FILE");
     }
-    PrivateKey key;
-    X509CertificateHolder cert;
+    // every key of the file (an export of many users' keys, as an old KMS gives them), each with its certificate
+    java.util.List<PrivateKey> keys = new java.util.ArrayList<>();
+    java.util.List<X509CertificateHolder> certs = new java.util.ArrayList<>();
     try (InputStream in = Files.newInputStream(p12)) {
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(in, password);
-      String alias = Collections.list(ks.aliases()).stream().filter(a -> {
-        try {
-          return ks.isKeyEntry(a);
-        } catch (java.security.KeyStoreException e) {
-          return false;
+      for (String alias : Collections.list(ks.aliases())) {
+        if (!ks.isKeyEntry(alias)) {
+          continue;
         }
-      }).findFirst().orElseThrow(() -> new Keyarc.UserException(ErrorCode.BAD_INPUT, p12 + " holds no private key"));
-      key = (PrivateKey) ks.getKey(alias, password);
-      cert = new X509CertificateHolder(ks.getCertificate(alias).getEncoded());
+        java.security.cert.Certificate c = ks.getCertificate(alias);
+        if (c == null) {
+          throw new Keyarc.UserException(ErrorCode.BAD_INPUT, p12 + ": the key '" + alias + "' has no certificate");
+        }
+        keys.add((PrivateKey) ks.getKey(alias, password));
+        certs.add(new X509CertificateHolder(c.getEncoded()));
+      }
     } catch (java.io.IOException | java.security.GeneralSecurityException e) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read " + p12 + ": " + e.getMessage()
           + " (a wrong password reads as a damaged file)");
     } finally {
       HsmToken.wipe(password);
     }
-    JsonNode r;
+    if (keys.isEmpty()) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, p12 + " holds no private key");
+    }
+    int refused = 0;
+    String firstReason = null;
     try (CmpClient client = node.signedClient()) {
       X509CertificateHolder exchange = client.exchangeCertificate();
-      EncryptedKey encrypted = ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(key.getEncoded()),
-          exchange, oaepHash);
-      String answer = client.admin(AdminCall.request(AdminOp.ARCHIVE_IMPORT)
-          .put(AdminFields.CERTIFICATE, Base64.getEncoder().encodeToString(cert.getEncoded()))
-          .put(AdminFields.ENCRYPTED_KEY, Base64.getEncoder().encodeToString(encrypted.getEncoded("DER")))
-          .toString());
-      r = AdminCall.JSON.readTree(answer);
+      for (int i = 0; i < keys.size(); i++) {
+        X509CertificateHolder cert = certs.get(i);
+        EncryptedKey encrypted = ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(keys.get(i)
+            .getEncoded()), exchange, oaepHash);
+        try {
+          String answer = client.admin(AdminCall.request(AdminOp.ARCHIVE_IMPORT)
+              .put(AdminFields.CERTIFICATE, Base64.getEncoder().encodeToString(cert.getEncoded()))
+              .put(AdminFields.ENCRYPTED_KEY, Base64.getEncoder().encodeToString(encrypted.getEncoded("DER")))
+              .toString());
+          JsonNode r = AdminCall.JSON.readTree(answer);
+          out.println("archived      key of " + r.path("subject").asText() + " (serial " + r.path("serial").asText()
+              + ", issuer " + r.path("issuer").asText() + "), " + r.path("threshold").asInt() + " of "
+              + r.path("agents").asInt() + " agents");
+        } catch (org.keyarc.protocol.client.CmpClientException e) {
+          if (keys.size() == 1) {
+            throw e; // one key: its own error and exit code
+          }
+          refused++;
+          firstReason = firstReason == null ? e.getMessage() : firstReason;
+          out.println("refused       key of " + cert.getSubject() + " (serial " + cert.getSerialNumber().toString(16)
+              + "): " + e.getMessage());
+        }
+      }
     }
-    out.println("archived      key of " + r.path("subject").asText() + " (serial " + r.path("serial").asText()
-        + ", issuer " + r.path("issuer").asText() + "), " + r.path("threshold").asInt() + " of "
-        + r.path("agents").asInt() + " agents");
+    if (refused > 0) {
+      throw new Keyarc.UserException(ErrorCode.BAD_REQUEST, refused + " of " + keys.size() + " keys were not "
+          + "archived (first: " + firstReason + ")");
+    }
     return 0;
   }
 }

@@ -64,10 +64,11 @@ public final class ArchiveService {
   /**
    * Archives an existing key (ADCS's {@code certutil -importKMS}): {@code encrypted} is the private key encrypted on
    * the importing workstation to the exchange certificate, as a client's archival sends it, for {@code cert}, a
-   * certificate of this CA (it must be the one this CA issued under its serial) or of another CA (recorded as
-   * external, under that issuer). The key goes through the same HSM path as an enrollment's — unwrapped, proven
-   * to belong to the certificate, wrapped to the agents, never plaintext here — and is audited. Manager or
-   * administrator; a certificate already archived is refused.
+   * certificate this CA issued (the one it holds under that serial). The key goes through the same HSM path as an
+   * enrollment's — unwrapped, proven to belong to the certificate, wrapped to the agents, never plaintext here —
+   * and is audited. Manager or administrator; a certificate already archived is refused. Certificates of other CAs
+   * are refused: a recovery blob names its certificate by issuer and serial only, and the certificate list it
+   * carries is not signed, so nothing would prove which certificate such a key is for.
    */
   public ArchiveStore.Row importKey(Identity who, X509CertificateHolder cert,
       org.bouncycastle.asn1.crmf.EncryptedKey encrypted) throws CaException {
@@ -75,6 +76,11 @@ public final class ArchiveService {
     byte[] der = Encodings.der(cert);
     String certIssuer = cert.getIssuer().toString();
     boolean ours = cert.getIssuer().equals(keys.caName());
+    if (!ours) {
+      throw new CaException(ErrorCode.BAD_INPUT, "certificate " + hex(cert.getSerialNumber()) + " was issued by "
+          + org.keyarc.ca.support.Texts.printable(certIssuer) + ", not by this CA: keys of other CAs' certificates "
+          + "cannot be archived here (a recovery blob could not prove which certificate the key is for)");
+    }
     Instant now = clock.instant();
     store.inTransaction(tx -> {
       if (ours) {
@@ -99,7 +105,7 @@ public final class ArchiveService {
     store.inTransaction(tx -> {
       tx.archives().insert(row);
       Audit.append(tx, who.actor(), AuditAction.KEY_ARCHIVE, "serial:" + hex(cert.getSerialNumber()), "imported"
-          + (ours ? "" : " external issuer=" + certIssuer) + " threshold=" + policy.threshold() + " agents=" + to.size()
+          + " threshold=" + policy.threshold() + " agents=" + to.size()
           + (sealed.softwareUnwrap() ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm"), now);
       return null;
     });
