@@ -37,6 +37,10 @@ final class GetKeyCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = {"--sha1", "--sha256"}, paramLabel = "HEX", description = "the certificate's hash")
     String hash;
+
+    @Option(names = {"--email", "--upn"}, paramLabel = "NAME", description = "every archived key of the user whose "
+        + "certificates carry this e-mail address or UPN")
+    String user;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
@@ -56,6 +60,8 @@ final class GetKeyCommand implements java.util.concurrent.Callable<Integer> {
       req.put(AdminFields.SERIAL, by.serial);
     } else if (by.subject != null) {
       req.put(AdminFields.SUBJECT, by.subject);
+    } else if (by.user != null) {
+      req.put(AdminFields.USER_NAME, by.user);
     } else {
       req.put(AdminFields.CERT_HASH, by.hash);
     }

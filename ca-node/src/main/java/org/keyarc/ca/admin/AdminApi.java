@@ -349,7 +349,9 @@ public final class AdminApi {
         String subject = field(req, AdminFields.SUBJECT);
         String hash = field(req, AdminFields.CERT_HASH);
         ArrayNode list = out.putArray("blobs");
-        for (ArchiveService.KeyBlob b : archives.getKey(who, req.has(AdminFields.SERIAL) ? serial(req) : null,
+        String user = field(req, AdminFields.USER_NAME);
+        for (ArchiveService.KeyBlob b : !user.isEmpty() ? archives.getKeyByName(who, user)
+            : archives.getKey(who, req.has(AdminFields.SERIAL) ? serial(req) : null,
             subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash)) {
           list.addObject().put("serial", Digests.hex(b.serial())).put("subject", b.subject())
               .put("threshold", b.threshold()).put("agents", b.agents())

@@ -115,6 +115,40 @@ public final class ArchiveService {
   /** A recovery blob: the certificate it is for and the CA-signed DER. */
   public record KeyBlob(BigInteger serial, String subject, int threshold, int agents, byte[] blob) {}
 
+  /** How many archives a search by e-mail address or UPN reads at most (it reads each one's certificate). */
+  public static final int NAME_SEARCH_LIMIT = 100_000;
+
+  /**
+   * Archive records of this CA whose certificates carry {@code name} as an rfc822Name or UPN (case does not matter):
+   * all of a user's archived keys, as a manager searching by e-mail address or UPN wants them. Reads every archive's
+   * certificate (at most {@link #NAME_SEARCH_LIMIT}). Manager only.
+   */
+  public List<ArchiveStore.Row> findByName(Identity who, String name) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    if (name == null || name.isBlank() || name.length() > 320) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "give an e-mail address or UPN of at most 320 characters");
+    }
+    java.util.Set<String> wanted = java.util.Set.of("email:" + name.toLowerCase(java.util.Locale.ROOT),
+        "upn:" + name.toLowerCase(java.util.Locale.ROOT));
+    return store.inTransaction(tx -> {
+      List<ArchiveStore.Row> out = new ArrayList<>();
+      for (BigInteger serial : tx.archives().serials(issuer, NAME_SEARCH_LIMIT)) {
+        java.util.Optional<org.keyarc.ca.store.CertRecord> c = tx.certificates().find(issuer, serial);
+        if (c.isEmpty()) {
+          continue;
+        }
+        org.bouncycastle.asn1.x509.GeneralNames sans = org.bouncycastle.asn1.x509.GeneralNames.fromExtensions(
+            Encodings.certificate(c.get().der()).getExtensions(), org.bouncycastle.asn1.x509.Extension
+                .subjectAlternativeName);
+        if (org.keyarc.ca.template.NameRules.texts(sans).stream().map(t -> t.toLowerCase(java.util.Locale.ROOT))
+            .anyMatch(wanted::contains)) {
+          out.addAll(tx.archives().bySerial(issuer, serial));
+        }
+      }
+      return out;
+    });
+  }
+
   /** Archive records by certificate serial, subject or certificate hash. Manager only. */
   public List<ArchiveStore.Row> find(Identity who, BigInteger serial, String subject, String certHash)
       throws CaException {
@@ -144,7 +178,15 @@ public final class ArchiveService {
    * ArchiveRecord; certificates: CA, the key's certificate, the agents'). Manager only, audited.
    */
   public List<KeyBlob> getKey(Identity who, BigInteger serial, String subject, String certHash) throws CaException {
-    List<ArchiveStore.Row> rows = find(who, serial, subject, certHash);
+    return blobs(who, find(who, serial, subject, certHash));
+  }
+
+  /** {@link #getKey} for every archived key of the user with e-mail address or UPN {@code name}. */
+  public List<KeyBlob> getKeyByName(Identity who, String name) throws CaException {
+    return blobs(who, findByName(who, name));
+  }
+
+  private List<KeyBlob> blobs(Identity who, List<ArchiveStore.Row> rows) throws CaException {
     List<KeyBlob> out = new ArrayList<>();
     Instant now = clock.instant();
     for (ArchiveStore.Row row : rows) {

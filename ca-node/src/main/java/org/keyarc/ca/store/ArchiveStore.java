@@ -23,6 +23,9 @@ public interface ArchiveStore {
 
   List<Row> bySubject(String subject) throws StoreException;
 
+  /** The certificate serials of {@code issuer}'s archives, oldest first, at most {@code limit}. */
+  List<BigInteger> serials(String issuer, int limit) throws StoreException;
+
   /** By certificate hash: 64 hex digits (SHA-256) or 40 (SHA-1). */
   List<Row> byCertHash(String hex) throws StoreException;
 

@@ -76,6 +76,12 @@ class ProfileLintE2eTest {
           smimeSign.getSerialNumber())).size(), "a signing key is never archived");
       assertEquals(1, ca.services().store().inTransaction(tx -> tx.archives().bySerial(issuer,
           smimeEncRsa.getSerialNumber())).size(), "an encryption key always is");
+      // a manager finds every archived key of a user by the e-mail address (any case) in the certificates
+      assertEquals(List.of(smimeEncRsa.getSerialNumber()), ca.services().archives().getKeyByName(Agents.MANAGER,
+          "LINT.Smime@example.com").stream().map(org.keyarc.ca.kra.ArchiveService.KeyBlob::serial).toList());
+      assertEquals(org.keyarc.protocol.ErrorCode.NOT_FOUND, org.junit.jupiter.api.Assertions.assertThrows(
+          org.keyarc.ca.CaException.class, () -> ca.services().archives().getKeyByName(Agents.MANAGER,
+              "nobody@example.com")).code());
       assertTrue(org.bouncycastle.asn1.x509.KeyUsage.fromExtensions(smimeEncRsa.getExtensions()).hasUsages(
           org.bouncycastle.asn1.x509.KeyUsage.keyEncipherment), "RSA encryption: keyEncipherment");
       assertTrue(org.bouncycastle.asn1.x509.KeyUsage.fromExtensions(smimeEncEc.getExtensions()).hasUsages(

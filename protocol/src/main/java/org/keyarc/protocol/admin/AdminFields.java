@@ -37,6 +37,8 @@ public final class AdminFields {
   public static final String CERT_HASH = "certHash";
   public static final String CERTIFICATE = "certificate";
   public static final String ENCRYPTED_KEY = "encryptedKey";
+  /** An e-mail address or UPN that archived keys' certificates carry (getkey of all a user's keys). */
+  public static final String USER_NAME = "userName";
   /** True to list finished entries too. */
   public static final String ALL = "all";
   /** True to include the recovery blob and the latest progress. */

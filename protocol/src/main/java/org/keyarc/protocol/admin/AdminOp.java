@@ -75,7 +75,10 @@ public enum AdminOp {
    * base64: the private key encrypted to the exchange certificate).
    */
   ARCHIVE_IMPORT("archive.import"),
-  /** The recovery blobs of archived keys; one of {@code serial}, {@code subject}, {@code certHash}. */
+  /**
+   * The recovery blobs of archived keys; one of {@code serial}, {@code subject}, {@code certHash}, {@code userName}
+   * (an e-mail address or UPN in the certificates: all of that user's keys).
+   */
   ARCHIVE_GETKEY("archive.getkey"),
   /** Opens the online recovery of a certificate's key; {@code serial}. */
   RECOVERY_OPEN("recovery.open"),

@@ -59,6 +59,24 @@ final class JdbcArchives implements ArchiveStore {
   }
 
   @Override
+  public List<BigInteger> serials(String issuer, int limit) throws StoreException {
+    List<BigInteger> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT serial FROM archived_key WHERE issuer = ? "
+        + "ORDER BY created_at LIMIT ?")) {
+      ps.setString(1, issuer);
+      ps.setInt(2, Math.max(1, limit));
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new BigInteger(rs.getString(1), 16));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public List<Row> byCertHash(String hex) throws StoreException {
     try {
       String h = hex.toLowerCase().replace(":", "");
