@@ -225,8 +225,13 @@ public final class CaInit {
           + "renew it with that parent ('keyarc ca renew --csr FILE', then 'keyarc ca import-cert')");
     }
     Instant now = Instant.now();
-    Instant notAfter = now.atZone(ZoneOffset.UTC).plusYears(cfg.validityYears()).toInstant();
-    if (!notAfter.isAfter(old.getNotAfter().toInstant())) {
+    // certificates carry whole seconds: a renewal within the same second as the certificate it renews still ends later
+    Instant oldEnd = old.getNotAfter().toInstant();
+    Instant wanted = now.atZone(ZoneOffset.UTC).plusYears(cfg.validityYears()).toInstant()
+        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Instant notAfter = !wanted.isAfter(oldEnd) && wanted.plusSeconds(2).isAfter(oldEnd) ? oldEnd.plusSeconds(1)
+        : wanted;
+    if (!notAfter.isAfter(oldEnd)) {
       throw new CaException(ErrorCode.BAD_REQUEST, "a renewal for " + cfg.validityYears() + " years would end before "
           + "the current certificate (" + old.getNotAfter().toInstant() + "): raise ca.validityYears");
     }
