@@ -99,22 +99,22 @@ final class HsmCommand {
       out.printf("  %-44s %s%n", st.name(), st.works() == null ? "not tried: " + st.detail()
           : st.works() ? "yes" : "no" + (st.detail().isBlank() ? "" : " (" + st.detail() + ")"));
     }
-    String oaep = ok.test("RSA-OAEP SHA-256 key unwrap") ? "sha256" : ok.test("RSA-OAEP SHA-1 key unwrap")
-        ? "sha1" : null;
-    String cardOaep = ok.test("RSA-OAEP SHA-256 decryption") ? "sha256" : ok.test("RSA-OAEP SHA-1 decryption")
-        ? "sha1" : null;
+    String oaep = ok.test(HsmSession.ProbeStep.OAEP_SHA256_UNWRAP) ? "sha256"
+        : ok.test(HsmSession.ProbeStep.OAEP_SHA1_UNWRAP) ? "sha1" : null;
+    String cardOaep = ok.test(HsmSession.ProbeStep.OAEP_SHA256_DECRYPT) ? "sha256"
+        : ok.test(HsmSession.ProbeStep.OAEP_SHA1_DECRYPT) ? "sha1" : null;
     if (role == null || role.equals("ca")) {
       List<String> missing = new ArrayList<>();
-      if (!ok.test("RSA-2048 key pair") && !ok.test("EC P-256 key pair")) {
+      if (!ok.test(HsmSession.ProbeStep.RSA_PAIR) && !ok.test(HsmSession.ProbeStep.EC_PAIR)) {
         missing.add("key-pair generation");
       }
-      if (!ok.test("AES-256 key")) {
+      if (!ok.test(HsmSession.ProbeStep.AES_KEY)) {
         missing.add("AES key generation");
       }
       if (oaep == null) {
         missing.add("RSA-OAEP key unwrap");
       }
-      if (!ok.test("AES key wrap with padding of a private key")) {
+      if (!ok.test(HsmSession.ProbeStep.KWP_WRAP)) {
         missing.add("AES key wrap with padding");
       }
       out.println(missing.isEmpty() ? "verdict (ca): this token can be the CA token; set ca.oaepHash: " + oaep
@@ -122,13 +122,13 @@ final class HsmCommand {
     }
     if (role == null || role.equals("card")) {
       List<String> missing = new ArrayList<>();
-      if (!ok.test("RSA-2048 key pair")) {
+      if (!ok.test(HsmSession.ProbeStep.RSA_PAIR)) {
         missing.add("RSA key-pair generation (or adopt a key made on the card)");
       }
       if (cardOaep == null) {
         missing.add("RSA-OAEP decryption");
       }
-      if (!ok.test("RSA SHA-256 PKCS#1 signing")) {
+      if (!ok.test(HsmSession.ProbeStep.RSA_SIGNING)) {
         missing.add("RSA signing (for the agent's request)");
       }
       out.println(missing.isEmpty() ? "verdict (card): this token can be a recovery agent's card; the CA's "

@@ -603,51 +603,35 @@ public final class HsmSession implements AutoCloseable {
    * Tries the wrap mechanisms keyarc relies on with session keys made for the purpose (all destroyed
    * afterwards), because tokens accept mechanisms in their list that fail with some parameters.
    */
-  public TokenCapabilities probeCapabilities() throws HsmException {
-    List<KeyHandle> made = new ArrayList<>();
-    try {
-      GeneratedKeyPair rsa = generateKeyPair(KeySpec.RSA_2048, KeyPolicy.SESSION_UNWRAPPING, "keyarc-probe");
-      made.add(rsa.privateKey());
-      made.add(rsa.publicKeyObject());
-      GeneratedKeyPair ec = generateKeyPair(KeySpec.EC_P256, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe");
-      made.add(ec.privateKey());
-      made.add(ec.publicKeyObject());
-      KeyHandle aes = generateSecretKey(KeySpec.AES_256, KeyPolicy.SESSION_TRANSPORT, "keyarc-probe");
-      made.add(aes);
-      KeyHandle wrapPub = importPublicKey(rsa.publicKey(), "keyarc-probe");
-      made.add(wrapPub);
-      boolean sha1 = probeOaep(wrapPub, rsa.privateKey(), aes, OaepHash.SHA1, made);
-      boolean sha256 = probeOaep(wrapPub, rsa.privateKey(), aes, OaepHash.SHA256, made);
-      boolean kwp = false;
-      try {
-        byte[] w = wrapAesKwp(aes, ec.privateKey());
-        made.add(unwrapAesKwp(aes, w, KeyType.EC, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
-        kwp = true;
-      } catch (HsmException e) {
-        kwp = false;
-      }
-      boolean cbcPad;
-      try {
-        session.wrapKey(new Mechanism(CKM_AES_CBC_PAD, new org.xipki.pkcs11.wrapper.params.ByteArrayParams(
-            new byte[16])), aes.objectHandle(), ec.privateKey().objectHandle());
-        cbcPad = true;
-      } catch (PKCS11Exception e) {
-        cbcPad = false;
-      }
-      return new TokenCapabilities(sha1, sha256, kwp, cbcPad);
-    } finally {
-      for (KeyHandle k : made) {
-        try {
-          destroy(k);
-        } catch (HsmException e) {
-          // a probe key that cannot be destroyed dies with the session
-        }
+  public TokenCapabilities probeCapabilities() {
+    java.util.Set<String> works = new java.util.HashSet<>();
+    for (ProbeStep st : probe()) {
+      if (Boolean.TRUE.equals(st.works())) {
+        works.add(st.name());
       }
     }
+    return new TokenCapabilities(works.contains(ProbeStep.OAEP_SHA1_UNWRAP),
+        works.contains(ProbeStep.OAEP_SHA256_UNWRAP), works.contains(ProbeStep.KWP_WRAP),
+        works.contains(ProbeStep.CBC_PAD_WRAP));
   }
 
-  /** One step of {@link #probe}: what was tried, and whether it worked; {@code works} null: not tried ({@code detail}). */
+  /**
+   * One step of {@link #probe}: what was tried (the names below), and whether it worked; {@code works} null: not
+   * tried ({@code detail} says why).
+   */
   public record ProbeStep(String name, Boolean works, String detail) {
+    public static final String RSA_PAIR = "RSA-2048 key pair";
+    public static final String RSA_SIGNING_PAIR = "RSA-2048 signing key pair";
+    public static final String EC_PAIR = "EC P-256 key pair";
+    public static final String AES_KEY = "AES-256 key";
+    public static final String RSA_SIGNING = "RSA SHA-256 PKCS#1 signing";
+    public static final String OAEP_SHA1_UNWRAP = "RSA-OAEP SHA-1 key unwrap";
+    public static final String OAEP_SHA256_UNWRAP = "RSA-OAEP SHA-256 key unwrap";
+    public static final String OAEP_SHA1_DECRYPT = "RSA-OAEP SHA-1 decryption";
+    public static final String OAEP_SHA256_DECRYPT = "RSA-OAEP SHA-256 decryption";
+    public static final String KWP_WRAP = "AES key wrap with padding of a private key";
+    public static final String CBC_PAD_WRAP = "AES-CBC-PAD wrap of a private key";
+
     static ProbeStep of(String name, boolean works, String detail) {
       return new ProbeStep(name, works, detail);
     }
@@ -680,13 +664,13 @@ public final class HsmSession implements AutoCloseable {
     List<ProbeStep> steps = new ArrayList<>();
     List<KeyHandle> made = new ArrayList<>();
     try {
-      GeneratedKeyPair rsa = attempt(steps, "RSA-2048 key pair", () -> generateKeyPair(KeySpec.RSA_2048,
+      GeneratedKeyPair rsa = attempt(steps, ProbeStep.RSA_PAIR, () -> generateKeyPair(KeySpec.RSA_2048,
           KeyPolicy.SESSION_UNWRAPPING, "keyarc-probe"));
-      GeneratedKeyPair signer = attempt(steps, "RSA-2048 signing key pair", () -> generateKeyPair(KeySpec.RSA_2048,
+      GeneratedKeyPair signer = attempt(steps, ProbeStep.RSA_SIGNING_PAIR, () -> generateKeyPair(KeySpec.RSA_2048,
           KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
-      GeneratedKeyPair ec = attempt(steps, "EC P-256 key pair", () -> generateKeyPair(KeySpec.EC_P256,
+      GeneratedKeyPair ec = attempt(steps, ProbeStep.EC_PAIR, () -> generateKeyPair(KeySpec.EC_P256,
           KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
-      KeyHandle aes = attempt(steps, "AES-256 key", () -> generateSecretKey(KeySpec.AES_256,
+      KeyHandle aes = attempt(steps, ProbeStep.AES_KEY, () -> generateSecretKey(KeySpec.AES_256,
           KeyPolicy.SESSION_TRANSPORT, "keyarc-probe"));
       for (GeneratedKeyPair kp : java.util.Arrays.asList(rsa, signer, ec)) {
         if (kp != null) {
@@ -698,21 +682,22 @@ public final class HsmSession implements AutoCloseable {
         made.add(aes);
       }
       if (signer == null) {
-        steps.add(new ProbeStep("RSA SHA-256 PKCS#1 signing", null, "no RSA signing key pair"));
+        steps.add(new ProbeStep(ProbeStep.RSA_SIGNING, null, "no RSA signing key pair"));
       } else {
-        attempt(steps, "RSA SHA-256 PKCS#1 signing", () -> sign(signer.privateKey(),
+        attempt(steps, ProbeStep.RSA_SIGNING, () -> sign(signer.privateKey(),
             SignatureAlgorithm.SHA256_WITH_RSA, new byte[32]));
       }
       for (OaepHash hash : List.of(OaepHash.SHA1, OaepHash.SHA256)) {
-        String h = hash == OaepHash.SHA256 ? "SHA-256" : "SHA-1";
+        String unwrapStep = hash == OaepHash.SHA256 ? ProbeStep.OAEP_SHA256_UNWRAP : ProbeStep.OAEP_SHA1_UNWRAP;
+        String decryptStep = hash == OaepHash.SHA256 ? ProbeStep.OAEP_SHA256_DECRYPT : ProbeStep.OAEP_SHA1_DECRYPT;
         if (rsa == null || aes == null) {
-          steps.add(new ProbeStep("RSA-OAEP " + h + " key unwrap", null, "no RSA key pair or AES key"));
+          steps.add(new ProbeStep(unwrapStep, null, "no RSA key pair or AES key"));
         } else {
           KeyHandle pub = attempt(new ArrayList<>(), "import", () -> importPublicKey(rsa.publicKey(), "keyarc-probe"));
           if (pub != null) {
             made.add(pub);
           }
-          attempt(steps, "RSA-OAEP " + h + " key unwrap", () -> {
+          attempt(steps, unwrapStep, () -> {
             byte[] w = wrapOaep(pub, aes, hash);
             KeyHandle u = unwrapOaep(rsa.privateKey(), w, hash, KeyPolicy.SESSION_TRANSPORT, "keyarc-probe");
             made.add(u);
@@ -720,9 +705,9 @@ public final class HsmSession implements AutoCloseable {
           });
         }
         if (rsa == null) {
-          steps.add(new ProbeStep("RSA-OAEP " + h + " decryption", null, "no RSA key pair"));
+          steps.add(new ProbeStep(decryptStep, null, "no RSA key pair"));
         } else {
-          attempt(steps, "RSA-OAEP " + h + " decryption", () -> {
+          attempt(steps, decryptStep, () -> {
             byte[] secret = new byte[32];
             byte[] c = softwareOaep(rsa.publicKey(), hash, secret);
             if (!java.util.Arrays.equals(decryptOaep(rsa.privateKey(), hash, c), secret)) {
@@ -735,17 +720,17 @@ public final class HsmSession implements AutoCloseable {
       }
       KeyHandle anyPrivate = ec != null ? ec.privateKey() : signer != null ? signer.privateKey() : null;
       if (aes == null || anyPrivate == null) {
-        steps.add(new ProbeStep("AES key wrap with padding of a private key", null, "no AES key or private key"));
-        steps.add(new ProbeStep("AES-CBC-PAD wrap of a private key", null, "no AES key or private key"));
+        steps.add(new ProbeStep(ProbeStep.KWP_WRAP, null, "no AES key or private key"));
+        steps.add(new ProbeStep(ProbeStep.CBC_PAD_WRAP, null, "no AES key or private key"));
       } else {
-        attempt(steps, "AES key wrap with padding of a private key", () -> {
+        attempt(steps, ProbeStep.KWP_WRAP, () -> {
           byte[] w = wrapAesKwp(aes, anyPrivate);
           KeyHandle u = unwrapAesKwp(aes, w, ec != null ? KeyType.EC : KeyType.RSA, KeyPolicy.SESSION_UNWRAPPED,
               "keyarc-probe");
           made.add(u);
           return u;
         });
-        attempt(steps, "AES-CBC-PAD wrap of a private key", () -> {
+        attempt(steps, ProbeStep.CBC_PAD_WRAP, () -> {
           try {
             return session.wrapKey(new Mechanism(CKM_AES_CBC_PAD, new org.xipki.pkcs11.wrapper.params.ByteArrayParams(
                 new byte[16])), aes.objectHandle(), anyPrivate.objectHandle());
@@ -776,16 +761,6 @@ public final class HsmSession implements AutoCloseable {
       return c.doFinal(data);
     } catch (java.security.GeneralSecurityException e) {
       throw new HsmException(HsmException.Reason.MECHANISM_NOT_SUPPORTED, "OAEP", "", e.getMessage());
-    }
-  }
-
-  private boolean probeOaep(KeyHandle pub, KeyHandle priv, KeyHandle aes, OaepHash hash, List<KeyHandle> made) {
-    try {
-      byte[] w = wrapOaep(pub, aes, hash);
-      made.add(unwrapOaep(priv, w, hash, KeyPolicy.SESSION_TRANSPORT, "keyarc-probe"));
-      return true;
-    } catch (HsmException e) {
-      return false;
     }
   }
 

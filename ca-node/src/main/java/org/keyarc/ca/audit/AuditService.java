@@ -219,8 +219,13 @@ public final class AuditService {
       return null;
     }
     AuditAnchor a = anchor.get();
-    Map<String, PublicKey> auditKeys = tokenAuditKeys(store, token);
-    return store.inTransaction(tx -> {
+    // the store's side in one unit of work; the token's audit keys only when checkpoints follow the remembered one
+    record Found(String problem, AuditStore.Checkpoint remembered, List<AuditStore.Checkpoint> later) {
+      static Found problem(String problem) {
+        return new Found(problem, null, List.of());
+      }
+    }
+    Found found = store.inTransaction(tx -> {
       Optional<AuditStore.Checkpoint> cp = a.num() > 0 ? tx.audit().checkpoint(a.num())
           : tx.audit().checkpoints().stream().filter(c -> c.version() < 3 && c.head(AuditStore.MAIN)
               .map(h -> h.seq() == a.legacySeq()).orElse(false)).findFirst();
@@ -229,18 +234,18 @@ public final class AuditService {
       if (cp.isEmpty()) {
         if (a.num() == 0) {
           long main = heads.containsKey(AuditStore.MAIN) ? heads.get(AuditStore.MAIN).seq() : 0;
-          return main < a.legacySeq() ? "the store's audit log ends at record " + main + " but this CA signed a "
-              + "checkpoint at record " + a.legacySeq() + ": records were removed (rolled back)"
+          return Found.problem(main < a.legacySeq() ? "the store's audit log ends at record " + main + " but this "
+              + "CA signed a checkpoint at record " + a.legacySeq() + ": records were removed (rolled back)"
               : "the checkpoint this CA signed at record " + a.legacySeq() + " is missing from the store: "
-              + "checkpoints were removed (rolled back)";
+              + "checkpoints were removed (rolled back)");
         }
         long last = tx.audit().lastCheckpoint().map(AuditStore.Checkpoint::num).orElse(0L);
-        return "the store's audit checkpoints end at " + (last == 0 ? "none" : "checkpoint " + last) + " but this CA "
-            + "signed checkpoint " + a.num() + ": " + (last < a.num() ? "checkpoints were removed (rolled back)"
-            : "it was removed");
+        return Found.problem("the store's audit checkpoints end at " + (last == 0 ? "none" : "checkpoint " + last)
+            + " but this CA signed checkpoint " + a.num() + ": " + (last < a.num()
+            ? "checkpoints were removed (rolled back)" : "it was removed"));
       }
       if (!a.matches(cp.get())) {
-        return a.checkpointName() + " in the store is not the one this CA signed: rewritten";
+        return Found.problem(a.checkpointName() + " in the store is not the one this CA signed: rewritten");
       }
       for (AuditStore.Head signed : cp.get().heads()) {
         AuditStore.Head now = heads.get(signed.chain());
@@ -248,30 +253,36 @@ public final class AuditService {
         String chain = signed.chain().equals(AuditStore.MAIN) ? "the store's audit log" : "audit chain '"
             + signed.chain() + "'";
         if (at < signed.seq()) {
-          return chain + (now == null ? " is gone" : " ends at record " + at) + " but this CA signed "
-              + a.checkpointName() + " over its record " + signed.seq() + ": records were removed (rolled back)";
+          return Found.problem(chain + (now == null ? " is gone" : " ends at record " + at) + " but this CA signed "
+              + a.checkpointName() + " over its record " + signed.seq() + ": records were removed (rolled "
+              + "back)");
         }
         // the signed record itself: a chain rewritten up to it (and re-hashed) is not signed over again
         List<AuditStore.Row> r = signed.seq() == 0 ? List.of() : tx.audit().records(signed.chain(), signed.seq(),
             signed.seq());
         if (signed.seq() > 0 && (r.isEmpty() || !r.get(0).hash().equals(signed.hash()))) {
-          return "record " + signed.seq() + " of " + chain + ", which this CA signed in " + a.checkpointName()
-              + ", " + (r.isEmpty() ? "is gone" : "was rewritten") + " in the store";
+          return Found.problem("record " + signed.seq() + " of " + chain + ", which this CA signed in "
+              + a.checkpointName() + ", " + (r.isEmpty() ? "is gone" : "was rewritten") + " in the store");
         }
       }
-      // checkpoints after the remembered one: only what a crash between storing a checkpoint and remembering it
-      // leaves, each signed by this CA's audit key and chained to the one before; anything else was put there
-      AuditStore.Checkpoint previous = cp.get();
-      for (AuditStore.Checkpoint later : tx.audit().checkpointsAfter(cp.get().num())) {
-        PublicKey key = auditKeys.get(later.keyLabel());
-        if (later.prevNum() != previous.num() || key == null || !AuditChain.signedBy(key, later, previous)) {
-          return AuditChain.name(later) + " in the store, after " + a.checkpointName() + " which this CA remembers, "
-              + "is not one this CA signed: it was put there (forged)";
-        }
-        previous = later;
-      }
-      return null;
+      return new Found(null, cp.get(), tx.audit().checkpointsAfter(cp.get().num()));
     });
+    if (found.problem() != null || found.later().isEmpty()) {
+      return found.problem();
+    }
+    // checkpoints after the remembered one: only what a crash between storing a checkpoint and remembering it
+    // leaves, each signed by this CA's audit key and chained to the one before; anything else was put there
+    Map<String, PublicKey> auditKeys = tokenAuditKeys(store, token);
+    AuditStore.Checkpoint previous = found.remembered();
+    for (AuditStore.Checkpoint later : found.later()) {
+      PublicKey key = auditKeys.get(later.keyLabel());
+      if (later.prevNum() != previous.num() || key == null || !AuditChain.signedBy(key, later, previous)) {
+        return AuditChain.name(later) + " in the store, after " + a.checkpointName() + " which this CA remembers, "
+            + "is not one this CA signed: it was put there (forged)";
+      }
+      previous = later;
+    }
+    return null;
   }
 
   /** The audit public keys by label, read from the CA token itself (a database writer cannot swap them). */

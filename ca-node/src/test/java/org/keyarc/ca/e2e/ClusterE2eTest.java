@@ -146,6 +146,7 @@ class ClusterE2eTest {
         int leader = awaitLeader(ports, -1);
         Map<BigInteger, String> acked = new ConcurrentHashMap<>();
         AtomicBoolean leaderDead = new AtomicBoolean();
+        java.util.concurrent.CountDownLatch firstEight = new java.util.concurrent.CountDownLatch(8);
         jobs.clear();
         for (int t = 0; t < 6; t++) {
           int thread = t;
@@ -160,6 +161,7 @@ class ClusterE2eTest {
                   TestCa.Enrollee e = client.enroll(ports[node][0], s, s.template().equals("ExchangeUserKeyArc")
                       ? exchange : null);
                   acked.put(e.serial(), s.subject());
+                  firstEight.countDown();
                 } catch (Exception ex) {
                   // killed under this request: not acknowledged
                 }
@@ -168,9 +170,7 @@ class ClusterE2eTest {
             return null;
           }));
         }
-        while (acked.size() < 8) {
-          Thread.sleep(10);
-        }
+        assertTrue(firstEight.await(120, TimeUnit.SECONDS), "eight enrollments acknowledged before the kill");
         nodes.get(leader).destroyForcibly(); // SIGKILL
         leaderDead.set(true);
         assertTrue(nodes.get(leader).waitFor(30, TimeUnit.SECONDS));

@@ -120,9 +120,7 @@ public final class RecoveryBlob {
     }
     // every entry of the certificate set must be a certificate (a changed tag drops one from the parsed list), and
     // the blob must hold the certificate of each agent the signed record names and of the archived key
-    int entries = org.bouncycastle.asn1.cms.SignedData.getInstance(signed.toASN1Structure().getContent())
-        .getCertificates() == null ? 0 : org.bouncycastle.asn1.cms.SignedData.getInstance(signed.toASN1Structure()
-        .getContent()).getCertificates().size();
+    int entries = sd.getCertificates() == null ? 0 : sd.getCertificates().size();
     if (entries != certs.size()) {
       throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob's certificate set holds " + entries
           + " entries, of which " + certs.size() + " are certificates: the blob was altered");
