@@ -48,7 +48,7 @@ final class AgentCommand {
           java.util.List<Long> approve) throws Exception {
     approved = approve == null ? java.util.Set.of() : java.util.Set.copyOf(approve);
     PrintWriter out = spec.commandLine().getOut();
-    X509CertificateHolder ca = node.trustedCa(true);
+    java.util.List<X509CertificateHolder> ca = node.trustedCas();
     while (true) {
       boolean present;
       try (HsmModule m = card.load()) {
@@ -102,8 +102,8 @@ final class AgentCommand {
     }
   }
 
-  private void pass(PrintWriter out, NodeOptions node, HsmToken token, X509CertificateHolder ca, Path outDir,
-      Path passwordFile) throws Exception {
+  private void pass(PrintWriter out, NodeOptions node, HsmToken token, java.util.List<X509CertificateHolder> ca,
+      Path outDir, Path passwordFile) throws Exception {
     JsonNode list = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_LIST));
     for (JsonNode r : list.path("recoveries")) {
       long id = r.path("id").asLong();
@@ -166,7 +166,8 @@ final class AgentCommand {
       RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) result;
       try (var key = done.key()) {
         Path p12 = outDir.resolve(blob.record().certificateSerial().toString(16) + ".p12");
-        RecoverKeyCommand.writePkcs12(key, blob, ca, p12, passwordFile, false);
+        RecoverKeyCommand.writePkcs12(key, blob, RecoveryBlob.issuerAmong(blob.userCertificate(), ca), p12,
+            passwordFile, false);
         AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_STEP).put(AdminFields.ID, id)
             .put(AdminFields.SERIAL, blob.record().agents().get(done.agentIndex()).getSerialNumber().getValue()
                 .toString(16))

@@ -189,6 +189,46 @@ final class CaCommand {
     return 0;
   }
 
+  @Command(name = "rollover", description = "Roll the CA over to a new key under the same name: a self-signed root gets "
+      + "a new key, its certificate and the two cross-certificates (NewWithOld, OldWithNew; at /ca-certs.pem); under an "
+      + "external parent, --csr writes the new key's request, then 'keyarc ca import-cert'. From the nodes' next start "
+      + "the new key signs; the old one keeps publishing its CRL (/crl) and OCSP answers for what it issued until its "
+      + "certificate ends. The new key's CRL is at /crl/N, its certificate at /ca.crt/N.")
+  int rollover(@Option(names = "--csr", paramLabel = "FILE", description = "write a PKCS#10 for a new CA key "
+      + "(under an external parent; asked again before the import, for the same waiting key)") Path csrOut,
+      @Option(names = "--force", description = "overwrite the --csr file") boolean force) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    NodeConfig cfg = CliFiles.config(config);
+    try (CaNode.Resources r = CaNode.open(cfg)) {
+      if (csrOut != null) {
+        CliFiles.checkWritable(csrOut, force);
+        CliFiles.write(csrOut, CliFiles.pem(CaInit.rolloverRequest(r.store(), r.token(), cfg.settings().ca()))
+            .getBytes(StandardCharsets.US_ASCII), false, force);
+        out.println("CSR           " + csrOut + " for a new CA key (have the parent CA sign it, then: keyarc ca "
+            + "import-cert --cert FILE --chain FILE)");
+        return 0;
+      }
+      CaInit.Rollover done = CaInit.rollover(r.store(), r.token(), cfg.settings().ca());
+      printCa(out, done.caCert(), null);
+      out.println("CA key        " + done.generation() + " (new), CRL at /crl/" + done.generation() + ", certificate at "
+          + "/ca.crt/" + done.generation());
+      out.println("cross certs   NewWithOld serial " + Digests.hex(done.newWithOld().getSerialNumber()) + ", OldWithNew "
+          + "serial " + Digests.hex(done.oldWithNew().getSerialNumber()) + ", until "
+          + done.newWithOld().getNotAfter().toInstant() + " (served at /ca-certs.pem)");
+      out.println("CA SHA-256    " + fingerprint(done.caCert()));
+      // every CA key's certificate, the new one first: tools that read one take the new, recovery takes all
+      java.util.List<CaKeyring.Generation> all = CaKeyring.load(r.store(), r.token()).generations();
+      StringBuilder bundle = new StringBuilder();
+      for (int i = all.size() - 1; i >= 0; i--) {
+        bundle.append(CliFiles.pem(all.get(i).cert()));
+      }
+      CliFiles.write(CliFiles.defaultCaCert(), bundle.toString().getBytes(StandardCharsets.US_ASCII), false, true);
+      out.println("wrote         " + CliFiles.defaultCaCert() + " (every CA key's certificate, the new one first; "
+          + "restart the nodes to sign with the new key; give relying parties and recovery agents /ca-certs.pem)");
+    }
+    return 0;
+  }
+
   @Command(name = "renew-tls", description = "Make a new TLS key in the CA token and its certificate for the node's "
       + "listeners now (ca serve also does it when the certificate is missing, ends within 30 days or lacks a "
       + "configured host); a running node uses it from its next start.")
@@ -219,6 +259,14 @@ final class CaCommand {
       out.println("  issuer      " + caCert.getIssuer()
           + (caCert.getIssuer().equals(caCert.getSubject()) ? " (self-signed root)" : ""));
       out.println("  key         " + info.caKeyLabel() + " in token " + info.tokenLabel() + ", " + info.caAlgorithm());
+      if (info.generations().size() > 1) {
+        out.println("CA keys       (rollovers: each answers for what it issued until its certificate ends)");
+        for (CaKeyring.Generation g : info.generations()) {
+          out.printf("  %-3d %-36s serial %s  until %s%s%n", g.number(), g.label(), Digests.hex(g.cert()
+              .getSerialNumber()), g.cert().getNotAfter().toInstant(), g.number() == info.generations()
+              .get(info.generations().size() - 1).number() ? "  (signs now)" : "");
+        }
+      }
       out.println("exchange certificates (newest first; old ones kept to decrypt in-flight requests)");
       for (CaKeyring.Exchange e : info.exchanges()) {
         out.printf("  %-24s serial %s  until %s%s%n", e.label(), Digests.hex(e.cert().getSerialNumber()),

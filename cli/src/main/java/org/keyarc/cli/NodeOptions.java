@@ -80,6 +80,15 @@ public final class NodeOptions {
     return CliFiles.readCertificate(f);
   }
 
+  /**
+   * Every certificate in the CA certificate file ({@link #trustedCa}'s first): after a rollover the CA's keys under
+   * one name, as GET /ca-certs.pem serves them.
+   */
+  public java.util.List<X509CertificateHolder> trustedCas() throws Keyarc.UserException {
+    trustedCa(true); // the same checks and errors
+    return CliFiles.readCertificates(caCert != null ? caCert : CliFiles.defaultCaCert());
+  }
+
   /** A client protected with --cert/--key. */
   CmpClient signedClient() throws Keyarc.UserException, CmpClientException {
     if (cert == null || key == null) {

@@ -75,8 +75,10 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     byte[] bytes = Files.readAllBytes(input);
     RecoveryProgress progress = RecoveryProgress.parse(bytes);
     Path caFile = caCert != null ? caCert : CliFiles.defaultCaCert();
-    X509CertificateHolder ca = CliFiles.readCertificate(caFile);
-    RecoveryBlob blob = RecoveryBlob.verify(progress == null ? bytes : progress.blob(), ca);
+    // every certificate of the CA in the file: after a rollover its keys under one name (GET /ca-certs.pem)
+    List<X509CertificateHolder> cas = CliFiles.readCertificates(caFile);
+    RecoveryBlob blob = RecoveryBlob.verify(progress == null ? bytes : progress.blob(), cas);
+    X509CertificateHolder ca = RecoveryBlob.issuerAmong(blob.userCertificate(), cas);
     w.println("archive       key of " + blob.userCertificate().getSubject() + " (serial "
         + blob.record().certificateSerial().toString(16) + "), " + blob.record().threshold() + " of "
         + blob.record().agents().size() + " agents; CA signature checked");

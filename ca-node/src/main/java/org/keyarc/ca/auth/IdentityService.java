@@ -41,7 +41,8 @@ public final class IdentityService {
   private final AuditBacklog backlog;
   private final Clock clock;
   private final X500Name caName;
-  private final java.security.PublicKey caPublicKey;
+  /** Every CA key's public key, the current one first: a certificate any of them signed is the CA's. */
+  private final java.util.List<java.security.PublicKey> caPublicKeys;
   private final String issuer;
   /**
    * Signer certificates whose CA signature has been checked, by SHA-256 of their DER, with a verifier for the
@@ -51,13 +52,13 @@ public final class IdentityService {
    */
   private final Map<String, ContentVerifierProvider> signers = new ConcurrentHashMap<>();
 
-  public IdentityService(Store store, Clock clock, X500Name caName, java.security.PublicKey caPublicKey,
+  public IdentityService(Store store, Clock clock, X500Name caName, java.util.List<java.security.PublicKey> caPublicKeys,
       AuditBacklog backlog) {
     this.store = store;
     this.backlog = backlog;
     this.clock = clock;
     this.caName = caName;
-    this.caPublicKey = caPublicKey;
+    this.caPublicKeys = java.util.List.copyOf(caPublicKeys);
     this.issuer = caName.toString();
   }
 
@@ -127,6 +128,16 @@ public final class IdentityService {
         + " principal=" + who.principal() + " " + detail(e.getMessage()), clock.instant());
   }
 
+  /** Whether one of the CA's keys (any generation, the current first) signed {@code cert}. */
+  private boolean signedByCa(X509CertificateHolder cert) throws CertException, OperatorCreationException {
+    for (java.security.PublicKey k : caPublicKeys) {
+      if (cert.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER).build(k))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private ContentVerifierProvider checkedSigner(X509CertificateHolder cert) throws CaException {
     String digest = Digests.sha256Hex(Encodings.der(cert));
     ContentVerifierProvider known = signers.get(digest);
@@ -135,8 +146,7 @@ public final class IdentityService {
     }
     ContentVerifierProvider verifier;
     try {
-      if (!cert.getIssuer().equals(caName) || !cert.isSignatureValid(new JcaContentVerifierProviderBuilder()
-          .setProvider(Bc.PROVIDER).build(caPublicKey))) {
+      if (!cert.getIssuer().equals(caName) || !signedByCa(cert)) {
         throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
             + ") was not issued by this CA");
       }

@@ -326,7 +326,13 @@ public final class CmpResponder {
         b.setSenderKID(SubjectKeyIdentifier.getInstance(ski.getParsedValue()).getKeyIdentifier());
       }
       b.addCMPCertificate(r.cert());
-      b.addCMPCertificate(keys.caCert());
+      // the CA certificate of the key that certified the responder, and after a rollover that key certified by the
+      // one before (NewWithOld, RFC 4210 4.4): a client still trusting the old CA certificate builds the path
+      CaKeyring.Generation issuer = keys.generation(r.generation()).orElse(keys.current());
+      b.addCMPCertificate(issuer.cert());
+      for (org.bouncycastle.cert.X509CertificateHolder cross : keys.crossCertsFor(issuer)) {
+        b.addCMPCertificate(cross);
+      }
       return b.build(keys.responderSigner(r)).toASN1Structure();
     } catch (CmpProtectionException e) {
       throw refusal(e);

@@ -86,7 +86,8 @@ public final class Issuer {
     guard.check();
     for (int attempt = 0; ; attempt++) {
       BigInteger serial = serials.next();
-      X509CertificateHolder cert = sign(t, subject, spki, sans, serial, now);
+      CaKeyring.Generation ca = keys.current(); // one CA key signs it and is recorded with it
+      X509CertificateHolder cert = sign(ca, t, subject, spki, sans, serial, now);
       byte[] der = Encodings.der(cert);
       CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
           cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
@@ -98,7 +99,7 @@ public final class Issuer {
             hook.run(tx, cert);
           }
           int version = templateVersion.applyAsInt(t.name());
-          tx.certificates().insert(rec, version);
+          tx.certificates().insert(rec, version, ca.number());
           Audit.append(tx, actor, AuditAction.CERT_ISSUE, "serial:" + hex(serial),
               "template=" + t.name() + (version > 0 ? " templateVersion=" + version : "") + " subject=" + subject
               + " status=" + status, now);
@@ -116,18 +117,18 @@ public final class Issuer {
     }
   }
 
-  private X509CertificateHolder sign(Template t, X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans,
-      BigInteger serial, Instant now) throws CaException {
-    // a certificate with this CA's own name (a self-issued one, which path validation treats apart) or its key
-    if (subject.equals(keys.caCert().getSubject())) {
+  private X509CertificateHolder sign(CaKeyring.Generation ca, Template t, X500Name subject, SubjectPublicKeyInfo spki,
+      GeneralNames sans, BigInteger serial, Instant now) throws CaException {
+    // a certificate with this CA's own name (a self-issued one, which path validation treats apart) or a key of its
+    if (subject.equals(ca.cert().getSubject())) {
       throw new CaException(ErrorCode.BAD_SUBJECT, "the subject " + subject + " is this CA's own name");
     }
-    if (spki.equals(keys.caCert().getSubjectPublicKeyInfo())) {
+    if (keys.generations().stream().anyMatch(g -> spki.equals(g.cert().getSubjectPublicKeyInfo()))) {
       throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "the public key is this CA's own key");
     }
     try {
-      return CertFactory.issued(keys.caCert(), t, subject, spki, sans, serial, now, links,
-          HsmCalls.call(keys::caSigner));
+      return CertFactory.issued(ca.cert(), t, subject, spki, sans, serial, now, links.of(ca.number()),
+          HsmCalls.call(() -> keys.signer(ca)));
     } catch (IllegalArgumentException e) { // a CA certificate this CA's own constraints do not allow
       throw new CaException(ErrorCode.BAD_REQUEST, e.getMessage());
     } catch (CertIOException e) {

@@ -19,6 +19,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder;
 import org.keyarc.ca.CaException;
@@ -162,8 +163,16 @@ public final class CaInit {
     if (rows.isEmpty()) {
       throw new CaException(ErrorCode.CA_NOT_INITIALISED, "run 'keyarc ca init --external-parent' first");
     }
-    CaKeyStore.Row row = rows.get(0);
+    CaKeyStore.Row row = rows.get(0); // the newest key: the first, a rollover's, or the current one renewed
     boolean renewal = row.cert() != null;
+    // a rollover's new key under an external parent: the CA's name stays (the issuer of all it signed)
+    CaKeyStore.Row previous = rows.stream().filter(r -> r.cert() != null).findFirst().orElse(null);
+    if (!renewal && previous != null && !java.util.Arrays.equals(Encodings.der(cert.getSubject()),
+        Encodings.der(CaKeyring.holder(previous.cert()).getSubject()))) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the certificate for the new CA key names the CA "
+          + cert.getSubject() + ", not " + CaKeyring.holder(previous.cert()).getSubject() + ": a rollover keeps "
+          + "the CA's name");
+    }
     if (renewal && !java.util.Arrays.equals(Encodings.der(cert.getSubject()), Encodings.der(
         CaKeyring.holder(row.cert()).getSubject()))) {
       // the CA's name is the issuer of all it signed: its CRLs, OCSP answers and revocations go by it
@@ -207,6 +216,9 @@ public final class CaInit {
     CaKeyring keys = CaKeyring.load(store, token);
     X509CertificateHolder exchange = newExchange(store, token, keys, cfg, "local-operator", now);
     newResponder(store, token, keys, cfg, "local-operator", now);
+    if (previous != null) { // a rollover's key: its OCSP signer now (the older key keeps its own)
+      newOcspSigner(store, token, keys, cfg, "local-operator", now);
+    }
     return exchange;
   }
 
@@ -243,9 +255,8 @@ public final class CaInit {
       throw new IllegalStateException(e);
     }
     storeOnToken(token, keys.caKey(), cert);
-    List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
     store.inTransaction(tx -> {
-      tx.caKeys().setCertificate(rows.get(0).keyLabel(), Encodings.der(cert), cert.getNotBefore().toInstant(),
+      tx.caKeys().setCertificate(keys.current().label(), Encodings.der(cert), cert.getNotBefore().toInstant(),
           notAfter);
       Audit.append(tx, "local-operator", AuditAction.CA_RENEW, cert.getSubject().toString(), "same key, serial "
           + Digests.hex(old.getSerialNumber()) + " -> " + Digests.hex(cert.getSerialNumber()) + ", until " + notAfter,
@@ -253,6 +264,127 @@ public final class CaInit {
       return null;
     });
     return cert;
+  }
+
+  /** What a rollover made: the new CA certificate and its cross-certificates (none under an external parent). */
+  public record Rollover(int generation, X509CertificateHolder caCert, X509CertificateHolder newWithOld,
+      X509CertificateHolder oldWithNew) {}
+
+  /**
+   * Rolls a self-signed root over to a new key (RFC 4210 4.4, "root CA key update"): a new CA key in the token
+   * ({@code ca.keyType}), its self-signed certificate under the same name for {@code ca.validityYears}, and the two
+   * cross-certificates — NewWithOld (the new key certified by the old, so that relying parties still trusting the
+   * old certificate reach the new one) and OldWithNew (the reverse, for those that take up only the new one), each
+   * valid while the old certificate is. New exchange, CMP responder and OCSP keys are certified by the new key.
+   * From the nodes' next start the new key signs what is issued; the old one keeps publishing CRLs and certifying
+   * an OCSP signer for what it issued until its certificate ends. A CA under an external parent rolls over with
+   * {@link #rolloverRequest}. Audited.
+   */
+  public static Rollover rollover(Store store, HsmToken token, NodeSettings.Ca cfg) throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token);
+    CaKeyring.Generation old = keys.current();
+    if (!old.cert().getIssuer().equals(old.cert().getSubject())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "this CA's certificate was issued by " + old.cert().getIssuer()
+          + ": roll over with that parent ('keyarc ca rollover --csr FILE', then 'keyarc ca import-cert')");
+    }
+    if (pending(store) != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a new CA key is waiting for its certificate already");
+    }
+    Instant now = Instant.now();
+    Instant notAfter = now.atZone(ZoneOffset.UTC).plusYears(cfg.validityYears()).toInstant()
+        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    if (!notAfter.isAfter(old.cert().getNotAfter().toInstant())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a new CA certificate for " + cfg.validityYears() + " years would "
+          + "end before the current one (" + old.cert().getNotAfter().toInstant() + "): raise ca.validityYears");
+    }
+    String label = CaKeyring.CA_KEY_LABEL + "-" + uniqueSuffix(now);
+    HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
+        s.generateKeyPair(cfg.keyType(), KeyPolicy.CA_SIGNING, label)));
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
+    ContentSigner newSigner = HsmCalls.call(() -> HsmSigners.iaik(token).signer(pair.privateKey(),
+        CaKeyring.algorithmFor(pair.publicKey())));
+    Instant oldEnd = old.cert().getNotAfter().toInstant();
+    X509CertificateHolder cert;
+    X509CertificateHolder newWithOld;
+    X509CertificateHolder oldWithNew;
+    try {
+      cert = CertFactory.selfSignedRoot(old.cert().getSubject(), spki, new SerialNumbers().next(),
+          now.minusSeconds(60), notAfter, newSigner);
+      newWithOld = CertFactory.crossCertificate(old.cert(), spki, new SerialNumbers().next(), now.minusSeconds(60),
+          oldEnd, HsmCalls.call(() -> keys.signer(old)));
+      oldWithNew = CertFactory.crossCertificate(cert, old.cert().getSubjectPublicKeyInfo(),
+          new SerialNumbers().next(), now.minusSeconds(60), oldEnd, HsmCalls.call(() -> HsmSigners.iaik(token)
+              .signer(pair.privateKey(), CaKeyring.algorithmFor(pair.publicKey()))));
+    } catch (CertIOException e) {
+      throw new IllegalStateException(e);
+    }
+    storeOnToken(token, pair.privateKey(), cert);
+    int generation = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA)).size(); // the next number
+    store.inTransaction(tx -> {
+      tx.caKeys().insert(CaKeyStore.Kind.CA, label, cert.getNotBefore().toInstant(), notAfter, Encodings.der(cert),
+          Encodings.der(spki), now);
+      tx.caKeys().insert(CaKeyStore.Kind.CROSS, "cross-new-with-old-" + label, now.minusSeconds(60), oldEnd,
+          Encodings.der(newWithOld), Encodings.der(spki), now);
+      tx.caKeys().insert(CaKeyStore.Kind.CROSS, "cross-old-with-new-" + label, now.minusSeconds(60), oldEnd,
+          Encodings.der(oldWithNew), Encodings.der(old.cert().getSubjectPublicKeyInfo()), now);
+      Audit.append(tx, "local-operator", AuditAction.CA_ROLLOVER, cert.getSubject().toString(), "new key " + label
+          + " (CA key " + generation + "), serial " + Digests.hex(cert.getSerialNumber()) + " until " + notAfter
+          + "; " + old + " answers for what it issued until " + oldEnd, now);
+      return null;
+    });
+    afterRollover(store, token, cfg, now);
+    return new Rollover(generation, cert, newWithOld, oldWithNew);
+  }
+
+  /** The new CA key's exchange, CMP responder and OCSP signing keys, certified by it. */
+  private static void afterRollover(Store store, HsmToken token, NodeSettings.Ca cfg, Instant now)
+      throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token);
+    newExchange(store, token, keys, cfg, "local-operator", now);
+    newResponder(store, token, keys, cfg, "local-operator", now);
+    newOcspSigner(store, token, keys, cfg, "local-operator", now);
+  }
+
+  /** The CA key row still waiting for its certificate from an external parent, or null. */
+  private static CaKeyStore.Row pending(Store store) throws CaException {
+    return store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA)).stream().filter(r -> r.cert() == null)
+        .findFirst().orElse(null);
+  }
+
+  /**
+   * A rollover under an external parent: a new CA key in the token and a PKCS#10 for it under the CA's name, for the
+   * parent to certify; {@link #importCertificate} then makes it the current key. Asked again before the import, the
+   * same waiting key is used (no second key). Audited.
+   */
+  public static PKCS10CertificationRequest rolloverRequest(Store store, HsmToken token, NodeSettings.Ca cfg)
+      throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token);
+    CaKeyStore.Row waiting = pending(store);
+    Instant now = Instant.now();
+    String label;
+    SubjectPublicKeyInfo spki;
+    if (waiting != null) {
+      label = waiting.keyLabel();
+      spki = SubjectPublicKeyInfo.getInstance(waiting.publicKey());
+    } else {
+      label = CaKeyring.CA_KEY_LABEL + "-" + uniqueSuffix(now);
+      HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
+          s.generateKeyPair(cfg.keyType(), KeyPolicy.CA_SIGNING, label)));
+      spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
+      store.inTransaction(tx -> {
+        tx.caKeys().insert(CaKeyStore.Kind.CA, label, now, now, null, Encodings.der(spki), now);
+        Audit.append(tx, "local-operator", AuditAction.CA_ROLLOVER, keys.caName().toString(), "new key " + label
+            + " waiting for its certificate from " + keys.caCert().getIssuer(), now);
+        return null;
+      });
+    }
+    KeyHandle key = HsmCalls.call(() -> token.call(s -> s.findKey(KeyClass.PRIVATE, label)));
+    try {
+      return new PKCS10CertificationRequestBuilder(keys.caName(), spki).build(HsmCalls.call(() ->
+          HsmSigners.iaik(token).signer(key, CaKeyring.algorithmFor(CaKeyring.publicKey(spki)))));
+    } catch (RuntimeException e) {
+      throw new CaException(ErrorCode.HSM_ERROR, "cannot sign the rollover request: " + e.getMessage(), e);
+    }
   }
 
   /** A PKCS#10 for the CA's own key and name, for an external parent to renew its certificate (same key). */
@@ -335,7 +467,7 @@ public final class CaInit {
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, policy, label)));
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
-    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.exchangeValidity(), "Exchange",
+    X509CertificateHolder cert = serviceCertificate(keys, keys.current(), spki, now, cfg.exchangeValidity(), "Exchange",
         KeyUsage.keyEncipherment, KeyPurposeId.getInstance(Template.EKU_PRIVATE_KEY_ARCHIVAL));
     Instant end = cert.getNotAfter().toInstant();
     BigInteger serial = cert.getSerialNumber();
@@ -353,15 +485,16 @@ public final class CaInit {
    * not a CA, the given key usage and extended key usage, at most as long as the CA certificate, subject the CA's
    * name plus {@code OU=<ou> <time>}.
    */
-  private static X509CertificateHolder serviceCertificate(CaKeyring keys, SubjectPublicKeyInfo spki, Instant now,
-      java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku) throws CaException {
-    return serviceCertificate(keys, spki, now, validity, ou, keyUsage, eku, false);
+  private static X509CertificateHolder serviceCertificate(CaKeyring keys, CaKeyring.Generation by,
+      SubjectPublicKeyInfo spki, Instant now, java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku)
+      throws CaException {
+    return serviceCertificate(keys, by, spki, now, validity, ou, keyUsage, eku, false);
   }
 
-  private static X509CertificateHolder serviceCertificate(CaKeyring keys, SubjectPublicKeyInfo spki, Instant now,
-      java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku, boolean ocspNoCheck)
-      throws CaException {
-    X509CertificateHolder ca = keys.caCert();
+  private static X509CertificateHolder serviceCertificate(CaKeyring keys, CaKeyring.Generation by,
+      SubjectPublicKeyInfo spki, Instant now, java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku,
+      boolean ocspNoCheck) throws CaException {
+    X509CertificateHolder ca = by.cert();
     Instant notAfter = now.plus(validity);
     if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
       notAfter = ca.getNotAfter().toInstant();
@@ -382,7 +515,7 @@ public final class CaInit {
         b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
             org.bouncycastle.asn1.DERNull.INSTANCE);
       }
-      return b.build(HsmCalls.call(keys::caSigner));
+      return b.build(HsmCalls.call(() -> keys.signer(by)));
     } catch (CertIOException e) {
       throw new IllegalStateException(e);
     }
@@ -405,7 +538,7 @@ public final class CaInit {
    */
   public static X509CertificateHolder newResponder(Store store, HsmToken token, CaKeyring keys,
       NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
-    return newServiceKey(store, token, keys, cfg, actor, now, CaKeyStore.Kind.RESPONDER,
+    return newServiceKey(store, token, keys, keys.current(), cfg, actor, now, CaKeyStore.Kind.RESPONDER,
         CaKeyring.RESPONDER_LABEL_PREFIX, "CMP Responder", ResponderCertificate.EKU, false, AuditAction.CA_RESPONDER);
   }
 
@@ -415,26 +548,37 @@ public final class CaInit {
    */
   public static X509CertificateHolder newOcspSigner(Store store, HsmToken token, CaKeyring keys,
       NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
-    return newServiceKey(store, token, keys, cfg, actor, now, CaKeyStore.Kind.OCSP, CaKeyring.OCSP_LABEL_PREFIX,
+    return newOcspSigner(store, token, keys, keys.current(), cfg, actor, now);
+  }
+
+  /**
+   * {@link #newOcspSigner(Store, HsmToken, CaKeyring, NodeSettings.Ca, String, Instant)} certified by the CA key
+   * {@code by}: it answers for what that key issued (RFC 6960 4.2.2.2), an older key's until its certificate ends.
+   */
+  public static X509CertificateHolder newOcspSigner(Store store, HsmToken token, CaKeyring keys,
+      CaKeyring.Generation by, NodeSettings.Ca cfg, String actor, Instant now) throws CaException {
+    return newServiceKey(store, token, keys, by, cfg, actor, now, CaKeyStore.Kind.OCSP, CaKeyring.OCSP_LABEL_PREFIX,
         "OCSP Responder", KeyPurposeId.id_kp_OCSPSigning, true, AuditAction.CA_OCSP_SIGNER);
   }
 
   /** A signing key of the CA's own services in the token, its certificate, its store row and audit record. */
   private static X509CertificateHolder newServiceKey(Store store, HsmToken token, CaKeyring keys,
-      NodeSettings.Ca cfg, String actor, Instant now, CaKeyStore.Kind kind, String prefix, String ou,
+      CaKeyring.Generation by, NodeSettings.Ca cfg, String actor, Instant now, CaKeyStore.Kind kind, String prefix,
+      String ou,
       KeyPurposeId eku, boolean ocspNoCheck, AuditAction action) throws CaException {
     KeySpec spec = cfg.responderKeyType();
     String label = prefix + uniqueSuffix(now);
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, KeyPolicy.CA_SIGNING, label)));
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
-    X509CertificateHolder cert = serviceCertificate(keys, spki, now, cfg.responderValidity(), ou,
+    X509CertificateHolder cert = serviceCertificate(keys, by, spki, now, cfg.responderValidity(), ou,
         KeyUsage.digitalSignature, eku, ocspNoCheck);
     Instant end = cert.getNotAfter().toInstant();
     BigInteger serial = cert.getSerialNumber();
     store.inTransaction(tx -> {
       tx.caKeys().insert(kind, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
-      Audit.append(tx, actor, action, label, "serial=" + Digests.hex(serial) + " notAfter=" + end, now);
+      Audit.append(tx, actor, action, label, "serial=" + Digests.hex(serial) + " notAfter=" + end
+          + (by.number() == 0 ? "" : " caKey=" + by.number()), now);
       return null;
     });
     return cert;

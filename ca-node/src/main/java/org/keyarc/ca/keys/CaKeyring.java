@@ -26,6 +26,10 @@ import org.keyarc.protocol.ErrorCode;
 /**
  * The CA's keys as the node uses them: handles into the CA token (never key bytes) plus the matching
  * certificates from the store. Built by {@link #load} after {@code keyarc ca init}.
+ *
+ * <p>The CA key has generations: the first is 0, and each {@code keyarc ca rollover} adds one with a new key under
+ * the same name. The newest signs what is issued from then on ({@link #current}); every older one whose certificate
+ * has not ended still signs the CRLs and certifies the OCSP signer for what it issued ({@link #live}).
  */
 public final class CaKeyring {
   public static final String CA_KEY_LABEL = "ca-signing";
@@ -39,14 +43,32 @@ public final class CaKeyring {
   /** An exchange key and its certificate. */
   public record Exchange(String label, KeyHandle key, X509CertificateHolder cert) {}
 
-  /** A CMP responder key (signs CMP answers), its certificate and the algorithm it signs with. */
-  public record Responder(String label, KeyHandle key, X509CertificateHolder cert, SignatureAlgorithm algorithm) {}
+  /**
+   * A CMP responder or OCSP signing key, its certificate, the algorithm it signs with, and the generation of the CA
+   * key that certified it.
+   */
+  public record Responder(String label, KeyHandle key, X509CertificateHolder cert, SignatureAlgorithm algorithm,
+      int generation) {}
+
+  /** One generation of the CA key: its number (0 the first), token label, handle, certificate and algorithm. */
+  public record Generation(int number, String label, KeyHandle key, X509CertificateHolder cert,
+      SignatureAlgorithm algorithm) {
+    /** Whether the certificate has not ended at {@code t}: the key still answers for what it issued. */
+    public boolean liveAt(Instant t) {
+      return t.isBefore(cert.getNotAfter().toInstant());
+    }
+
+    @Override
+    public String toString() {
+      return "CA key " + number + " (" + label + ")";
+    }
+  }
 
   private final HsmToken token;
   private final HsmSigners signers;
-  private final KeyHandle caKey;
-  private final X509CertificateHolder caCert;
-  private final SignatureAlgorithm caAlgorithm;
+  private final List<Generation> generations;
+  private final Generation current;
+  private final List<X509CertificateHolder> crossCerts;
   private final KeyHandle auditKey;
   private final PublicKey auditPublicKey;
   private final KeyHandle macKey;
@@ -56,13 +78,13 @@ public final class CaKeyring {
 
   private List<X509CertificateHolder> chain = List.of();
 
-  private CaKeyring(HsmToken token, KeyHandle caKey, X509CertificateHolder caCert, SignatureAlgorithm caAlgorithm,
+  private CaKeyring(HsmToken token, List<Generation> generations, List<X509CertificateHolder> crossCerts,
       KeyHandle auditKey, PublicKey auditPublicKey, KeyHandle macKey, List<Exchange> exchanges) {
     this.token = token;
     this.signers = HsmSigners.iaik(token);
-    this.caKey = caKey;
-    this.caCert = caCert;
-    this.caAlgorithm = caAlgorithm;
+    this.generations = List.copyOf(generations);
+    this.current = generations.get(generations.size() - 1);
+    this.crossCerts = List.copyOf(crossCerts);
     this.auditKey = auditKey;
     this.auditPublicKey = auditPublicKey;
     this.macKey = macKey;
@@ -85,18 +107,23 @@ public final class CaKeyring {
       throw new CaException(ErrorCode.CA_NOT_INITIALISED, "the CA is not initialised in this store; run "
           + "'keyarc ca init' first");
     }
-    if (ca.get(0).cert() == null) {
+    List<Generation> generations = generations(token, ca);
+    if (generations.isEmpty()) {
       throw new CaException(ErrorCode.CA_NOT_INITIALISED, "the CA certificate has not been imported yet; run "
           + "'keyarc ca import-cert --cert FILE' with the certificate the parent CA issued");
     }
-    X509CertificateHolder caCert = holder(ca.get(0).cert());
-    KeyHandle caKey = token.call(s -> s.findKey(KeyClass.PRIVATE, ca.get(0).keyLabel()));
+    List<X509CertificateHolder> cross = new ArrayList<>();
+    for (CaKeyStore.Row r : store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CROSS))) {
+      X509CertificateHolder c = holder(r.cert());
+      // a cross-certificate must be signed by one of the CA's own keys: a store edit cannot add one
+      if (generations.stream().anyMatch(g -> signedBy(c, g.cert().getSubjectPublicKeyInfo()))) {
+        cross.add(c);
+      }
+    }
     KeyHandle auditKey = token.call(s -> s.findKey(KeyClass.PRIVATE, audit.get(0).keyLabel()));
     KeyHandle macKey = token.call(s -> s.findKey(KeyClass.SECRET, MAC_KEY_LABEL));
-    PublicKey caPublic = publicKey(caCert.getSubjectPublicKeyInfo());
     PublicKey auditPublic = publicKey(SubjectPublicKeyInfo.getInstance(audit.get(0).publicKey()));
-    CaKeyring k = new CaKeyring(token, caKey, caCert, algorithmFor(caPublic), auditKey, auditPublic, macKey,
-        List.of());
+    CaKeyring k = new CaKeyring(token, generations, cross, auditKey, auditPublic, macKey, List.of());
     List<X509CertificateHolder> chain = new java.util.ArrayList<>();
     for (byte[] der : store.inTransaction(tx -> tx.caKeys().chain())) {
       chain.add(holder(der));
@@ -113,6 +140,44 @@ public final class CaKeyring {
     k.reloadExchanges(store);
     k.reloadResponders(store);
     return k;
+  }
+
+  /**
+   * The CA key's generations, oldest first: the CA rows in the order they were made (a row still waiting for its
+   * certificate from an external parent keeps its number but is left out). Each certificate must be for the key the
+   * token holds under its label, so that a store edit cannot put another key's certificate in the CA's place.
+   */
+  private static List<Generation> generations(HsmToken token, List<CaKeyStore.Row> rowsNewestFirst)
+      throws CaException, HsmException {
+    List<CaKeyStore.Row> rows = new ArrayList<>(rowsNewestFirst);
+    java.util.Collections.reverse(rows);
+    List<Generation> out = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      CaKeyStore.Row r = rows.get(i);
+      if (r.cert() == null) {
+        continue;
+      }
+      X509CertificateHolder cert = holder(r.cert());
+      PublicKey pub = publicKey(cert.getSubjectPublicKeyInfo());
+      KeyHandle key = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
+      if (!token.call(s -> s.matchesPublicKey(key, pub))) {
+        throw new CaException(ErrorCode.STORE_ERROR, "the store's certificate for CA key " + r.keyLabel() + " is "
+            + "not for the key the CA token holds under that label: the store was edited; restore it from a backup");
+      }
+      out.add(new Generation(i, r.keyLabel(), key, cert, algorithmFor(pub)));
+    }
+    return out;
+  }
+
+  /** Whether {@code cert}'s signature verifies with {@code issuerKey}. */
+  static boolean signedBy(X509CertificateHolder cert, SubjectPublicKeyInfo issuerKey) {
+    try {
+      return cert.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+          .setProvider(org.keyarc.protocol.Bc.PROVIDER).build(publicKey(issuerKey)));
+    } catch (org.bouncycastle.cert.CertException | org.bouncycastle.operator.OperatorCreationException
+        | RuntimeException e) {
+      return false;
+    }
   }
 
   /** Re-reads the exchange keys (after a renewal). */
@@ -141,7 +206,12 @@ public final class CaKeyring {
     for (CaKeyStore.Row r : rows) {
       KeyHandle h = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
       X509CertificateHolder cert = holder(r.cert());
-      out.add(new Responder(r.keyLabel(), h, cert, algorithmFor(publicKey(cert.getSubjectPublicKeyInfo()))));
+      Optional<Generation> by = issuerOf(cert);
+      if (by.isEmpty()) {
+        continue; // not certified by a CA key of ours (a store edit): never used
+      }
+      out.add(new Responder(r.keyLabel(), h, cert, algorithmFor(publicKey(cert.getSubjectPublicKeyInfo())),
+          by.get().number()));
     }
     return List.copyOf(out);
   }
@@ -167,9 +237,65 @@ public final class CaKeyring {
     }
   }
 
-  /** A fresh BC ContentSigner over the CA key (one per certificate or CRL). */
+  /** A fresh BC ContentSigner over the current CA key (one per certificate or CRL). */
   public ContentSigner caSigner() throws HsmException {
-    return signers.signer(caKey, caAlgorithm);
+    return signer(current);
+  }
+
+  /** A fresh BC ContentSigner over the CA key of generation {@code g}. */
+  public ContentSigner signer(Generation g) throws HsmException {
+    return signers.signer(g.key(), g.algorithm());
+  }
+
+  /** The CA key that signs from now on: the newest generation. */
+  public Generation current() {
+    return current;
+  }
+
+  /** Every generation of the CA key with a certificate, oldest first. */
+  public List<Generation> generations() {
+    return generations;
+  }
+
+  /** The generations whose certificates have not ended at {@code now}, oldest first (the current one among them). */
+  public List<Generation> live(Instant now) {
+    return generations.stream().filter(g -> g.liveAt(now)).toList();
+  }
+
+  /** Generation {@code n}, if it has a certificate. */
+  public Optional<Generation> generation(int n) {
+    return generations.stream().filter(g -> g.number() == n).findFirst();
+  }
+
+  /**
+   * The generation of the CA key that signed {@code cert}: the issuer name is the CA's and the signature verifies
+   * with that generation's key (the current one tried first). Empty for any other certificate.
+   */
+  public Optional<Generation> issuerOf(X509CertificateHolder cert) {
+    if (!cert.getIssuer().equals(caName())) {
+      return Optional.empty();
+    }
+    for (int i = generations.size() - 1; i >= 0; i--) {
+      Generation g = generations.get(i);
+      if (signedBy(cert, g.cert().getSubjectPublicKeyInfo())) {
+        return Optional.of(g);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The rollovers' cross-certificates (RFC 4210 4.4): each new key certified by the one before (NewWithOld) and each
+   * old key by the one after (OldWithNew), so that relying parties trusting either certificate reach the other.
+   */
+  public List<X509CertificateHolder> crossCerts() {
+    return crossCerts;
+  }
+
+  /** The cross-certificates for the key of {@code g}, signed by another generation's (NewWithOld for the newest). */
+  public List<X509CertificateHolder> crossCertsFor(Generation g) {
+    return crossCerts.stream().filter(c -> c.getSubjectPublicKeyInfo().equals(g.cert().getSubjectPublicKeyInfo()))
+        .toList();
   }
 
   public HsmToken token() {
@@ -199,21 +325,33 @@ public final class CaKeyring {
     return chain;
   }
 
+  /** The current CA certificate (of {@link #current}). */
   public X509CertificateHolder caCert() {
-    return caCert;
+    return current.cert();
   }
 
+  /** The CA's name: every generation's certificate has the same. */
   public X500Name caName() {
-    return caCert.getSubject();
+    return current.cert().getSubject();
   }
 
+  /** The current CA key's public key. */
   public PublicKey caPublicKey() {
-    return publicKey(caCert.getSubjectPublicKeyInfo());
+    return publicKey(current.cert().getSubjectPublicKeyInfo());
   }
 
-  /** The CA's signing key (a handle; the key never leaves the token). */
+  /** Every CA key's public key, the current one first. */
+  public List<PublicKey> publicKeys() {
+    List<PublicKey> out = new ArrayList<>();
+    for (int i = generations.size() - 1; i >= 0; i--) {
+      out.add(publicKey(generations.get(i).cert().getSubjectPublicKeyInfo()));
+    }
+    return out;
+  }
+
+  /** The current CA signing key (a handle; the key never leaves the token). */
   public KeyHandle caKey() {
-    return caKey;
+    return current.key();
   }
 
   /**
@@ -261,10 +399,18 @@ public final class CaKeyring {
     return responders.stream().filter(r -> r.cert().isValidOn(d)).findFirst();
   }
 
-  /** The OCSP signing key that signs OCSP answers now: the newest one whose certificate is valid. */
+  /** The OCSP signing key certified by the current CA key that signs OCSP answers now. */
   public Optional<Responder> currentOcspSigner(Instant now) {
+    return currentOcspSigner(now, current.number());
+  }
+
+  /**
+   * The OCSP signing key that answers now for what the CA key of {@code generation} issued: the newest one that key
+   * certified whose certificate is valid (RFC 6960 4.2.2.2: the delegated signer is certified by the issuer's key).
+   */
+  public Optional<Responder> currentOcspSigner(Instant now, int generation) {
     java.util.Date d = java.util.Date.from(now);
-    return ocspSigners.stream().filter(r -> r.cert().isValidOn(d)).findFirst();
+    return ocspSigners.stream().filter(r -> r.generation() == generation && r.cert().isValidOn(d)).findFirst();
   }
 
   /** A fresh BC ContentSigner over a responder key (one per answer). */
@@ -285,6 +431,6 @@ public final class CaKeyring {
 
   @Override
   public String toString() {
-    return "CaKeyring[" + caCert.getSubject() + ", token " + token.label() + "]";
+    return "CaKeyring[" + caName() + ", " + generations.size() + " CA key(s), token " + token.label() + "]";
   }
 }

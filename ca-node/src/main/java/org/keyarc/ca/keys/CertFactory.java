@@ -59,6 +59,23 @@ public final class CertFactory {
   }
 
   /**
+   * A cross-certificate of a CA key rollover (RFC 4210 4.4): the CA's {@code name} as issuer and subject,
+   * {@code subjectKey} certified by the key of {@code issuer} (NewWithOld: the new key by the old; OldWithNew: the old
+   * by the new), with the root's CA:true and key usage, so that a path may run through it.
+   */
+  public static X509CertificateHolder crossCertificate(X509CertificateHolder issuer, SubjectPublicKeyInfo subjectKey,
+      BigInteger serial, Instant notBefore, Instant notAfter, ContentSigner signer) throws CertIOException {
+    X509v3CertificateBuilder b = new X509v3CertificateBuilder(issuer.getSubject(), serial, Date.from(notBefore),
+        Date.from(notAfter), issuer.getSubject(), subjectKey);
+    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign
+        | KeyUsage.digitalSignature));
+    b.addExtension(Extension.subjectKeyIdentifier, false, EXT.createSubjectKeyIdentifier(subjectKey));
+    b.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyId(issuer));
+    return b.build(signer);
+  }
+
+  /**
    * The URLs an issued certificate points relying parties to, each null for none: the CRL distribution point, and
    * in the authority information access the OCSP responder and the CA certificate (caIssuers).
    */
@@ -74,6 +91,20 @@ public final class CertFactory {
       String crl = crlUrl != null ? crlUrl : publicUrl != null ? publicUrl + "crl" : null;
       return new Links(crl, publicUrl == null ? null : publicUrl + "ocsp", publicUrl == null ? null
           : publicUrl + "ca.crt");
+    }
+
+    /**
+     * The links of what the CA key of {@code generation} signs: the first key's (0) are these; a later key's CRL and
+     * CA certificate are at these URLs plus "/" and its number (its OCSP URL is the same: the request names the key).
+     */
+    public Links of(int generation) {
+      return generation == 0 ? this : new Links(generationUrl(crl, generation), ocsp,
+          generationUrl(caIssuers, generation));
+    }
+
+    /** {@code url} plus "/" and the generation's number, for a key after the first; null stays null. */
+    public static String generationUrl(String url, int generation) {
+      return url == null || generation == 0 ? url : url + "/" + generation;
     }
   }
 

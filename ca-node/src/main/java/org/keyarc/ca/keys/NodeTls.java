@@ -154,7 +154,9 @@ public final class NodeTls {
   }
 
   private static boolean usable(Current c, CaKeyring keys, Set<String> names, Instant now) {
+    // signed by the current CA key: after a rollover the node's TLS certificate is re-issued under the new one
     return c.cert().getIssuer().equals(keys.caCert().getSubject())
+        && CaKeyring.signedBy(c.cert(), keys.caCert().getSubjectPublicKeyInfo())
         && c.cert().getNotAfter().toInstant().isAfter(now.plus(RENEW_BEFORE))
         && c.names().containsAll(names);
   }
@@ -217,6 +219,16 @@ public final class NodeTls {
    * replaced) and the key by its label. {@code pin} is used for SunPKCS11's login and not kept.
    */
   public static Key open(HsmToken token, char[] pin, Current current, X509CertificateHolder ca) throws CaException {
+    return open(token, pin, current, List.of(ca));
+  }
+
+  /**
+   * {@link #open(HsmToken, char[], Current, X509CertificateHolder)} with the certificates sent above the node's:
+   * the CA certificate, and after a rollover the new key certified by the old (NewWithOld), so that a client still
+   * trusting the old CA certificate builds the path.
+   */
+  public static Key open(HsmToken token, char[] pin, Current current, List<X509CertificateHolder> above)
+      throws CaException {
     try {
       HsmSigners sun = HsmSigners.sunPkcs11(token, pin);
       Provider p = sun.provider();
@@ -226,8 +238,12 @@ public final class NodeTls {
       }
       PrivateKey key = sun.jcaPrivateKey(current.label());
       JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
-      return new Key(key, new X509Certificate[] {conv.getCertificate(current.cert()), conv.getCertificate(ca)},
-          p.getName());
+      X509Certificate[] chain = new X509Certificate[above.size() + 1];
+      chain[0] = conv.getCertificate(current.cert());
+      for (int i = 0; i < above.size(); i++) {
+        chain[i + 1] = conv.getCertificate(above.get(i));
+      }
+      return new Key(key, chain, p.getName());
     } catch (HsmException e) {
       throw new CaException(ErrorCode.of(e.reason()), "the node's TLS key " + current.label() + " cannot be used: "
           + e.getMessage(), e);

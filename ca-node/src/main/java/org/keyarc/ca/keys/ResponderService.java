@@ -41,7 +41,11 @@ public final class ResponderService {
   public Optional<X509CertificateHolder> renewIfDue(String actor) throws CaException {
     reload(); // another node on the same store may have renewed it already
     Optional<X509CertificateHolder> cmp = renew(actor, keys::currentResponder, CaInit::newResponder, "CMP responder");
-    renew(actor, keys::currentOcspSigner, CaInit::newOcspSigner, "OCSP signing");
+    // an OCSP signer for each CA key still answering for what it issued (an older one after a rollover too)
+    for (CaKeyring.Generation g : keys.live(clock.instant())) {
+      renew(actor, now -> keys.currentOcspSigner(now, g.number()),
+          (st, token, k, c, a, now) -> CaInit.newOcspSigner(st, token, k, g, c, a, now), "OCSP signing (" + g + ")");
+    }
     return cmp;
   }
 

@@ -61,7 +61,7 @@ public final class HttpServer implements AutoCloseable {
    * then.
    */
   public static HttpServer start(NodeSettings.Http cfg, SslContext tls, NodeSettings.Connections limits,
-      CmpResponder responder, CrlService crls, OcspService ocsp, java.util.List<X509CertificateHolder> caChain,
+      CmpResponder responder, CrlService crls, OcspService ocsp, CaCertificates caCerts,
       Supplier<String> metrics,
       Supplier<String> notReady, ExecutorService workers, EventLoopGroup boss, EventLoopGroup io)
       throws InterruptedException {
@@ -83,7 +83,7 @@ public final class HttpServer implements AutoCloseable {
             ch.pipeline().addLast("http", new HttpServerCodec(4096, 8192, 8192));
             ch.pipeline().addLast("budget", new HttpBodyBudget(bodies, cfg.maxBodyBytes()));
             ch.pipeline().addLast("aggregate", new HttpObjectAggregator(cfg.maxBodyBytes()));
-            ch.pipeline().addLast("cmp", new Handler(responder, crls, ocsp, caChain, metrics, notReady, workers,
+            ch.pipeline().addLast("cmp", new Handler(responder, crls, ocsp, caCerts, metrics, notReady, workers,
                 confidential));
           }
         });
@@ -107,32 +107,53 @@ public final class HttpServer implements AutoCloseable {
     return resp;
   }
 
+  /**
+   * The CA certificates the listener serves: {@code chain} (the current CA certificate and its parents') at
+   * /ca-chain.pem; each CA key's certificate by generation at /ca.crt (the first) and /ca.crt/N; all of them and
+   * the rollovers' cross-certificates at /ca-certs.pem.
+   */
+  public record CaCertificates(java.util.List<X509CertificateHolder> chain,
+      java.util.SortedMap<Integer, X509CertificateHolder> byGeneration, java.util.List<X509CertificateHolder> cross) {}
+
+  /** CA key numbers in paths: 1 to 4 digits. */
+  private static final java.util.regex.Pattern GENERATION = java.util.regex.Pattern.compile(
+      "/(crl|crl-delta|ca\\.crt)/([0-9]{1,4})");
+
+  private static byte[] pem(java.util.List<X509CertificateHolder> certs) {
+    java.io.StringWriter w = new java.io.StringWriter();
+    try (org.bouncycastle.util.io.pem.PemWriter p = new org.bouncycastle.util.io.pem.PemWriter(w)) {
+      for (X509CertificateHolder c : certs) {
+        p.writeObject(new org.bouncycastle.util.io.pem.PemObject("CERTIFICATE", c.getEncoded()));
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return w.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final CmpResponder responder;
     private final CrlService crls;
     private final OcspService ocsp;
-    private final X509CertificateHolder caCert;
+    private final java.util.SortedMap<Integer, X509CertificateHolder> caCerts;
     private final byte[] chainPem;
+    private final byte[] allPem;
     private final Supplier<String> metrics;
     private final Supplier<String> notReady;
     private final ExecutorService workers;
     private final boolean confidential;
 
-    Handler(CmpResponder responder, CrlService crls, OcspService ocsp, java.util.List<X509CertificateHolder> caChain,
+    Handler(CmpResponder responder, CrlService crls, OcspService ocsp, CaCertificates certs,
         Supplier<String> metrics, Supplier<String> notReady, ExecutorService workers, boolean confidential) {
       this.ocsp = ocsp;
       this.responder = responder;
       this.crls = crls;
-      this.caCert = caChain.get(0);
-      java.io.StringWriter w = new java.io.StringWriter();
-      try (org.bouncycastle.util.io.pem.PemWriter p = new org.bouncycastle.util.io.pem.PemWriter(w)) {
-        for (X509CertificateHolder c : caChain) {
-          p.writeObject(new org.bouncycastle.util.io.pem.PemObject("CERTIFICATE", c.getEncoded()));
-        }
-      } catch (java.io.IOException e) {
-        throw new IllegalStateException(e);
-      }
-      this.chainPem = w.toString().getBytes(StandardCharsets.US_ASCII);
+      this.caCerts = certs.byGeneration();
+      this.chainPem = pem(certs.chain());
+      java.util.List<X509CertificateHolder> all = new java.util.ArrayList<>(certs.byGeneration().values());
+      java.util.Collections.reverse(all); // the newest first
+      all.addAll(certs.cross());
+      this.allPem = pem(all);
       this.metrics = metrics;
       this.notReady = notReady;
       this.workers = workers;
@@ -189,31 +210,49 @@ public final class HttpServer implements AutoCloseable {
         send(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "GET or POST\n".getBytes());
         return;
       }
-      switch (path) {
+      // what the CA key of a generation publishes: /crl, /crl-delta and /ca.crt for the first, the same plus /N
+      // for key N
+      java.util.regex.Matcher m = GENERATION.matcher(path);
+      int generation = m.matches() ? Integer.parseInt(m.group(2)) : 0;
+      String route = m.matches() ? "/" + m.group(1) : path;
+      switch (route) {
         case "/crl", "/ca.crl" -> workers.execute(() -> {
           try {
-            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", crls.current().getEncoded());
-          } catch (CaException | java.io.IOException e) {
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", crls.current(generation)
+                .getEncoded());
+          } catch (CaException e) {
+            send(ctx, keepAlive, e.code() == ErrorCode.NOT_FOUND ? HttpResponseStatus.NOT_FOUND
+                : HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", ("CRL unavailable: " + e.getMessage()
+                + "\n").getBytes(StandardCharsets.UTF_8));
+          } catch (java.io.IOException e) {
             send(ctx, keepAlive, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
                 ("CRL unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
           }
         });
         case "/crl-delta" -> workers.execute(() -> {
           try {
-            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", crls.currentDelta().getEncoded());
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-crl", crls.currentDelta(generation)
+                .getEncoded());
           } catch (CaException e) {
-            send(ctx, keepAlive, e.code() == ErrorCode.BAD_REQUEST ? HttpResponseStatus.NOT_FOUND
-                : HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", ("delta CRL unavailable: " + e.getMessage()
-                + "\n").getBytes(StandardCharsets.UTF_8));
+            send(ctx, keepAlive, e.code() == ErrorCode.BAD_REQUEST || e.code() == ErrorCode.NOT_FOUND
+                ? HttpResponseStatus.NOT_FOUND : HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+                ("delta CRL unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
           } catch (java.io.IOException e) {
             send(ctx, keepAlive, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
                 ("delta CRL unavailable: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
           }
         });
         case "/ca-chain.pem" -> send(ctx, keepAlive, HttpResponseStatus.OK, "application/x-pem-file", chainPem);
+        case "/ca-certs.pem" -> send(ctx, keepAlive, HttpResponseStatus.OK, "application/x-pem-file", allPem);
         case "/ca.crt" -> {
+          X509CertificateHolder c = caCerts.get(generation);
+          if (c == null) {
+            send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "text/plain", ("this CA has no key " + generation
+                + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+          }
           try {
-            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-cert", caCert.getEncoded());
+            send(ctx, keepAlive, HttpResponseStatus.OK, "application/pkix-cert", c.getEncoded());
           } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
           }
@@ -228,7 +267,8 @@ public final class HttpServer implements AutoCloseable {
         }
         default -> send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "text/plain",
             ("not found: POST application/pkixcmp for CMP, application/ocsp-request to /ocsp for OCSP; GET /crl, "
-                + "/ca.crt, /metrics, /health, /ocsp/{base64}\n").getBytes(StandardCharsets.UTF_8));
+                + "/crl-delta, /ca.crt (each also /N for CA key N), /ca-chain.pem, /ca-certs.pem, /metrics, /health, "
+                + "/ocsp/{base64}\n").getBytes(StandardCharsets.UTF_8));
       }
     }
 

@@ -31,10 +31,13 @@ public final class TlsSupport {
   private TlsSupport() {}
 
   /** A server context for {@code cfg}; {@code own} is the node's own key, required when {@code cfg.own()}. */
-  public static SslContext serverContext(NodeSettings.Tls cfg, X509CertificateHolder ca, NodeTls.Key own)
-      throws SSLException {
+  public static SslContext serverContext(NodeSettings.Tls cfg, java.util.List<X509CertificateHolder> cas,
+      NodeTls.Key own) throws SSLException {
     try {
-      X509Certificate caCert = new JcaX509CertificateConverter().getCertificate(ca);
+      X509Certificate[] caCert = new X509Certificate[cas.size()];
+      for (int i = 0; i < caCert.length; i++) {
+        caCert[i] = new JcaX509CertificateConverter().getCertificate(cas.get(i));
+      }
       SslContextBuilder b = cfg.own()
           ? SslContextBuilder.forServer(new FixedKeyManager(own.privateKey(), own.chain()))
           : SslContextBuilder.forServer(cfg.certFile().toFile(), cfg.keyFile().toFile());

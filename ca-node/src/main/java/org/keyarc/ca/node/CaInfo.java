@@ -24,7 +24,7 @@ import org.keyarc.protocol.ErrorCode;
 public record CaInfo(X509CertificateHolder caCert, String caKeyLabel, String tokenLabel, String caAlgorithm,
     List<CaKeyring.Exchange> exchanges, Optional<String> currentExchange, String storeProduct, long certificates,
     List<Template> templates, List<RoleStore.Member> roles, AgentStore.Policy policy,
-    List<AgentService.AgentStatus> agents, List<RoleStore.Pending> pendingRoles) {
+    List<AgentService.AgentStatus> agents, List<RoleStore.Pending> pendingRoles, List<CaKeyring.Generation> generations) {
 
   /** Reads the CA's state from the token and store in {@code r}; CA_NOT_INITIALISED when there is no CA. */
   public static CaInfo read(NodeConfig cfg, CaNode.Resources r) throws CaException {
@@ -40,10 +40,10 @@ public record CaInfo(X509CertificateHolder caCert, String caKeyLabel, String tok
     long count = r.store().inTransaction(tx -> tx.certificates().count());
     List<RoleStore.Member> roles = r.store().inTransaction(tx -> tx.roles().list());
     List<RoleStore.Pending> pending = r.store().inTransaction(tx -> tx.roles().pending());
-    return new CaInfo(keys.caCert(), ca.get(0).keyLabel(), r.token().label(),
+    return new CaInfo(keys.caCert(), keys.current().label(), r.token().label(),
         CaKeyring.algorithmFor(keys.caPublicKey()).jcaName(), keys.exchanges(),
         keys.currentExchange(now).map(CaKeyring.Exchange::label), r.store().product(), count,
-        List.copyOf(templates.all()), roles, s.agents().policy(), s.agents().status(), pending);
+        List.copyOf(templates.all()), roles, s.agents().policy(), s.agents().status(), pending, keys.generations());
   }
 
   /** True when the store of {@code cfg} holds a CA. */

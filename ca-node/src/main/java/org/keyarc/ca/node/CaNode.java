@@ -318,7 +318,10 @@ public final class CaNode implements AutoCloseable {
     if (own != null) {
       char[] pin = readPin(cfg.hsm(), env);
       try {
-        ownKey = NodeTls.open(r.token(), pin, own, keys.caCert());
+        List<org.bouncycastle.cert.X509CertificateHolder> above = new java.util.ArrayList<>();
+        above.add(keys.caCert());
+        above.addAll(keys.crossCertsFor(keys.current()));
+        ownKey = NodeTls.open(r.token(), pin, own, above);
       } finally {
         HsmToken.wipe(pin);
       }
@@ -468,7 +471,8 @@ public final class CaNode implements AutoCloseable {
   private static SslContext tlsContext(String field, NodeSettings.Tls cfg, CaKeyring keys, NodeTls.Key own)
       throws CaException {
     try {
-      return org.keyarc.ca.net.TlsSupport.serverContext(cfg, keys.caCert(), own);
+      return org.keyarc.ca.net.TlsSupport.serverContext(cfg,
+          keys.generations().stream().map(CaKeyring.Generation::cert).toList(), own); // client certificates of any CA key
     } catch (javax.net.ssl.SSLException e) {
       throw new CaException(ErrorCode.CONFIG_INVALID, field + ": " + e.getMessage(), e);
     }
@@ -544,12 +548,19 @@ public final class CaNode implements AutoCloseable {
     every(seconds, TimeUnit.SECONDS, what, () -> leadership.leader() ? task.run() : null);
   }
 
-  /** The CA certificate and the parents' above it (an external parent's chain), as GET /ca-chain.pem serves them. */
-  private static List<org.bouncycastle.cert.X509CertificateHolder> caChain(CaKeyring keys) {
+  /**
+   * What the HTTP listener serves of the CA's certificates: the current one and the parents' above it (an external
+   * parent's chain) at /ca-chain.pem, each CA key's by its number, and the rollovers' cross-certificates.
+   */
+  private static org.keyarc.ca.net.HttpServer.CaCertificates caChain(CaKeyring keys) {
     List<org.bouncycastle.cert.X509CertificateHolder> all = new java.util.ArrayList<>();
     all.add(keys.caCert());
     all.addAll(keys.chain());
-    return all;
+    java.util.SortedMap<Integer, org.bouncycastle.cert.X509CertificateHolder> byNumber = new java.util.TreeMap<>();
+    for (CaKeyring.Generation g : keys.generations()) {
+      byNumber.put(g.number(), g.cert());
+    }
+    return new org.keyarc.ca.net.HttpServer.CaCertificates(all, byNumber, keys.crossCerts());
   }
 
   /** This node's name in logs and metrics: host name and process id. */

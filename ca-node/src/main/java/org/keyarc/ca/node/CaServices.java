@@ -47,7 +47,8 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
   public static CaServices wire(NodeSettings cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
     String issuer = keys.caName().toString();
     AuditBacklog backlog = new AuditBacklog(store);
-    IdentityService identities = new IdentityService(store, clock, keys.caName(), keys.caPublicKey(), backlog);
+    IdentityService identities = new IdentityService(store, clock, keys.caName(),
+        keys.publicKeys(), backlog);
     SecretService secrets = new SecretService(store, keys, templates, clock,
         cfg.timers().secretValidity(), cfg.limits().secretMaxFailures());
     RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);

@@ -21,7 +21,11 @@ import org.keyarc.protocol.ErrorCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** CRL publication: numbered, signed in the HSM and stored in one go; the current CRL for clients. */
+/**
+ * CRL publication: numbered, signed in the HSM and stored in one go; the current CRL for clients. Each live
+ * generation of the CA key ({@link CaKeyring#live}) publishes its own CRLs, of what it signed, at its own URL
+ * ({@code /crl} for the first, {@code /crl/N} for key N); all share one sequence of CRL numbers.
+ */
 public final class CrlService {
   private static final Logger LOG = LoggerFactory.getLogger(CrlService.class);
 
@@ -55,8 +59,23 @@ public final class CrlService {
     return !deltaInterval.isZero();
   }
 
-  /** Signs and stores a new CRL of every revoked, unexpired certificate. */
+  /**
+   * Signs and stores a new CRL for each live CA key, of every revoked, unexpired certificate it signed; returns the
+   * current key's.
+   */
   public X509CRLHolder publish(String actor) throws CaException {
+    X509CRLHolder out = null;
+    for (CaKeyring.Generation g : keys.live(clock.instant())) {
+      X509CRLHolder crl = publish(actor, g);
+      if (g.equals(keys.current())) {
+        out = crl;
+      }
+    }
+    return out != null ? out : publish(actor, keys.current()); // the current certificate has ended: still one
+  }
+
+  /** Signs and stores a new CRL of every revoked, unexpired certificate the CA key {@code g} signed. */
+  private X509CRLHolder publish(String actor, CaKeyring.Generation g) throws CaException {
     String issuer = keys.caName().toString();
     // lock, read, number, sign and store in one unit of work: nodes publishing at once take turns, and each CRL
     // holds every revocation committed before it (issue 16)
@@ -64,21 +83,22 @@ public final class CrlService {
       tx.crls().lockPublication();
       // after the lock, and never before the last CRL's (nodes' clocks differ): thisUpdate never goes back
       Instant thisUpdate = thisUpdate(tx);
-      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, thisUpdate);
+      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, g.number(), thisUpdate);
       long number = tx.crls().nextNumber();
       X509CRLHolder crl;
       byte[] der;
       try {
-        crl = CertFactory.crl(keys.caCert(), revoked, number, thisUpdate, thisUpdate.plus(validity), null, deltaUrl,
-            keys.caSigner());
+        crl = CertFactory.crl(g.cert(), revoked, number, thisUpdate, thisUpdate.plus(validity), null,
+            CertFactory.Links.generationUrl(deltaUrl, g.number()), keys.signer(g));
         der = crl.getEncoded();
       } catch (HsmException e) {
         throw HsmCalls.failure("cannot sign the CRL: ", e);
       } catch (IOException e) {
         throw new CaException(ErrorCode.INTERNAL, "cannot encode the CRL: " + e.getMessage(), e);
       }
-      tx.crls().insert(new CrlStore.Row(number, thisUpdate, thisUpdate.plus(validity), der));
-      Audit.append(tx, actor, AuditAction.CRL_PUBLISH, "crl:" + number, "entries=" + revoked.size(), thisUpdate);
+      tx.crls().insert(new CrlStore.Row(number, thisUpdate, thisUpdate.plus(validity), der, null, g.number()));
+      Audit.append(tx, actor, AuditAction.CRL_PUBLISH, "crl:" + number, "entries=" + revoked.size()
+          + (g.number() == 0 ? "" : " caKey=" + g.number()), thisUpdate);
       return crl;
     });
   }
@@ -86,7 +106,7 @@ public final class CrlService {
   /** Now, after the publication lock, and never before the newest CRL's (nodes' clocks differ). */
   private Instant thisUpdate(org.keyarc.ca.store.StoreTx tx) throws CaException {
     Instant now = clock.instant();
-    for (Optional<CrlStore.Row> last : List.of(tx.crls().latest(), tx.crls().latestDelta())) {
+    for (Optional<CrlStore.Row> last : List.of(tx.crls().latest(-1), tx.crls().latestDelta(-1))) {
       if (last.isPresent() && last.get().thisUpdate().isAfter(now)) {
         now = last.get().thisUpdate();
       }
@@ -105,13 +125,24 @@ public final class CrlService {
     if (!deltas()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "delta CRLs are off (timers.deltaCrlMinutes is 0)");
     }
+    X509CRLHolder out = null;
+    for (CaKeyring.Generation g : keys.live(clock.instant())) {
+      X509CRLHolder crl = publishDelta(actor, g);
+      if (g.equals(keys.current())) {
+        out = crl;
+      }
+    }
+    return out != null ? out : publishDelta(actor, keys.current());
+  }
+
+  private X509CRLHolder publishDelta(String actor, CaKeyring.Generation g) throws CaException {
     String issuer = keys.caName().toString();
     Optional<X509CRLHolder> made = store.inTransaction(tx -> {
       tx.crls().lockPublication();
       Instant thisUpdate = thisUpdate(tx);
       // the base: the oldest complete CRL still valid, so that a relying party holding any valid complete CRL can
       // use this delta (its number is at least the base's); none valid long enough: a complete CRL instead
-      Optional<CrlStore.Row> base = tx.crls().oldestValid(thisUpdate.plus(deltaInterval));
+      Optional<CrlStore.Row> base = tx.crls().oldestValid(g.number(), thisUpdate.plus(deltaInterval));
       if (base.isEmpty()) {
         return Optional.empty();
       }
@@ -123,7 +154,7 @@ public final class CrlService {
       } catch (IOException e) {
         throw new CaException(ErrorCode.STORE_ERROR, "the stored CRL " + base.get().number() + " does not parse", e);
       }
-      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, thisUpdate).stream()
+      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, g.number(), thisUpdate).stream()
           .filter(r -> !listed.contains(r.serial())).toList();
       long number = tx.crls().nextNumber();
       Instant nextUpdate = thisUpdate.plus(deltaInterval.multipliedBy(2));
@@ -132,33 +163,38 @@ public final class CrlService {
       }
       X509CRLHolder crl;
       try {
-        crl = CertFactory.crl(keys.caCert(), revoked, number, thisUpdate, nextUpdate, base.get().number(), null,
-            keys.caSigner());
-        tx.crls().insert(new CrlStore.Row(number, thisUpdate, nextUpdate, crl.getEncoded(), base.get().number()));
+        crl = CertFactory.crl(g.cert(), revoked, number, thisUpdate, nextUpdate, base.get().number(), null,
+            keys.signer(g));
+        tx.crls().insert(new CrlStore.Row(number, thisUpdate, nextUpdate, crl.getEncoded(), base.get().number(),
+            g.number()));
       } catch (HsmException e) {
         throw HsmCalls.failure("cannot sign the delta CRL: ", e);
       } catch (IOException e) {
         throw new CaException(ErrorCode.INTERNAL, "cannot encode the delta CRL: " + e.getMessage(), e);
       }
       Audit.append(tx, actor, AuditAction.CRL_PUBLISH, "crl:" + number, "delta base=" + base.get().number()
-          + " entries=" + revoked.size(), thisUpdate);
+          + " entries=" + revoked.size() + (g.number() == 0 ? "" : " caKey=" + g.number()), thisUpdate);
       return Optional.of(crl);
     });
-    return made.isPresent() ? made.get() : publish(actor);
+    return made.isPresent() ? made.get() : publish(actor, g);
   }
 
-  /** The newest delta CRL, published now if there is none or it has expired; delta CRLs off: BAD_REQUEST. */
-  public X509CRLHolder currentDelta() throws CaException {
+  /**
+   * The newest delta CRL of CA key {@code generation}, published now if there is none or it has expired; delta CRLs
+   * off: BAD_REQUEST; a key that does not exist or whose certificate has ended: NOT_FOUND.
+   */
+  public X509CRLHolder currentDelta(int generation) throws CaException {
     if (!deltas()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "this CA publishes no delta CRLs");
     }
-    Optional<CrlStore.Row> row = store.inTransaction(tx -> tx.crls().latestDelta());
+    CaKeyring.Generation g = live(generation);
+    Optional<CrlStore.Row> row = store.inTransaction(tx -> tx.crls().latestDelta(generation));
     if (row.isEmpty() || !row.get().nextUpdate().isAfter(clock.instant())) {
-      X509CRLHolder made = publishDelta(Audit.NODE);
+      X509CRLHolder made = publishDelta(Audit.NODE, g);
       if (made.getExtension(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator) != null) {
         return made;
       }
-      return publishDelta(Audit.NODE); // there was no complete CRL to be a delta of: now there is
+      return publishDelta(Audit.NODE, g); // there was no complete CRL to be a delta of: now there is
     }
     try {
       return new X509CRLHolder(row.get().der());
@@ -176,16 +212,36 @@ public final class CrlService {
     }
   }
 
-  /** The newest CRL, published now if there is none or it has expired. */
+  /** The current CA key's newest CRL (what CMP's currentCRL answers), published now if there is none or it expired. */
   public X509CRLHolder current() throws CaException {
-    Optional<CrlStore.Row> row = store.inTransaction(tx -> tx.crls().latest());
+    return current(keys.current().number());
+  }
+
+  /**
+   * The newest complete CRL of CA key {@code generation}, published now if there is none or it has expired; a key
+   * that does not exist or whose certificate has ended: NOT_FOUND.
+   */
+  public X509CRLHolder current(int generation) throws CaException {
+    CaKeyring.Generation g = live(generation);
+    Optional<CrlStore.Row> row = store.inTransaction(tx -> tx.crls().latest(generation));
     if (row.isEmpty() || !row.get().nextUpdate().isAfter(clock.instant())) {
-      return publish(Audit.NODE);
+      return publish(Audit.NODE, g);
     }
     try {
       return new X509CRLHolder(row.get().der());
     } catch (IOException e) {
       throw new CaException(ErrorCode.STORE_ERROR, "the stored CRL " + row.get().number() + " does not parse", e);
     }
+  }
+
+  /** CA key {@code generation}, if its certificate has not ended; else NOT_FOUND. */
+  private CaKeyring.Generation live(int generation) throws CaException {
+    CaKeyring.Generation g = keys.generation(generation).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND,
+        "this CA has no key " + generation));
+    if (!g.liveAt(clock.instant()) && !g.equals(keys.current())) {
+      throw new CaException(ErrorCode.NOT_FOUND, "the certificate of CA key " + generation + " has ended ("
+          + g.cert().getNotAfter().toInstant() + "): it publishes no more CRLs");
+    }
+    return g;
   }
 }

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The OCSP responder (RFC 6960) on the HTTP listener: each certificate's status from the store — good (issued
  * and not revoked), revoked (with its time and reason) or unknown (not this CA's, or no such serial) — signed by
- * the delegated OCSP signing key in the CA token ({@link CaKeyring#currentOcspSigner}), never by the CA key.
+ * the delegated OCSP signing key in the CA token ({@link CaKeyring#currentOcspSigner}), never by the CA key; after a
+ * rollover, the one certified by the CA key that issued the certificate asked about.
  * A request's nonce (RFC 8954, 1 to 32 bytes) is echoed, and such an answer is signed fresh; an answer without a
  * nonce for a single certificate is pre-produced and kept for {@link #CACHE_FOR} per certificate ID, served only
  * while the store still gives the status it states (each request reads the status: a revocation on any node, by
@@ -130,11 +131,22 @@ public final class OcspService {
           return status(OCSPRespBuilder.MALFORMED_REQUEST, "a nonce of " + n + " bytes (1 to 32, RFC 8954)");
         }
       }
+      // the CA key that issued each certificate asked about (the CertID's issuer hashes name it); one answer has one
+      // signer, certified by one CA key: the first request's. A request about another key's certificate (rare: a
+      // client asks per issuer) is answered unknown.
+      int signerKey = -1;
       String[] states = new String[list.length];
       CertificateStatus[] statuses = new CertificateStatus[list.length];
       for (int i = 0; i < list.length; i++) {
-        statuses[i] = statusOf(list[i].getCertID());
+        int g = issuerKey(list[i].getCertID());
+        if (signerKey < 0) {
+          signerKey = g;
+        }
+        statuses[i] = g >= 0 && g == signerKey ? statusOf(list[i].getCertID(), g) : new UnknownStatus();
         states[i] = describe(statuses[i]);
+      }
+      if (signerKey < 0) {
+        signerKey = keys.current().number();
       }
       if (nonce == null && list.length == 1) {
         key = HexFormat.of().formatHex(list[0].getCertID().toASN1Primitive().getEncoded());
@@ -144,7 +156,7 @@ public final class OcspService {
           return c.der();
         }
       }
-      Optional<CaKeyring.Responder> signer = keys.currentOcspSigner(now);
+      Optional<CaKeyring.Responder> signer = keys.currentOcspSigner(now, signerKey);
       if (signer.isEmpty()) {
         return status(OCSPRespBuilder.TRY_LATER, "no OCSP signing key yet");
       }
@@ -192,15 +204,24 @@ public final class OcspService {
     return "unknown";
   }
 
-  /** Good, revoked or unknown, from the store. */
-  private CertificateStatus statusOf(CertificateID id) throws CaException, OCSPException {
-    if (!id.matchesIssuer(keys.caCert(), digests)) {
-      return new UnknownStatus(); // another CA's certificate
+  /** The generation of the CA key whose certificate the CertID's issuer hashes name; -1 for another CA's. */
+  private int issuerKey(CertificateID id) throws OCSPException {
+    for (CaKeyring.Generation g : keys.generations()) {
+      if (id.matchesIssuer(g.cert(), digests)) {
+        return g.number();
+      }
     }
+    return -1;
+  }
+
+  /** Good, revoked or unknown, from the store, for a certificate the CA key {@code generation} signed. */
+  private CertificateStatus statusOf(CertificateID id, int generation) throws CaException {
     BigInteger serial = id.getSerialNumber();
-    Optional<CertRecord> rec = store.inTransaction(tx -> tx.certificates().find(keys.caName().toString(), serial));
+    String issuer = keys.caName().toString();
+    Optional<CertRecord> rec = store.inTransaction(tx -> tx.certificates().caGeneration(issuer, serial)
+        .equals(java.util.OptionalInt.of(generation)) ? tx.certificates().find(issuer, serial) : Optional.empty());
     if (rec.isEmpty()) {
-      return new UnknownStatus();
+      return new UnknownStatus(); // no such serial, or another CA key signed it
     }
     CertRecord r = rec.get();
     if (r.status() == CertRecord.Status.REVOKED) {

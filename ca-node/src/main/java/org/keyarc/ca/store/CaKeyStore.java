@@ -8,9 +8,9 @@ import java.util.List;
 public interface CaKeyStore {
   /**
    * What a CA key is for. RESPONDER: the key that signs CMP answers (its certificate issued by the CA key);
-   * TLS: the node's own TLS server key.
+   * TLS: the node's own TLS server key; CROSS: a rollover's cross-certificate (no key of its own in the token).
    */
-  enum Kind { CA, EXCHANGE, AUDIT, RESPONDER, TLS, OCSP }
+  enum Kind { CA, EXCHANGE, AUDIT, RESPONDER, TLS, OCSP, CROSS }
 
   /** One CA key row. {@code cert} is null for the audit key; {@code retiredAt} when its key was destroyed. */
   record Row(long id, Kind kind, String keyLabel, Instant notBefore, Instant notAfter, Instant createdAt,

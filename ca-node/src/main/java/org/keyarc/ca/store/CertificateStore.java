@@ -13,7 +13,12 @@ public interface CertificateStore {
   }
 
   /** A new certificate issued under version {@code templateVersion} of its template (0: not recorded). */
-  void insert(CertRecord r, int templateVersion) throws StoreException;
+  default void insert(CertRecord r, int templateVersion) throws StoreException {
+    insert(r, templateVersion, 0);
+  }
+
+  /** Records a certificate issued under {@code templateVersion} and signed by the CA key of {@code caGeneration}. */
+  void insert(CertRecord r, int templateVersion, int caGeneration) throws StoreException;
 
   Optional<CertRecord> find(String issuer, BigInteger serial) throws StoreException;
 
@@ -23,7 +28,12 @@ public interface CertificateStore {
   List<CertRecord> list(CertRecord.Status status, String subject, int limit) throws StoreException;
 
   /** Every revoked certificate of {@code issuer} that has not yet expired (the CRL's entries). */
-  List<CertRecord> revokedUnexpired(String issuer, Instant now) throws StoreException;
+  default List<CertRecord> revokedUnexpired(String issuer, Instant now) throws StoreException {
+    return revokedUnexpired(issuer, 0, now);
+  }
+
+  /** The revoked, unexpired certificates signed by the CA key of {@code caGeneration}, oldest revocation first. */
+  List<CertRecord> revokedUnexpired(String issuer, int caGeneration, Instant now) throws StoreException;
 
   /** The certificates a CMP transaction issued. */
   List<CertRecord> ofTransaction(String transactionId) throws StoreException;
@@ -42,6 +52,9 @@ public interface CertificateStore {
 
   /** The version of its template a certificate was issued under; empty for certificates from before versions. */
   java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException;
+
+  /** The generation of the CA key that signed a certificate (0 before any rollover); empty without one. */
+  java.util.OptionalInt caGeneration(String issuer, BigInteger serial) throws StoreException;
 
   /** Marks the certificate revoked; false when it does not exist or is already revoked. */
   boolean revoke(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;

@@ -6,10 +6,10 @@ import java.util.Optional;
 /** Published CRLs. Every method runs on the caller's unit of work ({@link StoreTx}). */
 public interface CrlStore {
   /** A published CRL: a complete one ({@code baseNumber} null) or a delta CRL over the complete CRL it names. */
-  record Row(long number, Instant thisUpdate, Instant nextUpdate, byte[] der, Long baseNumber) {
-    /** A complete CRL. */
+  record Row(long number, Instant thisUpdate, Instant nextUpdate, byte[] der, Long baseNumber, int generation) {
+    /** A complete CRL of the first CA key. */
     public Row(long number, Instant thisUpdate, Instant nextUpdate, byte[] der) {
-      this(number, thisUpdate, nextUpdate, der, null);
+      this(number, thisUpdate, nextUpdate, der, null, 0);
     }
   }
 
@@ -25,12 +25,17 @@ public interface CrlStore {
 
   void insert(Row r) throws StoreException;
 
-  /** The newest complete CRL. */
-  Optional<Row> latest() throws StoreException;
+  /** The newest complete CRL of any CA key. */
+  default Optional<Row> latest() throws StoreException {
+    return latest(-1);
+  }
 
-  /** The complete CRL with the lowest number among those valid after {@code at}. */
-  Optional<Row> oldestValid(Instant at) throws StoreException;
+  /** The newest complete CRL signed by the CA key of {@code generation} (-1: of any). */
+  Optional<Row> latest(int generation) throws StoreException;
 
-  /** The newest delta CRL. */
-  Optional<Row> latestDelta() throws StoreException;
+  /** The complete CRL of {@code generation} with the lowest number among those valid after {@code at}. */
+  Optional<Row> oldestValid(int generation, Instant at) throws StoreException;
+
+  /** The newest delta CRL signed by the CA key of {@code generation} (-1: of any). */
+  Optional<Row> latestDelta(int generation) throws StoreException;
 }

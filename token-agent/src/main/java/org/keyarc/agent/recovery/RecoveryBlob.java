@@ -44,8 +44,21 @@ public final class RecoveryBlob {
    * whose content was changed, is refused.
    */
   public static RecoveryBlob verify(byte[] der, X509CertificateHolder ca) throws RecoveryException {
+    return verify(der, List.of(ca));
+  }
+
+  /**
+   * {@link #verify(byte[], X509CertificateHolder)} with every CA certificate the agent trusts for the CA: after a
+   * rollover the CA's keys under one name (its /ca-certs.pem). The blob must be signed by one of them, and each
+   * certificate in it must be one of them or issued by one (an archived key's certificate from before the rollover,
+   * say, under the old key).
+   */
+  public static RecoveryBlob verify(byte[] der, List<X509CertificateHolder> cas) throws RecoveryException {
+    if (cas.isEmpty()) {
+      throw new IllegalArgumentException("no CA certificate to check the blob with");
+    }
     try {
-      return verifyOrThrow(der, ca);
+      return verifyOrThrow(der, cas);
     } catch (RuntimeException e) {
       // Bouncy Castle's getInstance() methods refuse damaged structures with unchecked exceptions
       throw new RecoveryException(ErrorCode.BAD_INPUT, "the blob is damaged or was altered (" + e.getMessage()
@@ -53,7 +66,8 @@ public final class RecoveryBlob {
     }
   }
 
-  private static RecoveryBlob verifyOrThrow(byte[] der, X509CertificateHolder ca) throws RecoveryException {
+  private static RecoveryBlob verifyOrThrow(byte[] der, List<X509CertificateHolder> cas) throws RecoveryException {
+    X509CertificateHolder ca = cas.get(0);
     CMSSignedData signed;
     try {
       signed = new CMSSignedData(der);
@@ -80,8 +94,10 @@ public final class RecoveryBlob {
     boolean ok = false;
     try {
       for (SignerInformation si : signers) {
-        ok |= si.getSID().match(ca) && si.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(Bc.PROVIDER)
-            .build(ca));
+        for (X509CertificateHolder c : cas) {
+          ok |= si.getSID().match(c) && si.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider(Bc.PROVIDER)
+              .build(c));
+        }
       }
     } catch (CMSException | OperatorCreationException | java.security.cert.CertificateException e) {
       ok = false;
@@ -107,7 +123,7 @@ public final class RecoveryBlob {
         throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
             + " in the blob is not in DER: the blob was altered");
       }
-      if (c.equals(ca) || (c.getIssuer().equals(ca.getSubject()) && signedBy(c, ca))) {
+      if (cas.contains(c) || cas.stream().anyMatch(p -> c.getIssuer().equals(p.getSubject()) && signedBy(c, p))) {
         certs.add(c);
       } else {
         others.add(c);
@@ -137,6 +153,12 @@ public final class RecoveryBlob {
           + "the blob was altered");
     }
     return blob;
+  }
+
+  /** The certificate among {@code cas} whose key signed {@code cert}; the first when none did. */
+  public static X509CertificateHolder issuerAmong(X509CertificateHolder cert, List<X509CertificateHolder> cas) {
+    return cas.stream().filter(p -> cert.getIssuer().equals(p.getSubject()) && signedBy(cert, p)).findFirst()
+        .orElse(cas.get(0));
   }
 
   /** True when {@code c} is encoded exactly as DER re-encodes it (what its issuer signed). */

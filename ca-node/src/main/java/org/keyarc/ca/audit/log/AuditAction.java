@@ -8,6 +8,7 @@ public enum AuditAction {
   CA_INIT("ca.init"),
   CA_IMPORT_CERT("ca.import-cert"),
   CA_RENEW("ca.renew"),
+  CA_ROLLOVER("ca.rollover"),
   CA_EXCHANGE("ca.exchange"),
   /** An expired exchange key's private key destroyed in the HSM after its grace period. */
   CA_EXCHANGE_RETIRE("ca.exchange.retire"),

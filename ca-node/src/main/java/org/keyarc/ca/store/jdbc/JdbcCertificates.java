@@ -26,10 +26,10 @@ final class JdbcCertificates implements CertificateStore {
       + "origin";
 
   @Override
-  public void insert(CertRecord r, int templateVersion) throws StoreException {
+  public void insert(CertRecord r, int templateVersion, int caGeneration) throws StoreException {
     try {
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO certificate (" + COLUMNS + ", template_version) "
-          + "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO certificate (" + COLUMNS + ", template_version, "
+          + "ca_generation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
         ps.setString(1, r.issuer());
         ps.setString(2, r.serial().toString(16));
         ps.setString(3, r.subject());
@@ -60,6 +60,7 @@ final class JdbcCertificates implements CertificateStore {
         } else {
           ps.setNull(18, Types.INTEGER);
         }
+        ps.setInt(19, caGeneration);
         ps.executeUpdate();
       }
     } catch (SQLException e) {
@@ -108,10 +109,10 @@ final class JdbcCertificates implements CertificateStore {
   }
 
   @Override
-  public List<CertRecord> revokedUnexpired(String issuer, Instant now) throws StoreException {
+  public List<CertRecord> revokedUnexpired(String issuer, int caGeneration, Instant now) throws StoreException {
     try {
       return many("SELECT " + COLUMNS + " FROM certificate WHERE issuer = ? AND status = 'REVOKED' "
-          + "AND not_after > ? ORDER BY revoked_at", issuer, now.toEpochMilli());
+          + "AND not_after > ? AND ca_generation = ? ORDER BY revoked_at", issuer, now.toEpochMilli(), caGeneration);
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
@@ -226,7 +227,17 @@ final class JdbcCertificates implements CertificateStore {
 
   @Override
   public java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT template_version FROM certificate WHERE issuer = ? AND "
+    return intColumn("template_version", issuer, serial);
+  }
+
+  @Override
+  public java.util.OptionalInt caGeneration(String issuer, BigInteger serial) throws StoreException {
+    return intColumn("ca_generation", issuer, serial);
+  }
+
+  /** One integer column (a fixed name, never input) of a certificate's row; empty without row or value. */
+  private java.util.OptionalInt intColumn(String column, String issuer, BigInteger serial) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM certificate WHERE issuer = ? AND "
         + "serial = ?")) {
       ps.setString(1, issuer);
       ps.setString(2, serial.toString(16));

@@ -46,12 +46,13 @@ final class JdbcCrls implements CrlStore {
   public void insert(Row r) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO crl (crl_number, this_update, next_update, der, base_number) VALUES (?,?,?,?,?)")) {
+          "INSERT INTO crl (crl_number, this_update, next_update, der, base_number, ca_generation) VALUES (?,?,?,?,?,?)")) {
         ps.setLong(1, r.number());
         ps.setLong(2, r.thisUpdate().toEpochMilli());
         ps.setLong(3, r.nextUpdate().toEpochMilli());
         ps.setBytes(4, r.der());
         ps.setObject(5, r.baseNumber(), java.sql.Types.BIGINT);
+        ps.setInt(6, r.generation());
         ps.executeUpdate();
       }
     } catch (SQLException e) {
@@ -60,18 +61,23 @@ final class JdbcCrls implements CrlStore {
   }
 
   @Override
-  public Optional<Row> latest() throws StoreException {
-    return newest("base_number IS NULL");
+  public Optional<Row> latest(int generation) throws StoreException {
+    return newest("base_number IS NULL" + of(generation));
   }
 
   @Override
-  public Optional<Row> latestDelta() throws StoreException {
-    return newest("base_number IS NOT NULL");
+  public Optional<Row> latestDelta(int generation) throws StoreException {
+    return newest("base_number IS NOT NULL" + of(generation));
   }
 
   @Override
-  public Optional<Row> oldestValid(Instant at) throws StoreException {
-    return one("base_number IS NULL AND next_update > " + at.toEpochMilli(), "ASC");
+  public Optional<Row> oldestValid(int generation, Instant at) throws StoreException {
+    return one("base_number IS NULL AND next_update > " + at.toEpochMilli() + of(generation), "ASC");
+  }
+
+  /** The SQL condition on the CA key's generation (numbers only: no text reaches the SQL). */
+  private static String of(int generation) {
+    return generation < 0 ? "" : " AND ca_generation = " + generation;
   }
 
   private Optional<Row> newest(String where) throws StoreException {
@@ -80,7 +86,7 @@ final class JdbcCrls implements CrlStore {
 
   private Optional<Row> one(String where, String order) throws StoreException {
     try {
-      try (PreparedStatement ps = c.prepareStatement("SELECT crl_number, this_update, next_update, der, base_number "
+      try (PreparedStatement ps = c.prepareStatement("SELECT crl_number, this_update, next_update, der, base_number, ca_generation "
           + "FROM crl WHERE " + where + " ORDER BY crl_number " + order + " LIMIT 1");
           ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -88,7 +94,7 @@ final class JdbcCrls implements CrlStore {
         }
         long base = rs.getLong(5);
         return Optional.of(new Row(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)),
-            Instant.ofEpochMilli(rs.getLong(3)), rs.getBytes(4), rs.wasNull() ? null : base));
+            Instant.ofEpochMilli(rs.getLong(3)), rs.getBytes(4), rs.wasNull() ? null : base, rs.getInt(6)));
       }
     } catch (SQLException e) {
       throw StoreException.of(e);
