@@ -151,6 +151,39 @@ class ExternalParentE2eTest {
       CaException selfRenew = assertThrows(CaException.class, () -> CaInit.renew(ca.services().store(),
           ca.services().keys().token(), ca.cfg.settings().ca()));
       assertTrue(selfRenew.getMessage().contains("renew it with that parent"), selfRenew.getMessage());
+
+      // rollover through the parent, new key: a request for a new key under the CA's name (asked twice, one key)
+      var store = ca.services().store();
+      var token = ca.services().keys().token();
+      org.bouncycastle.pkcs.PKCS10CertificationRequest roll = CaInit.rolloverRequest(store, token,
+          ca.cfg.settings().ca());
+      assertEquals(roll.getSubjectPublicKeyInfo(), CaInit.rolloverRequest(store, token, ca.cfg.settings().ca())
+          .getSubjectPublicKeyInfo(), "the same waiting key");
+      assertTrue(!roll.getSubjectPublicKeyInfo().equals(caCert.getSubjectPublicKeyInfo()), "a new key");
+      assertEquals(caCert.getSubject(), roll.getSubject());
+      Files.writeString(dir.resolve("roll.csr"), Pem.text(roll));
+      run(dir, "x509", "-req", "-in", "roll.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial",
+          "-days", "900", "-extfile", "ca.ext", "-out", "rolled.pem");
+      X509CertificateHolder rolled = Pem.certificate(dir, "rolled.pem");
+      CaException renamedRoll = assertThrows(CaException.class, () -> CaInit.importCertificate(store, token,
+          ca.cfg.settings().ca(), renamedBy(dir, rolled), List.of(root)));
+      assertTrue(renamedRoll.getMessage().contains("a rollover keeps the CA's name"), renamedRoll.getMessage());
+      CaInit.importCertificate(store, token, ca.cfg.settings().ca(), rolled, List.of(root));
+      ca.node.close();
+      ca.node = org.keyarc.ca.node.CaNode.start(ca.cfg);
+      assertEquals(rolled, ca.caCert(), "the new key signs after the restart");
+      assertEquals(2, ca.services().keys().generations().size());
+      X509CertificateHolder afterRoll = ca.enrollUser("CN=After Parent Rollover").cert();
+      Files.writeString(dir.resolve("after-roll.pem"), Pem.text(afterRoll));
+      OpensslCmpE2eTest.Run rolledOk = openssl(dir, "verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted",
+          "rolled.pem", "after-roll.pem");
+      assertEquals(0, rolledOk.exit(), rolledOk.output());
+      // the old key's certificate still verifies with its CRL, which the old key still signs
+      ca.services().revocation().revoke(Agents.MANAGER, afterRoll.getSerialNumber(), 1, null);
+      Files.writeString(dir.resolve("crl0.pem"), Pem.text(ca.services().crls().current(0)));
+      OpensslCmpE2eTest.Run oldOk = openssl(dir, "verify", "-crl_check", "-CRLfile", "crl0.pem", "-CAfile",
+          "root.pem", "-untrusted", "issuing.pem", "user.pem");
+      assertEquals(0, oldOk.exit(), oldOk.output());
     }
   }
 
