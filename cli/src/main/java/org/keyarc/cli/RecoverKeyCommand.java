@@ -42,8 +42,9 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   @Mixin
   HsmOptions card;
 
-  @Option(names = "--ca-cert", paramLabel = "FILE", description = "the CA certificate that signed the blob "
-      + "(default $KEYARC_HOME/ca.crt)")
+  @Option(names = "--ca-cert", paramLabel = "FILE", description = "the CA certificates, checked out of band: "
+      + "the one that signed the blob and, after a CA key rollover, the older keys' (GET /ca-certs.pem; default "
+      + "$KEYARC_HOME/ca.crt)")
   Path caCert;
 
   @Option(names = "--next", paramLabel = "FILE", description = "where to write the partial file for the next agent "

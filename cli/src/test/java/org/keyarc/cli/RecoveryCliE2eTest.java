@@ -39,6 +39,7 @@ class RecoveryCliE2eTest {
   static String[] asAda;
   static String[] asMax;
   static List<String> agentSerials = new ArrayList<>();
+  static Path config;
 
 
 
@@ -84,7 +85,7 @@ class RecoveryCliE2eTest {
     Files.createDirectories(Path.of("target"));
     home = Files.createTempDirectory(Path.of("target"), "recovery-home-").toAbsolutePath();
     System.setProperty("keyarc.home", home.toString());
-    Path config = file("ca.yaml", String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
+    config = file("ca.yaml", String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
         "  module: " + SoftHsmFixture.library(), "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca"),
         "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Recovery Test CA"));
     Run init = ok("ca", "init", "--config", config.toString(), "--admin", "CN=Ada Admin");
@@ -416,6 +417,47 @@ class RecoveryCliE2eTest {
     Path p12 = home.resolve("ivan.p12");
     ok(cat(card("kra1"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file", pw.toString()));
     assertPkcs12MatchesCertificate(p12, pw, "ivan");
+  }
+
+  /**
+   * A key archived before a CA key rollover is recovered after it: the blob is signed by the new key and holds the
+   * user's certificate the old key signed. {@code ca rollover} writes every CA key's certificate to ca.crt (the new
+   * one first), which recoverkey takes; pinned to the new certificate alone, the old key's certificate in the blob
+   * is refused. Runs after the other recoveries (the node restarts on a new port), before the agent revocation.
+   */
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1)
+  void aKeyArchivedBeforeACaKeyRolloverIsRecoveredAfterIt() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));
+    String serial = archiveUser("CN=Rolf Rollover", "p256", "rolf");
+    Path oldCa = home.resolve("ca-before-rollover.crt");
+    Files.copy(home.resolve("ca.crt"), oldCa);
+    node.close();
+    node = null;
+    Run rolled = ok("ca", "rollover", "--config", config.toString());
+    assertTrue(rolled.out().contains("CA key        1 (new)") && rolled.out().contains("NewWithOld"), rolled.out());
+    node = CaNode.start(NodeConfig.load(config));
+    url = "tls://127.0.0.1:" + node.binaryPort();
+    asAda[1] = url;
+    asMax[1] = url;
+    Run info = ok("ca", "info", "--config", config.toString());
+    assertTrue(info.out().contains("(signs now)"), info.out());
+
+    // Max's certificate is the old key's: it still authenticates him (and the TLS trust is the new ca.crt)
+    Path blob = home.resolve("rolf.blob");
+    ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
+    Path onlyNew = home.resolve("ca-new-only.crt");
+    String bundle = Files.readString(home.resolve("ca.crt"));
+    Files.writeString(onlyNew, bundle.substring(0, bundle.indexOf("-----END CERTIFICATE-----") + 26));
+    assertTrue(!Files.readString(oldCa).equals(Files.readString(onlyNew)), "a new CA certificate");
+    Path pw = file("rolf.pw", "rollover-Passw0rd");
+    Run pinnedNew = keyarc(cat(card("kra1"), "recoverkey", blob.toString(), "--ca-cert", onlyNew.toString(), "--out",
+        home.resolve("rolf-x.p12").toString(), "--password-file", pw.toString()));
+    assertEquals(35, pinnedNew.exit(), pinnedNew.out() + pinnedNew.err());
+    assertTrue(pinnedNew.err().contains("was not issued by"), pinnedNew.err());
+    Path p12 = home.resolve("rolf.p12");
+    ok(cat(card("kra1"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file", pw.toString()));
+    assertPkcs12MatchesCertificate(p12, pw, "rolf");
   }
 
   @Test
