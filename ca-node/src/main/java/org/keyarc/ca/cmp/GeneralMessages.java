@@ -79,6 +79,8 @@ final class GeneralMessages {
         X509CertificateHolder x = keys.currentExchange(clock.instant()).orElseThrow(() -> new CaException(
             ErrorCode.CA_NOT_INITIALISED, "the CA has no valid exchange certificate")).cert();
         out.add(new InfoTypeAndValue(t, new CMPCertificate(x.toASN1Structure())));
+      } else if (t.equals(CMPObjectIdentifiers.id_it_rootCaCert)) {
+        out.add(rootCaKeyUpdate(a));
       } else if (t.equals(CMPObjectIdentifiers.it_currentCRL)) {
         out.add(new InfoTypeAndValue(t, crls.current().toASN1Structure()));
       } else if (t.equals(KeyarcCmp.ADMIN)) {
@@ -105,8 +107,54 @@ final class GeneralMessages {
     }
   }
 
+  /** caCerts: the certificate of every CA key whose certificate has not ended, the current one first. */
   private InfoTypeAndValue caCerts() {
-    return new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts,
-        new DERSequence(new CMPCertificate(keys.caCert().toASN1Structure())));
+    List<CaKeyring.Generation> live = new ArrayList<>(keys.live(clock.instant()));
+    if (!live.contains(keys.current())) {
+      live.add(keys.current());
+    }
+    live.sort(java.util.Comparator.comparingInt(CaKeyring.Generation::number).reversed());
+    return new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts, new DERSequence(live.stream()
+        .map(g -> new CMPCertificate(g.cert().toASN1Structure())).toArray(CMPCertificate[]::new)));
+  }
+
+  /**
+   * The root CA key update (RFC 9810 5.3.19.16, RFC 9483 4.3.2): asked with the root certificate the client trusts
+   * (oldWithOld, optional: the CA key before the current one when left out), the current root certificate
+   * (newWithNew) and the rollover's cross-certificates NewWithOld and OldWithNew. No value when there is no update
+   * for that certificate: it is the current one, not one of this CA's, this CA is not a self-signed root, or no
+   * cross-certificate joins the two keys (one rollover at a time is bridged).
+   */
+  private InfoTypeAndValue rootCaKeyUpdate(InfoTypeAndValue ask) throws CaException {
+    InfoTypeAndValue none = new InfoTypeAndValue(CMPObjectIdentifiers.id_it_rootCaKeyUpdate);
+    CaKeyring.Generation now = keys.current();
+    if (!now.cert().getIssuer().equals(now.cert().getSubject())) {
+      return none;
+    }
+    CaKeyring.Generation old;
+    if (ask.getInfoValue() == null) {
+      old = keys.generations().stream().filter(g -> g.number() < now.number())
+          .max(java.util.Comparator.comparingInt(CaKeyring.Generation::number)).orElse(null);
+    } else {
+      X509CertificateHolder given;
+      try {
+        given = new X509CertificateHolder(CMPCertificate.getInstance(ask.getInfoValue()).getX509v3PKCert());
+      } catch (RuntimeException e) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the rootCaCert value is not a certificate");
+      }
+      old = keys.generations().stream().filter(g -> g.cert().equals(given)).findFirst().orElse(null);
+    }
+    if (old == null || old.equals(now)) {
+      return none;
+    }
+    X509CertificateHolder newWithOld = keys.crossCert(now, old).orElse(null);
+    X509CertificateHolder oldWithNew = keys.crossCert(old, now).orElse(null);
+    if (newWithOld == null) {
+      return none;
+    }
+    return new InfoTypeAndValue(CMPObjectIdentifiers.id_it_rootCaKeyUpdate, new org.bouncycastle.asn1.cmp
+        .RootCaKeyUpdateContent(new CMPCertificate(now.cert().toASN1Structure()),
+            new CMPCertificate(newWithOld.toASN1Structure()),
+            oldWithNew == null ? null : new CMPCertificate(oldWithNew.toASN1Structure())));
   }
 }

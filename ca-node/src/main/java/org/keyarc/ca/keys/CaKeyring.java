@@ -292,6 +292,12 @@ public final class CaKeyring {
     return crossCerts;
   }
 
+  /** The cross-certificate of {@code subject}'s key signed by {@code signer}'s, if a rollover made one. */
+  public Optional<X509CertificateHolder> crossCert(Generation subject, Generation signer) {
+    return crossCerts.stream().filter(c -> c.getSubjectPublicKeyInfo().equals(subject.cert().getSubjectPublicKeyInfo())
+        && signedBy(c, signer.cert().getSubjectPublicKeyInfo())).findFirst();
+  }
+
   /** The cross-certificates for the key of {@code g}, signed by another generation's (NewWithOld for the newest). */
   public List<X509CertificateHolder> crossCertsFor(Generation g) {
     return crossCerts.stream().filter(c -> c.getSubjectPublicKeyInfo().equals(g.cert().getSubjectPublicKeyInfo()))

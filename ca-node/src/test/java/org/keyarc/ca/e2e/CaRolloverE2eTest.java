@@ -15,6 +15,9 @@ import java.util.Date;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.bouncycastle.asn1.cmp.CMPCertificate;
+import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
+import org.bouncycastle.asn1.cmp.RootCaKeyUpdateContent;
 import org.bouncycastle.asn1.x509.AccessDescription;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.CRLDistPoint;
@@ -141,6 +144,23 @@ class CaRolloverE2eTest {
       // a certificate the old key signed still authenticates its holder over CMP: it revokes itself
       TestCa.Enrollee oldHolder = new TestCa.Enrollee(beforeKeys, before);
       try (var c = ca.signedClient(ca.binaryUrl(), oldHolder)) {
+        // RFC 9483 4.3.2's root CA key update: asked with the old root, the new one and both cross-certificates
+        var rep = c.genm(new org.bouncycastle.asn1.cmp.InfoTypeAndValue(CMPObjectIdentifiers.id_it_rootCaCert,
+            new CMPCertificate(old.toASN1Structure())));
+        assertEquals(CMPObjectIdentifiers.id_it_rootCaKeyUpdate, rep.get(0).getInfoType());
+        RootCaKeyUpdateContent update = RootCaKeyUpdateContent.getInstance(rep.get(0).getInfoValue());
+        assertEquals(neu, new X509CertificateHolder(update.getNewWithNew().getX509v3PKCert()));
+        assertEquals(done.newWithOld(), new X509CertificateHolder(update.getNewWithOld().getX509v3PKCert()));
+        assertEquals(done.oldWithNew(), new X509CertificateHolder(update.getOldWithNew().getX509v3PKCert()));
+        var none = c.genm(new org.bouncycastle.asn1.cmp.InfoTypeAndValue(CMPObjectIdentifiers.id_it_rootCaCert,
+            new CMPCertificate(neu.toASN1Structure())));
+        assertEquals(null, none.get(0).getInfoValue(), "asked with the current root: no update");
+        var caCerts = c.genm(new org.bouncycastle.asn1.cmp.InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts));
+        org.bouncycastle.asn1.ASN1Sequence certs = org.bouncycastle.asn1.ASN1Sequence.getInstance(
+            caCerts.get(0).getInfoValue());
+        assertEquals(List.of(neu, old), List.of(new X509CertificateHolder(CMPCertificate.getInstance(certs
+            .getObjectAt(0)).getX509v3PKCert()), new X509CertificateHolder(CMPCertificate.getInstance(certs
+            .getObjectAt(1)).getX509v3PKCert())), "caCerts: both keys' certificates, the current first");
         c.revoke(before.getIssuer(), before.getSerialNumber(), 4);
       }
       assertEquals(org.keyarc.ca.store.CertRecord.Status.REVOKED, ca.services().store().inTransaction(tx ->
