@@ -50,7 +50,7 @@ final class GeneralMessages {
     return true;
   }
 
-  /** At most this many ITAVs in one genm (keyarc offers four infoTypes; one admin request a message). */
+  /** At most this many ITAVs in one genm (keyarc offers five infoTypes; one admin request a message). */
   static final int MAX_ITEMS = 8;
 
   PKIBody genm(PKIMessage msg, CmpContext ctx) throws CaException {
