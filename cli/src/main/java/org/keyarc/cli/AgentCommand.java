@@ -165,7 +165,7 @@ final class AgentCommand {
       }
       RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) result;
       try (var key = done.key()) {
-        Path p12 = outDir.resolve(blob.record().certificateSerial().toString(16) + ".p12");
+        Path p12 = outDir.resolve(RecoverKeyCommand.fileName(blob.userCertificate()));
         RecoverKeyCommand.writePkcs12(key, blob, RecoveryBlob.issuerAmong(blob.userCertificate(), ca), p12,
             passwordFile, false);
         AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_STEP).put(AdminFields.ID, id)

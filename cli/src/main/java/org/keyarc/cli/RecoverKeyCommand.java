@@ -52,7 +52,7 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   Path next;
 
   @Option(names = "--out", paramLabel = "P12", description = "where to write the PKCS#12 at the last step "
-      + "(default SERIAL.p12)")
+      + "(default: the certificate's common name and serial, e.g. Ada_Lovelace-5f1c.p12)")
   Path out;
 
   @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked twice)")
@@ -105,7 +105,7 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
         RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) r;
         try (var key = done.key()) {
           X509CertificateHolder cert = blob.userCertificate();
-          Path p12 = out != null ? out : Path.of(blob.record().certificateSerial().toString(16) + ".p12");
+          Path p12 = out != null ? out : Path.of(fileName(cert));
           Pkcs12Writer.Compat form = compat(pfxCompat, spec.commandLine().getErr());
           List<X509CertificateHolder> parents = caChain == null ? List.of()
               : RecoveryBlob.pinnedChain(ca, CliFiles.readCertificates(caChain));
@@ -121,11 +121,6 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     }
   }
 
-  /**
-   * Writes the recovered key with its certificate, the CA certificate and the CA's chain above it as a PKCS#12
-   * (mode 0600), the
-   * password from {@code passwordFile} or asked twice; refuses an existing file unless {@code force}.
-   */
   /** The PKCS#12 form of {@code --pfx-compat}; the legacy form with a warning on {@code err}. */
   static Pkcs12Writer.Compat compat(String value, PrintWriter err) throws Keyarc.UserException {
     switch (value) {
@@ -146,7 +141,11 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     writePkcs12(key, blob, ca, List.of(), p12, passwordFile, force, Pkcs12Writer.Compat.MODERN);
   }
 
-  /** {@code parents}: the CA's chain above it, from a file the agent pinned (may be empty). */
+  /**
+   * Writes the recovered key with its certificate, the CA certificate and the CA's chain above it ({@code parents},
+   * from a file the agent pinned; may be empty) as a PKCS#12 (mode 0600), the password from {@code passwordFile} or
+   * asked twice; refuses an existing file unless {@code force}.
+   */
   static void writePkcs12(RecoveredKey key, RecoveryBlob blob, X509CertificateHolder ca,
       List<X509CertificateHolder> parents, Path p12, Path passwordFile, boolean force, Pkcs12Writer.Compat compat)
       throws Exception {
@@ -202,6 +201,22 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     } finally {
       Arrays.fill(b, '\0');
     }
+  }
+
+  /**
+   * The default file name of a recovered key: the certificate's common name, as a file name (letters, digits, '.',
+   * '-' and '_'; anything else becomes '_'; at most 64 characters), a '-' and its serial in hex — a name the user
+   * recognises (the seed's advice), unique per certificate. Only the serial without a usable common name.
+   */
+  static String fileName(X509CertificateHolder cert) {
+    var cn = cert.getSubject().getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
+    String name = cn.length == 0 ? "" : cn[0].getFirst().getValue().toString()
+        .replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("_+", "_").replaceAll("^[._]+|_+$", "");
+    if (name.length() > 64) {
+      name = name.substring(0, 64);
+    }
+    String serial = cert.getSerialNumber().toString(16);
+    return (name.isEmpty() ? "" : name + "-") + serial + ".p12";
   }
 
   private static String friendlyName(X509CertificateHolder cert) {

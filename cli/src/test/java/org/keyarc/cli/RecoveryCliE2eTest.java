@@ -317,7 +317,7 @@ class RecoveryCliE2eTest {
     Run last = ok(cat(cat(asAgent("kra2"), card("kra2")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
         "--password-file", pw.toString(), "--approve", id));
     assertTrue(last.out().contains("last step done by CN=Agent kra2"), last.out());
-    Files.copy(outDir.resolve(serial + ".p12"), home.resolve("olga.p12"));
+    Files.copy(outDir.resolve("Olga_Online-" + serial + ".p12"), home.resolve("olga.p12"));
     assertPkcs12MatchesCertificate(home.resolve("olga.p12"), pw, "olga");
 
     Run show = ok(cat(asMax, "recovery", "show", id));
@@ -336,7 +336,7 @@ class RecoveryCliE2eTest {
     Run done = ok(cat(cat(asAgent("kra3"), card("kra3")), "agent", "watch", "--once", "--out-dir", outDir.toString(),
         "--password-file", pw.toString(), "--approve", rudiId));
     assertTrue(done.out().contains("last step done by CN=Agent kra3"), done.out());
-    Files.copy(outDir.resolve(serial + ".p12"), home.resolve("rudi.p12"));
+    Files.copy(outDir.resolve("Rudi_Rsa-" + serial + ".p12"), home.resolve("rudi.p12"));
     assertPkcs12MatchesCertificate(home.resolve("rudi.p12"), pw, "rudi");
 
     // an agent whose certificate was revoked after the key was archived can no longer take part
@@ -352,7 +352,7 @@ class RecoveryCliE2eTest {
         "the refused step is audited");
     assertTrue(audit.stream().anyMatch(r -> r.action().equals("recovery.complete")));
     assertTrue(audit.stream().anyMatch(r -> r.action().equals("key.getkey")));
-    assertFalse(Files.exists(outDir.resolve(serial2 + ".p12")));
+    assertFalse(Files.exists(outDir.resolve("Rita_Revoked-" + serial2 + ".p12")));
   }
 
   @Test
@@ -373,7 +373,7 @@ class RecoveryCliE2eTest {
           ok(cat(cat(asAgent(agent), card(agent)), "agent", "watch", "--once", "--out-dir", outDir.toString(),
               "--password-file", pw.toString(), "--approve", comboId));
         }
-        Files.copy(outDir.resolve(serial + ".p12"), p12);
+        Files.copy(outDir.resolve(name + "-" + serial + ".p12"), p12); // the file is named after the certificate
       } else {
         Path blob = home.resolve(name + ".blob");
         ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
@@ -455,9 +455,18 @@ class RecoveryCliE2eTest {
         home.resolve("rolf-x.p12").toString(), "--password-file", pw.toString()));
     assertEquals(35, pinnedNew.exit(), pinnedNew.out() + pinnedNew.err());
     assertTrue(pinnedNew.err().contains("was not issued by"), pinnedNew.err());
-    Path p12 = home.resolve("rolf.p12");
-    ok(cat(card("kra1"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file", pw.toString()));
-    assertPkcs12MatchesCertificate(p12, pw, "rolf");
+    // without --out, the file is named after the certificate (in the working directory)
+    Path p12 = Path.of("Rolf_Rollover-" + serial + ".p12");
+    Files.deleteIfExists(p12);
+    try {
+      ok(cat(card("kra1"), "recoverkey", blob.toString(), "--password-file", pw.toString()));
+      Files.copy(p12, home.resolve("rolf.p12"));
+    } finally {
+      Files.deleteIfExists(p12);
+    }
+    assertPkcs12MatchesCertificate(home.resolve("rolf.p12"), pw, "rolf");
+    Run names = openssl("pkcs12", "-in", "rolf.p12", "-nokeys", "-passin", "file:" + pw);
+    assertTrue(names.out().contains("friendlyName: Rolf Rollover (recovered)"), names.out());
   }
 
   @Test
