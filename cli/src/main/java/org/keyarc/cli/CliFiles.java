@@ -72,9 +72,36 @@ public final class CliFiles {
     }
   }
 
-  /** Every certificate in a PEM file, in file order (at least one). */
+  /** The CRL in a file, PEM or DER. */
+  public static org.bouncycastle.cert.X509CRLHolder readCrl(Path file) throws Keyarc.UserException {
+    try {
+      byte[] data = Files.readAllBytes(file);
+      String text = new String(data, StandardCharsets.US_ASCII);
+      if (text.contains("-----BEGIN")) {
+        try (PEMParser p = new PEMParser(new StringReader(text))) {
+          if (p.readObject() instanceof org.bouncycastle.cert.X509CRLHolder crl) {
+            return crl;
+          }
+        }
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, file + " holds no CRL");
+      }
+      return new org.bouncycastle.cert.X509CRLHolder(data);
+    } catch (IOException | RuntimeException e) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read a CRL from " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** Every certificate in a PEM file, in file order (at least one); a DER file holds one. */
   public static java.util.List<X509CertificateHolder> readCertificates(Path file) throws Keyarc.UserException {
     java.util.List<X509CertificateHolder> out = new java.util.ArrayList<>();
+    try {
+      if (!Files.readString(file, StandardCharsets.ISO_8859_1).contains("-----BEGIN")) {
+        return java.util.List.of(readCertificate(file));
+      }
+    } catch (IOException e) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "cannot read certificates from " + file + ": "
+          + e.getMessage());
+    }
     try (PEMParser p = new PEMParser(new StringReader(Files.readString(file, StandardCharsets.US_ASCII)))) {
       for (Object o = p.readObject(); o != null; o = p.readObject()) {
         if (!(o instanceof X509CertificateHolder c)) {

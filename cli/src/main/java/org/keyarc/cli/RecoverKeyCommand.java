@@ -65,6 +65,14 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
       + "checked out of band), put into the PKCS#12; each certificate must have signed the one below")
   Path caChain;
 
+  @Option(names = "--crl", paramLabel = "FILE", description = "the CA's current CRL (GET /crl; after a CA key "
+      + "rollover also /crl/N; repeatable): an agent whose certificate it revokes may not do a step")
+  List<Path> crls = List.of();
+
+  @Option(names = "--allow-revoked-agent", description = "do the step although this card's agent certificate has "
+      + "expired or is revoked (with a warning; the node refuses such an agent online)")
+  boolean allowRevokedAgent;
+
   @Option(names = "--pfx-compat", paramLabel = "FORM", defaultValue = "modern", description = "modern (AES-256, "
       + "Windows 10 1709 / Server 2019 and later, the default) or legacy (TripleDES and SHA-1, weaker: for older "
       + "Windows, which reports the modern form as a wrong password)")
@@ -91,7 +99,9 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
       w.println("card          " + d.label() + " (serial " + d.serial() + ")");
       warnPin(d, spec.commandLine().getErr());
       try (HsmToken token = card.open(m, true)) {
-        RecoveryStep.Result r = RecoveryStep.run(blob, progress, token);
+        var onCard = RecoveryStep.agentsOn(blob, token);
+        checkStanding(blob, onCard.keySet(), cas, spec.commandLine().getErr());
+        RecoveryStep.Result r = RecoveryStep.run(blob, progress, token, onCard);
         if (r instanceof RecoveryStep.Result.Partial p) {
           Path file = next != null ? next : Path.of(input + ".next");
           CliFiles.write(file, p.progress().encoded(), false, force);
@@ -118,6 +128,34 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
         }
         return 0;
       }
+    }
+  }
+
+  /**
+   * The rule the node applies online, offline: an agent on this card whose certificate has expired or is revoked
+   * (by a --crl) does no step, unless --allow-revoked-agent, which warns; without a CRL, a note that revocation was
+   * not checked.
+   */
+  private void checkStanding(RecoveryBlob blob, java.util.Set<Integer> agents, List<X509CertificateHolder> cas,
+      PrintWriter err) throws Exception {
+    List<org.bouncycastle.cert.X509CRLHolder> loaded = new java.util.ArrayList<>();
+    for (Path f : crls) {
+      loaded.add(CliFiles.readCrl(f));
+    }
+    org.keyarc.agent.recovery.AgentStanding.Report report = org.keyarc.agent.recovery.AgentStanding.check(blob,
+        agents, cas, loaded, java.time.Instant.now());
+    if (!report.problems().isEmpty()) {
+      if (!allowRevokedAgent) {
+        throw new Keyarc.UserException(ErrorCode.CERT_REVOKED, report.problems().get(0) + ": this agent may not do "
+            + "a recovery step (the node refuses it online); --allow-revoked-agent does it anyway, with a warning");
+      }
+      for (String p : report.problems()) {
+        err.println("warning: " + p + "; doing the step anyway (--allow-revoked-agent)");
+      }
+    }
+    if (!report.revocationChecked()) {
+      err.println("note: this agent's certificate was not checked for revocation (offline); give --crl FILE, the "
+          + "CA's /crl");
     }
   }
 

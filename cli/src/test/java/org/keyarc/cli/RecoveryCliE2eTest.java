@@ -353,6 +353,31 @@ class RecoveryCliE2eTest {
     assertTrue(audit.stream().anyMatch(r -> r.action().equals("recovery.complete")));
     assertTrue(audit.stream().anyMatch(r -> r.action().equals("key.getkey")));
     assertFalse(Files.exists(outDir.resolve("Rita_Revoked-" + serial2 + ".p12")));
+
+    // offline, the same rule with the CA's CRL (the first CA key's: it issued the agents' certificates), and an
+    // explicit override that warns
+    Path blob = home.resolve("rita.blob");
+    ok(cat(asMax, "getkey", "--serial", serial2, "--out", blob.toString()));
+    var crl = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        "http://127.0.0.1:" + node.httpPort() + "/crl")).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, crl.statusCode());
+    Path crlFile = home.resolve("ca0.crl");
+    Files.write(crlFile, crl.body());
+    Path ritaP12 = home.resolve("rita.p12");
+    Run offline = keyarc(cat(card("kra2"), "recoverkey", blob.toString(), "--crl", crlFile.toString(), "--out",
+        ritaP12.toString(), "--password-file", pw.toString()));
+    assertEquals(47, offline.exit(), offline.out() + offline.err());
+    assertTrue(offline.err().contains("CN=Agent kra2") && offline.err().contains("is revoked")
+        && offline.err().contains("--allow-revoked-agent"), offline.err());
+    assertFalse(Files.exists(ritaP12));
+    Run forged = keyarc(cat(card("kra2"), "recoverkey", blob.toString(), "--crl", home.resolve("ada.crt").toString(),
+        "--out", ritaP12.toString(), "--password-file", pw.toString()));
+    assertEquals(36, forged.exit(), "a certificate is no CRL: " + forged.err());
+    Run allowed = ok(cat(card("kra2"), "recoverkey", blob.toString(), "--crl", crlFile.toString(),
+        "--allow-revoked-agent", "--out", ritaP12.toString(), "--password-file", pw.toString()));
+    assertTrue(allowed.err().contains("warning: CN=Agent kra2") && allowed.err().contains("doing the step anyway"),
+        allowed.err());
+    assertPkcs12MatchesCertificate(ritaP12, pw, "rita");
   }
 
   @Test

@@ -171,7 +171,7 @@ public final class RecoveryBlob {
     }
   }
 
-  private static boolean signedBy(X509CertificateHolder c, X509CertificateHolder issuer) {
+  static boolean signedBy(X509CertificateHolder c, X509CertificateHolder issuer) {
     try {
       return c.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
           .setProvider(Bc.PROVIDER).build(issuer));
