@@ -326,12 +326,11 @@ public final class CmpResponder {
         b.setSenderKID(SubjectKeyIdentifier.getInstance(ski.getParsedValue()).getKeyIdentifier());
       }
       b.addCMPCertificate(r.cert());
-      // the CA certificate of the key that certified the responder, and after a rollover that key certified by the
-      // one before (NewWithOld, RFC 4210 4.4): a client still trusting the old CA certificate builds the path
-      CaKeyring.Generation issuer = keys.generation(r.generation()).orElse(keys.current());
-      b.addCMPCertificate(issuer.cert());
-      for (org.bouncycastle.cert.X509CertificateHolder cross : keys.crossCertsFor(issuer)) {
-        b.addCMPCertificate(cross);
+      // above it: the CA certificate of the key that certified it, or after a rollover that key certified by the one
+      // before (NewWithOld, RFC 4210 4.4), so that a client still trusting the old CA certificate builds the path
+      for (org.bouncycastle.cert.X509CertificateHolder c : keys.certsAbove(keys.generation(r.generation())
+          .orElse(keys.current()))) {
+        b.addCMPCertificate(c);
       }
       return b.build(keys.responderSigner(r)).toASN1Structure();
     } catch (CmpProtectionException e) {

@@ -126,6 +126,7 @@ public final class CaInit {
           + (root != null) + " token=" + token.label() + (adminName == null ? "" : " admin=" + adminName), now);
       return null;
     });
+    CaKeyring.pinKeys(store, token);
     // a new CA's audit starts here: forget any anchor an earlier CA left in this token
     HsmCalls.call(() -> {
       token.call(s -> {
@@ -187,6 +188,8 @@ public final class CaInit {
       throw new CaException(ErrorCode.BAD_INPUT, "the certificate is for another key: its public key is not the "
           + "CA key in token " + token.label());
     }
+    // and the token's own key under that label, before anything is written: the store's copy may have been edited
+    requireTokenKey(token, row.keyLabel(), cert.getSubjectPublicKeyInfo());
     KeyHandle key = HsmCalls.call(() -> token.call(s -> s.findKey(KeyClass.PRIVATE, row.keyLabel())));
     storeOnToken(token, key, cert);
     // the chain's digest in the token: a database writer who swaps the stored chain is found at load
@@ -313,7 +316,7 @@ public final class CaInit {
       newWithOld = CertFactory.crossCertificate(old.cert(), spki, new SerialNumbers().next(), now.minusSeconds(60),
           oldEnd, HsmCalls.call(() -> keys.signer(old)));
       oldWithNew = CertFactory.crossCertificate(cert, old.cert().getSubjectPublicKeyInfo(),
-          new SerialNumbers().next(), now.minusSeconds(60), oldEnd, HsmCalls.call(() -> HsmSigners.iaik(token)
+          new SerialNumbers().next(), old.cert().getNotBefore().toInstant(), oldEnd, HsmCalls.call(() -> HsmSigners.iaik(token)
               .signer(pair.privateKey(), CaKeyring.algorithmFor(pair.publicKey()))));
     } catch (CertIOException e) {
       throw new IllegalStateException(e);
@@ -332,6 +335,7 @@ public final class CaInit {
           + "; " + old + " answers for what it issued until " + oldEnd, now);
       return null;
     });
+    CaKeyring.pinKeys(store, token);
     afterRollover(store, token, cfg, now);
     return new Rollover(generation, cert, newWithOld, oldWithNew);
   }
@@ -343,6 +347,17 @@ public final class CaInit {
     newExchange(store, token, keys, cfg, "local-operator", now);
     newResponder(store, token, keys, cfg, "local-operator", now);
     newOcspSigner(store, token, keys, cfg, "local-operator", now);
+  }
+
+  /** Refuses (STORE_ERROR) unless the token's private key {@code label} belongs to {@code spki}. */
+  private static void requireTokenKey(HsmToken token, String label, SubjectPublicKeyInfo spki) throws CaException {
+    PublicKey pub = CaKeyring.publicKey(spki);
+    boolean matches = HsmCalls.call(() -> token.call(s -> s.matchesPublicKey(s.findKey(KeyClass.PRIVATE, label),
+        pub)));
+    if (!matches) {
+      throw new CaException(ErrorCode.STORE_ERROR, "the store's public key for CA key " + label + " is not the key "
+          + "the CA token holds under that label: the store was edited; restore it from a backup");
+    }
   }
 
   /** The CA key row still waiting for its certificate from an external parent, or null. */
@@ -359,6 +374,10 @@ public final class CaInit {
   public static PKCS10CertificationRequest rolloverRequest(Store store, HsmToken token, NodeSettings.Ca cfg)
       throws CaException {
     CaKeyring keys = CaKeyring.load(store, token);
+    if (keys.caCert().getIssuer().equals(keys.caCert().getSubject())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "this CA is a self-signed root: roll it over with 'keyarc ca "
+          + "rollover' (no --csr)");
+    }
     CaKeyStore.Row waiting = pending(store);
     Instant now = Instant.now();
     String label;
@@ -366,6 +385,7 @@ public final class CaInit {
     if (waiting != null) {
       label = waiting.keyLabel();
       spki = SubjectPublicKeyInfo.getInstance(waiting.publicKey());
+      requireTokenKey(token, label, spki); // the store's public key for it must be the token's
     } else {
       label = CaKeyring.CA_KEY_LABEL + "-" + uniqueSuffix(now);
       HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
@@ -377,6 +397,7 @@ public final class CaInit {
             + " waiting for its certificate from " + keys.caCert().getIssuer(), now);
         return null;
       });
+      CaKeyring.pinKeys(store, token);
     }
     KeyHandle key = HsmCalls.call(() -> token.call(s -> s.findKey(KeyClass.PRIVATE, label)));
     try {

@@ -151,6 +151,16 @@ public final class CaKeyring {
       throws CaException, HsmException {
     List<CaKeyStore.Row> rows = new ArrayList<>(rowsNewestFirst);
     java.util.Collections.reverse(rows);
+    // the CA keys' labels and public keys, in order, as the ceremonies at the CA host left them (their digest is in
+    // the token): rows added, removed or reordered in the store would renumber the keys or make an old one sign
+    List<byte[]> pinned = token.call(s -> s.readData(KEYS_LABEL));
+    byte[] digest = keysDigest(rows);
+    boolean known = pinned.isEmpty() ? rows.size() == 1 // a CA from before the pin: one key, nothing to reorder
+        : pinned.stream().anyMatch(d -> java.util.Arrays.equals(d, digest));
+    if (!known) {
+      throw new CaException(ErrorCode.STORE_ERROR, "the store's list of CA keys is not the one the CA token "
+          + "remembers (a key row was added, removed or reordered): the store was edited; restore it from a backup");
+    }
     List<Generation> out = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
       CaKeyStore.Row r = rows.get(i);
@@ -160,13 +170,54 @@ public final class CaKeyring {
       X509CertificateHolder cert = holder(r.cert());
       PublicKey pub = publicKey(cert.getSubjectPublicKeyInfo());
       KeyHandle key = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
-      if (!token.call(s -> s.matchesPublicKey(key, pub))) {
+      if (!token.call(s -> s.matchesPublicKey(key, pub))
+          || !java.util.Arrays.equals(r.publicKey(), org.keyarc.ca.support.Encodings.der(cert.getSubjectPublicKeyInfo()))
+          || (cert.getIssuer().equals(cert.getSubject()) && !signedBy(cert, cert.getSubjectPublicKeyInfo()))) {
         throw new CaException(ErrorCode.STORE_ERROR, "the store's certificate for CA key " + r.keyLabel() + " is "
-            + "not for the key the CA token holds under that label: the store was edited; restore it from a backup");
+            + "not for the key the CA token holds under that label (or a root not signed by it): the store was "
+            + "edited; restore it from a backup");
       }
       out.add(new Generation(i, r.keyLabel(), key, cert, algorithmFor(pub)));
     }
     return out;
+  }
+
+  /** The label of the token data object holding {@link #keysDigest} of the CA key rows. */
+  public static final String KEYS_LABEL = "keyarc-ca-keys";
+
+  /** SHA-256 over the CA key rows' labels and public keys, oldest first, each length-prefixed. */
+  static byte[] keysDigest(List<CaKeyStore.Row> rowsOldestFirst) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      for (CaKeyStore.Row r : rowsOldestFirst) {
+        for (byte[] part : List.of(r.keyLabel().getBytes(java.nio.charset.StandardCharsets.UTF_8), r.publicKey())) {
+          md.update(java.nio.ByteBuffer.allocate(4).putInt(part.length).array());
+          md.update(part);
+        }
+      }
+      return md.digest();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Writes the digest of the store's CA key rows into the CA token: after a ceremony at the CA host added one (init,
+   * a rollover), so that {@link #load} takes up exactly these keys in this order.
+   */
+  public static void pinKeys(Store store, HsmToken token) throws CaException {
+    List<CaKeyStore.Row> rows = new ArrayList<>(store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA)));
+    java.util.Collections.reverse(rows);
+    byte[] digest = keysDigest(rows);
+    try {
+      token.call(s -> {
+        s.writeData(KEYS_LABEL, digest);
+        return null;
+      });
+    } catch (HsmException e) {
+      throw new CaException(ErrorCode.of(e.reason()), "cannot record the CA keys in the CA token: " + e.getMessage()
+          + "; 'keyarc ca info' shows the state", e);
+    }
   }
 
   /** Whether {@code cert}'s signature verifies with {@code issuerKey}. */
@@ -298,6 +349,18 @@ public final class CaKeyring {
         && signedBy(c, signer.cert().getSubjectPublicKeyInfo())).findFirst();
   }
 
+  /**
+   * What a node sends above a certificate the CA key {@code g} signed (TLS chain, CMP extraCerts): after a rollover
+   * only the NewWithOld cross-certificates for that key — a client trusting the new CA certificate has it, and one
+   * trusting the old builds the path through them, whereas the new self-signed certificate in the chain would stop
+   * such a client (OpenSSL takes the first usable issuer: "self-signed certificate in certificate chain") — else the
+   * CA certificate.
+   */
+  public List<X509CertificateHolder> certsAbove(Generation g) {
+    List<X509CertificateHolder> cross = crossCertsFor(g);
+    return cross.isEmpty() ? List.of(g.cert()) : cross;
+  }
+
   /** The cross-certificates for the key of {@code g}, signed by another generation's (NewWithOld for the newest). */
   public List<X509CertificateHolder> crossCertsFor(Generation g) {
     return crossCerts.stream().filter(c -> c.getSubjectPublicKeyInfo().equals(g.cert().getSubjectPublicKeyInfo()))
@@ -346,11 +409,17 @@ public final class CaKeyring {
     return publicKey(current.cert().getSubjectPublicKeyInfo());
   }
 
-  /** Every CA key's public key, the current one first. */
-  public List<PublicKey> publicKeys() {
+  /**
+   * The public key of every CA key whose certificate has not ended at {@code now}, the current one first (and the
+   * current one always): what client certificates are checked against.
+   */
+  public List<PublicKey> publicKeys(Instant now) {
     List<PublicKey> out = new ArrayList<>();
     for (int i = generations.size() - 1; i >= 0; i--) {
-      out.add(publicKey(generations.get(i).cert().getSubjectPublicKeyInfo()));
+      Generation g = generations.get(i);
+      if (g.equals(current) || g.liveAt(now)) {
+        out.add(publicKey(g.cert().getSubjectPublicKeyInfo()));
+      }
     }
     return out;
   }

@@ -117,7 +117,7 @@ public final class HttpServer implements AutoCloseable {
 
   /** CA key numbers in paths: 1 to 4 digits. */
   private static final java.util.regex.Pattern GENERATION = java.util.regex.Pattern.compile(
-      "/(crl|crl-delta|ca\\.crt)/([0-9]{1,4})");
+      "/(crl|ca\\.crl|crl-delta|ca\\.crt)/([0-9]{1,4})");
 
   private static byte[] pem(java.util.List<X509CertificateHolder> certs) {
     java.io.StringWriter w = new java.io.StringWriter();

@@ -318,10 +318,7 @@ public final class CaNode implements AutoCloseable {
     if (own != null) {
       char[] pin = readPin(cfg.hsm(), env);
       try {
-        List<org.bouncycastle.cert.X509CertificateHolder> above = new java.util.ArrayList<>();
-        above.add(keys.caCert());
-        above.addAll(keys.crossCertsFor(keys.current()));
-        ownKey = NodeTls.open(r.token(), pin, own, above);
+        ownKey = NodeTls.open(r.token(), pin, own, keys.certsAbove(keys.current()));
       } finally {
         HsmToken.wipe(pin);
       }
@@ -472,7 +469,8 @@ public final class CaNode implements AutoCloseable {
       throws CaException {
     try {
       return org.keyarc.ca.net.TlsSupport.serverContext(cfg,
-          keys.generations().stream().map(CaKeyring.Generation::cert).toList(), own); // client certificates of any CA key
+          keys.generations().stream().filter(g -> g.equals(keys.current()) || g.liveAt(java.time.Instant.now()))
+              .map(CaKeyring.Generation::cert).toList(), own); // client certificates of any live CA key
     } catch (javax.net.ssl.SSLException e) {
       throw new CaException(ErrorCode.CONFIG_INVALID, field + ": " + e.getMessage(), e);
     }

@@ -48,7 +48,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     String issuer = keys.caName().toString();
     AuditBacklog backlog = new AuditBacklog(store);
     IdentityService identities = new IdentityService(store, clock, keys.caName(),
-        keys.publicKeys(), backlog);
+        keys.publicKeys(clock.instant()), backlog);
     SecretService secrets = new SecretService(store, keys, templates, clock,
         cfg.timers().secretValidity(), cfg.limits().secretMaxFailures());
     RoleService roles = new RoleService(store, clock, cfg.roleSeparation(), issuer);

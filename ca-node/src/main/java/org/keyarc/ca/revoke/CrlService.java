@@ -23,8 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * CRL publication: numbered, signed in the HSM and stored in one go; the current CRL for clients. Each live
- * generation of the CA key ({@link CaKeyring#live}) publishes its own CRLs, of what it signed, at its own URL
- * ({@code /crl} for the first, {@code /crl/N} for key N); all share one sequence of CRL numbers.
+ * generation of the CA key ({@link CaKeyring#live}) publishes its own CRLs at its own URL ({@code /crl} for the
+ * first, {@code /crl/N} for key N); all share one sequence of CRL numbers, and each lists every revoked certificate
+ * of the CA's name, whichever key signed it: a relying party may take any of them for any certificate of this name
+ * (RFC 5280 6.3.3 accepts a CRL of the same issuer name whose path reaches the trust anchor, which the rollover's
+ * cross-certificates give), so none may leave a revocation out.
  */
 public final class CrlService {
   private static final Logger LOG = LoggerFactory.getLogger(CrlService.class);
@@ -83,7 +86,7 @@ public final class CrlService {
       tx.crls().lockPublication();
       // after the lock, and never before the last CRL's (nodes' clocks differ): thisUpdate never goes back
       Instant thisUpdate = thisUpdate(tx);
-      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, g.number(), thisUpdate);
+      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, thisUpdate); // of every CA key
       long number = tx.crls().nextNumber();
       X509CRLHolder crl;
       byte[] der;
@@ -154,7 +157,7 @@ public final class CrlService {
       } catch (IOException e) {
         throw new CaException(ErrorCode.STORE_ERROR, "the stored CRL " + base.get().number() + " does not parse", e);
       }
-      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, g.number(), thisUpdate).stream()
+      List<CertRecord> revoked = tx.certificates().revokedUnexpired(issuer, thisUpdate).stream()
           .filter(r -> !listed.contains(r.serial())).toList();
       long number = tx.crls().nextNumber();
       Instant nextUpdate = thisUpdate.plus(deltaInterval.multipliedBy(2));

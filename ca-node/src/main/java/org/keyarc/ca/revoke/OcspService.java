@@ -204,9 +204,12 @@ public final class OcspService {
     return "unknown";
   }
 
-  /** The generation of the CA key whose certificate the CertID's issuer hashes name; -1 for another CA's. */
+  /**
+   * The generation of the CA key whose certificate the CertID's issuer hashes name; -1 for another CA's, and for a
+   * key whose certificate has ended (it answers for nothing any more).
+   */
   private int issuerKey(CertificateID id) throws OCSPException {
-    for (CaKeyring.Generation g : keys.generations()) {
+    for (CaKeyring.Generation g : keys.live(clock.instant())) {
       if (id.matchesIssuer(g.cert(), digests)) {
         return g.number();
       }

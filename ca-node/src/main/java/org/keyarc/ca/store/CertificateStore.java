@@ -28,12 +28,7 @@ public interface CertificateStore {
   List<CertRecord> list(CertRecord.Status status, String subject, int limit) throws StoreException;
 
   /** Every revoked certificate of {@code issuer} that has not yet expired (the CRL's entries). */
-  default List<CertRecord> revokedUnexpired(String issuer, Instant now) throws StoreException {
-    return revokedUnexpired(issuer, 0, now);
-  }
-
-  /** The revoked, unexpired certificates signed by the CA key of {@code caGeneration}, oldest revocation first. */
-  List<CertRecord> revokedUnexpired(String issuer, int caGeneration, Instant now) throws StoreException;
+  List<CertRecord> revokedUnexpired(String issuer, Instant now) throws StoreException;
 
   /** The certificates a CMP transaction issued. */
   List<CertRecord> ofTransaction(String transactionId) throws StoreException;

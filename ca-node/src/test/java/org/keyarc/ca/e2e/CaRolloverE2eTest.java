@@ -83,13 +83,15 @@ class CaRolloverE2eTest {
       ca.services().revocation().revoke(Agents.MANAGER, revokedBefore.getSerialNumber(), 1, null);
       ca.services().revocation().revoke(Agents.MANAGER, revokedAfter.getSerialNumber(), 1, null);
 
-      // each key's CRL, over HTTP: signed by that key, listing what it signed and nothing else
+      // each key's CRL, over HTTP: signed by that key, listing every revocation of the CA's name (a relying party
+      // may take either for any certificate of this name: none may leave one out)
       X509CRLHolder crl0 = new X509CRLHolder(get(ca, "crl").body());
       X509CRLHolder crl1 = new X509CRLHolder(get(ca, "crl/1").body());
       assertTrue(crl0.isSignatureValid(new JcaContentVerifierProviderBuilder().build(old)));
       assertTrue(crl1.isSignatureValid(new JcaContentVerifierProviderBuilder().build(neu)));
-      assertEquals(Set.of(revokedBefore.getSerialNumber()), serials(crl0));
-      assertEquals(Set.of(revokedAfter.getSerialNumber()), serials(crl1));
+      Set<BigInteger> both = Set.of(revokedBefore.getSerialNumber(), revokedAfter.getSerialNumber());
+      assertEquals(both, serials(crl0));
+      assertEquals(both, serials(crl1));
       assertEquals(neu, new X509CertificateHolder(get(ca, "ca.crt/1").body()));
       assertEquals(old, new X509CertificateHolder(get(ca, "ca.crt").body()), "/ca.crt stays the old key's (AIA)");
       assertEquals(404, get(ca, "crl/7").statusCode());
@@ -113,16 +115,25 @@ class CaRolloverE2eTest {
       ok(openssl(dir, "verify", "-x509_strict", "-crl_check", "-CRLfile", "crl1.pem", "-CAfile", "new.pem",
           "after.pem"));
       revoked(openssl(dir, "verify", "-crl_check", "-CRLfile", "crl1.pem", "-CAfile", "new.pem", "ra.pem"));
-      // the new key's CRL says nothing about the old key's certificates: OpenSSL finds no CRL for them
-      OpensslCmpE2eTest.Run wrongCrl = openssl(dir, "verify", "-crl_check", "-CRLfile", "crl1.pem", "-CAfile",
-          "old.pem", "before.pem");
-      assertTrue(wrongCrl.exit() != 0, wrongCrl.output());
+      // a relying party that takes the new key's CRL for an old key's certificate (RFC 5280 6.3.3, OpenSSL's
+      // -extended_crl, the path through NewWithOld) still finds the revocation
+      revoked(openssl(dir, "verify", "-extended_crl", "-crl_check", "-CRLfile", "crl1.pem", "-CAfile", "old.pem",
+          "-untrusted", "newwithold.pem", "rb.pem"));
+      revoked(openssl(dir, "verify", "-extended_crl", "-crl_check", "-CRLfile", "crl0.pem", "-CAfile", "new.pem",
+          "-untrusted", "oldwithnew.pem", "ra.pem"));
 
       // cross-certificates: trusting only the old root, a new certificate verifies through NewWithOld, not without
       ok(openssl(dir, "verify", "-x509_strict", "-CAfile", "old.pem", "-untrusted", "newwithold.pem", "after.pem"));
       OpensslCmpE2eTest.Run noCross = openssl(dir, "verify", "-CAfile", "old.pem", "after.pem");
       assertTrue(noCross.exit() != 0, noCross.output());
       ok(openssl(dir, "verify", "-x509_strict", "-CAfile", "new.pem", "-untrusted", "oldwithnew.pem", "before.pem"));
+
+      // TLS: a client trusting only the old root, and one trusting only the new, both verify the node's chain
+      for (String anchor : List.of("old.pem", "new.pem")) {
+        OpensslCmpE2eTest.Run tls = sClient(dir, "-connect", "127.0.0.1:" + ca.node.binaryPort(), "-CAfile",
+            anchor, "-verify_return_error", "-brief");
+        assertTrue(tls.output().contains("Verification: OK"), anchor + ": " + tls.output());
+      }
 
       // OCSP for both keys' certificates, each answer verified by OpenSSL against that key's certificate
       String url = "http://127.0.0.1:" + ca.node.httpPort() + "/ocsp";
@@ -203,6 +214,40 @@ class CaRolloverE2eTest {
       assertTrue(refused.getMessage().contains("the store was edited"), refused.getMessage());
       ca.node = null;
     }
+  }
+
+  /**
+   * A CA key row added in the store (here a second row for the CA's own key, which would renumber the keys) stops
+   * the node at start: the CA token keeps the digest of the CA key rows the ceremonies left.
+   */
+  @Test
+  void aCaKeyRowAddedInTheStoreStopsTheNode() throws Exception {
+    try (TestCa ca = TestCa.start()) {
+      DirectSql.run(ca.services().store(), c -> {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO ca_key (kind, key_label, not_before, not_after, "
+            + "created_at, cert, public_key) SELECT kind, 'ca-signing-extra', not_before, not_after, created_at, cert, "
+            + "public_key FROM ca_key WHERE kind = 'CA'")) {
+          ps.executeUpdate();
+        }
+        return null;
+      });
+      ca.node.close();
+      CaException refused = assertThrows(CaException.class, () -> CaNode.start(ca.cfg).close());
+      assertEquals(ErrorCode.STORE_ERROR, refused.code(), refused.getMessage());
+      assertTrue(refused.getMessage().contains("list of CA keys"), refused.getMessage());
+      ca.node = null;
+    }
+  }
+
+  /** {@code openssl s_client ARGS} with its standard input closed at once (it ends after the handshake). */
+  private static OpensslCmpE2eTest.Run sClient(Path dir, String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of("openssl", "s_client"));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "openssl finished");
+    return new OpensslCmpE2eTest.Run(p.exitValue(), out);
   }
 
   private static HttpResponse<byte[]> get(TestCa ca, String path) throws Exception {

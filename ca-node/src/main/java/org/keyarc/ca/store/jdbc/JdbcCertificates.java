@@ -109,10 +109,10 @@ final class JdbcCertificates implements CertificateStore {
   }
 
   @Override
-  public List<CertRecord> revokedUnexpired(String issuer, int caGeneration, Instant now) throws StoreException {
+  public List<CertRecord> revokedUnexpired(String issuer, Instant now) throws StoreException {
     try {
       return many("SELECT " + COLUMNS + " FROM certificate WHERE issuer = ? AND status = 'REVOKED' "
-          + "AND not_after > ? AND ca_generation = ? ORDER BY revoked_at", issuer, now.toEpochMilli(), caGeneration);
+          + "AND not_after > ? ORDER BY revoked_at", issuer, now.toEpochMilli());
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
