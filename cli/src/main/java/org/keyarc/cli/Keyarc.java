@@ -25,7 +25,7 @@ import picocli.CommandLine.Model.UsageMessageSpec;
     version = Keyarc.VERSION,
     description = "HSM-backed certificate authority with M-of-N key archival and smartcard recovery.",
     subcommands = {HsmCommand.class, CaCommand.class, EnrollCommand.class, SecretCommand.class, RequestCommand.class,
-        CertCommand.class, CrlCommand.class, RoleCommand.class, TemplateCommand.class, AuditCommand.class, KraCommand.class, GetKeyCommand.class, ArchiveCommand.class,
+        CertCommand.class, CrlCommand.class, RoleCommand.class, TemplateCommand.class, AuditCommand.class, KraCommand.class, GetKeyCommand.class, ArchiveCommand.class, PfxCommand.class,
         RecoverKeyCommand.class, RecoveryCommand.class, AgentCommand.class, DemoCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n")

@@ -36,8 +36,13 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   @Spec
   CommandSpec spec;
 
-  @Parameters(paramLabel = "FILE", description = "the recovery blob from 'keyarc getkey', or a partial file")
-  Path input;
+  @Parameters(paramLabel = "FILE", arity = "1..*", description = "the recovery blobs from 'keyarc getkey', or "
+      + "partial files: this card's step on each, in one pass")
+  List<Path> inputs;
+
+  @Option(names = "--merge", paramLabel = "P12", description = "put every key this pass recovers into this one "
+      + "PKCS#12 (a user's keys in one file) instead of one file each")
+  Path merge;
 
   @Mixin
   HsmOptions card;
@@ -81,54 +86,99 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
-    byte[] bytes = Files.readAllBytes(input);
-    RecoveryProgress progress = RecoveryProgress.parse(bytes);
+    if (inputs.size() > 1 && (next != null || out != null)) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--next and --out are for one FILE; with several, each "
+          + "partial file is FILE.next and each PKCS#12 is named after its certificate (or all in --merge P12)");
+    }
+    if (merge != null) {
+      CliFiles.checkWritable(merge, force);
+    }
     Path caFile = caCert != null ? caCert : CliFiles.defaultCaCert();
     // every certificate of the CA in the file: after a rollover its keys under one name (GET /ca-certs.pem)
     List<X509CertificateHolder> cas = CliFiles.readCertificates(caFile);
-    RecoveryBlob blob = RecoveryBlob.verify(progress == null ? bytes : progress.blob(), cas);
-    X509CertificateHolder ca = RecoveryBlob.issuerAmong(blob.userCertificate(), cas);
-    w.println("archive       key of " + blob.userCertificate().getSubject() + " (serial "
-        + blob.record().certificateSerial().toString(16) + "), " + blob.record().threshold() + " of "
-        + blob.record().agents().size() + " agents; CA signature checked");
-    if (progress != null) {
-      w.println("progress      " + progress.done().size() + " of " + blob.record().threshold() + " steps done");
+    Pkcs12Writer.Compat form = compat(pfxCompat, spec.commandLine().getErr());
+    // every file is checked before the card is used: a damaged one stops the pass before any step
+    List<RecoveryBlob> blobs = new java.util.ArrayList<>();
+    List<RecoveryProgress> progresses = new java.util.ArrayList<>();
+    for (Path input : inputs) {
+      byte[] bytes = Files.readAllBytes(input);
+      RecoveryProgress progress = RecoveryProgress.parse(bytes);
+      RecoveryBlob blob = RecoveryBlob.verify(progress == null ? bytes : progress.blob(), cas);
+      blobs.add(blob);
+      progresses.add(progress);
+      w.println("archive       key of " + blob.userCertificate().getSubject() + " (serial "
+          + blob.record().certificateSerial().toString(16) + "), " + blob.record().threshold() + " of "
+          + blob.record().agents().size() + " agents; CA signature checked" + (inputs.size() > 1 ? " (" + input + ")"
+          : ""));
+      if (progress != null) {
+        w.println("progress      " + progress.done().size() + " of " + blob.record().threshold() + " steps done");
+      }
     }
+    List<Pkcs12Writer.Entry> recovered = new java.util.ArrayList<>();
+    char[] password = null;
     try (HsmModule m = card.load()) {
       TokenDescription d = m.find(card.selector());
       w.println("card          " + d.label() + " (serial " + d.serial() + ")");
       warnPin(d, spec.commandLine().getErr());
       try (HsmToken token = card.open(m, true)) {
-        var onCard = RecoveryStep.agentsOn(blob, token);
-        checkStanding(blob, onCard.keySet(), cas, spec.commandLine().getErr());
-        RecoveryStep.Result r = RecoveryStep.run(blob, progress, token, onCard);
-        if (r instanceof RecoveryStep.Result.Partial p) {
-          Path file = next != null ? next : Path.of(input + ".next");
-          CliFiles.write(file, p.progress().encoded(), false, force);
-          w.println("step          done by " + p.agent());
-          w.println("next          " + String.join(" or ", p.needed()) + " ("
-              + (blob.record().threshold() - p.progress().done().size()) + " more step"
-              + (blob.record().threshold() - p.progress().done().size() == 1 ? "" : "s") + ")");
-          w.println("wrote         " + file + " (useless without the remaining agents' cards)");
-          return 0;
-        }
-        RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) r;
-        try (var key = done.key()) {
+        for (int i = 0; i < inputs.size(); i++) {
+          RecoveryBlob blob = blobs.get(i);
+          var onCard = RecoveryStep.agentsOn(blob, token);
+          checkStanding(blob, onCard.keySet(), cas, spec.commandLine().getErr());
+          RecoveryStep.Result r = RecoveryStep.run(blob, progresses.get(i), token, onCard);
+          if (r instanceof RecoveryStep.Result.Partial p) {
+            Path file = next != null ? next : Path.of(inputs.get(i) + ".next");
+            CliFiles.write(file, p.progress().encoded(), false, force);
+            w.println("step          done by " + p.agent());
+            w.println("next          " + String.join(" or ", p.needed()) + " ("
+                + (blob.record().threshold() - p.progress().done().size()) + " more step"
+                + (blob.record().threshold() - p.progress().done().size() == 1 ? "" : "s") + ")");
+            w.println("wrote         " + file + " (useless without the remaining agents' cards)");
+            continue;
+          }
+          RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) r;
           X509CertificateHolder cert = blob.userCertificate();
-          Path p12 = out != null ? out : Path.of(fileName(cert));
-          Pkcs12Writer.Compat form = compat(pfxCompat, spec.commandLine().getErr());
-          List<X509CertificateHolder> parents = caChain == null ? List.of()
-              : RecoveryBlob.pinnedChain(ca, CliFiles.readCertificates(caChain));
-          writePkcs12(key, blob, ca, parents, p12, passwordFile, force, form);
+          X509CertificateHolder ca = RecoveryBlob.issuerAmong(cert, cas);
+          List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
+          if (caChain != null) {
+            chain.addAll(RecoveryBlob.pinnedChain(ca, CliFiles.readCertificates(caChain)));
+          }
+          Pkcs12Writer.Entry entry = new Pkcs12Writer.Entry(done.key(), cert, chain, friendlyName(cert));
+          recovered.add(entry);
           w.println("step          done by " + done.agent() + " (the last one)");
           w.println("key           recovered and checked against certificate " + cert.getSerialNumber().toString(16));
-          w.println("wrote         " + p12 + (form == Pkcs12Writer.Compat.LEGACY
-              ? " (PKCS#12, legacy: TripleDES-SHA1, SHA-1 MAC; the CA chain; mode 0600)"
-              : " (PKCS#12: PBES2 AES-256-CBC, PBKDF2-SHA-256, SHA-256 MAC; the CA chain; mode 0600)"));
+          if (merge == null) {
+            Path p12 = out != null ? out : Path.of(fileName(cert));
+            CliFiles.checkWritable(p12, force);
+            if (password == null) {
+              password = password(passwordFile);
+            }
+            CliFiles.write(p12, Pkcs12Writer.build(List.of(entry), password, form), true, force);
+            w.println("wrote         " + p12 + describe(form));
+          }
         }
-        return 0;
+      }
+      if (merge != null && !recovered.isEmpty()) {
+        password = password(passwordFile);
+        CliFiles.write(merge, Pkcs12Writer.build(recovered, password, form), true, force);
+        w.println("wrote         " + merge + " (" + recovered.size() + " key" + (recovered.size() == 1 ? "" : "s")
+            + " in one file)" + describe(form));
+      }
+      return 0;
+    } finally {
+      for (Pkcs12Writer.Entry e : recovered) {
+        e.key().close();
+      }
+      if (password != null) {
+        Arrays.fill(password, '\0');
       }
     }
+  }
+
+  private static String describe(Pkcs12Writer.Compat form) {
+    return form == Pkcs12Writer.Compat.LEGACY
+        ? " (PKCS#12, legacy: TripleDES-SHA1, SHA-1 MAC; the CA chain; mode 0600)"
+        : " (PKCS#12: PBES2 AES-256-CBC, PBKDF2-SHA-256, SHA-256 MAC; the CA chain; mode 0600)";
   }
 
   /**

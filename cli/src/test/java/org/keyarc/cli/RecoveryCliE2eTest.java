@@ -494,6 +494,57 @@ class RecoveryCliE2eTest {
     assertTrue(names.out().contains("friendlyName: Rolf Rollover (recovered)"), names.out());
   }
 
+  /**
+   * Issue 18's "many keys in one ceremony": a user's three archived keys are fetched at once (getkey --subject),
+   * each agent does its step on all three in one pass with its card, and the last pass writes them into one
+   * PKCS#12 (--merge) that OpenSSL opens with three keys; pfx merge joins separate files the same way.
+   */
+  @Test
+  void aUsersThreeKeysComeBackInOneCeremonyAndOneFile() throws Exception {
+    ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "2"));
+    List<String> serials = new ArrayList<>();
+    for (String[] k : new String[][] {{"p256", "una1"}, {"rsa2048", "una2"}, {"p384", "una3"}}) {
+      serials.add(archiveUser("CN=Una Three", k[0], k[1]));
+    }
+    Path blob = home.resolve("una.blob");
+    Run got = ok(cat(asMax, "getkey", "--subject", "CN=Una Three", "--out", blob.toString()));
+    List<String> blobs = new ArrayList<>();
+    List<String> partials = new ArrayList<>();
+    for (String serial : serials) {
+      assertTrue(Files.exists(Path.of(blob + "-" + serial)), got.out());
+      blobs.add(blob + "-" + serial);
+      partials.add(blob + "-" + serial + ".next");
+    }
+    Run first = ok(cat(card("kra1"), cat(blobs.toArray(new String[0]), "recoverkey")));
+    assertEquals(3, first.out().split("step          done by CN=Agent kra1", -1).length - 1, first.out());
+    Path p12 = home.resolve("una.p12");
+    Path pw = file("una.pw", "three-keys-Passw0rd");
+    Run last = ok(cat(card("kra3"), cat(partials.toArray(new String[0]), "recoverkey", "--merge", p12.toString(),
+        "--password-file", pw.toString())));
+    assertTrue(last.out().contains("(3 keys in one file)"), last.out());
+    Run keys = openssl("pkcs12", "-in", "una.p12", "-nocerts", "-nodes", "-passin", "file:" + pw);
+    assertEquals(3, keys.out().split("BEGIN PRIVATE KEY", -1).length - 1, keys.out());
+    assertEquals(3, keys.out().split("friendlyName: Una Three \\(recovered\\)", -1).length - 1, keys.out());
+
+    // pfx merge: two files made elsewhere (same password) become one; a wrong password is refused, nothing written
+    for (String n : List.of("una1", "una2")) {
+      assertEquals(0, openssl("pkcs12", "-export", "-inkey", n + ".key.reference", "-in", n + ".crt", "-out",
+          n + "-single.p12", "-passout", "file:" + pw).exit());
+    }
+    Path merged = home.resolve("una-merged.p12");
+    Run m = ok("pfx", "merge", home.resolve("una1-single.p12").toString(), home.resolve("una2-single.p12").toString(),
+        "--out", merged.toString(), "--password-file", pw.toString());
+    assertTrue(m.out().contains("(2 keys; mode 0600)"), m.out());
+    Run mergedKeys = openssl("pkcs12", "-in", "una-merged.p12", "-nocerts", "-nodes", "-passin", "file:" + pw);
+    assertEquals(2, mergedKeys.out().split("BEGIN PRIVATE KEY", -1).length - 1, mergedKeys.out());
+    Run wrong = keyarc("pfx", "merge", home.resolve("una1-single.p12").toString(),
+        home.resolve("una2-single.p12").toString(), "--out", home.resolve("una-wrong.p12").toString(),
+        "--password-file", pw.toString(), "--in-password-file", file("una-wrong.pw", "not-the-Passw0rd").toString());
+    assertEquals(36, wrong.exit(), wrong.err());
+    assertTrue(wrong.err().contains("the password does not open the file"), wrong.err());
+    assertFalse(Files.exists(home.resolve("una-wrong.p12")));
+  }
+
   @Test
   void tamperedBlobIsRefused() throws Exception {
     ok(cat(asAda, "kra", "policy", "--agents", "3", "--threshold", "1"));

@@ -45,6 +45,10 @@ public final class Pkcs12Writer {
 
   private Pkcs12Writer() {}
 
+  /** One key in a PKCS#12: the key, its certificate, the CA certificates above it, and its friendly name. */
+  public record Entry(RecoveredKey key, X509CertificateHolder cert, List<X509CertificateHolder> chain,
+      String friendlyName) {}
+
   /** {@link #build(RecoveredKey, X509CertificateHolder, List, String, char[], Compat)} in the modern form. */
   public static byte[] build(RecoveredKey key, X509CertificateHolder cert, List<X509CertificateHolder> chain,
       String friendlyName, char[] password) throws RecoveryException {
@@ -69,35 +73,54 @@ public final class Pkcs12Writer {
    */
   public static byte[] build(RecoveredKey key, X509CertificateHolder cert, List<X509CertificateHolder> chain,
       String friendlyName, char[] password, Compat compat) throws RecoveryException {
-    byte[] pkcs8 = key.plaintext(RecoveredKey.Access.PKCS12_WRITER);
+    return build(List.of(new Entry(key, cert, chain, friendlyName)), password, compat);
+  }
+
+  /**
+   * Several keys in one PKCS#12 (a user's recovered keys, {@code keyarc pfx merge}): each key checked against its
+   * certificate first, each with its own friendly name and local key id; every CA certificate once.
+   */
+  public static byte[] build(List<Entry> entries, char[] password, Compat compat) throws RecoveryException {
+    if (entries.isEmpty()) {
+      throw new IllegalArgumentException("no key to write");
+    }
     try {
-      PrivateKeyInfo info = PrivateKeyInfo.getInstance(pkcs8);
-      PrivateKey priv = new JcaPEMKeyConverter().getPrivateKey(info);
-      PublicKey pub = new JcaPEMKeyConverter().getPublicKey(cert.getSubjectPublicKeyInfo());
-      if (!matches(priv, pub)) {
-        throw new RecoveryException(ErrorCode.BAD_POP, "the recovered key does not belong to certificate "
-            + cert.getSerialNumber().toString(16) + "; nothing was written");
-      }
       OutputEncryptor enc = encryptor(compat, password);
-      byte[] localKeyId = java.security.MessageDigest.getInstance("SHA-1").digest(
-          cert.getSubjectPublicKeyInfo().getPublicKeyData().getBytes());
-      // the JDK's encoding of the key: complete (CRT values included) whatever the token's PKCS#8 held
-      PKCS12SafeBagBuilder keyBag = new PKCS12SafeBagBuilder(PrivateKeyInfo.getInstance(priv.getEncoded()), enc);
-      keyBag.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, new DERBMPString(friendlyName));
-      keyBag.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId,
-          new org.bouncycastle.asn1.DEROctetString(localKeyId));
-      PKCS12SafeBag[] certBags = new PKCS12SafeBag[1 + chain.size()];
-      PKCS12SafeBagBuilder own = new PKCS12SafeBagBuilder(cert);
-      own.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, new DERBMPString(friendlyName));
-      own.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId,
-          new org.bouncycastle.asn1.DEROctetString(localKeyId));
-      certBags[0] = own.build();
-      for (int i = 0; i < chain.size(); i++) {
-        certBags[i + 1] = new PKCS12SafeBagBuilder(chain.get(i)).build();
+      List<PKCS12SafeBag> certBags = new java.util.ArrayList<>();
+      List<PKCS12SafeBag> keyBags = new java.util.ArrayList<>();
+      java.util.Set<X509CertificateHolder> cas = new java.util.LinkedHashSet<>();
+      for (Entry e : entries) {
+        X509CertificateHolder cert = e.cert();
+        PrivateKey priv = new JcaPEMKeyConverter().getPrivateKey(PrivateKeyInfo.getInstance(e.key().plaintext(
+            RecoveredKey.Access.PKCS12_WRITER)));
+        PublicKey pub = new JcaPEMKeyConverter().getPublicKey(cert.getSubjectPublicKeyInfo());
+        if (!matches(priv, pub)) {
+          throw new RecoveryException(ErrorCode.BAD_POP, "the recovered key does not belong to certificate "
+              + cert.getSerialNumber().toString(16) + "; nothing was written");
+        }
+        byte[] localKeyId = java.security.MessageDigest.getInstance("SHA-1").digest(
+            cert.getSubjectPublicKeyInfo().getPublicKeyData().getBytes());
+        // the JDK's encoding of the key: complete (CRT values included) whatever the token's PKCS#8 held
+        PKCS12SafeBagBuilder keyBag = new PKCS12SafeBagBuilder(PrivateKeyInfo.getInstance(priv.getEncoded()), enc);
+        keyBag.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, new DERBMPString(e.friendlyName()));
+        keyBag.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId,
+            new org.bouncycastle.asn1.DEROctetString(localKeyId));
+        keyBags.add(keyBag.build());
+        PKCS12SafeBagBuilder own = new PKCS12SafeBagBuilder(cert);
+        own.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_friendlyName, new DERBMPString(e.friendlyName()));
+        own.addBagAttribute(PKCSObjectIdentifiers.pkcs_9_at_localKeyId,
+            new org.bouncycastle.asn1.DEROctetString(localKeyId));
+        certBags.add(own.build());
+        cas.addAll(e.chain());
+      }
+      for (X509CertificateHolder ca : cas) {
+        certBags.add(new PKCS12SafeBagBuilder(ca).build());
       }
       PKCS12PfxPduBuilder pfx = new PKCS12PfxPduBuilder();
-      pfx.addEncryptedData(encryptor(compat, password), certBags);
-      pfx.addData(keyBag.build());
+      pfx.addEncryptedData(encryptor(compat, password), certBags.toArray(new PKCS12SafeBag[0]));
+      for (PKCS12SafeBag k : keyBags) {
+        pfx.addData(k);
+      }
       PKCS12PfxPdu pdu = pfx.build(compat == Compat.LEGACY
           ? new JcePKCS12MacCalculatorBuilder(org.bouncycastle.asn1.oiw.OIWObjectIdentifiers.idSHA1)
               .setProvider(org.keyarc.protocol.Bc.PROVIDER).setIterationCount(LEGACY_ITERATIONS)
