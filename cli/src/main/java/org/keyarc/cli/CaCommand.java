@@ -175,10 +175,7 @@ final class CaCommand {
     try (CaNode.Resources r = CaNode.open(cfg)) {
       if (csrOut != null) {
         CliFiles.checkWritable(csrOut, force);
-        CliFiles.write(csrOut, CliFiles.pem(CaInit.renewalRequest(r.store(), r.token()))
-            .getBytes(StandardCharsets.US_ASCII), false, force);
-        out.println("CSR           " + csrOut + " (have the parent CA sign it, then: keyarc ca import-cert --cert FILE "
-            + "--chain FILE)");
+        writeCsr(out, csrOut, force, CaInit.renewalRequest(r.store(), r.token()), "");
         return 0;
       }
       X509CertificateHolder cert = CaInit.renew(r.store(), r.token(), cfg.settings().ca());
@@ -202,10 +199,8 @@ final class CaCommand {
     try (CaNode.Resources r = CaNode.open(cfg)) {
       if (csrOut != null) {
         CliFiles.checkWritable(csrOut, force);
-        CliFiles.write(csrOut, CliFiles.pem(CaInit.rolloverRequest(r.store(), r.token(), cfg.settings().ca()))
-            .getBytes(StandardCharsets.US_ASCII), false, force);
-        out.println("CSR           " + csrOut + " for a new CA key (have the parent CA sign it, then: keyarc ca "
-            + "import-cert --cert FILE --chain FILE)");
+        writeCsr(out, csrOut, force, CaInit.rolloverRequest(r.store(), r.token(), cfg.settings().ca()),
+            " for a new CA key");
         return 0;
       }
       CaInit.Rollover done = CaInit.rollover(r.store(), r.token(), cfg.settings().ca());
@@ -369,6 +364,14 @@ final class CaCommand {
     } catch (ConfigException e) {
       throw new Keyarc.UserException(ErrorCode.CONFIG_INVALID, e.getMessage());
     }
+  }
+
+  /** Writes a CA request for the external parent and says what comes next. */
+  private static void writeCsr(PrintWriter out, Path file, boolean force,
+      org.bouncycastle.pkcs.PKCS10CertificationRequest csr, String what) throws Exception {
+    CliFiles.write(file, CliFiles.pem(csr).getBytes(StandardCharsets.US_ASCII), false, force);
+    out.println("CSR           " + file + what + " (have the parent CA sign it, then: keyarc ca import-cert --cert "
+        + "FILE --chain FILE)");
   }
 
   private static void printCa(PrintWriter out, X509CertificateHolder ca, X509CertificateHolder exchange) {
