@@ -32,7 +32,8 @@ final class GetKeyCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--serial", paramLabel = "HEX", description = "the certificate's serial")
     String serial;
 
-    @Option(names = "--subject", paramLabel = "DN")
+    @Option(names = {"--subject", "--user"}, paramLabel = "DN", description = "every archived key of this subject "
+        + "(a user's keys, for one ceremony: recoverkey FILE-* --merge)")
     String subject;
 
     @Option(names = {"--sha1", "--sha256"}, paramLabel = "HEX", description = "the certificate's hash")

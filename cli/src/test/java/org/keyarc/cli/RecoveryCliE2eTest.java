@@ -507,7 +507,7 @@ class RecoveryCliE2eTest {
       serials.add(archiveUser("CN=Una Three", k[0], k[1]));
     }
     Path blob = home.resolve("una.blob");
-    Run got = ok(cat(asMax, "getkey", "--subject", "CN=Una Three", "--out", blob.toString()));
+    Run got = ok(cat(asMax, "getkey", "--user", "CN=Una Three", "--out", blob.toString()));
     List<String> blobs = new ArrayList<>();
     List<String> partials = new ArrayList<>();
     for (String serial : serials) {
