@@ -40,6 +40,24 @@ final class RecoveryCommand {
     return 0;
   }
 
+  @Command(name = "receipt", description = "A receipt of a completed recovery to send the key's owner: who recovered "
+      + "the key of which certificate, with which cards, when; signed by the CA (openssl cms -verify -CAfile ca.crt "
+      + "-in FILE -inform DER shows and checks it). Certificate managers.")
+  int receipt(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id,
+      @Option(names = "--out", required = true, paramLabel = "FILE", description = "the signed receipt (DER CMS)")
+          java.nio.file.Path out,
+      @Option(names = "--force", description = "overwrite --out") boolean force) throws Exception {
+    CliFiles.checkWritable(out, force);
+    JsonNode x = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_RECEIPT).put(AdminFields.ID, id));
+    byte[] der = java.util.Base64.getDecoder().decode(x.path("receipt").asText());
+    CliFiles.write(out, der, false, force);
+    PrintWriter w = spec.commandLine().getOut();
+    w.println(new String((byte[]) new org.bouncycastle.cms.CMSSignedData(der).getSignedContent().getContent(),
+        java.nio.charset.StandardCharsets.UTF_8).strip());
+    w.println("wrote         " + out + " (signed by the CA)");
+    return 0;
+  }
+
   @Command(name = "show", description = "One recovery and who did which step, with which card, when.")
   int show(@Mixin NodeOptions node, @Parameters(paramLabel = "ID") long id) throws Exception {
     JsonNode x = AdminCall.call(node, AdminCall.request(AdminOp.RECOVERY_SHOW).put(AdminFields.ID, id))

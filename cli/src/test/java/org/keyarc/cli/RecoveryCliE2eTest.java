@@ -323,6 +323,19 @@ class RecoveryCliE2eTest {
     Run show = ok(cat(asMax, "recovery", "show", id));
     assertTrue(show.out().contains("completed, 2 of 2 steps") && show.out().contains("step 1  CN=Agent kra1  card "
         + hsm.label("kra1")) && show.out().contains("step 2  CN=Agent kra2  card " + hsm.label("kra2")), show.out());
+
+    // a receipt for the key's owner, signed by the CA: OpenSSL checks it against the CA certificate
+    Path receipt = home.resolve("olga.receipt");
+    Run r = ok(cat(asMax, "recovery", "receipt", id, "--out", receipt.toString()));
+    assertTrue(r.out().contains("key of:      certificate " + serial + ", CN=Olga Online"), r.out());
+    Run checked = openssl("cms", "-verify", "-CAfile", "ca.crt", "-in", "olga.receipt", "-inform", "DER");
+    assertTrue(checked.out().contains("Verification successful") && checked.out().contains("CN=Agent kra1")
+        && checked.out().contains("CN=Agent kra2") && checked.out().contains("opened by:   CN=Max Manager"),
+        checked.out());
+    Run byAgent = keyarc(cat(asAgent("kra1"), "recovery", "receipt", id, "--out",
+        home.resolve("olga-agent.receipt").toString()));
+    assertEquals(34, byAgent.exit(), "certificate managers only: " + byAgent.err());
+    assertFalse(Files.exists(home.resolve("olga-agent.receipt")));
   }
 
   @Test

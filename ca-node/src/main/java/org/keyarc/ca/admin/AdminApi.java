@@ -381,6 +381,8 @@ public final class AdminApi {
             progress.isEmpty() ? null : Base64.getDecoder().decode(progress));
         out.put("recorded", number(req, AdminFields.ID));
       }
+      case RECOVERY_RECEIPT -> out.put("receipt", Base64.getEncoder().encodeToString(
+          recoveries.receipt(who, number(req, AdminFields.ID))));
       case WHOAMI -> {
         out.put("identity", who.actor());
         ArrayNode roles = out.putArray("roles");

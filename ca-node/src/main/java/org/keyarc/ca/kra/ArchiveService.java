@@ -186,6 +186,37 @@ public final class ArchiveService {
     return blobs(who, findByName(who, name));
   }
 
+  /**
+   * CMS SignedData of {@code content} (encapsulated) signed by the current CA key, with {@code certs}: the recovery
+   * blobs and the recovery receipts ({@code what} names it in errors).
+   */
+  byte[] signedByCa(CMSProcessableByteArray content, List<X509CertificateHolder> certs, String what)
+      throws CaException {
+    try {
+      CMSSignedDataGenerator g = new CMSSignedDataGenerator();
+      g.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+          .build(keys.caSigner(), keys.caCert()));
+      JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
+      List<java.security.cert.X509Certificate> jca = new ArrayList<>();
+      for (X509CertificateHolder h : certs) {
+        jca.add(conv.getCertificate(h));
+      }
+      g.addCertificates(new JcaCertStore(jca));
+      return g.generate(content, true).getEncoded("DER");
+    } catch (CMSException | OperatorCreationException | IOException | CertificateEncodingException e) {
+      throw new CaException(ErrorCode.INTERNAL, "cannot build " + what + ": " + e.getMessage(), e);
+    } catch (CertificateException e) {
+      throw new CaException(ErrorCode.STORE_ERROR, "a stored certificate cannot be read: " + e.getMessage(), e);
+    } catch (HsmException e) {
+      throw HsmCalls.failure("cannot sign " + what + ": ", e);
+    }
+  }
+
+  /** The current CA certificate (what signs receipts). */
+  X509CertificateHolder caCert() {
+    return keys.caCert();
+  }
+
   private List<KeyBlob> blobs(Identity who, List<ArchiveStore.Row> rows) throws CaException {
     List<KeyBlob> out = new ArrayList<>();
     Instant now = clock.instant();
@@ -199,25 +230,8 @@ public final class ArchiveService {
         }
         return null;
       });
-      byte[] blob;
-      try {
-        CMSSignedDataGenerator g = new CMSSignedDataGenerator();
-        g.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
-            .build(keys.caSigner(), keys.caCert()));
-        JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
-        List<java.security.cert.X509Certificate> jca = new ArrayList<>();
-        for (X509CertificateHolder h : certs) {
-          jca.add(conv.getCertificate(h));
-        }
-        g.addCertificates(new JcaCertStore(jca));
-        blob = g.generate(new CMSProcessableByteArray(KeyarcCmp.ARCHIVE_RECORD, row.record()), true).getEncoded("DER");
-      } catch (CMSException | OperatorCreationException | IOException | CertificateEncodingException e) {
-        throw new CaException(ErrorCode.INTERNAL, "cannot build the recovery blob: " + e.getMessage(), e);
-      } catch (CertificateException e) {
-        throw new CaException(ErrorCode.STORE_ERROR, "a stored certificate cannot be read: " + e.getMessage(), e);
-      } catch (HsmException e) {
-        throw HsmCalls.failure("cannot sign the recovery blob: ", e);
-      }
+      byte[] blob = signedByCa(new CMSProcessableByteArray(KeyarcCmp.ARCHIVE_RECORD, row.record()), certs,
+          "the recovery blob");
       out.add(new KeyBlob(row.serial(), row.subject(), row.threshold(), row.agents(), blob));
       store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KEY_GETKEY, "serial:" + hex(row.serial()),
           "subject=" + row.subject() + " threshold=" + row.threshold() + " agents=" + row.agents(), now));

@@ -99,6 +99,40 @@ public final class RecoveryService {
     return r;
   }
 
+  /**
+   * A receipt of completed recovery {@code id} that the key's owner can be sent (issue 18): which certificate's key
+   * was recovered, who opened the recovery and when, which agent did which step with which card and when, and when
+   * it completed — as text in a CMS SignedData signed by the CA key, which {@code openssl cms -verify -CAfile ca.crt}
+   * checks. Certificate managers only; an open recovery has none (BAD_REQUEST); audited.
+   */
+  public byte[] receipt(Identity who, long id) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    RecoveryStore.Row r = show(who, id);
+    if (r.status() != RecoveryStatus.COMPLETED) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "recovery " + id + " is still open: a receipt is for a completed "
+          + "recovery");
+    }
+    StringBuilder t = new StringBuilder();
+    t.append("keyarc key recovery receipt\n");
+    t.append("CA:          ").append(issuer).append('\n');
+    t.append("recovery:    ").append(id).append('\n');
+    t.append("key of:      certificate ").append(r.serial()).append(", ").append(r.subject()).append('\n');
+    t.append("opened by:   ").append(r.openedBy()).append(" at ").append(r.openedAt()).append('\n');
+    for (RecoveryStore.Step s : steps(who, id)) {
+      t.append("step ").append(s.step()).append(":      ").append(s.agent()).append(" (agent certificate ")
+          .append(s.agentCert()).append(", card ").append(s.card().isEmpty() ? "-" : s.card()).append(") at ")
+          .append(s.at()).append('\n');
+    }
+    t.append("completed:   ").append(r.closedAt()).append('\n');
+    t.append("issued:      ").append(clock.instant()).append('\n');
+    byte[] signed = archives.signedByCa(new org.bouncycastle.cms.CMSProcessableByteArray(
+        t.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), List.of(archives.caCert()),
+        "the recovery receipt");
+    store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.RECOVERY_RECEIPT, "recovery:" + id,
+        "serial=" + r.serial(), clock.instant()));
+    return signed;
+  }
+
   public List<RecoveryStore.Step> steps(Identity who, long id) throws CaException {
     Authorization.require(who, Role.MANAGER, Role.RECOVERY_AGENT);
     return store.inTransaction(tx -> tx.recoveries().steps(id));

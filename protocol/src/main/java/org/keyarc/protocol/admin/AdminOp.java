@@ -90,6 +90,8 @@ public enum AdminOp {
   RECOVERY_CHECK("recovery.check"),
   /** Records an agent's step; {@code id}, {@code serial}, {@code card}, {@code progress} (absent: the last step). */
   RECOVERY_STEP("recovery.step"),
+  /** A signed receipt of a completed recovery for the key's owner (CMS SignedData, base64 {@code receipt}); {@code id}. */
+  RECOVERY_RECEIPT("recovery.receipt"),
   /** The caller's identity and roles. */
   WHOAMI("whoami"),
   // audit anchor and auditor access

@@ -65,6 +65,7 @@ public enum AuditAction {
   KRA_CONFIG_TAMPERED("kra.config.tampered"),
   /** An agent fetched a recovery's blob and partial recovery to do its step. */
   RECOVERY_MATERIAL("recovery.material"),
+  RECOVERY_RECEIPT("recovery.receipt"),
   // template permissions and SAN policy
   /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
   ENROLL_REFUSED("enroll.refused"),
