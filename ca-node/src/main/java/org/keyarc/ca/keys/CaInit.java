@@ -240,12 +240,8 @@ public final class CaInit {
           + "renew it with that parent ('keyarc ca renew --csr FILE', then 'keyarc ca import-cert')");
     }
     Instant now = Instant.now();
-    // certificates carry whole seconds: a renewal within the same second as the certificate it renews still ends later
     Instant oldEnd = old.getNotAfter().toInstant();
-    Instant wanted = now.atZone(ZoneOffset.UTC).plusYears(cfg.validityYears()).toInstant()
-        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-    Instant notAfter = !wanted.isAfter(oldEnd) && wanted.plusSeconds(2).isAfter(oldEnd) ? oldEnd.plusSeconds(1)
-        : wanted;
+    Instant notAfter = laterEnd(now, cfg.validityYears(), oldEnd);
     if (!notAfter.isAfter(oldEnd)) {
       throw new CaException(ErrorCode.BAD_REQUEST, "a renewal for " + cfg.validityYears() + " years would end before "
           + "the current certificate (" + old.getNotAfter().toInstant() + "): raise ca.validityYears");
@@ -267,6 +263,17 @@ public final class CaInit {
       return null;
     });
     return cert;
+  }
+
+  /**
+   * The end of a CA certificate made at {@code now} for {@code years}, in whole seconds (what certificates carry);
+   * one second after {@code oldEnd} when it would fall within a second or two of it (a renewal or rollover in the same
+   * second as the certificate it follows still ends later).
+   */
+  static Instant laterEnd(Instant now, int years, Instant oldEnd) {
+    Instant wanted = now.atZone(ZoneOffset.UTC).plusYears(years).toInstant()
+        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    return !wanted.isAfter(oldEnd) && wanted.plusSeconds(2).isAfter(oldEnd) ? oldEnd.plusSeconds(1) : wanted;
   }
 
   /** What a rollover made: the new CA certificate and its cross-certificates (none under an external parent). */
@@ -294,8 +301,7 @@ public final class CaInit {
       throw new CaException(ErrorCode.BAD_REQUEST, "a new CA key is waiting for its certificate already");
     }
     Instant now = Instant.now();
-    Instant notAfter = now.atZone(ZoneOffset.UTC).plusYears(cfg.validityYears()).toInstant()
-        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Instant notAfter = laterEnd(now, cfg.validityYears(), old.cert().getNotAfter().toInstant());
     if (!notAfter.isAfter(old.cert().getNotAfter().toInstant())) {
       throw new CaException(ErrorCode.BAD_REQUEST, "a new CA certificate for " + cfg.validityYears() + " years would "
           + "end before the current one (" + old.cert().getNotAfter().toInstant() + "): raise ca.validityYears");
