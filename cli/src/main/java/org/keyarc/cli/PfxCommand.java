@@ -49,8 +49,9 @@ final class PfxCommand {
       }
       CliFiles.write(out, Pkcs12Writer.build(entries, password, form), true, force);
       for (Pkcs12Writer.Entry e : entries) {
-        w.println("key           " + e.friendlyName() + " (certificate " + e.cert().getSerialNumber().toString(16)
-            + ", " + e.cert().getSubject() + ")");
+        w.println("key           " + org.keyarc.ca.support.Texts.printable(e.friendlyName()) + " (certificate "
+            + e.cert().getSerialNumber().toString(16) + ", " + org.keyarc.ca.support.Texts.printable(
+                e.cert().getSubject().toString()) + ")");
       }
       w.println("wrote         " + out + " (" + entries.size() + " keys; mode 0600)");
       return 0;

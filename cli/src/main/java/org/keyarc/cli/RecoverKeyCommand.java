@@ -12,6 +12,7 @@ import org.keyarc.agent.recovery.RecoveredKey;
 import org.keyarc.agent.recovery.RecoveryBlob;
 import org.keyarc.agent.recovery.RecoveryException;
 import org.keyarc.agent.recovery.RecoveryStep;
+import org.keyarc.ca.support.Texts;
 import org.keyarc.hsm.HsmModule;
 import org.keyarc.hsm.HsmToken;
 import org.keyarc.hsm.PinSource;
@@ -97,16 +98,44 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     // every certificate of the CA in the file: after a rollover its keys under one name (GET /ca-certs.pem)
     List<X509CertificateHolder> cas = CliFiles.readCertificates(caFile);
     Pkcs12Writer.Compat form = compat(pfxCompat, spec.commandLine().getErr());
-    // every file is checked before the card is used: a damaged one stops the pass before any step
+    List<org.bouncycastle.cert.X509CRLHolder> crlList = new java.util.ArrayList<>();
+    for (Path f : crls) {
+      crlList.add(CliFiles.readCrl(f));
+    }
+    // everything that needs no card is checked before the PIN: each file, what it will write (free to write), the
+    // chain, one subject for --merge, and the password when a step may complete a recovery
     List<RecoveryBlob> blobs = new java.util.ArrayList<>();
     List<RecoveryProgress> progresses = new java.util.ArrayList<>();
+    List<List<X509CertificateHolder>> chains = new java.util.ArrayList<>();
+    boolean anyCompletes = false;
     for (Path input : inputs) {
       byte[] bytes = Files.readAllBytes(input);
       RecoveryProgress progress = RecoveryProgress.parse(bytes);
-      RecoveryBlob blob = RecoveryBlob.verify(progress == null ? bytes : progress.blob(), cas);
+      RecoveryBlob blob;
+      try {
+        blob = RecoveryBlob.verify(progress == null ? bytes : progress.blob(), cas);
+      } catch (RecoveryException e) {
+        throw new RecoveryException(e.code(), input + ": " + e.getMessage());
+      }
       blobs.add(blob);
       progresses.add(progress);
-      w.println("archive       key of " + blob.userCertificate().getSubject() + " (serial "
+      X509CertificateHolder cert = blob.userCertificate();
+      X509CertificateHolder ca = RecoveryBlob.issuerAmong(cert, cas);
+      List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
+      if (caChain != null) {
+        chain.addAll(RecoveryBlob.pinnedChain(ca, CliFiles.readCertificates(caChain)));
+      }
+      chains.add(chain);
+      boolean completes = (progress == null ? 0 : progress.done().size()) + 1 >= blob.record().threshold();
+      anyCompletes |= completes;
+      CliFiles.checkWritable(completes ? (merge != null ? merge : out != null ? out : Path.of(fileName(cert)))
+          : next != null ? next : Path.of(input + ".next"), force);
+      if (merge != null && !cert.getSubject().equals(blobs.get(0).userCertificate().getSubject())) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--merge puts one user's keys in one file, but " + input
+            + " is the key of " + Texts.printable(cert.getSubject().toString()) + ", not of "
+            + Texts.printable(blobs.get(0).userCertificate().getSubject().toString()));
+      }
+      w.println("archive       key of " + Texts.printable(cert.getSubject().toString()) + " (serial "
           + blob.record().certificateSerial().toString(16) + "), " + blob.record().threshold() + " of "
           + blob.record().agents().size() + " agents; CA signature checked" + (inputs.size() > 1 ? " (" + input + ")"
           : ""));
@@ -115,17 +144,34 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
       }
     }
     List<Pkcs12Writer.Entry> recovered = new java.util.ArrayList<>();
-    char[] password = null;
+    // asked before the PIN when a step may complete a recovery (without a terminal or file, only when one does)
+    char[] password = anyCompletes && (passwordFile != null || System.console() != null) ? password(passwordFile)
+        : null;
     try (HsmModule m = card.load()) {
       TokenDescription d = m.find(card.selector());
       w.println("card          " + d.label() + " (serial " + d.serial() + ")");
       warnPin(d, spec.commandLine().getErr());
       try (HsmToken token = card.open(m, true)) {
+        // the card's agents for every file, and their certificates, before any step
+        List<java.util.Map<Integer, org.keyarc.hsm.KeyHandle>> onCards = new java.util.ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+          try {
+            var onCard = RecoveryStep.agentsOn(blobs.get(i), token);
+            checkStanding(blobs.get(i), onCard.keySet(), cas, crlList, spec.commandLine().getErr());
+            onCards.add(onCard);
+          } catch (RecoveryException e) {
+            throw new RecoveryException(e.code(), inputs.get(i) + ": " + e.getMessage());
+          }
+        }
         for (int i = 0; i < inputs.size(); i++) {
           RecoveryBlob blob = blobs.get(i);
-          var onCard = RecoveryStep.agentsOn(blob, token);
-          checkStanding(blob, onCard.keySet(), cas, spec.commandLine().getErr());
-          RecoveryStep.Result r = RecoveryStep.run(blob, progresses.get(i), token, onCard);
+          RecoveryStep.Result r;
+          try {
+            r = RecoveryStep.run(blob, progresses.get(i), token, onCards.get(i));
+          } catch (RecoveryException e) {
+            throw new RecoveryException(e.code(), inputs.get(i) + ": " + e.getMessage()
+                + (i > 0 ? " (the files before it are done)" : ""));
+          }
           if (r instanceof RecoveryStep.Result.Partial p) {
             Path file = next != null ? next : Path.of(inputs.get(i) + ".next");
             CliFiles.write(file, p.progress().encoded(), false, force);
@@ -138,18 +184,12 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
           }
           RecoveryStep.Result.Done done = (RecoveryStep.Result.Done) r;
           X509CertificateHolder cert = blob.userCertificate();
-          X509CertificateHolder ca = RecoveryBlob.issuerAmong(cert, cas);
-          List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
-          if (caChain != null) {
-            chain.addAll(RecoveryBlob.pinnedChain(ca, CliFiles.readCertificates(caChain)));
-          }
-          Pkcs12Writer.Entry entry = new Pkcs12Writer.Entry(done.key(), cert, chain, friendlyName(cert));
-          recovered.add(entry);
+          Pkcs12Writer.Entry entry = new Pkcs12Writer.Entry(done.key(), cert, chains.get(i), friendlyName(cert));
+          recovered.add(entry); // wiped in the finally below, whatever happens next
           w.println("step          done by " + done.agent() + " (the last one)");
           w.println("key           recovered and checked against certificate " + cert.getSerialNumber().toString(16));
           if (merge == null) {
             Path p12 = out != null ? out : Path.of(fileName(cert));
-            CliFiles.checkWritable(p12, force);
             if (password == null) {
               password = password(passwordFile);
             }
@@ -159,7 +199,9 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
         }
       }
       if (merge != null && !recovered.isEmpty()) {
-        password = password(passwordFile);
+        if (password == null) {
+          password = password(passwordFile);
+        }
         CliFiles.write(merge, Pkcs12Writer.build(recovered, password, form), true, force);
         w.println("wrote         " + merge + " (" + recovered.size() + " key" + (recovered.size() == 1 ? "" : "s")
             + " in one file)" + describe(form));
@@ -187,11 +229,7 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
    * not checked.
    */
   private void checkStanding(RecoveryBlob blob, java.util.Set<Integer> agents, List<X509CertificateHolder> cas,
-      PrintWriter err) throws Exception {
-    List<org.bouncycastle.cert.X509CRLHolder> loaded = new java.util.ArrayList<>();
-    for (Path f : crls) {
-      loaded.add(CliFiles.readCrl(f));
-    }
+      List<org.bouncycastle.cert.X509CRLHolder> loaded, PrintWriter err) throws Exception {
     org.keyarc.agent.recovery.AgentStanding.Report report = org.keyarc.agent.recovery.AgentStanding.check(blob,
         agents, cas, loaded, java.time.Instant.now());
     if (!report.problems().isEmpty()) {
@@ -293,15 +331,20 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
 
   /**
    * The default file name of a recovered key: the certificate's common name, as a file name (letters, digits, '.',
-   * '-' and '_'; anything else becomes '_'; at most 64 characters), a '-' and its serial in hex — a name the user
+   * '-' and '_'; anything else becomes '_'; not starting with '-', '.' or '_'; no Windows device name; at most 64
+   * characters), a '-' and its serial in hex — a name the user
    * recognises (the seed's advice), unique per certificate. Only the serial without a usable common name.
    */
   static String fileName(X509CertificateHolder cert) {
     var cn = cert.getSubject().getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
     String name = cn.length == 0 ? "" : cn[0].getFirst().getValue().toString()
         .replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("_+", "_").replaceAll("^[._]+|_+$", "");
+    name = name.replaceAll("^[-._]+", "");
     if (name.length() > 64) {
       name = name.substring(0, 64);
+    }
+    if (name.split("\\.", 2)[0].matches("(?i)CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]")) {
+      name = "_" + name; // a Windows device name would not be a file there
     }
     String serial = cert.getSerialNumber().toString(16);
     return (name.isEmpty() ? "" : name + "-") + serial + ".p12";

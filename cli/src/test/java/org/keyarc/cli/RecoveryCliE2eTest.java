@@ -528,6 +528,25 @@ class RecoveryCliE2eTest {
       blobs.add(blob + "-" + serial);
       partials.add(blob + "-" + serial + ".next");
     }
+    // what needs no card is checked before any step: a damaged third file, or another user's key for --merge, stops
+    // the pass with nothing written
+    byte[] third = Files.readAllBytes(Path.of(blobs.get(2)));
+    third[third.length / 2] ^= 0x01;
+    Path damaged = home.resolve("una-damaged.blob");
+    Files.write(damaged, third);
+    Run stopped = keyarc(cat(card("kra1"), "recoverkey", blobs.get(0), blobs.get(1), damaged.toString()));
+    assertTrue(stopped.exit() == 35 || stopped.exit() == 36, stopped.err());
+    assertTrue(stopped.err().contains(damaged.toString()), "the failing file is named: " + stopped.err());
+    String otto = archiveUser("CN=Otto Other", "p256", "otto");
+    Path ottoBlob = home.resolve("otto.blob");
+    ok(cat(asMax, "getkey", "--serial", otto, "--out", ottoBlob.toString()));
+    Run mixed = keyarc(cat(card("kra1"), "recoverkey", blobs.get(0), ottoBlob.toString(), "--merge",
+        home.resolve("mixed.p12").toString()));
+    assertEquals(36, mixed.exit(), mixed.err());
+    assertTrue(mixed.err().contains("--merge puts one user's keys in one file"), mixed.err());
+    for (String b : blobs) {
+      assertFalse(Files.exists(Path.of(b + ".next")), "no step was done: " + b);
+    }
     Run first = ok(cat(card("kra1"), cat(blobs.toArray(new String[0]), "recoverkey")));
     assertEquals(3, first.out().split("step          done by CN=Agent kra1", -1).length - 1, first.out());
     Path p12 = home.resolve("una.p12");

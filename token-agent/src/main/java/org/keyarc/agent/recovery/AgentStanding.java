@@ -13,7 +13,8 @@ import org.keyarc.protocol.ErrorCode;
  * Whether the agents on a card may still do a recovery step offline, by the rule the node applies online: an agent
  * whose certificate has expired, is not yet valid, or is revoked may not. Expiry is read from the agent's certificate
  * in the blob; revocation from the CA's CRLs the agent brings ({@code --crl}), each checked against the pinned CA
- * certificates and required to be current. Without a CRL, revocation is not known offline, and {@link #check} says so.
+ * certificates and required to be current, at least one of them complete (a delta alone lists only changes). Without
+ * a CRL, revocation is not known offline, and {@link #check} says so.
  */
 public final class AgentStanding {
   private AgentStanding() {}
@@ -28,6 +29,7 @@ public final class AgentStanding {
    */
   public static Report check(RecoveryBlob blob, Collection<Integer> agents, List<X509CertificateHolder> cas,
       List<X509CRLHolder> crls, Instant now) throws RecoveryException {
+    boolean complete = false;
     for (X509CRLHolder crl : crls) {
       if (cas.stream().noneMatch(ca -> ca.getSubject().equals(crl.getIssuer()) && signedBy(crl, ca))) {
         throw new RecoveryException(ErrorCode.BAD_INPUT, "the CRL from " + crl.getIssuer() + " is not signed by a "
@@ -38,9 +40,17 @@ public final class AgentStanding {
             + "update " + (crl.getNextUpdate() == null ? "none" : crl.getNextUpdate().toInstant()) + "): fetch a "
             + "current one");
       }
+      if (crl.getThisUpdate().toInstant().isAfter(now.plus(SKEW))) {
+        throw new RecoveryException(ErrorCode.BAD_INPUT, "the CRL " + crlNumber(crl) + " is dated in the future ("
+            + crl.getThisUpdate().toInstant() + "): check this machine's clock");
+      }
+      complete |= crl.getExtension(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator) == null;
+    }
+    if (!crls.isEmpty() && !complete) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "only delta CRLs were given: a delta lists what changed "
+          + "since its complete CRL, so bring that one too (GET /crl)");
     }
     List<String> problems = new ArrayList<>();
-    boolean revocationChecked = true;
     for (int i : agents) {
       X509CertificateHolder cert = blob.certificate(blob.record().agents().get(i));
       if (cert == null) {
@@ -52,22 +62,21 @@ public final class AgentStanding {
       } else if (now.isBefore(cert.getNotBefore().toInstant())) {
         problems.add(who + ": its certificate is not valid before " + cert.getNotBefore().toInstant());
       }
-      X509CRLHolder crl = crls.stream().filter(c -> issuedBy(c, cert, cas)).findFirst().orElse(null);
-      if (crl == null) {
-        revocationChecked = false;
-      } else if (crl.getRevokedCertificate(cert.getSerialNumber()) != null) {
-        problems.add(who + ": its certificate is revoked (" + crl.getRevokedCertificate(cert.getSerialNumber())
-            .getRevocationDate().toInstant() + ")");
+      // every CRL of the CA's name lists every revocation (each CA key's does, after a rollover too): a revocation
+      // in any of them, complete or delta, counts
+      for (X509CRLHolder crl : crls) {
+        var entry = crl.getIssuer().equals(cert.getIssuer()) ? crl.getRevokedCertificate(cert.getSerialNumber()) : null;
+        if (entry != null) {
+          problems.add(who + ": its certificate is revoked (" + entry.getRevocationDate().toInstant() + ")");
+          break;
+        }
       }
     }
-    return new Report(List.copyOf(problems), revocationChecked);
+    return new Report(List.copyOf(problems), complete);
   }
 
-  /** Whether {@code crl} is the CRL of the CA key that signed {@code cert} (among the pinned {@code cas}). */
-  private static boolean issuedBy(X509CRLHolder crl, X509CertificateHolder cert, List<X509CertificateHolder> cas) {
-    return cas.stream().anyMatch(ca -> ca.getSubject().equals(cert.getIssuer()) && RecoveryBlob.signedBy(cert, ca)
-        && signedBy(crl, ca));
-  }
+  /** How far a CRL's thisUpdate may be ahead of this machine's clock. */
+  private static final java.time.Duration SKEW = java.time.Duration.ofMinutes(5);
 
   private static boolean signedBy(X509CRLHolder crl, X509CertificateHolder ca) {
     try {

@@ -57,25 +57,46 @@ public final class Pkcs12Reader {
       }
       List<Pkcs12Writer.Entry> out = new ArrayList<>();
       List<X509CertificateHolder> own = new ArrayList<>();
-      for (PKCS12SafeBag k : keys) {
-        byte[] id = localKeyId(k);
-        int at = -1;
-        for (int i = 0; i < certs.size(); i++) {
-          if (id != null && Arrays.equals(id, certIds.get(i))) {
-            at = i;
+      try {
+        for (PKCS12SafeBag k : keys) {
+          byte[] id = localKeyId(k);
+          int at = -1;
+          for (int i = 0; i < certs.size(); i++) {
+            if (id != null && Arrays.equals(id, certIds.get(i))) {
+              at = i;
+            }
+          }
+          if (at < 0) {
+            throw new RecoveryException(ErrorCode.BAD_INPUT, "a key in the file has no certificate with its local key "
+                + "id");
+          }
+          PrivateKeyInfo info = k.getBagValue() instanceof PKCS8EncryptedPrivateKeyInfo e ? e.decryptPrivateKeyInfo(dec)
+              : (PrivateKeyInfo) k.getBagValue();
+          own.add(certs.get(at));
+          out.add(new Pkcs12Writer.Entry(new RecoveredKey(info.getEncoded("DER"), info.getPrivateKeyAlgorithm()
+              .getAlgorithm().getId()), certs.get(at), List.of(), friendlyName(k)));
+        }
+      } catch (RecoveryException | RuntimeException | org.bouncycastle.pkcs.PKCSException | java.io.IOException e) {
+        for (Pkcs12Writer.Entry done : out) {
+          done.key().close(); // the keys read before the failure
+        }
+        throw e;
+      }
+      // the other certificates only where they issued the keys' certificates (or each other, up the chain): a
+      // stranger's root in an input is not carried into the merged file
+      List<X509CertificateHolder> chain = new ArrayList<>();
+      List<X509CertificateHolder> below = new ArrayList<>(own);
+      for (boolean grew = true; grew; ) {
+        grew = false;
+        for (X509CertificateHolder c : certs) {
+          if (!own.contains(c) && !chain.contains(c) && below.stream().anyMatch(b -> !b.equals(c)
+              && b.getIssuer().equals(c.getSubject()) && RecoveryBlob.signedBy(b, c))) {
+            chain.add(c);
+            below.add(c);
+            grew = true;
           }
         }
-        if (at < 0) {
-          throw new RecoveryException(ErrorCode.BAD_INPUT, "a key in the file has no certificate with its local key "
-              + "id");
-        }
-        PrivateKeyInfo info = k.getBagValue() instanceof PKCS8EncryptedPrivateKeyInfo e ? e.decryptPrivateKeyInfo(dec)
-            : (PrivateKeyInfo) k.getBagValue();
-        own.add(certs.get(at));
-        out.add(new Pkcs12Writer.Entry(new RecoveredKey(info.getEncoded("DER"), info.getPrivateKeyAlgorithm()
-            .getAlgorithm().getId()), certs.get(at), List.of(), friendlyName(k)));
       }
-      List<X509CertificateHolder> chain = certs.stream().filter(c -> !own.contains(c)).toList();
       List<Pkcs12Writer.Entry> withChain = new ArrayList<>();
       for (Pkcs12Writer.Entry e : out) {
         withChain.add(new Pkcs12Writer.Entry(e.key(), e.cert(), chain, e.friendlyName()));

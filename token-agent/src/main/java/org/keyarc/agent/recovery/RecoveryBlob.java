@@ -57,6 +57,17 @@ public final class RecoveryBlob {
     if (cas.isEmpty()) {
       throw new IllegalArgumentException("no CA certificate to check the blob with");
     }
+    // the pinned file is the CA's keys under one name: every certificate in it a CA certificate of that name (a
+    // stranger's certificate appended to the file must not become a signer of blobs)
+    for (X509CertificateHolder c : cas) {
+      org.bouncycastle.asn1.x509.BasicConstraints bc = org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(
+          c.getExtensions());
+      if (!c.getSubject().equals(cas.get(0).getSubject()) || bc == null || !bc.isCA()) {
+        throw new RecoveryException(ErrorCode.BAD_INPUT, "the CA certificate file holds " + c.getSubject() + " (serial "
+            + c.getSerialNumber().toString(16) + "), which is not a CA certificate of " + cas.get(0).getSubject()
+            + ": give only this CA's certificates (its /ca-certs.pem)");
+      }
+    }
     try {
       return verifyOrThrow(der, cas);
     } catch (RuntimeException e) {
