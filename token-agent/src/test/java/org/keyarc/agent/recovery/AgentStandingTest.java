@@ -43,6 +43,28 @@ class AgentStandingTest {
     AgentStanding.Report ok = AgentStanding.check(null, List.of(), List.of(caCert),
         List.of(crl(ca, now.plusSeconds(3600))), now);
     assertEquals(List.of(), ok.problems());
+    assertTrue(ok.revocationChecked());
+    RecoveryException future = assertThrows(RecoveryException.class, () -> AgentStanding.check(null, List.of(),
+        List.of(caCert), List.of(crl(ca, now.plusSeconds(7200), now.plusSeconds(3600))), now));
+    assertTrue(future.getMessage().contains("dated in the future"), future.getMessage());
+    RecoveryException deltaOnly = assertThrows(RecoveryException.class, () -> AgentStanding.check(null, List.of(),
+        List.of(caCert), List.of(delta(ca, now.plusSeconds(3600))), now));
+    assertTrue(deltaOnly.getMessage().contains("only delta CRLs"), deltaOnly.getMessage());
+    assertTrue(AgentStanding.check(null, List.of(), List.of(caCert), List.of(), now).revocationChecked() == false);
+  }
+
+  private static X509CRLHolder delta(KeyPair signer, Instant nextUpdate) throws Exception {
+    X509v2CRLBuilder b = new X509v2CRLBuilder(CA, new Date(System.currentTimeMillis() - 120_000));
+    b.setNextUpdate(Date.from(nextUpdate));
+    b.addExtension(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator, true,
+        new org.bouncycastle.asn1.x509.CRLNumber(BigInteger.ONE));
+    return b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate()));
+  }
+
+  private static X509CRLHolder crl(KeyPair signer, Instant nextUpdate, Instant thisUpdate) throws Exception {
+    X509v2CRLBuilder b = new X509v2CRLBuilder(CA, Date.from(thisUpdate));
+    b.setNextUpdate(Date.from(nextUpdate));
+    return b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate()));
   }
 
   private static KeyPair key() throws Exception {
