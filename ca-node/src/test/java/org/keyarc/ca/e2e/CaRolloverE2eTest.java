@@ -65,6 +65,21 @@ class CaRolloverE2eTest {
       ca.node.close();
       CaInit.Rollover done;
       try (CaNode.Resources r = CaNode.open(ca.cfg)) {
+        // a root does not roll over through a parent's request, and a rollover must outlast the current certificate
+        CaException viaCsr = assertThrows(CaException.class, () -> CaInit.rolloverRequest(r.store(), r.token(),
+            ca.cfg.settings().ca()));
+        assertTrue(viaCsr.getMessage().contains("self-signed root"), viaCsr.getMessage());
+        int years = ca.cfg.ca.validityYears;
+        ca.cfg.ca.validityYears = 1;
+        try {
+          CaException shorter = assertThrows(CaException.class, () -> CaInit.rollover(r.store(), r.token(),
+              ca.cfg.settings().ca()));
+          assertTrue(shorter.getMessage().contains("would end before the current one"), shorter.getMessage());
+        } finally {
+          ca.cfg.ca.validityYears = years;
+        }
+        assertEquals(1, r.store().inTransaction(tx -> tx.caKeys().list(org.keyarc.ca.store.CaKeyStore.Kind.CA)).size(),
+            "the refusals left no key row");
         done = CaInit.rollover(r.store(), r.token(), ca.cfg.settings().ca());
       }
       ca.node = CaNode.start(ca.cfg);

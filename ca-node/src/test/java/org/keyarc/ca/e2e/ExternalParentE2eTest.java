@@ -155,6 +155,9 @@ class ExternalParentE2eTest {
       // rollover through the parent, new key: a request for a new key under the CA's name (asked twice, one key)
       var store = ca.services().store();
       var token = ca.services().keys().token();
+      CaException selfRoll = assertThrows(CaException.class, () -> CaInit.rollover(store, token,
+          ca.cfg.settings().ca()));
+      assertTrue(selfRoll.getMessage().contains("roll over with that parent"), selfRoll.getMessage());
       org.bouncycastle.pkcs.PKCS10CertificationRequest roll = CaInit.rolloverRequest(store, token,
           ca.cfg.settings().ca());
       assertEquals(roll.getSubjectPublicKeyInfo(), CaInit.rolloverRequest(store, token, ca.cfg.settings().ca())
