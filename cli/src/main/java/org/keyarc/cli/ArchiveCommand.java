@@ -36,23 +36,36 @@ final class ArchiveCommand {
   @Spec
   CommandSpec spec;
 
-  @Command(name = "import", description = "Archive the key of a PKCS#12 file (a certificate of this CA, or of "
-      + "another CA: recorded as external). The key is encrypted here to the CA's exchange certificate; the node "
-      + "unwraps it in its HSM, checks it belongs to the certificate, and wraps it to the recovery agents.")
+  @Command(name = "import", description = "Archive the keys of a PKCS#12 file, or a PEM private key (PKCS#8) with its "
+      + "certificate (--pem-key, --pem-cert), of this CA's certificates. The key is encrypted here to the CA's exchange "
+      + "certificate; the node unwraps it in its HSM, checks it belongs to the certificate, and wraps it to the "
+      + "recovery agents.")
   int importKey(@Mixin NodeOptions node,
-      @Option(names = "--p12", required = true, paramLabel = "FILE") Path p12,
+      @Option(names = "--p12", paramLabel = "FILE") Path p12,
+      @Option(names = "--pem-key", paramLabel = "FILE", description = "a PEM private key (PKCS#8 or traditional), "
+          + "with --pem-cert") Path keyFile,
+      @Option(names = "--pem-cert", paramLabel = "FILE", description = "the key's certificate, with --pem-key")
+          Path certFile,
       @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked)")
           Path passwordFile,
       @Option(names = "--oaep-hash", defaultValue = "SHA-1", description = "RSA-OAEP hash to the exchange "
           + "certificate: SHA-1 (default, what SoftHSM2 unwraps) or SHA-256") String oaepHash) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if ((p12 == null) == (keyFile == null) || (keyFile == null) != (certFile == null)) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "give either --p12 FILE, or --pem-key FILE with --pem-cert FILE");
+    }
+    java.util.List<PrivateKey> keys = new java.util.ArrayList<>();
+    java.util.List<X509CertificateHolder> certs = new java.util.ArrayList<>();
+    if (keyFile != null) {
+      keys.add(CliFiles.readPrivateKey(keyFile));
+      certs.add(CliFiles.readCertificate(certFile));
+      return archive(node, out, keys, certs, oaepHash);
+    }
     char[] password = passwordFile != null ? PinSource.fromFile(passwordFile) : PinSource.prompt("PKCS#12 password: ");
     if (password == null) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "no PKCS#12 password: give --password-file FILE");
     }
     // every key of the file (an export of many users' keys, as an old KMS gives them), each with its certificate
-    java.util.List<PrivateKey> keys = new java.util.ArrayList<>();
-    java.util.List<X509CertificateHolder> certs = new java.util.ArrayList<>();
     try (InputStream in = Files.newInputStream(p12)) {
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(in, password);
@@ -76,6 +89,12 @@ final class ArchiveCommand {
     if (keys.isEmpty()) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, p12 + " holds no private key");
     }
+    return archive(node, out, keys, certs, oaepHash);
+  }
+
+  /** Archives each key with its certificate, key by key; one refused among several is reported and counted. */
+  private static int archive(NodeOptions node, PrintWriter out, java.util.List<PrivateKey> keys,
+      java.util.List<X509CertificateHolder> certs, String oaepHash) throws Exception {
     int refused = 0;
     String firstReason = null;
     try (CmpClient client = node.signedClient()) {

@@ -455,6 +455,28 @@ class RecoveryCliE2eTest {
     Path p12 = home.resolve("ivan.p12");
     ok(cat(card("kra1"), "recoverkey", blob.toString(), "--out", p12.toString(), "--password-file", pw.toString()));
     assertPkcs12MatchesCertificate(p12, pw, "ivan");
+
+    // a PEM key with its certificate (what an old KMS or a file export gives), and a key that is not the certificate's
+    String[] k = secret("User", "CN=Kim Pem", "kim");
+    Run kim = ok("enroll", "--node", url, "--ref", k[0], "--secret-file", k[1], "--out-key",
+        home.resolve("kim.key").toString(), "--out-cert", home.resolve("kim.crt").toString());
+    String kimSerial = kim.out().replaceAll("(?s).*serial ([0-9a-f]+), until.*", "$1");
+    Files.copy(home.resolve("kim.key"), home.resolve("kim.key.reference"));
+    Run mismatch = keyarc(cat(asMax, "archive", "import", "--pem-key", home.resolve("ivan.key").toString(), "--pem-cert",
+        home.resolve("kim.crt").toString()));
+    assertTrue(mismatch.exit() != 0, "another key than the certificate's: " + mismatch.out() + mismatch.err());
+    Run pem = ok(cat(asMax, "archive", "import", "--pem-key", home.resolve("kim.key").toString(), "--pem-cert",
+        home.resolve("kim.crt").toString()));
+    assertTrue(pem.out().contains("archived      key of CN=Kim Pem (serial " + kimSerial), pem.out());
+    Path kimBlob = home.resolve("kim.blob");
+    ok(cat(asMax, "getkey", "--serial", kimSerial, "--out", kimBlob.toString()));
+    Path kimP12 = home.resolve("kim.p12");
+    ok(cat(card("kra2"), "recoverkey", kimBlob.toString(), "--out", kimP12.toString(), "--password-file",
+        pw.toString()));
+    assertPkcs12MatchesCertificate(kimP12, pw, "kim");
+    Run both = keyarc(cat(asMax, "archive", "import", "--p12", home.resolve("ivan-old.p12").toString(), "--pem-key",
+        home.resolve("kim.key").toString(), "--pem-cert", home.resolve("kim.crt").toString()));
+    assertEquals(36, both.exit(), both.err());
   }
 
   /**
