@@ -109,11 +109,8 @@ final class GeneralMessages {
 
   /** caCerts: the certificate of every CA key whose certificate has not ended, the current one first. */
   private InfoTypeAndValue caCerts() {
-    List<CaKeyring.Generation> live = new ArrayList<>(keys.live(clock.instant()));
-    if (!live.contains(keys.current())) {
-      live.add(keys.current());
-    }
-    live.sort(java.util.Comparator.comparingInt(CaKeyring.Generation::number).reversed());
+    List<CaKeyring.Generation> live = new ArrayList<>(keys.answering(clock.instant()));
+    java.util.Collections.reverse(live); // the current one first
     return new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts, new DERSequence(live.stream()
         .map(g -> new CMPCertificate(g.cert().toASN1Structure())).toArray(CMPCertificate[]::new)));
   }

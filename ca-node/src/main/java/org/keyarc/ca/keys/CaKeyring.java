@@ -308,9 +308,17 @@ public final class CaKeyring {
     return generations;
   }
 
-  /** The generations whose certificates have not ended at {@code now}, oldest first (the current one among them). */
+  /** The generations whose certificates have not ended at {@code now}, oldest first. */
   public List<Generation> live(Instant now) {
     return generations.stream().filter(g -> g.liveAt(now)).toList();
+  }
+
+  /**
+   * The generations that still answer for what they signed at {@code now} — publish CRLs, are trusted for client
+   * certificates, listed in caCerts: the {@link #live} ones and the current one always, oldest first.
+   */
+  public List<Generation> answering(Instant now) {
+    return generations.stream().filter(g -> g.equals(current) || g.liveAt(now)).toList();
   }
 
   /** Generation {@code n}, if it has a certificate. */
@@ -415,11 +423,8 @@ public final class CaKeyring {
    */
   public List<PublicKey> publicKeys(Instant now) {
     List<PublicKey> out = new ArrayList<>();
-    for (int i = generations.size() - 1; i >= 0; i--) {
-      Generation g = generations.get(i);
-      if (g.equals(current) || g.liveAt(now)) {
-        out.add(publicKey(g.cert().getSubjectPublicKeyInfo()));
-      }
+    for (Generation g : answering(now)) {
+      out.add(0, publicKey(g.cert().getSubjectPublicKeyInfo()));
     }
     return out;
   }

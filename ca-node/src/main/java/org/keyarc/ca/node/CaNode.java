@@ -469,8 +469,8 @@ public final class CaNode implements AutoCloseable {
       throws CaException {
     try {
       return org.keyarc.ca.net.TlsSupport.serverContext(cfg,
-          keys.generations().stream().filter(g -> g.equals(keys.current()) || g.liveAt(java.time.Instant.now()))
-              .map(CaKeyring.Generation::cert).toList(), own); // client certificates of any live CA key
+          keys.answering(java.time.Instant.now()).stream().map(CaKeyring.Generation::cert).toList(),
+          own); // client certificates of any CA key still answering for what it signed
     } catch (javax.net.ssl.SSLException e) {
       throw new CaException(ErrorCode.CONFIG_INVALID, field + ": " + e.getMessage(), e);
     }

@@ -68,13 +68,13 @@ public final class CrlService {
    */
   public X509CRLHolder publish(String actor) throws CaException {
     X509CRLHolder out = null;
-    for (CaKeyring.Generation g : keys.live(clock.instant())) {
+    for (CaKeyring.Generation g : keys.answering(clock.instant())) {
       X509CRLHolder crl = publish(actor, g);
       if (g.equals(keys.current())) {
         out = crl;
       }
     }
-    return out != null ? out : publish(actor, keys.current()); // the current certificate has ended: still one
+    return out;
   }
 
   /** Signs and stores a new CRL of every revoked, unexpired certificate the CA key {@code g} signed. */
@@ -129,13 +129,13 @@ public final class CrlService {
       throw new CaException(ErrorCode.BAD_REQUEST, "delta CRLs are off (timers.deltaCrlMinutes is 0)");
     }
     X509CRLHolder out = null;
-    for (CaKeyring.Generation g : keys.live(clock.instant())) {
+    for (CaKeyring.Generation g : keys.answering(clock.instant())) {
       X509CRLHolder crl = publishDelta(actor, g);
       if (g.equals(keys.current())) {
         out = crl;
       }
     }
-    return out != null ? out : publishDelta(actor, keys.current());
+    return out;
   }
 
   private X509CRLHolder publishDelta(String actor, CaKeyring.Generation g) throws CaException {
@@ -241,7 +241,7 @@ public final class CrlService {
   private CaKeyring.Generation live(int generation) throws CaException {
     CaKeyring.Generation g = keys.generation(generation).orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND,
         "this CA has no key " + generation));
-    if (!g.liveAt(clock.instant()) && !g.equals(keys.current())) {
+    if (!keys.answering(clock.instant()).contains(g)) {
       throw new CaException(ErrorCode.NOT_FOUND, "the certificate of CA key " + generation + " has ended ("
           + g.cert().getNotAfter().toInstant() + "): it publishes no more CRLs");
     }

@@ -221,8 +221,7 @@ public final class OcspService {
   private CertificateStatus statusOf(CertificateID id, int generation) throws CaException {
     BigInteger serial = id.getSerialNumber();
     String issuer = keys.caName().toString();
-    Optional<CertRecord> rec = store.inTransaction(tx -> tx.certificates().caGeneration(issuer, serial)
-        .equals(java.util.OptionalInt.of(generation)) ? tx.certificates().find(issuer, serial) : Optional.empty());
+    Optional<CertRecord> rec = store.inTransaction(tx -> tx.certificates().find(issuer, serial, generation));
     if (rec.isEmpty()) {
       return new UnknownStatus(); // no such serial, or another CA key signed it
     }

@@ -48,8 +48,8 @@ public interface CertificateStore {
   /** The version of its template a certificate was issued under; empty for certificates from before versions. */
   java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException;
 
-  /** The generation of the CA key that signed a certificate (0 before any rollover); empty without one. */
-  java.util.OptionalInt caGeneration(String issuer, BigInteger serial) throws StoreException;
+  /** The certificate with {@code serial} if the CA key of {@code caGeneration} signed it (0 before any rollover). */
+  Optional<CertRecord> find(String issuer, BigInteger serial, int caGeneration) throws StoreException;
 
   /** Marks the certificate revoked; false when it does not exist or is already revoked. */
   boolean revoke(String issuer, BigInteger serial, int reason, Instant at) throws StoreException;

@@ -69,6 +69,16 @@ final class JdbcCertificates implements CertificateStore {
   }
 
   @Override
+  public Optional<CertRecord> find(String issuer, BigInteger serial, int caGeneration) throws StoreException {
+    try {
+      return one("SELECT " + COLUMNS + " FROM certificate WHERE issuer = ? AND serial = ? AND ca_generation = ?",
+          issuer, serial.toString(16), caGeneration);
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public Optional<CertRecord> find(String issuer, BigInteger serial) throws StoreException {
     try {
       return one("SELECT " + COLUMNS + " FROM certificate WHERE issuer = ? AND serial = ?",
@@ -227,17 +237,7 @@ final class JdbcCertificates implements CertificateStore {
 
   @Override
   public java.util.OptionalInt templateVersion(String issuer, BigInteger serial) throws StoreException {
-    return intColumn("template_version", issuer, serial);
-  }
-
-  @Override
-  public java.util.OptionalInt caGeneration(String issuer, BigInteger serial) throws StoreException {
-    return intColumn("ca_generation", issuer, serial);
-  }
-
-  /** One integer column (a fixed name, never input) of a certificate's row; empty without row or value. */
-  private java.util.OptionalInt intColumn(String column, String issuer, BigInteger serial) throws StoreException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + column + " FROM certificate WHERE issuer = ? AND "
+    try (PreparedStatement ps = c.prepareStatement("SELECT template_version FROM certificate WHERE issuer = ? AND "
         + "serial = ?")) {
       ps.setString(1, issuer);
       ps.setString(2, serial.toString(16));
