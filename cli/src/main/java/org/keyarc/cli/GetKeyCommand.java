@@ -54,11 +54,18 @@ final class GetKeyCommand implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--force")
   boolean force;
 
+  @Option(names = "--previous", description = "with --serial: the record an agent rotation replaced, kept until a "
+      + "drill of the new one passes (for the old agents, if the new ones cannot open the new record)")
+  boolean previous;
+
   @Override
   public Integer call() throws Exception {
     ObjectNode req = AdminCall.request(AdminOp.ARCHIVE_GETKEY);
+    if (previous && by.serial == null) {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--previous needs --serial");
+    }
     if (by.serial != null) {
-      req.put(AdminFields.SERIAL, by.serial);
+      req.put(AdminFields.SERIAL, by.serial).put(AdminFields.PREVIOUS, previous);
     } else if (by.subject != null) {
       req.put(AdminFields.SUBJECT, by.subject);
     } else if (by.user != null) {

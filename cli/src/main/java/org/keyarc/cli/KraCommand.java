@@ -14,8 +14,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code keyarc kra add|list|remove|policy}: the recovery agents archived keys are encrypted to (administrator). */
-@Command(name = "kra", description = "Key recovery agents and the archival policy (CA administrator).",
-    mixinStandardHelpOptions = true)
+@Command(name = "kra", description = "Key recovery agents and the archival policy (CA administrator); agent "
+    + "rotation and recoverability drills (certificate manager and agents).", mixinStandardHelpOptions = true,
+    subcommands = {CeremonyCommands.Rotate.class, CeremonyCommands.Drill.class, CeremonyCommands.Step.class,
+        CeremonyCommands.Submit.class, CeremonyCommands.Ceremonies.class})
 final class KraCommand {
   @Spec
   CommandSpec spec;

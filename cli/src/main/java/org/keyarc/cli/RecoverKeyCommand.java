@@ -157,7 +157,8 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
         for (int i = 0; i < inputs.size(); i++) {
           try {
             var onCard = RecoveryStep.agentsOn(blobs.get(i), token);
-            checkStanding(blobs.get(i), onCard.keySet(), cas, crlList, spec.commandLine().getErr());
+            checkStanding(blobs.get(i), onCard.keySet(), cas, crlList, allowRevokedAgent,
+                spec.commandLine().getErr());
             onCards.add(onCard);
           } catch (RecoveryException e) {
             throw new RecoveryException(e.code(), inputs.get(i) + ": " + e.getMessage());
@@ -228,8 +229,8 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
    * (by a --crl) does no step, unless --allow-revoked-agent, which warns; without a CRL, a note that revocation was
    * not checked.
    */
-  private void checkStanding(RecoveryBlob blob, java.util.Set<Integer> agents, List<X509CertificateHolder> cas,
-      List<org.bouncycastle.cert.X509CRLHolder> loaded, PrintWriter err) throws Exception {
+  static void checkStanding(RecoveryBlob blob, java.util.Set<Integer> agents, List<X509CertificateHolder> cas,
+      List<org.bouncycastle.cert.X509CRLHolder> loaded, boolean allowRevokedAgent, PrintWriter err) throws Exception {
     org.keyarc.agent.recovery.AgentStanding.Report report = org.keyarc.agent.recovery.AgentStanding.check(blob,
         agents, cas, loaded, java.time.Instant.now());
     if (!report.problems().isEmpty()) {

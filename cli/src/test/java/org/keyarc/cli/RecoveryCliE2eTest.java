@@ -81,7 +81,15 @@ class RecoveryCliE2eTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    hsm = SoftHsmFixture.create("ca", "kra1", "kra2", "kra3", "stranger");
+    start();
+  }
+
+  /** The node, Ada (administrator), Max (manager) and agents kra1..kra3; {@code moreCards} are made, not added. */
+  static void start(String... moreCards) throws Exception {
+    List<String> cards = new ArrayList<>(List.of("ca", "kra1", "kra2", "kra3", "stranger"));
+    cards.addAll(List.of(moreCards));
+    agentSerials.clear();
+    hsm = SoftHsmFixture.create(cards.toArray(new String[0]));
     Files.createDirectories(Path.of("target"));
     home = Files.createTempDirectory(Path.of("target"), "recovery-home-").toAbsolutePath();
     System.setProperty("keyarc.home", home.toString());
@@ -107,24 +115,7 @@ class RecoveryCliE2eTest {
     // three agents: key born on the card, request held (Ada made its secret), approved by Max (four eyes),
     // collected onto the card, added by Ada with the card's evidence
     for (String name : List.of("kra1", "kra2", "kra3")) {
-      String[] s = secret(asAda, "KeyRecoveryAgent", "CN=Agent " + name, name);
-      Run pending = ok(cat(cat(card(name), "--node", url, "--ref", s[0], "--secret-file", s[1], "--subject",
-          "CN=Agent " + name), "kra", "init-card"));
-      assertTrue(pending.out().contains("pending"), pending.out());
-      Run list = ok(cat(asMax, "request", "list"));
-      Matcher id = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Agent " + name).matcher(list.out());
-      assertTrue(id.find(), list.out());
-      ok(cat(asMax, "request", "approve", id.group(1)));
-      Run got = ok(cat(cat(card(name), "--node", url, "--ref", s[0], "--secret-file", s[1], "--resume"), "kra",
-          "init-card"));
-      assertTrue(got.out().contains("stored on card '" + hsm.label(name) + "'"), got.out());
-      String serial = got.out().replaceAll("(?s).*serial ([0-9a-f]+),.*", "$1");
-      agentSerials.add(serial);
-      Run added = ok(cat(asAda, "kra", "add", "--serial", serial));
-      assertTrue(added.out().contains("requested by  secret:" + s[0] + " (one-time secret made by CN=Ada Admin)")
-          && added.out().contains("approved by   CN=Max Manager") && added.out().contains("card          '"
-          + hsm.label(name) + "'") && added.out().contains("CKA_EXTRACTABLE=false CKA_NEVER_EXTRACTABLE=true "
-          + "CKA_LOCAL=true"), added.out());
+      agentSerials.add(addAgent(name));
     }
     // each agent also has a personal certificate (the identity the node checks) and the recovery_agent role
     for (String name : List.of("kra1", "kra2", "kra3")) {
@@ -137,6 +128,31 @@ class RecoveryCliE2eTest {
       var attrs = t.call(x -> x.attributes(x.findKey(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, "kra-key")));
       assertTrue(attrs.sensitive() && !attrs.extractable() && !attrs.sign() && attrs.decrypt(), attrs.toString());
     }
+  }
+
+  /**
+   * A recovery agent on card {@code name}: key born on the card, request held (Ada made its secret), approved by Max
+   * (four eyes), collected onto the card, added by Ada with the card's evidence. Its certificate serial.
+   */
+  static String addAgent(String name) throws Exception {
+    String[] s = secret(asAda, "KeyRecoveryAgent", "CN=Agent " + name, name);
+    Run pending = ok(cat(cat(card(name), "--node", url, "--ref", s[0], "--secret-file", s[1], "--subject",
+        "CN=Agent " + name), "kra", "init-card"));
+    assertTrue(pending.out().contains("pending"), pending.out());
+    Run list = ok(cat(asMax, "request", "list"));
+    Matcher id = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Agent " + name).matcher(list.out());
+    assertTrue(id.find(), list.out());
+    ok(cat(asMax, "request", "approve", id.group(1)));
+    Run got = ok(cat(cat(card(name), "--node", url, "--ref", s[0], "--secret-file", s[1], "--resume"), "kra",
+        "init-card"));
+    assertTrue(got.out().contains("stored on card '" + hsm.label(name) + "'"), got.out());
+    String serial = got.out().replaceAll("(?s).*serial ([0-9a-f]+),.*", "$1");
+    Run added = ok(cat(asAda, "kra", "add", "--serial", serial));
+    assertTrue(added.out().contains("requested by  secret:" + s[0] + " (one-time secret made by CN=Ada Admin)")
+        && added.out().contains("approved by   CN=Max Manager") && added.out().contains("card          '"
+        + hsm.label(name) + "'") && added.out().contains("CKA_EXTRACTABLE=false CKA_NEVER_EXTRACTABLE=true "
+        + "CKA_LOCAL=true"), added.out());
+    return serial;
   }
 
   @AfterAll

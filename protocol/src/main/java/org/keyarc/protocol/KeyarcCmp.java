@@ -34,6 +34,11 @@ public final class KeyarcCmp {
    * from the card when it made the agent's key. Evidence, not proof.
    */
   public static final ASN1ObjectIdentifier CARD_EVIDENCE = ARC.branch("3");
+  /**
+   * Content type of a CA-signed ceremony order ({@code archive.CeremonyOrder}): what an agent rotation or a
+   * recoverability drill asks of the agents.
+   */
+  public static final ASN1ObjectIdentifier CEREMONY_ORDER = ARC.branch("4");
 
   private static final Pattern CODE = Pattern.compile("^\\[keyarc (\\d+)\\] ");
 

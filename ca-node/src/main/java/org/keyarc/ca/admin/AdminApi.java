@@ -65,11 +65,14 @@ public final class AdminApi {
   private final RecoveryService recoveries;
 
   private final org.keyarc.ca.catalog.TemplateCatalog catalog;
+  private final CeremonyAnswers ceremonies;
 
   public AdminApi(ApprovalService approvals, CertificateQueries certificates, RevocationService revocation,
       CrlService crls, SecretService secrets, RoleService roles, AuditService audit, AgentService agents,
-      ArchiveService archives, RecoveryService recoveries, org.keyarc.ca.catalog.TemplateCatalog catalog) {
+      ArchiveService archives, RecoveryService recoveries, org.keyarc.ca.catalog.TemplateCatalog catalog,
+      org.keyarc.ca.kra.CeremonyService ceremonies) {
     this.catalog = catalog;
+    this.ceremonies = new CeremonyAnswers(ceremonies);
     this.approvals = approvals;
     this.certificates = certificates;
     this.revocation = revocation;
@@ -350,7 +353,8 @@ public final class AdminApi {
         String hash = field(req, AdminFields.CERT_HASH);
         ArrayNode list = out.putArray("blobs");
         String user = field(req, AdminFields.USER_NAME);
-        for (ArchiveService.KeyBlob b : !user.isEmpty() ? archives.getKeyByName(who, user)
+        for (ArchiveService.KeyBlob b : req.path(AdminFields.PREVIOUS).asBoolean(false)
+            ? List.of(archives.previousKey(who, serial(req))) : !user.isEmpty() ? archives.getKeyByName(who, user)
             : archives.getKey(who, req.has(AdminFields.SERIAL) ? serial(req) : null,
             subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash)) {
           list.addObject().put("serial", Digests.hex(b.serial())).put("subject", b.subject())
@@ -358,6 +362,8 @@ public final class AdminApi {
               .put("blob", Base64.getEncoder().encodeToString(b.blob()));
         }
       }
+      case KRA_CEREMONY_PLAN, KRA_CEREMONY_START, KRA_CEREMONY_WORK, KRA_CEREMONY_SUBMIT, KRA_CEREMONY_LIST ->
+          ceremonies.answer(who, req, op, out);
       case RECOVERY_OPEN -> out.put("id", recoveries.open(who, serial(req)));
       case RECOVERY_LIST -> {
         ArrayNode list = out.putArray("recoveries");
@@ -426,7 +432,7 @@ public final class AdminApi {
     return o;
   }
 
-  private static String field(JsonNode req, String field) throws CaException {
+  static String field(JsonNode req, String field) throws CaException {
     return bounded(field, req.path(field).asText(""));
   }
 
@@ -565,7 +571,7 @@ public final class AdminApi {
     return n;
   }
 
-  private static String text(JsonNode req, String field) throws CaException {
+  static String text(JsonNode req, String field) throws CaException {
     JsonNode n = req.get(field);
     if (n == null || !n.isTextual() || n.asText().isBlank()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request needs the text field '" + field + "'");
@@ -574,7 +580,7 @@ public final class AdminApi {
   }
 
   /** A base64 DER field of at most {@code maxBytes} decoded bytes (a certificate, an encrypted key). */
-  private static byte[] der(JsonNode req, String field, int maxBytes) throws CaException {
+  static byte[] der(JsonNode req, String field, int maxBytes) throws CaException {
     JsonNode n = req.get(field);
     if (n == null || !n.isTextual() || n.asText().isBlank()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request needs the base64 field '" + field + "'");
@@ -589,7 +595,7 @@ public final class AdminApi {
     }
   }
 
-  private static long number(JsonNode req, String field) throws CaException {
+  static long number(JsonNode req, String field) throws CaException {
     JsonNode n = req.get(field);
     if (n == null || !n.canConvertToLong()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request needs the number field '" + field + "'");
@@ -597,7 +603,7 @@ public final class AdminApi {
     return n.asLong();
   }
 
-  private static BigInteger serial(JsonNode req) throws CaException {
+  static BigInteger serial(JsonNode req) throws CaException {
     try {
       return new BigInteger(text(req, AdminFields.SERIAL), 16);
     } catch (NumberFormatException e) {

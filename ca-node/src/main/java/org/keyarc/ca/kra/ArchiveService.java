@@ -221,18 +221,7 @@ public final class ArchiveService {
     List<KeyBlob> out = new ArrayList<>();
     Instant now = clock.instant();
     for (ArchiveStore.Row row : rows) {
-      ArchiveRecord rec = ArchiveRecord.getInstance(row.record());
-      List<X509CertificateHolder> certs = new ArrayList<>();
-      certs.add(keys.caCert());
-      store.inTransaction(tx -> {
-        for (BigInteger s : certSerials(rec)) {
-          tx.certificates().find(issuer, s).ifPresent(r -> certs.add(Encodings.certificate(r.der())));
-        }
-        return null;
-      });
-      byte[] blob = signedByCa(new CMSProcessableByteArray(KeyarcCmp.ARCHIVE_RECORD, row.record()), certs,
-          "the recovery blob");
-      out.add(new KeyBlob(row.serial(), row.subject(), row.threshold(), row.agents(), blob));
+      out.add(new KeyBlob(row.serial(), row.subject(), row.threshold(), row.agents(), blob(row)));
       store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KEY_GETKEY, "serial:" + hex(row.serial()),
           "subject=" + row.subject() + " threshold=" + row.threshold() + " agents=" + row.agents(), now));
     }
@@ -240,6 +229,51 @@ public final class ArchiveService {
       throw new CaException(ErrorCode.NOT_FOUND, "no archived key matches");
     }
     return out;
+  }
+
+  /** The recovery blob of {@code row}'s record: signed by the CA, with its certificate and its agents'. */
+  byte[] blob(ArchiveStore.Row row) throws CaException {
+    return blob(row.record());
+  }
+
+  private byte[] blob(byte[] record) throws CaException {
+    ArchiveRecord rec = ArchiveRecord.getInstance(record);
+    List<X509CertificateHolder> certs = new ArrayList<>();
+    certs.add(keys.caCert());
+    store.inTransaction(tx -> {
+      for (BigInteger s : certSerials(rec)) {
+        tx.certificates().find(issuer, s).ifPresent(r -> certs.add(Encodings.certificate(r.der())));
+      }
+      return null;
+    });
+    return signedByCa(new CMSProcessableByteArray(KeyarcCmp.ARCHIVE_RECORD, record), certs, "the recovery blob");
+  }
+
+  /**
+   * getkey of the record an agent rotation replaced, kept until a drill of the new one passes: the way back when the
+   * new agents cannot open the new record. Manager only, audited.
+   */
+  public KeyBlob previousKey(Identity who, BigInteger serial) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    ArchiveStore.Versions v = store.inTransaction(tx -> tx.archives().versions(issuer, serial));
+    if (v == null || v.previous() == null) {
+      throw new CaException(ErrorCode.NOT_FOUND, "certificate " + hex(serial) + " has no kept previous record (none "
+          + "was rotated, or a drill proved the new one and it was dropped)");
+    }
+    ArchiveRecord rec = ArchiveRecord.getInstance(v.previous());
+    byte[] blob = blob(v.previous());
+    Instant now = clock.instant();
+    store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KEY_GETKEY, "serial:" + hex(serial),
+        "previous record (version " + (v.version() - 1) + ") threshold=" + rec.threshold() + " agents="
+        + rec.agents().size(), now));
+    String subject = store.inTransaction(tx -> tx.archives().bySerial(issuer, serial)).get(0).subject();
+    return new KeyBlob(serial, subject, rec.threshold(), rec.agents().size(), blob);
+  }
+
+  /** The certificate of archived key {@code serial}, as this CA issued it. */
+  X509CertificateHolder certificate(BigInteger serial) throws CaException {
+    return store.inTransaction(tx -> tx.certificates().find(issuer, serial)).map(r -> Encodings.certificate(r.der()))
+        .orElseThrow(() -> new CaException(ErrorCode.NOT_FOUND, "no certificate " + hex(serial)));
   }
 
   /** The archive record of certificate {@code serial} (the first, as getkey lists them). */

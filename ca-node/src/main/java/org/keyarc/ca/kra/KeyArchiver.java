@@ -267,55 +267,14 @@ public final class KeyArchiver {
     return content;
   }
 
-  /** One envelope per M-subset of the agents, each OAEP-wrapping K inside the token then layering CMS. */
+  /** One envelope per M-subset of the agents: K OAEP-wrapped inside the token to each last agent, then CMS layers. */
   private List<ArchiveRecord.Envelope> envelopes(HsmSession s, KeyHandle k, List<X509CertificateHolder> agents,
       int threshold, List<KeyHandle> created) throws HsmException {
-    Map<Integer, byte[]> innermost = new HashMap<>();
-    List<ArchiveRecord.Envelope> out = new ArrayList<>();
-    for (int[] subset : Subsets.of(agents.size(), threshold)) {
-      int last = subset[subset.length - 1];
-      byte[] layers = innermost.get(last);
-      if (layers == null) {
-        KeyHandle pub = s.importPublicKey(CaKeyring.publicKey(agents.get(last).getSubjectPublicKeyInfo()), null);
-        created.add(pub);
-        layers = s.wrapOaep(pub, k, agentOaep);
-        innermost.put(last, layers);
-      }
-      byte[][] hashes = new byte[subset.length - 1][];
-      for (int j = subset.length - 2; j >= 0; j--) {
-        hashes[j] = sha256(layers); // what is left after agents 0..j peeled: the record commits to it
-        layers = envelope(layers, agents.get(subset[j]));
-      }
-      List<Integer> order = new ArrayList<>();
-      for (int i : subset) {
-        order.add(i);
-      }
-      out.add(new ArchiveRecord.Envelope(order, agentOaep.algorithmIdentifier(), layers, List.of(hashes)));
-    }
-    return out;
-  }
-
-  /** A CMS EnvelopedData of {@code content} (ciphertext already) to {@code agent}, RSA-OAEP + AES-256-CBC. */
-  private byte[] envelope(byte[] content, X509CertificateHolder agent) throws HsmException {
-    try {
-      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(agent);
-      CMSEnvelopedDataGenerator g = new CMSEnvelopedDataGenerator();
-      g.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(cert,
-          new JceAsymmetricKeyWrapper(agentOaep.algorithmIdentifier(), cert.getPublicKey())));
-      return g.generate(new CMSProcessableByteArray(content),
-          new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).build()).getEncoded();
-    } catch (CertificateException | CMSException | IOException e) {
-      throw new IllegalStateException("cannot build a CMS layer for agent " + agent.getSubject() + ": "
-          + e.getMessage(), e);
-    }
-  }
-
-  private static byte[] sha256(byte[] data) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return org.keyarc.protocol.archive.Envelopes.build(agents, threshold, agentOaep.algorithmIdentifier(), last -> {
+      KeyHandle pub = s.importPublicKey(CaKeyring.publicKey(agents.get(last).getSubjectPublicKeyInfo()), null);
+      created.add(pub);
+      return s.wrapOaep(pub, k, agentOaep);
+    });
   }
 
   static KeyHandle.KeyType keyType(SubjectPublicKeyInfo spki) {

@@ -434,7 +434,7 @@ public final class CaNode implements AutoCloseable {
   /** The administrative API over the node's services. */
   public static AdminApi adminApi(CaServices s) {
     return new AdminApi(s.approvals(), s.certificates(), s.revocation(), s.crls(), s.secrets(), s.roles(),
-        s.audit(), s.agents(), s.archives(), s.recoveries(), s.catalog());
+        s.audit(), s.agents(), s.archives(), s.recoveries(), s.catalog(), s.ceremonies());
   }
 
   /** The CMP responder over the node's services (what CMP needs of them, and the admin API). */

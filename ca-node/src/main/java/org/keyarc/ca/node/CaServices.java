@@ -41,7 +41,8 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     RequestPolicy requestPolicy, ApprovalService approvals, CertificateQueries certificates,
     RevocationService revocation, CrlService crls, AgentService agents, ArchiveService archives,
     RecoveryService recoveries, AuditService audit, ExchangeService exchange, ResponderService responder,
-    ReplayGuard replays, AuthFailures authFailures, OcspService ocsp, TemplateCatalog catalog) {
+    ReplayGuard replays, AuthFailures authFailures, OcspService ocsp, TemplateCatalog catalog,
+    org.keyarc.ca.kra.CeremonyService ceremonies) {
 
   /** Builds every service over {@code store} and the CA keys in {@code keys}. */
   public static CaServices wire(NodeSettings cfg, Store store, CaKeyring keys, Templates templates, Clock clock) {
@@ -79,6 +80,8 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
         new RateLimiter(cfg.limits().failuresPerReferencePerMinute()));
     return new CaServices(cfg, store, keys, templates, clock, identities, secrets, roles, enrollment, policy,
         approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange, responder, replays,
-        authFailures, ocsp, new TemplateCatalog(store, templates, clock, keys));
+        authFailures, ocsp, new TemplateCatalog(store, templates, clock, keys),
+        new org.keyarc.ca.kra.CeremonyService(store, archives, agents, keys, clock,
+            cfg.ca().oaepHash().algorithmIdentifier()));
   }
 }

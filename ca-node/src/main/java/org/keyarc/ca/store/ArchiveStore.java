@@ -30,4 +30,22 @@ public interface ArchiveStore {
   List<Row> byCertHash(String hex) throws StoreException;
 
   long count() throws StoreException;
+
+  /**
+   * An archive's record history: the version number of its record, the record a rotation replaced (kept until a
+   * drill of the new one passes; null when there is none), and when a drill last proved the current record.
+   */
+  record Versions(int version, byte[] previous, Instant verifiedAt) {}
+
+  Versions versions(String issuer, BigInteger serial) throws StoreException;
+
+  /**
+   * A rotation's new record for the archive whose record is {@code current} (else nothing changes and false is
+   * returned): {@code current} becomes the kept previous record, the version goes up, and the record is unverified.
+   */
+  boolean replaceRecord(String issuer, BigInteger serial, byte[] current, byte[] replacement, int threshold,
+      int agents) throws StoreException;
+
+  /** A drill proved the current record: the kept previous one is dropped. */
+  void markVerified(String issuer, BigInteger serial, Instant at) throws StoreException;
 }

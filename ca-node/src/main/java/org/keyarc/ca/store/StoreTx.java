@@ -16,6 +16,8 @@ public interface StoreTx {
 
   RecoveryStore recoveries();
 
+  CeremonyStore ceremonies();
+
   CrlStore crls();
 
   CaKeyStore caKeys();

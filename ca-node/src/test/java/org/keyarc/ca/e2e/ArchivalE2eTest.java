@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.keyarc.ca.CaException;
 import org.keyarc.ca.auth.Identity;
-import org.keyarc.ca.kra.Subsets;
+import org.keyarc.protocol.archive.Subsets;
 import org.keyarc.ca.node.CaServices;
 import org.keyarc.ca.store.ArchiveStore;
 import org.keyarc.ca.store.Role;

@@ -67,6 +67,20 @@ public final class AdminFields {
    * uri:); in answers, the names a secret binds or a held request would get.
    */
   public static final String SUBJECT_ALT_NAMES = "subjectAltNames";
+  /** A ceremony's kind: "rotation" or "drill". */
+  public static final String KIND = "kind";
+  /** Certificate serials (hex), an array. */
+  public static final String SERIALS = "serials";
+  /** How many archives a drill samples. */
+  public static final String SAMPLE = "sample";
+  /** Drill the archives a rotation gave a record no drill has proved yet. */
+  public static final String UNVERIFIED = "unverified";
+  /** Where a page starts. */
+  public static final String OFFSET = "offset";
+  /** A ceremony's answers: an array of {serial, proofAlgorithm, proof, envelopes} (DER, base64). */
+  public static final String ANSWERS = "answers";
+  /** getkey of the record an agent rotation replaced. */
+  public static final String PREVIOUS = "previous";
 
   private AdminFields() {}
 }

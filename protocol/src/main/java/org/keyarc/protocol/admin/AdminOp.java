@@ -77,9 +77,23 @@ public enum AdminOp {
   ARCHIVE_IMPORT("archive.import"),
   /**
    * The recovery blobs of archived keys; one of {@code serial}, {@code subject}, {@code certHash}, {@code userName}
-   * (an e-mail address or UPN in the certificates: all of that user's keys).
+   * (an e-mail address or UPN in the certificates: all of that user's keys); with {@code serial}, {@code previous}
+   * for the record an agent rotation replaced.
    */
   ARCHIVE_GETKEY("archive.getkey"),
+  /**
+   * What an agent rotation or a drill would take (the dry run); {@code kind}, {@code serials}, {@code limit},
+   * {@code sample}, {@code unverified}.
+   */
+  KRA_CEREMONY_PLAN("kra.ceremony.plan"),
+  /** Starts an agent rotation or a drill; the same fields as the plan. Answers its {@code id}. */
+  KRA_CEREMONY_START("kra.ceremony.start"),
+  /** A page of a ceremony's file: the signed order and unfinished archives' blobs; {@code id}, {@code offset}, {@code limit}. */
+  KRA_CEREMONY_WORK("kra.ceremony.work"),
+  /** The last agents' answers; {@code id}, {@code answers}. */
+  KRA_CEREMONY_SUBMIT("kra.ceremony.submit"),
+  /** Ceremonies, or with {@code id} one ceremony's archives and their state. */
+  KRA_CEREMONY_LIST("kra.ceremony.list"),
   /** Opens the online recovery of a certificate's key; {@code serial}. */
   RECOVERY_OPEN("recovery.open"),
   /** Open recoveries; {@code all} to include finished ones. */

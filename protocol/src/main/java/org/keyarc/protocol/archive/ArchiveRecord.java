@@ -61,7 +61,8 @@ public final class ArchiveRecord extends ASN1Object {
       return peeled < 1 || peeled > innerLayerHashes.size() ? null : innerLayerHashes.get(peeled - 1).clone();
     }
 
-    ASN1Primitive toAsn1() {
+    /** The DER structure of this envelope. */
+    public ASN1Primitive toAsn1() {
       ASN1EncodableVector idx = new ASN1EncodableVector();
       agentIndexes.forEach(i -> idx.add(new ASN1Integer(i)));
       ASN1EncodableVector v = new ASN1EncodableVector();
@@ -76,7 +77,8 @@ public final class ArchiveRecord extends ASN1Object {
       return new DERSequence(v);
     }
 
-    static Envelope of(ASN1Sequence s) {
+    /** Parses an envelope. */
+    public static Envelope of(ASN1Sequence s) {
       List<Integer> idx = new ArrayList<>();
       for (var e : ASN1Sequence.getInstance(s.getObjectAt(0))) {
         idx.add(ASN1Integer.getInstance(e).intValueExact());

@@ -57,17 +57,7 @@ public final class RecoveryBlob {
     if (cas.isEmpty()) {
       throw new IllegalArgumentException("no CA certificate to check the blob with");
     }
-    // the pinned file is the CA's keys under one name: every certificate in it a CA certificate of that name (a
-    // stranger's certificate appended to the file must not become a signer of blobs)
-    for (X509CertificateHolder c : cas) {
-      org.bouncycastle.asn1.x509.BasicConstraints bc = org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(
-          c.getExtensions());
-      if (!c.getSubject().equals(cas.get(0).getSubject()) || bc == null || !bc.isCA()) {
-        throw new RecoveryException(ErrorCode.BAD_INPUT, "the CA certificate file holds " + c.getSubject() + " (serial "
-            + c.getSerialNumber().toString(16) + "), which is not a CA certificate of " + cas.get(0).getSubject()
-            + ": give only this CA's certificates (its /ca-certs.pem)");
-      }
-    }
+    checkPinned(cas);
     try {
       return verifyOrThrow(der, cas);
     } catch (RuntimeException e) {
@@ -77,17 +67,27 @@ public final class RecoveryBlob {
     }
   }
 
-  private static RecoveryBlob verifyOrThrow(byte[] der, List<X509CertificateHolder> cas) throws RecoveryException {
+  /** A CMS SignedData the CA signed: the signed data, its content, and its certificates (each issued by a pinned key). */
+  record CaSigned(CMSSignedData signed, byte[] content, List<X509CertificateHolder> certificates) {}
+
+  /**
+   * Checks a CA-signed CMS SignedData of content type {@code type} ({@code what} and {@code fileName} name it in
+   * messages, {@code typeName} its content): the structure the CA writes, the signature by one of {@code cas}, and every certificate
+   * in it, which the signature does not cover: each in DER and issued by (or one of) {@code cas}. Callers have
+   * checked {@code cas} (one CA name, CA certificates only).
+   */
+  static CaSigned caSigned(byte[] der, List<X509CertificateHolder> cas, ASN1ObjectIdentifier type, String what,
+      String fileName, String typeName) throws RecoveryException {
     X509CertificateHolder ca = cas.get(0);
     CMSSignedData signed;
     try {
       signed = new CMSSignedData(der);
     } catch (CMSException | RuntimeException e) {
-      throw new RecoveryException(ErrorCode.BAD_INPUT, "the file is not a keyarc recovery blob (CMS SignedData)");
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the file is not a keyarc " + fileName + " (CMS SignedData)");
     }
-    if (!CONTENT_TYPE.equals(signed.getSignedContentTypeOID() == null ? null
+    if (!type.equals(signed.getSignedContentTypeOID() == null ? null
         : new ASN1ObjectIdentifier(signed.getSignedContentTypeOID()))) {
-      throw new RecoveryException(ErrorCode.BAD_INPUT, "the file is signed data, but not a keyarc archive record");
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the file is signed data, but not " + typeName);
     }
     // the parts the CA's signature does not cover must be exactly what the CA writes: the outer content type, the
     // version, the digest algorithms and one signer of version 1 (a flipped bit there would pass unnoticed)
@@ -99,8 +99,8 @@ public final class RecoveryBlob {
         || !org.bouncycastle.asn1.x509.AlgorithmIdentifier.getInstance(sd.getDigestAlgorithms().getObjectAt(0))
             .equals(signers.iterator().next().getDigestAlgorithmID())
         || signers.iterator().next().getVersion() != 1) {
-      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob's structure is not what the CA writes "
-          + "(content type, version, digest algorithms or signer): the blob was altered");
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the " + what + "'s structure is not what the CA "
+          + "writes (content type, version, digest algorithms or signer): the " + what + " was altered");
     }
     boolean ok = false;
     try {
@@ -114,17 +114,10 @@ public final class RecoveryBlob {
       ok = false;
     }
     if (!ok) {
-      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob's signature does not verify with the CA "
-          + "certificate " + ca.getSubject() + ": it was altered, or comes from another CA");
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the " + what + "'s signature does not verify with the "
+          + "CA certificate " + ca.getSubject() + ": it was altered, or comes from another CA");
     }
     byte[] content = (byte[]) signed.getSignedContent().getContent();
-    ArchiveRecord record;
-    try {
-      record = ArchiveRecord.getInstance(content);
-    } catch (RuntimeException e) {
-      throw new RecoveryException(ErrorCode.BAD_INPUT, "the archive record in the blob cannot be read: "
-          + e.getMessage());
-    }
     // the CMS signature does not cover the certificates field: check each certificate against the CA
     List<X509CertificateHolder> certs = new ArrayList<>();
     List<X509CertificateHolder> others = new ArrayList<>();
@@ -132,7 +125,7 @@ public final class RecoveryBlob {
       X509CertificateHolder c = (X509CertificateHolder) o;
       if (!isDer(c)) { // a changed encoding that re-encodes to what was signed (a BOOLEAN of 0xFE, say)
         throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
-            + " in the blob is not in DER: the blob was altered");
+            + " in the " + what + " is not in DER: the " + what + " was altered");
       }
       if (cas.contains(c) || cas.stream().anyMatch(p -> c.getIssuer().equals(p.getSubject()) && signedBy(c, p))) {
         certs.add(c);
@@ -143,15 +136,48 @@ public final class RecoveryBlob {
     if (!others.isEmpty()) {
       X509CertificateHolder c = others.get(0);
       throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
-          + " in the blob was not issued by " + ca.getSubject() + ": the blob was altered");
+          + " in the " + what + " was not issued by " + ca.getSubject() + ": the " + what + " was altered");
     }
     // every entry of the certificate set must be a certificate (a changed tag drops one from the parsed list), and
     // the blob must hold the certificate of each agent the signed record names and of the archived key
     int entries = sd.getCertificates() == null ? 0 : sd.getCertificates().size();
     if (entries != certs.size()) {
-      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the blob's certificate set holds " + entries
-          + " entries, of which " + certs.size() + " are certificates: the blob was altered");
+      throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "the " + what + "'s certificate set holds "
+          + entries + " entries, of which " + certs.size() + " are certificates: the " + what + " was altered");
     }
+    return new CaSigned(signed, content, List.copyOf(certs));
+  }
+
+  /**
+   * The pinned file is the CA's keys under one name: every certificate in it a CA certificate of that name (a
+   * stranger's certificate appended to the file must not become a signer of blobs or orders).
+   */
+  static void checkPinned(List<X509CertificateHolder> cas) throws RecoveryException {
+    if (cas.isEmpty()) {
+      throw new IllegalArgumentException("no CA certificate to check with");
+    }
+    for (X509CertificateHolder c : cas) {
+      org.bouncycastle.asn1.x509.BasicConstraints bc = org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(
+          c.getExtensions());
+      if (!c.getSubject().equals(cas.get(0).getSubject()) || bc == null || !bc.isCA()) {
+        throw new RecoveryException(ErrorCode.BAD_INPUT, "the CA certificate file holds " + c.getSubject() + " (serial "
+            + c.getSerialNumber().toString(16) + "), which is not a CA certificate of " + cas.get(0).getSubject()
+            + ": give only this CA's certificates (its /ca-certs.pem)");
+      }
+    }
+  }
+
+  private static RecoveryBlob verifyOrThrow(byte[] der, List<X509CertificateHolder> cas) throws RecoveryException {
+    CaSigned cs = caSigned(der, cas, CONTENT_TYPE, "blob", "recovery blob", "a keyarc archive record");
+    ArchiveRecord record;
+    try {
+      record = ArchiveRecord.getInstance(cs.content());
+    } catch (RuntimeException e) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the archive record in the blob cannot be read: "
+          + e.getMessage());
+    }
+    CMSSignedData signed = cs.signed();
+    List<X509CertificateHolder> certs = cs.certificates();
     RecoveryBlob blob = new RecoveryBlob(signed, record, List.copyOf(certs));
     for (IssuerAndSerialNumber agent : record.agents()) {
       if (blob.certificate(agent) == null) {
@@ -226,6 +252,11 @@ public final class RecoveryBlob {
 
   public ArchiveRecord record() {
     return record;
+  }
+
+  /** The archive record as the CA signed it (DER). */
+  public byte[] recordDer() {
+    return ((byte[]) signed.getSignedContent().getContent()).clone();
   }
 
   /** The certificate with this issuer and serial among the blob's certificates, or null. */

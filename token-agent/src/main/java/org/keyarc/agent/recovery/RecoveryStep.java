@@ -7,17 +7,11 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.List;
 import java.util.Set;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cms.CMSEnvelopedData;
 import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.RecipientInformation;
-import org.bouncycastle.crypto.InvalidCipherTextException;
-import org.bouncycastle.crypto.engines.AESEngine;
-import org.bouncycastle.crypto.engines.RFC5649WrapEngine;
-import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.keyarc.hsm.Der;
 import org.keyarc.hsm.HsmException;
 import org.keyarc.hsm.HsmKeyTransRecipient;
 import org.keyarc.hsm.HsmToken;
@@ -43,6 +37,9 @@ public final class RecoveryStep {
 
     /** The last step: the key. */
     record Done(RecoveredKey key, String agent, int agentIndex) implements Result {}
+
+    /** The last step of a drill or an agent rotation: the archive's key K, not the private key. */
+    record Opened(ArchiveKey key, String agent, int agentIndex) implements Result {}
   }
 
   /**
@@ -55,6 +52,20 @@ public final class RecoveryStep {
   /** Like {@link #run(RecoveryBlob, RecoveryProgress, HsmToken)} with the card's agents already found. */
   public static Result run(RecoveryBlob blob, RecoveryProgress progress, HsmToken card, Map<Integer, KeyHandle> onCard)
       throws RecoveryException {
+    return run(blob, progress, card, onCard, false);
+  }
+
+  /**
+   * Like {@link #run(RecoveryBlob, RecoveryProgress, HsmToken, Map)}, but the last step yields the archive's key K
+   * ({@link Result.Opened}) instead of the private key: for drills and agent rotations.
+   */
+  public static Result runToArchiveKey(RecoveryBlob blob, RecoveryProgress progress, HsmToken card,
+      Map<Integer, KeyHandle> onCard) throws RecoveryException {
+    return run(blob, progress, card, onCard, true);
+  }
+
+  private static Result run(RecoveryBlob blob, RecoveryProgress progress, HsmToken card,
+      Map<Integer, KeyHandle> onCard, boolean toArchiveKey) throws RecoveryException {
     ArchiveRecord rec = blob.record();
     Set<Integer> mine = onCard.keySet();
     if (mine.isEmpty()) {
@@ -111,7 +122,13 @@ public final class RecoveryStep {
       KeyHandle key = onCard.get(next);
       used = next;
       if (c.peeled() == env.agentIndexes().size() - 1) {
-        return new Result.Done(unwrapKey(rec, card, key, c.layers()), blob.agentName(next), next);
+        ArchiveKey k = ArchiveKey.decrypt(card, key, rec.envelopes().get(0).keyWrap(), c.layers());
+        if (toArchiveKey) {
+          return new Result.Opened(k, blob.agentName(next), next);
+        }
+        try (k) {
+          return new Result.Done(k.open(rec), blob.agentName(next), next);
+        }
       }
       advanced.add(new RecoveryProgress.Candidate(c.envelope(), c.peeled() + 1, openLayer(card, key, c.layers())));
     }
@@ -176,30 +193,6 @@ public final class RecoveryStep {
       }
       throw new RecoveryException(ErrorCode.BAD_INPUT, "a layer of the archive cannot be opened with card '"
           + card.label() + "': " + e.getMessage());
-    }
-  }
-
-  private static RecoveredKey unwrapKey(ArchiveRecord rec, HsmToken card, KeyHandle key, byte[] innermost)
-      throws RecoveryException {
-    ArchiveRecord.Envelope anyEnvelope = rec.envelopes().get(0);
-    byte[] k = null;
-    try {
-      org.keyarc.hsm.OaepHash hash = HsmKeyTransRecipient.oaepHash(anyEnvelope.keyWrap());
-      k = card.call(s -> s.decryptOaep(key, hash, innermost));
-      RFC5649WrapEngine kwp = new RFC5649WrapEngine(AESEngine.newInstance());
-      kwp.init(false, new KeyParameter(k));
-      byte[] wrapped = rec.wrappedKey();
-      byte[] pkcs8 = Der.trimTrailingPadding(kwp.unwrap(wrapped, 0, wrapped.length));
-      String alg = PrivateKeyInfo.getInstance(pkcs8).getPrivateKeyAlgorithm().getAlgorithm().getId();
-      return new RecoveredKey(pkcs8, alg);
-    } catch (HsmException e) {
-      throw new RecoveryException(ErrorCode.of(e.reason()), "card '" + card.label() + "': " + e.getMessage());
-    } catch (CMSException | InvalidCipherTextException | RuntimeException e) {
-      throw new RecoveryException(ErrorCode.BAD_INPUT, "the archived key cannot be unwrapped: " + e.getMessage());
-    } finally {
-      if (k != null) {
-        java.util.Arrays.fill(k, (byte) 0);
-      }
     }
   }
 

@@ -66,6 +66,17 @@ public enum AuditAction {
   /** An agent fetched a recovery's blob and partial recovery to do its step. */
   RECOVERY_MATERIAL("recovery.material"),
   RECOVERY_RECEIPT("recovery.receipt"),
+  // agent rotation and recoverability drills (kra rotate, kra drill)
+  /** A certificate manager started a rotation or a drill (how many archives). */
+  KRA_CEREMONY_START("kra.ceremony.start"),
+  /** The ceremony file (order and blobs) was handed out. */
+  KRA_CEREMONY_WORK("kra.ceremony.work"),
+  /** An archive got a new record for the new agents; the previous one is kept until a drill passes. */
+  KEY_ROTATE("key.rotate"),
+  /** A drill proved that the agents can open an archive. */
+  KEY_DRILL("key.drill"),
+  /** An agent's answer for one archive of a rotation or drill was refused. */
+  KRA_CEREMONY_REFUSED("kra.ceremony.refused"),
   // template permissions and SAN policy
   /** A request refused because its sender may not use the template, or asked for names or extensions it does not allow. */
   ENROLL_REFUSED("enroll.refused"),

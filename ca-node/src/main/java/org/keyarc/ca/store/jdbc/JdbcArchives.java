@@ -98,6 +98,59 @@ final class JdbcArchives implements ArchiveStore {
     }
   }
 
+  @Override
+  public Versions versions(String issuer, BigInteger serial) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT record_version, previous_record, verified_at FROM "
+        + "archived_key WHERE issuer = ? AND serial = ?")) {
+      ps.setString(1, issuer);
+      ps.setString(2, serial.toString(16));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        long verified = rs.getLong(3);
+        return new Versions(rs.getInt(1), rs.getBytes(2), rs.wasNull() ? null : Instant.ofEpochMilli(verified));
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public boolean replaceRecord(String issuer, BigInteger serial, byte[] current, byte[] replacement, int threshold,
+      int agents) throws StoreException {
+    List<Row> rows = bySerial(issuer, serial);
+    if (rows.size() != 1 || !java.util.Arrays.equals(rows.get(0).record(), current)) {
+      return false;
+    }
+    try (PreparedStatement ps = c.prepareStatement("UPDATE archived_key SET record = ?, previous_record = ?, "
+        + "record_version = record_version + 1, verified_at = NULL, threshold = ?, agents = ? WHERE issuer = ? "
+        + "AND serial = ?")) {
+      ps.setBytes(1, replacement);
+      ps.setBytes(2, current);
+      ps.setInt(3, threshold);
+      ps.setInt(4, agents);
+      ps.setString(5, issuer);
+      ps.setString(6, serial.toString(16));
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public void markVerified(String issuer, BigInteger serial, Instant at) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE archived_key SET verified_at = ?, previous_record = NULL "
+        + "WHERE issuer = ? AND serial = ?")) {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setString(2, issuer);
+      ps.setString(3, serial.toString(16));
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
   private List<Row> query(String where, Object... args) throws SQLException {
     List<Row> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT issuer, serial, subject, cert_sha256, cert_sha1, threshold, "

@@ -66,6 +66,11 @@ final class JdbcTx implements StoreTx {
   }
 
   @Override
+  public org.keyarc.ca.store.CeremonyStore ceremonies() {
+    return new JdbcCeremonies(c);
+  }
+
+  @Override
   public CrlStore crls() {
     return new JdbcCrls(c);
   }

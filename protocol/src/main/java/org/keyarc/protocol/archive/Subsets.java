@@ -1,4 +1,4 @@
-package org.keyarc.ca.kra;
+package org.keyarc.protocol.archive;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,0 +1,506 @@
+package org.keyarc.ca.kra;
+
+import java.math.BigInteger;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.EnvelopedData;
+import org.bouncycastle.asn1.cms.IssuerAndSerialNumber;
+import org.bouncycastle.asn1.cms.KeyTransRecipientInfo;
+import org.bouncycastle.asn1.cms.RecipientInfo;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.keyarc.ca.CaException;
+import org.keyarc.ca.audit.log.Audit;
+import org.keyarc.ca.audit.log.AuditAction;
+import org.keyarc.ca.auth.Authorization;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.store.AgentStore;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.ca.store.CeremonyStore;
+import org.keyarc.ca.store.Role;
+import org.keyarc.ca.store.Store;
+import org.keyarc.ca.support.Encodings;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.KeyarcCmp;
+import org.keyarc.protocol.archive.ArchiveRecord;
+import org.keyarc.protocol.archive.CeremonyOrder;
+import org.keyarc.protocol.archive.Envelopes;
+import org.keyarc.protocol.archive.Subsets;
+
+import static org.keyarc.ca.support.Digests.hex;
+
+/**
+ * Agent rotation and recoverability drills (docs/recovery.md): a certificate manager starts one over a selection of
+ * archives, the node hands out a CA-signed order with each archive's recovery blob, M agents of each archive do their
+ * steps with their cards on their own machines, and the last one's answer comes back here. The node never holds K or
+ * the private key: at a rotation the last agent wraps K to the new agents; the node checks the answer's proof, a
+ * signature made with the archived key over the order's challenge and the new envelopes (so the agents did reach K
+ * and K opens the key), checks the envelopes' shape against the order, and stores them as a new record of the
+ * archive, keeping the previous record until a drill of the new one passes. A drill's answer is the proof alone.
+ */
+public final class CeremonyService {
+  /** Most archives one ceremony covers (more: start another; the first's archives are skipped while unfinished). */
+  public static final int MAX_ARCHIVES = 10_000;
+  /** Largest envelope layer accepted in an answer. */
+  static final int MAX_LAYER_BYTES = 64 * 1024;
+
+  private final Store store;
+  private final ArchiveService archives;
+  private final AgentService agents;
+  private final CaKeyring keys;
+  private final Clock clock;
+  private final String issuer;
+  private final AlgorithmIdentifier keyWrap;
+  private final SecureRandom random = new SecureRandom();
+
+  public CeremonyService(Store store, ArchiveService archives, AgentService agents, CaKeyring keys, Clock clock,
+      AlgorithmIdentifier keyWrap) {
+    this.store = store;
+    this.archives = archives;
+    this.agents = agents;
+    this.keys = keys;
+    this.clock = clock;
+    this.issuer = keys.caName().toString();
+    this.keyWrap = keyWrap;
+  }
+
+  /**
+   * Which archives a ceremony takes: {@code serials} (empty: by the rule of the kind), at most {@code limit}; a drill
+   * without serials takes the archives whose record a rotation made and no drill proved yet ({@code unverified}), or
+   * else a random sample of {@code sample}.
+   */
+  public record Selection(List<BigInteger> serials, int limit, int sample, boolean unverified) {}
+
+  /** One archive a ceremony would take: its certificate, owner, and its policy before and after. */
+  public record Planned(BigInteger serial, String subject, String from, String to) {}
+
+  /** A started ceremony. */
+  public record Started(long id, CeremonyStore.Kind kind, int archives) {}
+
+  /** The part of a ceremony's file the node hands out: the signed order and the blobs of unfinished archives. */
+  public record Work(byte[] signedOrder, List<byte[]> blobs, int unfinished) {}
+
+  /** The last agent's answer for one archive. */
+  public record Answer(BigInteger serial, AlgorithmIdentifier proofAlgorithm, byte[] proof,
+      List<ArchiveRecord.Envelope> envelopes) {}
+
+  /** What became of one answer. */
+  public record Outcome(BigInteger serial, boolean accepted, String detail) {}
+
+  /** The dry run: what a ceremony of {@code kind} over {@code sel} would take, and what a rotation would change. */
+  public List<Planned> plan(Identity who, CeremonyStore.Kind kind, Selection sel) throws CaException {
+    Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR);
+    return select(kind, sel, target(kind));
+  }
+
+  /** Starts a ceremony (certificate manager, audited): its order, signed by the CA, and its archives. */
+  public Started start(Identity who, CeremonyStore.Kind kind, Selection sel) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    Target target = target(kind);
+    List<Planned> chosen = select(kind, sel, target);
+    if (chosen.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, kind == CeremonyStore.Kind.ROTATION
+          ? "no archive needs a rotation: every selected archive is encrypted to the current agents and policy"
+          : "no archive to drill in the selection");
+    }
+    Instant now = clock.instant();
+    List<CeremonyOrder.Archive> entries = new ArrayList<>();
+    for (Planned p : chosen) {
+      ArchiveStore.Row row = row(p.serial());
+      entries.add(new CeremonyOrder.Archive(ArchiveRecord.getInstance(row.record()).certificate(),
+          sha256(row.record())));
+    }
+    byte[] nonce = new byte[32];
+    random.nextBytes(nonce);
+    long id = store.inTransaction(tx -> tx.ceremonies().create(kind, who.actor(), now));
+    CeremonyOrder order = new CeremonyOrder(kind == CeremonyStore.Kind.ROTATION ? CeremonyOrder.Kind.ROTATION
+        : CeremonyOrder.Kind.DRILL, id, nonce, entries, target.threshold(), ids(target.agents()), keyWrap);
+    List<X509CertificateHolder> certs = new ArrayList<>(List.of(keys.caCert()));
+    certs.addAll(target.agents());
+    byte[] signed = archives.signedByCa(new CMSProcessableByteArray(KeyarcCmp.CEREMONY_ORDER, order.encoded()), certs,
+        "the ceremony order");
+    store.inTransaction(tx -> {
+      tx.ceremonies().setOrder(id, signed);
+      for (Planned p : chosen) {
+        tx.ceremonies().addItem(id, issuer, p.serial());
+      }
+      Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_START, "ceremony:" + id, kind.name().toLowerCase()
+          + " archives=" + chosen.size() + (kind == CeremonyStore.Kind.ROTATION ? " to=" + target.threshold() + " of "
+          + target.agents().size() : ""), now);
+      return null;
+    });
+    return new Started(id, kind, chosen.size());
+  }
+
+  /**
+   * The order and the blobs of the ceremony's unfinished archives from {@code offset}, at most {@code limit} (a file
+   * is fetched in pages; fetched again to resume). Certificate manager, audited.
+   */
+  public Work work(Identity who, long id, int offset, int limit) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    CeremonyStore.Row c = ceremony(id);
+    List<CeremonyStore.Item> open = unfinished(id);
+    List<byte[]> blobs = new ArrayList<>();
+    for (int i = Math.max(0, offset); i < open.size() && blobs.size() < Math.max(1, Math.min(limit, 500)); i++) {
+      blobs.add(archives.blob(row(open.get(i).serial())));
+    }
+    Instant now = clock.instant();
+    store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_WORK, "ceremony:" + id,
+        "from=" + offset + " blobs=" + blobs.size() + " unfinished=" + open.size(), now));
+    return new Work(c.signedOrder(), blobs, open.size());
+  }
+
+  /** Ceremonies, newest first (manager, administrator, auditor). */
+  public List<CeremonyStore.Row> list(Identity who) throws CaException {
+    Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    return store.inTransaction(tx -> tx.ceremonies().list(100));
+  }
+
+  /** One ceremony's archives and how far each got (manager, administrator, auditor). */
+  public List<CeremonyStore.Item> items(Identity who, long id) throws CaException {
+    Authorization.require(who, Role.MANAGER, Role.ADMINISTRATOR, Role.AUDITOR);
+    ceremony(id);
+    return store.inTransaction(tx -> tx.ceremonies().items(id));
+  }
+
+  /** The order a ceremony's agents work from. */
+  public CeremonyOrder order(CeremonyStore.Row c) throws CaException {
+    try {
+      CMSSignedData sd = new CMSSignedData(c.signedOrder());
+      boolean signed = false;
+      for (org.bouncycastle.cms.SignerInformation si : sd.getSignerInfos().getSigners()) {
+        for (CaKeyring.Generation g : keys.generations()) {
+          signed |= si.getSID().match(g.cert()) && si.verify(new org.bouncycastle.cms.jcajce
+              .JcaSimpleSignerInfoVerifierBuilder().setProvider(org.keyarc.protocol.Bc.PROVIDER).build(g.cert()));
+        }
+      }
+      if (!signed) {
+        throw new CaException(ErrorCode.STORE_ERROR, "the stored order of ceremony " + c.id() + " is not signed by "
+            + "this CA: the store was changed");
+      }
+      CeremonyOrder o = CeremonyOrder.parse((byte[]) sd.getSignedContent().getContent());
+      if (o.ceremony() != c.id()) {
+        throw new CaException(ErrorCode.STORE_ERROR, "the stored order of ceremony " + c.id() + " is ceremony "
+            + o.ceremony() + "'s: the store was changed");
+      }
+      return o;
+    } catch (org.bouncycastle.cms.CMSException | org.bouncycastle.operator.OperatorCreationException
+        | java.security.cert.CertificateException | IllegalArgumentException e) {
+      throw new CaException(ErrorCode.STORE_ERROR, "the stored order of ceremony " + c.id() + " cannot be read");
+    }
+  }
+
+  /**
+   * The last agents' answers (certificate manager): each checked and stored on its own, so one bad answer leaves the
+   * others; a refused one is FAILED and can be answered again.
+   */
+  public List<Outcome> submit(Identity who, long id, List<Answer> answers) throws CaException {
+    Authorization.require(who, Role.MANAGER);
+    CeremonyStore.Row c = ceremony(id);
+    CeremonyOrder order = order(c);
+    List<X509CertificateHolder> newAgents = new ArrayList<>();
+    if (order.kind() == CeremonyOrder.Kind.ROTATION) {
+      X509CertificateHolder[] byId = new X509CertificateHolder[order.agents().size()];
+      for (Object o : signedCerts(c)) {
+        X509CertificateHolder h = (X509CertificateHolder) o;
+        int i = order.agents().indexOf(new IssuerAndSerialNumber(h.getIssuer(), h.getSerialNumber()));
+        if (i >= 0) {
+          byId[i] = h;
+        }
+      }
+      newAgents.addAll(Arrays.asList(byId));
+    }
+    List<Outcome> out = new ArrayList<>();
+    Set<BigInteger> seen = new HashSet<>();
+    for (Answer a : answers) {
+      if (!seen.add(a.serial())) {
+        out.add(new Outcome(a.serial(), false, "answered twice in one submission"));
+        continue;
+      }
+      out.add(accept(who, c, order, newAgents, a));
+    }
+    return out;
+  }
+
+  private Outcome accept(Identity who, CeremonyStore.Row c, CeremonyOrder order, List<X509CertificateHolder> newAgents,
+      Answer a) throws CaException {
+    Instant now = clock.instant();
+    Optional<CeremonyStore.Item> item = store.inTransaction(tx -> tx.ceremonies().items(c.id())).stream()
+        .filter(i -> i.serial().equals(a.serial())).findFirst();
+    String problem = null;
+    ArchiveStore.Row row = null;
+    if (item.isEmpty()) {
+      return new Outcome(a.serial(), false, "archive " + hex(a.serial()) + " is not part of ceremony " + c.id());
+    }
+    if (item.get().status() == CeremonyStore.ItemStatus.DONE) {
+      return new Outcome(a.serial(), false, "archive " + hex(a.serial()) + " is done already in ceremony " + c.id());
+    }
+    row = row(a.serial());
+    ArchiveRecord current = ArchiveRecord.getInstance(row.record());
+    CeremonyOrder.Archive entry = order.archive(current.certificate());
+    if (entry == null || !Arrays.equals(entry.recordHash(), sha256(row.record()))) {
+      problem = "the archive's record changed since the order was made (another rotation?): start a new ceremony";
+    } else {
+      problem = envelopeProblem(order, newAgents, a.envelopes());
+      if (problem == null) {
+        problem = proofProblem(order, entry, a, archives.certificate(a.serial()));
+      }
+    }
+    final ArchiveStore.Row r = row;
+    final String refused = problem;
+    if (refused != null) {
+      store.inTransaction(tx -> {
+        tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.FAILED, now, refused);
+        Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_REFUSED, "serial:" + hex(a.serial()), "ceremony="
+            + c.id() + " " + refused, now);
+        return null;
+      });
+      return new Outcome(a.serial(), false, refused);
+    }
+    if (order.kind() == CeremonyOrder.Kind.ROTATION) {
+      ArchiveRecord next = new ArchiveRecord(current.certificate(), current.keyAlgorithm(), current.wrapAlgorithm(),
+          current.wrappedKey(), order.threshold(), order.agents(), a.envelopes());
+      byte[] der = Encodings.der(next);
+      String detail = "ceremony=" + c.id() + " from=" + current.threshold() + " of " + current.agents().size()
+          + " to=" + order.threshold() + " of " + order.agents().size() + " (the previous record is kept until a "
+          + "drill passes)";
+      boolean replaced = store.inTransaction(tx -> {
+        if (!tx.archives().replaceRecord(issuer, a.serial(), r.record(), der, order.threshold(),
+            order.agents().size())) {
+          return false;
+        }
+        tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
+        Audit.append(tx, who.actor(), AuditAction.KEY_ROTATE, "serial:" + hex(a.serial()), detail, now);
+        return true;
+      });
+      return replaced ? new Outcome(a.serial(), true, "re-wrapped to " + order.threshold() + " of "
+          + order.agents().size() + " agents (record kept until a drill passes)")
+          : new Outcome(a.serial(), false, "the archive's record changed meanwhile: start a new ceremony");
+    }
+    store.inTransaction(tx -> {
+      ArchiveStore.Versions v = tx.archives().versions(issuer, a.serial());
+      tx.archives().markVerified(issuer, a.serial(), now);
+      String detail = "ceremony=" + c.id() + " passed" + (v != null && v.previous() != null
+          ? "; the record before the last rotation is dropped" : "");
+      tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
+      Audit.append(tx, who.actor(), AuditAction.KEY_DRILL, "serial:" + hex(a.serial()), detail, now);
+      return null;
+    });
+    return new Outcome(a.serial(), true, "the agents opened it and the key matches its certificate");
+  }
+
+  /**
+   * What is wrong with a rotation's new envelopes, or null: one per M-subset of the new agents in order, the order's
+   * key wrap, M-1 layer hashes, layers of a sane size, and each outermost layer a CMS EnvelopedData to the subset's
+   * first agent (or, for M = 1, an RSA-OAEP block of that agent's modulus size). What is inside the layers only the
+   * agents can check: a drill of the new record does.
+   */
+  static String envelopeProblem(CeremonyOrder order, List<X509CertificateHolder> newAgents,
+      List<ArchiveRecord.Envelope> envelopes) {
+    if (order.kind() == CeremonyOrder.Kind.DRILL) {
+      return envelopes.isEmpty() ? null : "a drill's answer carries no envelopes";
+    }
+    if (newAgents.contains(null) || newAgents.size() != order.agents().size()) {
+      return "the order lacks a new agent's certificate";
+    }
+    List<int[]> subsets = Subsets.of(order.agents().size(), order.threshold());
+    if (envelopes.size() != subsets.size()) {
+      return "the answer has " + envelopes.size() + " envelopes; " + order.threshold() + " of "
+          + order.agents().size() + " needs " + subsets.size();
+    }
+    for (int e = 0; e < subsets.size(); e++) {
+      ArchiveRecord.Envelope env = envelopes.get(e);
+      List<Integer> want = new ArrayList<>();
+      for (int i : subsets.get(e)) {
+        want.add(i);
+      }
+      if (!env.agentIndexes().equals(want) || !env.keyWrap().equals(order.keyWrap())
+          || env.innerLayerHashes().size() != order.threshold() - 1 || env.layers().length > MAX_LAYER_BYTES
+          || env.innerLayerHashes().stream().anyMatch(h -> h.length != 32)) {
+        return "envelope " + e + " is not the one the order asks for (agents " + want + ", the order's key wrap, "
+            + (order.threshold() - 1) + " layer hashes)";
+      }
+      X509CertificateHolder first = newAgents.get(want.get(0));
+      if (order.threshold() == 1) {
+        int modulus = (((java.security.interfaces.RSAPublicKey) Envelopes.publicKey(first)).getModulus().bitLength()
+            + 7) / 8;
+        if (env.layers().length != modulus) {
+          return "envelope " + e + " is not an RSA-OAEP block for " + first.getSubject();
+        }
+        continue;
+      }
+      try {
+        ContentInfo ci = ContentInfo.getInstance(env.layers());
+        EnvelopedData ed = EnvelopedData.getInstance(ci.getContent());
+        RecipientInfo ri = RecipientInfo.getInstance(ed.getRecipientInfos().getObjectAt(0));
+        KeyTransRecipientInfo kt = KeyTransRecipientInfo.getInstance(ri.getInfo());
+        IssuerAndSerialNumber rid = IssuerAndSerialNumber.getInstance(kt.getRecipientIdentifier().getId());
+        if (ed.getRecipientInfos().size() != 1 || !rid.equals(new IssuerAndSerialNumber(first.getIssuer(),
+            first.getSerialNumber()))) {
+          return "envelope " + e + "'s outer layer is not encrypted to " + first.getSubject() + " alone";
+        }
+      } catch (RuntimeException x) {
+        return "envelope " + e + "'s outer layer is not a CMS EnvelopedData to one agent";
+      }
+    }
+    return null;
+  }
+
+  /** What is wrong with an answer's proof, or null: a signature by the archived key over the order's challenge. */
+  static String proofProblem(CeremonyOrder order, CeremonyOrder.Archive entry, Answer a, X509CertificateHolder cert) {
+    ASN1ObjectIdentifier alg = a.proofAlgorithm().getAlgorithm();
+    String name = alg.equals(PKCSObjectIdentifiers.sha256WithRSAEncryption) ? "SHA256withRSA"
+        : alg.equals(X9ObjectIdentifiers.ecdsa_with_SHA256) ? "SHA256withECDSA" : null;
+    if (name == null || a.proof().length > 1024) {
+      return "the proof is not a SHA-256 RSA or ECDSA signature";
+    }
+    byte[] message = order.proofMessage(entry, order.kind() == CeremonyOrder.Kind.ROTATION
+        ? Envelopes.hash(a.envelopes()) : new byte[0]);
+    try {
+      PublicKey key = CaKeyring.publicKey(cert.getSubjectPublicKeyInfo());
+      Signature v = Signature.getInstance(name, org.keyarc.protocol.Bc.PROVIDER);
+      v.initVerify(key);
+      v.update(message);
+      if (v.verify(a.proof())) {
+        return null;
+      }
+    } catch (java.security.GeneralSecurityException | RuntimeException e) {
+      // falls through: not a valid signature
+    }
+    return "the proof does not verify with certificate " + hex(cert.getSerialNumber()) + ": the agents did not open "
+        + "this archive for this ceremony (or the envelopes were changed after they did)";
+  }
+
+  /** The target of a ceremony: the current archival agents and policy (rotation), nothing (drill). */
+  private record Target(int threshold, List<X509CertificateHolder> agents) {}
+
+  private Target target(CeremonyStore.Kind kind) throws CaException {
+    if (kind == CeremonyStore.Kind.DRILL) {
+      return new Target(0, List.of());
+    }
+    AgentStore.Policy policy = agents.policy();
+    return new Target(policy.threshold(), agents.archivalAgents(policy)); // the sealed configuration, valid agents
+  }
+
+  private List<Planned> select(CeremonyStore.Kind kind, Selection sel, Target target) throws CaException {
+    int most = sel.limit() <= 0 ? 1000 : Math.min(sel.limit(), MAX_ARCHIVES);
+    boolean sampled = kind == CeremonyStore.Kind.DRILL && sel.serials().isEmpty() && !sel.unverified();
+    int limit = sampled ? Math.min(most, sel.sample() <= 0 ? 5 : sel.sample()) : most;
+    List<IssuerAndSerialNumber> to = ids(target.agents());
+    String toText = kind == CeremonyStore.Kind.ROTATION ? target.threshold() + " of " + to.size() + " " + names(
+        target.agents()) : "";
+    return store.inTransaction(tx -> {
+      Set<BigInteger> busy = new HashSet<>(tx.ceremonies().unfinished(kind, issuer));
+      List<BigInteger> candidates = sel.serials().isEmpty() ? tx.archives().serials(issuer,
+          ArchiveService.NAME_SEARCH_LIMIT) : sel.serials();
+      if (sampled) {
+        candidates = new ArrayList<>(candidates);
+        Collections.shuffle(candidates, random);
+      }
+      List<Planned> out = new ArrayList<>();
+      for (BigInteger s : candidates) {
+        if (out.size() >= limit) {
+          break;
+        }
+        List<ArchiveStore.Row> rows = tx.archives().bySerial(issuer, s);
+        if (rows.isEmpty()) {
+          if (!sel.serials().isEmpty()) {
+            throw new CaException(ErrorCode.NOT_FOUND, "no archived key for certificate " + hex(s));
+          }
+          continue;
+        }
+        if (busy.contains(s)) {
+          continue; // an unfinished ceremony of this kind has it: resume that one
+        }
+        ArchiveRecord rec = ArchiveRecord.getInstance(rows.get(0).record());
+        if (kind == CeremonyStore.Kind.ROTATION && rec.threshold() == target.threshold() && rec.agents().equals(to)) {
+          continue; // already for the current agents and policy
+        }
+        if (kind == CeremonyStore.Kind.DRILL && sel.unverified() && tx.archives().versions(issuer, s).previous()
+            == null) {
+          continue;
+        }
+        out.add(new Planned(s, rows.get(0).subject(), rec.threshold() + " of " + rec.agents().size() + " "
+            + serials(rec.agents()), toText));
+      }
+      return out;
+    });
+  }
+
+  private static String names(List<X509CertificateHolder> certs) {
+    List<String> out = new ArrayList<>();
+    certs.forEach(c -> out.add(hex(c.getSerialNumber())));
+    return out.toString();
+  }
+
+  private static String serials(List<IssuerAndSerialNumber> ids) {
+    List<String> out = new ArrayList<>();
+    ids.forEach(i -> out.add(hex(i.getSerialNumber().getValue())));
+    return out.toString();
+  }
+
+  private static List<IssuerAndSerialNumber> ids(List<X509CertificateHolder> certs) {
+    List<IssuerAndSerialNumber> out = new ArrayList<>();
+    certs.forEach(c -> out.add(new IssuerAndSerialNumber(c.getIssuer(), c.getSerialNumber())));
+    return out;
+  }
+
+  private CeremonyStore.Row ceremony(long id) throws CaException {
+    Optional<CeremonyStore.Row> c = store.inTransaction(tx -> tx.ceremonies().find(id));
+    if (c.isEmpty() || c.get().signedOrder() == null) {
+      throw new CaException(ErrorCode.NOT_FOUND, "no ceremony " + id);
+    }
+    return c.get();
+  }
+
+  private List<CeremonyStore.Item> unfinished(long id) throws CaException {
+    List<CeremonyStore.Item> out = new ArrayList<>();
+    for (CeremonyStore.Item i : store.inTransaction(tx -> tx.ceremonies().items(id))) {
+      if (i.status() != CeremonyStore.ItemStatus.DONE) {
+        out.add(i);
+      }
+    }
+    return out;
+  }
+
+  private static java.util.Collection<?> signedCerts(CeremonyStore.Row c) throws CaException {
+    try {
+      return new CMSSignedData(c.signedOrder()).getCertificates().getMatches(null);
+    } catch (org.bouncycastle.cms.CMSException e) {
+      throw new CaException(ErrorCode.STORE_ERROR, "the stored order of ceremony " + c.id() + " cannot be read");
+    }
+  }
+
+  private ArchiveStore.Row row(BigInteger serial) throws CaException {
+    List<ArchiveStore.Row> rows = store.inTransaction(tx -> tx.archives().bySerial(issuer, serial));
+    if (rows.isEmpty()) {
+      throw new CaException(ErrorCode.NOT_FOUND, "no archived key for certificate " + hex(serial));
+    }
+    return rows.get(0);
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package org.keyarc.ca.store;
+
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Agent rotations and recoverability drills ({@code kra rotate}, {@code kra drill}): each ceremony's CA-signed order
+ * and how far each of its archives got. Every method runs on the caller's unit of work ({@link StoreTx}).
+ */
+public interface CeremonyStore {
+  /** What a ceremony does. */
+  enum Kind { ROTATION, DRILL }
+
+  /** How far one archive got. FAILED items are tried again like PENDING ones. */
+  enum ItemStatus { PENDING, DONE, FAILED }
+
+  /** One ceremony. {@code signedOrder} is the CMS SignedData the agents work from. */
+  record Row(long id, Kind kind, byte[] signedOrder, String startedBy, Instant startedAt) {
+    @Override
+    public String toString() {
+      return "Ceremony[" + id + ", " + kind + "]";
+    }
+  }
+
+  /** One archive of a ceremony. */
+  record Item(String issuer, BigInteger serial, ItemStatus status, Instant doneAt, String detail) {}
+
+  /** A new ceremony without its order yet; its id. */
+  long create(Kind kind, String by, Instant at) throws StoreException;
+
+  void setOrder(long id, byte[] signedOrder) throws StoreException;
+
+  void addItem(long id, String issuer, BigInteger serial) throws StoreException;
+
+  Optional<Row> find(long id) throws StoreException;
+
+  /** The newest ceremonies first, at most {@code limit}. */
+  List<Row> list(int limit) throws StoreException;
+
+  List<Item> items(long id) throws StoreException;
+
+  void setStatus(long id, String issuer, BigInteger serial, ItemStatus status, Instant at, String detail)
+      throws StoreException;
+
+  /** The serials of {@code issuer}'s archives that a ceremony of {@code kind} has not yet finished (PENDING, FAILED). */
+  List<BigInteger> unfinished(Kind kind, String issuer) throws StoreException;
+}

@@ -1,0 +1,385 @@
+package org.keyarc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.cert.X509CRLHolder;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.CMSSignedData;
+import org.keyarc.agent.recovery.CeremonyStep;
+import org.keyarc.agent.recovery.RecoveryBlob;
+import org.keyarc.agent.recovery.RecoveryException;
+import org.keyarc.agent.recovery.RecoveryStep;
+import org.keyarc.ca.support.Texts;
+import org.keyarc.hsm.HsmModule;
+import org.keyarc.hsm.HsmToken;
+import org.keyarc.hsm.KeyHandle;
+import org.keyarc.hsm.TokenDescription;
+import org.keyarc.protocol.ErrorCode;
+import org.keyarc.protocol.admin.AdminFields;
+import org.keyarc.protocol.admin.AdminOp;
+import org.keyarc.protocol.archive.CeremonyOrder;
+import org.keyarc.protocol.archive.CeremonyWork;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * Agent rotation and recoverability drills: {@code keyarc kra rotate}, {@code kra drill} (a certificate manager
+ * starts one and writes the ceremony file), {@code kra step} (each agent, with its card), {@code kra submit} (the
+ * manager hands the answers back) and {@code kra ceremonies}. docs/recovery.md tells the whole ceremony.
+ */
+final class CeremonyCommands {
+  private CeremonyCommands() {}
+
+  /** How many blobs one page of the ceremony file holds, and how many answers one submission carries. */
+  static final int PAGE = 50;
+
+  /** What rotate and drill share: the selection, the dry run, the start and the file. */
+  abstract static class Start implements java.util.concurrent.Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    NodeOptions node;
+
+    @Option(names = "--serial", paramLabel = "HEX", description = "only this archived key's certificate (repeatable)")
+    List<String> serials = List.of();
+
+    @Option(names = "--limit", paramLabel = "N", description = "at most N archives in this ceremony (default 1000; "
+        + "start another for the rest)")
+    int limit;
+
+    @Option(names = "--dry-run", description = "say what would be taken and changed; start nothing")
+    boolean dryRun;
+
+    @Option(names = "--resume", paramLabel = "ID", description = "write the file of ceremony ID again, with the "
+        + "archives it has not finished")
+    Long resume;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "the ceremony file for the agents")
+    Path out;
+
+    @Option(names = "--force", description = "overwrite FILE")
+    boolean force;
+
+    abstract String kind();
+
+    abstract void select(ObjectNode req);
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter w = spec.commandLine().getOut();
+      if (!dryRun && out == null) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "give --out FILE (the ceremony file) or --dry-run");
+      }
+      if (out != null) {
+        CliFiles.checkWritable(out, force);
+      }
+      long id;
+      if (resume != null) {
+        id = resume;
+      } else {
+        ObjectNode req = AdminCall.request(dryRun ? AdminOp.KRA_CEREMONY_PLAN : AdminOp.KRA_CEREMONY_START)
+            .put(AdminFields.KIND, kind()).put(AdminFields.LIMIT, limit);
+        ArrayNode s = req.putArray(AdminFields.SERIALS);
+        serials.forEach(s::add);
+        select(req);
+        JsonNode r = AdminCall.call(node, req);
+        if (dryRun) {
+          int n = 0;
+          for (JsonNode a : r.path("archives")) {
+            n++;
+            w.printf("%-40s %-32s %s%s%n", a.path("serial").asText(), Texts.printable(a.path("subject").asText()),
+                a.path("from").asText(), a.path("to").asText().isEmpty() ? "" : "  ->  " + a.path("to").asText());
+          }
+          w.println((n == 0 ? "nothing to do" : n + " archive" + (n == 1 ? "" : "s")) + " (dry run: nothing "
+              + "started)");
+          return 0;
+        }
+        id = r.path("id").asLong();
+        w.println("started       " + kind() + " " + id + " over " + r.path("archives").asInt() + " archives");
+      }
+      CeremonyWork work = fetch(node, id, w);
+      CliFiles.write(out, work.encoded(), false, force);
+      w.println("wrote         " + out + " (" + work.items().size() + " archives; hand it to the agents: keyarc kra "
+          + "step " + out + " --token ...)");
+      return 0;
+    }
+  }
+
+  /** Every page of a ceremony's file. */
+  static CeremonyWork fetch(NodeOptions node, long id, PrintWriter w) throws Exception {
+    List<CeremonyWork.Item> items = new ArrayList<>();
+    byte[] order = null;
+    int unfinished = Integer.MAX_VALUE;
+    while (items.size() < unfinished) {
+      JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_WORK).put(AdminFields.ID, id)
+          .put(AdminFields.OFFSET, items.size()).put(AdminFields.LIMIT, PAGE));
+      order = Base64.getDecoder().decode(r.path("order").asText());
+      unfinished = r.path("unfinished").asInt();
+      if (r.path("blobs").isEmpty()) {
+        break;
+      }
+      for (JsonNode b : r.path("blobs")) {
+        items.add(new CeremonyWork.Item(Base64.getDecoder().decode(b.asText()), null, null));
+      }
+      if (unfinished > PAGE) {
+        w.println("fetched       " + items.size() + " of " + unfinished);
+      }
+    }
+    if (items.isEmpty()) {
+      throw new Keyarc.UserException(ErrorCode.NOT_FOUND, "ceremony " + id + " has no unfinished archive");
+    }
+    return new CeremonyWork(order, items);
+  }
+
+  @Command(name = "rotate", mixinStandardHelpOptions = true, description = "Re-wrap archived keys to the current "
+      + "agents and policy (certificate manager): M agents of each archive open it down to its key K with their cards "
+      + "(kra step) and wrap K to the new agents; the private key is never plaintext on the CA node. Takes every "
+      + "archive not yet for the current agents, or --serial.")
+  static final class Rotate extends Start {
+    @Override
+    String kind() {
+      return "rotation";
+    }
+
+    @Override
+    void select(ObjectNode req) {}
+  }
+
+  @Command(name = "drill", mixinStandardHelpOptions = true, description = "A recoverability drill (certificate "
+      + "manager): agents prove with their cards, on a sample of archives, that they can still open them — down to "
+      + "the key, checked against its certificate, written nowhere. A drill of a rotated archive drops the record "
+      + "kept from before the rotation.")
+  static final class Drill extends Start {
+    @Option(names = "--sample", paramLabel = "N", description = "how many archives, chosen at random (default 5)")
+    int sample;
+
+    @Option(names = "--unverified", description = "every archive a rotation re-wrapped that no drill proved yet")
+    boolean unverified;
+
+    @Override
+    String kind() {
+      return "drill";
+    }
+
+    @Override
+    void select(ObjectNode req) {
+      req.put(AdminFields.SAMPLE, sample).put(AdminFields.UNVERIFIED, unverified);
+    }
+  }
+
+  @Command(name = "step", mixinStandardHelpOptions = true, description = "Do this agent's step of a rotation or drill "
+      + "with its card, on every archive of the file it can serve, in one pass; writes the file for the next agent "
+      + "(or, after the last step, for 'kra submit').")
+  static final class Step implements java.util.concurrent.Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE", description = "the ceremony file (from kra rotate/drill or the previous agent)")
+    Path input;
+
+    @Mixin
+    HsmOptions card;
+
+    @Option(names = "--ca-cert", paramLabel = "FILE", description = "the CA certificates, checked out of band "
+        + "(GET /ca-certs.pem; default $KEYARC_HOME/ca.crt)")
+    Path caCert;
+
+    @Option(names = "--next", paramLabel = "FILE", description = "where to write the file (default FILE.next)")
+    Path next;
+
+    @Option(names = "--crl", paramLabel = "FILE", description = "the CA's current CRL (repeatable): an agent whose "
+        + "certificate it revokes may not do a step")
+    List<Path> crls = List.of();
+
+    @Option(names = "--allow-revoked-agent", description = "do the step although this card's agent certificate has "
+        + "expired or is revoked (with a warning)")
+    boolean allowRevokedAgent;
+
+    @Option(names = "--force", description = "overwrite the output file")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter w = spec.commandLine().getOut();
+      Path file = next != null ? next : Path.of(input + ".next");
+      CliFiles.checkWritable(file, force);
+      List<X509CertificateHolder> cas = CliFiles.readCertificates(caCert != null ? caCert : CliFiles.defaultCaCert());
+      List<X509CRLHolder> crlList = new ArrayList<>();
+      for (Path f : crls) {
+        crlList.add(CliFiles.readCrl(f));
+      }
+      // the order and every blob are checked before the PIN
+      CeremonyStep.Checked c = CeremonyStep.check(Files.readAllBytes(input), cas, java.time.Instant.now());
+      CeremonyOrder o = c.order();
+      w.println("ceremony      " + o.kind().word() + " " + o.ceremony() + " over " + c.blobs().size()
+          + " archives; the CA's signature checked");
+      if (o.kind() == CeremonyOrder.Kind.ROTATION) {
+        List<String> names = new ArrayList<>();
+        c.newAgents().forEach(a -> names.add(Texts.printable(a.getSubject().toString()) + " (serial "
+            + a.getSerialNumber().toString(16) + ")"));
+        w.println("re-wraps to   " + o.threshold() + " of " + names.size() + ": " + String.join(", ", names));
+      }
+      try (HsmModule m = card.load()) {
+        TokenDescription d = m.find(card.selector());
+        w.println("card          " + d.label() + " (serial " + d.serial() + ")");
+        RecoverKeyCommand.warnPin(d, spec.commandLine().getErr());
+        try (HsmToken token = card.open(m, true)) {
+          List<Map<Integer, KeyHandle>> onCard = new ArrayList<>();
+          boolean any = false;
+          for (RecoveryBlob b : c.blobs()) {
+            Map<Integer, KeyHandle> mine = RecoveryStep.agentsOn(b, token);
+            if (!mine.isEmpty()) {
+              RecoverKeyCommand.checkStanding(b, mine.keySet(), cas, crlList, allowRevokedAgent,
+                  spec.commandLine().getErr());
+              any = true;
+            }
+            onCard.add(mine);
+          }
+          if (!any) {
+            throw new RecoveryException(ErrorCode.KEY_NOT_FOUND, "card '" + d.label() + "' holds the key of no agent "
+                + "of these archives; nothing was written");
+          }
+          CeremonyStep.Outcome r = CeremonyStep.run(c, token, onCard);
+          CliFiles.write(file, r.work().encoded(), false, force);
+          w.println("step          " + r.stepped() + " archive" + (r.stepped() == 1 ? "" : "s") + " stepped, "
+              + r.finished() + " finished with this card (key checked against its certificate, written nowhere), "
+              + r.waiting() + " waiting for other agents");
+          if (!r.next().isEmpty()) {
+            w.println("next          " + String.join(" or ", r.next()));
+          }
+          long done = r.work().items().stream().filter(i -> i.result() != null).count();
+          w.println("wrote         " + file + " (" + done + " of " + r.work().items().size() + " archives answered"
+              + (done == r.work().items().size() ? "; the manager hands it back: keyarc kra submit " + file : "")
+              + ")");
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "submit", mixinStandardHelpOptions = true, description = "Hand a ceremony file's answers back to the "
+      + "node (certificate manager): a rotation stores the new records, a drill records that the agents passed.")
+  static final class Submit implements java.util.concurrent.Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    NodeOptions node;
+
+    @Parameters(paramLabel = "FILE", description = "the ceremony file after the agents' steps")
+    Path input;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter w = spec.commandLine().getOut();
+      CeremonyWork work;
+      long id;
+      try {
+        work = CeremonyWork.parse(Files.readAllBytes(input));
+        id = CeremonyOrder.parse((byte[]) new CMSSignedData(work.order()).getSignedContent().getContent()).ceremony();
+      } catch (IllegalArgumentException | org.bouncycastle.cms.CMSException e) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, input + " is not a ceremony file: " + e.getMessage());
+      }
+      List<ObjectNode> answers = new ArrayList<>();
+      for (CeremonyWork.Item i : work.items()) {
+        if (i.result() == null) {
+          continue;
+        }
+        ASN1EncodableVector env = new ASN1EncodableVector();
+        i.result().envelopes().forEach(e -> env.add(e.toAsn1()));
+        java.math.BigInteger serial = RecoveryBlobSerial.of(i.blob());
+        answers.add(AdminCall.JSON.createObjectNode().put(AdminFields.SERIAL, serial.toString(16))
+            .put("proofAlgorithm", Base64.getEncoder().encodeToString(i.result().proofAlgorithm().getEncoded()))
+            .put("proof", Base64.getEncoder().encodeToString(i.result().proof()))
+            .put("envelopes", Base64.getEncoder().encodeToString(new DERSequence(env).getEncoded())));
+      }
+      if (answers.isEmpty()) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, input + " holds no answer yet: the agents' last steps "
+            + "are still to do (" + work.items().size() + " archives)");
+      }
+      int accepted = 0;
+      int refused = 0;
+      for (int from = 0; from < answers.size(); from += PAGE) {
+        ObjectNode req = AdminCall.request(AdminOp.KRA_CEREMONY_SUBMIT).put(AdminFields.ID, id);
+        ArrayNode a = req.putArray(AdminFields.ANSWERS);
+        answers.subList(from, Math.min(answers.size(), from + PAGE)).forEach(a::add);
+        for (JsonNode o : AdminCall.call(node, req).path("outcomes")) {
+          boolean ok = o.path("accepted").asBoolean();
+          accepted += ok ? 1 : 0;
+          refused += ok ? 0 : 1;
+          w.printf("%-40s %s  %s%n", o.path("serial").asText(), ok ? "accepted" : "REFUSED",
+              Texts.printable(o.path("detail").asText()));
+        }
+      }
+      int open = work.items().size() - answers.size();
+      w.println("ceremony " + id + ": " + accepted + " accepted, " + refused + " refused" + (open > 0 ? ", " + open
+          + " still need agents' steps" : ""));
+      return refused > 0 ? ErrorCode.BAD_INPUT.number() : 0;
+    }
+  }
+
+  /** The certificate serial of a blob's archive record (the blob is not checked here: the node checks the answer). */
+  static final class RecoveryBlobSerial {
+    private RecoveryBlobSerial() {}
+
+    static java.math.BigInteger of(byte[] blob) throws Keyarc.UserException {
+      try {
+        return org.keyarc.protocol.archive.ArchiveRecord.getInstance((byte[]) new CMSSignedData(blob)
+            .getSignedContent().getContent()).certificateSerial();
+      } catch (org.bouncycastle.cms.CMSException | RuntimeException e) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "an archive of the file cannot be read");
+      }
+    }
+  }
+
+  @Command(name = "ceremonies", mixinStandardHelpOptions = true, description = "Agent rotations and drills, or one "
+      + "with its archives and how far each got.")
+  static final class Ceremonies implements java.util.concurrent.Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    NodeOptions node;
+
+    @Parameters(paramLabel = "ID", arity = "0..1", description = "one ceremony")
+    Long id;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter w = spec.commandLine().getOut();
+      ObjectNode req = AdminCall.request(AdminOp.KRA_CEREMONY_LIST);
+      if (id != null) {
+        req.put(AdminFields.ID, id);
+      }
+      JsonNode r = AdminCall.call(node, req);
+      if (id != null) {
+        for (JsonNode a : r.path("archives")) {
+          w.printf("%-40s %-8s %s%n", a.path("serial").asText(), a.path("status").asText(),
+              Texts.printable(a.path("detail").asText()));
+        }
+        return 0;
+      }
+      for (JsonNode c : r.path("ceremonies")) {
+        w.printf("%-5d %-9s %d of %d done  started %s by %s%n", c.path("id").asLong(), c.path("kind").asText(),
+            c.path("done").asInt(), c.path("archives").asInt(), c.path("startedAt").asText(),
+            Texts.printable(c.path("startedBy").asText()));
+      }
+      return 0;
+    }
+  }
+}
