@@ -492,6 +492,27 @@ public final class HsmSession implements AutoCloseable {
 
   // ---------------------------------------------------------------- public keys from outside
 
+  /**
+   * Creates a session AES key from outside that may only wrap (sensitive, not extractable): a key-encryption key
+   * derived from a shared secret, under which a key made in the token leaves it wrapped (central key generation for a
+   * MAC-protected request). {@code value} is 16, 24 or 32 bytes; the caller wipes it.
+   */
+  public KeyHandle importWrappingKey(byte[] value) throws HsmException {
+    if (value.length != 16 && value.length != 24 && value.length != 32) {
+      throw new HsmException(Reason.BAD_INPUT, "import wrapping key", token.label(), "an AES key is 16, 24 or 32 "
+          + "bytes");
+    }
+    AttributeVector t = AttributeVector.newAESSecretKey().token(false).private_(true).sensitive(true)
+        .extractable(false).wrap(true).unwrap(false).encrypt(false).decrypt(false).sign(false).verify(false)
+        .value(value);
+    try {
+      long h = session.createObject(t);
+      return new KeyHandle(token.label(), h, KeyClass.SECRET, KeyType.AES, null, null, true);
+    } catch (PKCS11Exception e) {
+      throw fail("C_CreateObject", e);
+    }
+  }
+
   /** Creates a session object for an RSA or EC public key from outside (for example an agent's wrapping key). */
   public KeyHandle importPublicKey(PublicKey key, String label) throws HsmException {
     AttributeVector t;

@@ -220,9 +220,7 @@ final class CertRequests {
       CertificateRequestMessage req) throws CaException {
     CertTemplate tpl = req.getCertTemplate();
     SubjectPublicKeyInfo spki = tpl.getPublicKey();
-    if (spki == null) {
-      throw new CaException(ErrorCode.BAD_REQUEST, "the certificate template has no public key");
-    }
+    boolean central = spki == null || spki.getPublicKeyData().getBytes().length == 0;
     Extensions ext;
     try {
       ext = tpl.getExtensions();
@@ -234,6 +232,12 @@ final class CertRequests {
         : policy.enrollment(cred, certProfile(msg), tpl.getSubject(), ext);
     // the cheap checks first: who may enroll, names, and the template's key rules before the proof of possession
     // (an RSA-16384 key or a 4,000,000-bit exponent costs seconds to verify)
+    if (central) {
+      return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
+          req.getCertReqId().longValueExact(), CmpBodies.name(type)), d.template(), d.subject(), null,
+          d.subjectAltNames(), CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null
+          : ctx.secret.record().reference(), null, null, keyGen(msg, ctx, req, d.template(), spki, type));
+    }
     TemplateRules.checkKey(d.template(), spki);
     checkPop(req, spki);
     return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
@@ -241,6 +245,85 @@ final class CertRequests {
         d.subjectAltNames(),
         CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
         archiveOptions(ctx, req));
+  }
+
+  /**
+   * A request without a public key (RFC 9483 4.1.6, central key generation): allowed on templates with
+   * centralKeygen, over a confidential channel, without a proof of possession or a private key of its own. The key
+   * type is the one the template's algorithm names (an AlgorithmIdentifier with an empty key), else the template's
+   * first: RSA of its smallest size (at least 2048), or its first EC curve. The key goes back under the one-time
+   * secret of a MAC-protected request, or RSA-OAEP to the protection certificate of a signed one.
+   */
+  private static EnrollRequest.KeyGen keyGen(PKIMessage msg, CmpContext ctx, CertificateRequestMessage req,
+      org.keyarc.ca.template.Template t, SubjectPublicKeyInfo spki, int type) throws CaException {
+    if (!t.centralKeygen()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the certificate template has no public key, and template "
+          + t.name() + " does not generate keys centrally: send the public key");
+    }
+    if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "central key generation is for ir and cr, not kur");
+    }
+    GeneralMessages.requireTls(ctx, "central key generation");
+    if (req.hasProofOfPossession()) {
+      throw new CaException(ErrorCode.BAD_POP, "a request for a centrally generated key has no proof of possession "
+          + "(there is no key yet); leave popo out");
+    }
+    var oid = CRMFObjectIdentifiers.id_regCtrl_pkiArchiveOptions;
+    if (req.hasControl(oid) && ((PKIArchiveControl) req.getControl(oid)).getArchiveType()
+        != PKIArchiveControl.archiveRemGenPrivKey) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a request for a centrally generated key can only ask for "
+          + "archiveRemGenPrivKey in PKIArchiveOptions (the CA archives it anyway)");
+    }
+    org.keyarc.hsm.KeySpec spec = keySpec(t, spki == null ? null : spki.getAlgorithm());
+    org.keyarc.ca.kra.KeyArchiver.Delivery to;
+    if (ctx.secret != null) {
+      to = new org.keyarc.ca.kra.KeyArchiver.Delivery.ToSecret(ctx.secret.secret());
+    } else {
+      java.security.PublicKey key = null;
+      if (msg.getExtraCerts() != null && ctx.signerSerial != null) {
+        for (org.bouncycastle.asn1.cmp.CMPCertificate c : msg.getExtraCerts()) {
+          if (c.isX509v3PKCert() && c.getX509v3PKCert().getSerialNumber().getValue().equals(ctx.signerSerial)) {
+            key = org.keyarc.ca.keys.CaKeyring.publicKey(c.getX509v3PKCert().getSubjectPublicKeyInfo());
+          }
+        }
+      }
+      if (key == null) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the generated key is returned encrypted to the requester: "
+            + "protect the request with a one-time secret, or sign it and put the signing certificate in extraCerts");
+      }
+      to = new org.keyarc.ca.kra.KeyArchiver.Delivery.ToKey(key);
+    }
+    return new EnrollRequest.KeyGen(spec, to);
+  }
+
+  /** The key a template generates: the requested algorithm if the template allows it, else the template's first. */
+  static org.keyarc.hsm.KeySpec keySpec(org.keyarc.ca.template.Template t,
+      org.bouncycastle.asn1.x509.AlgorithmIdentifier asked) throws CaException {
+    boolean rsa = asked == null ? t.rsaMinBits() > 0 : asked.getAlgorithm().equals(
+        org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption);
+    if (rsa) {
+      if (t.rsaMinBits() <= 0) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " takes no RSA keys");
+      }
+      return t.rsaMinBits() <= 2048 ? org.keyarc.hsm.KeySpec.RSA_2048 : t.rsaMinBits() <= 3072
+          ? org.keyarc.hsm.KeySpec.RSA_3072 : org.keyarc.hsm.KeySpec.RSA_4096;
+    }
+    org.bouncycastle.asn1.ASN1ObjectIdentifier curve = null;
+    if (asked != null) {
+      if (!asked.getAlgorithm().equals(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey)
+          || !(asked.getParameters() instanceof org.bouncycastle.asn1.ASN1ObjectIdentifier c)) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the CA generates RSA keys or EC keys on a named curve, not "
+            + asked.getAlgorithm());
+      }
+      curve = c;
+    }
+    for (org.keyarc.hsm.KeySpec k : java.util.List.of(org.keyarc.hsm.KeySpec.EC_P256, org.keyarc.hsm.KeySpec.EC_P384)) {
+      if (t.ecCurves().contains(k.curve()) && (curve == null || curve.equals(k.curve()))) {
+        return k;
+      }
+    }
+    throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " allows no EC curve the CA generates "
+        + "keys on (P-256, P-384)" + (curve == null ? "" : " matching " + curve));
   }
 
   private static String certProfile(PKIMessage msg) throws CaException {
@@ -291,7 +374,8 @@ final class CertRequests {
   private PKIBody answer(CmpContext ctx, int repType, ASN1Integer certReqId, Outcome out) {
     if (out instanceof Outcome.Issued issued) {
       ctx.implicitConfirmGranted = issued.confirmed();
-      return issued(repType, certReqId, issued.cert());
+      return new PKIBody(repType, new CertificateRepMessageBuilder(keys.caCert())
+          .addCertificateResponse(granted(certReqId, issued)).build().toASN1Structure());
     }
     return new PKIBody(repType, new CertificateRepMessageBuilder().addCertificateResponse(response(certReqId, out))
         .build().toASN1Structure());
@@ -316,12 +400,27 @@ final class CertRequests {
       return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.waiting, new PKIFreeText("request "
           + p.requestId() + " waits for a certificate manager's approval; poll with pollReq"))).build();
     }
-    return granted(certReqId, ((Outcome.Issued) out).cert());
+    return granted(certReqId, (Outcome.Issued) out);
   }
 
   private static CertificateResponse granted(ASN1Integer certReqId, X509CertificateHolder cert) {
     return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.granted)).withCertificate(cert)
         .build();
+  }
+
+  /**
+   * The certificate and, for central key generation, the private key the CA made (Bouncy Castle's response builder
+   * has no privateKey field): CertifiedKeyPair { certificate, privateKey [0] EncryptedKey (encryptedValue) }.
+   */
+  private static CertificateResponse granted(ASN1Integer certReqId, Outcome.Issued issued) {
+    if (issued.privateKey() == null) {
+      return granted(certReqId, issued.cert());
+    }
+    org.bouncycastle.asn1.cmp.CertifiedKeyPair pair = new org.bouncycastle.asn1.cmp.CertifiedKeyPair(
+        new org.bouncycastle.asn1.cmp.CertOrEncCert(new org.bouncycastle.asn1.cmp.CMPCertificate(
+            issued.cert().toASN1Structure())), new EncryptedKey(issued.privateKey()), null);
+    return new CertificateResponse(new org.bouncycastle.asn1.cmp.CertResponse(certReqId, new PKIStatusInfo(
+        PKIStatus.granted), pair, null));
   }
 
   private static CertificateResponse refused(CertReqMsg m, ErrorCode code, String message) {

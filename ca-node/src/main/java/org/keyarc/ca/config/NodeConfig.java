@@ -242,6 +242,8 @@ public final class NodeConfig {
     public List<String> allowedRdns = List.of("CN", "O", "OU", "C", "L", "ST", "E", "SERIALNUMBER");
     public boolean requiresApproval;
     public boolean archivePrivateKey;
+    /** A request without a public key gets one generated in the HSM (with archivePrivateKey only). */
+    public boolean centralKeygen;
     /**
      * Who may enroll on it; left out: one-time secrets made by a manager or administrator, and holders of a
      * certificate of this same template (renewal) — for KeyRecoveryAgent, secrets only.
@@ -578,7 +580,7 @@ public final class NodeConfig {
       return Template.builder(t.name).validity(Duration.ofDays(t.validityDays)).keyUsage(ku).extendedKeyUsages(ekus)
           .rsaMinBits(t.rsaMinBits).ecCurves(curves).requiredRdns(upper(t.requiredRdns))
           .allowedRdns(upper(t.allowedRdns)).requiresApproval(t.requiresApproval)
-          .archivePrivateKey(t.archivePrivateKey).enrollers(enrollers).subjectAltNames(sans)
+          .archivePrivateKey(t.archivePrivateKey).centralKeygen(t.centralKeygen).enrollers(enrollers).subjectAltNames(sans)
           .certificatePolicies(policies).cpsUri(t.cpsUri).approvals(t.approvals).renewalWindow(Duration.ofDays(t.renewalWindowDays))
           .subordinate(sub).build();
     } catch (Template.Invalid e) {

@@ -56,6 +56,7 @@ public final class TemplateDefinitions {
     c.allowedRdns = t.allowedRdns().stream().sorted().toList();
     c.requiresApproval = t.requiresApproval();
     c.archivePrivateKey = t.archivePrivateKey();
+    c.centralKeygen = t.centralKeygen();
     NodeConfig.EnrollCfg e = new NodeConfig.EnrollCfg();
     e.secret = t.enrollers().secret();
     e.secretCreators = t.enrollers().secretCreators().stream().map(TemplateDefinitions::role).sorted().toList();
@@ -144,7 +145,7 @@ public final class TemplateDefinitions {
       if (old == null || old.isObject()) {
         throw new ConfigException("field '" + field + "' is not a template setting (settings: validityDays, keyUsage, "
             + "extendedKeyUsage, rsaMinBits, ecCurves, requiredRdns, allowedRdns, requiresApproval, "
-            + "archivePrivateKey, certificatePolicies, cpsUri, renewalWindowDays, approvals)");
+            + "archivePrivateKey, centralKeygen, certificatePolicies, cpsUri, renewalWindowDays, approvals)");
       }
       String v = s.getValue().trim();
       if (old.isBoolean()) {

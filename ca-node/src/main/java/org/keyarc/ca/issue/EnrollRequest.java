@@ -18,7 +18,21 @@ import org.keyarc.protocol.CardEvidence;
  */
 public record EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
     SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference,
-    EncryptedKey archive, CardEvidence cardEvidence) {
+    EncryptedKey archive, CardEvidence cardEvidence, KeyGen keyGen) {
+
+  /**
+   * A request without a public key on a template with central key generation: the key the CA generates in its HSM
+   * ({@code publicKey} is null then) and how it is returned.
+   */
+  public record KeyGen(org.keyarc.hsm.KeySpec spec, org.keyarc.ca.kra.KeyArchiver.Delivery to) {}
+
+  /** A request for the requester's own key. */
+  public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
+      SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference,
+      EncryptedKey archive, CardEvidence cardEvidence) {
+    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, archive,
+        cardEvidence, null);
+  }
 
   /** A request without card evidence. */
   public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
@@ -38,6 +52,7 @@ public record EnrollRequest(Identity requester, ClientRef ref, Template template
   /** A request without archive options. */
   public EnrollRequest(Identity requester, ClientRef ref, Template template, X500Name subject,
       SubjectPublicKeyInfo publicKey, GeneralNames subjectAltNames, boolean implicitConfirm, String secretReference) {
-    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, null, null);
+    this(requester, ref, template, subject, publicKey, subjectAltNames, implicitConfirm, secretReference, null, null,
+        null);
   }
 }

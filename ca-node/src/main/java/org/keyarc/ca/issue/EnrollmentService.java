@@ -75,7 +75,12 @@ public final class EnrollmentService implements Enrollment {
     issuer.checkIssuing();
     Template t = r.template();
     TemplateRules.checkSubject(t, r.subject());
-    TemplateRules.checkKey(t, r.publicKey());
+    if (r.keyGen() == null) {
+      TemplateRules.checkKey(t, r.publicKey()); // a generated key is checked once it exists
+    } else if (!t.centralKeygen() || !t.archivePrivateKey()) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " does not generate keys centrally: send "
+          + "the public key");
+    }
     NameRules.checkIssued(t, r.subjectAltNames());
     if (t.archivePrivateKey()) {
       return enrollWithArchive(r);
@@ -133,6 +138,9 @@ public final class EnrollmentService implements Enrollment {
       return null;
     });
     try {
+      if (r.keyGen() != null) {
+        return enrollGenerated(r, now, requester, origin);
+      }
       if (r.archive() == null) {
         throw new CaException(ErrorCode.ARCHIVAL_REQUIRED, "template " + t.name() + " archives the subject's private "
             + "key: send it in PKIArchiveOptions (keyarc enroll --archive); nothing was stored");
@@ -140,30 +148,54 @@ public final class EnrollmentService implements Enrollment {
       AgentStore.Policy policy = agents.policy();
       List<X509CertificateHolder> to = agents.archivalAgents(policy);
       KeyArchiver.Sealed sealed = archiver.seal(r.archive(), r.publicKey(), to, policy.threshold(), now);
+      X509CertificateHolder cert = issueArchived(r, r.publicKey(), sealed, policy, to, now, requester, origin,
+          sealed.softwareUnwrap() ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm");
       boolean confirmed = r.implicitConfirm();
-      X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
-          r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
-          r.ref().transaction(), requester, origin, now, (tx, issued) -> {
-            RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
-            SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
-            RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
-            byte[] der = Encodings.der(issued);
-            tx.archives().insert(new ArchiveStore.Row(issuerName, issued.getSerialNumber(), r.subject().toString(),
-                Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,
-                Encodings.der(sealed.record(issued))));
-            StringBuilder who = new StringBuilder();
-            for (X509CertificateHolder a : to) {
-              who.append(who.length() == 0 ? "" : ",").append(hex(a.getSerialNumber()));
-            }
-            Audit.append(tx, actor(r.requester()), AuditAction.KEY_ARCHIVE, "serial:" + hex(issued.getSerialNumber()),
-                "threshold=" + policy.threshold() + " agents=" + who + (sealed.softwareUnwrap()
-                    ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm"), now);
-          });
       return new Outcome.Issued(cert, confirmed);
     } catch (CaException e) {
       auditRefusal(r, e);
       throw e;
     }
+  }
+
+  /** Central key generation: the key made and archived in the HSM, the certificate for it, the key to the requester. */
+  private Outcome enrollGenerated(EnrollRequest r, Instant now, String requester, String origin) throws CaException {
+    if (r.archive() != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "a request without a public key cannot also send a private key");
+    }
+    AgentStore.Policy policy = agents.policy();
+    List<X509CertificateHolder> to = agents.archivalAgents(policy);
+    KeyArchiver.Generated g = archiver.generate(r.keyGen().spec(), r.keyGen().to(), to, policy.threshold());
+    org.keyarc.ca.template.TemplateRules.checkKey(r.template(), g.publicKey());
+    X509CertificateHolder cert = issueArchived(r, g.publicKey(), g.sealed(), policy, to, now, requester, origin,
+        " generated=hsm " + r.keyGen().spec().name().toLowerCase() + " returned="
+            + (r.keyGen().to() instanceof KeyArchiver.Delivery.ToSecret ? "secret" : "requester-key"));
+    return new Outcome.Issued(cert, r.implicitConfirm(), g.delivered());
+  }
+
+  /** The certificate, the archive record, the secret's use and the audit record, in one unit of work. */
+  private X509CertificateHolder issueArchived(EnrollRequest r, org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key,
+      KeyArchiver.Sealed sealed, AgentStore.Policy policy, List<X509CertificateHolder> to, Instant now,
+      String requester, String origin, String how) throws CaException {
+    Template t = r.template();
+    boolean confirmed = r.implicitConfirm();
+    return issuer.issueAndStore(actor(r.requester()), t, r.subject(), key,
+        r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
+        r.ref().transaction(), requester, origin, now, (tx, issued) -> {
+          RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
+          SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
+          RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
+          byte[] der = Encodings.der(issued);
+          tx.archives().insert(new ArchiveStore.Row(issuerName, issued.getSerialNumber(), r.subject().toString(),
+              Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,
+              Encodings.der(sealed.record(issued))));
+          StringBuilder who = new StringBuilder();
+          for (X509CertificateHolder a : to) {
+            who.append(who.length() == 0 ? "" : ",").append(hex(a.getSerialNumber()));
+          }
+          Audit.append(tx, actor(r.requester()), AuditAction.KEY_ARCHIVE, "serial:" + hex(issued.getSerialNumber()),
+              "threshold=" + policy.threshold() + " agents=" + who + how, now);
+        });
   }
 
   // ------------------------------------------------------------------ who asked

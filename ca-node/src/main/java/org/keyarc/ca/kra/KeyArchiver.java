@@ -161,6 +161,89 @@ public final class KeyArchiver {
     }
   }
 
+  /** Where a centrally generated key goes: under the one-time secret, or to the requester's RSA key. */
+  public sealed interface Delivery {
+    /** A MAC-protected request: the key wrapped under PBKDF2 of its one-time secret. */
+    record ToSecret(char[] secret) implements Delivery {
+      @Override
+      public String toString() {
+        return "ToSecret[not shown]";
+      }
+    }
+
+    /** A signature-protected request: the key wrapped under a fresh AES key, that one RSA-OAEP to the requester. */
+    record ToKey(PublicKey key) implements Delivery {}
+  }
+
+  /** A centrally generated key: its public key, its archive, and the private key for the requester, encrypted. */
+  public record Generated(SubjectPublicKeyInfo publicKey, Sealed sealed, EncryptedValue delivered) {}
+
+  /**
+   * Central key generation with escrow (RFC 9483 4.1.6): a key pair of {@code spec} generated in the token as session
+   * objects, archived to the agents exactly like a client's key (wrapped under a fresh K, K to the agents), wrapped
+   * once more for the requester ({@code to}), then destroyed. The private key leaves the token only wrapped.
+   */
+  public Generated generate(KeySpec spec, Delivery to, List<X509CertificateHolder> agents, int threshold)
+      throws CaException {
+    if (to instanceof Delivery.ToKey k && !(k.key() instanceof java.security.interfaces.RSAPublicKey)) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the generated key is returned RSA-OAEP-encrypted to the "
+          + "requester's protection certificate, which must be RSA; sign the request with an RSA key, or use a "
+          + "one-time secret");
+    }
+    byte[] salt = new byte[16];
+    new java.security.SecureRandom().nextBytes(salt);
+    byte[] kek = to instanceof Delivery.ToSecret sec ? org.keyarc.protocol.client.CentralKeys.passwordKey(
+        sec.secret(), salt, org.keyarc.protocol.client.CentralKeys.ITERATIONS) : null;
+    try {
+      return token.call(s -> {
+        List<KeyHandle> created = new ArrayList<>();
+        try {
+          HsmSession.GeneratedKeyPair pair = s.generateKeyPair(spec, KeyPolicy.SESSION_UNWRAPPED, null);
+          created.add(pair.privateKey());
+          created.add(pair.publicKeyObject());
+          KeyHandle k = s.generateSecretKey(KeySpec.AES_256, KeyPolicy.SESSION_TRANSPORT, null);
+          created.add(k);
+          byte[] wrapped = s.wrapAesKwp(k, pair.privateKey());
+          List<ArchiveRecord.Envelope> envelopes = envelopes(s, k, agents, threshold, created);
+          SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
+          EncryptedValue delivered;
+          if (kek != null) {
+            KeyHandle w = s.importWrappingKey(kek);
+            created.add(w);
+            delivered = org.keyarc.protocol.client.CentralKeys.encryptedValue(
+                org.keyarc.protocol.client.CentralKeys.passwordWrap(salt,
+                    org.keyarc.protocol.client.CentralKeys.ITERATIONS), null, null, s.wrapAesKwp(w, pair.privateKey()));
+          } else {
+            KeyHandle cek = s.generateSecretKey(KeySpec.AES_256, KeyPolicy.SESSION_TRANSPORT, null);
+            created.add(cek);
+            KeyHandle requester = s.importPublicKey(((Delivery.ToKey) to).key(), null);
+            created.add(requester);
+            byte[] value = s.wrapAesKwp(cek, pair.privateKey());
+            delivered = org.keyarc.protocol.client.CentralKeys.encryptedValue(KWP, s.wrapOaep(requester, cek,
+                agentOaep), agentOaep.algorithmIdentifier(), value);
+          }
+          return new Generated(spki, new Sealed(spki.getAlgorithm(), wrapped, threshold, List.copyOf(agents),
+              envelopes, false), delivered);
+        } finally {
+          for (KeyHandle h : created) {
+            try {
+              s.destroy(h);
+            } catch (HsmException e) {
+              LOG.warn("could not destroy a session object after central key generation: {}", e.getMessage());
+            }
+          }
+        }
+      });
+    } catch (HsmException e) {
+      throw new CaException(ErrorCode.of(e.reason()), "central key generation failed in the HSM: " + e.getMessage(),
+          e);
+    } finally {
+      if (kek != null) {
+        Arrays.fill(kek, (byte) 0);
+      }
+    }
+  }
+
   /** The transport key, unwrapped with whichever currently valid exchange key it was encrypted to. */
   private KeyHandle unwrapTransportKey(HsmSession s, EncryptedValue ev, Date now) throws HsmException {
     if (ev.getSymmAlg() == null || !Arrays.asList(NISTObjectIdentifiers.id_aes128_wrap_pad,

@@ -34,6 +34,8 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  *     the same template with it); {@link Duration#ZERO}: at any time
  * @param subordinate null for end-entity certificates; for a template that issues CA certificates (sub-CAs and
  *     cross-certificates), their constraints
+ * @param centralKeygen a request without a public key gets a key pair generated in the CA's HSM, archived like a
+ *     client's and returned to the requester encrypted (RFC 9483 4.1.6); only with {@code archivePrivateKey}
  */
 public record Template(
     String name,
@@ -52,7 +54,8 @@ public record Template(
     String cpsUri,
     int approvals,
     Duration renewalWindow,
-    Subordination subordinate) {
+    Subordination subordinate,
+    boolean centralKeygen) {
 
   /** The key usages that establish keys: a template must have one of them to archive private keys. */
   public static final int KEY_ESTABLISHMENT = KeyUsage.keyEncipherment | KeyUsage.keyAgreement
@@ -98,7 +101,7 @@ public record Template(
         .rsaMinBits(rsaMinBits).ecCurves(ecCurves).requiredRdns(requiredRdns).allowedRdns(allowedRdns)
         .requiresApproval(requiresApproval).archivePrivateKey(archivePrivateKey).enrollers(enrollers)
         .subjectAltNames(subjectAltNames).certificatePolicies(certificatePolicies).cpsUri(cpsUri)
-        .approvals(approvals).renewalWindow(renewalWindow).subordinate(subordinate);
+        .approvals(approvals).renewalWindow(renewalWindow).subordinate(subordinate).centralKeygen(centralKeygen);
   }
 
   /** True when it issues CA certificates (sub-CAs, cross-certificates). */
@@ -134,6 +137,7 @@ public record Template(
     private Set<String> allowedRdns = Set.of("CN");
     private boolean requiresApproval;
     private boolean archivePrivateKey;
+    private boolean centralKeygen;
     private Enrollers enrollers = Enrollers.secretOnly();
     private SanPolicy subjectAltNames = SanPolicy.NONE;
     private List<ASN1ObjectIdentifier> certificatePolicies = List.of();
@@ -183,6 +187,11 @@ public record Template(
 
     public Builder requiresApproval(boolean v) {
       this.requiresApproval = v;
+      return this;
+    }
+
+    public Builder centralKeygen(boolean v) {
+      this.centralKeygen = v;
       return this;
     }
 
@@ -240,6 +249,11 @@ public record Template(
             + "signature-only: archival is for keys that encrypt or agree keys (add keyEncipherment, keyAgreement "
             + "or dataEncipherment to keyUsage, or set archivePrivateKey: false)");
       }
+      if (centralKeygen && !archivePrivateKey) {
+        throw new Invalid("centralKeygen", "template " + name + " would generate keys in the CA's HSM without "
+            + "archiving them: central key generation is escrow here (set archivePrivateKey: true, or centralKeygen: "
+            + "false)");
+      }
       if (archivePrivateKey && requiresApproval) {
         throw new Invalid("archivePrivateKey", "a template cannot both archive keys and wait for approval (not "
             + "supported)");
@@ -273,7 +287,7 @@ public record Template(
       return new Template(name, validity, keyUsage, List.copyOf(extendedKeyUsages), rsaMinBits, Set.copyOf(ecCurves),
           Set.copyOf(requiredRdns), Set.copyOf(allowedRdns), requiresApproval, archivePrivateKey, enrollers,
           new SanPolicy(rules), List.copyOf(certificatePolicies), cpsUri, approvals, renewalWindow,
-          subordinate);
+          subordinate, centralKeygen);
     }
 
     private void checkPolicies() {

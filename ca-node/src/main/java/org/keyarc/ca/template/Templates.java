@@ -96,7 +96,7 @@ public final class Templates {
             .keyUsage(KeyUsage.keyEncipherment | KeyUsage.dataEncipherment)
             .extendedKeyUsages(List.of(KeyPurposeId.id_kp_emailProtection.toOID())).rsaMinBits(2048)
             .ecCurves(NIST_CURVES).requiredRdns(Set.of("CN")).allowedRdns(DEFAULT_ALLOWED_RDNS).archivePrivateKey(true)
-            .enrollers(Enrollers.secretOrHoldersOf(EXCHANGE_USER)).subjectAltNames(emailFromSecret).build(),
+            .centralKeygen(true).enrollers(Enrollers.secretOrHoldersOf(EXCHANGE_USER)).subjectAltNames(emailFromSecret).build(),
         Template.builder(USER).validity(Duration.ofDays(365))
             .keyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment)
             .extendedKeyUsages(List.of(KeyPurposeId.id_kp_clientAuth.toOID(), KeyPurposeId.id_kp_emailProtection.toOID()))

@@ -91,7 +91,19 @@ public final class CmpClient implements AutoCloseable {
   }
 
   /** A certificate the CA issued. */
-  public record Enrolled(X509CertificateHolder cert, List<X509CertificateHolder> caPubs, boolean confirmed) {}
+  public record Enrolled(X509CertificateHolder cert, List<X509CertificateHolder> caPubs, boolean confirmed,
+      org.bouncycastle.asn1.pkcs.PrivateKeyInfo generatedKey) {
+    /** A certificate for the client's own key. */
+    public Enrolled(X509CertificateHolder cert, List<X509CertificateHolder> caPubs, boolean confirmed) {
+      this(cert, caPubs, confirmed, null);
+    }
+
+    @Override
+    public String toString() {
+      return "Enrolled[" + cert.getSubject() + ", serial " + cert.getSerialNumber().toString(16)
+          + (generatedKey == null ? "" : ", with the key the CA generated (not shown)") + "]";
+    }
+  }
 
   /** A request the CA holds for approval: poll later with {@link #poll}. */
   public record Pending(byte[] transactionId, int certReqId, int bodyType, int checkAfterSeconds) {
@@ -146,6 +158,28 @@ public final class CmpClient implements AutoCloseable {
     } catch (CRMFException e) {
       throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot build the certificate request: " + e.getMessage(), e);
     }
+    return certRequest(new PKIBody(bodyType, msgs), bodyType, template, implicitConfirm);
+  }
+
+  /**
+   * ir or cr for a key the CA generates (central key generation, RFC 9483 4.1.6): no public key ({@code keyAlg} null)
+   * or only its algorithm ({@code keyAlg} with an empty key: rsaEncryption, or id-ecPublicKey with a named curve), no
+   * proof of possession. The answer's private key is opened (with this client's secret or signing key) and checked
+   * against the certificate before the certificate is confirmed: {@link Enrolled#generatedKey()}.
+   */
+  public Result enrollCentral(int bodyType, X500Name subject, org.bouncycastle.asn1.x509.AlgorithmIdentifier keyAlg,
+      String template, boolean implicitConfirm) throws CmpClientException {
+    if (bodyType != PKIBody.TYPE_INIT_REQ && bodyType != PKIBody.TYPE_CERT_REQ) {
+      throw new IllegalArgumentException("central key generation is for ir and cr");
+    }
+    org.bouncycastle.asn1.crmf.CertTemplateBuilder t = new org.bouncycastle.asn1.crmf.CertTemplateBuilder()
+        .setSubject(subject);
+    if (keyAlg != null) {
+      t.setPublicKey(new SubjectPublicKeyInfo(keyAlg, new byte[0]));
+    }
+    org.bouncycastle.asn1.crmf.CertRequest req = new org.bouncycastle.asn1.crmf.CertRequest(new ASN1Integer(0),
+        t.build(), null);
+    CertReqMessages msgs = new CertReqMessages(new CertReqMsg(req, null, null));
     return certRequest(new PKIBody(bodyType, msgs), bodyType, template, implicitConfirm);
   }
 
@@ -211,6 +245,21 @@ public final class CmpClient implements AutoCloseable {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer carries no plain X.509 certificate");
     }
     X509CertificateHolder cert = new X509CertificateHolder(cmpCert.getX509v3PKCert());
+    org.bouncycastle.asn1.pkcs.PrivateKeyInfo generated = null;
+    if (resp.getCertifiedKeyPair().getPrivateKey() != null) {
+      org.bouncycastle.asn1.crmf.EncryptedKey ek = resp.getCertifiedKeyPair().getPrivateKey();
+      if (!ek.isEncryptedValue()) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the generated key comes as EnvelopedData, which this "
+            + "client does not open");
+      }
+      generated = CentralKeys.open(org.bouncycastle.asn1.crmf.EncryptedValue.getInstance(ek.getValue()),
+          protection instanceof Protection.Mac m ? m.secret() : null,
+          protection instanceof Protection.Signature sig ? sig.key() : null);
+      if (!matches(generated, cert)) {
+        throw new CmpClientException(ErrorCode.BAD_POP, "the key the CA returned does not belong to the certificate "
+            + "it issued; the certificate is not confirmed");
+      }
+    }
     List<X509CertificateHolder> caPubs = new ArrayList<>();
     if (rep.getCaPubs() != null) {
       for (CMPCertificate c : rep.getCaPubs()) {
@@ -234,7 +283,27 @@ public final class CmpClient implements AutoCloseable {
             + ack.message.getBody().getType() + ", not pkiConf");
       }
     }
-    return new Result(new Enrolled(cert, caPubs, true), null);
+    return new Result(new Enrolled(cert, caPubs, true, generated), null);
+  }
+
+  /** A signature with {@code key} verifies with the certificate's public key. */
+  private static boolean matches(org.bouncycastle.asn1.pkcs.PrivateKeyInfo key, X509CertificateHolder cert) {
+    try {
+      java.security.PrivateKey priv = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPrivateKey(key);
+      String alg = priv.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+      byte[] challenge = CmpHeaders.nonce();
+      java.security.Signature s = java.security.Signature.getInstance(alg);
+      s.initSign(priv);
+      s.update(challenge);
+      byte[] sig = s.sign();
+      java.security.Signature v = java.security.Signature.getInstance(alg);
+      v.initVerify(new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPublicKey(
+          cert.getSubjectPublicKeyInfo()));
+      v.update(challenge);
+      return v.verify(sig);
+    } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException e) {
+      return false;
+    }
   }
 
   /**
