@@ -129,6 +129,11 @@ final class CeremonyCommands {
       JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_WORK).put(AdminFields.ID, id)
           .put(AdminFields.OFFSET, items.size()).put(AdminFields.LIMIT, PAGE));
       order = Base64.getDecoder().decode(r.path("order").asText());
+      long got = CeremonyOrder.parse((byte[]) new CMSSignedData(order).getSignedContent().getContent()).ceremony();
+      if (got != id) {
+        throw new Keyarc.UserException(ErrorCode.BAD_MESSAGE_CHECK, "the node handed out the order of ceremony " + got
+            + " for ceremony " + id + ": its store was changed");
+      }
       unfinished = r.path("unfinished").asInt();
       if (r.path("blobs").isEmpty()) {
         break;
@@ -213,6 +218,10 @@ final class CeremonyCommands {
     @Option(names = "--force", description = "overwrite the output file")
     boolean force;
 
+    @Option(names = "--accept-lower-threshold", description = "do a rotation's step although it lowers an archive's "
+        + "threshold (fewer agents could then recover it): only when that was agreed")
+    boolean acceptLowerThreshold;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter w = spec.commandLine().getOut();
@@ -224,7 +233,8 @@ final class CeremonyCommands {
         crlList.add(CliFiles.readCrl(f));
       }
       // the order and every blob are checked before the PIN
-      CeremonyStep.Checked c = CeremonyStep.check(Files.readAllBytes(input), cas, java.time.Instant.now());
+      CeremonyStep.Checked c = CeremonyStep.check(Files.readAllBytes(input), cas, crlList, java.time.Instant.now(),
+          acceptLowerThreshold);
       CeremonyOrder o = c.order();
       w.println("ceremony      " + o.kind().word() + " " + o.ceremony() + " over " + c.blobs().size()
           + " archives; the CA's signature checked");
@@ -233,6 +243,7 @@ final class CeremonyCommands {
         c.newAgents().forEach(a -> names.add(Texts.printable(a.getSubject().toString()) + " (serial "
             + a.getSerialNumber().toString(16) + ")"));
         w.println("re-wraps to   " + o.threshold() + " of " + names.size() + ": " + String.join(", ", names));
+        w.println("policy        " + String.join("; ", c.changes()) + " (order valid until " + o.notAfter() + ")");
       }
       try (HsmModule m = card.load()) {
         TokenDescription d = m.find(card.selector());
@@ -307,6 +318,15 @@ final class CeremonyCommands {
             .put("proofAlgorithm", Base64.getEncoder().encodeToString(i.result().proofAlgorithm().getEncoded()))
             .put("proof", Base64.getEncoder().encodeToString(i.result().proof()))
             .put("envelopes", Base64.getEncoder().encodeToString(new DERSequence(env).getEncoded())));
+        ObjectNode last = answers.get(answers.size() - 1);
+        if (i.result().verifierProof() != null) {
+          last.put("verifierProof", Base64.getEncoder().encodeToString(i.result().verifierProof()));
+        }
+        if (i.result().newVerifier() != null) {
+          last.put("newVerifier", Base64.getEncoder().encodeToString(new DERSequence(new org.bouncycastle.asn1
+              .ASN1Encodable[] {i.result().newVerifier().publicKey(), new org.bouncycastle.asn1.DEROctetString(
+                  i.result().newVerifier().wrappedPrivate())}).getEncoded()));
+        }
       }
       if (answers.isEmpty()) {
         throw new Keyarc.UserException(ErrorCode.BAD_INPUT, input + " holds no answer yet: the agents' last steps "
@@ -314,10 +334,16 @@ final class CeremonyCommands {
       }
       int accepted = 0;
       int refused = 0;
-      for (int from = 0; from < answers.size(); from += PAGE) {
+      for (int from = 0; from < answers.size();) {
         ObjectNode req = AdminCall.request(AdminOp.KRA_CEREMONY_SUBMIT).put(AdminFields.ID, id);
         ArrayNode a = req.putArray(AdminFields.ANSWERS);
-        answers.subList(from, Math.min(answers.size(), from + PAGE)).forEach(a::add);
+        long bytes = 0;
+        // pages of at most PAGE answers and about 600 KB, under the node's message limits
+        while (from < answers.size() && a.size() < PAGE && (a.isEmpty() || bytes + answers.get(from).toString()
+            .length() < 600_000)) {
+          bytes += answers.get(from).toString().length();
+          a.add(answers.get(from++));
+        }
         for (JsonNode o : AdminCall.call(node, req).path("outcomes")) {
           boolean ok = o.path("accepted").asBoolean();
           accepted += ok ? 1 : 0;

@@ -94,7 +94,7 @@ class AgentRotationCliE2eTest {
     Path one = home.resolve("rota.1");
     Run s1 = ok(cat(card("kra1"), "kra", "step", work.toString(), "--next", one.toString()));
     assertTrue(s1.out().contains("re-wraps to   2 of 2: CN=Agent kra4") && s1.out().contains("2 archives stepped, "
-        + "0 finished"), s1.out());
+        + "0 finished") && s1.out().contains("policy        2 of 3 -> 2 of 2"), s1.out());
     Path two = home.resolve("rota.2");
     Run s2 = ok(cat(card("kra3"), "kra", "step", one.toString(), "--next", two.toString()));
     assertTrue(s2.out().contains("2 archives stepped, 2 finished") && s2.out().contains("kra submit"), s2.out());
@@ -149,7 +149,30 @@ class AgentRotationCliE2eTest {
           home.resolve(k[1] + ".old.step").toString()));
     }
 
-    // a drill by D and E proves the new records; the kept old ones are dropped
+    // a second rotation (to 1 of 2) before a drill would lose the kept record: refused
+    ok(cat(asAda, "kra", "policy", "--agents", "2", "--threshold", "1"));
+    Run early = keyarc(cat(asMax, "kra", "rotate", "--serial", rsa, "--out", home.resolve("early.work").toString()));
+    assertTrue(early.exit() == 30 && early.err().contains("drill it first"), early.out() + early.err());
+    ok(cat(asAda, "kra", "policy", "--agents", "2", "--threshold", "2"));
+
+    // someone who holds the archived key (its owner, say) cannot fake a drill without the agents: the proof of K fails
+    Path fakeWork = home.resolve("fake.work");
+    ok(cat(asMax, "kra", "drill", "--serial", rsa, "--out", fakeWork.toString()));
+    CeremonyWork fw = CeremonyWork.parse(Files.readAllBytes(fakeWork));
+    org.keyarc.protocol.archive.CeremonyOrder fo = org.keyarc.protocol.archive.CeremonyOrder.parse((byte[])
+        new org.bouncycastle.cms.CMSSignedData(fw.order()).getSignedContent().getContent());
+    java.security.Signature sig = java.security.Signature.getInstance("SHA256withRSA");
+    sig.initSign(CliFiles.readPrivateKey(home.resolve("rota-rsa.key.reference")));
+    sig.update(fo.proofMessage(fo.archives().get(0), new byte[0]));
+    Path faked = home.resolve("fake.answered");
+    Files.write(faked, new CeremonyWork(fw.order(), List.of(new CeremonyWork.Item(fw.items().get(0).blob(), null,
+        new CeremonyWork.Result(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+            org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.sha256WithRSAEncryption), sig.sign(), List.of()))))
+        .encoded());
+    Run fake = keyarc(cat(asMax, "kra", "submit", faked.toString()));
+    assertTrue(fake.exit() == 36 && fake.out().contains("proof of K"), fake.out() + fake.err());
+
+    // a drill by D and E proves the new records (the refused one is taken over); the kept old ones are dropped
     Path drill = home.resolve("drill.work");
     Run dr = ok(cat(asMax, "kra", "drill", "--unverified", "--out", drill.toString()));
     assertTrue(dr.out().contains("started       drill") && dr.out().contains("2 archives"), dr.out());
@@ -158,21 +181,25 @@ class AgentRotationCliE2eTest {
         home.resolve("drill.2").toString()));
     assertTrue(last.out().contains("2 finished"), last.out());
     Run passed = ok(cat(asMax, "kra", "submit", home.resolve("drill.2").toString()));
-    assertTrue(passed.out().contains("2 accepted") && passed.out().contains("key matches its certificate"),
-        passed.out());
+    assertTrue(passed.out().contains("2 accepted") && passed.out().contains("reached its key K"), passed.out());
     assertNoSecretIn(Files.readAllBytes(home.resolve("drill.2")), secrets, "drill.2");
     Run gone = keyarc(cat(asMax, "getkey", "--serial", rsa, "--previous", "--out", home.resolve("gone").toString()));
     assertEquals(41, gone.exit(), gone.out() + gone.err());
     Run list = ok(cat(asMax, "kra", "ceremonies"));
-    assertTrue(list.out().contains("rotation  2 of 2 done") && list.out().contains("drill     2 of 2 done"),
-        list.out());
+    assertTrue(list.out().contains("rotation  2 of 2 done") && list.out().contains("drill     2 of 2 done")
+        && list.out().contains("drill     0 of 1 done"), list.out());
     Run audit = ok(cat(asAda, "kra", "ceremonies", "1"));
     assertTrue(audit.out().contains("done") && audit.out().contains("to=2 of 2"), audit.out());
     var records = RecoveryCliE2eTest.node.services().store().inTransaction(tx -> tx.audit().records(0,
         Long.MAX_VALUE));
     assertEquals(2, records.stream().filter(r -> r.action().equals("key.rotate")).count());
     assertEquals(2, records.stream().filter(r -> r.action().equals("key.drill")).count());
-    assertEquals(1, records.stream().filter(r -> r.action().equals("kra.ceremony.refused")).count());
+    assertEquals(2, records.stream().filter(r -> r.action().equals("kra.ceremony.refused")).count());
+    // the archives were made with a verifier (record version 3), which the rotation kept
+    byte[] record = RecoveryCliE2eTest.node.services().store().inTransaction(tx -> tx.archives().bySerial(
+        "CN=Recovery Test CA", new BigInteger(rsa, 16))).get(0).record();
+    assertTrue(ArchiveRecord.getInstance(record).verifier() != null && ArchiveRecord.getInstance(record).agents()
+        .size() == 2);
   }
 
   /** The lost key's PKCS#8 and its private exponent or scalar. */

@@ -136,12 +136,19 @@ final class CeremonyAnswers {
       byte[] proof = AdminApi.der(n, "proof", 1024);
       List<ArchiveRecord.Envelope> envelopes = new ArrayList<>();
       if (n.hasNonNull("envelopes")) {
-        for (ASN1Encodable e : ASN1Sequence.getInstance(AdminApi.der(n, "envelopes", 2 << 20))) {
+        for (ASN1Encodable e : ASN1Sequence.getInstance(AdminApi.der(n, "envelopes", 1 << 20))) {
           envelopes.add(ArchiveRecord.Envelope.of(ASN1Sequence.getInstance(e)));
         }
       }
-      return new CeremonyService.Answer(serial, alg, proof, List.copyOf(envelopes));
-    } catch (IllegalArgumentException e) {
+      byte[] verifierProof = n.hasNonNull("verifierProof") ? AdminApi.der(n, "verifierProof", 256) : null;
+      ArchiveRecord.Verifier newVerifier = null;
+      if (n.hasNonNull("newVerifier")) {
+        ASN1Sequence v = ASN1Sequence.getInstance(AdminApi.der(n, "newVerifier", 1024));
+        newVerifier = new ArchiveRecord.Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+            v.getObjectAt(0)), org.bouncycastle.asn1.ASN1OctetString.getInstance(v.getObjectAt(1)).getOctets());
+      }
+      return new CeremonyService.Answer(serial, alg, proof, List.copyOf(envelopes), verifierProof, newVerifier);
+    } catch (RuntimeException e) {
       throw new CaException(ErrorCode.BAD_INPUT, "the answer for " + Digests.hex(serial) + " cannot be read: "
           + e.getMessage());
     }

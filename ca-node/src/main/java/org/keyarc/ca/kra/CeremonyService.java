@@ -99,7 +99,7 @@ public final class CeremonyService {
 
   /** The last agent's answer for one archive. */
   public record Answer(BigInteger serial, AlgorithmIdentifier proofAlgorithm, byte[] proof,
-      List<ArchiveRecord.Envelope> envelopes) {}
+      List<ArchiveRecord.Envelope> envelopes, byte[] verifierProof, ArchiveRecord.Verifier newVerifier) {}
 
   /** What became of one answer. */
   public record Outcome(BigInteger serial, boolean accepted, String detail) {}
@@ -131,7 +131,8 @@ public final class CeremonyService {
     random.nextBytes(nonce);
     long id = store.inTransaction(tx -> tx.ceremonies().create(kind, who.actor(), now));
     CeremonyOrder order = new CeremonyOrder(kind == CeremonyStore.Kind.ROTATION ? CeremonyOrder.Kind.ROTATION
-        : CeremonyOrder.Kind.DRILL, id, nonce, entries, target.threshold(), ids(target.agents()), keyWrap);
+        : CeremonyOrder.Kind.DRILL, id, nonce, entries, target.threshold(), ids(target.agents()), keyWrap,
+        now.plus(CeremonyOrder.VALIDITY));
     List<X509CertificateHolder> certs = new ArrayList<>(List.of(keys.caCert()));
     certs.addAll(target.agents());
     byte[] signed = archives.signedByCa(new CMSProcessableByteArray(KeyarcCmp.CEREMONY_ORDER, order.encoded()), certs,
@@ -140,6 +141,7 @@ public final class CeremonyService {
       tx.ceremonies().setOrder(id, signed);
       for (Planned p : chosen) {
         tx.ceremonies().addItem(id, issuer, p.serial());
+        tx.ceremonies().supersede(kind, issuer, p.serial(), id, now); // an older order's answers count no more
       }
       Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_START, "ceremony:" + id, kind.name().toLowerCase()
           + " archives=" + chosen.size() + (kind == CeremonyStore.Kind.ROTATION ? " to=" + target.threshold() + " of "
@@ -156,6 +158,7 @@ public final class CeremonyService {
   public Work work(Identity who, long id, int offset, int limit) throws CaException {
     Authorization.require(who, Role.MANAGER);
     CeremonyStore.Row c = ceremony(id);
+    order(c); // the stored order must be this CA's, for this ceremony: never hand out a swapped one
     List<CeremonyStore.Item> open = unfinished(id);
     List<byte[]> blobs = new ArrayList<>();
     for (int i = Math.max(0, offset); i < open.size() && blobs.size() < Math.max(1, Math.min(limit, 500)); i++) {
@@ -215,8 +218,18 @@ public final class CeremonyService {
     Authorization.require(who, Role.MANAGER);
     CeremonyStore.Row c = ceremony(id);
     CeremonyOrder order = order(c);
+    if (clock.instant().isAfter(order.notAfter())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the order of ceremony " + id + " expired on " + order.notAfter()
+          + ": start a new " + order.kind().word());
+    }
     List<X509CertificateHolder> newAgents = new ArrayList<>();
     if (order.kind() == CeremonyOrder.Kind.ROTATION) {
+      Target now = target(CeremonyStore.Kind.ROTATION); // the sealed configuration as it is now
+      if (now.threshold() != order.threshold() || !ids(now.agents()).equals(order.agents())) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the recovery agents or the policy changed since rotation " + id
+            + " was ordered (it re-wraps to " + order.threshold() + " of " + order.agents().size() + "); nothing "
+            + "was stored: start a new rotation");
+      }
       X509CertificateHolder[] byId = new X509CertificateHolder[order.agents().size()];
       for (Object o : signedCerts(c)) {
         X509CertificateHolder h = (X509CertificateHolder) o;
@@ -229,21 +242,21 @@ public final class CeremonyService {
     }
     List<Outcome> out = new ArrayList<>();
     Set<BigInteger> seen = new HashSet<>();
+    java.util.Map<BigInteger, CeremonyStore.Item> items = new java.util.HashMap<>();
+    store.inTransaction(tx -> tx.ceremonies().items(c.id())).forEach(i -> items.put(i.serial(), i));
     for (Answer a : answers) {
       if (!seen.add(a.serial())) {
         out.add(new Outcome(a.serial(), false, "answered twice in one submission"));
         continue;
       }
-      out.add(accept(who, c, order, newAgents, a));
+      out.add(accept(who, c, order, newAgents, a, Optional.ofNullable(items.get(a.serial()))));
     }
     return out;
   }
 
   private Outcome accept(Identity who, CeremonyStore.Row c, CeremonyOrder order, List<X509CertificateHolder> newAgents,
-      Answer a) throws CaException {
+      Answer a, Optional<CeremonyStore.Item> item) throws CaException {
     Instant now = clock.instant();
-    Optional<CeremonyStore.Item> item = store.inTransaction(tx -> tx.ceremonies().items(c.id())).stream()
-        .filter(i -> i.serial().equals(a.serial())).findFirst();
     String problem = null;
     ArchiveStore.Row row = null;
     if (item.isEmpty()) {
@@ -251,6 +264,10 @@ public final class CeremonyService {
     }
     if (item.get().status() == CeremonyStore.ItemStatus.DONE) {
       return new Outcome(a.serial(), false, "archive " + hex(a.serial()) + " is done already in ceremony " + c.id());
+    }
+    if (item.get().status() == CeremonyStore.ItemStatus.SUPERSEDED) {
+      return new Outcome(a.serial(), false, "archive " + hex(a.serial()) + " was taken over by a later ceremony ("
+          + item.get().detail() + "); this answer counts no more");
     }
     row = row(a.serial());
     ArchiveRecord current = ArchiveRecord.getInstance(row.record());
@@ -260,7 +277,7 @@ public final class CeremonyService {
     } else {
       problem = envelopeProblem(order, newAgents, a.envelopes());
       if (problem == null) {
-        problem = proofProblem(order, entry, a, archives.certificate(a.serial()));
+        problem = proofProblem(order, entry, a, current, certificateOf(row));
       }
     }
     final ArchiveStore.Row r = row;
@@ -275,8 +292,10 @@ public final class CeremonyService {
       return new Outcome(a.serial(), false, refused);
     }
     if (order.kind() == CeremonyOrder.Kind.ROTATION) {
+      // the verifier stays (it is wrapped under K, which the rotation keeps); a record without one gets the agent's
       ArchiveRecord next = new ArchiveRecord(current.certificate(), current.keyAlgorithm(), current.wrapAlgorithm(),
-          current.wrappedKey(), order.threshold(), order.agents(), a.envelopes());
+          current.wrappedKey(), order.threshold(), order.agents(), a.envelopes(),
+          current.verifier() != null ? current.verifier() : a.newVerifier());
       byte[] der = Encodings.der(next);
       String detail = "ceremony=" + c.id() + " from=" + current.threshold() + " of " + current.agents().size()
           + " to=" + order.threshold() + " of " + order.agents().size() + " (the previous record is kept until a "
@@ -294,16 +313,40 @@ public final class CeremonyService {
           + order.agents().size() + " agents (record kept until a drill passes)")
           : new Outcome(a.serial(), false, "the archive's record changed meanwhile: start a new ceremony");
     }
-    store.inTransaction(tx -> {
+    // only a proof made with K (the verifier) shows that the agents opened the record; one made with the archived
+    // key alone (a record from before verifiers) could come from the key's owner, so it never drops a kept record
+    boolean byK = current.verifier() != null;
+    String said = byK ? "the agents reached its key K and the key matches its certificate"
+        : "proven with the archived key only (a record made before verifiers): the key matches its certificate, but "
+            + "whoever holds that key could have made the proof";
+    String result = store.inTransaction(tx -> {
       ArchiveStore.Versions v = tx.archives().versions(issuer, a.serial());
-      tx.archives().markVerified(issuer, a.serial(), now);
-      String detail = "ceremony=" + c.id() + " passed" + (v != null && v.previous() != null
-          ? "; the record before the last rotation is dropped" : "");
+      boolean drop = byK && v != null && v.previous() != null;
+      if (!tx.archives().markVerified(issuer, a.serial(), r.record(), now, drop)) {
+        return null;
+      }
+      String detail = "ceremony=" + c.id() + " passed" + (byK ? " (verifier)" : " (archived key only)")
+          + (drop ? "; the record before the last rotation is dropped" : "");
       tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
       Audit.append(tx, who.actor(), AuditAction.KEY_DRILL, "serial:" + hex(a.serial()), detail, now);
-      return null;
+      return detail;
     });
-    return new Outcome(a.serial(), true, "the agents opened it and the key matches its certificate");
+    return result == null ? new Outcome(a.serial(), false, "the archive's record changed meanwhile: drill it again")
+        : new Outcome(a.serial(), true, said);
+  }
+
+  /**
+   * The certificate of an archive as this CA issued it: signed by one of its keys and the one the archive row names
+   * (by SHA-256), so that a store edit of the certificate row cannot choose the key a proof is checked with.
+   */
+  private X509CertificateHolder certificateOf(ArchiveStore.Row row) throws CaException {
+    X509CertificateHolder cert = archives.certificate(row.serial());
+    if (keys.issuerOf(cert).isEmpty() || !org.keyarc.ca.support.Digests.sha256Hex(Encodings.der(cert))
+        .equalsIgnoreCase(row.certSha256())) {
+      throw new CaException(ErrorCode.STORE_ERROR, "the stored certificate " + hex(row.serial()) + " is not the one "
+          + "this CA issued for the archive: the store was changed");
+    }
+    return cert;
   }
 
   /**
@@ -363,29 +406,55 @@ public final class CeremonyService {
     return null;
   }
 
-  /** What is wrong with an answer's proof, or null: a signature by the archived key over the order's challenge. */
-  static String proofProblem(CeremonyOrder order, CeremonyOrder.Archive entry, Answer a, X509CertificateHolder cert) {
+  /**
+   * What is wrong with an answer's proof, or null. The proof message (the order's challenge, the archive, and what
+   * the answer brings) must be signed by the archived key (it matches its certificate) and, when the record has a
+   * verifier, by the verifier key, which only who reaches K can unwrap; a rotation of a record without one brings a
+   * new verifier and signs with it.
+   */
+  static String proofProblem(CeremonyOrder order, CeremonyOrder.Archive entry, Answer a, ArchiveRecord current,
+      X509CertificateHolder cert) {
     ASN1ObjectIdentifier alg = a.proofAlgorithm().getAlgorithm();
     String name = alg.equals(PKCSObjectIdentifiers.sha256WithRSAEncryption) ? "SHA256withRSA"
         : alg.equals(X9ObjectIdentifiers.ecdsa_with_SHA256) ? "SHA256withECDSA" : null;
     if (name == null || a.proof().length > 1024) {
       return "the proof is not a SHA-256 RSA or ECDSA signature";
     }
+    ArchiveRecord.Verifier verifier = current.verifier();
+    if (verifier != null && a.newVerifier() != null) {
+      return "the archive has a verifier; an answer cannot bring another";
+    }
+    if (verifier == null && order.kind() == CeremonyOrder.Kind.ROTATION) {
+      if (a.newVerifier() == null || a.newVerifier().wrappedPrivate().length > 512 || !a.newVerifier().publicKey()
+          .getAlgorithm().equals(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey,
+              org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1))) {
+        return "a rotation of a record without a verifier must bring one (EC P-256, wrapped under K)";
+      }
+      verifier = a.newVerifier();
+    }
     byte[] message = order.proofMessage(entry, order.kind() == CeremonyOrder.Kind.ROTATION
-        ? Envelopes.hash(a.envelopes()) : new byte[0]);
+        ? CeremonyOrder.answerHash(a.envelopes(), a.newVerifier()) : new byte[0]);
+    if (!verifies(name, CaKeyring.publicKey(cert.getSubjectPublicKeyInfo()), message, a.proof())) {
+      return "the proof does not verify with certificate " + hex(cert.getSerialNumber()) + ": the agents did not open "
+          + "this archive for this ceremony (or the envelopes were changed after they did)";
+    }
+    if (verifier != null && (a.verifierProof() == null || a.verifierProof().length > 256 || !verifies(
+        "SHA256withECDSA", CaKeyring.publicKey(verifier.publicKey()), message, a.verifierProof()))) {
+      return "the proof of K (the archive's verifier signature) is missing or does not verify: this answer was not "
+          + "made by agents who opened the archive";
+    }
+    return null;
+  }
+
+  private static boolean verifies(String alg, PublicKey key, byte[] message, byte[] signature) {
     try {
-      PublicKey key = CaKeyring.publicKey(cert.getSubjectPublicKeyInfo());
-      Signature v = Signature.getInstance(name, org.keyarc.protocol.Bc.PROVIDER);
+      Signature v = Signature.getInstance(alg, org.keyarc.protocol.Bc.PROVIDER);
       v.initVerify(key);
       v.update(message);
-      if (v.verify(a.proof())) {
-        return null;
-      }
+      return v.verify(signature);
     } catch (java.security.GeneralSecurityException | RuntimeException e) {
-      // falls through: not a valid signature
+      return false;
     }
-    return "the proof does not verify with certificate " + hex(cert.getSerialNumber()) + ": the agents did not open "
-        + "this archive for this ceremony (or the envelopes were changed after they did)";
   }
 
   /** The target of a ceremony: the current archival agents and policy (rotation), nothing (drill). */
@@ -426,12 +495,20 @@ public final class CeremonyService {
           }
           continue;
         }
-        if (busy.contains(s)) {
-          continue; // an unfinished ceremony of this kind has it: resume that one
+        if (busy.contains(s) && sel.serials().isEmpty()) {
+          continue; // an unfinished ceremony of this kind waits for it: resume that one (or name it to take it over)
         }
         ArchiveRecord rec = ArchiveRecord.getInstance(rows.get(0).record());
         if (kind == CeremonyStore.Kind.ROTATION && rec.threshold() == target.threshold() && rec.agents().equals(to)) {
           continue; // already for the current agents and policy
+        }
+        if (kind == CeremonyStore.Kind.ROTATION && tx.archives().versions(issuer, s).previous() != null) {
+          if (!sel.serials().isEmpty()) {
+            throw new CaException(ErrorCode.BAD_REQUEST, "archive " + hex(s) + " was rotated and no drill has proved "
+                + "its new record yet: drill it first (keyarc kra drill --unverified), so that the kept record is not "
+                + "lost");
+          }
+          continue;
         }
         if (kind == CeremonyStore.Kind.DRILL && sel.unverified() && tx.archives().versions(issuer, s).previous()
             == null) {

@@ -81,7 +81,8 @@ public final class KeyArchiver {
 
   /** What archival produced before the certificate exists: all but the certificate's identity. */
   public record Sealed(AlgorithmIdentifier keyAlgorithm, byte[] wrappedKey, int threshold,
-      List<X509CertificateHolder> agents, List<ArchiveRecord.Envelope> envelopes, boolean softwareUnwrap) {
+      List<X509CertificateHolder> agents, List<ArchiveRecord.Envelope> envelopes, boolean softwareUnwrap,
+      ArchiveRecord.Verifier verifier) {
     /** The archive record once the certificate is signed. */
     public ArchiveRecord record(X509CertificateHolder cert) {
       List<org.bouncycastle.asn1.cms.IssuerAndSerialNumber> ids = new ArrayList<>();
@@ -89,7 +90,7 @@ public final class KeyArchiver {
         ids.add(new org.bouncycastle.asn1.cms.IssuerAndSerialNumber(a.getIssuer(), a.getSerialNumber()));
       }
       return new ArchiveRecord(new org.bouncycastle.asn1.cms.IssuerAndSerialNumber(cert.getIssuer(),
-          cert.getSerialNumber()), keyAlgorithm, KWP, wrappedKey, threshold, ids, envelopes);
+          cert.getSerialNumber()), keyAlgorithm, KWP, wrappedKey, threshold, ids, envelopes, verifier);
     }
 
     @Override
@@ -143,7 +144,8 @@ public final class KeyArchiver {
           created.add(k);
           byte[] wrapped = s.wrapAesKwp(k, priv);
           List<ArchiveRecord.Envelope> envelopes = envelopes(s, k, agents, threshold, created);
-          return new Sealed(requested.getAlgorithm(), wrapped, threshold, List.copyOf(agents), envelopes, software);
+          return new Sealed(requested.getAlgorithm(), wrapped, threshold, List.copyOf(agents), envelopes, software,
+              verifier(s, k, created));
         } finally {
           for (KeyHandle h : created) {
             try {
@@ -223,7 +225,7 @@ public final class KeyArchiver {
                 agentOaep), agentOaep.algorithmIdentifier(), value);
           }
           return new Generated(spki, new Sealed(spki.getAlgorithm(), wrapped, threshold, List.copyOf(agents),
-              envelopes, false), delivered);
+              envelopes, false, verifier(s, k, created)), delivered);
         } finally {
           for (KeyHandle h : created) {
             try {
@@ -242,6 +244,20 @@ public final class KeyArchiver {
         Arrays.fill(kek, (byte) 0);
       }
     }
+  }
+
+  /**
+   * The record's verifier: an EC P-256 key pair made in the token, its private half wrapped under K. Whoever reaches
+   * K can sign with it, and nobody else: the proof a drill or rotation answer must carry (the archived key itself
+   * proves nothing of the agents, since its owner holds it).
+   */
+  private static ArchiveRecord.Verifier verifier(HsmSession s, KeyHandle k, List<KeyHandle> created)
+      throws HsmException {
+    HsmSession.GeneratedKeyPair v = s.generateKeyPair(KeySpec.EC_P256, KeyPolicy.SESSION_UNWRAPPED, null);
+    created.add(v.privateKey());
+    created.add(v.publicKeyObject());
+    return new ArchiveRecord.Verifier(SubjectPublicKeyInfo.getInstance(v.publicKey().getEncoded()),
+        s.wrapAesKwp(k, v.privateKey()));
   }
 
   /** The transport key, unwrapped with whichever currently valid exchange key it was encrypted to. */

@@ -46,6 +46,10 @@ public interface ArchiveStore {
   boolean replaceRecord(String issuer, BigInteger serial, byte[] current, byte[] replacement, int threshold,
       int agents) throws StoreException;
 
-  /** A drill proved the current record: the kept previous one is dropped. */
-  void markVerified(String issuer, BigInteger serial, Instant at) throws StoreException;
+  /**
+   * A drill proved the record {@code current} (else nothing changes and false is returned); {@code dropPrevious}: the
+   * kept previous record is dropped.
+   */
+  boolean markVerified(String issuer, BigInteger serial, byte[] current, Instant at, boolean dropPrevious)
+      throws StoreException;
 }

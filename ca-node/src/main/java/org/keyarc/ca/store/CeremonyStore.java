@@ -13,8 +13,11 @@ public interface CeremonyStore {
   /** What a ceremony does. */
   enum Kind { ROTATION, DRILL }
 
-  /** How far one archive got. FAILED items are tried again like PENDING ones. */
-  enum ItemStatus { PENDING, DONE, FAILED }
+  /**
+   * How far one archive got. FAILED items can be answered again; SUPERSEDED ones were taken over by a later ceremony of
+   * the same kind and are answered no more.
+   */
+  enum ItemStatus { PENDING, DONE, FAILED, SUPERSEDED }
 
   /** One ceremony. {@code signedOrder} is the CMS SignedData the agents work from. */
   record Row(long id, Kind kind, byte[] signedOrder, String startedBy, Instant startedAt) {
@@ -44,6 +47,9 @@ public interface CeremonyStore {
   void setStatus(long id, String issuer, BigInteger serial, ItemStatus status, Instant at, String detail)
       throws StoreException;
 
-  /** The serials of {@code issuer}'s archives that a ceremony of {@code kind} has not yet finished (PENDING, FAILED). */
+  /** The serials of {@code issuer}'s archives that a ceremony of {@code kind} still waits for (PENDING). */
   List<BigInteger> unfinished(Kind kind, String issuer) throws StoreException;
+
+  /** Marks the PENDING and FAILED items of {@code serial} in other ceremonies of {@code kind} SUPERSEDED by {@code by}. */
+  void supersede(Kind kind, String issuer, BigInteger serial, long by, Instant at) throws StoreException;
 }

@@ -26,7 +26,12 @@ import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
  *   wrappedKey     OCTET STRING,              -- AES-KWP(K, PrivateKeyInfo), made inside the HSM
  *   threshold      INTEGER,                   -- M
  *   agents         SEQUENCE OF IssuerAndSerialNumber,   -- the N agent certificates
- *   envelopes      SEQUENCE OF Envelope }     -- one per M-subset of the agents
+ *   envelopes      SEQUENCE OF Envelope,      -- one per M-subset of the agents
+ *   verifier       [0] Verifier OPTIONAL }    -- version 3: the proof key of drills and rotations
+ *
+ * Verifier ::= SEQUENCE {
+ *   publicKey      SubjectPublicKeyInfo,      -- an EC P-256 key made in the HSM at archival
+ *   wrappedPrivate OCTET STRING }             -- AES-KWP(K, its PrivateKeyInfo): only who reaches K can sign with it
  *
  * Envelope ::= SEQUENCE {
  *   agentIndexes   SEQUENCE OF INTEGER,       -- into agents; outermost layer first
@@ -43,7 +48,25 @@ import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
  * Everything in it is ciphertext or public: K exists only wrapped to agent keys.
  */
 public final class ArchiveRecord extends ASN1Object {
+  /** The version of a record without a verifier; one with a verifier is version 3. */
   public static final int VERSION = 2;
+  /** The version of a record with a verifier. */
+  public static final int VERSION_VERIFIER = 3;
+
+  /**
+   * The key that proves, in a drill or an agent rotation, that the agents reached K (not merely that someone holds
+   * the archived private key, as its owner does): its private half is wrapped under K.
+   */
+  public record Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo publicKey, byte[] wrappedPrivate) {
+    public Verifier {
+      wrappedPrivate = wrappedPrivate.clone();
+    }
+
+    @Override
+    public byte[] wrappedPrivate() {
+      return wrappedPrivate.clone();
+    }
+  }
 
   /**
    * One M-subset's nested encryption of K; {@code innerLayerHashes.get(i)} is the SHA-256 of the layers left after
@@ -101,10 +124,19 @@ public final class ArchiveRecord extends ASN1Object {
   private final int threshold;
   private final List<IssuerAndSerialNumber> agents;
   private final List<Envelope> envelopes;
+  private final Verifier verifier;
 
   public ArchiveRecord(IssuerAndSerialNumber certificate, AlgorithmIdentifier keyAlgorithm,
       AlgorithmIdentifier wrapAlgorithm, byte[] wrappedKey, int threshold, List<IssuerAndSerialNumber> agents,
       List<Envelope> envelopes) {
+    this(certificate, keyAlgorithm, wrapAlgorithm, wrappedKey, threshold, agents, envelopes, null);
+  }
+
+  /** A record with a verifier (version 3), or without one ({@code verifier} null: version 2). */
+  public ArchiveRecord(IssuerAndSerialNumber certificate, AlgorithmIdentifier keyAlgorithm,
+      AlgorithmIdentifier wrapAlgorithm, byte[] wrappedKey, int threshold, List<IssuerAndSerialNumber> agents,
+      List<Envelope> envelopes, Verifier verifier) {
+    this.verifier = verifier;
     this.certificate = certificate;
     this.keyAlgorithm = keyAlgorithm;
     this.wrapAlgorithm = wrapAlgorithm;
@@ -120,8 +152,17 @@ public final class ArchiveRecord extends ASN1Object {
     }
     ASN1Sequence s = o instanceof byte[] b ? ASN1Sequence.getInstance(b) : ASN1Sequence.getInstance(o);
     int version = ASN1Integer.getInstance(s.getObjectAt(0)).intValueExact();
-    if (version != 1 && version != VERSION) {
-      throw new IllegalArgumentException("archive record version " + version + " is not supported (1 or 2)");
+    if (version != 1 && version != VERSION && version != VERSION_VERIFIER) {
+      throw new IllegalArgumentException("archive record version " + version + " is not supported (1, 2 or 3)");
+    }
+    Verifier verifier = null;
+    if (version == VERSION_VERIFIER) {
+      ASN1Sequence v = ASN1Sequence.getInstance(org.bouncycastle.asn1.ASN1TaggedObject.getInstance(s.getObjectAt(8))
+          .getExplicitBaseObject());
+      verifier = new Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(v.getObjectAt(0)),
+          ASN1OctetString.getInstance(v.getObjectAt(1)).getOctets());
+    } else if (s.size() != 8) {
+      throw new IllegalArgumentException("an archive record of version " + version + " has 8 fields");
     }
     List<IssuerAndSerialNumber> agents = new ArrayList<>();
     for (var e : ASN1Sequence.getInstance(s.getObjectAt(6))) {
@@ -134,7 +175,7 @@ public final class ArchiveRecord extends ASN1Object {
     return new ArchiveRecord(IssuerAndSerialNumber.getInstance(s.getObjectAt(1)),
         AlgorithmIdentifier.getInstance(s.getObjectAt(2)), AlgorithmIdentifier.getInstance(s.getObjectAt(3)),
         ASN1OctetString.getInstance(s.getObjectAt(4)).getOctets(),
-        ASN1Integer.getInstance(s.getObjectAt(5)).intValueExact(), agents, envelopes);
+        ASN1Integer.getInstance(s.getObjectAt(5)).intValueExact(), agents, envelopes, verifier);
   }
 
   @Override
@@ -143,9 +184,25 @@ public final class ArchiveRecord extends ASN1Object {
     agents.forEach(a::add);
     ASN1EncodableVector e = new ASN1EncodableVector();
     envelopes.forEach(x -> e.add(x.toAsn1()));
-    return new DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {new ASN1Integer(VERSION), certificate,
-        keyAlgorithm, wrapAlgorithm, new DEROctetString(wrappedKey), new ASN1Integer(threshold), new DERSequence(a),
-        new DERSequence(e)});
+    ASN1EncodableVector all = new ASN1EncodableVector();
+    all.add(new ASN1Integer(verifier == null ? VERSION : VERSION_VERIFIER));
+    all.add(certificate);
+    all.add(keyAlgorithm);
+    all.add(wrapAlgorithm);
+    all.add(new DEROctetString(wrappedKey));
+    all.add(new ASN1Integer(threshold));
+    all.add(new DERSequence(a));
+    all.add(new DERSequence(e));
+    if (verifier != null) {
+      all.add(new org.bouncycastle.asn1.DERTaggedObject(true, 0, new DERSequence(new org.bouncycastle.asn1
+          .ASN1Encodable[] {verifier.publicKey(), new DEROctetString(verifier.wrappedPrivate())})));
+    }
+    return new DERSequence(all);
+  }
+
+  /** The proof key of drills and rotations (version 3), or null for older records. */
+  public Verifier verifier() {
+    return verifier;
   }
 
   public IssuerAndSerialNumber certificate() {

@@ -29,14 +29,15 @@ import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
  *     recordHash  OCTET STRING },        -- SHA-256 of the archive record the agents open
  *   threshold  INTEGER,                  -- rotation: the new M; drill: 0
  *   agents     SEQUENCE OF IssuerAndSerialNumber,   -- rotation: the new agents; drill: empty
- *   keyWrap    AlgorithmIdentifier }     -- rotation: RSAES-OAEP of the new envelopes; drill: the same as a record's
+ *   keyWrap    AlgorithmIdentifier,      -- rotation: RSAES-OAEP of the new envelopes; drill: the same as a record's
+ *   notAfter   GeneralizedTime }         -- agents refuse the order after it, and so does the node
  * </pre>
  *
  * An agent's last step answers with a {@link CeremonyProof} signed with the archived key itself: the node checks it
  * with the certificate's public key, so it knows the agents reached K and that K opens the archived key.
  */
 public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive> archives, int threshold,
-    List<IssuerAndSerialNumber> agents, AlgorithmIdentifier keyWrap) {
+    List<IssuerAndSerialNumber> agents, AlgorithmIdentifier keyWrap, java.time.Instant notAfter) {
   public static final int VERSION = 1;
 
   /** Rotation re-wraps K to new agents; a drill only proves that the agents can still reach it. */
@@ -71,7 +72,11 @@ public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive
   /** One archive the ceremony covers: its certificate and the SHA-256 of its record. */
   public record Archive(IssuerAndSerialNumber certificate, byte[] recordHash) {}
 
+  /** How long the agents have to work from an order. */
+  public static final java.time.Duration VALIDITY = java.time.Duration.ofDays(14);
+
   public CeremonyOrder {
+    notAfter = notAfter.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     nonce = nonce.clone();
     archives = List.copyOf(archives);
     agents = List.copyOf(agents);
@@ -102,7 +107,8 @@ public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive
     try {
       return new DERSequence(new ASN1Encodable[] {new ASN1Integer(VERSION), new ASN1Integer(kind.number()),
           new ASN1Integer(ceremony), new DEROctetString(nonce), new DERSequence(arch), new ASN1Integer(threshold),
-          new DERSequence(ag), keyWrap}).getEncoded("DER");
+          new DERSequence(ag), keyWrap, new org.bouncycastle.asn1.DERGeneralizedTime(java.util.Date.from(notAfter))})
+          .getEncoded("DER");
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -112,7 +118,7 @@ public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive
   public static CeremonyOrder parse(byte[] der) {
     try {
       ASN1Sequence s = ASN1Sequence.getInstance(der);
-      if (s.size() != 8 || ASN1Integer.getInstance(s.getObjectAt(0)).intValueExact() != VERSION) {
+      if (s.size() != 9 || ASN1Integer.getInstance(s.getObjectAt(0)).intValueExact() != VERSION) {
         throw new IllegalArgumentException("not a version-1 ceremony order");
       }
       List<Archive> archives = new ArrayList<>();
@@ -129,9 +135,32 @@ public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive
           ASN1Integer.getInstance(s.getObjectAt(2)).longValueExact(),
           ASN1OctetString.getInstance(s.getObjectAt(3)).getOctets(), archives,
           ASN1Integer.getInstance(s.getObjectAt(5)).intValueExact(), agents,
-          AlgorithmIdentifier.getInstance(s.getObjectAt(7)));
-    } catch (RuntimeException e) {
+          AlgorithmIdentifier.getInstance(s.getObjectAt(7)),
+          org.bouncycastle.asn1.ASN1GeneralizedTime.getInstance(s.getObjectAt(8)).getDate().toInstant());
+    } catch (RuntimeException | java.text.ParseException e) {
       throw new IllegalArgumentException("the ceremony order cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What an answer's proof commits to besides the order: for a rotation, SHA-256 of the DER SEQUENCE OF Envelope
+   * followed by the new verifier's public key when the answer brings one; for a drill, nothing (empty).
+   */
+  public static byte[] answerHash(List<ArchiveRecord.Envelope> envelopes, ArchiveRecord.Verifier newVerifier) {
+    if (envelopes.isEmpty() && newVerifier == null) {
+      return new byte[0];
+    }
+    ASN1EncodableVector v = new ASN1EncodableVector();
+    envelopes.forEach(e -> v.add(e.toAsn1()));
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      sha.update(new DERSequence(v).getEncoded("DER"));
+      if (newVerifier != null) {
+        sha.update(newVerifier.publicKey().getEncoded("DER"));
+      }
+      return sha.digest();
+    } catch (IOException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -143,7 +172,9 @@ public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive
    *   context       UTF8String ("keyarc-ceremony-proof-v1"),
    *   kind          INTEGER, ceremony INTEGER, nonce OCTET STRING,
    *   certificate   IssuerAndSerialNumber, recordHash OCTET STRING,
-   *   envelopesHash OCTET STRING }   -- rotation: SHA-256 of the new SEQUENCE OF Envelope; drill: empty
+   *   answerHash    OCTET STRING }   -- rotation: {@link #answerHash}; drill: empty
+   *
+   * signed with the archived key and, for records that have one, with the record's verifier key (wrapped under K).
    * </pre>
    */
   public byte[] proofMessage(Archive archive, byte[] envelopesHash) {

@@ -29,7 +29,10 @@ import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
  * ItemResult ::= SEQUENCE {
  *   proofAlgorithm AlgorithmIdentifier,   -- sha256WithRSAEncryption or ecdsa-with-SHA256
  *   proof          OCTET STRING,          -- the archived key's signature of the CeremonyProof
- *   envelopes      SEQUENCE OF Envelope } -- rotation: K for the new agents; drill: empty
+ *   envelopes      SEQUENCE OF Envelope,  -- rotation: K for the new agents; drill: empty
+ *   verifierProof  [0] EXPLICIT OCTET STRING OPTIONAL,  -- ECDSA by the record's verifier key (unwrapped with K)
+ *   newVerifier    [1] EXPLICIT Verifier OPTIONAL }     -- rotation of a record without one: a verifier made by
+ *                                                       -- the last agent, wrapped under K
  * </pre>
  *
  * Like a partial recovery it holds nothing readable without the agents' cards: layers still encrypted to agents,
@@ -50,7 +53,13 @@ public record CeremonyWork(byte[] order, List<Item> items) {
   }
 
   /** The last step's answer: the proof and, for a rotation, the new envelopes. */
-  public record Result(AlgorithmIdentifier proofAlgorithm, byte[] proof, List<ArchiveRecord.Envelope> envelopes) {}
+  public record Result(AlgorithmIdentifier proofAlgorithm, byte[] proof, List<ArchiveRecord.Envelope> envelopes,
+      byte[] verifierProof, ArchiveRecord.Verifier newVerifier) {
+    /** An answer without a verifier's proof (a record made before verifiers). */
+    public Result(AlgorithmIdentifier proofAlgorithm, byte[] proof, List<ArchiveRecord.Envelope> envelopes) {
+      this(proofAlgorithm, proof, envelopes, null, null);
+    }
+  }
 
   public CeremonyWork {
     items = List.copyOf(items);
@@ -67,8 +76,18 @@ public record CeremonyWork(byte[] order, List<Item> items) {
       if (i.result() != null) {
         ASN1EncodableVector env = new ASN1EncodableVector();
         i.result().envelopes().forEach(e -> env.add(e.toAsn1()));
-        v.add(new DERTaggedObject(true, 1, new DERSequence(new ASN1Encodable[] {i.result().proofAlgorithm(),
-            new DEROctetString(i.result().proof()), new DERSequence(env)})));
+        ASN1EncodableVector r = new ASN1EncodableVector();
+        r.add(i.result().proofAlgorithm());
+        r.add(new DEROctetString(i.result().proof()));
+        r.add(new DERSequence(env));
+        if (i.result().verifierProof() != null) {
+          r.add(new DERTaggedObject(true, 0, new DEROctetString(i.result().verifierProof())));
+        }
+        if (i.result().newVerifier() != null) {
+          r.add(new DERTaggedObject(true, 1, new DERSequence(new ASN1Encodable[] {
+              i.result().newVerifier().publicKey(), new DEROctetString(i.result().newVerifier().wrappedPrivate())})));
+        }
+        v.add(new DERTaggedObject(true, 1, new DERSequence(r)));
       }
       it.add(new DERSequence(v));
     }
@@ -103,8 +122,23 @@ public record CeremonyWork(byte[] order, List<Item> items) {
             for (ASN1Encodable x : ASN1Sequence.getInstance(r.getObjectAt(2))) {
               envs.add(ArchiveRecord.Envelope.of(ASN1Sequence.getInstance(x)));
             }
+            byte[] verifierProof = null;
+            ArchiveRecord.Verifier newVerifier = null;
+            for (int x = 3; x < r.size(); x++) {
+              ASN1TaggedObject o = ASN1TaggedObject.getInstance(r.getObjectAt(x));
+              if (o.getTagNo() == 0 && verifierProof == null && newVerifier == null) {
+                verifierProof = ASN1OctetString.getInstance(o, true).getOctets();
+              } else if (o.getTagNo() == 1 && newVerifier == null) {
+                ASN1Sequence nv = ASN1Sequence.getInstance(o, true);
+                newVerifier = new ArchiveRecord.Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+                    nv.getObjectAt(0)), ASN1OctetString.getInstance(nv.getObjectAt(1)).getOctets());
+              } else {
+                throw new IllegalArgumentException("an answer has an unexpected field [" + o.getTagNo() + "]");
+              }
+            }
             result = new Result(AlgorithmIdentifier.getInstance(r.getObjectAt(0)),
-                ASN1OctetString.getInstance(r.getObjectAt(1)).getOctets(), List.copyOf(envs));
+                ASN1OctetString.getInstance(r.getObjectAt(1)).getOctets(), List.copyOf(envs), verifierProof,
+                newVerifier);
           } else {
             throw new IllegalArgumentException("an item has an unexpected field [" + t.getTagNo() + "]");
           }

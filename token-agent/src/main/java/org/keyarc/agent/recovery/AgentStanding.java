@@ -29,6 +29,30 @@ public final class AgentStanding {
    */
   public static Report check(RecoveryBlob blob, Collection<Integer> agents, List<X509CertificateHolder> cas,
       List<X509CRLHolder> crls, Instant now) throws RecoveryException {
+    boolean complete = checkCrls(crls, cas, now);
+    List<String> problems = new ArrayList<>();
+    for (int i : agents) {
+      X509CertificateHolder cert = blob.certificate(blob.record().agents().get(i));
+      if (cert != null) { // RecoveryBlob.verify refuses a blob without its agents' certificates
+        problems.addAll(problems(blob.agentName(i), cert, crls, now));
+      }
+    }
+    return new Report(List.copyOf(problems), complete);
+  }
+
+  /**
+   * The same rule for a certificate outside a blob (a rotation's new agent): expired, not yet valid, or revoked by
+   * one of {@code crls} (checked as {@link #check} checks them). Each problem names {@code who}.
+   */
+  public static List<String> problems(String who, X509CertificateHolder cert, List<X509CertificateHolder> cas,
+      List<X509CRLHolder> crls, Instant now) throws RecoveryException {
+    checkCrls(crls, cas, now);
+    return problems(who, cert, crls, now);
+  }
+
+  /** The CRLs are the CA's, current and not from the future, with a complete one among deltas; true if complete. */
+  private static boolean checkCrls(List<X509CRLHolder> crls, List<X509CertificateHolder> cas, Instant now)
+      throws RecoveryException {
     boolean complete = false;
     for (X509CRLHolder crl : crls) {
       if (cas.stream().noneMatch(ca -> ca.getSubject().equals(crl.getIssuer()) && signedBy(crl, ca))) {
@@ -50,13 +74,13 @@ public final class AgentStanding {
       throw new RecoveryException(ErrorCode.BAD_INPUT, "only delta CRLs were given: a delta lists what changed "
           + "since its complete CRL, so bring that one too (GET /crl)");
     }
+    return complete;
+  }
+
+  private static List<String> problems(String who, X509CertificateHolder cert, List<X509CRLHolder> crls,
+      Instant now) {
     List<String> problems = new ArrayList<>();
-    for (int i : agents) {
-      X509CertificateHolder cert = blob.certificate(blob.record().agents().get(i));
-      if (cert == null) {
-        continue; // RecoveryBlob.verify refuses a blob without its agents' certificates
-      }
-      String who = blob.agentName(i);
+    {
       if (now.isAfter(cert.getNotAfter().toInstant())) {
         problems.add(who + ": its certificate expired on " + cert.getNotAfter().toInstant());
       } else if (now.isBefore(cert.getNotBefore().toInstant())) {
@@ -72,7 +96,7 @@ public final class AgentStanding {
         }
       }
     }
-    return new Report(List.copyOf(problems), complete);
+    return problems;
   }
 
   /** How far a CRL's thisUpdate may be ahead of this machine's clock. */

@@ -37,7 +37,7 @@ public final class CeremonyStep {
 
   /** A ceremony file whose order and blobs were checked: the order, each item's blob, the new agents' certificates. */
   public record Checked(CeremonyWork work, CeremonyOrder order, List<RecoveryBlob> blobs,
-      List<X509CertificateHolder> newAgents) {}
+      List<X509CertificateHolder> newAgents, List<String> changes) {}
 
   /**
    * Checks a ceremony file before any card is touched: the order is signed by one of the pinned CA certificates
@@ -46,6 +46,16 @@ public final class CeremonyStep {
    * the order's archives, with the record the order names, each once.
    */
   public static Checked check(byte[] der, List<X509CertificateHolder> cas, Instant now) throws RecoveryException {
+    return check(der, cas, List.of(), now, false);
+  }
+
+  /**
+   * {@link #check(byte[], List, Instant)}, with the CA's CRLs (a new agent they revoke is refused, as one whose
+   * certificate expired) and whether a rotation may lower an archive's threshold (else refused: a lower M is fewer
+   * people needed to recover the key, which the agents must agree to knowingly).
+   */
+  public static Checked check(byte[] der, List<X509CertificateHolder> cas, List<org.bouncycastle.cert.X509CRLHolder>
+      crls, Instant now, boolean acceptLowerThreshold) throws RecoveryException {
     RecoveryBlob.checkPinned(cas);
     CeremonyWork work;
     CeremonyOrder order;
@@ -57,6 +67,10 @@ public final class CeremonyStep {
       order = CeremonyOrder.parse(signed.content());
     } catch (IllegalArgumentException e) {
       throw new RecoveryException(ErrorCode.BAD_INPUT, e.getMessage());
+    }
+    if (now.isAfter(order.notAfter())) {
+      throw new RecoveryException(ErrorCode.BAD_INPUT, "the CA's order for " + order.kind().word() + " "
+          + order.ceremony() + " expired on " + order.notAfter() + ": ask the certificate manager for a new one");
     }
     List<X509CertificateHolder> newAgents = new ArrayList<>();
     if (order.kind() == CeremonyOrder.Kind.ROTATION) {
@@ -77,9 +91,10 @@ public final class CeremonyStep {
               + c.getSerialNumber().toString(16) + ") holds no Key Recovery Agent certificate: K is wrapped only to "
               + "recovery agents");
         }
-        if (!c.isValidOn(java.util.Date.from(now))) {
-          throw new RecoveryException(ErrorCode.CERT_REVOKED, "new agent " + c.getSubject() + "'s certificate is not "
-              + "valid now (until " + c.getNotAfter().toInstant() + ")");
+        List<String> problems = AgentStanding.problems("new agent " + c.getSubject() + " (serial "
+            + c.getSerialNumber().toString(16) + ")", c, cas, crls, now);
+        if (!problems.isEmpty()) {
+          throw new RecoveryException(ErrorCode.CERT_REVOKED, problems.get(0) + ": K is not wrapped to it");
         }
         if (newAgents.contains(c)) {
           throw new RecoveryException(ErrorCode.BAD_INPUT, "the order names new agent " + c.getSubject() + " twice");
@@ -89,6 +104,7 @@ public final class CeremonyStep {
     }
     List<RecoveryBlob> blobs = new ArrayList<>();
     Set<IssuerAndSerialNumber> seen = new HashSet<>();
+    Set<String> changes = new java.util.LinkedHashSet<>();
     for (int i = 0; i < work.items().size(); i++) {
       RecoveryBlob blob;
       try {
@@ -107,9 +123,19 @@ public final class CeremonyStep {
         throw new RecoveryException(ErrorCode.BAD_INPUT, "the file holds archive " + rec.certificateSerial()
             .toString(16) + " twice");
       }
+      if (order.kind() == CeremonyOrder.Kind.ROTATION) {
+        String change = rec.threshold() + " of " + rec.agents().size() + " -> " + order.threshold() + " of "
+            + order.agents().size();
+        if (order.threshold() < rec.threshold() && !acceptLowerThreshold) {
+          throw new RecoveryException(ErrorCode.BAD_INPUT, "archive " + rec.certificateSerial().toString(16)
+              + " would need fewer agents after the rotation (" + change + "): fewer people could recover it. "
+              + "Do the step only if that was agreed (--accept-lower-threshold)");
+        }
+        changes.add(change);
+      }
       blobs.add(blob);
     }
-    return new Checked(work, order, List.copyOf(blobs), List.copyOf(newAgents));
+    return new Checked(work, order, List.copyOf(blobs), List.copyOf(newAgents), List.copyOf(changes));
   }
 
   /** What a pass did: the file to hand on, and how many archives this card stepped, finished, or left to others. */
@@ -175,11 +201,18 @@ public final class CeremonyStep {
         ? Envelopes.build(c.newAgents(), order.threshold(), order.keyWrap(), last -> k.wrapTo(c.newAgents().get(last),
             order.keyWrap()))
         : List.of();
+    ArchiveRecord.Verifier verifier = blob.record().verifier();
+    // a rotation of a record made before verifiers gives the new record one (its proof covers it)
+    ArchiveKey.NewVerifier made = verifier == null && order.kind() == CeremonyOrder.Kind.ROTATION ? k.newVerifier()
+        : null;
     byte[] message = order.proofMessage(order.archive(blob.record().certificate()),
-        envelopes.isEmpty() ? new byte[0] : Envelopes.hash(envelopes));
+        CeremonyOrder.answerHash(envelopes, made == null ? null : made.verifier()));
+    byte[] verifierProof = verifier != null ? k.proveWithVerifier(verifier, message)
+        : made != null ? made.sign(message) : null; // null: an old record's drill, proven by the archived key only
     try (RecoveredKey key = k.open(blob.record())) {
       RecoveredKey.Proof proof = key.prove(message, blob.userCertificate());
-      return new CeremonyWork.Result(proof.algorithm(), proof.signature(), envelopes);
+      return new CeremonyWork.Result(proof.algorithm(), proof.signature(), envelopes, verifierProof,
+          made == null ? null : made.verifier());
     }
   }
 

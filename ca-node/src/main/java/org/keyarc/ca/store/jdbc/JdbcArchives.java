@@ -125,13 +125,14 @@ final class JdbcArchives implements ArchiveStore {
     }
     try (PreparedStatement ps = c.prepareStatement("UPDATE archived_key SET record = ?, previous_record = ?, "
         + "record_version = record_version + 1, verified_at = NULL, threshold = ?, agents = ? WHERE issuer = ? "
-        + "AND serial = ?")) {
+        + "AND serial = ? AND record = ?")) {
       ps.setBytes(1, replacement);
       ps.setBytes(2, current);
       ps.setInt(3, threshold);
       ps.setInt(4, agents);
       ps.setString(5, issuer);
       ps.setString(6, serial.toString(16));
+      ps.setBytes(7, current); // compare and set: a concurrent change of the record makes this a no-op
       return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       throw StoreException.of(e);
@@ -139,13 +140,19 @@ final class JdbcArchives implements ArchiveStore {
   }
 
   @Override
-  public void markVerified(String issuer, BigInteger serial, Instant at) throws StoreException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE archived_key SET verified_at = ?, previous_record = NULL "
-        + "WHERE issuer = ? AND serial = ?")) {
+  public boolean markVerified(String issuer, BigInteger serial, byte[] current, Instant at, boolean dropPrevious)
+      throws StoreException {
+    List<Row> rows = bySerial(issuer, serial);
+    if (rows.size() != 1 || !java.util.Arrays.equals(rows.get(0).record(), current)) {
+      return false;
+    }
+    try (PreparedStatement ps = c.prepareStatement("UPDATE archived_key SET verified_at = ?"
+        + (dropPrevious ? ", previous_record = NULL" : "") + " WHERE issuer = ? AND serial = ? AND record = ?")) {
       ps.setLong(1, at.toEpochMilli());
       ps.setString(2, issuer);
       ps.setString(3, serial.toString(16));
-      ps.executeUpdate();
+      ps.setBytes(4, current);
+      return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       throw StoreException.of(e);
     }

@@ -114,7 +114,7 @@ final class JdbcCeremonies implements CeremonyStore {
   public List<BigInteger> unfinished(Kind kind, String issuer) throws StoreException {
     List<BigInteger> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT i.serial FROM key_ceremony_item i JOIN "
-        + "key_ceremony k ON k.id = i.ceremony_id WHERE k.kind = ? AND i.issuer = ? AND i.status <> 'DONE'")) {
+        + "key_ceremony k ON k.id = i.ceremony_id WHERE k.kind = ? AND i.issuer = ? AND i.status = 'PENDING'")) {
       ps.setString(1, kind.name());
       ps.setString(2, issuer);
       try (ResultSet rs = ps.executeQuery()) {
@@ -123,6 +123,23 @@ final class JdbcCeremonies implements CeremonyStore {
         }
       }
       return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public void supersede(Kind kind, String issuer, BigInteger serial, long by, Instant at) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE key_ceremony_item SET status = 'SUPERSEDED', done_at = ?, "
+        + "detail = ? WHERE issuer = ? AND serial = ? AND ceremony_id <> ? AND status IN ('PENDING', 'FAILED') AND "
+        + "ceremony_id IN (SELECT id FROM key_ceremony WHERE kind = ?)")) {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setString(2, "superseded by ceremony " + by);
+      ps.setString(3, issuer);
+      ps.setString(4, serial.toString(16));
+      ps.setLong(5, by);
+      ps.setString(6, kind.name());
+      ps.executeUpdate();
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
