@@ -43,6 +43,15 @@ class TemplatePolicyConfigTest {
   }
 
   @Test
+  void centralKeyGenerationWithoutArchivalIsRefused() throws Exception {
+    String e = error("  - name: Gen", "    keyUsage: [keyEncipherment]", "    centralKeygen: true");
+    assertTrue(e.startsWith("field 'templates[0].centralKeygen' template Gen would generate keys in the CA's HSM "
+        + "without archiving them"), e);
+    assertTrue(templates("  - name: Gen", "    keyUsage: [keyEncipherment]", "    archivePrivateKey: true",
+        "    centralKeygen: true").get(0).centralKeygen());
+  }
+
+  @Test
   void archivalWithKeyAgreementOrEnciphermentIsAccepted() throws Exception {
     assertTrue(templates("  - name: Agree", "    keyUsage: [keyAgreement]", "    archivePrivateKey: true").get(0)
         .archivePrivateKey());
