@@ -36,6 +36,9 @@ final class ArchiveCommand {
   @Spec
   CommandSpec spec;
 
+  private Path report;
+  private boolean force;
+
   @Command(name = "import", description = "Archive the keys of a PKCS#12 file, or a PEM private key (PKCS#8) with its "
       + "certificate (--pem-key, --pem-cert), of this CA's certificates. The key is encrypted here to the CA's exchange "
       + "certificate; the node unwraps it in its HSM, checks it belongs to the certificate, and wraps it to the "
@@ -49,8 +52,16 @@ final class ArchiveCommand {
       @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked)")
           Path passwordFile,
       @Option(names = "--oaep-hash", defaultValue = "SHA-1", description = "RSA-OAEP hash to the exchange "
-          + "certificate: SHA-1 (default, what SoftHSM2 unwraps) or SHA-256") String oaepHash) throws Exception {
+          + "certificate: SHA-1 (default, what SoftHSM2 unwraps) or SHA-256") String oaepHash,
+      @Option(names = "--report", paramLabel = "CSV", description = "write one line per key (serial, issuer, subject, "
+          + "archived or refused, reason): the migration's record") Path report,
+      @Option(names = "--force", description = "overwrite the report") boolean force) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (report != null) {
+      CliFiles.checkWritable(report, force);
+    }
+    this.report = report;
+    this.force = force;
     if ((p12 == null) == (keyFile == null) || (keyFile == null) != (certFile == null)) {
       throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "give either --p12 FILE, or --pem-key FILE with --pem-cert FILE");
     }
@@ -93,10 +104,11 @@ final class ArchiveCommand {
   }
 
   /** Archives each key with its certificate, key by key; one refused among several is reported and counted. */
-  private static int archive(NodeOptions node, PrintWriter out, java.util.List<PrivateKey> keys,
+  private int archive(NodeOptions node, PrintWriter out, java.util.List<PrivateKey> keys,
       java.util.List<X509CertificateHolder> certs, String oaepHash) throws Exception {
     int refused = 0;
     String firstReason = null;
+    StringBuilder csv = new StringBuilder("serial,issuer,subject,result,detail\n");
     try (CmpClient client = node.signedClient()) {
       X509CertificateHolder exchange = client.exchangeCertificate();
       for (int i = 0; i < keys.size(); i++) {
@@ -112,8 +124,12 @@ final class ArchiveCommand {
           out.println("archived      key of " + r.path("subject").asText() + " (serial " + r.path("serial").asText()
               + ", issuer " + r.path("issuer").asText() + "), " + r.path("threshold").asInt() + " of "
               + r.path("agents").asInt() + " agents");
+          csv.append(row(cert, "archived", r.path("threshold").asInt() + " of " + r.path("agents").asInt()
+              + " agents"));
         } catch (org.keyarc.protocol.client.CmpClientException e) {
+          csv.append(row(cert, "refused", e.getMessage()));
           if (keys.size() == 1) {
+            writeReport(csv, out);
             throw e; // one key: its own error and exit code
           }
           refused++;
@@ -123,10 +139,28 @@ final class ArchiveCommand {
         }
       }
     }
+    writeReport(csv, out);
     if (refused > 0) {
       throw new Keyarc.UserException(ErrorCode.BAD_REQUEST, refused + " of " + keys.size() + " keys were not "
           + "archived (first: " + firstReason + ")");
     }
     return 0;
+  }
+
+  private void writeReport(StringBuilder csv, PrintWriter out) throws Keyarc.UserException {
+    if (report != null) {
+      CliFiles.write(report, csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), false, force);
+      out.println("wrote         " + report + " (one line per key)");
+    }
+  }
+
+  /** One CSV line (RFC 4180 quoting). */
+  private static String row(X509CertificateHolder cert, String result, String detail) {
+    return String.join(",", cert.getSerialNumber().toString(16), quote(cert.getIssuer().toString()),
+        quote(cert.getSubject().toString()), result, quote(detail)) + "\n";
+  }
+
+  private static String quote(String s) {
+    return "\"" + org.keyarc.ca.support.Texts.printable(s).replace("\"", "\"\"") + "\"";
   }
 }

@@ -121,8 +121,9 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
       progresses.add(progress);
       X509CertificateHolder cert = blob.userCertificate();
       X509CertificateHolder ca = RecoveryBlob.issuerAmong(cert, cas);
-      List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
-      if (caChain != null) {
+      // an imported key of another CA's certificate gets no chain of this CA's
+      List<X509CertificateHolder> chain = new java.util.ArrayList<>(blob.external() ? List.of() : List.of(ca));
+      if (caChain != null && !blob.external()) {
         chain.addAll(RecoveryBlob.pinnedChain(ca, CliFiles.readCertificates(caChain)));
       }
       chains.add(chain);
@@ -280,8 +281,10 @@ final class RecoverKeyCommand implements java.util.concurrent.Callable<Integer> 
     X509CertificateHolder cert = blob.userCertificate();
     char[] password = password(passwordFile);
     try {
-      List<X509CertificateHolder> chain = new java.util.ArrayList<>(List.of(ca));
-      chain.addAll(parents); // an external parent's chain, as the agent pinned it
+      List<X509CertificateHolder> chain = new java.util.ArrayList<>(blob.external() ? List.of() : List.of(ca));
+      if (!blob.external()) {
+        chain.addAll(parents); // an external parent's chain, as the agent pinned it
+      }
       byte[] pfx = Pkcs12Writer.build(key, cert, chain, friendlyName(cert), password, compat);
       CliFiles.write(p12, pfx, true, force);
     } finally {

@@ -464,8 +464,12 @@ class RecoveryCliE2eTest {
         "--password-file", pw.toString()));
     assertTrue(imported.out().contains("archived      key of CN=Ivan Import (serial " + serial), imported.out());
     Run again = keyarc(cat(asMax, "archive", "import", "--p12", home.resolve("ivan-old.p12").toString(),
-        "--password-file", pw.toString()));
+        "--password-file", pw.toString(), "--report", home.resolve("ivan-again.csv").toString()));
     assertEquals(30, again.exit(), again.err());
+    List<String> report = Files.readAllLines(home.resolve("ivan-again.csv"));
+    assertEquals("serial,issuer,subject,result,detail", report.get(0));
+    assertTrue(report.size() == 2 && report.get(1).startsWith(serial + ",\"CN=Recovery Test CA\",\"CN=Ivan Import\","
+        + "refused,"), report.toString());
     Path blob = home.resolve("ivan.blob");
     ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
     Path p12 = home.resolve("ivan.p12");
@@ -493,6 +497,35 @@ class RecoveryCliE2eTest {
     Run both = keyarc(cat(asMax, "archive", "import", "--p12", home.resolve("ivan-old.p12").toString(), "--pem-key",
         home.resolve("kim.key").toString(), "--pem-cert", home.resolve("kim.crt").toString()));
     assertEquals(36, both.exit(), both.err());
+
+    // a key of another CA's certificate (an old ADCS's): recorded as external, found by its hash, recovered with the
+    // certificate as it was and no chain of this CA's
+    Files.writeString(home.resolve("old.ext"), "keyUsage=critical,keyEncipherment\n");
+    assertEquals(0, openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "oldca.key", "-out", "oldca.crt",
+        "-subj", "/CN=Old ADCS CA", "-days", "30").exit());
+    assertEquals(0, openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "exta.key", "-out", "exta.csr", "-subj",
+        "/CN=Olga Old").exit());
+    assertEquals(0, openssl("x509", "-req", "-in", "exta.csr", "-CA", "oldca.crt", "-CAkey", "oldca.key",
+        "-CAcreateserial", "-out", "exta.crt", "-days", "30", "-extfile", "old.ext").exit());
+    assertEquals(0, openssl("pkcs12", "-export", "-inkey", "exta.key", "-in", "exta.crt", "-out", "exta-old.p12",
+        "-passout", "file:" + pw).exit());
+    Files.copy(home.resolve("exta.key"), home.resolve("exta.key.reference"));
+    Run ext = ok(cat(asMax, "archive", "import", "--p12", home.resolve("exta-old.p12").toString(), "--password-file",
+        pw.toString(), "--report", home.resolve("exta.csv").toString()));
+    assertTrue(ext.out().contains("archived      key of CN=Olga Old") && ext.out().contains("issuer CN=Old ADCS CA"),
+        ext.out());
+    assertTrue(Files.readAllLines(home.resolve("exta.csv")).get(1).contains("\"CN=Old ADCS CA\",\"CN=Olga Old\","
+        + "archived,"));
+    String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(
+        CliFiles.readCertificate(home.resolve("exta.crt")).getEncoded()));
+    Path extaBlob = home.resolve("exta.blob");
+    ok(cat(asMax, "getkey", "--sha256", hash, "--out", extaBlob.toString()));
+    Path extaP12 = home.resolve("exta.p12");
+    ok(cat(card("kra3"), "recoverkey", extaBlob.toString(), "--out", extaP12.toString(), "--password-file",
+        pw.toString()));
+    assertPkcs12MatchesCertificate(extaP12, pw, "exta");
+    Run certsIn = openssl("pkcs12", "-in", extaP12.toString(), "-passin", "file:" + pw, "-nokeys");
+    assertTrue(certsIn.out().contains("CN = Olga Old") && !certsIn.out().contains("Recovery Test CA"), certsIn.out());
   }
 
   /**

@@ -107,6 +107,13 @@ final class CertRequests {
             + " is used twice in the message");
       }
     }
+    for (CertReqMsg m : all) {
+      SubjectPublicKeyInfo k = m.getCertReq().getCertTemplate().getPublicKey();
+      if (k == null || k.getPublicKeyData().getBytes().length == 0) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "central key generation takes one CertReqMsg per message, not "
+            + all.length + " (each key is made in the HSM)");
+      }
+    }
     // every entry is checked before any is issued: a refused entry gets its own rejection, and the
     // others are issued each in its own transaction
     EnrollRequest[] checked = new EnrollRequest[all.length];
@@ -279,17 +286,16 @@ final class CertRequests {
     if (ctx.secret != null) {
       to = new org.keyarc.ca.kra.KeyArchiver.Delivery.ToSecret(ctx.secret.secret());
     } else {
-      java.security.PublicKey key = null;
-      if (msg.getExtraCerts() != null && ctx.signerSerial != null) {
-        for (org.bouncycastle.asn1.cmp.CMPCertificate c : msg.getExtraCerts()) {
-          if (c.isX509v3PKCert() && c.getX509v3PKCert().getSerialNumber().getValue().equals(ctx.signerSerial)) {
-            key = org.keyarc.ca.keys.CaKeyring.publicKey(c.getX509v3PKCert().getSubjectPublicKeyInfo());
-          }
-        }
-      }
-      if (key == null) {
+      if (ctx.signerCert == null) {
         throw new CaException(ErrorCode.BAD_REQUEST, "the generated key is returned encrypted to the requester: "
-            + "protect the request with a one-time secret, or sign it and put the signing certificate in extraCerts");
+            + "protect the request with a one-time secret, or sign it with a certificate of this CA");
+      }
+      // the certificate whose key verified the protection: another certificate added to extraCerts (they are not
+      // covered by the protection) must never receive the key
+      java.security.PublicKey key = org.keyarc.ca.keys.CaKeyring.publicKey(ctx.signerCert.getSubjectPublicKeyInfo());
+      if (!(key instanceof java.security.interfaces.RSAPublicKey rsa) || rsa.getModulus().bitLength() < 2048) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "the generated key is returned RSA-OAEP-encrypted to the signing "
+            + "certificate, which must hold an RSA key of at least 2048 bits; sign with one, or use a one-time secret");
       }
       to = new org.keyarc.ca.kra.KeyArchiver.Delivery.ToKey(key);
     }
@@ -304,6 +310,10 @@ final class CertRequests {
     if (rsa) {
       if (t.rsaMinBits() <= 0) {
         throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " takes no RSA keys");
+      }
+      if (t.rsaMinBits() > 4096) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " asks for RSA keys of "
+            + t.rsaMinBits() + " bits; the CA generates at most 4096");
       }
       return t.rsaMinBits() <= 2048 ? org.keyarc.hsm.KeySpec.RSA_2048 : t.rsaMinBits() <= 3072
           ? org.keyarc.hsm.KeySpec.RSA_3072 : org.keyarc.hsm.KeySpec.RSA_4096;

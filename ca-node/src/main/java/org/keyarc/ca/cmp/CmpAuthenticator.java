@@ -58,6 +58,7 @@ final class CmpAuthenticator {
       if (tlsClient != null) {
         ctx.identity = tls(ctx, tlsClient);
         ctx.signerSerial = tlsClient.getSerialNumber();
+        ctx.signerCert = tlsClient;
         return;
       }
       throw new CaException(ErrorCode.NOT_AUTHORIZED, "the request is not protected; protect it with a one-time "
@@ -175,5 +176,6 @@ final class CmpAuthenticator {
     }
     ctx.identity = signer.identity();
     ctx.signerSerial = cert.getSerialNumber();
+    ctx.signerCert = cert; // the certificate whose key verified the protection (not any other in extraCerts)
   }
 }

@@ -23,6 +23,8 @@ final class CmpContext {
   String transactionId = "";
   /** Serial of the certificate that signed the request (or of the TLS client certificate). */
   BigInteger signerSerial;
+  /** That certificate itself, once its key verified the protection (or the TLS client certificate). */
+  org.bouncycastle.cert.X509CertificateHolder signerCert;
   /** True when the answer grants implicitConfirm. */
   boolean implicitConfirmGranted;
   /** What the request asks, for the audit of a refusal: the body name, or "admin " and the operation. */

@@ -167,10 +167,13 @@ public final class EnrollmentService implements Enrollment {
     List<X509CertificateHolder> to = agents.archivalAgents(policy);
     KeyArchiver.Generated g = archiver.generate(r.keyGen().spec(), r.keyGen().to(), to, policy.threshold());
     org.keyarc.ca.template.TemplateRules.checkKey(r.template(), g.publicKey());
-    X509CertificateHolder cert = issueArchived(r, g.publicKey(), g.sealed(), policy, to, now, requester, origin,
+    // never implicitly confirmed: the certificate counts only once the requester has opened its key (certConf)
+    EnrollRequest confirming = new EnrollRequest(r.requester(), r.ref(), r.template(), r.subject(), null,
+        r.subjectAltNames(), false, r.secretReference(), null, r.cardEvidence(), r.keyGen());
+    X509CertificateHolder cert = issueArchived(confirming, g.publicKey(), g.sealed(), policy, to, now, requester, origin,
         " generated=hsm " + r.keyGen().spec().name().toLowerCase() + " returned="
             + (r.keyGen().to() instanceof KeyArchiver.Delivery.ToSecret ? "secret" : "requester-key"));
-    return new Outcome.Issued(cert, r.implicitConfirm(), g.delivered());
+    return new Outcome.Issued(cert, false, g.delivered());
   }
 
   /** The certificate, the archive record, the secret's use and the audit record, in one unit of work. */

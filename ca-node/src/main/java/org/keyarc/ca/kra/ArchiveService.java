@@ -66,9 +66,9 @@ public final class ArchiveService {
    * the importing workstation to the exchange certificate, as a client's archival sends it, for {@code cert}, a
    * certificate this CA issued (the one it holds under that serial). The key goes through the same HSM path as an
    * enrollment's — unwrapped, proven to belong to the certificate, wrapped to the agents, never plaintext here —
-   * and is audited. Manager or administrator; a certificate already archived is refused. Certificates of other CAs
-   * are refused: a recovery blob names its certificate by issuer and serial only, and the certificate list it
-   * carries is not signed, so nothing would prove which certificate such a key is for.
+   * and is audited. Manager or administrator; a certificate already archived is refused. A certificate of another CA
+   * (an old ADCS's, an Exchange KMS's) is recorded as external: kept with the archive, and named in the signed record
+   * by its SHA-256, since the blob's certificate list is not covered by the CA's signature.
    */
   public ArchiveStore.Row importKey(Identity who, X509CertificateHolder cert,
       org.bouncycastle.asn1.crmf.EncryptedKey encrypted) throws CaException {
@@ -76,11 +76,6 @@ public final class ArchiveService {
     byte[] der = Encodings.der(cert);
     String certIssuer = cert.getIssuer().toString();
     boolean ours = cert.getIssuer().equals(keys.caName());
-    if (!ours) {
-      throw new CaException(ErrorCode.BAD_INPUT, "certificate " + hex(cert.getSerialNumber()) + " was issued by "
-          + org.keyarc.ca.support.Texts.printable(certIssuer) + ", not by this CA: keys of other CAs' certificates "
-          + "cannot be archived here (a recovery blob could not prove which certificate the key is for)");
-    }
     Instant now = clock.instant();
     store.inTransaction(tx -> {
       if (ours) {
@@ -99,12 +94,18 @@ public final class ArchiveService {
     AgentStore.Policy policy = agents.policy();
     List<X509CertificateHolder> to = agents.archivalAgents(policy);
     KeyArchiver.Sealed sealed = archiver.seal(encrypted, cert.getSubjectPublicKeyInfo(), to, policy.threshold(), now);
+    // another CA's certificate: kept with the archive, and named by its hash in the signed record
+    byte[] external = ours ? null : der;
     ArchiveStore.Row row = new ArchiveStore.Row(certIssuer, cert.getSerialNumber(), cert.getSubject().toString(),
         Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,
-        Encodings.der(sealed.record(cert)));
+        Encodings.der(sealed.record(cert, ours ? null : sha256(der))));
     store.inTransaction(tx -> {
       tx.archives().insert(row);
+      if (external != null) {
+        tx.archives().setExternalCertificate(certIssuer, cert.getSerialNumber(), external);
+      }
       Audit.append(tx, who.actor(), AuditAction.KEY_ARCHIVE, "serial:" + hex(cert.getSerialNumber()), "imported"
+          + (ours ? "" : " external issuer=" + org.keyarc.ca.support.Texts.printable(certIssuer))
           + " threshold=" + policy.threshold() + " agents=" + to.size()
           + (sealed.softwareUnwrap() ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm"), now);
       return null;
@@ -233,16 +234,22 @@ public final class ArchiveService {
 
   /** The recovery blob of {@code row}'s record: signed by the CA, with its certificate and its agents'. */
   byte[] blob(ArchiveStore.Row row) throws CaException {
-    return blob(row.record());
+    return blob(row.issuer(), row.serial(), row.record());
   }
 
-  private byte[] blob(byte[] record) throws CaException {
+  private byte[] blob(String rowIssuer, BigInteger serial, byte[] record) throws CaException {
     ArchiveRecord rec = ArchiveRecord.getInstance(record);
     List<X509CertificateHolder> certs = new ArrayList<>();
     certs.add(keys.caCert());
     store.inTransaction(tx -> {
       for (BigInteger s : certSerials(rec)) {
         tx.certificates().find(issuer, s).ifPresent(r -> certs.add(Encodings.certificate(r.der())));
+      }
+      if (!rowIssuer.equals(issuer)) { // an imported key of another CA's certificate: the one the record hashes
+        byte[] ext = tx.archives().externalCertificate(rowIssuer, serial);
+        if (ext != null) {
+          certs.add(Encodings.certificate(ext));
+        }
       }
       return null;
     });
@@ -261,13 +268,21 @@ public final class ArchiveService {
           + "was rotated, or a drill proved the new one and it was dropped)");
     }
     ArchiveRecord rec = ArchiveRecord.getInstance(v.previous());
-    byte[] blob = blob(v.previous());
+    byte[] blob = blob(issuer, serial, v.previous());
     Instant now = clock.instant();
     store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KEY_GETKEY, "serial:" + hex(serial),
         "previous record (version " + (v.version() - 1) + ") threshold=" + rec.threshold() + " agents="
         + rec.agents().size(), now));
     String subject = store.inTransaction(tx -> tx.archives().bySerial(issuer, serial)).get(0).subject();
     return new KeyBlob(serial, subject, rec.threshold(), rec.agents().size(), blob);
+  }
+
+  private static byte[] sha256(byte[] data) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The certificate of archived key {@code serial}, as this CA issued it. */

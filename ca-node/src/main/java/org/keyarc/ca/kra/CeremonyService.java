@@ -293,8 +293,7 @@ public final class CeremonyService {
     }
     if (order.kind() == CeremonyOrder.Kind.ROTATION) {
       // the verifier stays (it is wrapped under K, which the rotation keeps); a record without one gets the agent's
-      ArchiveRecord next = new ArchiveRecord(current.certificate(), current.keyAlgorithm(), current.wrapAlgorithm(),
-          current.wrappedKey(), order.threshold(), order.agents(), a.envelopes(),
+      ArchiveRecord next = current.rewrapped(order.threshold(), order.agents(), a.envelopes(),
           current.verifier() != null ? current.verifier() : a.newVerifier());
       byte[] der = Encodings.der(next);
       String detail = "ceremony=" + c.id() + " from=" + current.threshold() + " of " + current.agents().size()
@@ -315,7 +314,9 @@ public final class CeremonyService {
     }
     // only a proof made with K (the verifier) shows that the agents opened the record; one made with the archived
     // key alone (a record from before verifiers) could come from the key's owner, so it never drops a kept record
-    boolean byK = current.verifier() != null;
+    // a verifier counts as proof of K only if it is the one made in the HSM at archival: one a rotation of an older
+    // record brought was chosen by whoever answered it (an owner of the key could have made it with a K of its own)
+    boolean byK = current.verifier() != null && verifierIsOriginal(a.serial(), current);
     String said = byK ? "the agents reached its key K and the key matches its certificate"
         : "proven with the archived key only (a record made before verifiers): the key matches its certificate, but "
             + "whoever holds that key could have made the proof";
@@ -333,6 +334,23 @@ public final class CeremonyService {
     });
     return result == null ? new Outcome(a.serial(), false, "the archive's record changed meanwhile: drill it again")
         : new Outcome(a.serial(), true, said);
+  }
+
+  /**
+   * True when the record's verifier came from the HSM: the record was made with it (it has no previous record, so no
+   * rotation made it), or the record it replaced carried the same verifier.
+   */
+  private boolean verifierIsOriginal(BigInteger serial, ArchiveRecord current) throws CaException {
+    ArchiveStore.Versions v = store.inTransaction(tx -> tx.archives().versions(issuer, serial));
+    if (v == null) {
+      return false;
+    }
+    if (v.previous() == null) {
+      return v.version() == 1 || v.verifiedAt() != null; // made so at archival, or proven with it before
+    }
+    ArchiveRecord.Verifier before = ArchiveRecord.getInstance(v.previous()).verifier();
+    return before != null && before.publicKey().equals(current.verifier().publicKey())
+        && java.util.Arrays.equals(before.wrappedPrivate(), current.verifier().wrappedPrivate());
   }
 
   /**
@@ -434,20 +452,22 @@ public final class CeremonyService {
     }
     byte[] message = order.proofMessage(entry, order.kind() == CeremonyOrder.Kind.ROTATION
         ? CeremonyOrder.answerHash(a.envelopes(), a.newVerifier()) : new byte[0]);
-    if (!verifies(name, CaKeyring.publicKey(cert.getSubjectPublicKeyInfo()), message, a.proof())) {
+    if (!verifies(name, cert.getSubjectPublicKeyInfo(), message, a.proof())) {
       return "the proof does not verify with certificate " + hex(cert.getSerialNumber()) + ": the agents did not open "
           + "this archive for this ceremony (or the envelopes were changed after they did)";
     }
     if (verifier != null && (a.verifierProof() == null || a.verifierProof().length > 256 || !verifies(
-        "SHA256withECDSA", CaKeyring.publicKey(verifier.publicKey()), message, a.verifierProof()))) {
+        "SHA256withECDSA", verifier.publicKey(), message, a.verifierProof()))) {
       return "the proof of K (the archive's verifier signature) is missing or does not verify: this answer was not "
           + "made by agents who opened the archive";
     }
     return null;
   }
 
-  private static boolean verifies(String alg, PublicKey key, byte[] message, byte[] signature) {
+  private static boolean verifies(String alg, org.bouncycastle.asn1.x509.SubjectPublicKeyInfo spki, byte[] message,
+      byte[] signature) {
     try {
+      PublicKey key = CaKeyring.publicKey(spki); // a malformed key (an answer's) is a failed proof, not an error
       Signature v = Signature.getInstance(alg, org.keyarc.protocol.Bc.PROVIDER);
       v.initVerify(key);
       v.update(message);

@@ -85,12 +85,18 @@ public final class KeyArchiver {
       ArchiveRecord.Verifier verifier) {
     /** The archive record once the certificate is signed. */
     public ArchiveRecord record(X509CertificateHolder cert) {
+      return record(cert, null);
+    }
+
+    /** The archive record of {@code cert}; {@code certificateHash} its SHA-256 when another CA issued it. */
+    public ArchiveRecord record(X509CertificateHolder cert, byte[] certificateHash) {
       List<org.bouncycastle.asn1.cms.IssuerAndSerialNumber> ids = new ArrayList<>();
       for (X509CertificateHolder a : agents) {
         ids.add(new org.bouncycastle.asn1.cms.IssuerAndSerialNumber(a.getIssuer(), a.getSerialNumber()));
       }
       return new ArchiveRecord(new org.bouncycastle.asn1.cms.IssuerAndSerialNumber(cert.getIssuer(),
-          cert.getSerialNumber()), keyAlgorithm, KWP, wrappedKey, threshold, ids, envelopes, verifier);
+          cert.getSerialNumber()), keyAlgorithm, KWP, wrappedKey, threshold, ids, envelopes, verifier,
+          certificateHash);
     }
 
     @Override

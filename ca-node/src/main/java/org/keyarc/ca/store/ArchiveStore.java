@@ -39,6 +39,12 @@ public interface ArchiveStore {
 
   Versions versions(String issuer, BigInteger serial) throws StoreException;
 
+  /** Keeps the certificate of an archive whose certificate another CA issued (an imported key's). */
+  void setExternalCertificate(String issuer, BigInteger serial, byte[] der) throws StoreException;
+
+  /** The certificate kept for an external archive, or null. */
+  byte[] externalCertificate(String issuer, BigInteger serial) throws StoreException;
+
   /**
    * A rotation's new record for the archive whose record is {@code current} (else nothing changes and false is
    * returned): {@code current} becomes the kept previous record, the version goes up, and the record is unverified.

@@ -27,7 +27,9 @@ import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
  *   threshold      INTEGER,                   -- M
  *   agents         SEQUENCE OF IssuerAndSerialNumber,   -- the N agent certificates
  *   envelopes      SEQUENCE OF Envelope,      -- one per M-subset of the agents
- *   verifier       [0] Verifier OPTIONAL }    -- version 3: the proof key of drills and rotations
+ *   verifier       [0] Verifier OPTIONAL,     -- version 3: the proof key of drills and rotations
+ *   certificateHash [1] OCTET STRING OPTIONAL } -- version 3: SHA-256 of a certificate of another CA (an imported
+ *                                             -- key's): the signed record names that certificate exactly
  *
  * Verifier ::= SEQUENCE {
  *   publicKey      SubjectPublicKeyInfo,      -- an EC P-256 key made in the HSM at archival
@@ -125,6 +127,7 @@ public final class ArchiveRecord extends ASN1Object {
   private final List<IssuerAndSerialNumber> agents;
   private final List<Envelope> envelopes;
   private final Verifier verifier;
+  private final byte[] certificateHash;
 
   public ArchiveRecord(IssuerAndSerialNumber certificate, AlgorithmIdentifier keyAlgorithm,
       AlgorithmIdentifier wrapAlgorithm, byte[] wrappedKey, int threshold, List<IssuerAndSerialNumber> agents,
@@ -136,7 +139,15 @@ public final class ArchiveRecord extends ASN1Object {
   public ArchiveRecord(IssuerAndSerialNumber certificate, AlgorithmIdentifier keyAlgorithm,
       AlgorithmIdentifier wrapAlgorithm, byte[] wrappedKey, int threshold, List<IssuerAndSerialNumber> agents,
       List<Envelope> envelopes, Verifier verifier) {
+    this(certificate, keyAlgorithm, wrapAlgorithm, wrappedKey, threshold, agents, envelopes, verifier, null);
+  }
+
+  /** With the SHA-256 of the archived key's certificate when another CA issued it ({@code certificateHash}). */
+  public ArchiveRecord(IssuerAndSerialNumber certificate, AlgorithmIdentifier keyAlgorithm,
+      AlgorithmIdentifier wrapAlgorithm, byte[] wrappedKey, int threshold, List<IssuerAndSerialNumber> agents,
+      List<Envelope> envelopes, Verifier verifier, byte[] certificateHash) {
     this.verifier = verifier;
+    this.certificateHash = certificateHash == null ? null : certificateHash.clone();
     this.certificate = certificate;
     this.keyAlgorithm = keyAlgorithm;
     this.wrapAlgorithm = wrapAlgorithm;
@@ -156,11 +167,20 @@ public final class ArchiveRecord extends ASN1Object {
       throw new IllegalArgumentException("archive record version " + version + " is not supported (1, 2 or 3)");
     }
     Verifier verifier = null;
+    byte[] certificateHash = null;
     if (version == VERSION_VERIFIER) {
-      ASN1Sequence v = ASN1Sequence.getInstance(org.bouncycastle.asn1.ASN1TaggedObject.getInstance(s.getObjectAt(8))
-          .getExplicitBaseObject());
-      verifier = new Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(v.getObjectAt(0)),
-          ASN1OctetString.getInstance(v.getObjectAt(1)).getOctets());
+      for (int i = 8; i < s.size(); i++) {
+        org.bouncycastle.asn1.ASN1TaggedObject t = org.bouncycastle.asn1.ASN1TaggedObject.getInstance(s.getObjectAt(i));
+        if (t.getTagNo() == 0 && verifier == null && certificateHash == null) {
+          ASN1Sequence v = ASN1Sequence.getInstance(t, true);
+          verifier = new Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(v.getObjectAt(0)),
+              ASN1OctetString.getInstance(v.getObjectAt(1)).getOctets());
+        } else if (t.getTagNo() == 1 && certificateHash == null) {
+          certificateHash = ASN1OctetString.getInstance(t, true).getOctets();
+        } else {
+          throw new IllegalArgumentException("an archive record has an unexpected field [" + t.getTagNo() + "]");
+        }
+      }
     } else if (s.size() != 8) {
       throw new IllegalArgumentException("an archive record of version " + version + " has 8 fields");
     }
@@ -175,7 +195,7 @@ public final class ArchiveRecord extends ASN1Object {
     return new ArchiveRecord(IssuerAndSerialNumber.getInstance(s.getObjectAt(1)),
         AlgorithmIdentifier.getInstance(s.getObjectAt(2)), AlgorithmIdentifier.getInstance(s.getObjectAt(3)),
         ASN1OctetString.getInstance(s.getObjectAt(4)).getOctets(),
-        ASN1Integer.getInstance(s.getObjectAt(5)).intValueExact(), agents, envelopes, verifier);
+        ASN1Integer.getInstance(s.getObjectAt(5)).intValueExact(), agents, envelopes, verifier, certificateHash);
   }
 
   @Override
@@ -185,7 +205,7 @@ public final class ArchiveRecord extends ASN1Object {
     ASN1EncodableVector e = new ASN1EncodableVector();
     envelopes.forEach(x -> e.add(x.toAsn1()));
     ASN1EncodableVector all = new ASN1EncodableVector();
-    all.add(new ASN1Integer(verifier == null ? VERSION : VERSION_VERIFIER));
+    all.add(new ASN1Integer(verifier == null && certificateHash == null ? VERSION : VERSION_VERIFIER));
     all.add(certificate);
     all.add(keyAlgorithm);
     all.add(wrapAlgorithm);
@@ -197,7 +217,22 @@ public final class ArchiveRecord extends ASN1Object {
       all.add(new org.bouncycastle.asn1.DERTaggedObject(true, 0, new DERSequence(new org.bouncycastle.asn1
           .ASN1Encodable[] {verifier.publicKey(), new DEROctetString(verifier.wrappedPrivate())})));
     }
+    if (certificateHash != null) {
+      all.add(new org.bouncycastle.asn1.DERTaggedObject(true, 1, new DEROctetString(certificateHash)));
+    }
     return new DERSequence(all);
+  }
+
+  /** SHA-256 of the archived key's certificate when another CA issued it; null for this CA's certificates. */
+  public byte[] certificateHash() {
+    return certificateHash == null ? null : certificateHash.clone();
+  }
+
+  /** The same record with other agents, policy, envelopes and verifier (an agent rotation's new record). */
+  public ArchiveRecord rewrapped(int threshold, List<IssuerAndSerialNumber> agents, List<Envelope> envelopes,
+      Verifier verifier) {
+    return new ArchiveRecord(certificate, keyAlgorithm, wrapAlgorithm, wrappedKey, threshold, agents, envelopes,
+        verifier, certificateHash);
   }
 
   /** The proof key of drills and rotations (version 3), or null for older records. */

@@ -144,7 +144,8 @@ public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive
 
   /**
    * What an answer's proof commits to besides the order: for a rotation, SHA-256 of the DER SEQUENCE OF Envelope
-   * followed by the new verifier's public key when the answer brings one; for a drill, nothing (empty).
+   * followed by the new verifier's public key and wrapped private half (DER OCTET STRING) when the answer brings one;
+   * for a drill, nothing (empty).
    */
   public static byte[] answerHash(List<ArchiveRecord.Envelope> envelopes, ArchiveRecord.Verifier newVerifier) {
     if (envelopes.isEmpty() && newVerifier == null) {
@@ -155,8 +156,9 @@ public record CeremonyOrder(Kind kind, long ceremony, byte[] nonce, List<Archive
     try {
       java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
       sha.update(new DERSequence(v).getEncoded("DER"));
-      if (newVerifier != null) {
+      if (newVerifier != null) { // all of it: a changed wrapped half would leave an unusable verifier
         sha.update(newVerifier.publicKey().getEncoded("DER"));
+        sha.update(new org.bouncycastle.asn1.DEROctetString(newVerifier.wrappedPrivate()).getEncoded("DER"));
       }
       return sha.digest();
     } catch (IOException | java.security.NoSuchAlgorithmException e) {

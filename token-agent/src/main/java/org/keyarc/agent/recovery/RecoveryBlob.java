@@ -78,6 +78,18 @@ public final class RecoveryBlob {
    */
   static CaSigned caSigned(byte[] der, List<X509CertificateHolder> cas, ASN1ObjectIdentifier type, String what,
       String fileName, String typeName) throws RecoveryException {
+    return caSigned(der, cas, type, what, fileName, typeName, content -> c -> false);
+  }
+
+  /**
+   * {@link #caSigned(byte[], List, ASN1ObjectIdentifier, String, String, String)}, where {@code alsoAllowed}, given the
+   * signed content, names a certificate that may be in the set without being issued by the CA (one the signed content
+   * names by hash).
+   */
+  static CaSigned caSigned(byte[] der, List<X509CertificateHolder> cas, ASN1ObjectIdentifier type, String what,
+      String fileName, String typeName,
+      java.util.function.Function<byte[], java.util.function.Predicate<X509CertificateHolder>> alsoAllowed)
+      throws RecoveryException {
     X509CertificateHolder ca = cas.get(0);
     CMSSignedData signed;
     try {
@@ -118,6 +130,7 @@ public final class RecoveryBlob {
           + "CA certificate " + ca.getSubject() + ": it was altered, or comes from another CA");
     }
     byte[] content = (byte[]) signed.getSignedContent().getContent();
+    java.util.function.Predicate<X509CertificateHolder> extra = alsoAllowed.apply(content);
     // the CMS signature does not cover the certificates field: check each certificate against the CA
     List<X509CertificateHolder> certs = new ArrayList<>();
     List<X509CertificateHolder> others = new ArrayList<>();
@@ -127,7 +140,8 @@ public final class RecoveryBlob {
         throw new RecoveryException(ErrorCode.BAD_MESSAGE_CHECK, "certificate " + c.getSerialNumber().toString(16)
             + " in the " + what + " is not in DER: the " + what + " was altered");
       }
-      if (cas.contains(c) || cas.stream().anyMatch(p -> c.getIssuer().equals(p.getSubject()) && signedBy(c, p))) {
+      if (cas.contains(c) || cas.stream().anyMatch(p -> c.getIssuer().equals(p.getSubject()) && signedBy(c, p))
+          || extra.test(c)) {
         certs.add(c);
       } else {
         others.add(c);
@@ -168,7 +182,20 @@ public final class RecoveryBlob {
   }
 
   private static RecoveryBlob verifyOrThrow(byte[] der, List<X509CertificateHolder> cas) throws RecoveryException {
-    CaSigned cs = caSigned(der, cas, CONTENT_TYPE, "blob", "recovery blob", "a keyarc archive record");
+    // an imported key of another CA's certificate: that certificate, named by its hash in the signed record
+    CaSigned cs = caSigned(der, cas, CONTENT_TYPE, "blob", "recovery blob", "a keyarc archive record", content -> {
+      byte[] hash;
+      IssuerAndSerialNumber id;
+      try {
+        ArchiveRecord r = ArchiveRecord.getInstance(content);
+        hash = r.certificateHash();
+        id = r.certificate();
+      } catch (RuntimeException e) {
+        return c -> false; // refused below, when the record is read
+      }
+      return c -> hash != null && c.getSerialNumber().equals(id.getSerialNumber().getValue())
+          && c.getIssuer().equals(id.getName()) && java.util.Arrays.equals(hash, sha256(c));
+    });
     ArchiveRecord record;
     try {
       record = ArchiveRecord.getInstance(cs.content());
@@ -190,6 +217,19 @@ public final class RecoveryBlob {
           + "the blob was altered");
     }
     return blob;
+  }
+
+  private static byte[] sha256(X509CertificateHolder c) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(c.getEncoded());
+    } catch (IOException | java.security.NoSuchAlgorithmException e) {
+      return new byte[0];
+    }
+  }
+
+  /** True when the archived key's certificate is another CA's (an imported key's), named by hash in the record. */
+  public boolean external() {
+    return record.certificateHash() != null;
   }
 
   /** The certificate among {@code cas} whose key signed {@code cert}; the first when none did. */

@@ -117,6 +117,33 @@ final class JdbcArchives implements ArchiveStore {
   }
 
   @Override
+  public void setExternalCertificate(String issuer, BigInteger serial, byte[] der) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE archived_key SET external_cert = ? WHERE issuer = ? AND "
+        + "serial = ?")) {
+      ps.setBytes(1, der);
+      ps.setString(2, issuer);
+      ps.setString(3, serial.toString(16));
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public byte[] externalCertificate(String issuer, BigInteger serial) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT external_cert FROM archived_key WHERE issuer = ? AND "
+        + "serial = ?")) {
+      ps.setString(1, issuer);
+      ps.setString(2, serial.toString(16));
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getBytes(1) : null;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public boolean replaceRecord(String issuer, BigInteger serial, byte[] current, byte[] replacement, int threshold,
       int agents) throws StoreException {
     List<Row> rows = bySerial(issuer, serial);
