@@ -30,8 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 18, import for archival: an existing key, encrypted to the exchange certificate as a client's archival
  * sends it, is archived through the HSM path — the key of a certificate this CA issued without archival — and the
- * agents' cards recover it. Refused: a key that is not the certificate's, a certificate that names this CA but is
- * not the one it issued, another CA's certificate, a second import, an auditor.
+ * agents' cards recover it, also for another CA's certificate (recorded as external). Refused: a key that is not the
+ * certificate's, a certificate that names this CA but is not the one it issued, a second import, an auditor.
  */
 class ArchiveImportE2eTest {
   @Test
@@ -70,16 +70,27 @@ class ArchiveImportE2eTest {
       assertEquals(ErrorCode.BAD_INPUT, assertThrows(CaException.class, () -> ca.services().archives().importKey(
           Agents.MANAGER, forged, encrypt(forger, exchange))).code());
 
-      // another CA's certificate (an old KMS, say): refused, a blob could not prove which certificate it is for
+      // another CA's certificate (an old KMS, say): archived as external, its certificate named by hash in the record
       KeyPair old = TestCa.rsaKey(2048);
       X509CertificateHolder external = selfIssued(new X500Name("CN=Old Exchange KMS"), new X500Name("CN=Old User"),
           old);
-      CaException ext = assertThrows(CaException.class, () -> ca.services().archives().importKey(Agents.MANAGER,
-          external, encrypt(old, exchange)));
-      assertEquals(ErrorCode.BAD_INPUT, ext.code());
-      assertTrue(ext.getMessage().contains("not by this CA"), ext.getMessage());
+      ArchiveStore.Row ext = ca.services().archives().importKey(Agents.MANAGER, external, encrypt(old, exchange));
+      assertEquals("CN=Old Exchange KMS", ext.issuer());
+      byte[] extBlob = ca.services().archives().getKey(Agents.MANAGER, null, null, ext.certSha256()).get(0).blob();
+      org.keyarc.protocol.archive.ArchiveRecord rec = org.keyarc.protocol.archive.ArchiveRecord.getInstance(
+          (byte[]) new org.bouncycastle.cms.CMSSignedData(extBlob).getSignedContent().getContent());
+      assertTrue(java.util.Arrays.equals(java.security.MessageDigest.getInstance("SHA-256").digest(
+          external.getEncoded()), rec.certificateHash()), "the signed record names the external certificate");
+      assertTrue(new org.bouncycastle.cms.CMSSignedData(extBlob).getCertificates().getMatches(null).contains(external));
+      assertRecovers(extBlob, card, external);
+      // and its key cannot be imported under another CA's certificate of the same issuer and serial
+      X509CertificateHolder twin = new JcaX509v3CertificateBuilder(external.getIssuer(), external.getSerialNumber(),
+          new Date(), Date.from(Instant.now().plusSeconds(86400)), new X500Name("CN=Twin"), old.getPublic())
+          .build(new JcaContentSignerBuilder("SHA256withRSA").build(old.getPrivate()));
+      assertEquals(ErrorCode.BAD_REQUEST, assertThrows(CaException.class, () -> ca.services().archives().importKey(
+          Agents.MANAGER, twin, encrypt(old, exchange))).code());
       assertTrue(ca.services().store().inTransaction(tx -> tx.audit().all()).stream().anyMatch(x ->
-          x.action().equals("key.archive") && x.detail().startsWith("imported")));
+          x.action().equals("key.archive") && x.detail().startsWith("imported external")));
       card.token().close();
     }
   }
