@@ -323,9 +323,7 @@ final class CeremonyCommands {
           last.put("verifierProof", Base64.getEncoder().encodeToString(i.result().verifierProof()));
         }
         if (i.result().newVerifier() != null) {
-          last.put("newVerifier", Base64.getEncoder().encodeToString(new DERSequence(new org.bouncycastle.asn1
-              .ASN1Encodable[] {i.result().newVerifier().publicKey(), new org.bouncycastle.asn1.DEROctetString(
-                  i.result().newVerifier().wrappedPrivate())}).getEncoded()));
+          last.put("newVerifier", Base64.getEncoder().encodeToString(i.result().newVerifier().toAsn1().getEncoded()));
         }
       }
       if (answers.isEmpty()) {

@@ -143,9 +143,7 @@ final class CeremonyAnswers {
       byte[] verifierProof = n.hasNonNull("verifierProof") ? AdminApi.der(n, "verifierProof", 256) : null;
       ArchiveRecord.Verifier newVerifier = null;
       if (n.hasNonNull("newVerifier")) {
-        ASN1Sequence v = ASN1Sequence.getInstance(AdminApi.der(n, "newVerifier", 1024));
-        newVerifier = new ArchiveRecord.Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
-            v.getObjectAt(0)), org.bouncycastle.asn1.ASN1OctetString.getInstance(v.getObjectAt(1)).getOctets());
+        newVerifier = ArchiveRecord.Verifier.of(AdminApi.der(n, "newVerifier", 1024));
       }
       return new CeremonyService.Answer(serial, alg, proof, List.copyOf(envelopes), verifierProof, newVerifier);
     } catch (RuntimeException e) {

@@ -153,13 +153,7 @@ public final class KeyArchiver {
           return new Sealed(requested.getAlgorithm(), wrapped, threshold, List.copyOf(agents), envelopes, software,
               verifier(s, k, created));
         } finally {
-          for (KeyHandle h : created) {
-            try {
-              s.destroy(h);
-            } catch (HsmException e) {
-              LOG.warn("could not destroy a session object after archival: {}", e.getMessage());
-            }
-          }
+          destroyAll(s, created, "archival");
         }
       });
     } catch (Refused r) {
@@ -233,13 +227,7 @@ public final class KeyArchiver {
           return new Generated(spki, new Sealed(spki.getAlgorithm(), wrapped, threshold, List.copyOf(agents),
               envelopes, false, verifier(s, k, created)), delivered);
         } finally {
-          for (KeyHandle h : created) {
-            try {
-              s.destroy(h);
-            } catch (HsmException e) {
-              LOG.warn("could not destroy a session object after central key generation: {}", e.getMessage());
-            }
-          }
+          destroyAll(s, created, "central key generation");
         }
       });
     } catch (HsmException e) {
@@ -391,6 +379,17 @@ public final class KeyArchiver {
       return KeyHandle.KeyType.EC;
     }
     return KeyHandle.KeyType.OTHER;
+  }
+
+  /** Destroys the session objects an operation made, on every path; one that will not go is logged. */
+  private static void destroyAll(HsmSession s, List<KeyHandle> created, String what) {
+    for (KeyHandle h : created) {
+      try {
+        s.destroy(h);
+      } catch (HsmException e) {
+        LOG.warn("could not destroy a session object after {}: {}", what, e.getMessage());
+      }
+    }
   }
 
   /** A refusal raised inside the HSM session, carried out of the lambda. */

@@ -68,6 +68,21 @@ public final class ArchiveRecord extends ASN1Object {
     public byte[] wrappedPrivate() {
       return wrappedPrivate.clone();
     }
+
+    /** The DER SEQUENCE { publicKey, wrappedPrivate }. */
+    public ASN1Primitive toAsn1() {
+      return new DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {publicKey, new DEROctetString(wrappedPrivate)});
+    }
+
+    /** Parses a Verifier; IllegalArgumentException when it is not one. */
+    public static Verifier of(Object o) {
+      ASN1Sequence v = o instanceof byte[] b ? ASN1Sequence.getInstance(b) : ASN1Sequence.getInstance(o);
+      if (v.size() != 2) {
+        throw new IllegalArgumentException("a verifier has 2 fields, not " + v.size());
+      }
+      return new Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(v.getObjectAt(0)),
+          ASN1OctetString.getInstance(v.getObjectAt(1)).getOctets());
+    }
   }
 
   /**
@@ -172,9 +187,7 @@ public final class ArchiveRecord extends ASN1Object {
       for (int i = 8; i < s.size(); i++) {
         org.bouncycastle.asn1.ASN1TaggedObject t = org.bouncycastle.asn1.ASN1TaggedObject.getInstance(s.getObjectAt(i));
         if (t.getTagNo() == 0 && verifier == null && certificateHash == null) {
-          ASN1Sequence v = ASN1Sequence.getInstance(t, true);
-          verifier = new Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(v.getObjectAt(0)),
-              ASN1OctetString.getInstance(v.getObjectAt(1)).getOctets());
+          verifier = Verifier.of(ASN1Sequence.getInstance(t, true));
         } else if (t.getTagNo() == 1 && certificateHash == null) {
           certificateHash = ASN1OctetString.getInstance(t, true).getOctets();
         } else {
@@ -214,8 +227,7 @@ public final class ArchiveRecord extends ASN1Object {
     all.add(new DERSequence(a));
     all.add(new DERSequence(e));
     if (verifier != null) {
-      all.add(new org.bouncycastle.asn1.DERTaggedObject(true, 0, new DERSequence(new org.bouncycastle.asn1
-          .ASN1Encodable[] {verifier.publicKey(), new DEROctetString(verifier.wrappedPrivate())})));
+      all.add(new org.bouncycastle.asn1.DERTaggedObject(true, 0, verifier.toAsn1()));
     }
     if (certificateHash != null) {
       all.add(new org.bouncycastle.asn1.DERTaggedObject(true, 1, new DEROctetString(certificateHash)));

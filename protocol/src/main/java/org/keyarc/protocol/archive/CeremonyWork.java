@@ -84,8 +84,7 @@ public record CeremonyWork(byte[] order, List<Item> items) {
           r.add(new DERTaggedObject(true, 0, new DEROctetString(i.result().verifierProof())));
         }
         if (i.result().newVerifier() != null) {
-          r.add(new DERTaggedObject(true, 1, new DERSequence(new ASN1Encodable[] {
-              i.result().newVerifier().publicKey(), new DEROctetString(i.result().newVerifier().wrappedPrivate())})));
+          r.add(new DERTaggedObject(true, 1, i.result().newVerifier().toAsn1()));
         }
         v.add(new DERTaggedObject(true, 1, new DERSequence(r)));
       }
@@ -129,9 +128,7 @@ public record CeremonyWork(byte[] order, List<Item> items) {
               if (o.getTagNo() == 0 && verifierProof == null && newVerifier == null) {
                 verifierProof = ASN1OctetString.getInstance(o, true).getOctets();
               } else if (o.getTagNo() == 1 && newVerifier == null) {
-                ASN1Sequence nv = ASN1Sequence.getInstance(o, true);
-                newVerifier = new ArchiveRecord.Verifier(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
-                    nv.getObjectAt(0)), ASN1OctetString.getInstance(nv.getObjectAt(1)).getOctets());
+                newVerifier = ArchiveRecord.Verifier.of(ASN1Sequence.getInstance(o, true));
               } else {
                 throw new IllegalArgumentException("an answer has an unexpected field [" + o.getTagNo() + "]");
               }

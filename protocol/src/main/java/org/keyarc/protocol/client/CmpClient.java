@@ -289,22 +289,13 @@ public final class CmpClient implements AutoCloseable {
   /** A signature with {@code key} verifies with the certificate's public key. */
   private static boolean matches(org.bouncycastle.asn1.pkcs.PrivateKeyInfo key, X509CertificateHolder cert) {
     try {
-      java.security.PrivateKey priv = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPrivateKey(key);
-      String alg = priv.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
-      byte[] challenge = CmpHeaders.nonce();
-      java.security.Signature s = java.security.Signature.getInstance(alg);
-      s.initSign(priv);
-      s.update(challenge);
-      byte[] sig = s.sign();
-      java.security.Signature v = java.security.Signature.getInstance(alg);
-      v.initVerify(new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPublicKey(
-          cert.getSubjectPublicKeyInfo()));
-      v.update(challenge);
-      return v.verify(sig);
+      return KeyMatch.matches(new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPrivateKey(key),
+          new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPublicKey(cert.getSubjectPublicKeyInfo()));
     } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException e) {
       return false;
     }
   }
+
 
   /**
    * A protected ir/cr/kur with implicit confirmation, ready to send: for callers that keep many

@@ -3,7 +3,6 @@ package org.keyarc.agent.recovery;
 import java.io.IOException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.util.List;
 import org.bouncycastle.asn1.DERBMPString;
 import org.bouncycastle.asn1.DERNull;
@@ -137,16 +136,7 @@ public final class Pkcs12Writer {
   }
 
   private static boolean matches(PrivateKey priv, PublicKey pub) throws java.security.GeneralSecurityException {
-    String alg = priv.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
-    byte[] challenge = new byte[32];
-    new java.security.SecureRandom().nextBytes(challenge);
-    Signature s = Signature.getInstance(alg);
-    s.initSign(priv);
-    s.update(challenge);
-    byte[] sig = s.sign();
-    Signature v = Signature.getInstance(alg);
-    v.initVerify(pub);
-    v.update(challenge);
-    return v.verify(sig);
+    return org.keyarc.protocol.client.KeyMatch.matches(priv, pub);
   }
+
 }

@@ -269,28 +269,10 @@ final class ArchiveFixture implements AutoCloseable {
         new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).build()).getEncoded();
   }
 
-  /** The M-subsets of 0..n-1, each increasing, in lexicographic order. */
   static List<int[]> subsets(int n, int m) {
-    List<int[]> out = new ArrayList<>();
-    int[] s = new int[m];
-    for (int i = 0; i < m; i++) {
-      s[i] = i;
-    }
-    while (true) {
-      out.add(s.clone());
-      int i = m - 1;
-      while (i >= 0 && s[i] == n - m + i) {
-        i--;
-      }
-      if (i < 0) {
-        return out;
-      }
-      s[i]++;
-      for (int j = i + 1; j < m; j++) {
-        s[j] = s[j - 1] + 1;
-      }
-    }
+    return org.keyarc.protocol.archive.Subsets.of(n, m);
   }
+
 
   /**
    * True when {@code pkcs8} holds the same private key as {@code expected}: RSA by modulus and private
