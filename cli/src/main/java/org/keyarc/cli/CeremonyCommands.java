@@ -228,58 +228,123 @@ final class CeremonyCommands {
       Path file = next != null ? next : Path.of(input + ".next");
       CliFiles.checkWritable(file, force);
       List<X509CertificateHolder> cas = CliFiles.readCertificates(caCert != null ? caCert : CliFiles.defaultCaCert());
-      List<X509CRLHolder> crlList = new ArrayList<>();
-      for (Path f : crls) {
-        crlList.add(CliFiles.readCrl(f));
-      }
-      // the order and every blob are checked before the PIN
-      CeremonyStep.Checked c = CeremonyStep.check(Files.readAllBytes(input), cas, crlList, java.time.Instant.now(),
-          acceptLowerThreshold);
-      CeremonyOrder o = c.order();
-      w.println("ceremony      " + o.kind().word() + " " + o.ceremony() + " over " + c.blobs().size()
-          + " archives; the CA's signature checked");
-      if (o.kind() == CeremonyOrder.Kind.ROTATION) {
-        List<String> names = new ArrayList<>();
-        c.newAgents().forEach(a -> names.add(Texts.printable(a.getSubject().toString()) + " (serial "
-            + a.getSerialNumber().toString(16) + ")"));
-        w.println("re-wraps to   " + o.threshold() + " of " + names.size() + ": " + String.join(", ", names));
-        w.println("policy        " + String.join("; ", c.changes()) + " (order valid until " + o.notAfter() + ")");
-      }
-      try (HsmModule m = card.load()) {
-        TokenDescription d = m.find(card.selector());
-        w.println("card          " + d.label() + " (serial " + d.serial() + ")");
-        RecoverKeyCommand.warnPin(d, spec.commandLine().getErr());
-        try (HsmToken token = card.open(m, true)) {
-          List<Map<Integer, KeyHandle>> onCard = new ArrayList<>();
-          boolean any = false;
-          for (RecoveryBlob b : c.blobs()) {
-            Map<Integer, KeyHandle> mine = RecoveryStep.agentsOn(b, token);
-            if (!mine.isEmpty()) {
-              RecoverKeyCommand.checkStanding(b, mine.keySet(), cas, crlList, allowRevokedAgent,
-                  spec.commandLine().getErr());
-              any = true;
-            }
-            onCard.add(mine);
-          }
-          if (!any) {
-            throw new RecoveryException(ErrorCode.KEY_NOT_FOUND, "card '" + d.label() + "' holds the key of no agent "
-                + "of these archives; nothing was written");
-          }
-          CeremonyStep.Outcome r = CeremonyStep.run(c, token, onCard);
-          CliFiles.write(file, r.work().encoded(), false, force);
-          w.println("step          " + r.stepped() + " archive" + (r.stepped() == 1 ? "" : "s") + " stepped, "
-              + r.finished() + " finished with this card (key checked against its certificate, written nowhere), "
-              + r.waiting() + " waiting for other agents");
-          if (!r.next().isEmpty()) {
-            w.println("next          " + String.join(" or ", r.next()));
-          }
-          long done = r.work().items().stream().filter(i -> i.result() != null).count();
-          w.println("wrote         " + file + " (" + done + " of " + r.work().items().size() + " archives answered"
-              + (done == r.work().items().size() ? "; the manager hands it back: keyarc kra submit " + file : "")
-              + ")");
-        }
-      }
+      CeremonyStep.Outcome r = pass(w, spec.commandLine().getErr(), card, cas, crls, allowRevokedAgent,
+          acceptLowerThreshold, Files.readAllBytes(input));
+      CliFiles.write(file, r.work().encoded(), false, force);
+      long done = r.work().items().stream().filter(i -> i.result() != null).count();
+      w.println("wrote         " + file + " (" + done + " of " + r.work().items().size() + " archives answered"
+          + (done == r.work().items().size() ? "; the manager hands it back: keyarc kra submit " + file : "")
+          + ")");
       return 0;
+    }
+  }
+
+  /**
+   * One agent's pass with its card over a ceremony file (checked before the PIN: the order, the blobs, the new agents,
+   * the threshold): what {@code kra step} and {@code kra step-online} share.
+   */
+  static CeremonyStep.Outcome pass(PrintWriter w, PrintWriter err, HsmOptions card, List<X509CertificateHolder> cas,
+      List<Path> crls, boolean allowRevokedAgent, boolean acceptLowerThreshold, byte[] work) throws Exception {
+    List<X509CRLHolder> crlList = new ArrayList<>();
+    for (Path f : crls) {
+      crlList.add(CliFiles.readCrl(f));
+    }
+    CeremonyStep.Checked c = CeremonyStep.check(work, cas, crlList, java.time.Instant.now(), acceptLowerThreshold);
+    CeremonyOrder o = c.order();
+    w.println("ceremony      " + o.kind().word() + " " + o.ceremony() + " over " + c.blobs().size()
+        + " archives; the CA's signature checked");
+    if (o.kind() == CeremonyOrder.Kind.ROTATION) {
+      List<String> names = new ArrayList<>();
+      c.newAgents().forEach(a -> names.add(Texts.printable(a.getSubject().toString()) + " (serial "
+          + a.getSerialNumber().toString(16) + ")"));
+      w.println("re-wraps to   " + o.threshold() + " of " + names.size() + ": " + String.join(", ", names));
+      w.println("policy        " + String.join("; ", c.changes()) + " (order valid until " + o.notAfter() + ")");
+    }
+    try (HsmModule m = card.load()) {
+      TokenDescription d = m.find(card.selector());
+      w.println("card          " + d.label() + " (serial " + d.serial() + ")");
+      RecoverKeyCommand.warnPin(d, err);
+      try (HsmToken token = card.open(m, true)) {
+        List<Map<Integer, KeyHandle>> onCard = new ArrayList<>();
+        boolean any = false;
+        for (RecoveryBlob b : c.blobs()) {
+          Map<Integer, KeyHandle> mine = RecoveryStep.agentsOn(b, token);
+          if (!mine.isEmpty()) {
+            RecoverKeyCommand.checkStanding(b, mine.keySet(), cas, crlList, allowRevokedAgent, err);
+            any = true;
+          }
+          onCard.add(mine);
+        }
+        if (!any) {
+          throw new RecoveryException(ErrorCode.KEY_NOT_FOUND, "card '" + d.label() + "' holds the key of no agent "
+              + "of these archives; nothing was written");
+        }
+        CeremonyStep.Outcome r = CeremonyStep.run(c, token, onCard);
+        w.println("step          " + r.stepped() + " archive" + (r.stepped() == 1 ? "" : "s") + " stepped, "
+            + r.finished() + " finished with this card (key checked against its certificate, written nowhere), "
+            + r.waiting() + " waiting for other agents");
+        if (!r.next().isEmpty()) {
+          w.println("next          " + String.join(" or ", r.next()));
+        }
+        return r;
+      }
+    }
+  }
+
+  @Command(name = "step-online", mixinStandardHelpOptions = true, description = "Do this agent's step of a rotation "
+      + "or drill through the node (a recovery agent, with --cert/--key of its personal certificate and its card): "
+      + "fetches the file as the last agent left it, does the step, hands it back; the answers of the archives it "
+      + "finishes are checked and stored at once.")
+  static final class StepOnline implements java.util.concurrent.Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "ID", description = "the ceremony (kra ceremonies)")
+    long id;
+
+    @Mixin
+    NodeOptions node;
+
+    @Mixin
+    HsmOptions card;
+
+    @Option(names = "--crl", paramLabel = "FILE", description = "the CA's current CRL (repeatable)")
+    List<Path> crls = List.of();
+
+    @Option(names = "--allow-revoked-agent", description = "do the step although this card's agent certificate has "
+        + "expired or is revoked (the node refuses a revoked one anyway)")
+    boolean allowRevokedAgent;
+
+    @Option(names = "--accept-lower-threshold", description = "do a rotation's step although it lowers an archive's "
+        + "threshold")
+    boolean acceptLowerThreshold;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter w = spec.commandLine().getOut();
+      byte[] work = Base64.getDecoder().decode(AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_MATERIAL)
+          .put(AdminFields.ID, id)).path(AdminFields.WORK).asText());
+      CeremonyStep.Outcome r = pass(w, spec.commandLine().getErr(), card, node.trustedCas(), crls, allowRevokedAgent,
+          acceptLowerThreshold, work);
+      if (r.work().items().stream().allMatch(i -> i.result() != null) && r.stepped() == 0) {
+        w.println("nothing to do: every archive of ceremony " + id + " is answered");
+        return 0;
+      }
+      JsonNode a = AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_STEP).put(AdminFields.ID, id)
+          .put(AdminFields.CARD, card.selector().toString())
+          .put(AdminFields.WORK, Base64.getEncoder().encodeToString(r.work().encoded())));
+      int accepted = 0;
+      int refused = 0;
+      for (JsonNode o : a.path("outcomes")) {
+        boolean ok = o.path("accepted").asBoolean();
+        accepted += ok ? 1 : 0;
+        refused += ok ? 0 : 1;
+        w.printf("%-40s %s  %s%n", o.path("serial").asText(), ok ? "accepted" : "REFUSED",
+            Texts.printable(o.path("detail").asText()));
+      }
+      w.println("handed back   ceremony " + id + " to the node" + (accepted + refused > 0 ? ": " + accepted
+          + " accepted, " + refused + " refused" : " for the next agent"));
+      return refused > 0 ? ErrorCode.BAD_INPUT.number() : 0;
     }
   }
 

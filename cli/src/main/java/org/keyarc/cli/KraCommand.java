@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "kra", description = "Key recovery agents and the archival policy (CA administrator); agent "
     + "rotation and recoverability drills (certificate manager and agents).", mixinStandardHelpOptions = true,
     subcommands = {CeremonyCommands.Rotate.class, CeremonyCommands.Drill.class, CeremonyCommands.Step.class,
-        CeremonyCommands.Submit.class, CeremonyCommands.Ceremonies.class})
+        CeremonyCommands.StepOnline.class, CeremonyCommands.Submit.class, CeremonyCommands.Ceremonies.class})
 final class KraCommand {
   @Spec
   CommandSpec spec;

@@ -185,15 +185,33 @@ class AgentRotationCliE2eTest {
     assertNoSecretIn(Files.readAllBytes(home.resolve("drill.2")), secrets, "drill.2");
     Run gone = keyarc(cat(asMax, "getkey", "--serial", rsa, "--previous", "--out", home.resolve("gone").toString()));
     assertEquals(41, gone.exit(), gone.out() + gone.err());
+    // the same through the node: D and E, each with its personal certificate (recovery_agent) and card, online
+    for (String name : List.of("kra4", "kra5")) {
+      String[] id = RecoveryCliE2eTest.secret("User", "CN=Agent " + name, "id-" + name);
+      ok("enroll", "--node", RecoveryCliE2eTest.url, "--ref", id[0], "--secret-file", id[1], "--out-key",
+          home.resolve("id-" + name + ".key").toString(), "--out-cert", home.resolve("id-" + name + ".crt").toString());
+      ok(cat(asAda, "role", "grant", "--role", "recovery_agent", "--subject", "CN=Agent " + name));
+    }
+    Run online = ok(cat(asMax, "kra", "drill", "--serial", ec, "--out", home.resolve("online.work").toString()));
+    String onlineId = online.out().replaceAll("(?s).*started       drill (\\d+) .*", "$1");
+    Run notAgent = keyarc(cat(cat(asMax, card("kra4")), "kra", "step-online", onlineId));
+    assertEquals(34, notAgent.exit(), notAgent.out() + notAgent.err());
+    Run on1 = ok(cat(cat(RecoveryCliE2eTest.asAgent("kra4"), card("kra4")), "kra", "step-online", onlineId));
+    assertTrue(on1.out().contains("handed back   ceremony " + onlineId + " to the node for the next agent"),
+        on1.out());
+    Run on2 = ok(cat(cat(RecoveryCliE2eTest.asAgent("kra5"), card("kra5")), "kra", "step-online", onlineId));
+    assertTrue(on2.out().contains("1 accepted, 0 refused") && on2.out().contains("reached its key K"), on2.out());
+
     Run list = ok(cat(asMax, "kra", "ceremonies"));
     assertTrue(list.out().contains("rotation  2 of 2 done") && list.out().contains("drill     2 of 2 done")
-        && list.out().contains("drill     0 of 1 done"), list.out());
+        && list.out().contains("drill     0 of 1 done") && list.out().contains("drill     1 of 1 done"), list.out());
     Run audit = ok(cat(asAda, "kra", "ceremonies", "1"));
     assertTrue(audit.out().contains("done") && audit.out().contains("to=2 of 2"), audit.out());
     var records = RecoveryCliE2eTest.node.services().store().inTransaction(tx -> tx.audit().records(0,
         Long.MAX_VALUE));
     assertEquals(2, records.stream().filter(r -> r.action().equals("key.rotate")).count());
-    assertEquals(2, records.stream().filter(r -> r.action().equals("key.drill")).count());
+    assertEquals(3, records.stream().filter(r -> r.action().equals("key.drill")).count());
+    assertEquals(2, records.stream().filter(r -> r.action().equals("kra.ceremony.step")).count());
     assertEquals(2, records.stream().filter(r -> r.action().equals("kra.ceremony.refused")).count());
     // the archives were made with a verifier (record version 3), which the rotation kept
     byte[] record = RecoveryCliE2eTest.node.services().store().inTransaction(tx -> tx.archives().bySerial(

@@ -362,7 +362,8 @@ public final class AdminApi {
               .put("blob", Base64.getEncoder().encodeToString(b.blob()));
         }
       }
-      case KRA_CEREMONY_PLAN, KRA_CEREMONY_START, KRA_CEREMONY_WORK, KRA_CEREMONY_SUBMIT, KRA_CEREMONY_LIST ->
+      case KRA_CEREMONY_PLAN, KRA_CEREMONY_START, KRA_CEREMONY_WORK, KRA_CEREMONY_SUBMIT, KRA_CEREMONY_LIST,
+          KRA_CEREMONY_MATERIAL, KRA_CEREMONY_STEP ->
           ceremonies.answer(who, req, op, out);
       case RECOVERY_OPEN -> out.put("id", recoveries.open(who, serial(req)));
       case RECOVERY_LIST -> {

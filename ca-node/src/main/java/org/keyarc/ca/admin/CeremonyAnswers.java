@@ -68,6 +68,16 @@ final class CeremonyAnswers {
               .put("detail", o.detail());
         }
       }
+      case KRA_CEREMONY_MATERIAL -> out.put(AdminFields.WORK, Base64.getEncoder().encodeToString(
+          ceremonies.material(who, AdminApi.number(req, AdminFields.ID))));
+      case KRA_CEREMONY_STEP -> {
+        ArrayNode list = out.putArray("outcomes");
+        for (CeremonyService.Outcome o : ceremonies.onlineStep(who, AdminApi.number(req, AdminFields.ID),
+            AdminApi.text(req, AdminFields.CARD), AdminApi.der(req, AdminFields.WORK, 700_000))) {
+          list.addObject().put("serial", Digests.hex(o.serial())).put("accepted", o.accepted())
+              .put("detail", o.detail());
+        }
+      }
       case KRA_CEREMONY_LIST -> {
         if (req.has(AdminFields.ID)) {
           long id = AdminApi.number(req, AdminFields.ID);

@@ -41,6 +41,7 @@ import org.keyarc.protocol.ErrorCode;
 import org.keyarc.protocol.KeyarcCmp;
 import org.keyarc.protocol.archive.ArchiveRecord;
 import org.keyarc.protocol.archive.CeremonyOrder;
+import org.keyarc.protocol.archive.CeremonyWork;
 import org.keyarc.protocol.archive.Envelopes;
 import org.keyarc.protocol.archive.Subsets;
 
@@ -216,7 +217,139 @@ public final class CeremonyService {
    */
   public List<Outcome> submit(Identity who, long id, List<Answer> answers) throws CaException {
     Authorization.require(who, Role.MANAGER);
+    return answered(who, ceremony(id), answers);
+  }
+
+  /** Most bytes of a ceremony file handed through the node (a larger ceremony travels as files). */
+  static final int ONLINE_MAX_BYTES = 700_000;
+
+  /**
+   * Online, for a recovery agent: the ceremony file as the last agent handed it back (or, before any, the order and
+   * the blobs of the archives not done). The agent must hold the recovery_agent role under the subject of an
+   * unrevoked agent certificate of one of the ceremony's archives. Audited.
+   */
+  public byte[] material(Identity who, long id) throws CaException {
     CeremonyStore.Row c = ceremony(id);
+    CeremonyOrder order = order(c);
+    BigInteger agentCert = checkAgent(who, order);
+    byte[] work = store.inTransaction(tx -> tx.ceremonies().progress(id));
+    if (work == null) {
+      List<CeremonyWork.Item> items = new ArrayList<>();
+      long bytes = c.signedOrder().length;
+      for (CeremonyStore.Item i : unfinished(id)) {
+        byte[] blob = archives.blob(row(i.serial()));
+        bytes += blob.length;
+        if (bytes > ONLINE_MAX_BYTES) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "ceremony " + id + " is too large to hand through the node; "
+              + "the certificate manager writes its file (kra rotate/drill --resume " + id + " --out FILE)");
+        }
+        items.add(new CeremonyWork.Item(blob, null, null));
+      }
+      work = new CeremonyWork(c.signedOrder(), items).encoded();
+    }
+    Instant now = clock.instant();
+    int size = work.length;
+    store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_MATERIAL, "ceremony:" + id,
+        "agentCert=" + hex(agentCert) + " bytes=" + size, now));
+    return work;
+  }
+
+  /**
+   * Online, for a recovery agent: the ceremony file after its pass, kept for the next agent; the answers of the
+   * archives its pass finished are checked and stored at once, as {@link #submit} does. The file must carry this
+   * ceremony's order and only blobs of the records it names. Audited.
+   */
+  public List<Outcome> onlineStep(Identity who, long id, String card, byte[] work) throws CaException {
+    CeremonyStore.Row c = ceremony(id);
+    CeremonyOrder order = order(c);
+    BigInteger agentCert = checkAgent(who, order);
+    if (work.length > ONLINE_MAX_BYTES) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the ceremony file is over " + ONLINE_MAX_BYTES + " bytes");
+    }
+    CeremonyWork w;
+    try {
+      w = CeremonyWork.parse(work);
+    } catch (IllegalArgumentException e) {
+      throw new CaException(ErrorCode.BAD_INPUT, e.getMessage());
+    }
+    if (!Arrays.equals(w.order(), c.signedOrder())) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the file does not carry the order of ceremony " + id);
+    }
+    Set<IssuerAndSerialNumber> seen = new HashSet<>();
+    List<Answer> answers = new ArrayList<>();
+    for (CeremonyWork.Item i : w.items()) {
+      ArchiveRecord rec;
+      byte[] der;
+      try {
+        der = (byte[]) new CMSSignedData(i.blob()).getSignedContent().getContent();
+        rec = ArchiveRecord.getInstance(der);
+      } catch (org.bouncycastle.cms.CMSException | RuntimeException e) {
+        throw new CaException(ErrorCode.BAD_INPUT, "an archive of the file cannot be read");
+      }
+      CeremonyOrder.Archive a = order.archive(rec.certificate());
+      if (a == null || !Arrays.equals(a.recordHash(), sha256(der)) || !seen.add(rec.certificate())) {
+        throw new CaException(ErrorCode.BAD_INPUT, "the file holds an archive the order does not name (or twice)");
+      }
+      if (i.result() != null) {
+        answers.add(new Answer(rec.certificateSerial(), i.result().proofAlgorithm(), i.result().proof(),
+            i.result().envelopes(), i.result().verifierProof(), i.result().newVerifier()));
+      }
+    }
+    Instant now = clock.instant();
+    store.inTransaction(tx -> {
+      tx.ceremonies().setProgress(id, work, who.actor(), now);
+      Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_STEP, "ceremony:" + id, "agentCert=" + hex(agentCert)
+          + " card=" + org.keyarc.ca.support.Texts.printable(card) + " archives=" + w.items().size() + " answered="
+          + answers.size(), now);
+      return null;
+    });
+    java.util.Map<BigInteger, CeremonyStore.Item> items = new java.util.HashMap<>();
+    store.inTransaction(tx -> tx.ceremonies().items(id)).forEach(i -> items.put(i.serial(), i));
+    List<Answer> open = new ArrayList<>();
+    for (Answer a : answers) {
+      CeremonyStore.Item i = items.get(a.serial());
+      if (i != null && i.status() != CeremonyStore.ItemStatus.DONE) {
+        open.add(a); // answered by an earlier step: not again
+      }
+    }
+    return open.isEmpty() ? List.of() : answered(who, c, open);
+  }
+
+  /**
+   * The agent certificate of {@code who} among the order's archives' agents: a recovery agent, under its own name
+   * (the subject of an agent certificate of one of the archives), that certificate not revoked. Its serial.
+   */
+  private BigInteger checkAgent(Identity who, CeremonyOrder order) throws CaException {
+    Authorization.require(who, Role.RECOVERY_AGENT);
+    Set<BigInteger> agents = new java.util.LinkedHashSet<>();
+    for (CeremonyOrder.Archive a : order.archives()) {
+      List<ArchiveStore.Row> rows = store.inTransaction(tx -> tx.archives().bySerial(issuer, a.certificate()
+          .getSerialNumber().getValue()));
+      if (!rows.isEmpty()) {
+        ArchiveRecord.getInstance(rows.get(0).record()).agents().forEach(x -> agents.add(x.getSerialNumber()
+            .getValue()));
+      }
+    }
+    String revoked = null;
+    for (BigInteger serial : agents) {
+      Optional<org.keyarc.ca.store.CertRecord> cert = store.inTransaction(tx -> tx.certificates().find(issuer,
+          serial));
+      if (cert.isPresent() && cert.get().subject().equals(who.name())) {
+        if (cert.get().revokedAt() == null) {
+          return serial;
+        }
+        revoked = "agent certificate " + hex(serial) + " was revoked on " + cert.get().revokedAt();
+      }
+    }
+    if (revoked != null) {
+      throw new CaException(ErrorCode.CERT_REVOKED, revoked + ": it takes part in no ceremony");
+    }
+    throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " is an agent of none of this ceremony's archives");
+  }
+
+  /** The answers, each checked and stored on its own (for {@link #submit} and online steps). */
+  private List<Outcome> answered(Identity who, CeremonyStore.Row c, List<Answer> answers) throws CaException {
+    long id = c.id();
     CeremonyOrder order = order(c);
     if (clock.instant().isAfter(order.notAfter())) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the order of ceremony " + id + " expired on " + order.notAfter()
@@ -318,15 +451,16 @@ public final class CeremonyService {
     // record brought was chosen by whoever answered it (an owner of the key could have made it with a K of its own)
     boolean byK = current.verifier() != null && verifierIsOriginal(a.serial(), current);
     String said = byK ? "the agents reached its key K and the key matches its certificate"
-        : "proven with the archived key only (a record made before verifiers): the key matches its certificate, but "
-            + "whoever holds that key could have made the proof";
+        : "proven without a verifier made at archival (the record is from before verifiers, or a rotation gave it "
+            + "one): the key matches its certificate, but whoever holds that key could have made the proof; the kept "
+            + "record stays";
     String result = store.inTransaction(tx -> {
       ArchiveStore.Versions v = tx.archives().versions(issuer, a.serial());
       boolean drop = byK && v != null && v.previous() != null;
       if (!tx.archives().markVerified(issuer, a.serial(), r.record(), now, drop)) {
         return null;
       }
-      String detail = "ceremony=" + c.id() + " passed" + (byK ? " (verifier)" : " (archived key only)")
+      String detail = "ceremony=" + c.id() + " passed" + (byK ? " (verifier)" : " (no original verifier)")
           + (drop ? "; the record before the last rotation is dropped" : "");
       tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
       Audit.append(tx, who.actor(), AuditAction.KEY_DRILL, "serial:" + hex(a.serial()), detail, now);

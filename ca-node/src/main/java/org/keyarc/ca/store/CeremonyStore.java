@@ -35,6 +35,12 @@ public interface CeremonyStore {
 
   void setOrder(long id, byte[] signedOrder) throws StoreException;
 
+  /** The latest ceremony file an agent handed back through the node (online steps). */
+  void setProgress(long id, byte[] work, String by, Instant at) throws StoreException;
+
+  /** That file, or null before the first online step. */
+  byte[] progress(long id) throws StoreException;
+
   void addItem(long id, String issuer, BigInteger serial) throws StoreException;
 
   Optional<Row> find(long id) throws StoreException;

@@ -92,6 +92,10 @@ public enum AdminOp {
   KRA_CEREMONY_WORK("kra.ceremony.work"),
   /** The last agents' answers; {@code id}, {@code answers}. */
   KRA_CEREMONY_SUBMIT("kra.ceremony.submit"),
+  /** An agent's online material: the ceremony file as the last agent left it; {@code id}. */
+  KRA_CEREMONY_MATERIAL("kra.ceremony.material"),
+  /** An agent's online step: the file after its pass ({@code work}, base64); {@code id}, {@code card}. */
+  KRA_CEREMONY_STEP("kra.ceremony.step"),
   /** Ceremonies, or with {@code id} one ceremony's archives and their state. */
   KRA_CEREMONY_LIST("kra.ceremony.list"),
   /** Opens the online recovery of a certificate's key; {@code serial}. */

@@ -73,6 +73,9 @@ public enum AuditAction {
   KRA_CEREMONY_WORK("kra.ceremony.work"),
   /** An archive got a new record for the new agents; the previous one is kept until a drill passes. */
   KEY_ROTATE("key.rotate"),
+  /** An agent fetched a ceremony's file through the node, or handed its step back (online). */
+  KRA_CEREMONY_MATERIAL("kra.ceremony.material"),
+  KRA_CEREMONY_STEP("kra.ceremony.step"),
   /** A drill proved that the agents can open an archive. */
   KEY_DRILL("key.drill"),
   /** An agent's answer for one archive of a rotation or drill was refused. */

@@ -108,8 +108,11 @@ final class JdbcArchives implements ArchiveStore {
         if (!rs.next()) {
           return null;
         }
+        int version = rs.getInt(1);
+        byte[] previous = rs.getBytes(2);
         long verified = rs.getLong(3);
-        return new Versions(rs.getInt(1), rs.getBytes(2), rs.wasNull() ? null : Instant.ofEpochMilli(verified));
+        Instant verifiedAt = rs.wasNull() ? null : Instant.ofEpochMilli(verified); // wasNull: of the last column read
+        return new Versions(version, previous, verifiedAt);
       }
     } catch (SQLException e) {
       throw StoreException.of(e);

@@ -50,6 +50,32 @@ final class JdbcCeremonies implements CeremonyStore {
   }
 
   @Override
+  public void setProgress(long id, byte[] work, String by, Instant at) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE key_ceremony SET progress = ?, progress_by = ?, "
+        + "progress_at = ? WHERE id = ?")) {
+      ps.setBytes(1, work);
+      ps.setString(2, by);
+      ps.setLong(3, at.toEpochMilli());
+      ps.setLong(4, id);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
+  public byte[] progress(long id) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT progress FROM key_ceremony WHERE id = ?")) {
+      ps.setLong(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getBytes(1) : null;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public void addItem(long id, String issuer, BigInteger serial) throws StoreException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO key_ceremony_item (ceremony_id, issuer, serial, "
         + "status) VALUES (?,?,?,'PENDING')")) {
