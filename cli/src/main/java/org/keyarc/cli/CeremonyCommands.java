@@ -72,6 +72,10 @@ final class CeremonyCommands {
     @Option(names = "--out", paramLabel = "FILE", description = "the ceremony file for the agents")
     Path out;
 
+    @Option(names = "--restart-online", description = "with --resume: the file agents hand through the node (kra "
+        + "step-online) starts again from the blobs, after an agent handed back a damaged one")
+    boolean restartOnline;
+
     @Option(names = "--force", description = "overwrite FILE")
     boolean force;
 
@@ -112,7 +116,10 @@ final class CeremonyCommands {
         id = r.path("id").asLong();
         w.println("started       " + kind() + " " + id + " over " + r.path("archives").asInt() + " archives");
       }
-      CeremonyWork work = fetch(node, id, w);
+      if (restartOnline && resume == null) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--restart-online goes with --resume ID");
+      }
+      CeremonyWork work = fetch(node, id, w, restartOnline);
       CliFiles.write(out, work.encoded(), false, force);
       w.println("wrote         " + out + " (" + work.items().size() + " archives; hand it to the agents: keyarc kra "
           + "step " + out + " --token ...)");
@@ -121,13 +128,14 @@ final class CeremonyCommands {
   }
 
   /** Every page of a ceremony's file. */
-  static CeremonyWork fetch(NodeOptions node, long id, PrintWriter w) throws Exception {
+  static CeremonyWork fetch(NodeOptions node, long id, PrintWriter w, boolean restartOnline) throws Exception {
     List<CeremonyWork.Item> items = new ArrayList<>();
     byte[] order = null;
     int unfinished = Integer.MAX_VALUE;
     while (items.size() < unfinished) {
       JsonNode r = AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_WORK).put(AdminFields.ID, id)
-          .put(AdminFields.OFFSET, items.size()).put(AdminFields.LIMIT, PAGE));
+          .put(AdminFields.OFFSET, items.size()).put(AdminFields.LIMIT, PAGE)
+          .put(AdminFields.RESTART, restartOnline && items.isEmpty()));
       order = Base64.getDecoder().decode(r.path("order").asText());
       long got = CeremonyOrder.parse((byte[]) new CMSSignedData(order).getSignedContent().getContent()).ceremony();
       if (got != id) {

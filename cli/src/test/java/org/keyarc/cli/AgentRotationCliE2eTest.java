@@ -202,6 +202,16 @@ class AgentRotationCliE2eTest {
     Run on2 = ok(cat(cat(RecoveryCliE2eTest.asAgent("kra5"), card("kra5")), "kra", "step-online", onlineId));
     assertTrue(on2.out().contains("1 accepted, 0 refused") && on2.out().contains("reached its key K"), on2.out());
 
+    // the manager starts the online file again from the blobs: the first agent's step is to do again
+    Run again2 = ok(cat(asMax, "kra", "drill", "--serial", rsa, "--out", home.resolve("online2.work").toString()));
+    String id2 = again2.out().replaceAll("(?s).*started       drill (\\d+) .*", "$1");
+    ok(cat(cat(RecoveryCliE2eTest.asAgent("kra4"), card("kra4")), "kra", "step-online", id2));
+    ok(cat(asMax, "kra", "drill", "--resume", id2, "--restart-online", "--out", home.resolve("online2.again")
+        .toString()));
+    Run redo = ok(cat(cat(RecoveryCliE2eTest.asAgent("kra4"), card("kra4")), "kra", "step-online", id2));
+    assertTrue(redo.out().contains("1 archive stepped"), "the file started again: " + redo.out());
+    ok(cat(cat(RecoveryCliE2eTest.asAgent("kra5"), card("kra5")), "kra", "step-online", id2));
+
     Run list = ok(cat(asMax, "kra", "ceremonies"));
     assertTrue(list.out().contains("rotation  2 of 2 done") && list.out().contains("drill     2 of 2 done")
         && list.out().contains("drill     0 of 1 done") && list.out().contains("drill     1 of 1 done"), list.out());
@@ -210,8 +220,8 @@ class AgentRotationCliE2eTest {
     var records = RecoveryCliE2eTest.node.services().store().inTransaction(tx -> tx.audit().records(0,
         Long.MAX_VALUE));
     assertEquals(2, records.stream().filter(r -> r.action().equals("key.rotate")).count());
-    assertEquals(3, records.stream().filter(r -> r.action().equals("key.drill")).count());
-    assertEquals(2, records.stream().filter(r -> r.action().equals("kra.ceremony.step")).count());
+    assertEquals(4, records.stream().filter(r -> r.action().equals("key.drill")).count());
+    assertEquals(5, records.stream().filter(r -> r.action().equals("kra.ceremony.step")).count());
     assertEquals(2, records.stream().filter(r -> r.action().equals("kra.ceremony.refused")).count());
     // the archives were made with a verifier (record version 3), which the rotation kept
     byte[] record = RecoveryCliE2eTest.node.services().store().inTransaction(tx -> tx.archives().bySerial(

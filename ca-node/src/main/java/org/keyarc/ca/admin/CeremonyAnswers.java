@@ -48,7 +48,8 @@ final class CeremonyAnswers {
       }
       case KRA_CEREMONY_WORK -> {
         CeremonyService.Work w = ceremonies.work(who, AdminApi.number(req, AdminFields.ID),
-            (int) req.path(AdminFields.OFFSET).asLong(0), (int) req.path(AdminFields.LIMIT).asLong(100));
+            (int) req.path(AdminFields.OFFSET).asLong(0), (int) req.path(AdminFields.LIMIT).asLong(100),
+            req.path(AdminFields.RESTART).asBoolean(false));
         out.put("order", Base64.getEncoder().encodeToString(w.signedOrder())).put("unfinished", w.unfinished());
         ArrayNode blobs = out.putArray("blobs");
         w.blobs().forEach(b -> blobs.add(Base64.getEncoder().encodeToString(b)));

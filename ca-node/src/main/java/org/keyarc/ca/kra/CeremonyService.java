@@ -157,9 +157,25 @@ public final class CeremonyService {
    * is fetched in pages; fetched again to resume). Certificate manager, audited.
    */
   public Work work(Identity who, long id, int offset, int limit) throws CaException {
+    return work(who, id, offset, limit, false);
+  }
+
+  /**
+   * {@link #work(Identity, long, int, int)}; {@code restartOnline}: the file agents hand through the node starts
+   * again from the blobs (after a damaged one was handed back), audited.
+   */
+  public Work work(Identity who, long id, int offset, int limit, boolean restartOnline) throws CaException {
     Authorization.require(who, Role.MANAGER);
     CeremonyStore.Row c = ceremony(id);
     order(c); // the stored order must be this CA's, for this ceremony: never hand out a swapped one
+    if (restartOnline) {
+      Instant at = clock.instant();
+      store.inTransaction(tx -> {
+        tx.ceremonies().setProgress(id, null, who.actor(), at);
+        Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_WORK, "ceremony:" + id, "online file restarted", at);
+        return null;
+      });
+    }
     List<CeremonyStore.Item> open = unfinished(id);
     List<byte[]> blobs = new ArrayList<>();
     for (int i = Math.max(0, offset); i < open.size() && blobs.size() < Math.max(1, Math.min(limit, 500)); i++) {
