@@ -185,6 +185,22 @@ public final class AuditService {
     } catch (org.keyarc.hsm.HsmException e) {
       throw HsmCalls.failure("checkpoint " + cp.num() + " was signed but the CA token could not remember it: ", e);
     }
+    exportCatchingUp(cp);
+  }
+
+  /**
+   * Exports {@code cp} after the checkpoints the file missed (an export that failed, on a full disk say): the file
+   * stays an unbroken run of checkpoints, which {@code audit verify --anchor} requires.
+   */
+  private void exportCatchingUp(AuditStore.Checkpoint cp) throws CaException {
+    long last = export.lastExported();
+    if (last >= 0 && last < cp.num() - 1) {
+      for (AuditStore.Checkpoint missed : store.inTransaction(tx -> tx.audit().checkpointsAfter(last))) {
+        if (missed.num() < cp.num()) {
+          export.export(missed);
+        }
+      }
+    }
     export.export(cp);
   }
 
@@ -322,7 +338,7 @@ public final class AuditService {
     } catch (org.keyarc.hsm.HsmException e) {
       throw HsmCalls.failure("cannot write the new audit anchor: ", e);
     }
-    export.export(cp);
+    exportCatchingUp(cp);
     guard.resume();
     LOG.warn("audit: {} acknowledged by {}; the CA issues again from checkpoint {}", finding, who.actor(), cp.num());
     return cp.num();

@@ -118,6 +118,37 @@ public final class CheckpointExport {
   }
 
   /**
+   * The number of the last checkpoint the file holds whole: 0 when it holds none (or there is no file), -1 when it is
+   * not read (no file configured, or it cannot be read).
+   */
+  public synchronized long lastExported() {
+    if (file == null) {
+      return -1;
+    }
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      long from = Math.max(0, size - 8192);
+      java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate((int) (size - from));
+      while (tail.hasRemaining() && ch.read(tail, from + tail.position()) >= 0) {
+        // reading the tail
+      }
+      String text = new String(tail.array(), 0, tail.position(), StandardCharsets.UTF_8);
+      int end = text.lastIndexOf('\n');
+      if (end < 0) {
+        return 0;
+      }
+      int start = text.lastIndexOf('\n', end - 1) + 1;
+      List<AuditStore.Checkpoint> last = read(List.of(text.substring(start, end)));
+      return last.isEmpty() ? 0 : last.get(0).num();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /**
    * Exports {@code cp}; a failure is logged (the checkpoint is in the store and the HSM anchor all the same, and the
    * next exported checkpoint chains to it through its {@code prevSeq}); a line that could not be written whole is
    * cut off again.

@@ -38,4 +38,19 @@ class CheckpointExportTest {
     assertEquals(List.of(2L), CheckpointExport.read(Files.readAllLines(file)).stream()
         .map(AuditStore.Checkpoint::num).toList());
   }
+
+  @Test
+  void theLastWholeCheckpointIsKnownSoThatAMissedOneCanBeWrittenLater() throws Exception {
+    Files.createDirectories(Path.of("target"));
+    Path file = Files.createTempDirectory(Path.of("target"), "export-").resolve("checkpoints.jsonl");
+    CheckpointExport export = new CheckpointExport(file, null);
+    assertEquals(0, export.lastExported(), "no file yet");
+    export.export(cp(1));
+    export.export(cp(2));
+    assertEquals(2, export.lastExported());
+    String whole = CheckpointExport.line(cp(3));
+    Files.writeString(file, whole.substring(0, whole.length() / 2), java.nio.file.StandardOpenOption.APPEND);
+    assertEquals(2, export.lastExported(), "a half line is not a checkpoint");
+    assertEquals(-1, new CheckpointExport(null, null).lastExported(), "no file configured");
+  }
 }
