@@ -330,15 +330,19 @@ final class CeremonyCommands {
     @Override
     public Integer call() throws Exception {
       PrintWriter w = spec.commandLine().getOut();
-      byte[] work = Base64.getDecoder().decode(AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_MATERIAL)
-          .put(AdminFields.ID, id)).path(AdminFields.WORK).asText());
+      JsonNode material = AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_MATERIAL)
+          .put(AdminFields.ID, id));
+      byte[] work = Base64.getDecoder().decode(material.path(AdminFields.WORK).asText());
       CeremonyStep.Outcome r = pass(w, spec.commandLine().getErr(), card, node.trustedCas(), crls, allowRevokedAgent,
           acceptLowerThreshold, work);
-      if (r.work().items().stream().allMatch(i -> i.result() != null) && r.stepped() == 0) {
-        w.println("nothing to do: every archive of ceremony " + id + " is answered");
+      if (r.stepped() == 0) {
+        long answered = r.work().items().stream().filter(i -> i.result() != null).count();
+        w.println("nothing for this card now in ceremony " + id + " (" + answered + " of " + r.work().items().size()
+            + " archives answered, " + r.waiting() + " waiting for other agents)");
         return 0;
       }
       JsonNode a = AdminCall.call(node, AdminCall.request(AdminOp.KRA_CEREMONY_STEP).put(AdminFields.ID, id)
+          .put(AdminFields.VERSION, material.path(AdminFields.VERSION).asInt())
           .put(AdminFields.CARD, card.selector().toString())
           .put(AdminFields.WORK, Base64.getEncoder().encodeToString(r.work().encoded())));
       int accepted = 0;

@@ -212,6 +212,24 @@ class AgentRotationCliE2eTest {
     assertTrue(redo.out().contains("1 archive stepped"), "the file started again: " + redo.out());
     ok(cat(cat(RecoveryCliE2eTest.asAgent("kra5"), card("kra5")), "kra", "step-online", id2));
 
+    // a rogue agent cannot empty the online file, nor replace a file another agent handed back meanwhile
+    Run third = ok(cat(asMax, "kra", "drill", "--serial", ec, "--out", home.resolve("online3.work").toString()));
+    long id3 = Long.parseLong(third.out().replaceAll("(?s).*started       drill (\\d+) .*", "$1"));
+    var ceremonies = RecoveryCliE2eTest.node.services().ceremonies();
+    var rogue = new org.keyarc.ca.auth.Identity(org.keyarc.ca.auth.Identity.Kind.CERTIFICATE, "CN=Agent kra4",
+        java.util.Set.of(org.keyarc.ca.store.Role.RECOVERY_AGENT));
+    var m = ceremonies.material(rogue, id3);
+    byte[] empty = new CeremonyWork(CeremonyWork.parse(m.work()).order(), List.of()).encoded();
+    assertEquals(org.keyarc.protocol.ErrorCode.BAD_INPUT, org.junit.jupiter.api.Assertions.assertThrows(
+        org.keyarc.ca.CaException.class, () -> ceremonies.onlineStep(rogue, id3, "x", empty, m.version())).code());
+    assertEquals(org.keyarc.protocol.ErrorCode.BAD_REQUEST, org.junit.jupiter.api.Assertions.assertThrows(
+        org.keyarc.ca.CaException.class, () -> ceremonies.onlineStep(rogue, id3, "x", m.work(), m.version() - 1))
+        .code());
+    var stranger = new org.keyarc.ca.auth.Identity(org.keyarc.ca.auth.Identity.Kind.CERTIFICATE, "CN=Not An Agent",
+        java.util.Set.of(org.keyarc.ca.store.Role.RECOVERY_AGENT));
+    assertEquals(org.keyarc.protocol.ErrorCode.NOT_AUTHORIZED, org.junit.jupiter.api.Assertions.assertThrows(
+        org.keyarc.ca.CaException.class, () -> ceremonies.material(stranger, id3)).code());
+
     Run list = ok(cat(asMax, "kra", "ceremonies"));
     assertTrue(list.out().contains("rotation  2 of 2 done") && list.out().contains("drill     2 of 2 done")
         && list.out().contains("drill     0 of 1 done") && list.out().contains("drill     1 of 1 done"), list.out());

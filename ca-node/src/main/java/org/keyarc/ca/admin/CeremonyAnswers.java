@@ -69,12 +69,15 @@ final class CeremonyAnswers {
               .put("detail", o.detail());
         }
       }
-      case KRA_CEREMONY_MATERIAL -> out.put(AdminFields.WORK, Base64.getEncoder().encodeToString(
-          ceremonies.material(who, AdminApi.number(req, AdminFields.ID))));
+      case KRA_CEREMONY_MATERIAL -> {
+        CeremonyService.Material m = ceremonies.material(who, AdminApi.number(req, AdminFields.ID));
+        out.put(AdminFields.WORK, Base64.getEncoder().encodeToString(m.work())).put(AdminFields.VERSION, m.version());
+      }
       case KRA_CEREMONY_STEP -> {
         ArrayNode list = out.putArray("outcomes");
         for (CeremonyService.Outcome o : ceremonies.onlineStep(who, AdminApi.number(req, AdminFields.ID),
-            AdminApi.text(req, AdminFields.CARD), AdminApi.der(req, AdminFields.WORK, 700_000))) {
+            AdminApi.text(req, AdminFields.CARD), AdminApi.der(req, AdminFields.WORK, 700_000),
+            (int) AdminApi.number(req, AdminFields.VERSION))) {
           list.addObject().put("serial", Digests.hex(o.serial())).put("accepted", o.accepted())
               .put("detail", o.detail());
         }

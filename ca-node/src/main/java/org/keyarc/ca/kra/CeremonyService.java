@@ -171,7 +171,7 @@ public final class CeremonyService {
     if (restartOnline) {
       Instant at = clock.instant();
       store.inTransaction(tx -> {
-        tx.ceremonies().setProgress(id, null, who.actor(), at);
+        tx.ceremonies().setProgress(id, null, who.actor(), at, tx.ceremonies().progress(id).version());
         Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_WORK, "ceremony:" + id, "online file restarted", at);
         return null;
       });
@@ -238,129 +238,242 @@ public final class CeremonyService {
 
   /** Most bytes of a ceremony file handed through the node (a larger ceremony travels as files). */
   static final int ONLINE_MAX_BYTES = 700_000;
+  /** Most bytes of the order and blobs a ceremony may start online with: the file grows with each step. */
+  static final int ONLINE_START_BYTES = ONLINE_MAX_BYTES / 3;
+
+  /** The online file an agent fetched, and the version its step must replace. */
+  public record Material(byte[] work, int version) {}
 
   /**
    * Online, for a recovery agent: the ceremony file as the last agent handed it back (or, before any, the order and
    * the blobs of the archives not done). The agent must hold the recovery_agent role under the subject of an
    * unrevoked agent certificate of one of the ceremony's archives. Audited.
    */
-  public byte[] material(Identity who, long id) throws CaException {
+  public Material material(Identity who, long id) throws CaException {
     CeremonyStore.Row c = ceremony(id);
     CeremonyOrder order = order(c);
-    BigInteger agentCert = checkAgent(who, order);
-    byte[] work = store.inTransaction(tx -> tx.ceremonies().progress(id));
-    if (work == null) {
-      List<CeremonyWork.Item> items = new ArrayList<>();
-      long bytes = c.signedOrder().length;
-      for (CeremonyStore.Item i : unfinished(id)) {
-        byte[] blob = archives.blob(row(i.serial()));
-        bytes += blob.length;
-        if (bytes > ONLINE_MAX_BYTES) {
-          throw new CaException(ErrorCode.BAD_REQUEST, "ceremony " + id + " is too large to hand through the node; "
-              + "the certificate manager writes its file (kra rotate/drill --resume " + id + " --out FILE)");
-        }
-        items.add(new CeremonyWork.Item(blob, null, null));
-      }
-      work = new CeremonyWork(c.signedOrder(), items).encoded();
+    live(order);
+    Set<BigInteger> mine = agentCertificates(who, order);
+    CeremonyStore.Progress p = store.inTransaction(tx -> tx.ceremonies().progress(id));
+    if (p.work() == null) {
+      // the first fetch fixes the file (its blobs as signed now): every later step is compared with it byte for byte
+      byte[] first = fresh(c).encoded();
+      Instant at = clock.instant();
+      int version = p.version();
+      store.inTransaction(tx -> tx.ceremonies().setProgress(id, first, who.actor(), at, version));
+      p = store.inTransaction(tx -> tx.ceremonies().progress(id));
     }
+    byte[] work = p.work();
     Instant now = clock.instant();
-    int size = work.length;
     store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_MATERIAL, "ceremony:" + id,
-        "agentCert=" + hex(agentCert) + " bytes=" + size, now));
-    return work;
+        "agentCerts=" + serials(mine) + " bytes=" + work.length, now));
+    return new Material(work, p.version());
+  }
+
+  /** The order and the blobs of the archives not done, as the first agent gets them online. */
+  private CeremonyWork fresh(CeremonyStore.Row c) throws CaException {
+    List<CeremonyWork.Item> items = new ArrayList<>();
+    long bytes = c.signedOrder().length;
+    for (CeremonyStore.Item i : unfinished(c.id())) {
+      byte[] blob = archives.blob(row(i.serial()));
+      ArchiveRecord rec = ArchiveRecord.getInstance((byte[]) parseBlob(blob)[0]);
+      if (rec.threshold() > 1 && rec.envelopes().stream().anyMatch(e -> e.innerLayerHashes().isEmpty())) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "archive " + hex(i.serial()) + " is a record from before layer "
+            + "hashes: an agent could not tell planted layers from its own online; use files (--resume "
+            + c.id() + " --out FILE)");
+      }
+      bytes += blob.length;
+      if (bytes > ONLINE_START_BYTES) {
+        throw new CaException(ErrorCode.BAD_REQUEST, "ceremony " + c.id() + " is too large to hand through the node; "
+            + "the certificate manager writes its file (kra rotate/drill --resume " + c.id() + " --out FILE)");
+      }
+      items.add(new CeremonyWork.Item(blob, null, null));
+    }
+    return new CeremonyWork(c.signedOrder(), items);
   }
 
   /**
-   * Online, for a recovery agent: the ceremony file after its pass, kept for the next agent; the answers of the
-   * archives its pass finished are checked and stored at once, as {@link #submit} does. The file must carry this
-   * ceremony's order and only blobs of the records it names. Audited.
+   * Online, for a recovery agent: the ceremony file after its pass, replacing the version it fetched. The node checks
+   * that the file changes only what this agent's step may: the same archives as before; an archive answered before is
+   * as it was; for each other archive either nothing changed, or one more step was done, by one of this agent's
+   * certificates (the blob kept, the steps before kept), or this agent's step answered it. The answers are checked and
+   * stored at once, as {@link #submit} does; a refused answer is not kept in the file. Audited.
    */
-  public List<Outcome> onlineStep(Identity who, long id, String card, byte[] work) throws CaException {
+  public List<Outcome> onlineStep(Identity who, long id, String card, byte[] work, int version) throws CaException {
     CeremonyStore.Row c = ceremony(id);
     CeremonyOrder order = order(c);
-    BigInteger agentCert = checkAgent(who, order);
+    live(order);
     if (work.length > ONLINE_MAX_BYTES) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the ceremony file is over " + ONLINE_MAX_BYTES + " bytes");
     }
+    Set<BigInteger> mine = agentCertificates(who, order);
     CeremonyWork w;
     try {
       w = CeremonyWork.parse(work);
     } catch (IllegalArgumentException e) {
       throw new CaException(ErrorCode.BAD_INPUT, e.getMessage());
     }
-    if (!Arrays.equals(w.order(), c.signedOrder())) {
-      throw new CaException(ErrorCode.BAD_INPUT, "the file does not carry the order of ceremony " + id);
+    CeremonyStore.Progress p = store.inTransaction(tx -> tx.ceremonies().progress(id));
+    if (p.version() != version) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "another agent handed ceremony " + id + " back meanwhile: fetch "
+          + "it again and do the step on that (nothing was stored)");
     }
-    Set<IssuerAndSerialNumber> seen = new HashSet<>();
+    if (p.work() == null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "ceremony " + id + "'s online file was started again: fetch it");
+    }
+    CeremonyWork before = CeremonyWork.parse(p.work());
+    if (!Arrays.equals(w.order(), c.signedOrder()) || w.items().size() != before.items().size()) {
+      throw new CaException(ErrorCode.BAD_INPUT, "the file does not carry this ceremony's order and archives");
+    }
     List<Answer> answers = new ArrayList<>();
-    for (CeremonyWork.Item i : w.items()) {
-      ArchiveRecord rec;
-      byte[] der;
-      try {
-        der = (byte[]) new CMSSignedData(i.blob()).getSignedContent().getContent();
-        rec = ArchiveRecord.getInstance(der);
-      } catch (org.bouncycastle.cms.CMSException | RuntimeException e) {
-        throw new CaException(ErrorCode.BAD_INPUT, "an archive of the file cannot be read");
+    List<CeremonyWork.Item> kept = new ArrayList<>();
+    int stepped = 0;
+    for (int n = 0; n < w.items().size(); n++) {
+      CeremonyWork.Item now = w.items().get(n);
+      CeremonyWork.Item was = before.items().get(n);
+      if (!Arrays.equals(now.blob(), was.blob())) {
+        throw new CaException(ErrorCode.BAD_INPUT, "archive " + (n + 1) + " of the file is not the one handed out");
       }
-      CeremonyOrder.Archive a = order.archive(rec.certificate());
-      if (a == null || !Arrays.equals(a.recordHash(), sha256(der)) || !seen.add(rec.certificate())) {
-        throw new CaException(ErrorCode.BAD_INPUT, "the file holds an archive the order does not name (or twice)");
+      if (Arrays.equals(itemDer(now), itemDer(was))) {
+        kept.add(was);
+        continue;
       }
-      if (i.result() != null) {
-        answers.add(new Answer(rec.certificateSerial(), i.result().proofAlgorithm(), i.result().proof(),
-            i.result().envelopes(), i.result().verifierProof(), i.result().newVerifier()));
+      if (was.result() != null) {
+        throw new CaException(ErrorCode.BAD_INPUT, "archive " + (n + 1) + " was answered before; its answer may not "
+            + "change");
+      }
+      ArchiveRecord rec = ArchiveRecord.getInstance((byte[]) parseBlob(now.blob())[0]);
+      List<Integer> doneBefore = was.progress() == null ? List.of() : progressOf(was.progress(), now.blob()).done();
+      if (now.result() == null) {
+        org.keyarc.protocol.archive.RecoveryProgress np = progressOf(now.progress(), now.blob());
+        if (np.done().size() != doneBefore.size() + 1 || !np.done().subList(0, doneBefore.size()).equals(doneBefore)
+            || !mine.contains(rec.agents().get(np.done().get(doneBefore.size())).getSerialNumber().getValue())) {
+          throw new CaException(ErrorCode.BAD_INPUT, "archive " + (n + 1) + ": the file records steps this agent did "
+              + "not do (only one more, by this agent, may be added)");
+        }
+        kept.add(now);
+        stepped++;
+      } else {
+        if (doneBefore.size() + 1 != rec.threshold() || rec.agents().stream().noneMatch(x -> mine.contains(
+            x.getSerialNumber().getValue()))) {
+          throw new CaException(ErrorCode.BAD_INPUT, "archive " + (n + 1) + ": an answer can come only from its "
+              + "last step, by one of its agents");
+        }
+        answers.add(new Answer(rec.certificateSerial(), now.result().proofAlgorithm(), now.result().proof(),
+            now.result().envelopes(), now.result().verifierProof(), now.result().newVerifier()));
+        kept.add(now);
+        stepped++;
       }
     }
-    Instant now = clock.instant();
-    store.inTransaction(tx -> {
-      tx.ceremonies().setProgress(id, work, who.actor(), now);
-      Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_STEP, "ceremony:" + id, "agentCert=" + hex(agentCert)
-          + " card=" + org.keyarc.ca.support.Texts.printable(card) + " archives=" + w.items().size() + " answered="
-          + answers.size(), now);
-      return null;
+    List<Outcome> outcomes = answers.isEmpty() ? List.of() : answered(who, c, answers);
+    // a refused answer goes back to the step before it, so that the last agent can answer again
+    Set<BigInteger> refused = new HashSet<>();
+    outcomes.stream().filter(o -> !o.accepted()).forEach(o -> refused.add(o.serial()));
+    List<CeremonyWork.Item> stored = new ArrayList<>();
+    for (int n = 0; n < kept.size(); n++) {
+      CeremonyWork.Item k = kept.get(n);
+      boolean back = k.result() != null && before.items().get(n).result() == null && refused.contains(
+          ArchiveRecord.getInstance((byte[]) parseBlob(k.blob())[0]).certificateSerial());
+      stored.add(back ? before.items().get(n) : k);
+    }
+    byte[] file = new CeremonyWork(c.signedOrder(), stored).encoded();
+    Instant at = clock.instant();
+    int steps = stepped;
+    boolean saved = store.inTransaction(tx -> {
+      if (!tx.ceremonies().setProgress(id, file, who.actor(), at, version)) {
+        return false;
+      }
+      Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_STEP, "ceremony:" + id, "agentCerts=" + serials(mine)
+          + " card=" + org.keyarc.ca.support.Texts.printable(card) + " stepped=" + steps + " answered="
+          + answers.size() + " refused=" + refused.size(), at);
+      return true;
     });
-    java.util.Map<BigInteger, CeremonyStore.Item> items = new java.util.HashMap<>();
-    store.inTransaction(tx -> tx.ceremonies().items(id)).forEach(i -> items.put(i.serial(), i));
-    List<Answer> open = new ArrayList<>();
-    for (Answer a : answers) {
-      CeremonyStore.Item i = items.get(a.serial());
-      if (i != null && i.status() != CeremonyStore.ItemStatus.DONE) {
-        open.add(a); // answered by an earlier step: not again
-      }
+    if (!saved) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "another agent handed ceremony " + id + " back meanwhile: fetch it "
+          + "again (the answers above, if any, were stored)");
     }
-    return open.isEmpty() ? List.of() : answered(who, c, open);
+    return outcomes;
+  }
+
+  /** An order still to be worked on: not expired. */
+  private void live(CeremonyOrder order) throws CaException {
+    if (clock.instant().isAfter(order.notAfter())) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the order of ceremony " + order.ceremony() + " expired on "
+          + order.notAfter() + ": start a new " + order.kind().word());
+    }
+  }
+
+  private static byte[] itemDer(CeremonyWork.Item i) {
+    return new CeremonyWork(new byte[0], List.of(i)).encoded();
+  }
+
+  /** A partial recovery of {@code blob}, or BAD_INPUT. */
+  private static org.keyarc.protocol.archive.RecoveryProgress progressOf(byte[] der, byte[] blob) throws CaException {
+    org.keyarc.protocol.archive.RecoveryProgress p = der == null ? null
+        : org.keyarc.protocol.archive.RecoveryProgress.parse(der);
+    if (p == null || !Arrays.equals(p.blob(), blob)) {
+      throw new CaException(ErrorCode.BAD_INPUT, "a step's progress in the file cannot be read, or is for another "
+          + "archive");
+    }
+    return p;
+  }
+
+  /** A blob's signed content (the record DER) and the parsed CMS. */
+  private static Object[] parseBlob(byte[] blob) throws CaException {
+    try {
+      CMSSignedData sd = new CMSSignedData(blob);
+      return new Object[] {sd.getSignedContent().getContent(), sd};
+    } catch (org.bouncycastle.cms.CMSException | RuntimeException e) {
+      throw new CaException(ErrorCode.BAD_INPUT, "an archive of the file cannot be read");
+    }
   }
 
   /**
-   * The agent certificate of {@code who} among the order's archives' agents: a recovery agent, under its own name
-   * (the subject of an agent certificate of one of the archives), that certificate not revoked. Its serial.
+   * The agent certificates of {@code who} among the order's archives' agents: a recovery agent, under its own name,
+   * its certificates not revoked. At least one, else refused.
    */
-  private BigInteger checkAgent(Identity who, CeremonyOrder order) throws CaException {
+  private Set<BigInteger> agentCertificates(Identity who, CeremonyOrder order) throws CaException {
     Authorization.require(who, Role.RECOVERY_AGENT);
     Set<BigInteger> agents = new java.util.LinkedHashSet<>();
-    for (CeremonyOrder.Archive a : order.archives()) {
-      List<ArchiveStore.Row> rows = store.inTransaction(tx -> tx.archives().bySerial(issuer, a.certificate()
-          .getSerialNumber().getValue()));
-      if (!rows.isEmpty()) {
-        ArchiveRecord.getInstance(rows.get(0).record()).agents().forEach(x -> agents.add(x.getSerialNumber()
-            .getValue()));
+    Set<String> seenPanels = new HashSet<>();
+    store.inTransaction(tx -> {
+      for (CeremonyOrder.Archive a : order.archives()) {
+        List<ArchiveStore.Row> rows = tx.archives().bySerial(issuer, a.certificate().getSerialNumber().getValue());
+        if (!rows.isEmpty()) {
+          ArchiveRecord rec = ArchiveRecord.getInstance(rows.get(0).record());
+          if (seenPanels.add(rec.agents().toString())) {
+            rec.agents().forEach(x -> agents.add(x.getSerialNumber().getValue()));
+          }
+        }
       }
-    }
+      return null;
+    });
+    Set<BigInteger> mine = new java.util.LinkedHashSet<>();
     String revoked = null;
     for (BigInteger serial : agents) {
       Optional<org.keyarc.ca.store.CertRecord> cert = store.inTransaction(tx -> tx.certificates().find(issuer,
           serial));
       if (cert.isPresent() && cert.get().subject().equals(who.name())) {
         if (cert.get().revokedAt() == null) {
-          return serial;
+          mine.add(serial);
+        } else {
+          revoked = "agent certificate " + hex(serial) + " was revoked on " + cert.get().revokedAt();
         }
-        revoked = "agent certificate " + hex(serial) + " was revoked on " + cert.get().revokedAt();
       }
+    }
+    if (!mine.isEmpty()) {
+      return mine;
     }
     if (revoked != null) {
       throw new CaException(ErrorCode.CERT_REVOKED, revoked + ": it takes part in no ceremony");
     }
     throw new CaException(ErrorCode.NOT_AUTHORIZED, who.actor() + " is an agent of none of this ceremony's archives");
+  }
+
+  private static String serials(Set<BigInteger> s) {
+    List<String> out = new ArrayList<>();
+    s.forEach(x -> out.add(hex(x)));
+    return String.join(",", out);
   }
 
   /** The answers, each checked and stored on its own (for {@link #submit} and online steps). */

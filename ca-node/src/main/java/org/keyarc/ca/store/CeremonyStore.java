@@ -35,11 +35,16 @@ public interface CeremonyStore {
 
   void setOrder(long id, byte[] signedOrder) throws StoreException;
 
-  /** The latest ceremony file an agent handed back through the node (online steps). */
-  void setProgress(long id, byte[] work, String by, Instant at) throws StoreException;
+  /** The latest ceremony file an agent handed back through the node (online steps), and its version (0: none yet). */
+  record Progress(byte[] work, int version) {}
 
-  /** That file, or null before the first online step. */
-  byte[] progress(long id) throws StoreException;
+  /**
+   * Replaces the file of version {@code expected} (compare and set: false, and nothing changed, when another file
+   * was handed back meanwhile); {@code work} null starts again from the blobs.
+   */
+  boolean setProgress(long id, byte[] work, String by, Instant at, int expected) throws StoreException;
+
+  Progress progress(long id) throws StoreException;
 
   void addItem(long id, String issuer, BigInteger serial) throws StoreException;
 

@@ -79,6 +79,8 @@ public final class AdminFields {
   public static final String OFFSET = "offset";
   /** A ceremony's answers: an array of {serial, proofAlgorithm, proof, envelopes} (DER, base64). */
   public static final String ANSWERS = "answers";
+  /** The version of a ceremony's online file an agent fetched (its step replaces that one only). */
+  public static final String VERSION = "version";
   /** Start a ceremony's online file again from its blobs. */
   public static final String RESTART = "restart";
   /** A ceremony file (base64 DER CeremonyWork). */

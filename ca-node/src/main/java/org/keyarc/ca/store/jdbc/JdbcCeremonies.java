@@ -50,25 +50,26 @@ final class JdbcCeremonies implements CeremonyStore {
   }
 
   @Override
-  public void setProgress(long id, byte[] work, String by, Instant at) throws StoreException {
+  public boolean setProgress(long id, byte[] work, String by, Instant at, int expected) throws StoreException {
     try (PreparedStatement ps = c.prepareStatement("UPDATE key_ceremony SET progress = ?, progress_by = ?, "
-        + "progress_at = ? WHERE id = ?")) {
+        + "progress_at = ?, progress_version = progress_version + 1 WHERE id = ? AND progress_version = ?")) {
       ps.setBytes(1, work);
       ps.setString(2, by);
       ps.setLong(3, at.toEpochMilli());
       ps.setLong(4, id);
-      ps.executeUpdate();
+      ps.setInt(5, expected);
+      return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
   }
 
   @Override
-  public byte[] progress(long id) throws StoreException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT progress FROM key_ceremony WHERE id = ?")) {
+  public Progress progress(long id) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT progress, progress_version FROM key_ceremony WHERE id = ?")) {
       ps.setLong(1, id);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getBytes(1) : null;
+        return rs.next() ? new Progress(rs.getBytes(1), rs.getInt(2)) : new Progress(null, 0);
       }
     } catch (SQLException e) {
       throw StoreException.of(e);
