@@ -59,6 +59,21 @@ class AgentRotationCliE2eTest {
     String ec = archiveUser("CN=Rota Ec", "p256", "rota-ec");
     List<byte[]> secrets = new ArrayList<>(secrets("rota-rsa"));
     secrets.addAll(secrets("rota-ec"));
+    // and the key of another CA's certificate, imported (external): rotated, recovered and drilled with the others
+    Files.writeString(home.resolve("ext.ext"), "keyUsage=critical,keyEncipherment\n");
+    assertEquals(0, RecoveryCliE2eTest.openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "extca.key",
+        "-out", "extca.crt", "-subj", "/CN=Retired KMS CA", "-days", "30").exit());
+    assertEquals(0, RecoveryCliE2eTest.openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "rota-ext.key",
+        "-out", "rota-ext.csr", "-subj", "/CN=Rota External").exit());
+    assertEquals(0, RecoveryCliE2eTest.openssl("x509", "-req", "-in", "rota-ext.csr", "-CA", "extca.crt", "-CAkey",
+        "extca.key", "-CAcreateserial", "-out", "rota-ext.crt", "-days", "30", "-extfile", "ext.ext").exit());
+    Files.copy(home.resolve("rota-ext.key"), home.resolve("rota-ext.key.reference"));
+    ok(cat(asMax, "archive", "import", "--pem-key", home.resolve("rota-ext.key").toString(), "--pem-cert",
+        home.resolve("rota-ext.crt").toString()));
+    Files.delete(home.resolve("rota-ext.key"));
+    secrets.addAll(secrets("rota-ext"));
+    String extHash = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(
+        CliFiles.readCertificate(home.resolve("rota-ext.crt")).getEncoded()));
 
     // the administrator replaces the panel: D and E in, A, B, C out, 2 of 2
     String d = RecoveryCliE2eTest.addAgent("kra4");
@@ -77,7 +92,7 @@ class AgentRotationCliE2eTest {
 
     Path work = home.resolve("rota.work");
     Run started = ok(cat(asMax, "kra", "rotate", "--out", work.toString()));
-    assertTrue(started.out().contains("started       rotation") && started.out().contains("2 archives"),
+    assertTrue(started.out().contains("started       rotation") && started.out().contains("3 archives"),
         started.out());
     // a changed order is refused before the card is opened
     byte[] bytes = Files.readAllBytes(work);
@@ -93,11 +108,11 @@ class AgentRotationCliE2eTest {
     // two of the old agents do their steps; the second one's finishes both archives
     Path one = home.resolve("rota.1");
     Run s1 = ok(cat(card("kra1"), "kra", "step", work.toString(), "--next", one.toString()));
-    assertTrue(s1.out().contains("re-wraps to   2 of 2: CN=Agent kra4") && s1.out().contains("2 archives stepped, "
+    assertTrue(s1.out().contains("re-wraps to   2 of 2: CN=Agent kra4") && s1.out().contains("3 archives stepped, "
         + "0 finished") && s1.out().contains("policy        2 of 3 -> 2 of 2"), s1.out());
     Path two = home.resolve("rota.2");
     Run s2 = ok(cat(card("kra3"), "kra", "step", one.toString(), "--next", two.toString()));
-    assertTrue(s2.out().contains("2 archives stepped, 2 finished") && s2.out().contains("kra submit"), s2.out());
+    assertTrue(s2.out().contains("3 archives stepped, 3 finished") && s2.out().contains("kra submit"), s2.out());
 
     // an answer whose envelopes were changed after the agents' proof is refused, and can be answered again
     Path tampered = home.resolve("rota.tampered");
@@ -117,7 +132,7 @@ class AgentRotationCliE2eTest {
     assertTrue(bad.out().contains("REFUSED") && bad.out().contains("the proof does not verify"), bad.out());
 
     Run submitted = ok(cat(asMax, "kra", "submit", two.toString()));
-    assertTrue(submitted.out().contains("2 accepted, 0 refused"), submitted.out());
+    assertTrue(submitted.out().contains("3 accepted, 0 refused"), submitted.out());
     Run again = keyarc(cat(asMax, "kra", "submit", two.toString()));
     assertTrue(again.exit() != 0 && again.out().contains("done already"), again.out());
     Run nothingLeft = ok(cat(asMax, "kra", "rotate", "--dry-run"));
@@ -130,6 +145,14 @@ class AgentRotationCliE2eTest {
     }
 
     // D and E alone recover both keys from the new records
+    Path extBlob = home.resolve("rota-ext.blob");
+    Run gotExt = ok(cat(asMax, "getkey", "--sha256", extHash, "--out", extBlob.toString()));
+    assertTrue(gotExt.out().contains("2 of 2 agents"), gotExt.out());
+    Path extPw = file("rota-ext.pw", "rota-Passw0rd");
+    ok(cat(card("kra4"), "recoverkey", extBlob.toString(), "--next", home.resolve("rota-ext.step").toString()));
+    ok(cat(card("kra5"), "recoverkey", home.resolve("rota-ext.step").toString(), "--out",
+        home.resolve("rota-ext.p12").toString(), "--password-file", extPw.toString()));
+    RecoveryCliE2eTest.assertPkcs12MatchesCertificate(home.resolve("rota-ext.p12"), extPw, "rota-ext");
     for (String[] k : new String[][] {{rsa, "rota-rsa"}, {ec, "rota-ec"}}) {
       Path blob = home.resolve(k[1] + ".blob");
       Run got = ok(cat(asMax, "getkey", "--serial", k[0], "--out", blob.toString()));
@@ -175,13 +198,13 @@ class AgentRotationCliE2eTest {
     // a drill by D and E proves the new records (the refused one is taken over); the kept old ones are dropped
     Path drill = home.resolve("drill.work");
     Run dr = ok(cat(asMax, "kra", "drill", "--unverified", "--out", drill.toString()));
-    assertTrue(dr.out().contains("started       drill") && dr.out().contains("2 archives"), dr.out());
+    assertTrue(dr.out().contains("started       drill") && dr.out().contains("3 archives"), dr.out());
     ok(cat(card("kra4"), "kra", "step", drill.toString(), "--next", home.resolve("drill.1").toString()));
     Run last = ok(cat(card("kra5"), "kra", "step", home.resolve("drill.1").toString(), "--next",
         home.resolve("drill.2").toString()));
-    assertTrue(last.out().contains("2 finished"), last.out());
+    assertTrue(last.out().contains("3 finished"), last.out());
     Run passed = ok(cat(asMax, "kra", "submit", home.resolve("drill.2").toString()));
-    assertTrue(passed.out().contains("2 accepted") && passed.out().contains("reached its key K"), passed.out());
+    assertTrue(passed.out().contains("3 accepted") && passed.out().contains("reached its key K"), passed.out());
     assertNoSecretIn(Files.readAllBytes(home.resolve("drill.2")), secrets, "drill.2");
     Run gone = keyarc(cat(asMax, "getkey", "--serial", rsa, "--previous", "--out", home.resolve("gone").toString()));
     assertEquals(41, gone.exit(), gone.out() + gone.err());
@@ -231,14 +254,14 @@ class AgentRotationCliE2eTest {
         org.keyarc.ca.CaException.class, () -> ceremonies.material(stranger, id3)).code());
 
     Run list = ok(cat(asMax, "kra", "ceremonies"));
-    assertTrue(list.out().contains("rotation  2 of 2 done") && list.out().contains("drill     2 of 2 done")
+    assertTrue(list.out().contains("rotation  3 of 3 done") && list.out().contains("drill     3 of 3 done")
         && list.out().contains("drill     0 of 1 done") && list.out().contains("drill     1 of 1 done"), list.out());
     Run audit = ok(cat(asAda, "kra", "ceremonies", "1"));
     assertTrue(audit.out().contains("done") && audit.out().contains("to=2 of 2"), audit.out());
     var records = RecoveryCliE2eTest.node.services().store().inTransaction(tx -> tx.audit().records(0,
         Long.MAX_VALUE));
-    assertEquals(2, records.stream().filter(r -> r.action().equals("key.rotate")).count());
-    assertEquals(4, records.stream().filter(r -> r.action().equals("key.drill")).count());
+    assertEquals(3, records.stream().filter(r -> r.action().equals("key.rotate")).count());
+    assertEquals(5, records.stream().filter(r -> r.action().equals("key.drill")).count());
     assertEquals(5, records.stream().filter(r -> r.action().equals("kra.ceremony.step")).count());
     assertEquals(2, records.stream().filter(r -> r.action().equals("kra.ceremony.refused")).count());
     // the archives were made with a verifier (record version 3), which the rotation kept

@@ -90,7 +90,7 @@ public final class CeremonyService {
   public record Selection(List<BigInteger> serials, int limit, int sample, boolean unverified) {}
 
   /** One archive a ceremony would take: its certificate, owner, and its policy before and after. */
-  public record Planned(BigInteger serial, String subject, String from, String to) {}
+  public record Planned(String issuer, BigInteger serial, String subject, String from, String to) {}
 
   /** A started ceremony. */
   public record Started(long id, CeremonyStore.Kind kind, int archives) {}
@@ -124,7 +124,7 @@ public final class CeremonyService {
     Instant now = clock.instant();
     List<CeremonyOrder.Archive> entries = new ArrayList<>();
     for (Planned p : chosen) {
-      ArchiveStore.Row row = row(p.serial());
+      ArchiveStore.Row row = row(p.issuer(), p.serial());
       entries.add(new CeremonyOrder.Archive(ArchiveRecord.getInstance(row.record()).certificate(),
           sha256(row.record())));
     }
@@ -141,8 +141,8 @@ public final class CeremonyService {
     store.inTransaction(tx -> {
       tx.ceremonies().setOrder(id, signed);
       for (Planned p : chosen) {
-        tx.ceremonies().addItem(id, issuer, p.serial());
-        tx.ceremonies().supersede(kind, issuer, p.serial(), id, now); // an older order's answers count no more
+        tx.ceremonies().addItem(id, p.issuer(), p.serial());
+        tx.ceremonies().supersede(kind, p.issuer(), p.serial(), id, now); // an older order's answers count no more
       }
       Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_START, "ceremony:" + id, kind.name().toLowerCase()
           + " archives=" + chosen.size() + (kind == CeremonyStore.Kind.ROTATION ? " to=" + target.threshold() + " of "
@@ -179,7 +179,7 @@ public final class CeremonyService {
     List<CeremonyStore.Item> open = unfinished(id);
     List<byte[]> blobs = new ArrayList<>();
     for (int i = Math.max(0, offset); i < open.size() && blobs.size() < Math.max(1, Math.min(limit, 500)); i++) {
-      blobs.add(archives.blob(row(open.get(i).serial())));
+      blobs.add(archives.blob(row(open.get(i).issuer(), open.get(i).serial())));
     }
     Instant now = clock.instant();
     store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_WORK, "ceremony:" + id,
@@ -275,7 +275,7 @@ public final class CeremonyService {
     List<CeremonyWork.Item> items = new ArrayList<>();
     long bytes = c.signedOrder().length;
     for (CeremonyStore.Item i : unfinished(c.id())) {
-      byte[] blob = archives.blob(row(i.serial()));
+      byte[] blob = archives.blob(row(i.issuer(), i.serial()));
       ArchiveRecord rec = ArchiveRecord.getInstance((byte[]) parseBlob(blob)[0]);
       if (rec.threshold() > 1 && rec.envelopes().stream().anyMatch(e -> e.innerLayerHashes().isEmpty())) {
         throw new CaException(ErrorCode.BAD_REQUEST, "archive " + hex(i.serial()) + " is a record from before layer "
@@ -438,7 +438,8 @@ public final class CeremonyService {
     Set<String> seenPanels = new HashSet<>();
     store.inTransaction(tx -> {
       for (CeremonyOrder.Archive a : order.archives()) {
-        List<ArchiveStore.Row> rows = tx.archives().bySerial(issuer, a.certificate().getSerialNumber().getValue());
+        List<ArchiveStore.Row> rows = tx.archives().bySerial(a.certificate().getName().toString(),
+            a.certificate().getSerialNumber().getValue());
         if (!rows.isEmpty()) {
           ArchiveRecord rec = ArchiveRecord.getInstance(rows.get(0).record());
           if (seenPanels.add(rec.agents().toString())) {
@@ -504,14 +505,20 @@ public final class CeremonyService {
     }
     List<Outcome> out = new ArrayList<>();
     Set<BigInteger> seen = new HashSet<>();
-    java.util.Map<BigInteger, CeremonyStore.Item> items = new java.util.HashMap<>();
-    store.inTransaction(tx -> tx.ceremonies().items(c.id())).forEach(i -> items.put(i.serial(), i));
+    List<CeremonyStore.Item> items = store.inTransaction(tx -> tx.ceremonies().items(c.id()));
     for (Answer a : answers) {
       if (!seen.add(a.serial())) {
         out.add(new Outcome(a.serial(), false, "answered twice in one submission"));
         continue;
       }
-      out.add(accept(who, c, order, newAgents, a, Optional.ofNullable(items.get(a.serial()))));
+      // answers name their archive by serial: unambiguous within one ceremony, else refused
+      List<CeremonyStore.Item> match = items.stream().filter(i -> i.serial().equals(a.serial())).toList();
+      if (match.size() > 1) {
+        out.add(new Outcome(a.serial(), false, "two archives of this ceremony have certificate serial "
+            + hex(a.serial()) + " (of different CAs): answer them with files of their own ceremonies"));
+        continue;
+      }
+      out.add(accept(who, c, order, newAgents, a, match.stream().findFirst()));
     }
     return out;
   }
@@ -531,7 +538,7 @@ public final class CeremonyService {
       return new Outcome(a.serial(), false, "archive " + hex(a.serial()) + " was taken over by a later ceremony ("
           + item.get().detail() + "); this answer counts no more");
     }
-    row = row(a.serial());
+    row = row(item.get().issuer(), a.serial());
     ArchiveRecord current = ArchiveRecord.getInstance(row.record());
     CeremonyOrder.Archive entry = order.archive(current.certificate());
     if (entry == null || !Arrays.equals(entry.recordHash(), sha256(row.record()))) {
@@ -546,7 +553,7 @@ public final class CeremonyService {
     final String refused = problem;
     if (refused != null) {
       store.inTransaction(tx -> {
-        tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.FAILED, now, refused);
+        tx.ceremonies().setStatus(c.id(), r.issuer(), a.serial(), CeremonyStore.ItemStatus.FAILED, now, refused);
         Audit.append(tx, who.actor(), AuditAction.KRA_CEREMONY_REFUSED, "serial:" + hex(a.serial()), "ceremony="
             + c.id() + " " + refused, now);
         return null;
@@ -562,11 +569,11 @@ public final class CeremonyService {
           + " to=" + order.threshold() + " of " + order.agents().size() + " (the previous record is kept until a "
           + "drill passes)";
       boolean replaced = store.inTransaction(tx -> {
-        if (!tx.archives().replaceRecord(issuer, a.serial(), r.record(), der, order.threshold(),
+        if (!tx.archives().replaceRecord(r.issuer(), a.serial(), r.record(), der, order.threshold(),
             order.agents().size())) {
           return false;
         }
-        tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
+        tx.ceremonies().setStatus(c.id(), r.issuer(), a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
         Audit.append(tx, who.actor(), AuditAction.KEY_ROTATE, "serial:" + hex(a.serial()), detail, now);
         return true;
       });
@@ -578,20 +585,20 @@ public final class CeremonyService {
     // key alone (a record from before verifiers) could come from the key's owner, so it never drops a kept record
     // a verifier counts as proof of K only if it is the one made in the HSM at archival: one a rotation of an older
     // record brought was chosen by whoever answered it (an owner of the key could have made it with a K of its own)
-    boolean byK = current.verifier() != null && verifierIsOriginal(a.serial(), current);
+    boolean byK = current.verifier() != null && verifierIsOriginal(r.issuer(), a.serial(), current);
     String said = byK ? "the agents reached its key K and the key matches its certificate"
         : "proven without a verifier made at archival (the record is from before verifiers, or a rotation gave it "
             + "one): the key matches its certificate, but whoever holds that key could have made the proof; the kept "
             + "record stays";
     String result = store.inTransaction(tx -> {
-      ArchiveStore.Versions v = tx.archives().versions(issuer, a.serial());
+      ArchiveStore.Versions v = tx.archives().versions(r.issuer(), a.serial());
       boolean drop = byK && v != null && v.previous() != null;
-      if (!tx.archives().markVerified(issuer, a.serial(), r.record(), now, drop)) {
+      if (!tx.archives().markVerified(r.issuer(), a.serial(), r.record(), now, drop)) {
         return null;
       }
       String detail = "ceremony=" + c.id() + " passed" + (byK ? " (verifier)" : " (no original verifier)")
           + (drop ? "; the record before the last rotation is dropped" : "");
-      tx.ceremonies().setStatus(c.id(), issuer, a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
+      tx.ceremonies().setStatus(c.id(), r.issuer(), a.serial(), CeremonyStore.ItemStatus.DONE, now, detail);
       Audit.append(tx, who.actor(), AuditAction.KEY_DRILL, "serial:" + hex(a.serial()), detail, now);
       return detail;
     });
@@ -603,8 +610,9 @@ public final class CeremonyService {
    * True when the record's verifier came from the HSM: the record was made with it (it has no previous record, so no
    * rotation made it), or the record it replaced carried the same verifier.
    */
-  private boolean verifierIsOriginal(BigInteger serial, ArchiveRecord current) throws CaException {
-    ArchiveStore.Versions v = store.inTransaction(tx -> tx.archives().versions(issuer, serial));
+  private boolean verifierIsOriginal(String archiveIssuer, BigInteger serial, ArchiveRecord current)
+      throws CaException {
+    ArchiveStore.Versions v = store.inTransaction(tx -> tx.archives().versions(archiveIssuer, serial));
     if (v == null) {
       return false;
     }
@@ -621,8 +629,18 @@ public final class CeremonyService {
    * (by SHA-256), so that a store edit of the certificate row cannot choose the key a proof is checked with.
    */
   private X509CertificateHolder certificateOf(ArchiveStore.Row row) throws CaException {
-    X509CertificateHolder cert = archives.certificate(row.serial());
-    if (keys.issuerOf(cert).isEmpty() || !org.keyarc.ca.support.Digests.sha256Hex(Encodings.der(cert))
+    boolean external = !row.issuer().equals(issuer);
+    X509CertificateHolder cert;
+    if (external) { // an imported key of another CA's certificate: the one kept with it (and hashed in its record)
+      byte[] der = store.inTransaction(tx -> tx.archives().externalCertificate(row.issuer(), row.serial()));
+      if (der == null) {
+        throw new CaException(ErrorCode.STORE_ERROR, "external archive " + hex(row.serial()) + " has no certificate");
+      }
+      cert = Encodings.certificate(der);
+    } else {
+      cert = archives.certificate(row.serial());
+    }
+    if ((!external && keys.issuerOf(cert).isEmpty()) || !org.keyarc.ca.support.Digests.sha256Hex(Encodings.der(cert))
         .equalsIgnoreCase(row.certSha256())) {
       throw new CaException(ErrorCode.STORE_ERROR, "the stored certificate " + hex(row.serial()) + " is not the one "
           + "this CA issued for the archive: the store was changed");
@@ -759,33 +777,37 @@ public final class CeremonyService {
     String toText = kind == CeremonyStore.Kind.ROTATION ? target.threshold() + " of " + to.size() + " " + names(
         target.agents()) : "";
     return store.inTransaction(tx -> {
-      Set<BigInteger> busy = new HashSet<>(tx.ceremonies().unfinished(kind, issuer));
-      List<BigInteger> candidates = sel.serials().isEmpty() ? tx.archives().serials(issuer,
-          ArchiveService.NAME_SEARCH_LIMIT) : sel.serials();
+      Set<ArchiveStore.Key> busy = new HashSet<>(tx.ceremonies().unfinished(kind));
+      List<ArchiveStore.Key> candidates = new ArrayList<>();
+      if (sel.serials().isEmpty()) { // every archive: this CA's and imported ones of other CAs
+        candidates.addAll(tx.archives().keys(ArchiveService.NAME_SEARCH_LIMIT));
+      } else { // named by serial: this CA's certificates
+        sel.serials().forEach(x -> candidates.add(new ArchiveStore.Key(issuer, x)));
+      }
       if (sampled) {
-        candidates = new ArrayList<>(candidates);
         Collections.shuffle(candidates, random);
       }
       List<Planned> out = new ArrayList<>();
-      for (BigInteger s : candidates) {
+      for (ArchiveStore.Key key : candidates) {
         if (out.size() >= limit) {
           break;
         }
-        List<ArchiveStore.Row> rows = tx.archives().bySerial(issuer, s);
+        BigInteger s = key.serial();
+        List<ArchiveStore.Row> rows = tx.archives().bySerial(key.issuer(), s);
         if (rows.isEmpty()) {
           if (!sel.serials().isEmpty()) {
             throw new CaException(ErrorCode.NOT_FOUND, "no archived key for certificate " + hex(s));
           }
           continue;
         }
-        if (busy.contains(s) && sel.serials().isEmpty()) {
+        if (busy.contains(key) && sel.serials().isEmpty()) {
           continue; // an unfinished ceremony of this kind waits for it: resume that one (or name it to take it over)
         }
         ArchiveRecord rec = ArchiveRecord.getInstance(rows.get(0).record());
         if (kind == CeremonyStore.Kind.ROTATION && rec.threshold() == target.threshold() && rec.agents().equals(to)) {
           continue; // already for the current agents and policy
         }
-        if (kind == CeremonyStore.Kind.ROTATION && tx.archives().versions(issuer, s).previous() != null) {
+        if (kind == CeremonyStore.Kind.ROTATION && tx.archives().versions(key.issuer(), s).previous() != null) {
           if (!sel.serials().isEmpty()) {
             throw new CaException(ErrorCode.BAD_REQUEST, "archive " + hex(s) + " was rotated and no drill has proved "
                 + "its new record yet: drill it first (keyarc kra drill --unverified), so that the kept record is not "
@@ -793,11 +815,11 @@ public final class CeremonyService {
           }
           continue;
         }
-        if (kind == CeremonyStore.Kind.DRILL && sel.unverified() && tx.archives().versions(issuer, s).previous()
-            == null) {
+        if (kind == CeremonyStore.Kind.DRILL && sel.unverified() && tx.archives().versions(key.issuer(), s)
+            .previous() == null) {
           continue;
         }
-        out.add(new Planned(s, rows.get(0).subject(), rec.threshold() + " of " + rec.agents().size() + " "
+        out.add(new Planned(key.issuer(), s, rows.get(0).subject(), rec.threshold() + " of " + rec.agents().size() + " "
             + serials(rec.agents()), toText));
       }
       return out;
@@ -848,8 +870,8 @@ public final class CeremonyService {
     }
   }
 
-  private ArchiveStore.Row row(BigInteger serial) throws CaException {
-    List<ArchiveStore.Row> rows = store.inTransaction(tx -> tx.archives().bySerial(issuer, serial));
+  private ArchiveStore.Row row(String archiveIssuer, BigInteger serial) throws CaException {
+    List<ArchiveStore.Row> rows = store.inTransaction(tx -> tx.archives().bySerial(archiveIssuer, serial));
     if (rows.isEmpty()) {
       throw new CaException(ErrorCode.NOT_FOUND, "no archived key for certificate " + hex(serial));
     }

@@ -23,6 +23,12 @@ public interface ArchiveStore {
 
   List<Row> bySubject(String subject) throws StoreException;
 
+  /** An archive's key: its certificate's issuer and serial. */
+  record Key(String issuer, BigInteger serial) {}
+
+  /** Every archive's key (this CA's and external ones), oldest first, at most {@code limit}. */
+  List<Key> keys(int limit) throws StoreException;
+
   /** The certificate serials of {@code issuer}'s archives, oldest first, at most {@code limit}. */
   List<BigInteger> serials(String issuer, int limit) throws StoreException;
 

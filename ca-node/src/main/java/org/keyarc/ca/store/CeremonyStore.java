@@ -58,8 +58,8 @@ public interface CeremonyStore {
   void setStatus(long id, String issuer, BigInteger serial, ItemStatus status, Instant at, String detail)
       throws StoreException;
 
-  /** The serials of {@code issuer}'s archives that a ceremony of {@code kind} still waits for (PENDING). */
-  List<BigInteger> unfinished(Kind kind, String issuer) throws StoreException;
+  /** The archives that a ceremony of {@code kind} still waits for (PENDING). */
+  List<ArchiveStore.Key> unfinished(Kind kind) throws StoreException;
 
   /** Marks the PENDING and FAILED items of {@code serial} in other ceremonies of {@code kind} SUPERSEDED by {@code by}. */
   void supersede(Kind kind, String issuer, BigInteger serial, long by, Instant at) throws StoreException;

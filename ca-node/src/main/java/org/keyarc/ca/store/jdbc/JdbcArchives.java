@@ -77,6 +77,23 @@ final class JdbcArchives implements ArchiveStore {
   }
 
   @Override
+  public List<Key> keys(int limit) throws StoreException {
+    List<Key> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT issuer, serial FROM archived_key ORDER BY created_at "
+        + "LIMIT ?")) {
+      ps.setInt(1, Math.max(1, limit));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Key(rs.getString(1), new BigInteger(rs.getString(2), 16)));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public List<Row> byCertHash(String hex) throws StoreException {
     try {
       String h = hex.toLowerCase().replace(":", "");

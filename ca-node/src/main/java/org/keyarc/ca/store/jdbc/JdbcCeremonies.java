@@ -138,15 +138,14 @@ final class JdbcCeremonies implements CeremonyStore {
   }
 
   @Override
-  public List<BigInteger> unfinished(Kind kind, String issuer) throws StoreException {
-    List<BigInteger> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT i.serial FROM key_ceremony_item i JOIN "
-        + "key_ceremony k ON k.id = i.ceremony_id WHERE k.kind = ? AND i.issuer = ? AND i.status = 'PENDING'")) {
+  public List<org.keyarc.ca.store.ArchiveStore.Key> unfinished(Kind kind) throws StoreException {
+    List<org.keyarc.ca.store.ArchiveStore.Key> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT i.issuer, i.serial FROM key_ceremony_item i JOIN "
+        + "key_ceremony k ON k.id = i.ceremony_id WHERE k.kind = ? AND i.status = 'PENDING'")) {
       ps.setString(1, kind.name());
-      ps.setString(2, issuer);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new BigInteger(rs.getString(1), 16));
+          out.add(new org.keyarc.ca.store.ArchiveStore.Key(rs.getString(1), new BigInteger(rs.getString(2), 16)));
         }
       }
       return out;
