@@ -170,6 +170,20 @@ if [ "$jmh" = yes ]; then
       END { for (i = 1; i <= n; i++) { split(order[i], k, "|")
         printf "| %s | %s | %s | %s | %s |\n", k[1], k[2], score[order[i], 1], score[order[i], 2], score[order[i], 4] } }'
   } >> "$results"
+  echo "== JMH: signature verification, Bouncy Castle vs the JDK vs the native provider, one thread"
+  java -jar "$root/bench/target/benchmarks.jar" VerifyBenchmark -f 1 -wi 3 -w 1 -i 3 -r 1 -t 1 \
+    -rf csv -rff "$work/jmh-verify.csv" > "$work/jmh-verify.log" 2>&1 \
+    || { tail -30 "$work/jmh-verify.log"; echo "JMH failed" >&2; exit 1; }
+  {
+    echo
+    echo "| verification (1 thread) | key | provider | keys | ops/s |"
+    echo "|---|---|---|---|---|"
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { gsub(/"/, "", $i); name[i] = $i }; next }
+      { gsub(/"/, ""); k = ""; pr = ""; ks = ""
+        for (i = 8; i <= NF; i++) { if (name[i] == "Param: key") k = $i; if (name[i] == "Param: provider") pr = $i
+          if (name[i] == "Param: keys") ks = $i }
+        printf "| VerifyBenchmark | %s | %s | %s | %d |\n", k, pr, ks, $5 }' "$work/jmh-verify.csv"
+  } >> "$results"
 fi
 echo
 cat "$results"

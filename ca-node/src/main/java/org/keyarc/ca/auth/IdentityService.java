@@ -150,8 +150,7 @@ public final class IdentityService {
         throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate (" + cert.getSubject()
             + ") was not issued by this CA");
       }
-      verifier = new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER)
-          .build(cert.getSubjectPublicKeyInfo());
+      verifier = org.keyarc.ca.support.NativeVerify.of(cert.getSubjectPublicKeyInfo());
     } catch (CertException | OperatorCreationException e) {
       throw new CaException(ErrorCode.UNKNOWN_SIGNER, "the signer certificate cannot be checked: "
           + e.getMessage());

@@ -30,7 +30,6 @@ import org.bouncycastle.cert.crmf.CertificateResponse;
 import org.bouncycastle.cert.crmf.CertificateResponseBuilder;
 import org.bouncycastle.cert.crmf.PKIArchiveControl;
 import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
 import org.keyarc.ca.CaException;
@@ -40,7 +39,6 @@ import org.keyarc.ca.issue.Outcome;
 import org.keyarc.ca.issue.RequestPolicy;
 import org.keyarc.ca.keys.CaKeyring;
 import org.keyarc.ca.support.Texts;
-import org.keyarc.protocol.Bc;
 import org.keyarc.protocol.CardEvidence;
 import org.keyarc.ca.template.TemplateRules;
 import org.keyarc.protocol.ErrorCode;
@@ -184,8 +182,7 @@ final class CertRequests {
     // the cheap checks first: the template's key rules before the (possibly costly) signature check
     TemplateRules.checkKey(d.template(), csr.getSubjectPublicKeyInfo());
     try {
-      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER)
-          .build(csr.getSubjectPublicKeyInfo()))) {
+      if (!csr.isSignatureValid(org.keyarc.ca.support.NativeVerify.of(csr.getSubjectPublicKeyInfo()))) {
         throw new CaException(ErrorCode.BAD_POP, "the PKCS#10 signature does not verify with its public key");
       }
     } catch (PKCSException | OperatorCreationException | RuntimeException e) {
@@ -369,7 +366,7 @@ final class CertRequests {
     }
     boolean ok;
     try {
-      ok = req.isValidSigningKeyPOP(new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER).build(spki));
+      ok = req.isValidSigningKeyPOP(org.keyarc.ca.support.NativeVerify.of(spki));
     } catch (CRMFException | OperatorCreationException | IllegalStateException e) {
       ok = false;
     }
