@@ -127,6 +127,17 @@ final class CeremonyCommands {
     }
   }
 
+  /** Prints the node's answer outcomes, one line each; adds the accepted and refused ones to {@code counts}. */
+  static int[] printOutcomes(PrintWriter w, JsonNode answer, int[] counts) {
+    for (JsonNode o : answer.path("outcomes")) {
+      boolean ok = o.path("accepted").asBoolean();
+      counts[ok ? 0 : 1]++;
+      w.printf("%-40s %s  %s%n", o.path("serial").asText(), ok ? "accepted" : "REFUSED",
+          Texts.printable(o.path("detail").asText()));
+    }
+    return counts;
+  }
+
   /** Every page of a ceremony's file. */
   static CeremonyWork fetch(NodeOptions node, long id, PrintWriter w, boolean restartOnline) throws Exception {
     List<CeremonyWork.Item> items = new ArrayList<>();
@@ -345,15 +356,9 @@ final class CeremonyCommands {
           .put(AdminFields.VERSION, material.path(AdminFields.VERSION).asInt())
           .put(AdminFields.CARD, card.selector().toString())
           .put(AdminFields.WORK, Base64.getEncoder().encodeToString(r.work().encoded())));
-      int accepted = 0;
-      int refused = 0;
-      for (JsonNode o : a.path("outcomes")) {
-        boolean ok = o.path("accepted").asBoolean();
-        accepted += ok ? 1 : 0;
-        refused += ok ? 0 : 1;
-        w.printf("%-40s %s  %s%n", o.path("serial").asText(), ok ? "accepted" : "REFUSED",
-            Texts.printable(o.path("detail").asText()));
-      }
+      int[] counts = printOutcomes(w, a, new int[2]);
+      int accepted = counts[0];
+      int refused = counts[1];
       w.println("handed back   ceremony " + id + " to the node" + (accepted + refused > 0 ? ": " + accepted
           + " accepted, " + refused + " refused" : " for the next agent"));
       return refused > 0 ? ErrorCode.BAD_INPUT.number() : 0;
@@ -419,13 +424,9 @@ final class CeremonyCommands {
           bytes += answers.get(from).toString().length();
           a.add(answers.get(from++));
         }
-        for (JsonNode o : AdminCall.call(node, req).path("outcomes")) {
-          boolean ok = o.path("accepted").asBoolean();
-          accepted += ok ? 1 : 0;
-          refused += ok ? 0 : 1;
-          w.printf("%-40s %s  %s%n", o.path("serial").asText(), ok ? "accepted" : "REFUSED",
-              Texts.printable(o.path("detail").asText()));
-        }
+        int[] counts = printOutcomes(w, AdminCall.call(node, req), new int[2]);
+        accepted += counts[0];
+        refused += counts[1];
       }
       int open = work.items().size() - answers.size();
       w.println("ceremony " + id + ": " + accepted + " accepted, " + refused + " refused" + (open > 0 ? ", " + open

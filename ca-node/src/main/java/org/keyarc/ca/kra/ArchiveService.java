@@ -98,7 +98,7 @@ public final class ArchiveService {
     byte[] external = ours ? null : der;
     ArchiveStore.Row row = new ArchiveStore.Row(certIssuer, cert.getSerialNumber(), cert.getSubject().toString(),
         Digests.sha256Hex(der), Digests.sha1Hex(der), policy.threshold(), to.size(), now,
-        Encodings.der(sealed.record(cert, ours ? null : sha256(der))));
+        Encodings.der(sealed.record(cert, ours ? null : org.keyarc.ca.support.Digests.sha256(der))));
     store.inTransaction(tx -> {
       tx.archives().insert(row);
       if (external != null) {
@@ -277,13 +277,7 @@ public final class ArchiveService {
     return new KeyBlob(serial, subject, rec.threshold(), rec.agents().size(), blob);
   }
 
-  private static byte[] sha256(byte[] data) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+
 
   /** The certificate of archived key {@code serial}, as this CA issued it. */
   X509CertificateHolder certificate(BigInteger serial) throws CaException {

@@ -126,7 +126,7 @@ public final class CeremonyService {
     for (Planned p : chosen) {
       ArchiveStore.Row row = row(p.issuer(), p.serial());
       entries.add(new CeremonyOrder.Archive(ArchiveRecord.getInstance(row.record()).certificate(),
-          sha256(row.record())));
+          org.keyarc.ca.support.Digests.sha256(row.record())));
     }
     byte[] nonce = new byte[32];
     random.nextBytes(nonce);
@@ -541,7 +541,8 @@ public final class CeremonyService {
     row = row(item.get().issuer(), a.serial());
     ArchiveRecord current = ArchiveRecord.getInstance(row.record());
     CeremonyOrder.Archive entry = order.archive(current.certificate());
-    if (entry == null || !Arrays.equals(entry.recordHash(), sha256(row.record()))) {
+    if (entry == null || !Arrays.equals(entry.recordHash(),
+        org.keyarc.ca.support.Digests.sha256(row.record()))) {
       problem = "the archive's record changed since the order was made (another rotation?): start a new ceremony";
     } else {
       problem = envelopeProblem(order, newAgents, a.envelopes());
@@ -878,11 +879,5 @@ public final class CeremonyService {
     return rows.get(0);
   }
 
-  private static byte[] sha256(byte[] data) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(data);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+
 }

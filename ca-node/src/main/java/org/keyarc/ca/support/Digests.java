@@ -22,6 +22,15 @@ public final class Digests {
     return digestHex("SHA-256", data);
   }
 
+  /** SHA-256 of {@code data}. */
+  public static byte[] sha256(byte[] data) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static String digestHex(String alg, byte[] data) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance(alg).digest(data));
