@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: checks or installs what the tests need (Java 17, Maven, SoftHSM2, OpenSC, OpenSSL),
+# The test command: checks or installs what the tests need (Java 17, Maven, SoftHSM2, OpenSC, OpenSSL,
+# tpm2-pkcs11 with swtpm and tpm2-abrmd),
 # then runs the whole build with its tests against real SoftHSM2 tokens. Extra arguments go to Maven.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,6 +11,7 @@ need_maven
 need_softhsm
 need_opensc
 need_openssl
+need_tpm2
 cd "$root"
 mvn -B verify "$@"
 

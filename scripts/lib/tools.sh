@@ -57,3 +57,16 @@ need_opensc() {
 need_openssl() {
   command -v openssl >/dev/null 2>&1 || install_pkg openssl "OpenSSL (interoperability tests)"
 }
+
+# tpm2-pkcs11 on a software TPM: recovery agents' cards from a module keyarc did not write (the tests'
+# softhsm-config/tpm2-cards.sh starts and stops them)
+need_tpm2() {
+  [ -r /usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so ] || install_pkg libtpm2-pkcs11-1 "tpm2-pkcs11 (TPM cards in tests)"
+  command -v tpm2_ptool >/dev/null 2>&1 || install_pkg libtpm2-pkcs11-tools "tpm2_ptool (TPM cards in tests)"
+  command -v swtpm >/dev/null 2>&1 || install_pkg swtpm "swtpm (the software TPM of tests)"
+  [ -x /usr/sbin/tpm2-abrmd ] || install_pkg tpm2-abrmd "tpm2-abrmd (the TPM access broker of tests)"
+  command -v tpm2_getrandom >/dev/null 2>&1 || install_pkg tpm2-tools "tpm2-tools"
+  command -v dbus-daemon >/dev/null 2>&1 || install_pkg dbus "D-Bus (tpm2-abrmd's bus)"
+  ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-swtpm.so.0 >/dev/null 2>&1 || install_pkg libtss2-tcti-swtpm0 "the swtpm TCTI"
+  ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-tabrmd.so.0 >/dev/null 2>&1 || install_pkg libtss2-tcti-tabrmd0 "the tabrmd TCTI"
+}

@@ -155,12 +155,18 @@ final class KraCommand {
                 kp.publicKey().getEncoded())).addAttribute(attr.getAttrType(), attr.getAttributeValues())
             .build(org.keyarc.hsm.HsmSigners.iaik(token).signer(kp.privateKey(),
                     org.keyarc.hsm.SignatureAlgorithm.SHA256_WITH_RSA));
-        token.call(s -> {
+        boolean stillSigns = token.call(s -> {
           s.forbidSigning(kp.privateKey());
-          return null;
+          return s.stillSigns(kp.privateKey());
         });
         out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
-            + ";object=" + keyLabel + " (not extractable; decrypt/unwrap only from now on)");
+            + ";object=" + keyLabel + (stillSigns ? " (not extractable)" : " (not extractable; decrypt/unwrap only "
+            + "from now on)"));
+        if (stillSigns) {
+          out.println("warning: card '" + token.label() + "' still signs with the agent key after CKA_SIGN was "
+              + "turned off (its PKCS#11 module accepts the setting but does not enforce it); keyarc never signs "
+              + "with it, but the card would");
+        }
         out.println("evidence      " + evidence.summary() + " (sent with the request)");
         r = client.p10cr(csr, "KeyRecoveryAgent", false);
       }

@@ -283,10 +283,17 @@ class RecoveryCliE2eTest {
 
   /** Runs keyarc in a fresh JVM, as a person would from a shell. */
   static Run subprocess(String... args) throws Exception {
+    return subprocess(java.util.Map.of(), args);
+  }
+
+  /** Runs keyarc in a fresh JVM with these environment variables added (a PKCS#11 module that reads them). */
+  static Run subprocess(java.util.Map<String, String> env, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dkeyarc.home=" + home, "-cp", System.getProperty("java.class.path"), Keyarc.class.getName()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
     String output = new String(p.getInputStream().readAllBytes());
     assertTrue(p.waitFor(120, TimeUnit.SECONDS));
     return new Run(p.exitValue(), output, "");

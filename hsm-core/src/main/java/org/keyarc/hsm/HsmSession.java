@@ -399,6 +399,21 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the token still signs with a key whose CKA_SIGN was turned off: tries a signature of a random
+   * challenge. Some modules accept {@code C_SetAttributeValue(CKA_SIGN=false)} and read it back false, yet go on
+   * signing (tpm2-pkcs11 1.9): a caller that promises "decrypt/unwrap only" checks with this.
+   */
+  public boolean stillSigns(KeyHandle key) {
+    try {
+      SignatureAlgorithm alg = key.keyType() == KeyType.RSA ? SignatureAlgorithm.SHA256_WITH_RSA
+          : SignatureAlgorithm.SHA256_WITH_ECDSA;
+      return sign(key, alg, random(32)).length > 0;
+    } catch (HsmException e) {
+      return false; // refused: what CKA_SIGN=false should do
+    }
+  }
+
   /** How many session objects (CKA_TOKEN false) this application holds in the token: leaks show here. */
   public int countSessionObjects() throws HsmException {
     try {

@@ -1,0 +1,122 @@
+package org.keyarc.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.cli.CliTestSupport.Run;
+import org.keyarc.hsm.testing.Tpm2Cards;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.keyarc.cli.RecoveryCliE2eTest.asAda;
+import static org.keyarc.cli.RecoveryCliE2eTest.asMax;
+import static org.keyarc.cli.RecoveryCliE2eTest.cat;
+import static org.keyarc.cli.RecoveryCliE2eTest.file;
+import static org.keyarc.cli.RecoveryCliE2eTest.ok;
+import static org.keyarc.cli.RecoveryCliE2eTest.secret;
+
+/**
+ * The archival and recovery story with recovery agents on cards of a PKCS#11 module nobody here wrote:
+ * tpm2-pkcs11 on a software TPM (swtpm, tpm2-abrmd). The agents enroll their cards with {@code kra init-card},
+ * the SoftHSM2 agents of the fixture are removed, a user's key is archived to the two TPM cards alone, and both
+ * recover it into a PKCS#12 that OpenSSL opens. Every card command runs as a fresh keyarc process, as an agent
+ * runs it, with the module's environment.
+ */
+class Tpm2CardsE2eTest {
+  static Tpm2Cards tpm;
+  static List<String> serials = new ArrayList<>();
+  static Run enrolling;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    tpm = Tpm2Cards.startOrSkip("tpm2-1", "tpm2-2");
+    RecoveryCliE2eTest.start();
+    for (String name : List.of("tpm2-1", "tpm2-2")) {
+      serials.add(addAgent(name));
+    }
+    for (String old : RecoveryCliE2eTest.agentSerials) {
+      ok(cat(asAda, "kra", "remove", "--serial", old));
+    }
+    ok(cat(asAda, "kra", "policy", "--agents", "2", "--threshold", "2"));
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    RecoveryCliE2eTest.tearDown();
+    if (tpm != null) {
+      tpm.close();
+    }
+  }
+
+  static String[] card(String label) {
+    return new String[] {"--module", tpm.module().toString(), "--token", label, "--pin-file",
+        tpm.pinFile(label).toString()};
+  }
+
+  /** keyarc with a TPM card, in a child process that has the module's environment. */
+  static Run onCard(String label, String... args) throws Exception {
+    return RecoveryCliE2eTest.subprocess(tpm.environment(), cat(card(label), args));
+  }
+
+  static String addAgent(String name) throws Exception {
+    String[] s = secret(asAda, "KeyRecoveryAgent", "CN=Agent " + name, name);
+    Run pending = onCard(name, "kra", "init-card", "--node", RecoveryCliE2eTest.url, "--ref", s[0],
+        "--secret-file", s[1], "--subject", "CN=Agent " + name);
+    assertEquals(0, pending.exit(), pending.out());
+    assertTrue(pending.out().contains("pending"), pending.out());
+    if (enrolling == null) {
+      enrolling = pending;
+    }
+    Run list = ok(cat(asMax, "request", "list"));
+    Matcher id = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Agent " + name).matcher(list.out());
+    assertTrue(id.find(), list.out());
+    ok(cat(asMax, "request", "approve", id.group(1)));
+    Run got = onCard(name, "kra", "init-card", "--node", RecoveryCliE2eTest.url, "--ref", s[0], "--secret-file",
+        s[1], "--resume");
+    assertEquals(0, got.exit(), got.out());
+    assertTrue(got.out().contains("stored on card '" + name + "'"), got.out());
+    String serial = got.out().replaceAll("(?s).*serial ([0-9a-f]+),.*", "$1");
+    Run added = ok(cat(asAda, "kra", "add", "--serial", serial));
+    assertTrue(added.out().contains("card          '" + name + "'")
+        && added.out().contains("CKA_EXTRACTABLE=false"), added.out());
+    return serial;
+  }
+
+  /**
+   * tpm2-pkcs11 accepts C_SetAttributeValue(CKA_SIGN=false) and reads it back false, but the key still signs:
+   * init-card tries a signature afterwards and says so, rather than claiming "decrypt/unwrap only".
+   */
+  @Test
+  void initCardSaysThatTheTpmKeyStillSigns() {
+    assertTrue(enrolling.out().contains("warning: card 'tpm2-1' still signs with the agent key after CKA_SIGN was "
+        + "turned off"), enrolling.out());
+    assertTrue(!enrolling.out().contains("decrypt/unwrap only from now on"), enrolling.out());
+  }
+
+  @Test
+  void aKeyArchivedToTwoTpmCardsIsRecoveredWithBoth() throws Exception {
+    Run list = ok(cat(asAda, "kra", "list"));
+    assertTrue(list.out().contains("policy: 2 of 2 agents") && list.out().contains("CN=Agent tpm2-1")
+        && list.out().contains("CN=Agent tpm2-2") && !list.out().contains("CN=Agent kra1"), list.out());
+    String serial = RecoveryCliE2eTest.archiveUser("CN=Tina Tpm", "rsa2048", "tina");
+    Path blob = RecoveryCliE2eTest.home.resolve("tina.blob");
+    Run got = ok(cat(asMax, "getkey", "--serial", serial, "--out", blob.toString()));
+    assertTrue(got.out().contains("2 of 2 agents"), got.out());
+    Path step = RecoveryCliE2eTest.home.resolve("tina.step1");
+    Run first = onCard("tpm2-1", "recoverkey", blob.toString(), "--next", step.toString());
+    assertEquals(0, first.exit(), first.out());
+    assertTrue(first.out().contains("next          CN=Agent tpm2-2"), first.out());
+    Path p12 = RecoveryCliE2eTest.home.resolve("tina.p12");
+    Path pw = file("tina.pw", "tpm-recovered-Passw0rd");
+    Run last = onCard("tpm2-2", "recoverkey", step.toString(), "--out", p12.toString(), "--password-file",
+        pw.toString());
+    assertEquals(0, last.exit(), last.out());
+    assertTrue(last.out().contains("key           recovered and checked"), last.out());
+    RecoveryCliE2eTest.assertPkcs12MatchesCertificate(p12, pw, "tina");
+  }
+}
