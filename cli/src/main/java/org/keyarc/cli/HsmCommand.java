@@ -91,7 +91,8 @@ final class HsmCommand {
   /** The probe's steps, each on its own line, then each role's verdict with the settings to use. */
   static void printProbe(PrintWriter out, List<HsmSession.ProbeStep> steps, String role) {
     out.println();
-    out.println("Probed with throw-away session keys, each step on its own:");
+    out.println("Probed with throw-away keys (session objects; a token object, destroyed after, where the token makes "
+        + "no session key pairs), each step on its own:");
     java.util.Map<String, Boolean> works = new java.util.HashMap<>();
     java.util.function.Predicate<String> ok = name -> works.getOrDefault(name, false); // not run: did not work
     for (HsmSession.ProbeStep st : steps) {
@@ -122,7 +123,7 @@ final class HsmCommand {
     }
     if (role == null || role.equals("card")) {
       List<String> missing = new ArrayList<>();
-      if (!ok.test(HsmSession.ProbeStep.RSA_PAIR)) {
+      if (!ok.test(HsmSession.ProbeStep.RSA_PAIR) && !ok.test(HsmSession.ProbeStep.RSA_TOKEN_PAIR)) {
         missing.add("RSA key-pair generation (or adopt a key made on the card)");
       }
       if (cardOaep == null) {
@@ -134,6 +135,10 @@ final class HsmCommand {
       out.println(missing.isEmpty() ? "verdict (card): this token can be a recovery agent's card; the CA's "
           + "ca.oaepHash must be " + ("sha256".equals(cardOaep) ? "sha256 or sha1" : "sha1")
           : "verdict (card): this token cannot be a recovery agent's card: it lacks " + String.join(", ", missing));
+      if (missing.isEmpty() && !ok.test(HsmSession.ProbeStep.SIGN_OFF)) {
+        out.println("note (card): the agent key would go on signing after kra init-card turns CKA_SIGN off; keyarc "
+            + "never asks it to, and init-card says so when it enrolls the card");
+      }
     }
   }
 

@@ -55,6 +55,9 @@ class HsmCommandTest {
     assertTrue(r.out().contains("RSA-OAEP SHA-1 key unwrap                    yes"), r.out());
     assertTrue(r.out().matches("(?s).*RSA-OAEP SHA-256 key unwrap\\s+no.*"), r.out());
     assertTrue(r.out().matches("(?s).*AES-CBC-PAD wrap of a private key\\s+no.*"), r.out());
+    assertTrue(r.out().matches("(?s).*CKA_SIGN=false stops signing\\s+yes.*") && !r.out().contains("note (card)"),
+        "SoftHSM2 enforces CKA_SIGN=false: " + r.out());
+    assertTrue(!r.out().contains("as a token object"), "SoftHSM2 makes session key pairs: " + r.out());
     assertTrue(r.out().contains("verdict (ca): this token can be the CA token; set ca.oaepHash: sha1"), r.out());
     assertTrue(r.out().contains("verdict (card): this token can be a recovery agent's card; the CA's ca.oaepHash "
         + "must be sha1"), r.out());

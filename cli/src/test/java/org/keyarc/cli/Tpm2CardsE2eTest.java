@@ -98,6 +98,26 @@ class Tpm2CardsE2eTest {
     assertTrue(!enrolling.out().contains("decrypt/unwrap only from now on"), enrolling.out());
   }
 
+  /**
+   * The probe finds that tpm2-pkcs11 makes no session key pairs, tries the key init-card would make as a token
+   * object instead (and destroys it), and judges the card able to serve, noting that CKA_SIGN=false is not enforced.
+   */
+  @Test
+  void hsmInfoJudgesTheTpmTokenACardAndLeavesNothingOnIt() throws Exception {
+    Run info = onCard("tpm2-2", "hsm", "info", "--role", "card");
+    assertEquals(0, info.exit(), info.out());
+    assertTrue(info.out().matches("(?s).*RSA-2048 key pair as a token object\\s+yes.*"), info.out());
+    assertTrue(info.out().matches("(?s).*RSA-OAEP SHA-256 decryption\\s+yes.*"), info.out());
+    assertTrue(info.out().matches("(?s).*CKA_SIGN=false stops signing\\s+no \\(.*does not enforce it.*"),
+        info.out());
+    assertTrue(info.out().contains("verdict (card): this token can be a recovery agent's card; the CA's "
+        + "ca.oaepHash must be sha256 or sha1"), info.out());
+    assertTrue(info.out().contains("note (card): the agent key would go on signing"), info.out());
+    Run keys = onCard("tpm2-2", "hsm", "keys");
+    assertEquals(0, keys.exit(), keys.out());
+    assertTrue(!keys.out().contains("keyarc-probe") && keys.out().contains("kra-key"), keys.out());
+  }
+
   @Test
   void aKeyArchivedToTwoTpmCardsIsRecoveredWithBoth() throws Exception {
     Run list = ok(cat(asAda, "kra", "list"));

@@ -660,7 +660,9 @@ public final class HsmSession implements AutoCloseable {
     public static final String RSA_SIGNING_PAIR = "RSA-2048 signing key pair";
     public static final String EC_PAIR = "EC P-256 key pair";
     public static final String AES_KEY = "AES-256 key";
+    public static final String RSA_TOKEN_PAIR = "RSA-2048 key pair as a token object";
     public static final String RSA_SIGNING = "RSA SHA-256 PKCS#1 signing";
+    public static final String SIGN_OFF = "CKA_SIGN=false stops signing";
     public static final String OAEP_SHA1_UNWRAP = "RSA-OAEP SHA-1 key unwrap";
     public static final String OAEP_SHA256_UNWRAP = "RSA-OAEP SHA-256 key unwrap";
     public static final String OAEP_SHA1_DECRYPT = "RSA-OAEP SHA-1 decryption";
@@ -700,15 +702,24 @@ public final class HsmSession implements AutoCloseable {
     List<ProbeStep> steps = new ArrayList<>();
     List<KeyHandle> made = new ArrayList<>();
     try {
-      GeneratedKeyPair rsa = attempt(steps, ProbeStep.RSA_PAIR, () -> generateKeyPair(KeySpec.RSA_2048,
+      GeneratedKeyPair sessionRsa = attempt(steps, ProbeStep.RSA_PAIR, () -> generateKeyPair(KeySpec.RSA_2048,
           KeyPolicy.SESSION_UNWRAPPING, "keyarc-probe"));
-      GeneratedKeyPair signer = attempt(steps, ProbeStep.RSA_SIGNING_PAIR, () -> generateKeyPair(KeySpec.RSA_2048,
-          KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
+      GeneratedKeyPair sessionSigner = attempt(steps, ProbeStep.RSA_SIGNING_PAIR, () -> generateKeyPair(
+          KeySpec.RSA_2048, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
+      GeneratedKeyPair tokenPair = null;
+      if (sessionRsa == null && sessionSigner == null) {
+        // a module that makes no session key pairs (tpm2-pkcs11 wants CKA_TOKEN true): the key init-card would
+        // make, as a token object, destroyed below
+        tokenPair = attempt(steps, ProbeStep.RSA_TOKEN_PAIR, () -> generateKeyPair(KeySpec.RSA_2048,
+            KeyPolicy.RECOVERY_AGENT_ENROLLING, "keyarc-probe"));
+      }
+      GeneratedKeyPair rsa = sessionRsa != null ? sessionRsa : tokenPair;
+      GeneratedKeyPair signer = sessionSigner != null ? sessionSigner : tokenPair;
       GeneratedKeyPair ec = attempt(steps, ProbeStep.EC_PAIR, () -> generateKeyPair(KeySpec.EC_P256,
           KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe"));
       KeyHandle aes = attempt(steps, ProbeStep.AES_KEY, () -> generateSecretKey(KeySpec.AES_256,
           KeyPolicy.SESSION_TRANSPORT, "keyarc-probe"));
-      for (GeneratedKeyPair kp : java.util.Arrays.asList(rsa, signer, ec)) {
+      for (GeneratedKeyPair kp : java.util.Arrays.asList(sessionRsa, sessionSigner, tokenPair, ec)) {
         if (kp != null) {
           made.add(kp.privateKey());
           made.add(kp.publicKeyObject());
@@ -722,6 +733,20 @@ public final class HsmSession implements AutoCloseable {
       } else {
         attempt(steps, ProbeStep.RSA_SIGNING, () -> sign(signer.privateKey(),
             SignatureAlgorithm.SHA256_WITH_RSA, new byte[32]));
+      }
+      // what kra init-card promises after the agent's request: the key can no longer sign
+      GeneratedKeyPair switchable = tokenPair != null ? tokenPair : sessionSigner;
+      if (switchable == null) {
+        steps.add(new ProbeStep(ProbeStep.SIGN_OFF, null, "no RSA signing key pair"));
+      } else {
+        attempt(steps, ProbeStep.SIGN_OFF, () -> {
+          forbidSigning(switchable.privateKey());
+          if (stillSigns(switchable.privateKey())) {
+            throw new HsmException(HsmException.Reason.KEY_POLICY, "C_Sign", token.label(),
+                "the key still signs: the module accepts CKA_SIGN=false but does not enforce it");
+          }
+          return Boolean.TRUE;
+        });
       }
       for (OaepHash hash : List.of(OaepHash.SHA1, OaepHash.SHA256)) {
         String unwrapStep = hash == OaepHash.SHA256 ? ProbeStep.OAEP_SHA256_UNWRAP : ProbeStep.OAEP_SHA1_UNWRAP;
