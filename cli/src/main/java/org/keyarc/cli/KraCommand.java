@@ -124,7 +124,9 @@ final class KraCommand {
     try (org.keyarc.hsm.HsmModule m = card.load(); org.keyarc.hsm.HsmToken token = card.open(m, true);
         org.keyarc.protocol.client.CmpClient client = new org.keyarc.protocol.client.CmpClient(
             node.transport(null), protection, node.trustedCa(false))) {
-      Path state = CliFiles.home().resolve("kra-" + token.label() + ".pending");
+      // named by label and serial: every OpenSC PIV card is labelled PIV_II
+      Path state = CliFiles.home().resolve("kra-" + token.label() + "-" + token.serial().trim() + ".pending");
+      byte[] keyId = null;
       org.keyarc.protocol.client.CmpClient.Result r;
       if (resume) {
         if (!java.nio.file.Files.exists(state)) {
@@ -132,6 +134,7 @@ final class KraCommand {
               + token.label() + "' (" + state + ")");
         }
         JsonNode st = AdminCall.JSON.readTree(java.nio.file.Files.readString(state));
+        keyId = st.hasNonNull("keyId") ? java.util.HexFormat.of().parseHex(st.path("keyId").asText()) : null;
         r = client.poll(new org.keyarc.protocol.client.CmpClient.Pending(java.util.HexFormat.of().parseHex(
             st.path("transactionId").asText()), 0, org.bouncycastle.asn1.cmp.PKIBody.TYPE_P10_CERT_REQ, 0),
             java.time.Duration.ZERO, null);
@@ -147,39 +150,24 @@ final class KraCommand {
         }
         var kp = token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048,
             org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel));
-        // what the card says about the key, carried in the request the key signs (evidence, not proof)
-        org.keyarc.protocol.CardEvidence evidence = org.keyarc.protocol.CardEvidence.read(token, kp.privateKey());
-        org.bouncycastle.asn1.pkcs.Attribute attr = evidence.attribute();
-        org.bouncycastle.pkcs.PKCS10CertificationRequest csr = new org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder(
-            org.keyarc.ca.config.X500Subject.parse(subject), org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
-                kp.publicKey().getEncoded())).addAttribute(attr.getAttrType(), attr.getAttributeValues())
-            .build(org.keyarc.hsm.HsmSigners.iaik(token).signer(kp.privateKey(),
-                    org.keyarc.hsm.SignatureAlgorithm.SHA256_WITH_RSA));
-        boolean stillSigns = token.call(s -> {
-          s.forbidSigning(kp.privateKey());
-          return s.stillSigns(kp.privateKey());
-        });
-        out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
-            + ";object=" + keyLabel + (stillSigns ? " (not extractable)" : " (not extractable; decrypt/unwrap only "
-            + "from now on)"));
-        if (stillSigns) {
-          out.println("warning: card '" + token.label() + "' still signs with the agent key after CKA_SIGN was "
-              + "turned off (its PKCS#11 module accepts the setting but does not enforce it); keyarc never signs "
-              + "with it, but the card would");
+        keyId = kp.privateKey().id();
+        try {
+          r = requestAgentCertificate(out, token, kp, keyLabel, subject, client);
+        } catch (Exception e) {
+          throw cardLeftAsItWas(token, kp, e); // the node refused, or the card failed half-way
         }
-        out.println("evidence      " + evidence.summary() + " (sent with the request)");
-        r = client.p10cr(csr, "KeyRecoveryAgent", false);
       }
       if (r.pending() != null) {
         CliFiles.write(state, AdminCall.JSON.createObjectNode().put("transactionId", r.pending().transactionHex())
-            .toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), false, true);
+            .put("keyId", java.util.HexFormat.of().formatHex(keyId)).toString()
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8), false, true);
         out.println("pending       the Key Recovery Agent request waits for a certificate manager; then run "
             + "'keyarc kra init-card --resume' with this card");
         return 0;
       }
       var cert = r.enrolled().cert();
-      org.keyarc.hsm.KeyHandle key = token.call(s -> s.findKey(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
       var x509 = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(cert);
+      org.keyarc.hsm.KeyHandle key = agentKeyOf(token, keyId, keyLabel, x509.getPublicKey());
       token.call(s -> {
         s.storeCertificate(key, x509);
         return null;
@@ -194,6 +182,88 @@ final class KraCommand {
           + cert.getSerialNumber().toString(16));
       return 0;
     }
+  }
+
+  /**
+   * The agent's PKCS#10, signed once by the new key on the card, with the card's evidence; then the key's signing
+   * is switched off (and checked), and the request sent.
+   */
+  private static org.keyarc.protocol.client.CmpClient.Result requestAgentCertificate(PrintWriter out,
+      org.keyarc.hsm.HsmToken token, org.keyarc.hsm.HsmSession.GeneratedKeyPair kp, String keyLabel, String subject,
+      org.keyarc.protocol.client.CmpClient client) throws Exception {
+    // what the card says about the key, carried in the request the key signs (evidence, not proof)
+    org.keyarc.protocol.CardEvidence evidence = org.keyarc.protocol.CardEvidence.read(token, kp.privateKey());
+    org.bouncycastle.asn1.pkcs.Attribute attr = evidence.attribute();
+    org.bouncycastle.pkcs.PKCS10CertificationRequest csr = new org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder(
+        org.keyarc.ca.config.X500Subject.parse(subject), org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+            kp.publicKey().getEncoded())).addAttribute(attr.getAttrType(), attr.getAttributeValues())
+        .build(org.keyarc.hsm.HsmSigners.iaik(token).signer(kp.privateKey(),
+                org.keyarc.hsm.SignatureAlgorithm.SHA256_WITH_RSA));
+    boolean stillSigns = token.call(s -> {
+      s.forbidSigning(kp.privateKey());
+      return s.stillSigns(kp.privateKey());
+    });
+    out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
+        + ";object=" + keyLabel + (stillSigns ? " (not extractable)" : " (not extractable; decrypt/unwrap only "
+        + "from now on)"));
+    if (stillSigns) {
+      out.println("warning: card '" + token.label() + "' still signs with the agent key after CKA_SIGN was "
+          + "turned off (its PKCS#11 module accepts the setting but does not enforce it); keyarc never signs "
+          + "with it, but the card would");
+    }
+    out.println("evidence      " + evidence.summary() + " (sent with the request)");
+    return client.p10cr(csr, "KeyRecoveryAgent", false);
+  }
+
+  /**
+   * After a failure between making the key pair and the node's taking the request: the new pair is destroyed, so a
+   * rerun finds the card as it was; the error says so, or says exactly what is left and how to remove it.
+   */
+  private static Exception cardLeftAsItWas(org.keyarc.hsm.HsmToken token,
+      org.keyarc.hsm.HsmSession.GeneratedKeyPair kp, Exception e) {
+    String id = java.util.HexFormat.of().formatHex(kp.privateKey().id());
+    String note;
+    try {
+      token.call(s -> {
+        s.destroy(kp.privateKey());
+        s.destroy(kp.publicKeyObject());
+        return null;
+      });
+      note = "; the new key pair was removed, card '" + token.label() + "' is as it was";
+    } catch (Exception cleanup) {
+      note = "; card '" + token.label() + "' still holds the new key pair (id " + id + "), remove it with "
+          + "pkcs11-tool --login --delete-object --type privkey --id " + id + " (and --type pubkey)";
+    }
+    if (e instanceof org.keyarc.hsm.HsmException h) {
+      return new Keyarc.UserException(org.keyarc.protocol.ErrorCode.of(h.reason()), h.getMessage() + note);
+    }
+    if (e instanceof org.keyarc.protocol.KeyarcException k) {
+      return new Keyarc.UserException(k.code(), k.getMessage() + note);
+    }
+    return new IllegalStateException(e.getMessage() + note, e);
+  }
+
+  /**
+   * The agent key a certificate was issued for: by the CKA_ID the request recorded (labels are not kept by every
+   * card: ykcs11 ignores them), else the one private key on the card whose public key is the certificate's; the
+   * certificate must be for that key.
+   */
+  private static org.keyarc.hsm.KeyHandle agentKeyOf(org.keyarc.hsm.HsmToken token, byte[] keyId, String keyLabel,
+      java.security.PublicKey certKey) throws Exception {
+    return token.call(s -> {
+      org.keyarc.hsm.KeyHandle k = keyId != null ? s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyId)
+          : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel);
+      if (k != null && s.matchesPublicKey(k, certKey)) {
+        return k;
+      }
+      for (org.keyarc.hsm.KeyHandle other : s.listKeys()) {
+        if (other.keyClass() == org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE && s.matchesPublicKey(other, certKey)) {
+          return other;
+        }
+      }
+      throw new org.keyarc.hsm.HsmException(org.keyarc.hsm.HsmException.Reason.KEY_NOT_FOUND, "find key",
+          token.label(), "card '" + token.label() + "' holds no private key for the certificate's public key");
+    });
   }
 
   @Command(name = "list", description = "The agents, whether each is usable, and the policy.")

@@ -85,6 +85,8 @@ final class NodeProcess implements AutoCloseable {
         .findFirst().orElse(process.toHandle());
     jvm.destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      // a node that does not stop (a prefix's shell leaves the JVM behind when only the shell is killed)
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
     }
   }

@@ -34,7 +34,7 @@ class Tpm2CardsE2eTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    tpm = Tpm2Cards.startOrSkip("tpm2-1", "tpm2-2");
+    tpm = Tpm2Cards.startOrSkip("tpm2-1", "tpm2-2", "tpm2-3");
     RecoveryCliE2eTest.start();
     for (String name : List.of("tpm2-1", "tpm2-2")) {
       serials.add(addAgent(name));
@@ -116,6 +116,28 @@ class Tpm2CardsE2eTest {
     Run keys = onCard("tpm2-2", "hsm", "keys");
     assertEquals(0, keys.exit(), keys.out());
     assertTrue(!keys.out().contains("keyarc-probe") && keys.out().contains("kra-key"), keys.out());
+  }
+
+  /**
+   * An agent who mistypes the secret: the node refuses the request after the key pair was made on the card, and
+   * init-card removes it again, so the rerun with the right secret finds the card as it was (it used to say "the
+   * card already holds an agent key").
+   */
+  @Test
+  void aRefusedRequestLeavesTheCardAsItWas() throws Exception {
+    String[] s = secret(asAda, "KeyRecoveryAgent", "CN=Agent tpm2-3", "tpm2-3");
+    Path typo = file("tpm2-3.typo", "not-the-secret-" + System.nanoTime());
+    Run refused = onCard("tpm2-3", "kra", "init-card", "--node", RecoveryCliE2eTest.url, "--ref", s[0],
+        "--secret-file", typo.toString(), "--subject", "CN=Agent tpm2-3");
+    assertEquals(35, refused.exit(), refused.out());
+    assertTrue(refused.out().contains("the new key pair was removed, card 'tpm2-3' is as it was"), refused.out());
+    Run keys = onCard("tpm2-3", "hsm", "keys");
+    assertEquals(0, keys.exit(), keys.out());
+    assertTrue(!keys.out().contains("kra-key"), keys.out());
+    Run again = onCard("tpm2-3", "kra", "init-card", "--node", RecoveryCliE2eTest.url, "--ref", s[0],
+        "--secret-file", s[1], "--subject", "CN=Agent tpm2-3");
+    assertEquals(0, again.exit(), again.out());
+    assertTrue(again.out().contains("pending"), again.out());
   }
 
   @Test
