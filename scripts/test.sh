@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: checks or installs what the tests need (Java 17, Maven, SoftHSM2, OpenSC, OpenSSL,
-# tpm2-pkcs11 with swtpm and tpm2-abrmd),
+# tpm2-pkcs11 with swtpm and tpm2-abrmd, NSS softoken with certutil),
 # then runs the whole build with its tests against real SoftHSM2 tokens. Extra arguments go to Maven.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,6 +12,7 @@ need_softhsm
 need_opensc
 need_openssl
 need_tpm2
+need_nss
 cd "$root"
 mvn -B verify "$@"
 

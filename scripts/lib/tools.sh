@@ -70,3 +70,9 @@ need_tpm2() {
   ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-swtpm.so.0 >/dev/null 2>&1 || install_pkg libtss2-tcti-swtpm0 "the swtpm TCTI"
   ls /usr/lib/x86_64-linux-gnu/libtss2-tcti-tabrmd.so.0 >/dev/null 2>&1 || install_pkg libtss2-tcti-tabrmd0 "the tabrmd TCTI"
 }
+
+# NSS softoken: a second CA token from a module keyarc did not write (its database is made with certutil)
+need_nss() {
+  [ -r /usr/lib/x86_64-linux-gnu/libsoftokn3.so ] || install_pkg libnss3 "NSS softoken (a second CA token in tests)"
+  command -v certutil >/dev/null 2>&1 || install_pkg libnss3-tools "NSS certutil (the NSS database of tests)"
+}

@@ -77,7 +77,7 @@ final class HsmCommand {
             out.printf("  %-26s %-40s %s%n", HsmSession.mechanismName((Long) n[0]), n[2], ok ? "yes" : "MISSING");
           }
           if (token.loggedIn()) {
-            printProbe(out, s.probe(), role);
+            printProbe(out, s.probe(), role, token.kwpMechanism());
           } else {
             out.println();
             out.println("Log in (--pin-file, KEYARC_PIN) to probe what the token really does and get a verdict.");
@@ -89,8 +89,10 @@ final class HsmCommand {
   }
 
   /** The probe's steps, each on its own line, then each role's verdict with the settings to use. */
-  static void printProbe(PrintWriter out, List<HsmSession.ProbeStep> steps, String role) {
+  static void printProbe(PrintWriter out, List<HsmSession.ProbeStep> steps, String role, long kwp) {
     out.println();
+    out.println("RFC 5649 key wrap mechanism: " + (kwp == 0 ? "none known on this token (set hsm.kwpMechanism to "
+        + "the vendor's code)" : HsmSession.mechanismName(kwp) + String.format(" (0x%X)", kwp)));
     out.println("Probed with throw-away keys (session objects; a token object, destroyed after, where the token makes "
         + "no session key pairs), each step on its own:");
     java.util.Map<String, Boolean> works = new java.util.HashMap<>();
@@ -116,10 +118,14 @@ final class HsmCommand {
         missing.add("RSA-OAEP key unwrap");
       }
       if (!ok.test(HsmSession.ProbeStep.KWP_WRAP)) {
-        missing.add("AES key wrap with padding");
+        missing.add("RFC 5649 key wrap of private keys");
       }
       out.println(missing.isEmpty() ? "verdict (ca): this token can be the CA token; set ca.oaepHash: " + oaep
           : "verdict (ca): this token cannot be the CA token: it lacks " + String.join(", ", missing));
+      if (missing.isEmpty() && !ok.test(HsmSession.ProbeStep.KWP_WRAP_EC)) {
+        out.println("note (ca): EC private keys do not unwrap on this token: it archives RSA keys only (archival of "
+            + "an EC key is refused)");
+      }
     }
     if (role == null || role.equals("card")) {
       List<String> missing = new ArrayList<>();
@@ -165,7 +171,7 @@ final class HsmCommand {
       }
       if (token.loggedIn()) {
         try (HsmSession s = token.session()) {
-          printProbe(out, s.probe(), null);
+          printProbe(out, s.probe(), null, token.kwpMechanism());
         }
       } else {
         out.println();

@@ -25,6 +25,11 @@ public final class HsmOptions {
       description = "PKCS#11 library (default: $KEYARC_PKCS11_MODULE, else " + DEFAULT_MODULE + ")")
   Path module;
 
+  @Option(names = "--init-args", paramLabel = "ARGS", description = "arguments to the module's C_Initialize "
+      + "(pReserved), for modules that need them such as NSS softoken: \"configdir='sql:DIR' certPrefix='' "
+      + "keyPrefix='' secmod='secmod.db' flags=\" (default: $KEYARC_PKCS11_INIT_ARGS, else none)")
+  String initArgs;
+
   @Option(names = "--token", paramLabel = "TOKEN",
       description = "token label or PKCS#11 URI such as pkcs11:token=kra-1 (default: $KEYARC_TOKEN, else keyarc-ca)")
   String token;
@@ -54,7 +59,8 @@ public final class HsmOptions {
   }
 
   public HsmModule load() throws HsmException {
-    return HsmModule.load(modulePath());
+    String args = initArgs != null ? initArgs : System.getenv("KEYARC_PKCS11_INIT_ARGS");
+    return HsmModule.load(modulePath(), args);
   }
 
   /** Where the PIN came from, for the output ("--pin-file /x"); null when there is none. */

@@ -45,13 +45,16 @@ public final class HsmModule implements AutoCloseable {
   private final Path library;
   private final Path loadedLibrary;
   private final PKCS11Module module;
+  /** The C_Initialize reserved argument, or null for none (NSS softoken: "configdir='sql:DIR' ..."). */
+  private final String initArgs;
   private final List<HsmToken> openTokens = new ArrayList<>();
   private boolean initializedByUs;
   private boolean closed;
 
-  private HsmModule(Path library, Path loadedLibrary) throws HsmException {
+  private HsmModule(Path library, Path loadedLibrary, String initArgs) throws HsmException {
     this.library = library;
     this.loadedLibrary = loadedLibrary;
+    this.initArgs = initArgs == null || initArgs.isBlank() ? null : initArgs;
     if (!Files.isReadable(loadedLibrary)) {
       throw new HsmException(Reason.MODULE_LOAD_FAILED, "load", null,
           "PKCS#11 library " + loadedLibrary + " not found or not readable"
@@ -68,7 +71,16 @@ public final class HsmModule implements AutoCloseable {
 
   /** Loads a PKCS#11 library; shares PKCS#11 state with every other user of that file in this JVM. */
   public static HsmModule load(Path library) throws HsmException {
-    return new HsmModule(library, library);
+    return new HsmModule(library, library, null);
+  }
+
+  /**
+   * Loads a PKCS#11 library that needs arguments to C_Initialize: {@code initArgs} goes to
+   * CK_C_INITIALIZE_ARGS.pReserved as a NUL-terminated string (NSS softoken reads its database folder from there:
+   * {@code configdir='sql:/path' certPrefix='' keyPrefix='' secmod='secmod.db' flags=}); null or blank for none.
+   */
+  public static HsmModule load(Path library, String initArgs) throws HsmException {
+    return new HsmModule(library, library, initArgs);
   }
 
   /**
@@ -89,12 +101,23 @@ public final class HsmModule implements AutoCloseable {
       throw new HsmException(Reason.MODULE_LOAD_FAILED, "load", null, -1,
           "cannot copy PKCS#11 library " + library + " to " + copyDir + ": " + e.getMessage(), e);
     }
-    return new HsmModule(library, copy);
+    return new HsmModule(library, copy, null);
   }
 
   private void initialize() throws HsmException {
     try {
-      module.initialize();
+      if (initArgs == null) {
+        module.initialize();
+      } else {
+        iaik.pkcs.pkcs11.wrapper.CK_C_INITIALIZE_ARGS args = new iaik.pkcs.pkcs11.wrapper.CK_C_INITIALIZE_ARGS();
+        args.flags |= PKCS11Constants.CKF_OS_LOCKING_OK;
+        args.pReserved = (initArgs + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8); // a C string
+        try {
+          module.getPKCS11Module().C_Initialize(args, true);
+        } catch (iaik.pkcs.pkcs11.wrapper.PKCS11Exception e) {
+          throw module.convertException(e);
+        }
+      }
       initializedByUs = true;
     } catch (PKCS11Exception e) {
       if (e.getErrorCode() != PKCS11Constants.CKR_CRYPTOKI_ALREADY_INITIALIZED) {

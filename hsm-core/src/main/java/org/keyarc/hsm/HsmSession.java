@@ -467,12 +467,29 @@ public final class HsmSession implements AutoCloseable {
    * unwrap elsewhere yields the DER followed by up to 7 zero bytes.
    */
   public byte[] wrapAesKwp(KeyHandle wrappingKey, KeyHandle key) throws HsmException {
-    requireMechanism(CKM_AES_KEY_WRAP_PAD, CKF_WRAP, "AES key wrap with padding (RFC 5649)");
+    long kwp = kwp();
     try {
-      return session.wrapKey(new Mechanism(CKM_AES_KEY_WRAP_PAD), wrappingKey.objectHandle(), key.objectHandle());
+      return session.wrapKey(new Mechanism(kwp), wrappingKey.objectHandle(), key.objectHandle());
     } catch (PKCS11Exception e) {
+      if (e.getErrorCode() == CKR_BUFFER_TOO_SMALL) {
+        // the module's size answer was too small (NSS softoken 3.87 with 0x210B): once more with a larger buffer
+        return JdkPkcs11Wrap.wrapKey(token.module().loadedLibrary(), token.label(), session.getSessionHandle(), kwp,
+            wrappingKey.objectHandle(), key.objectHandle());
+      }
       throw fail("C_WrapKey", e);
     }
+  }
+
+  /** The token's RFC 5649 mechanism ({@link HsmToken#kwpMechanism()}), or MECHANISM_NOT_SUPPORTED saying what to set. */
+  private long kwp() throws HsmException {
+    long kwp = token.kwpMechanism();
+    if (kwp == 0) {
+      throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "AES key wrap with padding", token.label(),
+          "token '" + token.label() + "' offers no mechanism known to mean RFC 5649 (AES key wrap with padding): "
+              + "not CKM_AES_KEY_WRAP_KWP (0x210B); CKM_AES_KEY_WRAP_PAD (0x210A) means RFC 5649 only on some modules. "
+              + "If the HSM has a vendor code for it, set hsm.kwpMechanism");
+    }
+    return kwp;
   }
 
   /**
@@ -481,7 +498,7 @@ public final class HsmSession implements AutoCloseable {
    */
   public KeyHandle unwrapAesKwp(KeyHandle wrappingKey, byte[] wrapped, KeyType type, KeyPolicy policy, String label)
       throws HsmException {
-    requireMechanism(CKM_AES_KEY_WRAP_PAD, CKF_UNWRAP, "AES key unwrap with padding (RFC 5649)");
+    long kwp = kwp();
     if (type != KeyType.RSA && type != KeyType.EC) {
       throw new IllegalArgumentException("unwrapAesKwp unwraps RSA or EC private keys, not " + type);
     }
@@ -492,7 +509,7 @@ public final class HsmSession implements AutoCloseable {
       t.label(label);
     }
     try {
-      long h = session.unwrapKey(new Mechanism(CKM_AES_KEY_WRAP_PAD), wrappingKey.objectHandle(), wrapped, t);
+      long h = session.unwrapKey(new Mechanism(kwp), wrappingKey.objectHandle(), wrapped, t);
       return new KeyHandle(token.label(), h, KeyClass.PRIVATE, type, label, null, !policy.tokenObject());
     } catch (PKCS11Exception e) {
       if (e.getErrorCode() == CKR_GENERAL_ERROR) {
@@ -667,7 +684,8 @@ public final class HsmSession implements AutoCloseable {
     public static final String OAEP_SHA256_UNWRAP = "RSA-OAEP SHA-256 key unwrap";
     public static final String OAEP_SHA1_DECRYPT = "RSA-OAEP SHA-1 decryption";
     public static final String OAEP_SHA256_DECRYPT = "RSA-OAEP SHA-256 decryption";
-    public static final String KWP_WRAP = "AES key wrap with padding of a private key";
+    public static final String KWP_WRAP = "RFC 5649 key wrap of an RSA private key";
+    public static final String KWP_WRAP_EC = "RFC 5649 key wrap of an EC private key";
     public static final String CBC_PAD_WRAP = "AES-CBC-PAD wrap of a private key";
 
     static ProbeStep of(String name, boolean works, String detail) {
@@ -782,15 +800,11 @@ public final class HsmSession implements AutoCloseable {
       KeyHandle anyPrivate = ec != null ? ec.privateKey() : signer != null ? signer.privateKey() : null;
       if (aes == null || anyPrivate == null) {
         steps.add(new ProbeStep(ProbeStep.KWP_WRAP, null, "no AES key or private key"));
+        steps.add(new ProbeStep(ProbeStep.KWP_WRAP_EC, null, "no AES key or private key"));
         steps.add(new ProbeStep(ProbeStep.CBC_PAD_WRAP, null, "no AES key or private key"));
       } else {
-        attempt(steps, ProbeStep.KWP_WRAP, () -> {
-          byte[] w = wrapAesKwp(aes, anyPrivate);
-          KeyHandle u = unwrapAesKwp(aes, w, ec != null ? KeyType.EC : KeyType.RSA, KeyPolicy.SESSION_UNWRAPPED,
-              "keyarc-probe");
-          made.add(u);
-          return u;
-        });
+        attempt(steps, ProbeStep.KWP_WRAP, () -> kwpInterop(KeyType.RSA, made));
+        attempt(steps, ProbeStep.KWP_WRAP_EC, () -> kwpInterop(KeyType.EC, made));
         attempt(steps, ProbeStep.CBC_PAD_WRAP, () -> {
           try {
             return session.wrapKey(new Mechanism(CKM_AES_CBC_PAD, new org.xipki.pkcs11.wrapper.params.ByteArrayParams(
@@ -809,6 +823,56 @@ public final class HsmSession implements AutoCloseable {
           // a probe key that cannot be destroyed dies with the session
         }
       }
+    }
+  }
+
+  /**
+   * The probe's RFC 5649 step, against Bouncy Castle's RFC 5649 on both sides: a private key made in software is
+   * wrapped by Bouncy Castle under a known AES key, unwrapped into the token with {@link #kwpMechanism its
+   * mechanism} and checked against its public key; the token wraps it again and Bouncy Castle's unwrap must give
+   * the same PKCS#8 (a token that means something else by its mechanism, as NSS does by 0x210A, fails here).
+   */
+  private Object kwpInterop(KeyType type, List<KeyHandle> made) throws HsmException {
+    try {
+      java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance(type == KeyType.RSA ? "RSA" : "EC");
+      g.initialize(type == KeyType.RSA ? 2048 : 256);
+      java.security.KeyPair pair = g.generateKeyPair();
+      byte[] pkcs8 = pair.getPrivate().getEncoded();
+      byte[] kek = new byte[32];
+      new java.security.SecureRandom().nextBytes(kek);
+      AttributeVector t = AttributeVector.newAESSecretKey().token(false).private_(true).sensitive(true)
+          .extractable(false).wrap(true).unwrap(true).encrypt(false).decrypt(false).label("keyarc-probe").value(kek);
+      KeyHandle aes;
+      try {
+        aes = new KeyHandle(token.label(), session.createObject(t), KeyClass.SECRET, KeyType.AES, "keyarc-probe", null,
+            true);
+      } catch (PKCS11Exception e) {
+        throw fail("C_CreateObject", e);
+      }
+      made.add(aes);
+      org.bouncycastle.crypto.Wrapper bc = new org.bouncycastle.crypto.engines.RFC5649WrapEngine(
+          org.bouncycastle.crypto.engines.AESEngine.newInstance());
+      bc.init(true, new org.bouncycastle.crypto.params.KeyParameter(kek));
+      byte[] wrapped = bc.wrap(pkcs8, 0, pkcs8.length);
+      KeyHandle inside = unwrapAesKwp(aes, wrapped, type, KeyPolicy.SESSION_UNWRAPPED, "keyarc-probe");
+      made.add(inside);
+      if (!matchesPublicKey(inside, pair.getPublic())) {
+        throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "C_UnwrapKey", token.label(),
+            "the unwrapped key is not the key Bouncy Castle wrapped");
+      }
+      byte[] again = wrapAesKwp(aes, inside);
+      bc.init(false, new org.bouncycastle.crypto.params.KeyParameter(kek));
+      byte[] back = Der.trimTrailingPadding(bc.unwrap(again, 0, again.length));
+      java.security.KeyFactory kf = java.security.KeyFactory.getInstance(type == KeyType.RSA ? "RSA" : "EC");
+      if (!kf.generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(back)).equals(pair.getPrivate())) {
+        throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "C_WrapKey", token.label(),
+            "the token's wrap does not unwrap to the same key with RFC 5649");
+      }
+      java.util.Arrays.fill(kek, (byte) 0);
+      return Boolean.TRUE;
+    } catch (GeneralSecurityException | org.bouncycastle.crypto.InvalidCipherTextException e) {
+      throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "RFC 5649", token.label(), -1,
+          "the token's key wrap is not RFC 5649: " + e.getMessage(), e);
     }
   }
 

@@ -119,6 +119,44 @@ public final class HsmToken implements AutoCloseable {
     return maxSessions;
   }
 
+  /** A vendor's code for RFC 5649 key wrap, set by configuration; 0 when none is configured. */
+  private volatile long configuredKwp;
+
+  /**
+   * Configures the mechanism code that means RFC 5649 (AES key wrap with padding) on this token, for an HSM that
+   * has a vendor code for it; 0 for the choice of {@link #kwpMechanism()}.
+   */
+  public void kwpMechanism(long code) {
+    this.configuredKwp = code;
+  }
+
+  /**
+   * The mechanism that means RFC 5649 on this token: the configured vendor code; else CKM_AES_KEY_WRAP_KWP (0x210B,
+   * the standard's code since PKCS#11 3.0) when offered for wrap and unwrap; else CKM_AES_KEY_WRAP_PAD (0x210A) only
+   * on SoftHSM2, which means RFC 5649 by it (NSS means PKCS#7 padding and RFC 3394 by 0x210A); else 0: none.
+   */
+  public long kwpMechanism() {
+    if (configuredKwp != 0) {
+      return configuredKwp;
+    }
+    long kwp = org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_AES_KEY_WRAP_KWP;
+    long pad = org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_AES_KEY_WRAP_PAD;
+    long wrap = org.xipki.pkcs11.wrapper.PKCS11Constants.CKF_WRAP;
+    long unwrap = org.xipki.pkcs11.wrapper.PKCS11Constants.CKF_UNWRAP;
+    if (supports(kwp, wrap) && supports(kwp, unwrap)) {
+      return kwp;
+    }
+    if (supports(pad, wrap) && supports(pad, unwrap) && meansRfc5649ByPad()) {
+      return pad;
+    }
+    return 0;
+  }
+
+  /** Modules known to implement RFC 5649 under CKM_AES_KEY_WRAP_PAD: SoftHSM2. */
+  private boolean meansRfc5649ByPad() {
+    return module.description().startsWith("SoftHSM") || description.manufacturer().startsWith("SoftHSM");
+  }
+
   /** Sessions currently lent to callers. */
   public int sessionsInUse() {
     return lent.get();

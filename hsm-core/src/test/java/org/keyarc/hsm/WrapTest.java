@@ -57,6 +57,18 @@ class WrapTest {
   }
 
   /** RFC 5649 section 6 vectors: our software oracle (BC's engine) is the real RFC 5649. */
+  /** SoftHSM2 means RFC 5649 by CKM_AES_KEY_WRAP_PAD (0x210A) and has no 0x210B: keyarc takes 0x210A there only. */
+  @Test
+  void onSoftHsmTheRfc5649MechanismIs0x210A() {
+    assertEquals(org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_AES_KEY_WRAP_PAD, token.kwpMechanism());
+    token.kwpMechanism(0x8000_0001L);
+    try {
+      assertEquals(0x8000_0001L, token.kwpMechanism(), "a configured vendor code comes first");
+    } finally {
+      token.kwpMechanism(0);
+    }
+  }
+
   @Test
   void bouncyCastleMatchesRfc5649Vectors() throws Exception {
     HexFormat hex = HexFormat.of();

@@ -41,6 +41,8 @@ public final class NodeConfig {
     public String token = "keyarc-ca";
     public String pinFile;
     public int sessions = 8;
+    /** Arguments to the module's C_Initialize (pReserved), for modules that need them (NSS softoken); none by default. */
+    public String initArgs;
   }
 
   /** The database. Empty url = the embedded database under dataDir. */
@@ -760,7 +762,7 @@ public final class NodeConfig {
     validate();
     return new NodeSettings(Path.of(dataDir), workers,
         new NodeSettings.Hsm(Path.of(hsm.module), hsm.token, hsm.pinFile == null ? null : Path.of(hsm.pinFile),
-            hsm.sessions),
+            hsm.sessions, hsm.initArgs),
         new NodeSettings.Store(store.url == null || store.url.isBlank() ? null : store.url, store.user,
             store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize, store.localServer),
         new NodeSettings.Binary(binary.host, binary.port, binary.maxFrameBytes,

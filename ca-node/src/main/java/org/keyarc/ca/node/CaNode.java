@@ -151,7 +151,7 @@ public final class CaNode implements AutoCloseable {
   private static Resources openOnce(NodeSettings cfg, Environment env) throws CaException {
     HsmModule module;
     try {
-      module = HsmModule.load(cfg.hsm().module());
+      module = HsmModule.load(cfg.hsm().module(), cfg.hsm().initArgs());
     } catch (HsmException e) {
       throw new CaException(ErrorCode.of(e.reason()), e.getMessage(), e);
     }

@@ -1,0 +1,48 @@
+package org.keyarc.hsm;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.keyarc.hsm.testing.NssDb;
+import org.xipki.pkcs11.wrapper.PKCS11Constants;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * NSS softoken, a module nobody here wrote, as a CA token: it needs C_Initialize arguments; by 0x210A it means
+ * PKCS#7 padding and RFC 3394, so RFC 5649 is 0x210B there; its C_WrapKey size answer for 0x210B is too small (the
+ * wrap is retried with a larger buffer); EC private keys do not unwrap; RSA-OAEP does SHA-256.
+ */
+class NssSoftokenTest {
+
+  @Test
+  void nssSoftokenIsACaTokenForRsaArchivalWithTheStandardKwpMechanism() throws Exception {
+    NssDb nss = NssDb.create();
+    try (HsmModule m = HsmModule.load(NssDb.LIBRARY, nss.initArgs());
+         HsmToken token = m.openToken(TokenSelector.parse(NssDb.TOKEN), PinSource.fromFile(nss.pinFile()), 2);
+         HsmSession s = token.session()) {
+      assertEquals(PKCS11Constants.CKM_AES_KEY_WRAP_KWP, token.kwpMechanism(), "0x210B, not NSS's 0x210A");
+      Map<String, Boolean> steps = s.probe().stream()
+          .collect(Collectors.toMap(HsmSession.ProbeStep::name, st -> Boolean.TRUE.equals(st.works())));
+      // Bouncy Castle's RFC 5649 on both sides of the token's: wrapped by BC, unwrapped inside, wrapped again
+      // (through the retry with a larger buffer), unwrapped by BC to the same key
+      assertTrue(steps.get(HsmSession.ProbeStep.KWP_WRAP), steps.toString());
+      assertEquals(false, steps.get(HsmSession.ProbeStep.KWP_WRAP_EC), "NSS 3.87: CKR_TEMPLATE_INCOMPLETE");
+      assertTrue(steps.get(HsmSession.ProbeStep.OAEP_SHA256_UNWRAP), steps.toString());
+      for (String step : List.of(HsmSession.ProbeStep.RSA_PAIR, HsmSession.ProbeStep.EC_PAIR,
+          HsmSession.ProbeStep.AES_KEY, HsmSession.ProbeStep.RSA_SIGNING, HsmSession.ProbeStep.SIGN_OFF)) {
+        assertTrue(steps.get(step), step + ": " + steps);
+      }
+    }
+  }
+
+  @Test
+  void withoutItsInitArgumentsNssSaysWhy() {
+    HsmException e = org.junit.jupiter.api.Assertions.assertThrows(HsmException.class,
+        () -> HsmModule.load(NssDb.LIBRARY).close());
+    assertEquals(HsmException.Reason.MODULE_LOAD_FAILED, e.reason());
+    assertTrue(e.getMessage().contains("cannot initialise PKCS#11 library " + NssDb.LIBRARY), e.getMessage());
+  }
+}
