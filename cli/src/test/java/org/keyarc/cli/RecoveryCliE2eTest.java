@@ -40,6 +40,8 @@ class RecoveryCliE2eTest {
   static String[] asMax;
   static List<String> agentSerials = new ArrayList<>();
   static Path config;
+  /** The CA token's configuration lines ("hsm:" and below) for another module; null: the fixture's SoftHSM2 token. */
+  static List<String> caHsm;
 
 
 
@@ -93,9 +95,11 @@ class RecoveryCliE2eTest {
     Files.createDirectories(Path.of("target"));
     home = Files.createTempDirectory(Path.of("target"), "recovery-home-").toAbsolutePath();
     System.setProperty("keyarc.home", home.toString());
-    config = file("ca.yaml", String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
-        "  module: " + SoftHsmFixture.library(), "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca"),
-        "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Recovery Test CA"));
+    List<String> lines = new ArrayList<>(List.of("dataDir: " + home.resolve("data")));
+    lines.addAll(caHsm != null ? caHsm : List.of("hsm:", "  module: " + SoftHsmFixture.library(),
+        "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca")));
+    lines.addAll(List.of("binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Recovery Test CA"));
+    config = file("ca.yaml", String.join("\n", lines));
     Run init = ok("ca", "init", "--config", config.toString(), "--admin", "CN=Ada Admin");
     node = CaNode.start(NodeConfig.load(config));
     url = "tls://127.0.0.1:" + node.binaryPort();
@@ -165,10 +169,11 @@ class RecoveryCliE2eTest {
   }
 
   /** Enrolls SUBJECT with archival; returns the certificate serial. The key file is then "lost". */
-  static String archiveUser(String subject, String keyType, String name) throws Exception {
+  static String archiveUser(String subject, String keyType, String name, String... moreArgs) throws Exception {
     String[] s = secret("ExchangeUserKeyArc", subject, name);
-    Run r = ok("enroll", "--archive", "--node", url, "--ref", s[0], "--secret-file", s[1], "--key-type", keyType,
-        "--out-key", home.resolve(name + ".key").toString(), "--out-cert", home.resolve(name + ".crt").toString());
+    Run r = ok(cat(moreArgs, "enroll", "--archive", "--node", url, "--ref", s[0], "--secret-file", s[1],
+        "--key-type", keyType, "--out-key", home.resolve(name + ".key").toString(), "--out-cert",
+        home.resolve(name + ".crt").toString()));
     Files.copy(home.resolve(name + ".key"), home.resolve(name + ".key.reference"));
     Files.delete(home.resolve(name + ".key")); // the user lost the key
     return r.out().replaceAll("(?s).*serial ([0-9a-f]+), until.*", "$1");

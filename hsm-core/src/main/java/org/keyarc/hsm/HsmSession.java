@@ -949,6 +949,10 @@ public final class HsmSession implements AutoCloseable {
         byte[] v = session.getAttrValues(h, CKA_VALUE).getByteArrayAttrValue(CKA_VALUE);
         out.add(v == null ? new byte[0] : v); // an empty CKA_VALUE reads back as absent
       }
+      for (long h : session.findAllObjectsSingle(dataKeyTemplate(label))) {
+        byte[] v = session.getAttrValues(h, CKA_ID).getByteArrayAttrValue(CKA_ID);
+        out.add(v == null || v.length == 0 ? new byte[0] : java.util.Arrays.copyOfRange(v, 1, v.length));
+      }
       return out;
     } catch (PKCS11Exception e) {
       throw fail("C_GetAttributeValue", e);
@@ -959,17 +963,44 @@ public final class HsmSession implements AutoCloseable {
    * Replaces the value of the private token data object labelled {@code label}: the new object is created first
    * and the old ones destroyed after, so a crash in between leaves both (never none). SoftHSM2 keeps a data
    * object's CKA_VALUE read-only after creation, hence create-then-destroy rather than C_SetAttributeValue.
+   *
+   * <p>A token that keeps no data objects (NSS softoken refuses CKO_DATA token objects, and does not give back the
+   * CKA_VALUE of a token secret key) gets a private generic secret labelled {@code keyarc-data:LABEL} instead, a
+   * random sensitive value that may do nothing, whose CKA_ID is 0x01 and the value; like a data object, only a
+   * logged-in session sees or changes it.
    */
   public void writeData(String label, byte[] value) throws HsmException {
     try {
       long[] old = session.findAllObjectsSingle(dataTemplate(label));
-      session.createObject(dataTemplate(label).token(true).private_(true).value(value));
+      long[] oldKeys = session.findAllObjectsSingle(dataKeyTemplate(label));
+      try {
+        session.createObject(dataTemplate(label).token(true).private_(true).value(value));
+      } catch (PKCS11Exception e) {
+        long code = e.getErrorCode();
+        if (code != CKR_ATTRIBUTE_VALUE_INVALID && code != CKR_TEMPLATE_INCONSISTENT
+            && code != CKR_ATTRIBUTE_TYPE_INVALID && code != CKR_FUNCTION_NOT_SUPPORTED) {
+          throw e;
+        }
+        byte[] held = new byte[value.length + 1];
+        held[0] = 1;
+        System.arraycopy(value, 0, held, 1, value.length);
+        session.createObject(dataKeyTemplate(label).token(true).private_(true).sensitive(true).extractable(false)
+            .encrypt(false).decrypt(false).sign(false).verify(false).wrap(false).unwrap(false).derive(false)
+            .value(random(16)).id(held));
+      }
       for (long h : old) {
+        session.destroyObject(h);
+      }
+      for (long h : oldKeys) {
         session.destroyObject(h);
       }
     } catch (PKCS11Exception e) {
       throw fail("C_CreateObject", e);
     }
+  }
+
+  private static AttributeVector dataKeyTemplate(String label) {
+    return new AttributeVector().class_(CKO_SECRET_KEY).keyType(CKK_GENERIC_SECRET).label("keyarc-data:" + label);
   }
 
   private static AttributeVector dataTemplate(String label) {

@@ -38,6 +38,36 @@ class NssSoftokenTest {
     }
   }
 
+  /** NSS keeps no CKO_DATA token objects: the value is held in a private generic secret, and reads back the same. */
+  @Test
+  void dataObjectsAreKeptThoughNssRefusesCkoData() throws Exception {
+    NssDb nss = NssDb.create();
+    byte[] value = new byte[32];
+    new java.security.SecureRandom().nextBytes(value);
+    try (HsmModule m = HsmModule.load(NssDb.LIBRARY, nss.initArgs());
+         HsmToken token = m.openToken(TokenSelector.parse(NssDb.TOKEN), PinSource.fromFile(nss.pinFile()), 2)) {
+      token.call(s -> {
+        s.writeData("keyarc-test", new byte[0]);
+        return null;
+      });
+      List<byte[]> empty = token.call(s -> s.readData("keyarc-test"));
+      assertEquals(1, empty.size());
+      assertEquals(0, empty.get(0).length);
+      token.call(s -> {
+        s.writeData("keyarc-test", value);
+        return null;
+      });
+      List<byte[]> back = token.call(s -> s.readData("keyarc-test"));
+      assertEquals(1, back.size(), "the old value is gone");
+      org.junit.jupiter.api.Assertions.assertArrayEquals(value, back.get(0));
+    }
+    try (HsmModule m = HsmModule.load(NssDb.LIBRARY, nss.initArgs());
+         HsmToken token = m.openToken(TokenSelector.parse(NssDb.TOKEN), PinSource.fromFile(nss.pinFile()), 2)) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(value, token.call(s -> s.readData("keyarc-test")).get(0),
+          "kept on the token");
+    }
+  }
+
   @Test
   void withoutItsInitArgumentsNssSaysWhy() {
     HsmException e = org.junit.jupiter.api.Assertions.assertThrows(HsmException.class,

@@ -126,6 +126,12 @@ public final class KeyArchiver {
           try {
             priv = s.unwrapAesKwp(transport, ev.getEncValue().getOctets(), type, KeyPolicy.SESSION_UNWRAPPED, null);
           } catch (HsmException e) {
+            if (type == KeyHandle.KeyType.EC
+                && e.ckr() == org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_TEMPLATE_INCOMPLETE) {
+              // NSS softoken 3.87 unwraps no EC private key, whatever the template ('keyarc hsm info' notes it)
+              throw new Refused(ErrorCode.KEY_NOT_ALLOWED, "this CA's HSM token '" + token.label() + "' cannot "
+                  + "unwrap EC private keys (C_UnwrapKey: CKR_TEMPLATE_INCOMPLETE), so it archives RSA keys only");
+            }
             throw new Refused(ErrorCode.ARCHIVE_UNREADABLE, "the encrypted private key cannot be unwrapped with "
                 + "its transport key (corrupted, or not AES key wrap with padding)");
           }
