@@ -43,6 +43,11 @@ public final class NodeConfig {
     public int sessions = 8;
     /** Arguments to the module's C_Initialize (pReserved), for modules that need them (NSS softoken); none by default. */
     public String initArgs;
+    /**
+     * The HSM vendor's mechanism code for RFC 5649 key wrap (hex, such as 0x80000171), where it has no
+     * CKM_AES_KEY_WRAP_KWP; empty: 0x210B when the token offers it, 0x210A on SoftHSM2.
+     */
+    public String kwpMechanism;
   }
 
   /** The database. Empty url = the embedded database under dataDir. */
@@ -394,10 +399,24 @@ public final class NodeConfig {
     }
   }
 
+  private long kwpCode() {
+    String v = hsm.kwpMechanism.strip().toLowerCase(java.util.Locale.ROOT);
+    return Long.parseLong(v.startsWith("0x") ? v.substring(2) : v, 16);
+  }
+
   /** Checks every field; the first error found is thrown with the field's name. */
   public void validate() throws ConfigException {
     positive("workers", workers);
     positive("hsm.sessions", hsm.sessions);
+    if (hsm.kwpMechanism != null && !hsm.kwpMechanism.isBlank()) {
+      try {
+        if (kwpCode() <= 0) {
+          fail("hsm.kwpMechanism", "must be a positive mechanism code");
+        }
+      } catch (NumberFormatException e) {
+        fail("hsm.kwpMechanism", "must be a mechanism code in hex such as 0x210B, not '" + hsm.kwpMechanism + "'");
+      }
+    }
     positive("store.poolSize", store.poolSize);
     if (store.url != null && !store.url.isBlank()) {
       String u = store.url.toLowerCase(Locale.ROOT);
@@ -762,7 +781,7 @@ public final class NodeConfig {
     validate();
     return new NodeSettings(Path.of(dataDir), workers,
         new NodeSettings.Hsm(Path.of(hsm.module), hsm.token, hsm.pinFile == null ? null : Path.of(hsm.pinFile),
-            hsm.sessions, hsm.initArgs),
+            hsm.sessions, hsm.initArgs, hsm.kwpMechanism == null || hsm.kwpMechanism.isBlank() ? 0 : kwpCode()),
         new NodeSettings.Store(store.url == null || store.url.isBlank() ? null : store.url, store.user,
             store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize, store.localServer),
         new NodeSettings.Binary(binary.host, binary.port, binary.maxFrameBytes,

@@ -18,8 +18,11 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
     List<Template> templates, String effectiveJson, Limits limits, Connections connections) {
 
   /** The PKCS#11 module and the CA token; {@code pinFile} null means the environment's KEYARC_PIN. */
-  /** The CA's PKCS#11 module and token; {@code initArgs} for C_Initialize, null for none. */
-  public record Hsm(Path module, String token, Path pinFile, int sessions, String initArgs) {}
+  /**
+   * The CA's PKCS#11 module and token; {@code initArgs} for C_Initialize, null for none; {@code kwpMechanism} the
+   * vendor's RFC 5649 code, 0 for the token's standard one.
+   */
+  public record Hsm(Path module, String token, Path pinFile, int sessions, String initArgs, long kwpMechanism) {}
 
   /** The database; {@code url} null means the embedded database under dataDir. */
   /**

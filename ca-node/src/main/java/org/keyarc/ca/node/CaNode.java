@@ -159,6 +159,7 @@ public final class CaNode implements AutoCloseable {
     try {
       pin = readPin(cfg.hsm(), env);
       HsmToken token = module.openToken(TokenSelector.parse(cfg.hsm().token()), pin, cfg.hsm().sessions());
+      token.kwpMechanism(cfg.hsm().kwpMechanism());
       try {
         return new Resources(module, token, openStore(cfg));
       } catch (CaException | RuntimeException e) {

@@ -66,6 +66,18 @@ class NodeConfigTest {
         error("hsm:\n  module: /x/lib.so\nca:\n  responderValidityDays: 5\n  responderRenewBeforeDays: 5\n"));
   }
 
+  /** Modules that need C_Initialize arguments (NSS softoken), and an HSM vendor's code for RFC 5649. */
+  @Test
+  void initArgumentsAndAVendorKwpCodeAreConfigured() throws Exception {
+    NodeSettings s = load("hsm:\n  module: /x/lib.so\n  initArgs: \"configdir='sql:/d'\"\n"
+        + "  kwpMechanism: 0x80000171\n").settings();
+    assertEquals("configdir='sql:/d'", s.hsm().initArgs());
+    assertEquals(0x80000171L, s.hsm().kwpMechanism());
+    assertEquals(0, load("hsm:\n  module: /x/lib.so\n").settings().hsm().kwpMechanism(), "the token's own choice");
+    assertEquals("field 'hsm.kwpMechanism' must be a mechanism code in hex such as 0x210B, not 'wrap'",
+        error("hsm:\n  module: /x/lib.so\n  kwpMechanism: wrap\n"));
+  }
+
   @Test
   void settingsValidateAConfigurationChangedAfterLoading() throws Exception {
     NodeConfig c = load("hsm:\n  module: /x/lib.so\n");
