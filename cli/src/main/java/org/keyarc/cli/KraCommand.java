@@ -104,9 +104,25 @@ final class KraCommand {
       @Option(names = "--resume", description = "collect the certificate of the pending request") boolean resume,
       @Option(names = "--out-cert", paramLabel = "FILE", description = "also write the certificate here (PEM)")
           Path outCert,
-      @Option(names = "--key-label", defaultValue = "kra-key", paramLabel = "LABEL") String keyLabel)
+      @Option(names = "--key-label", defaultValue = "kra-key", paramLabel = "LABEL") String keyLabel,
+      @Option(names = "--key-id", paramLabel = "HEX", description = "the key's CKA_ID: for a new key, the id to give "
+          + "it (ykcs11 names PIV slots by one byte: 03 is slot 9d, key management); with --adopt, the key to take. "
+          + "Default: 16 random bytes for a new key") String keyIdHex,
+      @Option(names = "--adopt", description = "take an RSA key already on the card (made with ykman piv keys "
+          + "generate or yubico-piv-tool, say) instead of making one: --key-id, or the card's only RSA private key; "
+          + "it signs the request, then its signing is switched off where the card allows it") boolean adopt)
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    byte[] chosenId;
+    try {
+      chosenId = keyIdHex == null ? null : java.util.HexFormat.of().parseHex(keyIdHex.replace(":", ""));
+    } catch (IllegalArgumentException e) {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--key-id is hex, such as 03, not '"
+          + keyIdHex + "'");
+    }
+    if (chosenId != null && chosenId.length == 0) {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--key-id is empty");
+    }
     org.keyarc.protocol.client.Protection protection;
     if (ref != null) {
       if (secretFile == null) {
@@ -142,19 +158,32 @@ final class KraCommand {
         if (subject == null) {
           throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "give --subject (the agent's name)");
         }
-        org.keyarc.hsm.KeyHandle existing = token.call(s -> s.findKeyOrNull(
-            org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
-        if (existing != null) {
-          throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
-              + "' already holds an agent key labelled '" + keyLabel + "'; use --resume, or another card");
-        }
-        var kp = token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048,
-            org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel));
-        keyId = kp.privateKey().id();
-        try {
-          r = requestAgentCertificate(out, token, kp, keyLabel, subject, client);
-        } catch (Exception e) {
-          throw cardLeftAsItWas(token, kp, e); // the node refused, or the card failed half-way
+        if (adopt) {
+          org.keyarc.hsm.KeyHandle adopted = adoptedKey(token, chosenId);
+          java.security.PublicKey pub = token.call(s -> s.publicKey(adopted));
+          keyId = adopted.id();
+          out.println("key           RSA key adopted from card '" + token.label() + "': pkcs11:token=" + token.label()
+              + ";id=" + pctId(keyId) + (adopted.label() == null || adopted.label().isEmpty() ? ""
+              : ";object=" + adopted.label()));
+          r = requestAgentCertificate(out, token, adopted, pub, client, subject);
+        } else {
+          org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
+              ? findOrNull(s, chosenId) : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
+          if (existing != null) {
+            throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
+                + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
+                + keyLabel + "'") + "; use --resume, --adopt, or another card");
+          }
+          var kp = token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048,
+              org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel, chosenId));
+          keyId = kp.privateKey().id();
+          out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
+              + ";object=" + keyLabel + " (sensitive, not extractable)");
+          try {
+            r = requestAgentCertificate(out, token, kp.privateKey(), kp.publicKey(), client, subject);
+          } catch (Exception e) {
+            throw cardLeftAsItWas(token, kp, e); // the node refused, or the card failed half-way
+          }
         }
       }
       if (r.pending() != null) {
@@ -168,16 +197,28 @@ final class KraCommand {
       var cert = r.enrolled().cert();
       var x509 = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(cert);
       org.keyarc.hsm.KeyHandle key = agentKeyOf(token, keyId, keyLabel, x509.getPublicKey());
-      token.call(s -> {
-        s.storeCertificate(key, x509);
-        return null;
-      });
+      String stored;
+      try {
+        token.call(s -> {
+          s.storeCertificate(key, x509);
+          return null;
+        });
+        stored = ", stored on card '" + token.label() + "'";
+      } catch (org.keyarc.hsm.HsmException e) {
+        // optional: ykcs11 stores certificates only with the management key; recovery finds the key by its public key
+        if (outCert == null) {
+          throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.of(e.reason()), "card '" + token.label()
+              + "' does not take the certificate (" + e.getMessage() + "); run again with --resume --out-cert FILE "
+              + "to keep it in a file");
+        }
+        stored = ", not stored on card '" + token.label() + "' (" + e.getMessage() + ")";
+      }
       java.nio.file.Files.deleteIfExists(state);
       if (outCert != null) {
         CliFiles.write(outCert, CliFiles.pem(cert).getBytes(java.nio.charset.StandardCharsets.US_ASCII), false, true);
       }
       out.println("certificate   " + cert.getSubject() + ", serial " + cert.getSerialNumber().toString(16)
-          + ", stored on card '" + token.label() + "'" + (outCert != null ? " and in " + outCert : ""));
+          + stored + (outCert != null ? " and in " + outCert : ""));
       out.println("next          the CA administrator adds it: keyarc kra add --serial "
           + cert.getSerialNumber().toString(16));
       return 0;
@@ -189,30 +230,84 @@ final class KraCommand {
    * is switched off (and checked), and the request sent.
    */
   private static org.keyarc.protocol.client.CmpClient.Result requestAgentCertificate(PrintWriter out,
-      org.keyarc.hsm.HsmToken token, org.keyarc.hsm.HsmSession.GeneratedKeyPair kp, String keyLabel, String subject,
-      org.keyarc.protocol.client.CmpClient client) throws Exception {
+      org.keyarc.hsm.HsmToken token, org.keyarc.hsm.KeyHandle key, java.security.PublicKey publicKey,
+      org.keyarc.protocol.client.CmpClient client, String subject) throws Exception {
     // what the card says about the key, carried in the request the key signs (evidence, not proof)
-    org.keyarc.protocol.CardEvidence evidence = org.keyarc.protocol.CardEvidence.read(token, kp.privateKey());
+    org.keyarc.protocol.CardEvidence evidence = org.keyarc.protocol.CardEvidence.read(token, key);
     org.bouncycastle.asn1.pkcs.Attribute attr = evidence.attribute();
     org.bouncycastle.pkcs.PKCS10CertificationRequest csr = new org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder(
         org.keyarc.ca.config.X500Subject.parse(subject), org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
-            kp.publicKey().getEncoded())).addAttribute(attr.getAttrType(), attr.getAttributeValues())
-        .build(org.keyarc.hsm.HsmSigners.iaik(token).signer(kp.privateKey(),
-                org.keyarc.hsm.SignatureAlgorithm.SHA256_WITH_RSA));
-    boolean stillSigns = token.call(s -> {
-      s.forbidSigning(kp.privateKey());
-      return s.stillSigns(kp.privateKey());
+            publicKey.getEncoded())).addAttribute(attr.getAttrType(), attr.getAttributeValues())
+        .build(org.keyarc.hsm.HsmSigners.iaik(token).signer(key, org.keyarc.hsm.SignatureAlgorithm.SHA256_WITH_RSA));
+    String refused = token.call(s -> {
+      try {
+        s.forbidSigning(key);
+        return null;
+      } catch (org.keyarc.hsm.HsmException e) {
+        return e.getMessage(); // a PIV card fixes its keys' attributes (ykcs11: CKR_ATTRIBUTE_READ_ONLY)
+      }
     });
-    out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
-        + ";object=" + keyLabel + (stillSigns ? " (not extractable)" : " (not extractable; decrypt/unwrap only "
-        + "from now on)"));
-    if (stillSigns) {
+    boolean stillSigns = token.call(s -> s.stillSigns(key));
+    if (refused != null) {
+      out.println("warning: card '" + token.label() + "' does not let CKA_SIGN be turned off (" + refused + "); "
+          + "keyarc never signs with the agent key, but the card would");
+    } else if (stillSigns) {
       out.println("warning: card '" + token.label() + "' still signs with the agent key after CKA_SIGN was "
           + "turned off (its PKCS#11 module accepts the setting but does not enforce it); keyarc never signs "
           + "with it, but the card would");
+    } else {
+      out.println("signing       switched off: the agent key can only decrypt/unwrap from now on (checked)");
     }
     out.println("evidence      " + evidence.summary() + " (sent with the request)");
     return client.p10cr(csr, "KeyRecoveryAgent", false);
+  }
+
+  /** The key {@code --adopt} takes: by CKA_ID, else the card's only RSA private key; never by label alone. */
+  private static org.keyarc.hsm.KeyHandle adoptedKey(org.keyarc.hsm.HsmToken token, byte[] id) throws Exception {
+    if (id != null) {
+      org.keyarc.hsm.KeyHandle k = token.call(s -> s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, id));
+      if (k.keyType() != org.keyarc.hsm.KeyHandle.KeyType.RSA) {
+        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.KEY_NOT_ALLOWED, "the key with id "
+            + java.util.HexFormat.of().formatHex(id) + " on card '" + token.label() + "' is " + k.keyType()
+            + "; a recovery agent's key is RSA (the archives' envelopes are RSA-OAEP)");
+      }
+      return k;
+    }
+    java.util.List<org.keyarc.hsm.KeyHandle> rsa = new java.util.ArrayList<>();
+    for (org.keyarc.hsm.KeyHandle k : token.call(org.keyarc.hsm.HsmSession::listKeys)) {
+      if (k.keyClass() == org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE
+          && k.keyType() == org.keyarc.hsm.KeyHandle.KeyType.RSA) {
+        rsa.add(k);
+      }
+    }
+    if (rsa.size() != 1) {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.KEY_NOT_FOUND, "card '" + token.label()
+          + "' holds " + rsa.size() + " RSA private keys" + (rsa.isEmpty() ? "" : " (ids " + rsa.stream()
+          .map(k -> java.util.HexFormat.of().formatHex(k.id())).collect(java.util.stream.Collectors.joining(", "))
+          + ")") + "; name the one to adopt with --key-id");
+    }
+    return rsa.get(0);
+  }
+
+  private static org.keyarc.hsm.KeyHandle findOrNull(org.keyarc.hsm.HsmSession s, byte[] id)
+      throws org.keyarc.hsm.HsmException {
+    try {
+      return s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, id);
+    } catch (org.keyarc.hsm.HsmException e) {
+      if (e.reason() == org.keyarc.hsm.HsmException.Reason.KEY_NOT_FOUND) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** A CKA_ID as a PKCS#11 URI writes it (RFC 7512: %xx per byte). */
+  private static String pctId(byte[] id) {
+    StringBuilder b = new StringBuilder();
+    for (byte x : id) {
+      b.append('%').append(String.format("%02x", x & 0xff));
+    }
+    return b.toString();
   }
 
   /**

@@ -34,7 +34,7 @@ class Tpm2CardsE2eTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    tpm = Tpm2Cards.startOrSkip("tpm2-1", "tpm2-2", "tpm2-3");
+    tpm = Tpm2Cards.startOrSkip("tpm2-1", "tpm2-2", "tpm2-3", "tpm2-4");
     RecoveryCliE2eTest.start();
     for (String name : List.of("tpm2-1", "tpm2-2")) {
       serials.add(addAgent(name));
@@ -95,7 +95,7 @@ class Tpm2CardsE2eTest {
   void initCardSaysThatTheTpmKeyStillSigns() {
     assertTrue(enrolling.out().contains("warning: card 'tpm2-1' still signs with the agent key after CKA_SIGN was "
         + "turned off"), enrolling.out());
-    assertTrue(!enrolling.out().contains("decrypt/unwrap only from now on"), enrolling.out());
+    assertTrue(!enrolling.out().contains("signing       switched off"), enrolling.out());
   }
 
   /**
@@ -138,6 +138,50 @@ class Tpm2CardsE2eTest {
         "--secret-file", s[1], "--subject", "CN=Agent tpm2-3");
     assertEquals(0, again.exit(), again.out());
     assertTrue(again.out().contains("pending"), again.out());
+  }
+
+  /**
+   * A key made outside keyarc, as on a PIV card with ykman or yubico-piv-tool: here with OpenSC's pkcs11-tool, with no
+   * label and a one-byte CKA_ID (ykcs11's convention: 03 is slot 9d). init-card --adopt finds it by its id, never by
+   * label; a card of two RSA keys needs --key-id; the certificate is found again by the id and stored next to it.
+   */
+  @Test
+  void aKeyMadeOutsideKeyarcIsAdoptedByItsId() throws Exception {
+    for (String id : List.of("03", "05")) {
+      ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", tpm.module().toString(), "--token-label",
+          "tpm2-4", "--login", "--pin", "env:CARD_PIN", "--keypairgen", "--key-type", "rsa:2048", "--id", id,
+          "--usage-sign", "--usage-decrypt").redirectErrorStream(true);
+      pb.environment().putAll(tpm.environment());
+      pb.environment().put("CARD_PIN", java.nio.file.Files.readString(tpm.pinFile("tpm2-4")).trim());
+      Process p = pb.start();
+      String made = new String(p.getInputStream().readAllBytes());
+      assertEquals(0, p.waitFor(), made);
+    }
+    String[] s = secret(asAda, "KeyRecoveryAgent", "CN=Agent tpm2-4", "tpm2-4");
+    Run which = onCard("tpm2-4", "kra", "init-card", "--adopt", "--node", RecoveryCliE2eTest.url, "--ref", s[0],
+        "--secret-file", s[1], "--subject", "CN=Agent tpm2-4");
+    assertEquals(15, which.exit(), which.out());
+    assertTrue(which.out().contains("card 'tpm2-4' holds 2 RSA private keys (ids 03, 05)")
+        && which.out().contains("name the one to adopt with --key-id"), which.out());
+    Run taken = onCard("tpm2-4", "kra", "init-card", "--adopt", "--key-id", "03", "--node", RecoveryCliE2eTest.url,
+        "--ref", s[0], "--secret-file", s[1], "--subject", "CN=Agent tpm2-4");
+    assertEquals(0, taken.exit(), taken.out());
+    assertTrue(taken.out().contains("key           RSA key adopted from card 'tpm2-4': pkcs11:token=tpm2-4;id=%03")
+        && taken.out().contains("pending"), taken.out());
+    Run list = ok(cat(asMax, "request", "list"));
+    Matcher id = Pattern.compile("(?m)^(\\d+)\\s+pending\\s+KeyRecoveryAgent\\s+CN=Agent tpm2-4").matcher(list.out());
+    assertTrue(id.find(), list.out());
+    ok(cat(asMax, "request", "approve", id.group(1)));
+    Run got = onCard("tpm2-4", "kra", "init-card", "--node", RecoveryCliE2eTest.url, "--ref", s[0], "--secret-file",
+        s[1], "--resume");
+    assertEquals(0, got.exit(), got.out());
+    assertTrue(got.out().contains("stored on card 'tpm2-4'"), got.out());
+    // the evidence the adopted key's request carried: made on the card, never extractable
+    String serial = got.out().replaceAll("(?s).*serial ([0-9a-f]+),.*", "$1");
+    Run added = ok(cat(asAda, "kra", "add", "--serial", serial));
+    assertTrue(added.out().contains("card          'tpm2-4'") && added.out().contains("CKA_NEVER_EXTRACTABLE=true "
+        + "CKA_LOCAL=true"), added.out());
+    ok(cat(asAda, "kra", "remove", "--serial", serial)); // the other tests' policy is 2 of the first two cards
   }
 
   @Test

@@ -152,10 +152,19 @@ public final class HsmSession implements AutoCloseable {
    * non-extractable unless the policy is a per-operation one. CKA_ID is 16 random bytes from the token.
    */
   public GeneratedKeyPair generateKeyPair(KeySpec spec, KeyPolicy policy, String label) throws HsmException {
+    return generateKeyPair(spec, policy, label, null);
+  }
+
+  /**
+   * {@link #generateKeyPair(KeySpec, KeyPolicy, String)} with the CKA_ID the caller chooses (a PIV card's module
+   * names its key slots by CKA_ID: ykcs11's 03 is slot 9d); null for 16 random bytes.
+   */
+  public GeneratedKeyPair generateKeyPair(KeySpec spec, KeyPolicy policy, String label, byte[] chosenId)
+      throws HsmException {
     if (spec.type() == KeyType.AES) {
       throw new IllegalArgumentException(spec + " is not a key pair; use generateSecretKey");
     }
-    byte[] id = random(KEY_ID_LENGTH);
+    byte[] id = chosenId != null ? chosenId.clone() : random(KEY_ID_LENGTH);
     KeyPairTemplate t = new KeyPairTemplate(spec.type() == KeyType.RSA ? CKK_RSA : CKK_EC)
         .token(policy.tokenObject()).labels(label).id(id).private_(true, false)
         .signVerify(policy.canSign()).unwrapWrap(policy.canUnwrap()).decryptEncrypt(policy.canDecrypt());
