@@ -123,7 +123,9 @@ public final class HsmOptions {
     String label = m.find(selector()).label();
     char[] pin = pin(label, prompt);
     try {
-      return m.openToken(selector(), pin, 1);
+      HsmToken token = m.openToken(selector(), pin, 1);
+      token.allowContextLogin(pin); // a PIV key with PIN policy "always" asks for it at each use
+      return token;
     } finally {
       HsmToken.wipe(pin);
     }

@@ -279,14 +279,14 @@ public final class HsmSession implements AutoCloseable {
     try {
       if (alg.isEcdsa()) {
         byte[] digest = MessageDigest.getInstance(alg.digest()).digest(data);
-        byte[] rs = session.signSingle(new Mechanism(CKM_ECDSA), key.objectHandle(), digest);
+        byte[] rs = signOnce(new Mechanism(CKM_ECDSA), key, digest);
         return derEcdsa(rs);
       }
       Mechanism m = alg.isPss()
           ? new Mechanism(alg.mechanism(), new RSA_PKCS_PSS_PARAMS(hashMechanism(alg.digest()),
               mgfOf(alg.digest()), alg.pssSaltLength()))
           : new Mechanism(alg.mechanism());
-      return session.signSingle(m, key.objectHandle(), data);
+      return signOnce(m, key, data);
     } catch (PKCS11Exception e) {
       throw fail("C_Sign", e);
     } catch (NoSuchAlgorithmException e) {
@@ -316,7 +316,7 @@ public final class HsmSession implements AutoCloseable {
       byte[] hash = MessageDigest.getInstance(digest).digest(data);
       byte[] info = new org.bouncycastle.asn1.x509.DigestInfo(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(oid,
           org.bouncycastle.asn1.DERNull.INSTANCE), hash).getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
-      return session.signSingle(new Mechanism(CKM_RSA_PKCS), key.objectHandle(), info);
+      return signOnce(new Mechanism(CKM_RSA_PKCS), key, info);
     } catch (PKCS11Exception e) {
       throw fail("C_Sign", e);
     } catch (NoSuchAlgorithmException | java.io.IOException e) {
@@ -373,13 +373,46 @@ public final class HsmSession implements AutoCloseable {
     }
   }
 
+  // ---------------------------------------------------------------- context-specific login
+
+  /**
+   * One signature. On a token opened with {@link HsmToken#allowContextLogin a PIN for context-specific login} (a
+   * card), a key that says CKA_ALWAYS_AUTHENTICATE (a PIV key with PIN policy "always") gets C_Login(
+   * CKU_CONTEXT_SPECIFIC) between C_SignInit and C_Sign; elsewhere nothing is asked (no extra call on the CA's path).
+   */
+  private byte[] signOnce(Mechanism m, KeyHandle key, byte[] data) throws PKCS11Exception {
+    if (token.contextPin() == null) {
+      return session.signSingle(m, key.objectHandle(), data);
+    }
+    session.signInit(m, key.objectHandle());
+    contextLogin(key);
+    return session.sign(data);
+  }
+
+  /** One decryption, with the context-specific login of {@link #signOnce}. */
+  private byte[] decryptOnce(Mechanism m, KeyHandle key, byte[] data) throws PKCS11Exception {
+    if (token.contextPin() == null) {
+      return session.decryptSingle(m, key.objectHandle(), data);
+    }
+    session.decryptInit(m, key.objectHandle());
+    contextLogin(key);
+    return session.decrypt(data);
+  }
+
+  private void contextLogin(KeyHandle key) throws PKCS11Exception {
+    Boolean always = session.getAttrValues(key.objectHandle(), CKA_ALWAYS_AUTHENTICATE).alwaysAuthenticate();
+    if (Boolean.TRUE.equals(always)) {
+      session.login(CKU_CONTEXT_SPECIFIC, token.contextPin());
+    }
+  }
+
   // ---------------------------------------------------------------- RSA-OAEP
 
   /** RSA-OAEP decryption of data (not keys: keys are unwrapped with {@link #unwrapOaep}). */
   public byte[] decryptOaep(KeyHandle privateKey, OaepHash hash, byte[] ciphertext) throws HsmException {
     requireMechanism(CKM_RSA_PKCS_OAEP, CKF_DECRYPT, "RSA-OAEP decryption");
     try {
-      return session.decryptSingle(oaep(hash), privateKey.objectHandle(), ciphertext);
+      return decryptOnce(oaep(hash), privateKey, ciphertext);
     } catch (PKCS11Exception e) {
       throw oaepFail("C_Decrypt", hash, e);
     }
@@ -393,7 +426,7 @@ public final class HsmSession implements AutoCloseable {
   public byte[] decryptRsaPkcs1(KeyHandle privateKey, byte[] ciphertext) throws HsmException {
     requireMechanism(CKM_RSA_PKCS, CKF_DECRYPT, "RSA PKCS#1 v1.5 decryption");
     try {
-      return session.decryptSingle(new Mechanism(CKM_RSA_PKCS), privateKey.objectHandle(), ciphertext);
+      return decryptOnce(new Mechanism(CKM_RSA_PKCS), privateKey, ciphertext);
     } catch (PKCS11Exception e) {
       throw fail("C_Decrypt", e);
     }

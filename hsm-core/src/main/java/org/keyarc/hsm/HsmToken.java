@@ -119,6 +119,22 @@ public final class HsmToken implements AutoCloseable {
     return maxSessions;
   }
 
+  /** The PIN kept for context-specific logins (a card's CLI process only); null: none is done. */
+  private volatile char[] contextPin;
+
+  /**
+   * Keeps a copy of the PIN for the life of this token, so that a key with CKA_ALWAYS_AUTHENTICATE (a PIV key with
+   * PIN policy "always") can be used: each of its operations needs C_Login(CKU_CONTEXT_SPECIFIC). For a card's
+   * short-lived command, never for the CA node; wiped on {@link #close()}.
+   */
+  public void allowContextLogin(char[] pin) {
+    this.contextPin = pin == null ? null : pin.clone();
+  }
+
+  char[] contextPin() {
+    return contextPin;
+  }
+
   /** A vendor's code for RFC 5649 key wrap, set by configuration; 0 when none is configured. */
   private volatile long configuredKwp;
 
@@ -246,6 +262,8 @@ public final class HsmToken implements AutoCloseable {
       return;
     }
     closed = true;
+    wipe(contextPin);
+    contextPin = null;
     closeSessions();
     if (anchor != null) {
       closeQuietly(anchor);
