@@ -13,6 +13,7 @@ need_opensc
 need_openssl
 need_tpm2
 need_nss
+need_cc
 cd "$root"
 mvn -B verify "$@"
 

@@ -76,3 +76,9 @@ need_nss() {
   [ -r /usr/lib/x86_64-linux-gnu/libsoftokn3.so ] || install_pkg libnss3 "NSS softoken (a second CA token in tests)"
   command -v certutil >/dev/null 2>&1 || install_pkg libnss3-tools "NSS certutil (the NSS database of tests)"
 }
+
+# a C compiler: the tests build softhsm-config/pkcs11-v2-shim.c, which puts OpenSC's pkcs11-spy in front of SoftHSM2
+need_cc() {
+  command -v cc >/dev/null 2>&1 || install_pkg gcc "a C compiler (the pkcs11-spy shim of tests)"
+  [ -r /usr/include/dlfcn.h ] || install_pkg libc6-dev "the C library's headers (the pkcs11-spy shim of tests)"
+}

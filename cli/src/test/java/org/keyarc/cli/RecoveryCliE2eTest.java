@@ -42,6 +42,8 @@ class RecoveryCliE2eTest {
   static Path config;
   /** The CA token's configuration lines ("hsm:" and below) for another module; null: the fixture's SoftHSM2 token. */
   static List<String> caHsm;
+  /** Like {@link #caHsm}, made from the fixture's tokens (the CA token through another module in front of it). */
+  static java.util.function.Function<SoftHsmFixture, List<String>> caHsmOf;
 
 
 
@@ -96,7 +98,8 @@ class RecoveryCliE2eTest {
     home = Files.createTempDirectory(Path.of("target"), "recovery-home-").toAbsolutePath();
     System.setProperty("keyarc.home", home.toString());
     List<String> lines = new ArrayList<>(List.of("dataDir: " + home.resolve("data")));
-    lines.addAll(caHsm != null ? caHsm : List.of("hsm:", "  module: " + SoftHsmFixture.library(),
+    lines.addAll(caHsm != null ? caHsm : caHsmOf != null ? caHsmOf.apply(hsm) : List.of("hsm:", "  module: "
+        + SoftHsmFixture.library(),
         "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca")));
     lines.addAll(List.of("binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Recovery Test CA"));
     config = file("ca.yaml", String.join("\n", lines));
