@@ -30,6 +30,11 @@ public final class HsmOptions {
       + "keyPrefix='' secmod='secmod.db' flags=\" (default: $KEYARC_PKCS11_INIT_ARGS, else none)")
   String initArgs;
 
+  @Option(names = "--raw-rsa-oaep", description = "for a card without RSA-OAEP, or without the hash an archive "
+      + "needs: decrypt with raw RSA (CKM_RSA_X_509) on the card and remove the OAEP padding here (logged; the "
+      + "padding check then runs in this process, not on the card)")
+  boolean rawRsaOaep;
+
   @Option(names = "--token", paramLabel = "TOKEN",
       description = "token label or PKCS#11 URI such as pkcs11:token=kra-1 (default: $KEYARC_TOKEN, else keyarc-ca)")
   String token;
@@ -125,6 +130,7 @@ public final class HsmOptions {
     try {
       HsmToken token = m.openToken(selector(), pin, 1);
       token.allowContextLogin(pin); // a PIV key with PIN policy "always" asks for it at each use
+      token.allowRawRsaOaep(rawRsaOaep);
       return token;
     } finally {
       HsmToken.wipe(pin);

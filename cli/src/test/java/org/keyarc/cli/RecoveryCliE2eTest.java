@@ -44,6 +44,8 @@ class RecoveryCliE2eTest {
   static List<String> caHsm;
   /** Like {@link #caHsm}, made from the fixture's tokens (the CA token through another module in front of it). */
   static java.util.function.Function<SoftHsmFixture, List<String>> caHsmOf;
+  /** More lines under "ca:" (indented two spaces), such as the agents' OAEP hash. */
+  static List<String> caSettings = List.of();
 
 
 
@@ -102,6 +104,7 @@ class RecoveryCliE2eTest {
         + SoftHsmFixture.library(),
         "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca")));
     lines.addAll(List.of("binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Recovery Test CA"));
+    lines.addAll(caSettings);
     config = file("ca.yaml", String.join("\n", lines));
     Run init = ok("ca", "init", "--config", config.toString(), "--admin", "CN=Ada Admin");
     node = CaNode.start(NodeConfig.load(config));

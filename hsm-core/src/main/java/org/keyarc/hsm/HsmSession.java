@@ -410,11 +410,92 @@ public final class HsmSession implements AutoCloseable {
 
   /** RSA-OAEP decryption of data (not keys: keys are unwrapped with {@link #unwrapOaep}). */
   public byte[] decryptOaep(KeyHandle privateKey, OaepHash hash, byte[] ciphertext) throws HsmException {
+    boolean raw = token.rawRsaOaep() && token.supports(CKM_RSA_X_509, CKF_DECRYPT);
+    if (raw && !token.supports(CKM_RSA_PKCS_OAEP, CKF_DECRYPT)) {
+      return decryptOaepRaw(privateKey, hash, ciphertext);
+    }
     requireMechanism(CKM_RSA_PKCS_OAEP, CKF_DECRYPT, "RSA-OAEP decryption");
     try {
       return decryptOnce(oaep(hash), privateKey, ciphertext);
     } catch (PKCS11Exception e) {
-      throw oaepFail("C_Decrypt", hash, e);
+      HsmException failed = oaepFail("C_Decrypt", hash, e);
+      if (raw && failed.reason() == Reason.MECHANISM_NOT_SUPPORTED) {
+        return decryptOaepRaw(privateKey, hash, ciphertext); // the card's OAEP lacks this hash (SoftHSM2: SHA-256)
+      }
+      throw failed;
+    }
+  }
+
+  /**
+   * The explicit fallback for a card without (this hash of) CKM_RSA_PKCS_OAEP: the card does the raw RSA operation
+   * (CKM_RSA_X_509) and Bouncy Castle's OAEP decoding removes the padding here, so the padding check runs in this
+   * process rather than on the card. The result is the same secret a card's OAEP would give to this process. Only
+   * with {@link HsmToken#allowRawRsaOaep}; logged once per token.
+   */
+  private byte[] decryptOaepRaw(KeyHandle privateKey, OaepHash hash, byte[] ciphertext) throws HsmException {
+    token.noteRawRsaOaep();
+    byte[] block;
+    try {
+      block = decryptOnce(new Mechanism(CKM_RSA_X_509), privateKey, ciphertext);
+    } catch (PKCS11Exception e) {
+      throw fail("C_Decrypt", e);
+    }
+    java.math.BigInteger modulus;
+    try {
+      modulus = session.getAttrValues(privateKey.objectHandle(), CKA_MODULUS).modulus();
+    } catch (PKCS11Exception e) {
+      throw fail("C_GetAttributeValue", e);
+    }
+    int k = (modulus.bitLength() + 7) / 8;
+    byte[] em = new byte[k]; // the card may drop leading zero bytes of the encoded message
+    System.arraycopy(block, Math.max(0, block.length - k), em, Math.max(0, k - block.length), Math.min(k, block.length));
+    org.bouncycastle.crypto.Digest digest = hash == OaepHash.SHA256
+        ? new org.bouncycastle.crypto.digests.SHA256Digest() : new org.bouncycastle.crypto.digests.SHA1Digest();
+    org.bouncycastle.crypto.encodings.OAEPEncoding decoding = new org.bouncycastle.crypto.encodings.OAEPEncoding(
+        new RawBlock(em, k), digest);
+    decoding.init(false, new org.bouncycastle.crypto.params.RSAKeyParameters(true, modulus, java.math.BigInteger.ONE));
+    try {
+      return decoding.processBlock(ciphertext, 0, ciphertext.length);
+    } catch (org.bouncycastle.crypto.InvalidCipherTextException e) {
+      throw new HsmException(Reason.BAD_INPUT, "C_Decrypt", token.label(),
+          "RSA-OAEP decoding failed for a decryption by token '" + token.label() + "' (CKM_RSA_X_509): not "
+              + "encrypted to this key, or with another hash");
+    } finally {
+      java.util.Arrays.fill(em, (byte) 0);
+      java.util.Arrays.fill(block, (byte) 0);
+    }
+  }
+
+  /**
+   * The RSA "engine" of {@link #decryptOaepRaw}: the k-byte block the card already computed, given to OAEP decoding
+   * as Bouncy Castle's RSA engine gives a decryption (k - 1 bytes, the leading zero byte dropped; a block whose first
+   * byte is not zero comes back whole, which the decoding refuses).
+   */
+  private static final class RawBlock implements org.bouncycastle.crypto.AsymmetricBlockCipher {
+    private final byte[] block;
+    private final int size;
+
+    RawBlock(byte[] block, int size) {
+      this.block = block;
+      this.size = size;
+    }
+
+    @Override
+    public void init(boolean forEncryption, org.bouncycastle.crypto.CipherParameters param) {}
+
+    @Override
+    public int getInputBlockSize() {
+      return size;
+    }
+
+    @Override
+    public int getOutputBlockSize() {
+      return size - 1;
+    }
+
+    @Override
+    public byte[] processBlock(byte[] in, int inOff, int len) {
+      return block[0] == 0 ? java.util.Arrays.copyOfRange(block, 1, size) : block.clone();
     }
   }
 
@@ -496,7 +577,9 @@ public final class HsmSession implements AutoCloseable {
         || code == CKR_MECHANISM_INVALID)) {
       return new HsmException(Reason.MECHANISM_NOT_SUPPORTED, op, token.label(), code,
           "mechanism RSA-OAEP with " + hash.jcaName() + " is not supported by token '" + token.label()
-              + "'; set oaep-hash to SHA-1 (" + op + ": " + HsmException.ckrName(code) + ")", e);
+              + "'; set oaep-hash to SHA-1 (" + op + ": " + HsmException.ckrName(code) + ")"
+              + (op.equals("C_Decrypt") && !token.rawRsaOaep() ? "; a card may decrypt it with --raw-rsa-oaep" : ""),
+          e);
     }
     return fail(op, e);
   }

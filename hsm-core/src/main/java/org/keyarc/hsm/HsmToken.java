@@ -135,6 +135,29 @@ public final class HsmToken implements AutoCloseable {
     return contextPin;
   }
 
+  private volatile boolean rawRsaOaep;
+  private final java.util.concurrent.atomic.AtomicBoolean rawRsaOaepNoted = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Allows RSA-OAEP decryption as CKM_RSA_X_509 on the card with the OAEP decoding here, for a card without
+   * CKM_RSA_PKCS_OAEP or without the hash an archive needs: an explicit choice of the agent's (--raw-rsa-oaep),
+   * logged when first used.
+   */
+  public void allowRawRsaOaep(boolean allow) {
+    this.rawRsaOaep = allow;
+  }
+
+  boolean rawRsaOaep() {
+    return rawRsaOaep;
+  }
+
+  void noteRawRsaOaep() {
+    if (rawRsaOaepNoted.compareAndSet(false, true)) {
+      LOG.warn("token '{}': RSA-OAEP decrypted as CKM_RSA_X_509 on the card and decoded in this process "
+          + "(--raw-rsa-oaep): the padding check runs here, not on the card", label());
+    }
+  }
+
   /** A vendor's code for RFC 5649 key wrap, set by configuration; 0 when none is configured. */
   private volatile long configuredKwp;
 

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.PublicKey;
 import java.security.Signature;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,13 +56,46 @@ class ContextLoginTest {
       v.initVerify(pub);
       v.update(data);
       assertTrue(v.verify(sig));
-      for (OaepHash hash : List.of(OaepHash.SHA1)) {
-        javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
-        c.init(javax.crypto.Cipher.ENCRYPT_MODE, pub);
-        byte[] secret = new byte[32];
-        byte[] encrypted = c.doFinal(secret);
-        assertArrayEquals(secret, card.call(s -> s.decryptOaep(key, hash, encrypted)));
-      }
+      byte[] secret = new byte[32];
+      new java.security.SecureRandom().nextBytes(secret);
+      byte[] encrypted = oaep(pub, "SHA-1", secret);
+      assertArrayEquals(secret, card.call(s -> s.decryptOaep(key, OaepHash.SHA1, encrypted)));
     }
+  }
+
+  /**
+   * The explicit fallback for a card whose OAEP lacks a hash (SoftHSM2 has no OAEP with SHA-256): CKM_RSA_X_509 on
+   * the card and Bouncy Castle's OAEP decoding here. Without --raw-rsa-oaep the card's refusal stands; with it the
+   * secret comes back; a ciphertext for another key is refused, not decoded into something.
+   */
+  @Test
+  void oaepWithSha256DecryptsAsRawRsaOnlyWhenAllowed() throws Exception {
+    try (HsmToken card = hsm.open("piv", 1)) {
+      card.allowContextLogin(Files.readString(hsm.pinFile("piv")).trim().toCharArray());
+      KeyHandle key = card.call(s -> s.findKeyById(KeyClass.PRIVATE, new byte[] {2}));
+      PublicKey pub = card.call(s -> s.publicKey(key));
+      byte[] secret = new byte[32];
+      new java.security.SecureRandom().nextBytes(secret);
+      byte[] encrypted = oaep(pub, "SHA-256", secret);
+      HsmException refused = assertThrows(HsmException.class,
+          () -> card.call(s -> s.decryptOaep(key, OaepHash.SHA256, encrypted)));
+      assertTrue(refused.getMessage().contains("RSA-OAEP with SHA-256 is not supported by token"), refused.getMessage());
+
+      card.allowRawRsaOaep(true);
+      assertArrayEquals(secret, card.call(s -> s.decryptOaep(key, OaepHash.SHA256, encrypted)));
+      java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+      g.initialize(2048);
+      byte[] forAnother = oaep(g.generateKeyPair().getPublic(), "SHA-256", secret);
+      HsmException wrong = assertThrows(HsmException.class,
+          () -> card.call(s -> s.decryptOaep(key, OaepHash.SHA256, forAnother)));
+      assertTrue(wrong.getMessage().contains("RSA-OAEP decoding failed"), wrong.getMessage());
+    }
+  }
+
+  private static byte[] oaep(PublicKey pub, String hash, byte[] secret) throws Exception {
+    javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPPadding");
+    c.init(javax.crypto.Cipher.ENCRYPT_MODE, pub, new javax.crypto.spec.OAEPParameterSpec(hash, "MGF1",
+        new java.security.spec.MGF1ParameterSpec(hash), javax.crypto.spec.PSource.PSpecified.DEFAULT));
+    return c.doFinal(secret);
   }
 }
