@@ -438,7 +438,16 @@ public final class HsmSession implements AutoCloseable {
     try {
       block = decryptOnce(new Mechanism(CKM_RSA_X_509), privateKey, ciphertext);
     } catch (PKCS11Exception e) {
-      throw fail("C_Decrypt", e);
+      HsmException failed = fail("C_Decrypt", e); // marks the session broken where the code says so
+      long code = e.getErrorCode();
+      if (code == CKR_ENCRYPTED_DATA_INVALID || code == CKR_ENCRYPTED_DATA_LEN_RANGE || code == CKR_DATA_INVALID
+          || code == CKR_GENERAL_ERROR) {
+        // a ciphertext for another key may be larger than this modulus: SoftHSM2 answers CKR_GENERAL_ERROR
+        throw new HsmException(Reason.BAD_INPUT, "C_Decrypt", token.label(), code,
+            "RSA-OAEP decoding failed for a decryption by token '" + token.label() + "' (CKM_RSA_X_509: "
+                + HsmException.ckrName(code) + "): not encrypted to this key, or with another hash", failed);
+      }
+      throw failed;
     }
     java.math.BigInteger modulus;
     try {
@@ -1074,9 +1083,20 @@ public final class HsmSession implements AutoCloseable {
         byte[] v = session.getAttrValues(h, CKA_VALUE).getByteArrayAttrValue(CKA_VALUE);
         out.add(v == null ? new byte[0] : v); // an empty CKA_VALUE reads back as absent
       }
-      for (long h : session.findAllObjectsSingle(dataKeyTemplate(label))) {
-        byte[] v = session.getAttrValues(h, CKA_ID).getByteArrayAttrValue(CKA_ID);
-        out.add(v == null || v.length == 0 ? new byte[0] : java.util.Arrays.copyOfRange(v, 1, v.length));
+      long[] held = session.findAllObjectsSingle(dataKeyTemplate(label));
+      if (held.length > 0) {
+        KeyHandle mac = findDataMacKey();
+        for (long h : held) {
+          byte[] v = session.getAttrValues(h, CKA_ID).getByteArrayAttrValue(CKA_ID);
+          byte[] value = v == null || v.length < 1 + DATA_MAC_LENGTH || v[0] != DATA_FORMAT || mac == null ? null
+              : java.util.Arrays.copyOfRange(v, 1 + DATA_MAC_LENGTH, v.length);
+          if (value == null || !MessageDigest.isEqual(java.util.Arrays.copyOfRange(v, 1, 1 + DATA_MAC_LENGTH),
+              dataMac(mac, label, value))) {
+            throw new HsmException(Reason.BAD_INPUT, "read data", token.label(), "the token's record '" + label
+                + "' is not one keyarc wrote (its MAC does not verify): the token's files were edited");
+          }
+          out.add(value);
+        }
       }
       return out;
     } catch (PKCS11Exception e) {
@@ -1091,25 +1111,32 @@ public final class HsmSession implements AutoCloseable {
    *
    * <p>A token that keeps no data objects (NSS softoken refuses CKO_DATA token objects, and does not give back the
    * CKA_VALUE of a token secret key) gets a private generic secret labelled {@code keyarc-data:LABEL} instead, a
-   * random sensitive value that may do nothing, whose CKA_ID is 0x01 and the value; like a data object, only a
-   * logged-in session sees or changes it.
+   * random sensitive value that may do nothing, whose CKA_ID is 0x02, an AES-CMAC of the label and value under the
+   * token key {@code keyarc-data-mac}, and the value. NSS keeps CKA_ID in its database file unencrypted and
+   * unauthenticated, so the MAC (checked on every read) is what stops an edit of the file without the PIN.
    */
   public void writeData(String label, byte[] value) throws HsmException {
     try {
       long[] old = session.findAllObjectsSingle(dataTemplate(label));
       long[] oldKeys = session.findAllObjectsSingle(dataKeyTemplate(label));
       try {
-        session.createObject(dataTemplate(label).token(true).private_(true).value(value));
+        session.createObject(dataTemplate(label).value(value));
       } catch (PKCS11Exception e) {
         long code = e.getErrorCode();
         if (code != CKR_ATTRIBUTE_VALUE_INVALID && code != CKR_TEMPLATE_INCONSISTENT
             && code != CKR_ATTRIBUTE_TYPE_INVALID && code != CKR_FUNCTION_NOT_SUPPORTED) {
           throw e;
         }
-        byte[] held = new byte[value.length + 1];
-        held[0] = 1;
-        System.arraycopy(value, 0, held, 1, value.length);
-        session.createObject(dataKeyTemplate(label).token(true).private_(true).sensitive(true).extractable(false)
+        KeyHandle mac = findDataMacKey();
+        if (mac == null) {
+          mac = generateSecretKey(KeySpec.AES_256, KeyPolicy.MAC_SECRET, DATA_MAC_LABEL);
+        }
+        byte[] tag = dataMac(mac, label, value);
+        byte[] held = new byte[1 + DATA_MAC_LENGTH + value.length];
+        held[0] = DATA_FORMAT;
+        System.arraycopy(tag, 0, held, 1, DATA_MAC_LENGTH);
+        System.arraycopy(value, 0, held, 1 + DATA_MAC_LENGTH, value.length);
+        session.createObject(dataKeyTemplate(label).sensitive(true).extractable(false)
             .encrypt(false).decrypt(false).sign(false).verify(false).wrap(false).unwrap(false).derive(false)
             .value(random(16)).id(held));
       }
@@ -1125,11 +1152,31 @@ public final class HsmSession implements AutoCloseable {
   }
 
   private static AttributeVector dataKeyTemplate(String label) {
-    return new AttributeVector().class_(CKO_SECRET_KEY).keyType(CKK_GENERIC_SECRET).label("keyarc-data:" + label);
+    return new AttributeVector().class_(CKO_SECRET_KEY).keyType(CKK_GENERIC_SECRET).label("keyarc-data:" + label)
+        .token(true).private_(true);
+  }
+
+  /** The format byte of a record kept in a generic secret's CKA_ID: 0x02, the value after its AES-CMAC. */
+  private static final byte DATA_FORMAT = 2;
+  private static final int DATA_MAC_LENGTH = 16;
+  /** The token key that authenticates the records kept in CKA_ID, which NSS stores neither encrypted nor MACed. */
+  static final String DATA_MAC_LABEL = "keyarc-data-mac";
+
+  private KeyHandle findDataMacKey() throws HsmException {
+    return findKeyOrNull(KeyClass.SECRET, DATA_MAC_LABEL);
+  }
+
+  /** AES-CMAC, in the token, of the record's label and value: a file edit cannot make one without the key. */
+  private byte[] dataMac(KeyHandle mac, String label, byte[] value) throws HsmException {
+    byte[] name = ("keyarc-data:" + label).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] input = new byte[name.length + 1 + value.length];
+    System.arraycopy(name, 0, input, 0, name.length);
+    System.arraycopy(value, 0, input, name.length + 1, value.length);
+    return cmac(mac, input);
   }
 
   private static AttributeVector dataTemplate(String label) {
-    return new AttributeVector().class_(CKO_DATA).label(label).application("keyarc");
+    return new AttributeVector().class_(CKO_DATA).label(label).application("keyarc").token(true).private_(true);
   }
 
   /** Random bytes from the token's generator. */

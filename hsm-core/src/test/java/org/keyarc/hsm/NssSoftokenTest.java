@@ -68,6 +68,40 @@ class NssSoftokenTest {
     }
   }
 
+  /**
+   * The attack on that fallback: NSS keeps CKA_ID in its database file in the clear and unauthenticated, so someone
+   * with the files but not the PIN edits the record (here with Python's sqlite3, as an outside tool would). The
+   * CMAC under the token's own key, checked on every read, refuses it.
+   */
+  @Test
+  void aRecordEditedInNssFilesIsRefused() throws Exception {
+    NssDb nss = NssDb.create();
+    try (HsmModule m = HsmModule.load(NssDb.LIBRARY, nss.initArgs());
+         HsmToken token = m.openToken(TokenSelector.parse(NssDb.TOKEN), PinSource.fromFile(nss.pinFile()), 2)) {
+      token.call(s -> {
+        s.writeData("keyarc-anchor-test", new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        return null;
+      });
+    }
+    String edit = String.join("\n", "import sqlite3, sys", "c = sqlite3.connect(sys.argv[1])", "n = 0",
+        "for rid, a3, a102 in c.execute('select id, a3, a102 from nssPrivate').fetchall():",
+        "    if a3 == b'keyarc-data:keyarc-anchor-test':",
+        "        v = bytearray(a102); v[-1] ^= 1",
+        "        c.execute('update nssPrivate set a102 = ? where id = ?', (bytes(v), rid)); n += 1",
+        "c.commit()", "print(n)");
+    Process p = new ProcessBuilder("python3", "-c", edit, nss.databaseFolder().resolve("key4.db").toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes()).trim();
+    assertEquals(0, p.waitFor(), out);
+    assertEquals("1", out, "the record was found in the file and edited");
+    try (HsmModule m = HsmModule.load(NssDb.LIBRARY, nss.initArgs());
+         HsmToken token = m.openToken(TokenSelector.parse(NssDb.TOKEN), PinSource.fromFile(nss.pinFile()), 2)) {
+      HsmException e = org.junit.jupiter.api.Assertions.assertThrows(HsmException.class,
+          () -> token.call(s -> s.readData("keyarc-anchor-test")));
+      assertTrue(e.getMessage().contains("its MAC does not verify"), e.getMessage());
+    }
+  }
+
   @Test
   void withoutItsInitArgumentsNssSaysWhy() {
     HsmException e = org.junit.jupiter.api.Assertions.assertThrows(HsmException.class,

@@ -61,6 +61,11 @@ public final class NssDb {
     return "configdir='sql:" + dir.resolve("db") + "' certPrefix='' keyPrefix='' secmod='secmod.db' flags=";
   }
 
+  /** The folder of NSS's database files (cert9.db, key4.db). */
+  public Path databaseFolder() {
+    return dir.resolve("db");
+  }
+
   /** The token's user PIN file (0600). */
   public Path pinFile() {
     return dir.resolve("pin");
