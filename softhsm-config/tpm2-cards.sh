@@ -15,10 +15,12 @@
 #   DIR/pids                 the processes stop ends
 # Without tpm2-abrmd every process leaves its objects loaded in the TPM, which then runs out of object
 # slots after a few runs ("out of memory for object contexts"); the broker flushes them.
+# For tests and trials only: tpm2_ptool takes the PINs on its command line (visible in /proc while it runs), and
+# swtpm's TCP ports on 127.0.0.1 are open to every local user. A real agent's card is a smartcard.
 # Exit codes: 0 done, 2 usage, 3 a tool is missing (the Debian package is named), 4 a daemon did not start.
 set -euo pipefail
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 cmd="${1:-}"; [ $# -gt 0 ] && shift
 dir=""; labels=()
@@ -70,7 +72,7 @@ abrmd=$(command -v tpm2-abrmd || echo /usr/sbin/tpm2-abrmd)
 
 stop
 mkdir -p "$dir/swtpm" "$dir/store" "$dir/pins"
-chmod 700 "$dir/pins"
+chmod 700 "$dir" "$dir/swtpm" "$dir/store" "$dir/pins"
 : > "$dir/pids"
 
 # swtpm: a free pair of ports (the swtpm TCTI talks to PORT and to its control channel on PORT+1)

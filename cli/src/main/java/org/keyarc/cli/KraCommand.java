@@ -108,9 +108,9 @@ final class KraCommand {
       @Option(names = "--key-id", paramLabel = "HEX", description = "the key's CKA_ID: for a new key, the id to give "
           + "it (ykcs11 names PIV slots by one byte: 03 is slot 9d, key management); with --adopt, the key to take. "
           + "Default: 16 random bytes for a new key") String keyIdHex,
-      @Option(names = "--adopt", description = "take an RSA key already on the card (made with ykman piv keys "
-          + "generate or yubico-piv-tool, say) instead of making one: --key-id, or the card's only RSA private key; "
-          + "it signs the request, then its signing is switched off where the card allows it") boolean adopt)
+      @Option(names = "--adopt", description = "take the RSA key --key-id names, already on the card (made with ykman "
+          + "piv keys generate or yubico-piv-tool, say), instead of making one; it signs the request, then its "
+          + "signing is switched off where the card allows it") boolean adopt)
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     byte[] chosenId;
@@ -141,7 +141,12 @@ final class KraCommand {
         org.keyarc.protocol.client.CmpClient client = new org.keyarc.protocol.client.CmpClient(
             node.transport(null), protection, node.trustedCa(false))) {
       // named by label and serial: every OpenSC PIV card is labelled PIV_II
-      Path state = CliFiles.home().resolve("kra-" + token.label() + "-" + token.serial().trim() + ".pending");
+      String serial = token.serial() == null ? "" : token.serial().trim();
+      Path state = CliFiles.home().resolve("kra-" + token.label() + "-" + serial + ".pending");
+      if (resume && !java.nio.file.Files.exists(state)
+          && java.nio.file.Files.exists(CliFiles.home().resolve("kra-" + token.label() + ".pending"))) {
+        state = CliFiles.home().resolve("kra-" + token.label() + ".pending"); // written before 0.1 named it by serial
+      }
       byte[] keyId = null;
       org.keyarc.protocol.client.CmpClient.Result r;
       if (resume) {
@@ -165,7 +170,7 @@ final class KraCommand {
           out.println("key           RSA key adopted from card '" + token.label() + "': pkcs11:token=" + token.label()
               + ";id=" + pctId(keyId) + (adopted.label() == null || adopted.label().isEmpty() ? ""
               : ";object=" + adopted.label()));
-          r = requestAgentCertificate(out, token, adopted, pub, client, subject);
+          r = client.p10cr(agentRequest(out, token, adopted, pub, subject), "KeyRecoveryAgent", false);
         } else {
           org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
               ? findOrNull(s, chosenId) : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
@@ -179,10 +184,19 @@ final class KraCommand {
           keyId = kp.privateKey().id();
           out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
               + ";object=" + keyLabel + " (sensitive, not extractable)");
+          org.bouncycastle.pkcs.PKCS10CertificationRequest csr;
           try {
-            r = requestAgentCertificate(out, token, kp.privateKey(), kp.publicKey(), client, subject);
+            csr = agentRequest(out, token, kp.privateKey(), kp.publicKey(), subject);
           } catch (Exception e) {
-            throw cardLeftAsItWas(token, kp, e); // the node refused, or the card failed half-way
+            throw cardLeftAsItWas(token, kp, e, true); // the card failed half-way: nothing was sent
+          }
+          try {
+            r = client.p10cr(csr, "KeyRecoveryAgent", false);
+          } catch (org.keyarc.protocol.client.CmpClient.Refusal e) {
+            throw cardLeftAsItWas(token, kp, e, true); // the node refused: it keeps nothing for this key
+          } catch (Exception e) {
+            // no answer, or one that cannot be trusted: the node may hold the request, so the key stays
+            throw cardLeftAsItWas(token, kp, e, false);
           }
         }
       }
@@ -229,9 +243,9 @@ final class KraCommand {
    * The agent's PKCS#10, signed once by the new key on the card, with the card's evidence; then the key's signing
    * is switched off (and checked), and the request sent.
    */
-  private static org.keyarc.protocol.client.CmpClient.Result requestAgentCertificate(PrintWriter out,
-      org.keyarc.hsm.HsmToken token, org.keyarc.hsm.KeyHandle key, java.security.PublicKey publicKey,
-      org.keyarc.protocol.client.CmpClient client, String subject) throws Exception {
+  private static org.bouncycastle.pkcs.PKCS10CertificationRequest agentRequest(PrintWriter out,
+      org.keyarc.hsm.HsmToken token, org.keyarc.hsm.KeyHandle key, java.security.PublicKey publicKey, String subject)
+      throws Exception {
     // what the card says about the key, carried in the request the key signs (evidence, not proof)
     org.keyarc.protocol.CardEvidence evidence = org.keyarc.protocol.CardEvidence.read(token, key);
     org.bouncycastle.asn1.pkcs.Attribute attr = evidence.attribute();
@@ -259,7 +273,7 @@ final class KraCommand {
       out.println("signing       switched off: the agent key can only decrypt/unwrap from now on (checked)");
     }
     out.println("evidence      " + evidence.summary() + " (sent with the request)");
-    return client.p10cr(csr, "KeyRecoveryAgent", false);
+    return csr;
   }
 
   /** The key {@code --adopt} takes: by CKA_ID, else the card's only RSA private key; never by label alone. */
@@ -273,6 +287,7 @@ final class KraCommand {
       }
       return k;
     }
+    // never a guess, even with one RSA key on the card: on a PIV card it may be the authentication key (slot 9a)
     java.util.List<org.keyarc.hsm.KeyHandle> rsa = new java.util.ArrayList<>();
     for (org.keyarc.hsm.KeyHandle k : token.call(org.keyarc.hsm.HsmSession::listKeys)) {
       if (k.keyClass() == org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE
@@ -280,13 +295,10 @@ final class KraCommand {
         rsa.add(k);
       }
     }
-    if (rsa.size() != 1) {
-      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.KEY_NOT_FOUND, "card '" + token.label()
-          + "' holds " + rsa.size() + " RSA private keys" + (rsa.isEmpty() ? "" : " (ids " + rsa.stream()
-          .map(k -> java.util.HexFormat.of().formatHex(k.id())).collect(java.util.stream.Collectors.joining(", "))
-          + ")") + "; name the one to adopt with --key-id");
-    }
-    return rsa.get(0);
+    throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.KEY_NOT_FOUND, "name the key to adopt with "
+        + "--key-id: card '" + token.label() + "' holds " + rsa.size() + " RSA private keys" + (rsa.isEmpty() ? ""
+        : " (ids " + rsa.stream().map(k -> java.util.HexFormat.of().formatHex(k.id()))
+        .collect(java.util.stream.Collectors.joining(", ")) + ")"));
   }
 
   private static org.keyarc.hsm.KeyHandle findOrNull(org.keyarc.hsm.HsmSession s, byte[] id)
@@ -315,19 +327,27 @@ final class KraCommand {
    * rerun finds the card as it was; the error says so, or says exactly what is left and how to remove it.
    */
   private static Exception cardLeftAsItWas(org.keyarc.hsm.HsmToken token,
-      org.keyarc.hsm.HsmSession.GeneratedKeyPair kp, Exception e) {
+      org.keyarc.hsm.HsmSession.GeneratedKeyPair kp, Exception e, boolean remove) {
     String id = java.util.HexFormat.of().formatHex(kp.privateKey().id());
+    String removal = "pkcs11-tool --login --delete-object --type privkey --id " + id + " (and --type pubkey)";
     String note;
-    try {
-      token.call(s -> {
-        s.destroy(kp.privateKey());
-        s.destroy(kp.publicKeyObject());
-        return null;
-      });
-      note = "; the new key pair was removed, card '" + token.label() + "' is as it was";
-    } catch (Exception cleanup) {
-      note = "; card '" + token.label() + "' still holds the new key pair (id " + id + "), remove it with "
-          + "pkcs11-tool --login --delete-object --type privkey --id " + id + " (and --type pubkey)";
+    if (!remove) {
+      // never destroy a key the node may already hold a request for: approved, it would become an agent whose
+      // key is gone, and every archive made for it unrecoverable
+      note = "; the request may have reached the node, so card '" + token.label() + "' keeps the new key pair (id "
+          + id + "): ask a certificate manager to deny a pending KeyRecoveryAgent request for this agent, then "
+          + "remove the pair with " + removal + " and run init-card again";
+    } else {
+      try {
+        token.call(s -> {
+          s.destroy(kp.privateKey());
+          s.destroy(kp.publicKeyObject());
+          return null;
+        });
+        note = "; the new key pair was removed, card '" + token.label() + "' is as it was";
+      } catch (Exception cleanup) {
+        note = "; card '" + token.label() + "' still holds the new key pair (id " + id + "), remove it with " + removal;
+      }
     }
     if (e instanceof org.keyarc.hsm.HsmException h) {
       return new Keyarc.UserException(org.keyarc.protocol.ErrorCode.of(h.reason()), h.getMessage() + note);
@@ -345,7 +365,7 @@ final class KraCommand {
    */
   private static org.keyarc.hsm.KeyHandle agentKeyOf(org.keyarc.hsm.HsmToken token, byte[] keyId, String keyLabel,
       java.security.PublicKey certKey) throws Exception {
-    return token.call(s -> {
+    org.keyarc.hsm.KeyHandle found = token.call(s -> {
       org.keyarc.hsm.KeyHandle k = keyId != null ? s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyId)
           : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel);
       if (k != null && s.matchesPublicKey(k, certKey)) {
@@ -359,6 +379,20 @@ final class KraCommand {
       throw new org.keyarc.hsm.HsmException(org.keyarc.hsm.HsmException.Reason.KEY_NOT_FOUND, "find key",
           token.label(), "card '" + token.label() + "' holds no private key for the certificate's public key");
     });
+    // the modulus a PIV module reports may come from the slot's metadata: the card proves it holds the private
+    // half by decrypting a random secret sent to the certificate's key, as the archives' envelopes will be
+    byte[] secret = new byte[32];
+    new java.security.SecureRandom().nextBytes(secret);
+    javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
+    c.init(javax.crypto.Cipher.ENCRYPT_MODE, certKey);
+    byte[] sent = c.doFinal(secret);
+    byte[] back = token.call(s -> s.decryptOaep(found, org.keyarc.hsm.OaepHash.SHA1, sent));
+    if (!java.security.MessageDigest.isEqual(secret, back)) {
+      throw new org.keyarc.hsm.HsmException(org.keyarc.hsm.HsmException.Reason.KEY_NOT_FOUND, "C_Decrypt",
+          token.label(), "the key on card '" + token.label() + "' does not decrypt what is sent to the certificate's "
+          + "public key: the certificate is not for this card's key");
+    }
+    return found;
   }
 
   @Command(name = "list", description = "The agents, whether each is usable, and the policy.")

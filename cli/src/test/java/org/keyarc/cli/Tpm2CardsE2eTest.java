@@ -34,7 +34,7 @@ class Tpm2CardsE2eTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    tpm = Tpm2Cards.startOrSkip("tpm2-1", "tpm2-2", "tpm2-3", "tpm2-4");
+    tpm = Tpm2Cards.startOrSkip("tpm2-1", "tpm2-2", "tpm2-3", "tpm2-4", "tpm2-5");
     RecoveryCliE2eTest.start();
     for (String name : List.of("tpm2-1", "tpm2-2")) {
       serials.add(addAgent(name));
@@ -142,8 +142,9 @@ class Tpm2CardsE2eTest {
 
   /**
    * A key made outside keyarc, as on a PIV card with ykman or yubico-piv-tool: here with OpenSC's pkcs11-tool, with no
-   * label and a one-byte CKA_ID (ykcs11's convention: 03 is slot 9d). init-card --adopt finds it by its id, never by
-   * label; a card of two RSA keys needs --key-id; the certificate is found again by the id and stored next to it.
+   * label and a one-byte CKA_ID (ykcs11's convention: 03 is slot 9d). init-card --adopt takes it by its id, never by
+   * label or by guess (without --key-id it lists the card's RSA keys); on --resume the certificate is found again by
+   * the id, the card proves it decrypts for the certificate's key, and the certificate is stored next to it.
    */
   @Test
   void aKeyMadeOutsideKeyarcIsAdoptedByItsId() throws Exception {
@@ -161,8 +162,8 @@ class Tpm2CardsE2eTest {
     Run which = onCard("tpm2-4", "kra", "init-card", "--adopt", "--node", RecoveryCliE2eTest.url, "--ref", s[0],
         "--secret-file", s[1], "--subject", "CN=Agent tpm2-4");
     assertEquals(15, which.exit(), which.out());
-    assertTrue(which.out().contains("card 'tpm2-4' holds 2 RSA private keys (ids 03, 05)")
-        && which.out().contains("name the one to adopt with --key-id"), which.out());
+    assertTrue(which.out().contains("name the key to adopt with --key-id: card 'tpm2-4' holds 2 RSA private keys "
+        + "(ids 03, 05)"), which.out());
     Run taken = onCard("tpm2-4", "kra", "init-card", "--adopt", "--key-id", "03", "--node", RecoveryCliE2eTest.url,
         "--ref", s[0], "--secret-file", s[1], "--subject", "CN=Agent tpm2-4");
     assertEquals(0, taken.exit(), taken.out());
@@ -182,6 +183,37 @@ class Tpm2CardsE2eTest {
     assertTrue(added.out().contains("card          'tpm2-4'") && added.out().contains("CKA_NEVER_EXTRACTABLE=true "
         + "CKA_LOCAL=true"), added.out());
     ok(cat(asAda, "kra", "remove", "--serial", serial)); // the other tests' policy is 2 of the first two cards
+  }
+
+  /**
+   * No answer from the node: the request may have reached it, so the new key pair stays (an approved request for a
+   * destroyed key would make an agent whose archives nobody can open), and the error says how to clean up.
+   */
+  @Test
+  void anUnreachableNodeLeavesTheNewKeyOnTheCard() throws Exception {
+    String[] s = secret(asAda, "KeyRecoveryAgent", "CN=Agent tpm2-5", "tpm2-5");
+    Run unreachable;
+    // a "node" that takes the request and hangs up without an answer
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = new Thread(() -> {
+        try (java.net.Socket c = silent.accept()) {
+          c.getInputStream().read(new byte[4096]);
+        } catch (java.io.IOException e) {
+          // the test sees what the client made of it
+        }
+      });
+      t.start();
+      unreachable = onCard("tpm2-5", "kra", "init-card", "--node", "http://127.0.0.1:" + silent.getLocalPort() + "/",
+          "--ref", s[0], "--secret-file", s[1], "--subject", "CN=Agent tpm2-5");
+      t.join(10_000);
+    }
+    assertTrue(unreachable.out().contains("key           RSA-2048 made on card 'tpm2-5'"), unreachable.out());
+    assertTrue(unreachable.exit() == 51 || unreachable.exit() == 31, unreachable.out());
+    assertTrue(unreachable.out().contains("the request may have reached the node, so card 'tpm2-5' keeps the new key "
+        + "pair") && unreachable.out().contains("pkcs11-tool --login --delete-object --type privkey --id "),
+        unreachable.out());
+    Run keys = onCard("tpm2-5", "hsm", "keys");
+    assertTrue(keys.out().contains("kra-key"), keys.out());
   }
 
   @Test

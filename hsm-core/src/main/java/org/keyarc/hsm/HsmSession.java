@@ -542,7 +542,10 @@ public final class HsmSession implements AutoCloseable {
           : SignatureAlgorithm.SHA256_WITH_ECDSA;
       return sign(key, alg, random(32)).length > 0;
     } catch (HsmException e) {
-      return false; // refused: what CKA_SIGN=false should do
+      // only a refusal of the key's use counts as "switched off"; any other failure (no PIN, a device error) is no
+      // evidence, and the caller is told the key may still sign
+      long c = e.ckr();
+      return c != CKR_KEY_FUNCTION_NOT_PERMITTED && c != CKR_KEY_TYPE_INCONSISTENT && c != CKR_MECHANISM_INVALID;
     }
   }
 
@@ -955,6 +958,44 @@ public final class HsmSession implements AutoCloseable {
           destroy(k);
         } catch (HsmException e) {
           // a probe key that cannot be destroyed dies with the session
+        }
+      }
+    }
+  }
+
+  /**
+   * Checks at start-up that the token's {@link HsmToken#kwpMechanism RFC 5649 mechanism} is RFC 5649, against Bouncy
+   * Castle's on both sides (the probe's step, with an EC key, else an RSA key where EC keys do not unwrap): a
+   * configured vendor code that means something else would otherwise only show when agents cannot open archives
+   * years later. Returns null when it holds, or a reason the check could not be made (a token that refuses a
+   * plaintext key, as FIPS-mode HSMs do); throws MECHANISM_NOT_SUPPORTED when the mechanism is not RFC 5649.
+   */
+  public String checkRfc5649() throws HsmException {
+    kwp(); // none at all: the clear message
+    List<KeyHandle> made = new ArrayList<>();
+    try {
+      try {
+        kwpInterop(KeyType.EC, made);
+        return null;
+      } catch (HsmException ec) {
+        if ("C_CreateObject".equals(ec.operation())) {
+          return "the token refuses a plaintext AES key (" + ec.getMessage() + ")";
+        }
+        try {
+          kwpInterop(KeyType.RSA, made);
+          return null;
+        } catch (HsmException rsa) {
+          throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "RFC 5649 check", token.label(), rsa.ckr(),
+              "token '" + token.label() + "' does not do RFC 5649 key wrap with mechanism "
+                  + String.format("0x%X", token.kwpMechanism()) + ": " + rsa.getMessage(), rsa);
+        }
+      }
+    } finally {
+      for (KeyHandle k : made) {
+        try {
+          destroy(k);
+        } catch (HsmException e) {
+          // a session object: gone with the session
         }
       }
     }

@@ -148,6 +148,21 @@ public final class CaNode implements AutoCloseable {
     }
   }
 
+  /**
+   * The archives' RFC 5649 wraps come out of the CA token: its mechanism is checked against Bouncy Castle's RFC 5649
+   * before anything is served or made (a wrong vendor code would only show when agents cannot open archives).
+   */
+  private static void checkRfc5649(HsmToken token) throws CaException {
+    try {
+      String notChecked = token.call(org.keyarc.hsm.HsmSession::checkRfc5649);
+      if (notChecked != null) {
+        LOG.warn("the CA token's RFC 5649 key wrap was not checked: {}", notChecked);
+      }
+    } catch (HsmException e) {
+      throw new CaException(ErrorCode.of(e.reason()), e.getMessage(), e);
+    }
+  }
+
   private static Resources openOnce(NodeSettings cfg, Environment env) throws CaException {
     HsmModule module;
     try {
@@ -161,6 +176,7 @@ public final class CaNode implements AutoCloseable {
       HsmToken token = module.openToken(TokenSelector.parse(cfg.hsm().token()), pin, cfg.hsm().sessions());
       token.kwpMechanism(cfg.hsm().kwpMechanism());
       try {
+        checkRfc5649(token);
         return new Resources(module, token, openStore(cfg));
       } catch (CaException | RuntimeException e) {
         token.close();

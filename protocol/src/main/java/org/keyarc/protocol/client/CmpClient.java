@@ -650,7 +650,7 @@ public final class CmpClient implements AutoCloseable {
   }
 
   /** The exception for a refusing PKIStatusInfo: keyarc's code when the text carries one. */
-  public static CmpClientException refusal(PKIStatusInfo status) {
+  public static Refusal refusal(PKIStatusInfo status) {
     String text = KeyarcCmp.text(status);
     ErrorCode code = KeyarcCmp.codeOf(text);
     if (code == null) {
@@ -666,7 +666,19 @@ public final class CmpClient implements AutoCloseable {
       }
     }
     String msg = KeyarcCmp.messageOf(text);
-    return new CmpClientException(code, msg.isEmpty() ? "the CA refused the request (" + code.summary() + ")" : msg);
+    return new Refusal(code, msg.isEmpty() ? "the CA refused the request (" + code.summary() + ")" : msg);
+  }
+
+  /**
+   * The node's own answer refusing the request (an error or a rejected status), as opposed to a failure to reach
+   * it or to trust its answer: after a refusal the caller knows the node keeps nothing for it.
+   */
+  public static final class Refusal extends CmpClientException {
+    private static final long serialVersionUID = 1L;
+
+    Refusal(ErrorCode code, String message) {
+      super(code, message);
+    }
   }
 
   private static void sleep(long nanos) throws CmpClientException {
