@@ -45,4 +45,39 @@ class DataObjectTest {
       assertEquals(0, again.call(HsmSession::countSessionObjects));
     }
   }
+
+  /**
+   * A second identity plants a look-alike: a public data object of the same label and application (which a session
+   * without the PIN could make too), with OpenSC's pkcs11-tool. keyarc reads only private token objects. (A forged
+   * record in the fallback's form fails its MAC: NssSoftokenTest.)
+   */
+  @Test
+  void publicLookAlikesAreNotRead() throws Exception {
+    try (HsmToken token = hsm.open("data", 1)) {
+      token.call(s -> {
+        s.writeData("planted-test", new byte[] {9, 9});
+        return null;
+      });
+    }
+    java.nio.file.Path value = java.nio.file.Files.createTempFile(java.nio.file.Path.of("target"), "planted", ".bin");
+    java.nio.file.Files.write(value, new byte[] {6, 6, 6});
+    run("--write-object", value.toString(), "--type", "data", "--label", "planted-test", "--application-label",
+        "keyarc");
+    try (HsmToken token = hsm.open("data", 1)) {
+      java.util.List<byte[]> read = token.call(s -> s.readData("planted-test"));
+      assertEquals(1, read.size(), "only keyarc's own private object");
+      assertArrayEquals(new byte[] {9, 9}, read.get(0));
+    }
+  }
+
+  private static void run(String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("pkcs11-tool", "--module",
+        SoftHsmFixture.library().toString(), "--token-label", hsm.label("data"), "--login", "--pin", "env:CARD_PIN"));
+    cmd.addAll(java.util.List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("CARD_PIN", java.nio.file.Files.readString(hsm.pinFile("data")).trim());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), String.join(" ", args) + ": " + out);
+  }
 }
