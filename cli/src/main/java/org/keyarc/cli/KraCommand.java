@@ -170,7 +170,21 @@ final class KraCommand {
           out.println("key           RSA key adopted from card '" + token.label() + "': pkcs11:token=" + token.label()
               + ";id=" + pctId(keyId) + (adopted.label() == null || adopted.label().isEmpty() ? ""
               : ";object=" + adopted.label()));
-          r = client.p10cr(agentRequest(out, token, adopted, pub, subject), "KeyRecoveryAgent", false);
+          org.bouncycastle.pkcs.PKCS10CertificationRequest csr = agentRequest(out, token, adopted, pub, subject);
+          try {
+            r = client.p10cr(csr, "KeyRecoveryAgent", false);
+          } catch (org.keyarc.protocol.client.CmpClient.Refusal e) {
+            // the node keeps nothing for it: the card's own key is given back as it was, signing included
+            try {
+              token.call(s -> {
+                s.restoreSigning(adopted);
+                return null;
+              });
+            } catch (org.keyarc.hsm.HsmException ignored) {
+              // a card that would not switch it off will not switch it on either
+            }
+            throw e;
+          }
         } else {
           org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
               ? findOrNull(s, chosenId) : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));

@@ -164,6 +164,20 @@ class Tpm2CardsE2eTest {
     assertEquals(15, which.exit(), which.out());
     assertTrue(which.out().contains("name the key to adopt with --key-id: card 'tpm2-4' holds 2 RSA private keys "
         + "(ids 03, 05)"), which.out());
+    // a refused request gives the card its own key back as it was: still a signing key (CKA_SIGN reads true)
+    Path typo = file("tpm2-4.typo", "not-the-secret-" + System.nanoTime());
+    Run refused = onCard("tpm2-4", "kra", "init-card", "--adopt", "--key-id", "05", "--node", RecoveryCliE2eTest.url,
+        "--ref", s[0], "--secret-file", typo.toString(), "--subject", "CN=Agent tpm2-4");
+    assertEquals(35, refused.exit(), refused.out());
+    ProcessBuilder list05 = new ProcessBuilder("pkcs11-tool", "--module", tpm.module().toString(), "--token-label",
+        "tpm2-4", "--login", "--pin", "env:CARD_PIN", "--list-objects", "--type", "privkey", "--id", "05")
+        .redirectErrorStream(true);
+    list05.environment().putAll(tpm.environment());
+    list05.environment().put("CARD_PIN", java.nio.file.Files.readString(tpm.pinFile("tpm2-4")).trim());
+    Process p05 = list05.start();
+    String objects = new String(p05.getInputStream().readAllBytes());
+    assertEquals(0, p05.waitFor(), objects);
+    assertTrue(objects.matches("(?s).*Usage:[^\\n]*sign.*"), "CKA_SIGN back on: " + objects);
     Run taken = onCard("tpm2-4", "kra", "init-card", "--adopt", "--key-id", "03", "--node", RecoveryCliE2eTest.url,
         "--ref", s[0], "--secret-file", s[1], "--subject", "CN=Agent tpm2-4");
     assertEquals(0, taken.exit(), taken.out());

@@ -523,6 +523,15 @@ public final class HsmSession implements AutoCloseable {
   }
 
   /** Sets CKA_SIGN false on a private key (an agent key after it signed its own certificate request). */
+  /** Gives a key its CKA_SIGN back: for a key keyarc adopted and switched off, whose agent request then failed. */
+  public void restoreSigning(KeyHandle key) throws HsmException {
+    try {
+      session.setAttributeValues(key.objectHandle(), new AttributeVector().sign(true));
+    } catch (PKCS11Exception e) {
+      throw fail("C_SetAttributeValue", e);
+    }
+  }
+
   public void forbidSigning(KeyHandle key) throws HsmException {
     try {
       session.setAttributeValues(key.objectHandle(), new AttributeVector().sign(false));
