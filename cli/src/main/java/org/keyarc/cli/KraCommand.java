@@ -187,7 +187,8 @@ final class KraCommand {
           }
         } else {
           org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
-              ? findOrNull(s, chosenId) : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
+              ? s.findKeyByIdOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, chosenId)
+              : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
           if (existing != null) {
             throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
                 + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
@@ -254,8 +255,8 @@ final class KraCommand {
   }
 
   /**
-   * The agent's PKCS#10, signed once by the new key on the card, with the card's evidence; then the key's signing
-   * is switched off (and checked), and the request sent.
+   * The agent's PKCS#10, signed once by the agent key on the card, with the card's evidence; then the key's signing
+   * is switched off and checked with a trial signature (a card that refuses or ignores it is named in a warning).
    */
   private static org.bouncycastle.pkcs.PKCS10CertificationRequest agentRequest(PrintWriter out,
       org.keyarc.hsm.HsmToken token, org.keyarc.hsm.KeyHandle key, java.security.PublicKey publicKey, String subject)
@@ -275,11 +276,10 @@ final class KraCommand {
         return e.getMessage(); // a PIV card fixes its keys' attributes (ykcs11: CKR_ATTRIBUTE_READ_ONLY)
       }
     });
-    boolean stillSigns = token.call(s -> s.stillSigns(key));
     if (refused != null) {
       out.println("warning: card '" + token.label() + "' does not let CKA_SIGN be turned off (" + refused + "); "
           + "keyarc never signs with the agent key, but the card would");
-    } else if (stillSigns) {
+    } else if (token.call(s -> s.stillSigns(key))) {
       out.println("warning: card '" + token.label() + "' still signs with the agent key after CKA_SIGN was "
           + "turned off (its PKCS#11 module accepts the setting but does not enforce it); keyarc never signs "
           + "with it, but the card would");
@@ -290,7 +290,10 @@ final class KraCommand {
     return csr;
   }
 
-  /** The key {@code --adopt} takes: by CKA_ID, else the card's only RSA private key; never by label alone. */
+  /**
+   * The key {@code --adopt} takes: the RSA private key with CKA_ID {@code id}; never by label or by guess (without an
+   * id the error lists the card's RSA keys).
+   */
   private static org.keyarc.hsm.KeyHandle adoptedKey(org.keyarc.hsm.HsmToken token, byte[] id) throws Exception {
     if (id != null) {
       org.keyarc.hsm.KeyHandle k = token.call(s -> s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, id));
@@ -315,18 +318,6 @@ final class KraCommand {
         .collect(java.util.stream.Collectors.joining(", ")) + ")"));
   }
 
-  private static org.keyarc.hsm.KeyHandle findOrNull(org.keyarc.hsm.HsmSession s, byte[] id)
-      throws org.keyarc.hsm.HsmException {
-    try {
-      return s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, id);
-    } catch (org.keyarc.hsm.HsmException e) {
-      if (e.reason() == org.keyarc.hsm.HsmException.Reason.KEY_NOT_FOUND) {
-        return null;
-      }
-      throw e;
-    }
-  }
-
   /** A CKA_ID as a PKCS#11 URI writes it (RFC 7512: %xx per byte). */
   private static String pctId(byte[] id) {
     StringBuilder b = new StringBuilder();
@@ -337,8 +328,9 @@ final class KraCommand {
   }
 
   /**
-   * After a failure between making the key pair and the node's taking the request: the new pair is destroyed, so a
-   * rerun finds the card as it was; the error says so, or says exactly what is left and how to remove it.
+   * The error for a failure after a new key pair was made. With {@code remove} (the card failed before sending, or
+   * the node refused) the pair is destroyed, so a rerun finds the card as it was; otherwise (the node may hold the
+   * request) it stays. The error says which, and what is left and how to remove it.
    */
   private static Exception cardLeftAsItWas(org.keyarc.hsm.HsmToken token,
       org.keyarc.hsm.HsmSession.GeneratedKeyPair kp, Exception e, boolean remove) {
@@ -397,9 +389,7 @@ final class KraCommand {
     // half by decrypting a random secret sent to the certificate's key, as the archives' envelopes will be
     byte[] secret = new byte[32];
     new java.security.SecureRandom().nextBytes(secret);
-    javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
-    c.init(javax.crypto.Cipher.ENCRYPT_MODE, certKey);
-    byte[] sent = c.doFinal(secret);
+    byte[] sent = org.keyarc.hsm.HsmSession.softwareOaep(certKey, org.keyarc.hsm.OaepHash.SHA1, secret);
     byte[] back = token.call(s -> s.decryptOaep(found, org.keyarc.hsm.OaepHash.SHA1, sent));
     if (!java.security.MessageDigest.isEqual(secret, back)) {
       throw new org.keyarc.hsm.HsmException(org.keyarc.hsm.HsmException.Reason.KEY_NOT_FOUND, "C_Decrypt",

@@ -109,6 +109,18 @@ public final class HsmSession implements AutoCloseable {
         "with id " + java.util.HexFormat.of().formatHex(id));
   }
 
+  /** Like {@link #findKeyById} but null when there is no such key. */
+  public KeyHandle findKeyByIdOrNull(KeyClass cls, byte[] id) throws HsmException {
+    try {
+      return findKeyById(cls, id);
+    } catch (HsmException e) {
+      if (e.reason() == Reason.KEY_NOT_FOUND) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
   /** The public key object that pairs with a private key (same CKA_ID). */
   public KeyHandle publicKeyObjectOf(KeyHandle privateKey) throws HsmException {
     return findKeyById(KeyClass.PUBLIC, privateKey.id());
@@ -523,18 +535,18 @@ public final class HsmSession implements AutoCloseable {
   }
 
   /** Sets CKA_SIGN false on a private key (an agent key after it signed its own certificate request). */
-  /** Gives a key its CKA_SIGN back: for a key keyarc adopted and switched off, whose agent request then failed. */
-  public void restoreSigning(KeyHandle key) throws HsmException {
-    try {
-      session.setAttributeValues(key.objectHandle(), new AttributeVector().sign(true));
-    } catch (PKCS11Exception e) {
-      throw fail("C_SetAttributeValue", e);
-    }
+  public void forbidSigning(KeyHandle key) throws HsmException {
+    setSign(key, false);
   }
 
-  public void forbidSigning(KeyHandle key) throws HsmException {
+  /** Gives a key its CKA_SIGN back: for a key keyarc adopted and switched off, whose agent request then failed. */
+  public void restoreSigning(KeyHandle key) throws HsmException {
+    setSign(key, true);
+  }
+
+  private void setSign(KeyHandle key, boolean sign) throws HsmException {
     try {
-      session.setAttributeValues(key.objectHandle(), new AttributeVector().sign(false));
+      session.setAttributeValues(key.objectHandle(), new AttributeVector().sign(sign));
     } catch (PKCS11Exception e) {
       throw fail("C_SetAttributeValue", e);
     }
@@ -962,13 +974,7 @@ public final class HsmSession implements AutoCloseable {
       }
       return steps;
     } finally {
-      for (KeyHandle k : made) {
-        try {
-          destroy(k);
-        } catch (HsmException e) {
-          // a probe key that cannot be destroyed dies with the session
-        }
-      }
+      destroyQuietly(made);
     }
   }
 
@@ -1000,12 +1006,17 @@ public final class HsmSession implements AutoCloseable {
         }
       }
     } finally {
-      for (KeyHandle k : made) {
-        try {
-          destroy(k);
-        } catch (HsmException e) {
-          // a session object: gone with the session
-        }
+      destroyQuietly(made);
+    }
+  }
+
+  /** Destroys the probe's and the check's throw-away objects; one that will not go is left for its session's end. */
+  private void destroyQuietly(List<KeyHandle> made) {
+    for (KeyHandle k : made) {
+      try {
+        destroy(k);
+      } catch (HsmException e) {
+        // a session object dies with the session; a probe's token pair is named by 'keyarc hsm keys'
       }
     }
   }
@@ -1017,12 +1028,12 @@ public final class HsmSession implements AutoCloseable {
    * the same PKCS#8 (a token that means something else by its mechanism, as NSS does by 0x210A, fails here).
    */
   private Object kwpInterop(KeyType type, List<KeyHandle> made) throws HsmException {
+    byte[] kek = new byte[32];
     try {
       java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance(type == KeyType.RSA ? "RSA" : "EC");
       g.initialize(type == KeyType.RSA ? 2048 : 256);
       java.security.KeyPair pair = g.generateKeyPair();
       byte[] pkcs8 = pair.getPrivate().getEncoded();
-      byte[] kek = new byte[32];
       new java.security.SecureRandom().nextBytes(kek);
       AttributeVector t = AttributeVector.newAESSecretKey().token(false).private_(true).sensitive(true)
           .extractable(false).wrap(true).unwrap(true).encrypt(false).decrypt(false).label("keyarc-probe").value(kek);
@@ -1052,16 +1063,17 @@ public final class HsmSession implements AutoCloseable {
         throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "C_WrapKey", token.label(),
             "the token's wrap does not unwrap to the same key with RFC 5649");
       }
-      java.util.Arrays.fill(kek, (byte) 0);
       return Boolean.TRUE;
     } catch (GeneralSecurityException | org.bouncycastle.crypto.InvalidCipherTextException e) {
       throw new HsmException(Reason.MECHANISM_NOT_SUPPORTED, "RFC 5649", token.label(), -1,
           "the token's key wrap is not RFC 5649: " + e.getMessage(), e);
+    } finally {
+      java.util.Arrays.fill(kek, (byte) 0);
     }
   }
 
-  /** RSA-OAEP encryption in software (the probe's sender side). */
-  private static byte[] softwareOaep(java.security.PublicKey key, OaepHash hash, byte[] data) throws HsmException {
+  /** RSA-OAEP encryption in software (a sender's side: the probe's, or a check that a card holds a key). */
+  public static byte[] softwareOaep(java.security.PublicKey key, OaepHash hash, byte[] data) throws HsmException {
     try {
       String h = hash == OaepHash.SHA256 ? "SHA-256" : "SHA-1";
       javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPPadding");
@@ -1202,10 +1214,12 @@ public final class HsmSession implements AutoCloseable {
   }
 
   private static AttributeVector dataKeyTemplate(String label) {
-    return new AttributeVector().class_(CKO_SECRET_KEY).keyType(CKK_GENERIC_SECRET).label("keyarc-data:" + label)
+    return new AttributeVector().class_(CKO_SECRET_KEY).keyType(CKK_GENERIC_SECRET).label(DATA_KEY_PREFIX + label)
         .token(true).private_(true);
   }
 
+  /** The label of a record kept in a generic secret is this and the record's label. */
+  private static final String DATA_KEY_PREFIX = "keyarc-data:";
   /** The format byte of a record kept in a generic secret's CKA_ID: 0x02, the value after its AES-CMAC. */
   private static final byte DATA_FORMAT = 2;
   private static final int DATA_MAC_LENGTH = 16;
@@ -1218,7 +1232,7 @@ public final class HsmSession implements AutoCloseable {
 
   /** AES-CMAC, in the token, of the record's label and value: a file edit cannot make one without the key. */
   private byte[] dataMac(KeyHandle mac, String label, byte[] value) throws HsmException {
-    byte[] name = ("keyarc-data:" + label).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] name = (DATA_KEY_PREFIX + label).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] input = new byte[name.length + 1 + value.length];
     System.arraycopy(name, 0, input, 0, name.length);
     System.arraycopy(value, 0, input, name.length + 1, value.length);

@@ -128,7 +128,9 @@ public final class HsmToken implements AutoCloseable {
    * short-lived command, never for the CA node; wiped on {@link #close()}.
    */
   public void allowContextLogin(char[] pin) {
+    char[] before = contextPin;
     this.contextPin = pin == null ? null : pin.clone();
+    wipe(before);
   }
 
   char[] contextPin() {
@@ -178,6 +180,20 @@ public final class HsmToken implements AutoCloseable {
     if (configuredKwp != 0) {
       return configuredKwp;
     }
+    long chosen = standardKwp;
+    if (chosen < 0) {
+      // the mechanism list and the module are fixed while the token is open: chosen once, off the archival path
+      // (the module's description is a C_GetInfo)
+      chosen = standardKwp();
+      standardKwp = chosen;
+    }
+    return chosen;
+  }
+
+  /** The token's own RFC 5649 mechanism, or -1 before {@link #kwpMechanism()} first chose it. */
+  private volatile long standardKwp = -1;
+
+  private long standardKwp() {
     long kwp = org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_AES_KEY_WRAP_KWP;
     long pad = org.xipki.pkcs11.wrapper.PKCS11Constants.CKM_AES_KEY_WRAP_PAD;
     long wrap = org.xipki.pkcs11.wrapper.PKCS11Constants.CKF_WRAP;

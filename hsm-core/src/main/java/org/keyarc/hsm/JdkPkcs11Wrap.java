@@ -18,19 +18,33 @@ final class JdkPkcs11Wrap {
 
   private JdkPkcs11Wrap() {}
 
+  /** The JDK wrapper's pieces, looked up once (archival on such a module wraps on every request). */
+  private record Reflected(Method getInstance, Method wrapKey, java.lang.reflect.Constructor<?> mechanism) {
+    private static volatile Reflected found;
+
+    static Reflected get() throws ReflectiveOperationException {
+      Reflected r = found;
+      if (r == null) {
+        Class<?> p11 = Class.forName("sun.security.pkcs11.wrapper.PKCS11");
+        Class<?> initArgs = Class.forName("sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS");
+        Class<?> mech = Class.forName("sun.security.pkcs11.wrapper.CK_MECHANISM");
+        r = new Reflected(p11.getMethod("getInstance", String.class, String.class, initArgs, boolean.class),
+            p11.getMethod("C_WrapKey", long.class, mech, long.class, long.class), mech.getConstructor(long.class));
+        found = r;
+      }
+      return r;
+    }
+  }
+
   /** C_WrapKey(session, mechanism without parameters, wrappingKey, key) through the JDK's wrapper. */
   static byte[] wrapKey(Path library, String tokenLabel, long session, long mechanism, long wrappingKey, long key)
       throws HsmException {
     try {
-      Class<?> p11 = Class.forName("sun.security.pkcs11.wrapper.PKCS11");
-      Class<?> initArgs = Class.forName("sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS");
-      Class<?> mech = Class.forName("sun.security.pkcs11.wrapper.CK_MECHANISM");
-      // omitInitialize: the library is initialised already (by the IAIK wrapper), with its arguments
-      Object instance = p11.getMethod("getInstance", String.class, String.class, initArgs, boolean.class)
-          .invoke(null, library.toString(), "C_GetFunctionList", null, true);
-      Object m = mech.getConstructor(long.class).newInstance(mechanism);
-      Method wrap = p11.getMethod("C_WrapKey", long.class, mech, long.class, long.class);
-      return (byte[]) wrap.invoke(instance, session, m, wrappingKey, key);
+      Reflected r = Reflected.get();
+      // omitInitialize: the library is initialised already (by the IAIK wrapper), with its arguments; the JDK keeps
+      // one instance per library path
+      Object instance = r.getInstance.invoke(null, library.toString(), "C_GetFunctionList", null, true);
+      return (byte[]) r.wrapKey.invoke(instance, session, r.mechanism.newInstance(mechanism), wrappingKey, key);
     } catch (InvocationTargetException e) {
       Throwable cause = e.getCause();
       long code = -1;
