@@ -53,6 +53,7 @@ final class KraCommand {
         ? " (one-time secret made by " + r.path("secretMadeBy").asText() + ")" : "") + ", request "
         + r.path("request").asLong() + ", " + r.path("requestedAt").asText());
     out.println("  approved by   " + r.path("approvedBy").asText() + ", " + r.path("approvedAt").asText());
+    out.println("  possession    " + r.path("proofOfPossession").asText());
     JsonNode e = r.path("cardEvidence");
     if (e.isObject()) {
       JsonNode a = e.path("attributes");
@@ -110,7 +111,11 @@ final class KraCommand {
           + "Default: 16 random bytes for a new key") String keyIdHex,
       @Option(names = "--adopt", description = "take the RSA key --key-id names, already on the card (made with ykman "
           + "piv keys generate or yubico-piv-tool, say), instead of making one; it signs the request, then its "
-          + "signing is switched off where the card allows it") boolean adopt)
+          + "signing is switched off where the card allows it") boolean adopt,
+      @Option(names = "--never-sign", description = "the agent key never signs, not even its own request: a new key "
+          + "is made unable to sign (CKA_SIGN=false from the start); it proves possession by decrypting its "
+          + "certificate, which the CA returns encrypted to it (RFC 4210 encrCert). With --adopt, the adopted key "
+          + "signs nothing either") boolean neverSign)
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     byte[] chosenId;
@@ -156,9 +161,26 @@ final class KraCommand {
         }
         JsonNode st = AdminCall.JSON.readTree(java.nio.file.Files.readString(state));
         keyId = st.hasNonNull("keyId") ? java.util.HexFormat.of().parseHex(st.path("keyId").asText()) : null;
+        boolean byDecryption = ENCR_CERT.equals(st.path("pop").asText());
+        org.bouncycastle.cms.Recipient opener = null;
+        if (byDecryption) {
+          // the certificate comes back encrypted to the agent key: the card opens it
+          byte[] id = keyId;
+          org.keyarc.hsm.KeyHandle k = token.call(s -> id != null
+              ? s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, id)
+              : s.findKey(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
+          opener = new org.keyarc.hsm.HsmKeyTransRecipient(token, k);
+        }
         r = client.poll(new org.keyarc.protocol.client.CmpClient.Pending(java.util.HexFormat.of().parseHex(
-            st.path("transactionId").asText()), 0, org.bouncycastle.asn1.cmp.PKIBody.TYPE_P10_CERT_REQ, 0),
-            java.time.Duration.ZERO, null);
+            st.path("transactionId").asText()), 0, byDecryption ? org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REQ
+            : org.bouncycastle.asn1.cmp.PKIBody.TYPE_P10_CERT_REQ, 0), java.time.Duration.ZERO, null, opener);
+      } else if (neverSign) {
+        if (subject == null) {
+          throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "give --subject (the agent's name)");
+        }
+        ByDecryption d = requestByDecryption(out, client, token, adopt, chosenId, keyIdHex, keyLabel, subject);
+        keyId = d.keyId();
+        r = d.result();
       } else {
         if (subject == null) {
           throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "give --subject (the agent's name)");
@@ -216,9 +238,12 @@ final class KraCommand {
         }
       }
       if (r.pending() != null) {
-        CliFiles.write(state, AdminCall.JSON.createObjectNode().put("transactionId", r.pending().transactionHex())
-            .put("keyId", java.util.HexFormat.of().formatHex(keyId)).toString()
-            .getBytes(java.nio.charset.StandardCharsets.UTF_8), false, true);
+        var pending = AdminCall.JSON.createObjectNode().put("transactionId", r.pending().transactionHex())
+            .put("keyId", java.util.HexFormat.of().formatHex(keyId));
+        if (neverSign) {
+          pending.put("pop", ENCR_CERT);
+        }
+        CliFiles.write(state, pending.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), false, true);
         out.println("pending       the Key Recovery Agent request waits for a certificate manager; then run "
             + "'keyarc kra init-card --resume' with this card");
         return 0;
@@ -288,6 +313,75 @@ final class KraCommand {
     }
     out.println("evidence      " + evidence.summary() + " (sent with the request)");
     return csr;
+  }
+
+  /** The pending file's {@code pop} of a request whose key proves possession by decryption. */
+  private static final String ENCR_CERT = "encrCert";
+
+  /** A request by decryption: the agent key's CKA_ID and the node's first answer. */
+  private record ByDecryption(byte[] keyId, org.keyarc.protocol.client.CmpClient.Result result) {}
+
+  /**
+   * {@code --never-sign}: a new key made unable to sign (or the adopted one, which signs nothing), its card evidence
+   * in the request's regInfo, and a cr whose proof of possession is the certificate's decryption (encrCert). A new key
+   * is removed again when the card fails before sending or the node refuses, as for the signed request.
+   */
+  private static ByDecryption requestByDecryption(PrintWriter out, org.keyarc.protocol.client.CmpClient client,
+      org.keyarc.hsm.HsmToken token, boolean adopt, byte[] chosenId, String keyIdHex, String keyLabel, String subject)
+      throws Exception {
+    org.keyarc.hsm.KeyHandle key;
+    java.security.PublicKey pub;
+    org.keyarc.hsm.HsmSession.GeneratedKeyPair kp = null;
+    if (adopt) {
+      key = adoptedKey(token, chosenId);
+      org.keyarc.hsm.KeyHandle k = key;
+      pub = token.call(s -> s.publicKey(k));
+      out.println("key           RSA key adopted from card '" + token.label() + "': pkcs11:token=" + token.label()
+          + ";id=" + pctId(key.id()) + " (it signs nothing: possession is proven by decryption)");
+    } else {
+      org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
+          ? s.findKeyByIdOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, chosenId)
+          : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
+      if (existing != null) {
+        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
+            + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
+            + keyLabel + "'") + "; use --resume, --adopt, or another card");
+      }
+      org.keyarc.hsm.HsmSession.GeneratedKeyPair made = token.call(s -> s.generateKeyPair(
+          org.keyarc.hsm.KeySpec.RSA_2048, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT, keyLabel, chosenId));
+      kp = made;
+      key = made.privateKey();
+      pub = made.publicKey();
+      out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
+          + ";object=" + keyLabel + " (sensitive, not extractable, unable to sign from the start)");
+    }
+    org.bouncycastle.asn1.crmf.AttributeTypeAndValue evidence;
+    try {
+      org.keyarc.hsm.KeyHandle k = key;
+      if (token.call(s -> s.stillSigns(k))) {
+        out.println("warning: card '" + token.label() + "' signs with the agent key although CKA_SIGN is false (its "
+            + "PKCS#11 module does not enforce it); keyarc never signs with it, but the card would");
+      } else {
+        out.println("signing       refused by the card: the agent key can only decrypt/unwrap (checked)");
+      }
+      org.keyarc.protocol.CardEvidence e = org.keyarc.protocol.CardEvidence.read(token, key);
+      out.println("evidence      " + e.summary() + " (sent with the request)");
+      evidence = e.regInfo();
+    } catch (Exception e) {
+      throw kp == null ? e : cardLeftAsItWas(token, kp, e, true);
+    }
+    org.keyarc.protocol.client.CmpClient.Result r;
+    try {
+      r = client.enrollByDecryption(org.bouncycastle.asn1.cmp.PKIBody.TYPE_CERT_REQ,
+          org.keyarc.ca.config.X500Subject.parse(subject), org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+              pub.getEncoded()), "KeyRecoveryAgent", new org.bouncycastle.asn1.crmf.AttributeTypeAndValue[] {evidence},
+          new org.keyarc.hsm.HsmKeyTransRecipient(token, key));
+    } catch (org.keyarc.protocol.client.CmpClient.Refusal e) {
+      throw kp == null ? e : cardLeftAsItWas(token, kp, e, true); // the node refused: it keeps nothing for it
+    } catch (Exception e) {
+      throw kp == null ? e : cardLeftAsItWas(token, kp, e, false); // the node may hold the request: the key stays
+    }
+    return new ByDecryption(key.id(), r);
   }
 
   /**

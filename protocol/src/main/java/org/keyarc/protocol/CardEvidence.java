@@ -123,6 +123,27 @@ public record CardEvidence(String tokenLabel, String tokenSerial, String manufac
     return new Attribute(KeyarcCmp.CARD_EVIDENCE, new DERSet(ASN1Sequence.getInstance(encoded())));
   }
 
+  /**
+   * The CRMF regInfo entry that carries it (a request whose key never signs: the evidence is covered by the
+   * message's protection, not by the key).
+   */
+  public org.bouncycastle.asn1.crmf.AttributeTypeAndValue regInfo() {
+    return new org.bouncycastle.asn1.crmf.AttributeTypeAndValue(KeyarcCmp.CARD_EVIDENCE,
+        ASN1Sequence.getInstance(encoded()));
+  }
+
+  /** The evidence in a CRMF regInfo entry's value. */
+  public static CardEvidence of(org.bouncycastle.asn1.crmf.AttributeTypeAndValue a) {
+    if (!a.getType().equals(KeyarcCmp.CARD_EVIDENCE) || a.getValue() == null) {
+      throw new IllegalArgumentException("the card evidence regInfo must hold one value");
+    }
+    try {
+      return parse(a.getValue().toASN1Primitive().getEncoded("DER"));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("the card evidence cannot be encoded", e);
+    }
+  }
+
   /** The evidence in a PKCS#10 attribute's value. */
   public static CardEvidence of(Attribute a) {
     if (!a.getAttrType().equals(KeyarcCmp.CARD_EVIDENCE) || a.getAttrValues().size() != 1) {

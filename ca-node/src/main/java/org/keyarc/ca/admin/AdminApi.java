@@ -285,7 +285,8 @@ public final class AdminApi {
         RequestRecord r = a.provenance().request();
         out.put("added", Digests.hex(a.agent().serial())).put("subject", a.agent().subject())
             .put("request", r.id()).put("requestedBy", r.requester()).put("requestedAt", r.createdAt().toString())
-            .put("approvedBy", r.decidedBy()).put("approvedAt", r.decidedAt().toString());
+            .put("approvedBy", r.decidedBy()).put("approvedAt", r.decidedAt().toString())
+            .put("proofOfPossession", proofOfPossession(r));
         if (a.provenance().secretMadeBy() != null) {
           out.put("secretMadeBy", a.provenance().secretMadeBy());
         }
@@ -508,6 +509,7 @@ public final class AdminApi {
     if (r.decidedById() != null) {
       n.put("decidedById", r.decidedById());
     }
+    n.put("proofOfPossession", proofOfPossession(r));
     if (r.cardEvidence() != null) {
       try {
         n.set("cardEvidence", evidence(CardEvidence.parse(r.cardEvidence())));
@@ -531,6 +533,12 @@ public final class AdminApi {
   }
 
   /** Card evidence as JSON: the card, the key's attributes (null: not reported), and whether it shows a card key. */
+  /** How a held request's key proved possession, as request show and kra add say it. */
+  private static String proofOfPossession(RequestRecord r) {
+    return r.indirectPop() ? "decryption: the certificate went back encrypted to the key (encrCert), and counts once "
+        + "the requester's certConf shows it opened it" : "signature by the requested key";
+  }
+
   private static ObjectNode evidence(CardEvidence e) {
     ObjectNode n = JSON.createObjectNode();
     n.put("tokenLabel", e.tokenLabel()).put("tokenSerial", e.tokenSerial()).put("manufacturer", e.manufacturer())

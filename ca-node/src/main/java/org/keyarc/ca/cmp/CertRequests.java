@@ -66,11 +66,15 @@ final class CertRequests {
   private final Enrollment enrollment;
   private final RequestPolicy policy;
   private final CaKeyring keys;
+  /** RSA-OAEP as the archives use it: a certificate for a key proven by decryption goes back under it. */
+  private final org.bouncycastle.asn1.x509.AlgorithmIdentifier certOaep;
 
-  CertRequests(Enrollment enrollment, RequestPolicy policy, CaKeyring keys) {
+  CertRequests(Enrollment enrollment, RequestPolicy policy, CaKeyring keys,
+      org.bouncycastle.asn1.x509.AlgorithmIdentifier certOaep) {
     this.enrollment = enrollment;
     this.policy = policy;
     this.keys = keys;
+    this.certOaep = certOaep;
   }
 
   /** An ir, cr or kur with one CertReqMsg, or an ir or cr with up to {@link #MAX_CERT_REQUESTS}. */
@@ -243,12 +247,67 @@ final class CertRequests {
           : ctx.secret.record().reference(), null, null, keyGen(msg, ctx, req, d.template(), spki, type));
     }
     TemplateRules.checkKey(d.template(), spki);
-    checkPop(req, spki);
+    org.keyarc.ca.template.Template t = d.template();
+    boolean indirect = decryptionPop(req, type);
+    if (indirect) {
+      t = TemplateRules.forIndirectPop(t, spki);
+    } else {
+      checkPop(req, spki);
+    }
+    // a key proven by decryption is never implicitly confirmed: its certConf is the proof
     return new EnrollRequest(ctx.identity, new EnrollRequest.ClientRef(ctx.transactionId,
-        req.getCertReqId().longValueExact(), CmpBodies.name(type)), d.template(), d.subject(), spki,
-        d.subjectAltNames(),
-        CmpHeaders.implicitConfirm(msg.getHeader()), ctx.secret == null ? null : ctx.secret.record().reference(),
-        archiveOptions(ctx, req));
+        req.getCertReqId().longValueExact(), CmpBodies.name(type)), t, d.subject(), spki, d.subjectAltNames(),
+        CmpHeaders.implicitConfirm(msg.getHeader()) && !indirect, ctx.secret == null ? null
+        : ctx.secret.record().reference(), archiveOptions(ctx, req), cardEvidence(req), null, indirect);
+  }
+
+  /**
+   * True for RFC 4210's indirect proof of possession by a key that only decrypts: POPOPrivKey subsequentMessage
+   * encrCert (the certificate goes back encrypted to the key; the certConf's hash proves the key opened it), in an ir
+   * or cr. False for a signature; any other form (raVerified, challengeResp, thisMessage, MACs) is refused.
+   */
+  private static boolean decryptionPop(CertificateRequestMessage req, int type) throws CaException {
+    if (!req.hasProofOfPossession() || req.getProofOfPossessionType() != ProofOfPossession.TYPE_KEY_ENCIPHERMENT) {
+      return false;
+    }
+    org.bouncycastle.asn1.crmf.POPOPrivKey p;
+    try {
+      p = org.bouncycastle.asn1.crmf.POPOPrivKey.getInstance(req.toASN1Structure().getPopo().getObject());
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new CaException(ErrorCode.BAD_POP, "the keyEncipherment proof of possession cannot be read");
+    }
+    if (p.getType() != org.bouncycastle.asn1.crmf.POPOPrivKey.subsequentMessage
+        || !org.bouncycastle.asn1.crmf.SubsequentMessage.encrCert.equals(p.getValue())) {
+      throw new CaException(ErrorCode.BAD_POP, "of the keyEncipherment proofs of possession only subsequentMessage "
+          + "encrCert is accepted (the certificate comes back encrypted to the key)");
+    }
+    if (type == PKIBody.TYPE_KEY_UPDATE_REQ) {
+      throw new CaException(ErrorCode.BAD_POP, "kur proves possession of the new key with a signature; encrCert is "
+          + "for ir and cr");
+    }
+    return true;
+  }
+
+  /** The recovery agent's card evidence in a CRMF regInfo entry ({@link KeyarcCmp#CARD_EVIDENCE}); null if none. */
+  private static CardEvidence cardEvidence(CertificateRequestMessage req) throws CaException {
+    org.bouncycastle.asn1.crmf.AttributeTypeAndValue[] info = req.toASN1Structure().getRegInfo();
+    CardEvidence found = null;
+    for (org.bouncycastle.asn1.crmf.AttributeTypeAndValue a : info == null
+        ? new org.bouncycastle.asn1.crmf.AttributeTypeAndValue[0] : info) {
+      if (!a.getType().equals(KeyarcCmp.CARD_EVIDENCE)) {
+        continue;
+      }
+      if (found != null) {
+        throw new CaException(ErrorCode.BAD_MESSAGE, "the CertReqMsg carries more than one card evidence entry in "
+            + "regInfo; send one");
+      }
+      try {
+        found = CardEvidence.of(a);
+      } catch (IllegalArgumentException e) {
+        throw new CaException(ErrorCode.BAD_MESSAGE, Texts.printable(e.getMessage()) + " (nothing was stored)");
+      }
+    }
+    return found;
   }
 
   /**
@@ -361,8 +420,8 @@ final class CertRequests {
       throw new CaException(ErrorCode.BAD_POP, "the request has no proof of possession");
     }
     if (req.getProofOfPossessionType() != ProofOfPossession.TYPE_SIGNING_KEY) {
-      throw new CaException(ErrorCode.BAD_POP, "only signature proof of possession is accepted "
-          + "(raVerified and encryption POP are not)");
+      throw new CaException(ErrorCode.BAD_POP, "only a signature proof of possession, or encrCert for a key that "
+          + "only decrypts, is accepted (raVerified and key agreement are not)");
     }
     boolean ok;
     try {
@@ -378,7 +437,7 @@ final class CertRequests {
   // ------------------------------------------------------------------ answers
 
   /** The answer to one certificate request: issued (with the CA in caPubs) or waiting for approval. */
-  private PKIBody answer(CmpContext ctx, int repType, ASN1Integer certReqId, Outcome out) {
+  private PKIBody answer(CmpContext ctx, int repType, ASN1Integer certReqId, Outcome out) throws CaException {
     if (out instanceof Outcome.Issued issued) {
       ctx.implicitConfirmGranted = issued.confirmed();
       return new PKIBody(repType, new CertificateRepMessageBuilder(keys.caCert())
@@ -388,10 +447,31 @@ final class CertRequests {
         .build().toASN1Structure());
   }
 
-  /** A CertRepMessage granting {@code cert}, with the CA certificate in caPubs. */
-  PKIBody issued(int repType, ASN1Integer certReqId, X509CertificateHolder cert) {
+  /**
+   * A CertRepMessage granting {@code cert}, with the CA certificate in caPubs; {@code encryptToKey}: the certificate
+   * encrypted to its own key (encrCert).
+   */
+  PKIBody issued(int repType, ASN1Integer certReqId, X509CertificateHolder cert, boolean encryptToKey)
+      throws CaException {
     return new PKIBody(repType, new CertificateRepMessageBuilder(keys.caCert())
-        .addCertificateResponse(granted(certReqId, cert)).build().toASN1Structure());
+        .addCertificateResponse(encryptToKey ? encrypted(certReqId, cert) : granted(certReqId, cert)).build()
+        .toASN1Structure());
+  }
+
+  /**
+   * The certificate as CMS EnvelopedData to its own public key (RFC 4210 5.2.8.3 encrCert, in RFC 9480's
+   * envelopedData form): RSA-OAEP as the archives use it, AES-256-CBC. Only the holder of the private key reads it,
+   * and only the certConf that names its hash makes it count.
+   */
+  private CertificateResponse encrypted(ASN1Integer certReqId, X509CertificateHolder cert) throws CaException {
+    try {
+      org.bouncycastle.cms.CMSEnvelopedData env = new org.bouncycastle.cms.CMSEnvelopedData(
+          org.keyarc.protocol.archive.Envelopes.layer(cert.getEncoded(), cert, certOaep));
+      return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.granted)).withCertificate(env)
+          .build();
+    } catch (org.bouncycastle.cms.CMSException | java.io.IOException | IllegalStateException e) {
+      throw new CaException(ErrorCode.INTERNAL, "cannot encrypt the certificate to its key: " + e.getMessage());
+    }
   }
 
   /** A CertRepMessage with one rejection and no caPubs. */
@@ -402,7 +482,7 @@ final class CertRequests {
   }
 
   /** The CertResponse for one outcome: the certificate, or "waiting" for a manager's approval. */
-  private static CertificateResponse response(ASN1Integer certReqId, Outcome out) {
+  private CertificateResponse response(ASN1Integer certReqId, Outcome out) throws CaException {
     if (out instanceof Outcome.Pending p) {
       return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.waiting, new PKIFreeText("request "
           + p.requestId() + " waits for a certificate manager's approval; poll with pollReq"))).build();
@@ -419,7 +499,10 @@ final class CertRequests {
    * The certificate and, for central key generation, the private key the CA made (Bouncy Castle's response builder
    * has no privateKey field): CertifiedKeyPair { certificate, privateKey [0] EncryptedKey (encryptedValue) }.
    */
-  private static CertificateResponse granted(ASN1Integer certReqId, Outcome.Issued issued) {
+  private CertificateResponse granted(ASN1Integer certReqId, Outcome.Issued issued) throws CaException {
+    if (issued.encryptToKey()) {
+      return encrypted(certReqId, issued.cert());
+    }
     if (issued.privateKey() == null) {
       return granted(certReqId, issued.cert());
     }

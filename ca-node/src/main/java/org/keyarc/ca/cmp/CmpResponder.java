@@ -85,16 +85,18 @@ public final class CmpResponder {
 
   /**
    * {@code metrics} may be null; {@code messageTimeSkewSeconds} bounds a request's messageTime; {@code failures}
-   * audits failed authentication and keeps the failure budgets; {@code replays} remembers protected requests.
+   * audits failed authentication and keeps the failure budgets; {@code replays} remembers protected requests;
+   * {@code certOaep} is the RSA-OAEP a certificate for a key proven by decryption is encrypted with (the archives').
    */
   public CmpResponder(IdentityService identities, SecretService secrets, Enrollment enrollment, RequestPolicy policy,
       RevocationService revocation, CrlService crls, CaKeyring keys, AdminApi admin, Clock clock,
-      long messageTimeSkewSeconds, MeterRegistry metrics, AuthFailures failures, ReplayGuard replays) {
+      long messageTimeSkewSeconds, MeterRegistry metrics, AuthFailures failures, ReplayGuard replays,
+      org.bouncycastle.asn1.x509.AlgorithmIdentifier certOaep) {
     this.identities = identities;
     this.authenticator = new CmpAuthenticator(identities, secrets, failures);
     this.failures = failures;
     this.replays = replays;
-    this.certRequests = new CertRequests(enrollment, policy, keys);
+    this.certRequests = new CertRequests(enrollment, policy, keys, certOaep);
     this.followUps = new FollowUps(enrollment, revocation, keys, certRequests);
     this.generalMessages = new GeneralMessages(keys, crls, admin, clock);
     this.keys = keys;

@@ -72,7 +72,7 @@ final class FollowUps {
       return CertRequests.rejected(answerType(d.form()), id, denied);
     }
     PollResult.Issued i = (PollResult.Issued) r;
-    return certRequests.issued(answerType(i.form()), id, i.cert());
+    return certRequests.issued(answerType(i.form()), id, i.cert(), i.encryptToKey());
   }
 
   /** The answer type of the stored request form ("ir", "cr", "kur", "p10cr"). */

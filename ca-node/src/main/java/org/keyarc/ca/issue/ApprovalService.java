@@ -21,6 +21,7 @@ import org.keyarc.ca.store.Role;
 import org.keyarc.ca.store.Store;
 import org.keyarc.ca.template.NameRules;
 import org.keyarc.ca.template.Template;
+import org.keyarc.ca.template.TemplateRules;
 import org.keyarc.ca.template.Templates;
 import org.keyarc.protocol.ErrorCode;
 
@@ -89,8 +90,13 @@ public final class ApprovalService {
     GeneralNames sans = r.extensions() == null ? null : NameRules.of(Extensions.getInstance(r.extensions()));
     NameRules.checkIssued(t, sans);
     Instant now = issuer.now();
+    // a key that proves possession by decrypting its certificate gets it UNCONFIRMED, with the certConf clock
+    // started at its first delivery (EnrollmentService.poll): it counts only once the requester opened it
+    boolean indirect = r.indirectPop();
+    Template issued = indirect ? TemplateRules.forIndirectPop(t, spki) : t;
     // the decision, the certificate and both audit records commit together
-    return issuer.issueAndStore(who.actor(), t, subject, spki, sans, CertRecord.Status.ISSUED, id, r.transactionId(),
+    return issuer.issueAndStore(who.actor(), issued, subject, spki, sans, indirect ? CertRecord.Status.UNCONFIRMED
+        : CertRecord.Status.ISSUED, null, id, r.transactionId(),
         r.requesterId(), r.origin(), now, (tx, cert) -> {
           RoleService.checkNameFree(tx, subject, holderOf(r), null);
           String serial = hex(cert.getSerialNumber());

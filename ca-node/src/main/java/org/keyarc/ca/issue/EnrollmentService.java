@@ -103,15 +103,16 @@ public final class EnrollmentService implements Enrollment {
         SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
         long rid = tx.requests().insertPending(new RequestStore.Held(r.ref().transaction(), r.ref().item(),
             actor(r.requester()), requester, origin, parties, t.name(), r.subject().toString(), r.ref().form(), spki,
-            ext, evidence, now));
+            ext, evidence, now, r.indirectPop() ? RequestRecord.POP_ENCR_CERT : null));
         Audit.append(tx, actor(r.requester()), AuditAction.REQUEST_PENDING, "request:" + rid,
             "template=" + t.name() + " subject=" + r.subject() + names(r)
-                + (evidence == null ? "" : " cardEvidence=yes"), now);
+                + (evidence == null ? "" : " cardEvidence=yes") + (r.indirectPop() ? " pop=encrCert" : ""), now);
         return rid;
       });
       return new Outcome.Pending(id);
     }
-    boolean confirmed = r.implicitConfirm();
+    // a key proven by decryption counts only once its certConf shows it opened the certificate
+    boolean confirmed = r.implicitConfirm() && !r.indirectPop();
     X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
         r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
         r.ref().transaction(), requester, origin, now, (tx, issued) -> {
@@ -119,7 +120,7 @@ public final class EnrollmentService implements Enrollment {
           SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
           RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
         });
-    return new Outcome.Issued(cert, confirmed);
+    return new Outcome.Issued(cert, confirmed, null, r.indirectPop());
   }
 
   /**
@@ -383,10 +384,16 @@ public final class EnrollmentService implements Enrollment {
       case DENIED:
         return new PollResult.Denied(r.reason(), r.bodyType());
       default:
-        CertRecord cert = store.inTransaction(tx -> tx.certificates().find(issuerName,
-            new BigInteger(r.certSerial(), 16))).orElseThrow(() -> new CaException(ErrorCode.STORE_ERROR,
-                "request " + r.id() + " is approved but its certificate is missing from the store"));
-        return new PollResult.Issued(Encodings.certificate(cert.der()), r.bodyType());
+        BigInteger serial = new BigInteger(r.certSerial(), 16);
+        CertRecord cert = store.inTransaction(tx -> {
+          if (r.indirectPop()) {
+            // delivered now, encrypted to its key: the certConf clock starts with the first delivery
+            tx.certificates().startConfirmClock(issuerName, serial, issuer.confirmDeadline(issuer.now()));
+          }
+          return tx.certificates().find(issuerName, serial);
+        }).orElseThrow(() -> new CaException(ErrorCode.STORE_ERROR, "request " + r.id() + " is approved but its "
+            + "certificate is missing from the store"));
+        return new PollResult.Issued(Encodings.certificate(cert.der()), r.bodyType(), r.indirectPop());
     }
   }
 }

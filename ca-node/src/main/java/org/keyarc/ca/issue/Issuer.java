@@ -75,6 +75,11 @@ public final class Issuer {
     guard.check();
   }
 
+  /** When a certificate delivered at {@code now} must be confirmed. */
+  public Instant confirmDeadline(Instant now) {
+    return now.plus(confirmTimeout);
+  }
+
   /**
    * Signs in the HSM, then stores certificate + audit (+ hook) in one unit of work; retries a serial clash.
    * {@code requester} is the principal that started the transaction (only it may confirm, reject or poll it),
@@ -83,6 +88,18 @@ public final class Issuer {
   public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
       GeneralNames sans, CertRecord.Status status, Long requestId, String transaction, String requester, String origin,
       Instant now, TxHook hook) throws CaException {
+    return issueAndStore(actor, t, subject, spki, sans, status, status == CertRecord.Status.UNCONFIRMED
+        ? now.plus(confirmTimeout) : null, requestId, transaction, requester, origin, now, hook);
+  }
+
+  /**
+   * Like {@link #issueAndStore(String, Template, X500Name, SubjectPublicKeyInfo, GeneralNames, CertRecord.Status,
+   * Long, String, String, String, Instant, TxHook)} with the certConf deadline given: null for an UNCONFIRMED
+   * certificate whose clock starts when it is first delivered ({@link #confirmDeadline}).
+   */
+  public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
+      GeneralNames sans, CertRecord.Status status, Instant confirmDeadline, Long requestId, String transaction,
+      String requester, String origin, Instant now, TxHook hook) throws CaException {
     guard.check();
     for (int attempt = 0; ; attempt++) {
       BigInteger serial = serials.next();
@@ -91,7 +108,7 @@ public final class Issuer {
       byte[] der = Encodings.der(cert);
       CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
           cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
-          status == CertRecord.Status.UNCONFIRMED ? now.plus(confirmTimeout) : null, null, null, requestId,
+          confirmDeadline, null, null, requestId,
           Digests.sha256Hex(der), now, der, transaction, requester, origin);
       try {
         store.inGroupTransaction(tx -> {

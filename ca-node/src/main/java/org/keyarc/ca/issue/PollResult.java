@@ -6,7 +6,8 @@ import org.bouncycastle.cert.X509CertificateHolder;
 public sealed interface PollResult {
   record Waiting(int checkAfterSeconds) implements PollResult {}
 
-  record Issued(X509CertificateHolder cert, String form) implements PollResult {}
+  /** Approved; {@code encryptToKey}: the certificate goes back encrypted to its key (RFC 4210 encrCert). */
+  record Issued(X509CertificateHolder cert, String form, boolean encryptToKey) implements PollResult {}
 
   record Denied(String reason, String form) implements PollResult {}
 }

@@ -102,6 +102,11 @@ public final class AgentService {
     if (rec.get().status() == CertRecord.Status.REVOKED) {
       return "revoked " + rec.get().revokedAt();
     }
+    if (rec.get().status() == CertRecord.Status.UNCONFIRMED) {
+      // a key that proves possession by decrypting its certificate has proven nothing until its certConf
+      return "not confirmed by its requester: possession of the key is not proven yet (the agent runs 'kra "
+          + "init-card --resume' with its card)";
+    }
     return null;
   }
 

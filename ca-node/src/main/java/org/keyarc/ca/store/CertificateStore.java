@@ -36,6 +36,13 @@ public interface CertificateStore {
   /** Unconfirmed certificates whose certConf deadline has passed. */
   List<CertRecord> unconfirmedBefore(Instant now) throws StoreException;
 
+  /**
+   * Starts the certConf clock of an UNCONFIRMED certificate that has none yet (one issued on approval for a key that
+   * proves possession by decrypting it: the clock starts when the certificate is first delivered, encrypted). False
+   * when it was not waiting for delivery.
+   */
+  boolean startConfirmClock(String issuer, BigInteger serial, Instant deadline) throws StoreException;
+
   /** UNCONFIRMED → ISSUED. Returns false when the certificate was not waiting for confirmation. */
   boolean confirm(String issuer, BigInteger serial) throws StoreException;
 

@@ -9,11 +9,20 @@ import java.util.Optional;
 public interface RequestStore {
   /**
    * A request to hold: who sent it ({@code requester} label, {@code requesterId} principal), its origin, the
-   * principals that may not approve it ({@code parties}), and the card evidence (DER, may be null).
+   * principals that may not approve it ({@code parties}), the card evidence (DER, may be null) and how the key
+   * proves possession ({@code pop}: null for a signature, {@link RequestRecord#POP_ENCR_CERT}).
    */
   record Held(String transactionId, long certReqId, String requester, String requesterId, String origin,
       String parties, String template, String subject, String bodyType, byte[] publicKey, byte[] extensions,
-      byte[] cardEvidence, Instant at) {}
+      byte[] cardEvidence, Instant at, String pop) {
+    /** A request whose key proved possession by its signature. */
+    public Held(String transactionId, long certReqId, String requester, String requesterId, String origin,
+        String parties, String template, String subject, String bodyType, byte[] publicKey, byte[] extensions,
+        byte[] cardEvidence, Instant at) {
+      this(transactionId, certReqId, requester, requesterId, origin, parties, template, subject, bodyType, publicKey,
+          extensions, cardEvidence, at, null);
+    }
+  }
 
   /** Inserts a PENDING request and returns its id. */
   long insertPending(Held h) throws StoreException;

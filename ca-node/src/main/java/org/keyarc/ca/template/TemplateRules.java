@@ -68,6 +68,31 @@ public final class TemplateRules {
    * {@link #MAX_RSA_BITS}, an RSA exponent that is even, below 3 or over {@link #MAX_RSA_EXPONENT_BITS} bits, an EC
    * curve it does not list. Cheap (no signature is checked), so it can run before the proof of possession.
    */
+  /**
+   * The template as it applies to a key that proves possession by decrypting its certificate (RFC 4210 encrCert)
+   * instead of signing: the key was never shown to sign, so the certificate carries only the template's encipherment
+   * bits. Refused (BAD_POP) on a template whose keys must sign or that archives the key (whose request proves it by
+   * signature), and for keys other than RSA (the certificate comes back in a KeyTransRecipientInfo).
+   */
+  public static Template forIndirectPop(Template t, SubjectPublicKeyInfo spki) throws CaException {
+    if (!spki.getAlgorithm().getAlgorithm().equals(PKCSObjectIdentifiers.rsaEncryption)) {
+      throw new CaException(ErrorCode.BAD_POP, "proof of possession by decrypting the certificate (encrCert) is for "
+          + "RSA keys; sign the proof of possession with this key");
+    }
+    if ((t.keyUsage() & org.bouncycastle.asn1.x509.KeyUsage.keyEncipherment) == 0
+        || (t.keyUsage() & (org.bouncycastle.asn1.x509.KeyUsage.keyCertSign
+            | org.bouncycastle.asn1.x509.KeyUsage.cRLSign)) != 0) {
+      throw new CaException(ErrorCode.BAD_POP, "the keys of template " + t.name() + " sign: prove possession with a "
+          + "signature, not by decrypting the certificate (encrCert is for keys that only decrypt)");
+    }
+    if (t.archivePrivateKey()) {
+      throw new CaException(ErrorCode.BAD_POP, "template " + t.name() + " archives the private key: its request proves "
+          + "possession with a signature, not by decrypting the certificate");
+    }
+    return t.toBuilder().keyUsage(t.keyUsage() & (org.bouncycastle.asn1.x509.KeyUsage.keyEncipherment
+        | org.bouncycastle.asn1.x509.KeyUsage.dataEncipherment)).build();
+  }
+
   public static void checkKey(Template t, SubjectPublicKeyInfo spki) throws CaException {
     ASN1ObjectIdentifier alg = spki.getAlgorithm().getAlgorithm();
     if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {

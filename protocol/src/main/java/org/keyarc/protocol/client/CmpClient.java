@@ -183,6 +183,36 @@ public final class CmpClient implements AutoCloseable {
     return certRequest(new PKIBody(bodyType, msgs), bodyType, template, implicitConfirm);
   }
 
+  /**
+   * ir or cr for a key that never signs (RFC 4210 indirect proof of possession, POPOPrivKey subsequentMessage
+   * encrCert): the CA returns the certificate encrypted to {@code publicKey}, {@code opener} (the key's holder: a card,
+   * an HSM) opens it, and the certConf naming its hash is the proof. {@code regInfo} may be null. Never implicitly
+   * confirmed. A request held for approval is collected with {@link #poll(Pending, Duration, Consumer,
+   * org.bouncycastle.cms.Recipient)} and the same opener.
+   */
+  public Result enrollByDecryption(int bodyType, X500Name subject, SubjectPublicKeyInfo publicKey, String template,
+      org.bouncycastle.asn1.crmf.AttributeTypeAndValue[] regInfo, org.bouncycastle.cms.Recipient opener)
+      throws CmpClientException {
+    if (bodyType != PKIBody.TYPE_INIT_REQ && bodyType != PKIBody.TYPE_CERT_REQ) {
+      throw new IllegalArgumentException("encrCert is for ir and cr");
+    }
+    CertificateRequestMessageBuilder b = new CertificateRequestMessageBuilder(BigInteger.ZERO)
+        .setSubject(subject).setPublicKey(publicKey)
+        .setProofOfPossessionSubsequentMessage(org.bouncycastle.asn1.crmf.SubsequentMessage.encrCert);
+    if (regInfo != null) {
+      b.setRegInfo(regInfo);
+    }
+    CertReqMessages msgs;
+    try {
+      msgs = new CertReqMessages(b.build().toASN1Structure());
+    } catch (CRMFException e) {
+      throw new CmpClientException(ErrorCode.BAD_INPUT, "cannot build the certificate request: " + e.getMessage(), e);
+    }
+    byte[] tx = CmpHeaders.nonce();
+    Exchange ex = exchange(tx, null, new PKIBody(bodyType, msgs), false, template);
+    return certResponse(ex, tx, bodyType, 0, opener);
+  }
+
   /** p10cr: a PKCS#10 request. */
   public Result p10cr(PKCS10CertificationRequest csr, String template, boolean implicitConfirm)
       throws CmpClientException {
@@ -194,11 +224,20 @@ public final class CmpClient implements AutoCloseable {
       throws CmpClientException {
     byte[] tx = CmpHeaders.nonce();
     Exchange ex = exchange(tx, null, body, implicitConfirm, template);
-    return certResponse(ex, tx, bodyType, 0);
+    return certResponse(ex, tx, bodyType, 0, null);
   }
 
   /** Polls a pending request until it is decided or {@code wait} has passed (0 = ask once). */
   public Result poll(Pending p, Duration wait, Consumer<String> progress) throws CmpClientException {
+    return poll(p, wait, progress, null);
+  }
+
+  /**
+   * Like {@link #poll(Pending, Duration, Consumer)} for a request whose certificate comes back encrypted to its key
+   * ({@link #enrollByDecryption}): {@code opener} opens it.
+   */
+  public Result poll(Pending p, Duration wait, Consumer<String> progress, org.bouncycastle.cms.Recipient opener)
+      throws CmpClientException {
     long deadline = System.nanoTime() + wait.toNanos();
     byte[] recipNonce = null;
     while (true) {
@@ -207,7 +246,7 @@ public final class CmpClient implements AutoCloseable {
       recipNonce = ex.senderNonce;
       int type = ex.message.getBody().getType();
       if (type != PKIBody.TYPE_POLL_REP) {
-        return certResponse(ex, p.transactionId(), p.bodyType(), 0);
+        return certResponse(ex, p.transactionId(), p.bodyType(), 0, opener);
       }
       PollRepContent rep = PollRepContent.getInstance(ex.message.getBody().getContent());
       int after = rep.getCheckAfter(0).intValueExact();
@@ -222,7 +261,8 @@ public final class CmpClient implements AutoCloseable {
     }
   }
 
-  private Result certResponse(Exchange ex, byte[] tx, int bodyType, int certReqId) throws CmpClientException {
+  private Result certResponse(Exchange ex, byte[] tx, int bodyType, int certReqId,
+      org.bouncycastle.cms.Recipient opener) throws CmpClientException {
     PKIBody body = ex.message.getBody();
     throwIfError(body);
     int expected = CmpBodies.responseType(bodyType);
@@ -240,7 +280,24 @@ public final class CmpClient implements AutoCloseable {
     if (s != PKIStatus.GRANTED && s != PKIStatus.GRANTED_WITH_MODS) {
       throw refusal(status);
     }
-    CMPCertificate cmpCert = resp.getCertifiedKeyPair().getCertOrEncCert().getCertificate();
+    if (resp.getCertifiedKeyPair() == null) {
+      throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the granted answer carries no certificate");
+    }
+    CMPCertificate cmpCert;
+    if (resp.getCertifiedKeyPair().getCertOrEncCert().hasEncryptedCertificate()) {
+      if (opener == null) {
+        throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the node sent the certificate encrypted, and this "
+            + "request has no key to open it");
+      }
+      try {
+        cmpCert = new org.bouncycastle.cert.crmf.CertificateResponse(resp).getCertificate(opener);
+      } catch (org.bouncycastle.cms.CMSException | RuntimeException e) {
+        throw new CmpClientException(ErrorCode.BAD_POP, "the certificate came back encrypted to the key, and the key "
+            + "could not open it: " + e.getMessage(), e);
+      }
+    } else {
+      cmpCert = resp.getCertifiedKeyPair().getCertOrEncCert().getCertificate();
+    }
     if (cmpCert == null || !cmpCert.isX509v3PKCert()) {
       throw new CmpClientException(ErrorCode.BAD_MESSAGE, "the answer carries no plain X.509 certificate");
     }

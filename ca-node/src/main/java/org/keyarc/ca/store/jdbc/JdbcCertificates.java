@@ -148,6 +148,21 @@ final class JdbcCertificates implements CertificateStore {
   }
 
   @Override
+  public boolean startConfirmClock(String issuer, BigInteger serial, Instant deadline) throws StoreException {
+    try {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE certificate SET confirm_deadline = ? WHERE issuer = ? "
+          + "AND serial = ? AND status = 'UNCONFIRMED' AND confirm_deadline IS NULL")) {
+        ps.setLong(1, deadline.toEpochMilli());
+        ps.setString(2, issuer);
+        ps.setString(3, serial.toString(16));
+        return ps.executeUpdate() == 1;
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public boolean confirm(String issuer, BigInteger serial) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("UPDATE certificate SET status = 'ISSUED', confirm_deadline = NULL "

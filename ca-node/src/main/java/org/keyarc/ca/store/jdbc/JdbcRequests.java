@@ -22,14 +22,14 @@ final class JdbcRequests implements RequestStore {
   }
   private static final String COLUMNS = "id, transaction_id, cert_req_id, requester, template, subject, body_type, "
       + "status, public_key, extensions, created_at, decided_by, decided_at, reason, cert_serial, requester_id, origin, "
-      + "parties, decided_by_id, card_evidence";
+      + "parties, decided_by_id, card_evidence, pop";
 
   @Override
   public long insertPending(Held h) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO cert_request (transaction_id, cert_req_id, requester, "
           + "template, subject, body_type, status, public_key, extensions, created_at, requester_id, origin, parties, "
-          + "card_evidence) VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
+          + "card_evidence, pop) VALUES (?,?,?,?,?,?,'PENDING',?,?,?,?,?,?,?,?)", Statement.RETURN_GENERATED_KEYS)) {
         ps.setString(1, h.transactionId());
         ps.setLong(2, h.certReqId());
         ps.setString(3, h.requester());
@@ -43,6 +43,7 @@ final class JdbcRequests implements RequestStore {
         ps.setString(11, h.origin());
         ps.setString(12, h.parties());
         ps.setBytes(13, h.cardEvidence());
+        ps.setString(14, h.pop());
         ps.executeUpdate();
         try (ResultSet keys = ps.getGeneratedKeys()) {
           keys.next();
@@ -152,7 +153,7 @@ final class JdbcRequests implements RequestStore {
               rs.getString(6), rs.getString(7), RequestRecord.Status.valueOf(rs.getString(8)), rs.getBytes(9),
               rs.getBytes(10), Instant.ofEpochMilli(rs.getLong(11)), rs.getString(12),
               Sql.instant(rs, 13), rs.getString(14), rs.getString(15), rs.getString(16), rs.getString(17),
-              rs.getString(18), rs.getString(19), rs.getBytes(20)));
+              rs.getString(18), rs.getString(19), rs.getBytes(20), rs.getString(21)));
         }
       }
       return out;
