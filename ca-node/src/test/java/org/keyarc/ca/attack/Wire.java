@@ -210,6 +210,53 @@ final class Wire implements AutoCloseable {
     return send(p.protect(b));
   }
 
+  /**
+   * An ir or cr whose proof of possession is RFC 4210's indirect one, POPOPrivKey {@code subsequentMessage} with
+   * {@code kind} (encrCert: the certificate comes back encrypted to {@code key}); {@code regInfo} may be empty.
+   */
+  PKIMessage indirectRequest(Protection p, int type, byte[] tx, X500Name subject, SubjectPublicKeyInfo key,
+      String profile, boolean implicitConfirm, org.bouncycastle.asn1.crmf.SubsequentMessage kind,
+      org.bouncycastle.asn1.crmf.AttributeTypeAndValue... regInfo) throws Exception {
+    CertificateRequestMessageBuilder crmf = new CertificateRequestMessageBuilder(BigInteger.ZERO).setSubject(subject)
+        .setPublicKey(key).setProofOfPossessionSubsequentMessage(kind);
+    if (regInfo.length > 0) {
+      crmf.setRegInfo(regInfo);
+    }
+    ProtectedPKIMessageBuilder b = new ProtectedPKIMessageBuilder(p.sender(), ca).setTransactionID(tx)
+        .setSenderNonce(nonce()).setMessageTime(new Date()).setBody(new PKIBody(type,
+            new CertReqMessages(crmf.build().toASN1Structure())));
+    if (profile != null) {
+      b.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.id_it_certProfile,
+          new DERSequence(new DERUTF8String(profile))));
+    }
+    if (implicitConfirm) {
+      b.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
+    }
+    return send(p.protect(b));
+  }
+
+  /** The encrypted certificate (EnvelopedData) of the first CertResponse of an ip/cp, or null when it is plain. */
+  static org.bouncycastle.cms.CMSEnvelopedData encryptedCert(PKIMessage answer) throws Exception {
+    CertResponse r = CertRepMessage.getInstance(answer.getBody().getContent()).getResponse()[0];
+    if (r.getCertifiedKeyPair() == null || !r.getCertifiedKeyPair().getCertOrEncCert().hasEncryptedCertificate()) {
+      return null;
+    }
+    return new org.bouncycastle.cert.crmf.CertificateResponse(r).getEncryptedCertificate();
+  }
+
+  /** True when the answer grants implicitConfirm in its generalInfo. */
+  static boolean grantsImplicitConfirm(PKIMessage answer) {
+    InfoTypeAndValue[] info = answer.getHeader().getGeneralInfo();
+    if (info != null) {
+      for (InfoTypeAndValue i : info) {
+        if (i.getInfoType().equals(CMPObjectIdentifiers.it_implicitConfirm)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** A PKCS#10 for {@code subject} signed with {@code key}, with {@code attributes} (may be empty). */
   static PKCS10CertificationRequest csr(X500Name subject, KeyPair key, Attribute... attributes) throws Exception {
     PKCS10CertificationRequestBuilder b = new PKCS10CertificationRequestBuilder(subject,
@@ -296,15 +343,15 @@ final class Wire implements AutoCloseable {
     return m.find() ? m.group(2) : text(answer);
   }
 
-  /** The certificate granted in an ip/cp, or null. */
+  /** The certificate granted in the clear in an ip/cp, or null. */
   static X509CertificateHolder granted(PKIMessage answer) {
     int type = answer.getBody().getType();
     if (type != PKIBody.TYPE_INIT_REP && type != PKIBody.TYPE_CERT_REP) {
       return null;
     }
     CertResponse r = CertRepMessage.getInstance(answer.getBody().getContent()).getResponse()[0];
-    if (r.getCertifiedKeyPair() == null) {
-      return null;
+    if (r.getCertifiedKeyPair() == null || r.getCertifiedKeyPair().getCertOrEncCert().hasEncryptedCertificate()) {
+      return null; // none, or only encrypted (encryptedCert)
     }
     return new X509CertificateHolder(r.getCertifiedKeyPair().getCertOrEncCert().getCertificate().getX509v3PKCert());
   }
