@@ -77,8 +77,10 @@ need_nss() {
   command -v certutil >/dev/null 2>&1 || install_pkg libnss3-tools "NSS certutil (the NSS database of tests)"
 }
 
-# a C compiler: the tests build softhsm-config/pkcs11-v2-shim.c, which puts OpenSC's pkcs11-spy in front of SoftHSM2
+# a C compiler: the tests build softhsm-config/pkcs11-v2-shim.c, which puts OpenSC's pkcs11-spy in front of SoftHSM2,
+# and softhsm-config/piv-like-module.c, a module in front of SoftHSM2 that behaves as PIV cards' modules do
 need_cc() {
-  command -v cc >/dev/null 2>&1 || install_pkg gcc "a C compiler (the pkcs11-spy shim of tests)"
-  [ -r /usr/include/dlfcn.h ] || install_pkg libc6-dev "the C library's headers (the pkcs11-spy shim of tests)"
+  command -v cc >/dev/null 2>&1 || install_pkg gcc "a C compiler (the test modules in softhsm-config)"
+  [ -r /usr/include/dlfcn.h ] || install_pkg libc6-dev "the C library's headers (the test modules in softhsm-config)"
+  [ -r /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || install_pkg libp11-kit-dev "the PKCS#11 header (the PIV-like test module)"
 }

@@ -216,8 +216,7 @@ final class KraCommand {
                 + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
                 + keyLabel + "'") + "; use --resume, --adopt, or another card");
           }
-          var kp = token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048,
-              org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel, chosenId));
+          var kp = generateOnCard(token, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel, chosenId);
           keyId = kp.privateKey().id();
           out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
               + ";object=" + keyLabel + " (sensitive, not extractable)");
@@ -315,6 +314,26 @@ final class KraCommand {
     return csr;
   }
 
+  /**
+   * A new RSA-2048 agent key pair on the card. A card whose module makes no keys (OpenSC's PIV driver; ykcs11
+   * without the management key) is told how to make one with its own tool and adopt it.
+   */
+  private static org.keyarc.hsm.HsmSession.GeneratedKeyPair generateOnCard(org.keyarc.hsm.HsmToken token,
+      org.keyarc.hsm.KeyPolicy policy, String keyLabel, byte[] chosenId) throws Exception {
+    try {
+      return token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048, policy, keyLabel, chosenId));
+    } catch (org.keyarc.hsm.HsmException e) {
+      if (!e.functionNotSupported()) {
+        throw e;
+      }
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.MECHANISM_NOT_SUPPORTED, "card '" + token.label()
+          + "' makes no key pairs through PKCS#11 (C_GenerateKeyPair: CKR_FUNCTION_NOT_SUPPORTED): make the key on "
+          + "the card with its own tool (a PIV card: ykman piv keys generate --algorithm RSA2048 9d pub.pem, or "
+          + "yubico-piv-tool -a generate -s 9d -A RSA2048), then run init-card again with --adopt --key-id 03; "
+          + "nothing was made");
+    }
+  }
+
   /** The pending file's {@code pop} of a request whose key proves possession by decryption. */
   private static final String ENCR_CERT = "encrCert";
 
@@ -347,8 +366,8 @@ final class KraCommand {
             + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
             + keyLabel + "'") + "; use --resume, --adopt, or another card");
       }
-      org.keyarc.hsm.HsmSession.GeneratedKeyPair made = token.call(s -> s.generateKeyPair(
-          org.keyarc.hsm.KeySpec.RSA_2048, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT, keyLabel, chosenId));
+      org.keyarc.hsm.HsmSession.GeneratedKeyPair made = generateOnCard(token, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT,
+          keyLabel, chosenId);
       kp = made;
       key = made.privateKey();
       pub = made.publicKey();
@@ -359,8 +378,10 @@ final class KraCommand {
     try {
       org.keyarc.hsm.KeyHandle k = key;
       if (token.call(s -> s.stillSigns(k))) {
-        out.println("warning: card '" + token.label() + "' signs with the agent key although CKA_SIGN is false (its "
-            + "PKCS#11 module does not enforce it); keyarc never signs with it, but the card would");
+        out.println(adopt ? "warning: card '" + token.label() + "' lets the adopted key sign (its own policy "
+            + "decides); keyarc never signs with it" : "warning: card '" + token.label() + "' signs with the agent key "
+            + "although CKA_SIGN is false (its PKCS#11 module does not enforce it); keyarc never signs with it, but "
+            + "the card would");
       } else {
         out.println("signing       refused by the card: the agent key can only decrypt/unwrap (checked)");
       }

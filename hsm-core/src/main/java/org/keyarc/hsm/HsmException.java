@@ -132,6 +132,11 @@ public class HsmException extends Exception {
     return tokenLabel;
   }
 
+  /** True when the module does not implement the function at all (CKR_FUNCTION_NOT_SUPPORTED). */
+  public boolean functionNotSupported() {
+    return ckr == 0x54L; // CKR_FUNCTION_NOT_SUPPORTED
+  }
+
   /** The PKCS#11 return code, or -1 when the failure did not come from the module. */
   public long ckr() {
     return ckr;

@@ -241,16 +241,33 @@ public final class HsmModule implements AutoCloseable {
 
   private record Found(Token token, TokenDescription description) {}
 
+  /**
+   * The one present token {@code selector} names. Several tokens with the label asked for (every OpenSC PIV card
+   * is labelled PIV_II) are refused, never one picked: the error lists their serials to choose from.
+   */
   private Found findSlot(TokenSelector selector) throws HsmException {
     checkOpen();
+    Found found = null;
+    List<String> serials = new ArrayList<>();
     for (Slot slot : slots()) {
       TokenDescription d = describe(slot);
       if (d.present() && selector.matches(d)) {
-        return new Found(slot.getToken(), d);
+        if (found == null) {
+          found = new Found(slot.getToken(), d);
+        }
+        serials.add(d.serial());
       }
     }
-    throw new HsmException(Reason.TOKEN_NOT_PRESENT, "find token", selector.toString(),
-        "token '" + selector + "' is not present");
+    if (found == null) {
+      throw new HsmException(Reason.TOKEN_NOT_PRESENT, "find token", selector.toString(),
+          "token '" + selector + "' is not present");
+    }
+    if (serials.size() > 1) {
+      throw new HsmException(Reason.BAD_INPUT, "find token", selector.toString(), serials.size() + " tokens are "
+          + "labelled '" + selector + "' (serials " + String.join(", ", serials) + "): name one as pkcs11:token="
+          + found.description().label() + ";serial=SERIAL");
+    }
+    return found;
   }
 
   private Slot[] slots() throws HsmException {

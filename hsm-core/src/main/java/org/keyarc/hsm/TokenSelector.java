@@ -60,6 +60,10 @@ public final class TokenSelector {
         serial = value;
       }
     }
+    if (label != null && serial != null) {
+      // both: cards that share a label (every OpenSC PIV card is PIV_II) are told apart by serial
+      return new TokenSelector(byLabel(label).label, bySerial(serial).serial);
+    }
     if (label != null) {
       return byLabel(label);
     }
@@ -71,11 +75,16 @@ public final class TokenSelector {
   }
 
   boolean matches(TokenDescription token) {
-    return label != null ? label.equals(token.label()) : serial.equals(token.serial());
+    return (label == null || label.equals(token.label())) && (serial == null || serial.equals(token.serial()));
+  }
+
+  /** True when it names a serial (one token, however many share its label). */
+  boolean namesSerial() {
+    return serial != null;
   }
 
   @Override
   public String toString() {
-    return label != null ? label : "serial " + serial;
+    return label != null ? (serial != null ? label + " (serial " + serial + ")" : label) : "serial " + serial;
   }
 }
