@@ -51,8 +51,9 @@ final class ArchiveCommand {
           Path certFile,
       @Option(names = "--password-file", paramLabel = "FILE", description = "the PKCS#12 password (else asked)")
           Path passwordFile,
-      @Option(names = "--oaep-hash", defaultValue = "SHA-1", description = "RSA-OAEP hash to the exchange "
-          + "certificate: SHA-1 (default, what SoftHSM2 unwraps) or SHA-256") String oaepHash,
+      @Option(names = "--oaep-hash", defaultValue = "auto", description = "RSA-OAEP hash to the exchange "
+          + "certificate: auto (what it lists first; else SHA-1, what SoftHSM2 unwraps), SHA-1 or SHA-256")
+          String oaepHash,
       @Option(names = "--report", paramLabel = "CSV", description = "write one line per key (serial, issuer, subject, "
           + "archived or refused, reason): the migration's record") Path report,
       @Option(names = "--force", description = "overwrite the report") boolean force) throws Exception {
@@ -111,10 +112,11 @@ final class ArchiveCommand {
     StringBuilder csv = new StringBuilder("serial,issuer,subject,result,detail\n");
     try (CmpClient client = node.signedClient()) {
       X509CertificateHolder exchange = client.exchangeCertificate();
+      String hash = EnrollCommand.oaepHash(oaepHash, exchange).jcaName();
       for (int i = 0; i < keys.size(); i++) {
         X509CertificateHolder cert = certs.get(i);
         EncryptedKey encrypted = ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(keys.get(i)
-            .getEncoded()), exchange, oaepHash);
+            .getEncoded()), exchange, hash);
         try {
           String answer = client.admin(AdminCall.request(AdminOp.ARCHIVE_IMPORT)
               .put(AdminFields.CERTIFICATE, Base64.getEncoder().encodeToString(cert.getEncoded()))

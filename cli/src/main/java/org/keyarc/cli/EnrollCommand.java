@@ -94,8 +94,8 @@ public final class EnrollCommand implements java.util.concurrent.Callable<Intege
       + "ExchangeUserKeyArc): it is encrypted to the CA's exchange certificate, fetched and checked first")
   boolean archive;
 
-  @Option(names = "--oaep-hash", defaultValue = "SHA-1", description = "RSA-OAEP hash for --archive: SHA-1 "
-      + "(SoftHSM2) or SHA-256")
+  @Option(names = "--oaep-hash", defaultValue = "auto", description = "RSA-OAEP hash for --archive: auto (what the "
+      + "exchange certificate lists first, SHA-256 where the CA's HSM unwraps with it; else SHA-1), SHA-1 or SHA-256")
   String oaepHash;
 
   /** MAC protection with a one-time secret. */
@@ -163,10 +163,12 @@ public final class EnrollCommand implements java.util.concurrent.Callable<Intege
       KeyPair kp = generate(keyType);
       if (archive) {
         X509CertificateHolder exchange = client.exchangeCertificate();
+        org.keyarc.hsm.OaepHash hash = oaepHash(oaepHash, exchange);
         archived = org.keyarc.protocol.client.ArchiveEncryption.encryptedValue(
-            org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(kp.getPrivate().getEncoded()), exchange, oaepHash);
+            org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(kp.getPrivate().getEncoded()), exchange,
+            hash.jcaName());
         out.println("archival      key encrypted to exchange certificate " + exchange.getSerialNumber().toString(16)
-            + " (until " + exchange.getNotAfter().toInstant() + ")");
+            + " (until " + exchange.getNotAfter().toInstant() + "), RSA-OAEP " + hash.jcaName());
       }
       CliFiles.write(outKey, CliFiles.pkcs8Pem(kp.getPrivate()).getBytes(StandardCharsets.US_ASCII), true, force);
       out.println("key           " + keyType + " written to " + outKey + " (0600)");
@@ -366,6 +368,16 @@ public final class EnrollCommand implements java.util.concurrent.Callable<Intege
       }
       default:
         throw new Keyarc.UserException(ErrorCode.BAD_INPUT, keyType + " is not a key pair type");
+    }
+  }
+
+  /** The OAEP hash {@code option} names for the exchange certificate ("auto": what it lists); a typo is exit 36. */
+  static org.keyarc.hsm.OaepHash oaepHash(String option, X509CertificateHolder exchange) throws Keyarc.UserException {
+    try {
+      return org.keyarc.protocol.OaepCapabilities.choose(option, exchange);
+    } catch (IllegalArgumentException e) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--oaep-hash: " + e.getMessage().replace("SHA-1 or",
+          "auto, SHA-1 or"));
     }
   }
 }

@@ -121,7 +121,7 @@ final class HsmCommand {
         missing.add("RFC 5649 key wrap of private keys");
       }
       out.println(missing.isEmpty() ? "verdict (ca): this token can be the CA token; set ca.oaepHash: " + oaep
-          : "verdict (ca): this token cannot be the CA token: it lacks " + String.join(", ", missing));
+          + " (or leave it auto: the exchange certificate lists what the token unwraps with)" : "verdict (ca): this token cannot be the CA token: it lacks " + String.join(", ", missing));
       if (missing.isEmpty() && !ok.test(HsmSession.ProbeStep.KWP_WRAP_EC)) {
         out.println("note (ca): EC private keys do not unwrap on this token: it archives RSA keys only (archival of "
             + "an EC key is refused)");
@@ -139,7 +139,8 @@ final class HsmCommand {
         missing.add("RSA signing (for the agent's request)");
       }
       out.println(missing.isEmpty() ? "verdict (card): this token can be a recovery agent's card; the CA's "
-          + "ca.oaepHash must be " + ("sha256".equals(cardOaep) ? "sha256 or sha1" : "sha1")
+          + "ca.oaepHash must be " + ("sha256".equals(cardOaep) ? "sha256 or sha1" : "sha1") + " (auto takes sha256 "
+          + "only when the CA token and every agent's card do it)"
           : "verdict (card): this token cannot be a recovery agent's card: it lacks " + String.join(", ", missing));
       if (missing.isEmpty() && !ok.test(HsmSession.ProbeStep.SIGN_OFF)) {
         out.println("note (card): the agent key would go on signing after kra init-card turns CKA_SIGN off; keyarc "

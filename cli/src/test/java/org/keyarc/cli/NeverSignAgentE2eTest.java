@@ -81,6 +81,12 @@ class NeverSignAgentE2eTest {
     assertTrue(ku.hasUsages(org.bouncycastle.asn1.x509.KeyUsage.keyEncipherment)
         && !ku.hasUsages(org.bouncycastle.asn1.x509.KeyUsage.digitalSignature), ku.toString());
 
+    // the card's trial found no OAEP with SHA-256 (SoftHSM2): its certificate lists SHA-1 only, and so does the
+    // exchange certificate of a CA on SoftHSM2
+    assertTrue(pending.out().contains("RSA-OAEP SHA-256 not offered"), pending.out());
+    assertEquals(org.keyarc.hsm.OaepHash.SHA1, org.keyarc.protocol.OaepCapabilities.preferred(cert));
+    assertEquals(org.keyarc.hsm.OaepHash.SHA1, org.keyarc.protocol.OaepCapabilities.preferred(
+        RecoveryCliE2eTest.node.services().keys().exchanges().get(0).cert()));
     Run added = ok(cat(asAda, "kra", "add", "--serial", serial));
     assertTrue(added.out().contains("possession    decryption") && added.out().contains("card          '"
         + RecoveryCliE2eTest.hsm.label("kra4") + "'"), added.out());
@@ -88,6 +94,7 @@ class NeverSignAgentE2eTest {
     // an agent like any other: a key archived to the four is recovered with this card alone
     ok(cat(asAda, "kra", "policy", "--agents", "4", "--threshold", "1"));
     String user = RecoveryCliE2eTest.archiveUser("CN=Nora Neversign", "rsa2048", "nora");
+    assertTrue(RecoveryCliE2eTest.lastArchival.contains("RSA-OAEP SHA-1"), RecoveryCliE2eTest.lastArchival);
     Path blob = RecoveryCliE2eTest.home.resolve("nora.blob");
     ok(cat(asMax, "getkey", "--serial", user, "--out", blob.toString()));
     Path p12 = RecoveryCliE2eTest.home.resolve("nora.p12");

@@ -174,6 +174,16 @@ class RecoveryCliE2eTest {
     System.clearProperty("keyarc.home");
   }
 
+  /** What the last {@link #archiveUser} printed. */
+  static String lastArchival;
+
+  /** The certificate this CA issued with serial {@code serialHex}, from the node's store. */
+  static org.bouncycastle.cert.X509CertificateHolder issued(String serialHex) throws Exception {
+    var rec = node.services().store().inTransaction(tx -> tx.certificates().find(
+        node.services().keys().caName().toString(), new java.math.BigInteger(serialHex, 16))).orElseThrow();
+    return new org.bouncycastle.cert.X509CertificateHolder(rec.der());
+  }
+
   /** Enrolls SUBJECT with archival; returns the certificate serial. The key file is then "lost". */
   static String archiveUser(String subject, String keyType, String name, String... moreArgs) throws Exception {
     String[] s = secret("ExchangeUserKeyArc", subject, name);
@@ -182,6 +192,7 @@ class RecoveryCliE2eTest {
         home.resolve(name + ".crt").toString()));
     Files.copy(home.resolve(name + ".key"), home.resolve(name + ".key.reference"));
     Files.delete(home.resolve(name + ".key")); // the user lost the key
+    lastArchival = r.out();
     return r.out().replaceAll("(?s).*serial ([0-9a-f]+), until.*", "$1");
   }
 

@@ -149,7 +149,7 @@ public final class HsmToken implements AutoCloseable {
     this.rawRsaOaep = allow;
   }
 
-  boolean rawRsaOaep() {
+  public boolean rawRsaOaep() {
     return rawRsaOaep;
   }
 

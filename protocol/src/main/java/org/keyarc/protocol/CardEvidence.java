@@ -45,13 +45,21 @@ import org.keyarc.hsm.TokenDescription;
  *     extractable       [1] IMPLICIT BOOLEAN OPTIONAL,   -- CKA_EXTRACTABLE
  *     alwaysSensitive   [2] IMPLICIT BOOLEAN OPTIONAL,   -- CKA_ALWAYS_SENSITIVE
  *     neverExtractable  [3] IMPLICIT BOOLEAN OPTIONAL,   -- CKA_NEVER_EXTRACTABLE
- *     local             [4] IMPLICIT BOOLEAN OPTIONAL } } -- CKA_LOCAL: generated on the card
+ *     local             [4] IMPLICIT BOOLEAN OPTIONAL,   -- CKA_LOCAL: generated on the card
+ *     oaepSha256        [5] IMPLICIT BOOLEAN OPTIONAL } } -- the card decrypted RSA-OAEP with SHA-256 (a trial)
  * </pre>
  */
 public record CardEvidence(String tokenLabel, String tokenSerial, String manufacturer, String model,
     String keyLabel, Boolean sensitive, Boolean extractable, Boolean alwaysSensitive, Boolean neverExtractable,
-    Boolean local) {
+    Boolean local, Boolean oaepSha256) {
   public static final int VERSION = 1;
+
+  /** Evidence without the OAEP trial (read by an older client). */
+  public CardEvidence(String tokenLabel, String tokenSerial, String manufacturer, String model, String keyLabel,
+      Boolean sensitive, Boolean extractable, Boolean alwaysSensitive, Boolean neverExtractable, Boolean local) {
+    this(tokenLabel, tokenSerial, manufacturer, model, keyLabel, sensitive, extractable, alwaysSensitive,
+        neverExtractable, local, null);
+  }
   /** The longest token text field accepted (PKCS#11 gives at most 32 characters). */
   public static final int MAX_TOKEN_FIELD = 64;
   /** The longest key label accepted. */
@@ -59,12 +67,29 @@ public record CardEvidence(String tokenLabel, String tokenSerial, String manufac
   /** The largest encoding accepted. */
   public static final int MAX_ENCODED = 1024;
 
-  /** Reads the evidence of {@code privateKey} from the card it lives on. */
+  /**
+   * Reads the evidence of {@code privateKey} from the card it lives on, and tries whether the card decrypts RSA-OAEP
+   * with SHA-256 (a random secret encrypted to the key here; not tried when raw RSA decoding is allowed, which would
+   * answer for the card).
+   */
   public static CardEvidence read(HsmToken token, KeyHandle privateKey) throws HsmException {
     TokenDescription d = token.description();
     KeyAttributes a = token.call(s -> s.attributes(privateKey));
+    Boolean sha256 = null;
+    if (!token.rawRsaOaep()) {
+      java.security.PublicKey pub = token.call(s -> s.publicKey(privateKey));
+      byte[] secret = new byte[32];
+      new java.security.SecureRandom().nextBytes(secret);
+      byte[] sent = org.keyarc.hsm.HsmSession.softwareOaep(pub, org.keyarc.hsm.OaepHash.SHA256, secret);
+      try {
+        sha256 = java.security.MessageDigest.isEqual(secret, token.call(s -> s.decryptOaep(privateKey,
+            org.keyarc.hsm.OaepHash.SHA256, sent)));
+      } catch (HsmException e) {
+        sha256 = false; // SoftHSM2 and many cards: OAEP with SHA-1 only
+      }
+    }
     return new CardEvidence(d.label(), d.serial(), d.manufacturer(), d.model(), privateKey.label(), a.sensitive(),
-        a.extractable(), a.alwaysSensitive(), a.neverExtractable(), a.local());
+        a.extractable(), a.alwaysSensitive(), a.neverExtractable(), a.local(), sha256);
   }
 
   /**
@@ -98,13 +123,14 @@ public record CardEvidence(String tokenLabel, String tokenSerial, String manufac
   public String summary() {
     return "card '" + tokenLabel + "' serial " + tokenSerial + ", " + manufacturer + " " + model + ", key '"
         + keyLabel + "': CKA_SENSITIVE=" + sensitive + " CKA_EXTRACTABLE=" + extractable + " CKA_ALWAYS_SENSITIVE="
-        + alwaysSensitive + " CKA_NEVER_EXTRACTABLE=" + neverExtractable + " CKA_LOCAL=" + local;
+        + alwaysSensitive + " CKA_NEVER_EXTRACTABLE=" + neverExtractable + " CKA_LOCAL=" + local
+        + (oaepSha256 == null ? "" : ", RSA-OAEP SHA-256 " + (oaepSha256 ? "decrypts" : "not offered"));
   }
 
   /** The DER encoding. */
   public byte[] encoded() {
     ASN1EncodableVector attrs = new ASN1EncodableVector();
-    Boolean[] values = {sensitive, extractable, alwaysSensitive, neverExtractable, local};
+    Boolean[] values = {sensitive, extractable, alwaysSensitive, neverExtractable, local, oaepSha256};
     for (int i = 0; i < values.length; i++) {
       if (values[i] != null) {
         attrs.add(new DERTaggedObject(false, i, ASN1Boolean.getInstance(values[i].booleanValue())));
@@ -166,7 +192,7 @@ public record CardEvidence(String tokenLabel, String tokenSerial, String manufac
       if (s.size() != 7 || ASN1Integer.getInstance(s.getObjectAt(0)).intValueExact() != VERSION) {
         throw new IllegalArgumentException("the card evidence is not version " + VERSION + " with 7 fields");
       }
-      Boolean[] values = new Boolean[5];
+      Boolean[] values = new Boolean[6];
       for (ASN1Encodable e : ASN1Sequence.getInstance(s.getObjectAt(6))) {
         ASN1TaggedObject t = ASN1TaggedObject.getInstance(e);
         int tag = t.getTagNo();
@@ -177,7 +203,7 @@ public record CardEvidence(String tokenLabel, String tokenSerial, String manufac
       }
       return new CardEvidence(text(s, 1, MAX_TOKEN_FIELD), text(s, 2, MAX_TOKEN_FIELD), text(s, 3, MAX_TOKEN_FIELD),
           text(s, 4, MAX_TOKEN_FIELD), text(s, 5, MAX_KEY_LABEL), values[0], values[1], values[2], values[3],
-          values[4]);
+          values[4], values[5]);
     } catch (IllegalStateException | ArithmeticException | ClassCastException e) {
       throw new IllegalArgumentException("the card evidence is malformed: " + e.getMessage(), e);
     }

@@ -17,6 +17,17 @@ class CardEvidenceTest {
       "kra-key", true, false, true, true, true);
 
   @Test
+  void theOaepTrialAndTheCrmfRegInfoFormRoundTrip() {
+    CardEvidence tried = new CardEvidence("PIV_II", "01", "m", "n", "", true, false, true, true, true, true);
+    assertEquals(tried, CardEvidence.of(tried.regInfo()));
+    assertEquals(Boolean.TRUE, CardEvidence.parse(tried.encoded()).oaepSha256());
+    assertTrue(tried.summary().endsWith("RSA-OAEP SHA-256 decrypts"), tried.summary());
+    // an older client's evidence has no trial: nothing is claimed
+    assertEquals(null, CardEvidence.parse(CARD.encoded()).oaepSha256());
+    assertFalse(CARD.summary().contains("OAEP"), CARD.summary());
+  }
+
+  @Test
   void roundTripThroughThePkcs10Attribute() {
     Attribute a = CARD.attribute();
     assertEquals(KeyarcCmp.CARD_EVIDENCE, a.getAttrType());

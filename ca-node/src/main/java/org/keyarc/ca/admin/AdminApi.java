@@ -549,6 +549,9 @@ public final class AdminApi {
     bool(a, "CKA_ALWAYS_SENSITIVE", e.alwaysSensitive());
     bool(a, "CKA_NEVER_EXTRACTABLE", e.neverExtractable());
     bool(a, "CKA_LOCAL", e.local());
+    if (e.oaepSha256() != null) {
+      n.put("oaepSha256", e.oaepSha256().booleanValue()); // a trial decryption on the card
+    }
     n.put("showsCardKey", e.showsCardKey());
     if (!e.showsCardKey()) {
       ArrayNode p = n.putArray("problems");

@@ -460,13 +460,16 @@ final class CertRequests {
 
   /**
    * The certificate as CMS EnvelopedData to its own public key (RFC 4210 5.2.8.3 encrCert, in RFC 9480's
-   * envelopedData form): RSA-OAEP as the archives use it, AES-256-CBC. Only the holder of the private key reads it,
-   * and only the certConf that names its hash makes it count.
+   * envelopedData form): RSA-OAEP with the hash the certificate lists first (a recovery agent's card: so the certConf
+   * also proves the card decrypts what its certificate claims), else as the archives use it; AES-256-CBC. Only the
+   * holder of the private key reads it, and only the certConf that names its hash makes it count.
    */
   private CertificateResponse encrypted(ASN1Integer certReqId, X509CertificateHolder cert) throws CaException {
+    org.keyarc.hsm.OaepHash listed = org.keyarc.protocol.OaepCapabilities.preferred(cert);
     try {
       org.bouncycastle.cms.CMSEnvelopedData env = new org.bouncycastle.cms.CMSEnvelopedData(
-          org.keyarc.protocol.archive.Envelopes.layer(cert.getEncoded(), cert, certOaep));
+          org.keyarc.protocol.archive.Envelopes.layer(cert.getEncoded(), cert, listed != null
+              ? listed.algorithmIdentifier() : certOaep));
       return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.granted)).withCertificate(env)
           .build();
     } catch (org.bouncycastle.cms.CMSException | java.io.IOException | IllegalStateException e) {

@@ -132,8 +132,11 @@ public final class NodeConfig {
     public int exchangeRenewBeforeDays = 2;
     /** An expired exchange key's private key is destroyed in the HSM this many days after its certificate ends. */
     public int exchangeRetireAfterDays = 3;
-    /** SHA-1 on SoftHSM2 (its only OAEP hash); SHA-256 on real HSMs. */
-    public String oaepHash = "SHA-1";
+    /**
+     * The RSA-OAEP hash of the envelopes to recovery agents: "auto" (SHA-256 when every agent's certificate lists it
+     * in sMIMECapabilities, from its card's trial; else SHA-1, SoftHSM2's only OAEP hash), or SHA-1 / SHA-256 always.
+     */
+    public String oaepHash = "auto";
     /** The URL put in issued certificates' CRL distribution points; unset: publicUrl + "crl". */
     public String crlUrl;
     /**
@@ -458,7 +461,9 @@ public final class NodeConfig {
           + ca.exchangeValidityDays + ")");
     }
     try {
-      OaepHash.parse(ca.oaepHash);
+      if (!"auto".equalsIgnoreCase(ca.oaepHash.trim())) {
+        OaepHash.parse(ca.oaepHash);
+      }
     } catch (IllegalArgumentException e) {
       fail("ca.oaepHash", e.getMessage());
     }
@@ -791,7 +796,8 @@ public final class NodeConfig {
             tlsSettings(http.tls), http.allowSecretsInClear),
         new NodeSettings.Ca(X500Subject.parse(ca.subject), KeySpec.parse(ca.keyType), ca.validityYears,
             KeySpec.parse(ca.exchangeKeyType), Duration.ofDays(ca.exchangeValidityDays),
-            Duration.ofDays(ca.exchangeRenewBeforeDays), OaepHash.parse(ca.oaepHash),
+            Duration.ofDays(ca.exchangeRenewBeforeDays), "auto".equalsIgnoreCase(ca.oaepHash.trim()) ? null
+                : OaepHash.parse(ca.oaepHash),
             ca.crlUrl == null || ca.crlUrl.isBlank() ? null : ca.crlUrl, KeySpec.parse(ca.responderKeyType),
             Duration.ofDays(ca.responderValidityDays), Duration.ofDays(ca.responderRenewBeforeDays),
             Duration.ofDays(ca.exchangeRetireAfterDays), publicUrl()),

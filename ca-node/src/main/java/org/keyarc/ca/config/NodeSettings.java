@@ -61,7 +61,8 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
       boolean allowSecretsInClear) {}
 
   /**
-   * The CA keys init creates, the exchange keys' life, the OAEP hash, the CRL URL (null: from publicUrl), the CMP
+   * The CA keys init creates, the exchange keys' life, the agents' OAEP hash (null: auto, from the agents'
+   * certificates, {@code OaepCapabilities.forAll}), the CRL URL (null: from publicUrl), the CMP
    * responder (and OCSP signing) key's type and life, and the node's public HTTP address ending in "/" (null for
    * none): issued certificates point to its crl, ocsp and ca.crt.
    */

@@ -95,8 +95,17 @@ public final class ApprovalService {
     boolean indirect = r.indirectPop();
     Template issued = indirect ? TemplateRules.forIndirectPop(t, spki) : t;
     // the decision, the certificate and both audit records commit together
+    // a recovery agent's certificate says which RSA-OAEP its card decrypts (the evidence's trial), for archival
+    Boolean oaepSha256 = null;
+    if (Templates.KEY_RECOVERY_AGENT.equals(t.name()) && r.cardEvidence() != null) {
+      try {
+        oaepSha256 = org.keyarc.protocol.CardEvidence.parse(r.cardEvidence()).oaepSha256();
+      } catch (IllegalArgumentException e) {
+        oaepSha256 = null; // kra add refuses unreadable evidence; the certificate lists nothing
+      }
+    }
     return issuer.issueAndStore(who.actor(), issued, subject, spki, sans, indirect ? CertRecord.Status.UNCONFIRMED
-        : CertRecord.Status.ISSUED, null, id, r.transactionId(),
+        : CertRecord.Status.ISSUED, null, oaepSha256, id, r.transactionId(),
         r.requesterId(), r.origin(), now, (tx, cert) -> {
           RoleService.checkNameFree(tx, subject, holderOf(r), null);
           String serial = hex(cert.getSerialNumber());

@@ -89,22 +89,23 @@ public final class Issuer {
       GeneralNames sans, CertRecord.Status status, Long requestId, String transaction, String requester, String origin,
       Instant now, TxHook hook) throws CaException {
     return issueAndStore(actor, t, subject, spki, sans, status, status == CertRecord.Status.UNCONFIRMED
-        ? now.plus(confirmTimeout) : null, requestId, transaction, requester, origin, now, hook);
+        ? now.plus(confirmTimeout) : null, null, requestId, transaction, requester, origin, now, hook);
   }
 
   /**
    * Like {@link #issueAndStore(String, Template, X500Name, SubjectPublicKeyInfo, GeneralNames, CertRecord.Status,
    * Long, String, String, String, Instant, TxHook)} with the certConf deadline given: null for an UNCONFIRMED
-   * certificate whose clock starts when it is first delivered ({@link #confirmDeadline}).
+   * certificate whose clock starts when it is first delivered ({@link #confirmDeadline}); {@code oaepSha256}
+   * non-null lists the RSA-OAEP the key's token decrypts in the certificate (a recovery agent's card).
    */
   public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
-      GeneralNames sans, CertRecord.Status status, Instant confirmDeadline, Long requestId, String transaction,
-      String requester, String origin, Instant now, TxHook hook) throws CaException {
+      GeneralNames sans, CertRecord.Status status, Instant confirmDeadline, Boolean oaepSha256, Long requestId,
+      String transaction, String requester, String origin, Instant now, TxHook hook) throws CaException {
     guard.check();
     for (int attempt = 0; ; attempt++) {
       BigInteger serial = serials.next();
       CaKeyring.Generation ca = keys.current(); // one CA key signs it and is recorded with it
-      X509CertificateHolder cert = sign(ca, t, subject, spki, sans, serial, now);
+      X509CertificateHolder cert = sign(ca, t, subject, spki, sans, serial, now, oaepSha256);
       byte[] der = Encodings.der(cert);
       CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
           cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
@@ -135,7 +136,7 @@ public final class Issuer {
   }
 
   private X509CertificateHolder sign(CaKeyring.Generation ca, Template t, X500Name subject, SubjectPublicKeyInfo spki,
-      GeneralNames sans, BigInteger serial, Instant now) throws CaException {
+      GeneralNames sans, BigInteger serial, Instant now, Boolean oaepSha256) throws CaException {
     // a certificate with this CA's own name (a self-issued one, which path validation treats apart) or a key of its
     if (subject.equals(ca.cert().getSubject())) {
       throw new CaException(ErrorCode.BAD_SUBJECT, "the subject " + subject + " is this CA's own name");
@@ -144,7 +145,7 @@ public final class Issuer {
       throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "the public key is this CA's own key");
     }
     try {
-      return CertFactory.issued(ca.cert(), t, subject, spki, sans, serial, now, links.of(ca.number()),
+      return CertFactory.issued(ca.cert(), t, subject, spki, sans, serial, now, links.of(ca.number()), oaepSha256,
           HsmCalls.call(() -> keys.signer(ca)));
     } catch (IllegalArgumentException e) { // a CA certificate this CA's own constraints do not allow
       throw new CaException(ErrorCode.BAD_REQUEST, e.getMessage());

@@ -494,17 +494,43 @@ public final class CaInit {
     HsmSession.GeneratedKeyPair pair = HsmCalls.call(() -> token.call(s ->
         s.generateKeyPair(spec, policy, label)));
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(pair.publicKey().getEncoded());
+    // which RSA-OAEP the token unwraps with this key, tried: clients read it from the certificate (OaepCapabilities)
+    boolean sha256 = unwrapsOaepSha256(token, pair);
     X509CertificateHolder cert = serviceCertificate(keys, keys.current(), spki, now, cfg.exchangeValidity(), "Exchange",
-        KeyUsage.keyEncipherment, KeyPurposeId.getInstance(Template.EKU_PRIVATE_KEY_ARCHIVAL));
+        KeyUsage.keyEncipherment, KeyPurposeId.getInstance(Template.EKU_PRIVATE_KEY_ARCHIVAL), false,
+        org.keyarc.protocol.OaepCapabilities.of(sha256));
     Instant end = cert.getNotAfter().toInstant();
     BigInteger serial = cert.getSerialNumber();
     store.inTransaction(tx -> {
       tx.caKeys().insert(CaKeyStore.Kind.EXCHANGE, label, now, end, Encodings.der(cert), Encodings.der(spki), now);
       Audit.append(tx, actor, AuditAction.CA_EXCHANGE, label, "serial=" + Digests.hex(serial) + " notAfter=" + end
-          + (decrypting ? " decrypt=true (archival.allowSoftwareUnwrap)" : " unwrap-only"), now);
+          + (decrypting ? " decrypt=true (archival.allowSoftwareUnwrap)" : " unwrap-only") + " oaep="
+          + (sha256 ? "SHA-256,SHA-1" : "SHA-1"), now);
       return null;
     });
     return cert;
+  }
+
+  /**
+   * True when the token unwraps with the new exchange key under RSA-OAEP SHA-256: a random AES key encrypted to its
+   * public key here, unwrapped there as a session object and destroyed.
+   */
+  private static boolean unwrapsOaepSha256(HsmToken token, HsmSession.GeneratedKeyPair pair) {
+    byte[] aes = new byte[32];
+    new java.security.SecureRandom().nextBytes(aes);
+    try {
+      byte[] wrapped = HsmSession.softwareOaep(pair.publicKey(), org.keyarc.hsm.OaepHash.SHA256, aes);
+      return token.call(s -> {
+        org.keyarc.hsm.KeyHandle k = s.unwrapOaep(pair.privateKey(), wrapped, org.keyarc.hsm.OaepHash.SHA256,
+            KeyPolicy.SESSION_UNWRAPPING, null);
+        s.destroy(k);
+        return true;
+      });
+    } catch (org.keyarc.hsm.HsmException e) {
+      return false; // SoftHSM2: OAEP with SHA-1 only
+    } finally {
+      java.util.Arrays.fill(aes, (byte) 0);
+    }
   }
 
   /**
@@ -521,6 +547,13 @@ public final class CaInit {
   private static X509CertificateHolder serviceCertificate(CaKeyring keys, CaKeyring.Generation by,
       SubjectPublicKeyInfo spki, Instant now, java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku,
       boolean ocspNoCheck) throws CaException {
+    return serviceCertificate(keys, by, spki, now, validity, ou, keyUsage, eku, ocspNoCheck, null);
+  }
+
+  /** {@code smime} non-null: the sMIMECapabilities extension (the exchange key's RSA-OAEP). */
+  private static X509CertificateHolder serviceCertificate(CaKeyring keys, CaKeyring.Generation by,
+      SubjectPublicKeyInfo spki, Instant now, java.time.Duration validity, String ou, int keyUsage, KeyPurposeId eku,
+      boolean ocspNoCheck, org.bouncycastle.asn1.smime.SMIMECapabilities smime) throws CaException {
     X509CertificateHolder ca = by.cert();
     Instant notAfter = now.plus(validity);
     if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
@@ -538,6 +571,9 @@ public final class CaInit {
           EXT.createSubjectKeyIdentifier(spki));
       b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
           CertFactory.authorityKeyId(ca));
+      if (smime != null) {
+        b.addExtension(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_smimeCapabilities, false, smime);
+      }
       if (ocspNoCheck) { // relying parties need not check the OCSP signer's own status (RFC 6960 4.2.2.2.1)
         b.addExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false,
             org.bouncycastle.asn1.DERNull.INSTANCE);

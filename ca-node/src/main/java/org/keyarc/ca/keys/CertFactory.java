@@ -121,6 +121,17 @@ public final class CertFactory {
   public static X509CertificateHolder issued(X509CertificateHolder ca, Template template, X500Name subject,
       SubjectPublicKeyInfo spki, GeneralNames subjectAltNames, BigInteger serial, Instant now, Links links,
       ContentSigner signer) throws CertIOException {
+    return issued(ca, template, subject, spki, subjectAltNames, serial, now, links, null, signer);
+  }
+
+  /**
+   * {@link #issued(X509CertificateHolder, Template, X500Name, SubjectPublicKeyInfo, GeneralNames, BigInteger,
+   * Instant, Links, ContentSigner)}; {@code oaepSha256} non-null lists the RSA-OAEP the key's token decrypts in
+   * sMIMECapabilities ({@link org.keyarc.protocol.OaepCapabilities}: a recovery agent's card, from its evidence).
+   */
+  public static X509CertificateHolder issued(X509CertificateHolder ca, Template template, X500Name subject,
+      SubjectPublicKeyInfo spki, GeneralNames subjectAltNames, BigInteger serial, Instant now, Links links,
+      Boolean oaepSha256, ContentSigner signer) throws CertIOException {
     Instant notAfter = now.plus(template.validity());
     Instant caEnd = ca.getNotAfter().toInstant();
     if (notAfter.isAfter(caEnd)) {
@@ -134,8 +145,20 @@ public final class CertFactory {
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage(template.keyUsage(), spki)));
     }
-    if (template.extendedKeyUsages().contains(KeyPurposeId.id_kp_emailProtection.toOID())) {
-      b.addExtension(PKCSObjectIdentifiers.pkcs_9_at_smimeCapabilities, false, smimeCapabilities());
+    boolean email = template.extendedKeyUsages().contains(KeyPurposeId.id_kp_emailProtection.toOID());
+    if (email || oaepSha256 != null) {
+      org.bouncycastle.asn1.ASN1EncodableVector caps = new org.bouncycastle.asn1.ASN1EncodableVector();
+      if (oaepSha256 != null) {
+        caps.addAll(org.keyarc.protocol.OaepCapabilities.entries(oaepSha256));
+      }
+      if (email) {
+        for (org.bouncycastle.asn1.ASN1Encodable c : org.bouncycastle.asn1.ASN1Sequence.getInstance(
+            smimeCapabilities())) {
+          caps.add(c);
+        }
+      }
+      b.addExtension(PKCSObjectIdentifiers.pkcs_9_at_smimeCapabilities, false, new org.bouncycastle.asn1.DERSequence(
+          caps));
     }
     if (!template.certificatePolicies().isEmpty()) {
       List<org.bouncycastle.asn1.x509.PolicyInformation> policies = new java.util.ArrayList<>();

@@ -132,7 +132,8 @@ public final class CeremonyService {
     random.nextBytes(nonce);
     long id = store.inTransaction(tx -> tx.ceremonies().create(kind, who.actor(), now));
     CeremonyOrder order = new CeremonyOrder(kind == CeremonyStore.Kind.ROTATION ? CeremonyOrder.Kind.ROTATION
-        : CeremonyOrder.Kind.DRILL, id, nonce, entries, target.threshold(), ids(target.agents()), keyWrap,
+        : CeremonyOrder.Kind.DRILL, id, nonce, entries, target.threshold(), ids(target.agents()), keyWrap != null
+        ? keyWrap : org.keyarc.protocol.OaepCapabilities.forAll(target.agents()).algorithmIdentifier(),
         now.plus(CeremonyOrder.VALIDITY));
     List<X509CertificateHolder> certs = new ArrayList<>(List.of(keys.caCert()));
     certs.addAll(target.agents());

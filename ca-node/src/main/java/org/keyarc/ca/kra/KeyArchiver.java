@@ -63,7 +63,10 @@ public final class KeyArchiver {
 
   private final HsmToken token;
   private final java.util.function.Supplier<List<CaKeyring.Exchange>> exchanges;
+  /** The agents' OAEP hash; null: auto (from the agents' certificates, {@code OaepCapabilities.forAll}). */
   private final OaepHash agentOaep;
+  /** False once the CA token refused to wrap with OAEP SHA-256 (SoftHSM2): auto then stays with SHA-1. */
+  private volatile boolean tokenWrapsOaepSha256 = true;
   private final boolean allowSoftwareUnwrap;
 
   public KeyArchiver(HsmToken token, CaKeyring keys, OaepHash agentOaep, boolean allowSoftwareUnwrap) {
@@ -227,8 +230,10 @@ public final class KeyArchiver {
             KeyHandle requester = s.importPublicKey(((Delivery.ToKey) to).key(), null);
             created.add(requester);
             byte[] value = s.wrapAesKwp(cek, pair.privateKey());
+            // wrapped in the CA token, which may do OAEP with SHA-1 only (SoftHSM2): the configured hash, else SHA-1
+            OaepHash toRequester = agentOaep != null ? agentOaep : OaepHash.SHA1;
             delivered = org.keyarc.protocol.client.CentralKeys.encryptedValue(KWP, s.wrapOaep(requester, cek,
-                agentOaep), agentOaep.algorithmIdentifier(), value);
+                toRequester), toRequester.algorithmIdentifier(), value);
           }
           return new Generated(spki, new Sealed(spki.getAlgorithm(), wrapped, threshold, List.copyOf(agents),
               envelopes, false, verifier(s, k, created)), delivered);
@@ -329,7 +334,8 @@ public final class KeyArchiver {
           pkcs8 = privateKeyInfo(env, content);
           // at once into the form the HSM unwraps (a fresh software KWP key, RSA-OAEP to the exchange key)
           return EncryptedValue.getInstance(org.keyarc.protocol.client.ArchiveEncryption.encryptedValue(
-              org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(pkcs8), x.cert(), agentOaep == OaepHash.SHA1 ? "SHA-1" : "SHA-256").getValue());
+              org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(pkcs8), x.cert(), exchangeOaep(x.cert()).jcaName())
+              .getValue());
         } catch (CMSException e) {
           // not for this exchange key: try the next
         } catch (org.keyarc.protocol.client.CmpClientException | IllegalArgumentException e) {
@@ -369,11 +375,40 @@ public final class KeyArchiver {
   /** One envelope per M-subset of the agents: K OAEP-wrapped inside the token to each last agent, then CMS layers. */
   private List<ArchiveRecord.Envelope> envelopes(HsmSession s, KeyHandle k, List<X509CertificateHolder> agents,
       int threshold, List<KeyHandle> created) throws HsmException {
-    return org.keyarc.protocol.archive.Envelopes.build(agents, threshold, agentOaep.algorithmIdentifier(), last -> {
+    if (agentOaep != null) {
+      return envelopes(s, k, agents, threshold, created, agentOaep);
+    }
+    // auto: SHA-256 when every agent's card does it (its certificate says so) and this token wraps with it
+    OaepHash hash = tokenWrapsOaepSha256 ? org.keyarc.protocol.OaepCapabilities.forAll(agents) : OaepHash.SHA1;
+    try {
+      return envelopes(s, k, agents, threshold, created, hash);
+    } catch (HsmException e) {
+      if (hash != OaepHash.SHA256 || e.reason() != HsmException.Reason.MECHANISM_NOT_SUPPORTED) {
+        throw e;
+      }
+      tokenWrapsOaepSha256 = false;
+      LOG.info("the CA token does not wrap with RSA-OAEP SHA-256 ({}): the agents' envelopes use SHA-1",
+          e.getMessage());
+      return envelopes(s, k, agents, threshold, created, OaepHash.SHA1);
+    }
+  }
+
+  private static List<ArchiveRecord.Envelope> envelopes(HsmSession s, KeyHandle k, List<X509CertificateHolder> agents,
+      int threshold, List<KeyHandle> created, OaepHash hash) throws HsmException {
+    return org.keyarc.protocol.archive.Envelopes.build(agents, threshold, hash.algorithmIdentifier(), last -> {
       KeyHandle pub = s.importPublicKey(CaKeyring.publicKey(agents.get(last).getSubjectPublicKeyInfo()), null);
       created.add(pub);
-      return s.wrapOaep(pub, k, agentOaep);
+      return s.wrapOaep(pub, k, hash);
     });
+  }
+
+  /** The OAEP hash the CA token unwraps with for {@code exchange}: configured, else what its certificate lists. */
+  private OaepHash exchangeOaep(X509CertificateHolder exchange) {
+    if (agentOaep != null) {
+      return agentOaep;
+    }
+    OaepHash listed = org.keyarc.protocol.OaepCapabilities.preferred(exchange);
+    return listed != null ? listed : OaepHash.SHA1;
   }
 
   static KeyHandle.KeyType keyType(SubjectPublicKeyInfo spki) {

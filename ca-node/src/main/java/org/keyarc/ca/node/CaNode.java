@@ -459,7 +459,8 @@ public final class CaNode implements AutoCloseable {
     AdminApi admin = adminApi(s);
     return new CmpResponder(s.identities(), s.secrets(), s.enrollment(), s.requestPolicy(), s.revocation(), s.crls(),
         s.keys(), admin, s.clock(), s.settings().timers().messageTimeSkew().toSeconds(), metrics, s.authFailures(),
-        s.replays(), s.settings().ca().oaepHash().algorithmIdentifier());
+        s.replays(), (s.settings().ca().oaepHash() == null ? org.keyarc.hsm.OaepHash.SHA1
+        : s.settings().ca().oaepHash()).algorithmIdentifier());
   }
 
   private static void warnAboutAgents(AgentService service) throws CaException {

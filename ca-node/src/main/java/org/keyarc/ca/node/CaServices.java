@@ -82,6 +82,6 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
         approvals, certificates, revocation, crls, agents, archives, recoveries, audit, exchange, responder, replays,
         authFailures, ocsp, new TemplateCatalog(store, templates, clock, keys),
         new org.keyarc.ca.kra.CeremonyService(store, archives, agents, keys, clock,
-            cfg.ca().oaepHash().algorithmIdentifier()));
+            cfg.ca().oaepHash() == null ? null : cfg.ca().oaepHash().algorithmIdentifier()));
   }
 }

@@ -97,7 +97,19 @@ final class GroupCommitter implements AutoCloseable {
     }
   }
 
+  /** Runs {@code batch} in one unit of work; an H2 internal check failing fails the batch as a store error. */
   private void run(List<Piece> batch) {
+    try {
+      runBatch(batch);
+    } catch (AssertionError e) {
+      StoreException failure = healing.failedCheck(e);
+      for (Piece p : batch) {
+        p.result().completeExceptionally(failure);
+      }
+    }
+  }
+
+  private void runBatch(List<Piece> batch) {
     List<Object> results = new ArrayList<>(batch.size());
     try (Connection c = dataSource.getConnection()) {
       try {

@@ -25,6 +25,14 @@ import org.keyarc.ca.store.TxWork;
  * record land together or not at all.
  */
 public final class JdbcStore implements Store {
+  static {
+    // H2's MVStore, after a failed write (a full disk), can be left with a negative version counter: every later
+    // unit of work then spins for ever in MVStore.registerVersionUsage, holding its pooled connection, so the
+    // database never closes and never reopens (StoreHealing). The loop's own assertion sees that state and throws
+    // instead; with it on (for that one class, before it is loaded), the failure reaches StoreHealing.
+    JdbcStore.class.getClassLoader().setClassAssertionStatus("org.h2.mvstore.MVStore", true);
+  }
+
 
   private final HikariDataSource dataSource;
   private final String product;
@@ -211,6 +219,8 @@ public final class JdbcStore implements Store {
     } catch (SQLException e) {
       healing.failed(e);
       throw StoreException.of(e);
+    } catch (AssertionError e) {
+      throw healing.failedCheck(e);
     }
   }
 

@@ -1,5 +1,6 @@
 package org.keyarc.ca.store.jdbc;
 
+import org.keyarc.ca.store.StoreException;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,11 +42,30 @@ final class StoreHealing {
           || (s.getSQLState() != null && s.getSQLState().startsWith("08")))) {
         return true;
       }
-      if (t.getClass().getName().equals("org.h2.mvstore.MVStoreException")) {
+      if (t.getClass().getName().equals("org.h2.mvstore.MVStoreException") || fromH2(t)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** True for an AssertionError thrown inside H2: its store is in a state it cannot go on from. */
+  static boolean fromH2(Throwable t) {
+    return t instanceof AssertionError && t.getStackTrace().length > 0
+        && t.getStackTrace()[0].getClassName().startsWith("org.h2.");
+  }
+
+  /**
+   * A unit of work met one of H2's own internal checks ({@link #fromH2}): the database is broken, its connections
+   * are retired, and the caller gets a store error. Any other AssertionError is thrown on.
+   */
+  StoreException failedCheck(AssertionError e) {
+    if (!fromH2(e)) {
+      throw e;
+    }
+    failed(e);
+    return new StoreException("the embedded database failed an internal check after a failed write (" + e
+        + "); it is reopened", e);
   }
 
   /** A unit of work failed with {@code e}: when the database is broken, retire the pool's connections. */
