@@ -133,14 +133,14 @@ final class GroupCommitter implements AutoCloseable {
     } catch (SQLException e) {
       healing.failed(e);
       for (Piece p : batch) {
-        p.result().completeExceptionally(StoreException.of(e));
+        p.result().completeExceptionally(healing.explain(StoreException.of(e)));
       }
       return;
     }
     for (int i = 0; i < batch.size(); i++) {
       Object r = results.get(i);
       if (r instanceof Failed f) {
-        batch.get(i).result().completeExceptionally(f.cause());
+        batch.get(i).result().completeExceptionally(healing.explain(f.cause()));
       } else {
         batch.get(i).result().complete(r);
       }

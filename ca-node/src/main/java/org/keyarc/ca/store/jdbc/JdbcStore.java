@@ -214,11 +214,14 @@ public final class JdbcStore implements Store {
       } catch (CaException | RuntimeException e) {
         healing.failed(e);
         c.rollback();
+        if (e instanceof StoreException) {
+          throw (StoreException) healing.explain(e);
+        }
         throw e;
       }
     } catch (SQLException e) {
       healing.failed(e);
-      throw StoreException.of(e);
+      throw (StoreException) healing.explain(StoreException.of(e));
     } catch (AssertionError e) {
       throw healing.failedCheck(e);
     }

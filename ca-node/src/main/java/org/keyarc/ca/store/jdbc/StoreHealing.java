@@ -25,6 +25,8 @@ final class StoreHealing {
 
   private final HikariDataSource dataSource;
   private final AtomicBoolean failing = new AtomicBoolean();
+  /** The root message of the failure that broke the store, while it is broken. */
+  private volatile String firstFailure;
   private final AtomicLong lastEvict = new AtomicLong(System.nanoTime() - EVICT_EVERY_NANOS);
 
   StoreHealing(HikariDataSource dataSource) {
@@ -74,8 +76,8 @@ final class StoreHealing {
       return;
     }
     if (failing.compareAndSet(false, true)) {
-      LOG.warn("the store failed: {}; its connections are reopened until it works again",
-          JdbcStore.rootMessage(e));
+      firstFailure = JdbcStore.rootMessage(e);
+      LOG.warn("the store failed: {}; its connections are reopened until it works again", firstFailure);
     }
     long now = System.nanoTime();
     long last = lastEvict.get();
@@ -90,7 +92,21 @@ final class StoreHealing {
   /** A unit of work committed. */
   void succeeded() {
     if (failing.get() && failing.compareAndSet(true, false)) {
+      firstFailure = null;
       LOG.warn("the store answers again");
     }
+  }
+
+  /**
+   * {@code e} with the failure that broke the store, when it does not say it already: after a full disk, H2's
+   * later errors name only their own symptom ("Transaction 1 is closed"), not the cause an operator must fix.
+   */
+  Throwable explain(Throwable e) {
+    String first = firstFailure;
+    if (!(e instanceof StoreException) || first == null || !failing.get() || e.getMessage() == null
+        || e.getMessage().contains(first)) {
+      return e;
+    }
+    return new StoreException(e.getMessage() + " (the store failed: " + first + ")", e.getCause());
   }
 }
