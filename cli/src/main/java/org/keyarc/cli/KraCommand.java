@@ -208,14 +208,7 @@ final class KraCommand {
             throw e;
           }
         } else {
-          org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
-              ? s.findKeyByIdOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, chosenId)
-              : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
-          if (existing != null) {
-            throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
-                + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
-                + keyLabel + "'") + "; use --resume, --adopt, or another card");
-          }
+          requireNoAgentKey(token, chosenId, keyIdHex, keyLabel);
           var kp = generateOnCard(token, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel, chosenId);
           keyId = kp.privateKey().id();
           out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
@@ -334,6 +327,19 @@ final class KraCommand {
     }
   }
 
+  /** Refuses a card that already holds the key a new one would be: by the chosen CKA_ID, else by label. */
+  private static void requireNoAgentKey(org.keyarc.hsm.HsmToken token, byte[] chosenId, String keyIdHex,
+      String keyLabel) throws Exception {
+    org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
+        ? s.findKeyByIdOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, chosenId)
+        : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
+    if (existing != null) {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
+          + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
+          + keyLabel + "'") + "; use --resume, --adopt, or another card");
+    }
+  }
+
   /** The pending file's {@code pop} of a request whose key proves possession by decryption. */
   private static final String ENCR_CERT = "encrCert";
 
@@ -358,14 +364,7 @@ final class KraCommand {
       out.println("key           RSA key adopted from card '" + token.label() + "': pkcs11:token=" + token.label()
           + ";id=" + pctId(key.id()) + " (it signs nothing: possession is proven by decryption)");
     } else {
-      org.keyarc.hsm.KeyHandle existing = token.call(s -> chosenId != null
-          ? s.findKeyByIdOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, chosenId)
-          : s.findKeyOrNull(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, keyLabel));
-      if (existing != null) {
-        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
-            + "' already holds " + (chosenId != null ? "a key with id " + keyIdHex : "an agent key labelled '"
-            + keyLabel + "'") + "; use --resume, --adopt, or another card");
-      }
+      requireNoAgentKey(token, chosenId, keyIdHex, keyLabel);
       org.keyarc.hsm.HsmSession.GeneratedKeyPair made = generateOnCard(token, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT,
           keyLabel, chosenId);
       kp = made;

@@ -198,6 +198,12 @@ final class Wire implements AutoCloseable {
     CertReqMessages msgs = new CertReqMessages(new CertificateRequestMessageBuilder(BigInteger.ZERO)
         .setSubject(subject).setPublicKey(SubjectPublicKeyInfo.getInstance(key.getPublic().getEncoded()))
         .setProofOfPossessionSigningKeySigner(signer(key.getPrivate())).build().toASN1Structure());
+    return sendCertRequest(p, type, tx, msgs, profile, implicitConfirm);
+  }
+
+  /** {@code msgs} in an ir/cr/kur with certProfile {@code profile} (null: none) and implicitConfirm if asked. */
+  private PKIMessage sendCertRequest(Protection p, int type, byte[] tx, CertReqMessages msgs, String profile,
+      boolean implicitConfirm) throws Exception {
     ProtectedPKIMessageBuilder b = new ProtectedPKIMessageBuilder(p.sender(), ca).setTransactionID(tx)
         .setSenderNonce(nonce()).setMessageTime(new Date()).setBody(new PKIBody(type, msgs));
     if (profile != null) {
@@ -222,17 +228,8 @@ final class Wire implements AutoCloseable {
     if (regInfo.length > 0) {
       crmf.setRegInfo(regInfo);
     }
-    ProtectedPKIMessageBuilder b = new ProtectedPKIMessageBuilder(p.sender(), ca).setTransactionID(tx)
-        .setSenderNonce(nonce()).setMessageTime(new Date()).setBody(new PKIBody(type,
-            new CertReqMessages(crmf.build().toASN1Structure())));
-    if (profile != null) {
-      b.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.id_it_certProfile,
-          new DERSequence(new DERUTF8String(profile))));
-    }
-    if (implicitConfirm) {
-      b.addGeneralInfo(new InfoTypeAndValue(CMPObjectIdentifiers.it_implicitConfirm, DERNull.INSTANCE));
-    }
-    return send(p.protect(b));
+    return sendCertRequest(p, type, tx, new CertReqMessages(crmf.build().toASN1Structure()), profile,
+        implicitConfirm);
   }
 
   /** The encrypted certificate (EnvelopedData) of the first CertResponse of an ip/cp, or null when it is plain. */
