@@ -58,6 +58,10 @@ final class CertCommand {
         .path("certificate");
     PrintWriter out = spec.commandLine().getOut();
     if (pem) {
+      if (!c.has("der")) { // UNCONFIRMED: the node withholds it until the requester's certConf
+        throw new Keyarc.UserException(ErrorCode.NOT_FOUND, "certificate " + serial + " is waiting for its "
+            + "requester's certConf; " + c.path("withheld").asText());
+      }
       out.print(CliFiles.pem(new X509CertificateHolder(Base64.getDecoder().decode(c.path("der").asText()))));
       return 0;
     }

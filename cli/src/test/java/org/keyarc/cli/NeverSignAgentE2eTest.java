@@ -66,6 +66,13 @@ class NeverSignAgentE2eTest {
     assertEquals(30, early.exit(), early.out() + early.err());
     assertTrue(early.err().contains("not confirmed by its requester: possession of the key is not proven yet"),
         early.err());
+    // nor can the manager read the certificate (whose hash certConf names) before the card opened it
+    Run pem = keyarc(cat(asMax, "cert", "show", serial, "--pem"));
+    assertEquals(41, pem.exit(), pem.out() + pem.err());
+    assertTrue(pem.err().contains("is waiting for its requester's certConf") && !pem.out().contains("BEGIN"),
+        pem.err());
+    Run json = ok(cat(asMax, "cert", "show", serial));
+    assertTrue(json.out().contains("\"withheld\"") && !json.out().contains("\"sha256\""), json.out());
 
     // the card opens the certificate; the certConf with its hash makes it count
     Run got = ok(cat(cat(kra4, "--resume"), "kra", "init-card"));

@@ -573,10 +573,17 @@ public final class AdminApi {
     ObjectNode n = JSON.createObjectNode();
     n.put("serial", Digests.hex(r.serial())).put("subject", r.subject()).put("template", r.template())
         .put("status", r.status().name()).put("notBefore", r.notBefore().toString())
-        .put("notAfter", r.notAfter().toString()).put("sha256", r.sha256());
+        .put("notAfter", r.notAfter().toString());
     if (r.revokedAt() != null) {
       n.put("revokedAt", r.revokedAt().toString()).put("reason", r.revocationReason());
     }
+    if (r.status() == CertRecord.Status.UNCONFIRMED) {
+      // certConf names the certificate's hash; for a key that proves possession by decrypting its certificate
+      // (encrCert) that hash is the proof, so no read may give it, or the DER it comes from, before certConf
+      n.put("withheld", "the certificate and its hash are shown once the requester confirms it (certConf)");
+      return n;
+    }
+    n.put("sha256", r.sha256());
     if (withDer) {
       n.put("der", Base64.getEncoder().encodeToString(r.der()));
     }

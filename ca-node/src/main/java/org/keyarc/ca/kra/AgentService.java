@@ -199,8 +199,15 @@ public final class AgentService {
     List<AgentStatus> all = status();
     List<X509CertificateHolder> valid = new ArrayList<>();
     StringBuilder invalid = new StringBuilder();
+    java.util.Map<org.bouncycastle.asn1.x509.SubjectPublicKeyInfo, AgentStatus> keysSeen = new java.util.HashMap<>();
     for (AgentStatus a : all) {
-      if (a.problem() == null) {
+      // one card is one agent: a second certificate for a key already counted does not raise the threshold
+      AgentStatus sameKey = a.problem() == null ? keysSeen.putIfAbsent(a.cert().getSubjectPublicKeyInfo(), a) : null;
+      if (sameKey != null) {
+        invalid.append("; ").append(a.agent().subject()).append(" (serial ").append(hex(a.agent().serial()))
+            .append("): the same key as ").append(sameKey.agent().subject()).append(" (serial ")
+            .append(hex(sameKey.agent().serial())).append(")");
+      } else if (a.problem() == null) {
         valid.add(a.cert());
       } else {
         invalid.append("; ").append(a.agent().subject()).append(" (serial ").append(hex(a.agent().serial()))
@@ -310,6 +317,14 @@ public final class AgentService {
         + (withoutCardEvidence && (evidence == null || !evidence.showsCardKey())
             ? " accepted=--without-card-evidence" : "");
     boolean added = store.inTransaction(tx -> {
+      for (AgentStore.Agent other : tx.agents().list()) {
+        if (!other.serial().equals(serial) && Encodings.certificate(other.cert()).getSubjectPublicKeyInfo()
+            .equals(cert.getSubjectPublicKeyInfo())) {
+          throw new CaException(ErrorCode.BAD_REQUEST, "certificate " + hex(serial) + " (" + rec.subject()
+              + ") certifies the key of recovery agent " + other.subject() + " (serial " + hex(other.serial())
+              + "): one card counts as one agent; nothing was changed");
+        }
+      }
       boolean ok = tx.agents().add(a);
       if (ok) {
         Audit.append(tx, who.actor(), AuditAction.KRA_ADD, "serial:" + hex(serial), detail, now);

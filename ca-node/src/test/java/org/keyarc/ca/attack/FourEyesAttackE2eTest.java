@@ -100,7 +100,12 @@ class FourEyesAttackE2eTest {
 
   /** A Key Recovery Agent request with a software RSA key, MAC-protected with {@code secret}: it waits. */
   private static byte[] agentRequest(Secret secret, String subject, Attribute... attributes) throws Exception {
-    KeyPair kp = TestCa.rsaKey(2048);
+    return agentRequest(secret, subject, TestCa.rsaKey(2048), attributes);
+  }
+
+  /** The same with the key {@code kp}. */
+  private static byte[] agentRequest(Secret secret, String subject, KeyPair kp, Attribute... attributes)
+      throws Exception {
     byte[] tx = Wire.nonce();
     try (Wire w = Actors.wire(ca)) {
       PKIMessage a = w.p10cr(secret.mac(), tx, Wire.csr(new X500Name(subject), kp, attributes));
@@ -186,6 +191,31 @@ class FourEyesAttackE2eTest {
     assertEquals(ErrorCode.FOUR_EYES.number(), Wire.code(own), Wire.text(own));
     Actors.assertNothingStored(before, ca);
     assertNotNull(Actors.JSON.readTree(Wire.adminAnswer(approve(mia, id))).path("serial").asText(null));
+  }
+
+  @Test
+  void oneCardWithTwoCertificatesIsOneAgent() throws Exception {
+    // Mia makes two agent secrets; both requests carry the same card key; Max approves both (four eyes hold)
+    KeyPair card = TestCa.rsaKey(2048);
+    String[] serials = new String[2];
+    for (int i = 0; i < 2; i++) {
+      String dn = "CN=Twin Agent " + i;
+      agentRequest(Actors.secret(ca, mia, "KeyRecoveryAgent", dn), dn, card, evidence(true, false, true, true));
+      PKIMessage ok = approve(max, pendingId(max, dn));
+      serials[i] = Actors.JSON.readTree(Wire.adminAnswer(ok)).path("serial").asText();
+    }
+    JsonNode first = Actors.JSON.readTree(Wire.adminAnswer(kraAdd(serials[0], false)));
+    assertEquals(serials[0], first.path("added").asText(), first.toString());
+    long agentsBefore = Actors.rows(ca, "recovery_agent");
+    // the second certificate of the same key would let one card count twice toward the threshold
+    for (boolean without : new boolean[] {false, true}) {
+      PKIMessage twin = kraAdd(serials[1], without);
+      assertEquals(ErrorCode.BAD_REQUEST.number(), Wire.code(twin), Wire.text(twin));
+      assertTrue(Wire.message(twin).contains("certifies the key of recovery agent CN=Twin Agent 0 (serial "
+          + serials[0] + "): one card counts as one agent"), Wire.message(twin));
+    }
+    assertEquals(agentsBefore, Actors.rows(ca, "recovery_agent"));
+    Actors.ok(ca, ada, "{\"op\":\"kra.remove\",\"serial\":\"" + serials[0] + "\"}");
   }
 
   @Test

@@ -116,6 +116,19 @@ class IndirectPopAttackE2eTest {
         shown.toString());
     String serial = Actors.ok(ca, max, "{\"op\":\"request.approve\",\"id\":" + id + "}").path("serial").asText();
     assertEquals("UNCONFIRMED", status(serial));
+    // Eve may also hold a role: no administrative read gives the certificate or its hash before certConf
+    for (Party reader : new Party[] {max, ada}) {
+      JsonNode shown1 = Actors.ok(ca, reader, "{\"op\":\"cert.show\",\"serial\":\"" + serial + "\"}")
+          .path("certificate");
+      assertEquals("UNCONFIRMED", shown1.path("status").asText(), shown1.toString());
+      assertFalse(shown1.has("der") || shown1.has("sha256"), shown1.toString());
+      assertTrue(shown1.path("withheld").asText().contains("certConf"), shown1.toString());
+      for (JsonNode c : Actors.ok(ca, reader, "{\"op\":\"cert.list\"}").path("certificates")) {
+        if (c.path("serial").asText().equals(serial)) {
+          assertFalse(c.has("der") || c.has("sha256"), c.toString());
+        }
+      }
+    }
 
     // approved, but possession is unproven: no agent
     PKIMessage early = Actors.admin(ca, ada, Actors.JSON.createObjectNode().put("op", "kra.add")
@@ -180,6 +193,12 @@ class IndirectPopAttackE2eTest {
       PKIMessage conf = w.certConf(s.mac(), tx, Wire.senderNonce(a), cert, true);
       assertEquals(PKIBody.TYPE_CONFIRM, conf.getBody().getType(), Wire.text(conf));
       assertEquals("ISSUED", status(serial));
+      // confirmed, it is shown as any other certificate
+      JsonNode shown = Actors.ok(ca, max, "{\"op\":\"cert.show\",\"serial\":\"" + serial + "\"}")
+          .path("certificate");
+      assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(cert.getEncoded())), shown.path("sha256").asText(), shown.toString());
+      assertEquals(java.util.Base64.getEncoder().encodeToString(cert.getEncoded()), shown.path("der").asText());
     }
   }
 
