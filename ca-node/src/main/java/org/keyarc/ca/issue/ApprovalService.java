@@ -91,7 +91,8 @@ public final class ApprovalService {
     NameRules.checkIssued(t, sans);
     Instant now = issuer.now();
     // a key that proves possession by decrypting its certificate gets it UNCONFIRMED, with the certConf clock
-    // started at its first delivery (EnrollmentService.poll): it counts only once the requester opened it
+    // started at its first delivery (EnrollmentService.poll): it counts only once the requester opened it; one
+    // never collected is revoked after the collection deadline (timers.secretValidityDays)
     boolean indirect = r.indirectPop();
     Template issued = indirect ? TemplateRules.forIndirectPop(t, spki) : t;
     // the decision, the certificate and both audit records commit together
@@ -105,7 +106,7 @@ public final class ApprovalService {
       }
     }
     return issuer.issueAndStore(who.actor(), issued, subject, spki, sans, indirect ? CertRecord.Status.UNCONFIRMED
-        : CertRecord.Status.ISSUED, null, oaepSha256, id, r.transactionId(),
+        : CertRecord.Status.ISSUED, indirect ? issuer.collectionDeadline(now) : null, oaepSha256, id, r.transactionId(),
         r.requesterId(), r.origin(), now, (tx, cert) -> {
           RoleService.checkNameFree(tx, subject, holderOf(r), null);
           String serial = hex(cert.getSerialNumber());

@@ -44,12 +44,15 @@ public final class Issuer {
   private final org.keyarc.ca.keys.CertFactory.Links links;
   private final java.util.function.ToIntFunction<String> templateVersion;
   private final Duration confirmTimeout;
+  private final Duration collectTimeout;
   private final SerialNumbers serials = new SerialNumbers();
   private final String issuer;
   private final AuditGuard guard;
 
   public Issuer(Store store, CaKeyring keys, Clock clock, org.keyarc.ca.keys.CertFactory.Links links,
-      Duration confirmTimeout, AuditGuard guard, java.util.function.ToIntFunction<String> templateVersion) {
+      Duration confirmTimeout, Duration collectTimeout, AuditGuard guard,
+      java.util.function.ToIntFunction<String> templateVersion) {
+    this.collectTimeout = collectTimeout;
     this.templateVersion = templateVersion;
     this.guard = guard;
     this.store = store;
@@ -75,6 +78,14 @@ public final class Issuer {
     guard.check();
   }
 
+  /**
+   * Until when a certificate approved at {@code now} for a key that proves possession by decrypting it waits to be
+   * collected (its first delivery then starts the shorter {@link #confirmDeadline}); after it the node revokes it.
+   */
+  public Instant collectionDeadline(Instant now) {
+    return now.plus(collectTimeout);
+  }
+
   /** When a certificate delivered at {@code now} must be confirmed. */
   public Instant confirmDeadline(Instant now) {
     return now.plus(confirmTimeout);
@@ -94,8 +105,9 @@ public final class Issuer {
 
   /**
    * Like {@link #issueAndStore(String, Template, X500Name, SubjectPublicKeyInfo, GeneralNames, CertRecord.Status,
-   * Long, String, String, String, Instant, TxHook)} with the certConf deadline given: null for an UNCONFIRMED
-   * certificate whose clock starts when it is first delivered ({@link #confirmDeadline}); {@code oaepSha256}
+   * Long, String, String, String, Instant, TxHook)} with the certConf deadline given: the {@link #collectionDeadline}
+   * for an UNCONFIRMED certificate whose certConf clock starts when it is first delivered ({@link #confirmDeadline});
+   * {@code oaepSha256}
    * non-null lists the RSA-OAEP the key's token decrypts in the certificate (a recovery agent's card).
    */
   public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,

@@ -64,7 +64,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);
     AuditGuard guard = new AuditGuard();
     Issuer issuerService = new Issuer(store, keys, clock, org.keyarc.ca.keys.CertFactory.Links.of(cfg.ca().crlUrl(),
-        cfg.ca().publicUrl()), cfg.timers().certConfTimeout(), guard, templates::version);
+        cfg.ca().publicUrl()), cfg.timers().certConfTimeout(), cfg.timers().secretValidity(), guard, templates::version);
     EnrollmentService enrollment = new EnrollmentService(store, issuerService, agents, archiver, crls, issuer,
         (int) cfg.timers().pollInterval().toSeconds(), backlog);
     CertificateQueries certificates = new CertificateQueries(store, issuer);

@@ -233,6 +233,10 @@ public final class OcspService {
           new org.bouncycastle.asn1.ASN1GeneralizedTime(Date.from(r.revokedAt())), null))
           : new RevokedStatus(Date.from(r.revokedAt()), reason);
     }
+    if (r.status() == CertRecord.Status.UNCONFIRMED) {
+      // not accepted by its requester yet (for an encrCert key: possession not proven): not vouched for as good
+      return new UnknownStatus();
+    }
     return CertificateStatus.GOOD;
   }
 

@@ -37,9 +37,10 @@ public interface CertificateStore {
   List<CertRecord> unconfirmedBefore(Instant now) throws StoreException;
 
   /**
-   * Starts the certConf clock of an UNCONFIRMED certificate that has none yet (one issued on approval for a key that
-   * proves possession by decrypting it: the clock starts when the certificate is first delivered, encrypted). False
-   * when it was not waiting for delivery.
+   * Starts the certConf clock of an UNCONFIRMED certificate issued on approval for a key that proves possession by
+   * decrypting it: the clock starts when the certificate is first delivered, encrypted, and replaces the longer
+   * collection deadline set at approval. It only ever brings the deadline closer (a later delivery does not move it).
+   * False when the deadline was already as close, or the certificate is not waiting.
    */
   boolean startConfirmClock(String issuer, BigInteger serial, Instant deadline) throws StoreException;
 

@@ -93,6 +93,36 @@ class IndirectPopAttackE2eTest {
     });
   }
 
+  private static Long deadline(String serialHex) {
+    return DirectSql.run(ca.services().store(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT confirm_deadline FROM certificate WHERE serial = ?")) {
+        ps.setString(1, serialHex);
+        try (var rs = ps.executeQuery()) {
+          rs.next();
+          long v = rs.getLong(1);
+          return rs.wasNull() ? null : v;
+        }
+      }
+    });
+  }
+
+  /** The OCSP status a relying party gets for {@code serialHex}, over HTTP with plain Bouncy Castle. */
+  private static String ocsp(String serialHex) throws Exception {
+    org.bouncycastle.cert.ocsp.CertificateID id = new org.bouncycastle.cert.ocsp.CertificateID(
+        new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build()
+            .get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1), ca.caCert(),
+        new java.math.BigInteger(serialHex, 16));
+    byte[] req = new org.bouncycastle.cert.ocsp.OCSPReqBuilder().addRequest(id).build().getEncoded();
+    java.net.http.HttpResponse<byte[]> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + ca.node.httpPort() + "/ocsp"))
+            .header("Content-Type", "application/ocsp-request")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(req)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    Object st = ((org.bouncycastle.cert.ocsp.BasicOCSPResp) new org.bouncycastle.cert.ocsp.OCSPResp(r.body())
+        .getResponseObject()).getResponses()[0].getCertStatus();
+    return st == null ? "good" : st instanceof org.bouncycastle.cert.ocsp.RevokedStatus ? "revoked" : "unknown";
+  }
+
   private static X509CertificateHolder open(CMSEnvelopedData env, KeyPair key) throws Exception {
     RecipientInformation ri = env.getRecipientInfos().getRecipients().iterator().next();
     return new X509CertificateHolder(ri.getContent(new JceKeyTransEnvelopedRecipient(key.getPrivate())
@@ -116,6 +146,8 @@ class IndirectPopAttackE2eTest {
         shown.toString());
     String serial = Actors.ok(ca, max, "{\"op\":\"request.approve\",\"id\":" + id + "}").path("serial").asText();
     assertEquals("UNCONFIRMED", status(serial));
+    // no relying party is told it is good
+    assertEquals("unknown", ocsp(serial));
     // Eve may also hold a role: no administrative read gives the certificate or its hash before certConf
     for (Party reader : new Party[] {max, ada}) {
       JsonNode shown1 = Actors.ok(ca, reader, "{\"op\":\"cert.show\",\"serial\":\"" + serial + "\"}")
@@ -166,10 +198,59 @@ class IndirectPopAttackE2eTest {
     });
     assertEquals(1, ca.services().enrollment().reapUnconfirmed());
     assertEquals("REVOKED", status(serial));
+    assertEquals("revoked", ocsp(serial));
     PKIMessage late = Actors.admin(ca, ada, Actors.JSON.createObjectNode().put("op", "kra.add")
         .put("serial", serial).toString());
     assertEquals(30, Wire.code(late), Wire.text(late));
     assertTrue(Wire.message(late).contains("revoked"), Wire.text(late));
+  }
+
+  @Test
+  void anApprovedCertificateNobodyCollectsIsRevokedAfterTheCollectionDeadline() throws Exception {
+    KeyPair someone = TestCa.rsaKey(2048);
+    Secret s = Actors.secret(ca, ada, "KeyRecoveryAgent", "CN=Nobody Collects");
+    byte[] tx = Wire.nonce();
+    try (Wire w = Actors.wire(ca)) {
+      PKIMessage held = w.indirectRequest(s.mac(), PKIBody.TYPE_CERT_REQ, tx, new X500Name("CN=Nobody Collects"),
+          TestCa.spki(someone), "KeyRecoveryAgent", true, SubsequentMessage.encrCert, cardEvidence());
+      assertEquals(3, Wire.status(held), Wire.text(held));
+    }
+    long before = System.currentTimeMillis();
+    String serial = Actors.ok(ca, max, "{\"op\":\"request.approve\",\"id\":" + pendingId("CN=Nobody Collects")
+        + "}").path("serial").asText();
+    // the collection deadline: timers.secretValidityDays (14 days) from the approval, not "never"
+    long collect = deadline(serial);
+    long days14 = java.time.Duration.ofDays(14).toMillis();
+    assertTrue(collect >= before + days14 && collect <= System.currentTimeMillis() + days14, collect + "");
+    // the first delivery brings it to the certConf clock; a later one does not move it back
+    try (Wire w = Actors.wire(ca)) {
+      assertNotNull(Wire.encryptedCert(w.pollReq(s.mac(), tx)));
+    }
+    long confirmBy = deadline(serial);
+    assertTrue(confirmBy < before + java.time.Duration.ofHours(1).toMillis(), "certConf clock started: " + confirmBy);
+    try (Wire w = Actors.wire(ca)) {
+      assertNotNull(Wire.encryptedCert(w.pollReq(s.mac(), tx)));
+    }
+    assertEquals(confirmBy, deadline(serial));
+    // a second one, approved and never collected: once its deadline has passed, the node revokes it
+    Secret s2 = Actors.secret(ca, ada, "KeyRecoveryAgent", "CN=Nobody Collects Two");
+    try (Wire w = Actors.wire(ca)) {
+      assertEquals(3, Wire.status(w.indirectRequest(s2.mac(), PKIBody.TYPE_CERT_REQ, Wire.nonce(),
+          new X500Name("CN=Nobody Collects Two"), TestCa.spki(TestCa.rsaKey(2048)), "KeyRecoveryAgent", true,
+          SubsequentMessage.encrCert, cardEvidence())));
+    }
+    String serial2 = Actors.ok(ca, max, "{\"op\":\"request.approve\",\"id\":"
+        + pendingId("CN=Nobody Collects Two") + "}").path("serial").asText();
+    DirectSql.run(ca.services().store(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE certificate SET confirm_deadline = 1 WHERE serial = ?")) {
+        ps.setString(1, serial2);
+        assertEquals(1, ps.executeUpdate());
+      }
+      return null;
+    });
+    assertTrue(ca.services().enrollment().reapUnconfirmed() >= 1);
+    assertEquals("REVOKED", status(serial2));
+    assertEquals("UNCONFIRMED", status(serial), "the delivered one still has its certConf time");
   }
 
   @Test

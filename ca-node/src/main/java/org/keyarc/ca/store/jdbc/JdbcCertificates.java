@@ -151,10 +151,11 @@ final class JdbcCertificates implements CertificateStore {
   public boolean startConfirmClock(String issuer, BigInteger serial, Instant deadline) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("UPDATE certificate SET confirm_deadline = ? WHERE issuer = ? "
-          + "AND serial = ? AND status = 'UNCONFIRMED' AND confirm_deadline IS NULL")) {
+          + "AND serial = ? AND status = 'UNCONFIRMED' AND (confirm_deadline IS NULL OR confirm_deadline > ?)")) {
         ps.setLong(1, deadline.toEpochMilli());
         ps.setString(2, issuer);
         ps.setString(3, serial.toString(16));
+        ps.setLong(4, deadline.toEpochMilli());
         return ps.executeUpdate() == 1;
       }
     } catch (SQLException e) {
