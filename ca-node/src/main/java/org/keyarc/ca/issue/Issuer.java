@@ -153,8 +153,10 @@ public final class Issuer {
     if (subject.equals(ca.cert().getSubject())) {
       throw new CaException(ErrorCode.BAD_SUBJECT, "the subject " + subject + " is this CA's own name");
     }
-    if (keys.generations().stream().anyMatch(g -> spki.equals(g.cert().getSubjectPublicKeyInfo()))) {
-      throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "the public key is this CA's own key");
+    // (a CA, exchange, responder or OCSP key: a second certificate would let others take it for someone else's)
+    java.util.Optional<String> own = keys.nodeKeyRole(spki);
+    if (own.isPresent()) {
+      throw new CaException(ErrorCode.KEY_NOT_ALLOWED, "the public key is " + own.get());
     }
     try {
       return CertFactory.issued(ca.cert(), t, subject, spki, sans, serial, now, links.of(ca.number()), oaepSha256,

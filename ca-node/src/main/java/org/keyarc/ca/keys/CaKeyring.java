@@ -498,6 +498,26 @@ public final class CaKeyring {
     return signers.signer(r.key(), r.algorithm());
   }
 
+  /**
+   * What the node's own key {@code spki} is, if it is one: a CA key, an exchange key, a CMP responder or OCSP signing
+   * key. Empty for any other key. No enrollment may certify one of them for someone else.
+   */
+  public Optional<String> nodeKeyRole(SubjectPublicKeyInfo spki) {
+    if (generations().stream().anyMatch(g -> spki.equals(g.cert().getSubjectPublicKeyInfo()))) {
+      return Optional.of("this CA's own key");
+    }
+    if (exchanges.stream().anyMatch(e -> spki.equals(e.cert().getSubjectPublicKeyInfo()))) {
+      return Optional.of("this CA's exchange (archival) key");
+    }
+    if (responders.stream().anyMatch(r -> spki.equals(r.cert().getSubjectPublicKeyInfo()))) {
+      return Optional.of("this CA's CMP responder key");
+    }
+    if (ocspSigners.stream().anyMatch(r -> spki.equals(r.cert().getSubjectPublicKeyInfo()))) {
+      return Optional.of("this CA's OCSP signing key");
+    }
+    return Optional.empty();
+  }
+
   /** All exchange keys, newest first (old ones stay so that in-flight requests still decrypt). */
   public List<Exchange> exchanges() {
     return exchanges;

@@ -254,6 +254,22 @@ class IndirectPopAttackE2eTest {
   }
 
   @Test
+  void theCasOwnExchangeKeyIsNeverCertifiedForAnEnrollee() throws Exception {
+    // the exchange certificate every client gets (genm): an RSA key the CA decrypts with, not the sender
+    org.bouncycastle.asn1.x509.SubjectPublicKeyInfo exchange = ca.services().keys()
+        .currentExchange(java.time.Instant.now()).orElseThrow().cert().getSubjectPublicKeyInfo();
+    Secret s = Actors.secret(ca, max, "User", "CN=Xena Exchange");
+    long[] before = Actors.state(ca);
+    try (Wire w = Actors.wire(ca)) {
+      PKIMessage a = w.indirectRequest(s.mac(), PKIBody.TYPE_INIT_REQ, Wire.nonce(), new X500Name("CN=Xena Exchange"),
+          exchange, "User", false, SubsequentMessage.encrCert);
+      assertEquals(38, Wire.code(a), Wire.text(a));
+      assertTrue(Wire.message(a).contains("the public key is this CA's exchange (archival) key"), Wire.text(a));
+    }
+    Actors.assertNothingStored(before, ca);
+  }
+
+  @Test
   void anHonestClientOpensItsCertificateWithPlainCmsAndConfirmsIt() throws Exception {
     KeyPair mine = TestCa.rsaKey(2048);
     Secret s = Actors.secret(ca, max, "User", "CN=Hana Honest");
