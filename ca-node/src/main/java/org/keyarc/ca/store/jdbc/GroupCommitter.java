@@ -24,6 +24,7 @@ import org.keyarc.ca.store.TxWork;
  * record together). One writer also means audit appends never wait on each other's row lock.
  */
 final class GroupCommitter implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GroupCommitter.class);
   static final int MAX_BATCH = 128;
 
   private record Piece(TxWork<?> work, CompletableFuture<Object> result) {}
@@ -57,7 +58,16 @@ final class GroupCommitter implements AutoCloseable {
     CompletableFuture<Object> f = new CompletableFuture<>();
     queue.add(new Piece(work, f));
     try {
-      return (T) f.get();
+      // waits for the commit, and never for a commit thread that is gone (it dies only with the JVM's own errors)
+      while (true) {
+        try {
+          return (T) f.get(1, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          if (!thread.isAlive() && !f.isDone()) {
+            throw new StoreException("store error: the commit thread has stopped; restart the node");
+          }
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while waiting for the commit", e);
@@ -90,6 +100,14 @@ final class GroupCommitter implements AutoCloseable {
       } catch (RuntimeException e) {
         for (Piece p : batch) {
           p.result().completeExceptionally(e);
+        }
+      } catch (Throwable e) { // an Error in one piece's work (a stack overflow, say): the batch fails, the thread goes on
+        LOG.error("a group commit failed with {}; its {} piece(s) were rolled back", e.getClass().getName(),
+            batch.size(), e);
+        StoreException failure = new StoreException("store error: the unit of work failed inside the node ("
+            + e.getClass().getSimpleName() + "); nothing of it was stored", e);
+        for (Piece p : batch) {
+          p.result().completeExceptionally(failure);
         }
       } finally {
         batch.clear();
@@ -126,7 +144,7 @@ final class GroupCommitter implements AutoCloseable {
         }
         c.commit();
         healing.succeeded();
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException | RuntimeException | Error e) {
         c.rollback();
         throw e;
       }
