@@ -31,12 +31,33 @@ public class StoreException extends CaException {
     return false;
   }
 
-  /** The first line of the innermost cause's message. */
+  /**
+   * The first line of the innermost cause's message, fit to reach a client: file paths (H2 names its database files)
+   * and the SQL statement with its values (H2 quotes it) are left out; the node's log has the full cause.
+   */
   public static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().lines().findFirst().orElse("");
+    return t.getMessage() == null ? t.getClass().getSimpleName()
+        : scrub(t.getMessage().lines().findFirst().orElse(""));
+  }
+
+  private static final java.util.regex.Pattern PATH = java.util.regex.Pattern.compile(
+      "(?<![\\w:/])(?:[A-Za-z]:)?(?:[/\\\\][^/\\\\\"'\\s]+){2,}");
+
+  /** {@code message} without file paths and without the SQL statement H2 appends. */
+  static String scrub(String message) {
+    String m = message;
+    int sql = m.indexOf("; SQL statement:");
+    if (sql >= 0) {
+      m = m.substring(0, sql);
+    }
+    int values = m.indexOf(" VALUES ");
+    if (values >= 0) { // H2's constraint violations quote the row's values
+      m = m.substring(0, values) + "\"";
+    }
+    return PATH.matcher(m).replaceAll("<file>");
   }
 }
