@@ -473,6 +473,8 @@ final class CertRequests {
       return new CertificateResponseBuilder(certReqId, new PKIStatusInfo(PKIStatus.granted)).withCertificate(env)
           .build();
     } catch (org.bouncycastle.cms.CMSException | java.io.IOException | IllegalStateException e) {
+      // not reached for a key the key rules let through (an odd exponent of 3 to 32 bits, a checked modulus); if it
+      // were, the stored certificate stays UNCONFIRMED and the node revokes it at its certConf deadline
       throw new CaException(ErrorCode.INTERNAL, "cannot encrypt the certificate to its key: " + e.getMessage());
     }
   }

@@ -270,6 +270,29 @@ class IndirectPopAttackE2eTest {
   }
 
   @Test
+  void aKeyNothingCanBeEncryptedToIsRefusedBeforeAnythingIsSigned() throws Exception {
+    java.security.interfaces.RSAPublicKey real = (java.security.interfaces.RSAPublicKey) TestCa.rsaKey(2048)
+        .getPublic();
+    Secret s = Actors.secret(ca, max, "User", "CN=Odd Exponent");
+    long[] before = Actors.state(ca);
+    for (java.math.BigInteger e : new java.math.BigInteger[] {java.math.BigInteger.ONE,
+        java.math.BigInteger.valueOf(65536)}) {
+      org.bouncycastle.asn1.x509.SubjectPublicKeyInfo bad = new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(
+          new org.bouncycastle.asn1.x509.AlgorithmIdentifier(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers
+              .rsaEncryption, org.bouncycastle.asn1.DERNull.INSTANCE),
+          new org.bouncycastle.asn1.pkcs.RSAPublicKey(real.getModulus(), e));
+      try (Wire w = Actors.wire(ca)) {
+        PKIMessage a = w.indirectRequest(s.mac(), PKIBody.TYPE_INIT_REQ, Wire.nonce(), new X500Name("CN=Odd Exponent"),
+            bad, "User", false, SubsequentMessage.encrCert);
+        // the key rules refuse it before anything is signed: no certificate is stored that could not be delivered
+        assertEquals(38, Wire.code(a), Wire.text(a));
+        assertTrue(Wire.message(a).contains("is not accepted (an odd exponent"), Wire.text(a));
+      }
+    }
+    Actors.assertNothingStored(before, ca);
+  }
+
+  @Test
   void anHonestClientOpensItsCertificateWithPlainCmsAndConfirmsIt() throws Exception {
     KeyPair mine = TestCa.rsaKey(2048);
     Secret s = Actors.secret(ca, max, "User", "CN=Hana Honest");
