@@ -46,6 +46,11 @@ public final class HsmOptions {
       + "(default KEYARC_PIN)")
   String pinEnv;
 
+  @Option(names = "--so-pin-file", paramLabel = "FILE", description = "read the security officer's PIN from the "
+      + "first line of FILE, for cards whose module makes keys or stores certificates only for the SO (ykcs11: the "
+      + "PIV management key, 48 hex digits); default: $KEYARC_SO_PIN")
+  Path soPinFile;
+
   Path modulePath() {
     if (module != null) {
       return module;
@@ -112,6 +117,18 @@ public final class HsmOptions {
           + "' needs a PIN and there is no terminal to ask on; use --pin-file FILE or the KEYARC_PIN variable");
     }
     return typed;
+  }
+
+  /** The SO PIN from --so-pin-file or $KEYARC_SO_PIN; null when neither is given. The caller wipes it. */
+  char[] soPin() throws Keyarc.UserException {
+    try {
+      if (soPinFile != null) {
+        return PinSource.fromFile(soPinFile);
+      }
+      return PinSource.fromEnv("KEYARC_SO_PIN");
+    } catch (IOException e) {
+      throw new Keyarc.UserException(ErrorCode.PIN_REQUIRED, "cannot read the SO PIN: " + e.getMessage());
+    }
   }
 
   private static Path pinDirFile(String label) {

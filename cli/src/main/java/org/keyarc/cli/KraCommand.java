@@ -109,6 +109,9 @@ final class KraCommand {
       @Option(names = "--key-id", paramLabel = "HEX", description = "the key's CKA_ID: for a new key, the id to give "
           + "it (ykcs11 names PIV slots by one byte: 03 is slot 9d, key management); with --adopt, the key to take. "
           + "Default: 16 random bytes for a new key") String keyIdHex,
+      @Option(names = "--slot", paramLabel = "PIV-SLOT", description = "for a PIV card through ykcs11: make or adopt "
+          + "the key in this PIV slot (9d, key management, is the agent's; 9a, 9c, 9e, or a retired 82 to 95), named "
+          + "by ykcs11's one-byte CKA_ID; instead of --key-id") String pivSlot,
       @Option(names = "--adopt", description = "take the RSA key --key-id names, already on the card (made with ykman "
           + "piv keys generate or yubico-piv-tool, say), instead of making one; it signs the request, then its "
           + "signing is switched off where the card allows it") boolean adopt,
@@ -119,6 +122,12 @@ final class KraCommand {
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     byte[] chosenId;
+    if (pivSlot != null) {
+      if (keyIdHex != null) {
+        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "give --slot or --key-id, not both");
+      }
+      keyIdHex = java.util.HexFormat.of().formatHex(new byte[] {pivSlotId(pivSlot)});
+    }
     try {
       chosenId = keyIdHex == null ? null : java.util.HexFormat.of().parseHex(keyIdHex.replace(":", ""));
     } catch (IllegalArgumentException e) {
@@ -178,7 +187,8 @@ final class KraCommand {
         if (subject == null) {
           throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "give --subject (the agent's name)");
         }
-        ByDecryption d = requestByDecryption(out, client, token, adopt, chosenId, keyIdHex, keyLabel, subject);
+        ByDecryption d = requestByDecryption(out, client, token, adopt, chosenId, keyIdHex, keyLabel, subject,
+            card.soPin());
         keyId = d.keyId();
         r = d.result();
       } else {
@@ -209,7 +219,8 @@ final class KraCommand {
           }
         } else {
           requireNoAgentKey(token, chosenId, keyIdHex, keyLabel);
-          var kp = generateOnCard(token, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel, chosenId);
+          var kp = generateOnCard(token, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT_ENROLLING, keyLabel, chosenId,
+              card.soPin());
           keyId = kp.privateKey().id();
           out.println("key           RSA-2048 made on card '" + token.label() + "' as pkcs11:token=" + token.label()
               + ";object=" + keyLabel + " (sensitive, not extractable)");
@@ -244,20 +255,29 @@ final class KraCommand {
       var x509 = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(cert);
       org.keyarc.hsm.KeyHandle key = agentKeyOf(token, keyId, keyLabel, x509.getPublicKey());
       String stored;
+      char[] soPin = card.soPin();
       try {
-        token.call(s -> {
+        org.keyarc.hsm.HsmToken.SessionWork<Void> store = s -> {
           s.storeCertificate(key, x509);
           return null;
-        });
+        };
+        if (soPin != null) {
+          token.asSecurityOfficer(soPin, store); // ykcs11 stores certificates only with the management key
+        } else {
+          token.call(store);
+        }
         stored = ", stored on card '" + token.label() + "'";
       } catch (org.keyarc.hsm.HsmException e) {
         // optional: ykcs11 stores certificates only with the management key; recovery finds the key by its public key
         if (outCert == null) {
           throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.of(e.reason()), "card '" + token.label()
               + "' does not take the certificate (" + e.getMessage() + "); run again with --resume --out-cert FILE "
-              + "to keep it in a file");
+              + "to keep it in a file" + (soPin == null ? ", or with --so-pin-file FILE where the card stores it "
+              + "only for its security officer (ykcs11: the management key)" : ""));
         }
         stored = ", not stored on card '" + token.label() + "' (" + e.getMessage() + ")";
+      } finally {
+        org.keyarc.hsm.HsmToken.wipe(soPin);
       }
       java.nio.file.Files.deleteIfExists(state);
       if (outCert != null) {
@@ -312,10 +332,34 @@ final class KraCommand {
    * without the management key) is told how to make one with its own tool and adopt it.
    */
   private static org.keyarc.hsm.HsmSession.GeneratedKeyPair generateOnCard(org.keyarc.hsm.HsmToken token,
-      org.keyarc.hsm.KeyPolicy policy, String keyLabel, byte[] chosenId) throws Exception {
+      org.keyarc.hsm.KeyPolicy policy, String keyLabel, byte[] chosenId, char[] soPin) throws Exception {
+    org.keyarc.hsm.HsmToken.SessionWork<org.keyarc.hsm.HsmSession.GeneratedKeyPair> make =
+        s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048, policy, keyLabel, chosenId);
     try {
-      return token.call(s -> s.generateKeyPair(org.keyarc.hsm.KeySpec.RSA_2048, policy, keyLabel, chosenId));
+      // a module that makes keys only for its security officer (ykcs11, with the PIV management key as SO PIN)
+      if (soPin == null) {
+        return token.call(make);
+      }
+      org.keyarc.hsm.HsmSession.GeneratedKeyPair made = token.asSecurityOfficer(soPin, make);
+      // object handles need not outlive the logout (SoftHSM2 drops those of private objects): found again by id
+      byte[] id = made.privateKey().id();
+      return token.call(s -> new org.keyarc.hsm.HsmSession.GeneratedKeyPair(
+          s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PRIVATE, id),
+          s.findKeyById(org.keyarc.hsm.KeyHandle.KeyClass.PUBLIC, id), made.publicKey()));
     } catch (org.keyarc.hsm.HsmException e) {
+      if (soPin == null && (e.ckr() == org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_USER_NOT_LOGGED_IN
+          || e.ckr() == org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_USER_TYPE_INVALID)) {
+        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.PIN_REQUIRED, "card '" + token.label()
+            + "' makes key pairs only for its security officer (ykcs11: the PIV management key as SO PIN): give "
+            + "--so-pin-file FILE or $KEYARC_SO_PIN; nothing was made");
+      }
+      if (e.ckr() == org.xipki.pkcs11.wrapper.PKCS11Constants.CKR_ATTRIBUTE_VALUE_INVALID) {
+        throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "card '" + token.label()
+            + "' does not take a key with " + (chosenId == null ? "a random 16-byte CKA_ID"
+            : "CKA_ID " + java.util.HexFormat.of().formatHex(chosenId)) + " (C_GenerateKeyPair: "
+            + org.keyarc.hsm.HsmException.ckrName(e.ckr()) + "): a PIV card through ykcs11 names its key slots by "
+            + "one byte; give --slot 9d (the key-management slot); nothing was made");
+      }
       if (!e.functionNotSupported()) {
         throw e;
       }
@@ -324,7 +368,26 @@ final class KraCommand {
           + "the card with its own tool (a PIV card: ykman piv keys generate --algorithm RSA2048 9d pub.pem, or "
           + "yubico-piv-tool -a generate -s 9d -A RSA2048), then run init-card again with --adopt --key-id 03; "
           + "nothing was made");
+    } finally {
+      org.keyarc.hsm.HsmToken.wipe(soPin);
     }
+  }
+
+  /**
+   * ykcs11's CKA_ID of a PIV slot: 9a → 01, 9c → 02, 9d → 03 (key management, the agent's), 9e → 04, the retired
+   * key-management slots 82 to 95 → 05 to 18.
+   */
+  static byte pivSlotId(String slot) throws Keyarc.UserException {
+    String v = slot.trim().toLowerCase(java.util.Locale.ROOT);
+    int n = v.matches("[89][0-9a-f]") ? Integer.parseInt(v, 16) : -1;
+    if (n == 0x9a || n == 0x9c || n == 0x9d || n == 0x9e) {
+      return (byte) (n == 0x9a ? 1 : n - 0x9a); // 9c → 02, 9d → 03, 9e → 04
+    }
+    if (n >= 0x82 && n <= 0x95) {
+      return (byte) (n - 0x82 + 5);
+    }
+    throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--slot is a PIV key slot: 9a, 9c, 9d "
+        + "(key management, the agent's), 9e, or a retired one 82 to 95; not '" + slot + "'");
   }
 
   /** Refuses a card that already holds the key a new one would be: by the chosen CKA_ID, else by label. */
@@ -352,8 +415,8 @@ final class KraCommand {
    * is removed again when the card fails before sending or the node refuses, as for the signed request.
    */
   private static ByDecryption requestByDecryption(PrintWriter out, org.keyarc.protocol.client.CmpClient client,
-      org.keyarc.hsm.HsmToken token, boolean adopt, byte[] chosenId, String keyIdHex, String keyLabel, String subject)
-      throws Exception {
+      org.keyarc.hsm.HsmToken token, boolean adopt, byte[] chosenId, String keyIdHex, String keyLabel, String subject,
+      char[] soPin) throws Exception {
     org.keyarc.hsm.KeyHandle key;
     java.security.PublicKey pub;
     org.keyarc.hsm.HsmSession.GeneratedKeyPair kp = null;
@@ -366,7 +429,7 @@ final class KraCommand {
     } else {
       requireNoAgentKey(token, chosenId, keyIdHex, keyLabel);
       org.keyarc.hsm.HsmSession.GeneratedKeyPair made = generateOnCard(token, org.keyarc.hsm.KeyPolicy.RECOVERY_AGENT,
-          keyLabel, chosenId);
+          keyLabel, chosenId, soPin);
       kp = made;
       key = made.privateKey();
       pub = made.publicKey();

@@ -39,7 +39,10 @@ class PivLikeCardE2eTest {
         Path.of("..", "softhsm-config", "piv-like-module.c").toString(), "-ldl").redirectErrorStream(true).start();
     String ccOut = new String(cc.getInputStream().readAllBytes());
     assertEquals(0, cc.waitFor(), "cc builds the PIV-like module (gcc, libp11-kit-dev): " + ccOut);
-    RecoveryCliE2eTest.start("piv1", "piv2");
+    RecoveryCliE2eTest.start("piv1", "piv2", "yk1");
+    try (var t = RecoveryCliE2eTest.hsm.open("yk1", 1)) {
+      serials.put("yk1", t.serial().trim()); // keyarc makes its key, with the management key
+    }
     for (String name : List.of("piv1", "piv2")) {
       try (var t = RecoveryCliE2eTest.hsm.open(name, 1)) {
         serials.put(name, t.serial().trim());
@@ -69,6 +72,76 @@ class PivLikeCardE2eTest {
   static Run card(String name, String... args) throws Exception {
     return RecoveryCliE2eTest.subprocess(Map.of("KEYARC_PIV_TARGET", SoftHsmFixture.library().toString()),
         cat(piv(name), args));
+  }
+
+  /** YubiKey 5's default PIV management key (3DES), as ykcs11 takes it for C_Login(CKU_SO). */
+  static final String MANAGEMENT_KEY = "010203040506070801020304050607080102030405060708";
+
+  /** The card through the module in ykcs11 mode, with {@code args} after the card's options. */
+  static Run ykcs11(String name, String... args) throws Exception {
+    return RecoveryCliE2eTest.subprocess(Map.of("KEYARC_PIV_TARGET", SoftHsmFixture.library().toString(),
+        "KEYARC_PIV_MODE", "ykcs11", "KEYARC_PIV_MGMT_KEY", MANAGEMENT_KEY, "KEYARC_PIV_TARGET_PIN",
+        new String(RecoveryCliE2eTest.hsm.pin(name))), cat(new String[] {"--module", module.toString(), "--token",
+        "pkcs11:token=YubiKey%20PIV;serial=" + serials.get(name), "--pin-file",
+        RecoveryCliE2eTest.hsm.pinFile(name).toString()}, args));
+  }
+
+  /** The private keys on SoftHSM2 token {@code name}, as pkcs11-tool lists them (beside keyarc). */
+  static String keysOn(String name) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", SoftHsmFixture.library().toString(),
+        "--token-label", RecoveryCliE2eTest.hsm.label(name), "--login", "--pin", "env:CARD_PIN", "--list-objects",
+        "--type", "privkey").redirectErrorStream(true);
+    pb.environment().put("CARD_PIN", new String(RecoveryCliE2eTest.hsm.pin(name)));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), out);
+    return out;
+  }
+
+  @Test
+  void aYkcs11CardMakesTheAgentKeyInSlot9dWithTheManagementKey() throws Exception {
+    String[] node = secretFor("yk1");
+    String[] request = cat(node, "--subject", "CN=Agent yk1");
+    // no management key: told what to give, nothing made
+    Run noSo = ykcs11("yk1", cat(request, "kra", "init-card"));
+    assertEquals(13, noSo.exit(), noSo.out());
+    assertTrue(noSo.out().contains("makes key pairs only for its security officer") && noSo.out().contains(
+        "--so-pin-file") && noSo.out().contains("nothing was made"), noSo.out());
+    Path mgmt = file("yk1.mgmt", MANAGEMENT_KEY);
+    Path wrong = file("yk1.wrong", "0102030405060708010203040506070801020304050607FF");
+    // keyarc's random 16-byte CKA_ID is no PIV slot
+    Run randomId = ykcs11("yk1", cat(cat(request, "--so-pin-file", mgmt.toString()), "kra", "init-card"));
+    assertEquals(36, randomId.exit(), randomId.out());
+    assertTrue(randomId.out().contains("a random 16-byte CKA_ID") && randomId.out().contains("--slot 9d"),
+        randomId.out());
+    // a wrong management key
+    Run badKey = ykcs11("yk1", cat(cat(request, "--slot", "9d", "--so-pin-file", wrong.toString()), "kra",
+        "init-card"));
+    assertEquals(11, badKey.exit(), badKey.out());
+    assertTrue(badKey.out().contains("CKR_PIN_INCORRECT"), badKey.out());
+    assertFalse(keysOn("yk1").contains("Private Key Object"), "nothing was made: " + keysOn("yk1"));
+    Run badSlot = ykcs11("yk1", cat(cat(request, "--slot", "9f", "--so-pin-file", mgmt.toString()), "kra",
+        "init-card"));
+    assertEquals(36, badSlot.exit(), badSlot.out());
+
+    // the management key from a file: the key is made in slot 9d (CKA_ID 03), signs its request as the user
+    Run pending = ykcs11("yk1", cat(cat(request, "--slot", "9d", "--so-pin-file", mgmt.toString()), "kra",
+        "init-card"));
+    assertEquals(0, pending.exit(), pending.out());
+    assertTrue(pending.out().contains("RSA-2048 made on card 'YubiKey PIV'") && pending.out().contains("pending"),
+        pending.out());
+    String keys = keysOn("yk1");
+    assertTrue(keys.contains("ID:         03"), keys);
+    String serial = approve("yk1");
+    // the certificate is stored on the card with the management key, next to the key
+    Run got = ykcs11("yk1", cat(cat(node, "--resume", "--so-pin-file", mgmt.toString()), "kra", "init-card"));
+    assertEquals(0, got.exit(), got.out());
+    assertTrue(got.out().contains("serial " + serial) && got.out().contains("stored on card 'YubiKey PIV'")
+        && !got.out().contains("not stored"), got.out());
+    Run added = ok(cat(asAda, "kra", "add", "--serial", serial));
+    assertTrue(added.out().contains("card          'YubiKey PIV' serial " + serials.get("yk1"))
+        && added.out().contains("possession    signature"), added.out());
+    ok(cat(asAda, "kra", "remove", "--serial", serial)); // the other tests count the agents they add
   }
 
   static String[] secretFor(String name) throws Exception {

@@ -270,6 +270,55 @@ public final class HsmToken implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code work} logged in as the token's security officer, then logs the user back in with the PIN kept by
+   * {@link #allowContextLogin} (or leaves the token logged out when none was kept). For modules that make keys or
+   * store objects only for the SO: ykcs11 takes the PIV management key (hex) as the SO PIN. A card's short-lived
+   * command only: while it runs, the user's private objects are out of reach of other sessions of this process.
+   */
+  public synchronized <T> T asSecurityOfficer(char[] soPin, SessionWork<T> work) throws HsmException {
+    if (loggedIn) {
+      logoutQuietly();
+    }
+    try {
+      anchor.login(PKCS11Constants.CKU_SO, soPin);
+    } catch (PKCS11Exception e) {
+      relogin();
+      throw HsmException.of("C_Login(CKU_SO)", label(), e);
+    }
+    try {
+      return call(work);
+    } finally {
+      logoutQuietly();
+      relogin();
+    }
+  }
+
+  private void logoutQuietly() {
+    try {
+      anchor.logout();
+    } catch (PKCS11Exception e) {
+      LOG.debug("C_Logout on token '{}': {}", label(), e.getMessage());
+    }
+    loggedIn = false;
+  }
+
+  private void relogin() throws HsmException {
+    char[] pin = contextPin;
+    if (pin == null) {
+      return;
+    }
+    try {
+      anchor.login(PKCS11Constants.CKU_USER, pin);
+      loggedIn = true;
+    } catch (PKCS11Exception e) {
+      if (e.getErrorCode() != PKCS11Constants.CKR_USER_ALREADY_LOGGED_IN) {
+        throw HsmException.of("C_Login", label(), e);
+      }
+      loggedIn = true;
+    }
+  }
+
   /** Work done on one session. */
   @FunctionalInterface
   public interface SessionWork<T> {
