@@ -69,7 +69,7 @@ final class CaCommand {
       CliFiles.checkWritable(csrOut, force);
     }
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg.settings().ca(), csrOut != null, admin);
+      CaInit.Result res = CaInit.init(r.store(), r.token(), r.archival(), cfg.settings().ca(), csrOut != null, admin);
       out.println("CA key        " + cfg.ca.keyType + " in token " + r.token().label() + " (label "
           + CaKeyring.CA_KEY_LABEL + ", sensitive, not extractable)");
       out.println("audit key     EC P-256 in token " + r.token().label() + " (label " + CaKeyring.AUDIT_KEY_LABEL + ")");
@@ -94,7 +94,7 @@ final class CaCommand {
   /** Issues the node's own TLS certificate (when a listener uses it) and says so. */
   private static void printTls(PrintWriter out, NodeConfig cfg, CaNode.Resources r) throws CaException,
       ConfigException {
-    var tls = CaNode.ensureTlsCertificate(cfg.settings(), r, CaKeyring.load(r.store(), r.token()),
+    var tls = CaNode.ensureTlsCertificate(cfg.settings(), r, r.keyring(),
         "local-operator");
     tls.ifPresent(t -> out.println("TLS cert      serial " + Digests.hex(t.cert().getSerialNumber()) + " for "
         + String.join(", ", t.names()) + ", until " + t.cert().getNotAfter().toInstant() + " (key " + t.label()
@@ -113,7 +113,7 @@ final class CaCommand {
 
   private static void printAdminSecret(PrintWriter out, NodeConfig cfg, CaNode.Resources r, String admin)
       throws CaException {
-    CaServices services = CaServices.wire(cfg.settings(), r.store(), CaKeyring.load(r.store(), r.token()),
+    CaServices services = CaServices.wire(cfg.settings(), r.store(), r.keyring(),
         Templates.of(cfg.configuredTemplates()), java.time.Clock.systemUTC());
     SecretService.NewSecret s = services.secrets().createGranting(Identity.localOperator(), Templates.USER,
         X500Subject.parse(admin), Role.ADMINISTRATOR);
@@ -150,7 +150,7 @@ final class CaCommand {
     X509CertificateHolder holder = CliFiles.readCertificate(cert);
     java.util.List<X509CertificateHolder> parents = chain == null ? java.util.List.of() : CliFiles.readCertificates(chain);
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), holder,
+      X509CertificateHolder exchange = CaInit.importCertificate(r.store(), r.token(), r.archival(), cfg.settings().ca(), holder,
           parents);
       if (parents.isEmpty()) {
         out.println("note          no --chain: relying parties need the parent CAs' certificates from elsewhere");
@@ -203,7 +203,7 @@ final class CaCommand {
             " for a new CA key");
         return 0;
       }
-      CaInit.Rollover done = CaInit.rollover(r.store(), r.token(), cfg.settings().ca());
+      CaInit.Rollover done = CaInit.rollover(r.store(), r.token(), r.archival(), cfg.settings().ca());
       printCa(out, done.caCert(), null);
       out.println("CA key        " + done.generation() + " (new), CRL at /crl/" + done.generation() + ", certificate at "
           + "/ca.crt/" + done.generation());
@@ -212,7 +212,7 @@ final class CaCommand {
           + done.newWithOld().getNotAfter().toInstant() + " (served at /ca-certs.pem)");
       out.println("CA SHA-256    " + fingerprint(done.caCert()));
       // every CA key's certificate, the new one first: tools that read one take the new, recovery takes all
-      java.util.List<CaKeyring.Generation> all = CaKeyring.load(r.store(), r.token()).generations();
+      java.util.List<CaKeyring.Generation> all = r.keyring().generations();
       StringBuilder bundle = new StringBuilder();
       for (int i = all.size() - 1; i >= 0; i--) {
         bundle.append(CliFiles.pem(all.get(i).cert()));
@@ -232,7 +232,7 @@ final class CaCommand {
     NodeConfig cfg = CliFiles.config(config);
     validate(cfg);
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      var t = CaNode.renewTlsCertificate(cfg.settings(), r, CaKeyring.load(r.store(), r.token()), "local-operator");
+      var t = CaNode.renewTlsCertificate(cfg.settings(), r, r.keyring(), "local-operator");
       out.println("TLS cert      serial " + Digests.hex(t.cert().getSerialNumber()) + " for "
           + String.join(", ", t.names()) + ", until " + t.cert().getNotAfter().toInstant() + " (key " + t.label()
           + " in token " + r.token().label() + ")");

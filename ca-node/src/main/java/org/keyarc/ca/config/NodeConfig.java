@@ -48,6 +48,14 @@ public final class NodeConfig {
      * CKM_AES_KEY_WRAP_KWP; empty: 0x210B when the token offers it, 0x210A on SoftHSM2.
      */
     public String kwpMechanism;
+    /**
+     * A separate token (or partition) of the same module for the exchange keys, where archived private keys are
+     * unwrapped and wrapped again for the agents (a Luna partition that allows private-key wrapping, which the CA's
+     * must not); empty: the CA token.
+     */
+    public String archivalToken;
+    /** The archival token's PIN file; empty: $KEYARC_ARCHIVAL_PIN. */
+    public String archivalPinFile;
   }
 
   /** The database. Empty url = the embedded database under dataDir. */
@@ -786,7 +794,9 @@ public final class NodeConfig {
     validate();
     return new NodeSettings(Path.of(dataDir), workers,
         new NodeSettings.Hsm(Path.of(hsm.module), hsm.token, hsm.pinFile == null ? null : Path.of(hsm.pinFile),
-            hsm.sessions, hsm.initArgs, hsm.kwpMechanism == null || hsm.kwpMechanism.isBlank() ? 0 : kwpCode()),
+            hsm.sessions, hsm.initArgs, hsm.kwpMechanism == null || hsm.kwpMechanism.isBlank() ? 0 : kwpCode(),
+            hsm.archivalToken == null || hsm.archivalToken.isBlank() ? null : hsm.archivalToken.trim(),
+            hsm.archivalPinFile == null || hsm.archivalPinFile.isBlank() ? null : Path.of(hsm.archivalPinFile)),
         new NodeSettings.Store(store.url == null || store.url.isBlank() ? null : store.url, store.user,
             store.passwordFile == null ? null : Path.of(store.passwordFile), store.poolSize, store.localServer),
         new NodeSettings.Binary(binary.host, binary.port, binary.maxFrameBytes,

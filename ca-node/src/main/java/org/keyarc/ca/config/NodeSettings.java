@@ -22,7 +22,8 @@ public record NodeSettings(Path dataDir, int workers, Hsm hsm, Store store, Bina
    * The CA's PKCS#11 module and token; {@code initArgs} for C_Initialize, null for none; {@code kwpMechanism} the
    * vendor's RFC 5649 code, 0 for the token's standard one.
    */
-  public record Hsm(Path module, String token, Path pinFile, int sessions, String initArgs, long kwpMechanism) {}
+  public record Hsm(Path module, String token, Path pinFile, int sessions, String initArgs, long kwpMechanism,
+      String archivalToken, Path archivalPinFile) {}
 
   /** The database; {@code url} null means the embedded database under dataDir. */
   /**

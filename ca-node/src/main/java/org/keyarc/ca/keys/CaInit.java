@@ -68,6 +68,12 @@ public final class CaInit {
    */
   public static Result init(Store store, HsmToken token, NodeSettings.Ca cfg, boolean externalParent, String admin)
       throws CaException {
+    return init(store, token, token, cfg, externalParent, admin);
+  }
+
+  /** {@link #init(Store, HsmToken, NodeSettings.Ca, boolean, String)} with the exchange keys on {@code archival}. */
+  public static Result init(Store store, HsmToken token, HsmToken archival, NodeSettings.Ca cfg,
+      boolean externalParent, String admin) throws CaException {
     if (!store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA)).isEmpty()) {
       throw new CaException(ErrorCode.BAD_REQUEST, "this store already holds a CA; 'keyarc ca info' shows it");
     }
@@ -137,8 +143,8 @@ public final class CaInit {
     });
     X509CertificateHolder exchange = null;
     if (root != null) {
-      CaKeyring keys = CaKeyring.load(store, token);
-      exchange = newExchange(store, token, keys, cfg, "local-operator", now);
+      CaKeyring keys = CaKeyring.load(store, token, archival);
+      exchange = newExchange(store, keys, cfg, "local-operator", now);
       newResponder(store, token, keys, cfg, "local-operator", now);
     }
     return new Result(root, csr, exchange, audit.publicKey());
@@ -159,6 +165,13 @@ public final class CaInit {
    */
   public static X509CertificateHolder importCertificate(Store store, HsmToken token, NodeSettings.Ca cfg,
       X509CertificateHolder cert, List<X509CertificateHolder> chain) throws CaException {
+    return importCertificate(store, token, token, cfg, cert, chain);
+  }
+
+  /** {@link #importCertificate(Store, HsmToken, NodeSettings.Ca, X509CertificateHolder, List)}, exchange keys on
+   * {@code archival}. */
+  public static X509CertificateHolder importCertificate(Store store, HsmToken token, HsmToken archival,
+      NodeSettings.Ca cfg, X509CertificateHolder cert, List<X509CertificateHolder> chain) throws CaException {
     checkParentIssued(cert, chain, Instant.now());
     List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
     if (rows.isEmpty()) {
@@ -216,8 +229,8 @@ public final class CaInit {
     if (renewal && !store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE)).isEmpty()) {
       return null; // the exchange and responder keys stay; the nodes take the certificate up at their next start
     }
-    CaKeyring keys = CaKeyring.load(store, token);
-    X509CertificateHolder exchange = newExchange(store, token, keys, cfg, "local-operator", now);
+    CaKeyring keys = CaKeyring.load(store, token, archival);
+    X509CertificateHolder exchange = newExchange(store, keys, cfg, "local-operator", now);
     newResponder(store, token, keys, cfg, "local-operator", now);
     if (previous != null) { // a rollover's key: its OCSP signer now (the older key keeps its own)
       newOcspSigner(store, token, keys, cfg, "local-operator", now);
@@ -291,6 +304,12 @@ public final class CaInit {
    * {@link #rolloverRequest}. Audited.
    */
   public static Rollover rollover(Store store, HsmToken token, NodeSettings.Ca cfg) throws CaException {
+    return rollover(store, token, token, cfg);
+  }
+
+  /** {@link #rollover(Store, HsmToken, NodeSettings.Ca)} with the exchange keys on {@code archival}. */
+  public static Rollover rollover(Store store, HsmToken token, HsmToken archival, NodeSettings.Ca cfg)
+      throws CaException {
     CaKeyring keys = CaKeyring.load(store, token);
     CaKeyring.Generation old = keys.current();
     if (!old.cert().getIssuer().equals(old.cert().getSubject())) {
@@ -342,15 +361,15 @@ public final class CaInit {
       return null;
     });
     CaKeyring.pinKeys(store, token);
-    afterRollover(store, token, cfg, now);
+    afterRollover(store, token, archival, cfg, now);
     return new Rollover(generation, cert, newWithOld, oldWithNew);
   }
 
   /** The new CA key's exchange, CMP responder and OCSP signing keys, certified by it. */
-  private static void afterRollover(Store store, HsmToken token, NodeSettings.Ca cfg, Instant now)
-      throws CaException {
-    CaKeyring keys = CaKeyring.load(store, token);
-    newExchange(store, token, keys, cfg, "local-operator", now);
+  private static void afterRollover(Store store, HsmToken token, HsmToken archival, NodeSettings.Ca cfg,
+      Instant now) throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token, archival);
+    newExchange(store, keys, cfg, "local-operator", now);
     newResponder(store, token, keys, cfg, "local-operator", now);
     newOcspSigner(store, token, keys, cfg, "local-operator", now);
   }
@@ -477,17 +496,18 @@ public final class CaInit {
    * A new exchange key pair inside the token (sensitive, non-extractable, unwrap only) and its short-lived
    * certificate signed by the CA (keyEncipherment, EKU Private Key Archival), recorded and audited.
    */
-  public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
+  public static X509CertificateHolder newExchange(Store store, CaKeyring keys, NodeSettings.Ca cfg,
       String actor, Instant now) throws CaException {
-    return newExchange(store, token, keys, cfg, actor, now, false);
+    return newExchange(store, keys, cfg, actor, now, false);
   }
 
   /**
-   * {@link #newExchange(Store, HsmToken, CaKeyring, NodeSettings.Ca, String, Instant)}; with {@code decrypting}
+   * {@link #newExchange(Store, CaKeyring, NodeSettings.Ca, String, Instant)}; with {@code decrypting}
    * (only while {@code archival.allowSoftwareUnwrap} is on) the key may also decrypt, which the audit record says.
    */
-  public static X509CertificateHolder newExchange(Store store, HsmToken token, CaKeyring keys, NodeSettings.Ca cfg,
+  public static X509CertificateHolder newExchange(Store store, CaKeyring keys, NodeSettings.Ca cfg,
       String actor, Instant now, boolean decrypting) throws CaException {
+    HsmToken token = keys.exchangeToken(); // the CA token, or hsm.archivalToken
     KeySpec spec = cfg.exchangeKeyType();
     String label = CaKeyring.EXCHANGE_LABEL_PREFIX + uniqueSuffix(now);
     KeyPolicy policy = decrypting ? KeyPolicy.EXCHANGE_SOFTWARE_UNWRAP : KeyPolicy.EXCHANGE;

@@ -65,6 +65,8 @@ public final class CaKeyring {
   }
 
   private final HsmToken token;
+  /** Where the exchange keys are and archived keys are unwrapped: the CA token, or hsm.archivalToken. */
+  private final HsmToken exchangeToken;
   private final HsmSigners signers;
   private final List<Generation> generations;
   private final Generation current;
@@ -78,9 +80,11 @@ public final class CaKeyring {
 
   private List<X509CertificateHolder> chain = List.of();
 
-  private CaKeyring(HsmToken token, List<Generation> generations, List<X509CertificateHolder> crossCerts,
-      KeyHandle auditKey, PublicKey auditPublicKey, KeyHandle macKey, List<Exchange> exchanges) {
+  private CaKeyring(HsmToken token, HsmToken exchangeToken, List<Generation> generations,
+      List<X509CertificateHolder> crossCerts, KeyHandle auditKey, PublicKey auditPublicKey, KeyHandle macKey,
+      List<Exchange> exchanges) {
     this.token = token;
+    this.exchangeToken = exchangeToken;
     this.signers = HsmSigners.iaik(token);
     this.generations = List.copyOf(generations);
     this.current = generations.get(generations.size() - 1);
@@ -91,16 +95,27 @@ public final class CaKeyring {
     this.exchanges = exchanges;
   }
 
-  /** Finds every CA key in the token and every certificate in the store. */
+  /** Finds every CA key in the token and every certificate in the store; the exchange keys are on the CA token. */
   public static CaKeyring load(Store store, HsmToken token) throws CaException {
+    return load(store, token, token);
+  }
+
+  /**
+   * Finds every CA key in {@code token}, the exchange keys in {@code exchangeToken} (a separate archival token or
+   * partition, or the CA token again) and every certificate in the store.
+   */
+  public static CaKeyring load(Store store, HsmToken token, HsmToken exchangeToken) throws CaException {
     try {
-      return loadKeys(store, token);
+      return loadKeys(store, token, exchangeToken);
     } catch (HsmException e) {
-      throw new CaException(ErrorCode.of(e.reason()), "the CA token lacks a key the store names: " + e.getMessage(), e);
+      throw new CaException(ErrorCode.of(e.reason()), "the " + (e.tokenLabel() != null && exchangeToken != token
+          && e.tokenLabel().equals(exchangeToken.label()) ? "archival" : "CA") + " token lacks a key the store names: "
+          + e.getMessage(), e);
     }
   }
 
-  private static CaKeyring loadKeys(Store store, HsmToken token) throws CaException, HsmException {
+  private static CaKeyring loadKeys(Store store, HsmToken token, HsmToken exchangeToken) throws CaException,
+      HsmException {
     List<CaKeyStore.Row> ca = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.CA));
     List<CaKeyStore.Row> audit = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.AUDIT));
     if (ca.isEmpty() || audit.isEmpty()) {
@@ -123,7 +138,7 @@ public final class CaKeyring {
     KeyHandle auditKey = token.call(s -> s.findKey(KeyClass.PRIVATE, audit.get(0).keyLabel()));
     KeyHandle macKey = token.call(s -> s.findKey(KeyClass.SECRET, MAC_KEY_LABEL));
     PublicKey auditPublic = publicKey(SubjectPublicKeyInfo.getInstance(audit.get(0).publicKey()));
-    CaKeyring k = new CaKeyring(token, generations, cross, auditKey, auditPublic, macKey, List.of());
+    CaKeyring k = new CaKeyring(token, exchangeToken, generations, cross, auditKey, auditPublic, macKey, List.of());
     List<X509CertificateHolder> chain = new java.util.ArrayList<>();
     for (byte[] der : store.inTransaction(tx -> tx.caKeys().chain())) {
       chain.add(holder(der));
@@ -239,7 +254,7 @@ public final class CaKeyring {
       if (r.retiredAt() != null) {
         continue; // destroyed in the HSM after its grace period
       }
-      KeyHandle h = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
+      KeyHandle h = exchangeToken.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
       out.add(new Exchange(r.keyLabel(), h, holder(r.cert())));
     }
     exchanges = List.copyOf(out);
@@ -377,6 +392,14 @@ public final class CaKeyring {
 
   public HsmToken token() {
     return token;
+  }
+
+  /**
+   * The token of the exchange keys, where archived private keys are unwrapped and wrapped again for the agents: the
+   * CA token unless {@code hsm.archivalToken} names another (a Luna partition that allows private-key wrapping, say).
+   */
+  public HsmToken exchangeToken() {
+    return exchangeToken;
   }
 
   /** The label of the token data object holding {@link #chainDigest} of the imported chain. */

@@ -57,7 +57,7 @@ public final class ExchangeService {
 
   /** A new exchange key and certificate now (an operator's rotation, or after turning the software unwrap on). */
   public X509CertificateHolder renewNow(String actor) throws CaException {
-    X509CertificateHolder cert = CaInit.newExchange(store, keys.token(), keys, cfg, actor, clock.instant(),
+    X509CertificateHolder cert = CaInit.newExchange(store, keys, cfg, actor, clock.instant(),
         softwareUnwrap);
     reload();
     LOG.info("new CA exchange certificate {} valid until {}", Digests.hex(cert.getSerialNumber()), cert.getNotAfter());
@@ -78,7 +78,7 @@ public final class ExchangeService {
       if (r.retiredAt() != null || !r.notAfter().plus(cfg.exchangeRetireAfter()).isBefore(now)) {
         continue;
       }
-      int destroyed = HsmCalls.call(() -> keys.token().call(s -> {
+      int destroyed = HsmCalls.call(() -> keys.exchangeToken().call(s -> {
         int d = 0;
         for (KeyHandle.KeyClass cls : new KeyHandle.KeyClass[] {KeyHandle.KeyClass.PRIVATE, KeyHandle.KeyClass.PUBLIC}) {
           KeyHandle h = s.findKeyOrNull(cls, r.keyLabel());

@@ -32,7 +32,7 @@ public record CaInfo(X509CertificateHolder caCert, String caKeyLabel, String tok
     if (ca.isEmpty()) {
       throw new CaException(ErrorCode.CA_NOT_INITIALISED, "no CA in this store yet; run 'keyarc ca init'");
     }
-    CaKeyring keys = CaKeyring.load(r.store(), r.token());
+    CaKeyring keys = r.keyring();
     NodeSettings settings = cfg.settings();
     Templates templates = Templates.of(settings.templates());
     CaServices s = CaServices.wire(settings, r.store(), keys, templates, Clock.systemUTC());

@@ -111,10 +111,23 @@ public final class CaNode implements AutoCloseable {
   }
 
   /** The CA token and the store, opened from the configuration (for local commands and the node). */
-  public record Resources(HsmModule module, HsmToken token, Store store) implements AutoCloseable {
+  public record Resources(HsmModule module, HsmToken token, HsmToken archival, Store store) implements AutoCloseable {
+    /** The CA token serves archival too. */
+    public Resources(HsmModule module, HsmToken token, Store store) {
+      this(module, token, token, store);
+    }
+
+    /** The CA keys from {@link #token}, the exchange keys from {@link #archival}. */
+    public CaKeyring keyring() throws CaException {
+      return CaKeyring.load(store, token, archival);
+    }
+
     @Override
     public void close() {
       store.close();
+      if (archival != token) {
+        archival.close();
+      }
       token.close();
       module.close();
     }
@@ -175,10 +188,17 @@ public final class CaNode implements AutoCloseable {
       pin = readPin(cfg.hsm(), env);
       HsmToken token = module.openToken(TokenSelector.parse(cfg.hsm().token()), pin, cfg.hsm().sessions());
       token.kwpMechanism(cfg.hsm().kwpMechanism());
+      HsmToken archival = token;
       try {
-        checkRfc5649(token);
-        return new Resources(module, token, openStore(cfg));
-      } catch (CaException | RuntimeException e) {
+        if (cfg.hsm().archivalToken() != null) {
+          archival = openArchival(module, cfg.hsm(), env);
+        }
+        checkRfc5649(archival); // the archives' wraps come out of the archival token
+        return new Resources(module, token, archival, openStore(cfg));
+      } catch (CaException | HsmException | RuntimeException e) {
+        if (archival != token) {
+          archival.close();
+        }
         token.close();
         throw e;
       }
@@ -188,6 +208,31 @@ public final class CaNode implements AutoCloseable {
     } catch (CaException | RuntimeException e) {
       module.close();
       throw e;
+    } finally {
+      HsmToken.wipe(pin);
+    }
+  }
+
+  /** The separate archival token (hsm.archivalToken) of the same module, logged in with its own PIN. */
+  private static HsmToken openArchival(HsmModule module, NodeSettings.Hsm cfg, Environment env) throws CaException,
+      HsmException {
+    char[] pin = null;
+    try {
+      if (cfg.archivalPinFile() != null) {
+        pin = PinSource.fromFile(cfg.archivalPinFile());
+      } else {
+        pin = PinSource.fromEnv("KEYARC_ARCHIVAL_PIN");
+      }
+      if (pin == null) {
+        throw new CaException(ErrorCode.PIN_REQUIRED, "the archival token '" + cfg.archivalToken() + "' needs its "
+            + "PIN: set hsm.archivalPinFile in the configuration or the KEYARC_ARCHIVAL_PIN environment variable");
+      }
+      HsmToken t = module.openToken(TokenSelector.parse(cfg.archivalToken()), pin, cfg.sessions());
+      t.kwpMechanism(cfg.kwpMechanism());
+      return t;
+    } catch (IOException e) {
+      throw new CaException(ErrorCode.PIN_REQUIRED, "cannot read hsm.archivalPinFile " + cfg.archivalPinFile() + ": "
+          + e.getMessage());
     } finally {
       HsmToken.wipe(pin);
     }
@@ -298,7 +343,7 @@ public final class CaNode implements AutoCloseable {
   }
 
   private static CaNode start(NodeSettings cfg, Resources r, Environment env) throws CaException {
-    CaKeyring keys = CaKeyring.load(r.store(), r.token());
+    CaKeyring keys = r.keyring();
     CaServices service = CaServices.wire(cfg, r.store(), keys, Templates.of(cfg.templates()),
         Clock.systemUTC());
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -676,6 +721,10 @@ public final class CaNode implements AutoCloseable {
       tlsKey.close();
     }
     store.close();
+    HsmToken archival = services.keys().exchangeToken();
+    if (archival != token) {
+      archival.close();
+    }
     token.close();
     module.close();
   }

@@ -58,7 +58,7 @@ public record CaServices(NodeSettings settings, Store store, CaKeyring keys, Tem
     OcspService ocsp = new OcspService(store, keys, clock);
     RevocationService revocation = new RevocationService(store, crls, ocsp, clock, issuer);
     AgentService agents = new AgentService(store, clock, issuer, keys);
-    KeyArchiver archiver = new KeyArchiver(keys.token(), keys, cfg.ca().oaepHash(),
+    KeyArchiver archiver = new KeyArchiver(keys.exchangeToken(), keys, cfg.ca().oaepHash(),
         cfg.archival().allowSoftwareUnwrap());
     ArchiveService archives = new ArchiveService(store, keys, clock, agents, archiver);
     RecoveryService recoveries = new RecoveryService(store, archives, clock, issuer);

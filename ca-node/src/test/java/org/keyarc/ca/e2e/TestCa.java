@@ -57,15 +57,32 @@ public final class TestCa implements AutoCloseable {
     return start(tweak, "CN=keyarc Test CA, O=keyarc", null, moreTokens);
   }
 
+  /** A change to the configuration that needs the test's tokens (their labels and PIN files). */
+  public interface HsmTweak {
+    void apply(NodeConfig cfg, SoftHsmFixture hsm) throws Exception;
+  }
+
+  /** {@link #start(Tweak, String...)} with a tweak that sees the tokens. */
+  public static TestCa startWithTokens(HsmTweak tweak, String... moreTokens) throws Exception {
+    SoftHsmFixture[] made = new SoftHsmFixture[1];
+    return start(cfg -> tweak.apply(cfg, made[0]), "CN=keyarc Test CA, O=keyarc", null, made, moreTokens);
+  }
+
   /**
    * Tokens, folder and configuration of a test CA, then its init: self-signed, or under {@code parent} when that is
    * not null; then the node.
    */
   private static TestCa start(Tweak tweak, String subject, Parent parent, String... moreTokens) throws Exception {
+    return start(tweak, subject, parent, new SoftHsmFixture[1], moreTokens);
+  }
+
+  private static TestCa start(Tweak tweak, String subject, Parent parent, SoftHsmFixture[] made,
+      String... moreTokens) throws Exception {
     String[] tokens = new String[moreTokens.length + 1];
     tokens[0] = "ca";
     System.arraycopy(moreTokens, 0, tokens, 1, moreTokens.length);
     SoftHsmFixture hsm = SoftHsmFixture.create(tokens);
+    made[0] = hsm;
     Files.createDirectories(Path.of("target"));
     Path dir = Files.createTempDirectory(Path.of("target"), "ca-");
     NodeConfig cfg = NodeConfig.defaults(dir, SoftHsmFixture.library().toString(), hsm.pinFile("ca").toString());
@@ -77,10 +94,10 @@ public final class TestCa implements AutoCloseable {
     tweak.apply(cfg);
     cfg.validate();
     try (CaNode.Resources r = CaNode.open(cfg)) {
-      CaInit.Result res = CaInit.init(r.store(), r.token(), cfg.settings().ca(), parent != null, null);
+      CaInit.Result res = CaInit.init(r.store(), r.token(), r.archival(), cfg.settings().ca(), parent != null, null);
       if (parent != null) {
         List<X509CertificateHolder> signed = parent.sign(res.csr());
-        CaInit.importCertificate(r.store(), r.token(), cfg.settings().ca(), signed.get(0),
+        CaInit.importCertificate(r.store(), r.token(), r.archival(), cfg.settings().ca(), signed.get(0),
             signed.subList(1, signed.size()));
       }
     }

@@ -1,0 +1,79 @@
+package org.keyarc.ca.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.security.KeyPair;
+import java.util.List;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.auth.Identity;
+import org.keyarc.ca.keys.CaKeyring;
+import org.keyarc.ca.store.ArchiveStore;
+import org.keyarc.hsm.KeyHandle.KeyClass;
+
+/**
+ * hsm.archivalToken: the exchange keys live on a token (a partition, on a network HSM) of their own, beside the CA
+ * token, and every archival unwrap and re-wrap happens there. Real SoftHSM2 tokens: the exchange key is found on the
+ * archival token and not on the CA token, an archived key is recovered with the agents' cards, and the CA key is
+ * not on the archival token.
+ */
+class ArchivalTokenE2eTest {
+  static TestCa ca;
+  static Agents.Card agent;
+
+  @BeforeAll
+  static void start() throws Exception {
+    ca = TestCa.startWithTokens((cfg, hsm) -> {
+      cfg.hsm.archivalToken = hsm.label("archive");
+      cfg.hsm.archivalPinFile = hsm.pinFile("archive").toString();
+    }, "archive", "kra1");
+    agent = Agents.enroll(ca, "kra1");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    agent.token().close();
+    ca.close();
+  }
+
+  /** An ir with the private key encrypted to the exchange certificate the node gives, over the binary transport. */
+  static X509CertificateHolder archive(String subject, KeyPair kp) throws Exception {
+    try (org.keyarc.protocol.client.CmpClient c = ca.macClient(ca.binaryUrl(), ca.secret("ExchangeUserKeyArc",
+        subject))) {
+      X509CertificateHolder exchange = c.exchangeCertificate();
+      org.bouncycastle.asn1.crmf.EncryptedKey key = org.keyarc.protocol.client.ArchiveEncryption.encryptedValue(
+          org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(kp.getPrivate().getEncoded()), exchange, "SHA-1");
+      return c.enroll(org.bouncycastle.asn1.cmp.PKIBody.TYPE_INIT_REQ, new org.bouncycastle.asn1.x500.X500Name(
+          subject), TestCa.spki(kp), TestCa.pop(kp), null, false, null, key).enrolled().cert();
+    }
+  }
+
+  @Test
+  void theExchangeKeysAndEveryUnwrapAreOnTheArchivalToken() throws Exception {
+    CaKeyring keys = ca.services().keys();
+    assertNotSame(keys.token(), keys.exchangeToken());
+    assertEquals(ca.hsm.label("archive"), keys.exchangeToken().label());
+    String exchange = keys.exchanges().get(0).label();
+    assertTrue(keys.exchangeToken().call(s -> s.findKeyOrNull(KeyClass.PRIVATE, exchange)) != null);
+    assertNull(keys.token().call(s -> s.findKeyOrNull(KeyClass.PRIVATE, exchange)), "not on the CA token");
+    assertNull(keys.exchangeToken().call(s -> s.findKeyOrNull(KeyClass.PRIVATE, keys.current().label())),
+        "the CA key is not on the archival token");
+
+    ca.services().agents().setPolicy(Identity.localOperator(), 1, 1);
+    for (String type : List.of("rsa2048", "p256")) {
+      KeyPair kp = Agents.userKey(type);
+      X509CertificateHolder cert = archive("CN=Archived " + type, kp);
+      assertEquals(SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()), cert.getSubjectPublicKeyInfo());
+      List<ArchiveStore.Row> rows = ca.services().archives().find(Agents.MANAGER, cert.getSerialNumber(), null, null);
+      assertEquals(1, rows.size());
+      byte[] recovered = Agents.recover(rows.get(0).record(), List.of(agent));
+      assertTrue(Agents.sameKey(recovered, kp.getPrivate()), type);
+    }
+  }
+}
