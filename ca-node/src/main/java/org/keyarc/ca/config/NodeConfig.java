@@ -428,6 +428,9 @@ public final class NodeConfig {
         fail("hsm.kwpMechanism", "must be a mechanism code in hex such as 0x210B, not '" + hsm.kwpMechanism + "'");
       }
     }
+    if (hsm.archivalToken != null && hsm.archivalToken.trim().equals(hsm.token)) {
+      fail("hsm.archivalToken", "names the CA token itself; leave it out to archive on the CA token");
+    }
     positive("store.poolSize", store.poolSize);
     if (store.url != null && !store.url.isBlank()) {
       String u = store.url.toLowerCase(Locale.ROOT);

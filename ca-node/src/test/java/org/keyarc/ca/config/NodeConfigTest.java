@@ -78,6 +78,18 @@ class NodeConfigTest {
         error("hsm:\n  module: /x/lib.so\n  kwpMechanism: wrap\n"));
   }
 
+  /** A separate archival token: read with its PIN file; the CA token named again is refused. */
+  @Test
+  void anArchivalTokenIsConfiguredBesideTheCaToken() throws Exception {
+    NodeSettings s = load("hsm:\n  module: /x/lib.so\n  token: ca-part\n  archivalToken: pkcs11:token=archive\n"
+        + "  archivalPinFile: /p/archive.pin\n").settings();
+    assertEquals("pkcs11:token=archive", s.hsm().archivalToken());
+    assertEquals(java.nio.file.Path.of("/p/archive.pin"), s.hsm().archivalPinFile());
+    assertEquals(null, load("hsm:\n  module: /x/lib.so\n").settings().hsm().archivalToken(), "the CA token");
+    assertEquals("field 'hsm.archivalToken' names the CA token itself; leave it out to archive on the CA token",
+        error("hsm:\n  module: /x/lib.so\n  token: ca-part\n  archivalToken: ca-part\n"));
+  }
+
   @Test
   void settingsValidateAConfigurationChangedAfterLoading() throws Exception {
     NodeConfig c = load("hsm:\n  module: /x/lib.so\n");

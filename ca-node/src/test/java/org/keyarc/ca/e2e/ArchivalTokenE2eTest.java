@@ -55,6 +55,19 @@ class ArchivalTokenE2eTest {
   }
 
   @Test
+  void anArchivalTokenWithoutItsPinIsAClearErrorAtStart() throws Exception {
+    org.keyarc.ca.config.NodeConfig cfg = org.keyarc.ca.config.NodeConfig.defaults(ca.dir, ca.cfg.hsm.module,
+        ca.cfg.hsm.pinFile);
+    cfg.hsm.token = ca.cfg.hsm.token;
+    cfg.hsm.archivalToken = ca.cfg.hsm.archivalToken;
+    org.keyarc.ca.CaException e = org.junit.jupiter.api.Assertions.assertThrows(org.keyarc.ca.CaException.class,
+        () -> org.keyarc.ca.node.CaNode.open(cfg.settings(), org.keyarc.ca.config.Environment.system()).close());
+    assertEquals(org.keyarc.protocol.ErrorCode.PIN_REQUIRED, e.code(), e.getMessage());
+    assertEquals("the archival token '" + ca.hsm.label("archive") + "' needs its PIN: set hsm.archivalPinFile in the "
+        + "configuration or the KEYARC_ARCHIVAL_PIN environment variable", e.getMessage());
+  }
+
+  @Test
   void theExchangeKeysAndEveryUnwrapAreOnTheArchivalToken() throws Exception {
     CaKeyring keys = ca.services().keys();
     assertNotSame(keys.token(), keys.exchangeToken());
