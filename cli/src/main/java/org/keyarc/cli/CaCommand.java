@@ -175,10 +175,10 @@ final class CaCommand {
     try (CaNode.Resources r = CaNode.open(cfg)) {
       if (csrOut != null) {
         CliFiles.checkWritable(csrOut, force);
-        writeCsr(out, csrOut, force, CaInit.renewalRequest(r.store(), r.token()), "");
+        writeCsr(out, csrOut, force, CaInit.renewalRequest(r.store(), r.token(), r.archival()), "");
         return 0;
       }
-      X509CertificateHolder cert = CaInit.renew(r.store(), r.token(), cfg.settings().ca());
+      X509CertificateHolder cert = CaInit.renew(r.store(), r.token(), r.archival(), cfg.settings().ca());
       printCa(out, cert, null);
       CliFiles.write(CliFiles.defaultCaCert(), CliFiles.pem(cert).getBytes(StandardCharsets.US_ASCII), false, true);
       out.println("wrote         " + CliFiles.defaultCaCert() + " (restart the nodes to serve it)");
@@ -199,7 +199,7 @@ final class CaCommand {
     try (CaNode.Resources r = CaNode.open(cfg)) {
       if (csrOut != null) {
         CliFiles.checkWritable(csrOut, force);
-        writeCsr(out, csrOut, force, CaInit.rolloverRequest(r.store(), r.token(), cfg.settings().ca()),
+        writeCsr(out, csrOut, force, CaInit.rolloverRequest(r.store(), r.token(), r.archival(), cfg.settings().ca()),
             " for a new CA key");
         return 0;
       }

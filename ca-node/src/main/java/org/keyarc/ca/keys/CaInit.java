@@ -246,7 +246,13 @@ public final class CaInit {
    * their next start.
    */
   public static X509CertificateHolder renew(Store store, HsmToken token, NodeSettings.Ca cfg) throws CaException {
-    CaKeyring keys = CaKeyring.load(store, token);
+    return renew(store, token, token, cfg);
+  }
+
+  /** {@link #renew(Store, HsmToken, NodeSettings.Ca)} for a CA whose exchange keys are on {@code archival}. */
+  public static X509CertificateHolder renew(Store store, HsmToken token, HsmToken archival, NodeSettings.Ca cfg)
+      throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token, archival);
     X509CertificateHolder old = keys.caCert();
     if (!old.getIssuer().equals(old.getSubject())) {
       throw new CaException(ErrorCode.BAD_REQUEST, "this CA's certificate was issued by " + old.getIssuer() + ": "
@@ -310,7 +316,7 @@ public final class CaInit {
   /** {@link #rollover(Store, HsmToken, NodeSettings.Ca)} with the exchange keys on {@code archival}. */
   public static Rollover rollover(Store store, HsmToken token, HsmToken archival, NodeSettings.Ca cfg)
       throws CaException {
-    CaKeyring keys = CaKeyring.load(store, token);
+    CaKeyring keys = CaKeyring.load(store, token, archival);
     CaKeyring.Generation old = keys.current();
     if (!old.cert().getIssuer().equals(old.cert().getSubject())) {
       throw new CaException(ErrorCode.BAD_REQUEST, "this CA's certificate was issued by " + old.cert().getIssuer()
@@ -398,7 +404,14 @@ public final class CaInit {
    */
   public static PKCS10CertificationRequest rolloverRequest(Store store, HsmToken token, NodeSettings.Ca cfg)
       throws CaException {
-    CaKeyring keys = CaKeyring.load(store, token);
+    return rolloverRequest(store, token, token, cfg);
+  }
+
+  /** {@link #rolloverRequest(Store, HsmToken, NodeSettings.Ca)} for a CA whose exchange keys are on
+   * {@code archival}. */
+  public static PKCS10CertificationRequest rolloverRequest(Store store, HsmToken token, HsmToken archival,
+      NodeSettings.Ca cfg) throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token, archival);
     if (keys.caCert().getIssuer().equals(keys.caCert().getSubject())) {
       throw new CaException(ErrorCode.BAD_REQUEST, "this CA is a self-signed root: roll it over with 'keyarc ca "
           + "rollover' (no --csr)");
@@ -435,7 +448,13 @@ public final class CaInit {
 
   /** A PKCS#10 for the CA's own key and name, for an external parent to renew its certificate (same key). */
   public static PKCS10CertificationRequest renewalRequest(Store store, HsmToken token) throws CaException {
-    CaKeyring keys = CaKeyring.load(store, token);
+    return renewalRequest(store, token, token);
+  }
+
+  /** {@link #renewalRequest(Store, HsmToken)} for a CA whose exchange keys are on {@code archival}. */
+  public static PKCS10CertificationRequest renewalRequest(Store store, HsmToken token, HsmToken archival)
+      throws CaException {
+    CaKeyring keys = CaKeyring.load(store, token, archival);
     try {
       return new PKCS10CertificationRequestBuilder(keys.caCert().getSubject(), keys.caCert().getSubjectPublicKeyInfo())
           .build(HsmCalls.call(keys::caSigner));
