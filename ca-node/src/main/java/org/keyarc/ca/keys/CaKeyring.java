@@ -32,6 +32,7 @@ import org.keyarc.protocol.ErrorCode;
  * has not ended still signs the CRLs and certifies the OCSP signer for what it issued ({@link #live}).
  */
 public final class CaKeyring {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CaKeyring.class);
   public static final String CA_KEY_LABEL = "ca-signing";
   public static final String AUDIT_KEY_LABEL = "audit-signing";
   public static final String MAC_KEY_LABEL = "secret-mac";
@@ -254,32 +255,73 @@ public final class CaKeyring {
       if (r.retiredAt() != null) {
         continue; // destroyed in the HSM after its grace period
       }
-      KeyHandle h = exchangeToken.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
-      out.add(new Exchange(r.keyLabel(), h, holder(r.cert())));
+      X509CertificateHolder cert = holder(r.cert());
+      KeyHandle h = serviceKey(exchangeToken, r, cert, EXCHANGE_LABEL_PREFIX, org.bouncycastle.asn1.x509.KeyPurposeId
+          .getInstance(org.keyarc.ca.template.Template.EKU_PRIVATE_KEY_ARCHIVAL));
+      if (h != null) {
+        out.add(new Exchange(r.keyLabel(), h, cert));
+      }
     }
     exchanges = List.copyOf(out);
   }
 
   /** Re-reads the CMP responder and OCSP signing keys (after a renewal, here or by another node on the same store). */
   public void reloadResponders(Store store) throws CaException, HsmException {
-    responders = load(store, CaKeyStore.Kind.RESPONDER);
-    ocspSigners = load(store, CaKeyStore.Kind.OCSP);
+    responders = load(store, CaKeyStore.Kind.RESPONDER, RESPONDER_LABEL_PREFIX,
+        org.keyarc.protocol.cmp.ResponderCertificate.EKU);
+    ocspSigners = load(store, CaKeyStore.Kind.OCSP, OCSP_LABEL_PREFIX,
+        org.bouncycastle.asn1.x509.KeyPurposeId.id_kp_OCSPSigning);
   }
 
-  private List<Responder> load(Store store, CaKeyStore.Kind kind) throws CaException, HsmException {
+  private List<Responder> load(Store store, CaKeyStore.Kind kind, String prefix,
+      org.bouncycastle.asn1.x509.KeyPurposeId eku) throws CaException, HsmException {
     List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(kind));
     List<Responder> out = new ArrayList<>();
     for (CaKeyStore.Row r : rows) {
-      KeyHandle h = token.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
       X509CertificateHolder cert = holder(r.cert());
-      Optional<Generation> by = issuerOf(cert);
-      if (by.isEmpty()) {
-        continue; // not certified by a CA key of ours (a store edit): never used
+      KeyHandle h = serviceKey(token, r, cert, prefix, eku);
+      if (h != null) {
+        out.add(new Responder(r.keyLabel(), h, cert, algorithmFor(publicKey(cert.getSubjectPublicKeyInfo())),
+            issuerOf(cert).orElseThrow().number()));
       }
-      out.add(new Responder(r.keyLabel(), h, cert, algorithmFor(publicKey(cert.getSubjectPublicKeyInfo())),
-          by.get().number()));
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * The token's key for a store row naming one of the node's own service keys (exchange, CMP responder, OCSP), or
+   * null when the row cannot be one: its label lacks the kind's prefix (so it cannot name a CA, audit or MAC key), its
+   * certificate is not one a CA key of ours signed for that purpose (the EKU, not a CA certificate), or the token's
+   * key under the label is not the certificate's. Such a row is a store edit: it is never used, and never destroyed
+   * at retirement ({@link ExchangeService#retireExpired}), and the log says so.
+   */
+  private KeyHandle serviceKey(HsmToken on, CaKeyStore.Row r, X509CertificateHolder cert, String prefix,
+      org.bouncycastle.asn1.x509.KeyPurposeId eku) throws CaException, HsmException {
+    String why = null;
+    org.bouncycastle.asn1.x509.BasicConstraints bc = org.bouncycastle.asn1.x509.BasicConstraints.fromExtensions(
+        cert.getExtensions());
+    org.bouncycastle.asn1.x509.ExtendedKeyUsage ekus = org.bouncycastle.asn1.x509.ExtendedKeyUsage.fromExtensions(
+        cert.getExtensions());
+    KeyHandle h = null;
+    if (!r.keyLabel().startsWith(prefix)) {
+      why = "its label does not start with " + prefix;
+    } else if (issuerOf(cert).isEmpty()) {
+      why = "its certificate was not signed by a CA key of this CA";
+    } else if ((bc != null && bc.isCA()) || ekus == null || !ekus.hasKeyPurposeId(eku)) {
+      why = "its certificate is not one for this purpose (a CA certificate, or without EKU " + eku.getId() + ")";
+    } else {
+      h = on.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
+      KeyHandle found = h;
+      if (!on.call(s -> s.matchesPublicKey(found, publicKey(cert.getSubjectPublicKeyInfo())))) {
+        why = "the key token " + on.label() + " holds under that label is not its certificate's";
+      }
+    }
+    if (why != null) {
+      LOG.error("the store's row for key {} is not used: {} (the store was edited; restore it from a backup)",
+          r.keyLabel(), why);
+      return null;
+    }
+    return h;
   }
 
   /** The signature algorithm for a CA public key: SHA-256 RSA, or ECDSA with the curve's hash. */

@@ -78,6 +78,12 @@ public final class ExchangeService {
       if (r.retiredAt() != null || !r.notAfter().plus(cfg.exchangeRetireAfter()).isBefore(now)) {
         continue;
       }
+      if (keys.exchanges().stream().noneMatch(e -> e.label().equals(r.keyLabel()))) {
+        // not an exchange key the keyring verified (a store edit naming another key): nothing is destroyed
+        LOG.error("exchange key row {} is not one of this CA's exchange keys: not retired, nothing destroyed",
+            r.keyLabel());
+        continue;
+      }
       int destroyed = HsmCalls.call(() -> keys.exchangeToken().call(s -> {
         int d = 0;
         for (KeyHandle.KeyClass cls : new KeyHandle.KeyClass[] {KeyHandle.KeyClass.PRIVATE, KeyHandle.KeyClass.PUBLIC}) {

@@ -55,4 +55,74 @@ class ExchangeKeyE2eTest {
       assertEquals(0, later.exchange().retireExpired("ca-node"), "retired once");
     }
   }
+
+  /**
+   * A database writer swaps the labels of the exchange row and the CMP responder row, so that the exchange key's
+   * retirement would destroy the responder key and the responder would sign with the exchange key. The node uses
+   * neither row for the other's purpose: each row's label must carry its kind's prefix and its certificate must be
+   * the CA's for that purpose and for the key the token holds under the label. After the exchange certificate and
+   * its grace period end, the retirement destroys nothing under the responder's label.
+   */
+  @Test
+  void swappedKeyLabelsInTheStoreNeitherSignNorDestroyTheOtherKey() throws Exception {
+    try (TestCa ca = TestCa.start()) {
+      CaKeyring keys = ca.services().keys();
+      String exchange = keys.exchanges().get(0).label();
+      String responder = keys.currentResponder(Instant.now()).orElseThrow().label();
+      org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> {
+        for (String[] set : new String[][] {{exchange, "swap-tmp"}, {responder, exchange}, {"swap-tmp", responder}}) {
+          try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET key_label = ? WHERE key_label = ?")) {
+            ps.setString(1, set[1]);
+            ps.setString(2, set[0]);
+            assertEquals(1, ps.executeUpdate());
+          }
+        }
+        return null;
+      });
+      ca.node.close();
+      ca.node = org.keyarc.ca.node.CaNode.start(ca.cfg);
+      CaKeyring now = ca.services().keys();
+      assertTrue(now.exchanges().stream().noneMatch(x -> x.label().equals(responder)),
+          "the responder key is not taken for an exchange key");
+      assertTrue(now.currentResponder(Instant.now()).map(r -> !r.label().equals(exchange)).orElse(true),
+          "the exchange key does not sign CMP answers");
+
+      CaServices later = CaServices.wire(ca.cfg.settings(), ca.services().store(), now, ca.services().templates(),
+          Clock.offset(Clock.systemUTC(), Duration.ofDays(30)));
+      later.exchange().retireExpired("ca-node");
+      assertNotNull(now.token().call(s -> s.findKeyOrNull(KeyHandle.KeyClass.PRIVATE, responder)),
+          "the responder key is still in the HSM");
+      assertNotNull(now.token().call(s -> s.findKeyOrNull(KeyHandle.KeyClass.PRIVATE, exchange)),
+          "and so is the exchange key its row no longer names");
+    }
+  }
+
+  /**
+   * Two exchange rows with their labels swapped in the store: each certificate now names the other's key. Neither
+   * is used (clients would encrypt to a key the label does not open), and a new exchange key is made at start.
+   */
+  @Test
+  void anExchangeCertificateOverAnotherKeysLabelIsNotUsed() throws Exception {
+    try (TestCa ca = TestCa.start()) {
+      String a = ca.services().keys().exchanges().get(0).label();
+      ca.services().exchange().renewNow("test");
+      String b = ca.services().keys().exchanges().stream().map(CaKeyring.Exchange::label).filter(l -> !l.equals(a))
+          .findFirst().orElseThrow();
+      org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> {
+        for (String[] set : new String[][] {{a, "swap-tmp"}, {b, a}, {"swap-tmp", b}}) {
+          try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET key_label = ? WHERE key_label = ?")) {
+            ps.setString(1, set[1]);
+            ps.setString(2, set[0]);
+            assertEquals(1, ps.executeUpdate());
+          }
+        }
+        return null;
+      });
+      ca.node.close();
+      ca.node = org.keyarc.ca.node.CaNode.start(ca.cfg);
+      java.util.List<String> used = ca.services().keys().exchanges().stream().map(CaKeyring.Exchange::label).toList();
+      assertTrue(!used.contains(a) && !used.contains(b), "neither swapped row is used: " + used);
+      assertEquals(1, used.size(), "the node made a new exchange key at start: " + used);
+    }
+  }
 }
