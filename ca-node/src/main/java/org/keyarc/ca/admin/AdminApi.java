@@ -344,9 +344,14 @@ public final class AdminApi {
             subject.isEmpty() ? null : subject, hash.isEmpty() ? null : hash);
         ArrayNode list = out.putArray("archives");
         for (var r : rows) {
-          list.addObject().put("serial", Digests.hex(r.serial())).put("subject", r.subject())
-              .put("certSha256", r.certSha256()).put("threshold", r.threshold()).put("agents", r.agents())
-              .put("created", r.createdAt().toString()).put("bytes", r.record().length);
+          ObjectNode n = list.addObject().put("serial", Digests.hex(r.serial())).put("subject", r.subject());
+          if (archives.waitingForCertConf(r)) {
+            n.put("withheld", "the certificate and its hash are shown once the requester confirms it (certConf)");
+          } else {
+            n.put("certSha256", r.certSha256());
+          }
+          n.put("threshold", r.threshold()).put("agents", r.agents()).put("created", r.createdAt().toString())
+              .put("bytes", r.record().length);
         }
       }
       case ARCHIVE_GETKEY -> {

@@ -221,15 +221,37 @@ public final class ArchiveService {
   private List<KeyBlob> blobs(Identity who, List<ArchiveStore.Row> rows) throws CaException {
     List<KeyBlob> out = new ArrayList<>();
     Instant now = clock.instant();
+    int waiting = 0;
     for (ArchiveStore.Row row : rows) {
+      if (row.issuer().equals(issuer) && unconfirmed(row.serial())) {
+        waiting++; // the requester has not confirmed it: its certificate (and hash) is not given out yet
+        continue;
+      }
       out.add(new KeyBlob(row.serial(), row.subject(), row.threshold(), row.agents(), blob(row)));
       store.inTransaction(tx -> Audit.append(tx, who.actor(), AuditAction.KEY_GETKEY, "serial:" + hex(row.serial()),
           "subject=" + row.subject() + " threshold=" + row.threshold() + " agents=" + row.agents(), now));
+    }
+    if (out.isEmpty() && waiting > 0) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "the archived key's certificate is waiting for its requester's "
+          + "certConf: its key can be recovered once the certificate is confirmed (or, past its deadline, revoked)");
     }
     if (out.isEmpty()) {
       throw new CaException(ErrorCode.NOT_FOUND, "no archived key matches");
     }
     return out;
+  }
+
+  /**
+   * Whether the archived key's certificate is this CA's and still waiting for its requester's certConf: its hash and
+   * DER are not given out before that (for an encrCert request the hash is the proof of possession).
+   */
+  public boolean waitingForCertConf(ArchiveStore.Row row) throws CaException {
+    return row.issuer().equals(issuer) && unconfirmed(row.serial());
+  }
+
+  private boolean unconfirmed(BigInteger serial) throws CaException {
+    return store.inTransaction(tx -> tx.certificates().find(issuer, serial)).map(r -> r.status()
+        == org.keyarc.ca.store.CertRecord.Status.UNCONFIRMED).orElse(false);
   }
 
   /** The recovery blob of {@code row}'s record: signed by the CA, with its certificate and its agents'. */
@@ -243,7 +265,9 @@ public final class ArchiveService {
     certs.add(keys.caCert());
     store.inTransaction(tx -> {
       for (BigInteger s : certSerials(rec)) {
-        tx.certificates().find(issuer, s).ifPresent(r -> certs.add(Encodings.certificate(r.der())));
+        // an UNCONFIRMED certificate is never given out before its certConf (its hash would be the confirmation)
+        tx.certificates().find(issuer, s).filter(r -> r.status() != org.keyarc.ca.store.CertRecord.Status.UNCONFIRMED)
+            .ifPresent(r -> certs.add(Encodings.certificate(r.der())));
       }
       if (!rowIssuer.equals(issuer)) { // an imported key of another CA's certificate: the one the record hashes
         byte[] ext = tx.archives().externalCertificate(rowIssuer, serial);

@@ -439,6 +439,47 @@ class EnrollmentPolicyE2eTest {
         + "keys, but its keyUsage is signature-only"), e.getMessage());
   }
 
+  /**
+   * An archived key whose certificate the requester has not confirmed yet: no administrative read gives out the
+   * certificate or its hash (for an encrCert request the hash is the proof of possession), archive.find withholds
+   * the hash and getkey refuses with a clear error; once confirmed, getkey gives the blob.
+   */
+  @Test
+  void anArchivedKeysCertificateIsNotGivenOutBeforeCertConf() throws Exception {
+    String subject = subject();
+    SecretService.NewSecret s = ca.services().secrets().create(Identity.localOperator(), "ExchangeUserKeyArc",
+        new X500Name(subject), null);
+    KeyPair kp = TestCa.rsaKey(2048);
+    Attacker.Answer a = attacker.request(attacker.withSecret(Attacker.ir(Attacker.crmf(kp, new X500Name(subject), null,
+        Attacker.encryptedKey(kp.getPrivate().getEncoded(), attacker.exchangeCertificate()))), s.reference(),
+        s.secret(), null, false)); // no implicit confirmation, and no certConf sent
+    assertTrue(a.granted(), a.toString());
+    String serial = a.cert().getSerialNumber().toString(16);
+    Actors.Party admin = Actors.administrator(ca, "CN=Archive Reader Admin");
+    Actors.Party manager = Actors.member(ca, admin, "CN=Archive Reader Manager", "manager");
+
+    com.fasterxml.jackson.databind.JsonNode found = Actors.ok(ca, manager, "{\"op\":\"archive.find\",\"serial\":\""
+        + serial + "\"}").path("archives").get(0);
+    assertFalse(found.has("certSha256"), found.toString());
+    assertTrue(found.path("withheld").asText().contains("certConf"), found.toString());
+    org.bouncycastle.asn1.cmp.PKIMessage refused = Actors.admin(ca, manager, "{\"op\":\"archive.getkey\",\"serial\":\""
+        + serial + "\"}");
+    assertEquals(30, Wire.code(refused), Wire.text(refused));
+    assertTrue(Wire.message(refused).contains("waiting for its requester's certConf"), Wire.text(refused));
+
+    org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> { // as the requester's certConf would leave it
+      try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE certificate SET status = 'ISSUED' WHERE serial = ?")) {
+        ps.setString(1, serial);
+        assertEquals(1, ps.executeUpdate());
+      }
+      return null;
+    });
+    assertEquals(1, Actors.ok(ca, manager, "{\"op\":\"archive.getkey\",\"serial\":\"" + serial + "\"}")
+        .path("blobs").size());
+    assertTrue(Actors.ok(ca, manager, "{\"op\":\"archive.find\",\"serial\":\"" + serial + "\"}").path("archives")
+        .get(0).has("certSha256"));
+  }
+
   @Test
   void ecKeysGetKeyAgreementAndNeverKeyEncipherment() throws Exception {
     // archival on ExchangeUserKeyArc (keyEncipherment, dataEncipherment) with a P-256 key and a bound address
