@@ -278,29 +278,63 @@ public final class HsmToken implements AutoCloseable {
    */
   public synchronized <T> T asSecurityOfficer(char[] soPin, SessionWork<T> work) throws HsmException {
     if (loggedIn) {
-      logoutQuietly();
+      logout("C_Logout (before the SO login)");
+      loggedIn = false;
     }
     try {
       anchor.login(PKCS11Constants.CKU_SO, soPin);
     } catch (PKCS11Exception e) {
-      relogin();
-      throw HsmException.of("C_Login(CKU_SO)", label(), e);
+      HsmException refused = HsmException.of("C_Login(CKU_SO)", label(), e);
+      try {
+        relogin();
+      } catch (HsmException back) {
+        refused.addSuppressed(back);
+      }
+      throw refused;
     }
+    T result = null;
+    Throwable failed = null;
     try {
-      return call(work);
-    } finally {
-      logoutQuietly();
-      relogin();
+      result = call(work);
+    } catch (HsmException | RuntimeException | Error e) {
+      failed = e;
     }
+    // the SO must be logged out before anything else runs on this token, and the user back in; a failure here is
+    // reported, after (and never instead of) the work's own
+    HsmException after = null;
+    try {
+      logout("C_Logout(CKU_SO)");
+      relogin();
+    } catch (HsmException e) {
+      after = e;
+    }
+    if (failed != null) {
+      if (after != null) {
+        failed.addSuppressed(after);
+      }
+      if (failed instanceof HsmException h) {
+        throw h;
+      }
+      if (failed instanceof RuntimeException r) {
+        throw r;
+      }
+      throw (Error) failed;
+    }
+    if (after != null) {
+      throw after;
+    }
+    return result;
   }
 
-  private void logoutQuietly() {
+  /** C_Logout; a token nobody is logged in to is fine, any other refusal is an error naming {@code what}. */
+  private void logout(String what) throws HsmException {
     try {
       anchor.logout();
     } catch (PKCS11Exception e) {
-      LOG.debug("C_Logout on token '{}': {}", label(), e.getMessage());
+      if (e.getErrorCode() != PKCS11Constants.CKR_USER_NOT_LOGGED_IN) {
+        throw HsmException.of(what, label(), e);
+      }
     }
-    loggedIn = false;
   }
 
   private void relogin() throws HsmException {
