@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * The environment variables the CA node reads, read in this one place: {@code KEYARC_PKCS11_MODULE} (the
  * PKCS#11 library when the configuration names none), {@code KEYARC_PIN_DIR} (where the embedded setup keeps
- * token PINs), {@code KEYARC_PIN} (the CA token's PIN when no pin file is configured) and
+ * token PINs), {@code KEYARC_PIN} (the CA token's PIN when no pin file is configured), {@code KEYARC_ARCHIVAL_PIN} (the
+ * archival token's, when hsm.archivalToken has no pin file) and
  * {@code KEYARC_STORE_PASSWORD} (PostgreSQL's password when no password file is configured). Tests pass their
  * own.
  */
@@ -45,6 +46,12 @@ public final class Environment {
     return pin == null || pin.isEmpty() ? null : pin.toCharArray();
   }
 
+  /** A copy of {@code KEYARC_ARCHIVAL_PIN} (the archival token's PIN; the caller wipes it), or null. */
+  public char[] archivalPin() {
+    String pin = vars.get("KEYARC_ARCHIVAL_PIN");
+    return pin == null || pin.isEmpty() ? null : pin.toCharArray();
+  }
+
   /** A copy of {@code KEYARC_STORE_PASSWORD} (PostgreSQL; the caller wipes it), or null. */
   public char[] storePassword() {
     String pw = vars.get("KEYARC_STORE_PASSWORD");
@@ -54,6 +61,6 @@ public final class Environment {
   @Override
   public String toString() {
     return "Environment[module=" + pkcs11Module() + ", pinDir=" + pinDir() + ", pin=" + (pin() == null ? "unset"
-        : "set") + "]";
+        : "set") + ", archivalPin=" + (archivalPin() == null ? "unset" : "set") + "]";
   }
 }

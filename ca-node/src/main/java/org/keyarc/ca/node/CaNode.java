@@ -192,6 +192,12 @@ public final class CaNode implements AutoCloseable {
       try {
         if (cfg.hsm().archivalToken() != null) {
           archival = openArchival(module, cfg.hsm(), env);
+          if (archival.description().slotId() == token.description().slotId()) {
+            // named differently (label vs serial or slot) but the same token: the separation would be a name only
+            throw new CaException(ErrorCode.BAD_INPUT, "hsm.archivalToken '" + cfg.hsm().archivalToken() + "' is the "
+                + "CA token '" + token.label() + "' (slot " + token.description().slotId() + "): name another token "
+                + "or partition, or leave hsm.archivalToken out");
+          }
         }
         checkRfc5649(archival); // the archives' wraps come out of the archival token
         return new Resources(module, token, archival, openStore(cfg));
@@ -221,7 +227,7 @@ public final class CaNode implements AutoCloseable {
       if (cfg.archivalPinFile() != null) {
         pin = PinSource.fromFile(cfg.archivalPinFile());
       } else {
-        pin = PinSource.fromEnv("KEYARC_ARCHIVAL_PIN");
+        pin = env.archivalPin();
       }
       if (pin == null) {
         throw new CaException(ErrorCode.PIN_REQUIRED, "the archival token '" + cfg.archivalToken() + "' needs its "

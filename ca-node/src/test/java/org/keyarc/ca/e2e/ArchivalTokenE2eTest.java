@@ -67,6 +67,24 @@ class ArchivalTokenE2eTest {
         + "configuration or the KEYARC_ARCHIVAL_PIN environment variable", e.getMessage());
   }
 
+  /**
+   * The CA token named again by its serial (a PKCS#11 URI) is not a separate archival token: refused at start, after
+   * both are open, whatever the names look like. The PIN comes from the environment the node is given.
+   */
+  @Test
+  void theCaTokenUnderAnotherNameIsRefusedAsTheArchivalToken() throws Exception {
+    org.keyarc.ca.config.NodeConfig cfg = org.keyarc.ca.config.NodeConfig.defaults(ca.dir, ca.cfg.hsm.module,
+        ca.cfg.hsm.pinFile);
+    cfg.hsm.token = ca.cfg.hsm.token;
+    cfg.hsm.archivalToken = "pkcs11:serial=" + ca.services().keys().token().serial();
+    String pin = java.nio.file.Files.readString(java.nio.file.Path.of(ca.cfg.hsm.pinFile)).trim();
+    org.keyarc.ca.CaException e = org.junit.jupiter.api.Assertions.assertThrows(org.keyarc.ca.CaException.class,
+        () -> org.keyarc.ca.node.CaNode.open(cfg.settings(), org.keyarc.ca.config.Environment.of(java.util.Map.of(
+            "KEYARC_ARCHIVAL_PIN", pin))).close());
+    assertEquals(org.keyarc.protocol.ErrorCode.BAD_INPUT, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains("is the CA token '" + ca.hsm.label("ca") + "'"), e.getMessage());
+  }
+
   @Test
   void theExchangeKeysAndEveryUnwrapAreOnTheArchivalToken() throws Exception {
     CaKeyring keys = ca.services().keys();
