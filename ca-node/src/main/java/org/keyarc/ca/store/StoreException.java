@@ -44,8 +44,15 @@ public class StoreException extends CaException {
         : scrub(t.getMessage().lines().findFirst().orElse(""));
   }
 
+  /**
+   * Absolute paths (also after a scheme's colon, as in {@code jdbc:h2:/var/...} or {@code file:/...}, but not a URL's
+   * {@code //host/path}); relative paths of three parts or more ({@code data/store/x}); and two-part relative paths
+   * that end in a file name with an extension ({@code data/keyarc.mv.db}), so that "and/or" and "TCP/IP" stay.
+   */
   private static final java.util.regex.Pattern PATH = java.util.regex.Pattern.compile(
-      "(?<![\\w:/])(?:[A-Za-z]:)?(?:[/\\\\][^/\\\\\"'\\s]+){2,}");
+      "(?<![\\w/])(?:[A-Za-z]:)?(?:[/\\\\][^/\\\\\"'\\s]*[^/\\\\\"'\\s:;,)]){2,}"
+      + "|(?<![\\w/.:-])(?:\\.{1,2}/)?[\\w.-]+(?:/[\\w.-]+){2,}"
+      + "|(?<![\\w/.:-])(?:\\.{1,2}/)?[\\w.-]+/[\\w-]+(?:\\.\\w{1,8})+\\b");
 
   /** {@code message} without file paths and without the SQL statement H2 appends. */
   static String scrub(String message) {

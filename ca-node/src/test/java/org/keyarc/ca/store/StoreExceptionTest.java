@@ -55,4 +55,16 @@ class StoreExceptionTest {
     assertEquals("File corrupted while reading record: \"<file>\"",
         StoreException.scrub("File corrupted while reading record: \"/var/lib/keyarc/store.mv.db\""));
   }
+
+  @Test
+  void pathsAfterASchemeAndRelativePathsAreScrubbed() {
+    assertEquals("cannot open jdbc:h2:<file>: locked", StoreException.scrub("cannot open jdbc:h2:/var/lib/keyarc/store: "
+        + "locked"));
+    assertEquals("file:<file> is read-only", StoreException.scrub("file:/srv/keyarc/data/store.mv.db is read-only"));
+    assertEquals("Database <file> not found", StoreException.scrub("Database data/store/keyarc not found"));
+    assertEquals("Database \"<file>\" is locked", StoreException.scrub("Database \"data/keyarc.mv.db\" is locked"));
+    assertEquals("<file> missing", StoreException.scrub("./keyarc.mv.db missing"));
+    assertEquals("<file>, locked", StoreException.scrub("C:\\keyarc\\data\\store.mv.db, locked"));
+    assertEquals("a TCP/IP error, and/or a timeout", StoreException.scrub("a TCP/IP error, and/or a timeout"));
+  }
 }
