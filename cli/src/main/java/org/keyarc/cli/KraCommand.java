@@ -187,8 +187,9 @@ final class KraCommand {
         if (subject == null) {
           throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "give --subject (the agent's name)");
         }
+        // an adopted key is already on the card: no SO login, so the SO PIN is not even read
         ByDecryption d = requestByDecryption(out, client, token, adopt, chosenId, keyIdHex, keyLabel, subject,
-            card.soPin());
+            adopt ? null : card.soPin());
         keyId = d.keyId();
         r = d.result();
       } else {
