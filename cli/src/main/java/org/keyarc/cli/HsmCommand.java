@@ -42,11 +42,13 @@ final class HsmCommand {
   @Command(name = "info", description = "Show the PKCS#11 module, its tokens, and the selected token's keys "
       + "and mechanisms. Logs in only when a PIN source is configured; then probes, step by step, what keyarc "
       + "needs and says whether the token can serve as the CA token and as a recovery agent's card.")
-  int info(@Mixin HsmOptions hsm, @Option(names = "--role", paramLabel = "ROLE", description = "ca or card: only "
-      + "that role's needs and verdict (default: both)") String role) throws HsmException, Keyarc.UserException {
-    if (role != null && !role.equals("ca") && !role.equals("card")) {
-      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--role is ca or card, not '" + role
-          + "'");
+  int info(@Mixin HsmOptions hsm, @Option(names = "--role", paramLabel = "ROLE", description = "ca, archival or "
+      + "card: only that role's needs and verdict (default: all). archival: a token of its own for the exchange keys "
+      + "(hsm.archivalToken), beside a CA token that then only signs") String role) throws HsmException,
+      Keyarc.UserException {
+    if (role != null && !List.of("ca", "archival", "card").contains(role)) {
+      throw new Keyarc.UserException(org.keyarc.protocol.ErrorCode.BAD_INPUT, "--role is ca, archival or card, not '"
+          + role + "'");
     }
     PrintWriter out = spec.commandLine().getOut();
     try (HsmModule m = hsm.load()) {
@@ -106,25 +108,50 @@ final class HsmCommand {
         : ok.test(HsmSession.ProbeStep.OAEP_SHA1_UNWRAP) ? "sha1" : null;
     String cardOaep = ok.test(HsmSession.ProbeStep.OAEP_SHA256_DECRYPT) ? "sha256"
         : ok.test(HsmSession.ProbeStep.OAEP_SHA1_DECRYPT) ? "sha1" : null;
+    // what the exchange keys need, on the CA token or on a token of their own (hsm.archivalToken)
+    List<String> archivalMissing = new ArrayList<>();
+    if (!ok.test(HsmSession.ProbeStep.RSA_PAIR)) {
+      archivalMissing.add("RSA key-pair generation");
+    }
+    if (!ok.test(HsmSession.ProbeStep.AES_KEY)) {
+      archivalMissing.add("AES key generation");
+    }
+    if (oaep == null) {
+      archivalMissing.add("RSA-OAEP key unwrap");
+    }
+    if (!ok.test(HsmSession.ProbeStep.KWP_WRAP)) {
+      archivalMissing.add("RFC 5649 key wrap of private keys");
+    }
+    String ecNote = "EC private keys do not unwrap on this token: it archives RSA keys only (archival of an EC key is "
+        + "refused)";
     if (role == null || role.equals("ca")) {
-      List<String> missing = new ArrayList<>();
-      if (!ok.test(HsmSession.ProbeStep.RSA_PAIR) && !ok.test(HsmSession.ProbeStep.EC_PAIR)) {
-        missing.add("key-pair generation");
+      List<String> signingMissing = new ArrayList<>();
+      // the CA key: RSA that signs (ca.keyType rsa*), or EC (p256, p384)
+      if (!(ok.test(HsmSession.ProbeStep.RSA_SIGNING_PAIR) && ok.test(HsmSession.ProbeStep.RSA_SIGNING))
+          && !ok.test(HsmSession.ProbeStep.EC_PAIR)) {
+        signingMissing.add("a signing key pair (RSA that signs, or EC)");
       }
-      if (!ok.test(HsmSession.ProbeStep.AES_KEY)) {
-        missing.add("AES key generation");
+      if (!signingMissing.isEmpty()) {
+        out.println("verdict (ca): this token cannot be the CA token: it lacks " + String.join(", ",
+            signingMissing));
+      } else if (archivalMissing.isEmpty()) {
+        out.println("verdict (ca): this token can be the CA token, with the exchange keys on it; set ca.oaepHash: "
+            + oaep + " (or leave it auto: the exchange certificate lists what the token unwraps with)");
+        if (!ok.test(HsmSession.ProbeStep.KWP_WRAP_EC)) {
+          out.println("note (ca): " + ecNote);
+        }
+      } else {
+        out.println("verdict (ca): this token can be the CA token only beside an archival token (hsm.archivalToken, "
+            + "one that 'hsm info --role archival' accepts): it lacks " + String.join(", ", archivalMissing));
       }
-      if (oaep == null) {
-        missing.add("RSA-OAEP key unwrap");
-      }
-      if (!ok.test(HsmSession.ProbeStep.KWP_WRAP)) {
-        missing.add("RFC 5649 key wrap of private keys");
-      }
-      out.println(missing.isEmpty() ? "verdict (ca): this token can be the CA token; set ca.oaepHash: " + oaep
-          + " (or leave it auto: the exchange certificate lists what the token unwraps with)" : "verdict (ca): this token cannot be the CA token: it lacks " + String.join(", ", missing));
-      if (missing.isEmpty() && !ok.test(HsmSession.ProbeStep.KWP_WRAP_EC)) {
-        out.println("note (ca): EC private keys do not unwrap on this token: it archives RSA keys only (archival of "
-            + "an EC key is refused)");
+    }
+    if (role == null || role.equals("archival")) {
+      out.println(archivalMissing.isEmpty() ? "verdict (archival): this token can hold the exchange keys "
+          + "(hsm.archivalToken, or the CA token itself); set ca.oaepHash: " + oaep + " (or leave it auto)"
+          : "verdict (archival): this token cannot hold the exchange keys: it lacks " + String.join(", ",
+          archivalMissing));
+      if (archivalMissing.isEmpty() && !ok.test(HsmSession.ProbeStep.KWP_WRAP_EC)) {
+        out.println("note (archival): " + ecNote);
       }
     }
     if (role == null || role.equals("card")) {

@@ -58,15 +58,23 @@ class HsmCommandTest {
     assertTrue(r.out().matches("(?s).*CKA_SIGN=false stops signing\\s+yes.*") && !r.out().contains("note (card)"),
         "SoftHSM2 enforces CKA_SIGN=false: " + r.out());
     assertTrue(!r.out().contains("as a token object"), "SoftHSM2 makes session key pairs: " + r.out());
-    assertTrue(r.out().contains("verdict (ca): this token can be the CA token; set ca.oaepHash: sha1"), r.out());
+    assertTrue(r.out().contains("verdict (ca): this token can be the CA token, with the exchange keys on it; set "
+        + "ca.oaepHash: sha1"), r.out());
+    assertTrue(r.out().contains("verdict (archival): this token can hold the exchange keys (hsm.archivalToken, or "
+        + "the CA token itself); set ca.oaepHash: sha1"), r.out());
     assertTrue(r.out().contains("verdict (card): this token can be a recovery agent's card; the CA's ca.oaepHash "
         + "must be sha1"), r.out());
     Run card = keyarc("hsm", "info", "--role", "card", "--module", module(), "--token", hsm.label("ca"),
         "--pin-file", hsm.pinFile("ca").toString());
-    assertTrue(card.out().contains("verdict (card)") && !card.out().contains("verdict (ca)"), card.out());
+    assertTrue(card.out().contains("verdict (card)") && !card.out().contains("verdict (ca)")
+        && !card.out().contains("verdict (archival)"), card.out());
+    Run archival = keyarc("hsm", "info", "--role", "archival", "--module", module(), "--token", hsm.label("ca"),
+        "--pin-file", hsm.pinFile("ca").toString());
+    assertTrue(archival.out().contains("verdict (archival)") && !archival.out().contains("verdict (ca)")
+        && !archival.out().contains("verdict (card)"), archival.out());
     Run bad = keyarc("hsm", "info", "--role", "printer", "--module", module(), "--token", hsm.label("ca"));
     assertEquals(36, bad.exit(), bad.err());
-    assertTrue(bad.err().contains("--role is ca or card, not 'printer'"), bad.err());
+    assertTrue(bad.err().contains("--role is ca, archival or card, not 'printer'"), bad.err());
   }
 
   @Test
@@ -109,5 +117,30 @@ class HsmCommandTest {
     Run r = keyarc("hsm", "keys", "--module", module(), "--pin", "1234");
     assertEquals(2, r.exit());
     assertTrue(r.err().startsWith("Unknown options: '--pin', '1234'"), r.err());
+  }
+
+  /**
+   * A token that signs but cannot wrap private keys (a Luna partition with private-key wrapping off, say): the CA
+   * verdict sends the exchange keys to an archival token, and the archival verdict says what it lacks.
+   */
+  @Test
+  void aTokenThatSignsButCannotWrapIsACaTokenBesideAnArchivalOne() {
+    java.util.List<org.keyarc.hsm.HsmSession.ProbeStep> steps = new java.util.ArrayList<>();
+    for (String ok : new String[] {org.keyarc.hsm.HsmSession.ProbeStep.RSA_PAIR,
+        org.keyarc.hsm.HsmSession.ProbeStep.RSA_SIGNING_PAIR, org.keyarc.hsm.HsmSession.ProbeStep.EC_PAIR,
+        org.keyarc.hsm.HsmSession.ProbeStep.AES_KEY, org.keyarc.hsm.HsmSession.ProbeStep.RSA_SIGNING,
+        org.keyarc.hsm.HsmSession.ProbeStep.OAEP_SHA256_UNWRAP}) {
+      steps.add(new org.keyarc.hsm.HsmSession.ProbeStep(ok, true, ""));
+    }
+    steps.add(new org.keyarc.hsm.HsmSession.ProbeStep(org.keyarc.hsm.HsmSession.ProbeStep.KWP_WRAP, false,
+        "CKR_KEY_NOT_WRAPPABLE"));
+    java.io.StringWriter w = new java.io.StringWriter();
+    HsmCommand.printProbe(new java.io.PrintWriter(w, true), steps, null, 0x210BL);
+    String out = w.toString();
+    assertTrue(out.contains("verdict (ca): this token can be the CA token only beside an archival token "
+        + "(hsm.archivalToken, one that 'hsm info --role archival' accepts): it lacks RFC 5649 key wrap of private "
+        + "keys"), out);
+    assertTrue(out.contains("verdict (archival): this token cannot hold the exchange keys: it lacks RFC 5649 key "
+        + "wrap of private keys"), out);
   }
 }
