@@ -63,6 +63,18 @@ final class CertRequests {
    */
   static final int MAX_CERT_REQUESTS = 64;
 
+  /**
+   * Runs the entries of a multi-certificate message side by side: up to 32 threads shared by all messages, made
+   * when needed and gone after 30 s idle; when all are busy the message's own worker runs the entry itself (so a
+   * burst slows down, never queues without bound or deadlocks).
+   */
+  private static final java.util.concurrent.ExecutorService ENTRIES = new java.util.concurrent.ThreadPoolExecutor(0,
+      32, 30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+        Thread t = new Thread(r, "keyarc-cert-entry");
+        t.setDaemon(true);
+        return t;
+      }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
+
   private final Enrollment enrollment;
   private final RequestPolicy policy;
   private final CaKeyring keys;
@@ -117,7 +129,7 @@ final class CertRequests {
       }
     }
     // every entry is checked before any is issued: a refused entry gets its own rejection, and the
-    // others are issued each in its own transaction
+    // others are issued side by side below, each in its own savepoint of the group commit
     EnrollRequest[] checked = new EnrollRequest[all.length];
     CertificateResponse[] responses = new CertificateResponse[all.length];
     for (int i = 0; i < all.length; i++) {
@@ -131,23 +143,50 @@ final class CertRequests {
             + Texts.printable(e.getMessage()));
       }
     }
+    // the entries are issued side by side: their HSM signatures run on several sessions at once, and their units
+    // of work reach the group commit together, so one message costs about one commit (each entry still in its own
+    // savepoint: all-or-nothing per certificate)
+    java.util.List<java.util.concurrent.CompletableFuture<Object>> running = new java.util.ArrayList<>();
+    for (int i = 0; i < all.length; i++) {
+      EnrollRequest one = checked[i];
+      running.add(one == null ? null : java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return enrollment.enroll(one);
+        } catch (CaException e) {
+          return e;
+        }
+      }, ENTRIES));
+    }
     boolean anyIssued = false;
     boolean allConfirmed = true;
+    RuntimeException failed = null;
     for (int i = 0; i < all.length; i++) {
-      if (checked[i] == null) {
+      if (running.get(i) == null) {
         continue;
       }
+      Object done;
       try {
-        Outcome out = enrollment.enroll(checked[i]);
+        done = running.get(i).join();
+      } catch (java.util.concurrent.CompletionException e) {
+        // a bug, not a refusal: as before, the whole message fails (after every entry has finished)
+        failed = failed != null ? failed : e.getCause() instanceof RuntimeException r ? r
+            : new IllegalStateException(e.getCause());
+        continue;
+      }
+      if (done instanceof CaException e) {
+        ctx.refusals.add(e);
+        responses[i] = refused(all[i], e.code(), e.getMessage());
+      } else {
+        Outcome out = (Outcome) done;
         responses[i] = response(all[i].getCertReq().getCertReqId(), out);
         if (out instanceof Outcome.Issued issued) {
           anyIssued = true;
           allConfirmed &= issued.confirmed();
         }
-      } catch (CaException e) {
-        ctx.refusals.add(e);
-        responses[i] = refused(all[i], e.code(), e.getMessage());
       }
+    }
+    if (failed != null) {
+      throw failed;
     }
     ctx.implicitConfirmGranted = anyIssued && allConfirmed;
     CertificateRepMessageBuilder rep = anyIssued ? new CertificateRepMessageBuilder(keys.caCert())

@@ -83,6 +83,54 @@ class BatchEnrollmentE2eTest {
     }
   }
 
+  /** keyarc_store_group_commit_size's count and sum on the node's /metrics: commits so far, units committed. */
+  private static double[] commits() throws Exception {
+    String text = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + ca.node.httpPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    double[] out = new double[2];
+    for (String line : text.split("\n")) {
+      if (line.startsWith("keyarc_store_group_commit_size_count ")) {
+        out[0] = Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+      } else if (line.startsWith("keyarc_store_group_commit_size_sum ")) {
+        out[1] = Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Issue 19: the entries of one message are issued side by side and share their group commits. Sixteen
+   * certificates (and the message's replay record) used to take seventeen commits, one after the other; now they
+   * reach the committer together, and the node's own metric shows far fewer commits than units.
+   */
+  @Test
+  void sixteenCertificatesInOneMessageShareTheirCommits() throws Exception {
+    List<CmpClient.CertRequestEntry> entries = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      entries.add(entry(TestCa.ecKey()));
+    }
+    try (CmpClient client = ca.signedClient(ca.binaryUrl(), user)) {
+      client.transport().send(client.prepareCertRequests(PKIBody.TYPE_CERT_REQ, new X500Name("CN=Batch"), entries,
+          null)).get(); // the connection and its first message: warm
+      double[] before = commits();
+      byte[] answer = client.transport().send(client.prepareCertRequests(PKIBody.TYPE_CERT_REQ,
+          new X500Name("CN=Batch"), entries.stream().map(e -> {
+            try {
+              return entry(TestCa.ecKey());
+            } catch (Exception x) {
+              throw new IllegalStateException(x);
+            }
+          }).toList(), null)).get();
+      double[] after = commits();
+      assertTrue(client.certificatesOf(answer).stream().allMatch(r -> r.cert() != null));
+      double units = after[1] - before[1];
+      double commits = after[0] - before[0];
+      assertTrue(units >= 16, "the sixteen certificates were committed: " + units);
+      assertTrue(commits <= 8, commits + " commits for " + units + " units of work (one after the other: 17)");
+    }
+  }
+
   @Test
   void whatCannotBeBatchedIsRefusedWhole() throws Exception {
     long before = certificates();
