@@ -4,19 +4,24 @@
 #   plain enrollment on binary and HTTP (closed loop, 16 certificates per message, one at a time, open loop at half
 #   the peak, 1,000 connections),
 #   archival enrollment (RSA-2048 user keys) at 1-of-1 and 2-of-3 on binary and HTTP, each with its HSM ceiling;
-# then the JMH suite in a short mode at 1, 2 and 4 threads. Writes Markdown tables to bench/target/results.md.
-# Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh]   (defaults 10 and 60)
+# the disk's fsync latency beside the open-loop run; the scaling curve (1 to 16 connections x 1, 4, 16 certificates
+# per message; table and bench/target/scaling.png); OpenSSL's own speed for the same operations; every issue-19
+# target with its figure and ratio; then the JMH suite in a short mode at 1, 2 and 4 threads. Writes Markdown tables
+# to bench/target/results.md.
+# Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling]   (defaults 10 and 60)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=10
 warmup=60
 jmh=yes
+scaling=yes
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --no-jmh) jmh=no; shift ;;
-    *) echo "usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh]" >&2; exit 2 ;;
+    --no-scaling) scaling=no; shift ;;
+    *) echo "usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling]" >&2; exit 2 ;;
   esac
 done
 # shellcheck source=../scripts/lib/tools.sh
@@ -24,6 +29,8 @@ done
 need_java
 need_maven
 need_softhsm
+need_openssl
+[ "$scaling" = no ] || need_gnuplot
 
 work=$(mktemp -d)
 export KEYARC_HOME="$work/home"
@@ -93,17 +100,55 @@ ceiling=(--ceiling --token keyarc-ca --pin-file "$pins/keyarc-ca.pin")
 run_load "plain P-256, binary, 2 x 32 in flight" --node "$bin" --connections 2 --in-flight 32 \
   --warmup "$warmup" --requests $(( (warmup + duration) * 1500 )) "${ceiling[@]}"
 peak=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
+plain_ratio=$(sed -n 's/^ratio *\([0-9.]*\) .*/\1/p' "$work/load.out")
+plain_ceiling=$(sed -n 's/^ceiling *\([0-9]*\) .*/\1/p' "$work/load.out")
 run_load "plain P-256, binary, 16 certificates per message, 2 x 16 in flight" --node "$bin" --connections 2 \
-  --in-flight 16 --batch 16 --warmup 5 --requests $(( (5 + duration) * 150 ))
+  --in-flight 16 --batch 16 --warmup 5 --requests $(( (5 + duration) * 400 ))
+batch16=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
 run_load "plain P-256, binary, 1 in flight" --node "$bin" --connections 1 --in-flight 1 --warmup 5
+# the disk's own commit latency, measured on the node's data folder while the open-loop load runs
+"$keyarc" bench fsync --dir "$KEYARC_HOME" --count $(( duration * 100 )) --rate 100 > "$work/fsync.out" &
+fsync_pid=$!
 run_load "plain P-256, binary, open loop at half the peak ($(( peak / 2 ))/s)" --node "$bin" --connections 2 \
-  --rate $(( peak / 2 )) --warmup 5 --requests $(( (5 + duration) * peak / 2 + 100 ))
+  --rate $(( peak / 2 )) --warmup 0 --requests $(( duration * peak / 2 + 100 ))
+half_p99=$(sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' "$work/load.out")
+wait "$fsync_pid"
+cat "$work/fsync.out"
+fsync_p99=$(sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' "$work/fsync.out")
+fsync_line=$(sed -n 's/^fsync latency //p' "$work/fsync.out")
 watch_heap & watcher=$!
 run_load "plain P-256, binary, 1,000 connections x 1 in flight" --node "$bin" --connections 1000 --in-flight 1 \
   --warmup 5 --requests $(( (5 + duration) * 1500 ))
 kill "$watcher" 2>/dev/null || true
 heap_max=$(sort -n "$work/heap.log" | tail -1)
 run_load "plain P-256, HTTP, 2 x 8 in flight" --node "$http" --connections 2 --in-flight 8 --warmup 5
+
+if [ "$scaling" = yes ]; then
+  echo "== scaling curve: 1 to 16 connections x 1, 4 and 16 certificates per message (4 in flight each)"
+  : > "$work/scaling.dat"
+  for k in 1 4 16; do
+    for c in 1 2 4 8 16; do
+      "$keyarc" bench enroll --cert "$work/$signer.crt" --key "$work/$signer.key" --node "$bin" --connections "$c" \
+        --in-flight 4 --batch "$k" --duration "$duration" --warmup 3 \
+        --requests $(( (3 + duration) * 2000 / k + c * 8 )) > "$work/load.out"
+      r=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
+      p99=$(sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' "$work/load.out")
+      echo "$k $c ${r:-0} ${p99:-0}" | tee -a "$work/scaling.dat"
+    done
+  done
+  cp "$work/scaling.dat" "$root/bench/target/scaling.dat"
+  gnuplot <<GNUPLOT
+set terminal pngcairo size 900,560 font ",11"
+set output "$root/bench/target/scaling.png"
+set title "keyarc plain P-256 enrollment, binary transport, 4 in flight per connection ($(nproc) cores, SoftHSM2)"
+set xlabel "connections"
+set ylabel "certificates/s"
+set logscale x 2
+set key left top
+set grid
+plot for [k in "1 4 16"] "$work/scaling.dat" using (\$1 == k ? \$2 : 1/0):3 with linespoints title k." per message"
+GNUPLOT
+fi
 
 echo "== recovery agents: three cards, approved and added"
 "$keyarc" role grant "${admin[@]}" --role manager --subject "CN=Bench Manager" > /dev/null
@@ -128,7 +173,7 @@ echo "== the archival load is signed with an ExchangeUserKeyArc certificate (hol
 out=$("$keyarc" secret create "${manager[@]}" --template ExchangeUserKeyArc --subject "CN=Bench Archiver" \
   --email bench-archiver@keyarc.example)
 awk '/^secret/{print $2}' <<< "$out" > "$work/archiver.secret"
-"$keyarc" enroll --node "$tcp" --archive --key-type rsa2048 --ref "$(awk '/^reference/{print $2}' <<< "$out")" \
+"$keyarc" enroll --node "$bin" --archive --key-type rsa2048 --ref "$(awk '/^reference/{print $2}' <<< "$out")" \
   --secret-file "$work/archiver.secret" --out-key "$work/archiver.key" --out-cert "$work/archiver.crt" > /dev/null
 signer=archiver
 
@@ -138,14 +183,44 @@ for policy in "1 1" "3 2"; do
   archival=(--archive --key-type rsa2048 --agents "$n" --threshold "$m" "${ceiling[@]}" --warmup 20)
   run_load "archival RSA-2048 $m of $n, binary, 2 x 16 in flight" --node "$bin" --connections 2 --in-flight 16 \
     --requests 12000 "${archival[@]}"
+  eval "archival_ratio_${n}_${m}=\$(sed -n 's/^ratio *\([0-9.]*\) .*/\1/p' \"\$work/load.out\")"
   run_load "archival RSA-2048 $m of $n, binary, 4 certificates per message, 2 x 8 in flight" --node "$bin" \
     --connections 2 --in-flight 8 --batch 4 --requests 4000 "${archival[@]}"
   run_load "archival RSA-2048 $m of $n, HTTP, 2 x 8 in flight" --node "$http" --connections 2 --in-flight 8 \
     --requests 12000 "${archival[@]}"
 done
+echo "== OpenSSL's own speed on one core, for the same operations (the physical limit of this CPU)"
+openssl speed -seconds 2 ecdsap256 rsa2048 2>/dev/null > "$work/openssl.out" || true
+ossl_ec=$(awk '/ 256 bits ecdsa \(nistp256\)/ {print $(NF-1) " sign/s, " $NF " verify/s"}' "$work/openssl.out")
+ossl_rsa=$(awk '/^rsa 2048 bits/ {print $(NF-1) " sign/s, " $NF " verify/s"}' "$work/openssl.out")
+ratio_ok() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "") print "not measured"; else if (r + 0 >= t) print "met"; else print "not met" }'; }
+fsync_ratio=$(awk -v a="$half_p99" -v b="$fsync_p99" 'BEGIN { if (b > 0) printf "%.1f", a / b }')
 {
   echo
   echo "Node heap at most ${heap_max} MB in use during the 1,000-connection run (limit 512 MB)."
+  echo
+  echo "Disk, beside the open-loop run: fsync of 4 KiB $fsync_line."
+  echo
+  echo "OpenSSL $(openssl version | awk '{print $2}') speed, one core: P-256 ${ossl_ec:-?}; RSA-2048 ${ossl_rsa:-?}."
+  echo
+  echo "| issue 19 target | measured | met? |"
+  echo "|---|---|---|"
+  echo "| plain P-256, 1 per message: rate >= 0.8 x HSM ceiling | ratio ${plain_ratio:-?} (ceiling ${plain_ceiling:-?}/s) | $(ratio_ok "$plain_ratio" 0.8) |"
+  echo "| plain P-256, 16 per message: >= 5,000 certificates/s | ${batch16:-?}/s | $(ratio_ok "$batch16" 5000) |"
+  echo "| archival RSA-2048 1 of 1: rate >= 0.8 x ceiling | ratio ${archival_ratio_1_1:-?} | $(ratio_ok "${archival_ratio_1_1:-}" 0.8) |"
+  echo "| archival RSA-2048 2 of 3: rate >= 0.8 x ceiling | ratio ${archival_ratio_3_2:-?} | $(ratio_ok "${archival_ratio_3_2:-}" 0.8) |"
+  echo "| p99 at half the peak <= 3 x the disk's fsync p99 | ${half_p99:-?} ms against fsync p99 ${fsync_p99:-?} ms: ${fsync_ratio:-?} x | $(awk -v r="$fsync_ratio" 'BEGIN { if (r == "") print "not measured"; else if (r + 0 <= 3) print "met"; else print "not met" }') |"
+  echo "| node heap <= 512 MB at 1,000 connections | ${heap_max} MB | $( [ "${heap_max:-999}" -le 512 ] && echo met || echo "not met") |"
+  if [ "$scaling" = yes ]; then
+    echo
+    echo "Scaling curve (bench/target/scaling.png), certificates/s and p99 ms, 4 in flight per connection:"
+    echo
+    echo "| certificates per message | 1 conn | 2 | 4 | 8 | 16 |"
+    echo "|---|---|---|---|---|---|"
+    for k in 1 4 16; do
+      awk -v k="$k" '$1 == k { row = row " | " $3 "/s, " $4 " ms" } END { print "| " k row " |" }' "$work/scaling.dat"
+    done
+  fi
 } >> "$results"
 
 if [ "$jmh" = yes ]; then

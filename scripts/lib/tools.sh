@@ -54,6 +54,11 @@ need_opensc() {
   command -v pkcs11-tool >/dev/null 2>&1 || install_pkg opensc "OpenSC (PKCS#11 for real smartcards, pkcs11-tool)"
 }
 
+# gnuplot draws bench/run.sh's scaling curve (PNG)
+need_gnuplot() {
+  command -v gnuplot >/dev/null 2>&1 || install_pkg gnuplot-nox "gnuplot (the benchmark's scaling plot)"
+}
+
 need_openssl() {
   command -v openssl >/dev/null 2>&1 || install_pkg openssl "OpenSSL (interoperability tests)"
 }

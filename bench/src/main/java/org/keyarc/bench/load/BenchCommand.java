@@ -244,6 +244,50 @@ public final class BenchCommand {
     }
   }
 
+  @Command(name = "fsync", description = "The disk's own commit latency: --count writes of 4 KiB, each forced to the "
+      + "disk (FileChannel.force, as a database commit), in a file under --dir (the node's data folder, so the same "
+      + "disk), at most --rate per second; prints p50/p90/p99/max. Run beside a load to see what a group commit "
+      + "waits for.")
+  int fsync(@Option(names = "--dir", required = true, paramLabel = "DIR") java.nio.file.Path dir,
+      @Option(names = "--count", defaultValue = "1000", paramLabel = "N") int count,
+      @Option(names = "--rate", defaultValue = "200", paramLabel = "R", description = "writes per second at most")
+      int rate) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (count < 1 || count > 1_000_000 || rate < 1) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--count must be 1 to 1000000, --rate at least 1");
+    }
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--dir " + dir + " is not a folder");
+    }
+    java.nio.file.Path file = java.nio.file.Files.createTempFile(dir, "keyarc-fsync-", ".probe");
+    Histogram h = new Histogram(3);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer block = java.nio.ByteBuffer.allocate(4096);
+      long gap = 1_000_000_000L / rate;
+      long next = System.nanoTime();
+      for (int i = 0; i < count; i++) {
+        block.clear();
+        ch.write(block, (long) (i % 256) * 4096);
+        long t0 = System.nanoTime();
+        ch.force(false);
+        h.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
+        next += gap;
+        long sleep = next - System.nanoTime();
+        if (sleep > 0) {
+          TimeUnit.NANOSECONDS.sleep(sleep);
+        }
+      }
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
+    out.printf("fsync         %d writes of 4 KiB forced to the disk under %s%n", count, dir);
+    out.printf("fsync latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(90) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0);
+    return 0;
+  }
+
   /** What a run measured. */
   static final class Result {
     final Recorder latency = new Recorder(3);

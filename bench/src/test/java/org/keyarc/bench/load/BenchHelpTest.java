@@ -56,4 +56,21 @@ class BenchHelpTest {
     assertEquals(36, bad.exit(), bad.err());
     assertTrue(bad.err().startsWith("keyarc: error 36 (bad input): "), bad.err());
   }
+
+  /** bench fsync on the module's target folder: the percentiles, the probe file gone after; a bad folder is 36. */
+  @Test
+  void fsyncMeasuresTheDiskAndLeavesNothing() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(java.nio.file.Files.createDirectories(
+        java.nio.file.Path.of("target")), "fsync-");
+    BenchTestSupport.Run r = bench("fsync", "--dir", dir.toString(), "--count", "20", "--rate", "1000");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().matches("(?s).*fsync latency p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ "
+        + "ms.*"), r.out());
+    try (var left = java.nio.file.Files.list(dir)) {
+      assertEquals(0, left.count(), "the probe file is removed");
+    }
+    BenchTestSupport.Run bad = bench("fsync", "--dir", dir.resolve("missing").toString());
+    assertEquals(36, bad.exit(), bad.err());
+    assertTrue(bad.err().contains("is not a folder"), bad.err());
+  }
 }

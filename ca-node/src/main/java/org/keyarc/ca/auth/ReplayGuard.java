@@ -39,13 +39,62 @@ public final class ReplayGuard {
         tx.nonces().remember(transactionId, senderNonce, messageTime, now);
       } catch (StoreException e) {
         if (e.isConstraintViolation()) {
-          throw new CaException(ErrorCode.REPLAYED, "message replayed: transaction " + transactionId
-              + " with this senderNonce was already received; send a fresh senderNonce");
+          throw replayed(transactionId);
         }
         throw e;
       }
       return null;
     });
+  }
+
+  /**
+   * A protected request's pair, checked not seen yet and still to be remembered: in the unit of work of what the
+   * request stores ({@link #record}), so that it costs no commit of its own, or on its own ({@link #remember(Pending)})
+   * when the request stores nothing. Either way it is in the store before the request is answered.
+   */
+  public record Pending(String transactionId, String senderNonce, Instant messageTime, Instant seenAt) {
+    /**
+     * Remembers the pair in {@code tx}.
+     *
+     * @throws CaException {@link ErrorCode#REPLAYED} when another copy of the message was remembered meanwhile
+     *     (its unit of work is then rolled back: nothing of this copy is stored)
+     */
+    public void record(org.keyarc.ca.store.StoreTx tx) throws CaException {
+      try {
+        tx.nonces().remember(transactionId, senderNonce, messageTime, seenAt);
+      } catch (StoreException e) {
+        if (e.isConstraintViolation()) {
+          throw replayed(transactionId);
+        }
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Refuses ({@link ErrorCode#REPLAYED}) a pair the store already holds, before the request does anything; a read,
+   * no commit. The pair is remembered later, with what the request stores ({@link Pending#record}): two copies that
+   * pass this check at once are told apart there, and the second is rolled back whole.
+   */
+  public Pending check(String transactionId, String senderNonce, Instant messageTime) throws CaException {
+    Instant now = clock.instant();
+    if (store.inTransaction(tx -> tx.nonces().seen(transactionId, senderNonce))) {
+      throw replayed(transactionId);
+    }
+    return new Pending(transactionId, senderNonce, messageTime, now);
+  }
+
+  /** {@link #remember(String, String, Instant)} for a pair {@link #check} let through whose request stored nothing. */
+  public void remember(Pending p) throws CaException {
+    store.inGroupTransaction(tx -> {
+      p.record(tx);
+      return null;
+    });
+  }
+
+  private static CaException replayed(String transactionId) {
+    return new CaException(ErrorCode.REPLAYED, "message replayed: transaction " + transactionId
+        + " with this senderNonce was already received; send a fresh senderNonce");
   }
 
   /**

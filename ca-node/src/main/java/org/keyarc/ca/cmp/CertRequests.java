@@ -99,7 +99,8 @@ final class CertRequests {
     RequestPolicy.Credential cred = policy.credential(ctx.identity, ctx.secret, ctx.signerSerial);
     if (all.length == 1) {
       CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
-      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, cred, type, req));
+      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, cred, type, req), ctx.replayInUnit());
+      ctx.replayStored = true; // enroll returns only once its unit of work, with the replay record, committed
       return answer(ctx, repType, req.getCertReqId(), out);
     }
     if (ctx.secret != null) {

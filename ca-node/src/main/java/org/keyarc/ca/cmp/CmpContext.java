@@ -41,4 +41,18 @@ final class CmpContext {
   boolean authenticated;
   /** True when the request came over TLS, or a listener allowed to carry secrets in clear. */
   boolean confidential;
+  /**
+   * A one-certificate request's replay record, checked but not stored yet: it is stored in the unit of work that
+   * issues or holds the request ({@link #replayInUnit}), else on its own before the answer. Null for any other
+   * request (its record is stored before it does anything).
+   */
+  org.keyarc.ca.auth.ReplayGuard.Pending replay;
+  /** True once {@link #replay} is in the store. */
+  boolean replayStored;
+
+  /** What the request's issuing unit of work stores with it: the replay record, when one is still to store. */
+  org.keyarc.ca.issue.Enrollment.InSameUnit replayInUnit() {
+    org.keyarc.ca.auth.ReplayGuard.Pending p = replay;
+    return p == null || replayStored ? null : p::record;
+  }
 }

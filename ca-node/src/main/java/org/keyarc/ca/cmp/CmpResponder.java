@@ -223,21 +223,56 @@ public final class CmpResponder {
     int type = msg.getBody().getType();
     authenticator.authenticate(msg, ctx, type, tlsClient);
     if (protectedRequest) {
-      fresh(h, ctx, type, messageTime);
+      fresh(msg, ctx, type, messageTime);
     }
     ctx.authenticated = ctx.identity != null;
-    PKIBody answer = switch (type) {
-      case PKIBody.TYPE_INIT_REQ, PKIBody.TYPE_CERT_REQ, PKIBody.TYPE_KEY_UPDATE_REQ ->
-          certRequests.certRequest(msg, ctx, type);
-      case PKIBody.TYPE_P10_CERT_REQ -> certRequests.p10(msg, ctx);
-      case PKIBody.TYPE_CERT_CONFIRM -> followUps.certConf(msg, ctx);
-      case PKIBody.TYPE_POLL_REQ -> followUps.pollReq(msg, ctx);
-      case PKIBody.TYPE_REVOCATION_REQ -> followUps.revocation(msg, ctx);
-      case PKIBody.TYPE_GEN_MSG -> generalMessages.genm(msg, ctx);
-      default -> throw new CaException(ErrorCode.UNSUPPORTED_MESSAGE, "CMP body type " + CmpBodies.name(type)
-          + " is not supported by this CA");
-    };
+    PKIBody answer;
+    try {
+      answer = switch (type) {
+        case PKIBody.TYPE_INIT_REQ, PKIBody.TYPE_CERT_REQ, PKIBody.TYPE_KEY_UPDATE_REQ ->
+            certRequests.certRequest(msg, ctx, type);
+        case PKIBody.TYPE_P10_CERT_REQ -> certRequests.p10(msg, ctx);
+        case PKIBody.TYPE_CERT_CONFIRM -> followUps.certConf(msg, ctx);
+        case PKIBody.TYPE_POLL_REQ -> followUps.pollReq(msg, ctx);
+        case PKIBody.TYPE_REVOCATION_REQ -> followUps.revocation(msg, ctx);
+        case PKIBody.TYPE_GEN_MSG -> generalMessages.genm(msg, ctx);
+        default -> throw new CaException(ErrorCode.UNSUPPORTED_MESSAGE, "CMP body type " + CmpBodies.name(type)
+            + " is not supported by this CA");
+      };
+    } catch (CaException e) {
+      if (e.code() == ErrorCode.REPLAYED) { // a copy of this message was stored meanwhile: this one is rolled back
+        auditReplay(ctx, type, ctx.replay == null ? "?" : ctx.replay.senderNonce());
+        throw e;
+      }
+      rememberIfNotStored(ctx, type, e);
+      throw e;
+    }
+    rememberIfNotStored(ctx, type, null);
     return protect(ctx, answer, ctx.implicitConfirmGranted);
+  }
+
+  /**
+   * A request whose replay record was left for its unit of work, but which stored nothing (refused, or held with no
+   * unit): the record is stored now, before the answer. A replay found here refuses it; a store failure while
+   * another refusal is on its way is added to it.
+   */
+  private void rememberIfNotStored(CmpContext ctx, int type, CaException refusal) throws CaException {
+    if (ctx.replay == null || ctx.replayStored) {
+      return;
+    }
+    try {
+      replays.remember(ctx.replay);
+      ctx.replayStored = true;
+    } catch (CaException e) {
+      if (e.code() == ErrorCode.REPLAYED) {
+        auditReplay(ctx, type, ctx.replay.senderNonce());
+        throw e;
+      }
+      if (refusal == null) {
+        throw e;
+      }
+      refusal.addSuppressed(e);
+    }
   }
 
   /**
@@ -282,20 +317,45 @@ public final class CmpResponder {
     }
   }
 
-  /** Refuses a protected request whose (transactionID, senderNonce) was seen before: a replay, audited. */
-  private void fresh(PKIHeader h, CmpContext ctx, int type, Instant messageTime) throws CaException {
-    String nonce = HexFormat.of().formatHex(h.getSenderNonce().getOctets());
+  /**
+   * Refuses a protected request whose (transactionID, senderNonce) was seen before: a replay, audited. A request for
+   * one certificate (ir, cr, kur with one CertReqMsg) is checked by a read, and its record goes into the unit of work
+   * that issues or holds it (one commit, not two); any other request's record is stored now, before it does anything
+   * (a message with several certificates issues several units, and each must see its record first).
+   */
+  private void fresh(PKIMessage msg, CmpContext ctx, int type, Instant messageTime) throws CaException {
+    String nonce = HexFormat.of().formatHex(msg.getHeader().getSenderNonce().getOctets());
     try {
-      replays.remember(ctx.transactionId, nonce, messageTime);
+      if (oneCertificate(msg, type)) {
+        ctx.replay = replays.check(ctx.transactionId, nonce, messageTime);
+      } else {
+        replays.remember(ctx.transactionId, nonce, messageTime);
+      }
     } catch (CaException e) {
       if (e.code() == ErrorCode.REPLAYED) {
-        String who = ctx.identity == null ? "?" : ctx.identity.actor();
-        ctx.secret = null;
-        failures.record(AuditAction.AUTH_REPLAY, ctx.peer, who, null, "body=" + CmpBodies.name(type)
-            + " transaction=" + ctx.transactionId + " senderNonce=" + nonce);
+        auditReplay(ctx, type, nonce);
       }
       throw e;
     }
+  }
+
+  private static boolean oneCertificate(PKIMessage msg, int type) {
+    if (type != PKIBody.TYPE_INIT_REQ && type != PKIBody.TYPE_CERT_REQ && type != PKIBody.TYPE_KEY_UPDATE_REQ) {
+      return false;
+    }
+    try {
+      return org.bouncycastle.asn1.crmf.CertReqMessages.getInstance(msg.getBody().getContent()).toCertReqMsgArray()
+          .length == 1;
+    } catch (RuntimeException e) {
+      return false; // malformed: stored first, refused later
+    }
+  }
+
+  private void auditReplay(CmpContext ctx, int type, String nonce) throws CaException {
+    String who = ctx.identity == null ? "?" : ctx.identity.actor();
+    ctx.secret = null;
+    failures.record(AuditAction.AUTH_REPLAY, ctx.peer, who, null, "body=" + CmpBodies.name(type)
+        + " transaction=" + ctx.transactionId + " senderNonce=" + nonce);
   }
 
   // ------------------------------------------------------------------ answers

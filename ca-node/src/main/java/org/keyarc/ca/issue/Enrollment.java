@@ -11,7 +11,22 @@ import org.keyarc.ca.auth.Identity;
  */
 public interface Enrollment {
   /** Checks the request against its template, then issues it or holds it for approval. */
-  Outcome enroll(EnrollRequest request) throws CaException;
+  default Outcome enroll(EnrollRequest request) throws CaException {
+    return enroll(request, null);
+  }
+
+  /**
+   * {@link #enroll(EnrollRequest)}, with {@code alsoStore} (may be null) run first in the unit of work that issues
+   * or holds the request, so that it commits with it or not at all: the protocol layer's record of the message (its
+   * replay record), which then costs no commit of its own. When {@code enroll} throws, it was not stored.
+   */
+  Outcome enroll(EnrollRequest request, InSameUnit alsoStore) throws CaException;
+
+  /** Store work of the protocol layer that commits in the request's own unit of work. */
+  @FunctionalInterface
+  interface InSameUnit {
+    void run(org.keyarc.ca.store.StoreTx tx) throws CaException;
+  }
 
   /**
    * The client's confirmation of the certificates of {@code transaction}: each status accepts or rejects

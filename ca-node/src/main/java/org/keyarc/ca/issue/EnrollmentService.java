@@ -71,7 +71,7 @@ public final class EnrollmentService implements Enrollment {
   }
 
   @Override
-  public Outcome enroll(EnrollRequest r) throws CaException {
+  public Outcome enroll(EnrollRequest r, InSameUnit alsoStore) throws CaException {
     issuer.checkIssuing();
     Template t = r.template();
     TemplateRules.checkSubject(t, r.subject());
@@ -83,7 +83,7 @@ public final class EnrollmentService implements Enrollment {
     }
     NameRules.checkIssued(t, r.subjectAltNames());
     if (t.archivePrivateKey()) {
-      return enrollWithArchive(r);
+      return enrollWithArchive(r, alsoStore);
     }
     if (r.archive() != null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " does not archive private keys, but the "
@@ -99,6 +99,7 @@ public final class EnrollmentService implements Enrollment {
       byte[] evidence = r.cardEvidence() == null ? null : r.cardEvidence().encoded();
       String parties = partiesOf(r.requester(), r.subject());
       long id = store.inTransaction(tx -> {
+        also(alsoStore, tx);
         RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
         SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
         long rid = tx.requests().insertPending(new RequestStore.Held(r.ref().transaction(), r.ref().item(),
@@ -116,6 +117,7 @@ public final class EnrollmentService implements Enrollment {
     X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
         r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
         r.ref().transaction(), requester, origin, now, (tx, issued) -> {
+          also(alsoStore, tx);
           RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
           SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
           RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
@@ -123,12 +125,18 @@ public final class EnrollmentService implements Enrollment {
     return new Outcome.Issued(cert, confirmed, null, r.indirectPop());
   }
 
+  private static void also(InSameUnit alsoStore, org.keyarc.ca.store.StoreTx tx) throws CaException {
+    if (alsoStore != null) {
+      alsoStore.run(tx);
+    }
+  }
+
   /**
    * Invariant 3, no archive, no certificate: the key is unwrapped, checked and re-wrapped to the agents
    * in the HSM first; then the certificate, the archive record, the secret's use and the audit record
    * commit in one unit of work. A refusal leaves only its audit record.
    */
-  private Outcome enrollWithArchive(EnrollRequest r) throws CaException {
+  private Outcome enrollWithArchive(EnrollRequest r, InSameUnit alsoStore) throws CaException {
     Template t = r.template();
     Instant now = issuer.now();
     String requester = principal(r.requester());
@@ -140,7 +148,7 @@ public final class EnrollmentService implements Enrollment {
     });
     try {
       if (r.keyGen() != null) {
-        return enrollGenerated(r, now, requester, origin);
+        return enrollGenerated(r, now, requester, origin, alsoStore);
       }
       if (r.archive() == null) {
         throw new CaException(ErrorCode.ARCHIVAL_REQUIRED, "template " + t.name() + " archives the subject's private "
@@ -150,7 +158,7 @@ public final class EnrollmentService implements Enrollment {
       List<X509CertificateHolder> to = agents.archivalAgents(policy);
       KeyArchiver.Sealed sealed = archiver.seal(r.archive(), r.publicKey(), to, policy.threshold(), now);
       X509CertificateHolder cert = issueArchived(r, r.publicKey(), sealed, policy, to, now, requester, origin,
-          sealed.softwareUnwrap() ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm");
+          sealed.softwareUnwrap() ? " unwrap=software (archival.allowSoftwareUnwrap)" : " unwrap=hsm", alsoStore);
       boolean confirmed = r.implicitConfirm();
       return new Outcome.Issued(cert, confirmed);
     } catch (CaException e) {
@@ -160,7 +168,8 @@ public final class EnrollmentService implements Enrollment {
   }
 
   /** Central key generation: the key made and archived in the HSM, the certificate for it, the key to the requester. */
-  private Outcome enrollGenerated(EnrollRequest r, Instant now, String requester, String origin) throws CaException {
+  private Outcome enrollGenerated(EnrollRequest r, Instant now, String requester, String origin,
+      InSameUnit alsoStore) throws CaException {
     if (r.archive() != null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "a request without a public key cannot also send a private key");
     }
@@ -173,19 +182,20 @@ public final class EnrollmentService implements Enrollment {
         r.subjectAltNames(), false, r.secretReference(), null, r.cardEvidence(), r.keyGen());
     X509CertificateHolder cert = issueArchived(confirming, g.publicKey(), g.sealed(), policy, to, now, requester, origin,
         " generated=hsm " + r.keyGen().spec().name().toLowerCase() + " returned="
-            + (r.keyGen().to() instanceof KeyArchiver.Delivery.ToSecret ? "secret" : "requester-key"));
+            + (r.keyGen().to() instanceof KeyArchiver.Delivery.ToSecret ? "secret" : "requester-key"), alsoStore);
     return new Outcome.Issued(cert, false, g.delivered());
   }
 
   /** The certificate, the archive record, the secret's use and the audit record, in one unit of work. */
   private X509CertificateHolder issueArchived(EnrollRequest r, org.bouncycastle.asn1.x509.SubjectPublicKeyInfo key,
       KeyArchiver.Sealed sealed, AgentStore.Policy policy, List<X509CertificateHolder> to, Instant now,
-      String requester, String origin, String how) throws CaException {
+      String requester, String origin, String how, InSameUnit alsoStore) throws CaException {
     Template t = r.template();
     boolean confirmed = r.implicitConfirm();
     return issuer.issueAndStore(actor(r.requester()), t, r.subject(), key,
         r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
         r.ref().transaction(), requester, origin, now, (tx, issued) -> {
+          also(alsoStore, tx);
           RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
           SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
           RoleService.bindOnIssue(tx, r.secretReference(), issued, now);

@@ -17,6 +17,9 @@ public interface NonceStore {
   void remember(String transactionId, String senderNonce, Instant messageTime, Instant seenAt)
       throws StoreException;
 
+  /** Whether the pair is remembered already. */
+  boolean seen(String transactionId, String senderNonce) throws StoreException;
+
   /** Forgets every pair whose messageTime is before {@code messageTime}; returns how many. */
   int forgetBefore(Instant messageTime) throws StoreException;
 }

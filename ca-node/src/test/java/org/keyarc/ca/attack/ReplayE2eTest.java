@@ -183,4 +183,63 @@ class ReplayE2eTest {
     assertTrue(Attacker.errorText(old).contains("away from the CA's clock"), Attacker.errorText(old));
     assertEquals(before, secretsCreatedByAdmin());
   }
+
+  private static long certificatesOf(String subject) {
+    return org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM certificate WHERE subject = ?")) {
+        ps.setString(1, subject);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      }
+    });
+  }
+
+  /**
+   * A signed ir for one certificate keeps its replay record in the unit of work that issues it (one commit, not
+   * two). Eight copies of one captured message sent at once, each on its own connection: whichever copies get past
+   * the first look at the replay records race to the store, and exactly one certificate is issued; every other copy
+   * is refused as a replay (audited), and nothing of it is stored. Sent again afterwards, it is refused at once.
+   */
+  @Test
+  void copiesOfOneSignedIrSentAtOnceIssueOneCertificate() throws Exception {
+    String subject = "CN=Replay Racer";
+    TestCa.Enrollee user = ca.enrollUser(subject);
+    long before = certificatesOf(subject);
+    byte[] captured = Attacker.header(user.cert().getSubject(), ca.caCert().getSubject())
+        .setBody(Attacker.ir(subject)).addCMPCertificate(user.cert())
+        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(user.keys().getPrivate()))
+        .toASN1Structure().getEncoded();
+    long seq = auditHead();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    List<java.util.concurrent.Future<PKIMessage>> sent = new java.util.ArrayList<>();
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    for (int i = 0; i < 8; i++) {
+      sent.add(pool.submit(() -> {
+        go.await();
+        return Attacker.post(ca.httpUrl(), captured);
+      }));
+    }
+    go.countDown();
+    int granted = 0;
+    int replayed = 0;
+    for (java.util.concurrent.Future<PKIMessage> f : sent) {
+      PKIMessage a = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      if (a.getBody().getType() == PKIBody.TYPE_INIT_REP) {
+        granted++;
+      } else {
+        assertEquals(59, Attacker.keyarcCode(a), Attacker.errorText(a));
+        replayed++;
+      }
+    }
+    pool.shutdown();
+    assertEquals(1, granted, "one copy is issued");
+    assertEquals(7, replayed);
+    assertEquals(before + 1, certificatesOf(subject), "one certificate stored");
+    assertEquals(7, auditSince(seq).stream().filter(r -> r.action().equals("auth.replay")).count());
+    PKIMessage later = Attacker.post(ca.httpUrl(), captured);
+    assertEquals(59, Attacker.keyarcCode(later), Attacker.errorText(later));
+    assertEquals(before + 1, certificatesOf(subject));
+  }
 }

@@ -33,6 +33,20 @@ final class JdbcNonces implements NonceStore {
   }
 
   @Override
+  public boolean seen(String transactionId, String senderNonce) throws StoreException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM cmp_nonce WHERE transaction_id = ? AND "
+        + "sender_nonce = ?")) {
+      ps.setString(1, transactionId);
+      ps.setString(2, senderNonce);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+  }
+
+  @Override
   public int forgetBefore(Instant messageTime) throws StoreException {
     try {
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM cmp_nonce WHERE message_time < ?")) {
