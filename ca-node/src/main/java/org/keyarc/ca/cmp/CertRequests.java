@@ -91,6 +91,16 @@ final class CertRequests {
 
   /** An ir, cr or kur with one CertReqMsg, or an ir or cr with up to {@link #MAX_CERT_REQUESTS}. */
   PKIBody certRequest(PKIMessage msg, CmpContext ctx, int type) throws CaException {
+    return org.keyarc.ca.support.Futures.join(certRequestAsync(msg, ctx, type));
+  }
+
+  /**
+   * {@link #certRequest} answered from the commit: for one CertReqMsg on a plain template the future completes (on
+   * the store's commit thread) once the certificate is stored; several CertReqMsg, held and archived requests are
+   * done before it returns.
+   */
+  java.util.concurrent.CompletableFuture<PKIBody> certRequestAsync(PKIMessage msg, CmpContext ctx, int type)
+      throws CaException {
     CertReqMsg[] all = CertReqMessages.getInstance(msg.getBody().getContent()).toCertReqMsgArray();
     if (all.length == 0) {
       throw new CaException(ErrorCode.BAD_REQUEST, "the request holds no CertReqMsg");
@@ -99,10 +109,23 @@ final class CertRequests {
     RequestPolicy.Credential cred = policy.credential(ctx.identity, ctx.secret, ctx.signerSerial);
     if (all.length == 1) {
       CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
-      Outcome out = enrollment.enroll(enrollRequest(msg, ctx, cred, type, req), ctx.replayInUnit());
-      ctx.replayStored = true; // enroll returns only once its unit of work, with the replay record, committed
-      return answer(ctx, repType, req.getCertReqId(), out);
+      return enrollment.enrollAsync(enrollRequest(msg, ctx, cred, type, req), ctx.replayInUnit())
+          // off the commit thread, whether it issued or failed: what follows (the answer, its signature in the HSM,
+          // a replay record of its own) runs on ctx.after, and may wait for a commit without blocking the committer
+          .handleAsync((out, failure) -> {
+            if (failure != null) {
+              throw failure instanceof java.util.concurrent.CompletionException c ? c
+                  : new java.util.concurrent.CompletionException(failure);
+            }
+            ctx.replayStored = true; // it completes only once its unit of work, with the replay record, committed
+            return org.keyarc.ca.support.Futures.inStage(() -> answer(ctx, repType, req.getCertReqId(), out));
+          }, ctx.after);
     }
+    return java.util.concurrent.CompletableFuture.completedFuture(several(msg, ctx, type, all, repType, cred));
+  }
+
+  private PKIBody several(PKIMessage msg, CmpContext ctx, int type, CertReqMsg[] all, int repType,
+      RequestPolicy.Credential cred) throws CaException {
     if (ctx.secret != null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "a one-time secret is for one certificate: send one CertReqMsg, "
           + "not " + all.length);

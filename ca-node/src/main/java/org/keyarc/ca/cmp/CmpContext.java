@@ -47,6 +47,11 @@ final class CmpContext {
    * request (its record is stored before it does anything).
    */
   org.keyarc.ca.auth.ReplayGuard.Pending replay;
+  /**
+   * Where the work after a commit runs (the answer's building and signature): the node's workers, never the store's
+   * commit thread.
+   */
+  java.util.concurrent.Executor after = java.util.concurrent.ForkJoinPool.commonPool();
   /** True once {@link #replay} is in the store. */
   boolean replayStored;
 

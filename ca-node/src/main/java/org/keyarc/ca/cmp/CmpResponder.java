@@ -143,14 +143,27 @@ public final class CmpResponder {
    * with TLS_REQUIRED.
    */
   public byte[] handle(byte[] der, X509CertificateHolder tlsClient, String peer, boolean confidential) {
+    return handleAsync(der, tlsClient, peer, confidential, java.util.concurrent.ForkJoinPool.commonPool()).join();
+  }
+
+  /**
+   * {@link #handle(byte[], X509CertificateHolder, String, boolean)} without a thread waiting on the disk: the future
+   * completes with the answer. The request is read, authenticated and checked, and its certificate signed, on the
+   * calling thread; a one-certificate issuance then waits for its group commit with no thread held, and its answer
+   * is built and signed on {@code after} (the node's workers) once the commit completes. Every other request is
+   * answered before this returns. The future fails only with an Error the node cannot answer (out of memory).
+   */
+  public java.util.concurrent.CompletableFuture<byte[]> handleAsync(byte[] der, X509CertificateHolder tlsClient,
+      String peer, boolean confidential, java.util.concurrent.Executor after) {
     long start = System.nanoTime();
     CmpContext ctx = new CmpContext();
     if (peer != null) {
       ctx.peer = peer;
     }
     ctx.confidential = confidential;
-    String body = "unknown";
-    String outcome = "error";
+    ctx.after = after;
+    String[] body = {"unknown"};
+    java.util.concurrent.CompletableFuture<PKIMessage> answer;
     try {
       failures.checkAuditRoom(); // no work while a refusal could not be audited
       PKIMessage msg;
@@ -169,43 +182,35 @@ public final class CmpResponder {
       if (ctx.header.getTransactionID() != null) {
         ctx.transactionId = HexFormat.of().formatHex(ctx.header.getTransactionID().getOctets());
       }
-      body = CmpBodies.name(msg.getBody().getType());
-      ctx.operation = body;
-      PKIMessage answer = dispatch(msg, ctx, tlsClient);
-      outcome = answer.getBody().getType() == PKIBody.TYPE_ERROR ? "refused" : "ok";
-      for (CaException refused : ctx.refusals) {
-        identities.auditRefusal(ctx.identity, ctx.operation, refused);
-      }
-      return answer.getEncoded();
-    } catch (CaException e) {
-      outcome = "refused";
-      LOG.info("{} refused: {} ({})", body, e.getMessage(), e.code());
-      // every authorisation refusal is audited here, with the actor and the operation (NIAP FAU_GEN.1)
-      identities.auditRefusal(ctx.identity, ctx.operation, e);
-      return errorAnswer(ctx, e.code(), e.getMessage());
-    } catch (IllegalArgumentException | ClassCastException | IllegalStateException | ArithmeticException
-        | java.util.NoSuchElementException | IndexOutOfBoundsException | NullPointerException
-        | org.bouncycastle.operator.RuntimeOperatorException e) {
-      // Bouncy Castle's getInstance() methods refuse malformed structures inside a well-formed PKIMessage; integers
-      // out of range (intValueExact), missing items and undecodable signatures are malformed messages too
-      outcome = "refused";
-      LOG.warn("{} refused: malformed content ({}: {} at {})", body, e.getClass().getSimpleName(),
-          Texts.printable(e.getMessage()), e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?");
-      return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is malformed: "
-          + Texts.printable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-    } catch (StackOverflowError e) {
-      outcome = "refused";
-      LOG.warn("{} refused: nested too deeply to parse", body);
-      return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is nested too deeply");
+      body[0] = CmpBodies.name(msg.getBody().getType());
+      ctx.operation = body[0];
+      answer = dispatch(msg, ctx, tlsClient);
     } catch (OutOfMemoryError e) {
       throw e;
-    } catch (RuntimeException | IOException | Error e) {
-      // the node's own fault: the one place with a stack trace, and an incident id to find it by
-      String incident = HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(
-          java.util.concurrent.ThreadLocalRandom.current().nextLong()).array());
-      LOG.error("{} failed (incident {})", body, incident, e);
-      return errorAnswer(ctx, ErrorCode.INTERNAL, "the CA could not process the request (incident " + incident
-          + ")");
+    } catch (CaException | RuntimeException | Error e) {
+      answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    return answer.handle((a, failure) -> finish(ctx, body[0], a,
+        failure == null ? null : org.keyarc.ca.support.Futures.cause(failure), start));
+  }
+
+  /** The answer's bytes, or the error answer for what failed; counted in keyarc.cmp.requests. */
+  private byte[] finish(CmpContext ctx, String body, PKIMessage answer, Throwable failure, long start) {
+    String outcome = "error";
+    try {
+      if (failure == null) {
+        outcome = answer.getBody().getType() == PKIBody.TYPE_ERROR ? "refused" : "ok";
+        for (CaException refused : ctx.refusals) {
+          identities.auditRefusal(ctx.identity, ctx.operation, refused);
+        }
+        return answer.getEncoded();
+      }
+      outcome = failure instanceof CaException || failure instanceof StackOverflowError || malformed(failure)
+          ? "refused" : "error";
+      return errorFor(ctx, body, failure);
+    } catch (IOException e) {
+      outcome = "error";
+      return errorFor(ctx, body, e);
     } finally {
       if (metrics != null) {
         Timer.builder("keyarc.cmp.requests").tag("body", body).tag("outcome", outcome)
@@ -215,7 +220,51 @@ public final class CmpResponder {
     }
   }
 
-  private PKIMessage dispatch(PKIMessage msg, CmpContext ctx, X509CertificateHolder tlsClient) throws CaException {
+  /**
+   * Bouncy Castle's getInstance() methods refuse malformed structures inside a well-formed PKIMessage; integers out
+   * of range (intValueExact), missing items and undecodable signatures are malformed messages too.
+   */
+  private static boolean malformed(Throwable e) {
+    return e instanceof IllegalArgumentException || e instanceof ClassCastException
+        || e instanceof IllegalStateException || e instanceof ArithmeticException
+        || e instanceof java.util.NoSuchElementException || e instanceof IndexOutOfBoundsException
+        || e instanceof NullPointerException || e instanceof org.bouncycastle.operator.RuntimeOperatorException;
+  }
+
+  /** The error answer for a request that failed with {@code e}. */
+  private byte[] errorFor(CmpContext ctx, String body, Throwable e) {
+    if (e instanceof OutOfMemoryError oom) {
+      throw oom;
+    }
+    if (e instanceof CaException k) {
+      LOG.info("{} refused: {} ({})", body, k.getMessage(), k.code());
+      // every authorisation refusal is audited here, with the actor and the operation (NIAP FAU_GEN.1)
+      identities.auditRefusal(ctx.identity, ctx.operation, k);
+      return errorAnswer(ctx, k.code(), k.getMessage());
+    }
+    if (e instanceof java.util.concurrent.RejectedExecutionException) {
+      return errorAnswer(ctx, ErrorCode.NODE_UNAVAILABLE, "the node is shutting down");
+    }
+    if (malformed(e)) {
+      LOG.warn("{} refused: malformed content ({}: {} at {})", body, e.getClass().getSimpleName(),
+          Texts.printable(e.getMessage()), e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?");
+      return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is malformed: "
+          + Texts.printable(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+    }
+    if (e instanceof StackOverflowError) {
+      LOG.warn("{} refused: nested too deeply to parse", body);
+      return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is nested too deeply");
+    }
+    // the node's own fault: the one place with a stack trace, and an incident id to find it by
+    String incident = HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(
+        java.util.concurrent.ThreadLocalRandom.current().nextLong()).array());
+    LOG.error("{} failed (incident {})", body, incident, e);
+    return errorAnswer(ctx, ErrorCode.INTERNAL, "the CA could not process the request (incident " + incident
+        + ")");
+  }
+
+  private java.util.concurrent.CompletableFuture<PKIMessage> dispatch(PKIMessage msg, CmpContext ctx,
+      X509CertificateHolder tlsClient) throws CaException {
     failures.checkPeer(ctx.peer);
     PKIHeader h = msg.getHeader();
     boolean protectedRequest = h.getProtectionAlg() != null && msg.getProtection() != null;
@@ -226,29 +275,45 @@ public final class CmpResponder {
       fresh(msg, ctx, type, messageTime);
     }
     ctx.authenticated = ctx.identity != null;
-    PKIBody answer;
+    java.util.concurrent.CompletableFuture<PKIBody> answer;
     try {
       answer = switch (type) {
         case PKIBody.TYPE_INIT_REQ, PKIBody.TYPE_CERT_REQ, PKIBody.TYPE_KEY_UPDATE_REQ ->
-            certRequests.certRequest(msg, ctx, type);
-        case PKIBody.TYPE_P10_CERT_REQ -> certRequests.p10(msg, ctx);
-        case PKIBody.TYPE_CERT_CONFIRM -> followUps.certConf(msg, ctx);
-        case PKIBody.TYPE_POLL_REQ -> followUps.pollReq(msg, ctx);
-        case PKIBody.TYPE_REVOCATION_REQ -> followUps.revocation(msg, ctx);
-        case PKIBody.TYPE_GEN_MSG -> generalMessages.genm(msg, ctx);
+            certRequests.certRequestAsync(msg, ctx, type);
+        case PKIBody.TYPE_P10_CERT_REQ -> done(certRequests.p10(msg, ctx));
+        case PKIBody.TYPE_CERT_CONFIRM -> done(followUps.certConf(msg, ctx));
+        case PKIBody.TYPE_POLL_REQ -> done(followUps.pollReq(msg, ctx));
+        case PKIBody.TYPE_REVOCATION_REQ -> done(followUps.revocation(msg, ctx));
+        case PKIBody.TYPE_GEN_MSG -> done(generalMessages.genm(msg, ctx));
         default -> throw new CaException(ErrorCode.UNSUPPORTED_MESSAGE, "CMP body type " + CmpBodies.name(type)
             + " is not supported by this CA");
       };
     } catch (CaException e) {
-      if (e.code() == ErrorCode.REPLAYED) { // a copy of this message was stored meanwhile: this one is rolled back
-        auditReplay(ctx, type, ctx.replay == null ? "?" : ctx.replay.senderNonce());
-        throw e;
-      }
-      rememberIfNotStored(ctx, type, e);
-      throw e;
+      answer = java.util.concurrent.CompletableFuture.failedFuture(e);
     }
-    rememberIfNotStored(ctx, type, null);
-    return protect(ctx, answer, ctx.implicitConfirmGranted);
+    // after the body: the replay record if nothing stored it, then the answer's protection (a signature in the HSM),
+    // on the thread that completed the body (the caller's, or one of ctx.after's after a commit)
+    return answer.handle((b, failure) -> org.keyarc.ca.support.Futures.inStage(() -> {
+      if (failure != null) {
+        Throwable cause = org.keyarc.ca.support.Futures.cause(failure);
+        if (cause instanceof CaException e) {
+          if (e.code() == ErrorCode.REPLAYED) { // a copy of this message was stored meanwhile: this one rolled back
+            auditReplay(ctx, type, ctx.replay == null ? "?" : ctx.replay.senderNonce());
+            throw e;
+          }
+          rememberIfNotStored(ctx, type, e);
+          throw e;
+        }
+        throw failure instanceof java.util.concurrent.CompletionException c ? c
+            : new java.util.concurrent.CompletionException(cause);
+      }
+      rememberIfNotStored(ctx, type, null);
+      return protect(ctx, b, ctx.implicitConfirmGranted);
+    }));
+  }
+
+  private static java.util.concurrent.CompletableFuture<PKIBody> done(PKIBody body) {
+    return java.util.concurrent.CompletableFuture.completedFuture(body);
   }
 
   /**

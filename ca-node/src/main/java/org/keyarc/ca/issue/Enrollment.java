@@ -22,6 +22,15 @@ public interface Enrollment {
    */
   Outcome enroll(EnrollRequest request, InSameUnit alsoStore) throws CaException;
 
+  /**
+   * {@link #enroll(EnrollRequest, InSameUnit)} without waiting for the disk: the future completes once the request
+   * is committed (possibly on the store's commit thread), or fails with its refusal. What cannot be done without
+   * waiting is done before it returns.
+   */
+  default java.util.concurrent.CompletableFuture<Outcome> enrollAsync(EnrollRequest request, InSameUnit alsoStore) {
+    return org.keyarc.ca.support.Futures.of(() -> enroll(request, alsoStore));
+  }
+
   /** Store work of the protocol layer that commits in the request's own unit of work. */
   @FunctionalInterface
   interface InSameUnit {

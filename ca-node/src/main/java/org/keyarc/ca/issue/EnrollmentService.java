@@ -72,6 +72,24 @@ public final class EnrollmentService implements Enrollment {
 
   @Override
   public Outcome enroll(EnrollRequest r, InSameUnit alsoStore) throws CaException {
+    return org.keyarc.ca.support.Futures.join(enrollAsync(r, alsoStore));
+  }
+
+  /**
+   * The plain issuance (no approval, no archive) is answered from its commit: the HSM signs on the caller's thread,
+   * and the future completes once the certificate is stored. Held and archived requests are done before it returns.
+   */
+  @Override
+  public java.util.concurrent.CompletableFuture<Outcome> enrollAsync(EnrollRequest r, InSameUnit alsoStore) {
+    try {
+      return enrollChecked(r, alsoStore);
+    } catch (CaException | RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private java.util.concurrent.CompletableFuture<Outcome> enrollChecked(EnrollRequest r, InSameUnit alsoStore)
+      throws CaException {
     issuer.checkIssuing();
     Template t = r.template();
     TemplateRules.checkSubject(t, r.subject());
@@ -83,7 +101,7 @@ public final class EnrollmentService implements Enrollment {
     }
     NameRules.checkIssued(t, r.subjectAltNames());
     if (t.archivePrivateKey()) {
-      return enrollWithArchive(r, alsoStore);
+      return java.util.concurrent.CompletableFuture.completedFuture(enrollWithArchive(r, alsoStore));
     }
     if (r.archive() != null) {
       throw new CaException(ErrorCode.BAD_REQUEST, "template " + t.name() + " does not archive private keys, but the "
@@ -110,19 +128,19 @@ public final class EnrollmentService implements Enrollment {
                 + (evidence == null ? "" : " cardEvidence=yes") + (r.indirectPop() ? " pop=encrCert" : ""), now);
         return rid;
       });
-      return new Outcome.Pending(id);
+      return java.util.concurrent.CompletableFuture.completedFuture(new Outcome.Pending(id));
     }
     // a key proven by decryption counts only once its certConf shows it opened the certificate
     boolean confirmed = r.implicitConfirm() && !r.indirectPop();
-    X509CertificateHolder cert = issuer.issueAndStore(actor(r.requester()), t, r.subject(), r.publicKey(),
-        r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED, null,
-        r.ref().transaction(), requester, origin, now, (tx, issued) -> {
+    return issuer.issueAndStoreAsync(actor(r.requester()), t, r.subject(), r.publicKey(),
+        r.subjectAltNames(), confirmed ? CertRecord.Status.ISSUED : CertRecord.Status.UNCONFIRMED,
+        confirmed ? null : issuer.confirmDeadline(now), null, null, r.ref().transaction(), requester, origin, now,
+        (tx, issued) -> {
           also(alsoStore, tx);
           RoleService.checkNameFree(tx, r.subject(), exempt(r.requester()), r.secretReference());
           SecretService.consume(tx, r.secretReference(), r.ref().transaction(), now);
           RoleService.bindOnIssue(tx, r.secretReference(), issued, now);
-        });
-    return new Outcome.Issued(cert, confirmed, null, r.indirectPop());
+        }).thenApply(cert -> new Outcome.Issued(cert, confirmed, null, r.indirectPop()));
   }
 
   private static void also(InSameUnit alsoStore, org.keyarc.ca.store.StoreTx tx) throws CaException {

@@ -113,38 +113,71 @@ public final class Issuer {
   public X509CertificateHolder issueAndStore(String actor, Template t, X500Name subject, SubjectPublicKeyInfo spki,
       GeneralNames sans, CertRecord.Status status, Instant confirmDeadline, Boolean oaepSha256, Long requestId,
       String transaction, String requester, String origin, Instant now, TxHook hook) throws CaException {
-    guard.check();
-    for (int attempt = 0; ; attempt++) {
-      BigInteger serial = serials.next();
-      CaKeyring.Generation ca = keys.current(); // one CA key signs it and is recorded with it
-      X509CertificateHolder cert = sign(ca, t, subject, spki, sans, serial, now, oaepSha256);
-      byte[] der = Encodings.der(cert);
-      CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
-          cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
-          confirmDeadline, null, null, requestId,
-          Digests.sha256Hex(der), now, der, transaction, requester, origin);
+    return org.keyarc.ca.support.Futures.join(issueAndStoreAsync(actor, t, subject, spki, sans, status,
+        confirmDeadline, oaepSha256, requestId, transaction, requester, origin, now, hook));
+  }
+
+  /**
+   * {@link #issueAndStore(String, Template, X500Name, SubjectPublicKeyInfo, GeneralNames, CertRecord.Status, Instant,
+   * Boolean, Long, String, String, String, Instant, TxHook)} without waiting for the commit: signs in the HSM on the
+   * caller's thread, then the future completes once the certificate, its audit record and the hook's work are
+   * committed (on the commit thread), or fails with what refused it. Nothing waits on the disk meanwhile.
+   */
+  public java.util.concurrent.CompletableFuture<X509CertificateHolder> issueAndStoreAsync(String actor, Template t,
+      X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans, CertRecord.Status status,
+      Instant confirmDeadline, Boolean oaepSha256, Long requestId, String transaction, String requester,
+      String origin, Instant now, TxHook hook) {
+    try {
+      guard.check();
+    } catch (CaException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    return attempt(0, actor, t, subject, spki, sans, status, confirmDeadline, oaepSha256, requestId, transaction,
+        requester, origin, now, hook);
+  }
+
+  private java.util.concurrent.CompletableFuture<X509CertificateHolder> attempt(int attempt, String actor, Template t,
+      X500Name subject, SubjectPublicKeyInfo spki, GeneralNames sans, CertRecord.Status status,
+      Instant confirmDeadline, Boolean oaepSha256, Long requestId, String transaction, String requester,
+      String origin, Instant now, TxHook hook) {
+    BigInteger serial = serials.next();
+    CaKeyring.Generation ca = keys.current(); // one CA key signs it and is recorded with it
+    X509CertificateHolder cert;
+    try {
+      cert = sign(ca, t, subject, spki, sans, serial, now, oaepSha256);
+    } catch (CaException | RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    byte[] der = Encodings.der(cert);
+    CertRecord rec = new CertRecord(issuer, serial, subject.toString(), t.name(),
+        cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), status,
+        confirmDeadline, null, null, requestId,
+        Digests.sha256Hex(der), now, der, transaction, requester, origin);
+    return store.inGroupTransactionAsync(tx -> {
+      if (hook != null) {
+        hook.run(tx, cert);
+      }
+      int version = templateVersion.applyAsInt(t.name());
+      tx.certificates().insert(rec, version, ca.number());
+      Audit.append(tx, actor, AuditAction.CERT_ISSUE, "serial:" + hex(serial),
+          "template=" + t.name() + (version > 0 ? " templateVersion=" + version : "") + " subject=" + subject
+          + " status=" + status, now);
+      return cert;
+    }).exceptionallyComposeAsync(failure -> {
+      // a serial clash (never expected with 159-bit random serials) draws another serial, away from the commit thread
+      Throwable e = org.keyarc.ca.support.Futures.cause(failure);
       try {
-        store.inGroupTransaction(tx -> {
-          if (hook != null) {
-            hook.run(tx, cert);
-          }
-          int version = templateVersion.applyAsInt(t.name());
-          tx.certificates().insert(rec, version, ca.number());
-          Audit.append(tx, actor, AuditAction.CERT_ISSUE, "serial:" + hex(serial),
-              "template=" + t.name() + (version > 0 ? " templateVersion=" + version : "") + " subject=" + subject
-              + " status=" + status, now);
-          return null;
-        });
-        return cert;
-      } catch (StoreException e) {
-        if (attempt < 2 && e.isConstraintViolation()
+        if (attempt < 2 && e instanceof StoreException se && se.isConstraintViolation()
             && store.inTransaction(tx -> tx.certificates().find(issuer, serial)).isPresent()) {
           LOG.warn("serial collision on {}; drawing another", hex(serial));
-          continue;
+          return attempt(attempt + 1, actor, t, subject, spki, sans, status, confirmDeadline, oaepSha256, requestId,
+              transaction, requester, origin, now, hook);
         }
-        throw e;
+      } catch (CaException | RuntimeException lookup) {
+        e.addSuppressed(lookup);
       }
-    }
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    });
   }
 
   private X509CertificateHolder sign(CaKeyring.Generation ca, Template t, X500Name subject, SubjectPublicKeyInfo spki,

@@ -139,10 +139,18 @@ public final class BinaryServer implements AutoCloseable {
       }
       X509CertificateHolder tlsCert = clientCert;
       try {
-        workers.execute(() -> {
-          byte[] answer = responder.handle(frame.message(), tlsCert, peer(ctx), confidential);
-          ctx.writeAndFlush(new CmpFrame(frame.requestId(), answer)).addListener(f -> answered(ctx));
-        });
+        // the worker reads, checks and signs; an issuance's answer is then written when its commit completes,
+        // with no worker waiting for the disk (keyarc.workers bounds the CPU work in flight, not the requests)
+        workers.execute(() -> responder.handleAsync(frame.message(), tlsCert, peer(ctx), confidential, workers)
+            .whenComplete((answer, failure) -> {
+              if (failure != null) { // an Error the node cannot answer: the connection goes
+                LOG.error("no answer for a request on {}", ctx.channel().remoteAddress(), failure);
+                ctx.close();
+                ctx.channel().eventLoop().execute(() -> answered(ctx));
+                return;
+              }
+              ctx.writeAndFlush(new CmpFrame(frame.requestId(), answer)).addListener(f -> answered(ctx));
+            }));
       } catch (RejectedExecutionException e) {
         ctx.writeAndFlush(new CmpFrame(frame.requestId(), responder.transportError(ErrorCode.NODE_UNAVAILABLE,
             "the node is shutting down"))).addListener(f -> answered(ctx));

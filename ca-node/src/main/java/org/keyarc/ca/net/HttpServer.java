@@ -199,8 +199,14 @@ public final class HttpServer implements AutoCloseable {
         X509CertificateHolder tlsClient = TlsSupport.peerCertificate(ctx.pipeline().get(SslHandler.class));
         try {
           String peer = BinaryServer.peer(ctx);
-          workers.execute(() -> send(ctx, keepAlive, HttpResponseStatus.OK, PKIXCMP,
-              responder.handle(body, tlsClient, peer, confidential)));
+          workers.execute(() -> responder.handleAsync(body, tlsClient, peer, confidential, workers)
+              .whenComplete((answer, failure) -> {
+                if (failure != null) { // an Error the node cannot answer
+                  ctx.close();
+                  return;
+                }
+                send(ctx, keepAlive, HttpResponseStatus.OK, PKIXCMP, answer);
+              }));
         } catch (RejectedExecutionException e) {
           send(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "shutting down\n".getBytes());
         }

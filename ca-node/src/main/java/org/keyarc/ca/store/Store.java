@@ -20,6 +20,19 @@ public interface Store extends AutoCloseable {
   <T> T inGroupTransaction(TxWork<T> work) throws org.keyarc.ca.CaException;
 
   /**
+   * {@link #inGroupTransaction}, without waiting: the future completes after the shared commit (with what
+   * {@code work} returned, or what it or the commit threw), on the committing thread, so what follows it there should
+   * be short or hand itself to another executor. Stores without a group committer run the work now.
+   */
+  default <T> java.util.concurrent.CompletableFuture<T> inGroupTransactionAsync(TxWork<T> work) {
+    try {
+      return java.util.concurrent.CompletableFuture.completedFuture(inGroupTransaction(work));
+    } catch (org.keyarc.ca.CaException | RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Makes the units of work of this store append their audit records to {@code chain} (one chain per node, so
    * that nodes do not wait on each other; {@code AuditStore.MAIN} until this is called), creating it if new.
    */

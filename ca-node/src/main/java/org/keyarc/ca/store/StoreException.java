@@ -65,6 +65,9 @@ public class StoreException extends CaException {
     if (values >= 0) { // H2's constraint violations quote the row's values
       m = m.substring(0, values) + "\"";
     }
+    // H2's lock timeouts quote the locked row ("Map entry <table.39> with key <1> and value (...) is locked")
+    m = m.replaceAll("Map entry <[^>]*> with key <[^>]*> and value \\(.*\\) (<file> )?(\\(.*\\) )?is locked",
+        "a row is locked");
     return PATH.matcher(m).replaceAll("<file>");
   }
 }

@@ -67,4 +67,14 @@ class StoreExceptionTest {
     assertEquals("<file>, locked", StoreException.scrub("C:\\keyarc\\data\\store.mv.db, locked"));
     assertEquals("a TCP/IP error, and/or a timeout", StoreException.scrub("a TCP/IP error, and/or a timeout"));
   }
+
+  @Test
+  void aLockTimeoutDoesNotQuoteTheLockedRow() {
+    String h2 = "Map entry <table.39> with key <1> and value ( /* key:1 */ 'main', CAST(15 AS BIGINT), 'c2e26b54') "
+        + "/var/lib/keyarc/x ( /* key:1 */ 'main', CAST(15 AS BIGINT), 'c2e26b54') is locked by tx 1 and can not be "
+        + "updated by tx 2 within allocated time interval 2000 ms. [2.5.252/101]";
+    String shown = StoreException.scrub(h2);
+    assertEquals("a row is locked by tx 1 and can not be updated by tx 2 within allocated time interval 2000 ms. "
+        + "[2.5.252/101]", shown);
+  }
 }

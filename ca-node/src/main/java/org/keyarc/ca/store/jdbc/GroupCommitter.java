@@ -59,6 +59,24 @@ final class GroupCommitter implements AutoCloseable {
     this.thread.start();
   }
 
+  /**
+   * Queues {@code work}; the future completes after its commit, on the commit thread, with its result or with the
+   * CaException or RuntimeException that failed it (a store failure as a StoreException).
+   */
+  @SuppressWarnings("unchecked")
+  <T> CompletableFuture<T> submitAsync(TxWork<T> work) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new StoreException("the store is closed"));
+    }
+    if (!thread.isAlive()) {
+      return CompletableFuture.failedFuture(new StoreException("store error: the commit thread has stopped; restart "
+          + "the node"));
+    }
+    CompletableFuture<Object> f = new CompletableFuture<>();
+    queue.add(new Piece(work, f));
+    return (CompletableFuture<T>) (CompletableFuture<?>) f;
+  }
+
   @SuppressWarnings("unchecked")
   <T> T submit(TxWork<T> work) throws CaException {
     if (closed) {

@@ -234,6 +234,11 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public <T> java.util.concurrent.CompletableFuture<T> inGroupTransactionAsync(TxWork<T> work) {
+    return committer.submitAsync(work);
+  }
+
+  @Override
   public void close() {
     committer.close();
     dataSource.close();

@@ -1,0 +1,78 @@
+package org.keyarc.ca.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.cmp.CMPObjectIdentifiers;
+import org.bouncycastle.asn1.cmp.GenMsgContent;
+import org.bouncycastle.asn1.cmp.InfoTypeAndValue;
+import org.bouncycastle.asn1.cmp.PKIBody;
+import org.bouncycastle.asn1.cmp.PKIMessage;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.junit.jupiter.api.Test;
+import org.keyarc.ca.store.jdbc.JdbcStore;
+import org.keyarc.protocol.client.CmpClient;
+import org.keyarc.protocol.client.CmpTransport;
+import org.keyarc.protocol.cmp.CmpHeaders;
+
+/**
+ * Issue 19: an issuance's answer is written when its commit completes, and no worker waits for the disk meanwhile.
+ * A node with one worker; a database lock (held here by a direct connection, as a slow disk would) stalls the
+ * issuance's commit. While it is stalled, another client's genm is answered at once; the issuance is answered,
+ * granted, once the lock goes. With a worker waiting on the commit, the genm would wait for the lock too.
+ */
+class AnswerAfterCommitE2eTest {
+  private static String describe(CompletableFuture<byte[]> f) {
+    try {
+      return org.keyarc.protocol.KeyarcCmp.text(org.bouncycastle.asn1.cmp.ErrorMsgContent.getInstance(
+          PKIMessage.getInstance(f.get()).getBody().getContent()).getPKIStatusInfo());
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+
+  @Test
+  void aStalledCommitHoldsNoWorker() throws Exception {
+    try (TestCa ca = TestCa.start(cfg -> cfg.workers = 1)) {
+      TestCa.Enrollee user = ca.enrollUser("CN=Patient");
+      byte[] genm = new PKIMessage(CmpHeaders.unprotectedRequest(CmpHeaders.noName(),
+          new GeneralName(ca.caCert().getSubject()), null, null, null).build(),
+          new PKIBody(PKIBody.TYPE_GEN_MSG, new GenMsgContent(new InfoTypeAndValue(CMPObjectIdentifiers.id_it_caCerts))))
+          .getEncoded();
+      try (CmpClient client = ca.signedClient(ca.binaryUrl(), user); CmpTransport other = ca.transport(ca.binaryUrl())) {
+        other.send(genm).get(30, TimeUnit.SECONDS); // its connection is up before the lock
+        java.security.KeyPair kp = TestCa.ecKey();
+        byte[] request = client.prepareCertRequests(PKIBody.TYPE_CERT_REQ, new X500Name("CN=Patient"),
+            List.of(new CmpClient.CertRequestEntry(TestCa.spki(kp), TestCa.pop(kp), null)), null);
+        CompletableFuture<byte[]> issuance;
+        try (Connection lock = ((JdbcStore) ca.services().store()).dataSource().getConnection()) {
+          lock.setAutoCommit(false);
+          try (Statement st = lock.createStatement(); ResultSet rs = st.executeQuery(
+              "SELECT * FROM audit_chain FOR UPDATE")) {
+            assertTrue(rs.next(), "the audit chain's head row, locked");
+          }
+          issuance = client.transport().send(request);
+          Thread.sleep(150); // the issuance is read, checked, signed, and waits for its commit
+          long t0 = System.nanoTime();
+          PKIMessage answer = PKIMessage.getInstance(other.send(genm).get(30, TimeUnit.SECONDS));
+          long ms = (System.nanoTime() - t0) / 1_000_000;
+          assertEquals(PKIBody.TYPE_GEN_REP, answer.getBody().getType());
+          assertFalse(issuance.isDone(), () -> "the issuance still waits for its commit (the lock): " + describe(issuance));
+          assertTrue(ms < 300, "the genm was answered in " + ms + " ms while the only worker's issuance waited");
+          lock.rollback();
+        }
+        List<CmpClient.CertResult> results = client.certificatesOf(issuance.get(30, TimeUnit.SECONDS));
+        assertNotNull(results.get(0).cert(), () -> String.valueOf(results.get(0).refusal()));
+      }
+    }
+  }
+}
