@@ -33,18 +33,7 @@ public final class ReplayGuard {
    * @throws CaException {@link ErrorCode#REPLAYED} when the pair was seen before
    */
   public void remember(String transactionId, String senderNonce, Instant messageTime) throws CaException {
-    Instant now = clock.instant();
-    store.inGroupTransaction(tx -> {
-      try {
-        tx.nonces().remember(transactionId, senderNonce, messageTime, now);
-      } catch (StoreException e) {
-        if (e.isConstraintViolation()) {
-          throw replayed(transactionId);
-        }
-        throw e;
-      }
-      return null;
-    });
+    remember(new Pending(transactionId, senderNonce, messageTime, clock.instant()));
   }
 
   /**

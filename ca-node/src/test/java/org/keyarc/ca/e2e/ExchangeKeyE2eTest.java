@@ -56,6 +56,20 @@ class ExchangeKeyE2eTest {
     }
   }
 
+  /** A direct store edit: the ca_key rows of labels {@code a} and {@code b} swap their labels. */
+  private static void swapLabels(TestCa ca, String a, String b) {
+    org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> {
+      for (String[] set : new String[][] {{a, "swap-tmp"}, {b, a}, {"swap-tmp", b}}) {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET key_label = ? WHERE key_label = ?")) {
+          ps.setString(1, set[1]);
+          ps.setString(2, set[0]);
+          assertEquals(1, ps.executeUpdate());
+        }
+      }
+      return null;
+    });
+  }
+
   /**
    * A database writer swaps the labels of the exchange row and the CMP responder row, so that the exchange key's
    * retirement would destroy the responder key and the responder would sign with the exchange key. The node uses
@@ -69,16 +83,7 @@ class ExchangeKeyE2eTest {
       CaKeyring keys = ca.services().keys();
       String exchange = keys.exchanges().get(0).label();
       String responder = keys.currentResponder(Instant.now()).orElseThrow().label();
-      org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> {
-        for (String[] set : new String[][] {{exchange, "swap-tmp"}, {responder, exchange}, {"swap-tmp", responder}}) {
-          try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET key_label = ? WHERE key_label = ?")) {
-            ps.setString(1, set[1]);
-            ps.setString(2, set[0]);
-            assertEquals(1, ps.executeUpdate());
-          }
-        }
-        return null;
-      });
+      swapLabels(ca, exchange, responder);
       ca.node.close();
       ca.node = org.keyarc.ca.node.CaNode.start(ca.cfg);
       CaKeyring now = ca.services().keys();
@@ -108,16 +113,7 @@ class ExchangeKeyE2eTest {
       ca.services().exchange().renewNow("test");
       String b = ca.services().keys().exchanges().stream().map(CaKeyring.Exchange::label).filter(l -> !l.equals(a))
           .findFirst().orElseThrow();
-      org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> {
-        for (String[] set : new String[][] {{a, "swap-tmp"}, {b, a}, {"swap-tmp", b}}) {
-          try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET key_label = ? WHERE key_label = ?")) {
-            ps.setString(1, set[1]);
-            ps.setString(2, set[0]);
-            assertEquals(1, ps.executeUpdate());
-          }
-        }
-        return null;
-      });
+      swapLabels(ca, a, b);
       ca.node.close();
       ca.node = org.keyarc.ca.node.CaNode.start(ca.cfg);
       java.util.List<String> used = ca.services().keys().exchanges().stream().map(CaKeyring.Exchange::label).toList();
