@@ -40,6 +40,25 @@ class AnswerAfterCommitE2eTest {
     }
   }
 
+  /** Waits (at most 10 s) until another database session waits for a lock: the issuance's commit, stalled. */
+  private static void awaitBlockedOnLock(TestCa ca) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    try (Connection c = ((JdbcStore) ca.services().store()).dataSource().getConnection();
+        Statement st = c.createStatement()) {
+      while (System.nanoTime() < deadline) {
+        try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS "
+            + "WHERE BLOCKER_ID IS NOT NULL")) {
+          rs.next();
+          if (rs.getLong(1) > 0) {
+            return;
+          }
+        }
+        Thread.onSpinWait();
+      }
+    }
+    throw new AssertionError("the issuance's commit never waited for the lock");
+  }
+
   @Test
   void aStalledCommitHoldsNoWorker() throws Exception {
     try (TestCa ca = TestCa.start(cfg -> cfg.workers = 1)) {
@@ -61,7 +80,7 @@ class AnswerAfterCommitE2eTest {
             assertTrue(rs.next(), "the audit chain's head row, locked");
           }
           issuance = client.transport().send(request);
-          Thread.sleep(150); // the issuance is read, checked, signed, and waits for its commit
+          awaitBlockedOnLock(ca); // the issuance is read, checked, signed, and its commit waits for the lock
           long t0 = System.nanoTime();
           PKIMessage answer = PKIMessage.getInstance(other.send(genm).get(30, TimeUnit.SECONDS));
           long ms = (System.nanoTime() - t0) / 1_000_000;
