@@ -304,9 +304,17 @@ public final class HsmToken implements AutoCloseable {
     HsmException after = null;
     try {
       logout("C_Logout(CKU_SO)");
-      relogin();
     } catch (HsmException e) {
       after = e;
+    }
+    try { // the user back in even when the SO logout was refused (the user login then says whether the token is usable)
+      relogin();
+    } catch (HsmException e) {
+      if (after == null) {
+        after = e;
+      } else {
+        after.addSuppressed(e);
+      }
     }
     if (failed != null) {
       if (after != null) {

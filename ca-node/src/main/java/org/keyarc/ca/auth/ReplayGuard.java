@@ -19,6 +19,12 @@ public final class ReplayGuard {
   private final Store store;
   private final Clock clock;
   private final Duration skew;
+  /**
+   * The pairs of one-certificate requests checked ({@link #check}) and still being worked on by this node: a second
+   * copy arriving before the first's unit of work committed is refused here at once, without its own proof-of-
+   * possession check, HSM signature and commit. Copies sent to two nodes at once are told apart by the store.
+   */
+  private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public ReplayGuard(Store store, Clock clock, Duration skew) {
     this.store = store;
@@ -33,7 +39,22 @@ public final class ReplayGuard {
    * @throws CaException {@link ErrorCode#REPLAYED} when the pair was seen before
    */
   public void remember(String transactionId, String senderNonce, Instant messageTime) throws CaException {
-    remember(new Pending(transactionId, senderNonce, messageTime, clock.instant()));
+    Pending p = new Pending(transactionId, senderNonce, messageTime, clock.instant());
+    store.inGroupTransaction(tx -> {
+      p.insert(tx, "store"); // before the request does anything
+      return null;
+    });
+  }
+
+  /**
+   * Replays refused, by where they were caught (keyarc_cmp_replays_total{caught}): "in-flight" (a copy of a request
+   * this node is still working on), "store" (the pair was stored before) and "commit" (two copies passed the checks at
+   * once, on two nodes: the second's unit of work is rolled back when it meets the first's record).
+   */
+  private static void count(String caught) {
+    io.micrometer.core.instrument.Counter.builder("keyarc.cmp.replays").tag("caught", caught)
+        .description("replayed CMP requests refused, by where they were caught")
+        .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment();
   }
 
   /**
@@ -49,10 +70,15 @@ public final class ReplayGuard {
      *     (its unit of work is then rolled back: nothing of this copy is stored)
      */
     public void record(org.keyarc.ca.store.StoreTx tx) throws CaException {
+      insert(tx, "commit");
+    }
+
+    private void insert(org.keyarc.ca.store.StoreTx tx, String caught) throws CaException {
       try {
         tx.nonces().remember(transactionId, senderNonce, messageTime, seenAt);
       } catch (StoreException e) {
         if (e.isConstraintViolation()) {
+          count(caught);
           throw replayed(transactionId);
         }
         throw e;
@@ -67,10 +93,31 @@ public final class ReplayGuard {
    */
   public Pending check(String transactionId, String senderNonce, Instant messageTime) throws CaException {
     Instant now = clock.instant();
-    if (store.inTransaction(tx -> tx.nonces().seen(transactionId, senderNonce))) {
-      throw replayed(transactionId);
+    String key = transactionId + "/" + senderNonce;
+    if (!inFlight.add(key)) {
+      count("in-flight");
+      throw replayed(transactionId); // a copy is being worked on here right now
+    }
+    try {
+      if (store.inTransaction(tx -> tx.nonces().seen(transactionId, senderNonce))) {
+        count("store");
+        throw replayed(transactionId);
+      }
+    } catch (CaException | RuntimeException e) {
+      inFlight.remove(key);
+      throw e;
     }
     return new Pending(transactionId, senderNonce, messageTime, now);
+  }
+
+  /**
+   * Ends the in-flight claim {@link #check} took for {@code p}: called once its request is answered, when the pair is
+   * in the store (or the request failed before it could be), so that later copies are refused by the store.
+   */
+  public void release(Pending p) {
+    if (p != null) {
+      inFlight.remove(p.transactionId() + "/" + p.senderNonce());
+    }
   }
 
   /** {@link #remember(String, String, Instant)} for a pair {@link #check} let through whose request stored nothing. */

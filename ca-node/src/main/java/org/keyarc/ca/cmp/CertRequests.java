@@ -75,6 +75,9 @@ final class CertRequests {
         return t;
       }, new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
 
+  /** At most this many entries of one message are issued at once (on the message's worker and ENTRIES). */
+  static final int LANES = 8;
+
   private final Enrollment enrollment;
   private final RequestPolicy policy;
   private final CaKeyring keys;
@@ -124,6 +127,15 @@ final class CertRequests {
     return java.util.concurrent.CompletableFuture.completedFuture(several(msg, ctx, type, all, repType, cred));
   }
 
+  /** One entry of a multi-certificate message issued: its Outcome, or what refused or failed it (never thrown). */
+  private Object issueEntry(EnrollRequest one) {
+    try {
+      return enrollment.enroll(one);
+    } catch (CaException | RuntimeException | StackOverflowError e) {
+      return e;
+    }
+  }
+
   private PKIBody several(PKIMessage msg, CmpContext ctx, int type, CertReqMsg[] all, int repType,
       RequestPolicy.Credential cred) throws CaException {
     if (ctx.secret != null) {
@@ -169,48 +181,51 @@ final class CertRequests {
     }
     // the entries are issued side by side: their HSM signatures run on several sessions at once, and their units
     // of work reach the group commit together, so one message costs about one commit (each entry still in its own
-    // savepoint: all-or-nothing per certificate)
-    java.util.List<java.util.concurrent.CompletableFuture<Object>> running = new java.util.ArrayList<>();
-    for (int i = 0; i < all.length; i++) {
-      EnrollRequest one = checked[i];
-      running.add(one == null ? null : java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-        try {
-          return enrollment.enroll(one);
-        } catch (CaException e) {
-          return e;
+    // savepoint: all-or-nothing per certificate). At most LANES per message, so that one large message leaves HSM
+    // sessions and pool threads to the others.
+    Object[] done = new Object[all.length];
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    Runnable lane = () -> {
+      for (int i = next.getAndIncrement(); i < all.length; i = next.getAndIncrement()) {
+        if (checked[i] != null) {
+          done[i] = issueEntry(checked[i]);
         }
-      }, ENTRIES));
+      }
+    };
+    int lanes = Math.min(LANES, all.length);
+    java.util.List<java.util.concurrent.CompletableFuture<Void>> running = new java.util.ArrayList<>();
+    for (int l = 1; l < lanes; l++) {
+      running.add(java.util.concurrent.CompletableFuture.runAsync(lane, ENTRIES));
+    }
+    lane.run(); // the message's own worker is one of its lanes
+    for (java.util.concurrent.CompletableFuture<Void> f : running) {
+      f.join(); // a lane never fails: issueEntry keeps whatever an entry threw as that entry's outcome
     }
     boolean anyIssued = false;
     boolean allConfirmed = true;
-    RuntimeException failed = null;
     for (int i = 0; i < all.length; i++) {
-      if (running.get(i) == null) {
+      if (done[i] == null) {
         continue;
       }
-      Object done;
-      try {
-        done = running.get(i).join();
-      } catch (java.util.concurrent.CompletionException e) {
-        // a bug, not a refusal: as before, the whole message fails (after every entry has finished)
-        failed = failed != null ? failed : e.getCause() instanceof RuntimeException r ? r
-            : new IllegalStateException(e.getCause());
-        continue;
-      }
-      if (done instanceof CaException e) {
+      if (done[i] instanceof CaException e) {
         ctx.refusals.add(e);
         responses[i] = refused(all[i], e.code(), e.getMessage());
+      } else if (done[i] instanceof Throwable bug) {
+        // the node's own fault in this entry: the others were issued and stored, and are answered; this one is
+        // rejected with an incident id to find its stack trace by
+        String incident = java.util.HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(
+            java.util.concurrent.ThreadLocalRandom.current().nextLong()).array());
+        LOG.error("certReqId {} failed (incident {})", all[i].getCertReq().getCertReqId().getValue(), incident, bug);
+        responses[i] = refused(all[i], ErrorCode.INTERNAL, "the CA could not process this CertReqMsg (incident "
+            + incident + ")");
       } else {
-        Outcome out = (Outcome) done;
+        Outcome out = (Outcome) done[i];
         responses[i] = response(all[i].getCertReq().getCertReqId(), out);
         if (out instanceof Outcome.Issued issued) {
           anyIssued = true;
           allConfirmed &= issued.confirmed();
         }
       }
-    }
-    if (failed != null) {
-      throw failed;
     }
     ctx.implicitConfirmGranted = anyIssued && allConfirmed;
     CertificateRepMessageBuilder rep = anyIssued ? new CertificateRepMessageBuilder(keys.caCert())

@@ -212,6 +212,7 @@ public final class CmpResponder {
       outcome = "error";
       return errorFor(ctx, body, e);
     } finally {
+      replays.release(ctx.replay); // its record is stored (or it failed before): later copies meet the store's
       if (metrics != null) {
         Timer.builder("keyarc.cmp.requests").tag("body", body).tag("outcome", outcome)
             .description("CMP requests answered").register(metrics)
@@ -288,8 +289,8 @@ public final class CmpResponder {
         default -> throw new CaException(ErrorCode.UNSUPPORTED_MESSAGE, "CMP body type " + CmpBodies.name(type)
             + " is not supported by this CA");
       };
-    } catch (CaException e) {
-      answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+    } catch (CaException | RuntimeException | StackOverflowError e) {
+      answer = java.util.concurrent.CompletableFuture.failedFuture(e); // the replay record below is stored still
     }
     // after the body: the replay record if nothing stored it, then the answer's protection (a signature in the HSM),
     // on the thread that completed the body (the caller's, or one of ctx.after's after a commit)
@@ -303,6 +304,16 @@ public final class CmpResponder {
           }
           rememberIfNotStored(ctx, type, e);
           throw e;
+        }
+        if (!(cause instanceof OutOfMemoryError)) {
+          try { // a malformed body or a fault of the node: its pair is remembered all the same
+            rememberIfNotStored(ctx, type, null);
+          } catch (CaException e) {
+            if (e.code() == ErrorCode.REPLAYED) {
+              throw e;
+            }
+            cause.addSuppressed(e);
+          }
         }
         throw failure instanceof java.util.concurrent.CompletionException c ? c
             : new java.util.concurrent.CompletionException(cause);

@@ -37,6 +37,16 @@ import static org.keyarc.ca.support.Digests.hex;
  */
 public final class Issuer {
   private static final Logger LOG = LoggerFactory.getLogger(Issuer.class);
+  /**
+   * Where a unit of work refused by a unique constraint is looked into (and, on a serial clash, signed again): off the
+   * commit thread, on threads made when needed and gone after 30 s idle.
+   */
+  private static final java.util.concurrent.Executor SERIAL_RETRY = new java.util.concurrent.ThreadPoolExecutor(0, 1,
+      30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+        Thread th = new Thread(r, "keyarc-serial-retry");
+        th.setDaemon(true);
+        return th;
+      });
 
   private final Store store;
   private final CaKeyring keys;
@@ -163,20 +173,25 @@ public final class Issuer {
           "template=" + t.name() + (version > 0 ? " templateVersion=" + version : "") + " subject=" + subject
           + " status=" + status, now);
       return cert;
-    }).exceptionallyComposeAsync(failure -> {
-      // a serial clash (never expected with 159-bit random serials) draws another serial, away from the commit thread
+    }).exceptionallyCompose(failure -> {
+      // on the commit thread: only a constraint violation (a serial clash, never expected with 159-bit random
+      // serials) is looked into, and that on SERIAL_RETRY, away from the commit thread; anything else fails as it is
       Throwable e = org.keyarc.ca.support.Futures.cause(failure);
-      try {
-        if (attempt < 2 && e instanceof StoreException se && se.isConstraintViolation()
-            && store.inTransaction(tx -> tx.certificates().find(issuer, serial)).isPresent()) {
-          LOG.warn("serial collision on {}; drawing another", hex(serial));
-          return attempt(attempt + 1, actor, t, subject, spki, sans, status, confirmDeadline, oaepSha256, requestId,
-              transaction, requester, origin, now, hook);
-        }
-      } catch (CaException | RuntimeException lookup) {
-        e.addSuppressed(lookup);
+      if (attempt >= 2 || !(e instanceof StoreException se && se.isConstraintViolation())) {
+        return java.util.concurrent.CompletableFuture.failedFuture(e);
       }
-      return java.util.concurrent.CompletableFuture.failedFuture(e);
+      return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          if (store.inTransaction(tx -> tx.certificates().find(issuer, serial)).isPresent()) {
+            LOG.warn("serial collision on {}; drawing another", hex(serial));
+            return attempt(attempt + 1, actor, t, subject, spki, sans, status, confirmDeadline, oaepSha256,
+                requestId, transaction, requester, origin, now, hook);
+          }
+        } catch (CaException | RuntimeException lookup) {
+          e.addSuppressed(lookup);
+        }
+        return java.util.concurrent.CompletableFuture.<X509CertificateHolder>failedFuture(e);
+      }, SERIAL_RETRY).thenCompose(f -> f);
     });
   }
 

@@ -253,7 +253,13 @@ public final class CaKeyring {
     List<Exchange> out = new ArrayList<>();
     for (CaKeyStore.Row r : rows) {
       if (r.retiredAt() != null) {
-        continue; // destroyed in the HSM after its grace period
+        // destroyed in the HSM after its grace period (destroy first, then the row): a key still there means the row
+        // was marked retired by hand or by a store edit; it is not used (archivals go to the others), and said
+        if (exchangeToken.call(s -> s.findKeyOrNull(KeyClass.PRIVATE, r.keyLabel())) != null) {
+          LOG.error("exchange key {} is marked retired in the store but its key is still in token {}: it is not "
+              + "used (if the store was edited, restore it from a backup)", r.keyLabel(), exchangeToken.label());
+        }
+        continue;
       }
       X509CertificateHolder cert = holder(r.cert());
       KeyHandle h = serviceKey(exchangeToken, r, cert, EXCHANGE_LABEL_PREFIX, org.bouncycastle.asn1.x509.KeyPurposeId
@@ -310,9 +316,11 @@ public final class CaKeyring {
     } else if ((bc != null && bc.isCA()) || ekus == null || !ekus.hasKeyPurposeId(eku)) {
       why = "its certificate is not one for this purpose (a CA certificate, or without EKU " + eku.getId() + ")";
     } else {
-      h = on.call(s -> s.findKey(KeyClass.PRIVATE, r.keyLabel()));
+      h = on.call(s -> s.findKeyOrNull(KeyClass.PRIVATE, r.keyLabel()));
       KeyHandle found = h;
-      if (!on.call(s -> s.matchesPublicKey(found, publicKey(cert.getSubjectPublicKeyInfo())))) {
+      if (found == null) {
+        why = "token " + on.label() + " holds no private key under that label";
+      } else if (!on.call(s -> s.matchesPublicKey(found, publicKey(cert.getSubjectPublicKeyInfo())))) {
         why = "the key token " + on.label() + " holds under that label is not its certificate's";
       }
     }

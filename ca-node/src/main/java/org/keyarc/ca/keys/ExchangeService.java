@@ -75,13 +75,25 @@ public final class ExchangeService {
     List<CaKeyStore.Row> rows = store.inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE));
     int n = 0;
     for (CaKeyStore.Row r : rows) {
-      if (r.retiredAt() != null || !r.notAfter().plus(cfg.exchangeRetireAfter()).isBefore(now)) {
+      if (r.retiredAt() != null) {
         continue;
       }
-      if (keys.exchanges().stream().noneMatch(e -> e.label().equals(r.keyLabel()))) {
+      Optional<CaKeyring.Exchange> verified = keys.exchanges().stream()
+          .filter(e -> e.label().equals(r.keyLabel())).findFirst();
+      if (verified.isEmpty()) {
         // not an exchange key the keyring verified (a store edit naming another key): nothing is destroyed
         LOG.error("exchange key row {} is not one of this CA's exchange keys: not retired, nothing destroyed",
             r.keyLabel());
+        continue;
+      }
+      // the end date of the CA-signed certificate, never the row's not_after column: an edit of that column must not
+      // get the current exchange key destroyed (and every archive under it lost)
+      Instant notAfter = verified.get().cert().getNotAfter().toInstant();
+      if (!notAfter.equals(r.notAfter())) {
+        LOG.error("exchange key row {} says notAfter {} but its certificate says {} (the store was edited); the "
+            + "certificate's date is used", r.keyLabel(), r.notAfter(), notAfter);
+      }
+      if (!notAfter.plus(cfg.exchangeRetireAfter()).isBefore(now)) {
         continue;
       }
       int destroyed = HsmCalls.call(() -> keys.exchangeToken().call(s -> {
@@ -97,11 +109,11 @@ public final class ExchangeService {
       }));
       store.inTransaction(tx -> {
         tx.caKeys().retire(r.keyLabel(), now);
-        Audit.append(tx, actor, AuditAction.CA_EXCHANGE_RETIRE, r.keyLabel(), "notAfter=" + r.notAfter()
+        Audit.append(tx, actor, AuditAction.CA_EXCHANGE_RETIRE, r.keyLabel(), "notAfter=" + notAfter
             + " objectsDestroyed=" + destroyed, now);
         return null;
       });
-      LOG.info("exchange key {} (certificate ended {}) destroyed in the HSM", r.keyLabel(), r.notAfter());
+      LOG.info("exchange key {} (certificate ended {}) destroyed in the HSM", r.keyLabel(), notAfter);
       n++;
     }
     if (n > 0) {

@@ -690,6 +690,31 @@ public final class CaNode implements AutoCloseable {
     return metrics.scrape();
   }
 
+  /**
+   * Waits (up to 10 s) until the requests already read are answered: no worker busy and no group commit queued or
+   * running. An answer waiting for its commit is then built on a worker, not refused on the commit thread because
+   * the workers had stopped.
+   */
+  private void drainInFlight() {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    java.util.concurrent.ThreadPoolExecutor pool = workers instanceof java.util.concurrent.ThreadPoolExecutor t ? t
+        : null;
+    while (System.nanoTime() < end) {
+      boolean idle = store.awaitIdle(java.time.Duration.ofSeconds(1));
+      if (idle && (pool == null || (pool.getActiveCount() == 0 && pool.getQueue().isEmpty()))
+          && store.awaitIdle(java.time.Duration.ZERO)) {
+        return;
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    LOG.warn("requests still in flight after 10 s at shutdown; their answers are lost with the connections");
+  }
+
   @Override
   public void close() {
     binary.close();
@@ -699,6 +724,7 @@ public final class CaNode implements AutoCloseable {
     if (https != null) {
       https.close();
     }
+    drainInFlight(); // the listeners are closed; the connections stay open until what they sent is answered
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     timers.shutdownNow();

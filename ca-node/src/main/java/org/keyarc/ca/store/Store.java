@@ -33,6 +33,14 @@ public interface Store extends AutoCloseable {
   }
 
   /**
+   * Waits, up to {@code timeout}, until no group commit is queued or running, so that at shutdown the answers waiting
+   * for one are handed on before the node's workers stop. True when idle (at once for stores without a committer).
+   */
+  default boolean awaitIdle(java.time.Duration timeout) {
+    return true;
+  }
+
+  /**
    * Makes the units of work of this store append their audit records to {@code chain} (one chain per node, so
    * that nodes do not wait on each other; {@code AuditStore.MAIN} until this is called), creating it if new.
    */

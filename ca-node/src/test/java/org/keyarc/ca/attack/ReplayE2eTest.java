@@ -212,6 +212,8 @@ class ReplayE2eTest {
         .build(new JcaContentSignerBuilder("SHA256withECDSA").build(user.keys().getPrivate()))
         .toASN1Structure().getEncoded();
     long seq = auditHead();
+    double atCommit = ca.metric("keyarc_cmp_replays_total", "caught=\"commit\"");
+    double caught = ca.metric("keyarc_cmp_replays_total", null);
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
     List<java.util.concurrent.Future<PKIMessage>> sent = new java.util.ArrayList<>();
     java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
@@ -238,8 +240,38 @@ class ReplayE2eTest {
     assertEquals(7, replayed);
     assertEquals(before + 1, certificatesOf(subject), "one certificate stored");
     assertEquals(7, auditSince(seq).stream().filter(r -> r.action().equals("auth.replay")).count());
+    assertEquals(caught + 7, ca.metric("keyarc_cmp_replays_total", null), "seven replays counted");
+    // every copy was caught before its own proof-of-possession check and HSM signature: none only at the commit
+    assertEquals(atCommit, ca.metric("keyarc_cmp_replays_total", "caught=\"commit\""));
     PKIMessage later = Attacker.post(ca.httpUrl(), captured);
     assertEquals(59, Attacker.keyarcCode(later), Attacker.errorText(later));
     assertEquals(before + 1, certificatesOf(subject));
+  }
+  /**
+   * A signed ir for one certificate whose body breaks inside the node's own reading (a certReqId beyond 64 bits) was
+   * answered as malformed without its (transactionID, senderNonce) being remembered: the same bytes could be sent
+   * again and again, each time verified anew. Its pair is remembered like any other's: the second copy is a replay.
+   */
+  @Test
+  void aMalformedSignedIrIsRememberedToo() throws Exception {
+    String subject = "CN=Replay Malformed";
+    TestCa.Enrollee user = ca.enrollUser(subject);
+    java.security.KeyPair kp = Attacker.ecKey();
+    var req = new org.bouncycastle.cert.crmf.CertificateRequestMessageBuilder(java.math.BigInteger.ONE.shiftLeft(70))
+        .setSubject(new org.bouncycastle.asn1.x500.X500Name(subject))
+        .setPublicKey(org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded()))
+        .setProofOfPossessionSigningKeySigner(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate()))
+        .build();
+    byte[] captured = Attacker.header(user.cert().getSubject(), ca.caCert().getSubject())
+        .setBody(Attacker.ir(new org.bouncycastle.asn1.crmf.CertReqMessages(req.toASN1Structure())))
+        .addCMPCertificate(user.cert())
+        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(user.keys().getPrivate()))
+        .toASN1Structure().getEncoded();
+    PKIMessage first = Attacker.post(ca.httpUrl(), captured);
+    assertEquals(PKIBody.TYPE_ERROR, first.getBody().getType());
+    assertTrue(Attacker.keyarcCode(first) != 59, () -> "the first copy is refused for what it is: "
+        + Attacker.errorText(first));
+    PKIMessage again = Attacker.post(ca.httpUrl(), captured);
+    assertEquals(59, Attacker.keyarcCode(again), Attacker.errorText(again));
   }
 }

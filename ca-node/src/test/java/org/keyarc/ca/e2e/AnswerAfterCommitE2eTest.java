@@ -94,4 +94,51 @@ class AnswerAfterCommitE2eTest {
       }
     }
   }
+  /**
+   * The reviewer's replay race: copies of one signed ir that arrive before the first copy's unit of work committed each
+   * passed the store's replay read, and each did the whole proof-of-possession check, HSM signature and commit before
+   * being refused. Now the node claims the (transactionID, senderNonce) in memory when it checks it: with the first
+   * copy's commit stalled, a second copy is refused as a replay at once, and only the first is issued.
+   */
+  @Test
+  void aCopyArrivingWhileTheFirstWaitsForItsCommitIsRefusedAtOnce() throws Exception {
+    try (TestCa ca = TestCa.start()) {
+      TestCa.Enrollee user = ca.enrollUser("CN=Twice");
+      try (CmpClient client = ca.signedClient(ca.binaryUrl(), user); CmpTransport other = ca.transport(ca.binaryUrl())) {
+        java.security.KeyPair kp = TestCa.ecKey();
+        byte[] request = client.prepareCertRequests(PKIBody.TYPE_CERT_REQ, new X500Name("CN=Twice"),
+            List.of(new CmpClient.CertRequestEntry(TestCa.spki(kp), TestCa.pop(kp), null)), null);
+        CompletableFuture<byte[]> first;
+        CompletableFuture<byte[]> copy;
+        try (Connection lock = ((JdbcStore) ca.services().store()).dataSource().getConnection()) {
+          lock.setAutoCommit(false);
+          try (Statement st = lock.createStatement(); ResultSet rs = st.executeQuery(
+              "SELECT * FROM audit_chain FOR UPDATE")) {
+            assertTrue(rs.next(), "the audit chain's head row, locked");
+          }
+          double caughtBefore = ca.metric("keyarc_cmp_replays_total", "caught=\"in-flight\"");
+          first = client.transport().send(request);
+          awaitBlockedOnLock(ca);
+          copy = other.send(request);
+          // the copy is caught before it does any work (its refusal's audit record then waits for the lock too)
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+          while (ca.metric("keyarc_cmp_replays_total", "caught=\"in-flight\"") < caughtBefore + 1
+              && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+          }
+          assertEquals(caughtBefore + 1, ca.metric("keyarc_cmp_replays_total", "caught=\"in-flight\""),
+              "the copy is caught as a copy of a request in flight while the first waits for its commit");
+          assertFalse(first.isDone(), () -> "the first copy still waits for its commit: " + describe(first));
+          lock.rollback();
+        }
+        String refusal = describe(copy.orTimeout(30, TimeUnit.SECONDS));
+        assertTrue(refusal.contains("keyarc 59"), "the copy is refused as a replay: " + refusal);
+        List<CmpClient.CertResult> results = client.certificatesOf(first.get(30, TimeUnit.SECONDS));
+        assertNotNull(results.get(0).cert(), () -> String.valueOf(results.get(0).refusal()));
+        long stored = ca.services().store().inTransaction(tx -> tx.certificates().list(null, "CN=Twice", 1000))
+            .stream().filter(c -> c.subject().equals("CN=Twice")).count();
+        assertEquals(2, stored, "the enrollee's own certificate and the first copy's: the copy issued nothing");
+      }
+    }
+  }
 }

@@ -121,4 +121,31 @@ class ExchangeKeyE2eTest {
       assertEquals(1, used.size(), "the node made a new exchange key at start: " + used);
     }
   }
+  /**
+   * A database writer moves the current exchange key's not_after column a year into the past, so that the hourly
+   * retirement would destroy it (and every archive under it could never be recovered). The retirement goes by the
+   * CA-signed certificate's own end date: the key stays in the HSM and in use.
+   */
+  @Test
+  void anEditedNotAfterColumnDoesNotGetTheCurrentExchangeKeyDestroyed() throws Exception {
+    try (TestCa ca = TestCa.start()) {
+      CaKeyring keys = ca.services().keys();
+      String label = keys.currentExchange(Instant.now()).orElseThrow().label();
+      org.keyarc.ca.store.DirectSql.run(ca.services().store(), c -> {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE ca_key SET not_after = ? WHERE key_label = ?")) {
+          ps.setLong(1, Instant.now().minus(Duration.ofDays(365)).toEpochMilli());
+          ps.setString(2, label);
+          assertEquals(1, ps.executeUpdate());
+        }
+        return null;
+      });
+      assertEquals(0, ca.services().exchange().retireExpired("ca-node"), "nothing is retired");
+      assertNotNull(keys.token().call(s -> s.findKeyOrNull(KeyHandle.KeyClass.PRIVATE, label)),
+          "the current exchange key is still in the HSM");
+      assertEquals(label, keys.currentExchange(Instant.now()).orElseThrow().label(), "and still in use");
+      CaKeyStore.Row row = ca.services().store().inTransaction(tx -> tx.caKeys().list(CaKeyStore.Kind.EXCHANGE))
+          .stream().filter(r -> r.keyLabel().equals(label)).findFirst().orElseThrow();
+      assertNull(row.retiredAt());
+    }
+  }
 }

@@ -143,6 +143,22 @@ public final class TestCa implements AutoCloseable {
     return "http://127.0.0.1:" + node.httpPort() + "/";
   }
 
+  /**
+   * The sum of the samples of {@code name} (Prometheus form) on the node's /metrics whose labels include {@code
+   * label} (e.g. {@code caught="in-flight"}; null: all), as an operator's scraper reads them.
+   */
+  public double metric(String name, String label) throws Exception {
+    String text = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(httpUrl() + "metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    double sum = 0;
+    for (String line : text.split("\n")) {
+      if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && (label == null || line.contains(label))) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
   /** A TLS client context whose only trust anchor is this CA's certificate. */
   public SSLContext tls() throws Exception {
     return TlsPolicy.clientContext(caCert(), null);

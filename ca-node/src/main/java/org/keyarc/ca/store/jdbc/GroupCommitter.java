@@ -45,6 +45,8 @@ final class GroupCommitter implements AutoCloseable {
   private final BlockingQueue<Piece> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private volatile boolean closed;
+  /** True while a batch taken from the queue is being committed and its callers completed. */
+  private volatile boolean running;
 
   private final StoreHealing healing;
 
@@ -74,7 +76,40 @@ final class GroupCommitter implements AutoCloseable {
     }
     CompletableFuture<Object> f = new CompletableFuture<>();
     queue.add(new Piece(work, f));
+    if (!thread.isAlive()) { // it stopped between the check and the add: nothing would ever complete the piece
+      failWaiting();
+    }
     return (CompletableFuture<T>) (CompletableFuture<?>) f;
+  }
+
+  /** Fails every piece still queued: the commit thread has stopped (closed, or killed by the JVM's own errors). */
+  private void failWaiting() {
+    List<Piece> left = new ArrayList<>();
+    queue.drainTo(left);
+    for (Piece p : left) {
+      p.result().completeExceptionally(new StoreException(closed ? "the store is closed"
+          : "store error: the commit thread has stopped; restart the node"));
+    }
+  }
+
+  /**
+   * Waits, up to {@code timeout}, until no piece is queued or being committed (at shutdown: the answers that wait
+   * for a commit are handed on before the node's workers stop). True when it is idle.
+   */
+  boolean awaitIdle(java.time.Duration timeout) {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (!queue.isEmpty() || running) {
+      if (System.nanoTime() > end || !thread.isAlive()) {
+        return false;
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   @SuppressWarnings("unchecked")
@@ -111,6 +146,14 @@ final class GroupCommitter implements AutoCloseable {
   }
 
   private void loop() {
+    try {
+      commitWhileOpen();
+    } finally {
+      failWaiting(); // whatever is left when the thread ends is told so, never left waiting
+    }
+  }
+
+  private void commitWhileOpen() {
     List<Piece> batch = new ArrayList<>();
     while (!closed || !queue.isEmpty()) {
       try {
@@ -118,6 +161,7 @@ final class GroupCommitter implements AutoCloseable {
         if (first == null) {
           continue;
         }
+        running = true;
         batch.add(first);
         queue.drainTo(batch, MAX_BATCH - 1);
         run(batch);
@@ -138,6 +182,7 @@ final class GroupCommitter implements AutoCloseable {
         }
       } finally {
         batch.clear();
+        running = false;
       }
     }
   }

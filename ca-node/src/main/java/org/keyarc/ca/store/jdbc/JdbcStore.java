@@ -239,6 +239,11 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public boolean awaitIdle(java.time.Duration timeout) {
+    return committer.awaitIdle(timeout);
+  }
+
+  @Override
   public void close() {
     committer.close();
     dataSource.close();
