@@ -8,20 +8,25 @@
 # per message; table and bench/target/scaling.png); OpenSSL's own speed for the same operations; every issue-19
 # target with its figure and ratio; then the JMH suite in a short mode at 1, 2 and 4 threads. Writes Markdown tables
 # to bench/target/results.md.
-# Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling]   (defaults 10 and 60)
+# Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling] [--profile]
+#   (defaults 10 and 60; --profile records the node with Java Flight Recorder during the first plain run's measured
+#   part and prints where its CPU went: bench/target/profile.txt)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=10
 warmup=60
 jmh=yes
 scaling=yes
+profile=no
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --no-jmh) jmh=no; shift ;;
     --no-scaling) scaling=no; shift ;;
-    *) echo "usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling]" >&2; exit 2 ;;
+    --profile) profile=yes; shift ;;
+    *) echo "usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling] [--profile]" >&2
+      exit 2 ;;
   esac
 done
 # shellcheck source=../scripts/lib/tools.sh
@@ -44,7 +49,12 @@ echo "== building"
 keyarc="$root/keyarc"
 
 echo "== CA node on the embedded defaults, heap limited to 512 MB ($KEYARC_HOME)"
-KEYARC_JAVA_OPTS="-Xmx512m" "$keyarc" ca serve --init --admin "CN=Bench Client" > "$work/node.log" 2>&1 &
+jfr_opts=
+if [ "$profile" = yes ]; then # the measured part of the first plain run (its warm-up, plus the node's start and enrollment)
+  jfr_opts="-XX:StartFlightRecording=delay=$(( warmup + 15 ))s,duration=$(( duration > 6 ? duration - 4 : duration ))s"
+  jfr_opts="$jfr_opts,settings=profile,filename=$work/node.jfr"
+fi
+KEYARC_JAVA_OPTS="-Xmx512m $jfr_opts" "$keyarc" ca serve --init --admin "CN=Bench Client" > "$work/node.log" 2>&1 &
 node_pid=$!
 for _ in $(seq 1 60); do grep -q "stop with Ctrl-C" "$work/node.log" && break; sleep 1; done
 grep -q "stop with Ctrl-C" "$work/node.log" || { cat "$work/node.log"; echo "the node did not start" >&2; exit 1; }
@@ -65,8 +75,8 @@ mkdir -p "$root/bench/target"
     "$(free -g | awk '/Mem:/{print $2}') GB; $(java -version 2>&1 | head -1); SoftHSM2 $(softhsm2-util --version)." \
     "Load generator and node share the cores. Node heap limited to 512 MB (-Xmx512m)."
   echo
-  echo "| load | certificates/s | p50 | p90 | p99 | max | errors | HSM ceiling | ratio |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| load | certificates/s | p50 | p90 | p99 | max | errors | HSM ceiling | ratio | cores busy: generator / node |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
 } > "$results"
 
 heap_max=0
@@ -92,7 +102,9 @@ run_load() { # name, then bench enroll options
   errors=$(sed -n 's/^errors *//p' "$work/load.out")
   ceiling=$(sed -n 's/^ceiling *\([0-9]*\) .*/\1\/s/p' "$work/load.out")
   ratio=$(sed -n 's/^ratio *\([0-9.]*\) .*/\1/p' "$work/load.out")
-  echo "| $name | $rate | $p50 | $p90 | $p99 | $max | $errors | ${ceiling:--} | ${ratio:--} |" >> "$results"
+  local cpu
+  cpu=$(sed -n 's/^cpu .*load generator \([0-9.]*\), the node and the rest \([0-9.]*\)/\1 \/ \2/p' "$work/load.out")
+  echo "| $name | $rate | $p50 | $p90 | $p99 | $max | $errors | ${ceiling:--} | ${ratio:--} | ${cpu:--} |" >> "$results"
 }
 ceiling=(--ceiling --token keyarc-ca --pin-file "$pins/keyarc-ca.pin")
 
@@ -102,6 +114,32 @@ run_load "plain P-256, binary, 2 x 32 in flight" --node "$bin" --connections 2 -
 peak=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
 plain_ratio=$(sed -n 's/^ratio *\([0-9.]*\) .*/\1/p' "$work/load.out")
 plain_ceiling=$(sed -n 's/^ceiling *\([0-9]*\) .*/\1/p' "$work/load.out")
+if [ "$profile" = yes ]; then
+  for _ in $(seq 1 30); do [ -s "$work/node.jfr" ] && break; sleep 1; done
+  # CPU samples of the node: by thread, by the method on top of the stack, and by the first keyarc method below it
+  samples() { # event type, title
+    jfr print --stack-depth 64 --events "$1" "$work/node.jfr" | awk -v title="$2" '
+    /sampledThread = / { t = $0; sub(/.*sampledThread = "/, "", t); sub(/".*/, "", t); gsub(/[-#]?[0-9]+$/, "", t) }
+    /stackTrace = \[/ { depth = 0; own = ""; next }
+    /^ *\]/ { if (top != "") { n++; threads[t]++; tops[top]++; owns[own == "" ? "(no keyarc frame)" : own]++ }; top = ""; next }
+    /line:/ { f = $1; if (depth++ == 0) top = f; if (own == "" && f ~ /^org\.keyarc\./) own = f }
+    END {
+      printf "== %d %s\n\n-- by thread\n", n, title
+      for (k in threads) printf "%6.1f%%  %s\n", 100 * threads[k] / n, k | "sort -rn | head -12"; close("sort -rn | head -12")
+      printf "\n-- by the method on top of the stack\n"
+      for (k in tops) printf "%6.1f%%  %s\n", 100 * tops[k] / n, k | "sort -rn | head -25"; close("sort -rn | head -25")
+      printf "\n-- by the first keyarc method on the stack\n"
+      for (k in owns) printf "%6.1f%%  %s\n", 100 * owns[k] / n, k | "sort -rn | head -25"; close("sort -rn | head -25")
+    }'
+  }
+  { samples jdk.ExecutionSample "samples of the node's Java code on CPU"
+    echo
+    samples jdk.NativeMethodSample "samples of the node's threads in native code (PKCS#11 calls into SoftHSM2, but also waits: epoll, the disk)"
+  } > "$root/bench/target/profile.txt" || echo "the profile could not be read" >&2
+  cp "$work/node.jfr" "$root/bench/target/node.jfr" # for a closer look: jfr print / JDK Mission Control
+  echo "== profile of the node during the first plain run: bench/target/profile.txt"
+  head -70 "$root/bench/target/profile.txt"
+fi
 run_load "plain P-256, binary, 16 certificates per message, 2 x 16 in flight" --node "$bin" --connections 2 \
   --in-flight 16 --batch 16 --warmup 5 --requests $(( (5 + duration) * 400 ))
 batch16=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
@@ -151,14 +189,16 @@ GNUPLOT
 fi
 
 echo "== recovery agents: three cards, approved and added"
-"$keyarc" role grant "${admin[@]}" --role manager --subject "CN=Bench Manager" > /dev/null
+# a role is bound to its holder's key: the manager enrolls first, then the role is granted
 out=$("$keyarc" secret create "${admin[@]}" --template User --subject "CN=Bench Manager")
 awk '/^secret/{print $2}' <<< "$out" > "$work/manager.secret"
 "$keyarc" enroll --node "$bin" --ref "$(awk '/^reference/{print $2}' <<< "$out")" --secret-file "$work/manager.secret" \
   --out-key "$work/manager.key" --out-cert "$work/manager.crt" > /dev/null
+"$keyarc" role grant "${admin[@]}" --role manager --subject "CN=Bench Manager" > /dev/null
 manager=(--node "$bin" --cert "$work/manager.crt" --key "$work/manager.key")
 for i in 1 2 3; do
-  out=$("$keyarc" secret create "${manager[@]}" --template KeyRecoveryAgent --subject "CN=Bench Agent $i")
+  # the administrator asks, the manager approves: the requester of a request never approves it (four eyes)
+  out=$("$keyarc" secret create "${admin[@]}" --template KeyRecoveryAgent --subject "CN=Bench Agent $i")
   awk '/^secret/{print $2}' <<< "$out" > "$work/agent-$i.secret"
   card=(--token "kra-$i" --pin-file "$pins/kra-$i.pin" --node "$bin" --ref "$(awk '/^reference/{print $2}' <<< "$out")"
     --secret-file "$work/agent-$i.secret")

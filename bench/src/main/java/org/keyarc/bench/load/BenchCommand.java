@@ -167,9 +167,11 @@ public final class BenchCommand {
       }
       out.printf("running       %s, %d connection%s, %s, %d s%n", node.url(), connections, connections == 1 ? "" : "s",
           mode, duration);
+      CpuUse cpu = CpuUse.start();
       Result r = rate > 0 ? openLoop(clients, prepared, next, rate, duration)
           : closedLoop(clients, prepared, next, inFlight, duration);
       report(out, r);
+      out.println("cpu           " + cpu.stop());
       if (ceiling) {
         double rateNow = r.ok.get() / (r.elapsedNanos / 1e9);
         double c = ceiling(hsm, archive ? org.keyarc.hsm.KeySpec.parse(key) : null, agentsN, thresholdM,
@@ -460,6 +462,51 @@ public final class BenchCommand {
       t.join();
     }
     return done.get();
+  }
+
+  /**
+   * Where the machine's CPU went during the measured run: this load generator's own share (its process's CPU time),
+   * and the whole machine's (Linux /proc/stat: all but idle and iowait), the difference being the node's and
+   * anything else running. On one machine the generator competes with the node for the same cores.
+   */
+  private record CpuUse(long wallNanos, long ownNanos, double machineSeconds) {
+    static CpuUse start() {
+      return new CpuUse(System.nanoTime(), ownCpu(), machineBusySeconds());
+    }
+
+    String stop() {
+      double wall = (System.nanoTime() - wallNanos) / 1e9;
+      double own = (ownCpu() - ownNanos) / 1e9 / wall;
+      int cores = Runtime.getRuntime().availableProcessors();
+      double busy = machineBusySeconds();
+      if (busy < 0 || machineSeconds < 0) {
+        return String.format("load generator %.2f of %d cores", own, cores);
+      }
+      double all = (busy - machineSeconds) / wall;
+      return String.format("%.2f of %d cores busy: load generator %.2f, the node and the rest %.2f", all, cores, own,
+          all - own);
+    }
+
+    private static long ownCpu() {
+      return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+          instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
+    }
+
+    /** CPU seconds the machine has been busy since boot, or -1 where /proc/stat cannot be read. */
+    private static double machineBusySeconds() {
+      try {
+        String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i = 1; i < f.length && i <= 8; i++) {
+          if (i != 4 && i != 5) { // idle, iowait
+            busy += Long.parseLong(f[i]);
+          }
+        }
+        return busy / 100.0; // USER_HZ, 100 on Linux
+      } catch (java.io.IOException | RuntimeException e) {
+        return -1;
+      }
+    }
   }
 
   private static void report(PrintWriter out, Result r) {
