@@ -50,19 +50,22 @@ public final class NativeVerify {
     return NATIVE == null ? Bc.PROVIDER.getName() : NATIVE.getName();
   }
 
-  /** A verifier for signatures by {@code key}. */
+  /**
+   * A verifier for signatures by {@code key}: the native provider's for the algorithms it offers, Bouncy Castle's for
+   * the others (built only when one is asked for). The key is decoded once, by the native provider.
+   */
   public static ContentVerifierProvider of(SubjectPublicKeyInfo key) throws OperatorCreationException {
-    ContentVerifierProvider bc = new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER).build(key);
     if (NATIVE == null) {
-      return bc;
+      return bc(key);
     }
-    ContentVerifierProvider nat;
+    java.security.PublicKey nativeKey;
     try {
-      nat = new JcaContentVerifierProviderBuilder().setProvider(NATIVE).build(key);
-    } catch (OperatorCreationException | RuntimeException e) {
-      return bc; // a key type the native provider does not read
+      nativeKey = java.security.KeyFactory.getInstance(keyAlgorithm(key), NATIVE)
+          .generatePublic(new java.security.spec.X509EncodedKeySpec(key.getEncoded()));
+    } catch (java.security.GeneralSecurityException | java.io.IOException | RuntimeException e) {
+      return bc(key); // a key type the native provider does not read
     }
-    return new WithFallback(nat, bc);
+    return new Native(key, nativeKey);
   }
 
   /** A verifier for signatures by {@code cert}'s key. */
@@ -70,9 +73,51 @@ public final class NativeVerify {
     return of(cert.getSubjectPublicKeyInfo());
   }
 
-  /** The native verifier for the algorithms it offers, Bouncy Castle's for the others. */
-  private record WithFallback(ContentVerifierProvider primary, ContentVerifierProvider fallback)
-      implements ContentVerifierProvider {
+  /**
+   * The name of the provider that verifies {@code v}'s signatures: the native provider's for a verifier of {@link
+   * #of} it serves, "BC" otherwise (tests, and a reader wondering which one runs).
+   */
+  public static String providerOf(ContentVerifier v) {
+    return v instanceof NativeVerifier n ? n.signature.getProvider().getName() : Bc.PROVIDER.getName();
+  }
+
+  private static ContentVerifierProvider bc(SubjectPublicKeyInfo key) throws OperatorCreationException {
+    return new JcaContentVerifierProviderBuilder().setProvider(Bc.PROVIDER).build(key);
+  }
+
+  /** The JCA key algorithm of {@code key}: "EC" or "RSA" (what the native provider reads), else its OID. */
+  private static String keyAlgorithm(SubjectPublicKeyInfo key) {
+    org.bouncycastle.asn1.ASN1ObjectIdentifier oid = key.getAlgorithm().getAlgorithm();
+    if (oid.equals(org.bouncycastle.asn1.x9.X9ObjectIdentifiers.id_ecPublicKey)) {
+      return "EC";
+    }
+    if (oid.equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption)) {
+      return "RSA";
+    }
+    return oid.getId();
+  }
+
+  /** Signature algorithm names as Bouncy Castle's operators name them ("SHA256WITHECDSA"). */
+  private static final org.bouncycastle.operator.DefaultSignatureNameFinder NAMES =
+      new org.bouncycastle.operator.DefaultSignatureNameFinder();
+
+  /**
+   * The native provider's verifiers over one key, made here rather than by Bouncy Castle's
+   * JcaContentVerifierProviderBuilder: with that builder (for ECDSA and RSA it also makes a "raw" NONEwith...
+   * signature, which the native provider lacks), the node's profile under load showed every POP still verified by
+   * Bouncy Castle (DSABase, ECDSASigner) although the native provider was loaded (issue 19). {@link #providerOf} says
+   * which provider a verifier uses; NativeVerifyTest holds it to the native one.
+   */
+  private static final class Native implements ContentVerifierProvider {
+    private final SubjectPublicKeyInfo key;
+    private final java.security.PublicKey nativeKey;
+    private ContentVerifierProvider fallback;
+
+    Native(SubjectPublicKeyInfo key, java.security.PublicKey nativeKey) {
+      this.key = key;
+      this.nativeKey = nativeKey;
+    }
+
     @Override
     public boolean hasAssociatedCertificate() {
       return false;
@@ -85,10 +130,67 @@ public final class NativeVerify {
 
     @Override
     public ContentVerifier get(AlgorithmIdentifier alg) throws OperatorCreationException {
+      // RSASSA-PSS carries its parameters in the AlgorithmIdentifier; Bouncy Castle reads them
+      if (!alg.getAlgorithm().equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_RSASSA_PSS)) {
+        try {
+          java.security.Signature s = java.security.Signature.getInstance(NAMES.getAlgorithmName(alg), NATIVE);
+          s.initVerify(nativeKey);
+          return new NativeVerifier(alg, s);
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+          // an algorithm the native provider does not offer: Bouncy Castle's below
+        }
+      }
+      synchronized (this) {
+        if (fallback == null) {
+          fallback = bc(key);
+        }
+      }
+      return fallback.get(alg);
+    }
+  }
+
+  /** One signature, verified by the native provider. */
+  private static final class NativeVerifier implements ContentVerifier {
+    private final AlgorithmIdentifier alg;
+    private final java.security.Signature signature;
+    private final java.io.OutputStream out;
+
+    NativeVerifier(AlgorithmIdentifier alg, java.security.Signature signature) {
+      this.alg = alg;
+      this.signature = signature;
+      this.out = new java.io.OutputStream() {
+        @Override
+        public void write(int b) throws java.io.IOException {
+          write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws java.io.IOException {
+          try {
+            signature.update(b, off, len);
+          } catch (java.security.SignatureException e) {
+            throw new java.io.IOException(e.getMessage(), e);
+          }
+        }
+      };
+    }
+
+    @Override
+    public AlgorithmIdentifier getAlgorithmIdentifier() {
+      return alg;
+    }
+
+    @Override
+    public java.io.OutputStream getOutputStream() {
+      return out;
+    }
+
+    @Override
+    public boolean verify(byte[] expected) {
       try {
-        return primary.get(alg);
-      } catch (OperatorCreationException | RuntimeException e) {
-        return fallback.get(alg);
+        return signature.verify(expected);
+      } catch (java.security.SignatureException e) {
+        return false; // not a signature of this form (a malformed DER ECDSA value, a wrong length)
       }
     }
   }

@@ -59,6 +59,14 @@ class AnswerAfterCommitE2eTest {
     throw new AssertionError("the issuance's commit never waited for the lock");
   }
 
+  /** Locks the audit chain's head row in {@code lock}'s open transaction, as a slow disk would hold a commit. */
+  private static void lockAuditChain(Connection lock) throws Exception {
+    lock.setAutoCommit(false);
+    try (Statement st = lock.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM audit_chain FOR UPDATE")) {
+      assertTrue(rs.next(), "the audit chain's head row, locked");
+    }
+  }
+
   @Test
   void aStalledCommitHoldsNoWorker() throws Exception {
     try (TestCa ca = TestCa.start(cfg -> cfg.workers = 1)) {
@@ -74,11 +82,7 @@ class AnswerAfterCommitE2eTest {
             List.of(new CmpClient.CertRequestEntry(TestCa.spki(kp), TestCa.pop(kp), null)), null);
         CompletableFuture<byte[]> issuance;
         try (Connection lock = ((JdbcStore) ca.services().store()).dataSource().getConnection()) {
-          lock.setAutoCommit(false);
-          try (Statement st = lock.createStatement(); ResultSet rs = st.executeQuery(
-              "SELECT * FROM audit_chain FOR UPDATE")) {
-            assertTrue(rs.next(), "the audit chain's head row, locked");
-          }
+          lockAuditChain(lock);
           issuance = client.transport().send(request);
           awaitBlockedOnLock(ca); // the issuance is read, checked, signed, and its commit waits for the lock
           long t0 = System.nanoTime();
@@ -111,11 +115,7 @@ class AnswerAfterCommitE2eTest {
         CompletableFuture<byte[]> first;
         CompletableFuture<byte[]> copy;
         try (Connection lock = ((JdbcStore) ca.services().store()).dataSource().getConnection()) {
-          lock.setAutoCommit(false);
-          try (Statement st = lock.createStatement(); ResultSet rs = st.executeQuery(
-              "SELECT * FROM audit_chain FOR UPDATE")) {
-            assertTrue(rs.next(), "the audit chain's head row, locked");
-          }
+          lockAuditChain(lock);
           double caughtBefore = ca.metric("keyarc_cmp_replays_total", "caught=\"in-flight\"");
           first = client.transport().send(request);
           awaitBlockedOnLock(ca);

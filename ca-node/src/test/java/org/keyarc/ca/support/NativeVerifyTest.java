@@ -54,4 +54,31 @@ class NativeVerifyTest {
     assertTrue(verifies(d, "SHA256withDSA", false));
     assertFalse(verifies(d, "SHA256withDSA", true));
   }
+
+  /**
+   * The point of it: the verification itself runs in the native provider for EC and RSA, not only its key decoding (a
+   * profile of the node found every POP still verified by Bouncy Castle behind the native provider's name), and in
+   * Bouncy Castle for RSASSA-PSS and DSA.
+   */
+  @Test
+  void ecAndRsaAreVerifiedByTheNativeProviderItself() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux")
+        && System.getProperty("os.arch").equals("amd64"), "the native provider is built for Linux x86-64");
+    KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+    ec.initialize(new ECGenParameterSpec("secp256r1"));
+    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    KeyPair r = rsa.generateKeyPair();
+    KeyPairGenerator dsa = KeyPairGenerator.getInstance("DSA");
+    dsa.initialize(2048);
+    for (Object[] c : new Object[][] {{ec.generateKeyPair(), "SHA256withECDSA", "AmazonCorrettoCryptoProvider"},
+        {r, "SHA256withRSA", "AmazonCorrettoCryptoProvider"}, {r, "SHA256withRSAandMGF1", "BC"},
+        {dsa.generateKeyPair(), "SHA256withDSA", "BC"}}) {
+      KeyPair kp = (KeyPair) c[0];
+      org.bouncycastle.asn1.x509.AlgorithmIdentifier alg = new org.bouncycastle.operator
+          .DefaultSignatureAlgorithmIdentifierFinder().find((String) c[1]);
+      ContentVerifier v = NativeVerify.of(SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded())).get(alg);
+      assertEquals(c[2], NativeVerify.providerOf(v), c[1] + " is verified by " + c[2]);
+    }
+  }
 }
