@@ -103,7 +103,7 @@ public final class ReplayGuard {
         count("store");
         throw replayed(transactionId);
       }
-    } catch (CaException | RuntimeException e) {
+    } catch (Throwable e) {
       inFlight.remove(key);
       throw e;
     }

@@ -113,6 +113,8 @@ final class CertRequests {
     if (all.length == 1) {
       CertificateRequestMessage req = new CertificateRequestMessage(all[0]);
       return enrollment.enrollAsync(enrollRequest(msg, ctx, cred, type, req), ctx.replayInUnit())
+          // issued, so committed with its replay record: said here, whether or not the stage below can run
+          .whenComplete((out, failure) -> ctx.replayStored |= failure == null)
           // off the commit thread, whether it issued or failed: what follows (the answer, its signature in the HSM,
           // a replay record of its own) runs on ctx.after, and may wait for a commit without blocking the committer
           .handleAsync((out, failure) -> {
@@ -120,7 +122,6 @@ final class CertRequests {
               throw failure instanceof java.util.concurrent.CompletionException c ? c
                   : new java.util.concurrent.CompletionException(failure);
             }
-            ctx.replayStored = true; // it completes only once its unit of work, with the replay record, committed
             return org.keyarc.ca.support.Futures.inStage(() -> answer(ctx, repType, req.getCertReqId(), out));
           }, ctx.after);
     }
@@ -131,7 +132,9 @@ final class CertRequests {
   private Object issueEntry(EnrollRequest one) {
     try {
       return enrollment.enroll(one);
-    } catch (CaException | RuntimeException | StackOverflowError e) {
+    } catch (OutOfMemoryError e) {
+      throw e;
+    } catch (CaException | RuntimeException | Error e) {
       return e;
     }
   }
@@ -210,6 +213,11 @@ final class CertRequests {
       if (done[i] instanceof CaException e) {
         ctx.refusals.add(e);
         responses[i] = refused(all[i], e.code(), e.getMessage());
+      } else if (done[i] instanceof Throwable bad && (CmpResponder.malformed(bad) || bad instanceof StackOverflowError)) {
+        LOG.warn("certReqId {} refused: malformed content ({}: {})", all[i].getCertReq().getCertReqId().getValue(),
+            bad.getClass().getSimpleName(), Texts.printable(String.valueOf(bad.getMessage())));
+        responses[i] = refused(all[i], ErrorCode.BAD_MESSAGE, "the CertReqMsg is malformed: "
+            + Texts.printable(String.valueOf(bad.getMessage())));
       } else if (done[i] instanceof Throwable bug) {
         // the node's own fault in this entry: the others were issued and stored, and are answered; this one is
         // rejected with an incident id to find its stack trace by

@@ -186,6 +186,7 @@ public final class CmpResponder {
       ctx.operation = body[0];
       answer = dispatch(msg, ctx, tlsClient);
     } catch (OutOfMemoryError e) {
+      replays.release(ctx.replay);
       throw e;
     } catch (CaException | RuntimeException | Error e) {
       answer = java.util.concurrent.CompletableFuture.failedFuture(e);
@@ -225,7 +226,7 @@ public final class CmpResponder {
    * Bouncy Castle's getInstance() methods refuse malformed structures inside a well-formed PKIMessage; integers out
    * of range (intValueExact), missing items and undecodable signatures are malformed messages too.
    */
-  private static boolean malformed(Throwable e) {
+  static boolean malformed(Throwable e) {
     return e instanceof IllegalArgumentException || e instanceof ClassCastException
         || e instanceof IllegalStateException || e instanceof ArithmeticException
         || e instanceof java.util.NoSuchElementException || e instanceof IndexOutOfBoundsException
@@ -305,7 +306,7 @@ public final class CmpResponder {
           rememberIfNotStored(ctx, type, e);
           throw e;
         }
-        if (!(cause instanceof OutOfMemoryError)) {
+        if (!(cause instanceof OutOfMemoryError) && !(cause instanceof java.util.concurrent.RejectedExecutionException)) {
           try { // a malformed body or a fault of the node: its pair is remembered all the same
             rememberIfNotStored(ctx, type, null);
           } catch (CaException e) {

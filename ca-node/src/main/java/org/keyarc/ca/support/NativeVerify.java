@@ -58,6 +58,7 @@ public final class NativeVerify {
     if (NATIVE == null) {
       return bc(key);
     }
+    checkRsaModulus(key);
     java.security.PublicKey nativeKey;
     try {
       nativeKey = java.security.KeyFactory.getInstance(keyAlgorithm(key), NATIVE)
@@ -79,6 +80,24 @@ public final class NativeVerify {
    */
   public static String providerOf(ContentVerifier v) {
     return v instanceof NativeVerifier n ? n.signature.getProvider().getName() : Bc.PROVIDER.getName();
+  }
+
+  /**
+   * Bouncy Castle's checks of an RSA public key (an even modulus, small factors, a prime modulus: a key whose private
+   * half anyone could compute), which its own key decoding makes and the native provider's does not: a proof of
+   * possession by such a key must not verify.
+   */
+  private static void checkRsaModulus(SubjectPublicKeyInfo key) throws OperatorCreationException {
+    if (!key.getAlgorithm().getAlgorithm().equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption)) {
+      return;
+    }
+    try {
+      org.bouncycastle.asn1.pkcs.RSAPublicKey rsa = org.bouncycastle.asn1.pkcs.RSAPublicKey.getInstance(
+          key.parsePublicKey());
+      new org.bouncycastle.crypto.params.RSAKeyParameters(false, rsa.getModulus(), rsa.getPublicExponent());
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new OperatorCreationException("the RSA public key is not usable: " + e.getMessage(), e);
+    }
   }
 
   private static ContentVerifierProvider bc(SubjectPublicKeyInfo key) throws OperatorCreationException {

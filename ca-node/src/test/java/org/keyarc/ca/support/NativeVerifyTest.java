@@ -81,4 +81,21 @@ class NativeVerifyTest {
       assertEquals(c[2], NativeVerify.providerOf(v), c[1] + " is verified by " + c[2]);
     }
   }
+
+  /**
+   * The reviewer's weak RSA key: a "key" whose modulus is prime (or has small factors) has a private half anyone can
+   * compute, and its POP still verifies. Bouncy Castle's key decoding refused it; the native provider's does not, so
+   * NativeVerify makes Bouncy Castle's checks itself: no verifier for such a key.
+   */
+  @Test
+  void anRsaKeyWithAPrimeOrEvenModulusGetsNoVerifier() throws Exception {
+    java.math.BigInteger prime = java.math.BigInteger.probablePrime(2048, new java.security.SecureRandom());
+    for (java.math.BigInteger modulus : new java.math.BigInteger[] {prime, prime.multiply(java.math.BigInteger.TWO)}) {
+      SubjectPublicKeyInfo weak = new SubjectPublicKeyInfo(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+          org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.rsaEncryption, org.bouncycastle.asn1.DERNull.INSTANCE),
+          new org.bouncycastle.asn1.pkcs.RSAPublicKey(modulus, java.math.BigInteger.valueOf(65537)));
+      org.junit.jupiter.api.Assertions.assertThrows(org.bouncycastle.operator.OperatorCreationException.class,
+          () -> NativeVerify.of(weak));
+    }
+  }
 }

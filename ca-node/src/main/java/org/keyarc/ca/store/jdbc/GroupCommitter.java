@@ -76,7 +76,7 @@ final class GroupCommitter implements AutoCloseable {
     }
     CompletableFuture<Object> f = new CompletableFuture<>();
     queue.add(new Piece(work, f));
-    if (!thread.isAlive()) { // it stopped between the check and the add: nothing would ever complete the piece
+    if (closed || !thread.isAlive()) { // closed or stopped meanwhile: the thread may have drained the queue already
       failWaiting();
     }
     return (CompletableFuture<T>) (CompletableFuture<?>) f;
@@ -116,6 +116,9 @@ final class GroupCommitter implements AutoCloseable {
   <T> T submit(TxWork<T> work) throws CaException {
     if (closed) {
       throw new StoreException("the store is closed");
+    }
+    if (Thread.currentThread() == thread) { // it would wait for itself forever
+      throw new StoreException("store error: a group commit cannot be waited for on the commit thread");
     }
     CompletableFuture<Object> f = new CompletableFuture<>();
     queue.add(new Piece(work, f));
