@@ -93,7 +93,7 @@ public final class ReplayGuard {
    */
   public Pending check(String transactionId, String senderNonce, Instant messageTime) throws CaException {
     Instant now = clock.instant();
-    String key = transactionId + "/" + senderNonce;
+    String key = inFlightKey(transactionId, senderNonce);
     if (!inFlight.add(key)) {
       count("in-flight");
       throw replayed(transactionId); // a copy is being worked on here right now
@@ -116,7 +116,7 @@ public final class ReplayGuard {
    */
   public void release(Pending p) {
     if (p != null) {
-      inFlight.remove(p.transactionId() + "/" + p.senderNonce());
+      inFlight.remove(inFlightKey(p.transactionId(), p.senderNonce()));
     }
   }
 
@@ -126,6 +126,10 @@ public final class ReplayGuard {
       p.record(tx);
       return null;
     });
+  }
+
+  private static String inFlightKey(String transactionId, String senderNonce) {
+    return transactionId + "/" + senderNonce; // both hex: the separator cannot occur in either
   }
 
   private static CaException replayed(String transactionId) {

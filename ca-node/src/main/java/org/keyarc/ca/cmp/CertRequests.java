@@ -221,8 +221,7 @@ final class CertRequests {
       } else if (done[i] instanceof Throwable bug) {
         // the node's own fault in this entry: the others were issued and stored, and are answered; this one is
         // rejected with an incident id to find its stack trace by
-        String incident = java.util.HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(
-            java.util.concurrent.ThreadLocalRandom.current().nextLong()).array());
+        String incident = CmpResponder.incident();
         LOG.error("certReqId {} failed (incident {})", all[i].getCertReq().getCertReqId().getValue(), incident, bug);
         responses[i] = refused(all[i], ErrorCode.INTERNAL, "the CA could not process this CertReqMsg (incident "
             + incident + ")");

@@ -258,11 +258,16 @@ public final class CmpResponder {
       return errorAnswer(ctx, ErrorCode.BAD_MESSAGE, "the " + body + " body is nested too deeply");
     }
     // the node's own fault: the one place with a stack trace, and an incident id to find it by
-    String incident = HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(
-        java.util.concurrent.ThreadLocalRandom.current().nextLong()).array());
+    String incident = incident();
     LOG.error("{} failed (incident {})", body, incident, e);
     return errorAnswer(ctx, ErrorCode.INTERNAL, "the CA could not process the request (incident " + incident
         + ")");
+  }
+
+  /** A fresh incident id: the node's log line with the stack trace and the client's error text both carry it. */
+  static String incident() {
+    return HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(8).putLong(
+        java.util.concurrent.ThreadLocalRandom.current().nextLong()).array());
   }
 
   private java.util.concurrent.CompletableFuture<PKIMessage> dispatch(PKIMessage msg, CmpContext ctx,

@@ -85,19 +85,10 @@ class BatchEnrollmentE2eTest {
 
   /** keyarc_store_group_commit_size's count and sum on the node's /metrics: commits so far, units committed. */
   private static double[] commits() throws Exception {
-    String text = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + ca.node.httpPort() + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    double[] out = new double[2];
-    for (String line : text.split("\n")) {
-      if (line.startsWith("keyarc_store_group_commit_size_count ")) {
-        out[0] = Double.parseDouble(line.substring(line.indexOf(' ') + 1));
-      } else if (line.startsWith("keyarc_store_group_commit_size_sum ")) {
-        out[1] = Double.parseDouble(line.substring(line.indexOf(' ') + 1));
-      }
-    }
-    return out;
+    return new double[] {ca.metric("keyarc_store_group_commit_size_count", null),
+        ca.metric("keyarc_store_group_commit_size_sum", null)};
   }
+
 
   /**
    * Issue 19: the entries of one message are issued side by side and share their group commits. Sixteen
