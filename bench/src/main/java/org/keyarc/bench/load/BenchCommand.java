@@ -125,10 +125,11 @@ public final class BenchCommand {
     // every binary connection on two event loop threads: a thousand connections need not be a thousand threads
     io.netty.channel.EventLoopGroup loops = new io.netty.channel.nio.NioEventLoopGroup(2);
     try {
-      for (int c = 0; c < connections; c++) {
-        clients.add(new CmpClient(node.transport(loops), protection, ca));
-      }
-      X509CertificateHolder exchange = archive ? clients.get(0).exchangeCertificate() : null;
+      // one connection while preparing (the exchange certificate); the load's connections are opened afterwards,
+      // since preparing many requests can outlast the node's idle timeout
+      CmpClient preparer = new CmpClient(node.transport(loops), protection, ca);
+      clients.add(preparer);
+      X509CertificateHolder exchange = archive ? preparer.exchangeCertificate() : null;
       List<EncryptedKey> archives = new ArrayList<>();
       for (KeyPair kp : keys) {
         archives.add(archive ? ArchiveEncryption.encryptedValue(PrivateKeyInfo.getInstance(kp.getPrivate()
@@ -147,12 +148,17 @@ public final class BenchCommand {
                 new JcaContentSignerBuilder(alg).setProvider(org.keyarc.protocol.Bc.PROVIDER).build(kp.getPrivate()),
                 archives.get(k)));
           }
-          built[i] = clients.get(0).prepareCertRequests(PKIBody.TYPE_CERT_REQ, me.getSubject(), entries, tpl);
+          built[i] = preparer.prepareCertRequests(PKIBody.TYPE_CERT_REQ, me.getSubject(), entries, tpl);
         } catch (CmpClientException | org.bouncycastle.operator.OperatorCreationException e) {
           throw new IllegalStateException("cannot build a request: " + e.getMessage(), e);
         }
       });
       prepared.addAll(java.util.Arrays.asList(built));
+      clients.remove(preparer);
+      preparer.close();
+      for (int c = 0; c < connections; c++) {
+        clients.add(new CmpClient(node.transport(loops), protection, ca));
+      }
       String mode = rate > 0 ? "open loop at " + rate + "/s" : "closed loop, " + inFlight + " in flight per connection";
       AtomicInteger next = new AtomicInteger();
       if (warmup > 0) {
@@ -312,7 +318,9 @@ public final class BenchCommand {
   private static void complete(Result r, CmpClient client, byte[] answer, Throwable failure, long startNanos) {
     long micros = (System.nanoTime() - startNanos) / 1000;
     if (failure != null) {
-      r.error(failure.getCause() instanceof CmpClientException c ? c.code().name() : failure.getClass().getSimpleName());
+      Throwable f = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      r.error(f instanceof CmpClientException c ? c.code().name() : f.getClass().getSimpleName());
       return;
     }
     try {

@@ -219,19 +219,40 @@ public final class RoleService {
       throws CaException {
     String name = Identity.canonical(subject);
     for (RoleStore.Member m : tx.roles().list()) {
-      if (Identity.canonical(new X500Name(m.subject())).equals(name) && !requester.contains(m.holder())) {
+      if (canonicalOf(m.subject()).equals(name) && !requester.contains(m.holder())) {
         throw new CaException(ErrorCode.ROLE_CONFLICT, subject + " holds the " + m.role().label() + " role: no "
             + "secret or certificate is issued for a role holder's name except to the holder itself (nothing was "
             + "issued)");
       }
     }
     for (RoleStore.Pending p : tx.roles().pending()) {
-      if (Identity.canonical(new X500Name(p.subject())).equals(name) && !p.secretReference().equals(secretReference)) {
+      if (canonicalOf(p.subject()).equals(name) && !p.secretReference().equals(secretReference)) {
         throw new CaException(ErrorCode.ROLE_CONFLICT, subject + " waits for the " + p.role().label() + " role "
             + "(ca init --admin): only its own one-time secret enrolls that name (nothing was issued)");
       }
     }
   }
+
+  /**
+   * The canonical form of a stored subject (role members and waiting grants), remembered: every issuance compares its
+   * subject with each of them, and parsing the same few names again per certificate was a visible share of the
+   * issuing unit's time. A pure function of the text, so a store edit of a subject is seen at once; at most
+   * {@link #CANONICAL_CACHE} names are kept (then it starts again).
+   */
+  private static String canonicalOf(String subject) {
+    String c = CANONICAL.get(subject);
+    if (c == null) {
+      c = Identity.canonical(new X500Name(subject));
+      if (CANONICAL.size() >= CANONICAL_CACHE) {
+        CANONICAL.clear();
+      }
+      CANONICAL.put(subject, c);
+    }
+    return c;
+  }
+
+  private static final int CANONICAL_CACHE = 1024;
+  private static final java.util.Map<String, String> CANONICAL = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * Refuses (ROLE_CONFLICT) a waiting grant for a name that is taken: held by a role member, waiting for a role

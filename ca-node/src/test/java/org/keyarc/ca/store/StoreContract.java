@@ -357,6 +357,55 @@ abstract class StoreContract {
     });
   }
 
+  /**
+   * Audit appends from group commits (their units share one head in memory, written once per commit) and from plain
+   * transactions at the same time, some failing after their append: the chain verifies, and holds exactly the records
+   * of the units that committed.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void concurrentAppendsOfGroupCommitsAndTransactionsKeepOneVerifiableChain() throws Exception {
+    CheckpointSigner signer = signer();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    java.util.concurrent.atomic.AtomicInteger committed = new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int i = 0; i < 160; i++) {
+        int n = i;
+        done.add(pool.submit(() -> {
+          org.keyarc.ca.store.TxWork<Object> unit = tx -> {
+            Audit.append(tx, "CN=actor", AuditAction.CERT_ISSUE, "serial:" + n, "unit " + n, Instant.now());
+            if (n % 5 == 0) {
+              throw new org.keyarc.ca.CaException(org.keyarc.protocol.ErrorCode.BAD_REQUEST, "unit " + n + " fails");
+            }
+            return null;
+          };
+          try {
+            if (n % 4 == 0) {
+              store.inTransaction(unit);
+            } else {
+              store.inGroupTransaction(unit);
+            }
+            committed.incrementAndGet();
+          } catch (org.keyarc.ca.CaException e) {
+            assertTrue(e.getMessage().contains("unit " + n + " fails"), e.getMessage());
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(128, committed.get(), "the 32 units of 160 that fail are the multiples of 5");
+    AuditService.checkpoint(store, signer, Instant.now());
+    AuditChain.Verification v = verify();
+    assertTrue(v.ok(), v.problems().toString());
+    assertEquals(128, v.records());
+  }
+
   @Test
   void auditVerifyPassesUntouched() throws Exception {
     AuditChain.Verification v = tenRecords();

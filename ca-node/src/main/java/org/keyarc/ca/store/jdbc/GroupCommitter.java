@@ -204,19 +204,25 @@ final class GroupCommitter implements AutoCloseable {
 
   private void runBatch(List<Piece> batch) {
     List<Object> results = new ArrayList<>(batch.size());
+    AuditCursor audit = new AuditCursor(auditChain.get());
     try (Connection c = dataSource.getConnection()) {
       try {
+        // one audit head for the batch: each unit's records chain on from the last, the head row is written once
+        JdbcTx tx = new JdbcTx(c, audit);
         for (Piece p : batch) {
+          AuditCursor.Mark mark = audit.mark();
           Savepoint sp = c.setSavepoint();
           try {
-            results.add(p.work().run(new JdbcTx(c, auditChain.get())));
+            results.add(p.work().run(tx));
             c.releaseSavepoint(sp);
           } catch (CaException | RuntimeException e) {
             healing.failed(e);
             c.rollback(sp);
+            audit.reset(mark); // as the rows are: the unit's records are gone, the head is where it was
             results.add(new Failed(e));
           }
         }
+        tx.beforeCommit();
         c.commit();
         COMMIT_SIZE.record(batch.size());
         healing.succeeded();

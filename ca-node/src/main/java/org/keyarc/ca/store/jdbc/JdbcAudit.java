@@ -29,10 +29,13 @@ final class JdbcAudit implements AuditStore {
 
   private final Connection c;
   private final String chain;
+  private final AuditCursor cursor;
 
-  JdbcAudit(Connection c, String chain) {
+  /** {@code cursor}: the transaction's view of its chain's head, shared by every JdbcAudit of the transaction. */
+  JdbcAudit(Connection c, AuditCursor cursor) {
     this.c = c;
-    this.chain = chain;
+    this.chain = cursor.chain();
+    this.cursor = cursor;
   }
 
   /** Makes {@code chain}'s head row if the chain is new (no head, no records); see {@code JdbcStore#useAuditChain}. */
@@ -72,21 +75,11 @@ final class JdbcAudit implements AuditStore {
   @Override
   public long append(String actor, String action, String target, String detail, Instant at) throws StoreException {
     try {
-      // Locks this chain's head row until commit: appends to one chain are serialised, the chain stays linear.
-      // The time this takes is the wait for other units of work on the same chain to commit
-      // (keyarc_audit_head_wait); other nodes append to their own chains and do not wait here.
-      long start = System.nanoTime();
-      try (PreparedStatement lock = c.prepareStatement("UPDATE audit_chain SET seq = seq + 1 WHERE chain = ?")) {
-        lock.setString(1, chain);
-        if (lock.executeUpdate() != 1) {
-          throw new StoreException("the audit chain '" + chain + "' has no head in the store (it was removed): "
-              + "nothing can be audited, so nothing is done; run 'keyarc audit verify'");
-        }
+      if (!cursor.locked()) {
+        lockHead();
       }
-      HEAD_WAIT.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-      Head head = head();
-      long seq = head.seq();
-      String prev = head.hash();
+      long seq = cursor.seq() + 1;
+      String prev = cursor.hash();
       String hash = AuditChain.hash(seq, at.toEpochMilli(), actor, action, target, detail, prev);
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_record (chain, seq, at, actor, action, "
           + "target, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)")) {
@@ -101,19 +94,44 @@ final class JdbcAudit implements AuditStore {
         ps.setString(9, hash);
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("UPDATE audit_chain SET hash = ? WHERE chain = ?")) {
-        ps.setString(1, hash);
-        ps.setString(2, chain);
-        ps.executeUpdate();
-      }
+      cursor.appended(seq, hash); // the head row is written once, before the commit (AuditCursor.flush)
       return seq;
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
   }
 
+  /**
+   * Locks this chain's head row until commit and reads it into the cursor: appends to one chain are serialised, the
+   * chain stays linear. The time this takes is the wait for other transactions on the same chain to commit
+   * (keyarc_audit_head_wait); other nodes append to their own chains and do not wait here.
+   */
+  private void lockHead() throws SQLException, StoreException {
+    long start = System.nanoTime();
+    // a real change (a no-op UPDATE need not lock every database's row); the cursor writes the true head back
+    try (PreparedStatement lock = c.prepareStatement("UPDATE audit_chain SET seq = seq + 1 WHERE chain = ?")) {
+      lock.setString(1, chain);
+      if (lock.executeUpdate() != 1) {
+        throw new StoreException("the audit chain '" + chain + "' has no head in the store (it was removed): "
+            + "nothing can be audited, so nothing is done; run 'keyarc audit verify'");
+      }
+    }
+    HEAD_WAIT.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    Head h = readHead(chain);
+    cursor.locked(h.seq() - 1, h.hash());
+  }
+
   @Override
   public Head head() throws StoreException {
+    try {
+      cursor.flush(c);
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
+    return readHead(chain);
+  }
+
+  private Head readHead(String chain) throws StoreException {
     try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM audit_chain WHERE chain = ?")) {
       ps.setString(1, chain);
       try (ResultSet rs = ps.executeQuery()) {
@@ -130,6 +148,11 @@ final class JdbcAudit implements AuditStore {
   @Override
   public List<Head> heads() throws StoreException {
     List<Head> out = new ArrayList<>();
+    try {
+      cursor.flush(c);
+    } catch (SQLException e) {
+      throw StoreException.of(e);
+    }
     try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM audit_chain ORDER BY chain");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {

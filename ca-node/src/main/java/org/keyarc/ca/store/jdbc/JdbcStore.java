@@ -209,7 +209,9 @@ public final class JdbcStore implements Store {
   public <T> T inTransaction(TxWork<T> work) throws CaException {
     try (Connection c = dataSource.getConnection()) {
       try {
-        T result = work.run(new JdbcTx(c, auditChain));
+        JdbcTx tx = new JdbcTx(c, new AuditCursor(auditChain));
+        T result = work.run(tx);
+        tx.beforeCommit();
         c.commit();
         healing.succeeded();
         return result;

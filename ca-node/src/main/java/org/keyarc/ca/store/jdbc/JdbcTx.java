@@ -17,12 +17,20 @@ import org.keyarc.ca.store.StoreTx;
 /** A unit of work on one JDBC connection: every store it hands out shares the connection's transaction. */
 final class JdbcTx implements StoreTx {
   private final Connection c;
-  private final String auditChain;
+  private final AuditCursor audit;
 
-  /** {@code auditChain}: the audit chain this unit of work appends to. */
-  JdbcTx(Connection c, String auditChain) {
+  /**
+   * {@code audit}: the transaction's view of the audit chain it appends to (one per transaction: the units of a
+   * group commit share it); {@link #beforeCommit} writes its head.
+   */
+  JdbcTx(Connection c, AuditCursor audit) {
     this.c = c;
-    this.auditChain = auditChain;
+    this.audit = audit;
+  }
+
+  /** Writes what this transaction keeps in memory until the commit: the audit chain's head. */
+  void beforeCommit() throws java.sql.SQLException {
+    audit.flush(c);
   }
 
   /** The unit of work's connection (the store's own set-up). */
@@ -82,7 +90,7 @@ final class JdbcTx implements StoreTx {
 
   @Override
   public AuditStore audit() {
-    return new JdbcAudit(c, auditChain);
+    return new JdbcAudit(c, audit);
   }
 
   @Override

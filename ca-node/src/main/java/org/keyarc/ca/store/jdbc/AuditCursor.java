@@ -1,0 +1,94 @@
+package org.keyarc.ca.store.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
+/**
+ * One unit of work's view of its audit chain's head (sequence number and hash of the last record). The first append
+ * locks the head row and reads it; later appends of the same transaction (a group commit runs many units in one)
+ * chain on from memory, and {@link #flush} writes the head once, before the commit, or before anything reads it.
+ * A unit rolled back to its savepoint puts the cursor back with {@link #reset} to the {@link #mark} taken before it,
+ * as the database puts back its rows.
+ */
+final class AuditCursor {
+  /** Where the cursor stood: whether the row is locked, the head in memory, and whether the store lags behind it. */
+  record Mark(boolean locked, long seq, String hash, boolean dirty) {}
+
+  private final String chain;
+  private boolean locked;
+  private long seq;
+  private String hash;
+  private boolean dirty;
+
+  AuditCursor(String chain) {
+    this.chain = chain;
+  }
+
+  String chain() {
+    return chain;
+  }
+
+  boolean locked() {
+    return locked;
+  }
+
+  /**
+   * The head row was locked by this transaction, which changed its stored sequence number to do so: the head is
+   * {@code seq} and {@code hash}, and the row is written back at {@link #flush} whether or not a record follows.
+   */
+  void locked(long seq, String hash) {
+    this.locked = true;
+    this.seq = seq;
+    this.hash = hash;
+    this.dirty = true;
+  }
+
+  long seq() {
+    return seq;
+  }
+
+  String hash() {
+    return hash;
+  }
+
+  /** Record {@code seq} with {@code hash} was inserted: it is the head now (in memory until {@link #flush}). */
+  void appended(long seq, String hash) {
+    this.seq = seq;
+    this.hash = hash;
+    this.dirty = true;
+  }
+
+  Mark mark() {
+    return new Mark(locked, seq, hash, dirty);
+  }
+
+  void reset(Mark m) {
+    locked = m.locked();
+    seq = m.seq();
+    hash = m.hash();
+    dirty = m.dirty();
+  }
+
+  /** Writes the head the appends moved to, if they moved it; the row is locked by this transaction. */
+  void flush(Connection c) throws SQLException {
+    if (!dirty) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("UPDATE audit_chain SET seq = ?, hash = ? WHERE chain = ?")) {
+      ps.setLong(1, seq);
+      ps.setString(2, hash);
+      ps.setString(3, chain);
+      if (ps.executeUpdate() != 1) {
+        throw new SQLException("the audit chain '" + chain + "' lost its head row inside the transaction");
+      }
+    }
+    dirty = false;
+  }
+
+  /** No secret here, but the head is the chain's integrity: it is not printed. */
+  @Override
+  public String toString() {
+    return "AuditCursor[" + chain + "]";
+  }
+}
