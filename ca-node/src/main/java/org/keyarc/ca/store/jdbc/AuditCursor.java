@@ -13,7 +13,12 @@ import java.sql.SQLException;
  */
 final class AuditCursor {
   /** Where the cursor stood: whether the row is locked, the head in memory, and whether the store lags behind it. */
-  record Mark(boolean locked, long seq, String hash, boolean dirty) {}
+  record Mark(boolean locked, long seq, String hash, boolean dirty) {
+    @Override
+    public String toString() {
+      return "AuditCursor.Mark";
+    }
+  }
 
   private final String chain;
   private boolean locked;
@@ -33,15 +38,12 @@ final class AuditCursor {
     return locked;
   }
 
-  /**
-   * The head row was locked by this transaction, which changed its stored sequence number to do so: the head is
-   * {@code seq} and {@code hash}, and the row is written back at {@link #flush} whether or not a record follows.
-   */
+  /** The head row was locked (SELECT ... FOR UPDATE) and read by this transaction: {@code seq} and {@code hash}. */
   void locked(long seq, String hash) {
     this.locked = true;
     this.seq = seq;
     this.hash = hash;
-    this.dirty = true;
+    this.dirty = false;
   }
 
   long seq() {

@@ -93,8 +93,8 @@ final class JdbcAudit implements AuditStore {
         ps.setString(8, prev);
         ps.setString(9, hash);
         ps.executeUpdate();
+        cursor.appended(seq, hash); // the head row is written once, before the commit (AuditCursor.flush)
       }
-      cursor.appended(seq, hash); // the head row is written once, before the commit (AuditCursor.flush)
       return seq;
     } catch (SQLException e) {
       throw StoreException.of(e);
@@ -102,23 +102,24 @@ final class JdbcAudit implements AuditStore {
   }
 
   /**
-   * Locks this chain's head row until commit and reads it into the cursor: appends to one chain are serialised, the
+   * Locks this chain's head row until commit and reads it into the cursor, in one statement (a unit that catches a
+   * failure here and appends again locks and reads again, no harm done): appends to one chain are serialised, the
    * chain stays linear. The time this takes is the wait for other transactions on the same chain to commit
-   * (keyarc_audit_head_wait); other nodes append to their own chains and do not wait here.
+   * (keyarc_audit_head_wait, once per transaction); other nodes append to their own chains and do not wait here.
    */
   private void lockHead() throws SQLException, StoreException {
     long start = System.nanoTime();
-    // a real change (a no-op UPDATE need not lock every database's row); the cursor writes the true head back
-    try (PreparedStatement lock = c.prepareStatement("UPDATE audit_chain SET seq = seq + 1 WHERE chain = ?")) {
-      lock.setString(1, chain);
-      if (lock.executeUpdate() != 1) {
-        throw new StoreException("the audit chain '" + chain + "' has no head in the store (it was removed): "
-            + "nothing can be audited, so nothing is done; run 'keyarc audit verify'");
+    try (PreparedStatement ps = c.prepareStatement("SELECT seq, hash FROM audit_chain WHERE chain = ? FOR UPDATE")) {
+      ps.setString(1, chain);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new StoreException("the audit chain '" + chain + "' has no head in the store (it was removed): "
+              + "nothing can be audited, so nothing is done; run 'keyarc audit verify'");
+        }
+        HEAD_WAIT.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        cursor.locked(rs.getLong(1), rs.getString(2));
       }
     }
-    HEAD_WAIT.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-    Head h = readHead(chain);
-    cursor.locked(h.seq() - 1, h.hash());
   }
 
   @Override

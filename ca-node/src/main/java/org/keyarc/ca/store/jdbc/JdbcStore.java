@@ -45,7 +45,8 @@ public final class JdbcStore implements Store {
     this.dataSource = dataSource;
     this.product = product;
     this.healing = new StoreHealing(dataSource);
-    this.committer = new GroupCommitter(dataSource, healing, () -> auditChain);
+    this.committer = new GroupCommitter(dataSource, healing, () -> auditChain,
+        product.equals("H2") ? H2Compaction.of(dataSource) : null);
   }
 
   /**
@@ -221,6 +222,9 @@ public final class JdbcStore implements Store {
         if (e instanceof StoreException) {
           throw (StoreException) healing.explain(e);
         }
+        throw e;
+      } catch (SQLException e) { // writing the audit head or the commit itself: nothing of the unit stays
+        c.rollback();
         throw e;
       }
     } catch (SQLException e) {
