@@ -52,20 +52,10 @@ final class GroupCommitter implements AutoCloseable {
 
   private final java.util.function.Supplier<String> auditChain;
 
-  /** The embedded H2 store's file compaction, run between commits at most once a second; null for other stores. */
-  private final H2Compaction compaction;
-  private long lastCompaction = System.nanoTime();
-
   GroupCommitter(DataSource dataSource, StoreHealing healing, java.util.function.Supplier<String> auditChain) {
-    this(dataSource, healing, auditChain, null);
-  }
-
-  GroupCommitter(DataSource dataSource, StoreHealing healing, java.util.function.Supplier<String> auditChain,
-      H2Compaction compaction) {
     this.dataSource = dataSource;
     this.auditChain = auditChain;
     this.healing = healing;
-    this.compaction = compaction;
     this.thread = new Thread(this::loop, "keyarc-group-commit");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -170,7 +160,6 @@ final class GroupCommitter implements AutoCloseable {
     List<Piece> batch = new ArrayList<>();
     while (!closed || !queue.isEmpty()) {
       try {
-        compactIfDue();
         Piece first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
@@ -198,17 +187,6 @@ final class GroupCommitter implements AutoCloseable {
         batch.clear();
         running = false;
       }
-    }
-  }
-
-  /**
-   * Between commits, at most once a second: one step of the embedded store's compaction (its rewritten pages go out
-   * with the next commit). Here, on the commit thread, it never runs during a commit of this node's units.
-   */
-  private void compactIfDue() {
-    if (compaction != null && System.nanoTime() - lastCompaction >= TimeUnit.SECONDS.toNanos(1)) {
-      compaction.run();
-      lastCompaction = System.nanoTime();
     }
   }
 

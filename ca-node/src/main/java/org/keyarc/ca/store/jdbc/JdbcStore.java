@@ -45,8 +45,7 @@ public final class JdbcStore implements Store {
     this.dataSource = dataSource;
     this.product = product;
     this.healing = new StoreHealing(dataSource);
-    this.committer = new GroupCommitter(dataSource, healing, () -> auditChain,
-        product.equals("H2") ? H2Compaction.of(dataSource) : null);
+    this.committer = new GroupCommitter(dataSource, healing, () -> auditChain);
   }
 
   /**
