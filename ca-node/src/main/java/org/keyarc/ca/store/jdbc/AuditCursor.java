@@ -12,7 +12,7 @@ import java.sql.SQLException;
  * as the database puts back its rows.
  */
 final class AuditCursor {
-  /** Where the cursor stood: whether the row is locked, the head in memory, and whether the store lags behind it. */
+  /** Where the cursor stands: whether the row is locked, the head in memory, and whether the store lags behind it. */
   record Mark(boolean locked, long seq, String hash, boolean dirty) {
     @Override
     public String toString() {
@@ -21,10 +21,7 @@ final class AuditCursor {
   }
 
   private final String chain;
-  private boolean locked;
-  private long seq;
-  private String hash;
-  private boolean dirty;
+  private Mark at = new Mark(false, 0, null, false);
 
   AuditCursor(String chain) {
     this.chain = chain;
@@ -35,57 +32,49 @@ final class AuditCursor {
   }
 
   boolean locked() {
-    return locked;
+    return at.locked();
   }
 
   /** The head row was locked (SELECT ... FOR UPDATE) and read by this transaction: {@code seq} and {@code hash}. */
   void locked(long seq, String hash) {
-    this.locked = true;
-    this.seq = seq;
-    this.hash = hash;
-    this.dirty = false;
+    at = new Mark(true, seq, hash, false);
   }
 
   long seq() {
-    return seq;
+    return at.seq();
   }
 
   String hash() {
-    return hash;
+    return at.hash();
   }
 
   /** Record {@code seq} with {@code hash} was inserted: it is the head now (in memory until {@link #flush}). */
   void appended(long seq, String hash) {
-    this.seq = seq;
-    this.hash = hash;
-    this.dirty = true;
+    at = new Mark(at.locked(), seq, hash, true);
   }
 
   Mark mark() {
-    return new Mark(locked, seq, hash, dirty);
+    return at;
   }
 
   void reset(Mark m) {
-    locked = m.locked();
-    seq = m.seq();
-    hash = m.hash();
-    dirty = m.dirty();
+    at = m;
   }
 
   /** Writes the head the appends moved to, if they moved it; the row is locked by this transaction. */
   void flush(Connection c) throws SQLException {
-    if (!dirty) {
+    if (!at.dirty()) {
       return;
     }
     try (PreparedStatement ps = c.prepareStatement("UPDATE audit_chain SET seq = ?, hash = ? WHERE chain = ?")) {
-      ps.setLong(1, seq);
-      ps.setString(2, hash);
+      ps.setLong(1, at.seq());
+      ps.setString(2, at.hash());
       ps.setString(3, chain);
       if (ps.executeUpdate() != 1) {
         throw new SQLException("the audit chain '" + chain + "' lost its head row inside the transaction");
       }
     }
-    dirty = false;
+    at = new Mark(at.locked(), at.seq(), at.hash(), false);
   }
 
   /** No secret here, but the head is the chain's integrity: it is not printed. */

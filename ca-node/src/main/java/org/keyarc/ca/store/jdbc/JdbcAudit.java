@@ -122,17 +122,18 @@ final class JdbcAudit implements AuditStore {
     }
   }
 
-  @Override
-  public Head head() throws StoreException {
+  /** Writes the head this transaction's appends moved to, before anything reads the head row. */
+  private void flushed() throws StoreException {
     try {
       cursor.flush(c);
     } catch (SQLException e) {
       throw StoreException.of(e);
     }
-    return readHead(chain);
   }
 
-  private Head readHead(String chain) throws StoreException {
+  @Override
+  public Head head() throws StoreException {
+    flushed();
     try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM audit_chain WHERE chain = ?")) {
       ps.setString(1, chain);
       try (ResultSet rs = ps.executeQuery()) {
@@ -149,11 +150,7 @@ final class JdbcAudit implements AuditStore {
   @Override
   public List<Head> heads() throws StoreException {
     List<Head> out = new ArrayList<>();
-    try {
-      cursor.flush(c);
-    } catch (SQLException e) {
-      throw StoreException.of(e);
-    }
+    flushed();
     try (PreparedStatement ps = c.prepareStatement("SELECT chain, seq, hash FROM audit_chain ORDER BY chain");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
