@@ -306,6 +306,20 @@ final class CaCommand {
     return 0;
   }
 
+  @Command(name = "compact", description = "With the node stopped: rewrite the embedded store's file with its live "
+      + "data only (the file grows with every certificate while the node runs).")
+  int compact() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    var settings = CliFiles.config(config).settings();
+    if (settings.store().url() != null) {
+      throw new CaException(ErrorCode.BAD_REQUEST, "ca compact is for the embedded store; this node's store is "
+          + "store.url (PostgreSQL reclaims space with VACUUM)");
+    }
+    var done = org.keyarc.ca.store.jdbc.JdbcStore.compactEmbedded(settings.dataDir(), settings.store().user());
+    out.printf("compacted %s: %,d KB -> %,d KB%n", done.file(), done.before() / 1024, done.after() / 1024);
+    return 0;
+  }
+
   @Command(name = "serve", description = "Run the CA node until interrupted (Ctrl-C or SIGTERM).")
   int serve(
       @Option(names = "--init", description = "first initialise a root CA (as 'ca init') if the store holds none")

@@ -85,8 +85,9 @@ public final class JdbcStore implements Store {
     return "jdbc:h2:file:" + dir.toAbsolutePath().resolve("keyarc") + ";WRITE_DELAY=0;TRACE_LEVEL_FILE=0"
         // the statements of one unit of work (an issuance runs about 15) stay parsed and planned: H2 keeps 8 by default
         + ";QUERY_CACHE_SIZE=128"
-        + ";DB_CLOSE_ON_EXIT=FALSE" // the node closes it after its last audit checkpoint, not H2's own hook
-        + (localServer ? ";AUTO_SERVER=TRUE" : "");
+        // the node closes it after its last audit checkpoint, not H2's own hook; H2 refuses that with its automatic
+        // server, so a node serving local commands leaves closing to H2's hook (see docs/operations.md)
+        + (localServer ? ";AUTO_SERVER=TRUE" : ";DB_CLOSE_ON_EXIT=FALSE");
   }
 
   /** The database password's file in the embedded store's folder (0600, generated when the database is made). */
@@ -134,6 +135,49 @@ public final class JdbcStore implements Store {
             + "set store.localServer in the node's configuration", e);
       }
       throw e;
+    }
+  }
+
+  /** The embedded database file's size before and after {@link #compactEmbedded}, in bytes. */
+  public record Compaction(Path file, long before, long after) {}
+
+  /**
+   * Rewrites the embedded database in {@code dir} with its live data only ({@code SHUTDOWN COMPACT}), with no node
+   * running: H2 writes a new chunk of changed pages for every commit and, with {@code WRITE_DELAY=0}, never moves the
+   * last live pages out of old chunks while the database is open, so the file grows with every certificate (see
+   * docs/operations.md). H2 writes the compacted copy beside the file and renames it over it (a crash leaves the old
+   * file, cleaned up at the next open); the data folder is 0700 throughout and the new file is made 0600. Refused,
+   * changing nothing, when a node holds the store or there is none in {@code dir}.
+   */
+  public static Compaction compactEmbedded(Path dir, String user) throws StoreException {
+    Path file = dir.resolve("keyarc.mv.db");
+    Path pwFile = dir.resolve(PASSWORD_FILE);
+    if (!Files.isRegularFile(file) || !Files.isRegularFile(pwFile)) {
+      throw new StoreException("there is no embedded store in " + dir + " (no keyarc.mv.db with its " + PASSWORD_FILE
+          + ")");
+    }
+    try {
+      long before = Files.size(file);
+      char[] password = Files.readString(pwFile).trim().toCharArray();
+      java.util.Properties props = new java.util.Properties();
+      props.setProperty("user", user);
+      props.put("password", new String(password));
+      java.util.Arrays.fill(password, '\0');
+      // no AUTO_SERVER: a node serving the store to local commands must not be shut down from here
+      try (Connection c = new org.h2.Driver().connect(embeddedUrl(dir, false) + ";IFEXISTS=TRUE", props);
+          java.sql.Statement st = c.createStatement()) {
+        st.execute("SHUTDOWN COMPACT");
+      }
+      org.keyarc.ca.support.PrivateFiles.restrict(file);
+      return new Compaction(file, before, Files.size(file));
+    } catch (SQLException e) {
+      if (e.getErrorCode() == org.h2.api.ErrorCode.DATABASE_ALREADY_OPEN_1) {
+        throw new StoreException("the embedded store in " + dir + " is held by a running CA node: stop the node, then "
+            + "compact", e);
+      }
+      throw new StoreException("cannot compact the embedded store in " + dir + ": " + rootMessage(e), e);
+    } catch (java.io.IOException e) {
+      throw new StoreException("cannot compact the embedded store in " + dir + ": " + rootMessage(e), e);
     }
   }
 
