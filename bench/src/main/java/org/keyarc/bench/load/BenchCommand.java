@@ -1,5 +1,7 @@
 package org.keyarc.bench.load;
 
+import org.keyarc.ca.store.jdbc.JdbcStore;
+
 import java.io.PrintWriter;
 import java.security.KeyPair;
 import java.util.ArrayList;
@@ -293,6 +295,55 @@ public final class BenchCommand {
     out.printf("fsync latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
         h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(90) / 1000.0,
         h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0);
+    return 0;
+  }
+
+  @Command(name = "store", description = "The store's share of a plain issuance, apart from the node: --units units "
+      + "of work (a replay record, a certificate row, an audit record) through the group commit, --in-flight at once, "
+      + "at most --rate per second; prints, for the second half, the commit thread's and this process's CPU per unit, "
+      + "the units per commit and, on the embedded store (a new one under --dir, removed after), the file's growth "
+      + "per unit. --url runs it on a PostgreSQL database instead (password from KEYARC_STORE_PASSWORD).")
+  int store(@Option(names = "--dir", paramLabel = "DIR", description = "folder for the embedded store (default: "
+          + "the system's temporary folder)") java.nio.file.Path dir,
+      @Option(names = "--url", paramLabel = "JDBC", description = "a PostgreSQL database to use instead (its "
+          + "tables are made as the node makes them)") String url,
+      @Option(names = "--user", defaultValue = "postgres", paramLabel = "NAME", description = "with --url") String user,
+      @Option(names = "--units", defaultValue = "20000", paramLabel = "N") int units,
+      @Option(names = "--rate", defaultValue = "600", paramLabel = "R", description = "units per second at most "
+          + "(0: as fast as the store takes them)") int rate,
+      @Option(names = "--in-flight", defaultValue = "64", paramLabel = "P") int inFlight) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (units < 2 || units > 10_000_000 || rate < 0 || inFlight < 1 || inFlight > 4096) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--units must be 2 to 10000000, --rate at least 0, "
+          + "--in-flight 1 to 4096");
+    }
+    if (url != null) {
+      if (!url.startsWith("jdbc:postgresql:")) {
+        throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--url must be a jdbc:postgresql: URL");
+      }
+      String pw = System.getenv("KEYARC_STORE_PASSWORD");
+      try (JdbcStore store = JdbcStore.open(url, user, pw == null ? null : pw.toCharArray(), 8)) {
+        StoreLoad.print(out, store.product() + " (" + url.replaceAll("\\?.*", "") + ")",
+            StoreLoad.run(store, null, units, rate, inFlight), false);
+      }
+      return 0;
+    }
+    java.nio.file.Path parent = dir != null ? dir : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+    if (!java.nio.file.Files.isDirectory(parent)) {
+      throw new Keyarc.UserException(ErrorCode.BAD_INPUT, "--dir " + parent + " is not a folder");
+    }
+    java.nio.file.Path data = java.nio.file.Files.createTempDirectory(parent, "keyarc-store-");
+    try {
+      StoreLoad.Figures f;
+      try (JdbcStore store = JdbcStore.openEmbedded(data, "keyarc", false, 8)) {
+        f = StoreLoad.run(store, data.resolve("keyarc.mv.db"), units, rate, inFlight);
+      }
+      StoreLoad.print(out, "H2 embedded, as the node opens it (" + data + ")", f, true);
+    } finally {
+      try (var files = java.nio.file.Files.walk(data)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
     return 0;
   }
 

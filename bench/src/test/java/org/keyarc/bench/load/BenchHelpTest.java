@@ -73,4 +73,24 @@ class BenchHelpTest {
     assertEquals(36, bad.exit(), bad.err());
     assertTrue(bad.err().contains("is not a folder"), bad.err());
   }
+
+  /** bench store on an embedded store under target: every figure printed, the store removed after; bad input is 36. */
+  @Test
+  void storeLoadMeasuresTheGroupCommitAndLeavesNothing() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(java.nio.file.Files.createDirectories(
+        java.nio.file.Path.of("target")), "store-");
+    BenchTestSupport.Run r = bench("store", "--dir", dir.toString(), "--units", "400", "--rate", "0");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().matches("(?s)store {9}H2 embedded, .*\\nunits {9}200 measured \\(a replay record, a certificate "
+        + "row and an audit record each\\), [0-9]+/s\\ncommit thread [0-9.]+ ms CPU per unit\\nthis process  [0-9.]+ ms "
+        + "CPU per unit .*\\nunits/commit  [1-9][0-9.]*\\nfile {10}\\+[0-9.]+ KB per unit .*"), r.out());
+    try (var left = java.nio.file.Files.list(dir)) {
+      assertEquals(0, left.count(), "the store is removed");
+    }
+    BenchTestSupport.Run bad = bench("store", "--units", "1");
+    assertEquals(36, bad.exit(), bad.err());
+    assertTrue(bad.err().startsWith("keyarc: error 36 (bad input): --units must be 2 to 10000000"), bad.err());
+    BenchTestSupport.Run notPg = bench("store", "--url", "jdbc:h2:mem:x");
+    assertEquals(36, notPg.exit(), notPg.err());
+  }
 }
