@@ -8,23 +8,28 @@
 # per message; table and bench/target/scaling.png); OpenSSL's own speed for the same operations; every issue-19
 # target with its figure and ratio; then the JMH suite in a short mode at 1, 2 and 4 threads. Writes Markdown tables
 # to bench/target/results.md.
-# Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling] [--profile] [--only plain]
-#   (defaults 10 and 60; --profile records the node with Java Flight Recorder during the first plain run's measured
+# Usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--jit-warmup SECONDS] [--no-jmh] [--no-scaling]
+#        [--profile] [--only plain]
+#   (defaults 10, 60 and 240; --jit-warmup: plain load, not measured, before the first run and its own warm-up, since
+#   the C2 compiler goes on compiling H2's and Bouncy Castle's paths for about 6 minutes; --profile records the node with Java Flight Recorder during the first plain run's measured
 #   part and prints where its CPU went: bench/target/profile.txt; --only plain runs the binary plain loads, the
 #   fsync probe and the targets they measure, and nothing else: about 6 minutes)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=10
 warmup=60
+jit_warmup=240
 jmh=yes
 scaling=yes
 profile=no
 only=all
-usage="usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--no-jmh] [--no-scaling] [--profile] [--only plain]"
+usage="usage: bench/run.sh [--duration SECONDS] [--warmup SECONDS] [--jit-warmup SECONDS] [--no-jmh] [--no-scaling]"
+usage="$usage [--profile] [--only plain]"
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
+    --jit-warmup) jit_warmup=$2; shift 2 ;;
     --no-jmh) jmh=no; shift ;;
     --no-scaling) scaling=no; shift ;;
     --profile) profile=yes; shift ;;
@@ -54,7 +59,9 @@ keyarc="$root/keyarc"
 echo "== CA node on the embedded defaults, heap limited to 512 MB ($KEYARC_HOME)"
 jfr_opts=
 if [ "$profile" = yes ]; then # the measured part of the first plain run (its warm-up, plus the node's start and enrollment)
-  jfr_opts="-XX:StartFlightRecording=delay=$(( warmup + 15 ))s,duration=$(( duration > 6 ? duration - 4 : duration ))s"
+  # (the JIT warm-up's parts each take about a minute to prepare)
+  jfr_opts="-XX:StartFlightRecording=delay=$(( jit_warmup + (jit_warmup + 119) / 120 * 60 + warmup + 15 ))s"
+  jfr_opts="$jfr_opts,duration=$(( duration > 6 ? duration - 4 : duration ))s"
   jfr_opts="$jfr_opts,settings=profile,filename=$work/node.jfr"
 fi
 KEYARC_JAVA_OPTS="-Xmx512m $jfr_opts" "$keyarc" ca serve --init --admin "CN=Bench Client" > "$work/node.log" 2>&1 &
@@ -113,7 +120,18 @@ run_load() { # name, then bench enroll options
 }
 ceiling=(--ceiling --token keyarc-ca --pin-file "$pins/keyarc-ca.pin")
 
-# plain enrollment: the first run warms the node's JIT compiler up for a minute (figures before that are half)
+# the node's JIT compiler: plain load for --jit-warmup seconds, in parts of at most 2 minutes (each part's requests
+# are prepared before it, while the node waits), then the first run's own warm-up
+left=$jit_warmup
+[ "$left" -le 0 ] || echo "== JIT warm-up: ${left} s of plain load, not measured"
+while [ "$left" -gt 0 ]; do
+  part=$(( left > 120 ? 120 : left ))
+  "$keyarc" bench enroll --cert "$work/$signer.crt" --key "$work/$signer.key" --node "$bin" --connections 2 \
+    --in-flight 32 --duration "$part" --warmup 0 --requests $(( part * 1500 )) > "$work/jit-warmup.out" 2>&1 \
+    || { tail -5 "$work/jit-warmup.out"; echo "the JIT warm-up load failed" >&2; exit 1; }
+  left=$(( left - part ))
+done
+# plain enrollment: the first run warms up for another minute (figures before that are half)
 run_load "plain P-256, binary, 2 x 32 in flight" --node "$bin" --connections 2 --in-flight 32 \
   --warmup "$warmup" --requests $(( (warmup + duration) * 1500 )) "${ceiling[@]}"
 peak=$(sed -n 's/^certificates .*= \([0-9]*\)\/s/\1/p' "$work/load.out")
