@@ -70,6 +70,7 @@ class StoreCompactE2eTest {
         assertEquals(held, Files.size(file), "a refused compaction leaves the file as it was");
         assertTrue(node.process.isAlive(), cfg + ": the node runs on");
         if (cfg == served) {
+          assertLoopbackOnly(data.resolve("keyarc.lock.db"));
           Run info = keyarc("ca", "info", "--config", cfg.toString());
           assertEquals(0, info.exit(), "the node still serves its store to local commands: " + info.err());
         }
@@ -101,6 +102,25 @@ class StoreCompactE2eTest {
     assertEquals(0, info.exit(), info.err());
     assertTrue(Files.size(file) * 10 > grown * 9, "opening and closing the store does not shrink it: " + grown + " -> "
         + Files.size(file) + " bytes");
+
+    // what ca serve refuses, compact refuses: a data folder others may enter; and a file another user owns (the node's
+    // user could not open the copy made by this one)
+    Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Run open = keyarc("ca", "compact", "--config", config.toString());
+    Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
+    assertEquals(52, open.exit(), open.err());
+    assertTrue(open.err().startsWith("keyarc: error 52 (configuration invalid): the data folder (dataDir) " + data
+        + " can be used by other users (mode rwxr-xr-x)"), open.err());
+    if ("root".equals(System.getProperty("user.name"))) { // only root can give the file away
+      var me = Files.getOwner(file);
+      Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+      Run other = keyarc("ca", "compact", "--config", config.toString());
+      Files.setOwner(file, me);
+      assertEquals(50, other.exit(), other.err());
+      assertTrue(other.err().contains("keyarc.mv.db belongs to nobody, not to root; run it as nobody, the user the "
+          + "node runs as"), other.err());
+    }
+    assertTrue(Files.size(file) > 20L * 1024 * 1024, "the refusals left the file as it was");
 
     long before = Files.size(file);
     Run compact = keyarc("ca", "compact", "--config", config.toString());
@@ -138,5 +158,33 @@ class StoreCompactE2eTest {
     assertEquals(30, r.exit(), r.err());
     assertEquals("keyarc: error 30 (bad request): ca compact is for the embedded store; this node's store is store.url "
         + "(PostgreSQL reclaims space with VACUUM)\n", r.err());
+  }
+
+  /** H2's server for local commands (its port in the lock file) answers on 127.0.0.1 and on no other address. */
+  private static void assertLoopbackOnly(Path lockFile) throws Exception {
+    String lock = Files.readString(lockFile);
+    Matcher m = Pattern.compile("server=[^\\n]*?(\\d+)\\s*\\n").matcher(lock);
+    assertTrue(m.find(), "the lock file names H2's server: " + lock);
+    int port = Integer.parseInt(m.group(1));
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      assertTrue(s.isConnected());
+    }
+    int tried = 0;
+    for (var nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (var a : java.util.Collections.list(nif.getInetAddresses())) {
+        if (a.isLoopbackAddress() || a.isLinkLocalAddress()) {
+          continue;
+        }
+        tried++;
+        try (java.net.Socket s = new java.net.Socket()) {
+          s.connect(new java.net.InetSocketAddress(a, port), 2000);
+          throw new AssertionError("H2's server answers on " + a.getHostAddress() + ":" + port + ", not only on the "
+              + "loopback interface");
+        } catch (java.io.IOException expected) {
+          // refused: it listens on the loopback interface only
+        }
+      }
+    }
+    System.out.println("H2's local server: port " + port + " refused on " + tried + " other address(es)");
   }
 }

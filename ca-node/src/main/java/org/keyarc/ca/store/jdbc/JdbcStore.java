@@ -146,18 +146,39 @@ public final class JdbcStore implements Store {
    * running: H2 writes a new chunk of changed pages for every commit and, with {@code WRITE_DELAY=0}, never moves the
    * last live pages out of old chunks while the database is open, so the file grows with every certificate (see
    * docs/operations.md). H2 writes the compacted copy beside the file and renames it over it (a crash leaves the old
-   * file, cleaned up at the next open); the data folder is 0700 throughout and the new file is made 0600. Refused,
-   * changing nothing, when a node holds the store or there is none in {@code dir}.
+   * file, cleaned up at the next open); the data folder is 0700 throughout and the new file is made 0600. Refused when
+   * a node holds the store, when there is none in {@code dir}, when others may read the folder or its files (as
+   * {@code ca serve} refuses), when this user does not own the file (the node's user could not open the copy), or when
+   * the disk has less room than the file's size.
    */
-  public static Compaction compactEmbedded(Path dir, String user) throws StoreException {
+  public static Compaction compactEmbedded(Path dir, String user) throws CaException {
     Path file = dir.resolve("keyarc.mv.db");
     Path pwFile = dir.resolve(PASSWORD_FILE);
-    if (!Files.isRegularFile(file) || !Files.isRegularFile(pwFile)) {
-      throw new StoreException("there is no embedded store in " + dir + " (no keyarc.mv.db with its " + PASSWORD_FILE
-          + ")");
+    if (!Files.exists(file) && !Files.exists(pwFile)) {
+      throw new StoreException("there is no embedded store in " + dir + " (no keyarc.mv.db)");
     }
+    // what ca serve refuses, this refuses too: a folder others may enter would show them the copy H2 writes
+    org.keyarc.ca.support.PrivateFiles.requirePrivate(dir, "the data folder (dataDir)");
+    org.keyarc.ca.support.PrivateFiles.requirePrivate(pwFile, "the database password file");
+    org.keyarc.ca.support.PrivateFiles.requirePrivate(file, "the database file");
     try {
+      if (!Files.isReadable(file) || !Files.isWritable(file) || !Files.isReadable(pwFile) || !Files.isWritable(dir)) {
+        throw new StoreException("cannot compact the embedded store in " + dir + ": this user may not read and write "
+            + "keyarc.mv.db, " + PASSWORD_FILE + " and the folder (run it as the node's user)");
+      }
+      // the copy gets the user who writes it: as another user (root) the node's own user could not open it after
+      String me = System.getProperty("user.name");
+      String owner = Files.getOwner(file).getName();
+      if (!owner.equals(me)) {
+        throw new StoreException("cannot compact the embedded store in " + dir + ": keyarc.mv.db belongs to " + owner
+            + ", not to " + me + "; run it as " + owner + ", the user the node runs as");
+      }
       long before = Files.size(file);
+      long free = Files.getFileStore(dir).getUsableSpace();
+      if (free < before) { // the copy is at most the file's size
+        throw new StoreException("cannot compact the embedded store in " + dir + ": it needs up to " + before / 1024
+            + " KB free beside the file, and " + free / 1024 + " KB are");
+      }
       char[] password = Files.readString(pwFile).trim().toCharArray();
       java.util.Properties props = new java.util.Properties();
       props.setProperty("user", user);
@@ -167,6 +188,13 @@ public final class JdbcStore implements Store {
       try (Connection c = new org.h2.Driver().connect(embeddedUrl(dir, false) + ";IFEXISTS=TRUE", props);
           java.sql.Statement st = c.createStatement()) {
         st.execute("SHUTDOWN COMPACT");
+      }
+      // H2 does not report a compaction that failed as it closed (it only traces it): its copy is then left behind;
+      // H2's own clean-up (what its next open runs) keeps the whole original, or the whole copy if the original is gone
+      if (Files.exists(dir.resolve("keyarc.mv.db.tempFile")) || Files.exists(dir.resolve("keyarc.mv.db.newFile"))) {
+        org.h2.mvstore.MVStoreTool.compactCleanUp(file.toString());
+        throw new StoreException("the embedded store in " + dir + " was not compacted: H2 could not finish its copy "
+            + "(is the disk full?); its leftover was removed and the store is whole");
       }
       org.keyarc.ca.support.PrivateFiles.restrict(file);
       return new Compaction(file, before, Files.size(file));
