@@ -11,6 +11,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class CliTestSupport {
   private CliTestSupport() {}
 
+  /**
+   * A new KEYARC_HOME under target/ (its name starting with {@code prefix}), set as {@code keyarc.home}, holding
+   * {@code ca.yaml} for a node on {@code hsm}'s "ca" token with its data in {@code data/} and any free ports; returns
+   * the configuration's path (its folder is the home).
+   */
+  static java.nio.file.Path caHome(org.keyarc.hsm.testing.SoftHsmFixture hsm, String prefix, String subject)
+      throws java.io.IOException {
+    java.nio.file.Files.createDirectories(java.nio.file.Path.of("target"));
+    java.nio.file.Path home = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("target"), prefix)
+        .toAbsolutePath();
+    System.setProperty("keyarc.home", home.toString());
+    java.nio.file.Path config = home.resolve("ca.yaml");
+    java.nio.file.Files.writeString(config, String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
+        "  module: " + org.keyarc.hsm.testing.SoftHsmFixture.library(), "  token: " + hsm.label("ca"),
+        "  pinFile: " + hsm.pinFile("ca"), "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: " + subject,
+        ""));
+    return config;
+  }
+
   /** What a user would see: the exit code, standard output and standard error. */
   record Run(int exit, String out, String err) {}
 

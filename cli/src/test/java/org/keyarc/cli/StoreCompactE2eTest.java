@@ -34,13 +34,8 @@ class StoreCompactE2eTest {
   @BeforeAll
   static void setUp() throws Exception {
     hsm = SoftHsmFixture.create("ca");
-    Files.createDirectories(Path.of("target"));
-    home = Files.createTempDirectory(Path.of("target"), "compact-home-").toAbsolutePath();
-    System.setProperty("keyarc.home", home.toString());
-    config = home.resolve("ca.yaml");
-    Files.writeString(config, String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
-        "  module: " + SoftHsmFixture.library(), "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca"),
-        "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=Compact Test CA, O=keyarc", ""));
+    config = CliTestSupport.caHome(hsm, "compact-home-", "CN=Compact Test CA, O=keyarc");
+    home = config.getParent();
     Run init = keyarc("ca", "init", "--config", config.toString(), "--admin", "CN=Cleo Admin");
     assertEquals(0, init.exit(), init.err());
   }

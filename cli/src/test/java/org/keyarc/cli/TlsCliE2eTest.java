@@ -37,13 +37,8 @@ class TlsCliE2eTest {
   @BeforeAll
   static void setUp() throws Exception {
     hsm = SoftHsmFixture.create("ca");
-    Files.createDirectories(Path.of("target"));
-    home = Files.createTempDirectory(Path.of("target"), "tls-cli-home-").toAbsolutePath();
-    System.setProperty("keyarc.home", home.toString());
-    config = home.resolve("ca.yaml");
-    Files.writeString(config, String.join("\n", "dataDir: " + home.resolve("data"), "hsm:",
-        "  module: " + SoftHsmFixture.library(), "  token: " + hsm.label("ca"), "  pinFile: " + hsm.pinFile("ca"),
-        "binary:", "  port: 0", "http:", "  port: 0", "ca:", "  subject: CN=TLS CLI Test CA, O=keyarc", ""));
+    config = CliTestSupport.caHome(hsm, "tls-cli-home-", "CN=TLS CLI Test CA, O=keyarc");
+    home = config.getParent();
     Run init = keyarc("ca", "init", "--config", config.toString(), "--admin", "CN=Tia Admin");
     assertEquals(0, init.exit(), init.err());
     assertTrue(init.out().contains("TLS cert      serial ") && init.out().contains("127.0.0.1, localhost"),
