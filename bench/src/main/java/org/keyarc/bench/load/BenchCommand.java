@@ -1,7 +1,5 @@
 package org.keyarc.bench.load;
 
-import org.keyarc.ca.store.jdbc.JdbcStore;
-
 import java.io.PrintWriter;
 import java.security.KeyPair;
 import java.util.ArrayList;
@@ -24,6 +22,7 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.keyarc.bench.HsmWorkload;
+import org.keyarc.ca.store.jdbc.JdbcStore;
 import org.keyarc.cli.CliFiles;
 import org.keyarc.cli.EnrollCommand;
 import org.keyarc.cli.HsmOptions;

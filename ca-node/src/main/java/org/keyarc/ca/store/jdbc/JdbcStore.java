@@ -105,7 +105,7 @@ public final class JdbcStore implements Store {
       Path pwFile = dir.resolve(PASSWORD_FILE);
       char[] password;
       if (Files.exists(pwFile)) {
-        password = Files.readString(pwFile).trim().toCharArray();
+        password = readPassword(pwFile);
       } else {
         String generated = generatePassword();
         if (Files.exists(dir.resolve("keyarc.mv.db"))) {
@@ -154,7 +154,7 @@ public final class JdbcStore implements Store {
   public static Compaction compactEmbedded(Path dir, String user) throws CaException {
     Path file = dir.resolve("keyarc.mv.db");
     Path pwFile = dir.resolve(PASSWORD_FILE);
-    if (!Files.exists(file) && !Files.exists(pwFile)) {
+    if (!Files.isRegularFile(file)) {
       throw new StoreException("there is no embedded store in " + dir + " (no keyarc.mv.db)");
     }
     // what ca serve refuses, this refuses too: a folder others may enter would show them the copy H2 writes
@@ -179,7 +179,7 @@ public final class JdbcStore implements Store {
         throw new StoreException("cannot compact the embedded store in " + dir + ": it needs up to " + before / 1024
             + " KB free beside the file, and " + free / 1024 + " KB are");
       }
-      char[] password = Files.readString(pwFile).trim().toCharArray();
+      char[] password = readPassword(pwFile);
       java.util.Properties props = new java.util.Properties();
       props.setProperty("user", user);
       props.put("password", new String(password));
@@ -207,6 +207,11 @@ public final class JdbcStore implements Store {
     } catch (java.io.IOException e) {
       throw new StoreException("cannot compact the embedded store in " + dir + ": " + rootMessage(e), e);
     }
+  }
+
+  /** The embedded database's password, from its 0600 file in the data folder. */
+  private static char[] readPassword(Path pwFile) throws java.io.IOException {
+    return Files.readString(pwFile).trim().toCharArray();
   }
 
   private static String generatePassword() {
